@@ -1,0 +1,415 @@
+/*
+ * colstore.h -- the public API of libcolstore.
+ *
+ * If it is not in this header, it is not API.
+ *
+ * @mainpage libcolstore
+ *
+ * libcolstore writes and reads colstore files: typed, column-oriented tables
+ * cut into row groups, laid out so that an uncompressed column block can be
+ * used in place, straight from a read-only memory mapping.  The byte layout is
+ * specified in format-spec.md; this header cites its sections as (spec §N).
+ *
+ * Model.
+ *   A writer (colstore_writer) streams rows or column batches into a
+ *   temporary file beside the target, holding at most one row group per
+ *   column in memory plus the string dictionaries, and renames it over the
+ *   target only after the footer is written and the data is fsync'd.
+ *   A reader (colstore_reader) maps a file read-only, checks the header,
+ *   trailer and footer (checksums and every offset) on open, and hands out
+ *   column blocks: a pointer into the mapping when the block is stored
+ *   uncompressed, or decompressed into a caller buffer when it is LZ4.
+ *   Every block handed out has had its checksum and content rules checked.
+ *
+ * Errors.
+ *   Every fallible call returns an int: COLSTORE_OK (0) or one of the
+ *   COLSTORE_E* codes, whose values are pinned forever.  The last argument is
+ *   an optional, caller-owned colstore_error that receives the code, a
+ *   message and, where there is one, the byte offset in the file or the line
+ *   and column of a text input.  NULL is always accepted there.  The library
+ *   never prints, never exits and never aborts.
+ *
+ * Ownership.
+ *   Pointers returned by a reader (names, blocks, dictionary strings,
+ *   statistics) point into the reader's mapping or its own memory.  They are
+ *   valid until colstore_reader_close() and must not be written through.
+ *   colstore_*_close(NULL) and colstore_writer_abort(NULL) are no-ops.
+ *
+ * Threads.
+ *   A writer must be used by one thread at a time.  A reader is not modified
+ *   by the read calls in this header except for an internal cache of
+ *   "block already verified" flags, updated with atomic stores, so one reader
+ *   may be shared by threads that only read from it; close it once, after
+ *   they are all done.
+ */
+#ifndef COLSTORE_H
+#define COLSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define COLSTORE_API __attribute__((visibility("default")))
+#else
+#define COLSTORE_API
+#endif
+
+#if defined(COLSTORE_DEBUG_UNUSED) && defined(__GNUC__)
+#define COLSTORE_NODISCARD __attribute__((warn_unused_result))
+#else
+#define COLSTORE_NODISCARD
+#endif
+
+/* ---- Versions ---------------------------------------------------------- */
+
+#define COLSTORE_VERSION_MAJOR 0 /* incompatible API changes */
+#define COLSTORE_VERSION_MINOR 1 /* new API, backward compatible */
+#define COLSTORE_VERSION_PATCH 0 /* fixes only */
+#define COLSTORE_VERSION_NUMBER \
+	(COLSTORE_VERSION_MAJOR * 10000 + COLSTORE_VERSION_MINOR * 100 + \
+	 COLSTORE_VERSION_PATCH)
+
+/* The on-disk format version this library writes and reads (spec §1, §7).
+ * It moves independently of the library version. */
+#define COLSTORE_FORMAT_MAJOR 1
+#define COLSTORE_FORMAT_MINOR 0
+
+/** @return COLSTORE_VERSION_NUMBER of the library actually linked. */
+COLSTORE_API unsigned colstore_version_number(void);
+/** @return "MAJOR.MINOR.PATCH" of the linked library; static storage. */
+COLSTORE_API const char *colstore_version_string(void);
+
+/* ---- Errors ------------------------------------------------------------ */
+
+/* Values are pinned: never renumbered, new codes only added at the end. */
+enum {
+	COLSTORE_OK = 0,
+	COLSTORE_EIO = 1,        /* a system call failed (errno text in message) */
+	COLSTORE_ENOMEM = 2,     /* out of memory */
+	COLSTORE_EINVAL = 3,     /* bad argument or call out of order */
+	COLSTORE_ECORRUPT = 4,   /* the file breaks a rule of format-spec.md */
+	COLSTORE_ECHECKSUM = 5,  /* a region's XXH3-64 does not match */
+	COLSTORE_ETRUNCATED = 6, /* the file is shorter than it claims / incomplete */
+	COLSTORE_EVERSION = 7,   /* unsupported format major version or flag */
+	COLSTORE_EPARSE = 8,     /* text input (CSV, expression) is malformed */
+	COLSTORE_ENOTFOUND = 9,  /* no such column / file */
+	COLSTORE_ERANGE = 10,    /* value or index out of range; buffer too small */
+	COLSTORE_ELIMIT = 11     /* a documented limit of format-spec.md §12 */
+};
+
+#define COLSTORE_NO_OFFSET UINT64_MAX
+
+/** Optional, caller-owned error details.  Filled on failure only. */
+typedef struct colstore_error {
+	int code;          /* the COLSTORE_E* code also returned */
+	uint64_t offset;   /* byte offset in the colstore file, or COLSTORE_NO_OFFSET */
+	uint64_t line;     /* 1-based line of a text input, or 0 */
+	uint64_t column;   /* 1-based column (field) of a text input, or 0 */
+	char message[512]; /* NUL-terminated, one line, no trailing newline */
+} colstore_error;
+
+/** @return static text for a COLSTORE_E* code ("unknown error" otherwise). */
+COLSTORE_API const char *colstore_strerror(int code);
+
+/* ---- Types ------------------------------------------------------------- */
+
+/* Column types; the values are the on-disk type tags (spec §5.3). */
+typedef enum colstore_type {
+	COLSTORE_TYPE_INT8 = 1,
+	COLSTORE_TYPE_INT16 = 2,
+	COLSTORE_TYPE_INT32 = 3,
+	COLSTORE_TYPE_INT64 = 4,
+	COLSTORE_TYPE_FLOAT32 = 5,
+	COLSTORE_TYPE_FLOAT64 = 6,
+	COLSTORE_TYPE_BOOL = 7,
+	COLSTORE_TYPE_STRING = 8,
+	COLSTORE_TYPE_DATE = 9,      /* int32 days since 1970-01-01 */
+	COLSTORE_TYPE_TIMESTAMP = 10 /* int64 microseconds since 1970-01-01T00:00:00Z */
+} colstore_type;
+
+/* Chunk encodings (spec §5.4). */
+typedef enum colstore_encoding {
+	COLSTORE_ENCODING_PLAIN = 0,
+	COLSTORE_ENCODING_DICT = 1
+} colstore_encoding;
+
+/* Block compression codes (spec §10). */
+enum { COLSTORE_COMPRESSION_NONE = 0, COLSTORE_COMPRESSION_LZ4 = 1 };
+
+/* The three block slots of a column chunk (spec §5.4). */
+enum {
+	COLSTORE_BLOCK_VALIDITY = 0, /* null bitmap, 1 = valid, LSB first */
+	COLSTORE_BLOCK_DATA = 1,     /* values, bits, codes or string offsets */
+	COLSTORE_BLOCK_EXTRA = 2     /* string bytes of a PLAIN string chunk */
+};
+
+/** @return "int8", "float64", ... or NULL for an unknown tag; static. */
+COLSTORE_API const char *colstore_type_name(int type);
+/** Parse a type name (as colstore_type_name returns) into *out.
+ *  @return COLSTORE_OK or COLSTORE_ENOTFOUND. */
+COLSTORE_API int colstore_type_from_name(const char *name, colstore_type *out);
+/** @return bytes per value of a fixed-width type, 0 for bool and string. */
+COLSTORE_API unsigned colstore_type_width(int type);
+
+/* ---- Writer ------------------------------------------------------------ */
+
+typedef struct colstore_writer colstore_writer;
+
+#define COLSTORE_DEFAULT_ROW_GROUP_SIZE 65536u
+#define COLSTORE_MAX_ROW_GROUP_SIZE (1u << 24)
+
+typedef struct colstore_writer_options {
+	uint32_t row_group_size; /* rows per row group; 0 = 65536 */
+	uint32_t compression;    /* COLSTORE_COMPRESSION_NONE or _LZ4 */
+	uint64_t dict_budget;    /* bytes a string column's dictionary may use
+	                          * before AUTO columns switch to PLAIN; 0 = 64 MiB */
+	uint64_t reserved[6];    /* must be zero */
+} colstore_writer_options;
+
+#define COLSTORE_WRITER_OPTIONS_INIT { 0, COLSTORE_COMPRESSION_NONE, 0, { 0 } }
+
+/* String column flags for colstore_writer_add_column(). */
+#define COLSTORE_COLUMN_AUTO 0u  /* dictionary, until it stops paying off */
+#define COLSTORE_COLUMN_DICT 1u  /* always dictionary-encode */
+#define COLSTORE_COLUMN_PLAIN 2u /* always offsets + bytes */
+
+/**
+ * Start a new colstore file.  Nothing appears at @p path until
+ * colstore_writer_finish() succeeds; the data goes to a temporary file in the
+ * same directory.
+ * @param[in]  path  target path; replaced atomically on finish
+ * @param[in]  opts  options or NULL for defaults
+ * @param[out] out   the new writer, or NULL on failure
+ * @return COLSTORE_OK, COLSTORE_EINVAL (bad options), COLSTORE_EIO, COLSTORE_ENOMEM
+ */
+COLSTORE_API int colstore_writer_create(const char *path,
+                                        const colstore_writer_options *opts,
+                                        colstore_writer **out,
+                                        colstore_error *err);
+
+/**
+ * Declare the next column.  Only before the first value is appended.
+ * @param[in] name   UTF-8, 1..65535 bytes, no NUL; names must be unique
+ * @param[in] type   a colstore_type
+ * @param[in] flags  COLSTORE_COLUMN_AUTO/DICT/PLAIN for strings, else 0
+ * @return COLSTORE_OK, COLSTORE_EINVAL, COLSTORE_ELIMIT (too many columns), COLSTORE_ENOMEM
+ */
+COLSTORE_API int colstore_writer_add_column(colstore_writer *w, const char *name,
+                                            colstore_type type, uint32_t flags,
+                                            colstore_error *err);
+
+/* Row-at-a-time appends: put exactly one value (or null) into every column,
+ * in any order, then call colstore_writer_end_row().  A put that fails with
+ * COLSTORE_ERANGE or COLSTORE_EINVAL stores nothing and may be retried. */
+
+/** Integer types, date (days), timestamp (µs) and bool (0/1).
+ *  @return COLSTORE_ERANGE if the value does not fit the column type. */
+COLSTORE_API int colstore_writer_put_int(colstore_writer *w, uint32_t col,
+                                         int64_t v, colstore_error *err);
+/** float32 and float64 columns (a float32 column stores (float)v). */
+COLSTORE_API int colstore_writer_put_double(colstore_writer *w, uint32_t col,
+                                            double v, colstore_error *err);
+/** String columns; the bytes are copied. */
+COLSTORE_API int colstore_writer_put_string(colstore_writer *w, uint32_t col,
+                                            const char *s, size_t len,
+                                            colstore_error *err);
+COLSTORE_API int colstore_writer_put_null(colstore_writer *w, uint32_t col,
+                                          colstore_error *err);
+/** Close the current row; every column must have received one value.
+ *  May write a row group.  @return COLSTORE_OK, EINVAL, EIO, ENOMEM, ELIMIT */
+COLSTORE_API int colstore_writer_end_row(colstore_writer *w, colstore_error *err);
+
+/** One column's worth of values for colstore_writer_append_batch(). */
+typedef struct colstore_array {
+	/* int8..int64, float32/64, date, timestamp: an array of the C type
+	 *   (int8_t .. int64_t, float, double, int32_t, int64_t);
+	 * bool: uint8_t, one byte per value, 0 or 1;
+	 * string: the bytes that offsets index. */
+	const void *values;
+	/* string only: nrows + 1 offsets into values, nondecreasing */
+	const uint64_t *offsets;
+	/* optional validity bitmap, bit i (LSB first) = 1 when row i is
+	 * valid; NULL means every row is valid */
+	const uint8_t *validity;
+} colstore_array;
+
+/**
+ * Append @p nrows rows given column by column; cols[i] is column i.
+ * Only between rows (not after a partial put).  The data is copied.
+ * @return COLSTORE_OK, COLSTORE_EINVAL, COLSTORE_ERANGE (a bool not 0/1),
+ *         COLSTORE_EIO, COLSTORE_ENOMEM, COLSTORE_ELIMIT
+ */
+COLSTORE_API int colstore_writer_append_batch(colstore_writer *w,
+                                              const colstore_array *cols,
+                                              size_t nrows,
+                                              colstore_error *err);
+
+/** @return rows completed so far. */
+COLSTORE_API uint64_t colstore_writer_num_rows(const colstore_writer *w);
+
+/**
+ * Write the last row group, dictionaries, footer and trailer, fsync, and
+ * rename over the target.  The writer is freed whatever the result; on
+ * failure the temporary file is removed and the target is untouched.
+ * @return COLSTORE_OK, COLSTORE_EINVAL (partial row), COLSTORE_EIO, ENOMEM, ELIMIT
+ */
+COLSTORE_API int colstore_writer_finish(colstore_writer *w, colstore_error *err);
+
+/** Discard everything: remove the temporary file, free the writer.
+ *  The target path is untouched.  NULL is a no-op.  Cannot fail. */
+COLSTORE_API void colstore_writer_abort(colstore_writer *w);
+
+/* ---- Reader ------------------------------------------------------------ */
+
+typedef struct colstore_reader colstore_reader;
+
+/* Reader flags. */
+#define COLSTORE_OPEN_NO_BLOCK_CHECKSUMS 1u /* skip XXH3 of blocks on access;
+                                             * content rules are still checked */
+
+typedef struct colstore_reader_options {
+	uint32_t flags;       /* COLSTORE_OPEN_* */
+	uint32_t reserved32;  /* must be zero */
+	uint64_t reserved[7]; /* must be zero */
+} colstore_reader_options;
+
+#define COLSTORE_READER_OPTIONS_INIT { 0, 0, { 0 } }
+
+/**
+ * Open and map a colstore file; check header, trailer, footer and
+ * dictionaries (spec §12 steps 1-5).
+ * @return COLSTORE_OK, COLSTORE_ENOTFOUND, COLSTORE_EIO, COLSTORE_ETRUNCATED,
+ *   COLSTORE_ECORRUPT, COLSTORE_ECHECKSUM, COLSTORE_EVERSION, COLSTORE_ELIMIT,
+ *   COLSTORE_ENOMEM.  err->offset names the damaged byte range's start.
+ */
+COLSTORE_API int colstore_reader_open(const char *path,
+                                      const colstore_reader_options *opts,
+                                      colstore_reader **out, colstore_error *err);
+
+/**
+ * As colstore_reader_open() over bytes in memory.  The caller keeps
+ * [data, data + size) valid and unchanged until colstore_reader_close().
+ */
+COLSTORE_API int colstore_reader_open_memory(const void *data, size_t size,
+                                             const colstore_reader_options *opts,
+                                             colstore_reader **out,
+                                             colstore_error *err);
+
+/** Unmap and free.  NULL is a no-op.  Invalidates every pointer handed out. */
+COLSTORE_API void colstore_reader_close(colstore_reader *r);
+
+COLSTORE_API uint64_t colstore_reader_num_rows(const colstore_reader *r);
+COLSTORE_API uint32_t colstore_reader_num_columns(const colstore_reader *r);
+COLSTORE_API uint32_t colstore_reader_num_row_groups(const colstore_reader *r);
+COLSTORE_API uint32_t colstore_reader_row_group_size(const colstore_reader *r);
+COLSTORE_API uint64_t colstore_reader_file_size(const colstore_reader *r);
+/** The format version stored in the file's header. */
+COLSTORE_API void colstore_reader_format_version(const colstore_reader *r,
+                                                 unsigned *major,
+                                                 unsigned *minor);
+
+typedef struct colstore_column_info {
+	const char *name;      /* NUL-terminated; valid until close */
+	colstore_type type;
+	uint32_t dict_count;   /* dictionary entries (strings), else 0 */
+	uint64_t dict_bytes;   /* stored bytes of the dictionary blocks */
+	uint64_t stored_bytes; /* all the column's chunk blocks as stored */
+	uint64_t raw_bytes;    /* the same, uncompressed */
+	uint64_t null_count;   /* over all row groups */
+	uint32_t dict_chunks;  /* chunks encoded DICT */
+	uint32_t plain_chunks; /* chunks encoded PLAIN */
+} colstore_column_info;
+
+/** @return COLSTORE_OK or COLSTORE_ERANGE (no column @p col). */
+COLSTORE_API int colstore_reader_column_info(const colstore_reader *r,
+                                             uint32_t col,
+                                             colstore_column_info *out,
+                                             colstore_error *err);
+/** Find a column by exact name.  @return COLSTORE_OK or COLSTORE_ENOTFOUND. */
+COLSTORE_API int colstore_reader_find_column(const colstore_reader *r,
+                                             const char *name, uint32_t *col,
+                                             colstore_error *err);
+
+typedef struct colstore_block_info {
+	int present;          /* 0: the slot is absent (spec §5.5) */
+	uint32_t compression; /* COLSTORE_COMPRESSION_* */
+	uint64_t offset;      /* file offset of the stored bytes */
+	uint64_t stored_size; /* bytes in the file */
+	uint64_t raw_size;    /* bytes once decompressed: the buffer a
+	                       * compressed block needs */
+} colstore_block_info;
+
+typedef struct colstore_chunk_info {
+	uint64_t first_row;   /* row number of the chunk's first row */
+	uint32_t row_count;
+	uint32_t null_count;
+	colstore_encoding encoding;
+	uint32_t code_width;  /* DICT: bytes per code (1, 2 or 4); else 0 */
+	int has_minmax;       /* 0 when every value is null (or NaN) */
+	int has_nan;          /* float columns: some valid value is NaN */
+	/* statistics, by column type (spec §5.6); meaningful if has_minmax */
+	int64_t min_int, max_int;       /* integers, date, timestamp, bool */
+	double min_double, max_double;  /* float32, float64 */
+	const char *min_str, *max_str;  /* string: not NUL-terminated; valid until close */
+	uint32_t min_str_len, max_str_len;
+	colstore_block_info blocks[3];  /* indexed by COLSTORE_BLOCK_* */
+} colstore_chunk_info;
+
+/** Describe chunk (@p rg, @p col) from the footer; touches no data.
+ *  @return COLSTORE_OK or COLSTORE_ERANGE. */
+COLSTORE_API int colstore_reader_chunk_info(const colstore_reader *r, uint32_t rg,
+                                            uint32_t col,
+                                            colstore_chunk_info *out,
+                                            colstore_error *err);
+
+/** A block as handed out by colstore_reader_block(). */
+typedef struct colstore_block {
+	const void *data; /* NULL for an absent block */
+	uint64_t size;    /* raw (uncompressed) size */
+	int zero_copy;    /* 1: data points into the mapping; 0: into buf */
+} colstore_block;
+
+/**
+ * Get one block of chunk (@p rg, @p col).  The block's checksum (unless
+ * COLSTORE_OPEN_NO_BLOCK_CHECKSUMS) and its content rules (spec §9: bitmap
+ * padding and popcount, code range, offset monotonicity) are checked before
+ * it is handed out.  An absent block gives data == NULL and COLSTORE_OK.
+ * @param[in] buf   for a compressed block: receives the raw bytes; at least
+ *                  blocks[kind].raw_size bytes.  Unused (may be NULL) when
+ *                  the block is stored uncompressed.
+ * @param[out] out  data valid until close (zero copy) or while buf lives
+ * @return COLSTORE_OK, COLSTORE_ERANGE (bad index, buf too small),
+ *         COLSTORE_ECHECKSUM, COLSTORE_ECORRUPT
+ */
+COLSTORE_API int colstore_reader_block(colstore_reader *r, uint32_t rg,
+                                       uint32_t col, int kind, void *buf,
+                                       size_t buf_size, colstore_block *out,
+                                       colstore_error *err);
+
+/**
+ * Look up dictionary entry @p code of string column @p col.
+ * @param[out] s    the bytes, not NUL-terminated, valid until close
+ * @param[out] len  their length
+ * @return COLSTORE_OK or COLSTORE_ERANGE
+ */
+COLSTORE_API int colstore_reader_dict_lookup(const colstore_reader *r,
+                                             uint32_t col, uint32_t code,
+                                             const char **s, uint32_t *len,
+                                             colstore_error *err);
+
+/**
+ * Walk the whole file: every block's checksum and content, every padding
+ * byte zero, no two regions overlapping (spec §12 step 6).
+ * @return COLSTORE_OK or the first problem found, with err->offset at the
+ *         damaged region and its name (row group, column, block) in message.
+ */
+COLSTORE_API int colstore_reader_verify(colstore_reader *r, colstore_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* COLSTORE_H */

@@ -1,0 +1,169 @@
+/*
+ * format.c -- encode and decode the fixed structures of format-spec.md §5:
+ * header, trailer and block descriptors.  Bytes only, no I/O.
+ */
+#include "internal.h"
+
+void cs_header_encode(uint8_t out[CS_HEADER_SIZE])
+{
+	memset(out, 0, CS_HEADER_SIZE); /* R3.1: reserved bytes zero */
+	memcpy(out, CS_MAGIC, CS_MAGIC_LEN);
+	cs_st16(out + 8, COLSTORE_FORMAT_MAJOR);
+	cs_st16(out + 10, COLSTORE_FORMAT_MINOR);
+	cs_st32(out + 12, CS_HEADER_SIZE);
+	cs_st32(out + 16, 0); /* required_flags */
+	cs_st32(out + 20, 0); /* optional_flags */
+	cs_st32(out + 24, CS_ALIGN);
+	cs_st64(out + 56, cs_xxh3(out, 56));
+}
+
+/* R7.5: reserved bytes must be zero unless the file is of a newer minor */
+static int cs_reserved_ok(const uint8_t *p, size_t n, const cs_header *h)
+{
+	if (h->minor > COLSTORE_FORMAT_MINOR)
+		return 1;
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return 0;
+	return 1;
+}
+
+/* §12 step 2 */
+int cs_header_decode(const uint8_t *p, size_t size, cs_header *h, colstore_error *err)
+{
+	if (size < CS_HEADER_SIZE)
+		return cs_err(err, COLSTORE_ETRUNCATED, 0, "file is shorter than the header");
+	if (memcmp(p, CS_MAGIC, CS_MAGIC_LEN) != 0)
+		return cs_err(err, COLSTORE_ECORRUPT, 0,
+		              "not a colstore file (bad magic at offset 0)");
+	if (cs_le64(p + 56) != cs_xxh3(p, 56))
+		return cs_err(err, COLSTORE_ECHECKSUM, 0,
+		              "header checksum mismatch (bytes [0, 56))");
+	h->major = cs_le16(p + 8);
+	h->minor = cs_le16(p + 10);
+	if (h->major != COLSTORE_FORMAT_MAJOR)
+		return cs_err(err, COLSTORE_EVERSION, 8,
+		              "format version %u.%u is not supported (this reader reads %u.x)",
+		              h->major, h->minor, COLSTORE_FORMAT_MAJOR);
+	h->required_flags = cs_le32(p + 16);
+	h->optional_flags = cs_le32(p + 20);
+	if (h->required_flags != 0)
+		return cs_err(err, COLSTORE_EVERSION, 16,
+		              "header requires unknown features (required_flags 0x%08x)",
+		              h->required_flags);
+	if (cs_le32(p + 12) != CS_HEADER_SIZE || cs_le32(p + 24) != CS_ALIGN)
+		return cs_err(err, COLSTORE_ECORRUPT, 12,
+		              "header_size %u / alignment %u, expected 64 / 64",
+		              cs_le32(p + 12), cs_le32(p + 24));
+	if (!cs_reserved_ok(p + 28, 28, h))
+		return cs_err(err, COLSTORE_ECORRUPT, 28, "header reserved bytes [28, 56) not zero");
+	return COLSTORE_OK;
+}
+
+void cs_trailer_encode(uint8_t out[CS_TRAILER_SIZE], uint64_t footer_offset,
+                       uint64_t footer_size, uint64_t footer_checksum)
+{
+	memcpy(out, CS_MAGIC, CS_MAGIC_LEN);
+	cs_st64(out + 8, footer_offset);
+	cs_st64(out + 16, footer_size);
+	cs_st64(out + 24, footer_checksum);
+	cs_st64(out + 32, cs_xxh3(out, 32));
+}
+
+/* §12 step 3 */
+int cs_trailer_decode(const uint8_t *file, size_t size, cs_trailer *t, colstore_error *err)
+{
+	if (size < CS_MIN_FILE_SIZE)
+		return cs_err(err, COLSTORE_ETRUNCATED, size, "file is truncated (%zu bytes)", size);
+	uint64_t at = size - CS_TRAILER_SIZE;
+	const uint8_t *p = file + at;
+	if (memcmp(p, CS_MAGIC, CS_MAGIC_LEN) != 0)
+		return cs_err(err, COLSTORE_ETRUNCATED, at,
+		              "file is incomplete or truncated: no trailer at offset %llu "
+		              "(R4.4)",
+		              (unsigned long long)at);
+	if (cs_le64(p + 32) != cs_xxh3(p, 32))
+		return cs_err(err, COLSTORE_ECHECKSUM, at,
+		              "trailer checksum mismatch (bytes [%llu, %llu))",
+		              (unsigned long long)at, (unsigned long long)(at + 32));
+	t->footer_offset = cs_le64(p + 8);
+	t->footer_size = cs_le64(p + 16);
+	t->footer_checksum = cs_le64(p + 24);
+	if (t->footer_offset % CS_ALIGN != 0 || t->footer_offset < CS_HEADER_SIZE ||
+	    t->footer_size < CS_FOOTER_FIXED || t->footer_offset > at ||
+	    t->footer_size != at - t->footer_offset)
+		return cs_err(err, COLSTORE_ECORRUPT, at + 8,
+		              "trailer names footer [%llu, +%llu), which does not end at the "
+		              "trailer (offset %llu) (R4.1)",
+		              (unsigned long long)t->footer_offset,
+		              (unsigned long long)t->footer_size, (unsigned long long)at);
+	return COLSTORE_OK;
+}
+
+void cs_block_encode(uint8_t out[CS_BLOCK_DESC_SIZE], const cs_block_desc *b)
+{
+	memset(out, 0, CS_BLOCK_DESC_SIZE);
+	if (!b->present)
+		return; /* R5.5.1: absent = 40 zero bytes */
+	cs_st64(out, b->offset);
+	cs_st64(out + 8, b->stored_size);
+	cs_st64(out + 16, b->raw_size);
+	cs_st64(out + 24, b->checksum);
+	out[32] = b->compression;
+}
+
+int cs_block_decode(const uint8_t *p, uint64_t at, uint64_t footer_offset,
+                    cs_block_desc *b, const char *where, colstore_error *err)
+{
+	b->present = 0;
+	for (unsigned i = 0; i < CS_BLOCK_DESC_SIZE; i++)
+		if (p[i])
+			b->present = 1;
+	b->offset = cs_le64(p);
+	b->stored_size = cs_le64(p + 8);
+	b->raw_size = cs_le64(p + 16);
+	b->checksum = cs_le64(p + 24);
+	b->compression = p[32];
+	if (!b->present)
+		return COLSTORE_OK;
+	for (unsigned i = 33; i < CS_BLOCK_DESC_SIZE; i++)
+		if (p[i])
+			return cs_err(err, COLSTORE_ECORRUPT, at + i,
+			              "%s: reserved bytes of block descriptor not zero", where);
+	if (b->offset % CS_ALIGN != 0 || b->offset < CS_HEADER_SIZE)
+		return cs_err(err, COLSTORE_ECORRUPT, at,
+		              "%s: block offset %llu is not a multiple of 64 after the header "
+		              "(R5.5.2)",
+		              where, (unsigned long long)b->offset);
+	if (!(b->stored_size <= footer_offset && b->offset <= footer_offset - b->stored_size))
+		return cs_err(err, COLSTORE_ECORRUPT, at,
+		              "%s: block [%llu, +%llu) runs past the footer at %llu (R5.5.2)",
+		              where, (unsigned long long)b->offset,
+		              (unsigned long long)b->stored_size,
+		              (unsigned long long)footer_offset);
+	if (b->compression == COLSTORE_COMPRESSION_NONE) {
+		if (b->stored_size != b->raw_size)
+			return cs_err(err, COLSTORE_ECORRUPT, at,
+			              "%s: uncompressed block with stored size %llu != raw size "
+			              "%llu (R5.5.3)",
+			              where, (unsigned long long)b->stored_size,
+			              (unsigned long long)b->raw_size);
+	} else if (b->compression == COLSTORE_COMPRESSION_LZ4) {
+		if (b->stored_size < 1 || b->raw_size < 1 || b->raw_size > INT32_MAX ||
+		    (b->raw_size + CS_LZ4_MAX_RATIO - 1) / CS_LZ4_MAX_RATIO > b->stored_size)
+			return cs_err(err, COLSTORE_ECORRUPT, at,
+			              "%s: LZ4 block sizes stored %llu raw %llu out of bounds "
+			              "(R5.5.3)",
+			              where, (unsigned long long)b->stored_size,
+			              (unsigned long long)b->raw_size);
+	} else {
+		return cs_err(err, COLSTORE_ECORRUPT, at + 32,
+		              "%s: unknown compression code %u", where, b->compression);
+	}
+	return COLSTORE_OK;
+}
+
+size_t cs_column_entry_size(size_t name_len)
+{
+	return (CS_COLUMN_ENTRY_FIXED + name_len + 7) & ~(size_t)7;
+}

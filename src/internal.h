@@ -1,0 +1,240 @@
+/*
+ * internal.h -- private types and helpers shared by the library's sources.
+ * Nothing here is API; every symbol is cs_-prefixed and hidden.
+ */
+#ifndef CS_INTERNAL_H
+#define CS_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "colstore/colstore.h"
+
+#define CS_HIDDEN __attribute__((visibility("hidden")))
+
+/* ---- format constants (format-spec.md) --------------------------------- */
+
+#define CS_MAGIC "\x89" "COLS\r\n\x1a"
+#define CS_MAGIC_LEN 8
+#define CS_HEADER_SIZE 64u        /* §5.1 */
+#define CS_ALIGN 64u              /* §8 */
+#define CS_TRAILER_SIZE 40u       /* §5.7 */
+#define CS_FOOTER_FIXED 32u       /* §5.2 */
+#define CS_COLUMN_ENTRY_FIXED 88u /* §5.3 */
+#define CS_CHUNK_DESC_SIZE 152u   /* §5.4 */
+#define CS_BLOCK_DESC_SIZE 40u    /* §5.5 */
+#define CS_MIN_FILE_SIZE (CS_HEADER_SIZE + CS_FOOTER_FIXED + CS_TRAILER_SIZE)
+
+#define CS_MAX_COLUMNS 65535u
+#define CS_MAX_NAME_LEN 65535u
+#define CS_MAX_STRING_BYTES 0x7fffffffu /* §12: offsets are < 2^31 */
+#define CS_LZ4_MAX_RATIO 255u
+#define CS_STAT_STR_MAX 256u /* longer min/max strings are not recorded */
+
+#define CS_STATS_MINMAX 1u
+#define CS_STATS_NAN 2u
+
+/* ---- little-endian loads and stores ------------------------------------ */
+
+static inline uint16_t cs_le16(const void *p)
+{
+	const uint8_t *b = p;
+	return (uint16_t)(b[0] | (b[1] << 8));
+}
+static inline uint32_t cs_le32(const void *p)
+{
+	const uint8_t *b = p;
+	return (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) |
+	       ((uint32_t)b[3] << 24);
+}
+static inline uint64_t cs_le64(const void *p)
+{
+	const uint8_t *b = p;
+	return (uint64_t)cs_le32(b) | ((uint64_t)cs_le32(b + 4) << 32);
+}
+static inline void cs_st16(void *p, uint16_t v)
+{
+	uint8_t *b = p;
+	b[0] = (uint8_t)v;
+	b[1] = (uint8_t)(v >> 8);
+}
+static inline void cs_st32(void *p, uint32_t v)
+{
+	uint8_t *b = p;
+	b[0] = (uint8_t)v;
+	b[1] = (uint8_t)(v >> 8);
+	b[2] = (uint8_t)(v >> 16);
+	b[3] = (uint8_t)(v >> 24);
+}
+static inline void cs_st64(void *p, uint64_t v)
+{
+	cs_st32(p, (uint32_t)v);
+	cs_st32((uint8_t *)p + 4, (uint32_t)(v >> 32));
+}
+
+static inline uint64_t cs_align_up(uint64_t x)
+{
+	return (x + (CS_ALIGN - 1)) & ~(uint64_t)(CS_ALIGN - 1);
+}
+
+/* in-range test in the subtraction form: [off, off+len) within [0, size) */
+static inline int cs_in_range(uint64_t off, uint64_t len, uint64_t size)
+{
+	return off <= size && len <= size - off;
+}
+
+/* ---- errors (error.c) --------------------------------------------------- */
+
+CS_HIDDEN int cs_err(colstore_error *err, int code, uint64_t offset,
+                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+CS_HIDDEN int cs_err_errno(colstore_error *err, int errnum, const char *what,
+                           const char *path);
+
+/* ---- checksum.c, compress.c -------------------------------------------- */
+
+CS_HIDDEN uint64_t cs_xxh3(const void *p, size_t n);
+CS_HIDDEN size_t cs_lz4_bound(size_t raw);
+/* returns compressed size, or 0 when it would not be smaller than raw */
+CS_HIDDEN size_t cs_lz4_compress(const void *src, size_t n, void *dst, size_t cap);
+/* returns 0 when exactly raw bytes were produced */
+CS_HIDDEN int cs_lz4_decompress(const void *src, size_t n, void *dst, size_t raw);
+
+/* ---- bitpack.c ---------------------------------------------------------- */
+
+static inline size_t cs_bitmap_bytes(uint64_t n) { return (size_t)((n + 7) / 8); }
+static inline int cs_bit_get(const uint8_t *bm, uint64_t i)
+{
+	return (bm[i >> 3] >> (i & 7)) & 1;
+}
+static inline void cs_bit_set(uint8_t *bm, uint64_t i)
+{
+	bm[i >> 3] |= (uint8_t)(1u << (i & 7));
+}
+/* number of 1 bits among the first n bits */
+CS_HIDDEN uint64_t cs_bitmap_popcount(const uint8_t *bm, uint64_t n);
+/* are bits n and above of the last byte zero? */
+CS_HIDDEN int cs_bitmap_tail_clear(const uint8_t *bm, uint64_t n);
+
+/* ---- dict.c: interning of strings -------------------------------------- */
+
+typedef struct cs_dict {
+	uint32_t count;    /* entries */
+	uint32_t *offsets; /* count + 1 entries, offsets[0] = 0 */
+	size_t offsets_cap;
+	char *bytes; /* the arena: every entry back to back */
+	size_t bytes_cap;
+	uint32_t *slots; /* open addressing: code + 1, 0 = empty */
+	uint32_t *hashes; /* low 32 bits of each entry's hash, by code */
+	size_t nslots;    /* a power of two */
+} cs_dict;
+
+CS_HIDDEN void cs_dict_init(cs_dict *d);
+CS_HIDDEN void cs_dict_free(cs_dict *d);
+/* intern s: *code gets its code; returns COLSTORE_OK, ENOMEM or ELIMIT */
+CS_HIDDEN int cs_dict_intern(cs_dict *d, const char *s, uint32_t len, uint32_t *code);
+CS_HIDDEN size_t cs_dict_memory(const cs_dict *d);
+static inline uint32_t cs_dict_bytes_len(const cs_dict *d)
+{
+	return d->count ? d->offsets[d->count] : 0;
+}
+
+/* ---- mmapio.c ----------------------------------------------------------- */
+
+CS_HIDDEN int cs_map_file(const char *path, const void **data, size_t *size,
+                          colstore_error *err);
+CS_HIDDEN void cs_unmap(const void *data, size_t size);
+/* create a temporary file beside path; *tmp_path is malloc'd */
+CS_HIDDEN int cs_tmp_create(const char *path, int *fd, char **tmp_path,
+                            colstore_error *err);
+CS_HIDDEN int cs_write_all(int fd, const void *p, size_t n, const char *path,
+                           colstore_error *err);
+/* fsync fd, close it, rename tmp over path, fsync the directory */
+CS_HIDDEN int cs_tmp_commit(int fd, const char *tmp_path, const char *path,
+                            colstore_error *err);
+
+/* ---- format.c: decoded structures (bytes only, no I/O) ---------------- */
+
+typedef struct cs_block_desc {
+	uint64_t offset, stored_size, raw_size, checksum;
+	uint8_t compression;
+	int present;
+} cs_block_desc;
+
+typedef struct cs_header {
+	uint16_t major, minor;
+	uint32_t required_flags, optional_flags;
+} cs_header;
+
+typedef struct cs_trailer {
+	uint64_t footer_offset, footer_size, footer_checksum;
+} cs_trailer;
+
+CS_HIDDEN void cs_header_encode(uint8_t out[CS_HEADER_SIZE]);
+CS_HIDDEN int cs_header_decode(const uint8_t *p, size_t file_size, cs_header *h,
+                               colstore_error *err);
+CS_HIDDEN void cs_trailer_encode(uint8_t out[CS_TRAILER_SIZE], uint64_t footer_offset,
+                                 uint64_t footer_size, uint64_t footer_checksum);
+CS_HIDDEN int cs_trailer_decode(const uint8_t *file, size_t file_size, cs_trailer *t,
+                                colstore_error *err);
+CS_HIDDEN void cs_block_encode(uint8_t out[CS_BLOCK_DESC_SIZE], const cs_block_desc *b);
+/* decode and check R5.5.1-R5.5.3 against footer_offset; where names the
+ * descriptor for messages; at is the descriptor's own file offset */
+CS_HIDDEN int cs_block_decode(const uint8_t *p, uint64_t at, uint64_t footer_offset,
+                              cs_block_desc *b, const char *where, colstore_error *err);
+CS_HIDDEN size_t cs_column_entry_size(size_t name_len);
+
+/* ---- reader internals shared with verify.c ---------------------------- */
+
+typedef struct cs_column {
+	char *name; /* NUL-terminated copy */
+	uint8_t type;
+	uint32_t dict_count;
+	cs_block_desc dict_offsets, dict_bytes;
+	const uint8_t *dict_off_p; /* validated, in the mapping */
+	const uint8_t *dict_bytes_p;
+	uint64_t entry_offset;     /* file offset of the column entry */
+} cs_column;
+
+typedef struct cs_chunk {
+	uint32_t row_count, null_count;
+	uint8_t encoding, code_width, stats_flags;
+	uint64_t min, max;
+	cs_block_desc blocks[3];
+} cs_chunk;
+
+struct colstore_reader {
+	const uint8_t *data;
+	size_t size;
+	int mapped;
+	uint32_t flags;
+	cs_header header;
+	cs_trailer trailer;
+	uint64_t num_rows;
+	uint32_t num_columns, num_row_groups, row_group_size;
+	cs_column *columns;
+	cs_chunk *chunks;   /* num_row_groups * num_columns */
+	uint64_t chunks_at; /* file offset of the first chunk descriptor */
+	const uint8_t *heap;
+	uint64_t heap_size;
+	uint8_t *verified; /* per block: 1 once checked (atomic byte stores) */
+};
+
+static inline const cs_chunk *cs_chunk_at(const colstore_reader *r, uint32_t rg,
+                                          uint32_t col)
+{
+	return &r->chunks[(size_t)rg * r->num_columns + col];
+}
+static inline uint64_t cs_chunk_desc_offset(const colstore_reader *r, uint32_t rg,
+                                            uint32_t col)
+{
+	return r->chunks_at + ((uint64_t)rg * r->num_columns + col) * CS_CHUNK_DESC_SIZE;
+}
+CS_HIDDEN const char *cs_block_kind_name(int kind);
+/* fully check one block (checksum unless skipped, decompression, content) */
+CS_HIDDEN int cs_block_check(colstore_reader *r, uint32_t rg, uint32_t col, int kind,
+                             int force_checksum, void *buf, size_t buf_size,
+                             colstore_block *out, colstore_error *err);
+
+#endif /* CS_INTERNAL_H */

@@ -1,0 +1,139 @@
+/*
+ * mmapio.c -- mapping files for reading; temporary file, fsync and rename
+ * for crash-safe writing.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+int cs_map_file(const char *path, const void **data, size_t *size, colstore_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cs_err_errno(err, errno, "cannot open", path);
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		int e = errno;
+		close(fd);
+		return cs_err_errno(err, e, "cannot stat", path);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+		              "%s: not a regular file", path);
+	}
+	if ((uint64_t)st.st_size < CS_MIN_FILE_SIZE) {
+		close(fd);
+		return cs_err(err, COLSTORE_ETRUNCATED, (uint64_t)st.st_size,
+		              "%s: file is %lld bytes, shorter than the smallest "
+		              "colstore file (%u bytes)",
+		              path, (long long)st.st_size, CS_MIN_FILE_SIZE);
+	}
+	if ((uint64_t)st.st_size > SIZE_MAX) {
+		close(fd);
+		return cs_err(err, COLSTORE_ELIMIT, COLSTORE_NO_OFFSET,
+		              "%s: file too large to map", path);
+	}
+	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	int e = errno;
+	close(fd); /* the mapping keeps the file */
+	if (p == MAP_FAILED)
+		return cs_err_errno(err, e, "cannot map", path);
+	*data = p;
+	*size = (size_t)st.st_size;
+	return COLSTORE_OK;
+}
+
+void cs_unmap(const void *data, size_t size)
+{
+	if (data)
+		munmap((void *)data, size);
+}
+
+int cs_tmp_create(const char *path, int *fd_out, char **tmp_out, colstore_error *err)
+{
+	/* beside the target, so that rename() stays within one filesystem:
+	 * DIR/.NAME.tmp-PID-RANDOM */
+	const char *slash = strrchr(path, '/');
+	size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+	const char *base = path + dirlen;
+	if (*base == '\0')
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+		              "%s: output path names a directory", path);
+	size_t cap = strlen(path) + 64;
+	char *tmp = malloc(cap);
+	if (!tmp)
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	unsigned long seed = (unsigned long)ts.tv_nsec ^ ((unsigned long)getpid() << 16) ^
+	                     (unsigned long)(uintptr_t)&ts;
+	for (int attempt = 0; attempt < 100; attempt++) {
+		seed = seed * 6364136223846793005ul + 1442695040888963407ul;
+		snprintf(tmp, cap, "%.*s.%s.tmp-%ld-%08lx", (int)dirlen, path, base,
+		         (long)getpid(), (seed >> 33) & 0xfffffffful);
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (fd >= 0) {
+			*fd_out = fd;
+			*tmp_out = tmp;
+			return COLSTORE_OK;
+		}
+		if (errno != EEXIST) {
+			int e = errno;
+			int rc = cs_err_errno(err, e, "cannot create temporary file", tmp);
+			free(tmp);
+			return rc == COLSTORE_ENOTFOUND ? COLSTORE_EIO : rc;
+		}
+	}
+	free(tmp);
+	return cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET,
+	              "%s: cannot find a free temporary file name", path);
+}
+
+int cs_write_all(int fd, const void *p, size_t n, const char *path, colstore_error *err)
+{
+	const uint8_t *b = p;
+	while (n > 0) {
+		ssize_t got = write(fd, b, n > (1u << 30) ? (1u << 30) : n);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			return cs_err_errno(err, errno, "cannot write", path);
+		}
+		b += got;
+		n -= (size_t)got;
+	}
+	return COLSTORE_OK;
+}
+
+int cs_tmp_commit(int fd, const char *tmp, const char *path, colstore_error *err)
+{
+	if (fsync(fd) != 0) {
+		int e = errno;
+		close(fd);
+		return cs_err_errno(err, e, "cannot fsync", tmp);
+	}
+	if (close(fd) != 0)
+		return cs_err_errno(err, errno, "cannot close", tmp);
+	if (rename(tmp, path) != 0)
+		return cs_err_errno(err, errno, "cannot rename temporary file to", path);
+	/* make the rename itself durable */
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? strndup(path, (size_t)(slash - path) + 1) : strdup(".");
+	if (dir) {
+		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			fsync(dfd); /* best effort: the data is already safe */
+			close(dfd);
+		}
+		free(dir);
+	}
+	return COLSTORE_OK;
+}

@@ -1,0 +1,881 @@
+/*
+ * writer.c -- colstore_writer: buffers one row group per column, writes each
+ * full group as blocks (format-spec.md §4, §9), then dictionaries, footer and
+ * trailer, into a temporary file that is renamed over the target at the end.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "colstore's writer and zero-copy reader assume a little-endian host"
+#endif
+
+#define CS_DEFAULT_DICT_BUDGET (64u << 20)
+/* AUTO string columns: after the first chunk, go PLAIN for good when that
+ * chunk's values were nearly all distinct (format-spec.md §9.4, §9.5). */
+#define CS_AUTO_MIN_ROWS 1024u
+#define CS_AUTO_UNIQUE_RATIO 0.9
+
+typedef struct cs_wcol {
+	char *name;
+	uint8_t type;
+	uint32_t flags;
+	unsigned width;     /* bytes per value, 0 for bool and string */
+	uint8_t *values;    /* fixed: rgs * width; bool: bitmap; string: u32 offsets */
+	uint8_t *validity;  /* bitmap, 1 = valid; reset to all ones per group */
+	uint32_t n;         /* values in the current group */
+	uint32_t nulls;
+	char *sbytes;       /* string bytes of the current group */
+	size_t sbytes_len, sbytes_cap;
+	cs_dict dict;
+	int plain_only;     /* AUTO decided PLAIN for the rest of the column */
+	int chunks_written;
+	cs_block_desc dict_off, dict_bytes;
+} cs_wcol;
+
+struct colstore_writer {
+	char *path, *tmp;
+	int fd;
+	int failed; /* an I/O error happened: only abort/finish (which fails) */
+	uint32_t rgs, compression;
+	uint64_t dict_budget;
+	cs_wcol *cols;
+	uint32_t ncols, cols_cap;
+	int started;
+	uint64_t rows;       /* completed rows */
+	uint32_t group_rows; /* completed rows in the current group */
+	uint32_t puts;       /* values put in the current row */
+	uint32_t groups;
+	uint64_t pos;        /* bytes written so far */
+	uint8_t *desc;       /* chunk descriptors written so far */
+	size_t desc_len, desc_cap;
+	uint8_t *heap;       /* statistics heap (§5.6) */
+	size_t heap_len, heap_cap;
+	uint8_t *scratch;    /* compressed blocks; reused */
+	size_t scratch_cap;
+	uint8_t *codes;      /* dictionary codes of one chunk; reused */
+	size_t codes_cap;
+};
+
+static const uint8_t cs_zeros[CS_ALIGN];
+
+static int cs_grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return COLSTORE_OK;
+	size_t n = *cap ? *cap : 256;
+	while (n < need)
+		n *= 2;
+	void *q = realloc(*p, n * elem);
+	if (!q)
+		return COLSTORE_ENOMEM;
+	*p = q;
+	*cap = n;
+	return COLSTORE_OK;
+}
+
+int colstore_writer_create(const char *path, const colstore_writer_options *opts,
+                           colstore_writer **out, colstore_error *err)
+{
+	colstore_writer_options def = COLSTORE_WRITER_OPTIONS_INIT;
+	if (out)
+		*out = NULL;
+	if (!path || !out)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "path and out are required");
+	if (!opts)
+		opts = &def;
+	for (size_t i = 0; i < sizeof(opts->reserved) / sizeof(opts->reserved[0]); i++)
+		if (opts->reserved[i])
+			return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+			              "writer options: reserved fields must be zero");
+	uint32_t rgs = opts->row_group_size ? opts->row_group_size
+	                                    : COLSTORE_DEFAULT_ROW_GROUP_SIZE;
+	if (rgs > COLSTORE_MAX_ROW_GROUP_SIZE)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+		              "row group size %u exceeds the limit %u", rgs,
+		              COLSTORE_MAX_ROW_GROUP_SIZE);
+	if (opts->compression > COLSTORE_COMPRESSION_LZ4)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+		              "unknown compression %u", opts->compression);
+	colstore_writer *w = calloc(1, sizeof(*w));
+	if (!w || !(w->path = strdup(path))) {
+		free(w);
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	}
+	w->rgs = rgs;
+	w->compression = opts->compression;
+	w->dict_budget = opts->dict_budget ? opts->dict_budget : CS_DEFAULT_DICT_BUDGET;
+	w->fd = -1;
+	int rc = cs_tmp_create(path, &w->fd, &w->tmp, err);
+	if (rc) {
+		free(w->path);
+		free(w);
+		return rc;
+	}
+	uint8_t header[CS_HEADER_SIZE];
+	cs_header_encode(header);
+	rc = cs_write_all(w->fd, header, sizeof(header), w->tmp, err);
+	if (rc) {
+		colstore_writer_abort(w);
+		return rc;
+	}
+	w->pos = CS_HEADER_SIZE;
+	*out = w;
+	return COLSTORE_OK;
+}
+
+int colstore_writer_add_column(colstore_writer *w, const char *name, colstore_type type,
+                               uint32_t flags, colstore_error *err)
+{
+	if (!w || !name)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "writer and name are required");
+	if (w->started)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+		              "column '%s' added after the first value", name);
+	size_t len = strlen(name);
+	if (len == 0 || len > CS_MAX_NAME_LEN)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+		              "column name must be 1..%u bytes", CS_MAX_NAME_LEN);
+	if (!colstore_type_name(type))
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+		              "column '%s': unknown type %d", name, (int)type);
+	if (flags > COLSTORE_COLUMN_PLAIN || (flags && type != COLSTORE_TYPE_STRING))
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+		              "column '%s': bad flags 0x%x", name, flags);
+	if (w->ncols >= CS_MAX_COLUMNS)
+		return cs_err(err, COLSTORE_ELIMIT, COLSTORE_NO_OFFSET,
+		              "more than %u columns", CS_MAX_COLUMNS);
+	for (uint32_t i = 0; i < w->ncols; i++)
+		if (strcmp(w->cols[i].name, name) == 0)
+			return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+			              "duplicate column name '%s'", name);
+	size_t cap = w->cols_cap;
+	if (cs_grow((void **)&w->cols, &cap, (size_t)w->ncols + 1, sizeof(cs_wcol)))
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	w->cols_cap = (uint32_t)cap;
+	cs_wcol *c = &w->cols[w->ncols];
+	memset(c, 0, sizeof(*c));
+	c->type = (uint8_t)type;
+	c->flags = flags;
+	c->width = colstore_type_width(type);
+	cs_dict_init(&c->dict);
+	size_t vbytes;
+	if (type == COLSTORE_TYPE_BOOL)
+		vbytes = cs_bitmap_bytes(w->rgs);
+	else if (type == COLSTORE_TYPE_STRING)
+		vbytes = ((size_t)w->rgs + 1) * 4;
+	else
+		vbytes = (size_t)w->rgs * c->width;
+	c->name = strdup(name);
+	c->values = calloc(1, vbytes);
+	c->validity = malloc(cs_bitmap_bytes(w->rgs));
+	if (!c->name || !c->values || !c->validity) {
+		free(c->name);
+		free(c->values);
+		free(c->validity);
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	}
+	memset(c->validity, 0xff, cs_bitmap_bytes(w->rgs));
+	w->ncols++;
+	return COLSTORE_OK;
+}
+
+uint64_t colstore_writer_num_rows(const colstore_writer *w)
+{
+	return w ? w->rows : 0;
+}
+
+/* ---- blocks ------------------------------------------------------------ */
+
+static int cs_pad(colstore_writer *w, colstore_error *err)
+{
+	size_t pad = (size_t)(cs_align_up(w->pos) - w->pos);
+	if (pad) {
+		int rc = cs_write_all(w->fd, cs_zeros, pad, w->tmp, err);
+		if (rc)
+			return rc;
+		w->pos += pad;
+	}
+	return COLSTORE_OK;
+}
+
+/* Write one block at the next multiple of 64 (R4.2), compressed when asked
+ * and smaller (R10.3). */
+static int cs_write_block(colstore_writer *w, const void *p, size_t n, int compress,
+                          cs_block_desc *b, colstore_error *err)
+{
+	int rc = cs_pad(w, err);
+	if (rc)
+		return rc;
+	b->present = 1;
+	b->offset = w->pos;
+	b->raw_size = n;
+	b->compression = COLSTORE_COMPRESSION_NONE;
+	const void *out = p;
+	size_t outn = n;
+	if (compress && w->compression == COLSTORE_COMPRESSION_LZ4 && n > 0) {
+		size_t bound = cs_lz4_bound(n);
+		if (bound && cs_grow((void **)&w->scratch, &w->scratch_cap, bound, 1) == 0) {
+			size_t got = cs_lz4_compress(p, n, w->scratch, bound);
+			if (got) {
+				out = w->scratch;
+				outn = got;
+				b->compression = COLSTORE_COMPRESSION_LZ4;
+			}
+		}
+	}
+	b->stored_size = outn;
+	b->checksum = cs_xxh3(out, outn);
+	rc = cs_write_all(w->fd, out, outn, w->tmp, err);
+	if (rc)
+		return rc;
+	w->pos += outn;
+	return COLSTORE_OK;
+}
+
+/* ---- statistics (§5.6) ------------------------------------------------- */
+
+typedef struct cs_stats {
+	uint8_t flags;
+	uint64_t min, max;
+} cs_stats;
+
+static int64_t cs_load_int(const uint8_t *p, uint8_t type)
+{
+	switch (type) {
+	case COLSTORE_TYPE_INT8: return (int8_t)p[0];
+	case COLSTORE_TYPE_INT16: return (int16_t)cs_le16(p);
+	case COLSTORE_TYPE_INT32:
+	case COLSTORE_TYPE_DATE: return (int32_t)cs_le32(p);
+	default: return (int64_t)cs_le64(p);
+	}
+}
+
+static void cs_stats_fixed(const cs_wcol *c, uint32_t n, cs_stats *s)
+{
+	int any = 0;
+	if (c->type == COLSTORE_TYPE_FLOAT32 || c->type == COLSTORE_TYPE_FLOAT64) {
+		double lo = 0, hi = 0;
+		for (uint32_t i = 0; i < n; i++) {
+			if (c->nulls && !cs_bit_get(c->validity, i))
+				continue;
+			double v;
+			if (c->type == COLSTORE_TYPE_FLOAT32) {
+				float f;
+				memcpy(&f, c->values + (size_t)i * 4, 4);
+				v = f;
+			} else {
+				memcpy(&v, c->values + (size_t)i * 8, 8);
+			}
+			if (isnan(v)) {
+				s->flags |= CS_STATS_NAN;
+				continue;
+			}
+			if (!any || v < lo)
+				lo = v;
+			if (!any || v > hi)
+				hi = v;
+			any = 1;
+		}
+		if (any) {
+			memcpy(&s->min, &lo, 8);
+			memcpy(&s->max, &hi, 8);
+		}
+	} else if (c->type == COLSTORE_TYPE_BOOL) {
+		int seen[2] = { 0, 0 };
+		for (uint32_t i = 0; i < n; i++)
+			if (!c->nulls || cs_bit_get(c->validity, i))
+				seen[cs_bit_get(c->values, i)] = 1;
+		any = seen[0] || seen[1];
+		if (any) {
+			s->min = seen[0] ? 0 : 1;
+			s->max = seen[1] ? 1 : 0;
+		}
+	} else {
+		int64_t lo = 0, hi = 0;
+		for (uint32_t i = 0; i < n; i++) {
+			if (c->nulls && !cs_bit_get(c->validity, i))
+				continue;
+			int64_t v = cs_load_int(c->values + (size_t)i * c->width, c->type);
+			if (!any || v < lo)
+				lo = v;
+			if (!any || v > hi)
+				hi = v;
+			any = 1;
+		}
+		if (any) {
+			s->min = (uint64_t)lo;
+			s->max = (uint64_t)hi;
+		}
+	}
+	if (any)
+		s->flags |= CS_STATS_MINMAX;
+}
+
+static int cs_strcmp(const char *a, uint32_t al, const char *b, uint32_t bl)
+{
+	int c = memcmp(a, b, al < bl ? al : bl);
+	if (c)
+		return c;
+	return al < bl ? -1 : al > bl;
+}
+
+static int cs_heap_add(colstore_writer *w, const char *s, uint32_t len, uint64_t *ref)
+{
+	if (w->heap_len + len > UINT32_MAX)
+		return 0; /* leave the statistics out rather than fail */
+	if (cs_grow((void **)&w->heap, &w->heap_cap, w->heap_len + len, 1))
+		return 0;
+	memcpy(w->heap + w->heap_len, s, len);
+	*ref = (uint64_t)w->heap_len | ((uint64_t)len << 32);
+	w->heap_len += len;
+	return 1;
+}
+
+static void cs_stats_string(colstore_writer *w, const cs_wcol *c, uint32_t n, cs_stats *s)
+{
+	const uint32_t *off = (const uint32_t *)c->values;
+	int64_t lo = -1, hi = -1;
+	for (uint32_t i = 0; i < n; i++) {
+		if (c->nulls && !cs_bit_get(c->validity, i))
+			continue;
+		const char *v = c->sbytes + off[i];
+		uint32_t vl = off[i + 1] - off[i];
+		if (lo < 0 || cs_strcmp(v, vl, c->sbytes + off[lo], off[lo + 1] - off[lo]) < 0)
+			lo = i;
+		if (hi < 0 || cs_strcmp(v, vl, c->sbytes + off[hi], off[hi + 1] - off[hi]) > 0)
+			hi = i;
+	}
+	if (lo < 0)
+		return;
+	uint32_t ll = off[lo + 1] - off[lo], hl = off[hi + 1] - off[hi];
+	if (ll > CS_STAT_STR_MAX || hl > CS_STAT_STR_MAX)
+		return; /* R5.6.1 */
+	size_t mark = w->heap_len;
+	if (cs_heap_add(w, c->sbytes + off[lo], ll, &s->min) &&
+	    cs_heap_add(w, c->sbytes + off[hi], hl, &s->max)) {
+		s->flags |= CS_STATS_MINMAX;
+	} else {
+		w->heap_len = mark;
+		s->min = s->max = 0;
+	}
+}
+
+/* ---- flushing a row group ---------------------------------------------- */
+
+static unsigned cs_code_width(uint32_t count)
+{
+	return count <= 256 ? 1 : count <= 65536 ? 2 : 4;
+}
+
+static int cs_flush_strings(colstore_writer *w, cs_wcol *c, uint32_t n, uint8_t *enc,
+                            uint8_t *cw, cs_block_desc *data, cs_block_desc *extra,
+                            colstore_error *err)
+{
+	const uint32_t *off = (const uint32_t *)c->values;
+	int plain = c->flags == COLSTORE_COLUMN_PLAIN || c->plain_only;
+	if (!plain && c->flags == COLSTORE_COLUMN_AUTO &&
+	    cs_dict_memory(&c->dict) > w->dict_budget)
+		plain = c->plain_only = 1;
+	if (plain) {
+		*enc = COLSTORE_ENCODING_PLAIN;
+		int rc = cs_write_block(w, off, ((size_t)n + 1) * 4, 1, data, err);
+		return rc ? rc : cs_write_block(w, c->sbytes, off[n], 1, extra, err);
+	}
+	/* DICT: intern the chunk's values, then write codes at the narrowest
+	 * width that holds every code (§9.4) */
+	if (cs_grow((void **)&w->codes, &w->codes_cap, (size_t)n * 4 + 4, 1))
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	uint32_t *codes = (uint32_t *)w->codes;
+	uint32_t before = c->dict.count, valid = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		codes[i] = 0; /* R9.4.1 */
+		if (c->nulls && !cs_bit_get(c->validity, i))
+			continue;
+		valid++;
+		int rc = cs_dict_intern(&c->dict, c->sbytes + off[i], off[i + 1] - off[i], &codes[i]);
+		if (rc)
+			return cs_err(err, rc, COLSTORE_NO_OFFSET,
+			              "column '%s': dictionary %s", c->name,
+			              rc == COLSTORE_ELIMIT ? "exceeds 2 GiB" : "out of memory");
+	}
+	if (c->flags == COLSTORE_COLUMN_AUTO && c->chunks_written == 0 &&
+	    valid >= CS_AUTO_MIN_ROWS &&
+	    (double)(c->dict.count - before) > CS_AUTO_UNIQUE_RATIO * valid)
+		c->plain_only = 1; /* nearly all distinct: PLAIN from now on */
+	unsigned width = cs_code_width(c->dict.count);
+	*enc = COLSTORE_ENCODING_DICT;
+	*cw = (uint8_t)width;
+	/* narrow in place: each code moves to a lower or equal address */
+	uint8_t *b = w->codes;
+	if (width == 1)
+		for (uint32_t i = 0; i < n; i++)
+			b[i] = (uint8_t)codes[i];
+	else if (width == 2)
+		for (uint32_t i = 0; i < n; i++) {
+			uint16_t v = (uint16_t)codes[i];
+			memcpy(b + (size_t)i * 2, &v, 2);
+		}
+	return cs_write_block(w, b, (size_t)n * width, 1, data, err);
+}
+
+static int cs_flush_group(colstore_writer *w, colstore_error *err)
+{
+	uint32_t n = w->group_rows;
+	if (w->groups == UINT32_MAX)
+		return cs_err(err, COLSTORE_ELIMIT, COLSTORE_NO_OFFSET, "too many row groups");
+	if (cs_grow((void **)&w->desc, &w->desc_cap,
+	            w->desc_len + (size_t)w->ncols * CS_CHUNK_DESC_SIZE, 1))
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	for (uint32_t ci = 0; ci < w->ncols; ci++) {
+		cs_wcol *c = &w->cols[ci];
+		cs_block_desc blk[3];
+		memset(blk, 0, sizeof(blk));
+		cs_stats st = { 0, 0, 0 };
+		uint8_t enc = COLSTORE_ENCODING_PLAIN, cw = 0;
+		int rc = COLSTORE_OK;
+		if (c->nulls) {
+			/* R9.1.2: clear the bits past n in the last byte */
+			if (n % 8)
+				c->validity[n / 8] &= (uint8_t)((1u << (n % 8)) - 1);
+			rc = cs_write_block(w, c->validity, cs_bitmap_bytes(n), 1, &blk[0], err);
+		}
+		if (!rc && c->type == COLSTORE_TYPE_STRING) {
+			cs_stats_string(w, c, n, &st);
+			rc = cs_flush_strings(w, c, n, &enc, &cw, &blk[1], &blk[2], err);
+		} else if (!rc) {
+			cs_stats_fixed(c, n, &st);
+			size_t bytes = c->type == COLSTORE_TYPE_BOOL ? cs_bitmap_bytes(n)
+			                                             : (size_t)n * c->width;
+			rc = cs_write_block(w, c->values, bytes, 1, &blk[1], err);
+		}
+		if (rc)
+			return rc;
+		uint8_t *d = w->desc + w->desc_len;
+		memset(d, 0, CS_CHUNK_DESC_SIZE);
+		cs_st32(d, n);
+		cs_st32(d + 4, c->nulls);
+		d[8] = enc;
+		d[9] = cw;
+		d[10] = st.flags;
+		cs_st64(d + 16, st.min);
+		cs_st64(d + 24, st.max);
+		for (int k = 0; k < 3; k++)
+			cs_block_encode(d + 32 + 40 * k, &blk[k]);
+		w->desc_len += CS_CHUNK_DESC_SIZE;
+		/* reset the buffers for the next group */
+		if (c->nulls)
+			memset(c->validity, 0xff, cs_bitmap_bytes(w->rgs));
+		if (c->type == COLSTORE_TYPE_BOOL)
+			memset(c->values, 0, cs_bitmap_bytes(w->rgs));
+		c->nulls = 0;
+		c->n = 0;
+		c->sbytes_len = 0;
+		c->chunks_written++;
+	}
+	w->groups++;
+	w->group_rows = 0;
+	return COLSTORE_OK;
+}
+
+/* ---- appending values -------------------------------------------------- */
+
+static int cs_put_check(colstore_writer *w, uint32_t col, colstore_error *err)
+{
+	if (!w)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "writer is NULL");
+	if (w->failed)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+		              "writer failed earlier; abort it");
+	if (col >= w->ncols)
+		return cs_err(err, COLSTORE_ERANGE, COLSTORE_NO_OFFSET, "no column %u (of %u)",
+		              col, w->ncols);
+	if (w->cols[col].n != w->group_rows)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+		              "column '%s' already has a value in this row", w->cols[col].name);
+	w->started = 1;
+	return COLSTORE_OK;
+}
+
+static void cs_store_int(cs_wcol *c, uint32_t i, int64_t v)
+{
+	uint8_t *p = c->values + (size_t)i * c->width;
+	switch (c->width) {
+	case 1: p[0] = (uint8_t)v; break;
+	case 2: cs_st16(p, (uint16_t)v); break;
+	case 4: cs_st32(p, (uint32_t)v); break;
+	default: cs_st64(p, (uint64_t)v); break;
+	}
+}
+
+static int cs_int_fits(uint8_t type, int64_t v)
+{
+	switch (type) {
+	case COLSTORE_TYPE_INT8: return v >= INT8_MIN && v <= INT8_MAX;
+	case COLSTORE_TYPE_INT16: return v >= INT16_MIN && v <= INT16_MAX;
+	case COLSTORE_TYPE_INT32:
+	case COLSTORE_TYPE_DATE: return v >= INT32_MIN && v <= INT32_MAX;
+	case COLSTORE_TYPE_BOOL: return v == 0 || v == 1;
+	default: return 1;
+	}
+}
+
+int colstore_writer_put_int(colstore_writer *w, uint32_t col, int64_t v, colstore_error *err)
+{
+	int rc = cs_put_check(w, col, err);
+	if (rc)
+		return rc;
+	cs_wcol *c = &w->cols[col];
+	if (c->type == COLSTORE_TYPE_STRING || c->type == COLSTORE_TYPE_FLOAT32 ||
+	    c->type == COLSTORE_TYPE_FLOAT64)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+		              "column '%s' is %s, not an integer type", c->name,
+		              colstore_type_name(c->type));
+	if (!cs_int_fits(c->type, v))
+		return cs_err(err, COLSTORE_ERANGE, COLSTORE_NO_OFFSET,
+		              "value %lld does not fit column '%s' (%s)", (long long)v, c->name,
+		              colstore_type_name(c->type));
+	if (c->type == COLSTORE_TYPE_BOOL) {
+		if (v)
+			cs_bit_set(c->values, c->n);
+	} else {
+		cs_store_int(c, c->n, v);
+	}
+	c->n++;
+	w->puts++;
+	return COLSTORE_OK;
+}
+
+int colstore_writer_put_double(colstore_writer *w, uint32_t col, double v,
+                               colstore_error *err)
+{
+	int rc = cs_put_check(w, col, err);
+	if (rc)
+		return rc;
+	cs_wcol *c = &w->cols[col];
+	if (c->type == COLSTORE_TYPE_FLOAT64) {
+		memcpy(c->values + (size_t)c->n * 8, &v, 8);
+	} else if (c->type == COLSTORE_TYPE_FLOAT32) {
+		float f = (float)v;
+		memcpy(c->values + (size_t)c->n * 4, &f, 4);
+	} else {
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+		              "column '%s' is %s, not a float type", c->name,
+		              colstore_type_name(c->type));
+	}
+	c->n++;
+	w->puts++;
+	return COLSTORE_OK;
+}
+
+static int cs_append_str(cs_wcol *c, const char *s, size_t len, colstore_error *err)
+{
+	uint32_t *off = (uint32_t *)c->values;
+	if (c->n == 0)
+		off[0] = 0;
+	if (len > CS_MAX_STRING_BYTES - c->sbytes_len)
+		return cs_err(err, COLSTORE_ELIMIT, COLSTORE_NO_OFFSET,
+		              "column '%s': the strings of one row group exceed 2 GiB "
+		              "(use a smaller row group size)",
+		              c->name);
+	if (cs_grow((void **)&c->sbytes, &c->sbytes_cap, c->sbytes_len + len, 1))
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	if (len)
+		memcpy(c->sbytes + c->sbytes_len, s, len);
+	c->sbytes_len += len;
+	off[c->n + 1] = (uint32_t)c->sbytes_len;
+	c->n++;
+	return COLSTORE_OK;
+}
+
+int colstore_writer_put_string(colstore_writer *w, uint32_t col, const char *s,
+                               size_t len, colstore_error *err)
+{
+	int rc = cs_put_check(w, col, err);
+	if (rc)
+		return rc;
+	cs_wcol *c = &w->cols[col];
+	if (c->type != COLSTORE_TYPE_STRING)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+		              "column '%s' is %s, not string", c->name,
+		              colstore_type_name(c->type));
+	if (!s && len)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "NULL string pointer");
+	rc = cs_append_str(c, s, len, err);
+	if (!rc)
+		w->puts++;
+	return rc;
+}
+
+static void cs_put_null_raw(cs_wcol *c)
+{
+	/* R9.1: validity bit 0; R9.2.1, R9.3.1, R9.5.2: the slot is zero */
+	c->validity[c->n / 8] &= (uint8_t) ~(1u << (c->n % 8));
+	c->nulls++;
+	if (c->type == COLSTORE_TYPE_STRING) {
+		uint32_t *off = (uint32_t *)c->values;
+		if (c->n == 0)
+			off[0] = 0;
+		off[c->n + 1] = off[c->n];
+	} else if (c->type != COLSTORE_TYPE_BOOL) {
+		memset(c->values + (size_t)c->n * c->width, 0, c->width);
+	}
+	c->n++;
+}
+
+int colstore_writer_put_null(colstore_writer *w, uint32_t col, colstore_error *err)
+{
+	int rc = cs_put_check(w, col, err);
+	if (rc)
+		return rc;
+	cs_put_null_raw(&w->cols[col]);
+	w->puts++;
+	return COLSTORE_OK;
+}
+
+static int cs_row_done(colstore_writer *w, uint32_t k, colstore_error *err)
+{
+	w->group_rows += k;
+	w->rows += k;
+	if (w->group_rows == w->rgs) {
+		int rc = cs_flush_group(w, err);
+		if (rc) {
+			w->failed = 1;
+			return rc;
+		}
+	}
+	return COLSTORE_OK;
+}
+
+int colstore_writer_end_row(colstore_writer *w, colstore_error *err)
+{
+	if (!w)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "writer is NULL");
+	if (w->failed)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+		              "writer failed earlier; abort it");
+	if (w->ncols == 0)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "no columns declared");
+	if (w->puts != w->ncols) {
+		for (uint32_t i = 0; i < w->ncols; i++)
+			if (w->cols[i].n == w->group_rows)
+				return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+				              "row %llu: column '%s' has no value",
+				              (unsigned long long)w->rows, w->cols[i].name);
+	}
+	w->puts = 0;
+	w->started = 1;
+	return cs_row_done(w, 1, err);
+}
+
+static int cs_batch_check(const colstore_writer *w, const colstore_array *cols,
+                          size_t nrows, colstore_error *err)
+{
+	for (uint32_t ci = 0; ci < w->ncols; ci++) {
+		const cs_wcol *c = &w->cols[ci];
+		const colstore_array *a = &cols[ci];
+		if (nrows && !a->values && c->type != COLSTORE_TYPE_STRING)
+			return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+			              "column '%s': values is NULL", c->name);
+		if (c->type == COLSTORE_TYPE_BOOL) {
+			const uint8_t *v = a->values;
+			for (size_t i = 0; i < nrows; i++)
+				if (v[i] > 1)
+					return cs_err(err, COLSTORE_ERANGE, COLSTORE_NO_OFFSET,
+					              "column '%s' row %zu: bool byte %u is not 0 or 1",
+					              c->name, i, v[i]);
+		} else if (c->type == COLSTORE_TYPE_STRING) {
+			if (nrows && !a->offsets)
+				return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+				              "column '%s': offsets is NULL", c->name);
+			for (size_t i = 0; i < nrows; i++)
+				if (a->offsets[i + 1] < a->offsets[i] ||
+				    a->offsets[i + 1] - a->offsets[i] > CS_MAX_STRING_BYTES ||
+				    (!a->values && a->offsets[i + 1] != a->offsets[i]))
+					return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+					              "column '%s' row %zu: bad string offsets",
+					              c->name, i);
+		}
+	}
+	return COLSTORE_OK;
+}
+
+int colstore_writer_append_batch(colstore_writer *w, const colstore_array *cols,
+                                 size_t nrows, colstore_error *err)
+{
+	if (!w || (!cols && nrows))
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "writer and cols are required");
+	if (w->failed)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+		              "writer failed earlier; abort it");
+	if (w->ncols == 0)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "no columns declared");
+	if (w->puts)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+		              "append_batch in the middle of a row");
+	int rc = cs_batch_check(w, cols, nrows, err);
+	if (rc)
+		return rc;
+	w->started = 1;
+	size_t done = 0;
+	while (done < nrows) {
+		uint32_t k = w->rgs - w->group_rows;
+		if ((size_t)k > nrows - done)
+			k = (uint32_t)(nrows - done);
+		for (uint32_t ci = 0; ci < w->ncols; ci++) {
+			cs_wcol *c = &w->cols[ci];
+			const colstore_array *a = &cols[ci];
+			for (uint32_t j = 0; j < k; j++) {
+				size_t i = done + j;
+				if (a->validity && !cs_bit_get(a->validity, i)) {
+					cs_put_null_raw(c);
+					continue;
+				}
+				switch (c->type) {
+				case COLSTORE_TYPE_BOOL:
+					if (((const uint8_t *)a->values)[i])
+						cs_bit_set(c->values, c->n);
+					c->n++;
+					break;
+				case COLSTORE_TYPE_STRING:
+					rc = cs_append_str(c, (const char *)a->values + a->offsets[i],
+					                   (size_t)(a->offsets[i + 1] - a->offsets[i]), err);
+					if (rc) {
+						w->failed = 1;
+						return rc;
+					}
+					break;
+				default:
+					memcpy(c->values + (size_t)c->n * c->width,
+					       (const uint8_t *)a->values + i * c->width, c->width);
+					c->n++;
+					break;
+				}
+			}
+		}
+		done += k;
+		rc = cs_row_done(w, k, err);
+		if (rc)
+			return rc;
+	}
+	return COLSTORE_OK;
+}
+
+/* ---- finishing ---------------------------------------------------------- */
+
+static int cs_write_footer(colstore_writer *w, colstore_error *err)
+{
+	size_t size = CS_FOOTER_FIXED;
+	for (uint32_t i = 0; i < w->ncols; i++)
+		size += cs_column_entry_size(strlen(w->cols[i].name));
+	size += w->desc_len + w->heap_len;
+	uint8_t *f = calloc(1, size);
+	if (!f)
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	cs_st64(f, w->rows);
+	cs_st32(f + 8, w->ncols);
+	cs_st32(f + 12, w->groups);
+	cs_st32(f + 16, w->rgs);
+	cs_st64(f + 24, w->heap_len);
+	size_t at = CS_FOOTER_FIXED;
+	for (uint32_t i = 0; i < w->ncols; i++) {
+		cs_wcol *c = &w->cols[i];
+		size_t len = strlen(c->name);
+		f[at] = c->type;
+		cs_st16(f + at + 2, (uint16_t)len);
+		cs_st32(f + at + 4, c->dict.count);
+		cs_block_encode(f + at + 8, &c->dict_off);
+		cs_block_encode(f + at + 48, &c->dict_bytes);
+		memcpy(f + at + CS_COLUMN_ENTRY_FIXED, c->name, len);
+		at += cs_column_entry_size(len);
+	}
+	if (w->desc_len)
+		memcpy(f + at, w->desc, w->desc_len);
+	at += w->desc_len;
+	if (w->heap_len)
+		memcpy(f + at, w->heap, w->heap_len);
+	int rc = cs_pad(w, err);
+	uint64_t footer_offset = w->pos;
+	if (!rc)
+		rc = cs_write_all(w->fd, f, size, w->tmp, err);
+	if (!rc) {
+		uint8_t t[CS_TRAILER_SIZE];
+		cs_trailer_encode(t, footer_offset, size, cs_xxh3(f, size));
+		rc = cs_write_all(w->fd, t, sizeof(t), w->tmp, err);
+		w->pos += size + sizeof(t);
+	}
+	free(f);
+	return rc;
+}
+
+int colstore_writer_finish(colstore_writer *w, colstore_error *err)
+{
+	if (!w)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "writer is NULL");
+	int rc = COLSTORE_OK;
+	if (w->failed)
+		rc = cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+		            "writer failed earlier; nothing written");
+	else if (w->ncols == 0)
+		rc = cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "no columns declared");
+	else if (w->puts)
+		rc = cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+		            "finish in the middle of a row");
+	if (!rc && w->group_rows)
+		rc = cs_flush_group(w, err);
+	/* dictionaries, in column order (R4.3); never compressed (R10.3) */
+	for (uint32_t i = 0; !rc && i < w->ncols; i++) {
+		cs_wcol *c = &w->cols[i];
+		if (c->dict.count == 0)
+			continue;
+		rc = cs_write_block(w, c->dict.offsets, ((size_t)c->dict.count + 1) * 4, 0,
+		                    &c->dict_off, err);
+		if (!rc)
+			rc = cs_write_block(w, c->dict.bytes, cs_dict_bytes_len(&c->dict), 0,
+			                    &c->dict_bytes, err);
+	}
+	if (!rc)
+		rc = cs_write_footer(w, err);
+	if (!rc) {
+		int fd = w->fd;
+		w->fd = -1;
+		rc = cs_tmp_commit(fd, w->tmp, w->path, err);
+		if (!rc) {
+			free(w->tmp);
+			w->tmp = NULL; /* committed: abort must not unlink */
+		}
+	}
+	colstore_writer_abort(w);
+	return rc;
+}
+
+void colstore_writer_abort(colstore_writer *w)
+{
+	if (!w)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	if (w->tmp) {
+		unlink(w->tmp);
+		free(w->tmp);
+	}
+	for (uint32_t i = 0; i < w->ncols; i++) {
+		cs_wcol *c = &w->cols[i];
+		free(c->name);
+		free(c->values);
+		free(c->validity);
+		free(c->sbytes);
+		cs_dict_free(&c->dict);
+	}
+	free(w->cols);
+	free(w->desc);
+	free(w->heap);
+	free(w->scratch);
+	free(w->codes);
+	free(w->path);
+	free(w);
+}

@@ -1,0 +1,378 @@
+/*
+ * colstore.c -- the command-line tool.  The only place that prints or exits.
+ *
+ * Exit status: 0 success, 1 bad input / corrupt file / I/O error, 2 usage.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "colstore/colstore.h"
+
+#define EXIT_USAGE 2
+
+static const char *prog = "colstore";
+
+static void usage_main(FILE *f)
+{
+	fprintf(f,
+	        "Usage: colstore COMMAND [OPTIONS] FILE\n"
+	        "\n"
+	        "colstore turns CSV into typed, column-oriented files read through mmap,\n"
+	        "and filters and aggregates them in bounded memory.\n"
+	        "\n"
+	        "Commands:\n"
+	        "  info FILE     schema, row groups and, per column: type, encoding,\n"
+	        "                bytes on disk, min/max and null count\n"
+	        "  verify FILE   check every checksum, offset and padding byte;\n"
+	        "                exit 0 if intact, 1 if damaged (naming the block)\n"
+	        "\n"
+	        "Options:\n"
+	        "  -h, --help      show this help (COMMAND --help for a command's)\n"
+	        "  -V, --version   show the program and file format versions\n"
+	        "\n"
+	        "Exit status: 0 success, 1 bad or corrupt input or I/O error, 2 usage error.\n");
+}
+
+static void usage_info(FILE *f)
+{
+	fprintf(f, "Usage: colstore info FILE\n"
+	           "\n"
+	           "Print the schema, row count, row groups and, for each column: type,\n"
+	           "encoding (plain, dict or mixed), null count, bytes on disk, raw bytes,\n"
+	           "dictionary size and the minimum and maximum value.\n");
+}
+
+static void usage_verify(FILE *f)
+{
+	fprintf(f, "Usage: colstore verify FILE\n"
+	           "\n"
+	           "Check the header, trailer and footer, every block's XXH3 checksum and\n"
+	           "content (null counts, dictionary codes, string offsets), and that every\n"
+	           "padding byte is zero.  Exit 0 when the file is intact, 1 when it is\n"
+	           "damaged or unreadable; the message names the damaged block and offset.\n");
+}
+
+static int fail(const char *file, const colstore_error *e)
+{
+	if (e->offset != COLSTORE_NO_OFFSET)
+		fprintf(stderr, "%s: %s: %s (%s, at byte %" PRIu64 ")\n", prog, file, e->message,
+		        colstore_strerror(e->code), e->offset);
+	else
+		fprintf(stderr, "%s: %s: %s (%s)\n", prog, file, e->message,
+		        colstore_strerror(e->code));
+	return 1;
+}
+
+/* ---- value formatting ----------------------------------------------------- */
+
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	/* Howard Hinnant's days_from_civil inverse */
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t yy = (int64_t)yoe + era * 400;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = yy + (*m <= 2);
+}
+
+static void fmt_date(char *buf, size_t n, int64_t days)
+{
+	int64_t y;
+	unsigned m, d;
+	civil_from_days(days, &y, &m, &d);
+	snprintf(buf, n, "%04" PRId64 "-%02u-%02u", y, m, d);
+}
+
+static void fmt_timestamp(char *buf, size_t n, int64_t us)
+{
+	int64_t secs = us / 1000000, frac = us % 1000000;
+	if (frac < 0) {
+		frac += 1000000;
+		secs--;
+	}
+	int64_t days = secs / 86400, sod = secs % 86400;
+	if (sod < 0) {
+		sod += 86400;
+		days--;
+	}
+	char date[32];
+	fmt_date(date, sizeof(date), days);
+	if (frac)
+		snprintf(buf, n, "%sT%02d:%02d:%02d.%06d", date, (int)(sod / 3600),
+		         (int)(sod / 60 % 60), (int)(sod % 60), (int)frac);
+	else
+		snprintf(buf, n, "%sT%02d:%02d:%02d", date, (int)(sod / 3600),
+		         (int)(sod / 60 % 60), (int)(sod % 60));
+}
+
+static void fmt_string(char *buf, size_t n, const char *s, uint32_t len)
+{
+	size_t o = 0, max = 24;
+	buf[o++] = '"';
+	for (uint32_t i = 0; i < len && o + 6 < n; i++) {
+		if (i == max) {
+			o += (size_t)snprintf(buf + o, n - o, "...");
+			break;
+		}
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\')
+			o += (size_t)snprintf(buf + o, n - o, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(buf + o, n - o, "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	if (o + 2 <= n) {
+		buf[o++] = '"';
+		buf[o] = '\0';
+	} else {
+		buf[n - 1] = '\0';
+	}
+}
+
+/* ---- info ------------------------------------------------------------------ */
+
+typedef struct colstat {
+	int have;     /* some chunk had min/max */
+	int unknown;  /* a chunk with values but no min/max */
+	int64_t imin, imax;
+	double fmin, fmax;
+	const char *smin, *smax;
+	uint32_t sminl, smaxl;
+} colstat;
+
+static int scmp(const char *a, uint32_t al, const char *b, uint32_t bl)
+{
+	int c = memcmp(a, b, al < bl ? al : bl);
+	return c ? c : (al > bl) - (al < bl);
+}
+
+static void merge_stats(colstat *s, colstore_type t, const colstore_chunk_info *ci)
+{
+	if (!ci->has_minmax) {
+		if (ci->null_count < ci->row_count && !ci->has_nan)
+			s->unknown = 1;
+		return;
+	}
+	int first = !s->have;
+	s->have = 1;
+	if (t == COLSTORE_TYPE_FLOAT32 || t == COLSTORE_TYPE_FLOAT64) {
+		if (first || ci->min_double < s->fmin)
+			s->fmin = ci->min_double;
+		if (first || ci->max_double > s->fmax)
+			s->fmax = ci->max_double;
+	} else if (t == COLSTORE_TYPE_STRING) {
+		if (first || scmp(ci->min_str, ci->min_str_len, s->smin, s->sminl) < 0) {
+			s->smin = ci->min_str;
+			s->sminl = ci->min_str_len;
+		}
+		if (first || scmp(ci->max_str, ci->max_str_len, s->smax, s->smaxl) > 0) {
+			s->smax = ci->max_str;
+			s->smaxl = ci->max_str_len;
+		}
+	} else {
+		if (first || ci->min_int < s->imin)
+			s->imin = ci->min_int;
+		if (first || ci->max_int > s->imax)
+			s->imax = ci->max_int;
+	}
+}
+
+static void fmt_stat(char *buf, size_t n, colstore_type t, const colstat *s, int max)
+{
+	if (!s->have || s->unknown) {
+		snprintf(buf, n, "-");
+		return;
+	}
+	switch (t) {
+	case COLSTORE_TYPE_FLOAT32:
+	case COLSTORE_TYPE_FLOAT64:
+		snprintf(buf, n, "%.10g", max ? s->fmax : s->fmin);
+		break;
+	case COLSTORE_TYPE_STRING:
+		fmt_string(buf, n, max ? s->smax : s->smin, max ? s->smaxl : s->sminl);
+		break;
+	case COLSTORE_TYPE_BOOL:
+		snprintf(buf, n, "%s", (max ? s->imax : s->imin) ? "true" : "false");
+		break;
+	case COLSTORE_TYPE_DATE:
+		fmt_date(buf, n, max ? s->imax : s->imin);
+		break;
+	case COLSTORE_TYPE_TIMESTAMP:
+		fmt_timestamp(buf, n, max ? s->imax : s->imin);
+		break;
+	default:
+		snprintf(buf, n, "%" PRId64, max ? s->imax : s->imin);
+		break;
+	}
+}
+
+static void fmt_bytes(char *buf, size_t n, uint64_t b)
+{
+	if (b < 10000)
+		snprintf(buf, n, "%" PRIu64 " B", b);
+	else if (b < 10000ull * 1024)
+		snprintf(buf, n, "%.1f KiB", b / 1024.0);
+	else if (b < 10000ull * 1024 * 1024)
+		snprintf(buf, n, "%.1f MiB", b / 1048576.0);
+	else
+		snprintf(buf, n, "%.2f GiB", b / 1073741824.0);
+}
+
+static int cmd_info(const char *file)
+{
+	colstore_error e;
+	colstore_reader *r;
+	if (colstore_reader_open(file, NULL, &r, &e))
+		return fail(file, &e);
+	unsigned maj, min;
+	colstore_reader_format_version(r, &maj, &min);
+	uint64_t rows = colstore_reader_num_rows(r);
+	uint32_t ncols = colstore_reader_num_columns(r), ngroups = colstore_reader_num_row_groups(r);
+	char fsz[32];
+	fmt_bytes(fsz, sizeof(fsz), colstore_reader_file_size(r));
+	printf("file:        %s\n", file);
+	printf("format:      colstore %u.%u, %s (%" PRIu64 " bytes)\n", maj, min, fsz,
+	       colstore_reader_file_size(r));
+	printf("rows:        %" PRIu64 "\n", rows);
+	printf("columns:     %u\n", ncols);
+	printf("row groups:  %u of up to %u rows\n\n", ngroups, colstore_reader_row_group_size(r));
+	printf("%3s  %-16s %-9s %-8s %10s %11s %11s %11s  %-22s %-22s\n", "#", "column", "type",
+	       "encoding", "nulls", "on disk", "raw", "dictionary", "min", "max");
+	uint64_t tot_stored = 0, tot_raw = 0;
+	int rc = 0;
+	for (uint32_t c = 0; c < ncols; c++) {
+		colstore_column_info ci;
+		if (colstore_reader_column_info(r, c, &ci, &e)) {
+			rc = fail(file, &e);
+			break;
+		}
+		colstat s;
+		memset(&s, 0, sizeof(s));
+		for (uint32_t g = 0; g < ngroups; g++) {
+			colstore_chunk_info ch;
+			if (colstore_reader_chunk_info(r, g, c, &ch, &e) == 0)
+				merge_stats(&s, ci.type, &ch);
+		}
+		const char *enc = ci.dict_chunks && ci.plain_chunks ? "mixed"
+		                  : ci.dict_chunks                  ? "dict"
+		                                                    : "plain";
+		char st[32], raw[32], dict[32], mn[64], mx[64];
+		fmt_bytes(st, sizeof(st), ci.stored_bytes);
+		fmt_bytes(raw, sizeof(raw), ci.raw_bytes);
+		if (ci.type == COLSTORE_TYPE_STRING && ci.dict_count)
+			snprintf(dict, sizeof(dict), "%u values", ci.dict_count);
+		else
+			snprintf(dict, sizeof(dict), "-");
+		fmt_stat(mn, sizeof(mn), ci.type, &s, 0);
+		fmt_stat(mx, sizeof(mx), ci.type, &s, 1);
+		printf("%3u  %-16s %-9s %-8s %10" PRIu64 " %11s %11s %11s  %-22s %-22s\n", c,
+		       ci.name, colstore_type_name(ci.type), enc, ci.null_count, st, raw, dict, mn,
+		       mx);
+		tot_stored += ci.stored_bytes + ci.dict_bytes;
+		tot_raw += ci.raw_bytes + ci.dict_bytes;
+	}
+	if (!rc) {
+		char st[32], raw[32];
+		fmt_bytes(st, sizeof(st), tot_stored);
+		fmt_bytes(raw, sizeof(raw), tot_raw);
+		printf("\ndata + dictionaries: %s on disk, %s raw; the rest of the file is "
+		       "header, footer and padding\n",
+		       st, raw);
+	}
+	colstore_reader_close(r);
+	return rc;
+}
+
+static int cmd_verify(const char *file)
+{
+	colstore_error e;
+	colstore_reader *r;
+	if (colstore_reader_open(file, NULL, &r, &e))
+		return fail(file, &e);
+	int rc = colstore_reader_verify(r, &e);
+	if (rc) {
+		fail(file, &e);
+	} else {
+		printf("%s: ok (%" PRIu64 " rows, %u columns, %u row groups, %" PRIu64
+		       " bytes)\n",
+		       file, colstore_reader_num_rows(r), colstore_reader_num_columns(r),
+		       colstore_reader_num_row_groups(r), colstore_reader_file_size(r));
+	}
+	colstore_reader_close(r);
+	return rc ? 1 : 0;
+}
+
+/* ---- main -------------------------------------------------------------------- */
+
+static int is_help(const char *a)
+{
+	return strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0;
+}
+
+typedef struct command {
+	const char *name;
+	int (*run)(const char *file);
+	void (*usage)(FILE *f);
+} command;
+
+static const command commands[] = {
+	{ "info", cmd_info, usage_info },
+	{ "verify", cmd_verify, usage_verify },
+};
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage_main(stderr);
+		return EXIT_USAGE;
+	}
+	if (is_help(argv[1])) {
+		usage_main(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("colstore %s (file format %d.%d)\n", colstore_version_string(),
+		       COLSTORE_FORMAT_MAJOR, COLSTORE_FORMAT_MINOR);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const command *c = &commands[i];
+		if (strcmp(argv[1], c->name) != 0)
+			continue;
+		const char *file = NULL;
+		for (int a = 2; a < argc; a++) {
+			if (is_help(argv[a])) {
+				c->usage(stdout);
+				return 0;
+			}
+			if (argv[a][0] == '-' && argv[a][1] != '\0') {
+				fprintf(stderr, "%s %s: unknown option '%s'\n", prog, c->name, argv[a]);
+				c->usage(stderr);
+				return EXIT_USAGE;
+			}
+			if (file) {
+				fprintf(stderr, "%s %s: only one FILE, got '%s' and '%s'\n", prog,
+				        c->name, file, argv[a]);
+				return EXIT_USAGE;
+			}
+			file = argv[a];
+		}
+		if (!file) {
+			fprintf(stderr, "%s %s: missing FILE\n", prog, c->name);
+			c->usage(stderr);
+			return EXIT_USAGE;
+		}
+		return c->run(file);
+	}
+	fprintf(stderr, "%s: unknown command '%s' (try 'colstore --help')\n", prog, argv[1]);
+	return EXIT_USAGE;
+}
