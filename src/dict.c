@@ -82,7 +82,7 @@ int cs_dict_intern(cs_dict *d, const char *s, uint32_t len, uint32_t *code)
 		if (d->count == 0)
 			d->offsets[0] = 0;
 	}
-	if ((size_t)used + len > d->bytes_cap) {
+	if (!d->bytes || (size_t)used + len > d->bytes_cap) {
 		size_t cap = d->bytes_cap ? d->bytes_cap : 4096;
 		while (cap < (size_t)used + len)
 			cap *= 2;

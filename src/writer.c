@@ -173,7 +173,13 @@ int colstore_writer_add_column(colstore_writer *w, const char *name, colstore_ty
 	c->name = strdup(name);
 	c->values = calloc(1, vbytes);
 	c->validity = malloc(cs_bitmap_bytes(w->rgs));
-	if (!c->name || !c->values || !c->validity) {
+	if (type == COLSTORE_TYPE_STRING) {
+		c->sbytes_cap = 4096;
+		c->sbytes = malloc(c->sbytes_cap);
+	}
+	if (!c->name || !c->values || !c->validity ||
+	    (type == COLSTORE_TYPE_STRING && !c->sbytes)) {
+		free(c->sbytes);
 		free(c->name);
 		free(c->values);
 		free(c->validity);
@@ -330,7 +336,8 @@ static int cs_heap_add(colstore_writer *w, const char *s, uint32_t len, uint64_t
 		return 0; /* leave the statistics out rather than fail */
 	if (cs_grow((void **)&w->heap, &w->heap_cap, w->heap_len + len, 1))
 		return 0;
-	memcpy(w->heap + w->heap_len, s, len);
+	if (len)
+		memcpy(w->heap + w->heap_len, s, len);
 	*ref = (uint64_t)w->heap_len | ((uint64_t)len << 32);
 	w->heap_len += len;
 	return 1;

@@ -1,0 +1,65 @@
+#!/bin/sh
+# cli.sh -- tests of the colstore command line: help, version, exit codes,
+# info and verify on the sample file, damaged and truncated files.
+# Run by `make check` (top_builddir is set by the harness) or by hand.
+set -u
+top_builddir=${top_builddir:-.}
+CS="$top_builddir/colstore"
+MKSAMPLE="$top_builddir/tools/mksample"
+T=$(mktemp -d "${TMPDIR:-/tmp}/colstore-cli-XXXXXX")
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0
+
+check() { # check NAME EXPECTED_STATUS PATTERN -- COMMAND...
+	name=$1 want=$2 pattern=$3
+	shift 4
+	"$@" >"$T/out" 2>&1
+	got=$?
+	if [ "$got" -eq "$want" ] && grep -q -e "$pattern" "$T/out"; then
+		pass=$((pass + 1))
+		echo "ok - $name"
+	else
+		fail=$((fail + 1))
+		echo "FAIL - $name (exit $got, wanted $want and /$pattern/)"
+		sed 's/^/    /' "$T/out" | head -20
+	fi
+}
+
+check "help" 0 "Usage: colstore COMMAND" -- "$CS" --help
+check "help lists verify" 0 "verify FILE" -- "$CS" -h
+check "version names the format" 0 "colstore 0.1.0 (file format 1.0)" -- "$CS" --version
+check "no arguments is a usage error" 2 "Usage:" -- "$CS"
+check "unknown command" 2 "unknown command 'frobnicate'" -- "$CS" frobnicate
+check "info --help" 0 "Usage: colstore info FILE" -- "$CS" info --help
+check "verify --help" 0 "Usage: colstore verify FILE" -- "$CS" verify --help
+check "info without FILE" 2 "missing FILE" -- "$CS" info
+check "unknown option" 2 "unknown option '--bogus'" -- "$CS" info --bogus x
+check "missing file" 1 "cannot open $T/nope.colstore: No such file or directory" -- "$CS" info "$T/nope.colstore"
+
+"$MKSAMPLE" -n 70000 "$T/s.colstore" || { echo "FAIL - mksample"; exit 1; }
+"$MKSAMPLE" -n 70000 --lz4 "$T/z.colstore" || { echo "FAIL - mksample --lz4"; exit 1; }
+check "info rows" 0 "rows:        70000" -- "$CS" info "$T/s.colstore"
+check "info row groups" 0 "row groups:  2 of up to 65536 rows" -- "$CS" info "$T/s.colstore"
+check "info region is a 16-value dictionary" 0 "region  *string  *dict  *0 .*16 values" -- "$CS" info "$T/s.colstore"
+check "info qty is int8 1..100" 0 "qty  *int8  *plain  *0 .* 1  *100" -- "$CS" info "$T/s.colstore"
+check "info bool costs one bit a row (70000 rows = 8750 B)" 0 "returned  *bool  *plain  *0  *8750 B" -- "$CS" info "$T/s.colstore"
+check "info dates" 0 "day  *date .*2025-01-01 *2025-01-07" -- "$CS" info "$T/s.colstore"
+check "verify ok" 0 "ok (70000 rows, 10 columns, 2 row groups" -- "$CS" verify "$T/s.colstore"
+check "verify ok, LZ4" 0 "ok (70000 rows" -- "$CS" verify "$T/z.colstore"
+
+size=$(wc -c <"$T/s.colstore")
+[ "$(wc -c <"$T/z.colstore")" -lt "$size" ] && { pass=$((pass + 1)); echo "ok - LZ4 file is smaller"; } || { fail=$((fail + 1)); echo "FAIL - LZ4 file is not smaller"; }
+
+# damage one byte inside the first data block (offset 64 is the first block)
+cp "$T/s.colstore" "$T/bad.colstore"
+printf '\377' | dd of="$T/bad.colstore" bs=1 seek=100 conv=notrunc 2>/dev/null
+check "verify names the damaged block" 1 "row group 0 column 'id' data block: checksum mismatch (bytes \[64, 524352))" -- "$CS" verify "$T/bad.colstore"
+check "info still opens a file with a bad block" 0 "rows:        70000" -- "$CS" info "$T/bad.colstore"
+head -c $((size - 1)) "$T/s.colstore" >"$T/cut.colstore"
+check "verify refuses a truncated file" 1 "incomplete or truncated" -- "$CS" verify "$T/cut.colstore"
+check "info refuses a truncated file" 1 "incomplete or truncated" -- "$CS" info "$T/cut.colstore"
+printf 'id,name\n1,x\n' >"$T/x.csv"
+check "verify refuses a CSV" 1 "shorter than the smallest colstore file" -- "$CS" verify "$T/x.csv"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

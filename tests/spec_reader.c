@@ -22,7 +22,6 @@
 #define FOOTER_FIXED  32u
 #define COLUMN_FIXED  88u
 #define CHUNK_SIZE    152u
-#define BLOCK_DESC    40u
 #define MAX_RAW       UINT64_C(0x7fffffff) /* 2^31 - 1 */
 #define MAX_RGS       (UINT32_C(1) << 24)
 
@@ -1009,6 +1008,12 @@ int spec_dump(const unsigned char *data, size_t size, FILE *out, char *err, size
         r = parse_footer(&x);                     /* step 4 */
     if (!r)
         r = check_dictionaries(&x);               /* step 5 */
+    /* R4.2, R4.3 (part of verify in step 6). Done before any block is decompressed:
+     * once blocks are known not to overlap, the total decompressed size is at most
+     * 255 x the file size (R5.5.3), so a hostile file cannot make us decompress one
+     * LZ4 block over and over. */
+    if (!r)
+        r = check_layout(&x);
     for (uint32_t g = 0; !r && g < x.G; g++)      /* step 6: every block, as verify */
         for (uint32_t c = 0; !r && c < x.C; c++) {
             loaded_t L;
@@ -1016,8 +1021,6 @@ int spec_dump(const unsigned char *data, size_t size, FILE *out, char *err, size
             if (!r)
                 free_loaded(&L);
         }
-    if (!r)
-        r = check_layout(&x);                     /* R4.2, R4.3 */
     if (!r)
         r = print_table(&x, out);
     free(x.cols);

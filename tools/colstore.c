@@ -245,7 +245,7 @@ static int cmd_info(const char *file)
 	printf("rows:        %" PRIu64 "\n", rows);
 	printf("columns:     %u\n", ncols);
 	printf("row groups:  %u of up to %u rows\n\n", ngroups, colstore_reader_row_group_size(r));
-	printf("%3s  %-16s %-9s %-8s %10s %11s %11s %11s  %-22s %-22s\n", "#", "column", "type",
+	printf("%3s  %-16s %-9s %-8s %10s %11s %11s %11s  %-26s %-26s\n", "#", "column", "type",
 	       "encoding", "nulls", "on disk", "raw", "dictionary", "min", "max");
 	uint64_t tot_stored = 0, tot_raw = 0;
 	int rc = 0;
@@ -274,7 +274,7 @@ static int cmd_info(const char *file)
 			snprintf(dict, sizeof(dict), "-");
 		fmt_stat(mn, sizeof(mn), ci.type, &s, 0);
 		fmt_stat(mx, sizeof(mx), ci.type, &s, 1);
-		printf("%3u  %-16s %-9s %-8s %10" PRIu64 " %11s %11s %11s  %-22s %-22s\n", c,
+		printf("%3u  %-16s %-9s %-8s %10" PRIu64 " %11s %11s %11s  %-26s %-26s\n", c,
 		       ci.name, colstore_type_name(ci.type), enc, ci.null_count, st, raw, dict, mn,
 		       mx);
 		tot_stored += ci.stored_bytes + ci.dict_bytes;

@@ -1,0 +1,314 @@
+/*
+ * test_corrupt.c -- damaged and hostile files: every single-byte flip and
+ * every truncation of a multi-row-group file with every type must give an
+ * error (verify always notices; a read that succeeds returns the original
+ * values), and hand-made hostile files with valid checksums give a specific
+ * code and message.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <CUnit/CUnit.h>
+
+#include "internal.h"
+#include "testutil.h"
+
+static const tu_col cols[] = {
+	{ "i8", COLSTORE_TYPE_INT8, 0, 4, 0 },
+	{ "i64", COLSTORE_TYPE_INT64, 0, 0, 0 },
+	{ "f32", COLSTORE_TYPE_FLOAT32, 0, 5, 0 },
+	{ "flag", COLSTORE_TYPE_BOOL, 0, 3, 0 },
+	{ "s", COLSTORE_TYPE_STRING, 0, 6, 5 },
+	{ "p", COLSTORE_TYPE_STRING, COLSTORE_COLUMN_PLAIN, 7, 0 },
+	{ "day", COLSTORE_TYPE_DATE, 0, 0, 0 },
+};
+#define NCOLS 7
+
+static unsigned char *make_file(uint32_t compression, size_t *size, char **dump)
+{
+	colstore_writer_options o = COLSTORE_WRITER_OPTIONS_INIT;
+	o.row_group_size = 16;
+	o.compression = compression;
+	const char *path = tu_path("sweep.colstore");
+	if (tu_write(path, cols, NCOLS, 40, &o, 0, NULL))
+		return NULL;
+	unsigned char *p = tu_read_file(path, size);
+	int rc;
+	*dump = tu_lib_dump_file(path, &rc, NULL);
+	unlink(path);
+	return p;
+}
+
+/* open + full read + verify of a damaged copy */
+static void check_damaged(const unsigned char *p, size_t n, const char *orig, int *undetected,
+                          int *wrong)
+{
+	colstore_reader *r;
+	if (colstore_reader_open_memory(p, n, NULL, &r, NULL) != COLSTORE_OK)
+		return; /* rejected on open */
+	int rc;
+	char *d = tu_lib_dump(r, &rc, NULL);
+	if (d && strcmp(d, orig) != 0)
+		(*wrong)++; /* values returned as success, but different */
+	if (colstore_reader_verify(r, NULL) == COLSTORE_OK)
+		(*undetected)++;
+	free(d);
+	colstore_reader_close(r);
+}
+
+static void sweep(uint32_t compression)
+{
+	size_t n;
+	char *orig;
+	unsigned char *good = make_file(compression, &n, &orig);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(good);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(orig);
+	unsigned char *p = malloc(n);
+	int undetected = 0, wrong = 0, flips = 0;
+	const uint8_t masks[] = { 0x01, 0x80, 0xff };
+	for (size_t i = 0; i < n; i++)
+		for (unsigned m = 0; m < sizeof(masks); m++) {
+			memcpy(p, good, n);
+			p[i] ^= masks[m];
+			check_damaged(p, n, orig, &undetected, &wrong);
+			flips++;
+		}
+	CU_ASSERT_EQUAL(undetected, 0);
+	CU_ASSERT_EQUAL(wrong, 0);
+	if (undetected || wrong)
+		fprintf(stderr, "\n  %d of %d flips undetected by verify, %d read wrong values\n",
+		        undetected, flips, wrong);
+	/* truncation at every length: always refused on open */
+	int accepted = 0;
+	for (size_t len = 0; len < n; len++) {
+		colstore_reader *r;
+		memcpy(p, good, len);
+		if (colstore_reader_open_memory(p, len, NULL, &r, NULL) == COLSTORE_OK) {
+			accepted++;
+			colstore_reader_close(r);
+		}
+	}
+	CU_ASSERT_EQUAL(accepted, 0);
+	free(p);
+	free(good);
+	free(orig);
+}
+
+static void test_flip_sweep(void) { sweep(COLSTORE_COMPRESSION_NONE); }
+static void test_flip_sweep_lz4(void) { sweep(COLSTORE_COMPRESSION_LZ4); }
+
+/* ---- hostile files with valid checksums ------------------------------------ */
+
+typedef struct hfile {
+	unsigned char *p;
+	size_t n;
+	uint64_t fo, fsize; /* footer */
+} hfile;
+
+static void hopen(hfile *h)
+{
+	char *dump;
+	h->p = make_file(COLSTORE_COMPRESSION_NONE, &h->n, &dump);
+	free(dump);
+	h->fo = cs_le64(h->p + h->n - 32);
+	h->fsize = cs_le64(h->p + h->n - 24);
+}
+
+/* recompute the footer checksum and the trailer after an edit */
+static void hseal(hfile *h)
+{
+	cs_trailer_encode(h->p + h->n - 40, h->fo, h->fsize, cs_xxh3(h->p + h->fo, h->fsize));
+}
+
+/* file offset of chunk descriptor (g, c): after the fixed part and columns */
+static uint64_t hchunk(const hfile *h, uint32_t g, uint32_t c)
+{
+	uint64_t pos = h->fo + CS_FOOTER_FIXED;
+	for (unsigned i = 0; i < NCOLS; i++)
+		pos += cs_column_entry_size(cs_le16(h->p + pos + 2));
+	return pos + ((uint64_t)g * NCOLS + c) * CS_CHUNK_DESC_SIZE;
+}
+
+static int hresult(hfile *h, colstore_error *e, int verify)
+{
+	colstore_reader *r;
+	int rc = colstore_reader_open_memory(h->p, h->n, NULL, &r, e);
+	if (rc == COLSTORE_OK && verify) {
+		rc = colstore_reader_verify(r, e);
+		colstore_reader_close(r);
+	} else if (rc == COLSTORE_OK) {
+		colstore_reader_close(r);
+	}
+	return rc;
+}
+
+static void test_hostile_footer(void)
+{
+	hfile h;
+	colstore_error e;
+	hopen(&h);
+	CU_ASSERT_EQUAL_FATAL(hresult(&h, &e, 1), COLSTORE_OK);
+	unsigned char *orig = malloc(h.n);
+	memcpy(orig, h.p, h.n);
+
+	/* a huge column count */
+	cs_st32(h.p + h.fo + 8, 65536);
+	hseal(&h);
+	CU_ASSERT_EQUAL(hresult(&h, &e, 0), COLSTORE_ECORRUPT);
+	CU_ASSERT_STRING_EQUAL(e.message, "num_columns 65536 outside 1..65535 (§5.2)");
+	CU_ASSERT_EQUAL(e.offset, h.fo + 8);
+	memcpy(h.p, orig, h.n);
+
+	/* rows that the row groups cannot hold */
+	cs_st64(h.p + h.fo, 1ull << 40);
+	hseal(&h);
+	CU_ASSERT_EQUAL(hresult(&h, &e, 0), COLSTORE_ECORRUPT);
+	CU_ASSERT_STRING_EQUAL(e.message, "num_row_groups 3, but 1099511627776 rows in groups "
+	                                  "of 16 need 68719476736 (§5.2)");
+	memcpy(h.p, orig, h.n);
+
+	/* a block that claims to run to the end of the address space */
+	uint64_t d = hchunk(&h, 1, 1) + 72; /* data block of (1, i64) */
+	cs_st64(h.p + d, UINT64_MAX - 63);
+	hseal(&h);
+	CU_ASSERT_EQUAL(hresult(&h, &e, 0), COLSTORE_ECORRUPT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "row group 1 column 1 data block: block"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "runs past the footer"));
+	CU_ASSERT_EQUAL(e.offset, d);
+	memcpy(h.p, orig, h.n);
+
+	/* a wrong raw size for the type */
+	cs_st64(h.p + d + 8, 8 * 16 + 8);
+	cs_st64(h.p + d + 16, 8 * 16 + 8);
+	hseal(&h);
+	CU_ASSERT_EQUAL(hresult(&h, &e, 0), COLSTORE_ECORRUPT);
+	CU_ASSERT_STRING_EQUAL(e.message, "row group 1 column 1 data block: raw size 136, "
+	                                  "expected 128 (R5.5.4)");
+	memcpy(h.p, orig, h.n);
+
+	/* null_count says nulls but no validity bitmap */
+	cs_st32(h.p + hchunk(&h, 0, 1) + 4, 3);
+	hseal(&h);
+	CU_ASSERT_EQUAL(hresult(&h, &e, 0), COLSTORE_ECORRUPT);
+	CU_ASSERT_STRING_EQUAL(e.message,
+	                       "row group 0 column 1 validity block: must be present (R5.4, R9.1.1)");
+	memcpy(h.p, orig, h.n);
+
+	/* a column name with a NUL byte */
+	h.p[h.fo + CS_FOOTER_FIXED + CS_COLUMN_ENTRY_FIXED] = 0;
+	hseal(&h);
+	CU_ASSERT_EQUAL(hresult(&h, &e, 0), COLSTORE_ECORRUPT);
+	CU_ASSERT_STRING_EQUAL(e.message, "column 0: name contains a NUL byte (R5.3.4)");
+	memcpy(h.p, orig, h.n);
+
+	/* an unknown type tag */
+	h.p[h.fo + CS_FOOTER_FIXED] = 11;
+	hseal(&h);
+	CU_ASSERT_EQUAL(hresult(&h, &e, 0), COLSTORE_ECORRUPT);
+	CU_ASSERT_STRING_EQUAL(e.message, "column 0: unknown type tag 11 (R5.3.1)");
+	free(orig);
+	free(h.p);
+}
+
+static void test_hostile_blocks(void)
+{
+	hfile h;
+	colstore_error e;
+	hopen(&h);
+	/* a dictionary code beyond the dictionary, with a valid block checksum */
+	uint64_t d = hchunk(&h, 0, 4) + 72;
+	uint64_t off = cs_le64(h.p + d), len = cs_le64(h.p + d + 8);
+	CU_ASSERT_EQUAL(h.p[d + 32], COLSTORE_COMPRESSION_NONE);
+	h.p[off + 2] = 200; /* 1-byte codes, 5-entry dictionary */
+	cs_st64(h.p + d + 24, cs_xxh3(h.p + off, len));
+	hseal(&h);
+	CU_ASSERT_EQUAL(hresult(&h, &e, 0), COLSTORE_OK); /* the footer is fine */
+	CU_ASSERT_EQUAL(hresult(&h, &e, 1), COLSTORE_ECORRUPT);
+	CU_ASSERT_STRING_EQUAL(e.message, "row group 0 column 's' data block: code 200 outside "
+	                                  "the dictionary of 5 entries (R9.4.2)");
+	CU_ASSERT_EQUAL(e.offset, off);
+	free(h.p);
+
+	/* PLAIN string offsets that go backwards */
+	hopen(&h);
+	d = hchunk(&h, 0, 5) + 72;
+	off = cs_le64(h.p + d);
+	len = cs_le64(h.p + d + 8);
+	cs_st32(h.p + off + 8, 0xffffff);
+	cs_st64(h.p + d + 24, cs_xxh3(h.p + off, len));
+	hseal(&h);
+	CU_ASSERT_EQUAL(hresult(&h, &e, 1), COLSTORE_ECORRUPT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "string offsets are not 0, nondecreasing"));
+	free(h.p);
+
+	/* a validity bitmap whose nulls disagree with null_count */
+	hopen(&h);
+	d = hchunk(&h, 0, 0) + 32;
+	off = cs_le64(h.p + d);
+	h.p[off] ^= 0x01;
+	cs_st64(h.p + d + 24, cs_xxh3(h.p + off, 2));
+	hseal(&h);
+	CU_ASSERT_EQUAL(hresult(&h, &e, 1), COLSTORE_ECORRUPT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "nulls, descriptor says 4 (R9.1.1)"));
+	free(h.p);
+
+	/* a plain data flip: checksum names the block */
+	hopen(&h);
+	d = hchunk(&h, 2, 1) + 72;
+	off = cs_le64(h.p + d);
+	h.p[off + 3] ^= 0x10;
+	CU_ASSERT_EQUAL(hresult(&h, &e, 1), COLSTORE_ECHECKSUM);
+	char want[160];
+	snprintf(want, sizeof(want),
+	         "row group 2 column 'i64' data block: checksum mismatch (bytes [%llu, %llu))",
+	         (unsigned long long)off, (unsigned long long)(off + 8 * 8));
+	CU_ASSERT_STRING_EQUAL(e.message, want);
+	free(h.p);
+
+	/* a nonzero padding byte: only verify can see it */
+	hopen(&h);
+	uint64_t blk = cs_le64(h.p + hchunk(&h, 0, 1) + 72); /* 16 x i64 = 128 bytes */
+	h.p[blk + 128 + 5] = 1;
+	CU_ASSERT_EQUAL(hresult(&h, &e, 0), COLSTORE_OK);
+	CU_ASSERT_EQUAL(hresult(&h, &e, 1), COLSTORE_ECORRUPT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "is not zero (R4.2)"));
+	CU_ASSERT_EQUAL(e.offset, blk + 128 + 5);
+	free(h.p);
+}
+
+static void test_incomplete_file(void)
+{
+	/* a file cut short, on disk: rejected on open as incomplete */
+	size_t n;
+	char *dump;
+	unsigned char *p = make_file(COLSTORE_COMPRESSION_NONE, &n, &dump);
+	const char *path = tu_path("cut.colstore");
+	CU_ASSERT_EQUAL_FATAL(tu_write_file(path, p, n - 1), 0);
+	colstore_reader *r;
+	colstore_error e;
+	CU_ASSERT_EQUAL(colstore_reader_open(path, NULL, &r, &e), COLSTORE_ETRUNCATED);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "file is incomplete or truncated: no trailer"));
+	CU_ASSERT_EQUAL_FATAL(tu_write_file(path, p, 100), 0);
+	CU_ASSERT_EQUAL(colstore_reader_open(path, NULL, &r, &e), COLSTORE_ETRUNCATED);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "shorter than the smallest colstore file"));
+	CU_ASSERT_EQUAL_FATAL(tu_write_file(path, "hello, world\n", 13), 0);
+	CU_ASSERT_EQUAL(colstore_reader_open(path, NULL, &r, &e), COLSTORE_ETRUNCATED);
+	memset(p, 'x', 200);
+	CU_ASSERT_EQUAL_FATAL(tu_write_file(path, p, n), 0);
+	CU_ASSERT_EQUAL(colstore_reader_open(path, NULL, &r, &e), COLSTORE_ECORRUPT);
+	CU_ASSERT_STRING_EQUAL(e.message, "not a colstore file (bad magic at offset 0)");
+	unlink(path);
+	free(p);
+	free(dump);
+}
+
+void register_corrupt_tests(void)
+{
+	CU_pSuite s = CU_add_suite("corrupt", NULL, NULL);
+	CU_add_test(s, "every byte flipped (3 masks) and every truncation", test_flip_sweep);
+	CU_add_test(s, "the same, LZ4 blocks", test_flip_sweep_lz4);
+	CU_add_test(s, "hostile footers with valid checksums", test_hostile_footer);
+	CU_add_test(s, "hostile blocks with valid checksums", test_hostile_blocks);
+	CU_add_test(s, "incomplete and foreign files on disk", test_incomplete_file);
+}

@@ -1,0 +1,63 @@
+/*
+ * test_dict.c -- string interning (format-spec.md §9.6).
+ */
+#include <stdio.h>
+
+#include <CUnit/CUnit.h>
+
+#include "internal.h"
+#include "testutil.h"
+
+static void test_intern_basic(void)
+{
+	cs_dict d;
+	cs_dict_init(&d);
+	uint32_t a, b, c, e, z;
+	CU_ASSERT_EQUAL(cs_dict_intern(&d, "alpha", 5, &a), COLSTORE_OK);
+	CU_ASSERT_EQUAL(cs_dict_intern(&d, "beta", 4, &b), COLSTORE_OK);
+	CU_ASSERT_EQUAL(cs_dict_intern(&d, "alpha", 5, &c), COLSTORE_OK);
+	CU_ASSERT_EQUAL(cs_dict_intern(&d, "", 0, &e), COLSTORE_OK);
+	CU_ASSERT_EQUAL(cs_dict_intern(&d, "a\0b", 3, &z), COLSTORE_OK);
+	/* codes in order of first appearance, duplicates share a code */
+	CU_ASSERT_EQUAL(a, 0);
+	CU_ASSERT_EQUAL(b, 1);
+	CU_ASSERT_EQUAL(c, 0);
+	CU_ASSERT_EQUAL(e, 2);
+	CU_ASSERT_EQUAL(z, 3);
+	CU_ASSERT_EQUAL(d.count, 4);
+	/* the arena is the on-disk layout: offsets + bytes */
+	CU_ASSERT_EQUAL(d.offsets[0], 0);
+	CU_ASSERT_EQUAL(d.offsets[1], 5);
+	CU_ASSERT_EQUAL(d.offsets[2], 9);
+	CU_ASSERT_EQUAL(d.offsets[3], 9);
+	CU_ASSERT_EQUAL(d.offsets[4], 12);
+	CU_ASSERT_EQUAL(memcmp(d.bytes, "alphabetaa\0b", 12), 0);
+	cs_dict_free(&d);
+}
+
+static void test_intern_many(void)
+{
+	cs_dict d;
+	cs_dict_init(&d);
+	char s[32];
+	int ok = 1;
+	for (uint32_t round = 0; round < 2; round++)
+		for (uint32_t i = 0; i < 200000; i++) {
+			int n = snprintf(s, sizeof(s), "k%u", i * 7919u);
+			uint32_t code;
+			if (cs_dict_intern(&d, s, (uint32_t)n, &code) || code != i)
+				ok = 0;
+		}
+	CU_ASSERT_TRUE(ok);
+	CU_ASSERT_EQUAL(d.count, 200000);
+	/* memory grows with the distinct strings, not with the interning calls */
+	CU_ASSERT_TRUE(cs_dict_memory(&d) < 200000u * 32u);
+	cs_dict_free(&d);
+}
+
+void register_dict_tests(void)
+{
+	CU_pSuite s = CU_add_suite("dict", NULL, NULL);
+	CU_add_test(s, "codes by first appearance, arena layout", test_intern_basic);
+	CU_add_test(s, "200k distinct strings interned twice", test_intern_many);
+}

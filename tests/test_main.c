@@ -1,0 +1,33 @@
+/*
+ * test_main.c -- the CUnit registry: one suite per module.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <CUnit/Basic.h>
+
+#include "testutil.h"
+
+int main(void)
+{
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	register_format_tests();
+	register_bitpack_tests();
+	register_dict_tests();
+	register_roundtrip_tests();
+	register_corrupt_tests();
+	register_spec_tests();
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
+	unsigned tests = CU_get_number_of_tests_run();
+	CU_cleanup_registry();
+	printf("\n%u tests run\n", tests);
+	/* remove the scratch directory's files (tests remove their own) */
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tu_dir());
+	if (failed == 0 && system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tu_dir());
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,475 @@
+/*
+ * test_roundtrip.c -- write with libcolstore, read back, compare every cell:
+ * every type, with and without nulls, row and batch APIs, LZ4 on and off,
+ * 0 / 1 / rgs / rgs + 1 rows; writer misuse; crash-safe finish and abort.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CUnit/CUnit.h>
+
+#include "testutil.h"
+
+static const tu_col all_types[] = {
+	{ "i8", COLSTORE_TYPE_INT8, 0, 0, 0 },
+	{ "i16", COLSTORE_TYPE_INT16, 0, 0, 0 },
+	{ "i32", COLSTORE_TYPE_INT32, 0, 0, 0 },
+	{ "i64", COLSTORE_TYPE_INT64, 0, 0, 0 },
+	{ "f32", COLSTORE_TYPE_FLOAT32, 0, 0, 0 },
+	{ "f64", COLSTORE_TYPE_FLOAT64, 0, 0, 0 },
+	{ "flag", COLSTORE_TYPE_BOOL, 0, 0, 0 },
+	{ "s_lowcard", COLSTORE_TYPE_STRING, 0, 0, 16 },
+	{ "s_plain", COLSTORE_TYPE_STRING, COLSTORE_COLUMN_PLAIN, 0, 0 },
+	{ "s_dict", COLSTORE_TYPE_STRING, COLSTORE_COLUMN_DICT, 0, 300 },
+	{ "day", COLSTORE_TYPE_DATE, 0, 0, 0 },
+	{ "ts", COLSTORE_TYPE_TIMESTAMP, 0, 0, 0 },
+};
+#define NTYPES (sizeof(all_types) / sizeof(all_types[0]))
+
+static tu_col with_nulls[NTYPES];
+
+static void init_nulls(void)
+{
+	for (unsigned i = 0; i < NTYPES; i++) {
+		with_nulls[i] = all_types[i];
+		with_nulls[i].null_every = 3 + i % 5; /* different patterns per column */
+	}
+}
+
+/* write, read back through the library, compare with the expected cells */
+static void roundtrip(const tu_col *cols, unsigned ncols, uint64_t rows, uint32_t rgs,
+                      uint32_t compression, int batch)
+{
+	colstore_writer_options o = COLSTORE_WRITER_OPTIONS_INIT;
+	o.row_group_size = rgs;
+	o.compression = compression;
+	const char *path = tu_path("rt.colstore");
+	colstore_error e;
+	int rc = tu_write(path, cols, ncols, rows, &o, batch, &e);
+	CU_ASSERT_EQUAL_FATAL(rc, COLSTORE_OK);
+	char *want = tu_expected(cols, ncols, rows, rgs);
+	char *got = tu_lib_dump_file(path, &rc, &e);
+	CU_ASSERT_EQUAL(rc, COLSTORE_OK);
+	if (rc)
+		fprintf(stderr, "\n  dump failed: %s\n", e.message);
+	CU_ASSERT_TRUE(tu_starts_with(got, want));
+	if (got && !tu_starts_with(got, want)) {
+		size_t i = 0;
+		while (got[i] && got[i] == want[i])
+			i++;
+		fprintf(stderr, "\n  first difference at byte %zu: got '%.60s' want '%.60s'\n", i,
+		        got + i, want + i);
+	}
+	/* and the whole file verifies */
+	colstore_reader *r;
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r, &e), COLSTORE_OK);
+	CU_ASSERT_EQUAL(colstore_reader_verify(r, &e), COLSTORE_OK);
+	CU_ASSERT_EQUAL(colstore_reader_num_rows(r), rows);
+	colstore_reader_close(r);
+	free(want);
+	free(got);
+	unlink(path);
+}
+
+static void test_all_types(void)
+{
+	roundtrip(all_types, NTYPES, 1000, 128, COLSTORE_COMPRESSION_NONE, 0);
+}
+static void test_all_types_lz4(void)
+{
+	roundtrip(all_types, NTYPES, 1000, 128, COLSTORE_COMPRESSION_LZ4, 0);
+}
+static void test_nulls(void)
+{
+	roundtrip(with_nulls, NTYPES, 1000, 128, COLSTORE_COMPRESSION_NONE, 0);
+}
+static void test_nulls_lz4(void)
+{
+	roundtrip(with_nulls, NTYPES, 1000, 128, COLSTORE_COMPRESSION_LZ4, 0);
+}
+static void test_batch(void)
+{
+	roundtrip(with_nulls, NTYPES, 9000, 1024, COLSTORE_COMPRESSION_NONE, 1);
+	roundtrip(all_types, NTYPES, 9000, 1000, COLSTORE_COMPRESSION_LZ4, 1);
+}
+static void test_edges(void)
+{
+	/* 0 rows, 1 row, exactly one row group, one more than a row group */
+	uint64_t sizes[] = { 0, 1, 7, 8, 9, 64, 65 };
+	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		roundtrip(with_nulls, NTYPES, sizes[i], 8, COLSTORE_COMPRESSION_NONE, 0);
+		roundtrip(all_types, NTYPES, sizes[i], 64, COLSTORE_COMPRESSION_LZ4, 1);
+	}
+	/* default row group size, exactly and one past */
+	static const tu_col two[] = { { "a", COLSTORE_TYPE_INT32, 0, 0, 0 },
+		                      { "b", COLSTORE_TYPE_STRING, 0, 5, 10 } };
+	roundtrip(two, 2, COLSTORE_DEFAULT_ROW_GROUP_SIZE, 0 /* default */, 0, 1);
+	roundtrip(two, 2, COLSTORE_DEFAULT_ROW_GROUP_SIZE + 1, 0, 0, 1);
+}
+
+static void test_all_null(void)
+{
+	static const tu_col cols[] = {
+		{ "n_i", COLSTORE_TYPE_INT64, 0, 1, 0 },
+		{ "n_f", COLSTORE_TYPE_FLOAT64, 0, 1, 0 },
+		{ "n_b", COLSTORE_TYPE_BOOL, 0, 1, 0 },
+		{ "n_s", COLSTORE_TYPE_STRING, 0, 1, 4 },
+		{ "n_p", COLSTORE_TYPE_STRING, COLSTORE_COLUMN_PLAIN, 1, 0 },
+	};
+	roundtrip(cols, 5, 100, 32, COLSTORE_COMPRESSION_NONE, 0);
+	const char *path = tu_path("allnull.colstore");
+	CU_ASSERT_EQUAL_FATAL(tu_write(path, cols, 5, 100, NULL, 0, NULL), COLSTORE_OK);
+	colstore_reader *r;
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r, NULL), COLSTORE_OK);
+	colstore_chunk_info ch;
+	colstore_column_info ci;
+	for (uint32_t c = 0; c < 5; c++) {
+		CU_ASSERT_EQUAL(colstore_reader_chunk_info(r, 0, c, &ch, NULL), COLSTORE_OK);
+		CU_ASSERT_EQUAL(ch.null_count, 100);
+		CU_ASSERT_FALSE(ch.has_minmax); /* §5.6: no valid value */
+		CU_ASSERT_TRUE(ch.blocks[COLSTORE_BLOCK_VALIDITY].present);
+	}
+	CU_ASSERT_EQUAL(colstore_reader_column_info(r, 3, &ci, NULL), COLSTORE_OK);
+	CU_ASSERT_EQUAL(ci.dict_count, 0); /* nothing interned */
+	CU_ASSERT_EQUAL(ci.null_count, 100);
+	colstore_reader_close(r);
+	unlink(path);
+}
+
+static void test_string_encodings(void)
+{
+	static const tu_col cols[] = {
+		{ "few", COLSTORE_TYPE_STRING, 0, 0, 16 },
+		{ "k1000", COLSTORE_TYPE_STRING, 0, 0, 1000 },
+		{ "unique", COLSTORE_TYPE_STRING, 0, 0, 0 },
+		{ "big", COLSTORE_TYPE_STRING, COLSTORE_COLUMN_DICT, 0, 0 },
+	};
+	colstore_writer_options o = COLSTORE_WRITER_OPTIONS_INIT;
+	o.row_group_size = 4096;
+	const char *path = tu_path("enc.colstore");
+	CU_ASSERT_EQUAL_FATAL(tu_write(path, cols, 4, 70000, &o, 1, NULL), COLSTORE_OK);
+	colstore_reader *r;
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r, NULL), COLSTORE_OK);
+	colstore_chunk_info ch;
+	colstore_column_info ci;
+	/* a 16-value column costs one byte a row */
+	colstore_reader_chunk_info(r, 0, 0, &ch, NULL);
+	CU_ASSERT_EQUAL(ch.encoding, COLSTORE_ENCODING_DICT);
+	CU_ASSERT_EQUAL(ch.code_width, 1);
+	CU_ASSERT_EQUAL(ch.blocks[COLSTORE_BLOCK_DATA].raw_size, 4096);
+	colstore_reader_column_info(r, 0, &ci, NULL);
+	CU_ASSERT_EQUAL(ci.dict_count, 16);
+	CU_ASSERT_EQUAL(ci.raw_bytes, 70000);
+	/* 1000 values: two-byte codes */
+	colstore_reader_chunk_info(r, 3, 1, &ch, NULL);
+	CU_ASSERT_EQUAL(ch.code_width, 2);
+	colstore_reader_column_info(r, 1, &ci, NULL);
+	CU_ASSERT_EQUAL(ci.dict_count, 1000);
+	/* AUTO, all distinct: first chunk DICT, the rest PLAIN */
+	colstore_reader_column_info(r, 2, &ci, NULL);
+	CU_ASSERT_EQUAL(ci.dict_chunks, 1);
+	CU_ASSERT_EQUAL(ci.plain_chunks, colstore_reader_num_row_groups(r) - 1);
+	CU_ASSERT_EQUAL(ci.dict_count, 4096);
+	colstore_reader_chunk_info(r, 5, 2, &ch, NULL);
+	CU_ASSERT_EQUAL(ch.encoding, COLSTORE_ENCODING_PLAIN);
+	CU_ASSERT_TRUE(ch.blocks[COLSTORE_BLOCK_EXTRA].present);
+	/* forced DICT of 70000 distinct values: 4-byte codes at the end */
+	colstore_reader_chunk_info(r, colstore_reader_num_row_groups(r) - 1, 3, &ch, NULL);
+	CU_ASSERT_EQUAL(ch.code_width, 4);
+	colstore_reader_chunk_info(r, 0, 3, &ch, NULL);
+	CU_ASSERT_EQUAL(ch.code_width, 2); /* 4096 entries so far */
+	/* dictionary look-ups */
+	const char *s;
+	uint32_t len;
+	CU_ASSERT_EQUAL(colstore_reader_dict_lookup(r, 0, 15, &s, &len, NULL), COLSTORE_OK);
+	CU_ASSERT_EQUAL(colstore_reader_dict_lookup(r, 0, 16, &s, &len, NULL), COLSTORE_ERANGE);
+	CU_ASSERT_EQUAL(colstore_reader_dict_lookup(r, 9, 0, &s, &len, NULL), COLSTORE_ERANGE);
+	colstore_reader_close(r);
+	/* and every value is right */
+	roundtrip(cols, 4, 9000, 2048, COLSTORE_COMPRESSION_NONE, 1);
+	unlink(path);
+}
+
+static void test_stats(void)
+{
+	const char *path = tu_path("stats.colstore");
+	colstore_writer *w;
+	colstore_writer_options o = COLSTORE_WRITER_OPTIONS_INIT;
+	o.row_group_size = 4;
+	CU_ASSERT_EQUAL_FATAL(colstore_writer_create(path, &o, &w, NULL), COLSTORE_OK);
+	colstore_writer_add_column(w, "i", COLSTORE_TYPE_INT16, 0, NULL);
+	colstore_writer_add_column(w, "f", COLSTORE_TYPE_FLOAT64, 0, NULL);
+	colstore_writer_add_column(w, "s", COLSTORE_TYPE_STRING, 0, NULL);
+	colstore_writer_add_column(w, "b", COLSTORE_TYPE_BOOL, 0, NULL);
+	int16_t iv[8] = { 5, -7, 3, 0, 100, 100, 100, 100 };
+	double fv[8] = { 1.5, NAN, -2.25, 0, NAN, NAN, NAN, NAN };
+	const char *sv[8] = { "pear", "apple", "zebra", "", "x", "x", "x", "x" };
+	for (int i = 0; i < 8; i++) {
+		colstore_writer_put_int(w, 0, iv[i], NULL);
+		colstore_writer_put_double(w, 1, fv[i], NULL);
+		if (i == 3)
+			colstore_writer_put_null(w, 2, NULL);
+		else
+			colstore_writer_put_string(w, 2, sv[i], strlen(sv[i]), NULL);
+		colstore_writer_put_int(w, 3, i == 1, NULL);
+		CU_ASSERT_EQUAL(colstore_writer_end_row(w, NULL), COLSTORE_OK);
+	}
+	CU_ASSERT_EQUAL_FATAL(colstore_writer_finish(w, NULL), COLSTORE_OK);
+	colstore_reader *r;
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r, NULL), COLSTORE_OK);
+	colstore_chunk_info ch;
+	colstore_reader_chunk_info(r, 0, 0, &ch, NULL);
+	CU_ASSERT_TRUE(ch.has_minmax);
+	CU_ASSERT_EQUAL(ch.min_int, -7);
+	CU_ASSERT_EQUAL(ch.max_int, 5);
+	colstore_reader_chunk_info(r, 0, 1, &ch, NULL);
+	CU_ASSERT_TRUE(ch.has_minmax && ch.has_nan);
+	CU_ASSERT_DOUBLE_EQUAL(ch.min_double, -2.25, 0);
+	CU_ASSERT_DOUBLE_EQUAL(ch.max_double, 1.5, 0);
+	colstore_reader_chunk_info(r, 1, 1, &ch, NULL);
+	CU_ASSERT_FALSE(ch.has_minmax); /* only NaN */
+	CU_ASSERT_TRUE(ch.has_nan);
+	colstore_reader_chunk_info(r, 0, 2, &ch, NULL);
+	CU_ASSERT_TRUE(ch.has_minmax);
+	CU_ASSERT_EQUAL(ch.null_count, 1);
+	CU_ASSERT_TRUE(ch.min_str_len == 5 && memcmp(ch.min_str, "apple", 5) == 0);
+	CU_ASSERT_TRUE(ch.max_str_len == 5 && memcmp(ch.max_str, "zebra", 5) == 0);
+	colstore_reader_chunk_info(r, 0, 3, &ch, NULL);
+	CU_ASSERT_TRUE(ch.min_int == 0 && ch.max_int == 1);
+	colstore_reader_chunk_info(r, 1, 3, &ch, NULL);
+	CU_ASSERT_TRUE(ch.min_int == 0 && ch.max_int == 0);
+	colstore_reader_close(r);
+	unlink(path);
+}
+
+static void test_zero_copy(void)
+{
+	static const tu_col cols[] = { { "v", COLSTORE_TYPE_INT64, 0, 0, 0 },
+		                       { "s", COLSTORE_TYPE_STRING, 0, 0, 4 } };
+	const char *plain = tu_path("zc.colstore"), *lz = tu_path("zc-lz4.colstore");
+	colstore_writer_options o = COLSTORE_WRITER_OPTIONS_INIT;
+	o.row_group_size = 5000;
+	CU_ASSERT_EQUAL_FATAL(tu_write(plain, cols, 2, 20000, &o, 1, NULL), COLSTORE_OK);
+	o.compression = COLSTORE_COMPRESSION_LZ4;
+	CU_ASSERT_EQUAL_FATAL(tu_write(lz, cols, 2, 20000, &o, 1, NULL), COLSTORE_OK);
+	colstore_reader *r, *rz;
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_open(plain, NULL, &r, NULL), COLSTORE_OK);
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_open(lz, NULL, &rz, NULL), COLSTORE_OK);
+	colstore_block b;
+	colstore_chunk_info ch;
+	/* uncompressed: a 64-byte aligned pointer into the mapping, no buffer */
+	CU_ASSERT_EQUAL(colstore_reader_block(r, 2, 0, COLSTORE_BLOCK_DATA, NULL, 0, &b, NULL),
+	                COLSTORE_OK);
+	CU_ASSERT_TRUE(b.zero_copy);
+	CU_ASSERT_EQUAL((uintptr_t)b.data % 64, 0);
+	CU_ASSERT_EQUAL(b.size, 5000 * 8);
+	int64_t first;
+	memcpy(&first, b.data, 8);
+	tu_col c0 = cols[0];
+	CU_ASSERT_EQUAL(first, tu_int(&c0, 10000));
+	/* absent validity: NULL data, OK */
+	CU_ASSERT_EQUAL(colstore_reader_block(r, 0, 0, COLSTORE_BLOCK_VALIDITY, NULL, 0, &b, NULL),
+	                COLSTORE_OK);
+	CU_ASSERT_PTR_NULL(b.data);
+	/* compressed: the caller's buffer, sized by raw_size */
+	colstore_reader_chunk_info(rz, 1, 1, &ch, NULL);
+	CU_ASSERT_EQUAL(ch.blocks[COLSTORE_BLOCK_DATA].compression, COLSTORE_COMPRESSION_LZ4);
+	CU_ASSERT_TRUE(ch.blocks[COLSTORE_BLOCK_DATA].stored_size <
+	               ch.blocks[COLSTORE_BLOCK_DATA].raw_size);
+	size_t need = (size_t)ch.blocks[COLSTORE_BLOCK_DATA].raw_size;
+	char *buf = malloc(need);
+	colstore_error e;
+	CU_ASSERT_EQUAL(colstore_reader_block(rz, 1, 1, COLSTORE_BLOCK_DATA, buf, need - 1, &b, &e),
+	                COLSTORE_ERANGE);
+	CU_ASSERT_EQUAL(colstore_reader_block(rz, 1, 1, COLSTORE_BLOCK_DATA, buf, need, &b, &e),
+	                COLSTORE_OK);
+	CU_ASSERT_FALSE(b.zero_copy);
+	CU_ASSERT_PTR_EQUAL(b.data, buf);
+	/* the LZ4 file is smaller, and holds the same codes */
+	CU_ASSERT_TRUE(colstore_reader_file_size(rz) < colstore_reader_file_size(r));
+	colstore_block b2;
+	colstore_reader_block(r, 1, 1, COLSTORE_BLOCK_DATA, NULL, 0, &b2, NULL);
+	CU_ASSERT_EQUAL(memcmp(b.data, b2.data, need), 0);
+	/* bad indexes */
+	CU_ASSERT_EQUAL(colstore_reader_block(r, 4, 0, 1, NULL, 0, &b, NULL), COLSTORE_ERANGE);
+	CU_ASSERT_EQUAL(colstore_reader_block(r, 0, 2, 1, NULL, 0, &b, NULL), COLSTORE_ERANGE);
+	CU_ASSERT_EQUAL(colstore_reader_block(r, 0, 0, 3, NULL, 0, &b, NULL), COLSTORE_ERANGE);
+	uint32_t col;
+	CU_ASSERT_EQUAL(colstore_reader_find_column(r, "s", &col, NULL), COLSTORE_OK);
+	CU_ASSERT_EQUAL(col, 1);
+	CU_ASSERT_EQUAL(colstore_reader_find_column(r, "nope", &col, &e), COLSTORE_ENOTFOUND);
+	CU_ASSERT_STRING_EQUAL(e.message, "no column named 'nope'");
+	free(buf);
+	colstore_reader_close(r);
+	colstore_reader_close(rz);
+	colstore_reader_close(NULL); /* no-op */
+	unlink(plain);
+	unlink(lz);
+}
+
+static void test_writer_misuse(void)
+{
+	const char *path = tu_path("misuse.colstore");
+	colstore_writer *w;
+	colstore_error e;
+	colstore_writer_options bad = COLSTORE_WRITER_OPTIONS_INIT;
+	bad.reserved[2] = 1;
+	CU_ASSERT_EQUAL(colstore_writer_create(path, &bad, &w, &e), COLSTORE_EINVAL);
+	CU_ASSERT_PTR_NULL(w);
+	bad = (colstore_writer_options)COLSTORE_WRITER_OPTIONS_INIT;
+	bad.row_group_size = COLSTORE_MAX_ROW_GROUP_SIZE + 1;
+	CU_ASSERT_EQUAL(colstore_writer_create(path, &bad, &w, &e), COLSTORE_EINVAL);
+	CU_ASSERT_EQUAL(colstore_writer_create("/nonexistent-dir/x.colstore", NULL, &w, &e),
+	                COLSTORE_EIO);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "cannot create temporary file"));
+
+	CU_ASSERT_EQUAL_FATAL(colstore_writer_create(path, NULL, &w, &e), COLSTORE_OK);
+	CU_ASSERT_EQUAL(colstore_writer_add_column(w, "a", COLSTORE_TYPE_INT8, 0, &e), COLSTORE_OK);
+	CU_ASSERT_EQUAL(colstore_writer_add_column(w, "a", COLSTORE_TYPE_INT8, 0, &e), COLSTORE_EINVAL);
+	CU_ASSERT_STRING_EQUAL(e.message, "duplicate column name 'a'");
+	CU_ASSERT_EQUAL(colstore_writer_add_column(w, "", COLSTORE_TYPE_INT8, 0, &e), COLSTORE_EINVAL);
+	CU_ASSERT_EQUAL(colstore_writer_add_column(w, "t", (colstore_type)42, 0, &e), COLSTORE_EINVAL);
+	CU_ASSERT_EQUAL(colstore_writer_add_column(w, "x", COLSTORE_TYPE_INT8, COLSTORE_COLUMN_DICT, &e),
+	                COLSTORE_EINVAL);
+	CU_ASSERT_EQUAL(colstore_writer_add_column(w, "s", COLSTORE_TYPE_STRING, 0, &e), COLSTORE_OK);
+	/* out of range for int8: ERANGE, nothing stored, retry works */
+	CU_ASSERT_EQUAL(colstore_writer_put_int(w, 0, 300, &e), COLSTORE_ERANGE);
+	CU_ASSERT_STRING_EQUAL(e.message, "value 300 does not fit column 'a' (int8)");
+	CU_ASSERT_EQUAL(colstore_writer_put_int(w, 0, -128, &e), COLSTORE_OK);
+	CU_ASSERT_EQUAL(colstore_writer_put_int(w, 0, 1, &e), COLSTORE_EINVAL);
+	CU_ASSERT_STRING_EQUAL(e.message, "column 'a' already has a value in this row");
+	CU_ASSERT_EQUAL(colstore_writer_put_double(w, 0, 1.0, &e), COLSTORE_EINVAL);
+	CU_ASSERT_EQUAL(colstore_writer_put_int(w, 1, 1, &e), COLSTORE_EINVAL);
+	CU_ASSERT_EQUAL(colstore_writer_put_int(w, 7, 1, &e), COLSTORE_ERANGE);
+	/* a row with a column missing */
+	CU_ASSERT_EQUAL(colstore_writer_end_row(w, &e), COLSTORE_EINVAL);
+	CU_ASSERT_STRING_EQUAL(e.message, "row 0: column 's' has no value");
+	CU_ASSERT_EQUAL(colstore_writer_add_column(w, "late", COLSTORE_TYPE_INT8, 0, &e),
+	                COLSTORE_EINVAL);
+	CU_ASSERT_EQUAL(colstore_writer_put_string(w, 1, "x", 1, &e), COLSTORE_OK);
+	CU_ASSERT_EQUAL(colstore_writer_end_row(w, &e), COLSTORE_OK);
+	CU_ASSERT_EQUAL(colstore_writer_num_rows(w), 1);
+	/* batch: bool bytes must be 0 or 1 */
+	CU_ASSERT_EQUAL(colstore_writer_put_int(w, 0, 1, &e), COLSTORE_OK);
+	/* finish mid-row fails and leaves nothing behind */
+	CU_ASSERT_EQUAL(colstore_writer_finish(w, &e), COLSTORE_EINVAL);
+	CU_ASSERT_STRING_EQUAL(e.message, "finish in the middle of a row");
+	CU_ASSERT_EQUAL(access(path, F_OK), -1);
+	CU_ASSERT_EQUAL(tu_dir_entries(tu_dir()), 0);
+	colstore_writer_abort(NULL); /* no-op */
+}
+
+static void test_batch_rules(void)
+{
+	const char *path = tu_path("batch.colstore");
+	colstore_writer *w;
+	colstore_error e;
+	CU_ASSERT_EQUAL_FATAL(colstore_writer_create(path, NULL, &w, &e), COLSTORE_OK);
+	colstore_writer_add_column(w, "b", COLSTORE_TYPE_BOOL, 0, NULL);
+	colstore_writer_add_column(w, "s", COLSTORE_TYPE_STRING, 0, NULL);
+	uint8_t bv[3] = { 1, 2, 0 };
+	uint64_t off[4] = { 0, 1, 2, 3 };
+	colstore_array a[2] = { { bv, NULL, NULL }, { "xyz", off, NULL } };
+	CU_ASSERT_EQUAL(colstore_writer_append_batch(w, a, 3, &e), COLSTORE_ERANGE);
+	CU_ASSERT_STRING_EQUAL(e.message, "column 'b' row 1: bool byte 2 is not 0 or 1");
+	bv[1] = 1;
+	off[2] = 0; /* decreasing */
+	CU_ASSERT_EQUAL(colstore_writer_append_batch(w, a, 3, &e), COLSTORE_EINVAL);
+	off[2] = 2;
+	CU_ASSERT_EQUAL(colstore_writer_append_batch(w, a, 3, &e), COLSTORE_OK);
+	CU_ASSERT_EQUAL(colstore_writer_num_rows(w), 3);
+	CU_ASSERT_EQUAL(colstore_writer_finish(w, &e), COLSTORE_OK);
+	int rc;
+	char *t = tu_lib_dump_file(path, &rc, &e);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "r0 c0 true\nr0 c1 \"x\"\nr1 c0 true\nr1 c1 \"y\"\n"
+	                                 "r2 c0 false\nr2 c1 \"z\"\n"));
+	free(t);
+	unlink(path);
+}
+
+/* crash safety: nothing at the target until finish; abort keeps the old file */
+static void test_atomic_replace(void)
+{
+	static const tu_col cols[] = { { "v", COLSTORE_TYPE_INT32, 0, 0, 0 } };
+	const char *path = tu_path("atomic.colstore");
+	CU_ASSERT_EQUAL_FATAL(tu_write(path, cols, 1, 10, NULL, 0, NULL), COLSTORE_OK);
+	size_t before_size;
+	unsigned char *before = tu_read_file(path, &before_size);
+	colstore_writer *w;
+	CU_ASSERT_EQUAL_FATAL(colstore_writer_create(path, NULL, &w, NULL), COLSTORE_OK);
+	colstore_writer_add_column(w, "v", COLSTORE_TYPE_INT32, 0, NULL);
+	for (int i = 0; i < 100000; i++) {
+		colstore_writer_put_int(w, 0, i, NULL);
+		colstore_writer_end_row(w, NULL);
+	}
+	/* mid-write: the old file is intact, a temporary file sits beside it */
+	size_t mid_size;
+	unsigned char *mid = tu_read_file(path, &mid_size);
+	CU_ASSERT_TRUE(mid_size == before_size && memcmp(mid, before, before_size) == 0);
+	CU_ASSERT_EQUAL(tu_dir_entries(tu_dir()), 2);
+	colstore_writer_abort(w);
+	CU_ASSERT_EQUAL(tu_dir_entries(tu_dir()), 1);
+	free(mid);
+	mid = tu_read_file(path, &mid_size);
+	CU_ASSERT_TRUE(mid_size == before_size && memcmp(mid, before, before_size) == 0);
+	/* a finished writer replaces it */
+	CU_ASSERT_EQUAL(tu_write(path, cols, 1, 1000, NULL, 0, NULL), COLSTORE_OK);
+	colstore_reader *r;
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r, NULL), COLSTORE_OK);
+	CU_ASSERT_EQUAL(colstore_reader_num_rows(r), 1000);
+	colstore_reader_close(r);
+	CU_ASSERT_EQUAL(tu_dir_entries(tu_dir()), 1);
+	struct stat st;
+	CU_ASSERT_EQUAL(stat(path, &st), 0);
+	mode_t mask = umask(022);
+	umask(mask);
+	CU_ASSERT_EQUAL(st.st_mode & 0777, 0666 & ~mask); /* as open(2) would create it */
+	free(mid);
+	free(before);
+	unlink(path);
+}
+
+static void test_reader_misuse(void)
+{
+	colstore_reader *r = (colstore_reader *)1;
+	colstore_error e;
+	CU_ASSERT_EQUAL(colstore_reader_open(tu_path("missing.colstore"), NULL, &r, &e),
+	                COLSTORE_ENOTFOUND);
+	CU_ASSERT_PTR_NULL(r);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "No such file or directory"));
+	colstore_reader_options o = COLSTORE_READER_OPTIONS_INIT;
+	o.flags = 0x100;
+	static const tu_col cols[] = { { "v", COLSTORE_TYPE_INT32, 0, 0, 0 } };
+	const char *path = tu_path("ropt.colstore");
+	CU_ASSERT_EQUAL_FATAL(tu_write(path, cols, 1, 10, NULL, 0, NULL), COLSTORE_OK);
+	CU_ASSERT_EQUAL(colstore_reader_open(path, &o, &r, &e), COLSTORE_EINVAL);
+	o.flags = COLSTORE_OPEN_NO_BLOCK_CHECKSUMS;
+	CU_ASSERT_EQUAL(colstore_reader_open(path, &o, &r, &e), COLSTORE_OK);
+	colstore_reader_close(r);
+	CU_ASSERT_EQUAL(colstore_reader_open(tu_dir(), NULL, &r, &e), COLSTORE_EINVAL);
+	unlink(path);
+}
+
+void register_roundtrip_tests(void)
+{
+	init_nulls();
+	CU_pSuite s = CU_add_suite("roundtrip", NULL, NULL);
+	CU_add_test(s, "every type", test_all_types);
+	CU_add_test(s, "every type, LZ4", test_all_types_lz4);
+	CU_add_test(s, "every type with nulls", test_nulls);
+	CU_add_test(s, "every type with nulls, LZ4", test_nulls_lz4);
+	CU_add_test(s, "batch appends across row groups", test_batch);
+	CU_add_test(s, "0, 1, rgs, rgs+1 rows", test_edges);
+	CU_add_test(s, "all-null columns", test_all_null);
+	CU_add_test(s, "string encodings and code widths", test_string_encodings);
+	CU_add_test(s, "statistics", test_stats);
+	CU_add_test(s, "zero-copy and compressed blocks", test_zero_copy);
+	CU_add_test(s, "writer misuse", test_writer_misuse);
+	CU_add_test(s, "batch validation", test_batch_rules);
+	CU_add_test(s, "atomic replace and abort", test_atomic_replace);
+	CU_add_test(s, "reader misuse", test_reader_misuse);
+}

@@ -1,0 +1,20 @@
+#!/bin/sh
+# deps.sh -- install colstore's build dependencies on Debian/Ubuntu when any
+# is missing.  Needs root (or sudo) only when something must be installed.
+set -eu
+PKGS="gcc make autoconf automake libtool pkg-config liblz4-dev libxxhash-dev libcunit1-dev"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "deps.sh: installing:$missing" >&2
+if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO=sudo; else
+	echo "deps.sh: need root to install:$missing" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,44 @@
+#!/bin/sh
+# test.sh -- install what is missing, build with warnings as errors, run the
+# whole test suite, then build again with AddressSanitizer and
+# UndefinedBehaviorSanitizer and run it again.
+set -eu
+src=$(cd "$(dirname "$0")/.." && pwd)
+jobs=$(nproc 2>/dev/null || echo 2)
+total_pass=0
+total_fail=0
+
+# run_check BUILDDIR LABEL: make check, show each test's log, count results
+run_check() {
+	bdir=$1
+	echo "== make check ($2)"
+	status=0
+	make -C "$1" -j"$jobs" check >"$1/check.out" 2>&1 || status=$?
+	grep -E '^(PASS|FAIL|ERROR|SKIP|XFAIL|XPASS):' "$1/check.out" || true
+	for log in "$1"/tests/test_colstore.log "$1"/tests/cli.sh.log; do
+		[ -f "$log" ] && { echo "-- $log"; cat "$log"; }
+	done
+	if [ "$status" -ne 0 ]; then
+		tail -40 "$1/check.out"
+		echo "== make check ($2) FAILED"
+		exit 1
+	fi
+	# CUnit's "tests  Total Ran Passed Failed Inactive" row and cli.sh's tally
+	set -- $(awk '$1 == "tests" && NF >= 5 { print $4, $5 }' "$bdir/tests/test_colstore.log")
+	total_pass=$((total_pass + $1)); total_fail=$((total_fail + $2))
+	set -- $(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$bdir/tests/cli.sh.log" 2>/dev/null || true)
+	[ $# -eq 2 ] && { total_pass=$((total_pass + $1)); total_fail=$((total_fail + $2)); }
+	return 0
+}
+
+"$src/tools/build.sh" "$src/build"
+run_check "$src/build" "gcc, -Werror"
+
+SAN="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+"$src/tools/build.sh" "$src/build-asan" --disable-shared CFLAGS="$SAN" LDFLAGS="-fsanitize=address,undefined"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	run_check "$src/build-asan" "ASan + UBSan"
+
+echo "== all tests passed in the plain and the sanitized build"
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]
