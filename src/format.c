@@ -112,7 +112,7 @@ void cs_block_encode(uint8_t out[CS_BLOCK_DESC_SIZE], const cs_block_desc *b)
 	out[32] = b->compression;
 }
 
-int cs_block_decode(const uint8_t *p, uint64_t at, uint64_t footer_offset,
+int cs_block_decode(const uint8_t *p, uint64_t at, uint64_t footer_offset, int strict,
                     cs_block_desc *b, const char *where, colstore_error *err)
 {
 	b->present = 0;
@@ -126,7 +126,7 @@ int cs_block_decode(const uint8_t *p, uint64_t at, uint64_t footer_offset,
 	b->compression = p[32];
 	if (!b->present)
 		return COLSTORE_OK;
-	for (unsigned i = 33; i < CS_BLOCK_DESC_SIZE; i++)
+	for (unsigned i = 33; strict && i < CS_BLOCK_DESC_SIZE; i++)
 		if (p[i])
 			return cs_err(err, COLSTORE_ECORRUPT, at + i,
 			              "%s: reserved bytes of block descriptor not zero", where);

@@ -180,9 +180,11 @@ CS_HIDDEN int cs_trailer_decode(const uint8_t *file, size_t file_size, cs_traile
                                 colstore_error *err);
 CS_HIDDEN void cs_block_encode(uint8_t out[CS_BLOCK_DESC_SIZE], const cs_block_desc *b);
 /* decode and check R5.5.1-R5.5.3 against footer_offset; where names the
- * descriptor for messages; at is the descriptor's own file offset */
+ * descriptor for messages; at is the descriptor's own file offset; strict:
+ * reserved bytes must be zero (R7.5: the file's minor is not newer) */
 CS_HIDDEN int cs_block_decode(const uint8_t *p, uint64_t at, uint64_t footer_offset,
-                              cs_block_desc *b, const char *where, colstore_error *err);
+                              int strict, cs_block_desc *b, const char *where,
+                              colstore_error *err);
 CS_HIDDEN size_t cs_column_entry_size(size_t name_len);
 
 /* ---- reader internals shared with verify.c ---------------------------- */

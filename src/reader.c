@@ -80,9 +80,10 @@ static int cs_parse_columns(colstore_reader *r, const uint8_t *f, uint64_t fsize
 		c->dict_count = cs_le32(e + 4);
 		char where[64];
 		snprintf(where, sizeof(where), "column %u dictionary", i);
-		int rc = cs_block_decode(e + 8, at + 8, fo, &c->dict_offsets, where, err);
+		int strict = r->header.minor <= COLSTORE_FORMAT_MINOR;
+		int rc = cs_block_decode(e + 8, at + 8, fo, strict, &c->dict_offsets, where, err);
 		if (!rc)
-			rc = cs_block_decode(e + 48, at + 48, fo, &c->dict_bytes, where, err);
+			rc = cs_block_decode(e + 48, at + 48, fo, strict, &c->dict_bytes, where, err);
 		if (rc)
 			return rc;
 		int has = c->dict_offsets.present || c->dict_bytes.present;
@@ -180,6 +181,8 @@ static int cs_parse_chunk(colstore_reader *r, const uint8_t *d, uint64_t at, uin
 		              "row group %u column %u: DICT chunk but the column has no "
 		              "dictionary (R9.4.2)",
 		              g, ci);
+	if (!strict)
+		ch->stats_flags &= CS_STATS_MINMAX | CS_STATS_NAN; /* R7.5 */
 	if ((ch->stats_flags & ~(CS_STATS_MINMAX | CS_STATS_NAN)) ||
 	    ((ch->stats_flags & CS_STATS_NAN) && !is_float) ||
 	    (!(ch->stats_flags & CS_STATS_MINMAX) && (ch->min || ch->max)))
@@ -205,7 +208,8 @@ static int cs_parse_chunk(colstore_reader *r, const uint8_t *d, uint64_t at, uin
 		snprintf(where, sizeof(where), "row group %u column %u %s block", g, ci,
 		         cs_kind_names[k]);
 		uint64_t bat = at + 32 + 40u * (unsigned)k;
-		int rc = cs_block_decode(d + 32 + 40 * k, bat, fo, &ch->blocks[k], where, err);
+		int rc = cs_block_decode(d + 32 + 40 * k, bat, fo, strict, &ch->blocks[k], where,
+		                         err);
 		if (rc)
 			return rc;
 		int want = k == COLSTORE_BLOCK_VALIDITY ? ch->null_count > 0

@@ -88,49 +88,52 @@ static void test_block_desc(void)
 	cs_block_desc b = { 128, 100, 100, 0x1234, 0, 1 }, o;
 	colstore_error e;
 	cs_block_encode(d, &b);
-	CU_ASSERT_EQUAL(cs_block_decode(d, 0, 1024, &o, "t", &e), COLSTORE_OK);
+	CU_ASSERT_EQUAL(cs_block_decode(d, 0, 1024, 1, &o, "t", &e), COLSTORE_OK);
 	CU_ASSERT_TRUE(o.present);
 	CU_ASSERT_EQUAL(o.offset, 128);
 	CU_ASSERT_EQUAL(o.checksum, 0x1234);
 	/* R5.5.1: all zero is absent */
 	memset(d, 0, sizeof(d));
-	CU_ASSERT_EQUAL(cs_block_decode(d, 0, 1024, &o, "t", &e), COLSTORE_OK);
+	CU_ASSERT_EQUAL(cs_block_decode(d, 0, 1024, 1, &o, "t", &e), COLSTORE_OK);
 	CU_ASSERT_FALSE(o.present);
 	/* R5.5.2: misaligned; past the footer; overflow of offset + size */
 	b.offset = 100;
 	cs_block_encode(d, &b);
-	CU_ASSERT_EQUAL(cs_block_decode(d, 0, 1024, &o, "t", &e), COLSTORE_ECORRUPT);
+	CU_ASSERT_EQUAL(cs_block_decode(d, 0, 1024, 1, &o, "t", &e), COLSTORE_ECORRUPT);
 	b.offset = 960;
 	cs_block_encode(d, &b);
-	CU_ASSERT_EQUAL(cs_block_decode(d, 0, 1024, &o, "t", &e), COLSTORE_ECORRUPT);
+	CU_ASSERT_EQUAL(cs_block_decode(d, 0, 1024, 1, &o, "t", &e), COLSTORE_ECORRUPT);
 	b.offset = UINT64_MAX - 63;
 	b.stored_size = b.raw_size = 128;
 	cs_block_encode(d, &b);
-	CU_ASSERT_EQUAL(cs_block_decode(d, 0, 1024, &o, "t", &e), COLSTORE_ECORRUPT);
+	CU_ASSERT_EQUAL(cs_block_decode(d, 0, 1024, 1, &o, "t", &e), COLSTORE_ECORRUPT);
 	/* R5.5.3: sizes */
 	b.offset = 128;
 	b.stored_size = 10;
 	b.raw_size = 11;
 	cs_block_encode(d, &b);
-	CU_ASSERT_EQUAL(cs_block_decode(d, 0, 1024, &o, "t", &e), COLSTORE_ECORRUPT);
+	CU_ASSERT_EQUAL(cs_block_decode(d, 0, 1024, 1, &o, "t", &e), COLSTORE_ECORRUPT);
 	b.compression = COLSTORE_COMPRESSION_LZ4;
-	CU_ASSERT_EQUAL((cs_block_encode(d, &b), cs_block_decode(d, 0, 1024, &o, "t", &e)),
+	CU_ASSERT_EQUAL((cs_block_encode(d, &b), cs_block_decode(d, 0, 1024, 1, &o, "t", &e)),
 	                COLSTORE_OK);
 	b.raw_size = 10 * 255 + 1; /* beyond LZ4's best ratio */
 	cs_block_encode(d, &b);
-	CU_ASSERT_EQUAL(cs_block_decode(d, 0, 1024, &o, "t", &e), COLSTORE_ECORRUPT);
+	CU_ASSERT_EQUAL(cs_block_decode(d, 0, 1024, 1, &o, "t", &e), COLSTORE_ECORRUPT);
 	b.raw_size = 10 * 255;
 	cs_block_encode(d, &b);
-	CU_ASSERT_EQUAL(cs_block_decode(d, 0, 1024, &o, "t", &e), COLSTORE_OK);
+	CU_ASSERT_EQUAL(cs_block_decode(d, 0, 1024, 1, &o, "t", &e), COLSTORE_OK);
 	b.compression = 9;
 	cs_block_encode(d, &b);
-	CU_ASSERT_EQUAL(cs_block_decode(d, 0, 1024, &o, "t", &e), COLSTORE_ECORRUPT);
+	CU_ASSERT_EQUAL(cs_block_decode(d, 0, 1024, 1, &o, "t", &e), COLSTORE_ECORRUPT);
 	/* reserved bytes */
 	b.compression = 0;
 	b.stored_size = b.raw_size = 10;
 	cs_block_encode(d, &b);
 	d[39] = 1;
-	CU_ASSERT_EQUAL(cs_block_decode(d, 0, 1024, &o, "t", &e), COLSTORE_ECORRUPT);
+	CU_ASSERT_EQUAL(cs_block_decode(d, 0, 1024, 1, &o, "t", &e), COLSTORE_ECORRUPT);
+	/* R7.5: in a file of a newer minor they are ignored */
+	CU_ASSERT_EQUAL(cs_block_decode(d, 0, 1024, 0, &o, "t", &e), COLSTORE_OK);
+	CU_ASSERT_EQUAL(o.offset, 128);
 }
 
 static void test_trailer(void)

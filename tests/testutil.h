@@ -62,5 +62,6 @@ void register_dict_tests(void);
 void register_roundtrip_tests(void);
 void register_corrupt_tests(void);
 void register_spec_tests(void);
+void register_golden_tests(void);
 
 #endif
