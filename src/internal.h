@@ -145,6 +145,10 @@ static inline uint32_t cs_dict_bytes_len(const cs_dict *d)
 CS_HIDDEN int cs_map_file(const char *path, const void **data, size_t *size,
                           colstore_error *err);
 CS_HIDDEN void cs_unmap(const void *data, size_t size);
+/* advice on a mapped range [start, end) of the file: sequential read-ahead,
+ * or drop the pages (they fault back in from the file if needed again) */
+CS_HIDDEN void cs_map_advise_sequential(const void *data, size_t size);
+CS_HIDDEN void cs_map_release(const void *data, uint64_t start, uint64_t end);
 /* create a temporary file beside path; *tmp_path is malloc'd */
 CS_HIDDEN int cs_tmp_create(const char *path, int *fd, char **tmp_path,
                             colstore_error *err);

@@ -57,6 +57,20 @@ void cs_unmap(const void *data, size_t size)
 		munmap((void *)data, size);
 }
 
+void cs_map_advise_sequential(const void *data, size_t size)
+{
+	madvise((void *)data, size, MADV_SEQUENTIAL);
+}
+
+void cs_map_release(const void *data, uint64_t start, uint64_t end)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	start = (start + page - 1) / page * page; /* whole pages inside the range */
+	end = end / page * page;
+	if (start < end)
+		madvise((uint8_t *)data + start, (size_t)(end - start), MADV_DONTNEED);
+}
+
 int cs_tmp_create(const char *path, int *fd_out, char **tmp_out, colstore_error *err)
 {
 	/* beside the target, so that rename() stays within one filesystem:

@@ -70,7 +70,13 @@ int colstore_reader_verify(colstore_reader *r, colstore_error *err)
 			                   col->dict_bytes.offset + col->dict_bytes.stored_size, 0,
 			                   c, 4 };
 	}
-	for (uint32_t g = 0; g < r->num_row_groups && !rc; g++)
+	/* stream through the file: read-ahead, and drop each row group's pages
+	 * once checked, so that verifying a file larger than memory keeps a
+	 * small resident set */
+	if (r->mapped)
+		cs_map_advise_sequential(r->data, r->size);
+	for (uint32_t g = 0; g < r->num_row_groups && !rc; g++) {
+		uint64_t lo = UINT64_MAX, hi = 0;
 		for (uint32_t c = 0; c < r->num_columns && !rc; c++)
 			for (int k = 0; k < 3 && !rc; k++) {
 				const cs_block_desc *b = &cs_chunk_at(r, g, c)->blocks[k];
@@ -79,7 +85,14 @@ int colstore_reader_verify(colstore_reader *r, colstore_error *err)
 				colstore_block out;
 				rc = cs_block_check(r, g, c, k, 1, buf, (size_t)bufsize, &out, err);
 				reg[nreg++] = (cs_region){ b->offset, b->offset + b->stored_size, g, c, k };
+				if (b->offset < lo)
+					lo = b->offset;
+				if (b->offset + b->stored_size > hi)
+					hi = b->offset + b->stored_size;
 			}
+		if (r->mapped && lo < hi)
+			cs_map_release(r->data, lo, hi);
+	}
 	free(buf);
 	if (rc) {
 		free(reg);

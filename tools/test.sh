@@ -15,7 +15,7 @@ run_check() {
 	status=0
 	make -C "$1" -j"$jobs" check >"$1/check.out" 2>&1 || status=$?
 	grep -E '^(PASS|FAIL|ERROR|SKIP|XFAIL|XPASS):' "$1/check.out" || true
-	for log in "$1"/tests/test_colstore.log "$1"/tests/cli.sh.log; do
+	for log in "$1"/tests/test_colstore.log "$1"/tests/cli.sh.log "$1"/tests/exports.sh.log; do
 		[ -f "$log" ] && { echo "-- $log"; cat "$log"; }
 	done
 	if [ "$status" -ne 0 ]; then
