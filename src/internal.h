@@ -145,6 +145,9 @@ static inline uint32_t cs_dict_bytes_len(const cs_dict *d)
 CS_HIDDEN int cs_map_file(const char *path, const void **data, size_t *size,
                           colstore_error *err);
 CS_HIDDEN void cs_unmap(const void *data, size_t size);
+/* map any regular file, including an empty one (then *data is NULL) */
+CS_HIDDEN int cs_map_input(const char *path, const void **data, size_t *size,
+                           colstore_error *err);
 /* advice on a mapped range [start, end) of the file: sequential read-ahead,
  * or drop the pages (they fault back in from the file if needed again) */
 CS_HIDDEN void cs_map_advise_sequential(const void *data, size_t size);
@@ -244,3 +247,24 @@ CS_HIDDEN int cs_block_check(colstore_reader *r, uint32_t rg, uint32_t col, int 
                              colstore_block *out, colstore_error *err);
 
 #endif /* CS_INTERNAL_H */
+
+/* ---- parse.c: text to values (the import's inference rules) ---------------- */
+
+/* -?(0|[1-9][0-9]*) within int64; "-0" and leading zeros refused */
+CS_HIDDEN int cs_parse_int(const char *p, size_t n, int64_t *v);
+/* a decimal of at most 15 significant digits (so that the float64 gives the
+ * same decimal back), optional fraction and exponent; v may be NULL to
+ * check syntax only */
+CS_HIDDEN int cs_parse_double(const char *p, size_t n, double *v);
+/* true / false in any letter case */
+CS_HIDDEN int cs_parse_bool(const char *p, size_t n, int *v);
+/* YYYY-MM-DD, a valid proleptic Gregorian date -> days since 1970-01-01 */
+CS_HIDDEN int cs_parse_date(const char *p, size_t n, int64_t *days);
+/* YYYY-MM-DD[T ]HH:MM[:SS[.f{1,6}]][Z|+HH:MM|-HH:MM|+HHMM|-HHMM], or a bare
+ * date (midnight) -> microseconds since the epoch, UTC */
+CS_HIDDEN int cs_parse_timestamp(const char *p, size_t n, int64_t *us);
+CS_HIDDEN int64_t cs_days_from_civil(int64_t y, unsigned m, unsigned d);
+/* more lenient parsing for a type forced by a schema: also accepts a leading
+ * '+', leading zeros, "-0", and for floats inf/nan and any digit count */
+CS_HIDDEN int cs_parse_int_lenient(const char *p, size_t n, int64_t *v);
+CS_HIDDEN int cs_parse_double_lenient(const char *p, size_t n, double *v);

@@ -51,6 +51,39 @@ int cs_map_file(const char *path, const void **data, size_t *size, colstore_erro
 	return COLSTORE_OK;
 }
 
+int cs_map_input(const char *path, const void **data, size_t *size, colstore_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cs_err_errno(err, errno, "cannot open", path);
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		int e = errno;
+		close(fd);
+		return cs_err_errno(err, e, "cannot stat", path);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+		              "%s: not a regular file", path);
+	}
+	*data = NULL;
+	*size = 0;
+	if (st.st_size == 0) {
+		close(fd);
+		return COLSTORE_OK;
+	}
+	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	int e = errno;
+	close(fd);
+	if (p == MAP_FAILED)
+		return cs_err_errno(err, e, "cannot map", path);
+	madvise(p, (size_t)st.st_size, MADV_SEQUENTIAL);
+	*data = p;
+	*size = (size_t)st.st_size;
+	return COLSTORE_OK;
+}
+
 void cs_unmap(const void *data, size_t size)
 {
 	if (data)

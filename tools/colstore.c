@@ -4,10 +4,15 @@
  * Exit status: 0 success, 1 bad input / corrupt file / I/O error, 2 usage.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "colstore/colstore.h"
 
@@ -24,6 +29,7 @@ static void usage_main(FILE *f)
 	        "and filters and aggregates them in bounded memory.\n"
 	        "\n"
 	        "Commands:\n"
+	        "  import CSV    turn a CSV file into a colstore file (types inferred)\n"
 	        "  info FILE     schema, row groups and, per column: type, encoding,\n"
 	        "                bytes on disk, min/max and null count\n"
 	        "  verify FILE   check every checksum, offset and padding byte;\n"
@@ -43,6 +49,44 @@ static void usage_info(FILE *f)
 	           "Print the schema, row count, row groups and, for each column: type,\n"
 	           "encoding (plain, dict or mixed), null count, bytes on disk, raw bytes,\n"
 	           "dictionary size and the minimum and maximum value.\n");
+}
+
+static void usage_import(FILE *f)
+{
+	fprintf(f,
+	        "Usage: colstore import CSV [OPTIONS]\n"
+	        "\n"
+	        "Turn CSV into a colstore file: column types are inferred from every row,\n"
+	        "strings are interned, memory stays bounded whatever the input size, and\n"
+	        "nothing is left at the output path unless the import succeeds.\n"
+	        "CSV '-' reads standard input (then -o is required).\n"
+	        "\n"
+	        "Options:\n"
+	        "  -o, --output OUT        output file (default: CSV with its extension\n"
+	        "                          replaced by .colstore)\n"
+	        "  -d, --delimiter C       field delimiter: a character, or 'tab'\n"
+	        "                          (default: detected among , ; tab |)\n"
+	        "      --header            the first row is a header\n"
+	        "      --no-header         the first row is data; columns are column_1..N\n"
+	        "                          (default: a header unless a field of the first\n"
+	        "                          row is a number, a date or a timestamp)\n"
+	        "      --schema NAME:TYPE,...  force the type of some or all columns; TYPE\n"
+	        "                          is int8 int16 int32 int64 float32 float64 bool\n"
+	        "                          string date timestamp\n"
+	        "      --no-infer          every column not in --schema is a string\n"
+	        "      --null STR          unquoted fields equal to STR are null too (an\n"
+	        "                          empty unquoted field is always null; a quoted\n"
+	        "                          empty field \"\" is an empty string)\n"
+	        "      --ragged pad|error  rows with too few fields: fill with nulls, or\n"
+	        "                          fail (default: error)\n"
+	        "      --lz4               compress blocks with LZ4 where it helps\n"
+	        "      --row-group-size N  rows per row group (default: 65536)\n"
+	        "      --threads N         worker threads (default: the number of cores)\n"
+	        "  -q, --quiet             no progress bar and no summary\n"
+	        "  -h, --help              show this help\n"
+	        "\n"
+	        "Errors in the input are reported as FILE:LINE:FIELD: message, and exit 1.\n"
+	        "Exit status: 0 success, 1 bad input or I/O error, 2 usage error.\n");
 }
 
 static void usage_verify(FILE *f)
@@ -311,6 +355,289 @@ static int cmd_verify(const char *file)
 	return rc ? 1 : 0;
 }
 
+/* ---- import ------------------------------------------------------------------ */
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+typedef struct progress_state {
+	int show;
+	const char *name;
+	struct timespec start, last;
+} progress_state;
+
+static double since(const struct timespec *t)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+static int on_progress(void *ctx, const colstore_import_progress *p)
+{
+	progress_state *ps = ctx;
+	if (interrupted)
+		return 1;
+	if (!ps->show || since(&ps->last) < 0.2)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &ps->last);
+	double el = since(&ps->start);
+	double total = (double)p->bytes_total * p->passes;
+	double done = (double)p->bytes_total * (p->pass - 1) + (double)p->bytes_done;
+	double frac = total > 0 ? done / total : 0;
+	double eta = frac > 0 ? el * (1 - frac) / frac : 0;
+	char in[32], all[32];
+	fmt_bytes(in, sizeof(in), p->bytes_done);
+	fmt_bytes(all, sizeof(all), p->bytes_total);
+	fprintf(stderr, "\r%s: pass %d/%d %3.0f%%  %s of %s  %" PRIu64 " rows  %.0f MB/s  ETA %.0fs   ",
+	        ps->name, p->pass, p->passes, frac * 100, in, all, p->rows,
+	        el > 0 ? done / el / 1e6 : 0, eta);
+	return 0;
+}
+
+static void on_warning(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "%s: warning: %s\n", prog, msg);
+}
+
+static int parse_schema(char *spec, const char ***names, colstore_type **types, uint32_t *n)
+{
+	uint32_t cap = 1;
+	for (char *c = spec; *c; c++)
+		cap += *c == ',';
+	*names = calloc(cap, sizeof(**names));
+	*types = calloc(cap, sizeof(**types));
+	*n = 0;
+	for (char *item = strtok(spec, ","); item; item = strtok(NULL, ",")) {
+		char *colon = strrchr(item, ':');
+		if (!colon || colon == item) {
+			fprintf(stderr, "%s import: --schema item '%s' is not NAME:TYPE\n", prog, item);
+			return -1;
+		}
+		*colon = '\0';
+		if (colstore_type_from_name(colon + 1, &(*types)[*n]) != COLSTORE_OK) {
+			fprintf(stderr, "%s import: --schema: unknown type '%s' for column '%s' (types: "
+			        "int8 int16 int32 int64 float32 float64 bool string date timestamp)\n",
+			        prog, colon + 1, item);
+			return -1;
+		}
+		(*names)[(*n)++] = item;
+	}
+	return 0;
+}
+
+/* copy standard input to a temporary file: the import reads its input twice */
+static char *spool_stdin(void)
+{
+	const char *dir = getenv("TMPDIR");
+	size_t cap = strlen(dir && *dir ? dir : "/tmp") + 32;
+	char *path = malloc(cap);
+	snprintf(path, cap, "%s/colstore-stdin-XXXXXX", dir && *dir ? dir : "/tmp");
+	int fd = mkstemp(path);
+	if (fd < 0) {
+		fprintf(stderr, "%s: cannot create a temporary file for standard input: %s\n", prog,
+		        strerror(errno));
+		free(path);
+		return NULL;
+	}
+	static char buf[1 << 16];
+	for (;;) {
+		ssize_t n = read(0, buf, sizeof(buf));
+		if (n == 0)
+			break;
+		if (n < 0 && errno == EINTR && !interrupted)
+			continue;
+		if (n < 0 || interrupted || write(fd, buf, (size_t)n) != n) {
+			fprintf(stderr, "%s: cannot spool standard input to %s: %s\n", prog, path,
+			        interrupted ? "interrupted" : strerror(errno));
+			close(fd);
+			unlink(path);
+			free(path);
+			return NULL;
+		}
+	}
+	close(fd);
+	return path;
+}
+
+static char *default_output(const char *csv)
+{
+	const char *slash = strrchr(csv, '/');
+	const char *base = slash ? slash + 1 : csv;
+	const char *dot = strrchr(base, '.');
+	size_t keep = dot && dot != base ? (size_t)(dot - csv) : strlen(csv);
+	char *out = malloc(keep + 16);
+	memcpy(out, csv, keep);
+	strcpy(out + keep, ".colstore");
+	return out;
+}
+
+static int cmd_import(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "delimiter", required_argument, NULL, 'd' },
+		{ "header", no_argument, NULL, 'H' },
+		{ "no-header", no_argument, NULL, 'N' },
+		{ "schema", required_argument, NULL, 's' },
+		{ "no-infer", no_argument, NULL, 'I' },
+		{ "null", required_argument, NULL, 'n' },
+		{ "ragged", required_argument, NULL, 'r' },
+		{ "lz4", no_argument, NULL, 'z' },
+		{ "row-group-size", required_argument, NULL, 'g' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
+	const char *out = NULL;
+	int quiet = 0, c;
+	char *schema = NULL;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "o:d:qh", longopts, NULL)) != -1) {
+		char *end;
+		switch (c) {
+		case 'o': out = optarg; break;
+		case 'd':
+			if (strcmp(optarg, "tab") == 0 || strcmp(optarg, "\\t") == 0)
+				o.delimiter = '\t';
+			else if (strlen(optarg) == 1 && optarg[0] != '"' && optarg[0] != '\n' &&
+			         optarg[0] != '\r')
+				o.delimiter = optarg[0];
+			else {
+				fprintf(stderr, "%s import: --delimiter takes one character or 'tab', not '%s'\n",
+				        prog, optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'H': o.header = COLSTORE_HEADER_YES; break;
+		case 'N': o.header = COLSTORE_HEADER_NO; break;
+		case 's': schema = optarg; break;
+		case 'I': o.no_infer = 1; break;
+		case 'n': o.null_marker = optarg; break;
+		case 'r':
+			if (strcmp(optarg, "pad") == 0)
+				o.ragged_pad = 1;
+			else if (strcmp(optarg, "error") != 0) {
+				fprintf(stderr, "%s import: --ragged takes 'pad' or 'error'\n", prog);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'z': o.writer.compression = COLSTORE_COMPRESSION_LZ4; break;
+		case 'g':
+			o.writer.row_group_size = (uint32_t)strtoul(optarg, &end, 10);
+			if (*end || o.writer.row_group_size == 0 ||
+			    o.writer.row_group_size > COLSTORE_MAX_ROW_GROUP_SIZE) {
+				fprintf(stderr, "%s import: --row-group-size takes 1..%u\n", prog,
+				        COLSTORE_MAX_ROW_GROUP_SIZE);
+				return EXIT_USAGE;
+			}
+			break;
+		case 't':
+			o.threads = (uint32_t)strtoul(optarg, &end, 10);
+			if (*end || o.threads == 0 || o.threads > 1024) {
+				fprintf(stderr, "%s import: --threads takes 1..1024\n", prog);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'q': quiet = 1; break;
+		case 'h': usage_import(stdout); return 0;
+		default:
+			fprintf(stderr, "%s import: unknown or incomplete option '%s'\n", prog,
+			        argv[optind - 1]);
+			usage_import(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "%s import: %s\n", prog,
+		        optind >= argc ? "missing CSV" : "only one CSV at a time");
+		usage_import(stderr);
+		return EXIT_USAGE;
+	}
+	const char *csv = argv[optind];
+	int from_stdin = strcmp(csv, "-") == 0;
+	if (from_stdin && !out) {
+		fprintf(stderr, "%s import: reading standard input needs -o OUT\n", prog);
+		return EXIT_USAGE;
+	}
+	const char **names = NULL;
+	colstore_type *types = NULL;
+	if (schema && parse_schema(schema, &names, &types, &o.n_schema)) {
+		free(names);
+		free(types);
+		return EXIT_USAGE;
+	}
+	o.schema_names = names;
+	o.schema_types = types;
+	char *def_out = out ? NULL : default_output(csv);
+	if (!out)
+		out = def_out;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	const char *shown = from_stdin ? "<stdin>" : csv;
+	char *spooled = from_stdin ? spool_stdin() : NULL;
+	int rc = 1;
+	if (!from_stdin || spooled) {
+		progress_state ps;
+		memset(&ps, 0, sizeof(ps));
+		ps.show = !quiet && isatty(2);
+		ps.name = shown;
+		clock_gettime(CLOCK_MONOTONIC, &ps.start);
+		o.on_progress = on_progress;
+		o.on_warning = on_warning;
+		o.ctx = &ps;
+		colstore_import_result res;
+		colstore_error e;
+		int r = colstore_import_csv(from_stdin ? spooled : csv, out, &o, &res, &e);
+		if (ps.show)
+			fprintf(stderr, "\r%*s\r", 100, "");
+		if (r == COLSTORE_OK) {
+			rc = 0;
+			if (!quiet) {
+				char in[32], outb[32];
+				fmt_bytes(in, sizeof(in), res.bytes_in);
+				fmt_bytes(outb, sizeof(outb), res.bytes_out);
+				double el = since(&ps.start);
+				fprintf(stderr,
+				        "%s: imported %s -> %s: %" PRIu64 " rows, %u columns, %s in, %s out, "
+				        "%.2f s (%.0f MB/s)\n",
+				        prog, shown, out, res.rows, res.columns, in, outb, el,
+				        el > 0 ? (double)res.bytes_in / el / 1e6 : 0);
+			}
+		} else if (interrupted) {
+			fprintf(stderr, "%s: import of %s interrupted; nothing written\n", prog, shown);
+			rc = 130;
+		} else {
+			if (e.line && e.column)
+				fprintf(stderr, "%s: %s:%" PRIu64 ":%" PRIu64 ": %s\n", prog, shown, e.line,
+				        e.column, e.message);
+			else if (e.line)
+				fprintf(stderr, "%s: %s:%" PRIu64 ": %s\n", prog, shown, e.line, e.message);
+			else
+				fprintf(stderr, "%s: %s: %s\n", prog, shown, e.message);
+			rc = r == COLSTORE_EINVAL ? EXIT_USAGE : 1;
+		}
+	}
+	if (spooled) {
+		unlink(spooled);
+		free(spooled);
+	}
+	free(def_out);
+	free(names);
+	free(types);
+	return rc;
+}
+
 /* ---- main -------------------------------------------------------------------- */
 
 static int is_help(const char *a)
@@ -344,6 +671,8 @@ int main(int argc, char **argv)
 		       COLSTORE_FORMAT_MAJOR, COLSTORE_FORMAT_MINOR);
 		return 0;
 	}
+	if (strcmp(argv[1], "import") == 0)
+		return cmd_import(argc - 1, argv + 1);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		const command *c = &commands[i];
 		if (strcmp(argv[1], c->name) != 0)

@@ -409,6 +409,74 @@ COLSTORE_API int colstore_reader_dict_lookup(const colstore_reader *r,
  */
 COLSTORE_API int colstore_reader_verify(colstore_reader *r, colstore_error *err);
 
+/* ---- CSV import ---------------------------------------------------------- */
+
+/* Header handling for colstore_import_csv(). */
+#define COLSTORE_HEADER_AUTO 0 /* first row is a header unless one of its
+                                * fields is a number, date or timestamp */
+#define COLSTORE_HEADER_YES 1
+#define COLSTORE_HEADER_NO 2
+
+typedef struct colstore_import_progress {
+	int pass;             /* 1: inferring types, 2: writing */
+	int passes;           /* 2, or 1 when every type is known up front */
+	uint64_t bytes_done;  /* of this pass */
+	uint64_t bytes_total; /* the input's size */
+	uint64_t rows;        /* rows done in this pass */
+} colstore_import_progress;
+
+typedef struct colstore_import_options {
+	char delimiter;          /* 0: detect among , ; TAB | */
+	int header;              /* COLSTORE_HEADER_* */
+	int no_infer;            /* every column not in the schema is a string */
+	int ragged_pad;          /* rows with too few fields get nulls */
+	const char *null_marker; /* unquoted fields equal to this are null (as
+	                          * are empty unquoted fields); NULL: none */
+	uint32_t threads;        /* 0: one per core */
+	uint32_t n_schema;       /* forced types: names[i] gets types[i] */
+	const char *const *schema_names;
+	const colstore_type *schema_types;
+	colstore_writer_options writer;
+	/* optional callbacks, called from the importing thread; ctx is theirs */
+	void (*on_warning)(void *ctx, const char *message);
+	/* return nonzero to cancel (colstore_import_csv then fails with EINVAL) */
+	int (*on_progress)(void *ctx, const colstore_import_progress *p);
+	void *ctx;
+	uint64_t reserved[4]; /* must be zero */
+} colstore_import_options;
+
+#define COLSTORE_IMPORT_OPTIONS_INIT \
+	{ 0, COLSTORE_HEADER_AUTO, 0, 0, NULL, 0, 0, NULL, NULL, \
+	  COLSTORE_WRITER_OPTIONS_INIT, NULL, NULL, NULL, { 0 } }
+
+typedef struct colstore_import_result {
+	uint64_t rows;
+	uint32_t columns;
+	char delimiter;    /* the delimiter used */
+	int had_header;    /* 1 if the first row was taken as the header */
+	uint64_t bytes_in;
+	uint64_t bytes_out;
+} colstore_import_result;
+
+/**
+ * Import a CSV file into a new colstore file (format-spec.md; the parsing
+ * and inference rules are in README.md "Importing CSV").  The input is
+ * mapped and read twice: once to infer the column types over every row,
+ * once to write.  Memory stays bounded by the writer's row-group buffers and
+ * the dictionaries, whatever the input size.  On any failure nothing is left
+ * at @p out_path (an existing file there is untouched).
+ * @param[in]  csv_path  a regular file
+ * @param[out] res       optional summary
+ * @return COLSTORE_OK; COLSTORE_EPARSE with err->line and err->column
+ *   (1-based field number) for malformed input or a value that does not fit
+ *   a schema type; COLSTORE_EINVAL for bad options (a schema name the CSV
+ *   lacks) or a cancel; COLSTORE_ELIMIT; COLSTORE_EIO; COLSTORE_ENOMEM.
+ */
+COLSTORE_API int colstore_import_csv(const char *csv_path, const char *out_path,
+                                     const colstore_import_options *opts,
+                                     colstore_import_result *res,
+                                     colstore_error *err);
+
 #ifdef __cplusplus
 }
 #endif

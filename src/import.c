@@ -1,0 +1,521 @@
+/*
+ * import.c -- colstore_import_csv(): map the CSV, infer every column's type
+ * over the whole input (pass 1), then parse again and stream the values into
+ * a colstore_writer (pass 2).  The rules are in README.md, "Importing CSV".
+ *
+ * Two passes rather than re-encoding on widening: the input is mapped, so
+ * the second pass reads from the page cache, and the file never holds a
+ * row group written with a type that later proves too narrow.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "csv.h"
+
+/* inference candidates of a column (pass 1) */
+enum {
+	CAND_INT = 1,
+	CAND_FLOAT = 2,
+	CAND_BOOL = 4,
+	CAND_DATE = 8,
+	CAND_TS = 16,
+	CAND_ALL = 31
+};
+
+typedef struct cs_icol {
+	char *name;
+	int forced;         /* type given by the schema (or --no-infer) */
+	colstore_type type;
+	unsigned cand;
+	int seen;           /* a non-null value was seen */
+	int64_t imin, imax; /* over the integer values */
+} cs_icol;
+
+typedef struct cs_import {
+	const colstore_import_options *o;
+	const char *path;
+	const uint8_t *data;
+	size_t size;
+	cs_csv csv;
+	cs_icol *cols;
+	uint32_t ncols;
+	int header;
+	uint64_t released; /* input bytes before this were dropped from memory */
+	char *scratch;     /* unescaped quoted fields */
+	size_t scratch_cap;
+	size_t null_len;
+} cs_import;
+
+static void cs_warn(cs_import *im, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void cs_warn(cs_import *im, const char *fmt, ...)
+{
+	if (!im->o->on_warning)
+		return;
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	im->o->on_warning(im->o->ctx, msg);
+}
+
+static int cs_at(colstore_error *err, int code, uint64_t line, uint64_t col, const char *fmt,
+                 ...) __attribute__((format(printf, 5, 6)));
+static int cs_at(colstore_error *err, int code, uint64_t line, uint64_t col, const char *fmt, ...)
+{
+	if (err) {
+		va_list ap;
+		err->code = code;
+		err->offset = COLSTORE_NO_OFFSET;
+		err->line = line;
+		err->column = col;
+		va_start(ap, fmt);
+		vsnprintf(err->message, sizeof(err->message), fmt, ap);
+		va_end(ap);
+	}
+	return code;
+}
+
+static int cs_is_null(const cs_import *im, const cs_csv_field *f)
+{
+	if (f->flags & CS_CSV_QUOTED)
+		return 0; /* "" is an empty string */
+	if (f->len == 0)
+		return 1;
+	return im->o->null_marker && f->len == im->null_len &&
+	       memcmp(f->p, im->o->null_marker, f->len) == 0;
+}
+
+/* the field's text, unescaped if it holds doubled quotes */
+static int cs_text(cs_import *im, const cs_csv_field *f, const char **p, uint32_t *len)
+{
+	if (!(f->flags & CS_CSV_ESCAPED)) {
+		*p = f->p;
+		*len = f->len;
+		return COLSTORE_OK;
+	}
+	if (f->len > im->scratch_cap) {
+		size_t cap = im->scratch_cap ? im->scratch_cap : 256;
+		while (cap < f->len)
+			cap *= 2;
+		char *s = realloc(im->scratch, cap);
+		if (!s)
+			return COLSTORE_ENOMEM;
+		im->scratch = s;
+		im->scratch_cap = cap;
+	}
+	*len = cs_csv_unescape(f, im->scratch);
+	*p = im->scratch;
+	return COLSTORE_OK;
+}
+
+/* ---- header ------------------------------------------------------------------ */
+
+static int cs_looks_typed(const cs_csv_field *f)
+{
+	return f->len && (cs_parse_double(f->p, f->len, NULL) || cs_parse_int(f->p, f->len, NULL) ||
+	                  cs_parse_timestamp(f->p, f->len, NULL));
+}
+
+static int cs_name_taken(cs_icol *cols, uint32_t n, const char *name)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (strcmp(cols[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Names from the header row: an empty name becomes column_N (N = 1-based
+ * position); a repeated name gets _2, _3, ... (the first keeps it); a name
+ * with a NUL byte cannot occur (the tokenizer refuses NUL). */
+static int cs_set_names(cs_import *im, int from_header, colstore_error *err)
+{
+	cs_csv *c = &im->csv;
+	im->ncols = c->nfields;
+	im->cols = calloc(im->ncols, sizeof(cs_icol));
+	if (!im->cols)
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	for (uint32_t i = 0; i < im->ncols; i++) {
+		cs_icol *col = &im->cols[i];
+		col->cand = CAND_ALL;
+		col->type = COLSTORE_TYPE_STRING;
+		const char *p = NULL;
+		uint32_t len = 0;
+		if (from_header && cs_text(im, &c->fields[i], &p, &len))
+			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		if (len > 1000)
+			len = 1000;
+		char base[1024];
+		if (from_header && len > 0) {
+			memcpy(base, p, len);
+			base[len] = '\0';
+		} else {
+			snprintf(base, sizeof(base), "column_%u", i + 1);
+			if (from_header)
+				cs_warn(im, "%s:%llu: column %u has an empty name; calling it '%s'",
+				        im->path, (unsigned long long)c->rec_line, i + 1, base);
+		}
+		char name[1100];
+		snprintf(name, sizeof(name), "%s", base);
+		for (unsigned k = 2; cs_name_taken(im->cols, i, name); k++)
+			snprintf(name, sizeof(name), "%s_%u", base, k);
+		if (strcmp(name, base) != 0)
+			cs_warn(im, "%s:%llu: column %u repeats the name '%s'; calling it '%s'", im->path,
+			        (unsigned long long)c->rec_line, i + 1, base, name);
+		col->name = strdup(name);
+		if (!col->name)
+			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	}
+	return COLSTORE_OK;
+}
+
+static int cs_apply_schema(cs_import *im, colstore_error *err)
+{
+	const colstore_import_options *o = im->o;
+	for (uint32_t i = 0; i < im->ncols; i++)
+		if (o->no_infer) {
+			im->cols[i].forced = 1;
+			im->cols[i].type = COLSTORE_TYPE_STRING;
+		}
+	for (uint32_t s = 0; s < o->n_schema; s++) {
+		uint32_t i;
+		for (i = 0; i < im->ncols; i++)
+			if (strcmp(im->cols[i].name, o->schema_names[s]) == 0)
+				break;
+		if (i == im->ncols)
+			return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+			              "the schema names column '%s', which %s does not have",
+			              o->schema_names[s], im->path);
+		if (!colstore_type_name(o->schema_types[s]))
+			return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+			              "the schema gives column '%s' an unknown type", o->schema_names[s]);
+		im->cols[i].forced = 1;
+		im->cols[i].type = o->schema_types[s];
+	}
+	return COLSTORE_OK;
+}
+
+/* ---- passes ------------------------------------------------------------------ */
+
+static int cs_check_width(cs_import *im, colstore_error *err)
+{
+	cs_csv *c = &im->csv;
+	if (c->nfields == im->ncols)
+		return COLSTORE_OK;
+	if (c->nfields < im->ncols && im->o->ragged_pad)
+		return COLSTORE_OK;
+	return cs_at(err, COLSTORE_EPARSE, c->rec_line, c->nfields < im->ncols ? c->nfields : im->ncols + 1,
+	             "row has %u fields, expected %u%s", c->nfields, im->ncols,
+	             c->nfields < im->ncols ? " (--ragged pad fills missing fields with nulls)" : "");
+}
+
+static void cs_infer(cs_icol *col, const cs_csv_field *f)
+{
+	unsigned cand = col->cand;
+	const char *p = f->p;
+	size_t n = f->len;
+	col->seen = 1;
+	if (f->flags & CS_CSV_ESCAPED) {
+		col->cand = 0; /* holds a quote: only a string */
+		return;
+	}
+	if (cand & CAND_INT) {
+		int64_t v;
+		if (cs_parse_int(p, n, &v)) {
+			if (v < col->imin)
+				col->imin = v;
+			if (v > col->imax)
+				col->imax = v;
+			col->cand = cand & (CAND_INT | CAND_FLOAT);
+			if (!cs_parse_double(p, n, NULL))
+				col->cand &= ~(unsigned)CAND_FLOAT; /* > 15 digits */
+			return;
+		}
+		cand &= ~(unsigned)CAND_INT;
+	}
+	if ((cand & CAND_FLOAT) && !cs_parse_double(p, n, NULL))
+		cand &= ~(unsigned)CAND_FLOAT;
+	if ((cand & CAND_BOOL) && !cs_parse_bool(p, n, NULL))
+		cand &= ~(unsigned)CAND_BOOL;
+	if ((cand & CAND_DATE) && !cs_parse_date(p, n, NULL))
+		cand &= ~(unsigned)CAND_DATE;
+	if ((cand & CAND_TS) && !cs_parse_timestamp(p, n, NULL))
+		cand &= ~(unsigned)CAND_TS;
+	col->cand = cand;
+}
+
+static int cs_progress(cs_import *im, int pass, int passes, uint64_t rows, colstore_error *err)
+{
+	uint64_t done = (uint64_t)(im->csv.pos - im->csv.start);
+	/* keep the resident set small: drop input pages already read */
+	if (done - im->released >= (64u << 20)) {
+		cs_map_release(im->data, im->released, done);
+		im->released = done;
+	}
+	if (!im->o->on_progress)
+		return COLSTORE_OK;
+	colstore_import_progress p = { pass, passes, done, im->size, rows };
+	if (im->o->on_progress(im->o->ctx, &p))
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "import cancelled");
+	return COLSTORE_OK;
+}
+
+/* the first record: header or data (COLSTORE_HEADER_AUTO) */
+static int cs_start(cs_import *im, colstore_error *err)
+{
+	int rc = cs_csv_init(&im->csv, im->data, im->size, im->o->delimiter
+	                                                        ? im->o->delimiter
+	                                                        : cs_csv_sniff(im->data, im->size));
+	if (rc)
+		return cs_err(err, rc, COLSTORE_NO_OFFSET, "out of memory");
+	rc = cs_csv_next(&im->csv, err);
+	if (rc < 0 || rc > 1)
+		return rc;
+	return rc == 0 ? -1 : COLSTORE_OK; /* -1: empty input */
+}
+
+static int cs_pass1(cs_import *im, colstore_error *err)
+{
+	cs_csv *c = &im->csv;
+	uint64_t rows = 0;
+	int rc = COLSTORE_OK;
+	int need = 0;
+	for (uint32_t i = 0; i < im->ncols; i++) {
+		im->cols[i].imin = INT64_MAX;
+		im->cols[i].imax = INT64_MIN;
+		need |= !im->cols[i].forced;
+	}
+	if (!need)
+		return COLSTORE_OK;
+	int more = im->header ? cs_csv_next(c, err) : 1;
+	while (more == 1) {
+		rc = cs_check_width(im, err);
+		if (rc)
+			return rc;
+		uint32_t n = c->nfields < im->ncols ? c->nfields : im->ncols;
+		for (uint32_t i = 0; i < n; i++) {
+			cs_icol *col = &im->cols[i];
+			if (col->forced || !col->cand)
+				continue;
+			const cs_csv_field *f = &c->fields[i];
+			if (!cs_is_null(im, f))
+				cs_infer(col, f);
+		}
+		if ((++rows & 0xffff) == 0 && (rc = cs_progress(im, 1, 2, rows, err)))
+			return rc;
+		more = cs_csv_next(c, err);
+	}
+	if (more < 0 || more > 1)
+		return more;
+	/* decide */
+	for (uint32_t i = 0; i < im->ncols; i++) {
+		cs_icol *col = &im->cols[i];
+		if (col->forced)
+			continue;
+		if (!col->seen || !col->cand)
+			col->type = COLSTORE_TYPE_STRING; /* all null: string */
+		else if (col->cand & CAND_INT)
+			col->type = col->imin >= INT8_MIN && col->imax <= INT8_MAX     ? COLSTORE_TYPE_INT8
+			            : col->imin >= INT16_MIN && col->imax <= INT16_MAX ? COLSTORE_TYPE_INT16
+			            : col->imin >= INT32_MIN && col->imax <= INT32_MAX ? COLSTORE_TYPE_INT32
+			                                                               : COLSTORE_TYPE_INT64;
+		else if (col->cand & CAND_FLOAT)
+			col->type = COLSTORE_TYPE_FLOAT64;
+		else if (col->cand & CAND_BOOL)
+			col->type = COLSTORE_TYPE_BOOL;
+		else if (col->cand & CAND_DATE)
+			col->type = COLSTORE_TYPE_DATE;
+		else if (col->cand & CAND_TS)
+			col->type = COLSTORE_TYPE_TIMESTAMP;
+		else
+			col->type = COLSTORE_TYPE_STRING;
+	}
+	return COLSTORE_OK;
+}
+
+static int cs_put_field(cs_import *im, colstore_writer *w, uint32_t i, const cs_csv_field *f,
+                        colstore_error *err)
+{
+	cs_icol *col = &im->cols[i];
+	if (cs_is_null(im, f))
+		return colstore_writer_put_null(w, i, err);
+	const char *p;
+	uint32_t n;
+	if (cs_text(im, f, &p, &n))
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	int ok = 1, rc = COLSTORE_OK;
+	int64_t iv;
+	double dv;
+	int bv;
+	switch (col->type) {
+	case COLSTORE_TYPE_STRING:
+		return colstore_writer_put_string(w, i, p, n, err);
+	case COLSTORE_TYPE_FLOAT32:
+	case COLSTORE_TYPE_FLOAT64:
+		ok = col->forced ? cs_parse_double_lenient(p, n, &dv) : cs_parse_double(p, n, &dv);
+		if (ok)
+			rc = colstore_writer_put_double(w, i, dv, err);
+		break;
+	case COLSTORE_TYPE_BOOL:
+		ok = cs_parse_bool(p, n, &bv);
+		if (ok)
+			rc = colstore_writer_put_int(w, i, bv, err);
+		break;
+	case COLSTORE_TYPE_DATE:
+		ok = cs_parse_date(p, n, &iv);
+		if (ok)
+			rc = colstore_writer_put_int(w, i, iv, err);
+		break;
+	case COLSTORE_TYPE_TIMESTAMP:
+		ok = cs_parse_timestamp(p, n, &iv);
+		if (ok)
+			rc = colstore_writer_put_int(w, i, iv, err);
+		break;
+	default:
+		ok = col->forced ? cs_parse_int_lenient(p, n, &iv) : cs_parse_int(p, n, &iv);
+		if (ok)
+			rc = colstore_writer_put_int(w, i, iv, err);
+		break;
+	}
+	if (!ok || rc == COLSTORE_ERANGE) {
+		char shown[64];
+		size_t k = n < 40 ? n : 40;
+		memcpy(shown, p, k);
+		shown[k] = '\0';
+		return cs_at(err, COLSTORE_EPARSE, im->csv.rec_line, i + 1,
+		             "'%s%s' is not a valid %s (column '%s')", shown, n > 40 ? "..." : "",
+		             colstore_type_name(col->type), col->name);
+	}
+	return rc;
+}
+
+static int cs_pass2(cs_import *im, colstore_writer *w, int passes, uint64_t *rows_out,
+                    colstore_error *err)
+{
+	cs_csv *c = &im->csv;
+	uint64_t rows = 0;
+	int rc;
+	int more = im->header ? cs_csv_next(c, err) : 1;
+	while (more == 1) {
+		if ((rc = cs_check_width(im, err)))
+			return rc;
+		uint32_t i = 0;
+		for (; i < c->nfields; i++)
+			if ((rc = cs_put_field(im, w, i, &c->fields[i], err))) {
+				if (err && err->line == 0) { /* a writer error: say where */
+					err->line = c->rec_line;
+					err->column = i + 1;
+				}
+				return rc;
+			}
+		for (; i < im->ncols; i++) /* --ragged pad */
+			if ((rc = colstore_writer_put_null(w, i, err)))
+				return rc;
+		if ((rc = colstore_writer_end_row(w, err))) {
+			if (err && err->line == 0)
+				err->line = c->rec_line;
+			return rc;
+		}
+		if ((++rows & 0xffff) == 0 && (rc = cs_progress(im, passes, passes, rows, err)))
+			return rc;
+		more = cs_csv_next(c, err);
+	}
+	if (more < 0 || more > 1)
+		return more;
+	*rows_out = rows;
+	return COLSTORE_OK;
+}
+
+int colstore_import_csv(const char *csv_path, const char *out_path,
+                        const colstore_import_options *opts, colstore_import_result *res,
+                        colstore_error *err)
+{
+	colstore_import_options def = COLSTORE_IMPORT_OPTIONS_INIT;
+	if (!csv_path || !out_path)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "input and output paths are required");
+	if (!opts)
+		opts = &def;
+	for (int i = 0; i < 4; i++)
+		if (opts->reserved[i])
+			return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+			              "import options: reserved fields must be zero");
+	if (opts->header < COLSTORE_HEADER_AUTO || opts->header > COLSTORE_HEADER_NO ||
+	    (opts->n_schema && (!opts->schema_names || !opts->schema_types)))
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "bad import options");
+	if (opts->delimiter == '"' || opts->delimiter == '\n' || opts->delimiter == '\r')
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+		              "the delimiter cannot be a quote or a line break");
+	cs_import im;
+	memset(&im, 0, sizeof(im));
+	im.o = opts;
+	im.path = csv_path;
+	im.null_len = opts->null_marker ? strlen(opts->null_marker) : 0;
+	const void *data;
+	size_t size;
+	int rc = cs_map_input(csv_path, &data, &size, err);
+	if (rc)
+		return rc;
+	im.data = data;
+	im.size = size;
+	colstore_writer *w = NULL;
+	uint64_t rows = 0;
+	rc = cs_start(&im, err);
+	if (rc == -1) {
+		rc = cs_at(err, COLSTORE_EPARSE, 1, 0, "the input is empty: no header and no rows");
+		goto out;
+	}
+	if (rc)
+		goto out;
+	/* header */
+	im.header = opts->header == COLSTORE_HEADER_YES;
+	if (opts->header == COLSTORE_HEADER_AUTO) {
+		im.header = 1;
+		for (uint32_t i = 0; i < im.csv.nfields; i++)
+			if (!(im.csv.fields[i].flags & CS_CSV_QUOTED) && cs_looks_typed(&im.csv.fields[i]))
+				im.header = 0;
+	}
+	if ((rc = cs_set_names(&im, im.header, err)) || (rc = cs_apply_schema(&im, err)))
+		goto out;
+	/* each pass starts on the first record: the header (skipped) or data */
+	int passes = 1;
+	for (uint32_t i = 0; i < im.ncols; i++)
+		if (!im.cols[i].forced)
+			passes = 2;
+	if (passes == 2) {
+		if ((rc = cs_pass1(&im, err)))
+			goto out;
+		cs_csv_free(&im.csv);
+		im.released = 0;
+		if ((rc = cs_start(&im, err)))
+			goto out;
+	}
+	/* pass 2 */
+	if ((rc = colstore_writer_create(out_path, &opts->writer, &w, err)))
+		goto out;
+	for (uint32_t i = 0; i < im.ncols; i++)
+		if ((rc = colstore_writer_add_column(w, im.cols[i].name, im.cols[i].type, 0, err)))
+			goto out;
+	if ((rc = cs_pass2(&im, w, passes, &rows, err)))
+		goto out;
+	rc = colstore_writer_finish(w, err);
+	w = NULL;
+	if (!rc && res) {
+		res->rows = rows;
+		res->columns = im.ncols;
+		res->delimiter = (char)im.csv.delim;
+		res->had_header = im.header;
+		res->bytes_in = size;
+		struct stat st;
+		res->bytes_out = stat(out_path, &st) == 0 ? (uint64_t)st.st_size : 0;
+	}
+out:
+	colstore_writer_abort(w);
+	cs_csv_free(&im.csv);
+	for (uint32_t i = 0; im.cols && i < im.ncols; i++)
+		free(im.cols[i].name);
+	free(im.cols);
+	free(im.scratch);
+	cs_unmap(data, size);
+	return rc;
+}

@@ -1,0 +1,262 @@
+/*
+ * parse.c -- text to values, for the CSV import.  The strict forms decide
+ * type inference: a column gets a type only if every value's text comes
+ * back from the stored value (README.md, "Importing CSV").
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+int cs_parse_int(const char *p, size_t n, int64_t *v)
+{
+	size_t i = 0;
+	int neg = 0;
+	if (n && p[0] == '-') {
+		neg = 1;
+		i = 1;
+	}
+	if (i >= n || n - i > 19)
+		return 0;
+	if (p[i] == '0' && (n - i > 1 || neg))
+		return 0; /* leading zero, or -0 */
+	uint64_t acc = 0;
+	for (; i < n; i++) {
+		if (!is_digit(p[i]))
+			return 0;
+		acc = acc * 10 + (uint64_t)(p[i] - '0'); /* 19 digits fit in uint64 */
+	}
+	if (neg ? acc > (uint64_t)INT64_MAX + 1 : acc > (uint64_t)INT64_MAX)
+		return 0; /* never wrapped */
+	if (v)
+		*v = neg ? (int64_t)(0 - acc) : (int64_t)acc;
+	return 1;
+}
+
+static const double cs_pow10[23] = {
+	1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+int cs_parse_double(const char *p, size_t n, double *v)
+{
+	size_t i = 0;
+	int neg = 0;
+	if (n && p[0] == '-') {
+		neg = 1;
+		i = 1;
+	}
+	uint64_t mant = 0;
+	int sig = 0, frac = 0, digits = 0;
+	/* integer part: no leading zeros (0.5 is fine, 01.5 is not) */
+	if (i < n && p[i] == '0' && i + 1 < n && is_digit(p[i + 1]))
+		return 0;
+	for (; i < n && is_digit(p[i]); i++, digits++) {
+		if (mant || p[i] != '0') {
+			if (++sig > 15)
+				return 0;
+			mant = mant * 10 + (uint64_t)(p[i] - '0');
+		}
+	}
+	if (i < n && p[i] == '.') {
+		i++;
+		for (; i < n && is_digit(p[i]); i++, digits++, frac++) {
+			if (mant || p[i] != '0') {
+				if (++sig > 15)
+					return 0;
+			}
+			mant = mant * 10 + (uint64_t)(p[i] - '0');
+		}
+	}
+	if (digits == 0)
+		return 0;
+	int exp = 0;
+	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+		i++;
+		int eneg = 0;
+		if (i < n && (p[i] == '+' || p[i] == '-'))
+			eneg = p[i++] == '-';
+		int ed = 0;
+		for (; i < n && is_digit(p[i]); i++, ed++)
+			if (exp < 10000)
+				exp = exp * 10 + (p[i] - '0');
+		if (ed == 0)
+			return 0;
+		if (eneg)
+			exp = -exp;
+	}
+	if (i != n)
+		return 0;
+	int e10 = exp - frac;
+	if (mant && (e10 + sig > 300 || e10 + sig < -290))
+		return 0; /* would overflow or lose digits to subnormals */
+	if (!v)
+		return 1;
+	double d;
+	if (e10 >= 0 && e10 <= 22)
+		d = (double)mant * cs_pow10[e10]; /* exact operands: correctly rounded */
+	else if (e10 < 0 && e10 >= -22)
+		d = (double)mant / cs_pow10[-e10];
+	else {
+		char buf[64];
+		if (n >= sizeof(buf))
+			return 0;
+		memcpy(buf, p, n);
+		buf[n] = '\0';
+		d = strtod(buf, NULL);
+		*v = d;
+		return 1;
+	}
+	*v = neg ? -d : d;
+	return 1;
+}
+
+int cs_parse_bool(const char *p, size_t n, int *v)
+{
+	static const char t[] = "true", f[] = "false";
+	int is_t = n == 4, is_f = n == 5;
+	for (size_t i = 0; i < n && (is_t || is_f); i++) {
+		char c = (char)(p[i] | 0x20); /* ASCII lower case */
+		is_t = is_t && c == t[i];
+		is_f = is_f && c == f[i];
+	}
+	if (!is_t && !is_f)
+		return 0;
+	if (v)
+		*v = is_t;
+	return 1;
+}
+
+int64_t cs_days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	/* Howard Hinnant's algorithm, proleptic Gregorian */
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int num(const char *p, int n, int *v)
+{
+	int acc = 0;
+	for (int i = 0; i < n; i++) {
+		if (!is_digit(p[i]))
+			return 0;
+		acc = acc * 10 + (p[i] - '0');
+	}
+	*v = acc;
+	return 1;
+}
+
+int cs_parse_date(const char *p, size_t n, int64_t *days)
+{
+	int y, m, d;
+	if (n != 10 || p[4] != '-' || p[7] != '-' || !num(p, 4, &y) || !num(p + 5, 2, &m) ||
+	    !num(p + 8, 2, &d))
+		return 0;
+	static const unsigned char mdays[13] = { 0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	if (m < 1 || m > 12 || d < 1 || d > mdays[m])
+		return 0;
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (m == 2 && d == 29 && !leap)
+		return 0;
+	if (days)
+		*days = cs_days_from_civil(y, (unsigned)m, (unsigned)d);
+	return 1;
+}
+
+int cs_parse_timestamp(const char *p, size_t n, int64_t *us)
+{
+	int64_t days;
+	if (n < 10 || !cs_parse_date(p, 10, &days))
+		return 0;
+	int64_t t = days * 86400;
+	int64_t micros = 0;
+	if (n == 10)
+		goto done;
+	int hh, mm, ss = 0;
+	if (n < 16 || (p[10] != 'T' && p[10] != ' ') || p[13] != ':' || !num(p + 11, 2, &hh) ||
+	    !num(p + 14, 2, &mm) || hh > 23 || mm > 59)
+		return 0;
+	size_t i = 16;
+	if (i < n && p[i] == ':') {
+		if (n < 19 || !num(p + 17, 2, &ss) || ss > 59)
+			return 0; /* no leap seconds */
+		i = 19;
+		if (i < n && p[i] == '.') {
+			i++;
+			int fd = 0;
+			for (; i < n && is_digit(p[i]); i++, fd++) {
+				if (fd >= 6)
+					return 0; /* finer than a microsecond would be lost */
+				micros = micros * 10 + (p[i] - '0');
+			}
+			if (fd == 0)
+				return 0;
+			for (; fd < 6; fd++)
+				micros *= 10;
+		}
+	}
+	t += hh * 3600 + mm * 60 + ss;
+	if (i < n && p[i] == 'Z') {
+		i++;
+	} else if (i < n && (p[i] == '+' || p[i] == '-')) {
+		int sign = p[i] == '-' ? -1 : 1, oh, om;
+		if (n - i == 6 && p[i + 3] == ':' && num(p + i + 1, 2, &oh) && num(p + i + 4, 2, &om))
+			i += 6;
+		else if (n - i == 5 && num(p + i + 1, 2, &oh) && num(p + i + 3, 2, &om))
+			i += 5;
+		else
+			return 0;
+		if (oh > 23 || om > 59)
+			return 0;
+		t -= sign * (oh * 3600 + om * 60); /* to UTC */
+	}
+	if (i != n)
+		return 0;
+done:
+	if (us)
+		*us = t * 1000000 + micros;
+	return 1;
+}
+
+int cs_parse_int_lenient(const char *p, size_t n, int64_t *v)
+{
+	char buf[32];
+	if (n == 0 || n >= sizeof(buf))
+		return 0;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	char *end;
+	errno = 0;
+	long long x = strtoll(buf, &end, 10);
+	if (errno || *end || !(is_digit(buf[0]) || buf[0] == '-' || buf[0] == '+'))
+		return 0;
+	*v = x;
+	return 1;
+}
+
+int cs_parse_double_lenient(const char *p, size_t n, double *v)
+{
+	char buf[128];
+	if (cs_parse_double(p, n, v))
+		return 1;
+	if (n == 0 || n >= sizeof(buf) || p[0] == ' ' || p[0] == '\t')
+		return 0;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	char *end;
+	double d = strtod(buf, &end);
+	if (*end)
+		return 0;
+	*v = d;
+	return 1;
+}
