@@ -94,7 +94,7 @@ int cs_parse_double(const char *p, size_t n, double *v)
 	if (i != n)
 		return 0;
 	int e10 = exp - frac;
-	if (mant && (e10 + sig > 300 || e10 + sig < -290))
+	if (mant && (e10 + sig > 308 || e10 + sig < -306))
 		return 0; /* would overflow or lose digits to subnormals */
 	if (!v)
 		return 1;

@@ -63,5 +63,6 @@ void register_roundtrip_tests(void);
 void register_corrupt_tests(void);
 void register_spec_tests(void);
 void register_golden_tests(void);
+void register_import_tests(void);
 
 #endif

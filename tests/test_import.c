@@ -1,0 +1,344 @@
+/*
+ * test_import.c -- CSV import: every parsing and inference rule, checked on
+ * the exact cell values read back from the file; errors with line and field
+ * and nothing left behind.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <CUnit/CUnit.h>
+
+#include "internal.h"
+#include "testutil.h"
+
+static int nwarnings;
+static char lastwarning[512];
+
+static void count_warning(void *ctx, const char *msg)
+{
+	(void)ctx;
+	nwarnings++;
+	snprintf(lastwarning, sizeof(lastwarning), "%s", msg);
+}
+
+/* import csv text; return the library dump (NULL on failure, *rc set) */
+static char *imp(const char *csv, size_t len, colstore_import_options *o, int *rc,
+                 colstore_error *e)
+{
+	colstore_import_options def = COLSTORE_IMPORT_OPTIONS_INIT;
+	if (!o)
+		o = &def;
+	o->on_warning = count_warning;
+	nwarnings = 0;
+	const char *in = tu_path("in.csv"), *out = tu_path("out.colstore");
+	tu_write_file(in, csv, len);
+	unlink(out);
+	colstore_import_result res;
+	*rc = colstore_import_csv(in, out, o, &res, e);
+	char *d = NULL;
+	if (*rc == COLSTORE_OK) {
+		int r2;
+		d = tu_lib_dump_file(out, &r2, e);
+		colstore_reader *r;
+		if (colstore_reader_open(out, NULL, &r, NULL) == COLSTORE_OK) {
+			CU_ASSERT_EQUAL(colstore_reader_verify(r, NULL), COLSTORE_OK);
+			CU_ASSERT_EQUAL(colstore_reader_num_rows(r), res.rows);
+			colstore_reader_close(r);
+		}
+	} else {
+		/* R: nothing is left behind on failure */
+		CU_ASSERT_EQUAL(access(out, F_OK), -1);
+		CU_ASSERT_EQUAL(tu_dir_entries(tu_dir()), 1); /* just in.csv */
+	}
+	unlink(in);
+	unlink(out);
+	return d;
+}
+
+/* does d hold every line of want, as whole lines, in order? */
+static int has_lines(const char *d, const char *want)
+{
+	const char *line = d; /* the start of the next line of d to look at */
+	while (*want) {
+		const char *nl = strchr(want, '\n');
+		size_t n = nl ? (size_t)(nl - want) + 1 : strlen(want);
+		while (*line && strncmp(line, want, n) != 0) {
+			const char *next = strchr(line, '\n');
+			line = next ? next + 1 : line + strlen(line);
+		}
+		if (!*line)
+			return 0;
+		line += n;
+		want += n;
+	}
+	return 1;
+}
+
+/* the dump must contain every line of want (in order) */
+static void expect(const char *csv, colstore_import_options *o, const char *want)
+{
+	int rc;
+	colstore_error e;
+	char *d = imp(csv, strlen(csv), o, &rc, &e);
+	CU_ASSERT_EQUAL(rc, COLSTORE_OK);
+	if (rc)
+		fprintf(stderr, "\n  import failed: %s (line %llu)\n", e.message,
+		        (unsigned long long)e.line);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	int ok = has_lines(d, want);
+	CU_ASSERT_TRUE(ok);
+	if (!ok)
+		fprintf(stderr, "\n  wanted:\n%s  got:\n%s", want, d);
+	free(d);
+}
+
+static void expect_error(const char *csv, size_t len, colstore_import_options *o, int code,
+                         uint64_t line, uint64_t col, const char *msg)
+{
+	int rc;
+	colstore_error e;
+	memset(&e, 0, sizeof(e));
+	char *d = imp(csv, len, o, &rc, &e);
+	CU_ASSERT_PTR_NULL(d);
+	CU_ASSERT_EQUAL(rc, code);
+	CU_ASSERT_EQUAL(e.line, line);
+	CU_ASSERT_EQUAL(e.column, col);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, msg));
+	if (rc != code || e.line != line || e.column != col || !strstr(e.message, msg))
+		fprintf(stderr, "\n  got %d %llu:%llu '%s'\n", rc, (unsigned long long)e.line,
+		        (unsigned long long)e.column, e.message);
+	free(d);
+}
+
+static void test_infer_types(void)
+{
+	expect("a,b,c,d,e,f,g,h,i\n"
+	       "1,300,70000,5000000000,1.5,true,2024-02-29,2024-02-29T10:11:12,x\n"
+	       "-128,-300,-70000,1,2,FALSE,1970-01-01,1970-01-01 00:00:00.5,y\n",
+	       NULL,
+	       "column 0 a int8\ncolumn 1 b int16\ncolumn 2 c int32\ncolumn 3 d int64\n"
+	       "column 4 e float64\ncolumn 5 f bool\ncolumn 6 g date\ncolumn 7 h timestamp\n"
+	       "column 8 i string\n"
+	       "r0 c0 1\nr0 c1 300\nr0 c2 70000\nr0 c3 5000000000\nr0 c4 1.5\nr0 c5 true\n"
+	       "r0 c6 19782\nr0 c7 1709201472000000\nr0 c8 \"x\"\n"
+	       "r1 c0 -128\nr1 c1 -300\nr1 c2 -70000\nr1 c3 1\nr1 c4 2\nr1 c5 false\n"
+	       "r1 c6 0\nr1 c7 500000\nr1 c8 \"y\"\n");
+}
+
+static void test_infer_rules(void)
+{
+	/* leading zeros keep a string; beyond int64 is never wrapped (string);
+	 * ints and floats mix to float64; numbers and text mix to string;
+	 * -0 is not an int (its text would not come back) but is a float;
+	 * 16 significant digits would not survive a float64: string */
+	expect("zip,big,mix,text,negz,digits\n"
+	       "00123,9223372036854775807,1,1,-0,1.234567890123456\n"
+	       "4567,9223372036854775808,2.5,abc,1,1.2345678901234567\n",
+	       NULL,
+	       "column 0 zip string\ncolumn 1 big string\ncolumn 2 mix float64\n"
+	       "column 3 text string\ncolumn 4 negz float64\ncolumn 5 digits string\n"
+	       "r0 c0 \"00123\"\nr0 c1 \"9223372036854775807\"\nr0 c2 1\nr0 c3 \"1\"\n"
+	       "r0 c4 -0\nr0 c5 \"1.234567890123456\"\n"
+	       "r1 c0 \"4567\"\nr1 c1 \"9223372036854775808\"\nr1 c2 2.5\nr1 c3 \"abc\"\n"
+	       "r1 c4 1\nr1 c5 \"1.2345678901234567\"\n");
+	/* int64 extremes stay int64 */
+	expect("v\n9223372036854775807\n-9223372036854775808\n", NULL,
+	       "column 0 v int64\nr0 c0 9223372036854775807\nr1 c0 -9223372036854775808\n");
+	/* dates and timestamps mix to timestamp (a date is midnight UTC) */
+	expect("t\n2024-01-01\n2024-01-01T00:00:01Z\n", NULL,
+	       "column 0 t timestamp\nr0 c0 1704067200000000\nr1 c0 1704067201000000\n");
+	/* time zone offsets are turned into UTC */
+	expect("t\n2024-01-01T02:00:00+02:00\n2024-01-01T00:00:00-0130\n", NULL,
+	       "r0 c0 1704067200000000\nr1 c0 1704072600000000\n");
+	/* not a date: Feb 30, or a 7-digit fraction: string */
+	expect("d,t\n2023-02-29,2024-01-01T00:00:00.1234567\n", NULL,
+	       "column 0 d string\ncolumn 1 t string\n");
+	/* a decimal comes back exactly (0.1 is the float64 nearest to 0.1) */
+	expect("p\n0.1\n1e3\n-2.5E-3\n", NULL, "r0 c0 0.10000000000000001\nr1 c0 1000\nr2 c0 -0.0025000000000000001\n");
+	/* a column of nulls only is a string column */
+	expect("a,b\n1,\n2,\n", NULL, "column 0 a int8\ncolumn 1 b string\nr0 c0 1\nr0 c1 null\n");
+}
+
+static void test_widening_late(void)
+{
+	/* the type is decided over every row: a float on the last of 200 rows
+	 * makes the whole column float64, in every row group */
+	char csv[4096] = "n,s\n";
+	for (int i = 0; i < 199; i++)
+		snprintf(csv + strlen(csv), sizeof(csv) - strlen(csv), "%d,%d\n", i, i);
+	strcat(csv, "0.5,x\n");
+	colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
+	o.writer.row_group_size = 16;
+	expect(csv, &o, "column 0 n float64\ncolumn 1 s string\nr0 c0 0\nr0 c1 \"0\"\n");
+	expect(csv, &o, "r198 c0 198\nr198 c1 \"198\"\nr199 c0 0.5\nr199 c1 \"x\"\n");
+}
+
+static void test_nulls(void)
+{
+	/* empty unquoted = null; "" = empty string */
+	expect("a,b\n1,\"\"\n,x\n", NULL,
+	       "column 0 a int8\ncolumn 1 b string\nr0 c0 1\nr0 c1 \"\"\nr1 c0 null\nr1 c1 \"x\"\n");
+	/* --null NA: NA is null too, but a quoted "NA" is text */
+	colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
+	o.null_marker = "NA";
+	expect("a,b\nNA,\"NA\"\n5,\n", &o,
+	       "column 0 a int8\ncolumn 1 b string\nr0 c0 null\nr0 c1 \"NA\"\nr1 c0 5\nr1 c1 null\n");
+}
+
+static void test_quoting(void)
+{
+	/* embedded delimiter, doubled quotes, newline, CRLF inside and out */
+	expect("a,b\r\n\"x, y\",\"say \"\"hi\"\"\"\r\n\"line1\nline2\",\"cr\r\nlf\"\n", NULL,
+	       "r0 c0 \"x, y\"\nr0 c1 \"say \\\"hi\\\"\"\nr1 c0 \"line1\\nline2\"\nr1 c1 \"cr\\x0d\\nlf\"\n");
+	/* a mix of line endings, a BOM, blank lines, no final newline */
+	expect("\xef\xbb\xbfk,v\r\n1,a\n\n2,b\r3,c", NULL,
+	       "column 0 k int8\ncolumn 1 v string\nr0 c0 1\nr0 c1 \"a\"\nr1 c0 2\nr1 c1 \"b\"\n"
+	       "r2 c0 3\nr2 c1 \"c\"\n");
+	/* quoted numbers are numbers */
+	expect("n\n\"12\"\n\"-3\"\n", NULL, "column 0 n int8\nr0 c0 12\nr1 c0 -3\n");
+	/* bytes that are not UTF-8 are kept verbatim */
+	expect("s\n\xff\xfe\n", NULL, "r0 c0 \"\\xff\\xfe\"\n");
+}
+
+static void test_delimiters(void)
+{
+	expect("a;b\n1;x,y\n2;z\n", NULL, "column 0 a int8\ncolumn 1 b string\nr0 c1 \"x,y\"\n");
+	expect("a\tb\n1\tx\n", NULL, "column 1 b string\nr0 c1 \"x\"\n");
+	expect("a|b|c\n1|2|3\n", NULL, "column 2 c int8\nr0 c2 3\n");
+	colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
+	o.delimiter = ';';
+	expect("a,b;c\n1,2;3\n", &o, "column 0 a,b string\ncolumn 1 c int8\nr0 c0 \"1,2\"\n");
+}
+
+static void test_header(void)
+{
+	/* a numeric first row is data */
+	expect("1,2\n3,4\n", NULL,
+	       "column 0 column_1 int8\ncolumn 1 column_2 int8\nr0 c0 1\nr0 c1 2\nr1 c0 3\n");
+	colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
+	o.header = COLSTORE_HEADER_NO;
+	expect("a,b\nc,d\n", &o, "column 0 column_1 string\nr0 c0 \"a\"\nr1 c1 \"d\"\n");
+	o.header = COLSTORE_HEADER_YES;
+	expect("1,2\n3,4\n", &o, "column 0 1 int8\ncolumn 1 2 int8\nr0 c0 3\n");
+	/* empty and repeated names are fixed, with a warning each */
+	expect("x,,x,x_2,x\n1,2,3,4,5\n", NULL,
+	       "column 0 x int8\ncolumn 1 column_2 int8\ncolumn 2 x_2 int8\ncolumn 3 x_2_2 int8\n"
+	       "column 4 x_3 int8\n");
+	CU_ASSERT_EQUAL(nwarnings, 4);
+	CU_ASSERT_PTR_NOT_NULL(strstr(lastwarning, "column 5 repeats the name 'x'; calling it 'x_3'"));
+	/* header only: zero rows */
+	expect("a,b\n", NULL, "rows 0 columns 2 row_groups 0");
+}
+
+static void test_schema(void)
+{
+	static const char *const names[] = { "id", "code", "f" };
+	static const colstore_type types[] = { COLSTORE_TYPE_INT64, COLSTORE_TYPE_STRING,
+		                               COLSTORE_TYPE_FLOAT32 };
+	colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
+	o.n_schema = 3;
+	o.schema_names = names;
+	o.schema_types = types;
+	expect("id,code,f,other\n1,007,0.5,2\n", &o,
+	       "column 0 id int64\ncolumn 1 code string\ncolumn 2 f float32\ncolumn 3 other int8\n"
+	       "r0 c0 1\nr0 c1 \"007\"\nr0 c2 0.5\nr0 c3 2\n");
+	/* a value that does not fit the schema's type */
+	static const colstore_type narrow[] = { COLSTORE_TYPE_INT8 };
+	o.n_schema = 1;
+	o.schema_types = narrow;
+	const char *bad = "id\n1\n300\n";
+	expect_error(bad, strlen(bad), &o, COLSTORE_EPARSE, 3, 1, "'300' is not a valid int8 (column 'id')");
+	static const char *const nope[] = { "nope" };
+	o.schema_names = nope;
+	expect_error(bad, strlen(bad), &o, COLSTORE_EINVAL, 0, 0, "names column 'nope'");
+	/* --no-infer: strings */
+	colstore_import_options s = COLSTORE_IMPORT_OPTIONS_INIT;
+	s.no_infer = 1;
+	expect("a,b\n1,true\n", &s, "column 0 a string\ncolumn 1 b string\nr0 c0 \"1\"\nr0 c1 \"true\"\n");
+}
+
+static void test_errors(void)
+{
+	const char *t;
+	t = "a,b\n1,\"open\n2,3\n";
+	expect_error(t, strlen(t), NULL, COLSTORE_EPARSE, 2, 2, "unterminated quoted field");
+	t = "a,b\n1,x\"y\n";
+	expect_error(t, strlen(t), NULL, COLSTORE_EPARSE, 2, 2, "quote inside an unquoted field");
+	t = "a,b\n1,\"x\"y\n";
+	expect_error(t, strlen(t), NULL, COLSTORE_EPARSE, 2, 2, "unexpected character after a closing quote");
+	t = "a,b\n1,2\n3,4,5\n";
+	expect_error(t, strlen(t), NULL, COLSTORE_EPARSE, 3, 3, "row has 3 fields, expected 2");
+	t = "a,b,c\n1,2,3\n\"multi\nline\",5\n";
+	expect_error(t, strlen(t), NULL, COLSTORE_EPARSE, 3, 2,
+	             "row has 2 fields, expected 3 (--ragged pad fills missing fields with nulls)");
+	colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
+	o.ragged_pad = 1;
+	expect("a,b,c\n1,2,3\n4\n", &o, "r1 c0 4\nr1 c1 null\nr1 c2 null\n");
+	expect_error("a,b\n1,x\0y\n", 10, NULL, COLSTORE_EPARSE, 2, 2, "NUL byte");
+	expect_error("", 0, NULL, COLSTORE_EPARSE, 1, 0, "the input is empty");
+	/* line numbers count the newlines inside quoted fields */
+	t = "a\n\"1\n2\n3\"\n\"4\"x\n";
+	expect_error(t, strlen(t), NULL, COLSTORE_EPARSE, 5, 1, "after a closing quote");
+	/* a missing input file */
+	colstore_error e;
+	CU_ASSERT_EQUAL(colstore_import_csv(tu_path("none.csv"), tu_path("o.colstore"), NULL, NULL, &e),
+	                COLSTORE_ENOTFOUND);
+}
+
+static void test_parsers(void)
+{
+	int64_t v;
+	double d;
+	CU_ASSERT_TRUE(cs_parse_int("0", 1, &v) && v == 0);
+	CU_ASSERT_FALSE(cs_parse_int("", 0, &v));
+	CU_ASSERT_FALSE(cs_parse_int("-", 1, &v));
+	CU_ASSERT_FALSE(cs_parse_int("+1", 2, &v));
+	CU_ASSERT_FALSE(cs_parse_int("1 ", 2, &v));
+	CU_ASSERT_FALSE(cs_parse_int("99999999999999999999", 20, &v));
+	CU_ASSERT_TRUE(cs_parse_double("123456789012345", 15, &d) && d == 123456789012345.0);
+	CU_ASSERT_FALSE(cs_parse_double("1234567890123456", 16, &d));
+	CU_ASSERT_TRUE(cs_parse_double("0.000000000000000000000000001", 29, &d) && d == 1e-27);
+	CU_ASSERT_TRUE(cs_parse_double("1e300", 5, &d) && d == 1e300);
+	CU_ASSERT_FALSE(cs_parse_double("1e400", 5, &d));
+	CU_ASSERT_FALSE(cs_parse_double(".", 1, &d));
+	CU_ASSERT_FALSE(cs_parse_double("1e", 2, &d));
+	CU_ASSERT_FALSE(cs_parse_double("nan", 3, &d));
+	CU_ASSERT_TRUE(cs_parse_double(".5", 2, &d) && d == 0.5);
+	/* every 2-decimal price comes back exactly */
+	int bad = 0;
+	for (int c = 0; c < 100000; c++) {
+		char buf[32], back[32];
+		int n = snprintf(buf, sizeof(buf), "%d.%02d", c / 100, c % 100);
+		if (!cs_parse_double(buf, (size_t)n, &d))
+			bad++;
+		snprintf(back, sizeof(back), "%.2f", d);
+		bad += strcmp(buf, back) != 0 || d != strtod(buf, NULL);
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_TRUE(cs_parse_date("2000-02-29", 10, &v) && v == 11016);
+	CU_ASSERT_FALSE(cs_parse_date("1900-02-29", 10, &v));
+	CU_ASSERT_TRUE(cs_parse_date("1969-12-31", 10, &v) && v == -1);
+	CU_ASSERT_TRUE(cs_parse_timestamp("1969-12-31T23:59:59.999999", 26, &v) && v == -1);
+	CU_ASSERT_FALSE(cs_parse_timestamp("2024-01-01T24:00:00", 19, &v));
+	int b;
+	CU_ASSERT_TRUE(cs_parse_bool("TrUe", 4, &b) && b == 1);
+	CU_ASSERT_FALSE(cs_parse_bool("yes", 3, &b));
+}
+
+void register_import_tests(void)
+{
+	CU_pSuite s = CU_add_suite("import", NULL, NULL);
+	CU_add_test(s, "type inference: every type, narrowest ints", test_infer_types);
+	CU_add_test(s, "inference rules: leading zeros, int64 bounds, mixes, precision",
+	            test_infer_rules);
+	CU_add_test(s, "a late float widens the whole column", test_widening_late);
+	CU_add_test(s, "nulls, empty strings, --null", test_nulls);
+	CU_add_test(s, "quoting, line endings, BOM, blank lines, raw bytes", test_quoting);
+	CU_add_test(s, "delimiter detection and override", test_delimiters);
+	CU_add_test(s, "header detection and name fixes", test_header);
+	CU_add_test(s, "schema, --no-infer", test_schema);
+	CU_add_test(s, "errors with line and field, nothing left behind", test_errors);
+	CU_add_test(s, "value parsers", test_parsers);
+}
