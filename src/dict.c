@@ -23,26 +23,29 @@ void cs_dict_free(cs_dict *d)
 	free(d->offsets);
 	free(d->bytes);
 	free(d->slots);
-	free(d->hashes);
+	free(d->mark);
 	memset(d, 0, sizeof(*d));
 }
 
 size_t cs_dict_memory(const cs_dict *d)
 {
-	return d->offsets_cap * 4 + d->bytes_cap + d->nslots * 4 + d->offsets_cap * 4;
+	return d->offsets_cap * 4 + d->bytes_cap + d->nslots * 8 + d->mark_cap * 4;
 }
 
 static int cs_dict_grow_slots(cs_dict *d)
 {
 	size_t n = d->nslots ? d->nslots * 2 : 1024;
-	uint32_t *s = calloc(n, sizeof(*s));
+	uint64_t *s = calloc(n, sizeof(*s));
 	if (!s)
 		return COLSTORE_ENOMEM;
-	for (uint32_t code = 0; code < d->count; code++) {
-		size_t i = d->hashes[code] & (n - 1);
+	for (size_t k = 0; k < d->nslots; k++) {
+		uint64_t v = d->slots[k];
+		if (!v)
+			continue;
+		size_t i = (v >> 32) & (n - 1);
 		while (s[i])
 			i = (i + 1) & (n - 1);
-		s[i] = code + 1;
+		s[i] = v;
 	}
 	free(d->slots);
 	d->slots = s;
@@ -57,9 +60,11 @@ int cs_dict_intern(cs_dict *d, const char *s, uint32_t len, uint32_t *code)
 		return COLSTORE_ENOMEM;
 	uint32_t h = (uint32_t)XXH3_64bits(s, len);
 	size_t mask = d->nslots - 1, i = h & mask;
-	for (uint32_t c; (c = d->slots[i]) != 0; i = (i + 1) & mask) {
-		c--;
-		if (d->hashes[c] == h && d->offsets[c + 1] - d->offsets[c] == len &&
+	for (uint64_t v; (v = d->slots[i]) != 0; i = (i + 1) & mask) {
+		if ((uint32_t)(v >> 32) != h)
+			continue;
+		uint32_t c = (uint32_t)v - 1;
+		if (d->offsets[c + 1] - d->offsets[c] == len &&
 		    memcmp(d->bytes + d->offsets[c], s, len) == 0) {
 			*code = c;
 			return COLSTORE_OK;
@@ -74,10 +79,6 @@ int cs_dict_intern(cs_dict *d, const char *s, uint32_t len, uint32_t *code)
 		if (!o)
 			return COLSTORE_ENOMEM;
 		d->offsets = o;
-		uint32_t *hs = realloc(d->hashes, cap * sizeof(*hs));
-		if (!hs)
-			return COLSTORE_ENOMEM;
-		d->hashes = hs;
 		d->offsets_cap = cap;
 		if (d->count == 0)
 			d->offsets[0] = 0;
@@ -96,8 +97,7 @@ int cs_dict_intern(cs_dict *d, const char *s, uint32_t len, uint32_t *code)
 		memcpy(d->bytes + used, s, len);
 	uint32_t c = d->count++;
 	d->offsets[c + 1] = used + len;
-	d->hashes[c] = h;
-	d->slots[i] = c + 1;
+	d->slots[i] = ((uint64_t)h << 32) | (c + 1);
 	*code = c;
 	return COLSTORE_OK;
 }

@@ -125,9 +125,11 @@ typedef struct cs_dict {
 	size_t offsets_cap;
 	char *bytes; /* the arena: every entry back to back */
 	size_t bytes_cap;
-	uint32_t *slots; /* open addressing: code + 1, 0 = empty */
-	uint32_t *hashes; /* low 32 bits of each entry's hash, by code */
-	size_t nslots;    /* a power of two */
+	uint64_t *slots; /* open addressing: (hash32 << 32) | (code + 1), 0 = empty:
+	                  * one cache line answers most probes */
+	size_t nslots;   /* a power of two */
+	uint32_t *mark;  /* per code: the last chunk that used it (writer stats) */
+	size_t mark_cap;
 } cs_dict;
 
 CS_HIDDEN void cs_dict_init(cs_dict *d);

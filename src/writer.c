@@ -379,9 +379,58 @@ static unsigned cs_code_width(uint32_t count)
 	return count <= 256 ? 1 : count <= 65536 ? 2 : 4;
 }
 
+/* min/max of a DICT chunk: compare each distinct code once, not each row */
+static void cs_stats_codes(colstore_writer *w, cs_wcol *c, const uint32_t *codes, uint32_t n,
+                           cs_stats *s)
+{
+	cs_dict *d = &c->dict;
+	uint32_t stamp = (uint32_t)c->chunks_written + 1;
+	if (d->mark_cap < d->count) {
+		size_t cap = d->mark_cap ? d->mark_cap : 1024;
+		while (cap < d->count)
+			cap *= 2;
+		uint32_t *m = realloc(d->mark, cap * sizeof(*m));
+		if (!m)
+			return; /* statistics are optional */
+		memset(m + d->mark_cap, 0, (cap - d->mark_cap) * sizeof(*m));
+		d->mark = m;
+		d->mark_cap = cap;
+	}
+	int64_t lo = -1, hi = -1;
+	for (uint32_t i = 0; i < n; i++) {
+		if (c->nulls && !cs_bit_get(c->validity, i))
+			continue;
+		uint32_t k = codes[i];
+		if (d->mark[k] == stamp)
+			continue;
+		d->mark[k] = stamp;
+		const char *v = d->bytes + d->offsets[k];
+		uint32_t vl = d->offsets[k + 1] - d->offsets[k];
+		if (lo < 0 || cs_strcmp(v, vl, d->bytes + d->offsets[lo],
+		                        d->offsets[lo + 1] - d->offsets[lo]) < 0)
+			lo = k;
+		if (hi < 0 || cs_strcmp(v, vl, d->bytes + d->offsets[hi],
+		                        d->offsets[hi + 1] - d->offsets[hi]) > 0)
+			hi = k;
+	}
+	if (lo < 0)
+		return;
+	uint32_t ll = d->offsets[lo + 1] - d->offsets[lo], hl = d->offsets[hi + 1] - d->offsets[hi];
+	if (ll > CS_STAT_STR_MAX || hl > CS_STAT_STR_MAX)
+		return; /* R5.6.1 */
+	size_t mark = w->heap_len;
+	if (cs_heap_add(w, d->bytes + d->offsets[lo], ll, &s->min) &&
+	    cs_heap_add(w, d->bytes + d->offsets[hi], hl, &s->max)) {
+		s->flags |= CS_STATS_MINMAX;
+	} else {
+		w->heap_len = mark;
+		s->min = s->max = 0;
+	}
+}
+
 static int cs_flush_strings(colstore_writer *w, cs_wcol *c, uint32_t n, uint8_t *enc,
                             uint8_t *cw, cs_block_desc *data, cs_block_desc *extra,
-                            colstore_error *err)
+                            cs_stats *st, colstore_error *err)
 {
 	const uint32_t *off = (const uint32_t *)c->values;
 	int plain = c->flags == COLSTORE_COLUMN_PLAIN || c->plain_only;
@@ -389,6 +438,7 @@ static int cs_flush_strings(colstore_writer *w, cs_wcol *c, uint32_t n, uint8_t 
 	    cs_dict_memory(&c->dict) > w->dict_budget)
 		plain = c->plain_only = 1;
 	if (plain) {
+		cs_stats_string(w, c, n, st);
 		*enc = COLSTORE_ENCODING_PLAIN;
 		int rc = cs_write_block(w, off, ((size_t)n + 1) * 4, 1, data, err);
 		return rc ? rc : cs_write_block(w, c->sbytes, off[n], 1, extra, err);
@@ -414,6 +464,7 @@ static int cs_flush_strings(colstore_writer *w, cs_wcol *c, uint32_t n, uint8_t 
 	    valid >= CS_AUTO_MIN_ROWS &&
 	    (double)(c->dict.count - before) > CS_AUTO_UNIQUE_RATIO * valid)
 		c->plain_only = 1; /* nearly all distinct: PLAIN from now on */
+	cs_stats_codes(w, c, codes, n, st);
 	unsigned width = cs_code_width(c->dict.count);
 	*enc = COLSTORE_ENCODING_DICT;
 	*cw = (uint8_t)width;
@@ -452,8 +503,7 @@ static int cs_flush_group(colstore_writer *w, colstore_error *err)
 			rc = cs_write_block(w, c->validity, cs_bitmap_bytes(n), 1, &blk[0], err);
 		}
 		if (!rc && c->type == COLSTORE_TYPE_STRING) {
-			cs_stats_string(w, c, n, &st);
-			rc = cs_flush_strings(w, c, n, &enc, &cw, &blk[1], &blk[2], err);
+			rc = cs_flush_strings(w, c, n, &enc, &cw, &blk[1], &blk[2], &st, err);
 		} else if (!rc) {
 			cs_stats_fixed(c, n, &st);
 			size_t bytes = c->type == COLSTORE_TYPE_BOOL ? cs_bitmap_bytes(n)
