@@ -61,5 +61,39 @@ check "info refuses a truncated file" 1 "incomplete or truncated" -- "$CS" info 
 printf 'id,name\n1,x\n' >"$T/x.csv"
 check "verify refuses a CSV" 1 "shorter than the smallest colstore file" -- "$CS" verify "$T/x.csv"
 
+# ---- import
+printf 'id,name,price,ok,day\n1,"a, ""b""",1.50,true,2024-02-29\n2,,2,false,2024-03-01\n' >"$T/d.csv"
+check "import summary" 0 "imported $T/d.csv -> $T/d.colstore: 2 rows, 5 columns" -- "$CS" import "$T/d.csv"
+check "import infers types" 0 "id  *int8 .*price  *float64 .*ok  *bool .*day  *date" -- sh -c "\"$CS\" info \"$T/d.colstore\" | tr '\n' ' '"
+check "import keeps quotes and commas" 0 'name  *string .*"a, \\"b\\""' -- "$CS" info "$T/d.colstore"
+check "import -q is quiet" 0 "^$" -- sh -c "\"$CS\" import -q \"$T/d.csv\" -o \"$T/q.colstore\" 2>&1; echo"
+check "import from stdin" 0 "imported <stdin> -> $T/s2.colstore: 2 rows" -- sh -c "\"$CS\" import - -o \"$T/s2.colstore\" <\"$T/d.csv\""
+check "stdin needs -o" 2 "reading standard input needs -o OUT" -- "$CS" import -
+check "import --help" 0 "Usage: colstore import CSV" -- "$CS" import --help
+check "bad --schema type" 2 "unknown type 'int128' for column 'id'" -- "$CS" import "$T/d.csv" --schema id:int128
+check "schema names a missing column" 2 "names column 'nope'" -- "$CS" import "$T/d.csv" --schema nope:int8 -o "$T/n.colstore"
+printf 'a,b\n1,2\n3,"x\n' >"$T/unterminated.csv"
+check "unterminated quote: file:line:field" 1 "colstore: $T/unterminated.csv:3:2: unterminated quoted field" -- "$CS" import "$T/unterminated.csv"
+[ ! -e "$T/unterminated.colstore" ] && { pass=$((pass + 1)); echo "ok - nothing left behind"; } || { fail=$((fail + 1)); echo "FAIL - unterminated.colstore left behind"; }
+# a failed import onto an existing file leaves that file as it was
+cp "$T/d.colstore" "$T/unterminated.colstore"
+"$CS" import -q "$T/unterminated.csv" 2>/dev/null
+cmp -s "$T/d.colstore" "$T/unterminated.colstore" && { pass=$((pass + 1)); echo "ok - a failed import keeps the old file"; } || { fail=$((fail + 1)); echo "FAIL - a failed import changed the old file"; }
+printf 'a,b\n1,2\n3\n' >"$T/rag.csv"
+check "too few fields" 1 "rag.csv:3:1: row has 1 fields, expected 2" -- "$CS" import "$T/rag.csv"
+check "--ragged pad" 0 "2 rows" -- "$CS" import --ragged pad "$T/rag.csv"
+printf 'v\n300\n' >"$T/big.csv"
+check "value does not fit the schema" 1 "big.csv:2:1: '300' is not a valid int8 (column 'v')" -- "$CS" import "$T/big.csv" --schema v:int8
+printf 'x,x,\n1,2,3\n' >"$T/dup.csv"
+check "duplicate names warn" 0 "warning: .*column 2 repeats the name 'x'; calling it 'x_2'" -- "$CS" import "$T/dup.csv"
+ls -a "$T" | grep -q '\.tmp-' && { fail=$((fail + 1)); echo "FAIL - temporary files left"; } || { pass=$((pass + 1)); echo "ok - no temporary files left"; }
+# a large-ish import round trip through the benchmark generator, with nulls and quoted newlines
+"$top_builddir/bench/gen" -n 200000 -o "$T/sales.csv"
+check "import of generated sales data" 0 "200000 rows, 10 columns" -- "$CS" import "$T/sales.csv" --row-group-size 10000
+check "sales: 16-value region is a one-byte-a-row dictionary" 0 "region  *string  *dict  *0  *195.3 KiB  *195.3 KiB  *16 values" -- "$CS" info "$T/sales.colstore"
+# 200000 draws from 1000000 customers are mostly distinct: offsets + bytes win
+check "sales: mostly-distinct customer is plain" 0 "customer  *string  *plain" -- "$CS" info "$T/sales.colstore"
+check "sales verifies" 0 "ok (200000 rows" -- "$CS" verify "$T/sales.colstore"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
