@@ -156,6 +156,13 @@ int cs_block_decode(const uint8_t *p, uint64_t at, uint64_t footer_offset, int s
 			              "(R5.5.3)",
 			              where, (unsigned long long)b->stored_size,
 			              (unsigned long long)b->raw_size);
+	} else if (b->compression == COLSTORE_COMPRESSION_BITPACK ||
+	           b->compression == COLSTORE_COMPRESSION_DECIMAL) {
+		if (b->stored_size < CS_PACK_HEADER)
+			return cs_err(err, COLSTORE_ECORRUPT, at,
+			              "%s: packed block of %llu bytes is shorter than its header "
+			              "(R5.5.3)",
+			              where, (unsigned long long)b->stored_size);
 	} else {
 		return cs_err(err, COLSTORE_ECORRUPT, at + 32,
 		              "%s: unknown compression code %u", where, b->compression);

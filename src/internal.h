@@ -270,3 +270,17 @@ CS_HIDDEN int64_t cs_days_from_civil(int64_t y, unsigned m, unsigned d);
  * '+', leading zeros, "-0", and for floats inf/nan and any digit count */
 CS_HIDDEN int cs_parse_int_lenient(const char *p, size_t n, int64_t *v);
 CS_HIDDEN int cs_parse_double_lenient(const char *p, size_t n, double *v);
+
+/* ---- pack.c: BITPACK and DECIMAL codecs (format-spec.md §10.2, §10.3) ---- */
+
+#define CS_PACK_HEADER 16u
+/* encode n values of width w (1, 2, 4, 8; signed when is_signed) from raw
+ * into dst (cap bytes); returns the stored size, or 0 if it would not fit */
+CS_HIDDEN size_t cs_bitpack_encode(const void *raw, size_t n, unsigned w, int is_signed,
+                                   uint8_t *dst, size_t cap);
+/* float64 values as scaled integers: 0 when some value does not round-trip */
+CS_HIDDEN size_t cs_decimal_encode(const double *raw, size_t n, uint8_t *dst, size_t cap);
+/* decode a stored BITPACK (codec 2) or DECIMAL (codec 3) block of raw_size
+ * bytes of values of width w; returns 0 or -1 with a reason in *why */
+CS_HIDDEN int cs_pack_decode(int codec, const uint8_t *src, size_t stored, unsigned w,
+                             void *dst, size_t raw_size, const char **why);

@@ -42,6 +42,11 @@ static int cs_parse_columns(colstore_reader *r, const uint8_t *f, uint64_t fsize
                             uint64_t *pos, colstore_error *err)
 {
 	uint64_t fo = r->trailer.footer_offset;
+	/* allocate for the columns only if the footer can hold their entries */
+	if ((uint64_t)r->num_columns * CS_COLUMN_ENTRY_FIXED > fsize - CS_FOOTER_FIXED)
+		return cs_err(err, COLSTORE_ECORRUPT, fo + 8,
+		              "num_columns %u needs more than the %llu-byte footer (R5.2.1)",
+		              r->num_columns, (unsigned long long)fsize);
 	r->columns = calloc(r->num_columns, sizeof(cs_column));
 	if (!r->columns)
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
@@ -225,6 +230,16 @@ static int cs_parse_chunk(colstore_reader *r, const uint8_t *d, uint64_t at, uin
 			              "%s: raw size %llu, expected %llu (R5.5.4)", where,
 			              (unsigned long long)ch->blocks[k].raw_size,
 			              (unsigned long long)raw);
+		uint8_t codec = ch->blocks[k].compression;
+		int packable = k == COLSTORE_BLOCK_DATA &&
+		               (ch->encoding == COLSTORE_ENCODING_DICT ||
+		                (col->type != COLSTORE_TYPE_STRING && col->type != COLSTORE_TYPE_BOOL &&
+		                 col->type != COLSTORE_TYPE_FLOAT32 && col->type != COLSTORE_TYPE_FLOAT64));
+		if ((codec == COLSTORE_COMPRESSION_BITPACK && !packable) ||
+		    (codec == COLSTORE_COMPRESSION_DECIMAL &&
+		     !(k == COLSTORE_BLOCK_DATA && col->type == COLSTORE_TYPE_FLOAT64)))
+			return cs_err(err, COLSTORE_ECORRUPT, bat + 32,
+			              "%s: codec %u is not allowed for this block (R10.0)", where, codec);
 		if (want && raw == UINT64_MAX && ch->blocks[k].raw_size > CS_MAX_STRING_BYTES)
 			return cs_err(err, COLSTORE_ECORRUPT, bat,
 			              "%s: string bytes over 2^31 - 1 (R9.5.1)", where);
@@ -619,15 +634,29 @@ int cs_block_check(colstore_reader *r, uint32_t rg, uint32_t col, int kind,
 		              (unsigned long long)b->offset,
 		              (unsigned long long)(b->offset + b->stored_size));
 	const uint8_t *p = stored;
-	if (b->compression == COLSTORE_COMPRESSION_LZ4) {
+	if (b->compression != COLSTORE_COMPRESSION_NONE) {
 		if (!buf || buf_size < b->raw_size)
 			return cs_err(err, COLSTORE_ERANGE, b->offset,
 			              "%s: compressed; needs a buffer of %llu bytes", where,
 			              (unsigned long long)b->raw_size);
-		if (cs_lz4_decompress(stored, b->stored_size, buf, b->raw_size))
-			return cs_err(err, COLSTORE_ECORRUPT, b->offset,
-			              "%s: LZ4 data does not decode to %llu bytes (R10.1)", where,
-			              (unsigned long long)b->raw_size);
+		if (b->compression == COLSTORE_COMPRESSION_LZ4) {
+			if (cs_lz4_decompress(stored, b->stored_size, buf, b->raw_size))
+				return cs_err(err, COLSTORE_ECORRUPT, b->offset,
+				              "%s: LZ4 data does not decode to %llu bytes (R10.1)",
+				              where, (unsigned long long)b->raw_size);
+		} else {
+			const cs_column *c = &r->columns[col];
+			unsigned w = ch->encoding == COLSTORE_ENCODING_DICT ? ch->code_width
+			                                                    : colstore_type_width(c->type);
+			const char *why = "";
+			if (cs_pack_decode(b->compression, stored, b->stored_size, w, buf, b->raw_size,
+			                   &why))
+				return cs_err(err, COLSTORE_ECORRUPT, b->offset, "%s: %s block: %s (§10)",
+				              where,
+				              b->compression == COLSTORE_COMPRESSION_BITPACK ? "BITPACK"
+				                                                              : "DECIMAL",
+				              why);
+		}
 		p = buf;
 	} else {
 		out->zero_copy = 1;

@@ -66,9 +66,10 @@ int colstore_reader_verify(colstore_reader *r, colstore_error *err)
 		reg[nreg++] = (cs_region){ col->dict_offsets.offset,
 			                   col->dict_offsets.offset + col->dict_offsets.stored_size,
 			                   0, c, 3 };
-		reg[nreg++] = (cs_region){ col->dict_bytes.offset,
-			                   col->dict_bytes.offset + col->dict_bytes.stored_size, 0,
-			                   c, 4 };
+		if (col->dict_bytes.stored_size)
+			reg[nreg++] = (cs_region){ col->dict_bytes.offset,
+				                   col->dict_bytes.offset + col->dict_bytes.stored_size,
+				                   0, c, 4 };
 	}
 	/* stream through the file: read-ahead, and drop each row group's pages
 	 * once checked, so that verifying a file larger than memory keeps a
@@ -84,7 +85,9 @@ int colstore_reader_verify(colstore_reader *r, colstore_error *err)
 					continue;
 				colstore_block out;
 				rc = cs_block_check(r, g, c, k, 1, buf, (size_t)bufsize, &out, err);
-				reg[nreg++] = (cs_region){ b->offset, b->offset + b->stored_size, g, c, k };
+				if (b->stored_size) /* R4.3: an empty block overlaps nothing */
+					reg[nreg++] = (cs_region){ b->offset, b->offset + b->stored_size, g, c,
+						                   k };
 				if (b->offset < lo)
 					lo = b->offset;
 				if (b->offset + b->stored_size > hi)

@@ -6,6 +6,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -98,7 +99,7 @@ int colstore_writer_create(const char *path, const colstore_writer_options *opts
 		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
 		              "row group size %u exceeds the limit %u", rgs,
 		              COLSTORE_MAX_ROW_GROUP_SIZE);
-	if (opts->compression > COLSTORE_COMPRESSION_LZ4)
+	if (opts->compression & ~(COLSTORE_WRITE_LZ4 | COLSTORE_WRITE_PACK))
 		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
 		              "unknown compression %u", opts->compression);
 	colstore_writer *w = calloc(1, sizeof(*w));
@@ -211,8 +212,11 @@ static int cs_pad(colstore_writer *w, colstore_error *err)
 
 /* Write one block at the next multiple of 64 (R4.2), compressed when asked
  * and smaller (R10.3). */
+/* pack: 0 never; else the value width of an integer block (negative: signed),
+ * or CS_PACK_FLOAT64 for a float64 block */
+#define CS_PACK_FLOAT64 100
 static int cs_write_block(colstore_writer *w, const void *p, size_t n, int compress,
-                          cs_block_desc *b, colstore_error *err)
+                          int pack, cs_block_desc *b, colstore_error *err)
 {
 	int rc = cs_pad(w, err);
 	if (rc)
@@ -223,12 +227,27 @@ static int cs_write_block(colstore_writer *w, const void *p, size_t n, int compr
 	b->compression = COLSTORE_COMPRESSION_NONE;
 	const void *out = p;
 	size_t outn = n;
-	if (compress && w->compression == COLSTORE_COMPRESSION_LZ4 && n > 0) {
-		size_t bound = cs_lz4_bound(n);
-		if (bound && cs_grow((void **)&w->scratch, &w->scratch_cap, bound, 1) == 0) {
-			size_t got = cs_lz4_compress(p, n, w->scratch, bound);
-			if (got) {
-				out = w->scratch;
+	size_t bound = cs_lz4_bound(n) + n + CS_PACK_HEADER;
+	if (compress && w->compression && n > 0 &&
+	    cs_grow((void **)&w->scratch, &w->scratch_cap, 2 * bound, 1) == 0) {
+		/* two halves: the best so far, and the next attempt */
+		uint8_t *best = w->scratch, *next = w->scratch + bound;
+		if (pack && (w->compression & COLSTORE_WRITE_PACK)) {
+			size_t got = pack == CS_PACK_FLOAT64
+			                     ? cs_decimal_encode(p, n / 8, best, bound)
+			                     : cs_bitpack_encode(p, n / (size_t)abs(pack),
+			                                         (unsigned)abs(pack), pack < 0, best, bound);
+			if (got && got < outn) {
+				out = best;
+				outn = got;
+				b->compression = pack == CS_PACK_FLOAT64 ? COLSTORE_COMPRESSION_DECIMAL
+				                                          : COLSTORE_COMPRESSION_BITPACK;
+			}
+		}
+		if (w->compression & COLSTORE_WRITE_LZ4) {
+			size_t got = cs_lz4_compress(p, n, next, bound);
+			if (got && got < outn) {
+				out = next;
 				outn = got;
 				b->compression = COLSTORE_COMPRESSION_LZ4;
 			}
@@ -434,14 +453,17 @@ static int cs_flush_strings(colstore_writer *w, cs_wcol *c, uint32_t n, uint8_t 
 {
 	const uint32_t *off = (const uint32_t *)c->values;
 	int plain = c->flags == COLSTORE_COLUMN_PLAIN || c->plain_only;
+	/* AUTO falls back to PLAIN when the dictionary outgrows its budget, or
+	 * could outgrow the 2 GiB limit with this chunk (whose bytes fit it) */
 	if (!plain && c->flags == COLSTORE_COLUMN_AUTO &&
-	    cs_dict_memory(&c->dict) > w->dict_budget)
+	    (cs_dict_memory(&c->dict) > w->dict_budget ||
+	     c->sbytes_len > (size_t)CS_MAX_STRING_BYTES - cs_dict_bytes_len(&c->dict)))
 		plain = c->plain_only = 1;
 	if (plain) {
 		cs_stats_string(w, c, n, st);
 		*enc = COLSTORE_ENCODING_PLAIN;
-		int rc = cs_write_block(w, off, ((size_t)n + 1) * 4, 1, data, err);
-		return rc ? rc : cs_write_block(w, c->sbytes, off[n], 1, extra, err);
+		int rc = cs_write_block(w, off, ((size_t)n + 1) * 4, 1, 0, data, err);
+		return rc ? rc : cs_write_block(w, c->sbytes, off[n], 1, 0, extra, err);
 	}
 	/* DICT: intern the chunk's values, then write codes at the narrowest
 	 * width that holds every code (§9.4) */
@@ -478,7 +500,7 @@ static int cs_flush_strings(colstore_writer *w, cs_wcol *c, uint32_t n, uint8_t 
 			uint16_t v = (uint16_t)codes[i];
 			memcpy(b + (size_t)i * 2, &v, 2);
 		}
-	return cs_write_block(w, b, (size_t)n * width, 1, data, err);
+	return cs_write_block(w, b, (size_t)n * width, 1, (int)width, data, err);
 }
 
 static int cs_flush_group(colstore_writer *w, colstore_error *err)
@@ -500,7 +522,7 @@ static int cs_flush_group(colstore_writer *w, colstore_error *err)
 			/* R9.1.2: clear the bits past n in the last byte */
 			if (n % 8)
 				c->validity[n / 8] &= (uint8_t)((1u << (n % 8)) - 1);
-			rc = cs_write_block(w, c->validity, cs_bitmap_bytes(n), 1, &blk[0], err);
+			rc = cs_write_block(w, c->validity, cs_bitmap_bytes(n), 1, 0, &blk[0], err);
 		}
 		if (!rc && c->type == COLSTORE_TYPE_STRING) {
 			rc = cs_flush_strings(w, c, n, &enc, &cw, &blk[1], &blk[2], &st, err);
@@ -508,7 +530,11 @@ static int cs_flush_group(colstore_writer *w, colstore_error *err)
 			cs_stats_fixed(c, n, &st);
 			size_t bytes = c->type == COLSTORE_TYPE_BOOL ? cs_bitmap_bytes(n)
 			                                             : (size_t)n * c->width;
-			rc = cs_write_block(w, c->values, bytes, 1, &blk[1], err);
+			int pack = c->type == COLSTORE_TYPE_FLOAT64   ? CS_PACK_FLOAT64
+			           : c->type == COLSTORE_TYPE_FLOAT32 ? 0
+			           : c->type == COLSTORE_TYPE_BOOL    ? 0
+			                                              : -(int)c->width;
+			rc = cs_write_block(w, c->values, bytes, 1, pack, &blk[1], err);
 		}
 		if (rc)
 			return rc;
@@ -554,7 +580,6 @@ static int cs_put_check(colstore_writer *w, uint32_t col, colstore_error *err)
 	if (w->cols[col].n != w->group_rows)
 		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
 		              "column '%s' already has a value in this row", w->cols[col].name);
-	w->started = 1;
 	return COLSTORE_OK;
 }
 
@@ -604,6 +629,7 @@ int colstore_writer_put_int(colstore_writer *w, uint32_t col, int64_t v, colstor
 	}
 	c->n++;
 	w->puts++;
+	w->started = 1;
 	return COLSTORE_OK;
 }
 
@@ -626,6 +652,7 @@ int colstore_writer_put_double(colstore_writer *w, uint32_t col, double v,
 	}
 	c->n++;
 	w->puts++;
+	w->started = 1;
 	return COLSTORE_OK;
 }
 
@@ -663,8 +690,10 @@ int colstore_writer_put_string(colstore_writer *w, uint32_t col, const char *s,
 	if (!s && len)
 		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "NULL string pointer");
 	rc = cs_append_str(c, s, len, err);
-	if (!rc)
+	if (!rc) {
 		w->puts++;
+		w->started = 1;
+	}
 	return rc;
 }
 
@@ -691,6 +720,7 @@ int colstore_writer_put_null(colstore_writer *w, uint32_t col, colstore_error *e
 		return rc;
 	cs_put_null_raw(&w->cols[col]);
 	w->puts++;
+	w->started = 1;
 	return COLSTORE_OK;
 }
 
@@ -735,13 +765,16 @@ static int cs_batch_check(const colstore_writer *w, const colstore_array *cols,
 	for (uint32_t ci = 0; ci < w->ncols; ci++) {
 		const cs_wcol *c = &w->cols[ci];
 		const colstore_array *a = &cols[ci];
-		if (nrows && !a->values && c->type != COLSTORE_TYPE_STRING)
+		int all_null = a->validity != NULL;
+		for (size_t i = 0; all_null && i < nrows; i++)
+			all_null = !cs_bit_get(a->validity, i);
+		if (nrows && !a->values && c->type != COLSTORE_TYPE_STRING && !all_null)
 			return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
 			              "column '%s': values is NULL", c->name);
-		if (c->type == COLSTORE_TYPE_BOOL) {
+		if (c->type == COLSTORE_TYPE_BOOL && !all_null) {
 			const uint8_t *v = a->values;
 			for (size_t i = 0; i < nrows; i++)
-				if (v[i] > 1)
+				if (v[i] > 1 && !(a->validity && !cs_bit_get(a->validity, i)))
 					return cs_err(err, COLSTORE_ERANGE, COLSTORE_NO_OFFSET,
 					              "column '%s' row %zu: bool byte %u is not 0 or 1",
 					              c->name, i, v[i]);
@@ -889,10 +922,10 @@ int colstore_writer_finish(colstore_writer *w, colstore_error *err)
 		cs_wcol *c = &w->cols[i];
 		if (c->dict.count == 0)
 			continue;
-		rc = cs_write_block(w, c->dict.offsets, ((size_t)c->dict.count + 1) * 4, 0,
+		rc = cs_write_block(w, c->dict.offsets, ((size_t)c->dict.count + 1) * 4, 0, 0,
 		                    &c->dict_off, err);
 		if (!rc)
-			rc = cs_write_block(w, c->dict.bytes, cs_dict_bytes_len(&c->dict), 0,
+			rc = cs_write_block(w, c->dict.bytes, cs_dict_bytes_len(&c->dict), 0, 0,
 			                    &c->dict_bytes, err);
 	}
 	if (!rc)

@@ -70,6 +70,7 @@ check "import -q is quiet" 0 "^$" -- sh -c "\"$CS\" import -q \"$T/d.csv\" -o \"
 check "import from stdin" 0 "imported <stdin> -> $T/s2.colstore: 2 rows" -- sh -c "\"$CS\" import - -o \"$T/s2.colstore\" <\"$T/d.csv\""
 check "stdin needs -o" 2 "reading standard input needs -o OUT" -- "$CS" import -
 check "import --help" 0 "Usage: colstore import CSV" -- "$CS" import --help
+check "bad --compression" 2 "takes none, pack, lz4 or all" -- "$CS" import "$T/d.csv" --compression zstd
 check "bad --schema type" 2 "unknown type 'int128' for column 'id'" -- "$CS" import "$T/d.csv" --schema id:int128
 check "schema names a missing column" 2 "names column 'nope'" -- "$CS" import "$T/d.csv" --schema nope:int8 -o "$T/n.colstore"
 printf 'a,b\n1,2\n3,"x\n' >"$T/unterminated.csv"

@@ -21,9 +21,10 @@ static const tu_col cols[] = {
 	{ "flag", COLSTORE_TYPE_BOOL, 0, 3, 0 },
 	{ "s", COLSTORE_TYPE_STRING, 0, 6, 5 },
 	{ "p", COLSTORE_TYPE_STRING, COLSTORE_COLUMN_PLAIN, 7, 0 },
-	{ "day", COLSTORE_TYPE_DATE, 0, 0, 0 },
+	{ "day", COLSTORE_TYPE_DATE, 0, 0, 300 },
+	{ "price", COLSTORE_TYPE_FLOAT64, 0, 3, 10000 },
 };
-#define NCOLS 7
+#define NCOLS 8
 
 static unsigned char *make_file(uint32_t compression, size_t *size, char **dump)
 {
@@ -97,6 +98,7 @@ static void sweep(uint32_t compression)
 
 static void test_flip_sweep(void) { sweep(COLSTORE_COMPRESSION_NONE); }
 static void test_flip_sweep_lz4(void) { sweep(COLSTORE_COMPRESSION_LZ4); }
+static void test_flip_sweep_pack(void) { sweep(COLSTORE_WRITE_PACK); }
 
 /* ---- hostile files with valid checksums ------------------------------------ */
 
@@ -277,6 +279,26 @@ static void test_hostile_blocks(void)
 	free(h.p);
 }
 
+/* R4.3: an empty block overlaps nothing, even placed inside another block */
+static void test_empty_block_inside(void)
+{
+	static const tu_col c[] = { { "e", COLSTORE_TYPE_STRING, COLSTORE_COLUMN_PLAIN, 0, 1 } };
+	const char *path = tu_path("empty.colstore");
+	CU_ASSERT_EQUAL_FATAL(tu_write(path, c, 1, 100, NULL, 0, NULL), COLSTORE_OK); /* all "" */
+	hfile h;
+	h.p = tu_read_file(path, &h.n);
+	h.fo = cs_le64(h.p + h.n - 32);
+	h.fsize = cs_le64(h.p + h.n - 24);
+	uint64_t d = h.fo + CS_FOOTER_FIXED + cs_column_entry_size(1) + 112; /* extra block */
+	CU_ASSERT_EQUAL(cs_le64(h.p + d + 8), 0); /* stored_size 0 */
+	cs_st64(h.p + d, 128); /* inside the 404-byte offsets block at 64 */
+	hseal(&h);
+	colstore_error e;
+	CU_ASSERT_EQUAL(hresult(&h, &e, 1), COLSTORE_OK);
+	free(h.p);
+	unlink(path);
+}
+
 static void test_incomplete_file(void)
 {
 	/* a file cut short, on disk: rejected on open as incomplete */
@@ -308,7 +330,9 @@ void register_corrupt_tests(void)
 	CU_pSuite s = CU_add_suite("corrupt", NULL, NULL);
 	CU_add_test(s, "every byte flipped (3 masks) and every truncation", test_flip_sweep);
 	CU_add_test(s, "the same, LZ4 blocks", test_flip_sweep_lz4);
+	CU_add_test(s, "the same, BITPACK and DECIMAL blocks", test_flip_sweep_pack);
 	CU_add_test(s, "hostile footers with valid checksums", test_hostile_footer);
 	CU_add_test(s, "hostile blocks with valid checksums", test_hostile_blocks);
+	CU_add_test(s, "an empty block inside another is fine (R4.3)", test_empty_block_inside);
 	CU_add_test(s, "incomplete and foreign files on disk", test_incomplete_file);
 }

@@ -31,6 +31,24 @@ static const tu_col all_types[] = {
 
 static tu_col with_nulls[NTYPES];
 
+/* narrow ranges and 2-decimal floats, so that BITPACK and DECIMAL apply */
+static const tu_col packable[] = {
+	{ "p8", COLSTORE_TYPE_INT8, 0, 0, 10 },
+	{ "p16", COLSTORE_TYPE_INT16, 0, 7, 1000 },
+	{ "p32", COLSTORE_TYPE_INT32, 0, 0, 100000 },
+	{ "p64", COLSTORE_TYPE_INT64, 0, 5, 3 },
+	{ "pday", COLSTORE_TYPE_DATE, 0, 0, 400 },
+	{ "pts", COLSTORE_TYPE_TIMESTAMP, 0, 3, 1000000000 },
+	{ "price", COLSTORE_TYPE_FLOAT64, 0, 4, 100000 },
+	{ "disc", COLSTORE_TYPE_FLOAT64, 0, 0, 1 }, /* all zero: b = 0 */
+	{ "f32", COLSTORE_TYPE_FLOAT32, 0, 0, 100 },
+	{ "wide", COLSTORE_TYPE_INT64, 0, 0, 0 },  /* full range: stays plain */
+	{ "anyf", COLSTORE_TYPE_FLOAT64, 0, 0, 0 }, /* NaN, -0.0: stays plain */
+	{ "code", COLSTORE_TYPE_STRING, COLSTORE_COLUMN_DICT, 2, 40 },
+	{ "many", COLSTORE_TYPE_STRING, COLSTORE_COLUMN_DICT, 0, 5000 },
+};
+#define NPACK (sizeof(packable) / sizeof(packable[0]))
+
 static void init_nulls(void)
 {
 	for (unsigned i = 0; i < NTYPES; i++) {
@@ -90,6 +108,48 @@ static void test_nulls_lz4(void)
 {
 	roundtrip(with_nulls, NTYPES, 1000, 128, COLSTORE_COMPRESSION_LZ4, 0);
 }
+static void test_pack(void)
+{
+	roundtrip(packable, NPACK, 3000, 1000, COLSTORE_WRITE_PACK, 0);
+	roundtrip(packable, NPACK, 70000, 0, COLSTORE_WRITE_PACK, 1);
+	roundtrip(packable, NPACK, 5000, 512, COLSTORE_WRITE_PACK | COLSTORE_WRITE_LZ4, 1);
+	roundtrip(with_nulls, NTYPES, 1000, 128, COLSTORE_WRITE_PACK | COLSTORE_WRITE_LZ4, 0);
+	/* the codecs were really used, and shrink the file */
+	colstore_writer_options o = COLSTORE_WRITER_OPTIONS_INIT;
+	o.row_group_size = 4096;
+	const char *a = tu_path("plain.colstore"), *b = tu_path("packed.colstore");
+	CU_ASSERT_EQUAL_FATAL(tu_write(a, packable, NPACK, 20000, &o, 1, NULL), COLSTORE_OK);
+	o.compression = COLSTORE_WRITE_PACK;
+	CU_ASSERT_EQUAL_FATAL(tu_write(b, packable, NPACK, 20000, &o, 1, NULL), COLSTORE_OK);
+	colstore_reader *ra, *rb;
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_open(a, NULL, &ra, NULL), COLSTORE_OK);
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_open(b, NULL, &rb, NULL), COLSTORE_OK);
+	CU_ASSERT_TRUE(colstore_reader_file_size(rb) * 3 < colstore_reader_file_size(ra) * 2);
+	colstore_chunk_info ch;
+	const struct { uint32_t col; uint32_t codec; } want[] = {
+		{ 0, COLSTORE_COMPRESSION_BITPACK }, { 2, COLSTORE_COMPRESSION_BITPACK },
+		{ 5, COLSTORE_COMPRESSION_BITPACK }, { 6, COLSTORE_COMPRESSION_DECIMAL },
+		{ 7, COLSTORE_COMPRESSION_DECIMAL }, { 8, COLSTORE_COMPRESSION_NONE },
+		{ 9, COLSTORE_COMPRESSION_NONE },    { 10, COLSTORE_COMPRESSION_NONE },
+		{ 12, COLSTORE_COMPRESSION_BITPACK },
+	};
+	for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		colstore_reader_chunk_info(rb, 1, want[i].col, &ch, NULL);
+		CU_ASSERT_EQUAL(ch.blocks[COLSTORE_BLOCK_DATA].compression, want[i].codec);
+		if (ch.blocks[COLSTORE_BLOCK_DATA].compression != want[i].codec)
+			fprintf(stderr, "\n  column %u: codec %u, wanted %u\n", want[i].col,
+			        ch.blocks[COLSTORE_BLOCK_DATA].compression, want[i].codec);
+	}
+	/* 'disc' is all zeros: a 16-byte block for 4096 doubles */
+	colstore_reader_chunk_info(rb, 0, 7, &ch, NULL);
+	CU_ASSERT_EQUAL(ch.blocks[COLSTORE_BLOCK_DATA].stored_size, 16);
+	CU_ASSERT_EQUAL(colstore_reader_verify(rb, NULL), COLSTORE_OK);
+	colstore_reader_close(ra);
+	colstore_reader_close(rb);
+	unlink(a);
+	unlink(b);
+}
+
 static void test_batch(void)
 {
 	roundtrip(with_nulls, NTYPES, 9000, 1024, COLSTORE_COMPRESSION_NONE, 1);
@@ -322,6 +382,13 @@ static void test_writer_misuse(void)
 	bad = (colstore_writer_options)COLSTORE_WRITER_OPTIONS_INIT;
 	bad.row_group_size = COLSTORE_MAX_ROW_GROUP_SIZE + 1;
 	CU_ASSERT_EQUAL(colstore_writer_create(path, &bad, &w, &e), COLSTORE_EINVAL);
+	/* a failed put stores nothing: columns may still be added after it */
+	CU_ASSERT_EQUAL_FATAL(colstore_writer_create(path, NULL, &w, &e), COLSTORE_OK);
+	CU_ASSERT_EQUAL(colstore_writer_add_column(w, "a", COLSTORE_TYPE_INT8, 0, &e), COLSTORE_OK);
+	CU_ASSERT_EQUAL(colstore_writer_put_int(w, 0, 1000, &e), COLSTORE_ERANGE);
+	CU_ASSERT_EQUAL(colstore_writer_put_double(w, 0, 1.0, &e), COLSTORE_EINVAL);
+	CU_ASSERT_EQUAL(colstore_writer_add_column(w, "b", COLSTORE_TYPE_INT8, 0, &e), COLSTORE_OK);
+	colstore_writer_abort(w);
 	CU_ASSERT_EQUAL(colstore_writer_create("/nonexistent-dir/x.colstore", NULL, &w, &e),
 	                COLSTORE_EIO);
 	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "cannot create temporary file"));
@@ -381,12 +448,23 @@ static void test_batch_rules(void)
 	off[2] = 2;
 	CU_ASSERT_EQUAL(colstore_writer_append_batch(w, a, 3, &e), COLSTORE_OK);
 	CU_ASSERT_EQUAL(colstore_writer_num_rows(w), 3);
+	/* the value slots of null rows are ignored, even out of range */
+	uint8_t garbage[3] = { 1, 0xaa, 0 }, valid = 0x05, none = 0;
+	colstore_array g[2] = { { garbage, NULL, &valid }, { NULL, NULL, &none } };
+	uint64_t zoff[4] = { 0, 0, 0, 0 };
+	g[1].offsets = zoff;
+	CU_ASSERT_EQUAL(colstore_writer_append_batch(w, g, 3, &e), COLSTORE_OK);
+	/* values may be NULL when every row is null */
+	colstore_array nul[2] = { { NULL, NULL, &none }, { NULL, zoff, &none } };
+	CU_ASSERT_EQUAL(colstore_writer_append_batch(w, nul, 3, &e), COLSTORE_OK);
 	CU_ASSERT_EQUAL(colstore_writer_finish(w, &e), COLSTORE_OK);
 	int rc;
 	char *t = tu_lib_dump_file(path, &rc, &e);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
 	CU_ASSERT_PTR_NOT_NULL(strstr(t, "r0 c0 true\nr0 c1 \"x\"\nr1 c0 true\nr1 c1 \"y\"\n"
-	                                 "r2 c0 false\nr2 c1 \"z\"\n"));
+	                                 "r2 c0 false\nr2 c1 \"z\"\n"
+	                                 "r3 c0 true\nr3 c1 null\nr4 c0 null\nr4 c1 null\n"
+	                                 "r5 c0 false\nr5 c1 null\nr6 c0 null\n"));
 	free(t);
 	unlink(path);
 }
@@ -463,6 +541,7 @@ void register_roundtrip_tests(void)
 	CU_add_test(s, "every type with nulls", test_nulls);
 	CU_add_test(s, "every type with nulls, LZ4", test_nulls_lz4);
 	CU_add_test(s, "batch appends across row groups", test_batch);
+	CU_add_test(s, "BITPACK and DECIMAL codecs", test_pack);
 	CU_add_test(s, "0, 1, rgs, rgs+1 rows", test_edges);
 	CU_add_test(s, "all-null columns", test_all_null);
 	CU_add_test(s, "string encodings and code widths", test_string_encodings);

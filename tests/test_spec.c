@@ -25,6 +25,10 @@ static const tu_col cols[] = {
 	{ "s_plain", COLSTORE_TYPE_STRING, COLSTORE_COLUMN_PLAIN, 2, 0 },
 	{ "day", COLSTORE_TYPE_DATE, 0, 0, 0 },
 	{ "ts", COLSTORE_TYPE_TIMESTAMP, 0, 11, 0 },
+	{ "p16", COLSTORE_TYPE_INT16, 0, 0, 1000 },
+	{ "pts", COLSTORE_TYPE_TIMESTAMP, 0, 4, 1000000 },
+	{ "price", COLSTORE_TYPE_FLOAT64, 0, 6, 100000 },
+	{ "zero", COLSTORE_TYPE_FLOAT64, 0, 0, 1 },
 };
 #define NCOLS (sizeof(cols) / sizeof(cols[0]))
 
@@ -67,6 +71,11 @@ static void spec_check(uint64_t rows, uint32_t rgs, uint32_t compression)
 
 static void test_spec_plain(void) { spec_check(5000, 1024, COLSTORE_COMPRESSION_NONE); }
 static void test_spec_lz4(void) { spec_check(5000, 1000, COLSTORE_COMPRESSION_LZ4); }
+static void test_spec_pack(void)
+{
+	spec_check(5000, 1024, COLSTORE_WRITE_PACK);
+	spec_check(3000, 700, COLSTORE_WRITE_PACK | COLSTORE_WRITE_LZ4);
+}
 static void test_spec_edges(void)
 {
 	spec_check(0, 16, COLSTORE_COMPRESSION_NONE);
@@ -105,6 +114,7 @@ void register_spec_tests(void)
 	CU_pSuite s = CU_add_suite("spec_reader", NULL, NULL);
 	CU_add_test(s, "independent reader agrees, uncompressed", test_spec_plain);
 	CU_add_test(s, "independent reader agrees, LZ4", test_spec_lz4);
+	CU_add_test(s, "independent reader agrees, BITPACK and DECIMAL", test_spec_pack);
 	CU_add_test(s, "independent reader agrees, 0/1/17 rows", test_spec_edges);
 	CU_add_test(s, "independent reader refuses damaged files", test_spec_rejects);
 }

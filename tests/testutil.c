@@ -60,6 +60,8 @@ int tu_is_null(const tu_col *c, uint64_t row)
 int64_t tu_int(const tu_col *c, uint64_t row)
 {
 	uint64_t k = key(c, row);
+	if (c->card && c->type != COLSTORE_TYPE_BOOL) /* a narrow range: packs well */
+		return (int64_t)(k % c->card) - (int64_t)(c->card / 3);
 	/* include the extremes of each type now and then */
 	switch (c->type) {
 	case COLSTORE_TYPE_INT8: return row % 97 == 5 ? INT8_MIN : row % 97 == 6 ? INT8_MAX : (int8_t)k;
@@ -74,6 +76,10 @@ int64_t tu_int(const tu_col *c, uint64_t row)
 double tu_dbl(const tu_col *c, uint64_t row)
 {
 	uint64_t k = key(c, row);
+	if (c->card) { /* prices: two decimals, DECIMAL-codec friendly */
+		double v = (double)(int64_t)(k % c->card) / 100.0;
+		return c->type == COLSTORE_TYPE_FLOAT32 ? (double)(float)v : v;
+	}
 	double v = ((double)(int64_t)(k >> 11) / 9007199254740992.0) * 1e6;
 	if (row % 101 == 7)
 		v = -0.0;

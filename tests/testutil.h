@@ -16,7 +16,8 @@ typedef struct tu_col {
 	colstore_type type;
 	uint32_t flags;    /* COLSTORE_COLUMN_* for strings */
 	unsigned null_every; /* 0: no nulls; k: rows with row % k == k - 1 are null */
-	unsigned card;     /* strings: number of distinct values (0: all distinct) */
+	unsigned card;     /* strings: number of distinct values (0: all distinct);
+	                    * numbers: nonzero narrows them to card values */
 } tu_col;
 
 /* a fresh path in the test's scratch directory */
@@ -64,5 +65,6 @@ void register_corrupt_tests(void);
 void register_spec_tests(void);
 void register_golden_tests(void);
 void register_import_tests(void);
+void register_pack_tests(void);
 
 #endif

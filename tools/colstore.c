@@ -79,7 +79,10 @@ static void usage_import(FILE *f)
 	        "                          empty field \"\" is an empty string)\n"
 	        "      --ragged pad|error  rows with too few fields: fill with nulls, or\n"
 	        "                          fail (default: error)\n"
-	        "      --lz4               compress blocks with LZ4 where it helps\n"
+	        "      --compression MODE  none: every block usable in place; pack:\n"
+	        "                          bit-packed integers and scaled decimals (fast to\n"
+	        "                          read); lz4; all: the smallest of pack and lz4\n"
+	        "                          per block (default: pack)\n"
 	        "      --row-group-size N  rows per row group (default: 65536)\n"
 	        "      --threads N         worker threads (default: the number of cores)\n"
 	        "  -q, --quiet             no progress bar and no summary\n"
@@ -489,7 +492,7 @@ static int cmd_import(int argc, char **argv)
 		{ "no-infer", no_argument, NULL, 'I' },
 		{ "null", required_argument, NULL, 'n' },
 		{ "ragged", required_argument, NULL, 'r' },
-		{ "lz4", no_argument, NULL, 'z' },
+		{ "compression", required_argument, NULL, 'z' },
 		{ "row-group-size", required_argument, NULL, 'g' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -497,6 +500,7 @@ static int cmd_import(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
+	o.writer.compression = COLSTORE_WRITE_PACK;
 	const char *out = NULL;
 	int quiet = 0, c;
 	char *schema = NULL;
@@ -531,7 +535,21 @@ static int cmd_import(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
-		case 'z': o.writer.compression = COLSTORE_COMPRESSION_LZ4; break;
+		case 'z':
+			if (strcmp(optarg, "none") == 0)
+				o.writer.compression = 0;
+			else if (strcmp(optarg, "pack") == 0)
+				o.writer.compression = COLSTORE_WRITE_PACK;
+			else if (strcmp(optarg, "lz4") == 0)
+				o.writer.compression = COLSTORE_WRITE_LZ4;
+			else if (strcmp(optarg, "all") == 0)
+				o.writer.compression = COLSTORE_WRITE_PACK | COLSTORE_WRITE_LZ4;
+			else {
+				fprintf(stderr, "%s import: --compression takes none, pack, lz4 or all\n",
+				        prog);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'g':
 			o.writer.row_group_size = (uint32_t)strtoul(optarg, &end, 10);
 			if (*end || o.writer.row_group_size == 0 ||

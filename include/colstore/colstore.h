@@ -137,8 +137,19 @@ typedef enum colstore_encoding {
 	COLSTORE_ENCODING_DICT = 1
 } colstore_encoding;
 
-/* Block compression codes (spec §10). */
-enum { COLSTORE_COMPRESSION_NONE = 0, COLSTORE_COMPRESSION_LZ4 = 1 };
+/* Block codecs, as stored in a block descriptor (spec §10). */
+enum {
+	COLSTORE_COMPRESSION_NONE = 0,
+	COLSTORE_COMPRESSION_LZ4 = 1,
+	COLSTORE_COMPRESSION_BITPACK = 2, /* frame of reference + bit-packing */
+	COLSTORE_COMPRESSION_DECIMAL = 3  /* float64 as scaled integers */
+};
+
+/* Codecs a writer may use: colstore_writer_options.compression is 0 or a set
+ * of these.  A block is stored with the smallest allowed codec that beats
+ * its raw size.  COLSTORE_WRITE_LZ4 equals COLSTORE_COMPRESSION_LZ4. */
+#define COLSTORE_WRITE_LZ4 1u  /* LZ4 on any block but dictionaries */
+#define COLSTORE_WRITE_PACK 2u /* BITPACK / DECIMAL on integer and float64 data */
 
 /* The three block slots of a column chunk (spec §5.4). */
 enum {
@@ -164,7 +175,8 @@ typedef struct colstore_writer colstore_writer;
 
 typedef struct colstore_writer_options {
 	uint32_t row_group_size; /* rows per row group; 0 = 65536 */
-	uint32_t compression;    /* COLSTORE_COMPRESSION_NONE or _LZ4 */
+	uint32_t compression;    /* 0 (every block usable in place) or a set of
+	                          * COLSTORE_WRITE_LZ4 | COLSTORE_WRITE_PACK */
 	uint64_t dict_budget;    /* bytes a string column's dictionary may use
 	                          * before AUTO columns switch to PLAIN; 0 = 64 MiB */
 	uint64_t reserved[6];    /* must be zero */
@@ -239,7 +251,9 @@ typedef struct colstore_array {
 
 /**
  * Append @p nrows rows given column by column; cols[i] is column i.
- * Only between rows (not after a partial put).  The data is copied.
+ * Only between rows (not after a partial put).  The data is copied.  The
+ * value slots of null rows are ignored; values may be NULL for a column
+ * whose every row is null.
  * @return COLSTORE_OK, COLSTORE_EINVAL, COLSTORE_ERANGE (a bool not 0/1),
  *         COLSTORE_EIO, COLSTORE_ENOMEM, COLSTORE_ELIMIT
  */
@@ -284,7 +298,9 @@ typedef struct colstore_reader_options {
  * dictionaries (spec §12 steps 1-5).
  * @return COLSTORE_OK, COLSTORE_ENOTFOUND, COLSTORE_EIO, COLSTORE_ETRUNCATED,
  *   COLSTORE_ECORRUPT, COLSTORE_ECHECKSUM, COLSTORE_EVERSION, COLSTORE_ELIMIT,
- *   COLSTORE_ENOMEM.  err->offset names the damaged byte range's start.
+ *   COLSTORE_ENOMEM; COLSTORE_EINVAL for NULL arguments, bad options or a
+ *   path that is not a regular file.  err->offset names the damaged byte
+ *   range's start.
  */
 COLSTORE_API int colstore_reader_open(const char *path,
                                       const colstore_reader_options *opts,
@@ -378,7 +394,8 @@ typedef struct colstore_block {
  * COLSTORE_OPEN_NO_BLOCK_CHECKSUMS) and its content rules (spec §9: bitmap
  * padding and popcount, code range, offset monotonicity) are checked before
  * it is handed out.  An absent block gives data == NULL and COLSTORE_OK.
- * @param[in] buf   for a compressed block: receives the raw bytes; at least
+ * @param[in] buf   for a compressed block (LZ4, BITPACK, DECIMAL): receives
+ *                  the raw bytes, laid out exactly as uncompressed; at least
  *                  blocks[kind].raw_size bytes.  Unused (may be NULL) when
  *                  the block is stored uncompressed.
  * @param[out] out  data valid until close (zero copy) or while buf lives

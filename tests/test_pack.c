@@ -1,0 +1,147 @@
+/*
+ * test_pack.c -- the BITPACK and DECIMAL codecs (format-spec.md §10.2,
+ * §10.3): every bit width and value width, and the DECIMAL exactness rule.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <CUnit/CUnit.h>
+
+#include "internal.h"
+#include "testutil.h"
+
+static void test_bitpack_widths(void)
+{
+	static const unsigned widths[] = { 1, 2, 4, 8 };
+	uint8_t raw[8 * 1000], back[8 * 1000], enc[8 * 1000 + 64];
+	int bad = 0, packed = 0;
+	for (unsigned wi = 0; wi < 4; wi++) {
+		unsigned w = widths[wi];
+		for (unsigned b = 0; b <= 8 * w; b++) {
+			for (int sgn = 0; sgn < 2; sgn++) {
+				size_t n = 1000 - b; /* odd lengths, so the last byte is partial */
+				uint64_t x = 0x9e3779b97f4a7c15ull * (b + 1) * (w + 3);
+				for (size_t i = 0; i < n; i++) {
+					x ^= x << 13;
+					x ^= x >> 7;
+					x ^= x << 17;
+					uint64_t v = b == 64 ? x : (x & ((1ull << b) - 1));
+					if (sgn) /* shift into the signed range around zero */
+						v -= b == 64 ? 0 : (1ull << b) / 2;
+					if (i == 0)
+						v = sgn && b < 64 ? 0 - (b ? (1ull << b) / 2 : 0) : 0;
+					for (unsigned k = 0; k < w; k++)
+						raw[i * w + k] = (uint8_t)(v >> (8 * k));
+				}
+				size_t got = cs_bitpack_encode(raw, n, w, sgn, enc, sizeof(enc));
+				if (!got)
+					continue; /* not smaller: stays plain */
+				packed++;
+				const char *why = "";
+				if (cs_pack_decode(COLSTORE_COMPRESSION_BITPACK, enc, got, w, back, n * w, &why) ||
+				    memcmp(raw, back, n * w) != 0) {
+					bad++;
+					if (bad < 5)
+						fprintf(stderr, "\n  w %u b %u signed %d: %s\n", w, b, sgn, why);
+				}
+				/* a truncated or lengthened block is refused */
+				if (cs_pack_decode(COLSTORE_COMPRESSION_BITPACK, enc, got - 1, w, back, n * w, &why) == 0)
+					bad++;
+			}
+		}
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_TRUE(packed > 100);
+}
+
+static void test_bitpack_layout(void)
+{
+	/* §10.2 by hand: int16 values 5, 6, 7, 12 -> reference 5, b = 3,
+	 * deltas 0, 1, 2, 7 at bits 0, 3, 6, 9: 0b00 111 010 001 000 */
+	int16_t v[32] = { 5, 6, 7, 12 }; /* then 28 zeros: reset to 5 below */
+	for (int i = 4; i < 32; i++)
+		v[i] = 5;
+	uint8_t enc[128];
+	size_t got = cs_bitpack_encode(v, 32, 2, 1, enc, sizeof(enc));
+	CU_ASSERT_EQUAL(got, 16 + 12); /* 32 values x 3 bits */
+	CU_ASSERT_EQUAL(enc[0], 2);
+	CU_ASSERT_EQUAL(enc[1], 3);
+	CU_ASSERT_EQUAL(cs_le64(enc + 8), 5);
+	CU_ASSERT_EQUAL(enc[16], 0x88); /* 0b10 001 000 */
+	CU_ASSERT_EQUAL(enc[17], 0x0e); /* 0b0000 111 0 */
+	const char *why;
+	int16_t back[32];
+	CU_ASSERT_EQUAL(cs_pack_decode(COLSTORE_COMPRESSION_BITPACK, enc, got, 2, back, 64, &why), 0);
+	CU_ASSERT_EQUAL(memcmp(back, v, 64), 0);
+	/* 31 values: 93 bits, the last byte has 3 padding bits */
+	got = cs_bitpack_encode(v, 31, 2, 1, enc, sizeof(enc));
+	CU_ASSERT_EQUAL(got, 16 + 12);
+	enc[got - 1] |= 0x80;
+	CU_ASSERT_EQUAL(cs_pack_decode(COLSTORE_COMPRESSION_BITPACK, enc, got, 2, back, 62, &why), -1);
+	CU_ASSERT_STRING_EQUAL(why, "padding bits past the last value not zero");
+	enc[got - 1] &= 0x7f;
+	CU_ASSERT_EQUAL(cs_pack_decode(COLSTORE_COMPRESSION_BITPACK, enc, got, 4, back, 62, &why), -1);
+	CU_ASSERT_STRING_EQUAL(why, "value_width does not match the column");
+	enc[1] = 65;
+	CU_ASSERT_EQUAL(cs_pack_decode(COLSTORE_COMPRESSION_BITPACK, enc, got, 2, back, 62, &why), -1);
+}
+
+static void test_bitpack_scale(void)
+{
+	/* timestamps in whole seconds: scale 6, and 1-second steps need few bits */
+	int64_t ts[500], back[500];
+	uint8_t enc[8 * 500];
+	for (int i = 0; i < 500; i++)
+		ts[i] = 1735689600000000ll + (int64_t)(i * 37 % 500) * 1000000;
+	size_t got = cs_bitpack_encode(ts, 500, 8, 1, enc, sizeof(enc));
+	CU_ASSERT_EQUAL(enc[2], 6);
+	CU_ASSERT_EQUAL(enc[1], 9); /* 0..499 */
+	CU_ASSERT_EQUAL(got, 16 + (500 * 9 + 7) / 8);
+	const char *why;
+	CU_ASSERT_EQUAL(cs_pack_decode(COLSTORE_COMPRESSION_BITPACK, enc, got, 8, back, sizeof(back), &why), 0);
+	CU_ASSERT_EQUAL(memcmp(ts, back, sizeof(ts)), 0);
+	/* one value off the grid: scale drops to what still divides */
+	ts[7] += 1000;
+	got = cs_bitpack_encode(ts, 500, 8, 1, enc, sizeof(enc));
+	CU_ASSERT_EQUAL(enc[2], 3);
+	CU_ASSERT_EQUAL(cs_pack_decode(COLSTORE_COMPRESSION_BITPACK, enc, got, 8, back, sizeof(back), &why), 0);
+	CU_ASSERT_EQUAL(memcmp(ts, back, sizeof(ts)), 0);
+	enc[2] = 20;
+	CU_ASSERT_EQUAL(cs_pack_decode(COLSTORE_COMPRESSION_BITPACK, enc, got, 8, back, sizeof(back), &why), -1);
+}
+
+static void test_decimal(void)
+{
+	double v[1000], back[1000];
+	uint8_t enc[8 * 1000 + 64];
+	const char *why;
+	for (int i = 0; i < 1000; i++)
+		v[i] = (double)(i * 7919 % 100000) / 100.0; /* prices */
+	size_t got = cs_decimal_encode(v, 1000, enc, sizeof(enc));
+	CU_ASSERT_TRUE(got > 0 && got < 1000 * 3);
+	CU_ASSERT_EQUAL(enc[2], 2); /* exponent */
+	CU_ASSERT_EQUAL(cs_pack_decode(COLSTORE_COMPRESSION_DECIMAL, enc, got, 8, back, sizeof(back), &why), 0);
+	CU_ASSERT_EQUAL(memcmp(v, back, sizeof(v)), 0);
+	/* integers: exponent 0; negative values */
+	for (int i = 0; i < 1000; i++)
+		v[i] = (double)(i - 500) * 1e6;
+	got = cs_decimal_encode(v, 1000, enc, sizeof(enc));
+	CU_ASSERT_TRUE(got > 0);
+	CU_ASSERT_EQUAL(enc[2], 0);
+	CU_ASSERT_EQUAL(cs_pack_decode(COLSTORE_COMPRESSION_DECIMAL, enc, got, 8, back, sizeof(back), &why), 0);
+	CU_ASSERT_EQUAL(memcmp(v, back, sizeof(v)), 0);
+	/* R10.3.2: NaN, -0.0, 1/3 or huge values never use it */
+	double nope[4][4] = { { 1, 2, NAN, 3 }, { 1, -0.0, 2, 3 }, { 1, 1.0 / 3, 2, 3 }, { 1, 1e300, 2, 3 } };
+	for (int k = 0; k < 4; k++)
+		CU_ASSERT_EQUAL(cs_decimal_encode(nope[k], 4, enc, sizeof(enc)), 0);
+}
+
+void register_pack_tests(void)
+{
+	CU_pSuite s = CU_add_suite("pack", NULL, NULL);
+	CU_add_test(s, "BITPACK round trip, every bit width and value width", test_bitpack_widths);
+	CU_add_test(s, "BITPACK layout by hand (§10.2)", test_bitpack_layout);
+	CU_add_test(s, "BITPACK power-of-ten scale (§10.2)", test_bitpack_scale);
+	CU_add_test(s, "DECIMAL round trip and refusals (§10.3)", test_decimal);
+}
