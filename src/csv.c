@@ -161,6 +161,18 @@ int cs_csv_next(cs_csv *c, colstore_error *err)
 	}
 }
 
+void cs_csv_skip_blank(cs_csv *c)
+{
+	const uint8_t *p = c->pos, *end = c->end;
+	while (p < end && (*p == '\n' || *p == '\r')) {
+		if (*p == '\r' && p + 1 < end && p[1] == '\n')
+			p++;
+		p++;
+		c->line++;
+	}
+	c->pos = p;
+}
+
 uint32_t cs_csv_unescape(const cs_csv_field *f, char *dst)
 {
 	uint32_t o = 0;

@@ -33,6 +33,9 @@ CS_HIDDEN void cs_csv_free(cs_csv *c);
  * COLSTORE_EPARSE / ELIMIT / ENOMEM code with err->line/column set.
  * Blank lines are skipped. */
 CS_HIDDEN int cs_csv_next(cs_csv *c, colstore_error *err);
+/* skip blank lines at the current position (cs_csv_next does this too):
+ * afterwards pos is where the next record starts */
+CS_HIDDEN void cs_csv_skip_blank(cs_csv *c);
 /* guess the delimiter among , ; TAB | from the start of the data */
 CS_HIDDEN char cs_csv_sniff(const void *data, size_t size);
 /* copy a quoted field's content with "" turned into " (dst >= f->len bytes);

@@ -11,53 +11,11 @@
 #include <math.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <xxhash.h>
 
-#include "csv.h"
-
-/* HyperLogLog with 2^12 one-byte registers: ~1.6 % error on the number of
- * distinct values of a string column, in 4 KiB */
-#define CS_HLL_BITS 12
-#define CS_HLL_M (1u << CS_HLL_BITS)
-
-/* inference candidates of a column (pass 1) */
-enum {
-	CAND_INT = 1,
-	CAND_FLOAT = 2,
-	CAND_BOOL = 4,
-	CAND_DATE = 8,
-	CAND_TS = 16,
-	CAND_ALL = 31
-};
-
-typedef struct cs_icol {
-	char *name;
-	int forced;         /* type given by the schema (or --no-infer) */
-	colstore_type type;
-	unsigned cand;
-	int seen;           /* a non-null value was seen */
-	int64_t imin, imax; /* over the integer values */
-	uint8_t *hll;       /* distinct-value sketch, once the column is a string */
-	uint64_t counted;   /* values added to the sketch */
-	uint64_t bytes;     /* and their total length */
-	uint32_t flags;     /* COLSTORE_COLUMN_DICT or _PLAIN for the writer */
-} cs_icol;
-
-typedef struct cs_import {
-	const colstore_import_options *o;
-	const char *path;
-	const uint8_t *data;
-	size_t size;
-	cs_csv csv;
-	cs_icol *cols;
-	uint32_t ncols;
-	int header;
-	uint64_t released; /* input bytes before this were dropped from memory */
-	char *scratch;     /* unescaped quoted fields */
-	size_t scratch_cap;
-	size_t null_len;
-} cs_import;
+#include "import.h"
 
 static void cs_warn(cs_import *im, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void cs_warn(cs_import *im, const char *fmt, ...)
@@ -72,9 +30,7 @@ static void cs_warn(cs_import *im, const char *fmt, ...)
 	im->o->on_warning(im->o->ctx, msg);
 }
 
-static int cs_at(colstore_error *err, int code, uint64_t line, uint64_t col, const char *fmt,
-                 ...) __attribute__((format(printf, 5, 6)));
-static int cs_at(colstore_error *err, int code, uint64_t line, uint64_t col, const char *fmt, ...)
+int cs_imp_at(colstore_error *err, int code, uint64_t line, uint64_t col, const char *fmt, ...)
 {
 	if (err) {
 		va_list ap;
@@ -89,7 +45,7 @@ static int cs_at(colstore_error *err, int code, uint64_t line, uint64_t col, con
 	return code;
 }
 
-static int cs_is_null(const cs_import *im, const cs_csv_field *f)
+int cs_imp_is_null(const cs_import *im, const cs_csv_field *f)
 {
 	if (f->flags & CS_CSV_QUOTED)
 		return 0; /* "" is an empty string */
@@ -100,25 +56,25 @@ static int cs_is_null(const cs_import *im, const cs_csv_field *f)
 }
 
 /* the field's text, unescaped if it holds doubled quotes */
-static int cs_text(cs_import *im, const cs_csv_field *f, const char **p, uint32_t *len)
+int cs_imp_text(cs_scratch *sc, const cs_csv_field *f, const char **p, uint32_t *len)
 {
 	if (!(f->flags & CS_CSV_ESCAPED)) {
 		*p = f->p;
 		*len = f->len;
 		return COLSTORE_OK;
 	}
-	if (f->len > im->scratch_cap) {
-		size_t cap = im->scratch_cap ? im->scratch_cap : 256;
+	if (f->len > sc->cap) {
+		size_t cap = sc->cap ? sc->cap : 256;
 		while (cap < f->len)
 			cap *= 2;
-		char *s = realloc(im->scratch, cap);
+		char *s = realloc(sc->p, cap);
 		if (!s)
 			return COLSTORE_ENOMEM;
-		im->scratch = s;
-		im->scratch_cap = cap;
+		sc->p = s;
+		sc->cap = cap;
 	}
-	*len = cs_csv_unescape(f, im->scratch);
-	*p = im->scratch;
+	*len = cs_csv_unescape(f, sc->p);
+	*p = sc->p;
 	return COLSTORE_OK;
 }
 
@@ -154,7 +110,7 @@ static int cs_set_names(cs_import *im, int from_header, colstore_error *err)
 		col->type = COLSTORE_TYPE_STRING;
 		const char *p = NULL;
 		uint32_t len = 0;
-		if (from_header && cs_text(im, &c->fields[i], &p, &len))
+		if (from_header && cs_imp_text(&im->scratch, &c->fields[i], &p, &len))
 			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 		if (len > 1000)
 			len = 1000;
@@ -210,14 +166,13 @@ static int cs_apply_schema(cs_import *im, colstore_error *err)
 
 /* ---- passes ------------------------------------------------------------------ */
 
-static int cs_check_width(cs_import *im, colstore_error *err)
+int cs_imp_check_width(const cs_import *im, const cs_csv *c, colstore_error *err)
 {
-	cs_csv *c = &im->csv;
 	if (c->nfields == im->ncols)
 		return COLSTORE_OK;
 	if (c->nfields < im->ncols && im->o->ragged_pad)
 		return COLSTORE_OK;
-	return cs_at(err, COLSTORE_EPARSE, c->rec_line, c->nfields < im->ncols ? c->nfields : im->ncols + 1,
+	return cs_imp_at(err, COLSTORE_EPARSE, c->rec_line, c->nfields < im->ncols ? c->nfields : im->ncols + 1,
 	             "row has %u fields, expected %u%s", c->nfields, im->ncols,
 	             c->nfields < im->ncols ? " (--ragged pad fills missing fields with nulls)" : "");
 }
@@ -295,25 +250,53 @@ static uint32_t cs_choose_encoding(const cs_import *im, const cs_icol *col)
 	double avg = (double)col->bytes / n;
 	double width = d <= 256 ? 1 : d <= 65536 ? 2 : 4;
 	double dict = n * width + d * (avg + 4), plain = n * (avg + 4);
-	uint64_t budget = im->o->writer.dict_budget ? im->o->writer.dict_budget : (64u << 20);
+	uint64_t budget = im->o->writer.dict_budget ? im->o->writer.dict_budget : CS_RELEASE_STEP;
 	if (dict < plain && d * (avg + 24) <= (double)budget)
 		return COLSTORE_COLUMN_DICT;
 	return COLSTORE_COLUMN_PLAIN;
 }
 
-static int cs_progress(cs_import *im, int pass, int passes, uint64_t rows, colstore_error *err)
+/* drop the input pages before done from memory (sequential passes) */
+static void cs_release_behind(cs_import *im, uint64_t done)
 {
-	uint64_t done = (uint64_t)(im->csv.pos - im->csv.start);
-	/* keep the resident set small: drop input pages already read */
-	if (done - im->released >= (64u << 20)) {
+	if (done - im->released >= CS_RELEASE_STEP) {
 		cs_map_release(im->data, im->released, done);
 		im->released = done;
 	}
+}
+
+int cs_imp_progress(cs_import *im, uint64_t done, int pass, int passes, uint64_t rows,
+                    colstore_error *err)
+{
 	if (!im->o->on_progress)
 		return COLSTORE_OK;
 	colstore_import_progress p = { pass, passes, done, im->size, rows };
 	if (im->o->on_progress(im->o->ctx, &p))
 		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "import cancelled");
+	return COLSTORE_OK;
+}
+
+int cs_imp_infer_record(const cs_import *im, cs_icol *cols, const cs_csv *c, colstore_error *err)
+{
+	int rc = cs_imp_check_width(im, c, err);
+	if (rc)
+		return rc;
+	uint32_t n = c->nfields < im->ncols ? c->nfields : im->ncols;
+	for (uint32_t i = 0; i < n; i++) {
+		cs_icol *col = &cols[i];
+		const cs_csv_field *f = &c->fields[i];
+		if (col->hll) {
+			/* a string: only its distinct values matter now */
+			if (!cs_imp_is_null(im, f))
+				cs_hll_add(col, f->p, f->len);
+			continue;
+		}
+		if (col->forced || !col->cand || cs_imp_is_null(im, f))
+			continue;
+		cs_infer(col, f);
+		if (!col->cand && !(col->hll = calloc(1, CS_HLL_M)))
+			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	}
 	return COLSTORE_OK;
 }
 
@@ -344,33 +327,28 @@ static int cs_pass1(cs_import *im, colstore_error *err)
 		    !(col->hll = calloc(1, CS_HLL_M)))
 			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	}
-	int more = im->header ? cs_csv_next(c, err) : 1;
-	while (more == 1) {
-		rc = cs_check_width(im, err);
-		if (rc)
+	if (im->threads >= 2) {
+		/* data starts after the header, or at the top (after a BOM) */
+		uint64_t start = im->header ? (uint64_t)(c->pos - c->start)
+		                            : (im->size >= 3 && memcmp(im->data, "\xef\xbb\xbf", 3) == 0);
+		start = im->header ? start : start * 3;
+		if ((rc = cs_imp_pass1_mt(im, start, im->header ? c->line : 1, err)))
 			return rc;
-		uint32_t n = c->nfields < im->ncols ? c->nfields : im->ncols;
-		for (uint32_t i = 0; i < n; i++) {
-			cs_icol *col = &im->cols[i];
-			const cs_csv_field *f = &c->fields[i];
-			if (col->hll) {
-				/* a string: only its distinct values matter now */
-				if (!cs_is_null(im, f))
-					cs_hll_add(col, f->p, f->len);
-				continue;
+	} else {
+		int more = im->header ? cs_csv_next(c, err) : 1;
+		while (more == 1) {
+			if ((rc = cs_imp_infer_record(im, im->cols, c, err)))
+				return rc;
+			if ((++rows & 0xffff) == 0) {
+				cs_release_behind(im, (uint64_t)(c->pos - c->start));
+				if ((rc = cs_imp_progress(im, (uint64_t)(c->pos - c->start), 1, 2, rows, err)))
+					return rc;
 			}
-			if (col->forced || !col->cand || cs_is_null(im, f))
-				continue;
-			cs_infer(col, f);
-			if (!col->cand && !(col->hll = calloc(1, CS_HLL_M)))
-				return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+			more = cs_csv_next(c, err);
 		}
-		if ((++rows & 0xffff) == 0 && (rc = cs_progress(im, 1, 2, rows, err)))
-			return rc;
-		more = cs_csv_next(c, err);
+		if (more < 0 || more > 1)
+			return more;
 	}
-	if (more < 0 || more > 1)
-		return more;
 	/* decide */
 	for (uint32_t i = 0; i < im->ncols; i++) {
 		cs_icol *col = &im->cols[i];
@@ -404,11 +382,11 @@ static int cs_put_field(cs_import *im, colstore_writer *w, uint32_t i, const cs_
                         colstore_error *err)
 {
 	cs_icol *col = &im->cols[i];
-	if (cs_is_null(im, f))
+	if (cs_imp_is_null(im, f))
 		return colstore_writer_put_null(w, i, err);
 	const char *p;
 	uint32_t n;
-	if (cs_text(im, f, &p, &n))
+	if (cs_imp_text(&im->scratch, f, &p, &n))
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	int ok = 1, rc = COLSTORE_OK;
 	int64_t iv;
@@ -449,7 +427,7 @@ static int cs_put_field(cs_import *im, colstore_writer *w, uint32_t i, const cs_
 		size_t k = n < 40 ? n : 40;
 		memcpy(shown, p, k);
 		shown[k] = '\0';
-		return cs_at(err, COLSTORE_EPARSE, im->csv.rec_line, i + 1,
+		return cs_imp_at(err, COLSTORE_EPARSE, im->csv.rec_line, i + 1,
 		             "'%s%s' is not a valid %s (column '%s')", shown, n > 40 ? "..." : "",
 		             colstore_type_name(col->type), col->name);
 	}
@@ -464,7 +442,7 @@ static int cs_pass2(cs_import *im, colstore_writer *w, int passes, uint64_t *row
 	int rc;
 	int more = im->header ? cs_csv_next(c, err) : 1;
 	while (more == 1) {
-		if ((rc = cs_check_width(im, err)))
+		if ((rc = cs_imp_check_width(im, c, err)))
 			return rc;
 		uint32_t i = 0;
 		for (; i < c->nfields; i++)
@@ -483,8 +461,12 @@ static int cs_pass2(cs_import *im, colstore_writer *w, int passes, uint64_t *row
 				err->line = c->rec_line;
 			return rc;
 		}
-		if ((++rows & 0xffff) == 0 && (rc = cs_progress(im, passes, passes, rows, err)))
-			return rc;
+		if ((++rows & 0xffff) == 0) {
+			cs_release_behind(im, (uint64_t)(c->pos - c->start));
+			if ((rc = cs_imp_progress(im, (uint64_t)(c->pos - c->start), passes, passes,
+			                          rows, err)))
+				return rc;
+		}
 		more = cs_csv_next(c, err);
 	}
 	if (more < 0 || more > 1)
@@ -517,6 +499,11 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 	im.o = opts;
 	im.path = csv_path;
 	im.null_len = opts->null_marker ? strlen(opts->null_marker) : 0;
+	im.threads = opts->threads ? opts->threads : (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
+	if (im.threads < 1)
+		im.threads = 1;
+	if (im.threads > 64)
+		im.threads = 64;
 	const void *data;
 	size_t size;
 	int rc = cs_map_input(csv_path, &data, &size, err);
@@ -528,7 +515,7 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 	uint64_t rows = 0;
 	rc = cs_start(&im, err);
 	if (rc == -1) {
-		rc = cs_at(err, COLSTORE_EPARSE, 1, 0, "the input is empty: no header and no rows");
+		rc = cs_imp_at(err, COLSTORE_EPARSE, 1, 0, "the input is empty: no header and no rows");
 		goto out;
 	}
 	if (rc)
@@ -554,6 +541,7 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 		if ((rc = cs_pass1(&im, err)))
 			goto out;
 		cs_csv_free(&im.csv);
+		cs_map_release(im.data, 0, im.size); /* pass 2 reads from the start again */
 		im.released = 0;
 		if ((rc = cs_start(&im, err)))
 			goto out;
@@ -565,7 +553,8 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 		if ((rc = colstore_writer_add_column(w, im.cols[i].name, im.cols[i].type,
 		                                     im.cols[i].flags, err)))
 			goto out;
-	if ((rc = cs_pass2(&im, w, passes, &rows, err)))
+	if ((rc = im.threads >= 2 && im.units ? cs_imp_pass2_mt(&im, w, passes, &rows, err)
+	                                      : cs_pass2(&im, w, passes, &rows, err)))
 		goto out;
 	rc = colstore_writer_finish(w, err);
 	w = NULL;
@@ -586,7 +575,8 @@ out:
 		free(im.cols[i].hll);
 	}
 	free(im.cols);
-	free(im.scratch);
+	free(im.scratch.p);
+	free(im.units);
 	cs_unmap(data, size);
 	return rc;
 }

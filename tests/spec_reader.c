@@ -25,6 +25,12 @@
 #define MAX_RAW       UINT64_C(0x7fffffff) /* 2^31 - 1 */
 #define MAX_RGS       (UINT32_C(1) << 24)
 
+#define PACK_HEADER   16u                    /* §10.2, §10.3 */
+#define MAX_SCALE     19u
+#define MAX_EXPONENT  22u
+
+enum { COMP_NONE = 0, COMP_LZ4 = 1, COMP_BITPACK = 2, COMP_DECIMAL = 3 }; /* §5.5, §10 */
+
 #define HAS_MINMAX 1u
 #define HAS_NAN    2u
 
@@ -209,20 +215,116 @@ static int parse_block(ctx_t *x, const unsigned char *p, blk_t *b, const char *w
     if (b->comp == 0) {
         if (b->stored != b->raw)
             return fail(x, "R5.5.3: %s block uncompressed but stored_size != raw_size", what);
-    } else if (b->comp == 1) {
+    } else if (b->comp == COMP_LZ4) {
         if (b->stored < 1 || b->raw < 1 || b->raw > MAX_RAW)
             return fail(x, "R5.5.3: %s LZ4 block sizes out of range", what);
         if (b->stored < (b->raw + 254) / 255) /* raw <= 255 * stored without overflow */
             return fail(x, "R5.5.3: %s LZ4 block raw_size > 255 * stored_size", what);
+    } else if (b->comp == COMP_BITPACK || b->comp == COMP_DECIMAL) {
+        /* the rest of §10.2/§10.3 needs the block's own header: checked in step 6 */
+        if (b->stored < PACK_HEADER)
+            return fail(x, "R5.5.3: %s %s block stored_size < 16", what,
+                        b->comp == COMP_BITPACK ? "BITPACK" : "DECIMAL");
     } else {
         return fail(x, "R5.5: %s block has unknown compression %u (§10)", what, b->comp);
     }
     return 0;
 }
 
-/* checksum (R10.2, §11) then decompression (R10.1). Uncompressed blocks are used in
- * place; *own receives any buffer that the caller must free. */
-static int load_block(ctx_t *x, const blk_t *b, const unsigned char **out,
+/* 10^k for k = 0..22: exact as u64 up to 10^19 and exact in binary64 up to 10^22 */
+static const uint64_t POW10_U64[MAX_SCALE + 1] = {
+    UINT64_C(1), UINT64_C(10), UINT64_C(100), UINT64_C(1000), UINT64_C(10000),
+    UINT64_C(100000), UINT64_C(1000000), UINT64_C(10000000), UINT64_C(100000000),
+    UINT64_C(1000000000), UINT64_C(10000000000), UINT64_C(100000000000),
+    UINT64_C(1000000000000), UINT64_C(10000000000000), UINT64_C(100000000000000),
+    UINT64_C(1000000000000000), UINT64_C(10000000000000000),
+    UINT64_C(100000000000000000), UINT64_C(1000000000000000000),
+    UINT64_C(10000000000000000000)
+};
+static const double POW10_F64[MAX_EXPONENT + 1] = {
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+};
+
+/* ceil(n * b / 8) without overflow (b <= 64) */
+static uint64_t packed_bytes(uint64_t n, unsigned b)
+{
+    return (n / 8) * b + ((n % 8) * b + 7) / 8;
+}
+
+/* the b-bit field that starts at bit `pos` of p (§2, LSB first); reads only the bytes
+ * that hold its bits: [pos / 8, (pos + b - 1) / 8] */
+static uint64_t get_bits(const unsigned char *p, uint64_t pos, unsigned b)
+{
+    if (b == 0)
+        return 0;
+    const unsigned char *q = p + (pos >> 3);
+    unsigned sh = (unsigned)(pos & 7), nbytes = (sh + b + 7) >> 3; /* 1 ..= 9 */
+    uint64_t lo = 0;
+    for (unsigned k = 0; k < nbytes && k < 8; k++)
+        lo |= (uint64_t)q[k] << (8 * k);
+    uint64_t v = lo >> sh;
+    if (nbytes == 9)                 /* sh + b > 64, so 1 <= sh and 64 - sh <= 63 */
+        v |= (uint64_t)q[8] << (64 - sh);
+    if (b < 64)
+        v &= (UINT64_C(1) << b) - 1;
+    return v;
+}
+
+/* BITPACK (§10.2) or DECIMAL (§10.3): src holds the block's stored bytes (stored >= 16,
+ * R5.5.3), w the width the block must declare. Decodes into buf[0, raw). */
+static int unpack_block(ctx_t *x, const blk_t *b, const unsigned char *src, unsigned w,
+                        unsigned char *buf, const char *what)
+{
+    int dec = b->comp == COMP_DECIMAL;
+    const char *codec = dec ? "DECIMAL" : "BITPACK";
+    const char *sec = dec ? "§10.3" : "§10.2";
+    unsigned vw = src[0], bw = src[1], sc = src[2];
+    uint64_t ref = rd64(src + 8);
+
+    if (vw != w)
+        return fail(x, "%s: %s %s block value_width %u, expected %u", sec, what, codec, vw, w);
+    if (bw > 64)
+        return fail(x, "%s: %s %s block bit_width %u > 64", sec, what, codec, bw);
+    if (!dec && sc > MAX_SCALE)
+        return fail(x, "§10.2: %s BITPACK block scale %u > 19", what, sc);
+    if (dec && sc > MAX_EXPONENT)
+        return fail(x, "§10.3: %s DECIMAL block exponent %u > 22", what, sc);
+    if (x->check_reserved && !all_zero(src + 3, 5))
+        return fail(x, "R7.5: %s %s block reserved bytes not zero (%s)", what, codec, sec);
+    if (b->raw % w != 0)
+        return fail(x, "R10.2.1: %s %s block raw_size not a multiple of %u", what, codec, w);
+    uint64_t n = b->raw / w, pbytes = packed_bytes(n, bw);
+    if (b->stored - PACK_HEADER != pbytes)
+        return fail(x, "%s: %s %s block stored_size != 16 + ceil(n * b / 8)",
+                    dec ? "R10.3.1" : "R10.2.1", what, codec);
+    const unsigned char *packed = src + PACK_HEADER;
+    unsigned tail = (unsigned)((n % 8) * bw % 8);   /* = (n * b) % 8 */
+    if (tail && (packed[pbytes - 1] >> tail) != 0)
+        return fail(x, "%s: %s %s block bits past n * b not zero", sec, what, codec);
+
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t v = get_bits(packed, i * bw, bw);   /* i * b < n * b <= 8 * pbytes */
+        unsigned char *o = buf + i * w;
+        if (dec) {
+            int64_t m = sext(ref + v, 64);            /* mod 2^64, as two's complement */
+            if (m < -(INT64_C(1) << 53) || m > (INT64_C(1) << 53))
+                return fail(x, "R10.3.2: %s DECIMAL block mantissa |m| > 2^53", what);
+            double d = (double)m / POW10_F64[sc];
+            memcpy(&v, &d, sizeof v);
+        } else {
+            v = ref + v * POW10_U64[sc];              /* mod 2^64 */
+        }
+        for (unsigned k = 0; k < w; k++)
+            o[k] = (unsigned char)(v >> (8 * k));
+    }
+    return 0;
+}
+
+/* checksum (R10.2, §11) then decoding (R10.1, R10.2.1, R10.3.1). Uncompressed blocks
+ * are used in place; *own receives any buffer that the caller must free. w is the
+ * value width a BITPACK/DECIMAL block must declare (R10.0 was checked in step 4). */
+static int load_block(ctx_t *x, const blk_t *b, unsigned w, const unsigned char **out,
                       unsigned char **own, const char *what)
 {
     const unsigned char *src = x->d + b->off; /* off <= footer_offset <= size (R5.5.2) */
@@ -231,8 +333,23 @@ static int load_block(ctx_t *x, const blk_t *b, const unsigned char **out,
     *own = NULL;
     if (XXH3_64bits(src, stored) != b->sum)
         return fail(x, "R10.2: %s block checksum mismatch (§11)", what);
-    if (b->comp == 0) {
+    if (b->comp == COMP_NONE) {
         *out = src;
+        return 0;
+    }
+    if (b->comp == COMP_BITPACK || b->comp == COMP_DECIMAL) {
+        if (w == 0 || b->raw > SIZE_MAX)
+            return fail(x, "R10.0: %s block may not use %s", what,
+                        b->comp == COMP_BITPACK ? "BITPACK" : "DECIMAL");
+        unsigned char *buf = malloc(b->raw ? (size_t)b->raw : 1);
+        if (!buf)
+            return fail(x, "out of memory decoding %s block", what);
+        if (unpack_block(x, b, src, w, buf, what)) {
+            free(buf);
+            return -1;
+        }
+        *out = buf;
+        *own = buf;
         return 0;
     }
     if (b->stored > (uint64_t)INT_MAX)
@@ -386,8 +503,8 @@ static int parse_columns(ctx_t *x, uint64_t *pos)
         } else {
             if (!col->doff.present || !col->dbytes.present)
                 r = fail(x, "R5.3.3: column %u dictionary block absent", (unsigned)c);
-            else if (col->doff.comp != 0 || col->dbytes.comp != 0)
-                r = fail(x, "R5.3.3: column %u dictionary block compressed", (unsigned)c);
+            else if (col->doff.comp != COMP_NONE || col->dbytes.comp != COMP_NONE)
+                r = fail(x, "R10.0: column %u dictionary block compressed (R5.3.3)", (unsigned)c);
             else if (col->doff.raw != 4 * ((uint64_t)col->dict_count + 1))
                 r = fail(x, "R9.6.1: column %u dict_offsets raw_size != 4 * (dict_count + 1)", (unsigned)c);
             else if (col->dbytes.raw > MAX_RAW)
@@ -403,6 +520,29 @@ static int parse_columns(ctx_t *x, uint64_t *pos)
     free(names);
     if (dup)
         return fail(x, "R5.3.4: column names not unique");
+    return 0;
+}
+
+/* R10.0: the W of a data block that may use BITPACK (§10.2), else 0 */
+static unsigned pack_width(unsigned t, const chunk_t *k)
+{
+    switch (t) {
+    case T_INT8: case T_INT16: case T_INT32: case T_INT64: case T_DATE: case T_TIMESTAMP:
+        return fixed_width(t);
+    case T_STRING:
+        return k->enc == 1 ? k->cw : 0;
+    default:
+        return 0;
+    }
+}
+
+/* the value width a data block using codec comp must declare (0: not allowed) */
+static unsigned data_codec_width(unsigned t, const chunk_t *k)
+{
+    if (k->dat.comp == COMP_BITPACK)
+        return pack_width(t, k);
+    if (k->dat.comp == COMP_DECIMAL)
+        return t == T_FLOAT64 ? 8 : 0;
     return 0;
 }
 
@@ -454,6 +594,18 @@ static int parse_chunk(ctx_t *x, uint32_t g, uint32_t c, const unsigned char *p)
     snprintf(what, sizeof what, "chunk g%u c%u extra", (unsigned)g, (unsigned)c);
     if (parse_block(x, p + 112, &k->ext, what))
         return -1;
+
+    /* R10.0: which blocks may use which codec (§10 table) */
+    if (k->val.present && k->val.comp > COMP_LZ4)
+        return fail(x, "R10.0: chunk g%u c%u validity block may not use codec %u", (unsigned)g, (unsigned)c, k->val.comp);
+    if (k->ext.present && k->ext.comp > COMP_LZ4)
+        return fail(x, "R10.0: chunk g%u c%u extra block may not use codec %u", (unsigned)g, (unsigned)c, k->ext.comp);
+    if (k->dat.present && k->dat.comp == COMP_BITPACK && pack_width(t, k) == 0)
+        return fail(x, "R10.0: chunk g%u c%u data block of a %s%s column may not use BITPACK", (unsigned)g,
+                    (unsigned)c, str ? "PLAIN " : "", TYPE_NAMES[t]);
+    if (k->dat.present && k->dat.comp == COMP_DECIMAL && t != T_FLOAT64)
+        return fail(x, "R10.0: chunk g%u c%u data block of a %s column may not use DECIMAL", (unsigned)g,
+                    (unsigned)c, TYPE_NAMES[t]);
 
     uint64_t n = k->rows, bitmap = (n + 7) / 8, want;
     /* §5.4, R9.1.1: validity present iff null_count > 0 */
@@ -563,10 +715,10 @@ static int check_dictionaries(ctx_t *x)
             continue;
         unsigned char *own;
         snprintf(what, sizeof what, "column %u dict_offsets", (unsigned)c);
-        if (load_block(x, &col->doff, &col->dict_off, &own, what))
+        if (load_block(x, &col->doff, 0, &col->dict_off, &own, what))
             return -1;
         snprintf(what, sizeof what, "column %u dict_bytes", (unsigned)c);
-        if (load_block(x, &col->dbytes, &col->dict_bytes, &own, what))
+        if (load_block(x, &col->dbytes, 0, &col->dict_bytes, &own, what))
             return -1;
         /* R9.6.1 (raw sizes were checked in step 4) */
         const unsigned char *o = col->dict_off;
@@ -737,15 +889,15 @@ static int load_chunk(ctx_t *x, uint32_t g, uint32_t c, loaded_t *L)
     memset(L, 0, sizeof *L);
     if (k->val.present) {
         snprintf(what, sizeof what, "chunk g%u c%u validity", (unsigned)g, (unsigned)c);
-        r = load_block(x, &k->val, &L->val, &L->own[0], what);
+        r = load_block(x, &k->val, 0, &L->val, &L->own[0], what);
     }
     if (!r) {
         snprintf(what, sizeof what, "chunk g%u c%u data", (unsigned)g, (unsigned)c);
-        r = load_block(x, &k->dat, &L->dat, &L->own[1], what);
+        r = load_block(x, &k->dat, data_codec_width(t, k), &L->dat, &L->own[1], what);
     }
     if (!r && k->ext.present) {
         snprintf(what, sizeof what, "chunk g%u c%u extra", (unsigned)g, (unsigned)c);
-        r = load_block(x, &k->ext, &L->ext, &L->own[2], what);
+        r = load_block(x, &k->ext, 0, &L->ext, &L->own[2], what);
     }
     if (r)
         goto out;
@@ -1009,9 +1161,10 @@ int spec_dump(const unsigned char *data, size_t size, FILE *out, char *err, size
     if (!r)
         r = check_dictionaries(&x);               /* step 5 */
     /* R4.2, R4.3 (part of verify in step 6). Done before any block is decompressed:
-     * once blocks are known not to overlap, the total decompressed size is at most
+     * once blocks are known not to overlap, the total LZ4-decompressed size is at most
      * 255 x the file size (R5.5.3), so a hostile file cannot make us decompress one
-     * LZ4 block over and over. */
+     * LZ4 block over and over. (BITPACK/DECIMAL blocks are bounded only by raw_size =
+     * row_count x width, which R5.5.4 ties to the footer's row counts.) */
     if (!r)
         r = check_layout(&x);
     for (uint32_t g = 0; !r && g < x.G; g++)      /* step 6: every block, as verify */

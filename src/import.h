@@ -1,0 +1,87 @@
+/*
+ * import.h -- private to import.c and import_mt.c (the CSV import).
+ */
+#ifndef CS_IMPORT_H
+#define CS_IMPORT_H
+
+#include "csv.h"
+
+/* HyperLogLog with 2^12 one-byte registers: ~1.6 % error on the number of
+ * distinct values of a string column, in 4 KiB */
+#define CS_HLL_BITS 12
+#define CS_HLL_M (1u << CS_HLL_BITS)
+
+/* input pages already parsed are dropped from memory in steps of this */
+#define CS_RELEASE_STEP (16u << 20)
+
+/* a growable buffer for unescaped quoted fields, one per thread */
+typedef struct cs_scratch {
+	char *p;
+	size_t cap;
+} cs_scratch;
+
+/* inference candidates of a column (pass 1) */
+enum {
+	CAND_INT = 1,
+	CAND_FLOAT = 2,
+	CAND_BOOL = 4,
+	CAND_DATE = 8,
+	CAND_TS = 16,
+	CAND_ALL = 31
+};
+
+typedef struct cs_icol {
+	char *name;
+	int forced;         /* type given by the schema (or --no-infer) */
+	colstore_type type;
+	unsigned cand;
+	int seen;           /* a non-null value was seen */
+	int64_t imin, imax; /* over the integer values */
+	uint8_t *hll;       /* distinct-value sketch, once the column is a string */
+	uint64_t counted;   /* values added to the sketch */
+	uint64_t bytes;     /* and their total length */
+	uint32_t flags;     /* COLSTORE_COLUMN_DICT or _PLAIN for the writer */
+} cs_icol;
+
+typedef struct cs_import {
+	const colstore_import_options *o;
+	const char *path;
+	const uint8_t *data;
+	size_t size;
+	cs_csv csv;
+	cs_icol *cols;
+	uint32_t ncols;
+	int header;
+	uint64_t released; /* input bytes before this were dropped from memory */
+	cs_scratch scratch; /* unescaped quoted fields (the main thread's) */
+	size_t null_len;
+	uint32_t threads;
+	/* pass 2 work units, found by the parallel pass 1: record-aligned byte
+	 * ranges of the input, in order */
+	struct cs_unit *units;
+	size_t nunits;
+} cs_import;
+
+typedef struct cs_unit {
+	uint64_t start, end; /* byte offsets: [start, end) holds whole records */
+	uint64_t line;       /* line number at start */
+} cs_unit;
+
+
+CS_HIDDEN int cs_imp_at(colstore_error *err, int code, uint64_t line, uint64_t col,
+                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+CS_HIDDEN int cs_imp_is_null(const cs_import *im, const cs_csv_field *f);
+CS_HIDDEN int cs_imp_text(cs_scratch *s, const cs_csv_field *f, const char **p, uint32_t *len);
+CS_HIDDEN int cs_imp_check_width(const cs_import *im, const cs_csv *c, colstore_error *err);
+/* pass 1 work on one record: infer each column into cols */
+CS_HIDDEN int cs_imp_infer_record(const cs_import *im, cs_icol *cols, const cs_csv *c,
+                                  colstore_error *err);
+CS_HIDDEN int cs_imp_progress(cs_import *im, uint64_t done, int pass, int passes,
+                              uint64_t rows, colstore_error *err);
+/* the parallel passes (import_mt.c); threads >= 2 */
+CS_HIDDEN int cs_imp_pass1_mt(cs_import *im, uint64_t data_start, uint64_t first_line,
+                              colstore_error *err);
+CS_HIDDEN int cs_imp_pass2_mt(cs_import *im, colstore_writer *w, int passes,
+                              uint64_t *rows_out, colstore_error *err);
+
+#endif

@@ -1,0 +1,573 @@
+/*
+ * import_mt.c -- the CSV import's two passes on several threads.
+ *
+ * Pass 1 cuts the input into one part per thread, each starting just after
+ * a line break, and infers types on each part in parallel.  A cut may fall
+ * inside a quoted field that holds a line break; so afterwards each part is
+ * accepted only if it starts exactly where the previous part's last record
+ * ended, and a part that does not is parsed again, from the right place, on
+ * the calling thread.  The parts' inferences are then merged.  Pass 1 also
+ * records where every 65536th record starts: pass 2's work units.
+ *
+ * Pass 2 parses units on worker threads into column batches, in a ring of
+ * 2 x threads slots; the calling thread appends them to the writer in
+ * order, so the file is the same byte for byte whatever the thread count.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "import.h"
+
+#define CS_UNIT_ROWS 65536u
+
+/* ---- pass 1 ------------------------------------------------------------- */
+
+typedef struct cs_part {
+	const cs_import *im;
+	uint64_t start, bound; /* parse the records that start in [start, bound) */
+	uint64_t end;          /* where the last record ended */
+	uint64_t lines;        /* line breaks consumed */
+	uint64_t rows;
+	cs_icol *cols;         /* private inference state */
+	cs_unit *units;        /* unit starts, lines relative to the part (1 = first) */
+	size_t nunits, cap;
+	uint64_t done;  /* progress (atomic), read by the calling thread */
+	int finished;   /* atomic */
+	int *cancel;    /* atomic */
+	int rc;
+	colstore_error err;
+	pthread_t th;
+} cs_part;
+
+static void cs_part_free(cs_part *p, uint32_t ncols)
+{
+	for (uint32_t i = 0; p->cols && i < ncols; i++)
+		free(p->cols[i].hll);
+	free(p->cols);
+	free(p->units);
+	p->cols = NULL;
+	p->units = NULL;
+}
+
+static int cs_part_init(cs_part *p, const cs_import *im)
+{
+	p->cols = calloc(im->ncols, sizeof(cs_icol));
+	if (!p->cols)
+		return COLSTORE_ENOMEM;
+	for (uint32_t i = 0; i < im->ncols; i++) {
+		p->cols[i] = im->cols[i];
+		p->cols[i].hll = NULL;
+		if (im->cols[i].hll && !(p->cols[i].hll = calloc(1, CS_HLL_M)))
+			return COLSTORE_ENOMEM;
+	}
+	return COLSTORE_OK;
+}
+
+static void *cs_part_run(void *arg)
+{
+	cs_part *p = arg;
+	const cs_import *im = p->im;
+	cs_csv c;
+	p->rc = cs_csv_init(&c, im->data, im->size, (char)im->csv.delim);
+	if (p->rc)
+		return NULL;
+	c.pos = c.start + p->start;
+	c.line = 1;
+	uint64_t released = p->start;
+	for (;;) {
+		cs_csv_skip_blank(&c);
+		uint64_t at = (uint64_t)(c.pos - c.start);
+		if (at >= p->bound || c.pos >= c.end)
+			break;
+		if (p->rows % CS_UNIT_ROWS == 0) {
+			if (p->nunits == p->cap) {
+				size_t cap = p->cap ? p->cap * 2 : 64;
+				cs_unit *u = realloc(p->units, cap * sizeof(*u));
+				if (!u) {
+					p->rc = cs_err(&p->err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET,
+					               "out of memory");
+					break;
+				}
+				p->units = u;
+				p->cap = cap;
+			}
+			p->units[p->nunits++] = (cs_unit){ at, 0, c.line };
+		}
+		int more = cs_csv_next(&c, &p->err);
+		if (more == 0)
+			break;
+		if (more != 1) {
+			p->rc = more;
+			break;
+		}
+		if ((p->rc = cs_imp_infer_record(im, p->cols, &c, &p->err)))
+			break;
+		if ((++p->rows & 0x3fff) == 0) {
+			__atomic_store_n(&p->done, (uint64_t)(c.pos - c.start) - p->start,
+			                 __ATOMIC_RELAXED);
+			if (__atomic_load_n(p->cancel, __ATOMIC_RELAXED))
+				break;
+			uint64_t now = (uint64_t)(c.pos - c.start);
+			if (now - released >= CS_RELEASE_STEP) { /* this part's pages only */
+				cs_map_release(im->data, released, now);
+				released = now;
+			}
+		}
+	}
+	p->end = (uint64_t)(c.pos - c.start);
+	p->lines = c.line - 1; /* error lines stay relative to the part: 1 = its first */
+	__atomic_store_n(&p->done, p->end - p->start, __ATOMIC_RELAXED);
+	cs_csv_free(&c);
+	__atomic_store_n(&p->finished, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void cs_merge(cs_icol *into, const cs_icol *from, uint32_t ncols)
+{
+	for (uint32_t i = 0; i < ncols; i++) {
+		cs_icol *a = &into[i];
+		const cs_icol *b = &from[i];
+		a->cand &= b->cand;
+		a->seen |= b->seen;
+		if (b->imin < a->imin)
+			a->imin = b->imin;
+		if (b->imax > a->imax)
+			a->imax = b->imax;
+		if (b->hll) {
+			if (!a->hll)
+				a->hll = calloc(1, CS_HLL_M);
+			for (unsigned k = 0; a->hll && k < CS_HLL_M; k++)
+				if (b->hll[k] > a->hll[k])
+					a->hll[k] = b->hll[k];
+			a->counted += b->counted;
+			a->bytes += b->bytes;
+		}
+	}
+}
+
+int cs_imp_pass1_mt(cs_import *im, uint64_t data_start, uint64_t first_line, colstore_error *err)
+{
+	uint32_t t = im->threads;
+	cs_part *parts = calloc(t, sizeof(*parts));
+	if (!parts)
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	int cancel = 0;
+	int rc = COLSTORE_OK;
+	/* cut just after a line break near each 1/t of the data */
+	uint64_t prev = data_start, len = im->size - data_start;
+	for (uint32_t k = 0; k < t; k++) {
+		uint64_t cut = k + 1 == t ? im->size : data_start + len / t * (k + 1);
+		if (cut < prev)
+			cut = prev;
+		if (k + 1 < t && cut < im->size) {
+			const uint8_t *nl = memchr(im->data + cut, '\n', im->size - cut);
+			cut = nl ? (uint64_t)(nl - im->data) + 1 : im->size;
+		}
+		parts[k].im = im;
+		parts[k].start = prev;
+		parts[k].bound = cut;
+		parts[k].cancel = &cancel;
+		prev = cut;
+		if ((rc = cs_part_init(&parts[k], im)))
+			goto out;
+	}
+	uint32_t started = 0;
+	for (; started < t; started++)
+		if (pthread_create(&parts[started].th, NULL, cs_part_run, &parts[started]))
+			break;
+	/* report progress while they run */
+	for (int running = 1; running;) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+		uint64_t done = 0;
+		running = 0;
+		for (uint32_t k = 0; k < started; k++) {
+			done += __atomic_load_n(&parts[k].done, __ATOMIC_RELAXED);
+			running |= !__atomic_load_n(&parts[k].finished, __ATOMIC_ACQUIRE);
+		}
+		if (!__atomic_load_n(&cancel, __ATOMIC_RELAXED) &&
+		    cs_imp_progress(im, data_start + done, 1, 2, 0, err))
+			__atomic_store_n(&cancel, 1, __ATOMIC_RELAXED);
+	}
+	for (uint32_t k = 0; k < started; k++)
+		pthread_join(parts[k].th, NULL);
+	if (cancel) {
+		rc = cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "import cancelled");
+		goto out;
+	}
+	for (uint32_t k = started; k < t; k++)
+		cs_part_run(&parts[k]); /* a thread could not be started */
+	/* accept the parts in order; parse again the ones cut in a bad place */
+	uint64_t expected = data_start, line = first_line;
+	size_t nunits = 0;
+	for (uint32_t k = 0; k < t; k++)
+		nunits += parts[k].nunits;
+	im->units = calloc(nunits + t + 1, sizeof(cs_unit));
+	if (!im->units) {
+		rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		goto out;
+	}
+	for (uint32_t k = 0; k < t; k++) {
+		cs_part *p = &parts[k];
+		if (p->start != expected) {
+			/* the cut fell inside a record: again, from where it really starts */
+			uint64_t bound = p->bound;
+			cs_part_free(p, im->ncols);
+			memset(p, 0, sizeof(*p));
+			p->im = im;
+			p->cancel = &cancel;
+			p->start = expected;
+			p->bound = bound > expected ? bound : expected;
+			if ((rc = cs_part_init(p, im)))
+				goto out;
+			cs_part_run(p);
+		}
+		if (p->rc) {
+			rc = p->rc;
+			if (err) {
+				*err = p->err;
+				if (err->line)
+					err->line += line - 1;
+			}
+			goto out;
+		}
+		cs_merge(im->cols, p->cols, im->ncols);
+		for (size_t u = 0; u < p->nunits; u++) {
+			if (im->nunits)
+				im->units[im->nunits - 1].end = p->units[u].start;
+			im->units[im->nunits] = p->units[u];
+			im->units[im->nunits].line += line - 1;
+			im->nunits++;
+		}
+		line += p->lines;
+		expected = p->end > expected ? p->end : expected;
+		if (im->nunits)
+			im->units[im->nunits - 1].end = expected;
+	}
+out:
+	for (uint32_t k = 0; k < t; k++)
+		cs_part_free(&parts[k], im->ncols);
+	free(parts);
+	return rc;
+}
+
+/* ---- pass 2 ------------------------------------------------------------- */
+
+typedef struct cs_colbuf {
+	uint8_t *vals;   /* values of the column's C type, or string bytes */
+	size_t vals_cap, vals_len;
+	uint64_t *offs;  /* strings: rows + 1 offsets */
+	uint8_t *valid;
+} cs_colbuf;
+
+typedef struct cs_slot {
+	int ready;
+	size_t unit;
+	uint64_t rows;
+	cs_colbuf *cols;
+	colstore_array *arrays;
+	int rc;
+	colstore_error err;
+} cs_slot;
+
+typedef struct cs_p2 {
+	cs_import *im;
+	cs_slot *slots;
+	size_t nslots;
+	size_t next;     /* next unit to claim */
+	size_t consumed; /* units appended so far */
+	int stop;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+} cs_p2;
+
+static int cs_grow_vals(cs_colbuf *b, size_t need)
+{
+	if (need <= b->vals_cap)
+		return COLSTORE_OK;
+	size_t cap = b->vals_cap ? b->vals_cap : 4096;
+	while (cap < need)
+		cap *= 2;
+	uint8_t *v = realloc(b->vals, cap);
+	if (!v)
+		return COLSTORE_ENOMEM;
+	b->vals = v;
+	b->vals_cap = cap;
+	return COLSTORE_OK;
+}
+
+static int cs_fits(colstore_type t, int64_t v)
+{
+	switch (t) {
+	case COLSTORE_TYPE_INT8: return v >= INT8_MIN && v <= INT8_MAX;
+	case COLSTORE_TYPE_INT16: return v >= INT16_MIN && v <= INT16_MAX;
+	case COLSTORE_TYPE_INT32:
+	case COLSTORE_TYPE_DATE: return v >= INT32_MIN && v <= INT32_MAX;
+	default: return 1;
+	}
+}
+
+/* one field into row r of its column's batch (the same rules as the
+ * single-threaded pass 2 in import.c) */
+static int cs_convert(const cs_import *im, cs_colbuf *b, uint32_t i, uint64_t r,
+                      const cs_csv_field *f, cs_scratch *sc, uint64_t line, colstore_error *err)
+{
+	const cs_icol *col = &im->cols[i];
+	if (col->type == COLSTORE_TYPE_STRING)
+		b->offs[r + 1] = b->offs[r];
+	if (!f || cs_imp_is_null(im, f))
+		return COLSTORE_OK; /* validity bit stays 0 */
+	const char *p;
+	uint32_t n;
+	if (cs_imp_text(sc, f, &p, &n))
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	int ok = 1;
+	int64_t iv = 0;
+	double dv;
+	int bv;
+	unsigned w = colstore_type_width(col->type);
+	switch (col->type) {
+	case COLSTORE_TYPE_STRING:
+		if (cs_grow_vals(b, b->vals_len + n))
+			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		memcpy(b->vals + b->vals_len, p, n);
+		b->vals_len += n;
+		b->offs[r + 1] = b->vals_len;
+		break;
+	case COLSTORE_TYPE_FLOAT32:
+	case COLSTORE_TYPE_FLOAT64:
+		ok = col->forced ? cs_parse_double_lenient(p, n, &dv) : cs_parse_double(p, n, &dv);
+		if (ok && col->type == COLSTORE_TYPE_FLOAT32) {
+			float fv = (float)dv;
+			memcpy(b->vals + r * 4, &fv, 4);
+		} else if (ok) {
+			memcpy(b->vals + r * 8, &dv, 8);
+		}
+		break;
+	case COLSTORE_TYPE_BOOL:
+		ok = cs_parse_bool(p, n, &bv);
+		b->vals[r] = (uint8_t)(ok && bv);
+		break;
+	case COLSTORE_TYPE_DATE:
+	case COLSTORE_TYPE_TIMESTAMP:
+		ok = col->type == COLSTORE_TYPE_DATE ? cs_parse_date(p, n, &iv)
+		                                     : cs_parse_timestamp(p, n, &iv);
+		ok = ok && cs_fits(col->type, iv);
+		if (ok)
+			memcpy(b->vals + r * w, &iv, w); /* little-endian host */
+		break;
+	default:
+		ok = col->forced ? cs_parse_int_lenient(p, n, &iv) : cs_parse_int(p, n, &iv);
+		ok = ok && cs_fits(col->type, iv);
+		if (ok)
+			memcpy(b->vals + r * w, &iv, w);
+		break;
+	}
+	if (!ok) {
+		char shown[64];
+		size_t k = n < 40 ? n : 40;
+		memcpy(shown, p, k);
+		shown[k] = '\0';
+		return cs_imp_at(err, COLSTORE_EPARSE, line, i + 1, "'%s%s' is not a valid %s (column '%s')",
+		                 shown, n > 40 ? "..." : "", colstore_type_name(col->type), col->name);
+	}
+	cs_bit_set(b->valid, r);
+	return COLSTORE_OK;
+}
+
+static int cs_parse_unit(cs_p2 *s, cs_slot *slot, cs_csv *c, cs_scratch *sc)
+{
+	cs_import *im = s->im;
+	const cs_unit *u = &im->units[slot->unit];
+	c->pos = c->start + u->start;
+	c->line = u->line;
+	uint32_t nc = im->ncols;
+	for (uint32_t i = 0; i < nc; i++) {
+		cs_colbuf *b = &slot->cols[i];
+		memset(b->valid, 0, CS_UNIT_ROWS / 8);
+		b->vals_len = 0;
+		if (b->offs)
+			b->offs[0] = 0;
+	}
+	uint64_t r = 0;
+	for (;;) {
+		cs_csv_skip_blank(c);
+		if ((uint64_t)(c->pos - c->start) >= u->end || c->pos >= c->end)
+			break;
+		if (r == CS_UNIT_ROWS)
+			return cs_err(&slot->err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+			              "internal error: a work unit holds too many rows");
+		int more = cs_csv_next(c, &slot->err);
+		if (more == 0)
+			break;
+		if (more != 1)
+			return more;
+		int rc = cs_imp_check_width(im, c, &slot->err);
+		if (rc)
+			return rc;
+		for (uint32_t i = 0; i < nc; i++) {
+			rc = cs_convert(im, &slot->cols[i], i, r, i < c->nfields ? &c->fields[i] : NULL,
+			                sc, c->rec_line, &slot->err);
+			if (rc)
+				return rc;
+		}
+		r++;
+	}
+	slot->rows = r;
+	for (uint32_t i = 0; i < nc; i++) {
+		cs_colbuf *b = &slot->cols[i];
+		slot->arrays[i].values = b->vals;
+		slot->arrays[i].offsets = b->offs;
+		slot->arrays[i].validity = b->valid;
+	}
+	return COLSTORE_OK;
+}
+
+static void *cs_p2_worker(void *arg)
+{
+	cs_p2 *s = arg;
+	cs_csv c;
+	cs_scratch sc = { NULL, 0 };
+	int init = cs_csv_init(&c, s->im->data, s->im->size, (char)s->im->csv.delim);
+	for (;;) {
+		pthread_mutex_lock(&s->mu);
+		while (!s->stop && s->next < s->im->nunits && s->next >= s->consumed + s->nslots)
+			pthread_cond_wait(&s->cv, &s->mu);
+		if (s->stop || s->next >= s->im->nunits) {
+			pthread_mutex_unlock(&s->mu);
+			break;
+		}
+		size_t u = s->next++;
+		cs_slot *slot = &s->slots[u % s->nslots];
+		pthread_mutex_unlock(&s->mu);
+		slot->unit = u;
+		slot->rc = init ? cs_err(&slot->err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory")
+		                : cs_parse_unit(s, slot, &c, &sc);
+		pthread_mutex_lock(&s->mu);
+		slot->ready = 1;
+		pthread_cond_broadcast(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+	}
+	if (!init)
+		cs_csv_free(&c);
+	free(sc.p);
+	return NULL;
+}
+
+static void cs_slots_free(cs_p2 *s)
+{
+	for (size_t k = 0; s->slots && k < s->nslots; k++) {
+		cs_slot *slot = &s->slots[k];
+		for (uint32_t i = 0; slot->cols && i < s->im->ncols; i++) {
+			free(slot->cols[i].vals);
+			free(slot->cols[i].offs);
+			free(slot->cols[i].valid);
+		}
+		free(slot->cols);
+		free(slot->arrays);
+	}
+	free(s->slots);
+}
+
+static int cs_slots_alloc(cs_p2 *s)
+{
+	cs_import *im = s->im;
+	s->slots = calloc(s->nslots, sizeof(cs_slot));
+	if (!s->slots)
+		return COLSTORE_ENOMEM;
+	for (size_t k = 0; k < s->nslots; k++) {
+		cs_slot *slot = &s->slots[k];
+		slot->cols = calloc(im->ncols, sizeof(cs_colbuf));
+		slot->arrays = calloc(im->ncols, sizeof(colstore_array));
+		if (!slot->cols || !slot->arrays)
+			return COLSTORE_ENOMEM;
+		for (uint32_t i = 0; i < im->ncols; i++) {
+			cs_colbuf *b = &slot->cols[i];
+			colstore_type t = im->cols[i].type;
+			b->valid = calloc(CS_UNIT_ROWS / 8, 1);
+			if (!b->valid)
+				return COLSTORE_ENOMEM;
+			if (t == COLSTORE_TYPE_STRING) {
+				b->offs = malloc((CS_UNIT_ROWS + 1) * sizeof(uint64_t));
+				if (!b->offs || cs_grow_vals(b, 1 << 16))
+					return COLSTORE_ENOMEM;
+			} else {
+				unsigned w = t == COLSTORE_TYPE_BOOL ? 1 : colstore_type_width(t);
+				b->vals = calloc(CS_UNIT_ROWS, w);
+				b->vals_cap = (size_t)CS_UNIT_ROWS * w;
+				if (!b->vals)
+					return COLSTORE_ENOMEM;
+			}
+		}
+	}
+	return COLSTORE_OK;
+}
+
+int cs_imp_pass2_mt(cs_import *im, colstore_writer *w, int passes, uint64_t *rows_out,
+                    colstore_error *err)
+{
+	cs_p2 s;
+	memset(&s, 0, sizeof(s));
+	s.im = im;
+	s.nslots = (size_t)im->threads * 2;
+	int rc = cs_slots_alloc(&s);
+	if (rc) {
+		cs_slots_free(&s);
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	}
+	pthread_mutex_init(&s.mu, NULL);
+	pthread_cond_init(&s.cv, NULL);
+	pthread_t th[64];
+	uint32_t started = 0;
+	for (; started < im->threads && started < 64; started++)
+		if (pthread_create(&th[started], NULL, cs_p2_worker, &s))
+			break;
+	if (started == 0)
+		rc = cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET, "cannot start a thread");
+	uint64_t rows = 0, released = 0;
+	for (size_t u = 0; !rc && u < im->nunits; u++) {
+		cs_slot *slot = &s.slots[u % s.nslots];
+		pthread_mutex_lock(&s.mu);
+		while (!(slot->ready && slot->unit == u))
+			pthread_cond_wait(&s.cv, &s.mu);
+		pthread_mutex_unlock(&s.mu);
+		if (slot->rc) {
+			rc = slot->rc;
+			if (err)
+				*err = slot->err;
+		} else if ((rc = colstore_writer_append_batch(w, slot->arrays, (size_t)slot->rows, err))) {
+			if (err && err->line == 0)
+				err->line = im->units[u].line;
+		}
+		rows += slot->rows;
+		pthread_mutex_lock(&s.mu);
+		slot->ready = 0;
+		s.consumed++;
+		if (rc)
+			s.stop = 1;
+		pthread_cond_broadcast(&s.cv);
+		pthread_mutex_unlock(&s.mu);
+		uint64_t done = im->units[u].end;
+		if (!rc && done - released >= CS_RELEASE_STEP) {
+			cs_map_release(im->data, released, done);
+			released = done;
+		}
+		if (!rc)
+			rc = cs_imp_progress(im, done, passes, passes, rows, err);
+		if (rc) {
+			pthread_mutex_lock(&s.mu);
+			s.stop = 1;
+			pthread_cond_broadcast(&s.cv);
+			pthread_mutex_unlock(&s.mu);
+		}
+	}
+	for (uint32_t k = 0; k < started; k++)
+		pthread_join(th[k], NULL);
+	pthread_mutex_destroy(&s.mu);
+	pthread_cond_destroy(&s.cv);
+	cs_slots_free(&s);
+	*rows_out = rows;
+	return rc;
+}
