@@ -287,6 +287,57 @@ static void test_errors(void)
 	                COLSTORE_ENOTFOUND);
 }
 
+/* the same file for any thread count, also when a parallel pass 1 cuts
+ * the input inside a quoted field that holds line breaks */
+static void test_threads(void)
+{
+	size_t cap = 1 << 20, len = 0;
+	char *csv = malloc(cap);
+	len += (size_t)snprintf(csv + len, cap - len, "id,note,v\n");
+	for (int i = 0; i < 3000; i++) {
+		if (i % 100 == 50) { /* a long quoted field full of line breaks */
+			len += (size_t)snprintf(csv + len, cap - len, "%d,\"", i);
+			for (int k = 0; k < 40; k++)
+				len += (size_t)snprintf(csv + len, cap - len, "line %d\n", k);
+			len += (size_t)snprintf(csv + len, cap - len, "\",%d.5\n", i);
+		} else {
+			len += (size_t)snprintf(csv + len, cap - len, "%d,n%d,%d\n", i, i % 7, i);
+		}
+	}
+	char *first = NULL;
+	for (uint32_t t = 1; t <= 8; t++) {
+		colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
+		o.threads = t;
+		o.writer.row_group_size = 256;
+		int rc;
+		colstore_error e;
+		char *d = imp(csv, len, &o, &rc, &e);
+		CU_ASSERT_EQUAL(rc, COLSTORE_OK);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+		CU_ASSERT_TRUE(has_lines(d, "rows 3000 columns 3 row_groups 12 row_group_size 256\n"
+		                            "column 2 v float64\nr50 c0 50\n"));
+		if (!first)
+			first = d;
+		else {
+			CU_ASSERT_STRING_EQUAL(d, first);
+			free(d);
+		}
+	}
+	free(first);
+	/* an error in the second half names its true line, at any thread count */
+	len = 0;
+	len += (size_t)snprintf(csv + len, cap - len, "a,b\n");
+	for (int i = 0; i < 2000; i++)
+		len += (size_t)snprintf(csv + len, cap - len, i == 1500 ? "%d\n" : "%d,\"x\ny\"\n", i);
+	for (uint32_t t = 1; t <= 4; t++) {
+		colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
+		o.threads = t;
+		/* each good row takes two lines: row i starts on line 2 + 2i */
+		expect_error(csv, len, &o, COLSTORE_EPARSE, 2 + 2 * 1500, 1, "row has 1 fields, expected 2");
+	}
+	free(csv);
+}
+
 static void test_parsers(void)
 {
 	int64_t v;
@@ -340,5 +391,6 @@ void register_import_tests(void)
 	CU_add_test(s, "header detection and name fixes", test_header);
 	CU_add_test(s, "schema, --no-infer", test_schema);
 	CU_add_test(s, "errors with line and field, nothing left behind", test_errors);
+	CU_add_test(s, "1 to 8 threads give the same file; cuts inside quotes", test_threads);
 	CU_add_test(s, "value parsers", test_parsers);
 }

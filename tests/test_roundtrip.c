@@ -46,6 +46,7 @@ static const tu_col packable[] = {
 	{ "anyf", COLSTORE_TYPE_FLOAT64, 0, 0, 0 }, /* NaN, -0.0: stays plain */
 	{ "code", COLSTORE_TYPE_STRING, COLSTORE_COLUMN_DICT, 2, 40 },
 	{ "many", COLSTORE_TYPE_STRING, COLSTORE_COLUMN_DICT, 0, 5000 },
+	{ "secs", COLSTORE_TYPE_TIMESTAMP, 0, 0, 86400, 6 },
 };
 #define NPACK (sizeof(packable) / sizeof(packable[0]))
 
@@ -131,7 +132,7 @@ static void test_pack(void)
 		{ 5, COLSTORE_COMPRESSION_BITPACK }, { 6, COLSTORE_COMPRESSION_DECIMAL },
 		{ 7, COLSTORE_COMPRESSION_DECIMAL }, { 8, COLSTORE_COMPRESSION_NONE },
 		{ 9, COLSTORE_COMPRESSION_NONE },    { 10, COLSTORE_COMPRESSION_NONE },
-		{ 12, COLSTORE_COMPRESSION_BITPACK },
+		{ 12, COLSTORE_COMPRESSION_BITPACK }, { 13, COLSTORE_COMPRESSION_BITPACK },
 	};
 	for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		colstore_reader_chunk_info(rb, 1, want[i].col, &ch, NULL);
@@ -143,6 +144,9 @@ static void test_pack(void)
 	/* 'disc' is all zeros: a 16-byte block for 4096 doubles */
 	colstore_reader_chunk_info(rb, 0, 7, &ch, NULL);
 	CU_ASSERT_EQUAL(ch.blocks[COLSTORE_BLOCK_DATA].stored_size, 16);
+	/* 'secs' are whole seconds in µs: 17 bits a value, not 64 */
+	colstore_reader_chunk_info(rb, 0, 13, &ch, NULL);
+	CU_ASSERT_EQUAL(ch.blocks[COLSTORE_BLOCK_DATA].stored_size, 16 + (4096 * 17 + 7) / 8);
 	CU_ASSERT_EQUAL(colstore_reader_verify(rb, NULL), COLSTORE_OK);
 	colstore_reader_close(ra);
 	colstore_reader_close(rb);

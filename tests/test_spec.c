@@ -29,6 +29,8 @@ static const tu_col cols[] = {
 	{ "pts", COLSTORE_TYPE_TIMESTAMP, 0, 4, 1000000 },
 	{ "price", COLSTORE_TYPE_FLOAT64, 0, 6, 100000 },
 	{ "zero", COLSTORE_TYPE_FLOAT64, 0, 0, 1 },
+	{ "secs", COLSTORE_TYPE_TIMESTAMP, 0, 5, 100000, 6 }, /* BITPACK scale 6 */
+	{ "k", COLSTORE_TYPE_INT32, 0, 0, 1000, 3 },
 };
 #define NCOLS (sizeof(cols) / sizeof(cols[0]))
 

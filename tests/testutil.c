@@ -60,8 +60,12 @@ int tu_is_null(const tu_col *c, uint64_t row)
 int64_t tu_int(const tu_col *c, uint64_t row)
 {
 	uint64_t k = key(c, row);
-	if (c->card && c->type != COLSTORE_TYPE_BOOL) /* a narrow range: packs well */
-		return (int64_t)(k % c->card) - (int64_t)(c->card / 3);
+	if (c->card && c->type != COLSTORE_TYPE_BOOL) { /* a narrow range: packs well */
+		int64_t v = (int64_t)(k % c->card) - (int64_t)(c->card / 3);
+		for (unsigned i = 0; i < c->pow10; i++)
+			v *= 10;
+		return v;
+	}
 	/* include the extremes of each type now and then */
 	switch (c->type) {
 	case COLSTORE_TYPE_INT8: return row % 97 == 5 ? INT8_MIN : row % 97 == 6 ? INT8_MAX : (int8_t)k;

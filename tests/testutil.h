@@ -18,6 +18,7 @@ typedef struct tu_col {
 	unsigned null_every; /* 0: no nulls; k: rows with row % k == k - 1 are null */
 	unsigned card;     /* strings: number of distinct values (0: all distinct);
 	                    * numbers: nonzero narrows them to card values */
+	unsigned pow10;    /* integers: multiply the narrowed values by 10^pow10 */
 } tu_col;
 
 /* a fresh path in the test's scratch directory */
