@@ -18,7 +18,7 @@ size_t cs_lz4_compress(const void *src, size_t n, void *dst, size_t cap)
 		return 0;
 	int got = LZ4_compress_default(src, dst, (int)n, (int)cap);
 	if (got <= 0 || (size_t)got >= n)
-		return 0; /* R10.3: only when smaller */
+		return 0; /* R10.1.3: only when smaller */
 	return (size_t)got;
 }
 
@@ -26,7 +26,7 @@ int cs_lz4_decompress(const void *src, size_t n, void *dst, size_t raw)
 {
 	if (n > INT32_MAX || raw > INT32_MAX)
 		return -1;
-	/* R10.1: a bounds-checked decoder, exactly raw bytes */
+	/* R10.1.1: a bounds-checked decoder, exactly raw bytes */
 	int got = LZ4_decompress_safe(src, dst, (int)n, (int)raw);
 	return (got >= 0 && (size_t)got == raw) ? 0 : -1;
 }

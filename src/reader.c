@@ -642,7 +642,7 @@ int cs_block_check(colstore_reader *r, uint32_t rg, uint32_t col, int kind,
 		if (b->compression == COLSTORE_COMPRESSION_LZ4) {
 			if (cs_lz4_decompress(stored, b->stored_size, buf, b->raw_size))
 				return cs_err(err, COLSTORE_ECORRUPT, b->offset,
-				              "%s: LZ4 data does not decode to %llu bytes (R10.1)",
+				              "%s: LZ4 data does not decode to %llu bytes (R10.1.1)",
 				              where, (unsigned long long)b->raw_size);
 		} else {
 			const cs_column *c = &r->columns[col];

@@ -211,7 +211,7 @@ static int cs_pad(colstore_writer *w, colstore_error *err)
 }
 
 /* Write one block at the next multiple of 64 (R4.2), compressed when asked
- * and smaller (R10.3). */
+ * and smaller (R10.1.3). */
 /* pack: 0 never; else the value width of an integer block (negative: signed),
  * or CS_PACK_FLOAT64 for a float64 block */
 #define CS_PACK_FLOAT64 100
@@ -917,7 +917,7 @@ int colstore_writer_finish(colstore_writer *w, colstore_error *err)
 		            "finish in the middle of a row");
 	if (!rc && w->group_rows)
 		rc = cs_flush_group(w, err);
-	/* dictionaries, in column order (R4.3); never compressed (R10.3) */
+	/* dictionaries, in column order (R4.3); never compressed (R10.1.3) */
 	for (uint32_t i = 0; !rc && i < w->ncols; i++) {
 		cs_wcol *c = &w->cols[i];
 		if (c->dict.count == 0)

@@ -332,7 +332,7 @@ static int load_block(ctx_t *x, const blk_t *b, unsigned w, const unsigned char 
     *out = NULL;
     *own = NULL;
     if (XXH3_64bits(src, stored) != b->sum)
-        return fail(x, "R10.2: %s block checksum mismatch (§11)", what);
+        return fail(x, "R10.1.2: %s block checksum mismatch (§11)", what);
     if (b->comp == COMP_NONE) {
         *out = src;
         return 0;
@@ -353,14 +353,14 @@ static int load_block(ctx_t *x, const blk_t *b, unsigned w, const unsigned char 
         return 0;
     }
     if (b->stored > (uint64_t)INT_MAX)
-        return fail(x, "R10.1: %s LZ4 block too large to decode", what);
+        return fail(x, "R10.1.1: %s LZ4 block too large to decode", what);
     unsigned char *buf = malloc((size_t)b->raw); /* raw <= 2^31-1 and <= 255*stored */
     if (!buf)
         return fail(x, "out of memory decompressing %s block", what);
     int n = LZ4_decompress_safe((const char *)src, (char *)buf, (int)stored, (int)b->raw);
     if (n < 0 || (uint64_t)n != b->raw) {
         free(buf);
-        return fail(x, "R10.1: %s LZ4 block does not decompress to exactly raw_size bytes", what);
+        return fail(x, "R10.1.1: %s LZ4 block does not decompress to exactly raw_size bytes", what);
     }
     *out = buf;
     *own = buf;
