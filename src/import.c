@@ -250,7 +250,7 @@ static uint32_t cs_choose_encoding(const cs_import *im, const cs_icol *col)
 	double avg = (double)col->bytes / n;
 	double width = d <= 256 ? 1 : d <= 65536 ? 2 : 4;
 	double dict = n * width + d * (avg + 4), plain = n * (avg + 4);
-	uint64_t budget = im->o->writer.dict_budget ? im->o->writer.dict_budget : CS_RELEASE_STEP;
+	uint64_t budget = im->o->writer.dict_budget ? im->o->writer.dict_budget : CS_DICT_BUDGET;
 	if (dict < plain && d * (avg + 24) <= (double)budget)
 		return COLSTORE_COLUMN_DICT;
 	return COLSTORE_COLUMN_PLAIN;

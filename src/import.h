@@ -11,6 +11,9 @@
 #define CS_HLL_BITS 12
 #define CS_HLL_M (1u << CS_HLL_BITS)
 
+/* the writer's default dictionary budget (colstore_writer_options) */
+#define CS_DICT_BUDGET (64u << 20)
+
 /* input pages already parsed are dropped from memory in steps of this */
 #define CS_RELEASE_STEP (16u << 20)
 

@@ -338,6 +338,54 @@ static void test_threads(void)
 	free(csv);
 }
 
+/* the encoding choice: 3000 values repeated over 60000 rows is DICT (codes
+ * and dictionary beat offsets and bytes), 60000 distinct values is PLAIN */
+static void test_encoding_choice(void)
+{
+	size_t cap = 4 << 20, len = 0;
+	char *csv = malloc(cap);
+	len += (size_t)snprintf(csv + len, cap - len, "mid,uniq\n");
+	for (int i = 0; i < 60000; i++)
+		len += (size_t)snprintf(csv + len, cap - len, "C%07d,U%07d\n", (i * 7919) % 3000, i);
+	const char *in = tu_path("enc.csv"), *out = tu_path("enc.colstore");
+	tu_write_file(in, csv, len);
+	for (uint32_t t = 1; t <= 2; t++) {
+		colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
+		o.threads = t;
+		CU_ASSERT_EQUAL_FATAL(colstore_import_csv(in, out, &o, NULL, NULL), COLSTORE_OK);
+		colstore_reader *r;
+		colstore_column_info ci;
+		CU_ASSERT_EQUAL_FATAL(colstore_reader_open(out, NULL, &r, NULL), COLSTORE_OK);
+		colstore_reader_column_info(r, 0, &ci, NULL);
+		CU_ASSERT_EQUAL(ci.plain_chunks, 0);
+		CU_ASSERT_EQUAL(ci.dict_count, 3000);
+		colstore_reader_column_info(r, 1, &ci, NULL);
+		CU_ASSERT_EQUAL(ci.dict_chunks, 0);
+		CU_ASSERT_EQUAL(ci.dict_count, 0);
+		colstore_reader_close(r);
+	}
+	/* a dictionary that would outgrow the budget is not built: 3000 entries
+	 * of ~8 bytes need ~96 KB by the estimate, more than a 64 KB budget */
+	colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
+	o.writer.dict_budget = 64 << 10;
+	CU_ASSERT_EQUAL_FATAL(colstore_import_csv(in, out, &o, NULL, NULL), COLSTORE_OK);
+	colstore_reader *r;
+	colstore_column_info ci;
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_open(out, NULL, &r, NULL), COLSTORE_OK);
+	colstore_reader_column_info(r, 0, &ci, NULL);
+	CU_ASSERT_EQUAL(ci.dict_chunks, 0);
+	colstore_reader_close(r);
+	o.writer.dict_budget = 256 << 10;
+	CU_ASSERT_EQUAL_FATAL(colstore_import_csv(in, out, &o, NULL, NULL), COLSTORE_OK);
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_open(out, NULL, &r, NULL), COLSTORE_OK);
+	colstore_reader_column_info(r, 0, &ci, NULL);
+	CU_ASSERT_EQUAL(ci.plain_chunks, 0);
+	colstore_reader_close(r);
+	unlink(in);
+	unlink(out);
+	free(csv);
+}
+
 static void test_parsers(void)
 {
 	int64_t v;
@@ -392,5 +440,6 @@ void register_import_tests(void)
 	CU_add_test(s, "schema, --no-infer", test_schema);
 	CU_add_test(s, "errors with line and field, nothing left behind", test_errors);
 	CU_add_test(s, "1 to 8 threads give the same file; cuts inside quotes", test_threads);
+	CU_add_test(s, "DICT or PLAIN from the distinct-count estimate", test_encoding_choice);
 	CU_add_test(s, "value parsers", test_parsers);
 }
