@@ -34,6 +34,7 @@ typedef struct cs_part {
 	cs_unit *units;        /* unit starts, lines relative to the part (1 = first) */
 	size_t nunits, cap;
 	uint64_t done;  /* progress (atomic), read by the calling thread */
+	uint64_t rows_seen; /* the same, in rows (atomic) */
 	int finished;   /* atomic */
 	int *cancel;    /* atomic */
 	int rc;
@@ -107,6 +108,7 @@ static void *cs_part_run(void *arg)
 		if ((++p->rows & 0x3fff) == 0) {
 			__atomic_store_n(&p->done, (uint64_t)(c.pos - c.start) - p->start,
 			                 __ATOMIC_RELAXED);
+			__atomic_store_n(&p->rows_seen, p->rows, __ATOMIC_RELAXED);
 			if (__atomic_load_n(p->cancel, __ATOMIC_RELAXED))
 				break;
 			uint64_t now = (uint64_t)(c.pos - c.start);
@@ -181,14 +183,15 @@ int cs_imp_pass1_mt(cs_import *im, uint64_t data_start, uint64_t first_line, col
 	for (int running = 1; running;) {
 		struct timespec ts = { 0, 100 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
-		uint64_t done = 0;
+		uint64_t done = 0, rows = 0;
 		running = 0;
 		for (uint32_t k = 0; k < started; k++) {
 			done += __atomic_load_n(&parts[k].done, __ATOMIC_RELAXED);
+			rows += __atomic_load_n(&parts[k].rows_seen, __ATOMIC_RELAXED);
 			running |= !__atomic_load_n(&parts[k].finished, __ATOMIC_ACQUIRE);
 		}
 		if (!__atomic_load_n(&cancel, __ATOMIC_RELAXED) &&
-		    cs_imp_progress(im, data_start + done, 1, 2, 0, err))
+		    cs_imp_progress(im, data_start + done, 1, 2, rows, err))
 			__atomic_store_n(&cancel, 1, __ATOMIC_RELAXED);
 	}
 	for (uint32_t k = 0; k < started; k++)

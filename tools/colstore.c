@@ -372,6 +372,8 @@ typedef struct progress_state {
 	int show;
 	const char *name;
 	struct timespec start, last;
+	int passes;
+	double pass2_at; /* seconds from start when pass 2 began, or 0 */
 } progress_state;
 
 static double since(const struct timespec *t)
@@ -386,6 +388,9 @@ static int on_progress(void *ctx, const colstore_import_progress *p)
 	progress_state *ps = ctx;
 	if (interrupted)
 		return 1;
+	ps->passes = p->passes;
+	if (p->pass == 2 && ps->pass2_at == 0)
+		ps->pass2_at = since(&ps->start);
 	if (!ps->show || since(&ps->last) < 0.2)
 		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &ps->last);
@@ -626,11 +631,15 @@ static int cmd_import(int argc, char **argv)
 				fmt_bytes(in, sizeof(in), res.bytes_in);
 				fmt_bytes(outb, sizeof(outb), res.bytes_out);
 				double el = since(&ps.start);
+				char passes[64] = "";
+				if (ps.pass2_at > 0)
+					snprintf(passes, sizeof(passes), "; types %.2f s, writing %.2f s",
+					         ps.pass2_at, el - ps.pass2_at);
 				fprintf(stderr,
 				        "%s: imported %s -> %s: %" PRIu64 " rows, %u columns, %s in, %s out, "
-				        "%.2f s (%.0f MB/s)\n",
+				        "%.2f s (%.0f MB/s%s)\n",
 				        prog, shown, out, res.rows, res.columns, in, outb, el,
-				        el > 0 ? (double)res.bytes_in / el / 1e6 : 0);
+				        el > 0 ? (double)res.bytes_in / el / 1e6 : 0, passes);
 			}
 		} else if (interrupted) {
 			fprintf(stderr, "%s: import of %s interrupted; nothing written\n", prog, shown);
