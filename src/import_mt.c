@@ -181,7 +181,7 @@ int cs_imp_pass1_mt(cs_import *im, uint64_t data_start, uint64_t first_line, col
 			break;
 	/* report progress while they run */
 	for (int running = 1; running;) {
-		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 		uint64_t done = 0, rows = 0;
 		running = 0;

@@ -449,7 +449,7 @@ typedef struct colstore_import_options {
 	int ragged_pad;          /* rows with too few fields get nulls */
 	const char *null_marker; /* unquoted fields equal to this are null (as
 	                          * are empty unquoted fields); NULL: none */
-	uint32_t threads;        /* 0: one per core */
+	uint32_t threads;        /* 0: one per core, at most one per 8 MiB of input */
 	uint32_t n_schema;       /* forced types: names[i] gets types[i] */
 	const char *const *schema_names;
 	const colstore_type *schema_types;
