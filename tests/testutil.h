@@ -67,5 +67,6 @@ void register_spec_tests(void);
 void register_golden_tests(void);
 void register_import_tests(void);
 void register_pack_tests(void);
+void register_filter_tests(void);
 
 #endif

@@ -30,6 +30,7 @@ static void usage_main(FILE *f)
 	        "\n"
 	        "Commands:\n"
 	        "  import CSV    turn a CSV file into a colstore file (types inferred)\n"
+	        "  scan FILE     print rows (chosen columns, filtered with --where)\n"
 	        "  info FILE     schema, row groups and, per column: type, encoding,\n"
 	        "                bytes on disk, min/max and null count\n"
 	        "  verify FILE   check every checksum, offset and padding byte;\n"
@@ -92,6 +93,32 @@ static void usage_import(FILE *f)
 	        "Exit status: 0 success, 1 bad input or I/O error, 2 usage error.\n");
 }
 
+static void usage_scan(FILE *f)
+{
+	fprintf(f,
+	        "Usage: colstore scan FILE [OPTIONS]\n"
+	        "\n"
+	        "Print the rows of FILE, or of some columns, that match a filter.  Row\n"
+	        "groups whose statistics rule the filter out are skipped unread.\n"
+	        "\n"
+	        "Options:\n"
+	        "  -c, --columns A,B,...  columns to print, in this order (default: all)\n"
+	        "  -w, --where EXPR       keep rows where EXPR holds:\n"
+	        "                         col OP literal (OP: = != < <= > >=),\n"
+	        "                         col is null, col is not null, joined by and / or,\n"
+	        "                         with parentheses; strings and dates in 'quotes'\n"
+	        "                         e.g. \"region = 'north' and (qty > 50 or day >= '2025-02-01')\"\n"
+	        "  -n, --limit N          print at most N rows\n"
+	        "  -f, --format F         table (default on a terminal), csv (default\n"
+	        "                         otherwise; RFC 4180, header row, null = empty\n"
+	        "                         field, empty string = \"\"), jsonl (one object\n"
+	        "                         per row; null, numbers, true/false, strings)\n"
+	        "  -h, --help             show this help\n"
+	        "\n"
+	        "Exit status: 0 success, 1 bad or corrupt file, 2 usage error (a bad --where\n"
+	        "names the token or column).\n");
+}
+
 static void usage_verify(FILE *f)
 {
 	fprintf(f, "Usage: colstore verify FILE\n"
@@ -152,9 +179,15 @@ static void fmt_timestamp(char *buf, size_t n, int64_t us)
 	}
 	char date[32];
 	fmt_date(date, sizeof(date), days);
-	if (frac)
-		snprintf(buf, n, "%sT%02d:%02d:%02d.%06d", date, (int)(sod / 3600),
-		         (int)(sod / 60 % 60), (int)(sod % 60), (int)frac);
+	if (frac) {
+		int digits = 6;
+		while (frac % 10 == 0) { /* the shortest fraction: .5, not .500000 */
+			frac /= 10;
+			digits--;
+		}
+		snprintf(buf, n, "%sT%02d:%02d:%02d.%0*d", date, (int)(sod / 3600),
+		         (int)(sod / 60 % 60), (int)(sod % 60), digits, (int)frac);
+	}
 	else
 		snprintf(buf, n, "%sT%02d:%02d:%02d", date, (int)(sod / 3600),
 		         (int)(sod / 60 % 60), (int)(sod % 60));
@@ -665,6 +698,405 @@ static int cmd_import(int argc, char **argv)
 	return rc;
 }
 
+/* ---- scan ------------------------------------------------------------------ */
+
+enum { FMT_TABLE, FMT_CSV, FMT_JSONL };
+
+typedef struct strbuf {
+	char *p;
+	size_t len, cap;
+} strbuf;
+
+static void sb_put(strbuf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 256;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		b->p = realloc(b->p, cap);
+		if (!b->p) {
+			fprintf(stderr, "%s: out of memory\n", prog);
+			exit(1);
+		}
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void sb_str(strbuf *b, const char *s)
+{
+	sb_put(b, s, strlen(s));
+}
+
+/* the shortest of %.15g, %.16g, %.17g that reads back as the same double */
+static void fmt_double(char *buf, size_t n, double v)
+{
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(buf, n, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v || v != v)
+			return;
+	}
+}
+
+/* one cell as text; *is_null, *is_str tell the writers how to quote */
+static void cell_text(colstore_reader *r, uint32_t col, const colstore_values *v, uint32_t i,
+                      strbuf *out, int *is_null, int *is_str)
+{
+	char buf[64];
+	out->len = 0;
+	sb_put(out, "", 0);
+	*is_null = v->validity && !((v->validity[i >> 3] >> (i & 7)) & 1);
+	*is_str = 0;
+	if (*is_null)
+		return;
+	switch (v->type) {
+	case COLSTORE_TYPE_INT8: snprintf(buf, sizeof(buf), "%d", ((const int8_t *)v->data)[i]); break;
+	case COLSTORE_TYPE_INT16: snprintf(buf, sizeof(buf), "%d", ((const int16_t *)v->data)[i]); break;
+	case COLSTORE_TYPE_INT32: snprintf(buf, sizeof(buf), "%d", ((const int32_t *)v->data)[i]); break;
+	case COLSTORE_TYPE_INT64:
+		snprintf(buf, sizeof(buf), "%" PRId64, ((const int64_t *)v->data)[i]);
+		break;
+	case COLSTORE_TYPE_FLOAT32: fmt_double(buf, sizeof(buf), ((const float *)v->data)[i]); break;
+	case COLSTORE_TYPE_FLOAT64: fmt_double(buf, sizeof(buf), ((const double *)v->data)[i]); break;
+	case COLSTORE_TYPE_BOOL:
+		snprintf(buf, sizeof(buf), "%s",
+		         (((const uint8_t *)v->data)[i >> 3] >> (i & 7)) & 1 ? "true" : "false");
+		break;
+	case COLSTORE_TYPE_DATE: fmt_date(buf, sizeof(buf), ((const int32_t *)v->data)[i]); break;
+	case COLSTORE_TYPE_TIMESTAMP:
+		fmt_timestamp(buf, sizeof(buf), ((const int64_t *)v->data)[i]);
+		break;
+	default: {
+		*is_str = 1;
+		if (v->encoding == COLSTORE_ENCODING_DICT) {
+			const uint8_t *d = v->data;
+			uint32_t code = v->code_width == 1   ? d[i]
+			                : v->code_width == 2 ? ((const uint16_t *)v->data)[i]
+			                                     : ((const uint32_t *)v->data)[i];
+			const char *s;
+			uint32_t len;
+			if (colstore_reader_dict_lookup(r, col, code, &s, &len, NULL) == 0)
+				sb_put(out, s, len);
+		} else {
+			const uint32_t *o = v->data;
+			sb_put(out, v->bytes + o[i], o[i + 1] - o[i]);
+		}
+		return;
+	}
+	}
+	sb_str(out, buf);
+}
+
+static void put_csv(FILE *o, const strbuf *t, int is_null, int is_str)
+{
+	if (is_null)
+		return;
+	int quote = is_str && (t->len == 0 || strpbrk(t->p, ",\"\r\n") || memchr(t->p, ',', t->len));
+	for (size_t i = 0; !quote && i < t->len; i++)
+		quote = t->p[i] == ',' || t->p[i] == '"' || t->p[i] == '\n' || t->p[i] == '\r';
+	if (!quote) {
+		fwrite(t->p, 1, t->len, o);
+		return;
+	}
+	fputc('"', o);
+	for (size_t i = 0; i < t->len; i++) {
+		if (t->p[i] == '"')
+			fputc('"', o);
+		fputc(t->p[i], o);
+	}
+	fputc('"', o);
+}
+
+static void put_json_str(FILE *o, const char *s, size_t n)
+{
+	fputc('"', o);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\')
+			fprintf(o, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", o);
+		else if (c == '\r')
+			fputs("\\r", o);
+		else if (c == '\t')
+			fputs("\\t", o);
+		else if (c < 0x20)
+			fprintf(o, "\\u%04x", c);
+		else
+			fputc(c, o);
+	}
+	fputc('"', o);
+}
+
+typedef struct table_state {
+	uint32_t ncols;
+	size_t *width;
+	char **pending; /* rows held back to size the columns */
+	size_t npending, cap;
+	int flushed;
+} table_state;
+
+#define TABLE_SAMPLE 1000
+
+static void table_emit(FILE *o, table_state *ts, char *row)
+{
+	/* row: ncols NUL-separated cells */
+	char *c = row;
+	for (uint32_t k = 0; k < ts->ncols; k++) {
+		size_t l = strlen(c);
+		fprintf(o, "%s%-*s", k ? "  " : "", k + 1 < ts->ncols ? (int)ts->width[k] : 0, c);
+		c += l + 1;
+	}
+	fputc('\n', o);
+}
+
+static void table_flush(FILE *o, table_state *ts, char **names)
+{
+	if (ts->flushed)
+		return;
+	ts->flushed = 1;
+	for (uint32_t k = 0; k < ts->ncols; k++)
+		fprintf(o, "%s%-*s", k ? "  " : "", k + 1 < ts->ncols ? (int)ts->width[k] : 0, names[k]);
+	fputc('\n', o);
+	for (uint32_t k = 0; k < ts->ncols; k++) {
+		fputs(k ? "  " : "", o);
+		for (size_t i = 0; i < ts->width[k]; i++)
+			fputc('-', o);
+	}
+	fputc('\n', o);
+	for (size_t i = 0; i < ts->npending; i++) {
+		table_emit(o, ts, ts->pending[i]);
+		free(ts->pending[i]);
+	}
+	ts->npending = 0;
+}
+
+static int cmd_scan(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "columns", required_argument, NULL, 'c' }, { "where", required_argument, NULL, 'w' },
+		{ "limit", required_argument, NULL, 'n' },   { "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
+	};
+	const char *cols_arg = NULL, *where = NULL;
+	uint64_t limit = UINT64_MAX;
+	int fmt = isatty(1) ? FMT_TABLE : FMT_CSV, c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "c:w:n:f:h", longopts, NULL)) != -1) {
+		char *end;
+		switch (c) {
+		case 'c': cols_arg = optarg; break;
+		case 'w': where = optarg; break;
+		case 'n':
+			limit = strtoull(optarg, &end, 10);
+			if (*end || optarg[0] == '-') {
+				fprintf(stderr, "%s scan: --limit takes a count, not '%s'\n", prog, optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'f':
+			if (strcmp(optarg, "table") == 0)
+				fmt = FMT_TABLE;
+			else if (strcmp(optarg, "csv") == 0)
+				fmt = FMT_CSV;
+			else if (strcmp(optarg, "jsonl") == 0)
+				fmt = FMT_JSONL;
+			else {
+				fprintf(stderr, "%s scan: --format takes table, csv or jsonl\n", prog);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h': usage_scan(stdout); return 0;
+		default:
+			fprintf(stderr, "%s scan: unknown or incomplete option '%s'\n", prog, argv[optind - 1]);
+			usage_scan(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "%s scan: %s\n", prog, optind >= argc ? "missing FILE" : "only one FILE");
+		usage_scan(stderr);
+		return EXIT_USAGE;
+	}
+	const char *file = argv[optind];
+	colstore_error e;
+	colstore_reader *r;
+	if (colstore_reader_open(file, NULL, &r, &e))
+		return fail(file, &e);
+	uint32_t ncols_all = colstore_reader_num_columns(r), n = 0;
+	uint32_t *cols = calloc(ncols_all + 1, sizeof(*cols));
+	char **names = calloc(ncols_all + 1, sizeof(*names));
+	int rc = 0;
+	if (cols_arg) {
+		char *list = strdup(cols_arg);
+		uint32_t cap = ncols_all;
+		for (char *tok = strtok(list, ","); tok && !rc; tok = strtok(NULL, ",")) {
+			uint32_t k;
+			if (colstore_reader_find_column(r, tok, &k, NULL)) {
+				fprintf(stderr, "%s scan: %s has no column '%s'\n", prog, file, tok);
+				rc = EXIT_USAGE;
+			} else {
+				if (n == cap) {
+					cap *= 2;
+					cols = realloc(cols, cap * sizeof(*cols));
+					names = realloc(names, cap * sizeof(*names));
+				}
+				cols[n++] = k;
+			}
+		}
+		free(list);
+	} else {
+		for (uint32_t k = 0; k < ncols_all; k++)
+			cols[n++] = k;
+	}
+	for (uint32_t k = 0; k < n; k++) {
+		colstore_column_info ci;
+		colstore_reader_column_info(r, cols[k], &ci, NULL);
+		names[k] = (char *)ci.name;
+	}
+	colstore_filter *flt = NULL;
+	if (!rc && where && colstore_filter_parse(r, where, &flt, &e)) {
+		fprintf(stderr, "%s scan: --where: %s (at character %" PRIu64 ")\n  %s\n  %*s^\n", prog,
+		        e.message, e.column, where, (int)(e.column ? e.column - 1 : 0), "");
+		rc = EXIT_USAGE;
+	}
+	colstore_buffers *bufs = colstore_buffers_create();
+	colstore_values *vals = calloc(n + 1, sizeof(*vals));
+	uint8_t *sel = malloc(COLSTORE_MAX_ROW_GROUP_SIZE / 8);
+	strbuf cell = { 0 };
+	table_state ts = { n, calloc(n + 1, sizeof(size_t)), NULL, 0, 0, 0 };
+	FILE *o = stdout;
+	static char obuf[1 << 16];
+	setvbuf(o, obuf, _IOFBF, sizeof(obuf));
+	if (!rc && fmt == FMT_CSV) {
+		for (uint32_t k = 0; k < n; k++) {
+			strbuf t = { 0 };
+			sb_str(&t, names[k]);
+			if (k)
+				fputc(',', o);
+			put_csv(o, &t, 0, 1);
+			free(t.p);
+		}
+		fputc('\n', o);
+	}
+	for (uint32_t k = 0; k < n && fmt == FMT_TABLE; k++)
+		ts.width[k] = strlen(names[k]);
+	uint64_t printed = 0;
+	for (uint32_t g = 0; !rc && g < colstore_reader_num_row_groups(r) && printed < limit; g++) {
+		if (flt && !colstore_filter_may_match(flt, g))
+			continue; /* zone map: skipped unread */
+		uint64_t matches = UINT64_MAX;
+		if (flt && colstore_filter_eval(flt, g, bufs, sel, &matches, &e)) {
+			rc = fail(file, &e);
+			break;
+		}
+		if (matches == 0)
+			continue;
+		for (uint32_t k = 0; k < n && !rc; k++)
+			if (colstore_reader_values(r, g, cols[k], bufs, &vals[k], &e))
+				rc = fail(file, &e);
+		colstore_chunk_info ch;
+		colstore_reader_chunk_info(r, g, 0, &ch, NULL);
+		for (uint32_t i = 0; !rc && i < ch.row_count && printed < limit; i++) {
+			if (flt && !((sel[i >> 3] >> (i & 7)) & 1))
+				continue;
+			printed++;
+			strbuf row = { 0 };
+			if (fmt == FMT_JSONL)
+				fputc('{', o);
+			for (uint32_t k = 0; k < n; k++) {
+				int is_null, is_str;
+				cell_text(r, cols[k], &vals[k], i, &cell, &is_null, &is_str);
+				if (fmt == FMT_CSV) {
+					if (k)
+						fputc(',', o);
+					put_csv(o, &cell, is_null, is_str);
+				} else if (fmt == FMT_JSONL) {
+					if (k)
+						fputc(',', o);
+					put_json_str(o, names[k], strlen(names[k]));
+					fputc(':', o);
+					double dv = vals[k].type == COLSTORE_TYPE_FLOAT64 && !is_null
+					                    ? ((const double *)vals[k].data)[i]
+					            : vals[k].type == COLSTORE_TYPE_FLOAT32 && !is_null
+					                    ? ((const float *)vals[k].data)[i]
+					                    : 0;
+					if (is_null)
+						fputs("null", o);
+					else if (is_str || vals[k].type == COLSTORE_TYPE_DATE ||
+					         vals[k].type == COLSTORE_TYPE_TIMESTAMP || dv != dv ||
+					         dv - dv != 0) /* dates, NaN and infinities as strings */
+						put_json_str(o, cell.p, cell.len);
+					else
+						fwrite(cell.p, 1, cell.len, o);
+				} else {
+					/* table: control characters shown escaped, null as NULL */
+					strbuf shown = { 0 };
+					if (is_null)
+						sb_str(&shown, "NULL");
+					for (size_t q = 0; q < cell.len; q++) {
+						unsigned char ch2 = (unsigned char)cell.p[q];
+						char esc[8];
+						if (ch2 < 0x20) {
+							snprintf(esc, sizeof(esc), "\\x%02x", ch2);
+							sb_str(&shown, esc);
+						} else {
+							sb_put(&shown, (const char *)&cell.p[q], 1);
+						}
+					}
+					sb_put(&shown, "", 0);
+					if (!ts.flushed && shown.len > ts.width[k])
+						ts.width[k] = shown.len;
+					sb_put(&row, shown.p, shown.len + 1);
+					free(shown.p);
+				}
+			}
+			if (fmt == FMT_JSONL)
+				fputs("}\n", o);
+			else if (fmt == FMT_CSV)
+				fputc('\n', o);
+			else if (!ts.flushed) {
+				if (ts.npending == ts.cap) {
+					ts.cap = ts.cap ? ts.cap * 2 : 64;
+					ts.pending = realloc(ts.pending, ts.cap * sizeof(char *));
+				}
+				ts.pending[ts.npending++] = row.p;
+				row.p = NULL;
+				if (ts.npending >= TABLE_SAMPLE)
+					table_flush(o, &ts, names);
+			} else {
+				table_emit(o, &ts, row.p);
+			}
+			free(row.p);
+		}
+	}
+	if (!rc && fmt == FMT_TABLE) {
+		table_flush(o, &ts, names);
+		fprintf(o, "(%" PRIu64 " row%s)\n", printed, printed == 1 ? "" : "s");
+	}
+	fflush(o);
+	if (ferror(o) && !rc) {
+		fprintf(stderr, "%s scan: cannot write the output: %s\n", prog, strerror(errno));
+		rc = 1;
+	}
+	for (size_t i = 0; i < ts.npending; i++)
+		free(ts.pending[i]);
+	free(ts.pending);
+	free(ts.width);
+	free(cell.p);
+	free(sel);
+	free(vals);
+	colstore_buffers_free(bufs);
+	colstore_filter_free(flt);
+	free(cols);
+	free(names);
+	colstore_reader_close(r);
+	return rc;
+}
+
 /* ---- main -------------------------------------------------------------------- */
 
 static int is_help(const char *a)
@@ -700,6 +1132,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "import") == 0)
 		return cmd_import(argc - 1, argv + 1);
+	if (strcmp(argv[1], "scan") == 0)
+		return cmd_scan(argc - 1, argv + 1);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		const command *c = &commands[i];
 		if (strcmp(argv[1], c->name) != 0)

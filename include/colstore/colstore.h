@@ -494,6 +494,81 @@ COLSTORE_API int colstore_import_csv(const char *csv_path, const char *out_path,
                                      colstore_import_result *res,
                                      colstore_error *err);
 
+/* ---- Decoded column chunks ----------------------------------------------- */
+
+/** Per-thread buffers for decoding compressed blocks; reused across calls. */
+typedef struct colstore_buffers colstore_buffers;
+
+/** @return new buffers, or NULL when out of memory. */
+COLSTORE_API colstore_buffers *colstore_buffers_create(void);
+/** NULL is a no-op. */
+COLSTORE_API void colstore_buffers_free(colstore_buffers *b);
+
+/** One column of one row group, ready to read. */
+typedef struct colstore_values {
+	colstore_type type;
+	uint32_t rows;
+	const uint8_t *validity;  /* LSB-first, 1 = valid; NULL when no row is null */
+	/* fixed-width types: an array of the C type (int8_t .. double; date
+	 * int32_t days, timestamp int64_t µs); bool: an LSB-first bitmap;
+	 * DICT strings: codes of code_width bytes; PLAIN strings: rows + 1
+	 * uint32_t offsets into bytes */
+	const void *data;
+	const char *bytes;        /* PLAIN strings */
+	colstore_encoding encoding;
+	uint32_t code_width;
+} colstore_values;
+
+/**
+ * Get column @p col of row group @p rg, checked (as colstore_reader_block)
+ * and decoded.  Data is zero-copy where the blocks are stored uncompressed;
+ * otherwise it lives in @p b, valid until the next call with @p b for the
+ * same column, or colstore_buffers_free().  Dictionary codes are resolved
+ * with colstore_reader_dict_lookup().
+ * @return COLSTORE_OK, COLSTORE_ERANGE, COLSTORE_ENOMEM, COLSTORE_ECHECKSUM,
+ *         COLSTORE_ECORRUPT
+ */
+COLSTORE_API int colstore_reader_values(colstore_reader *r, uint32_t rg, uint32_t col,
+                                        colstore_buffers *b, colstore_values *out,
+                                        colstore_error *err);
+
+/* ---- Filters (--where) ---------------------------------------------------- */
+
+typedef struct colstore_filter colstore_filter;
+
+/**
+ * Compile a filter over @p r's columns:
+ *   expr := term { "or" term } ; term := factor { "and" factor } ;
+ *   factor := "(" expr ")" | NAME OP literal | NAME "is" ["not"] "null"
+ *   OP := = | != | < | <= | > | >=
+ * Literals: numbers, 'strings' ('' is a quote), true/false; date and
+ * timestamp columns take ISO strings ('2025-01-31', '2025-01-31T10:00:00').
+ * Names may be "double quoted".  Keywords are case-insensitive.  Nulls never
+ * compare true (SQL).  String comparisons are byte-wise; on dictionary
+ * chunks each literal is compared with each dictionary entry once, here.
+ * @return COLSTORE_OK or COLSTORE_EPARSE with err->column = the 1-based
+ *         character position and a message naming the token or column.
+ */
+COLSTORE_API int colstore_filter_parse(const colstore_reader *r, const char *expr,
+                                       colstore_filter **out, colstore_error *err);
+/** NULL is a no-op.  A filter must be freed before its reader is closed. */
+COLSTORE_API void colstore_filter_free(colstore_filter *f);
+
+/** By statistics alone: 0 when no row of row group @p rg can match (the
+ *  group may be skipped without reading its data), 1 otherwise. */
+COLSTORE_API int colstore_filter_may_match(const colstore_filter *f, uint32_t rg);
+
+/**
+ * Evaluate on row group @p rg: bit i of @p sel (ceil(rows / 8) bytes,
+ * LSB first) is set when row i matches.  Reads only the columns the filter
+ * names.  A filter may be evaluated by several threads at once, each with
+ * its own @p b.
+ * @param[out] matches  number of matching rows (may be NULL)
+ */
+COLSTORE_API int colstore_filter_eval(const colstore_filter *f, uint32_t rg,
+                                      colstore_buffers *b, uint8_t *sel,
+                                      uint64_t *matches, colstore_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,624 @@
+/*
+ * expr.c -- --where filters: a recursive-descent parser bound to a reader's
+ * columns, zone-map skipping from chunk statistics, and column-at-a-time
+ * evaluation into selection bitmaps.
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+enum { N_AND, N_OR, N_CMP, N_NULL };
+enum { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE };
+
+typedef struct cs_node {
+	int kind, op;       /* N_NULL: op = 1 for "is not null" */
+	int l, r;           /* children (node indexes) of AND / OR */
+	uint32_t col;
+	uint8_t type;
+	int lit_int;        /* integer-like column compared with an integer literal */
+	int64_t ival;
+	double dval;
+	char *sval;
+	uint32_t slen;
+	uint8_t *dict_match; /* string column: per dictionary code, 1 if it matches */
+} cs_node;
+
+struct colstore_filter {
+	colstore_reader *r;
+	cs_node *nodes;
+	int n, cap, root, depth;
+};
+
+/* ---- lexer ------------------------------------------------------------------ */
+
+enum { T_END, T_NAME, T_NUM, T_STR, T_OP, T_LP, T_RP, T_AND, T_OR, T_IS, T_NOT, T_NULL, T_TRUE, T_FALSE };
+
+typedef struct cs_lex {
+	const char *src, *p;
+	int tok;
+	const char *start; /* token text */
+	size_t len;
+	int op;
+	char *str; /* T_STR / quoted T_NAME, unescaped */
+	size_t strlen_;
+	colstore_error *err;
+} cs_lex;
+
+static int cs_perr(cs_lex *x, const char *at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int cs_perr(cs_lex *x, const char *at, const char *fmt, ...)
+{
+	if (x->err) {
+		va_list ap;
+		x->err->code = COLSTORE_EPARSE;
+		x->err->offset = COLSTORE_NO_OFFSET;
+		x->err->line = 0;
+		x->err->column = (uint64_t)(at - x->src) + 1;
+		va_start(ap, fmt);
+		vsnprintf(x->err->message, sizeof(x->err->message), fmt, ap);
+		va_end(ap);
+	}
+	return COLSTORE_EPARSE;
+}
+
+static int cs_kw(const char *p, size_t n, const char *kw)
+{
+	if (strlen(kw) != n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (tolower((unsigned char)p[i]) != kw[i])
+			return 0;
+	return 1;
+}
+
+static int cs_next(cs_lex *x)
+{
+	const char *p = x->p;
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	x->start = p;
+	free(x->str);
+	x->str = NULL;
+	if (!*p) {
+		x->tok = T_END;
+		x->len = 0;
+		x->p = p;
+		return COLSTORE_OK;
+	}
+	if (*p == '(' || *p == ')') {
+		x->tok = *p == '(' ? T_LP : T_RP;
+		x->p = p + 1;
+		x->len = 1;
+		return COLSTORE_OK;
+	}
+	if (*p == '\'' || *p == '"') {
+		char q = *p;
+		size_t cap = strlen(p) + 1, o = 0;
+		x->str = malloc(cap);
+		if (!x->str)
+			return cs_perr(x, p, "out of memory");
+		const char *s = p + 1;
+		for (;; s++) {
+			if (!*s)
+				return cs_perr(x, p, "unterminated %s starting here",
+				               q == '\'' ? "string literal" : "quoted name");
+			if (*s == q) {
+				if (s[1] == q) {
+					x->str[o++] = q;
+					s++;
+					continue;
+				}
+				break;
+			}
+			x->str[o++] = *s;
+		}
+		x->str[o] = '\0';
+		x->strlen_ = o;
+		x->tok = q == '\'' ? T_STR : T_NAME;
+		x->p = s + 1;
+		x->len = (size_t)(x->p - p);
+		return COLSTORE_OK;
+	}
+	static const struct { const char *s; int op; } ops[] = {
+		{ "<=", OP_LE }, { ">=", OP_GE }, { "!=", OP_NE }, { "<>", OP_NE },
+		{ "==", OP_EQ }, { "=", OP_EQ },  { "<", OP_LT },  { ">", OP_GT },
+	};
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		size_t n = strlen(ops[i].s);
+		if (strncmp(p, ops[i].s, n) == 0) {
+			x->tok = T_OP;
+			x->op = ops[i].op;
+			x->p = p + n;
+			x->len = n;
+			return COLSTORE_OK;
+		}
+	}
+	if (isdigit((unsigned char)*p) || ((*p == '-' || *p == '+' || *p == '.') &&
+	                                   (isdigit((unsigned char)p[1]) || p[1] == '.'))) {
+		const char *s = p + 1;
+		while (isalnum((unsigned char)*s) || *s == '.' ||
+		       ((*s == '-' || *s == '+') && (s[-1] == 'e' || s[-1] == 'E')))
+			s++;
+		x->tok = T_NUM;
+		x->p = s;
+		x->len = (size_t)(s - p);
+		return COLSTORE_OK;
+	}
+	if (isalpha((unsigned char)*p) || *p == '_') {
+		const char *s = p + 1;
+		while (isalnum((unsigned char)*s) || *s == '_')
+			s++;
+		size_t n = (size_t)(s - p);
+		x->p = s;
+		x->len = n;
+		x->tok = cs_kw(p, n, "and")     ? T_AND
+		         : cs_kw(p, n, "or")    ? T_OR
+		         : cs_kw(p, n, "is")    ? T_IS
+		         : cs_kw(p, n, "not")   ? T_NOT
+		         : cs_kw(p, n, "null")  ? T_NULL
+		         : cs_kw(p, n, "true")  ? T_TRUE
+		         : cs_kw(p, n, "false") ? T_FALSE
+		                                : T_NAME;
+		if (x->tok == T_NAME) {
+			x->str = malloc(n + 1);
+			if (!x->str)
+				return cs_perr(x, p, "out of memory");
+			memcpy(x->str, p, n);
+			x->str[n] = '\0';
+			x->strlen_ = n;
+		}
+		return COLSTORE_OK;
+	}
+	return cs_perr(x, p, "unexpected character '%c'", *p);
+}
+
+/* ---- parser -------------------------------------------------------------------- */
+
+static int cs_new_node(colstore_filter *f)
+{
+	if (f->n == f->cap) {
+		int cap = f->cap ? f->cap * 2 : 16;
+		cs_node *nn = realloc(f->nodes, (size_t)cap * sizeof(*nn));
+		if (!nn)
+			return -1;
+		f->nodes = nn;
+		f->cap = cap;
+	}
+	memset(&f->nodes[f->n], 0, sizeof(cs_node));
+	return f->n++;
+}
+
+static int cs_expr(colstore_filter *f, cs_lex *x, int *out, int depth);
+
+static int cs_tok_text(const cs_lex *x, char *buf, size_t n)
+{
+	if (x->tok == T_END)
+		return snprintf(buf, n, "the end of the expression");
+	return snprintf(buf, n, "'%.*s'", (int)(x->len > 40 ? 40 : x->len), x->start);
+}
+
+/* bind literal x to column node d */
+static int cs_bind(colstore_filter *f, cs_lex *x, cs_node *d, const char *name)
+{
+	uint8_t t = d->type;
+	const char *tn = colstore_type_name(t);
+	char tok[64];
+	cs_tok_text(x, tok, sizeof(tok));
+	switch (t) {
+	case COLSTORE_TYPE_STRING:
+		if (x->tok != T_STR)
+			return cs_perr(x, x->start, "column '%s' is a string: compare it with a 'quoted' "
+			               "literal, not %s", name, tok);
+		d->sval = x->str;
+		d->slen = (uint32_t)x->strlen_;
+		x->str = NULL;
+		return COLSTORE_OK;
+	case COLSTORE_TYPE_BOOL:
+		if (x->tok != T_TRUE && x->tok != T_FALSE)
+			return cs_perr(x, x->start, "column '%s' is bool: compare it with true or false, "
+			               "not %s", name, tok);
+		d->lit_int = 1;
+		d->ival = x->tok == T_TRUE;
+		return COLSTORE_OK;
+	case COLSTORE_TYPE_DATE:
+	case COLSTORE_TYPE_TIMESTAMP:
+		if (x->tok != T_STR ||
+		    !(t == COLSTORE_TYPE_DATE ? cs_parse_date(x->str, x->strlen_, &d->ival)
+		                              : cs_parse_timestamp(x->str, x->strlen_, &d->ival)))
+			return cs_perr(x, x->start, "column '%s' is %s: compare it with an ISO %s in "
+			               "quotes such as '%s', not %s", name, tn, tn,
+			               t == COLSTORE_TYPE_DATE ? "2025-01-31" : "2025-01-31T10:00:00", tok);
+		d->lit_int = 1;
+		return COLSTORE_OK;
+	default: { /* numbers */
+		char buf[64];
+		if (x->tok != T_NUM || x->len >= sizeof(buf))
+			return cs_perr(x, x->start, "column '%s' is %s: compare it with a number, not %s",
+			               name, tn, tok);
+		memcpy(buf, x->start, x->len);
+		buf[x->len] = '\0';
+		char *end;
+		double dv = strtod(buf, &end);
+		if (*end)
+			return cs_perr(x, x->start, "%s is not a number", tok);
+		d->dval = dv;
+		int64_t iv;
+		if (t != COLSTORE_TYPE_FLOAT32 && t != COLSTORE_TYPE_FLOAT64 &&
+		    cs_parse_int_lenient(buf, x->len, &iv)) {
+			d->lit_int = 1;
+			d->ival = iv;
+		}
+		return COLSTORE_OK;
+	}
+	}
+	(void)f;
+}
+
+static int cs_str_cmp(const char *a, uint32_t al, const char *b, uint32_t bl)
+{
+	int c = memcmp(a, b, al < bl ? al : bl);
+	if (c)
+		return c < 0 ? -1 : 1;
+	return al < bl ? -1 : al > bl;
+}
+
+static int cs_op_ok(int op, int c)
+{
+	switch (op) {
+	case OP_EQ: return c == 0;
+	case OP_NE: return c != 0;
+	case OP_LT: return c < 0;
+	case OP_LE: return c <= 0;
+	case OP_GT: return c > 0;
+	default: return c >= 0;
+	}
+}
+
+static int cs_factor(colstore_filter *f, cs_lex *x, int *out, int depth)
+{
+	int rc;
+	if (depth > 200)
+		return cs_perr(x, x->start, "expression nested too deeply");
+	if (x->tok == T_LP) {
+		const char *lp = x->start;
+		if ((rc = cs_next(x)) || (rc = cs_expr(f, x, out, depth + 1)))
+			return rc;
+		if (x->tok != T_RP)
+			return cs_perr(x, x->tok == T_END ? lp : x->start,
+			               x->tok == T_END ? "unclosed parenthesis" : "expected ')'");
+		return cs_next(x);
+	}
+	if (x->tok != T_NAME) {
+		char tok[64];
+		cs_tok_text(x, tok, sizeof(tok));
+		return cs_perr(x, x->start, "expected a column name, found %s", tok);
+	}
+	const char *name_at = x->start;
+	uint32_t col;
+	if (colstore_reader_find_column(f->r, x->str, &col, NULL)) {
+		cs_perr(x, name_at, "no column named '%s' (columns:", x->str);
+		if (x->err) {
+			for (uint32_t i = 0; i < f->r->num_columns; i++) {
+				size_t l = strlen(x->err->message);
+				snprintf(x->err->message + l, sizeof(x->err->message) - l, " %s",
+				         f->r->columns[i].name);
+			}
+			size_t l = strlen(x->err->message);
+			snprintf(x->err->message + l, sizeof(x->err->message) - l, ")");
+		}
+		return COLSTORE_EPARSE;
+	}
+	char name[256];
+	snprintf(name, sizeof(name), "%s", x->str);
+	int k = cs_new_node(f);
+	if (k < 0)
+		return cs_perr(x, name_at, "out of memory");
+	f->nodes[k].col = col;
+	f->nodes[k].type = f->r->columns[col].type;
+	if ((rc = cs_next(x)))
+		return rc;
+	if (x->tok == T_IS) {
+		f->nodes[k].kind = N_NULL;
+		if ((rc = cs_next(x)))
+			return rc;
+		if (x->tok == T_NOT) {
+			f->nodes[k].op = 1;
+			if ((rc = cs_next(x)))
+				return rc;
+		}
+		if (x->tok != T_NULL)
+			return cs_perr(x, x->start, "expected 'null' after 'is%s'",
+			               f->nodes[k].op ? " not" : "");
+		*out = k;
+		return cs_next(x);
+	}
+	if (x->tok != T_OP) {
+		char tok[64];
+		cs_tok_text(x, tok, sizeof(tok));
+		return cs_perr(x, x->start, "expected an operator (= != < <= > >=) or 'is' after "
+		               "column '%s', found %s", name, tok);
+	}
+	f->nodes[k].kind = N_CMP;
+	f->nodes[k].op = x->op;
+	if ((rc = cs_next(x)) || (rc = cs_bind(f, x, &f->nodes[k], name)))
+		return rc;
+	cs_node *d = &f->nodes[k];
+	/* a string literal meets each dictionary entry once, here */
+	const cs_column *c = &f->r->columns[col];
+	if (d->type == COLSTORE_TYPE_STRING && c->dict_count) {
+		d->dict_match = malloc(c->dict_count);
+		if (!d->dict_match)
+			return cs_perr(x, name_at, "out of memory");
+		for (uint32_t code = 0; code < c->dict_count; code++) {
+			const char *s;
+			uint32_t len;
+			colstore_reader_dict_lookup(f->r, col, code, &s, &len, NULL);
+			d->dict_match[code] = (uint8_t)cs_op_ok(d->op, cs_str_cmp(s, len, d->sval, d->slen));
+		}
+	}
+	*out = k;
+	return cs_next(x);
+}
+
+static int cs_chain(colstore_filter *f, cs_lex *x, int *out, int depth, int is_or)
+{
+	int rc = is_or ? cs_chain(f, x, out, depth, 0) : cs_factor(f, x, out, depth);
+	if (rc)
+		return rc;
+	while (x->tok == (is_or ? T_OR : T_AND)) {
+		int right;
+		if ((rc = cs_next(x)))
+			return rc;
+		rc = is_or ? cs_chain(f, x, &right, depth, 0) : cs_factor(f, x, &right, depth);
+		if (rc)
+			return rc;
+		int k = cs_new_node(f);
+		if (k < 0)
+			return cs_perr(x, x->start, "out of memory");
+		f->nodes[k].kind = is_or ? N_OR : N_AND;
+		f->nodes[k].l = *out;
+		f->nodes[k].r = right;
+		*out = k;
+	}
+	return COLSTORE_OK;
+}
+
+static int cs_expr(colstore_filter *f, cs_lex *x, int *out, int depth)
+{
+	return cs_chain(f, x, out, depth, 1);
+}
+
+static int cs_depth(const colstore_filter *f, int k)
+{
+	const cs_node *d = &f->nodes[k];
+	if (d->kind != N_AND && d->kind != N_OR)
+		return 1;
+	int a = cs_depth(f, d->l), b = cs_depth(f, d->r);
+	return 1 + (a > b ? a : b);
+}
+
+void colstore_filter_free(colstore_filter *f)
+{
+	if (!f)
+		return;
+	for (int i = 0; i < f->n; i++) {
+		free(f->nodes[i].sval);
+		free(f->nodes[i].dict_match);
+	}
+	free(f->nodes);
+	free(f);
+}
+
+int colstore_filter_parse(const colstore_reader *r, const char *expr, colstore_filter **out,
+                          colstore_error *err)
+{
+	if (!r || !expr || !out)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "reader, expr and out are required");
+	*out = NULL;
+	colstore_filter *f = calloc(1, sizeof(*f));
+	if (!f)
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	f->r = (colstore_reader *)r; /* reads only update atomic flags */
+	cs_lex x;
+	memset(&x, 0, sizeof(x));
+	x.src = x.p = expr;
+	x.err = err;
+	int rc = cs_next(&x);
+	if (!rc && x.tok == T_END)
+		rc = cs_perr(&x, x.start, "empty expression");
+	if (!rc)
+		rc = cs_expr(f, &x, &f->root, 0);
+	if (!rc && x.tok != T_END) {
+		char tok[64];
+		cs_tok_text(&x, tok, sizeof(tok));
+		rc = cs_perr(&x, x.start, "unexpected %s (expected 'and', 'or' or the end)", tok);
+	}
+	free(x.str);
+	if (rc) {
+		colstore_filter_free(f);
+		return rc;
+	}
+	f->depth = cs_depth(f, f->root);
+	*out = f;
+	return COLSTORE_OK;
+}
+
+/* ---- zone maps ------------------------------------------------------------------ */
+
+static int cs_node_may(const colstore_filter *f, int k, uint32_t rg)
+{
+	const cs_node *d = &f->nodes[k];
+	if (d->kind == N_AND)
+		return cs_node_may(f, d->l, rg) && cs_node_may(f, d->r, rg);
+	if (d->kind == N_OR)
+		return cs_node_may(f, d->l, rg) || cs_node_may(f, d->r, rg);
+	const cs_chunk *ch = cs_chunk_at(f->r, rg, d->col);
+	if (d->kind == N_NULL)
+		return d->op ? ch->null_count < ch->row_count : ch->null_count > 0;
+	if (ch->null_count == ch->row_count)
+		return 0; /* nulls never compare true */
+	if (!(ch->stats_flags & CS_STATS_MINMAX))
+		return 1;
+	if (ch->stats_flags & CS_STATS_NAN && d->op == OP_NE)
+		return 1;
+	int cmin, cmax; /* sign of (min - literal), (max - literal) */
+	if (d->type == COLSTORE_TYPE_STRING) {
+		const char *h = (const char *)f->r->heap;
+		cmin = cs_str_cmp(h + (ch->min & 0xffffffffu), (uint32_t)(ch->min >> 32), d->sval, d->slen);
+		cmax = cs_str_cmp(h + (ch->max & 0xffffffffu), (uint32_t)(ch->max >> 32), d->sval, d->slen);
+	} else if (d->type == COLSTORE_TYPE_FLOAT32 || d->type == COLSTORE_TYPE_FLOAT64 || !d->lit_int) {
+		double lo, hi;
+		if (d->type == COLSTORE_TYPE_FLOAT32 || d->type == COLSTORE_TYPE_FLOAT64) {
+			memcpy(&lo, &ch->min, 8);
+			memcpy(&hi, &ch->max, 8);
+		} else {
+			lo = (double)(int64_t)ch->min;
+			hi = (double)(int64_t)ch->max;
+		}
+		if (isnan(d->dval))
+			return 1;
+		cmin = (lo > d->dval) - (lo < d->dval);
+		cmax = (hi > d->dval) - (hi < d->dval);
+	} else {
+		int64_t lo = (int64_t)ch->min, hi = (int64_t)ch->max;
+		cmin = (lo > d->ival) - (lo < d->ival);
+		cmax = (hi > d->ival) - (hi < d->ival);
+	}
+	switch (d->op) {
+	case OP_EQ: return cmin <= 0 && cmax >= 0;
+	case OP_NE: return !(cmin == 0 && cmax == 0);
+	case OP_LT: return cmin < 0;
+	case OP_LE: return cmin <= 0;
+	case OP_GT: return cmax > 0;
+	default: return cmax >= 0;
+	}
+}
+
+int colstore_filter_may_match(const colstore_filter *f, uint32_t rg)
+{
+	if (!f || rg >= f->r->num_row_groups)
+		return 0;
+	return cs_node_may(f, f->root, rg);
+}
+
+/* ---- evaluation ---------------------------------------------------------------- */
+
+#define CS_SCAN(T, EXPR)                                                         \
+	do {                                                                     \
+		const T *a = v.data;                                             \
+		for (uint32_t i = 0; i < n; i++) {                               \
+			T x_ = a[i];                                             \
+			if ((!vb || cs_bit_get(vb, i)) && (EXPR))                \
+				sel[i >> 3] |= (uint8_t)(1u << (i & 7));         \
+		}                                                                \
+	} while (0)
+
+#define CS_CMP3(x, y) (((x) > (y)) - ((x) < (y)))
+
+static int cs_eval_leaf(const colstore_filter *f, const cs_node *d, uint32_t rg,
+                        colstore_buffers *b, uint8_t *sel, colstore_error *err)
+{
+	colstore_values v;
+	int rc = colstore_reader_values(f->r, rg, d->col, b, &v, err);
+	if (rc)
+		return rc;
+	uint32_t n = v.rows;
+	const uint8_t *vb = v.validity;
+	memset(sel, 0, cs_bitmap_bytes(n));
+	if (d->kind == N_NULL) {
+		for (uint32_t i = 0; i < n; i++)
+			if ((vb && !cs_bit_get(vb, i)) != d->op)
+				sel[i >> 3] |= (uint8_t)(1u << (i & 7));
+		return COLSTORE_OK;
+	}
+	int op = d->op;
+	int64_t L = d->ival;
+	double D = d->dval;
+	switch (d->type) {
+	case COLSTORE_TYPE_STRING:
+		if (v.encoding == COLSTORE_ENCODING_DICT) {
+			const uint8_t *m = d->dict_match;
+			if (v.code_width == 1)
+				CS_SCAN(uint8_t, m[x_]);
+			else if (v.code_width == 2)
+				CS_SCAN(uint16_t, m[x_]);
+			else
+				CS_SCAN(uint32_t, m[x_]);
+		} else {
+			const uint32_t *o = v.data;
+			for (uint32_t i = 0; i < n; i++)
+				if ((!vb || cs_bit_get(vb, i)) &&
+				    cs_op_ok(op, cs_str_cmp(v.bytes + o[i], o[i + 1] - o[i], d->sval, d->slen)))
+					sel[i >> 3] |= (uint8_t)(1u << (i & 7));
+		}
+		break;
+	case COLSTORE_TYPE_BOOL:
+		for (uint32_t i = 0; i < n; i++)
+			if ((!vb || cs_bit_get(vb, i)) &&
+			    cs_op_ok(op, CS_CMP3((int64_t)cs_bit_get(v.data, i), L)))
+				sel[i >> 3] |= (uint8_t)(1u << (i & 7));
+		break;
+	case COLSTORE_TYPE_FLOAT32:
+		/* NaN: only != is true (IEEE) */
+		CS_SCAN(float, op == OP_NE ? (double)x_ != D : cs_op_ok(op, CS_CMP3((double)x_, D)) && !isnan(x_));
+		break;
+	case COLSTORE_TYPE_FLOAT64:
+		CS_SCAN(double, op == OP_NE ? x_ != D : cs_op_ok(op, CS_CMP3(x_, D)) && !isnan(x_));
+		break;
+	default:
+		if (!d->lit_int) { /* an integer column against a fraction */
+			switch (colstore_type_width(d->type)) {
+			case 1: CS_SCAN(int8_t, cs_op_ok(op, CS_CMP3((double)x_, D))); break;
+			case 2: CS_SCAN(int16_t, cs_op_ok(op, CS_CMP3((double)x_, D))); break;
+			case 4: CS_SCAN(int32_t, cs_op_ok(op, CS_CMP3((double)x_, D))); break;
+			default: CS_SCAN(int64_t, cs_op_ok(op, CS_CMP3((double)x_, D))); break;
+			}
+		} else {
+			switch (colstore_type_width(d->type)) {
+			case 1: CS_SCAN(int8_t, cs_op_ok(op, CS_CMP3((int64_t)x_, L))); break;
+			case 2: CS_SCAN(int16_t, cs_op_ok(op, CS_CMP3((int64_t)x_, L))); break;
+			case 4: CS_SCAN(int32_t, cs_op_ok(op, CS_CMP3((int64_t)x_, L))); break;
+			default: CS_SCAN(int64_t, cs_op_ok(op, CS_CMP3((int64_t)x_, L))); break;
+			}
+		}
+		break;
+	}
+	return COLSTORE_OK;
+}
+
+static int cs_eval_node(const colstore_filter *f, int k, uint32_t rg, colstore_buffers *b,
+                        uint8_t *sel, uint8_t *tmp, size_t nbytes, colstore_error *err)
+{
+	const cs_node *d = &f->nodes[k];
+	if (d->kind != N_AND && d->kind != N_OR)
+		return cs_eval_leaf(f, d, rg, b, sel, err);
+	int rc = cs_eval_node(f, d->l, rg, b, sel, tmp + nbytes, nbytes, err);
+	if (rc)
+		return rc;
+	/* short cut: an AND with nothing selected, an OR with everything */
+	rc = cs_eval_node(f, d->r, rg, b, tmp, tmp + nbytes, nbytes, err);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < nbytes; i++)
+		sel[i] = d->kind == N_AND ? (uint8_t)(sel[i] & tmp[i]) : (uint8_t)(sel[i] | tmp[i]);
+	return COLSTORE_OK;
+}
+
+int colstore_filter_eval(const colstore_filter *f, uint32_t rg, colstore_buffers *b,
+                         uint8_t *sel, uint64_t *matches, colstore_error *err)
+{
+	if (!f || !b || !sel || rg >= f->r->num_row_groups)
+		return cs_err(err, COLSTORE_ERANGE, COLSTORE_NO_OFFSET, "no row group %u", rg);
+	uint32_t n = cs_chunk_at(f->r, rg, 0)->row_count;
+	size_t nbytes = cs_bitmap_bytes(n);
+	uint8_t *tmp = malloc(nbytes * (size_t)f->depth + 1);
+	if (!tmp)
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	int rc = cs_eval_node(f, f->root, rg, b, sel, tmp, nbytes, err);
+	free(tmp);
+	if (!rc && matches)
+		*matches = cs_bitmap_popcount(sel, n);
+	return rc;
+}

@@ -1,0 +1,91 @@
+/*
+ * values.c -- colstore_reader_values(): a column chunk's blocks, checked and
+ * decoded into plain arrays (zero-copy where they are stored uncompressed).
+ */
+#include <stdlib.h>
+
+#include "internal.h"
+
+typedef struct cs_buf {
+	void *p;
+	size_t cap;
+} cs_buf;
+
+struct colstore_buffers {
+	cs_buf *bufs; /* 3 per column: validity, data, extra */
+	size_t n;
+};
+
+colstore_buffers *colstore_buffers_create(void)
+{
+	return calloc(1, sizeof(colstore_buffers));
+}
+
+void colstore_buffers_free(colstore_buffers *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->n; i++)
+		free(b->bufs[i].p);
+	free(b->bufs);
+	free(b);
+}
+
+static cs_buf *cs_slot(colstore_buffers *b, uint32_t col, int kind, size_t need)
+{
+	size_t idx = (size_t)col * 3 + (size_t)kind;
+	if (idx >= b->n) {
+		size_t n = b->n ? b->n : 24;
+		while (n <= idx)
+			n *= 2;
+		cs_buf *nb = realloc(b->bufs, n * sizeof(*nb));
+		if (!nb)
+			return NULL;
+		memset(nb + b->n, 0, (n - b->n) * sizeof(*nb));
+		b->bufs = nb;
+		b->n = n;
+	}
+	cs_buf *s = &b->bufs[idx];
+	if (need > s->cap) {
+		void *p = realloc(s->p, need);
+		if (!p)
+			return NULL;
+		s->p = p;
+		s->cap = need;
+	}
+	return s;
+}
+
+int colstore_reader_values(colstore_reader *r, uint32_t rg, uint32_t col, colstore_buffers *b,
+                           colstore_values *out, colstore_error *err)
+{
+	if (!r || !b || !out || rg >= r->num_row_groups || col >= r->num_columns)
+		return cs_err(err, COLSTORE_ERANGE, COLSTORE_NO_OFFSET, "no chunk (%u, %u)", rg, col);
+	const cs_chunk *ch = cs_chunk_at(r, rg, col);
+	colstore_block blk[3];
+	for (int k = 0; k < 3; k++) {
+		const cs_block_desc *d = &ch->blocks[k];
+		void *buf = NULL;
+		size_t cap = 0;
+		if (d->present && d->compression != COLSTORE_COMPRESSION_NONE) {
+			cs_buf *s = cs_slot(b, col, k, (size_t)d->raw_size ? (size_t)d->raw_size : 1);
+			if (!s)
+				return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+			buf = s->p;
+			cap = s->cap;
+		}
+		int rc = cs_block_check(r, rg, col, k, 0, buf, cap, &blk[k], err);
+		if (rc)
+			return rc;
+	}
+	out->type = (colstore_type)r->columns[col].type;
+	out->rows = ch->row_count;
+	out->validity = blk[COLSTORE_BLOCK_VALIDITY].data;
+	out->data = blk[COLSTORE_BLOCK_DATA].data;
+	out->bytes = blk[COLSTORE_BLOCK_EXTRA].data;
+	out->encoding = (colstore_encoding)ch->encoding;
+	out->code_width = ch->code_width;
+	if (!out->bytes)
+		out->bytes = "";
+	return COLSTORE_OK;
+}
