@@ -120,5 +120,18 @@ check "scan bad format" 2 "takes table, csv or jsonl" -- "$CS" scan -f xml "$T/c
 cmp -s "$T/sales1.out" "$T/sales2.out" && [ "$(wc -l <"$T/sales1.out")" -gt 200000 ] && { pass=$((pass + 1)); echo "ok - sales: scan, import, scan is stable"; } || { fail=$((fail + 1)); echo "FAIL - sales round trip differs"; }
 check "sales: filtered count" 0 "^2$" -- sh -c "\"$CS\" scan -f csv -c id -w \"id <= 2\" \"$T/sales.colstore\" | tail -1"
 
+# ---- agg
+check "agg header names the aggregates as written" 0 '^ok,count(\*),sum(price),max(name),min(day)$' -- "$CS" agg -f csv -a "count(*),sum(price),max(name),min(day)" -g ok "$T/canon.colstore"
+check "agg grouped values" 0 '^true,2,1.25,"a, ""b""",1970-01-01$' -- "$CS" agg -f csv -a "count(*),sum(price),max(name),min(day)" -g ok "$T/canon.colstore"
+check "agg with --where" 0 '^2,102$' -- "$CS" agg -f csv -a "count(id),sum(price)" -w "price >= 2" "$T/canon.colstore"
+check "agg jsonl" 0 '^{"count(\*)":4,"avg(id)":2.5}$' -- "$CS" agg -f jsonl -a "count(*),avg(id)" "$T/canon.colstore"
+check "agg table" 0 "(2 rows)" -- "$CS" agg -f table -a "count(*)" -g ok "$T/canon.colstore"
+check "agg needs --agg" 2 "--agg is required" -- "$CS" agg "$T/canon.colstore"
+check "agg bad aggregate" 2 "unknown aggregate 'median'" -- "$CS" agg -a "median(price)" "$T/canon.colstore"
+check "agg sum of strings" 2 "sum and avg need a number column" -- "$CS" agg -a "sum(name)" "$T/canon.colstore"
+check "agg --where error" 2 "no column named 'nope'" -- "$CS" agg -a "count(*)" -w "nope = 1" "$T/canon.colstore"
+check "agg on sales: 16 regions" 0 "^17$" -- sh -c "\"$CS\" agg -f csv -a \"count(*),sum(qty)\" -g region \"$T/sales.colstore\" | wc -l"
+check "agg count equals scan count" 0 "^200000$" -- sh -c "\"$CS\" agg -f csv -a \"count(*)\" \"$T/sales.colstore\" | tail -1"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

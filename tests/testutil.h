@@ -68,5 +68,6 @@ void register_golden_tests(void);
 void register_import_tests(void);
 void register_pack_tests(void);
 void register_filter_tests(void);
+void register_agg_tests(void);
 
 #endif

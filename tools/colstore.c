@@ -31,6 +31,7 @@ static void usage_main(FILE *f)
 	        "Commands:\n"
 	        "  import CSV    turn a CSV file into a colstore file (types inferred)\n"
 	        "  scan FILE     print rows (chosen columns, filtered with --where)\n"
+	        "  agg FILE      count, sum, min, max, avg, grouped and filtered\n"
 	        "  info FILE     schema, row groups and, per column: type, encoding,\n"
 	        "                bytes on disk, min/max and null count\n"
 	        "  verify FILE   check every checksum, offset and padding byte;\n"
@@ -117,6 +118,28 @@ static void usage_scan(FILE *f)
 	        "\n"
 	        "Exit status: 0 success, 1 bad or corrupt file, 2 usage error (a bad --where\n"
 	        "names the token or column).\n");
+}
+
+static void usage_agg(FILE *f)
+{
+	fprintf(f,
+	        "Usage: colstore agg FILE --agg LIST [OPTIONS]\n"
+	        "\n"
+	        "Aggregate the rows of FILE, by groups or as one row.\n"
+	        "\n"
+	        "Options:\n"
+	        "  -a, --agg LIST         count(*), count(x), sum(x), min(x), max(x), avg(x),\n"
+	        "                         comma separated; output columns are named as written\n"
+	        "  -g, --group-by A,B,..  one output row per distinct combination, sorted,\n"
+	        "                         nulls last (default: one row)\n"
+	        "  -w, --where EXPR       only rows where EXPR holds (see colstore scan --help)\n"
+	        "  -f, --format F         table (default on a terminal), csv, jsonl\n"
+	        "  -h, --help             show this help\n"
+	        "\n"
+	        "sum of integers is exact (an int64 overflow is an error, exit 1); sum and avg\n"
+	        "of floats are double; min and max work on every type; nulls are skipped;\n"
+	        "count(x) counts non-null values.\n"
+	        "Exit status: 0 success, 1 bad or corrupt file or overflow, 2 usage error.\n");
 }
 
 static void usage_verify(FILE *f)
@@ -1097,6 +1120,177 @@ static int cmd_scan(int argc, char **argv)
 	return rc;
 }
 
+/* ---- agg ------------------------------------------------------------------- */
+
+static void agg_cell_text(const colstore_cell *c, strbuf *out, int *is_str)
+{
+	char buf[64];
+	out->len = 0;
+	sb_put(out, "", 0);
+	*is_str = 0;
+	if (c->is_null)
+		return;
+	switch (c->type) {
+	case COLSTORE_TYPE_FLOAT32:
+	case COLSTORE_TYPE_FLOAT64: fmt_double(buf, sizeof(buf), c->d); break;
+	case COLSTORE_TYPE_BOOL: snprintf(buf, sizeof(buf), "%s", c->i ? "true" : "false"); break;
+	case COLSTORE_TYPE_DATE: fmt_date(buf, sizeof(buf), c->i); break;
+	case COLSTORE_TYPE_TIMESTAMP: fmt_timestamp(buf, sizeof(buf), c->i); break;
+	case COLSTORE_TYPE_STRING:
+		*is_str = 1;
+		sb_put(out, c->s, c->len);
+		return;
+	default: snprintf(buf, sizeof(buf), "%" PRId64, c->i); break;
+	}
+	sb_str(out, buf);
+}
+
+static int cmd_agg(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "agg", required_argument, NULL, 'a' },    { "group-by", required_argument, NULL, 'g' },
+		{ "where", required_argument, NULL, 'w' },  { "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+	};
+	const char *aggs = NULL, *gb = NULL, *where = NULL;
+	int fmt = isatty(1) ? FMT_TABLE : FMT_CSV, c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "a:g:w:f:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'a': aggs = optarg; break;
+		case 'g': gb = optarg; break;
+		case 'w': where = optarg; break;
+		case 'f':
+			if (strcmp(optarg, "table") == 0)
+				fmt = FMT_TABLE;
+			else if (strcmp(optarg, "csv") == 0)
+				fmt = FMT_CSV;
+			else if (strcmp(optarg, "jsonl") == 0)
+				fmt = FMT_JSONL;
+			else {
+				fprintf(stderr, "%s agg: --format takes table, csv or jsonl\n", prog);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h': usage_agg(stdout); return 0;
+		default:
+			fprintf(stderr, "%s agg: unknown or incomplete option '%s'\n", prog, argv[optind - 1]);
+			usage_agg(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1 || !aggs) {
+		fprintf(stderr, "%s agg: %s\n", prog,
+		        !aggs ? "--agg is required" : optind >= argc ? "missing FILE" : "only one FILE");
+		usage_agg(stderr);
+		return EXIT_USAGE;
+	}
+	const char *file = argv[optind];
+	colstore_error e;
+	colstore_reader *r;
+	if (colstore_reader_open(file, NULL, &r, &e))
+		return fail(file, &e);
+	colstore_agg *a = NULL;
+	int rc = 0;
+	if (colstore_agg_create(r, aggs, gb, where, &a, &e)) {
+		if (e.column && where)
+			fprintf(stderr, "%s agg: --where: %s (at character %" PRIu64 ")\n  %s\n  %*s^\n",
+			        prog, e.message, e.column, where, (int)(e.column - 1), "");
+		else
+			fprintf(stderr, "%s agg: %s\n", prog, e.message);
+		rc = EXIT_USAGE;
+	} else if (colstore_agg_run(a, &e)) {
+		rc = fail(file, &e);
+	}
+	if (!rc) {
+		FILE *o = stdout;
+		uint32_t nc = colstore_agg_num_columns(a);
+		uint64_t ng = colstore_agg_num_groups(a);
+		strbuf cell = { 0 };
+		char **names = calloc(nc, sizeof(char *));
+		for (uint32_t k = 0; k < nc; k++)
+			names[k] = (char *)colstore_agg_column_name(a, k);
+		table_state ts = { nc, calloc(nc, sizeof(size_t)), NULL, 0, 0, 0 };
+		for (uint32_t k = 0; k < nc; k++)
+			ts.width[k] = strlen(names[k]);
+		if (fmt == FMT_CSV) {
+			for (uint32_t k = 0; k < nc; k++) {
+				strbuf t = { 0 };
+				sb_str(&t, names[k]);
+				if (k)
+					fputc(',', o);
+				put_csv(o, &t, 0, strchr(names[k], ',') != NULL);
+				free(t.p);
+			}
+			fputc('\n', o);
+		}
+		for (uint64_t g = 0; g < ng; g++) {
+			strbuf row = { 0 };
+			if (fmt == FMT_JSONL)
+				fputc('{', o);
+			for (uint32_t k = 0; k < nc; k++) {
+				colstore_cell cl;
+				int is_str;
+				colstore_agg_cell(a, g, k, &cl);
+				agg_cell_text(&cl, &cell, &is_str);
+				if (fmt == FMT_CSV) {
+					if (k)
+						fputc(',', o);
+					put_csv(o, &cell, cl.is_null, is_str);
+				} else if (fmt == FMT_JSONL) {
+					if (k)
+						fputc(',', o);
+					put_json_str(o, names[k], strlen(names[k]));
+					fputc(':', o);
+					int nonfinite = (cl.type == COLSTORE_TYPE_FLOAT64 || cl.type == COLSTORE_TYPE_FLOAT32) &&
+					                cl.d - cl.d != 0;
+					if (cl.is_null)
+						fputs("null", o);
+					else if (is_str || cl.type == COLSTORE_TYPE_DATE ||
+					         cl.type == COLSTORE_TYPE_TIMESTAMP || nonfinite)
+						put_json_str(o, cell.p, cell.len);
+					else
+						fwrite(cell.p, 1, cell.len, o);
+				} else {
+					const char *t = cl.is_null ? "NULL" : cell.p;
+					size_t l = strlen(t);
+					if (!ts.flushed && l > ts.width[k])
+						ts.width[k] = l;
+					sb_put(&row, t, l + 1);
+				}
+			}
+			if (fmt == FMT_JSONL)
+				fputs("}\n", o);
+			else if (fmt == FMT_CSV)
+				fputc('\n', o);
+			else {
+				if (ts.npending == ts.cap) {
+					ts.cap = ts.cap ? ts.cap * 2 : 64;
+					ts.pending = realloc(ts.pending, ts.cap * sizeof(char *));
+				}
+				ts.pending[ts.npending++] = row.p;
+				row.p = NULL;
+				if (ts.npending >= TABLE_SAMPLE)
+					table_flush(o, &ts, names);
+			}
+			free(row.p);
+		}
+		if (fmt == FMT_TABLE) {
+			table_flush(o, &ts, names);
+			fprintf(o, "(%" PRIu64 " row%s)\n", ng, ng == 1 ? "" : "s");
+		}
+		fflush(o);
+		free(ts.pending);
+		free(ts.width);
+		free(cell.p);
+		free(names);
+	}
+	colstore_agg_free(a);
+	colstore_reader_close(r);
+	return rc;
+}
+
 /* ---- main -------------------------------------------------------------------- */
 
 static int is_help(const char *a)
@@ -1134,6 +1328,8 @@ int main(int argc, char **argv)
 		return cmd_import(argc - 1, argv + 1);
 	if (strcmp(argv[1], "scan") == 0)
 		return cmd_scan(argc - 1, argv + 1);
+	if (strcmp(argv[1], "agg") == 0)
+		return cmd_agg(argc - 1, argv + 1);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		const command *c = &commands[i];
 		if (strcmp(argv[1], c->name) != 0)

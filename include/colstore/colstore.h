@@ -569,6 +569,52 @@ COLSTORE_API int colstore_filter_eval(const colstore_filter *f, uint32_t rg,
                                       colstore_buffers *b, uint8_t *sel,
                                       uint64_t *matches, colstore_error *err);
 
+/* ---- Aggregation ---------------------------------------------------------- */
+
+typedef struct colstore_agg colstore_agg;
+
+/**
+ * Plan an aggregation over @p r:
+ * @param aggs      "count(*),count(x),sum(x),min(x),max(x),avg(x)", comma
+ *                  separated; result columns are named exactly as written
+ * @param group_by  "a,b" or NULL (one result row)
+ * @param where     a filter (colstore_filter_parse) or NULL
+ * sum of integers is exact in int64 (overflow is COLSTORE_ERANGE, not a
+ * wrap); sum and avg of floats are double; min and max work on every type;
+ * nulls are skipped; count(x) counts non-nulls.  Groups come out sorted by
+ * their keys, nulls last.
+ * @return COLSTORE_OK or COLSTORE_EPARSE naming the bad item or column
+ */
+COLSTORE_API int colstore_agg_create(colstore_reader *r, const char *aggs,
+                                     const char *group_by, const char *where,
+                                     colstore_agg **out, colstore_error *err);
+/** Run it (once).  @return COLSTORE_OK, COLSTORE_ERANGE (int64 overflow),
+ *  COLSTORE_ENOMEM, or a read error. */
+COLSTORE_API int colstore_agg_run(colstore_agg *a, colstore_error *err);
+COLSTORE_API uint64_t colstore_agg_num_groups(const colstore_agg *a);
+/** Result columns: the group-by columns, then the aggregates. */
+COLSTORE_API uint32_t colstore_agg_num_columns(const colstore_agg *a);
+COLSTORE_API const char *colstore_agg_column_name(const colstore_agg *a, uint32_t k);
+/** Row groups read and skipped by their statistics during the run. */
+COLSTORE_API void colstore_agg_row_groups(const colstore_agg *a, uint32_t *read,
+                                          uint32_t *skipped);
+
+typedef struct colstore_cell {
+	int is_null;
+	colstore_type type; /* int64 for counts and integer sums, float64 for
+	                     * avg and float sums, the column's type otherwise */
+	int64_t i;          /* integers, bool, date, timestamp */
+	double d;           /* floats */
+	const char *s;      /* strings: not NUL-terminated; valid until free */
+	uint32_t len;
+} colstore_cell;
+
+/** Result cell (@p group, @p k).  @return COLSTORE_OK or COLSTORE_ERANGE. */
+COLSTORE_API int colstore_agg_cell(const colstore_agg *a, uint64_t group, uint32_t k,
+                                   colstore_cell *out);
+/** NULL is a no-op. */
+COLSTORE_API void colstore_agg_free(colstore_agg *a);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,305 @@
+/*
+ * test_agg.c -- aggregation results against values computed here, row by
+ * row from the generator (not by the engine): every aggregate, grouped by
+ * a dictionary string and by an integer, with nulls, filters, empty input
+ * and int64 overflow.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <CUnit/CUnit.h>
+
+#include "testutil.h"
+
+static const tu_col cols[] = {
+	{ "g", COLSTORE_TYPE_STRING, 0, 9, 6 },   /* group key, some nulls */
+	{ "k", COLSTORE_TYPE_INT16, 0, 0, 5 },    /* small-range group key */
+	{ "q", COLSTORE_TYPE_INT32, 0, 4, 1000 },
+	{ "x", COLSTORE_TYPE_FLOAT64, 0, 5, 10000 },
+	{ "s", COLSTORE_TYPE_STRING, COLSTORE_COLUMN_PLAIN, 3, 50 },
+	{ "d", COLSTORE_TYPE_DATE, 0, 7, 3000 },
+};
+#define NCOLS 6
+#define ROWS 7000
+
+typedef struct exp_group {
+	int64_t count, count_q, sum_q, min_q, max_q, count_x, count_s;
+	double sum_x;
+	char min_s[64], max_s[64];
+	size_t min_sl, max_sl;
+	int64_t max_d, count_d;
+} exp_group;
+
+static void feed(exp_group *e, uint64_t r)
+{
+	e->count++;
+	if (!tu_is_null(&cols[2], r)) {
+		int64_t v = tu_int(&cols[2], r);
+		if (!e->count_q || v < e->min_q)
+			e->min_q = v;
+		if (!e->count_q || v > e->max_q)
+			e->max_q = v;
+		e->count_q++;
+		e->sum_q += v;
+	}
+	if (!tu_is_null(&cols[3], r)) {
+		e->count_x++;
+		e->sum_x += tu_dbl(&cols[3], r);
+	}
+	if (!tu_is_null(&cols[4], r)) {
+		char s[64];
+		size_t n = tu_str(&cols[4], r, s);
+		int first = e->count_s == 0;
+		int cmin = first ? -1 : memcmp(s, e->min_s, n < e->min_sl ? n : e->min_sl);
+		if (!first && cmin == 0)
+			cmin = (n > e->min_sl) - (n < e->min_sl);
+		int cmax = first ? 1 : memcmp(s, e->max_s, n < e->max_sl ? n : e->max_sl);
+		if (!first && cmax == 0)
+			cmax = (n > e->max_sl) - (n < e->max_sl);
+		if (cmin < 0) {
+			memcpy(e->min_s, s, n);
+			e->min_sl = n;
+		}
+		if (cmax > 0) {
+			memcpy(e->max_s, s, n);
+			e->max_sl = n;
+		}
+		e->count_s++;
+	}
+	if (!tu_is_null(&cols[5], r)) {
+		int64_t d = tu_int(&cols[5], r);
+		if (!e->count_d || d > e->max_d)
+			e->max_d = d;
+		e->count_d++;
+	}
+}
+
+static const char *AGGS = "count(*),count(q),sum(q),min(q),max(q),avg(x),sum(x),min(s),max(s),max(d)";
+
+static void check_group(colstore_agg *a, uint64_t g, uint32_t off, const exp_group *e)
+{
+	colstore_cell c;
+	colstore_agg_cell(a, g, off + 0, &c);
+	CU_ASSERT_EQUAL(c.i, e->count);
+	colstore_agg_cell(a, g, off + 1, &c);
+	CU_ASSERT_EQUAL(c.i, e->count_q);
+	colstore_agg_cell(a, g, off + 2, &c);
+	CU_ASSERT_EQUAL(c.is_null, e->count_q == 0);
+	CU_ASSERT_EQUAL(c.i, e->sum_q);
+	colstore_agg_cell(a, g, off + 3, &c);
+	CU_ASSERT_EQUAL(c.i, e->min_q);
+	colstore_agg_cell(a, g, off + 4, &c);
+	CU_ASSERT_EQUAL(c.i, e->max_q);
+	colstore_agg_cell(a, g, off + 5, &c);
+	CU_ASSERT_DOUBLE_EQUAL(c.d, e->count_x ? e->sum_x / (double)e->count_x : 0, 1e-9);
+	colstore_agg_cell(a, g, off + 6, &c);
+	CU_ASSERT_DOUBLE_EQUAL(c.d, e->sum_x, 1e-6);
+	colstore_agg_cell(a, g, off + 7, &c);
+	CU_ASSERT_TRUE(c.len == e->min_sl && memcmp(c.s, e->min_s, c.len) == 0);
+	colstore_agg_cell(a, g, off + 8, &c);
+	CU_ASSERT_TRUE(c.len == e->max_sl && memcmp(c.s, e->max_s, c.len) == 0);
+	colstore_agg_cell(a, g, off + 9, &c);
+	CU_ASSERT_EQUAL(c.type, COLSTORE_TYPE_DATE);
+	CU_ASSERT_EQUAL(c.i, e->max_d);
+}
+
+static colstore_reader *open_table(const char **path, uint32_t compression)
+{
+	colstore_writer_options o = COLSTORE_WRITER_OPTIONS_INIT;
+	o.row_group_size = 1000;
+	o.compression = compression;
+	*path = tu_path("agg.colstore");
+	if (tu_write(*path, cols, NCOLS, ROWS, &o, 1, NULL))
+		return NULL;
+	colstore_reader *r;
+	return colstore_reader_open(*path, NULL, &r, NULL) ? NULL : r;
+}
+
+static void test_no_group(void)
+{
+	const char *path;
+	colstore_reader *r = open_table(&path, COLSTORE_WRITE_PACK);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	exp_group e;
+	memset(&e, 0, sizeof(e));
+	for (uint64_t row = 0; row < ROWS; row++)
+		feed(&e, row);
+	colstore_agg *a;
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, AGGS, NULL, NULL, &a, NULL), COLSTORE_OK);
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_run(a, NULL), COLSTORE_OK);
+	CU_ASSERT_EQUAL(colstore_agg_num_groups(a), 1);
+	CU_ASSERT_EQUAL(colstore_agg_num_columns(a), 10);
+	CU_ASSERT_STRING_EQUAL(colstore_agg_column_name(a, 2), "sum(q)");
+	check_group(a, 0, 0, &e);
+	colstore_agg_free(a);
+	colstore_reader_close(r);
+	unlink(path);
+}
+
+static void test_group_by_string(void)
+{
+	const char *path;
+	colstore_reader *r = open_table(&path, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	/* expected: groups of g's distinct values (6 + null), sorted, null last */
+	char keys[8][64];
+	size_t klen[8];
+	int nk = 0, null_seen = 0;
+	exp_group eg[8], enull;
+	memset(eg, 0, sizeof(eg));
+	memset(&enull, 0, sizeof(enull));
+	for (uint64_t row = 0; row < ROWS; row++) {
+		if (tu_is_null(&cols[0], row)) {
+			feed(&enull, row);
+			null_seen = 1;
+			continue;
+		}
+		char s[64];
+		size_t n = tu_str(&cols[0], row, s);
+		int k;
+		for (k = 0; k < nk; k++)
+			if (klen[k] == n && !memcmp(keys[k], s, n))
+				break;
+		if (k == nk) {
+			memcpy(keys[nk], s, n);
+			klen[nk++] = n;
+		}
+		feed(&eg[k], row);
+	}
+	colstore_agg *a;
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, AGGS, "g", NULL, &a, NULL), COLSTORE_OK);
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_run(a, NULL), COLSTORE_OK);
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_num_groups(a), (uint64_t)(nk + null_seen));
+	colstore_cell prev, c;
+	for (uint64_t g = 0; g < colstore_agg_num_groups(a); g++) {
+		colstore_agg_cell(a, g, 0, &c);
+		if (c.is_null) {
+			CU_ASSERT_EQUAL(g, colstore_agg_num_groups(a) - 1); /* nulls last */
+			check_group(a, g, 1, &enull);
+			continue;
+		}
+		if (g) { /* sorted */
+			int cmp = memcmp(prev.s, c.s, prev.len < c.len ? prev.len : c.len);
+			CU_ASSERT_TRUE(cmp < 0 || (cmp == 0 && prev.len < c.len));
+		}
+		prev = c;
+		int k;
+		for (k = 0; k < nk; k++)
+			if (klen[k] == c.len && !memcmp(keys[k], c.s, c.len))
+				break;
+		CU_ASSERT_TRUE_FATAL(k < nk);
+		check_group(a, g, 1, &eg[k]);
+	}
+	colstore_agg_free(a);
+	colstore_reader_close(r);
+	unlink(path);
+}
+
+static void test_group_by_int_where(void)
+{
+	const char *path;
+	colstore_reader *r = open_table(&path, COLSTORE_WRITE_PACK);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	exp_group eg[5];
+	memset(eg, 0, sizeof(eg));
+	for (uint64_t row = 0; row < ROWS; row++) {
+		if (tu_is_null(&cols[2], row) || tu_int(&cols[2], row) <= 100)
+			continue; /* where q > 100 */
+		int64_t k = tu_int(&cols[1], row); /* -1 .. 3 */
+		feed(&eg[k + 1], row);
+	}
+	colstore_agg *a;
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, AGGS, "k", "q > 100", &a, NULL), COLSTORE_OK);
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_run(a, NULL), COLSTORE_OK);
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_num_groups(a), 5);
+	for (uint64_t g = 0; g < 5; g++) {
+		colstore_cell c;
+		colstore_agg_cell(a, g, 0, &c);
+		CU_ASSERT_EQUAL(c.i, (int64_t)g - 1);
+		check_group(a, g, 1, &eg[g]);
+	}
+	colstore_agg_free(a);
+	colstore_reader_close(r);
+	unlink(path);
+}
+
+static void test_empty_and_skip(void)
+{
+	const char *path;
+	colstore_reader *r = open_table(&path, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	colstore_agg *a;
+	/* nothing matches: one row, count 0, sum null; every group skipped */
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, "count(*),sum(q),min(s)", NULL, "q > 100000", &a, NULL),
+	                      COLSTORE_OK);
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_run(a, NULL), COLSTORE_OK);
+	colstore_cell c;
+	CU_ASSERT_EQUAL(colstore_agg_num_groups(a), 1);
+	colstore_agg_cell(a, 0, 0, &c);
+	CU_ASSERT_TRUE(!c.is_null && c.i == 0);
+	colstore_agg_cell(a, 0, 1, &c);
+	CU_ASSERT_TRUE(c.is_null);
+	colstore_agg_cell(a, 0, 2, &c);
+	CU_ASSERT_TRUE(c.is_null);
+	uint32_t read, skipped;
+	colstore_agg_row_groups(a, &read, &skipped);
+	CU_ASSERT_EQUAL(read, 0);
+	CU_ASSERT_EQUAL(skipped, 7);
+	colstore_agg_free(a);
+	/* grouped and empty: no rows */
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, "count(*)", "g", "q > 100000", &a, NULL), COLSTORE_OK);
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_run(a, NULL), COLSTORE_OK);
+	CU_ASSERT_EQUAL(colstore_agg_num_groups(a), 0);
+	colstore_agg_free(a);
+	/* bad plans */
+	colstore_error e;
+	CU_ASSERT_EQUAL(colstore_agg_create(r, "sum(g)", NULL, NULL, &a, &e), COLSTORE_EPARSE);
+	CU_ASSERT_STRING_EQUAL(e.message, "sum(g): column 'g' is string; sum and avg need a number column");
+	CU_ASSERT_EQUAL(colstore_agg_create(r, "median(q)", NULL, NULL, &a, &e), COLSTORE_EPARSE);
+	CU_ASSERT_EQUAL(colstore_agg_create(r, "count(*)", "zz", NULL, &a, &e), COLSTORE_EPARSE);
+	CU_ASSERT_STRING_EQUAL(e.message, "--group-by: no column named 'zz'");
+	colstore_reader_close(r);
+	unlink(path);
+}
+
+static void test_overflow(void)
+{
+	const char *path = tu_path("ovf.colstore");
+	colstore_writer *w;
+	CU_ASSERT_EQUAL_FATAL(colstore_writer_create(path, NULL, &w, NULL), COLSTORE_OK);
+	colstore_writer_add_column(w, "v", COLSTORE_TYPE_INT64, 0, NULL);
+	for (int i = 0; i < 3; i++) {
+		colstore_writer_put_int(w, 0, INT64_MAX / 2, NULL);
+		colstore_writer_end_row(w, NULL);
+	}
+	CU_ASSERT_EQUAL_FATAL(colstore_writer_finish(w, NULL), COLSTORE_OK);
+	colstore_reader *r;
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r, NULL), COLSTORE_OK);
+	colstore_agg *a;
+	colstore_error e;
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, "sum(v),avg(v)", NULL, NULL, &a, NULL), COLSTORE_OK);
+	CU_ASSERT_EQUAL(colstore_agg_run(a, &e), COLSTORE_ERANGE);
+	CU_ASSERT_STRING_EQUAL(e.message, "sum(v) overflows int64");
+	colstore_agg_free(a);
+	/* avg is a double: no overflow */
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, "avg(v)", NULL, NULL, &a, NULL), COLSTORE_OK);
+	CU_ASSERT_EQUAL(colstore_agg_run(a, &e), COLSTORE_OK);
+	colstore_cell c;
+	colstore_agg_cell(a, 0, 0, &c);
+	CU_ASSERT_DOUBLE_EQUAL(c.d, (double)(INT64_MAX / 2), 1e3);
+	colstore_agg_free(a);
+	colstore_reader_close(r);
+	unlink(path);
+}
+
+void register_agg_tests(void)
+{
+	CU_pSuite s = CU_add_suite("agg", NULL, NULL);
+	CU_add_test(s, "every aggregate, one group (packed blocks)", test_no_group);
+	CU_add_test(s, "group by a dictionary string, nulls last, sorted", test_group_by_string);
+	CU_add_test(s, "group by an integer, with a filter", test_group_by_int_where);
+	CU_add_test(s, "empty input, skipped groups, bad plans", test_empty_and_skip);
+	CU_add_test(s, "int64 overflow is an error", test_overflow);
+}
