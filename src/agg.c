@@ -51,6 +51,8 @@ struct colstore_agg {
 	char *strs;        /* string arena for min/max */
 	size_t strs_len, strs_cap;
 	uint64_t *order;   /* sorted groups */
+	uint32_t *code_gid; /* single DICT group key: group of each code, or UINT32_MAX */
+	uint32_t null_gid;  /* and the group of its null */
 	uint32_t rg_read, rg_skipped;
 	int ran;
 };
@@ -86,6 +88,7 @@ void colstore_agg_free(colstore_agg *a)
 	free(a->slots);
 	free(a->strs);
 	free(a->order);
+	free(a->code_gid);
 	free(a);
 }
 
@@ -379,6 +382,91 @@ static int cs_update(colstore_agg *a, cs_acc *acc, const cs_aggspec *s, const co
 	return COLSTORE_OK;
 }
 
+#define CS_ROWS(BODY)                                                            \
+	for (uint32_t i = 0; i < n; i++) {                                       \
+		uint32_t g_ = gid[i];                                            \
+		if (g_ == UINT32_MAX || (vb && !cs_bit_get(vb, i)))              \
+			continue;                                                \
+		cs_acc *acc = &a->acc[(uint64_t)g_ * a->nagg + k];               \
+		BODY                                                             \
+	}
+
+#define CS_MINMAX(T, FIELD)                                                       \
+	do {                                                                      \
+		const T *x = v->data;                                             \
+		if (want_min)                                                     \
+			CS_ROWS(if (!acc->n++ || x[i] < acc->FIELD) acc->FIELD = x[i];) \
+		else                                                              \
+			CS_ROWS(if (!acc->n++ || x[i] > acc->FIELD) acc->FIELD = x[i];) \
+	} while (0)
+
+#define CS_SUMI(T)                                                                \
+	do {                                                                      \
+		const T *x = v->data;                                             \
+		CS_ROWS(acc->n++; if (__builtin_add_overflow(acc->i, (int64_t)x[i], &acc->i)) \
+		        return cs_err(err, COLSTORE_ERANGE, COLSTORE_NO_OFFSET,   \
+		                      "%s overflows int64", s->name);)            \
+	} while (0)
+
+#define CS_SUMD(T)                                                                \
+	do {                                                                      \
+		const T *x = v->data;                                             \
+		CS_ROWS(acc->n++; acc->d += (double)x[i];)                         \
+	} while (0)
+
+/* one aggregate over one row group's column */
+static int cs_accumulate(colstore_agg *a, uint32_t k, const colstore_values *v,
+                         const uint32_t *gid, uint32_t n, colstore_error *err)
+{
+	const cs_aggspec *s = &a->aggs[k];
+	const uint8_t *vb = v ? v->validity : NULL;
+	if (s->fn == A_COUNT_STAR || s->fn == A_COUNT) {
+		CS_ROWS(acc->n++;)
+		return COLSTORE_OK;
+	}
+	uint8_t t = s->type;
+	int want_min = s->fn == A_MIN;
+	if (s->fn == A_SUM && !cs_is_float(t)) {
+		switch (t) {
+		case COLSTORE_TYPE_INT8: CS_SUMI(int8_t); break;
+		case COLSTORE_TYPE_INT16: CS_SUMI(int16_t); break;
+		case COLSTORE_TYPE_INT32: CS_SUMI(int32_t); break;
+		default: CS_SUMI(int64_t); break;
+		}
+		return COLSTORE_OK;
+	}
+	if (s->fn == A_SUM || s->fn == A_AVG) {
+		switch (t) {
+		case COLSTORE_TYPE_INT8: CS_SUMD(int8_t); break;
+		case COLSTORE_TYPE_INT16: CS_SUMD(int16_t); break;
+		case COLSTORE_TYPE_INT32: CS_SUMD(int32_t); break;
+		case COLSTORE_TYPE_INT64: CS_SUMD(int64_t); break;
+		case COLSTORE_TYPE_FLOAT32: CS_SUMD(float); break;
+		default: CS_SUMD(double); break;
+		}
+		return COLSTORE_OK;
+	}
+	/* min / max */
+	switch (t) {
+	case COLSTORE_TYPE_INT8: CS_MINMAX(int8_t, i); break;
+	case COLSTORE_TYPE_INT16: CS_MINMAX(int16_t, i); break;
+	case COLSTORE_TYPE_INT32:
+	case COLSTORE_TYPE_DATE: CS_MINMAX(int32_t, i); break;
+	case COLSTORE_TYPE_INT64:
+	case COLSTORE_TYPE_TIMESTAMP: CS_MINMAX(int64_t, i); break;
+	default: /* floats (NaN rules), bool, strings: row by row */
+		for (uint32_t i = 0; i < n; i++) {
+			if (gid[i] == UINT32_MAX)
+				continue;
+			int rc = cs_update(a, &a->acc[(uint64_t)gid[i] * a->nagg + k], s, v, i, err);
+			if (rc)
+				return rc;
+		}
+		break;
+	}
+	return COLSTORE_OK;
+}
+
 static size_t cs_key_part(const colstore_agg *a, uint32_t k, const colstore_values *v, uint32_t i,
                           uint8_t *out)
 {
@@ -423,7 +511,15 @@ int colstore_agg_run(colstore_agg *a, colstore_error *err)
 	uint8_t *need = calloc(ncols, 1);
 	size_t keycap = 4096;
 	uint8_t *key = malloc(keycap);
-	int rc = (!b || !vals || !sel || !need || !key)
+	uint32_t *gid = malloc(COLSTORE_MAX_ROW_GROUP_SIZE * sizeof(uint32_t));
+	a->null_gid = UINT32_MAX;
+	if (a->ngb == 1 && r->columns[a->gb[0]].dict_count) {
+		a->code_gid = malloc(r->columns[a->gb[0]].dict_count * sizeof(uint32_t));
+		if (a->code_gid)
+			memset(a->code_gid, 0xff, r->columns[a->gb[0]].dict_count * sizeof(uint32_t));
+	}
+	int rc = (!b || !vals || !sel || !need || !key || !gid ||
+	          (a->ngb == 1 && r->columns[a->gb[0]].dict_count && !a->code_gid))
 	                 ? cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory")
 	                 : COLSTORE_OK;
 	for (uint32_t k = 0; k < a->ngb && !rc; k++)
@@ -448,45 +544,77 @@ int colstore_agg_run(colstore_agg *a, colstore_error *err)
 		for (uint32_t c = 0; c < ncols && !rc; c++)
 			if (need[c])
 				rc = colstore_reader_values(r, g, c, b, &vals[c], err);
+		if (rc)
+			break;
+		/* 1: the group of every selected row (UINT32_MAX: not selected) */
 		for (uint32_t i = 0; !rc && i < n; i++) {
-			if (a->filter && !cs_bit_get(sel, i))
+			if (a->filter && !cs_bit_get(sel, i)) {
+				gid[i] = UINT32_MAX;
 				continue;
-			int64_t grp = 0;
-			if (a->ngb) {
-				size_t len = 0;
-				for (uint32_t k = 0; k < a->ngb; k++) {
-					const colstore_values *v = &vals[a->gb[k]];
-					size_t most = 5 + (v->type == COLSTORE_TYPE_STRING ? CS_MAX_STRING_BYTES : 8);
-					if (v->type == COLSTORE_TYPE_STRING) {
-						const char *s;
-						uint32_t sl = 0;
-						if (cs_is_valid(v, i))
-							cs_sval(r, a->gb[k], v, i, &s, &sl);
-						most = 5 + (size_t)sl;
-					}
-					if (cs_grow_bytes((void **)&key, &keycap, len + most)) {
-						rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-						break;
-					}
-					len += cs_key_part(a, k, v, i, key + len);
-				}
-				if (rc)
-					break;
-				grp = cs_group(a, key, len);
-				if (grp < 0) {
-					rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET,
-					            "out of memory for %llu groups",
-					            (unsigned long long)a->ngroups);
-					break;
-				}
 			}
-			cs_acc *acc = &a->acc[(uint64_t)grp * a->nagg];
-			for (uint32_t k = 0; k < a->nagg && !rc; k++)
-				rc = cs_update(a, &acc[k], &a->aggs[k],
-				               a->aggs[k].fn == A_COUNT_STAR ? NULL : &vals[a->aggs[k].col], i, err);
+			if (a->ngb == 0) {
+				gid[i] = 0;
+				continue;
+			}
+			const colstore_values *v0 = &vals[a->gb[0]];
+			if (a->ngb == 1 && a->code_gid && v0->encoding == COLSTORE_ENCODING_DICT &&
+			    v0->type == COLSTORE_TYPE_STRING) {
+				/* a dictionary key: one look-up per code, not per row */
+				uint32_t code = 0;
+				if (cs_is_valid(v0, i))
+					code = v0->code_width == 1   ? ((const uint8_t *)v0->data)[i]
+					       : v0->code_width == 2 ? ((const uint16_t *)v0->data)[i]
+					                             : ((const uint32_t *)v0->data)[i];
+				uint32_t *slot = cs_is_valid(v0, i) ? &a->code_gid[code] : &a->null_gid;
+				if (*slot != UINT32_MAX) {
+					gid[i] = *slot;
+					continue;
+				}
+				/* first sight of this code: find its group by its bytes */
+				size_t len = cs_key_part(a, 0, v0, i, key);
+				int64_t g0 = cs_group(a, key, len);
+				if (g0 < 0) {
+					rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+					break;
+				}
+				*slot = (uint32_t)g0;
+				gid[i] = (uint32_t)g0;
+				continue;
+			}
+			size_t len = 0;
+			for (uint32_t k = 0; k < a->ngb; k++) {
+				const colstore_values *v = &vals[a->gb[k]];
+				size_t most = 9;
+				if (v->type == COLSTORE_TYPE_STRING) {
+					const char *s;
+					uint32_t sl = 0;
+					if (cs_is_valid(v, i))
+						cs_sval(r, a->gb[k], v, i, &s, &sl);
+					most = 5 + (size_t)sl;
+				}
+				if (cs_grow_bytes((void **)&key, &keycap, len + most)) {
+					rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+					break;
+				}
+				len += cs_key_part(a, k, v, i, key + len);
+			}
+			if (rc)
+				break;
+			int64_t grp = cs_group(a, key, len);
+			if (grp < 0) {
+				rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET,
+				            "out of memory for %llu groups", (unsigned long long)a->ngroups);
+				break;
+			}
+			gid[i] = (uint32_t)grp;
 		}
+		/* 2: each aggregate over its column, the type decided once */
+		for (uint32_t k = 0; k < a->nagg && !rc; k++)
+			rc = cs_accumulate(a, k, a->aggs[k].fn == A_COUNT_STAR ? NULL : &vals[a->aggs[k].col],
+			                   gid, n, err);
 	}
 	free(key);
+	free(gid);
 	free(need);
 	free(sel);
 	free(vals);
