@@ -511,6 +511,8 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 		return rc;
 	im.data = data;
 	im.size = size;
+	if (data)
+		cs_map_advise_sequential(data, size); /* read front to back, twice */
 	if (!opts->threads && size / (8u << 20) + 1 < im.threads)
 		im.threads = (uint32_t)(size / (8u << 20) + 1); /* a thread per 8 MiB at most */
 	colstore_writer *w = NULL;

@@ -13,44 +13,6 @@
 
 #include "internal.h"
 
-int cs_map_file(const char *path, const void **data, size_t *size, colstore_error *err)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return cs_err_errno(err, errno, "cannot open", path);
-	struct stat st;
-	if (fstat(fd, &st) != 0) {
-		int e = errno;
-		close(fd);
-		return cs_err_errno(err, e, "cannot stat", path);
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
-		              "%s: not a regular file", path);
-	}
-	if ((uint64_t)st.st_size < CS_MIN_FILE_SIZE) {
-		close(fd);
-		return cs_err(err, COLSTORE_ETRUNCATED, (uint64_t)st.st_size,
-		              "%s: file is %lld bytes, shorter than the smallest "
-		              "colstore file (%u bytes)",
-		              path, (long long)st.st_size, CS_MIN_FILE_SIZE);
-	}
-	if ((uint64_t)st.st_size > SIZE_MAX) {
-		close(fd);
-		return cs_err(err, COLSTORE_ELIMIT, COLSTORE_NO_OFFSET,
-		              "%s: file too large to map", path);
-	}
-	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-	int e = errno;
-	close(fd); /* the mapping keeps the file */
-	if (p == MAP_FAILED)
-		return cs_err_errno(err, e, "cannot map", path);
-	*data = p;
-	*size = (size_t)st.st_size;
-	return COLSTORE_OK;
-}
-
 int cs_map_input(const char *path, const void **data, size_t *size, colstore_error *err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -78,9 +40,24 @@ int cs_map_input(const char *path, const void **data, size_t *size, colstore_err
 	close(fd);
 	if (p == MAP_FAILED)
 		return cs_err_errno(err, e, "cannot map", path);
-	madvise(p, (size_t)st.st_size, MADV_SEQUENTIAL);
 	*data = p;
 	*size = (size_t)st.st_size;
+	return COLSTORE_OK;
+}
+
+/* a colstore file: any regular file at least as long as the smallest one */
+int cs_map_file(const char *path, const void **data, size_t *size, colstore_error *err)
+{
+	int rc = cs_map_input(path, data, size, err);
+	if (rc)
+		return rc;
+	if (*size < CS_MIN_FILE_SIZE) {
+		cs_unmap(*data, *size);
+		return cs_err(err, COLSTORE_ETRUNCATED, *size,
+		              "%s: file is %zu bytes, shorter than the smallest colstore file (%u "
+		              "bytes)",
+		              path, *size, CS_MIN_FILE_SIZE);
+	}
 	return COLSTORE_OK;
 }
 

@@ -725,6 +725,19 @@ static int cmd_import(int argc, char **argv)
 
 enum { FMT_TABLE, FMT_CSV, FMT_JSONL };
 
+/* --format: FMT_* or -1 after a message */
+static int parse_format(const char *cmd, const char *arg)
+{
+	if (strcmp(arg, "table") == 0)
+		return FMT_TABLE;
+	if (strcmp(arg, "csv") == 0)
+		return FMT_CSV;
+	if (strcmp(arg, "jsonl") == 0)
+		return FMT_JSONL;
+	fprintf(stderr, "%s %s: --format takes table, csv or jsonl\n", prog, cmd);
+	return -1;
+}
+
 typedef struct strbuf {
 	char *p;
 	size_t len, cap;
@@ -816,7 +829,7 @@ static void put_csv(FILE *o, const strbuf *t, int is_null, int is_str)
 {
 	if (is_null)
 		return;
-	int quote = is_str && (t->len == 0 || strpbrk(t->p, ",\"\r\n") || memchr(t->p, ',', t->len));
+	int quote = is_str && t->len == 0; /* "" is an empty string, nothing is a null */
 	for (size_t i = 0; !quote && i < t->len; i++)
 		quote = t->p[i] == ',' || t->p[i] == '"' || t->p[i] == '\n' || t->p[i] == '\r';
 	if (!quote) {
@@ -830,6 +843,19 @@ static void put_csv(FILE *o, const strbuf *t, int is_null, int is_str)
 		fputc(t->p[i], o);
 	}
 	fputc('"', o);
+}
+
+static void put_csv_header(FILE *o, char **names, uint32_t n)
+{
+	for (uint32_t k = 0; k < n; k++) {
+		strbuf t = { 0 };
+		sb_str(&t, names[k]);
+		if (k)
+			fputc(',', o);
+		put_csv(o, &t, 0, 1); /* quoted only when it must be */
+		free(t.p);
+	}
+	fputc('\n', o);
 }
 
 static void put_json_str(FILE *o, const char *s, size_t n)
@@ -921,16 +947,8 @@ static int cmd_scan(int argc, char **argv)
 			}
 			break;
 		case 'f':
-			if (strcmp(optarg, "table") == 0)
-				fmt = FMT_TABLE;
-			else if (strcmp(optarg, "csv") == 0)
-				fmt = FMT_CSV;
-			else if (strcmp(optarg, "jsonl") == 0)
-				fmt = FMT_JSONL;
-			else {
-				fprintf(stderr, "%s scan: --format takes table, csv or jsonl\n", prog);
+			if ((fmt = parse_format("scan", optarg)) < 0)
 				return EXIT_USAGE;
-			}
 			break;
 		case 'h': usage_scan(stdout); return 0;
 		default:
@@ -963,9 +981,15 @@ static int cmd_scan(int argc, char **argv)
 				rc = EXIT_USAGE;
 			} else {
 				if (n == cap) {
-					cap *= 2;
-					cols = realloc(cols, cap * sizeof(*cols));
-					names = realloc(names, cap * sizeof(*names));
+					uint32_t *nc2 = realloc(cols, (cap * 2 + 1) * sizeof(*cols));
+					char **nn2 = nc2 ? realloc(names, (cap * 2 + 1) * sizeof(*names)) : NULL;
+					if (!nc2 || !nn2) {
+						fprintf(stderr, "%s: out of memory\n", prog);
+						exit(1);
+					}
+					cols = nc2;
+					names = nn2;
+					cap = cap * 2 + 1;
 				}
 				cols[n++] = k;
 			}
@@ -994,17 +1018,8 @@ static int cmd_scan(int argc, char **argv)
 	FILE *o = stdout;
 	static char obuf[1 << 16];
 	setvbuf(o, obuf, _IOFBF, sizeof(obuf));
-	if (!rc && fmt == FMT_CSV) {
-		for (uint32_t k = 0; k < n; k++) {
-			strbuf t = { 0 };
-			sb_str(&t, names[k]);
-			if (k)
-				fputc(',', o);
-			put_csv(o, &t, 0, 1);
-			free(t.p);
-		}
-		fputc('\n', o);
-	}
+	if (!rc && fmt == FMT_CSV)
+		put_csv_header(o, names, n);
 	for (uint32_t k = 0; k < n && fmt == FMT_TABLE; k++)
 		ts.width[k] = strlen(names[k]);
 	uint64_t printed = 0;
@@ -1162,16 +1177,8 @@ static int cmd_agg(int argc, char **argv)
 		case 'g': gb = optarg; break;
 		case 'w': where = optarg; break;
 		case 'f':
-			if (strcmp(optarg, "table") == 0)
-				fmt = FMT_TABLE;
-			else if (strcmp(optarg, "csv") == 0)
-				fmt = FMT_CSV;
-			else if (strcmp(optarg, "jsonl") == 0)
-				fmt = FMT_JSONL;
-			else {
-				fprintf(stderr, "%s agg: --format takes table, csv or jsonl\n", prog);
+			if ((fmt = parse_format("agg", optarg)) < 0)
 				return EXIT_USAGE;
-			}
 			break;
 		case 'h': usage_agg(stdout); return 0;
 		default:
@@ -1214,17 +1221,8 @@ static int cmd_agg(int argc, char **argv)
 		table_state ts = { nc, calloc(nc, sizeof(size_t)), NULL, 0, 0, 0 };
 		for (uint32_t k = 0; k < nc; k++)
 			ts.width[k] = strlen(names[k]);
-		if (fmt == FMT_CSV) {
-			for (uint32_t k = 0; k < nc; k++) {
-				strbuf t = { 0 };
-				sb_str(&t, names[k]);
-				if (k)
-					fputc(',', o);
-				put_csv(o, &t, 0, strchr(names[k], ',') != NULL);
-				free(t.p);
-			}
-			fputc('\n', o);
-		}
+		if (fmt == FMT_CSV)
+			put_csv_header(o, names, nc);
 		for (uint64_t g = 0; g < ng; g++) {
 			strbuf row = { 0 };
 			if (fmt == FMT_JSONL)
