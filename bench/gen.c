@@ -78,13 +78,14 @@ static void civil(int64_t z, unsigned *y, unsigned *m, unsigned *d)
 static uint64_t parse_size(const char *s)
 {
 	char *end;
-	uint64_t v = strtoull(s, &end, 10);
+	double v = strtod(s, &end); /* 0.5G works */
 	switch (*end) {
-	case 'k': case 'K': return v << 10;
-	case 'm': case 'M': return v << 20;
-	case 'g': case 'G': return v << 30;
-	default: return v;
+	case 'k': case 'K': v *= 1024.0; break;
+	case 'm': case 'M': v *= 1048576.0; break;
+	case 'g': case 'G': v *= 1073741824.0; break;
+	default: break;
 	}
+	return v > 0 ? (uint64_t)v : 0;
 }
 
 int main(int argc, char **argv)

@@ -612,6 +612,21 @@ int colstore_agg_run(colstore_agg *a, colstore_error *err)
 		for (uint32_t k = 0; k < a->nagg && !rc; k++)
 			rc = cs_accumulate(a, k, a->aggs[k].fn == A_COUNT_STAR ? NULL : &vals[a->aggs[k].col],
 			                   gid, n, err);
+		/* done with this row group: drop its pages, so that the resident
+		 * set stays flat however large the file (they fault back in from
+		 * the page cache if read again) */
+		uint64_t lo = UINT64_MAX, hi = 0; /* the group's whole span: the kernel
+		                                   * maps neighbouring pages around a fault */
+		for (uint32_t c = 0; !rc && r->mapped && c < ncols; c++)
+			for (int k = 0; k < 3; k++) {
+				const cs_block_desc *d = &cs_chunk_at(r, g, c)->blocks[k];
+				if (d->present && d->stored_size) {
+					lo = d->offset < lo ? d->offset : lo;
+					hi = d->offset + d->stored_size > hi ? d->offset + d->stored_size : hi;
+				}
+			}
+		if (lo < hi)
+			cs_map_release(r->data, lo, hi);
 	}
 	free(key);
 	free(gid);

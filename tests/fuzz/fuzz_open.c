@@ -1,7 +1,9 @@
 /*
  * fuzz_open.c -- libFuzzer target: the input is a colstore file.
  *
- * Opens it from memory, then walks every chunk: chunk info, decoded values
+ * Opens it from memory (as given, and when that fails, again with its
+ * header, footer and trailer checksums rewritten so that mutations reach
+ * the footer parser), then walks every chunk: chunk info, decoded values
  * (reading every value, every dictionary entry a code names, every string
  * offset), the whole-file verify, and a filter on the first column.
  * Nothing here may crash, read out of bounds or leak, whatever the bytes.
@@ -11,7 +13,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xxhash.h>
+
 #include "colstore/colstore.h"
+
+static uint64_t le64(const uint8_t *b)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | b[i];
+	return v;
+}
+
+static void st64(uint8_t *b, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+}
 
 /* keep the compiler from dropping reads */
 static volatile uint64_t sink;
@@ -100,23 +118,16 @@ static void read_values(colstore_reader *r, uint32_t col, const colstore_chunk_i
 	}
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* open and walk one image; @return 0 if it opened */
+static int walk(const uint8_t *copy, size_t size, uint32_t flags)
 {
 	colstore_reader *r = NULL;
 	colstore_error err;
-	/* a private copy, so that reads past the end hit a redzone */
-	uint8_t *copy = malloc(size ? size : 1);
-	if (!copy)
-		return 0;
-	if (size)
-		memcpy(copy, data, size);
-
-	for (int pass = 0; pass < 2; pass++) {
+	{
 		colstore_reader_options ro = COLSTORE_READER_OPTIONS_INIT;
-		if (pass == 1)
-			ro.flags = COLSTORE_OPEN_NO_BLOCK_CHECKSUMS;
+		ro.flags = flags;
 		if (colstore_reader_open_memory(copy, size, &ro, &r, &err) != COLSTORE_OK)
-			break;
+			return -1;
 
 		uint32_t ncols = colstore_reader_num_columns(r);
 		uint32_t nrg = colstore_reader_num_row_groups(r);
@@ -236,8 +247,40 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		colstore_buffers_free(b);
 		colstore_reader_close(r);
-		r = NULL;
 	}
+	return 0;
+}
+
+/* Rewrite the header, footer and trailer checksums (spec §5.1, §5.7) so
+ * that mutations get past them to the footer parser and the blocks (the
+ * block checksums are skipped with COLSTORE_OPEN_NO_BLOCK_CHECKSUMS). */
+static int fix_checksums(uint8_t *p, size_t size)
+{
+	if (size < 64 + 40)
+		return -1;
+	st64(p + 56, XXH3_64bits(p, 56));
+	uint8_t *t = p + size - 40;
+	uint64_t fo = le64(t + 8), fs = le64(t + 16);
+	if (fo <= size && fs <= size - fo)
+		st64(t + 24, XXH3_64bits(p + fo, (size_t)fs));
+	st64(t + 32, XXH3_64bits(t, 32));
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	/* a private copy, so that reads past the end hit a redzone */
+	uint8_t *copy = malloc(size ? size : 1);
+	if (!copy)
+		return 0;
+	if (size)
+		memcpy(copy, data, size);
+	/* as given: every checksum checked, then block checksums skipped */
+	if (walk(copy, size, 0) == 0)
+		walk(copy, size, COLSTORE_OPEN_NO_BLOCK_CHECKSUMS);
+	/* checksums made right, then block checksums skipped */
+	else if (fix_checksums(copy, size) == 0)
+		walk(copy, size, COLSTORE_OPEN_NO_BLOCK_CHECKSUMS);
 	free(copy);
 	return 0;
 }
