@@ -509,7 +509,8 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 	int rc = cs_map_input(csv_path, &data, &size, err);
 	if (rc)
 		return rc;
-	im.data = data;
+	static const uint8_t cs_no_bytes[1];
+	im.data = data ? data : cs_no_bytes; /* an empty file maps to nothing */
 	im.size = size;
 	if (data)
 		cs_map_advise_sequential(data, size); /* read front to back, twice */

@@ -1,7 +1,7 @@
 /*
  * fuzz_csv.c -- libFuzzer target: the input is a CSV file.
  *
- * Writes it into a per-process temporary directory (on /dev/shm when there
+ * Writes it into a temporary directory (on /dev/shm when there
  * is one, so the writer's fsync is cheap), imports it with the default
  * options (one thread for a small input) and again with threads = 2 and
  * LZ4 + PACK compression, and opens, reads and verifies each result.  The
@@ -36,12 +36,13 @@ static void rm_dir(void)
 		closedir(d);
 	}
 	rmdir(dir);
+	dir[0] = '\0';
 }
 
+/* a fresh directory for every input, removed afterwards: libFuzzer's
+ * -fork jobs and -max_total_time end without running atexit handlers */
 static int setup(void)
 {
-	if (dir[0])
-		return 0;
 	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
 	snprintf(dir, sizeof(dir), "%s/colstore-fuzz-csv-XXXXXX", base);
 	if (!mkdtemp(dir)) {
@@ -50,7 +51,6 @@ static int setup(void)
 	}
 	snprintf(in_path, sizeof(in_path), "%s/in.csv", dir);
 	snprintf(out_path, sizeof(out_path), "%s/out.colstore", dir);
-	atexit(rm_dir);
 	return 0;
 }
 
@@ -107,7 +107,7 @@ static int import(int variant, colstore_import_result *res, colstore_error *err)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size > (1u << 20) || setup() != 0)
+	if (size > (1u << 20))
 		return 0;
 	/* Known finding (tests/fuzz/crashes/csv-empty-input-null-offset.csv):
 	 * an empty input reaches pointer arithmetic on NULL in src/csv.c.
@@ -118,12 +118,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		skip_empty = getenv("COLSTORE_FUZZ_SKIP_EMPTY") != NULL;
 	if (size == 0 && skip_empty)
 		return 0;
-	FILE *f = fopen(in_path, "wb");
-	if (!f)
+	if (setup() != 0)
 		return 0;
+	FILE *f = fopen(in_path, "wb");
+	if (!f) {
+		rm_dir();
+		return 0;
+	}
 	if (size && fwrite(data, 1, size, f) != size) {
 		fclose(f);
-		unlink(in_path);
+		rm_dir();
 		return 0;
 	}
 	fclose(f);
@@ -132,7 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	colstore_error e0, e1;
 	int rc0 = import(0, &r0, &e0);
 	int rc1 = import(1, &r1, &e1);
-	unlink(in_path);
+	rm_dir();
 
 	/* the threaded import must not change the result */
 	if ((rc0 == COLSTORE_OK) != (rc1 == COLSTORE_OK)) {
