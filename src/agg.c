@@ -321,12 +321,6 @@ static int cs_is_valid(const colstore_values *v, uint32_t i)
 	return !v->validity || cs_bit_get(v->validity, i);
 }
 
-static int cs_scmp(const char *a, uint32_t al, const char *b, uint32_t bl)
-{
-	int c = memcmp(a, b, al < bl ? al : bl);
-	return c ? c : (al > bl) - (al < bl);
-}
-
 static int cs_update(colstore_agg *a, cs_acc *acc, const cs_aggspec *s, const colstore_values *v,
                      uint32_t i, colstore_error *err)
 {
@@ -356,7 +350,7 @@ static int cs_update(colstore_agg *a, cs_acc *acc, const cs_aggspec *s, const co
 		const char *str;
 		uint32_t len;
 		cs_sval(a->r, s->col, v, i, &str, &len);
-		int c = first ? 0 : cs_scmp(str, len, a->strs + acc->soff, acc->slen);
+		int c = first ? 0 : cs_bytes_cmp(str, len, a->strs + acc->soff, acc->slen);
 		if (first || (want_min ? c < 0 : c > 0)) {
 			if (cs_grow_bytes((void **)&a->strs, &a->strs_cap, a->strs_len + len + 1))
 				return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
@@ -615,17 +609,10 @@ int colstore_agg_run(colstore_agg *a, colstore_error *err)
 		/* done with this row group: drop its pages, so that the resident
 		 * set stays flat however large the file (they fault back in from
 		 * the page cache if read again) */
-		uint64_t lo = UINT64_MAX, hi = 0; /* the group's whole span: the kernel
-		                                   * maps neighbouring pages around a fault */
-		for (uint32_t c = 0; !rc && r->mapped && c < ncols; c++)
-			for (int k = 0; k < 3; k++) {
-				const cs_block_desc *d = &cs_chunk_at(r, g, c)->blocks[k];
-				if (d->present && d->stored_size) {
-					lo = d->offset < lo ? d->offset : lo;
-					hi = d->offset + d->stored_size > hi ? d->offset + d->stored_size : hi;
-				}
-			}
-		if (lo < hi)
+		uint64_t lo, hi; /* the group's whole span: the kernel maps
+		                  * neighbouring pages around a fault */
+		cs_row_group_span(r, g, &lo, &hi);
+		if (!rc && r->mapped && lo < hi)
 			cs_map_release(r->data, lo, hi);
 	}
 	free(key);
@@ -682,7 +669,7 @@ static int cs_cell_cmp(const colstore_cell *x, const colstore_cell *y)
 	if (x->is_null || y->is_null)
 		return x->is_null - y->is_null; /* nulls last */
 	if (x->type == COLSTORE_TYPE_STRING)
-		return cs_scmp(x->s, x->len, y->s, y->len);
+		return cs_bytes_cmp(x->s, x->len, y->s, y->len);
 	if (cs_is_float(x->type)) {
 		if (isnan(x->d) || isnan(y->d))
 			return isnan(x->d) - isnan(y->d);

@@ -256,14 +256,6 @@ static int cs_bind(colstore_filter *f, cs_lex *x, cs_node *d, const char *name)
 	(void)f;
 }
 
-static int cs_str_cmp(const char *a, uint32_t al, const char *b, uint32_t bl)
-{
-	int c = memcmp(a, b, al < bl ? al : bl);
-	if (c)
-		return c < 0 ? -1 : 1;
-	return al < bl ? -1 : al > bl;
-}
-
 static int cs_op_ok(int op, int c)
 {
 	switch (op) {
@@ -355,7 +347,7 @@ static int cs_factor(colstore_filter *f, cs_lex *x, int *out, int depth)
 			const char *s;
 			uint32_t len;
 			colstore_reader_dict_lookup(f->r, col, code, &s, &len, NULL);
-			d->dict_match[code] = (uint8_t)cs_op_ok(d->op, cs_str_cmp(s, len, d->sval, d->slen));
+			d->dict_match[code] = (uint8_t)cs_op_ok(d->op, cs_bytes_cmp(s, len, d->sval, d->slen));
 		}
 	}
 	*out = k;
@@ -466,8 +458,8 @@ static int cs_node_may(const colstore_filter *f, int k, uint32_t rg)
 	int cmin, cmax; /* sign of (min - literal), (max - literal) */
 	if (d->type == COLSTORE_TYPE_STRING) {
 		const char *h = (const char *)f->r->heap;
-		cmin = cs_str_cmp(h + (ch->min & 0xffffffffu), (uint32_t)(ch->min >> 32), d->sval, d->slen);
-		cmax = cs_str_cmp(h + (ch->max & 0xffffffffu), (uint32_t)(ch->max >> 32), d->sval, d->slen);
+		cmin = cs_bytes_cmp(h + (ch->min & 0xffffffffu), (uint32_t)(ch->min >> 32), d->sval, d->slen);
+		cmax = cs_bytes_cmp(h + (ch->max & 0xffffffffu), (uint32_t)(ch->max >> 32), d->sval, d->slen);
 	} else if (d->type == COLSTORE_TYPE_FLOAT32 || d->type == COLSTORE_TYPE_FLOAT64 || !d->lit_int) {
 		double lo, hi;
 		if (d->type == COLSTORE_TYPE_FLOAT32 || d->type == COLSTORE_TYPE_FLOAT64) {
@@ -550,7 +542,7 @@ static int cs_eval_leaf(const colstore_filter *f, const cs_node *d, uint32_t rg,
 			const uint32_t *o = v.data;
 			for (uint32_t i = 0; i < n; i++)
 				if ((!vb || cs_bit_get(vb, i)) &&
-				    cs_op_ok(op, cs_str_cmp(v.bytes + o[i], o[i + 1] - o[i], d->sval, d->slen)))
+				    cs_op_ok(op, cs_bytes_cmp(v.bytes + o[i], o[i + 1] - o[i], d->sval, d->slen)))
 					sel[i >> 3] |= (uint8_t)(1u << (i & 7));
 		}
 		break;

@@ -301,17 +301,6 @@ static int cs_grow_vals(cs_colbuf *b, size_t need)
 	return COLSTORE_OK;
 }
 
-static int cs_fits(colstore_type t, int64_t v)
-{
-	switch (t) {
-	case COLSTORE_TYPE_INT8: return v >= INT8_MIN && v <= INT8_MAX;
-	case COLSTORE_TYPE_INT16: return v >= INT16_MIN && v <= INT16_MAX;
-	case COLSTORE_TYPE_INT32:
-	case COLSTORE_TYPE_DATE: return v >= INT32_MIN && v <= INT32_MAX;
-	default: return 1;
-	}
-}
-
 /* one field into row r of its column's batch (the same rules as the
  * single-threaded pass 2 in import.c) */
 static int cs_convert(const cs_import *im, cs_colbuf *b, uint32_t i, uint64_t r,
@@ -357,13 +346,13 @@ static int cs_convert(const cs_import *im, cs_colbuf *b, uint32_t i, uint64_t r,
 	case COLSTORE_TYPE_TIMESTAMP:
 		ok = col->type == COLSTORE_TYPE_DATE ? cs_parse_date(p, n, &iv)
 		                                     : cs_parse_timestamp(p, n, &iv);
-		ok = ok && cs_fits(col->type, iv);
+		ok = ok && cs_int_fits(col->type, iv);
 		if (ok)
 			memcpy(b->vals + r * w, &iv, w); /* little-endian host */
 		break;
 	default:
 		ok = col->forced ? cs_parse_int_lenient(p, n, &iv) : cs_parse_int(p, n, &iv);
-		ok = ok && cs_fits(col->type, iv);
+		ok = ok && cs_int_fits(col->type, iv);
 		if (ok)
 			memcpy(b->vals + r * w, &iv, w);
 		break;

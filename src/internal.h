@@ -79,6 +79,28 @@ static inline uint64_t cs_align_up(uint64_t x)
 	return (x + (CS_ALIGN - 1)) & ~(uint64_t)(CS_ALIGN - 1);
 }
 
+/* byte-wise order of two strings, a proper prefix first: -1, 0 or 1 (§5.6) */
+static inline int cs_bytes_cmp(const char *a, uint32_t al, const char *b, uint32_t bl)
+{
+	int c = memcmp(a, b, al < bl ? al : bl);
+	if (c)
+		return c < 0 ? -1 : 1;
+	return (al > bl) - (al < bl);
+}
+
+/* does v fit a column of this type (the writer's ERANGE rule)? */
+static inline int cs_int_fits(int type, int64_t v)
+{
+	switch (type) {
+	case COLSTORE_TYPE_INT8: return v >= INT8_MIN && v <= INT8_MAX;
+	case COLSTORE_TYPE_INT16: return v >= INT16_MIN && v <= INT16_MAX;
+	case COLSTORE_TYPE_INT32:
+	case COLSTORE_TYPE_DATE: return v >= INT32_MIN && v <= INT32_MAX;
+	case COLSTORE_TYPE_BOOL: return v == 0 || v == 1;
+	default: return 1;
+	}
+}
+
 /* in-range test in the subtraction form: [off, off+len) within [0, size) */
 static inline int cs_in_range(uint64_t off, uint64_t len, uint64_t size)
 {
@@ -243,6 +265,9 @@ static inline uint64_t cs_chunk_desc_offset(const colstore_reader *r, uint32_t r
 	return r->chunks_at + ((uint64_t)rg * r->num_columns + col) * CS_CHUNK_DESC_SIZE;
 }
 CS_HIDDEN const char *cs_block_kind_name(int kind);
+/* [*lo, *hi): the bytes spanned by row group rg's blocks; *lo >= *hi if none */
+CS_HIDDEN void cs_row_group_span(const colstore_reader *r, uint32_t rg, uint64_t *lo,
+                                 uint64_t *hi);
 /* fully check one block (checksum unless skipped, decompression, content) */
 CS_HIDDEN int cs_block_check(colstore_reader *r, uint32_t rg, uint32_t col, int kind,
                              int force_checksum, void *buf, size_t buf_size,

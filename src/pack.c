@@ -27,7 +27,31 @@ static unsigned cs_bits_for(uint64_t range)
 	return range ? 64u - (unsigned)__builtin_clzll(range) : 0;
 }
 
-#define CS_PACK_CHUNK 4096 /* deltas computed a slice at a time, on the stack */
+/* appends b-bit values LSB-first (§10.2 "packed") */
+typedef struct cs_bitwriter {
+	uint8_t *out;
+	size_t o;
+	unsigned __int128 acc;
+	unsigned have;
+} cs_bitwriter;
+
+static inline void cs_bw_put(cs_bitwriter *bw, uint64_t v, unsigned b)
+{
+	bw->acc |= (unsigned __int128)v << bw->have;
+	bw->have += b;
+	while (bw->have >= 8) {
+		bw->out[bw->o++] = (uint8_t)bw->acc;
+		bw->acc >>= 8;
+		bw->have -= 8;
+	}
+}
+
+static inline void cs_bw_flush(cs_bitwriter *bw)
+{
+	if (bw->have)
+		bw->out[bw->o++] = (uint8_t)bw->acc;
+}
+
 
 size_t cs_bitpack_encode(const void *raw, size_t n, unsigned w, int is_signed, uint8_t *dst,
                          size_t cap)
@@ -69,30 +93,11 @@ size_t cs_bitpack_encode(const void *raw, size_t n, unsigned w, int is_signed, u
 	dst[1] = (uint8_t)b;
 	dst[2] = (uint8_t)sc;
 	cs_st64(dst + 8, lo);
-	/* pass 2: pack in slices, to keep the scratch small */
-	uint64_t d[CS_PACK_CHUNK];
-	uint8_t *out = dst + CS_PACK_HEADER;
-	unsigned __int128 acc = 0;
-	unsigned have = 0;
-	size_t o = 0;
-	for (size_t s = 0; s < n; s += CS_PACK_CHUNK) {
-		size_t k = n - s < CS_PACK_CHUNK ? n - s : CS_PACK_CHUNK;
-		for (size_t i = 0; i < k; i++)
-			d[i] = (cs_load(p + (s + i) * w, w, is_signed) - lo) / unit;
-		if (b == 0)
-			continue;
-		for (size_t i = 0; i < k; i++) {
-			acc |= (unsigned __int128)d[i] << have;
-			have += b;
-			while (have >= 8) {
-				out[o++] = (uint8_t)acc;
-				acc >>= 8;
-				have -= 8;
-			}
-		}
-	}
-	if (have)
-		out[o++] = (uint8_t)acc;
+	/* pass 2: pack */
+	cs_bitwriter bw = { dst + CS_PACK_HEADER, 0, 0, 0 };
+	for (size_t i = 0; i < n && b; i++)
+		cs_bw_put(&bw, (cs_load(p + i * w, w, is_signed) - lo) / unit, b);
+	cs_bw_flush(&bw);
 	return need;
 }
 
@@ -130,22 +135,10 @@ size_t cs_decimal_encode(const double *raw, size_t n, uint8_t *dst, size_t cap)
 		dst[1] = (uint8_t)b;
 		dst[2] = (uint8_t)e;
 		cs_st64(dst + 8, (uint64_t)lo);
-		uint8_t *out = dst + CS_PACK_HEADER;
-		unsigned __int128 acc = 0;
-		unsigned have = 0;
-		size_t o = 0;
-		for (size_t j = 0; j < n && b; j++) {
-			uint64_t dv = (uint64_t)llround(raw[j] * cs_p10[e]) - (uint64_t)lo;
-			acc |= (unsigned __int128)dv << have;
-			have += b;
-			while (have >= 8) {
-				out[o++] = (uint8_t)acc;
-				acc >>= 8;
-				have -= 8;
-			}
-		}
-		if (have)
-			out[o++] = (uint8_t)acc;
+		cs_bitwriter bw = { dst + CS_PACK_HEADER, 0, 0, 0 };
+		for (size_t j = 0; j < n && b; j++)
+			cs_bw_put(&bw, (uint64_t)llround(raw[j] * cs_p10[e]) - (uint64_t)lo, b);
+		cs_bw_flush(&bw);
 		return need;
 	}
 	return 0;

@@ -672,6 +672,22 @@ int cs_block_check(colstore_reader *r, uint32_t rg, uint32_t col, int kind,
 	return COLSTORE_OK;
 }
 
+void cs_row_group_span(const colstore_reader *r, uint32_t rg, uint64_t *lo, uint64_t *hi)
+{
+	*lo = UINT64_MAX;
+	*hi = 0;
+	for (uint32_t c = 0; c < r->num_columns; c++)
+		for (int k = 0; k < 3; k++) {
+			const cs_block_desc *d = &cs_chunk_at(r, rg, c)->blocks[k];
+			if (!d->present || !d->stored_size)
+				continue;
+			if (d->offset < *lo)
+				*lo = d->offset;
+			if (d->offset + d->stored_size > *hi)
+				*hi = d->offset + d->stored_size;
+		}
+}
+
 int colstore_reader_block(colstore_reader *r, uint32_t rg, uint32_t col, int kind,
                           void *buf, size_t buf_size, colstore_block *out,
                           colstore_error *err)

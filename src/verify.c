@@ -77,7 +77,6 @@ int colstore_reader_verify(colstore_reader *r, colstore_error *err)
 	if (r->mapped)
 		cs_map_advise_sequential(r->data, r->size);
 	for (uint32_t g = 0; g < r->num_row_groups && !rc; g++) {
-		uint64_t lo = UINT64_MAX, hi = 0;
 		for (uint32_t c = 0; c < r->num_columns && !rc; c++)
 			for (int k = 0; k < 3 && !rc; k++) {
 				const cs_block_desc *b = &cs_chunk_at(r, g, c)->blocks[k];
@@ -88,11 +87,9 @@ int colstore_reader_verify(colstore_reader *r, colstore_error *err)
 				if (b->stored_size) /* R4.3: an empty block overlaps nothing */
 					reg[nreg++] = (cs_region){ b->offset, b->offset + b->stored_size, g, c,
 						                   k };
-				if (b->offset < lo)
-					lo = b->offset;
-				if (b->offset + b->stored_size > hi)
-					hi = b->offset + b->stored_size;
 			}
+		uint64_t lo, hi;
+		cs_row_group_span(r, g, &lo, &hi);
 		if (r->mapped && lo < hi)
 			cs_map_release(r->data, lo, hi);
 	}

@@ -341,14 +341,6 @@ static void cs_stats_fixed(const cs_wcol *c, uint32_t n, cs_stats *s)
 		s->flags |= CS_STATS_MINMAX;
 }
 
-static int cs_strcmp(const char *a, uint32_t al, const char *b, uint32_t bl)
-{
-	int c = memcmp(a, b, al < bl ? al : bl);
-	if (c)
-		return c;
-	return al < bl ? -1 : al > bl;
-}
-
 static int cs_heap_add(colstore_writer *w, const char *s, uint32_t len, uint64_t *ref)
 {
 	if (w->heap_len + len > UINT32_MAX)
@@ -371,9 +363,9 @@ static void cs_stats_string(colstore_writer *w, const cs_wcol *c, uint32_t n, cs
 			continue;
 		const char *v = c->sbytes + off[i];
 		uint32_t vl = off[i + 1] - off[i];
-		if (lo < 0 || cs_strcmp(v, vl, c->sbytes + off[lo], off[lo + 1] - off[lo]) < 0)
+		if (lo < 0 || cs_bytes_cmp(v, vl, c->sbytes + off[lo], off[lo + 1] - off[lo]) < 0)
 			lo = i;
-		if (hi < 0 || cs_strcmp(v, vl, c->sbytes + off[hi], off[hi + 1] - off[hi]) > 0)
+		if (hi < 0 || cs_bytes_cmp(v, vl, c->sbytes + off[hi], off[hi + 1] - off[hi]) > 0)
 			hi = i;
 	}
 	if (lo < 0)
@@ -425,10 +417,10 @@ static void cs_stats_codes(colstore_writer *w, cs_wcol *c, const uint32_t *codes
 		d->mark[k] = stamp;
 		const char *v = d->bytes + d->offsets[k];
 		uint32_t vl = d->offsets[k + 1] - d->offsets[k];
-		if (lo < 0 || cs_strcmp(v, vl, d->bytes + d->offsets[lo],
+		if (lo < 0 || cs_bytes_cmp(v, vl, d->bytes + d->offsets[lo],
 		                        d->offsets[lo + 1] - d->offsets[lo]) < 0)
 			lo = k;
-		if (hi < 0 || cs_strcmp(v, vl, d->bytes + d->offsets[hi],
+		if (hi < 0 || cs_bytes_cmp(v, vl, d->bytes + d->offsets[hi],
 		                        d->offsets[hi + 1] - d->offsets[hi]) > 0)
 			hi = k;
 	}
@@ -591,18 +583,6 @@ static void cs_store_int(cs_wcol *c, uint32_t i, int64_t v)
 	case 2: cs_st16(p, (uint16_t)v); break;
 	case 4: cs_st32(p, (uint32_t)v); break;
 	default: cs_st64(p, (uint64_t)v); break;
-	}
-}
-
-static int cs_int_fits(uint8_t type, int64_t v)
-{
-	switch (type) {
-	case COLSTORE_TYPE_INT8: return v >= INT8_MIN && v <= INT8_MAX;
-	case COLSTORE_TYPE_INT16: return v >= INT16_MIN && v <= INT16_MAX;
-	case COLSTORE_TYPE_INT32:
-	case COLSTORE_TYPE_DATE: return v >= INT32_MIN && v <= INT32_MAX;
-	case COLSTORE_TYPE_BOOL: return v == 0 || v == 1;
-	default: return 1;
 	}
 }
 
