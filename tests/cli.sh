@@ -131,6 +131,10 @@ check "agg bad aggregate" 2 "unknown aggregate 'median'" -- "$CS" agg -a "median
 check "agg sum of strings" 2 "sum and avg need a number column" -- "$CS" agg -a "sum(name)" "$T/canon.colstore"
 check "agg --where error" 2 "no column named 'nope'" -- "$CS" agg -a "count(*)" -w "nope = 1" "$T/canon.colstore"
 check "agg on sales: 16 regions" 0 "^17$" -- sh -c "\"$CS\" agg -f csv -a \"count(*),sum(qty)\" -g region \"$T/sales.colstore\" | wc -l"
+# more groups than the table format samples for its widths (1000): all printed
+awk 'BEGIN { print "k"; for (i = 1; i <= 1500; i++) print i }' >"$T/many.csv"
+"$CS" import -q "$T/many.csv"
+check "agg table prints every group past the first 1000" 0 "^1500  *1$" -- "$CS" agg -f table -a "count(*)" -g k "$T/many.colstore"
 check "agg count equals scan count" 0 "^200000$" -- sh -c "\"$CS\" agg -f csv -a \"count(*)\" \"$T/sales.colstore\" | tail -1"
 
 echo "$pass passed, $fail failed"

@@ -922,6 +922,139 @@ static void table_flush(FILE *o, table_state *ts, char **names)
 	ts->npending = 0;
 }
 
+/* One output writer for scan and agg: CSV, JSONL or an aligned table. */
+typedef struct out_writer {
+	FILE *o;
+	int fmt;
+	char **names;
+	uint32_t n, k; /* columns; the next cell's column */
+	uint64_t rows;
+	table_state ts;
+	strbuf row;    /* table: the current row's cells, NUL-separated */
+} out_writer;
+
+static void ow_init(out_writer *w, FILE *o, int fmt, char **names, uint32_t n)
+{
+	memset(w, 0, sizeof(*w));
+	w->o = o;
+	w->fmt = fmt;
+	w->names = names;
+	w->n = n;
+	w->ts.ncols = n;
+	w->ts.width = calloc(n + 1, sizeof(size_t));
+	for (uint32_t k = 0; k < n; k++)
+		w->ts.width[k] = strlen(names[k]);
+}
+
+/* the CSV header row (other formats name their columns as they go) */
+static void ow_header(out_writer *w)
+{
+	if (w->fmt == FMT_CSV)
+		put_csv_header(w->o, w->names, w->n);
+}
+
+/* a JSON value that is not a number: strings, dates, timestamps, NaN, infinities */
+static int json_quoted(colstore_type t, int is_str, double d)
+{
+	return is_str || t == COLSTORE_TYPE_DATE || t == COLSTORE_TYPE_TIMESTAMP ||
+	       ((t == COLSTORE_TYPE_FLOAT32 || t == COLSTORE_TYPE_FLOAT64) && d - d != 0);
+}
+
+static void ow_cell(out_writer *w, const strbuf *text, int is_null, int is_str, int quoted)
+{
+	FILE *o = w->o;
+	uint32_t k = w->k++;
+	if (w->fmt == FMT_CSV) {
+		if (k)
+			fputc(',', o);
+		put_csv(o, text, is_null, is_str);
+	} else if (w->fmt == FMT_JSONL) {
+		fputc(k ? ',' : '{', o);
+		put_json_str(o, w->names[k], strlen(w->names[k]));
+		fputc(':', o);
+		if (is_null)
+			fputs("null", o);
+		else if (quoted)
+			put_json_str(o, text->p, text->len);
+		else
+			fwrite(text->p, 1, text->len, o);
+	} else {
+		/* table: control characters shown escaped, null as NULL */
+		size_t start = w->row.len;
+		if (is_null)
+			sb_str(&w->row, "NULL");
+		for (size_t q = 0; q < text->len; q++) {
+			unsigned char ch = (unsigned char)text->p[q];
+			char esc[8];
+			if (ch < 0x20) {
+				snprintf(esc, sizeof(esc), "\\x%02x", ch);
+				sb_str(&w->row, esc);
+			} else {
+				sb_put(&w->row, &text->p[q], 1);
+			}
+		}
+		size_t len = w->row.len - start;
+		if (!w->ts.flushed && len > w->ts.width[k])
+			w->ts.width[k] = len;
+		sb_put(&w->row, "", 1); /* the separating NUL */
+	}
+}
+
+static void ow_end_row(out_writer *w)
+{
+	w->k = 0;
+	w->rows++;
+	if (w->fmt == FMT_JSONL) {
+		fputs(w->n ? "}\n" : "{}\n", w->o);
+	} else if (w->fmt == FMT_CSV) {
+		fputc('\n', w->o);
+	} else if (!w->ts.flushed) {
+		table_state *ts = &w->ts;
+		if (ts->npending == ts->cap) {
+			ts->cap = ts->cap ? ts->cap * 2 : 64;
+			ts->pending = realloc(ts->pending, ts->cap * sizeof(char *));
+			if (!ts->pending) {
+				fprintf(stderr, "%s: out of memory\n", prog);
+				exit(1);
+			}
+		}
+		ts->pending[ts->npending++] = w->row.p;
+		w->row = (strbuf){ 0 };
+		if (ts->npending >= TABLE_SAMPLE)
+			table_flush(w->o, ts, w->names);
+	} else {
+		table_emit(w->o, &w->ts, w->row.p);
+		w->row.len = 0;
+	}
+}
+
+/* flush, free; returns 1 after a message if the output could not be written */
+static int ow_finish(out_writer *w, const char *cmd, int failed)
+{
+	if (!failed && w->fmt == FMT_TABLE) {
+		table_flush(w->o, &w->ts, w->names);
+		fprintf(w->o, "(%" PRIu64 " row%s)\n", w->rows, w->rows == 1 ? "" : "s");
+	}
+	fflush(w->o);
+	int rc = 0;
+	if (ferror(w->o) && !failed) {
+		fprintf(stderr, "%s %s: cannot write the output: %s\n", prog, cmd, strerror(errno));
+		rc = 1;
+	}
+	for (size_t i = 0; i < w->ts.npending; i++)
+		free(w->ts.pending[i]);
+	free(w->ts.pending);
+	free(w->ts.width);
+	free(w->row.p);
+	return rc;
+}
+
+static void where_error(const char *cmd, const char *where, const colstore_error *e)
+{
+	fprintf(stderr, "%s %s: --where: %s (at character %" PRIu64 ")\n  %s\n  %*s^\n", prog, cmd,
+	        e->message, e->column, where, (int)(e->column ? e->column - 1 : 0), "");
+}
+
 static int cmd_scan(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -1006,22 +1139,19 @@ static int cmd_scan(int argc, char **argv)
 	}
 	colstore_filter *flt = NULL;
 	if (!rc && where && colstore_filter_parse(r, where, &flt, &e)) {
-		fprintf(stderr, "%s scan: --where: %s (at character %" PRIu64 ")\n  %s\n  %*s^\n", prog,
-		        e.message, e.column, where, (int)(e.column ? e.column - 1 : 0), "");
+		where_error("scan", where, &e);
 		rc = EXIT_USAGE;
 	}
 	colstore_buffers *bufs = colstore_buffers_create();
 	colstore_values *vals = calloc(n + 1, sizeof(*vals));
 	uint8_t *sel = malloc(COLSTORE_MAX_ROW_GROUP_SIZE / 8);
 	strbuf cell = { 0 };
-	table_state ts = { n, calloc(n + 1, sizeof(size_t)), NULL, 0, 0, 0 };
-	FILE *o = stdout;
+	out_writer ow;
 	static char obuf[1 << 16];
-	setvbuf(o, obuf, _IOFBF, sizeof(obuf));
-	if (!rc && fmt == FMT_CSV)
-		put_csv_header(o, names, n);
-	for (uint32_t k = 0; k < n && fmt == FMT_TABLE; k++)
-		ts.width[k] = strlen(names[k]);
+	setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
+	ow_init(&ow, stdout, fmt, names, n);
+	if (!rc)
+		ow_header(&ow);
 	uint64_t printed = 0;
 	for (uint32_t g = 0; !rc && g < colstore_reader_num_row_groups(r) && printed < limit; g++) {
 		if (flt && !colstore_filter_may_match(flt, g))
@@ -1042,88 +1172,21 @@ static int cmd_scan(int argc, char **argv)
 			if (flt && !((sel[i >> 3] >> (i & 7)) & 1))
 				continue;
 			printed++;
-			strbuf row = { 0 };
-			if (fmt == FMT_JSONL)
-				fputc('{', o);
 			for (uint32_t k = 0; k < n; k++) {
 				int is_null, is_str;
 				cell_text(r, cols[k], &vals[k], i, &cell, &is_null, &is_str);
-				if (fmt == FMT_CSV) {
-					if (k)
-						fputc(',', o);
-					put_csv(o, &cell, is_null, is_str);
-				} else if (fmt == FMT_JSONL) {
-					if (k)
-						fputc(',', o);
-					put_json_str(o, names[k], strlen(names[k]));
-					fputc(':', o);
-					double dv = vals[k].type == COLSTORE_TYPE_FLOAT64 && !is_null
-					                    ? ((const double *)vals[k].data)[i]
-					            : vals[k].type == COLSTORE_TYPE_FLOAT32 && !is_null
-					                    ? ((const float *)vals[k].data)[i]
-					                    : 0;
-					if (is_null)
-						fputs("null", o);
-					else if (is_str || vals[k].type == COLSTORE_TYPE_DATE ||
-					         vals[k].type == COLSTORE_TYPE_TIMESTAMP || dv != dv ||
-					         dv - dv != 0) /* dates, NaN and infinities as strings */
-						put_json_str(o, cell.p, cell.len);
-					else
-						fwrite(cell.p, 1, cell.len, o);
-				} else {
-					/* table: control characters shown escaped, null as NULL */
-					strbuf shown = { 0 };
-					if (is_null)
-						sb_str(&shown, "NULL");
-					for (size_t q = 0; q < cell.len; q++) {
-						unsigned char ch2 = (unsigned char)cell.p[q];
-						char esc[8];
-						if (ch2 < 0x20) {
-							snprintf(esc, sizeof(esc), "\\x%02x", ch2);
-							sb_str(&shown, esc);
-						} else {
-							sb_put(&shown, (const char *)&cell.p[q], 1);
-						}
-					}
-					sb_put(&shown, "", 0);
-					if (!ts.flushed && shown.len > ts.width[k])
-						ts.width[k] = shown.len;
-					sb_put(&row, shown.p, shown.len + 1);
-					free(shown.p);
-				}
+				double d = 0;
+				if (!is_null && vals[k].type == COLSTORE_TYPE_FLOAT64)
+					d = ((const double *)vals[k].data)[i];
+				else if (!is_null && vals[k].type == COLSTORE_TYPE_FLOAT32)
+					d = ((const float *)vals[k].data)[i];
+				ow_cell(&ow, &cell, is_null, is_str, json_quoted(vals[k].type, is_str, d));
 			}
-			if (fmt == FMT_JSONL)
-				fputs("}\n", o);
-			else if (fmt == FMT_CSV)
-				fputc('\n', o);
-			else if (!ts.flushed) {
-				if (ts.npending == ts.cap) {
-					ts.cap = ts.cap ? ts.cap * 2 : 64;
-					ts.pending = realloc(ts.pending, ts.cap * sizeof(char *));
-				}
-				ts.pending[ts.npending++] = row.p;
-				row.p = NULL;
-				if (ts.npending >= TABLE_SAMPLE)
-					table_flush(o, &ts, names);
-			} else {
-				table_emit(o, &ts, row.p);
-			}
-			free(row.p);
+			ow_end_row(&ow);
 		}
 	}
-	if (!rc && fmt == FMT_TABLE) {
-		table_flush(o, &ts, names);
-		fprintf(o, "(%" PRIu64 " row%s)\n", printed, printed == 1 ? "" : "s");
-	}
-	fflush(o);
-	if (ferror(o) && !rc) {
-		fprintf(stderr, "%s scan: cannot write the output: %s\n", prog, strerror(errno));
+	if (ow_finish(&ow, "scan", rc != 0))
 		rc = 1;
-	}
-	for (size_t i = 0; i < ts.npending; i++)
-		free(ts.pending[i]);
-	free(ts.pending);
-	free(ts.width);
 	free(cell.p);
 	free(sel);
 	free(vals);
@@ -1202,8 +1265,7 @@ static int cmd_agg(int argc, char **argv)
 	int rc = 0;
 	if (colstore_agg_create(r, aggs, gb, where, &a, &e)) {
 		if (e.column && where)
-			fprintf(stderr, "%s agg: --where: %s (at character %" PRIu64 ")\n  %s\n  %*s^\n",
-			        prog, e.message, e.column, where, (int)(e.column - 1), "");
+			where_error("agg", where, &e);
 		else
 			fprintf(stderr, "%s agg: %s\n", prog, e.message);
 		rc = EXIT_USAGE;
@@ -1211,76 +1273,26 @@ static int cmd_agg(int argc, char **argv)
 		rc = fail(file, &e);
 	}
 	if (!rc) {
-		FILE *o = stdout;
 		uint32_t nc = colstore_agg_num_columns(a);
 		uint64_t ng = colstore_agg_num_groups(a);
 		strbuf cell = { 0 };
 		char **names = calloc(nc, sizeof(char *));
 		for (uint32_t k = 0; k < nc; k++)
 			names[k] = (char *)colstore_agg_column_name(a, k);
-		table_state ts = { nc, calloc(nc, sizeof(size_t)), NULL, 0, 0, 0 };
-		for (uint32_t k = 0; k < nc; k++)
-			ts.width[k] = strlen(names[k]);
-		if (fmt == FMT_CSV)
-			put_csv_header(o, names, nc);
+		out_writer ow;
+		ow_init(&ow, stdout, fmt, names, nc);
+		ow_header(&ow);
 		for (uint64_t g = 0; g < ng; g++) {
-			strbuf row = { 0 };
-			if (fmt == FMT_JSONL)
-				fputc('{', o);
 			for (uint32_t k = 0; k < nc; k++) {
 				colstore_cell cl;
 				int is_str;
 				colstore_agg_cell(a, g, k, &cl);
 				agg_cell_text(&cl, &cell, &is_str);
-				if (fmt == FMT_CSV) {
-					if (k)
-						fputc(',', o);
-					put_csv(o, &cell, cl.is_null, is_str);
-				} else if (fmt == FMT_JSONL) {
-					if (k)
-						fputc(',', o);
-					put_json_str(o, names[k], strlen(names[k]));
-					fputc(':', o);
-					int nonfinite = (cl.type == COLSTORE_TYPE_FLOAT64 || cl.type == COLSTORE_TYPE_FLOAT32) &&
-					                cl.d - cl.d != 0;
-					if (cl.is_null)
-						fputs("null", o);
-					else if (is_str || cl.type == COLSTORE_TYPE_DATE ||
-					         cl.type == COLSTORE_TYPE_TIMESTAMP || nonfinite)
-						put_json_str(o, cell.p, cell.len);
-					else
-						fwrite(cell.p, 1, cell.len, o);
-				} else {
-					const char *t = cl.is_null ? "NULL" : cell.p;
-					size_t l = strlen(t);
-					if (!ts.flushed && l > ts.width[k])
-						ts.width[k] = l;
-					sb_put(&row, t, l + 1);
-				}
+				ow_cell(&ow, &cell, cl.is_null, is_str, json_quoted(cl.type, is_str, cl.d));
 			}
-			if (fmt == FMT_JSONL)
-				fputs("}\n", o);
-			else if (fmt == FMT_CSV)
-				fputc('\n', o);
-			else {
-				if (ts.npending == ts.cap) {
-					ts.cap = ts.cap ? ts.cap * 2 : 64;
-					ts.pending = realloc(ts.pending, ts.cap * sizeof(char *));
-				}
-				ts.pending[ts.npending++] = row.p;
-				row.p = NULL;
-				if (ts.npending >= TABLE_SAMPLE)
-					table_flush(o, &ts, names);
-			}
-			free(row.p);
+			ow_end_row(&ow);
 		}
-		if (fmt == FMT_TABLE) {
-			table_flush(o, &ts, names);
-			fprintf(o, "(%" PRIu64 " row%s)\n", ng, ng == 1 ? "" : "s");
-		}
-		fflush(o);
-		free(ts.pending);
-		free(ts.width);
+		rc = ow_finish(&ow, "agg", 0);
 		free(cell.p);
 		free(names);
 	}
