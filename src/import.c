@@ -378,60 +378,58 @@ static int cs_pass1(cs_import *im, colstore_error *err)
 	return COLSTORE_OK;
 }
 
+int cs_imp_parse_value(const cs_icol *col, const char *p, uint32_t n, int64_t *iv, double *dv)
+{
+	int bv;
+	switch (col->type) {
+	case COLSTORE_TYPE_FLOAT32:
+	case COLSTORE_TYPE_FLOAT64:
+		return col->forced ? cs_parse_double_lenient(p, n, dv) : cs_parse_double(p, n, dv);
+	case COLSTORE_TYPE_BOOL:
+		if (!cs_parse_bool(p, n, &bv))
+			return 0;
+		*iv = bv;
+		return 1;
+	case COLSTORE_TYPE_DATE:
+		return cs_parse_date(p, n, iv) && cs_int_fits(col->type, *iv);
+	case COLSTORE_TYPE_TIMESTAMP:
+		return cs_parse_timestamp(p, n, iv);
+	default:
+		return (col->forced ? cs_parse_int_lenient(p, n, iv) : cs_parse_int(p, n, iv)) &&
+		       cs_int_fits(col->type, *iv);
+	}
+}
+
+int cs_imp_bad_value(colstore_error *err, uint64_t line, uint32_t i, const cs_icol *col,
+                     const char *p, uint32_t n)
+{
+	char shown[64];
+	size_t k = n < 40 ? n : 40;
+	memcpy(shown, p, k);
+	shown[k] = '\0';
+	return cs_imp_at(err, COLSTORE_EPARSE, line, i + 1, "'%s%s' is not a valid %s (column '%s')",
+	                 shown, n > 40 ? "..." : "", colstore_type_name(col->type), col->name);
+}
+
 static int cs_put_field(cs_import *im, colstore_writer *w, uint32_t i, const cs_csv_field *f,
                         colstore_error *err)
 {
-	cs_icol *col = &im->cols[i];
+	const cs_icol *col = &im->cols[i];
 	if (cs_imp_is_null(im, f))
 		return colstore_writer_put_null(w, i, err);
 	const char *p;
 	uint32_t n;
 	if (cs_imp_text(&im->scratch, f, &p, &n))
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-	int ok = 1, rc = COLSTORE_OK;
-	int64_t iv;
-	double dv;
-	int bv;
-	switch (col->type) {
-	case COLSTORE_TYPE_STRING:
+	if (col->type == COLSTORE_TYPE_STRING)
 		return colstore_writer_put_string(w, i, p, n, err);
-	case COLSTORE_TYPE_FLOAT32:
-	case COLSTORE_TYPE_FLOAT64:
-		ok = col->forced ? cs_parse_double_lenient(p, n, &dv) : cs_parse_double(p, n, &dv);
-		if (ok)
-			rc = colstore_writer_put_double(w, i, dv, err);
-		break;
-	case COLSTORE_TYPE_BOOL:
-		ok = cs_parse_bool(p, n, &bv);
-		if (ok)
-			rc = colstore_writer_put_int(w, i, bv, err);
-		break;
-	case COLSTORE_TYPE_DATE:
-		ok = cs_parse_date(p, n, &iv);
-		if (ok)
-			rc = colstore_writer_put_int(w, i, iv, err);
-		break;
-	case COLSTORE_TYPE_TIMESTAMP:
-		ok = cs_parse_timestamp(p, n, &iv);
-		if (ok)
-			rc = colstore_writer_put_int(w, i, iv, err);
-		break;
-	default:
-		ok = col->forced ? cs_parse_int_lenient(p, n, &iv) : cs_parse_int(p, n, &iv);
-		if (ok)
-			rc = colstore_writer_put_int(w, i, iv, err);
-		break;
-	}
-	if (!ok || rc == COLSTORE_ERANGE) {
-		char shown[64];
-		size_t k = n < 40 ? n : 40;
-		memcpy(shown, p, k);
-		shown[k] = '\0';
-		return cs_imp_at(err, COLSTORE_EPARSE, im->csv.rec_line, i + 1,
-		             "'%s%s' is not a valid %s (column '%s')", shown, n > 40 ? "..." : "",
-		             colstore_type_name(col->type), col->name);
-	}
-	return rc;
+	int64_t iv = 0;
+	double dv = 0;
+	if (!cs_imp_parse_value(col, p, n, &iv, &dv))
+		return cs_imp_bad_value(err, im->csv.rec_line, i, col, p, n);
+	return col->type == COLSTORE_TYPE_FLOAT32 || col->type == COLSTORE_TYPE_FLOAT64
+	               ? colstore_writer_put_double(w, i, dv, err)
+	               : colstore_writer_put_int(w, i, iv, err);
 }
 
 static int cs_pass2(cs_import *im, colstore_writer *w, int passes, uint64_t *rows_out,

@@ -79,6 +79,13 @@ CS_HIDDEN int cs_imp_check_width(const cs_import *im, const cs_csv *c, colstore_
 /* pass 1 work on one record: infer each column into cols */
 CS_HIDDEN int cs_imp_infer_record(const cs_import *im, cs_icol *cols, const cs_csv *c,
                                   colstore_error *err);
+/* a field's text as a value of col's type: *iv (integers, bool, date,
+ * timestamp) or *dv (floats); 0 when it is not valid or does not fit */
+CS_HIDDEN int cs_imp_parse_value(const cs_icol *col, const char *p, uint32_t n, int64_t *iv,
+                                 double *dv);
+/* the EPARSE error for a value that does not parse or fit */
+CS_HIDDEN int cs_imp_bad_value(colstore_error *err, uint64_t line, uint32_t i, const cs_icol *col,
+                               const char *p, uint32_t n);
 CS_HIDDEN int cs_imp_progress(cs_import *im, uint64_t done, int pass, int passes,
                               uint64_t rows, colstore_error *err);
 /* the parallel passes (import_mt.c); threads >= 2 */

@@ -315,55 +315,28 @@ static int cs_convert(const cs_import *im, cs_colbuf *b, uint32_t i, uint64_t r,
 	uint32_t n;
 	if (cs_imp_text(sc, f, &p, &n))
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-	int ok = 1;
-	int64_t iv = 0;
-	double dv;
-	int bv;
 	unsigned w = colstore_type_width(col->type);
-	switch (col->type) {
-	case COLSTORE_TYPE_STRING:
+	if (col->type == COLSTORE_TYPE_STRING) {
 		if (cs_grow_vals(b, b->vals_len + n))
 			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 		memcpy(b->vals + b->vals_len, p, n);
 		b->vals_len += n;
 		b->offs[r + 1] = b->vals_len;
-		break;
-	case COLSTORE_TYPE_FLOAT32:
-	case COLSTORE_TYPE_FLOAT64:
-		ok = col->forced ? cs_parse_double_lenient(p, n, &dv) : cs_parse_double(p, n, &dv);
-		if (ok && col->type == COLSTORE_TYPE_FLOAT32) {
+	} else {
+		int64_t iv = 0;
+		double dv = 0;
+		if (!cs_imp_parse_value(col, p, n, &iv, &dv))
+			return cs_imp_bad_value(err, line, i, col, p, n);
+		if (col->type == COLSTORE_TYPE_FLOAT32) {
 			float fv = (float)dv;
 			memcpy(b->vals + r * 4, &fv, 4);
-		} else if (ok) {
+		} else if (col->type == COLSTORE_TYPE_FLOAT64) {
 			memcpy(b->vals + r * 8, &dv, 8);
-		}
-		break;
-	case COLSTORE_TYPE_BOOL:
-		ok = cs_parse_bool(p, n, &bv);
-		b->vals[r] = (uint8_t)(ok && bv);
-		break;
-	case COLSTORE_TYPE_DATE:
-	case COLSTORE_TYPE_TIMESTAMP:
-		ok = col->type == COLSTORE_TYPE_DATE ? cs_parse_date(p, n, &iv)
-		                                     : cs_parse_timestamp(p, n, &iv);
-		ok = ok && cs_int_fits(col->type, iv);
-		if (ok)
+		} else if (col->type == COLSTORE_TYPE_BOOL) {
+			b->vals[r] = (uint8_t)iv;
+		} else {
 			memcpy(b->vals + r * w, &iv, w); /* little-endian host */
-		break;
-	default:
-		ok = col->forced ? cs_parse_int_lenient(p, n, &iv) : cs_parse_int(p, n, &iv);
-		ok = ok && cs_int_fits(col->type, iv);
-		if (ok)
-			memcpy(b->vals + r * w, &iv, w);
-		break;
-	}
-	if (!ok) {
-		char shown[64];
-		size_t k = n < 40 ? n : 40;
-		memcpy(shown, p, k);
-		shown[k] = '\0';
-		return cs_imp_at(err, COLSTORE_EPARSE, line, i + 1, "'%s%s' is not a valid %s (column '%s')",
-		                 shown, n > 40 ? "..." : "", colstore_type_name(col->type), col->name);
+		}
 	}
 	cs_bit_set(b->valid, r);
 	return COLSTORE_OK;
