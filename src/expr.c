@@ -589,7 +589,6 @@ static int cs_eval_node(const colstore_filter *f, int k, uint32_t rg, colstore_b
 	int rc = cs_eval_node(f, d->l, rg, b, sel, tmp + nbytes, nbytes, err);
 	if (rc)
 		return rc;
-	/* short cut: an AND with nothing selected, an OR with everything */
 	rc = cs_eval_node(f, d->r, rg, b, tmp, tmp + nbytes, nbytes, err);
 	if (rc)
 		return rc;
@@ -605,11 +604,10 @@ int colstore_filter_eval(const colstore_filter *f, uint32_t rg, colstore_buffers
 		return cs_err(err, COLSTORE_ERANGE, COLSTORE_NO_OFFSET, "no row group %u", rg);
 	uint32_t n = cs_chunk_at(f->r, rg, 0)->row_count;
 	size_t nbytes = cs_bitmap_bytes(n);
-	uint8_t *tmp = malloc(nbytes * (size_t)f->depth + 1);
+	uint8_t *tmp = cs_buffers_scratch(b, nbytes * (size_t)f->depth + 1);
 	if (!tmp)
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	int rc = cs_eval_node(f, f->root, rg, b, sel, tmp, nbytes, err);
-	free(tmp);
 	if (!rc && matches)
 		*matches = cs_bitmap_popcount(sel, n);
 	return rc;

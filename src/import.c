@@ -256,15 +256,6 @@ static uint32_t cs_choose_encoding(const cs_import *im, const cs_icol *col)
 	return COLSTORE_COLUMN_PLAIN;
 }
 
-/* drop the input pages before done from memory (sequential passes) */
-static void cs_release_behind(cs_import *im, uint64_t done)
-{
-	if (done - im->released >= CS_RELEASE_STEP) {
-		cs_map_release(im->data, im->released, done);
-		im->released = done;
-	}
-}
-
 int cs_imp_progress(cs_import *im, uint64_t done, int pass, int passes, uint64_t rows,
                     colstore_error *err)
 {
@@ -340,7 +331,7 @@ static int cs_pass1(cs_import *im, colstore_error *err)
 			if ((rc = cs_imp_infer_record(im, im->cols, c, err)))
 				return rc;
 			if ((++rows & 0xffff) == 0) {
-				cs_release_behind(im, (uint64_t)(c->pos - c->start));
+				cs_release_behind(im->data, &im->released, (uint64_t)(c->pos - c->start));
 				if ((rc = cs_imp_progress(im, (uint64_t)(c->pos - c->start), 1, 2, rows, err)))
 					return rc;
 			}
@@ -460,7 +451,7 @@ static int cs_pass2(cs_import *im, colstore_writer *w, int passes, uint64_t *row
 			return rc;
 		}
 		if ((++rows & 0xffff) == 0) {
-			cs_release_behind(im, (uint64_t)(c->pos - c->start));
+			cs_release_behind(im->data, &im->released, (uint64_t)(c->pos - c->start));
 			if ((rc = cs_imp_progress(im, (uint64_t)(c->pos - c->start), passes, passes,
 			                          rows, err)))
 				return rc;

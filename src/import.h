@@ -17,6 +17,15 @@
 /* input pages already parsed are dropped from memory in steps of this */
 #define CS_RELEASE_STEP (16u << 20)
 
+/* drop the input pages in [*released, done) once they amount to a step */
+static inline void cs_release_behind(const uint8_t *data, uint64_t *released, uint64_t done)
+{
+	if (done - *released >= CS_RELEASE_STEP) {
+		cs_map_release(data, *released, done);
+		*released = done;
+	}
+}
+
 /* a growable buffer for unescaped quoted fields, one per thread */
 typedef struct cs_scratch {
 	char *p;

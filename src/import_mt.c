@@ -111,11 +111,8 @@ static void *cs_part_run(void *arg)
 			__atomic_store_n(&p->rows_seen, p->rows, __ATOMIC_RELAXED);
 			if (__atomic_load_n(p->cancel, __ATOMIC_RELAXED))
 				break;
-			uint64_t now = (uint64_t)(c.pos - c.start);
-			if (now - released >= CS_RELEASE_STEP) { /* this part's pages only */
-				cs_map_release(im->data, released, now);
-				released = now;
-			}
+			/* this part's pages only */
+			cs_release_behind(im->data, &released, (uint64_t)(c.pos - c.start));
 		}
 	}
 	p->end = (uint64_t)(c.pos - c.start);
@@ -515,10 +512,8 @@ int cs_imp_pass2_mt(cs_import *im, colstore_writer *w, int passes, uint64_t *row
 		pthread_cond_broadcast(&s.cv);
 		pthread_mutex_unlock(&s.mu);
 		uint64_t done = im->units[u].end;
-		if (!rc && done - released >= CS_RELEASE_STEP) {
-			cs_map_release(im->data, released, done);
-			released = done;
-		}
+		if (!rc)
+			cs_release_behind(im->data, &released, done);
 		if (!rc)
 			rc = cs_imp_progress(im, done, passes, passes, rows, err);
 		if (rc) {

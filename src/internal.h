@@ -265,6 +265,8 @@ static inline uint64_t cs_chunk_desc_offset(const colstore_reader *r, uint32_t r
 	return r->chunks_at + ((uint64_t)rg * r->num_columns + col) * CS_CHUNK_DESC_SIZE;
 }
 CS_HIDDEN const char *cs_block_kind_name(int kind);
+/* a scratch area of at least n bytes kept in b (reused across calls), or NULL */
+CS_HIDDEN void *cs_buffers_scratch(colstore_buffers *b, size_t n);
 /* [*lo, *hi): the bytes spanned by row group rg's blocks; *lo >= *hi if none */
 CS_HIDDEN void cs_row_group_span(const colstore_reader *r, uint32_t rg, uint64_t *lo,
                                  uint64_t *hi);

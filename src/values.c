@@ -14,6 +14,7 @@ typedef struct cs_buf {
 struct colstore_buffers {
 	cs_buf *bufs; /* 3 per column: validity, data, extra */
 	size_t n;
+	cs_buf scratch; /* filter evaluation's bitmaps */
 };
 
 colstore_buffers *colstore_buffers_create(void)
@@ -28,7 +29,20 @@ void colstore_buffers_free(colstore_buffers *b)
 	for (size_t i = 0; i < b->n; i++)
 		free(b->bufs[i].p);
 	free(b->bufs);
+	free(b->scratch.p);
 	free(b);
+}
+
+void *cs_buffers_scratch(colstore_buffers *b, size_t n)
+{
+	if (n > b->scratch.cap) {
+		void *p = realloc(b->scratch.p, n);
+		if (!p)
+			return NULL;
+		b->scratch.p = p;
+		b->scratch.cap = n;
+	}
+	return b->scratch.p;
 }
 
 static cs_buf *cs_slot(colstore_buffers *b, uint32_t col, int kind, size_t need)
