@@ -1,22 +1,43 @@
 /*
  * agg.c -- colstore_agg: group-by aggregation over row groups.
  *
- * Groups live in one hash table keyed by the bytes of their group-by values
- * (a null flag, then an int64, the double's bits, or a length and bytes).
- * Row groups that the filter's zone maps exclude are not read.  One thread,
- * row at a time for now: the dense per-code path for dictionary keys, the
- * threads and the spill to disk for huge group counts are still to come.
+ * Row groups are shared out to worker threads (an atomic counter hands out
+ * the next one); each worker keeps its own groups, and at the end the
+ * workers' groups are merged.  Every aggregate merges exactly: counts,
+ * integer sums in 128 bits, min and max with a total order (NaN only when
+ * nothing else, -0 below +0), float sums in cs_fsum (fsum.c).  So results
+ * are the same, bit for bit, for any thread count and any schedule.
+ *
+ * A group is a record: a row count, then each aggregate's accumulator.
+ * Where records live depends on the key (chosen once, in cs_plan):
+ *   K_NONE  no group-by: one record;
+ *   K_DICT  one string column, dictionary-encoded in every chunk: a dense
+ *           array indexed by code (the literal bytes are never touched);
+ *   K_INT   one integer-like column whose statistics span at most
+ *           CS_DENSE_MAX values: a dense array indexed by value - min;
+ *   K_HASH  anything else: a hash table keyed by the bytes of the values
+ *           (a null flag, then an int64, the double's bits, or a length
+ *           and bytes).
+ * Row groups that the filter's zone maps exclude are not read; a filter's
+ * matches become a list of row numbers, so later columns touch only them.
  */
 #define _GNU_SOURCE /* qsort_r */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <xxhash.h>
 
 #include "internal.h"
 
 enum { A_COUNT_STAR, A_COUNT, A_SUM, A_MIN, A_MAX, A_AVG };
+enum { K_NONE, K_DICT, K_INT, K_HASH };
+/* accumulator kinds */
+enum { AK_ROWS, AK_COUNT, AK_ISUM, AK_FSUM, AK_IMM, AK_FMM, AK_SMM };
+
+#define CS_DENSE_MAX (1u << 20) /* K_INT: at most this many slots */
 
 typedef struct cs_aggspec {
 	int fn;
@@ -24,14 +45,37 @@ typedef struct cs_aggspec {
 	uint8_t type;   /* the column's */
 	char *name;     /* as written */
 	colstore_type out_type;
+	int kind;       /* AK_* */
+	uint32_t off;   /* of its accumulator in a record */
 } cs_aggspec;
 
-typedef struct cs_acc { /* one aggregate of one group */
-	int64_t n;       /* values seen */
-	int64_t i;       /* integer sum, or min/max */
-	double d;        /* float sum, or min/max */
-	uint32_t soff, slen; /* string min/max: in the string arena */
-} cs_acc;
+typedef struct { int64_t n; } cs_acount;
+typedef struct { int64_t n; cs_i128 s; } cs_aisum;
+typedef struct { int64_t n; cs_fsum f; } cs_afsum;
+typedef struct {
+	int64_t n;
+	union {
+		int64_t i;
+		double d;
+		struct { uint32_t off, len; } s; /* in the state's string arena */
+	} v;
+} cs_amm;
+
+/* one worker's groups (and, after the merge, the result's) */
+typedef struct cs_state {
+	uint8_t *recs;      /* nrec records of rec_size bytes */
+	uint64_t nrec, cap;
+	/* K_HASH */
+	uint64_t *key_off;
+	uint32_t *key_len;
+	uint8_t *keys;
+	size_t keys_len, keys_cap;
+	uint64_t *slots;    /* (hash32 << 32) | (group + 1) */
+	size_t nslots;
+	/* string min/max */
+	char *strs;
+	size_t strs_len, strs_cap;
+} cs_state;
 
 struct colstore_agg {
 	colstore_reader *r;
@@ -39,37 +83,32 @@ struct colstore_agg {
 	uint32_t ngb, nagg;
 	uint32_t *gb;    /* group-by columns */
 	cs_aggspec *aggs;
-	/* groups */
-	uint64_t ngroups, cap;
-	uint64_t *key_off; /* per group: key bytes in keys */
-	uint32_t *key_len;
-	cs_acc *acc;       /* ngroups * nagg */
-	uint8_t *keys;
-	size_t keys_len, keys_cap;
-	uint64_t *slots;   /* (hash32 << 32) | (group + 1) */
-	size_t nslots;
-	char *strs;        /* string arena for min/max */
-	size_t strs_len, strs_cap;
-	uint64_t *order;   /* sorted groups */
-	uint32_t *code_gid; /* single DICT group key: group of each code, or UINT32_MAX */
-	uint32_t null_gid;  /* and the group of its null */
+	uint32_t threads; /* asked for; 0: one per core */
+	/* plan */
+	int key;          /* K_* */
+	int64_t key_min;  /* K_INT: value of slot 0 */
+	uint32_t rec_size;
+	uint8_t *need;    /* per column: 1 values, 2 mantissas, 3 both */
+	int count_only;   /* every aggregate is count(*) */
+	/* result */
+	cs_state st;
+	uint64_t ngroups;
+	uint64_t *order;  /* sorted groups: record numbers */
 	uint32_t rg_read, rg_skipped;
+	uint32_t threads_used;
 	int ran;
 };
 
-static int cs_grow_bytes(void **p, size_t *cap, size_t need)
+
+static void cs_state_free(cs_state *st)
 {
-	if (need <= *cap)
-		return 0;
-	size_t c = *cap ? *cap : 4096;
-	while (c < need)
-		c *= 2;
-	void *q = realloc(*p, c);
-	if (!q)
-		return -1;
-	*p = q;
-	*cap = c;
-	return 0;
+	free(st->recs);
+	free(st->key_off);
+	free(st->key_len);
+	free(st->keys);
+	free(st->slots);
+	free(st->strs);
+	memset(st, 0, sizeof(*st));
 }
 
 void colstore_agg_free(colstore_agg *a)
@@ -81,14 +120,9 @@ void colstore_agg_free(colstore_agg *a)
 		free(a->aggs[k].name);
 	free(a->aggs);
 	free(a->gb);
-	free(a->key_off);
-	free(a->key_len);
-	free(a->acc);
-	free(a->keys);
-	free(a->slots);
-	free(a->strs);
+	free(a->need);
+	cs_state_free(&a->st);
 	free(a->order);
-	free(a->code_gid);
 	free(a);
 }
 
@@ -217,70 +251,223 @@ int colstore_agg_create(colstore_reader *r, const char *aggs, const char *group_
 	return COLSTORE_OK;
 }
 
-static int cs_group_cmp(const void *pa, const void *pb, void *ctx);
-static void cs_key_cell(const colstore_agg *a, uint64_t g, uint32_t k, colstore_cell *c);
-
-/* ---- groups -------------------------------------------------------------------- */
-
-static int64_t cs_group(colstore_agg *a, const uint8_t *key, size_t len)
+void colstore_agg_set_threads(colstore_agg *a, uint32_t threads)
 {
-	if (a->ngroups * 2 >= a->nslots) {
-		size_t n = a->nslots ? a->nslots * 2 : 1024;
-		uint64_t *s = calloc(n, sizeof(*s));
-		if (!s)
-			return -1;
-		for (size_t k = 0; k < a->nslots; k++)
-			if (a->slots[k]) {
-				size_t i = (a->slots[k] >> 32) & (n - 1);
-				while (s[i])
-					i = (i + 1) & (n - 1);
-				s[i] = a->slots[k];
+	if (a)
+		a->threads = threads;
+}
+
+uint32_t colstore_agg_threads_used(const colstore_agg *a)
+{
+	return a ? a->threads_used : 0;
+}
+
+/* ---- plan ------------------------------------------------------------------ */
+
+static int cs_is_intlike(uint8_t t)
+{
+	return t != COLSTORE_TYPE_STRING && !cs_is_float(t);
+}
+
+static int cs_plan(colstore_agg *a, colstore_error *err)
+{
+	colstore_reader *r = a->r;
+	a->need = calloc(r->num_columns ? r->num_columns : 1, 1);
+	if (!a->need)
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	uint32_t off = sizeof(int64_t); /* the row count */
+	a->count_only = 1;
+	for (uint32_t k = 0; k < a->nagg; k++) {
+		cs_aggspec *s = &a->aggs[k];
+		size_t sz;
+		if (s->fn == A_COUNT_STAR) {
+			s->kind = AK_ROWS;
+			sz = 0;
+		} else if (s->fn == A_COUNT) {
+			s->kind = AK_COUNT;
+			sz = sizeof(cs_acount);
+			a->need[s->col] |= 1;
+		} else if (s->fn == A_SUM || s->fn == A_AVG) {
+			s->kind = cs_is_float(s->type) ? AK_FSUM : AK_ISUM;
+			sz = s->kind == AK_FSUM ? sizeof(cs_afsum) : sizeof(cs_aisum);
+			a->need[s->col] |= s->type == COLSTORE_TYPE_FLOAT64 ? 2 : 1;
+		} else {
+			s->kind = s->type == COLSTORE_TYPE_STRING ? AK_SMM
+			          : cs_is_float(s->type)          ? AK_FMM
+			                                          : AK_IMM;
+			sz = sizeof(cs_amm);
+			a->need[s->col] |= 1;
+		}
+		if (s->kind != AK_ROWS)
+			a->count_only = 0;
+		s->off = off;
+		off += (uint32_t)sz;
+	}
+	a->rec_size = off;
+	for (uint32_t k = 0; k < a->ngb; k++)
+		a->need[a->gb[k]] |= 1;
+	a->key = a->ngb == 0 ? K_NONE : K_HASH;
+	if (a->ngb == 1) {
+		uint32_t c = a->gb[0];
+		uint8_t t = r->columns[c].type;
+		int all_dict = 1, stats = 1;
+		int64_t lo = INT64_MAX, hi = INT64_MIN;
+		for (uint32_t g = 0; g < r->num_row_groups; g++) {
+			const cs_chunk *ch = cs_chunk_at(r, g, c);
+			if (ch->encoding != COLSTORE_ENCODING_DICT)
+				all_dict = 0;
+			if (ch->null_count == ch->row_count)
+				continue; /* no values: no statistics needed */
+			if (!(ch->stats_flags & CS_STATS_MINMAX)) {
+				stats = 0;
+				continue;
 			}
-		free(a->slots);
-		a->slots = s;
-		a->nslots = n;
+			if ((int64_t)ch->min < lo)
+				lo = (int64_t)ch->min;
+			if ((int64_t)ch->max > hi)
+				hi = (int64_t)ch->max;
+		}
+		if (t == COLSTORE_TYPE_STRING && all_dict && r->columns[c].dict_count) {
+			a->key = K_DICT;
+		} else if (cs_is_intlike(t) && stats) {
+			if (lo > hi) { /* only nulls */
+				lo = 0;
+				hi = 0;
+			}
+			if ((uint64_t)hi - (uint64_t)lo < CS_DENSE_MAX) {
+				a->key = K_INT;
+				a->key_min = lo;
+			}
+		}
+	}
+	return COLSTORE_OK;
+}
+
+/* ---- states: records, hash table, string arena --------------------------------- */
+
+static inline uint8_t *cs_rec(const colstore_agg *a, const cs_state *st, uint64_t g)
+{
+	return st->recs + g * a->rec_size;
+}
+
+static int cs_state_init(const colstore_agg *a, cs_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	uint64_t n = 0;
+	switch (a->key) {
+	case K_NONE: n = 1; break;
+	case K_DICT: n = (uint64_t)a->r->columns[a->gb[0]].dict_count + 1; break; /* + null */
+	case K_INT: {
+		uint32_t c = a->gb[0];
+		int64_t hi = a->key_min;
+		for (uint32_t g = 0; g < a->r->num_row_groups; g++) {
+			const cs_chunk *ch = cs_chunk_at(a->r, g, c);
+			if (ch->null_count < ch->row_count && (int64_t)ch->max > hi)
+				hi = (int64_t)ch->max;
+		}
+		n = (uint64_t)hi - (uint64_t)a->key_min + 2; /* + null */
+		break;
+	}
+	default: return 0;
+	}
+	st->recs = calloc(n, a->rec_size);
+	if (!st->recs)
+		return -1;
+	st->nrec = st->cap = n;
+	return 0;
+}
+
+static int cs_grow_bytes(void **p, size_t *cap, size_t need);
+
+/* the group of these key bytes, added when new; -1 when out of memory */
+static int64_t cs_group(const colstore_agg *a, cs_state *st, const uint8_t *key, size_t len)
+{
+	if (st->nrec * 2 >= st->nslots) {
+		size_t n = st->nslots ? st->nslots * 2 : 1024;
+		uint64_t *sl = calloc(n, sizeof(*sl));
+		if (!sl)
+			return -1;
+		for (size_t k = 0; k < st->nslots; k++)
+			if (st->slots[k]) {
+				size_t i = (st->slots[k] >> 32) & (n - 1);
+				while (sl[i])
+					i = (i + 1) & (n - 1);
+				sl[i] = st->slots[k];
+			}
+		free(st->slots);
+		st->slots = sl;
+		st->nslots = n;
 	}
 	uint32_t h = (uint32_t)XXH3_64bits(key, len);
-	size_t mask = a->nslots - 1, i = h & mask;
-	for (uint64_t v; (v = a->slots[i]) != 0; i = (i + 1) & mask) {
+	size_t mask = st->nslots - 1, i = h & mask;
+	for (uint64_t v; (v = st->slots[i]) != 0; i = (i + 1) & mask) {
 		if ((uint32_t)(v >> 32) != h)
 			continue;
 		uint64_t g = (uint32_t)v - 1;
-		if (a->key_len[g] == len && memcmp(a->keys + a->key_off[g], key, len) == 0)
+		if (st->key_len[g] == len && memcmp(st->keys + st->key_off[g], key, len) == 0)
 			return (int64_t)g;
 	}
-	if (a->ngroups >= UINT32_MAX - 1)
+	if (st->nrec >= UINT32_MAX - 1)
 		return -1;
-	if (a->ngroups == a->cap) {
-		uint64_t cap = a->cap ? a->cap * 2 : 256;
-		uint64_t *ko = realloc(a->key_off, cap * sizeof(*ko));
+	if (st->nrec == st->cap) {
+		uint64_t cap = st->cap ? st->cap * 2 : 256;
+		uint64_t *ko = realloc(st->key_off, cap * sizeof(*ko));
 		if (ko)
-			a->key_off = ko;
-		uint32_t *kl = realloc(a->key_len, cap * sizeof(*kl));
+			st->key_off = ko;
+		uint32_t *kl = realloc(st->key_len, cap * sizeof(*kl));
 		if (kl)
-			a->key_len = kl;
-		cs_acc *ac = realloc(a->acc, cap * a->nagg * sizeof(*ac));
-		if (ac)
-			a->acc = ac;
-		if (!ko || !kl || !ac)
+			st->key_len = kl;
+		uint8_t *rc = realloc(st->recs, cap * a->rec_size);
+		if (rc)
+			st->recs = rc;
+		if (!ko || !kl || !rc)
 			return -1;
-		a->cap = cap;
+		st->cap = cap;
 	}
-	if (cs_grow_bytes((void **)&a->keys, &a->keys_cap, a->keys_len + len + 1))
+	if (cs_grow_bytes((void **)&st->keys, &st->keys_cap, st->keys_len + len + 1))
 		return -1;
-	uint64_t g = a->ngroups++;
+	uint64_t g = st->nrec++;
 	if (len)
-		memcpy(a->keys + a->keys_len, key, len);
-	a->key_off[g] = a->keys_len;
-	a->key_len[g] = (uint32_t)len;
-	a->keys_len += len;
-	memset(&a->acc[g * a->nagg], 0, a->nagg * sizeof(cs_acc));
-	a->slots[i] = ((uint64_t)h << 32) | (g + 1);
+		memcpy(st->keys + st->keys_len, key, len);
+	st->key_off[g] = st->keys_len;
+	st->key_len[g] = (uint32_t)len;
+	st->keys_len += len;
+	memset(cs_rec(a, st, g), 0, a->rec_size);
+	st->slots[i] = ((uint64_t)h << 32) | (g + 1);
 	return (int64_t)g;
 }
 
-/* value of row i of v as int64 / double; string as pointer */
-static int64_t cs_ival(const colstore_values *v, uint32_t i)
+static int cs_grow_bytes(void **p, size_t *cap, size_t need)
+{
+	if (need <= *cap)
+		return 0;
+	size_t c = *cap ? *cap : 4096;
+	while (c < need)
+		c *= 2;
+	void *q = realloc(*p, c);
+	if (!q)
+		return -1;
+	*p = q;
+	*cap = c;
+	return 0;
+}
+
+/* keep a string for a min/max; -1 when out of memory */
+static int cs_keep_string(cs_state *st, cs_amm *m, const char *s, uint32_t len)
+{
+	if (cs_grow_bytes((void **)&st->strs, &st->strs_cap, st->strs_len + len + 1))
+		return -1;
+	if (len)
+		memcpy(st->strs + st->strs_len, s, len);
+	m->v.s.off = (uint32_t)st->strs_len; /* the arena only grows: old copies stay */
+	m->v.s.len = len;
+	st->strs_len += len;
+	return 0;
+}
+
+/* ---- value helpers ----------------------------------------------------------------- */
+
+static inline int64_t cs_ival(const colstore_values *v, uint32_t i)
 {
 	switch (v->type) {
 	case COLSTORE_TYPE_INT8: return ((const int8_t *)v->data)[i];
@@ -292,20 +479,25 @@ static int64_t cs_ival(const colstore_values *v, uint32_t i)
 	}
 }
 
-static double cs_dval(const colstore_values *v, uint32_t i)
+static inline double cs_dval(const colstore_values *v, uint32_t i)
 {
 	return v->type == COLSTORE_TYPE_FLOAT32 ? (double)((const float *)v->data)[i]
 	                                        : ((const double *)v->data)[i];
+}
+
+static inline uint32_t cs_code(const colstore_values *v, uint32_t i)
+{
+	return v->code_width == 1   ? ((const uint8_t *)v->data)[i]
+	       : v->code_width == 2 ? ((const uint16_t *)v->data)[i]
+	                            : ((const uint32_t *)v->data)[i];
 }
 
 static void cs_sval(const colstore_reader *r, uint32_t col, const colstore_values *v, uint32_t i,
                     const char **s, uint32_t *len)
 {
 	if (v->encoding == COLSTORE_ENCODING_DICT) {
-		uint32_t code = v->code_width == 1   ? ((const uint8_t *)v->data)[i]
-		                : v->code_width == 2 ? ((const uint16_t *)v->data)[i]
-		                                     : ((const uint32_t *)v->data)[i];
-		if (colstore_reader_dict_lookup(r, col, code, s, len, NULL)) {
+		/* codes were checked against the dictionary when decoded */
+		if (colstore_reader_dict_lookup(r, col, cs_code(v, i), s, len, NULL)) {
 			*s = "";
 			*len = 0;
 		}
@@ -316,150 +508,304 @@ static void cs_sval(const colstore_reader *r, uint32_t col, const colstore_value
 	}
 }
 
-static int cs_is_valid(const colstore_values *v, uint32_t i)
+static inline int cs_is_valid(const colstore_values *v, uint32_t i)
 {
 	return !v->validity || cs_bit_get(v->validity, i);
 }
 
-static int cs_update(colstore_agg *a, cs_acc *acc, const cs_aggspec *s, const colstore_values *v,
-                     uint32_t i, colstore_error *err)
+/* exact 128-bit sums of int64s */
+static inline void cs_i128_add(cs_i128 *s, int64_t v)
 {
-	if (s->fn == A_COUNT_STAR) {
-		acc->n++;
-		return COLSTORE_OK;
+	uint64_t lo = s->lo + (uint64_t)v;
+	s->hi += (v < 0 ? -1 : 0) + (lo < s->lo);
+	s->lo = lo;
+}
+
+static inline void cs_i128_add128(cs_i128 *s, const cs_i128 *t)
+{
+	uint64_t lo = s->lo + t->lo;
+	s->hi += t->hi + (lo < s->lo);
+	s->lo = lo;
+}
+
+/* the decimal part's fast path: same scale, add in place */
+static inline void cs_fsum_dec1(cs_fsum *f, int64_t m, int e)
+{
+	if (f->has_dec && f->dec_scale == e)
+		cs_i128_add(&f->dec, m);
+	else
+		cs_fsum_add_decimal(f, m, e);
+}
+
+/* min/max over floats in a total order: NaN only when nothing else, -0 < +0 */
+static inline int cs_fbetter(double x, double cur, int want_min)
+{
+	if (isnan(x))
+		return 0;
+	if (isnan(cur))
+		return 1;
+	if (x == cur)
+		return want_min ? signbit(x) && !signbit(cur) : !signbit(x) && signbit(cur);
+	return want_min ? x < cur : x > cur;
+}
+
+/* ---- kernels: one aggregate over one row group's rows ----------------------------
+ * m rows are taken: row idx[k] (or k without idx), into record gid[k] (or
+ * record 0 without gid).  BODY sees i (the row) and rec. */
+#define CS_EACH(BODY)                                                                    \
+	do {                                                                             \
+		if (!gid && !idx) {                                                      \
+			uint8_t *rec = recs;                                             \
+			for (uint32_t k = 0; k < m; k++) {                               \
+				const uint32_t i = k;                                    \
+				BODY                                                     \
+			}                                                                \
+		} else if (!gid) {                                                       \
+			uint8_t *rec = recs;                                             \
+			for (uint32_t k = 0; k < m; k++) {                               \
+				const uint32_t i = idx[k];                               \
+				BODY                                                     \
+			}                                                                \
+		} else {                                                                 \
+			for (uint32_t k = 0; k < m; k++) {                               \
+				const uint32_t i = idx ? idx[k] : k;                     \
+				uint8_t *rec = recs + (size_t)gid[k] * rs;               \
+				BODY                                                     \
+			}                                                                \
+		}                                                                        \
+	} while (0)
+
+#define CS_VALID (!vb || cs_bit_get(vb, i))
+
+typedef struct cs_kargs {
+	uint8_t *recs;
+	size_t rs;
+	const uint32_t *idx, *gid;
+	uint32_t m;
+} cs_kargs;
+
+/* sums of narrow integers need no overflow care inside a row group (2^24
+ * rows of at most 2^31); int64 sums split into halves that cannot overflow */
+#define CS_REDUCE_SUM(T)                                                                  \
+	do {                                                                              \
+		const T *x = v->data;                                                     \
+		int64_t hi = 0, lo = 0;                                                   \
+		for (uint32_t i = 0; i < m; i++) {                                        \
+			hi += (int64_t)x[i] >> 32;            \
+			lo += (int64_t)((uint64_t)(int64_t)x[i] & 0xffffffffu);           \
+		}                                                                         \
+		cs_i128 t = { (uint64_t)lo, 0 };                                          \
+		cs_i128 h = { (uint64_t)hi << 32, hi >> 32 };                             \
+		cs_i128_add128(&t, &h);                                                   \
+		cs_i128_add128(sum, &t);                                                  \
+	} while (0)
+
+static void cs_reduce_isum(const colstore_values *v, uint32_t m, cs_i128 *sum)
+{
+	switch (v->type) {
+	case COLSTORE_TYPE_INT8: CS_REDUCE_SUM(int8_t); break;
+	case COLSTORE_TYPE_INT16: CS_REDUCE_SUM(int16_t); break;
+	case COLSTORE_TYPE_INT32:
+	case COLSTORE_TYPE_DATE: CS_REDUCE_SUM(int32_t); break;
+	default: CS_REDUCE_SUM(int64_t); break;
 	}
-	if (!cs_is_valid(v, i))
-		return COLSTORE_OK; /* nulls are skipped */
-	int first = acc->n == 0;
-	acc->n++;
-	switch (s->fn) {
-	case A_COUNT: return COLSTORE_OK;
-	case A_SUM:
-	case A_AVG:
-		if (cs_is_float(s->type) || s->fn == A_AVG) {
-			acc->d += cs_is_float(s->type) ? cs_dval(v, i) : (double)cs_ival(v, i);
-		} else if (__builtin_add_overflow(acc->i, cs_ival(v, i), &acc->i)) {
-			return cs_err(err, COLSTORE_ERANGE, COLSTORE_NO_OFFSET,
-			              "%s overflows int64", s->name);
-		}
-		return COLSTORE_OK;
-	default: break;
-	}
-	int want_min = s->fn == A_MIN;
-	if (s->type == COLSTORE_TYPE_STRING) {
-		const char *str;
-		uint32_t len;
-		cs_sval(a->r, s->col, v, i, &str, &len);
-		int c = first ? 0 : cs_bytes_cmp(str, len, a->strs + acc->soff, acc->slen);
-		if (first || (want_min ? c < 0 : c > 0)) {
-			if (cs_grow_bytes((void **)&a->strs, &a->strs_cap, a->strs_len + len + 1))
-				return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-			memcpy(a->strs + a->strs_len, str, len);
-			acc->soff = (uint32_t)a->strs_len; /* the arena only grows: old copies stay */
-			acc->slen = len;
-			a->strs_len += len;
-		}
-	} else if (cs_is_float(s->type)) {
-		double x = cs_dval(v, i);
-		if (isnan(x)) { /* NaN is not ordered: ignored unless nothing else */
-			if (first)
-				acc->d = x;
+}
+
+static int cs_kernel(colstore_agg *a, cs_state *st, const cs_aggspec *s, const colstore_values *v,
+                     const colstore_values *mv, int scale, const cs_kargs *ka, colstore_error *err)
+{
+	uint8_t *recs = ka->recs;
+	const size_t rs = ka->rs;
+	const uint32_t *idx = ka->idx, *gid = ka->gid;
+	const uint32_t m = ka->m;
+	const uint32_t off = s->off;
+	const int want_min = s->fn == A_MIN;
+	switch (s->kind) {
+	case AK_ROWS: return COLSTORE_OK; /* counted with the records */
+	case AK_COUNT: {
+		const uint8_t *vb = v->validity;
+		if (!vb && !gid) {
+			((cs_acount *)(void *)(recs + off))->n += m;
 			return COLSTORE_OK;
 		}
-		if (first || isnan(acc->d) || (want_min ? x < acc->d : x > acc->d))
-			acc->d = x;
-	} else {
-		int64_t x = cs_ival(v, i);
-		if (first || (want_min ? x < acc->i : x > acc->i))
-			acc->i = x;
+		CS_EACH(if (CS_VALID)((cs_acount *)(void *)(rec + off))->n++;);
+		return COLSTORE_OK;
 	}
-	return COLSTORE_OK;
+	case AK_ISUM: {
+		const uint8_t *vb = v->validity;
+		if (!vb && !gid && !idx) {
+			cs_aisum *acc = (cs_aisum *)(void *)(recs + off);
+			acc->n += m;
+			cs_reduce_isum(v, m, &acc->s);
+			return COLSTORE_OK;
+		}
+#define CS_ISUM(T)                                                                         \
+	do {                                                                               \
+		const T *x = v->data;                                                      \
+		CS_EACH(if (CS_VALID) {                                                    \
+			cs_aisum *acc = (cs_aisum *)(void *)(rec + off);                   \
+			acc->n++;                                                          \
+			cs_i128_add(&acc->s, (int64_t)x[i]);                               \
+		});                                                                        \
+	} while (0)
+		switch (v->type) {
+		case COLSTORE_TYPE_INT8: CS_ISUM(int8_t); break;
+		case COLSTORE_TYPE_INT16: CS_ISUM(int16_t); break;
+		case COLSTORE_TYPE_INT32:
+		case COLSTORE_TYPE_DATE: CS_ISUM(int32_t); break;
+		default: CS_ISUM(int64_t); break;
+		}
+		return COLSTORE_OK;
+	}
+	case AK_FSUM: {
+		if (scale >= 0) { /* DECIMAL: exact mantissas */
+			const int64_t *x = mv->data;
+			const uint8_t *vb = mv->validity;
+			if (!vb && !gid && !idx) {
+				cs_afsum *acc = (cs_afsum *)(void *)(recs + off);
+				int64_t hi = 0, lo = 0;
+				for (uint32_t i = 0; i < m; i++) {
+					hi += x[i] >> 32;
+					lo += (int64_t)((uint64_t)x[i] & 0xffffffffu);
+				}
+				acc->n += m;
+				cs_fsum_add_decimal(&acc->f, (__int128)hi * ((__int128)1 << 32) + lo, scale);
+				return COLSTORE_OK;
+			}
+			CS_EACH(if (CS_VALID) {
+				cs_afsum *acc = (cs_afsum *)(void *)(rec + off);
+				acc->n++;
+				cs_fsum_dec1(&acc->f, x[i], scale);
+			});
+			return COLSTORE_OK;
+		}
+		const colstore_values *fv = mv ? mv : v;
+		const uint8_t *vb = fv->validity;
+		if (fv->type == COLSTORE_TYPE_FLOAT32) {
+			const float *x = fv->data;
+			CS_EACH(if (CS_VALID) {
+				cs_afsum *acc = (cs_afsum *)(void *)(rec + off);
+				acc->n++;
+				cs_fsum_add_double(&acc->f, (double)x[i]);
+			});
+		} else {
+			const double *x = fv->data;
+			CS_EACH(if (CS_VALID) {
+				cs_afsum *acc = (cs_afsum *)(void *)(rec + off);
+				acc->n++;
+				cs_fsum_add_double(&acc->f, x[i]);
+			});
+		}
+		return COLSTORE_OK;
+	}
+	case AK_IMM: {
+		const uint8_t *vb = v->validity;
+#define CS_IMM(T)                                                                           \
+	do {                                                                                \
+		const T *x = v->data;                                                       \
+		if (want_min)                                                               \
+			CS_EACH(if (CS_VALID) {                                             \
+				cs_amm *acc = (cs_amm *)(void *)(rec + off);                \
+				if (!acc->n++ || x[i] < acc->v.i)                           \
+					acc->v.i = x[i];                                    \
+			});                                                                 \
+		else                                                                        \
+			CS_EACH(if (CS_VALID) {                                             \
+				cs_amm *acc = (cs_amm *)(void *)(rec + off);                \
+				if (!acc->n++ || x[i] > acc->v.i)                           \
+					acc->v.i = x[i];                                    \
+			});                                                                 \
+	} while (0)
+		switch (v->type) {
+		case COLSTORE_TYPE_INT8: CS_IMM(int8_t); break;
+		case COLSTORE_TYPE_INT16: CS_IMM(int16_t); break;
+		case COLSTORE_TYPE_INT32:
+		case COLSTORE_TYPE_DATE: CS_IMM(int32_t); break;
+		case COLSTORE_TYPE_BOOL:
+			CS_EACH(if (CS_VALID) {
+				cs_amm *acc = (cs_amm *)(void *)(rec + off);
+				int64_t x = cs_bit_get(v->data, i);
+				if (!acc->n++ || (want_min ? x < acc->v.i : x > acc->v.i))
+					acc->v.i = x;
+			});
+			break;
+		default: CS_IMM(int64_t); break;
+		}
+		return COLSTORE_OK;
+	}
+	case AK_FMM: {
+		const uint8_t *vb = v->validity;
+		if (!vb && !gid && !idx && v->type == COLSTORE_TYPE_FLOAT64) {
+			const double *x = v->data;
+			cs_amm *acc = (cs_amm *)(void *)(recs + off);
+			double best = acc->n ? acc->v.d : x[0];
+			for (uint32_t i = 0; i < m; i++)
+				if (cs_fbetter(x[i], best, want_min))
+					best = x[i];
+			acc->v.d = best;
+			acc->n += m;
+			return COLSTORE_OK;
+		}
+		CS_EACH(if (CS_VALID) {
+			cs_amm *acc = (cs_amm *)(void *)(rec + off);
+			double x = cs_dval(v, i);
+			if (!acc->n++ || cs_fbetter(x, acc->v.d, want_min))
+				acc->v.d = x;
+		});
+		return COLSTORE_OK;
+	}
+	default: { /* AK_SMM */
+		const uint8_t *vb = v->validity;
+		int rc = COLSTORE_OK;
+		CS_EACH(if (CS_VALID && !rc) {
+			cs_amm *acc = (cs_amm *)(void *)(rec + off);
+			const char *str;
+			uint32_t len;
+			cs_sval(a->r, s->col, v, i, &str, &len);
+			if (!acc->n++ ||
+			    (want_min ? 1 : -1) *
+			                    cs_bytes_cmp(str, len, st->strs + acc->v.s.off, acc->v.s.len) <
+			            0)
+				if (cs_keep_string(st, acc, str, len))
+					rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		});
+		return rc;
+	}
+	}
 }
 
-#define CS_ROWS(BODY)                                                            \
-	for (uint32_t i = 0; i < n; i++) {                                       \
-		uint32_t g_ = gid[i];                                            \
-		if (g_ == UINT32_MAX || (vb && !cs_bit_get(vb, i)))              \
-			continue;                                                \
-		cs_acc *acc = &a->acc[(uint64_t)g_ * a->nagg + k];               \
-		BODY                                                             \
-	}
+/* ---- workers ------------------------------------------------------------------------ */
 
-#define CS_MINMAX(T, FIELD)                                                       \
-	do {                                                                      \
-		const T *x = v->data;                                             \
-		if (want_min)                                                     \
-			CS_ROWS(if (!acc->n++ || x[i] < acc->FIELD) acc->FIELD = x[i];) \
-		else                                                              \
-			CS_ROWS(if (!acc->n++ || x[i] > acc->FIELD) acc->FIELD = x[i];) \
-	} while (0)
+typedef struct cs_run cs_run;
 
-#define CS_SUMI(T)                                                                \
-	do {                                                                      \
-		const T *x = v->data;                                             \
-		CS_ROWS(acc->n++; if (__builtin_add_overflow(acc->i, (int64_t)x[i], &acc->i)) \
-		        return cs_err(err, COLSTORE_ERANGE, COLSTORE_NO_OFFSET,   \
-		                      "%s overflows int64", s->name);)            \
-	} while (0)
+typedef struct cs_worker {
+	cs_run *run;
+	cs_state st;
+	colstore_buffers *b, *bm; /* values; DECIMAL mantissas */
+	colstore_values *vals, *mvals;
+	int *scale;
+	uint8_t *sel;
+	uint32_t *idx, *gid;
+	uint8_t *key;
+	size_t keycap;
+	uint32_t rg_read, rg_skipped;
+	uint32_t cur;  /* row group in hand, or UINT32_MAX */
+	int rc;
+	colstore_error err;
+	pthread_t th;
+} cs_worker;
 
-#define CS_SUMD(T)                                                                \
-	do {                                                                      \
-		const T *x = v->data;                                             \
-		CS_ROWS(acc->n++; acc->d += (double)x[i];)                         \
-	} while (0)
-
-/* one aggregate over one row group's column */
-static int cs_accumulate(colstore_agg *a, uint32_t k, const colstore_values *v,
-                         const uint32_t *gid, uint32_t n, colstore_error *err)
-{
-	const cs_aggspec *s = &a->aggs[k];
-	const uint8_t *vb = v ? v->validity : NULL;
-	if (s->fn == A_COUNT_STAR || s->fn == A_COUNT) {
-		CS_ROWS(acc->n++;)
-		return COLSTORE_OK;
-	}
-	uint8_t t = s->type;
-	int want_min = s->fn == A_MIN;
-	if (s->fn == A_SUM && !cs_is_float(t)) {
-		switch (t) {
-		case COLSTORE_TYPE_INT8: CS_SUMI(int8_t); break;
-		case COLSTORE_TYPE_INT16: CS_SUMI(int16_t); break;
-		case COLSTORE_TYPE_INT32: CS_SUMI(int32_t); break;
-		default: CS_SUMI(int64_t); break;
-		}
-		return COLSTORE_OK;
-	}
-	if (s->fn == A_SUM || s->fn == A_AVG) {
-		switch (t) {
-		case COLSTORE_TYPE_INT8: CS_SUMD(int8_t); break;
-		case COLSTORE_TYPE_INT16: CS_SUMD(int16_t); break;
-		case COLSTORE_TYPE_INT32: CS_SUMD(int32_t); break;
-		case COLSTORE_TYPE_INT64: CS_SUMD(int64_t); break;
-		case COLSTORE_TYPE_FLOAT32: CS_SUMD(float); break;
-		default: CS_SUMD(double); break;
-		}
-		return COLSTORE_OK;
-	}
-	/* min / max */
-	switch (t) {
-	case COLSTORE_TYPE_INT8: CS_MINMAX(int8_t, i); break;
-	case COLSTORE_TYPE_INT16: CS_MINMAX(int16_t, i); break;
-	case COLSTORE_TYPE_INT32:
-	case COLSTORE_TYPE_DATE: CS_MINMAX(int32_t, i); break;
-	case COLSTORE_TYPE_INT64:
-	case COLSTORE_TYPE_TIMESTAMP: CS_MINMAX(int64_t, i); break;
-	default: /* floats (NaN rules), bool, strings: row by row */
-		for (uint32_t i = 0; i < n; i++) {
-			if (gid[i] == UINT32_MAX)
-				continue;
-			int rc = cs_update(a, &a->acc[(uint64_t)gid[i] * a->nagg + k], s, v, i, err);
-			if (rc)
-				return rc;
-		}
-		break;
-	}
-	return COLSTORE_OK;
-}
+struct cs_run {
+	colstore_agg *a;
+	uint32_t next;   /* atomic: the next row group to hand out */
+	int stop;        /* atomic: a worker failed */
+	uint32_t nw;
+	cs_worker *w;
+	/* dropping pages behind the workers */
+	pthread_mutex_t mu;
+	uint64_t *rg_lo; /* first byte of each row group (nondecreasing), + end */
+	uint64_t released;
+};
 
 static size_t cs_key_part(const colstore_agg *a, uint32_t k, const colstore_values *v, uint32_t i,
                           uint8_t *out)
@@ -492,145 +838,446 @@ static size_t cs_key_part(const colstore_agg *a, uint32_t k, const colstore_valu
 	return 9;
 }
 
+/* the record of each taken row */
+static int cs_group_ids(cs_worker *w, uint32_t m, const uint32_t *idx)
+{
+	colstore_agg *a = w->run->a;
+	uint32_t *gid = w->gid;
+	const colstore_values *v0 = &w->vals[a->gb[0]];
+	const uint8_t *vb = v0->validity;
+	if (a->key == K_DICT) {
+		const uint32_t nul = a->r->columns[a->gb[0]].dict_count;
+		for (uint32_t k = 0; k < m; k++) {
+			uint32_t i = idx ? idx[k] : k;
+			gid[k] = vb && !cs_bit_get(vb, i) ? nul : cs_code(v0, i);
+		}
+		return COLSTORE_OK;
+	}
+	if (a->key == K_INT) {
+		const uint32_t nul = (uint32_t)(w->st.nrec - 1);
+		const uint64_t lo = (uint64_t)a->key_min;
+		for (uint32_t k = 0; k < m; k++) {
+			uint32_t i = idx ? idx[k] : k;
+			gid[k] = vb && !cs_bit_get(vb, i) ? nul : (uint32_t)((uint64_t)cs_ival(v0, i) - lo);
+		}
+		return COLSTORE_OK;
+	}
+	for (uint32_t k = 0; k < m; k++) {
+		uint32_t i = idx ? idx[k] : k;
+		size_t len = 0;
+		for (uint32_t j = 0; j < a->ngb; j++) {
+			const colstore_values *v = &w->vals[a->gb[j]];
+			size_t most = 9;
+			if (v->type == COLSTORE_TYPE_STRING) {
+				const char *s;
+				uint32_t sl = 0;
+				if (cs_is_valid(v, i))
+					cs_sval(a->r, a->gb[j], v, i, &s, &sl);
+				most = 5 + (size_t)sl;
+			}
+			if (cs_grow_bytes((void **)&w->key, &w->keycap, len + most))
+				return cs_err(&w->err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+			len += cs_key_part(a, j, v, i, w->key + len);
+		}
+		int64_t g = cs_group(a, &w->st, w->key, len);
+		if (g < 0)
+			return cs_err(&w->err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET,
+			              "out of memory for %llu groups", (unsigned long long)w->st.nrec);
+		gid[k] = (uint32_t)g;
+	}
+	return COLSTORE_OK;
+}
+
+static int cs_do_rg(cs_worker *w, uint32_t g)
+{
+	colstore_agg *a = w->run->a;
+	colstore_reader *r = a->r;
+	if (a->filter && !colstore_filter_may_match(a->filter, g)) {
+		w->rg_skipped++;
+		return COLSTORE_OK;
+	}
+	w->rg_read++;
+	uint32_t n = cs_chunk_at(r, g, 0)->row_count;
+	uint64_t matches = n;
+	const uint32_t *idx = NULL;
+	int rc;
+	if (a->filter) {
+		if ((rc = colstore_filter_eval(a->filter, g, w->b, w->sel, &matches, &w->err)))
+			return rc;
+		if (matches == 0)
+			return COLSTORE_OK;
+		if (matches < n) { /* the matching rows, in order */
+			uint32_t k = 0;
+			for (uint32_t i0 = 0; i0 < n; i0 += 64) {
+				uint64_t word = 0;
+				size_t nb = cs_bitmap_bytes(n) - i0 / 8;
+				memcpy(&word, w->sel + i0 / 8, nb < 8 ? nb : 8);
+				while (word) {
+					w->idx[k++] = i0 + (uint32_t)__builtin_ctzll(word);
+					word &= word - 1;
+				}
+			}
+			idx = w->idx;
+		}
+	}
+	uint32_t m = (uint32_t)matches;
+	if (m == 0)
+		return COLSTORE_OK;
+	if (a->key == K_NONE && a->count_only) { /* count(*): nothing to read */
+		*(int64_t *)(void *)w->st.recs += m;
+		return COLSTORE_OK;
+	}
+	for (uint32_t c = 0; c < r->num_columns; c++) {
+		if ((a->need[c] & 1) && (rc = cs_values(r, g, c, w->b, &w->vals[c], NULL, &w->err)))
+			return rc;
+		if ((a->need[c] & 2) &&
+		    (rc = cs_values(r, g, c, w->bm, &w->mvals[c], &w->scale[c], &w->err)))
+			return rc;
+	}
+	const uint32_t *gid = NULL;
+	if (a->key != K_NONE) {
+		if ((rc = cs_group_ids(w, m, idx)))
+			return rc;
+		gid = w->gid;
+		for (uint32_t k = 0; k < m; k++)
+			(*(int64_t *)(void *)cs_rec(a, &w->st, gid[k]))++;
+	} else {
+		*(int64_t *)(void *)w->st.recs += m;
+	}
+	cs_kargs ka = { w->st.recs, a->rec_size, idx, gid, m };
+	for (uint32_t k = 0; k < a->nagg; k++) {
+		const cs_aggspec *s = &a->aggs[k];
+		if (s->kind == AK_ROWS)
+			continue;
+		const int mant = a->need[s->col] & 2;
+		rc = cs_kernel(a, &w->st, s, &w->vals[s->col], mant ? &w->mvals[s->col] : NULL,
+		               mant ? w->scale[s->col] : -1, &ka, &w->err);
+		if (rc)
+			return rc;
+		ka.recs = w->st.recs; /* string min/max may not move records, but be safe */
+	}
+	return COLSTORE_OK;
+}
+
+/* drop the pages of row groups every worker is past: the resident set stays
+ * flat however large the file (they fault back in from the page cache if
+ * read again); whole 2 MiB units, so that huge mappings stay whole */
+static void cs_release_behind(cs_run *run)
+{
+	colstore_reader *r = run->a->r;
+	if (!r->mapped)
+		return;
+	pthread_mutex_lock(&run->mu);
+	uint32_t low = __atomic_load_n(&run->next, __ATOMIC_ACQUIRE);
+	for (uint32_t k = 0; k < run->nw; k++) {
+		uint32_t c = __atomic_load_n(&run->w[k].cur, __ATOMIC_ACQUIRE);
+		if (c < low)
+			low = c;
+	}
+	if (low > r->num_row_groups)
+		low = r->num_row_groups;
+	uint64_t upto = run->rg_lo[low] & ~(uint64_t)((2u << 20) - 1);
+	if (upto > run->released) {
+		cs_map_release(r->data, run->released, upto);
+		run->released = upto;
+	}
+	pthread_mutex_unlock(&run->mu);
+}
+
+static void *cs_worker_main(void *arg)
+{
+	cs_worker *w = arg;
+	cs_run *run = w->run;
+	uint32_t nrg = run->a->r->num_row_groups;
+	for (;;) {
+		if (__atomic_load_n(&run->stop, __ATOMIC_ACQUIRE))
+			break;
+		/* claim and publish under the lock, so that the release step never
+		 * sees a row group claimed but not yet in hand */
+		pthread_mutex_lock(&run->mu);
+		uint32_t g = run->next < nrg ? run->next++ : nrg;
+		__atomic_store_n(&w->cur, g < nrg ? g : UINT32_MAX, __ATOMIC_RELEASE);
+		pthread_mutex_unlock(&run->mu);
+		if (g >= nrg)
+			break;
+		w->rc = cs_do_rg(w, g);
+		__atomic_store_n(&w->cur, UINT32_MAX, __ATOMIC_RELEASE);
+		if (w->rc) {
+			__atomic_store_n(&run->stop, 1, __ATOMIC_RELEASE);
+			break;
+		}
+		cs_release_behind(run);
+	}
+	return NULL;
+}
+
+static int cs_worker_init(cs_worker *w, cs_run *run)
+{
+	colstore_agg *a = run->a;
+	uint32_t nc = a->r->num_columns ? a->r->num_columns : 1;
+	uint32_t rgs = a->r->row_group_size ? a->r->row_group_size : 1;
+	for (uint32_t g = 0; g < a->r->num_row_groups; g++) /* the largest actual group */
+		if (cs_chunk_at(a->r, g, 0)->row_count > rgs)
+			rgs = cs_chunk_at(a->r, g, 0)->row_count;
+	memset(w, 0, sizeof(*w));
+	w->run = run;
+	w->cur = UINT32_MAX;
+	w->b = colstore_buffers_create();
+	w->bm = colstore_buffers_create();
+	w->vals = calloc(nc, sizeof(*w->vals));
+	w->mvals = calloc(nc, sizeof(*w->mvals));
+	w->scale = calloc(nc, sizeof(*w->scale));
+	w->sel = malloc(cs_bitmap_bytes(rgs) + 8);
+	w->idx = malloc((size_t)rgs * sizeof(uint32_t));
+	w->gid = malloc((size_t)rgs * sizeof(uint32_t));
+	w->keycap = 256;
+	w->key = malloc(w->keycap);
+	if (!w->b || !w->bm || !w->vals || !w->mvals || !w->scale || !w->sel || !w->idx || !w->gid ||
+	    !w->key || cs_state_init(a, &w->st))
+		return -1;
+	return 0;
+}
+
+static void cs_worker_free(cs_worker *w)
+{
+	colstore_buffers_free(w->b);
+	colstore_buffers_free(w->bm);
+	free(w->vals);
+	free(w->mvals);
+	free(w->scale);
+	free(w->sel);
+	free(w->idx);
+	free(w->gid);
+	free(w->key);
+	cs_state_free(&w->st);
+}
+
+/* ---- merging workers ------------------------------------------------------------------ */
+
+static int cs_merge_rec(const colstore_agg *a, cs_state *dst, uint8_t *x, const cs_state *src,
+                        const uint8_t *y)
+{
+	*(int64_t *)(void *)x += *(const int64_t *)(const void *)y;
+	for (uint32_t k = 0; k < a->nagg; k++) {
+		const cs_aggspec *s = &a->aggs[k];
+		uint8_t *p = x + s->off;
+		const uint8_t *q = y + s->off;
+		const int want_min = s->fn == A_MIN;
+		switch (s->kind) {
+		case AK_ROWS: break;
+		case AK_COUNT: ((cs_acount *)(void *)p)->n += ((const cs_acount *)(const void *)q)->n; break;
+		case AK_ISUM: {
+			cs_aisum *u = (cs_aisum *)(void *)p;
+			const cs_aisum *t = (const cs_aisum *)(const void *)q;
+			u->n += t->n;
+			cs_i128_add128(&u->s, &t->s);
+			break;
+		}
+		case AK_FSUM: {
+			cs_afsum *u = (cs_afsum *)(void *)p;
+			const cs_afsum *t = (const cs_afsum *)(const void *)q;
+			u->n += t->n;
+			cs_fsum_merge(&u->f, &t->f);
+			break;
+		}
+		default: {
+			cs_amm *u = (cs_amm *)(void *)p;
+			const cs_amm *t = (const cs_amm *)(const void *)q;
+			if (!t->n)
+				break;
+			int take;
+			if (!u->n)
+				take = 1;
+			else if (s->kind == AK_IMM)
+				take = want_min ? t->v.i < u->v.i : t->v.i > u->v.i;
+			else if (s->kind == AK_FMM)
+				take = cs_fbetter(t->v.d, u->v.d, want_min);
+			else
+				take = (want_min ? 1 : -1) * cs_bytes_cmp(src->strs + t->v.s.off, t->v.s.len,
+				                                          dst->strs + u->v.s.off,
+				                                          u->v.s.len) < 0;
+			if (take) {
+				if (s->kind == AK_SMM) {
+					if (cs_keep_string(dst, u, src->strs + t->v.s.off, t->v.s.len))
+						return -1;
+				} else {
+					u->v = t->v;
+				}
+			}
+			u->n += t->n;
+			break;
+		}
+		}
+	}
+	return 0;
+}
+
+static int cs_merge_state(colstore_agg *a, cs_state *dst, const cs_state *src)
+{
+	for (uint64_t g = 0; g < src->nrec; g++) {
+		const uint8_t *y = cs_rec(a, src, g);
+		if (!*(const int64_t *)(const void *)y && a->key != K_NONE)
+			continue;
+		uint64_t d = g;
+		if (a->key == K_HASH) {
+			int64_t t = cs_group(a, dst, src->keys + src->key_off[g], src->key_len[g]);
+			if (t < 0)
+				return -1;
+			d = (uint64_t)t;
+		}
+		if (cs_merge_rec(a, dst, cs_rec(a, dst, d), src, y))
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- run -------------------------------------------------------------------------------- */
+
+static uint32_t cs_cores(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (uint32_t)n : 1;
+}
+
+static int cs_group_cmp(const void *pa, const void *pb, void *ctx);
+static void cs_key_cell(const colstore_agg *a, uint64_t g, uint32_t k, colstore_cell *c);
+
+static int cs_sort_groups(colstore_agg *a, colstore_error *err)
+{
+	cs_state *st = &a->st;
+	a->order = malloc((st->nrec ? st->nrec : 1) * sizeof(uint64_t));
+	if (!a->order)
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	uint64_t n = 0;
+	if (a->key == K_NONE) {
+		a->order[n++] = 0; /* one row, even for no input (as SQL) */
+	} else if (a->key == K_INT) {
+		for (uint64_t g = 0; g < st->nrec; g++) /* value order; the null slot is last */
+			if (*(int64_t *)(void *)cs_rec(a, st, g))
+				a->order[n++] = g;
+	} else if (a->key == K_DICT) {
+		uint32_t col = a->gb[0], nul = a->r->columns[col].dict_count;
+		cs_sort_item *it = malloc((st->nrec ? st->nrec : 1) * sizeof(*it));
+		if (!it)
+			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		size_t k = 0;
+		for (uint32_t c = 0; c < nul; c++)
+			if (*(int64_t *)(void *)cs_rec(a, st, c)) {
+				colstore_reader_dict_lookup(a->r, col, c, &it[k].s, &it[k].len, NULL);
+				it[k++].id = c;
+			}
+		if (cs_sort_strings(it, k)) {
+			free(it);
+			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		}
+		for (size_t j = 0; j < k; j++)
+			a->order[n++] = it[j].id;
+		free(it);
+		if (*(int64_t *)(void *)cs_rec(a, st, nul))
+			a->order[n++] = nul;
+	} else {
+		for (uint64_t g = 0; g < st->nrec; g++)
+			a->order[n++] = g;
+		if (n > 1)
+			qsort_r(a->order, n, sizeof(uint64_t), cs_group_cmp, a);
+	}
+	a->ngroups = n;
+	return COLSTORE_OK;
+}
+
 int colstore_agg_run(colstore_agg *a, colstore_error *err)
 {
 	if (!a || a->ran)
 		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "run an aggregation once");
 	a->ran = 1;
 	colstore_reader *r = a->r;
-	uint32_t ncols = r->num_columns;
-	colstore_buffers *b = colstore_buffers_create();
-	colstore_values *vals = calloc(ncols, sizeof(*vals));
-	uint8_t *sel = malloc(COLSTORE_MAX_ROW_GROUP_SIZE / 8);
-	uint8_t *need = calloc(ncols, 1);
-	size_t keycap = 4096;
-	uint8_t *key = malloc(keycap);
-	uint32_t *gid = malloc(COLSTORE_MAX_ROW_GROUP_SIZE * sizeof(uint32_t));
-	a->null_gid = UINT32_MAX;
-	if (a->ngb == 1 && r->columns[a->gb[0]].dict_count) {
-		a->code_gid = malloc(r->columns[a->gb[0]].dict_count * sizeof(uint32_t));
-		if (a->code_gid)
-			memset(a->code_gid, 0xff, r->columns[a->gb[0]].dict_count * sizeof(uint32_t));
-	}
-	int rc = (!b || !vals || !sel || !need || !key || !gid ||
-	          (a->ngb == 1 && r->columns[a->gb[0]].dict_count && !a->code_gid))
-	                 ? cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory")
-	                 : COLSTORE_OK;
-	for (uint32_t k = 0; k < a->ngb && !rc; k++)
-		need[a->gb[k]] = 1;
-	for (uint32_t k = 0; k < a->nagg && !rc; k++)
-		if (a->aggs[k].fn != A_COUNT_STAR)
-			need[a->aggs[k].col] = 1;
-	if (!rc && a->ngb == 0 && cs_group(a, (const uint8_t *)"", 0) < 0)
-		rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-	for (uint32_t g = 0; !rc && g < r->num_row_groups; g++) {
-		if (a->filter && !colstore_filter_may_match(a->filter, g)) {
-			a->rg_skipped++;
-			continue;
-		}
-		a->rg_read++;
-		uint32_t n = cs_chunk_at(r, g, 0)->row_count;
-		uint64_t matches = n;
-		if (a->filter && (rc = colstore_filter_eval(a->filter, g, b, sel, &matches, err)))
-			break;
-		if (matches == 0)
-			continue;
-		for (uint32_t c = 0; c < ncols && !rc; c++)
-			if (need[c])
-				rc = colstore_reader_values(r, g, c, b, &vals[c], err);
-		if (rc)
-			break;
-		/* 1: the group of every selected row (UINT32_MAX: not selected) */
-		for (uint32_t i = 0; !rc && i < n; i++) {
-			if (a->filter && !cs_bit_get(sel, i)) {
-				gid[i] = UINT32_MAX;
-				continue;
-			}
-			if (a->ngb == 0) {
-				gid[i] = 0;
-				continue;
-			}
-			const colstore_values *v0 = &vals[a->gb[0]];
-			if (a->ngb == 1 && a->code_gid && v0->encoding == COLSTORE_ENCODING_DICT &&
-			    v0->type == COLSTORE_TYPE_STRING) {
-				/* a dictionary key: one look-up per code, not per row */
-				uint32_t code = 0;
-				if (cs_is_valid(v0, i))
-					code = v0->code_width == 1   ? ((const uint8_t *)v0->data)[i]
-					       : v0->code_width == 2 ? ((const uint16_t *)v0->data)[i]
-					                             : ((const uint32_t *)v0->data)[i];
-				uint32_t *slot = cs_is_valid(v0, i) ? &a->code_gid[code] : &a->null_gid;
-				if (*slot != UINT32_MAX) {
-					gid[i] = *slot;
-					continue;
-				}
-				/* first sight of this code: find its group by its bytes */
-				size_t len = cs_key_part(a, 0, v0, i, key);
-				int64_t g0 = cs_group(a, key, len);
-				if (g0 < 0) {
-					rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-					break;
-				}
-				*slot = (uint32_t)g0;
-				gid[i] = (uint32_t)g0;
-				continue;
-			}
-			size_t len = 0;
-			for (uint32_t k = 0; k < a->ngb; k++) {
-				const colstore_values *v = &vals[a->gb[k]];
-				size_t most = 9;
-				if (v->type == COLSTORE_TYPE_STRING) {
-					const char *s;
-					uint32_t sl = 0;
-					if (cs_is_valid(v, i))
-						cs_sval(r, a->gb[k], v, i, &s, &sl);
-					most = 5 + (size_t)sl;
-				}
-				if (cs_grow_bytes((void **)&key, &keycap, len + most)) {
-					rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-					break;
-				}
-				len += cs_key_part(a, k, v, i, key + len);
-			}
-			if (rc)
-				break;
-			int64_t grp = cs_group(a, key, len);
-			if (grp < 0) {
-				rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET,
-				            "out of memory for %llu groups", (unsigned long long)a->ngroups);
-				break;
-			}
-			gid[i] = (uint32_t)grp;
-		}
-		/* 2: each aggregate over its column, the type decided once */
-		for (uint32_t k = 0; k < a->nagg && !rc; k++)
-			rc = cs_accumulate(a, k, a->aggs[k].fn == A_COUNT_STAR ? NULL : &vals[a->aggs[k].col],
-			                   gid, n, err);
-		/* done with this row group: drop its pages, so that the resident
-		 * set stays flat however large the file (they fault back in from
-		 * the page cache if read again) */
-		uint64_t lo, hi; /* the group's whole span: the kernel maps
-		                  * neighbouring pages around a fault */
-		cs_row_group_span(r, g, &lo, &hi);
-		if (!rc && r->mapped && lo < hi)
-			cs_map_release(r->data, lo, hi);
-	}
-	free(key);
-	free(gid);
-	free(need);
-	free(sel);
-	free(vals);
-	colstore_buffers_free(b);
+	int rc = cs_plan(a, err);
 	if (rc)
 		return rc;
-	a->order = malloc((a->ngroups ? a->ngroups : 1) * sizeof(uint64_t));
-	if (!a->order)
+	if (a->key == K_DICT && (rc = cs_dict_ready(r, a->gb[0], err)))
+		return rc;
+	uint32_t nw = a->threads ? a->threads : cs_cores();
+	if (nw > r->num_row_groups)
+		nw = r->num_row_groups ? r->num_row_groups : 1;
+	if (nw > 256)
+		nw = 256;
+	cs_run run = { .a = a, .nw = nw };
+	run.w = calloc(nw, sizeof(cs_worker));
+	run.rg_lo = malloc(((size_t)r->num_row_groups + 1) * sizeof(uint64_t));
+	if (!run.w || !run.rg_lo) {
+		free(run.w);
+		free(run.rg_lo);
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-	for (uint64_t g = 0; g < a->ngroups; g++)
-		a->order[g] = g;
-	if (a->ngb && a->ngroups > 1)
-		qsort_r(a->order, a->ngroups, sizeof(uint64_t), cs_group_cmp, a);
-	return COLSTORE_OK;
+	}
+	/* where each row group begins, made nondecreasing from the end */
+	uint64_t end = 0, lo, hi;
+	for (uint32_t g = 0; g < r->num_row_groups; g++) {
+		cs_row_group_span(r, g, &lo, &hi);
+		run.rg_lo[g] = lo;
+		if (lo < hi && hi > end)
+			end = hi;
+	}
+	run.rg_lo[r->num_row_groups] = end;
+	for (uint32_t g = r->num_row_groups; g-- > 0;)
+		if (run.rg_lo[g] > run.rg_lo[g + 1])
+			run.rg_lo[g] = run.rg_lo[g + 1];
+	pthread_mutex_init(&run.mu, NULL);
+	uint32_t started = 0;
+	for (uint32_t k = 0; k < nw && !rc; k++) {
+		if (cs_worker_init(&run.w[k], &run))
+			rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	}
+	if (!rc && r->mapped)
+		cs_map_advise_sequential(r->data, r->size);
+	/* worker 0 runs on this thread */
+	for (uint32_t k = 1; k < nw && !rc; k++) {
+		if (pthread_create(&run.w[k].th, NULL, cs_worker_main, &run.w[k]))
+			break; /* fewer threads: the others share the work */
+		started = k;
+	}
+	if (!rc)
+		cs_worker_main(&run.w[0]);
+	for (uint32_t k = 1; k <= started; k++)
+		pthread_join(run.w[k].th, NULL);
+	a->threads_used = started + 1;
+	for (uint32_t k = 0; k < nw && !rc; k++)
+		if (run.w[k].rc) { /* the first failure in worker order */
+			if (err)
+				*err = run.w[k].err;
+			rc = run.w[k].rc;
+		}
+	for (uint32_t k = 0; k < nw; k++) {
+		a->rg_read += run.w[k].rg_read;
+		a->rg_skipped += run.w[k].rg_skipped;
+	}
+	/* merge into worker 0's groups, which become the result */
+	for (uint32_t k = 1; k < nw && !rc; k++)
+		if (cs_merge_state(a, &run.w[0].st, &run.w[k].st))
+			rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	if (!rc) {
+		a->st = run.w[0].st;
+		memset(&run.w[0].st, 0, sizeof(run.w[0].st));
+	}
+	for (uint32_t k = 0; k < nw; k++)
+		cs_worker_free(&run.w[k]);
+	pthread_mutex_destroy(&run.mu);
+	free(run.w);
+	free(run.rg_lo);
+	if (rc)
+		return rc;
+	/* integer sums must fit int64 */
+	for (uint32_t k = 0; k < a->nagg; k++) {
+		const cs_aggspec *s = &a->aggs[k];
+		if (s->kind != AK_ISUM || s->fn != A_SUM)
+			continue;
+		for (uint64_t g = 0; g < a->st.nrec; g++) {
+			const cs_aisum *u = (const cs_aisum *)(const void *)(cs_rec(a, &a->st, g) + s->off);
+			if (u->s.hi != ((int64_t)u->s.lo < 0 ? -1 : 0))
+				return cs_err(err, COLSTORE_ERANGE, COLSTORE_NO_OFFSET,
+				              "%s overflows int64", s->name);
+		}
+	}
+	return cs_sort_groups(a, err);
 }
 
 /* ---- results --------------------------------------------------------------------- */
@@ -638,7 +1285,20 @@ int colstore_agg_run(colstore_agg *a, colstore_error *err)
 /* decode group-by value k of group g */
 static void cs_key_cell(const colstore_agg *a, uint64_t g, uint32_t k, colstore_cell *c)
 {
-	const uint8_t *p = a->keys + a->key_off[g];
+	memset(c, 0, sizeof(*c));
+	c->type = (colstore_type)a->r->columns[a->gb[k]].type;
+	if (a->key == K_DICT) {
+		c->is_null = g == a->r->columns[a->gb[0]].dict_count;
+		if (!c->is_null)
+			colstore_reader_dict_lookup(a->r, a->gb[0], (uint32_t)g, &c->s, &c->len, NULL);
+		return;
+	}
+	if (a->key == K_INT) {
+		c->is_null = g == a->st.nrec - 1;
+		c->i = (int64_t)((uint64_t)a->key_min + g);
+		return;
+	}
+	const uint8_t *p = a->st.keys + a->st.key_off[g];
 	for (uint32_t j = 0; j < k; j++) {
 		if (p[0])
 			p += 1;
@@ -649,8 +1309,6 @@ static void cs_key_cell(const colstore_agg *a, uint64_t g, uint32_t k, colstore_
 		} else
 			p += 9;
 	}
-	memset(c, 0, sizeof(*c));
-	c->type = (colstore_type)a->r->columns[a->gb[k]].type;
 	c->is_null = p[0];
 	if (c->is_null)
 		return;
@@ -718,6 +1376,11 @@ void colstore_agg_row_groups(const colstore_agg *a, uint32_t *read, uint32_t *sk
 		*skipped = a ? a->rg_skipped : 0;
 }
 
+static double cs_i128_double(const cs_i128 *s)
+{
+	return (double)(__int128)(((unsigned __int128)(uint64_t)s->hi << 64) | s->lo);
+}
+
 int colstore_agg_cell(const colstore_agg *a, uint64_t group, uint32_t k, colstore_cell *out)
 {
 	if (!a || !a->order || group >= a->ngroups || k >= a->ngb + a->nagg || !out)
@@ -728,34 +1391,42 @@ int colstore_agg_cell(const colstore_agg *a, uint64_t group, uint32_t k, colstor
 		return COLSTORE_OK;
 	}
 	const cs_aggspec *s = &a->aggs[k - a->ngb];
-	const cs_acc *acc = &a->acc[g * a->nagg + (k - a->ngb)];
+	const uint8_t *rec = cs_rec(a, &a->st, g);
+	const void *acc = rec + s->off;
 	memset(out, 0, sizeof(*out));
 	out->type = s->out_type;
-	switch (s->fn) {
-	case A_COUNT_STAR:
-	case A_COUNT: out->i = acc->n; break;
-	case A_SUM:
-		out->is_null = acc->n == 0;
-		if (cs_is_float(s->type))
-			out->d = acc->d;
+	switch (s->kind) {
+	case AK_ROWS: out->i = *(const int64_t *)(const void *)rec; break;
+	case AK_COUNT: out->i = ((const cs_acount *)acc)->n; break;
+	case AK_ISUM: {
+		const cs_aisum *u = acc;
+		out->is_null = u->n == 0;
+		if (s->fn == A_SUM)
+			out->i = (int64_t)u->s.lo; /* checked to fit after the run */
 		else
-			out->i = acc->i;
+			out->d = u->n ? cs_i128_double(&u->s) / (double)u->n : 0;
 		break;
-	case A_AVG:
-		out->is_null = acc->n == 0;
-		out->d = acc->n ? acc->d / (double)acc->n : 0;
+	}
+	case AK_FSUM: {
+		const cs_afsum *u = acc;
+		out->is_null = u->n == 0;
+		double v = cs_fsum_value(&u->f);
+		out->d = s->fn == A_SUM ? v : u->n ? v / (double)u->n : 0;
 		break;
-	default:
-		out->is_null = acc->n == 0;
-		if (s->type == COLSTORE_TYPE_STRING) {
-			out->s = a->strs + acc->soff;
-			out->len = acc->slen;
-		} else if (cs_is_float(s->type)) {
-			out->d = acc->d;
+	}
+	default: {
+		const cs_amm *u = acc;
+		out->is_null = u->n == 0;
+		if (s->kind == AK_SMM) {
+			out->s = a->st.strs + u->v.s.off;
+			out->len = u->v.s.len;
+		} else if (s->kind == AK_FMM) {
+			out->d = u->v.d;
 		} else {
-			out->i = acc->i;
+			out->i = u->v.i;
 		}
 		break;
+	}
 	}
 	return COLSTORE_OK;
 }

@@ -256,6 +256,11 @@ static int cs_bind(colstore_filter *f, cs_lex *x, cs_node *d, const char *name)
 	(void)f;
 }
 
+static int cs_is_float_type(uint8_t t)
+{
+	return t == COLSTORE_TYPE_FLOAT32 || t == COLSTORE_TYPE_FLOAT64;
+}
+
 static int cs_op_ok(int op, int c)
 {
 	switch (op) {
@@ -340,6 +345,9 @@ static int cs_factor(colstore_filter *f, cs_lex *x, int *out, int depth)
 	/* a string literal meets each dictionary entry once, here */
 	const cs_column *c = &f->r->columns[col];
 	if (d->type == COLSTORE_TYPE_STRING && c->dict_count) {
+		colstore_error derr;
+		if (cs_dict_ready(f->r, col, &derr))
+			return cs_perr(x, name_at, "%s", derr.message);
 		d->dict_match = malloc(c->dict_count);
 		if (!d->dict_match)
 			return cs_perr(x, name_at, "out of memory");
@@ -497,86 +505,173 @@ int colstore_filter_may_match(const colstore_filter *f, uint32_t rg)
 
 /* ---- evaluation ---------------------------------------------------------------- */
 
+/* 8 rows make a byte of sel: built without branches, then masked by the
+ * validity (a null never matches a comparison).  EXPR sees x_ and is 0/1. */
 #define CS_SCAN(T, EXPR)                                                         \
 	do {                                                                     \
-		const T *a = v.data;                                             \
-		for (uint32_t i = 0; i < n; i++) {                               \
-			T x_ = a[i];                                             \
-			if ((!vb || cs_bit_get(vb, i)) && (EXPR))                \
-				sel[i >> 3] |= (uint8_t)(1u << (i & 7));         \
+		const T *a_ = v.data;                                            \
+		uint32_t full_ = n / 8;                                          \
+		for (uint32_t j_ = 0; j_ < full_; j_++) {                        \
+			const T *p_ = a_ + (size_t)j_ * 8;                       \
+			unsigned byte_ = 0;                                      \
+			for (unsigned b_ = 0; b_ < 8; b_++) {                    \
+				T x_ = p_[b_];                                   \
+				byte_ |= (unsigned)(EXPR) << b_;                 \
+			}                                                        \
+			sel[j_] = (uint8_t)byte_;                                \
+		}                                                                \
+		if (n % 8) {                                                     \
+			unsigned byte_ = 0;                                      \
+			for (unsigned b_ = 0; b_ < n % 8; b_++) {                \
+				T x_ = a_[(size_t)full_ * 8 + b_];               \
+				byte_ |= (unsigned)(EXPR) << b_;                 \
+			}                                                        \
+			sel[full_] = (uint8_t)byte_;                             \
 		}                                                                \
 	} while (0)
 
-#define CS_CMP3(x, y) (((x) > (y)) - ((x) < (y)))
+/* the same for each comparison operator, decided once */
+#define CS_SCAN_OPS(T, X, Y)                                                        \
+	do {                                                                        \
+		switch (op) {                                                       \
+		case OP_EQ: CS_SCAN(T, (X) == (Y)); break;                          \
+		case OP_NE: CS_SCAN(T, (X) != (Y)); break;                          \
+		case OP_LT: CS_SCAN(T, (X) < (Y)); break;                           \
+		case OP_LE: CS_SCAN(T, (X) <= (Y)); break;                          \
+		case OP_GT: CS_SCAN(T, (X) > (Y)); break;                           \
+		default: CS_SCAN(T, (X) >= (Y)); break;                             \
+		}                                                                   \
+	} while (0)
+
+/* {x : x op literal} for an integer column, as a range [lo, hi] or its
+ * complement; the literal may be a fraction or out of the int64 range */
+enum { R_NONE, R_ALL, R_IN, R_OUT };
+
+static int cs_int_set(int op, int lit_int, int64_t L, double D, int64_t *lo, int64_t *hi)
+{
+	if (!lit_int) {
+		if (isnan(D))
+			return op == OP_NE ? R_ALL : R_NONE;
+		double fl = floor(D), cl = ceil(D);
+		if (fl == D && D >= -9223372036854775808.0 && D < 9223372036854775808.0) {
+			L = (int64_t)D; /* an integer after all */
+		} else {
+			switch (op) {
+			case OP_EQ: return R_NONE;
+			case OP_NE: return R_ALL;
+			case OP_LT:
+			case OP_LE:
+				if (fl < -9223372036854775808.0)
+					return R_NONE;
+				if (fl >= 9223372036854775808.0)
+					return R_ALL;
+				*lo = INT64_MIN;
+				*hi = (int64_t)fl;
+				return R_IN;
+			default:
+				if (cl >= 9223372036854775808.0)
+					return R_NONE;
+				if (cl < -9223372036854775808.0)
+					return R_ALL;
+				*lo = (int64_t)cl;
+				*hi = INT64_MAX;
+				return R_IN;
+			}
+		}
+	}
+	*lo = INT64_MIN;
+	*hi = INT64_MAX;
+	switch (op) {
+	case OP_EQ: *lo = *hi = L; return R_IN;
+	case OP_NE: *lo = *hi = L; return R_OUT;
+	case OP_LT:
+		if (L == INT64_MIN)
+			return R_NONE;
+		*hi = L - 1;
+		return R_IN;
+	case OP_LE: *hi = L; return R_IN;
+	case OP_GT:
+		if (L == INT64_MAX)
+			return R_NONE;
+		*lo = L + 1;
+		return R_IN;
+	default: *lo = L; return R_IN;
+	}
+}
 
 static int cs_eval_leaf(const colstore_filter *f, const cs_node *d, uint32_t rg,
                         colstore_buffers *b, uint8_t *sel, colstore_error *err)
 {
+	uint32_t n = cs_chunk_at(f->r, rg, d->col)->row_count;
+	size_t nbytes = cs_bitmap_bytes(n);
+	int op = d->op;
+	int64_t lo = 0, hi = 0;
+	int set = R_IN;
+	if (d->kind == N_CMP && d->type != COLSTORE_TYPE_STRING && !cs_is_float_type(d->type)) {
+		set = cs_int_set(op, d->lit_int, d->ival, d->dval, &lo, &hi);
+		if (set == R_NONE) { /* no value can match: nothing to read */
+			memset(sel, 0, nbytes);
+			return COLSTORE_OK;
+		}
+	}
 	colstore_values v;
 	int rc = colstore_reader_values(f->r, rg, d->col, b, &v, err);
 	if (rc)
 		return rc;
-	uint32_t n = v.rows;
 	const uint8_t *vb = v.validity;
-	memset(sel, 0, cs_bitmap_bytes(n));
 	if (d->kind == N_NULL) {
-		for (uint32_t i = 0; i < n; i++)
-			if ((vb && !cs_bit_get(vb, i)) != d->op)
-				sel[i >> 3] |= (uint8_t)(1u << (i & 7));
-		return COLSTORE_OK;
-	}
-	int op = d->op;
-	int64_t L = d->ival;
-	double D = d->dval;
-	switch (d->type) {
-	case COLSTORE_TYPE_STRING:
-		if (v.encoding == COLSTORE_ENCODING_DICT) {
-			const uint8_t *m = d->dict_match;
-			if (v.code_width == 1)
-				CS_SCAN(uint8_t, m[x_]);
-			else if (v.code_width == 2)
-				CS_SCAN(uint16_t, m[x_]);
-			else
-				CS_SCAN(uint32_t, m[x_]);
-		} else {
-			const uint32_t *o = v.data;
-			for (uint32_t i = 0; i < n; i++)
-				if ((!vb || cs_bit_get(vb, i)) &&
-				    cs_op_ok(op, cs_bytes_cmp(v.bytes + o[i], o[i + 1] - o[i], d->sval, d->slen)))
-					sel[i >> 3] |= (uint8_t)(1u << (i & 7));
-		}
-		break;
-	case COLSTORE_TYPE_BOOL:
-		for (uint32_t i = 0; i < n; i++)
-			if ((!vb || cs_bit_get(vb, i)) &&
-			    cs_op_ok(op, CS_CMP3((int64_t)cs_bit_get(v.data, i), L)))
-				sel[i >> 3] |= (uint8_t)(1u << (i & 7));
-		break;
-	case COLSTORE_TYPE_FLOAT32:
-		/* NaN: only != is true (IEEE) */
-		CS_SCAN(float, op == OP_NE ? (double)x_ != D : cs_op_ok(op, CS_CMP3((double)x_, D)) && !isnan(x_));
-		break;
-	case COLSTORE_TYPE_FLOAT64:
-		CS_SCAN(double, op == OP_NE ? x_ != D : cs_op_ok(op, CS_CMP3(x_, D)) && !isnan(x_));
-		break;
-	default:
-		if (!d->lit_int) { /* an integer column against a fraction */
-			switch (colstore_type_width(d->type)) {
-			case 1: CS_SCAN(int8_t, cs_op_ok(op, CS_CMP3((double)x_, D))); break;
-			case 2: CS_SCAN(int16_t, cs_op_ok(op, CS_CMP3((double)x_, D))); break;
-			case 4: CS_SCAN(int32_t, cs_op_ok(op, CS_CMP3((double)x_, D))); break;
-			default: CS_SCAN(int64_t, cs_op_ok(op, CS_CMP3((double)x_, D))); break;
+		for (size_t j = 0; j < nbytes; j++)
+			sel[j] = vb ? (uint8_t)(d->op ? vb[j] : ~vb[j]) : (uint8_t)(d->op ? 0xff : 0);
+	} else if (set == R_ALL) {
+		memset(sel, 0xff, nbytes);
+	} else {
+		const double D = d->dval;
+		const uint64_t span = (uint64_t)hi - (uint64_t)lo;
+		const int out = set == R_OUT;
+		switch (d->type) {
+		case COLSTORE_TYPE_STRING:
+			if (v.encoding == COLSTORE_ENCODING_DICT) {
+				const uint8_t *m = d->dict_match;
+				if (v.code_width == 1)
+					CS_SCAN(uint8_t, m[x_]);
+				else if (v.code_width == 2)
+					CS_SCAN(uint16_t, m[x_]);
+				else
+					CS_SCAN(uint32_t, m[x_]);
+			} else {
+				const uint32_t *o = v.data;
+				memset(sel, 0, nbytes);
+				for (uint32_t i = 0; i < n; i++)
+					if (cs_op_ok(op, cs_bytes_cmp(v.bytes + o[i], o[i + 1] - o[i], d->sval,
+					                              d->slen)))
+						sel[i >> 3] |= (uint8_t)(1u << (i & 7));
 			}
-		} else {
-			switch (colstore_type_width(d->type)) {
-			case 1: CS_SCAN(int8_t, cs_op_ok(op, CS_CMP3((int64_t)x_, L))); break;
-			case 2: CS_SCAN(int16_t, cs_op_ok(op, CS_CMP3((int64_t)x_, L))); break;
-			case 4: CS_SCAN(int32_t, cs_op_ok(op, CS_CMP3((int64_t)x_, L))); break;
-			default: CS_SCAN(int64_t, cs_op_ok(op, CS_CMP3((int64_t)x_, L))); break;
+			break;
+		case COLSTORE_TYPE_BOOL: /* values are bits already */
+			for (size_t j = 0; j < nbytes; j++) {
+				uint8_t x = ((const uint8_t *)v.data)[j];
+				uint8_t in1 = lo <= 1 && hi >= 1, in0 = lo <= 0 && hi >= 0;
+				uint8_t r = (uint8_t)((in1 ? x : 0) | (in0 ? (uint8_t)~x : 0));
+				sel[j] = out ? (uint8_t)~r : r;
 			}
+			break;
+		/* IEEE: a NaN meets only != */
+		case COLSTORE_TYPE_FLOAT32: CS_SCAN_OPS(float, (double)x_, D); break;
+		case COLSTORE_TYPE_FLOAT64: CS_SCAN_OPS(double, x_, D); break;
+#define CS_RANGE(T) CS_SCAN(T, ((uint64_t)(int64_t)x_ - (uint64_t)lo <= span) ^ out)
+		case COLSTORE_TYPE_INT8: CS_RANGE(int8_t); break;
+		case COLSTORE_TYPE_INT16: CS_RANGE(int16_t); break;
+		case COLSTORE_TYPE_INT32:
+		case COLSTORE_TYPE_DATE: CS_RANGE(int32_t); break;
+		default: CS_RANGE(int64_t); break;
+#undef CS_RANGE
 		}
-		break;
+		if (vb)
+			for (size_t j = 0; j < nbytes; j++)
+				sel[j] &= vb[j];
 	}
+	if (n % 8) /* no bits past the last row */
+		sel[nbytes - 1] &= (uint8_t)((1u << (n % 8)) - 1);
 	return COLSTORE_OK;
 }
 
@@ -589,6 +684,15 @@ static int cs_eval_node(const colstore_filter *f, int k, uint32_t rg, colstore_b
 	int rc = cs_eval_node(f, d->l, rg, b, sel, tmp + nbytes, nbytes, err);
 	if (rc)
 		return rc;
+	/* the right side cannot change an all-0 AND or an all-1 OR */
+	int decided = 1;
+	uint32_t n = cs_chunk_at(f->r, rg, 0)->row_count;
+	for (size_t i = 0; i < nbytes && decided; i++) {
+		uint8_t full = i + 1 < nbytes || n % 8 == 0 ? 0xff : (uint8_t)((1u << (n % 8)) - 1);
+		decided = sel[i] == (d->kind == N_AND ? 0 : full);
+	}
+	if (decided)
+		return COLSTORE_OK;
 	rc = cs_eval_node(f, d->r, rg, b, tmp, tmp + nbytes, nbytes, err);
 	if (rc)
 		return rc;

@@ -123,6 +123,39 @@ CS_HIDDEN size_t cs_lz4_compress(const void *src, size_t n, void *dst, size_t ca
 /* returns 0 when exactly raw bytes were produced */
 CS_HIDDEN int cs_lz4_decompress(const void *src, size_t n, void *dst, size_t raw);
 
+/* ---- fsum.c: exact float sums, independent of order ------------------ */
+
+typedef struct cs_i128 { /* 8-byte aligned two's complement */
+	uint64_t lo;
+	int64_t hi;
+} cs_i128;
+
+typedef struct cs_fsum {
+	cs_i128 dec;        /* sum of DECIMAL mantissas, unit 10^-dec_scale */
+	cs_i128 bin;        /* sum of plain doubles, unit 2^bin_exp */
+	double spill;       /* what would not fit 127 bits (rare) */
+	int16_t bin_exp;
+	int8_t dec_scale;
+	uint8_t has_dec : 1, has_bin : 1, inexact : 1, nan : 1, pinf : 1, ninf : 1;
+} cs_fsum;
+
+CS_HIDDEN void cs_fsum_add_decimal(cs_fsum *f, __int128 m, int e);
+CS_HIDDEN void cs_fsum_add_double(cs_fsum *f, double x);
+CS_HIDDEN void cs_fsum_merge(cs_fsum *f, const cs_fsum *g);
+CS_HIDDEN double cs_fsum_value(const cs_fsum *f);
+
+/* ---- strsort.c ---------------------------------------------------------- */
+
+typedef struct cs_sort_item {
+	uint64_t key; /* set by the sort */
+	const char *s;
+	uint32_t len;
+	uint32_t id;  /* the caller's; breaks ties */
+} cs_sort_item;
+
+/* sorts by bytes (a proper prefix first), then id; -1 when out of memory */
+CS_HIDDEN int cs_sort_strings(cs_sort_item *it, size_t n);
+
 /* ---- bitpack.c ---------------------------------------------------------- */
 
 static inline size_t cs_bitmap_bytes(uint64_t n) { return (size_t)((n + 7) / 8); }
@@ -225,8 +258,9 @@ typedef struct cs_column {
 	uint8_t type;
 	uint32_t dict_count;
 	cs_block_desc dict_offsets, dict_bytes;
-	const uint8_t *dict_off_p; /* validated, in the mapping */
+	const uint8_t *dict_off_p; /* in the mapping; validated on first use */
 	const uint8_t *dict_bytes_p;
+	int dict_ok;               /* atomic: 1 once cs_dict_ready() passed */
 	uint64_t entry_offset;     /* file offset of the column entry */
 } cs_column;
 
@@ -237,10 +271,15 @@ typedef struct cs_chunk {
 	cs_block_desc blocks[3];
 } cs_chunk;
 
+/* checks column col's dictionary (checksums, offsets) the first time it is
+ * needed; safe to call from several threads */
+int cs_dict_ready(const colstore_reader *r, uint32_t col, colstore_error *err);
+
 struct colstore_reader {
 	const uint8_t *data;
 	size_t size;
 	int mapped;
+	int fd;          /* the file, for pread of compressed blocks; -1: none */
 	uint32_t flags;
 	cs_header header;
 	cs_trailer trailer;
@@ -273,7 +312,15 @@ CS_HIDDEN void cs_row_group_span(const colstore_reader *r, uint32_t rg, uint64_t
 /* fully check one block (checksum unless skipped, decompression, content) */
 CS_HIDDEN int cs_block_check(colstore_reader *r, uint32_t rg, uint32_t col, int kind,
                              int force_checksum, void *buf, size_t buf_size,
-                             colstore_block *out, colstore_error *err);
+                             colstore_block *out, int *mantissa_scale, colstore_buffers *stage,
+                             colstore_error *err);
+/* colstore_reader_values(); with mantissa_scale non-NULL, a float64 chunk
+ * stored DECIMAL comes as int64 mantissas, value = m / 10^*mantissa_scale
+ * (*mantissa_scale = -1 when it is not) */
+/* a staging area for compressed bytes read with pread */
+CS_HIDDEN void *cs_buffers_stage(colstore_buffers *b, size_t n);
+CS_HIDDEN int cs_values(colstore_reader *r, uint32_t rg, uint32_t col, colstore_buffers *b,
+                        colstore_values *out, int *mantissa_scale, colstore_error *err);
 
 #endif /* CS_INTERNAL_H */
 
@@ -309,5 +356,8 @@ CS_HIDDEN size_t cs_bitpack_encode(const void *raw, size_t n, unsigned w, int is
 CS_HIDDEN size_t cs_decimal_encode(const double *raw, size_t n, uint8_t *dst, size_t cap);
 /* decode a stored BITPACK (codec 2) or DECIMAL (codec 3) block of raw_size
  * bytes of values of width w; returns 0 or -1 with a reason in *why */
+/* decodes a BITPACK or DECIMAL block; with mantissa_scale non-NULL, a
+ * DECIMAL block comes out as int64 mantissas and *mantissa_scale = e */
 CS_HIDDEN int cs_pack_decode(int codec, const uint8_t *src, size_t stored, unsigned w,
-                             void *dst, size_t raw_size, const char **why);
+                             void *dst, size_t raw_size, int *mantissa_scale,
+                             const char **why);

@@ -15,6 +15,7 @@ struct colstore_buffers {
 	cs_buf *bufs; /* 3 per column: validity, data, extra */
 	size_t n;
 	cs_buf scratch; /* filter evaluation's bitmaps */
+	cs_buf stage;   /* compressed bytes read with pread */
 };
 
 colstore_buffers *colstore_buffers_create(void)
@@ -30,6 +31,7 @@ void colstore_buffers_free(colstore_buffers *b)
 		free(b->bufs[i].p);
 	free(b->bufs);
 	free(b->scratch.p);
+	free(b->stage.p);
 	free(b);
 }
 
@@ -43,6 +45,18 @@ void *cs_buffers_scratch(colstore_buffers *b, size_t n)
 		b->scratch.cap = n;
 	}
 	return b->scratch.p;
+}
+
+void *cs_buffers_stage(colstore_buffers *b, size_t n)
+{
+	if (n > b->stage.cap) {
+		void *p = realloc(b->stage.p, n);
+		if (!p)
+			return NULL;
+		b->stage.p = p;
+		b->stage.cap = n;
+	}
+	return b->stage.p;
 }
 
 static cs_buf *cs_slot(colstore_buffers *b, uint32_t col, int kind, size_t need)
@@ -73,10 +87,23 @@ static cs_buf *cs_slot(colstore_buffers *b, uint32_t col, int kind, size_t need)
 int colstore_reader_values(colstore_reader *r, uint32_t rg, uint32_t col, colstore_buffers *b,
                            colstore_values *out, colstore_error *err)
 {
+	return cs_values(r, rg, col, b, out, NULL, err);
+}
+
+int cs_values(colstore_reader *r, uint32_t rg, uint32_t col, colstore_buffers *b,
+              colstore_values *out, int *mantissa_scale, colstore_error *err)
+{
 	if (!r || !b || !out || rg >= r->num_row_groups || col >= r->num_columns)
 		return cs_err(err, COLSTORE_ERANGE, COLSTORE_NO_OFFSET, "no chunk (%u, %u)", rg, col);
 	const cs_chunk *ch = cs_chunk_at(r, rg, col);
+	if (ch->encoding == COLSTORE_ENCODING_DICT) {
+		int rc = cs_dict_ready(r, col, err); /* its codes will be looked up */
+		if (rc)
+			return rc;
+	}
 	colstore_block blk[3];
+	if (mantissa_scale)
+		*mantissa_scale = -1;
 	for (int k = 0; k < 3; k++) {
 		const cs_block_desc *d = &ch->blocks[k];
 		void *buf = NULL;
@@ -88,7 +115,8 @@ int colstore_reader_values(colstore_reader *r, uint32_t rg, uint32_t col, colsto
 			buf = s->p;
 			cap = s->cap;
 		}
-		int rc = cs_block_check(r, rg, col, k, 0, buf, cap, &blk[k], err);
+		int rc = cs_block_check(r, rg, col, k, 0, buf, cap, &blk[k],
+		                        k == COLSTORE_BLOCK_DATA ? mantissa_scale : NULL, b, err);
 		if (rc)
 			return rc;
 	}

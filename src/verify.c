@@ -62,7 +62,8 @@ int colstore_reader_verify(colstore_reader *r, colstore_error *err)
 		const cs_column *col = &r->columns[c];
 		if (!col->dict_count)
 			continue;
-		/* checksums and offsets were checked on open */
+		if ((rc = cs_dict_ready(r, c, err)))
+			break;
 		reg[nreg++] = (cs_region){ col->dict_offsets.offset,
 			                   col->dict_offsets.offset + col->dict_offsets.stored_size,
 			                   0, c, 3 };
@@ -83,7 +84,7 @@ int colstore_reader_verify(colstore_reader *r, colstore_error *err)
 				if (!b->present)
 					continue;
 				colstore_block out;
-				rc = cs_block_check(r, g, c, k, 1, buf, (size_t)bufsize, &out, err);
+				rc = cs_block_check(r, g, c, k, 1, buf, (size_t)bufsize, &out, NULL, NULL, err);
 				if (b->stored_size) /* R4.3: an empty block overlaps nothing */
 					reg[nreg++] = (cs_region){ b->offset, b->offset + b->stored_size, g, c,
 						                   k };

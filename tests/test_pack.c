@@ -39,14 +39,14 @@ static void test_bitpack_widths(void)
 					continue; /* not smaller: stays plain */
 				packed++;
 				const char *why = "";
-				if (cs_pack_decode(COLSTORE_COMPRESSION_BITPACK, enc, got, w, back, n * w, &why) ||
+				if (cs_pack_decode(COLSTORE_COMPRESSION_BITPACK, enc, got, w, back, n * w, NULL, &why) ||
 				    memcmp(raw, back, n * w) != 0) {
 					bad++;
 					if (bad < 5)
 						fprintf(stderr, "\n  w %u b %u signed %d: %s\n", w, b, sgn, why);
 				}
 				/* a truncated or lengthened block is refused */
-				if (cs_pack_decode(COLSTORE_COMPRESSION_BITPACK, enc, got - 1, w, back, n * w, &why) == 0)
+				if (cs_pack_decode(COLSTORE_COMPRESSION_BITPACK, enc, got - 1, w, back, n * w, NULL, &why) == 0)
 					bad++;
 			}
 		}
@@ -72,19 +72,19 @@ static void test_bitpack_layout(void)
 	CU_ASSERT_EQUAL(enc[17], 0x0e); /* 0b0000 111 0 */
 	const char *why;
 	int16_t back[32];
-	CU_ASSERT_EQUAL(cs_pack_decode(COLSTORE_COMPRESSION_BITPACK, enc, got, 2, back, 64, &why), 0);
+	CU_ASSERT_EQUAL(cs_pack_decode(COLSTORE_COMPRESSION_BITPACK, enc, got, 2, back, 64, NULL, &why), 0);
 	CU_ASSERT_EQUAL(memcmp(back, v, 64), 0);
 	/* 31 values: 93 bits, the last byte has 3 padding bits */
 	got = cs_bitpack_encode(v, 31, 2, 1, enc, sizeof(enc));
 	CU_ASSERT_EQUAL(got, 16 + 12);
 	enc[got - 1] |= 0x80;
-	CU_ASSERT_EQUAL(cs_pack_decode(COLSTORE_COMPRESSION_BITPACK, enc, got, 2, back, 62, &why), -1);
+	CU_ASSERT_EQUAL(cs_pack_decode(COLSTORE_COMPRESSION_BITPACK, enc, got, 2, back, 62, NULL, &why), -1);
 	CU_ASSERT_STRING_EQUAL(why, "padding bits past the last value not zero");
 	enc[got - 1] &= 0x7f;
-	CU_ASSERT_EQUAL(cs_pack_decode(COLSTORE_COMPRESSION_BITPACK, enc, got, 4, back, 62, &why), -1);
+	CU_ASSERT_EQUAL(cs_pack_decode(COLSTORE_COMPRESSION_BITPACK, enc, got, 4, back, 62, NULL, &why), -1);
 	CU_ASSERT_STRING_EQUAL(why, "value_width does not match the column");
 	enc[1] = 65;
-	CU_ASSERT_EQUAL(cs_pack_decode(COLSTORE_COMPRESSION_BITPACK, enc, got, 2, back, 62, &why), -1);
+	CU_ASSERT_EQUAL(cs_pack_decode(COLSTORE_COMPRESSION_BITPACK, enc, got, 2, back, 62, NULL, &why), -1);
 }
 
 static void test_bitpack_scale(void)
@@ -99,16 +99,16 @@ static void test_bitpack_scale(void)
 	CU_ASSERT_EQUAL(enc[1], 9); /* 0..499 */
 	CU_ASSERT_EQUAL(got, 16 + (500 * 9 + 7) / 8);
 	const char *why;
-	CU_ASSERT_EQUAL(cs_pack_decode(COLSTORE_COMPRESSION_BITPACK, enc, got, 8, back, sizeof(back), &why), 0);
+	CU_ASSERT_EQUAL(cs_pack_decode(COLSTORE_COMPRESSION_BITPACK, enc, got, 8, back, sizeof(back), NULL, &why), 0);
 	CU_ASSERT_EQUAL(memcmp(ts, back, sizeof(ts)), 0);
 	/* one value off the grid: scale drops to what still divides */
 	ts[7] += 1000;
 	got = cs_bitpack_encode(ts, 500, 8, 1, enc, sizeof(enc));
 	CU_ASSERT_EQUAL(enc[2], 3);
-	CU_ASSERT_EQUAL(cs_pack_decode(COLSTORE_COMPRESSION_BITPACK, enc, got, 8, back, sizeof(back), &why), 0);
+	CU_ASSERT_EQUAL(cs_pack_decode(COLSTORE_COMPRESSION_BITPACK, enc, got, 8, back, sizeof(back), NULL, &why), 0);
 	CU_ASSERT_EQUAL(memcmp(ts, back, sizeof(ts)), 0);
 	enc[2] = 20;
-	CU_ASSERT_EQUAL(cs_pack_decode(COLSTORE_COMPRESSION_BITPACK, enc, got, 8, back, sizeof(back), &why), -1);
+	CU_ASSERT_EQUAL(cs_pack_decode(COLSTORE_COMPRESSION_BITPACK, enc, got, 8, back, sizeof(back), NULL, &why), -1);
 }
 
 static void test_decimal(void)
@@ -121,7 +121,7 @@ static void test_decimal(void)
 	size_t got = cs_decimal_encode(v, 1000, enc, sizeof(enc));
 	CU_ASSERT_TRUE(got > 0 && got < 1000 * 3);
 	CU_ASSERT_EQUAL(enc[2], 2); /* exponent */
-	CU_ASSERT_EQUAL(cs_pack_decode(COLSTORE_COMPRESSION_DECIMAL, enc, got, 8, back, sizeof(back), &why), 0);
+	CU_ASSERT_EQUAL(cs_pack_decode(COLSTORE_COMPRESSION_DECIMAL, enc, got, 8, back, sizeof(back), NULL, &why), 0);
 	CU_ASSERT_EQUAL(memcmp(v, back, sizeof(v)), 0);
 	/* integers: exponent 0; negative values */
 	for (int i = 0; i < 1000; i++)
@@ -129,7 +129,7 @@ static void test_decimal(void)
 	got = cs_decimal_encode(v, 1000, enc, sizeof(enc));
 	CU_ASSERT_TRUE(got > 0);
 	CU_ASSERT_EQUAL(enc[2], 0);
-	CU_ASSERT_EQUAL(cs_pack_decode(COLSTORE_COMPRESSION_DECIMAL, enc, got, 8, back, sizeof(back), &why), 0);
+	CU_ASSERT_EQUAL(cs_pack_decode(COLSTORE_COMPRESSION_DECIMAL, enc, got, 8, back, sizeof(back), NULL, &why), 0);
 	CU_ASSERT_EQUAL(memcmp(v, back, sizeof(v)), 0);
 	/* R10.3.2: NaN, -0.0, 1/3 or huge values never use it */
 	double nope[4][4] = { { 1, 2, NAN, 3 }, { 1, -0.0, 2, 3 }, { 1, 1.0 / 3, 2, 3 }, { 1, 1e300, 2, 3 } };

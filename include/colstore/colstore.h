@@ -580,7 +580,10 @@ typedef struct colstore_agg colstore_agg;
  * @param group_by  "a,b" or NULL (one result row)
  * @param where     a filter (colstore_filter_parse) or NULL
  * sum of integers is exact in int64 (overflow is COLSTORE_ERANGE, not a
- * wrap); sum and avg of floats are double; min and max work on every type;
+ * wrap); sum and avg of floats are double, from an exact sum (of the
+ * decimals themselves where the file stores them as DECIMAL) rounded once;
+ * min and max work on every type (floats: NaN only when every value is NaN,
+ * -0 below +0);
  * nulls are skipped; count(x) counts non-nulls.  Groups come out sorted by
  * their keys, nulls last.
  * @return COLSTORE_OK or COLSTORE_EPARSE naming the bad item or column
@@ -588,6 +591,14 @@ typedef struct colstore_agg colstore_agg;
 COLSTORE_API int colstore_agg_create(colstore_reader *r, const char *aggs,
                                      const char *group_by, const char *where,
                                      colstore_agg **out, colstore_error *err);
+/**
+ * Worker threads for colstore_agg_run: 0 (the default) is one per core.
+ * Row groups are shared out among them; the result does not depend on the
+ * number (every aggregate, float sums included, merges exactly).
+ */
+COLSTORE_API void colstore_agg_set_threads(colstore_agg *a, uint32_t threads);
+/** Threads the run used (after colstore_agg_run). */
+COLSTORE_API uint32_t colstore_agg_threads_used(const colstore_agg *a);
 /** Run it (once).  @return COLSTORE_OK, COLSTORE_ERANGE (int64 overflow),
  *  COLSTORE_ENOMEM, or a read error. */
 COLSTORE_API int colstore_agg_run(colstore_agg *a, colstore_error *err);

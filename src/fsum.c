@@ -1,0 +1,182 @@
+/*
+ * fsum.c -- exact sums of floating-point values, so that a sum does not
+ * depend on the order it was added in (and so on the thread count).
+ *
+ * A sum has two exact parts and a last resort:
+ *   - decimal: an integer count of 10^-e, fed by DECIMAL blocks, whose
+ *     values are mantissa / 10^e (format-spec.md §10.3): the sum of what
+ *     the CSV said, digit for digit;
+ *   - binary: an integer count of 2^be, fed by plain doubles, each of which
+ *     is exactly an integer times a power of two;
+ *   - spill: an ordinary double, used only when a part would leave 127
+ *     bits (values over 2^70 apart in magnitude, or an astronomic count);
+ *     then, and only then, the result may depend on the order.
+ * NaN and infinities are counted apart and decide the result as IEEE does.
+ */
+#include <math.h>
+
+#include "internal.h"
+
+static const double cs_p10d[23] = {
+	1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+static inline __int128 cs_ld(const cs_i128 *x)
+{
+	return (__int128)(((unsigned __int128)(uint64_t)x->hi << 64) | x->lo);
+}
+
+static inline void cs_st(cs_i128 *x, __int128 v)
+{
+	x->lo = (uint64_t)v;
+	x->hi = (int64_t)(v >> 64);
+}
+
+/* v * 10^k, or -1 when it leaves 127 bits */
+static int cs_scale10(__int128 *v, int k)
+{
+	for (; k > 0; k--)
+		if (__builtin_mul_overflow(*v, 10, v))
+			return -1;
+	return 0;
+}
+
+void cs_fsum_add_decimal(cs_fsum *f, __int128 m, int e)
+{
+	if (m == 0)
+		return;
+	__int128 acc = cs_ld(&f->dec);
+	if (!f->has_dec) {
+		cs_st(&f->dec, m);
+		f->dec_scale = (int8_t)e;
+		f->has_dec = 1;
+		return;
+	}
+	int de = f->dec_scale;
+	if (e > de) { /* rescale the sum to the finer unit */
+		__int128 a = acc;
+		if (cs_scale10(&a, e - de) == 0) {
+			acc = a;
+			de = e;
+		}
+	}
+	if (e < de && cs_scale10(&m, de - e)) {
+		f->spill += (double)m / cs_p10d[e];
+		f->inexact = 1;
+		return;
+	}
+	if (e != de || __builtin_add_overflow(acc, m, &acc)) {
+		f->spill += (double)m / cs_p10d[e];
+		f->inexact = 1;
+		return;
+	}
+	cs_st(&f->dec, acc);
+	f->dec_scale = (int8_t)de;
+}
+
+/* add m * 2^e (|m| < 2^64) to the binary part */
+static void cs_fsum_add_bin(cs_fsum *f, __int128 m, int e)
+{
+	if (m == 0)
+		return;
+	if (!f->has_bin) {
+		cs_st(&f->bin, m);
+		f->bin_exp = (int16_t)e;
+		f->has_bin = 1;
+		return;
+	}
+	__int128 acc = cs_ld(&f->bin);
+	int be = f->bin_exp;
+	if (e < be) { /* the sum moves to the finer unit */
+		int sh = be - e;
+		__int128 lim = (__int128)1 << (126 - (sh > 126 ? 126 : sh));
+		if (sh > 126 || acc >= lim || acc <= -lim)
+			goto spill;
+		acc *= (__int128)1 << sh;
+		be = e;
+	} else if (e > be) {
+		int sh = e - be;
+		__int128 lim = (__int128)1 << (126 - (sh > 126 ? 126 : sh));
+		if (sh > 126 || m >= lim || m <= -lim)
+			goto spill;
+		m *= (__int128)1 << sh;
+	}
+	if (__builtin_add_overflow(acc, m, &acc))
+		goto spill;
+	cs_st(&f->bin, acc);
+	f->bin_exp = (int16_t)be;
+	return;
+spill:
+	f->spill += ldexp((double)m, e);
+	f->inexact = 1;
+}
+
+void cs_fsum_add_double(cs_fsum *f, double x)
+{
+	uint64_t bits;
+	memcpy(&bits, &x, 8);
+	int ex = (int)((bits >> 52) & 0x7ff);
+	uint64_t frac = bits & ((1ull << 52) - 1);
+	if (ex == 0x7ff) { /* inf or NaN */
+		if (frac)
+			f->nan = 1;
+		else if (bits >> 63)
+			f->ninf = 1;
+		else
+			f->pinf = 1;
+		return;
+	}
+	if (ex == 0) {
+		if (!frac)
+			return; /* zeros add nothing (the sign of an all-zero sum: +0) */
+		ex = 1;  /* subnormal */
+	} else {
+		frac |= 1ull << 52;
+	}
+	/* x = frac * 2^(ex - 1075); drop trailing zero bits so the unit stays
+	 * as coarse as the data allows */
+	int tz = __builtin_ctzll(frac);
+	frac >>= tz;
+	int e = ex - 1075 + tz;
+	cs_fsum_add_bin(f, (bits >> 63) ? -(__int128)frac : (__int128)frac, e);
+}
+
+void cs_fsum_merge(cs_fsum *f, const cs_fsum *g)
+{
+	if (g->has_dec)
+		cs_fsum_add_decimal(f, cs_ld(&g->dec), g->dec_scale);
+	if (g->has_bin) {
+		/* split g's 127-bit integer into 64-bit pieces, each exact */
+		__int128 v = cs_ld(&g->bin);
+		int e = g->bin_exp;
+		int neg = v < 0;
+		unsigned __int128 u = neg ? -(unsigned __int128)v : (unsigned __int128)v;
+		for (int k = 0; u; k++, u >>= 48) {
+			__int128 piece = (__int128)(u & ((1ull << 48) - 1));
+			cs_fsum_add_bin(f, neg ? -piece : piece, e + 48 * k);
+		}
+	}
+	f->spill += g->spill;
+	f->inexact |= g->inexact;
+	f->nan |= g->nan;
+	f->pinf |= g->pinf;
+	f->ninf |= g->ninf;
+}
+
+double cs_fsum_value(const cs_fsum *f)
+{
+	if (f->nan || (f->pinf && f->ninf))
+		return NAN;
+	if (f->pinf)
+		return INFINITY;
+	if (f->ninf)
+		return -INFINITY;
+	double b = f->has_bin ? ldexp((double)cs_ld(&f->bin), f->bin_exp) : 0.0;
+	double d = f->has_dec ? (double)cs_ld(&f->dec) / cs_p10d[f->dec_scale] : 0.0;
+	if (!f->has_bin)
+		return d + f->spill;
+	if (!f->has_dec)
+		return b + f->spill;
+	return (b + d) + f->spill;
+}
