@@ -61,10 +61,15 @@ void cs_fsum_add_decimal(cs_fsum *f, __int128 m, int e)
 			de = e;
 		}
 	}
-	if (e < de && cs_scale10(&m, de - e)) {
-		f->spill += (double)m / cs_p10d[e];
-		f->inexact = 1;
-		return;
+	if (e < de) {
+		__int128 t = m;
+		if (cs_scale10(&t, de - e)) {
+			f->spill += (double)m / cs_p10d[e];
+			f->inexact = 1;
+			return;
+		}
+		m = t;
+		e = de;
 	}
 	if (e != de || __builtin_add_overflow(acc, m, &acc)) {
 		f->spill += (double)m / cs_p10d[e];

@@ -136,6 +136,17 @@ awk 'BEGIN { print "k"; for (i = 1; i <= 1500; i++) print i }' >"$T/many.csv"
 "$CS" import -q "$T/many.csv"
 check "agg table prints every group past the first 1000" 0 "^1500  *1$" -- "$CS" agg -f table -a "count(*)" -g k "$T/many.colstore"
 check "agg count equals scan count" 0 "^200000$" -- sh -c "\"$CS\" agg -f csv -a \"count(*)\" \"$T/sales.colstore\" | tail -1"
+# threads: the same bytes out for 1, 2 and 3 workers, float sums included
+for q in "count(*),sum(qty),avg(price),min(price),max(discount),sum(discount)|region" "count(*),sum(price),min(note)|city" "sum(price),avg(discount)|"; do
+	aggs=${q%|*} gb=${q#*|}
+	"$CS" agg -f csv -t 1 -a "$aggs" ${gb:+-g "$gb"} "$T/sales.colstore" >"$T/t1.csv"
+	for t in 2 3; do
+		"$CS" agg -f csv -t $t -a "$aggs" ${gb:+-g "$gb"} "$T/sales.colstore" >"$T/t$t.csv"
+		check "agg $aggs by ${gb:-nothing}: $t threads = 1 thread" 0 "^same$" -- sh -c "cmp -s \"$T/t1.csv\" \"$T/t$t.csv\" && echo same"
+	done
+done
+check "agg --threads 0 is refused" 2 "--threads takes 1..256" -- "$CS" agg -t 0 -a "count(*)" "$T/sales.colstore"
+check "agg sums 1000 x 0.1 to exactly 100 (adding in order gives 99.9999999999986)" 0 '^100$' -- sh -c "awk 'BEGIN { print \"x\"; for (i = 0; i < 1000; i++) print \"0.1\" }' >\"$T/dec.csv\" && \"$CS\" import -q \"$T/dec.csv\" -o \"$T/dec.colstore\" && \"$CS\" agg -f csv -a \"sum(x)\" \"$T/dec.colstore\" | tail -1"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

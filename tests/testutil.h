@@ -69,5 +69,6 @@ void register_import_tests(void);
 void register_pack_tests(void);
 void register_filter_tests(void);
 void register_agg_tests(void);
+void register_engine_tests(void);
 
 #endif

@@ -134,11 +134,14 @@ static void usage_agg(FILE *f)
 	        "                         nulls last (default: one row)\n"
 	        "  -w, --where EXPR       only rows where EXPR holds (see colstore scan --help)\n"
 	        "  -f, --format F         table (default on a terminal), csv, jsonl\n"
+	        "  -t, --threads N        worker threads (default: the number of cores); the\n"
+	        "                         result is the same for any N\n"
 	        "  -h, --help             show this help\n"
 	        "\n"
 	        "sum of integers is exact (an int64 overflow is an error, exit 1); sum and avg\n"
-	        "of floats are double; min and max work on every type; nulls are skipped;\n"
-	        "count(x) counts non-null values.\n"
+	        "of floats are summed exactly (DECIMAL-stored columns as the decimals\n"
+	        "themselves) and rounded once to double; min and max work on every type;\n"
+	        "nulls are skipped; count(x) counts non-null values.\n"
 	        "Exit status: 0 success, 1 bad or corrupt file or overflow, 2 usage error.\n");
 }
 
@@ -1228,14 +1231,24 @@ static int cmd_agg(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "agg", required_argument, NULL, 'a' },    { "group-by", required_argument, NULL, 'g' },
 		{ "where", required_argument, NULL, 'w' },  { "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+		{ "threads", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *aggs = NULL, *gb = NULL, *where = NULL;
 	int fmt = isatty(1) ? FMT_TABLE : FMT_CSV, c;
+	uint32_t threads = 0;
+	char *end;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "a:g:w:f:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:g:w:f:t:h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 't':
+			threads = (uint32_t)strtoul(optarg, &end, 10);
+			if (*end || threads == 0 || threads > 256) {
+				fprintf(stderr, "%s agg: --threads takes 1..256\n", prog);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'a': aggs = optarg; break;
 		case 'g': gb = optarg; break;
 		case 'w': where = optarg; break;
@@ -1269,8 +1282,10 @@ static int cmd_agg(int argc, char **argv)
 		else
 			fprintf(stderr, "%s agg: %s\n", prog, e.message);
 		rc = EXIT_USAGE;
-	} else if (colstore_agg_run(a, &e)) {
-		rc = fail(file, &e);
+	} else {
+		colstore_agg_set_threads(a, threads);
+		if (colstore_agg_run(a, &e))
+			rc = fail(file, &e);
 	}
 	if (!rc) {
 		uint32_t nc = colstore_agg_num_columns(a);
@@ -1321,6 +1336,9 @@ static const command commands[] = {
 
 int main(int argc, char **argv)
 {
+	static char outbuf[1 << 18];
+	if (!isatty(1)) /* large writes for piped and redirected output */
+		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	if (argc < 2) {
 		usage_main(stderr);
 		return EXIT_USAGE;

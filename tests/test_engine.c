@@ -1,0 +1,374 @@
+/*
+ * test_engine.c -- the parts of the query engine that make results exact
+ * and independent of threads: exact float sums (fsum.c), the string sort
+ * (strsort.c), aggregation with 1..4 threads giving identical cells, the
+ * dense integer group path, and dictionaries checked on first use.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <CUnit/CUnit.h>
+
+#include "internal.h"
+#include "testutil.h"
+
+/* ---- fsum ------------------------------------------------------------------ */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static uint64_t rng(void)
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static void test_fsum_exact(void)
+{
+	/* 1e16 + 1 - 1e16 ... : naive left-to-right loses every 1 */
+	cs_fsum f;
+	memset(&f, 0, sizeof(f));
+	double naive = 0;
+	for (int i = 0; i < 1000; i++) {
+		double x = i % 3 == 0 ? 1e16 : i % 3 == 1 ? 1.0 : -1e16;
+		cs_fsum_add_double(&f, x);
+		naive += x;
+	}
+	/* 334 x 1e16, 333 x 1, 333 x -1e16: exactly 1e16 + 333 */
+	CU_ASSERT_EQUAL(cs_fsum_value(&f), 1e16 + 333);
+	CU_ASSERT_NOT_EQUAL(naive, 1e16 + 333);
+	CU_ASSERT_FALSE(f.inexact);
+
+	/* ten DECIMAL 0.1s (mantissa 1, scale 1) are exactly 1 */
+	memset(&f, 0, sizeof(f));
+	double d = 0;
+	for (int i = 0; i < 10; i++) {
+		cs_fsum_add_decimal(&f, 1, 1);
+		d += 0.1;
+	}
+	CU_ASSERT_EQUAL(cs_fsum_value(&f), 1.0);
+	CU_ASSERT_NOT_EQUAL(d, 1.0);
+	/* mixed scales: 1.5 (15e-1) + 0.25 (25e-2) + 2 (2e0) = 3.75 */
+	memset(&f, 0, sizeof(f));
+	cs_fsum_add_decimal(&f, 15, 1);
+	cs_fsum_add_decimal(&f, 25, 2);
+	cs_fsum_add_decimal(&f, 2, 0);
+	CU_ASSERT_EQUAL(cs_fsum_value(&f), 3.75);
+}
+
+static void test_fsum_order(void)
+{
+	/* the same values in 20 orders, split at random and merged: one result */
+	enum { N = 2000 };
+	double v[N];
+	for (int i = 0; i < N; i++) {
+		double mag = ldexp(1.0, (int)(rng() % 60) - 30);
+		v[i] = ((double)(rng() >> 11) / 9007199254740992.0 - 0.5) * mag;
+	}
+	double first = 0;
+	for (int round = 0; round < 20; round++) {
+		for (int i = N - 1; i > 0; i--) { /* shuffle */
+			int j = (int)(rng() % (uint64_t)(i + 1));
+			double t = v[i];
+			v[i] = v[j];
+			v[j] = t;
+		}
+		int cut = (int)(rng() % N);
+		cs_fsum a, b;
+		memset(&a, 0, sizeof(a));
+		memset(&b, 0, sizeof(b));
+		for (int i = 0; i < N; i++)
+			cs_fsum_add_double(i < cut ? &a : &b, v[i]);
+		cs_fsum_merge(&a, &b);
+		CU_ASSERT_FALSE(a.inexact);
+		double got = cs_fsum_value(&a);
+		if (round == 0)
+			first = got;
+		CU_ASSERT_EQUAL(memcmp(&got, &first, 8), 0);
+	}
+	/* and it is the correctly rounded sum: compare with long double pairs */
+	long double ref = 0;
+	for (int i = 0; i < N; i++)
+		ref += v[i]; /* 64-bit mantissa: close, not exact */
+	CU_ASSERT_DOUBLE_EQUAL(first, (double)ref, fabs((double)ref) * 1e-15 + 1e-12);
+}
+
+static void test_fsum_special(void)
+{
+	cs_fsum f;
+	memset(&f, 0, sizeof(f));
+	cs_fsum_add_double(&f, 1.0);
+	cs_fsum_add_double(&f, INFINITY);
+	CU_ASSERT_TRUE(isinf(cs_fsum_value(&f)) && cs_fsum_value(&f) > 0);
+	cs_fsum_add_double(&f, -INFINITY);
+	CU_ASSERT_TRUE(isnan(cs_fsum_value(&f)));
+	memset(&f, 0, sizeof(f));
+	cs_fsum_add_double(&f, NAN);
+	CU_ASSERT_TRUE(isnan(cs_fsum_value(&f)));
+	/* values 2^1000 apart do not fit 127 bits: spilled, flagged, still close */
+	memset(&f, 0, sizeof(f));
+	cs_fsum_add_double(&f, 1e300);
+	cs_fsum_add_double(&f, 1e-300);
+	CU_ASSERT_TRUE(f.inexact);
+	CU_ASSERT_EQUAL(cs_fsum_value(&f), 1e300);
+	/* subnormals are exact too */
+	memset(&f, 0, sizeof(f));
+	cs_fsum_add_double(&f, 5e-324);
+	cs_fsum_add_double(&f, 5e-324);
+	CU_ASSERT_EQUAL(cs_fsum_value(&f), 1e-323);
+	CU_ASSERT_FALSE(f.inexact);
+}
+
+/* ---- strsort ------------------------------------------------------------------ */
+
+static int ref_cmp(const void *pa, const void *pb)
+{
+	const cs_sort_item *a = pa, *b = pb;
+	int c = cs_bytes_cmp(a->s, a->len, b->s, b->len);
+	return c ? c : (a->id > b->id) - (a->id < b->id);
+}
+
+static void test_strsort(void)
+{
+	enum { N = 5000 };
+	static char pool[N][24];
+	static cs_sort_item a[N], b[N];
+	for (int i = 0; i < N; i++) {
+		uint32_t len = (uint32_t)(rng() % 20);
+		for (uint32_t k = 0; k < len; k++) /* few letters, NULs and 0xff: many ties and prefixes */
+			pool[i][k] = "ab\0\xff"[rng() % 4];
+		if (i % 7 == 0 && i) { /* exact duplicates, told apart by id */
+			memcpy(pool[i], pool[i - 1], sizeof(pool[i]));
+			len = a[i - 1].len;
+		}
+		a[i] = (cs_sort_item){ 0, pool[i], len, (uint32_t)i };
+		b[i] = a[i];
+	}
+	CU_ASSERT_EQUAL_FATAL(cs_sort_strings(a, N), 0);
+	qsort(b, N, sizeof(b[0]), ref_cmp);
+	int same = 1;
+	for (int i = 0; i < N; i++)
+		same &= a[i].id == b[i].id;
+	CU_ASSERT_TRUE(same);
+}
+
+/* ---- aggregation across thread counts ---------------------------------------------- */
+
+static const tu_col tcols[] = {
+	{ "g", COLSTORE_TYPE_STRING, 0, 9, 6 },    /* dictionary key, nulls */
+	{ "k", COLSTORE_TYPE_INT16, 0, 11, 5 },    /* small-range key, nulls */
+	{ "q", COLSTORE_TYPE_INT64, 0, 4, 1000000, 6 }, /* wide ints, packed with a scale */
+	{ "x", COLSTORE_TYPE_FLOAT64, 0, 5, 0 },   /* plain doubles, -0, 1e300, NaN */
+	{ "p", COLSTORE_TYPE_FLOAT64, 0, 0, 100000 }, /* two-decimal prices */
+	{ "s", COLSTORE_TYPE_STRING, COLSTORE_COLUMN_PLAIN, 3, 50 },
+	{ "b", COLSTORE_TYPE_BOOL, 0, 6, 0 },
+	{ "f", COLSTORE_TYPE_FLOAT32, 0, 8, 0 },
+};
+#define TNCOLS 8
+#define TROWS 20000
+
+static const char *TAGGS = "count(*),count(x),sum(q),avg(q),sum(x),avg(x),min(x),max(x),sum(p),"
+                           "min(p),max(p),min(s),max(s),min(b),max(b),sum(f),min(f)";
+
+/* every cell of an aggregation, as text that keeps each double's bits */
+static char *agg_text(colstore_reader *r, const char *gb, const char *where, uint32_t threads)
+{
+	colstore_agg *a;
+	colstore_error e;
+	if (colstore_agg_create(r, TAGGS, gb, where, &a, &e)) {
+		fprintf(stderr, "\nagg_text: %s\n", e.message);
+		return NULL;
+	}
+	colstore_agg_set_threads(a, threads);
+	if (colstore_agg_run(a, &e)) {
+		fprintf(stderr, "\nagg_text: %s\n", e.message);
+		colstore_agg_free(a);
+		return NULL;
+	}
+	tu_buf b = { 0 };
+	for (uint64_t g = 0; g < colstore_agg_num_groups(a); g++) {
+		for (uint32_t k = 0; k < colstore_agg_num_columns(a); k++) {
+			colstore_cell c;
+			colstore_agg_cell(a, g, k, &c);
+			uint64_t bits;
+			memcpy(&bits, &c.d, 8);
+			tu_printf(&b, "%d:%lld:%016llx:", c.is_null, (long long)c.i, (unsigned long long)bits);
+			tu_quote(&b, c.s ? c.s : "", c.len);
+			tu_printf(&b, "|");
+		}
+		tu_printf(&b, "\n");
+	}
+	colstore_agg_free(a);
+	return b.p ? b.p : calloc(1, 1);
+}
+
+static void test_threads_identical(void)
+{
+	colstore_writer_options o = COLSTORE_WRITER_OPTIONS_INIT;
+	o.row_group_size = 700; /* 29 row groups for up to 4 workers */
+	o.compression = COLSTORE_WRITE_PACK;
+	const char *path = tu_path("threads.colstore");
+	CU_ASSERT_EQUAL_FATAL(tu_write(path, tcols, TNCOLS, TROWS, &o, 1, NULL), 0);
+	colstore_reader *r;
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r, NULL), COLSTORE_OK);
+	static const char *const gbs[] = { NULL, "g", "k", "g,k", "s", "x" };
+	/* x < 1e299 keeps the plain doubles that are not NaN or huge, so that
+	 * sum(x) is a real sum of 20-digit values that naive adding would round
+	 * differently for each split */
+	static const char *const wheres[] = { NULL, "q > 0 and (g = 'v3' or k is null)",
+		                              "x < 1e299" };
+	for (size_t gi = 0; gi < sizeof(gbs) / sizeof(gbs[0]); gi++)
+		for (size_t wi = 0; wi < 3; wi++) {
+			char *one = agg_text(r, gbs[gi], wheres[wi], 1);
+			CU_ASSERT_PTR_NOT_NULL_FATAL(one);
+			CU_ASSERT_TRUE(strlen(one) > 0);
+			for (uint32_t t = 2; t <= 4; t++) {
+				char *many = agg_text(r, gbs[gi], wheres[wi], t);
+				CU_ASSERT_PTR_NOT_NULL_FATAL(many);
+				if (strcmp(one, many) != 0)
+					fprintf(stderr, "\ngroup by %s where %s: %u threads differ\n",
+					        gbs[gi] ? gbs[gi] : "-", wheres[wi] ? wheres[wi] : "-", t);
+				CU_ASSERT_STRING_EQUAL(one, many);
+				free(many);
+			}
+			free(one);
+		}
+	/* the float sums are the exact ones: recompute p's sum from its decimals */
+	{
+		colstore_agg *a;
+		CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, "sum(p),min(x),max(x)", NULL, NULL, &a, NULL),
+		                      COLSTORE_OK);
+		colstore_agg_set_threads(a, 3);
+		CU_ASSERT_EQUAL_FATAL(colstore_agg_run(a, NULL), COLSTORE_OK);
+		CU_ASSERT_TRUE(colstore_agg_threads_used(a) >= 1 && colstore_agg_threads_used(a) <= 3);
+		int64_t cents = 0;
+		double mn = INFINITY, mx = -INFINITY;
+		for (uint64_t row = 0; row < TROWS; row++) {
+			cents += (int64_t)llround(tu_dbl(&tcols[4], row) * 100);
+			if (!tu_is_null(&tcols[3], row) && !isnan(tu_dbl(&tcols[3], row))) {
+				mn = fmin(mn, tu_dbl(&tcols[3], row));
+				mx = fmax(mx, tu_dbl(&tcols[3], row));
+			}
+		}
+		colstore_cell c;
+		colstore_agg_cell(a, 0, 0, &c);
+		CU_ASSERT_EQUAL(c.d, (double)cents / 100.0);
+		colstore_agg_cell(a, 0, 1, &c);
+		CU_ASSERT_EQUAL(c.d, mn);
+		colstore_agg_cell(a, 0, 2, &c);
+		CU_ASSERT_EQUAL(c.d, mx);
+		colstore_agg_free(a);
+	}
+	colstore_reader_close(r);
+	unlink(path);
+}
+
+/* group by a small-range integer (the dense path), with nulls, against counts
+ * and sums computed here */
+static void test_dense_int_key(void)
+{
+	const char *path = tu_path("dense.colstore");
+	colstore_writer *w;
+	colstore_writer_options o = COLSTORE_WRITER_OPTIONS_INIT;
+	o.row_group_size = 1000;
+	CU_ASSERT_EQUAL_FATAL(colstore_writer_create(path, &o, &w, NULL), COLSTORE_OK);
+	colstore_writer_add_column(w, "k", COLSTORE_TYPE_INT32, 0, NULL);
+	colstore_writer_add_column(w, "v", COLSTORE_TYPE_INT8, 0, NULL);
+	enum { N = 10000, K = 50 };
+	int64_t cnt[K + 1] = { 0 }, sum[K + 1] = { 0 };
+	for (int i = 0; i < N; i++) {
+		int null = i % 13 == 0;
+		int key = -1000000 + (int)(rng() % K) * 3; /* negative, spaced */
+		int v = (int)(rng() % 200) - 100;
+		if (null)
+			colstore_writer_put_null(w, 0, NULL);
+		else
+			colstore_writer_put_int(w, 0, key, NULL);
+		colstore_writer_put_int(w, 1, v, NULL);
+		colstore_writer_end_row(w, NULL);
+		int slot = null ? K : (key + 1000000) / 3;
+		cnt[slot]++;
+		sum[slot] += v;
+	}
+	CU_ASSERT_EQUAL_FATAL(colstore_writer_finish(w, NULL), COLSTORE_OK);
+	colstore_reader *r;
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r, NULL), COLSTORE_OK);
+	colstore_agg *a;
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, "count(*),sum(v)", "k", NULL, &a, NULL), COLSTORE_OK);
+	colstore_agg_set_threads(a, 2);
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_run(a, NULL), COLSTORE_OK);
+	uint64_t g = 0;
+	for (int s = 0; s <= K; s++) {
+		if (!cnt[s])
+			continue;
+		colstore_cell c;
+		colstore_agg_cell(a, g, 0, &c);
+		CU_ASSERT_EQUAL(c.is_null, s == K);
+		CU_ASSERT_EQUAL(c.type, COLSTORE_TYPE_INT32);
+		if (s < K)
+			CU_ASSERT_EQUAL(c.i, -1000000 + s * 3);
+		colstore_agg_cell(a, g, 1, &c);
+		CU_ASSERT_EQUAL(c.i, cnt[s]);
+		colstore_agg_cell(a, g, 2, &c);
+		CU_ASSERT_EQUAL(c.i, sum[s]);
+		g++;
+	}
+	CU_ASSERT_EQUAL(colstore_agg_num_groups(a), g);
+	colstore_agg_free(a);
+	colstore_reader_close(r);
+	unlink(path);
+}
+
+/* a damaged dictionary: the file opens, the column fails with the checksum
+ * error when used, the other columns read, verify names it */
+static void test_dict_on_first_use(void)
+{
+	const tu_col c2[] = {
+		{ "g", COLSTORE_TYPE_STRING, 0, 0, 40 },
+		{ "v", COLSTORE_TYPE_INT32, 0, 0, 0 },
+	};
+	const char *path = tu_path("lazydict.colstore");
+	CU_ASSERT_EQUAL_FATAL(tu_write(path, c2, 2, 500, NULL, 0, NULL), 0);
+	colstore_reader *r;
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r, NULL), COLSTORE_OK);
+	uint64_t at = r->columns[0].dict_bytes.offset + 3;
+	colstore_reader_close(r);
+	size_t size;
+	unsigned char *img = tu_read_file(path, &size);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(img);
+	img[at] ^= 0x20;
+	CU_ASSERT_EQUAL_FATAL(tu_write_file(path, img, size), 0);
+	free(img);
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r, NULL), COLSTORE_OK);
+	colstore_buffers *b = colstore_buffers_create();
+	colstore_values v;
+	colstore_error e;
+	CU_ASSERT_EQUAL(colstore_reader_values(r, 0, 1, b, &v, &e), COLSTORE_OK);
+	CU_ASSERT_EQUAL(colstore_reader_values(r, 0, 0, b, &v, &e), COLSTORE_ECHECKSUM);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "column 'g' dictionary bytes: checksum mismatch"));
+	colstore_filter *f;
+	CU_ASSERT_EQUAL(colstore_filter_parse(r, "g = 'x'", &f, &e), COLSTORE_EPARSE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "checksum mismatch"));
+	colstore_agg *a;
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, "count(*)", "g", NULL, &a, NULL), COLSTORE_OK);
+	CU_ASSERT_EQUAL(colstore_agg_run(a, &e), COLSTORE_ECHECKSUM);
+	colstore_agg_free(a);
+	CU_ASSERT_EQUAL(colstore_reader_verify(r, &e), COLSTORE_ECHECKSUM);
+	colstore_buffers_free(b);
+	colstore_reader_close(r);
+	unlink(path);
+}
+
+void register_engine_tests(void)
+{
+	CU_pSuite s = CU_add_suite("engine", NULL, NULL);
+	CU_add_test(s, "exact float sums: cancellation, decimals, scales", test_fsum_exact);
+	CU_add_test(s, "float sums do not depend on order or split", test_fsum_order);
+	CU_add_test(s, "float sums: NaN, infinities, spill, subnormals", test_fsum_special);
+	CU_add_test(s, "string sort equals a comparison sort", test_strsort);
+	CU_add_test(s, "1 to 4 threads give identical cells", test_threads_identical);
+	CU_add_test(s, "group by a small-range integer (dense)", test_dense_int_key);
+	CU_add_test(s, "a dictionary is checked on first use", test_dict_on_first_use);
+}
