@@ -214,26 +214,31 @@ static int cs_parse_chunk(colstore_reader *r, const uint8_t *d, uint64_t at, uin
 				              g, ci);
 	}
 	for (int k = 0; k < 3; k++) {
-		char where[64];
-		snprintf(where, sizeof(where), "row group %u column %u %s block", g, ci,
-		         cs_kind_names[k]);
 		uint64_t bat = at + 32 + 40u * (unsigned)k;
-		int rc = cs_block_decode(d + 32 + 40 * k, bat, fo, strict, &ch->blocks[k], where,
-		                         err);
-		if (rc)
-			return rc;
+		/* the message's place is written only for a failure (a million
+		 * snprintf calls were a visible part of opening a large file) */
+		int rc = cs_block_decode(d + 32 + 40 * k, bat, fo, strict, &ch->blocks[k], "", NULL);
+		if (rc) {
+			char where[64];
+			snprintf(where, sizeof(where), "row group %u column %u %s block", g, ci,
+			         cs_kind_names[k]);
+			return cs_block_decode(d + 32 + 40 * k, bat, fo, strict, &ch->blocks[k], where,
+			                       err);
+		}
 		int want = k == COLSTORE_BLOCK_VALIDITY ? ch->null_count > 0
 		           : k == COLSTORE_BLOCK_DATA
 		                   ? 1
 		                   : is_str && ch->encoding == COLSTORE_ENCODING_PLAIN;
 		if (ch->blocks[k].present != want)
-			return cs_err(err, COLSTORE_ECORRUPT, bat, "%s: must be %s (R5.4, R9.1.1)",
-			              where, want ? "present" : "absent");
+			return cs_err(err, COLSTORE_ECORRUPT, bat,
+			              "row group %u column %u %s block: must be %s (R5.4, R9.1.1)", g, ci,
+			              cs_kind_names[k], want ? "present" : "absent");
 		uint64_t raw = cs_expected_raw(col->type, ch, k);
 		if (want && raw != UINT64_MAX && ch->blocks[k].raw_size != raw)
 			return cs_err(err, COLSTORE_ECORRUPT, bat,
-			              "%s: raw size %llu, expected %llu (R5.5.4)", where,
-			              (unsigned long long)ch->blocks[k].raw_size,
+			              "row group %u column %u %s block: raw size %llu, expected %llu "
+			              "(R5.5.4)",
+			              g, ci, cs_kind_names[k], (unsigned long long)ch->blocks[k].raw_size,
 			              (unsigned long long)raw);
 		uint8_t codec = ch->blocks[k].compression;
 		int packable = k == COLSTORE_BLOCK_DATA &&
@@ -244,10 +249,13 @@ static int cs_parse_chunk(colstore_reader *r, const uint8_t *d, uint64_t at, uin
 		    (codec == COLSTORE_COMPRESSION_DECIMAL &&
 		     !(k == COLSTORE_BLOCK_DATA && col->type == COLSTORE_TYPE_FLOAT64)))
 			return cs_err(err, COLSTORE_ECORRUPT, bat + 32,
-			              "%s: codec %u is not allowed for this block (R10.0)", where, codec);
+			              "row group %u column %u %s block: codec %u is not allowed for this "
+			              "block (R10.0)",
+			              g, ci, cs_kind_names[k], codec);
 		if (want && raw == UINT64_MAX && ch->blocks[k].raw_size > CS_MAX_STRING_BYTES)
 			return cs_err(err, COLSTORE_ECORRUPT, bat,
-			              "%s: string bytes over 2^31 - 1 (R9.5.1)", where);
+			              "row group %u column %u %s block: string bytes over 2^31 - 1 (R9.5.1)",
+			              g, ci, cs_kind_names[k]);
 	}
 	return COLSTORE_OK;
 }
