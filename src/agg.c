@@ -87,6 +87,7 @@ struct colstore_agg {
 	/* plan */
 	int key;          /* K_* */
 	int64_t key_min;  /* K_INT: value of slot 0 */
+	uint64_t key_slots; /* K_INT: values min..max, then the null slot */
 	uint32_t rec_size;
 	uint8_t *need;    /* per column: 1 values, 2 mantissas, 3 both */
 	int count_only;   /* every aggregate is count(*) */
@@ -337,6 +338,7 @@ static int cs_plan(colstore_agg *a, colstore_error *err)
 			if ((uint64_t)hi - (uint64_t)lo < CS_DENSE_MAX) {
 				a->key = K_INT;
 				a->key_min = lo;
+				a->key_slots = (uint64_t)hi - (uint64_t)lo + 2;
 			}
 		}
 	}
@@ -357,17 +359,7 @@ static int cs_state_init(const colstore_agg *a, cs_state *st)
 	switch (a->key) {
 	case K_NONE: n = 1; break;
 	case K_DICT: n = (uint64_t)a->r->columns[a->gb[0]].dict_count + 1; break; /* + null */
-	case K_INT: {
-		uint32_t c = a->gb[0];
-		int64_t hi = a->key_min;
-		for (uint32_t g = 0; g < a->r->num_row_groups; g++) {
-			const cs_chunk *ch = cs_chunk_at(a->r, g, c);
-			if (ch->null_count < ch->row_count && (int64_t)ch->max > hi)
-				hi = (int64_t)ch->max;
-		}
-		n = (uint64_t)hi - (uint64_t)a->key_min + 2; /* + null */
-		break;
-	}
+	case K_INT: n = a->key_slots; break;
 	default: return 0;
 	}
 	st->recs = calloc(n, a->rec_size);
@@ -600,9 +592,10 @@ typedef struct cs_kargs {
 		cs_i128_add128(sum, &t);                                                  \
 	} while (0)
 
-static void cs_reduce_isum(const colstore_values *v, uint32_t m, cs_i128 *sum)
+/* adds m values of v, read as type as, to sum */
+static void cs_reduce_isum(const colstore_values *v, colstore_type as, uint32_t m, cs_i128 *sum)
 {
-	switch (v->type) {
+	switch (as) {
 	case COLSTORE_TYPE_INT8: CS_REDUCE_SUM(int8_t); break;
 	case COLSTORE_TYPE_INT16: CS_REDUCE_SUM(int16_t); break;
 	case COLSTORE_TYPE_INT32:
@@ -636,7 +629,7 @@ static int cs_kernel(colstore_agg *a, cs_state *st, const cs_aggspec *s, const c
 		if (!vb && !gid && !idx) {
 			cs_aisum *acc = (cs_aisum *)(void *)(recs + off);
 			acc->n += m;
-			cs_reduce_isum(v, m, &acc->s);
+			cs_reduce_isum(v, v->type, m, &acc->s);
 			return COLSTORE_OK;
 		}
 #define CS_ISUM(T)                                                                         \
@@ -663,13 +656,10 @@ static int cs_kernel(colstore_agg *a, cs_state *st, const cs_aggspec *s, const c
 			const uint8_t *vb = mv->validity;
 			if (!vb && !gid && !idx) {
 				cs_afsum *acc = (cs_afsum *)(void *)(recs + off);
-				int64_t hi = 0, lo = 0;
-				for (uint32_t i = 0; i < m; i++) {
-					hi += x[i] >> 32;
-					lo += (int64_t)((uint64_t)x[i] & 0xffffffffu);
-				}
+				cs_i128 t = { 0, 0 };
+				cs_reduce_isum(mv, COLSTORE_TYPE_INT64, m, &t);
 				acc->n += m;
-				cs_fsum_add_decimal(&acc->f, (__int128)hi * ((__int128)1 << 32) + lo, scale);
+				cs_fsum_add_decimal(&acc->f, cs_i128_get(&t), scale);
 				return COLSTORE_OK;
 			}
 			CS_EACH(if (CS_VALID) {
@@ -954,7 +944,6 @@ static int cs_do_rg(cs_worker *w, uint32_t g)
 		               mant ? w->scale[s->col] : -1, &ka, &w->err);
 		if (rc)
 			return rc;
-		ka.recs = w->st.recs; /* string min/max may not move records, but be safe */
 	}
 	return COLSTORE_OK;
 }
@@ -1376,11 +1365,6 @@ void colstore_agg_row_groups(const colstore_agg *a, uint32_t *read, uint32_t *sk
 		*skipped = a ? a->rg_skipped : 0;
 }
 
-static double cs_i128_double(const cs_i128 *s)
-{
-	return (double)(__int128)(((unsigned __int128)(uint64_t)s->hi << 64) | s->lo);
-}
-
 int colstore_agg_cell(const colstore_agg *a, uint64_t group, uint32_t k, colstore_cell *out)
 {
 	if (!a || !a->order || group >= a->ngroups || k >= a->ngb + a->nagg || !out)
@@ -1404,7 +1388,7 @@ int colstore_agg_cell(const colstore_agg *a, uint64_t group, uint32_t k, colstor
 		if (s->fn == A_SUM)
 			out->i = (int64_t)u->s.lo; /* checked to fit after the run */
 		else
-			out->d = u->n ? cs_i128_double(&u->s) / (double)u->n : 0;
+			out->d = u->n ? (double)cs_i128_get(&u->s) / (double)u->n : 0;
 		break;
 	}
 	case AK_FSUM: {

@@ -17,22 +17,6 @@
 
 #include "internal.h"
 
-static const double cs_p10d[23] = {
-	1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-};
-
-static inline __int128 cs_ld(const cs_i128 *x)
-{
-	return (__int128)(((unsigned __int128)(uint64_t)x->hi << 64) | x->lo);
-}
-
-static inline void cs_st(cs_i128 *x, __int128 v)
-{
-	x->lo = (uint64_t)v;
-	x->hi = (int64_t)(v >> 64);
-}
-
 /* v * 10^k, or -1 when it leaves 127 bits */
 static int cs_scale10(__int128 *v, int k)
 {
@@ -46,9 +30,9 @@ void cs_fsum_add_decimal(cs_fsum *f, __int128 m, int e)
 {
 	if (m == 0)
 		return;
-	__int128 acc = cs_ld(&f->dec);
+	__int128 acc = cs_i128_get(&f->dec);
 	if (!f->has_dec) {
-		cs_st(&f->dec, m);
+		cs_i128_set(&f->dec, m);
 		f->dec_scale = (int8_t)e;
 		f->has_dec = 1;
 		return;
@@ -64,7 +48,7 @@ void cs_fsum_add_decimal(cs_fsum *f, __int128 m, int e)
 	if (e < de) {
 		__int128 t = m;
 		if (cs_scale10(&t, de - e)) {
-			f->spill += (double)m / cs_p10d[e];
+			f->spill += (double)m / cs_pow10[e];
 			f->inexact = 1;
 			return;
 		}
@@ -72,11 +56,11 @@ void cs_fsum_add_decimal(cs_fsum *f, __int128 m, int e)
 		e = de;
 	}
 	if (e != de || __builtin_add_overflow(acc, m, &acc)) {
-		f->spill += (double)m / cs_p10d[e];
+		f->spill += (double)m / cs_pow10[e];
 		f->inexact = 1;
 		return;
 	}
-	cs_st(&f->dec, acc);
+	cs_i128_set(&f->dec, acc);
 	f->dec_scale = (int8_t)de;
 }
 
@@ -86,12 +70,12 @@ static void cs_fsum_add_bin(cs_fsum *f, __int128 m, int e)
 	if (m == 0)
 		return;
 	if (!f->has_bin) {
-		cs_st(&f->bin, m);
+		cs_i128_set(&f->bin, m);
 		f->bin_exp = (int16_t)e;
 		f->has_bin = 1;
 		return;
 	}
-	__int128 acc = cs_ld(&f->bin);
+	__int128 acc = cs_i128_get(&f->bin);
 	int be = f->bin_exp;
 	if (e < be) { /* the sum moves to the finer unit */
 		int sh = be - e;
@@ -109,7 +93,7 @@ static void cs_fsum_add_bin(cs_fsum *f, __int128 m, int e)
 	}
 	if (__builtin_add_overflow(acc, m, &acc))
 		goto spill;
-	cs_st(&f->bin, acc);
+	cs_i128_set(&f->bin, acc);
 	f->bin_exp = (int16_t)be;
 	return;
 spill:
@@ -150,10 +134,10 @@ void cs_fsum_add_double(cs_fsum *f, double x)
 void cs_fsum_merge(cs_fsum *f, const cs_fsum *g)
 {
 	if (g->has_dec)
-		cs_fsum_add_decimal(f, cs_ld(&g->dec), g->dec_scale);
+		cs_fsum_add_decimal(f, cs_i128_get(&g->dec), g->dec_scale);
 	if (g->has_bin) {
 		/* split g's 127-bit integer into 64-bit pieces, each exact */
-		__int128 v = cs_ld(&g->bin);
+		__int128 v = cs_i128_get(&g->bin);
 		int e = g->bin_exp;
 		int neg = v < 0;
 		unsigned __int128 u = neg ? -(unsigned __int128)v : (unsigned __int128)v;
@@ -177,8 +161,8 @@ double cs_fsum_value(const cs_fsum *f)
 		return INFINITY;
 	if (f->ninf)
 		return -INFINITY;
-	double b = f->has_bin ? ldexp((double)cs_ld(&f->bin), f->bin_exp) : 0.0;
-	double d = f->has_dec ? (double)cs_ld(&f->dec) / cs_p10d[f->dec_scale] : 0.0;
+	double b = f->has_bin ? ldexp((double)cs_i128_get(&f->bin), f->bin_exp) : 0.0;
+	double d = f->has_dec ? (double)cs_i128_get(&f->dec) / cs_pow10[f->dec_scale] : 0.0;
 	if (!f->has_bin)
 		return d + f->spill;
 	if (!f->has_dec)

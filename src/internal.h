@@ -139,6 +139,20 @@ typedef struct cs_fsum {
 	uint8_t has_dec : 1, has_bin : 1, inexact : 1, nan : 1, pinf : 1, ninf : 1;
 } cs_fsum;
 
+static inline __int128 cs_i128_get(const cs_i128 *x)
+{
+	return (__int128)(((unsigned __int128)(uint64_t)x->hi << 64) | x->lo);
+}
+
+static inline void cs_i128_set(cs_i128 *x, __int128 v)
+{
+	x->lo = (uint64_t)v;
+	x->hi = (int64_t)(v >> 64);
+}
+
+/* 10^0 .. 10^22, each exact as a double (pack.c) */
+CS_HIDDEN extern const double cs_pow10[23];
+
 CS_HIDDEN void cs_fsum_add_decimal(cs_fsum *f, __int128 m, int e);
 CS_HIDDEN void cs_fsum_add_double(cs_fsum *f, double x);
 CS_HIDDEN void cs_fsum_merge(cs_fsum *f, const cs_fsum *g);

@@ -7,7 +7,7 @@
 
 #include "internal.h"
 
-static const double cs_p10[23] = {
+const double cs_pow10[23] = {
 	1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
 	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 };
@@ -112,11 +112,11 @@ size_t cs_decimal_encode(const double *raw, size_t n, uint8_t *dst, size_t cap)
 		size_t i;
 		for (i = 0; i < n; i++) {
 			double v = raw[i];
-			double s = v * cs_p10[e];
+			double s = v * cs_pow10[e];
 			if (!(fabs(s) <= 9007199254740992.0)) /* also refuses NaN */
 				break;
 			int64_t m = (int64_t)llround(s);
-			double back = (double)m / cs_p10[e];
+			double back = (double)m / cs_pow10[e];
 			if (memcmp(&back, &v, 8) != 0)
 				break; /* not exact at this scale (or -0.0) */
 			if (i == 0 || m < lo)
@@ -137,7 +137,7 @@ size_t cs_decimal_encode(const double *raw, size_t n, uint8_t *dst, size_t cap)
 		cs_st64(dst + 8, (uint64_t)lo);
 		cs_bitwriter bw = { dst + CS_PACK_HEADER, 0, 0, 0 };
 		for (size_t j = 0; j < n && b; j++)
-			cs_bw_put(&bw, (uint64_t)llround(raw[j] * cs_p10[e]) - (uint64_t)lo, b);
+			cs_bw_put(&bw, (uint64_t)llround(raw[j] * cs_pow10[e]) - (uint64_t)lo, b);
 		cs_bw_flush(&bw);
 		return need;
 	}
@@ -175,8 +175,6 @@ static inline uint64_t cs_ld64(const uint8_t *p)
 				}                                                    \
 			}                                                            \
 	}
-#define CS_UNPACK_DEF8(a) CS_UNPACK_DEF(a##1) CS_UNPACK_DEF(a##2) CS_UNPACK_DEF(a##3) \
-	CS_UNPACK_DEF(a##4) CS_UNPACK_DEF(a##5) CS_UNPACK_DEF(a##6) CS_UNPACK_DEF(a##7) CS_UNPACK_DEF(a##8)
 CS_UNPACK_DEF(1) CS_UNPACK_DEF(2) CS_UNPACK_DEF(3) CS_UNPACK_DEF(4) CS_UNPACK_DEF(5)
 CS_UNPACK_DEF(6) CS_UNPACK_DEF(7) CS_UNPACK_DEF(8) CS_UNPACK_DEF(9) CS_UNPACK_DEF(10)
 CS_UNPACK_DEF(11) CS_UNPACK_DEF(12) CS_UNPACK_DEF(13) CS_UNPACK_DEF(14) CS_UNPACK_DEF(15)
@@ -255,7 +253,7 @@ int cs_pack_decode(int codec, const uint8_t *src, size_t stored, unsigned w, voi
 	size_t inbytes = stored - CS_PACK_HEADER;
 	uint64_t v[CS_BATCH];
 	uint8_t tail[CS_BATCH / 8 * 64 + 16];
-	const double p10 = cs_p10[e];
+	const double p10 = cs_pow10[e];
 	for (size_t i = 0; i < n; i += CS_BATCH) {
 		size_t m = n - i < CS_BATCH ? n - i : CS_BATCH;
 		if (b == 0) {

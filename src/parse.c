@@ -39,11 +39,6 @@ int cs_parse_int(const char *p, size_t n, int64_t *v)
 	return 1;
 }
 
-static const double cs_pow10[23] = {
-	1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-};
-
 int cs_parse_double(const char *p, size_t n, double *v)
 {
 	size_t i = 0;
