@@ -90,6 +90,7 @@ struct colstore_agg {
 	uint64_t key_slots; /* K_INT: values min..max, then the null slot */
 	uint32_t rec_size;
 	uint8_t *need;    /* per column: 1 values, 2 mantissas, 3 both */
+	uint8_t *sum_only; /* per column: only sum/avg use it (its sum may come packed) */
 	int count_only;   /* every aggregate is count(*) */
 	/* result */
 	cs_state st;
@@ -122,6 +123,7 @@ void colstore_agg_free(colstore_agg *a)
 	free(a->aggs);
 	free(a->gb);
 	free(a->need);
+	free(a->sum_only);
 	cs_state_free(&a->st);
 	free(a->order);
 	free(a);
@@ -274,7 +276,8 @@ static int cs_plan(colstore_agg *a, colstore_error *err)
 {
 	colstore_reader *r = a->r;
 	a->need = calloc(r->num_columns ? r->num_columns : 1, 1);
-	if (!a->need)
+	a->sum_only = calloc(r->num_columns ? r->num_columns : 1, 1);
+	if (!a->need || !a->sum_only)
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	uint32_t off = sizeof(int64_t); /* the row count */
 	a->count_only = 1;
@@ -305,8 +308,17 @@ static int cs_plan(colstore_agg *a, colstore_error *err)
 		off += (uint32_t)sz;
 	}
 	a->rec_size = off;
-	for (uint32_t k = 0; k < a->ngb; k++)
+	for (uint32_t k = 0; k < a->nagg; k++) { /* 1: summed; 2: used otherwise */
+		const cs_aggspec *s = &a->aggs[k];
+		if (s->kind != AK_ROWS)
+			a->sum_only[s->col] |= s->kind == AK_ISUM || s->kind == AK_FSUM ? 1 : 2;
+	}
+	for (uint32_t k = 0; k < a->ngb; k++) {
 		a->need[a->gb[k]] |= 1;
+		a->sum_only[a->gb[k]] |= 2;
+	}
+	for (uint32_t c = 0; c < r->num_columns; c++)
+		a->sum_only[c] = a->sum_only[c] == 1;
 	a->key = a->ngb == 0 ? K_NONE : K_HASH;
 	if (a->ngb == 1) {
 		uint32_t c = a->gb[0];
@@ -774,6 +786,8 @@ typedef struct cs_worker {
 	colstore_buffers *b, *bm; /* values; DECIMAL mantissas */
 	colstore_values *vals, *mvals;
 	int *scale;
+	__int128 *psum; /* per column: its sum taken from the packed bits, */
+	uint8_t *psum_ok; /* when this is 1 for the row group in hand */
 	uint8_t *sel;
 	uint32_t *idx, *gid;
 	uint8_t *key;
@@ -795,6 +809,7 @@ struct cs_run {
 	pthread_mutex_t mu;
 	uint64_t *rg_lo; /* first byte of each row group (nondecreasing), + end */
 	uint64_t released;
+	uint64_t map_reads; /* the reader's count at the last release */
 };
 
 static size_t cs_key_part(const colstore_agg *a, uint32_t k, const colstore_values *v, uint32_t i,
@@ -918,6 +933,16 @@ static int cs_do_rg(cs_worker *w, uint32_t g)
 		return COLSTORE_OK;
 	}
 	for (uint32_t c = 0; c < r->num_columns; c++) {
+		w->psum_ok[c] = 0;
+		if (a->sum_only[c] && a->key == K_NONE) {
+			/* one total: taken from the packed bits when it can be */
+			int done;
+			if ((rc = cs_chunk_sum(r, g, c, w->b, idx, m, &w->psum[c], &w->scale[c], &done,
+			                       &w->err)))
+				return rc;
+			if ((w->psum_ok[c] = (uint8_t)done))
+				continue;
+		}
 		if ((a->need[c] & 1) && (rc = cs_values(r, g, c, w->b, &w->vals[c], NULL, &w->err)))
 			return rc;
 		if ((a->need[c] & 2) &&
@@ -939,6 +964,21 @@ static int cs_do_rg(cs_worker *w, uint32_t g)
 		const cs_aggspec *s = &a->aggs[k];
 		if (s->kind == AK_ROWS)
 			continue;
+		if (w->psum_ok[s->col]) {
+			uint8_t *rec = w->st.recs + s->off;
+			if (s->kind == AK_ISUM) {
+				cs_aisum *acc = (cs_aisum *)(void *)rec;
+				cs_i128 t;
+				cs_i128_set(&t, w->psum[s->col]);
+				acc->n += m;
+				cs_i128_add128(&acc->s, &t);
+			} else {
+				cs_afsum *acc = (cs_afsum *)(void *)rec;
+				acc->n += m; /* a float column's packed sum is of DECIMAL mantissas */
+				cs_fsum_add_decimal(&acc->f, w->psum[s->col], w->scale[s->col]);
+			}
+			continue;
+		}
 		const int mant = a->need[s->col] & 2;
 		rc = cs_kernel(a, &w->st, s, &w->vals[s->col], mant ? &w->mvals[s->col] : NULL,
 		               mant ? w->scale[s->col] : -1, &ka, &w->err);
@@ -967,7 +1007,14 @@ static void cs_release_behind(cs_run *run)
 		low = r->num_row_groups;
 	uint64_t upto = run->rg_lo[low] & ~(uint64_t)((2u << 20) - 1);
 	if (upto > run->released) {
-		cs_map_release(r->data, run->released, upto);
+		/* no block read through the mapping since the last release (all
+		 * read with pread, or none read): nothing there to drop, and on
+		 * a VM each madvise is dear.  A worker counts its reads before it
+		 * lets go of its row group, so none is missed below `low`. */
+		uint64_t reads = __atomic_load_n(&r->map_reads, __ATOMIC_RELAXED);
+		if (reads != run->map_reads)
+			cs_map_release(r->data, run->released, upto);
+		run->map_reads = reads;
 		run->released = upto;
 	}
 	pthread_mutex_unlock(&run->mu);
@@ -1016,12 +1063,14 @@ static int cs_worker_init(cs_worker *w, cs_run *run)
 	w->vals = calloc(nc, sizeof(*w->vals));
 	w->mvals = calloc(nc, sizeof(*w->mvals));
 	w->scale = calloc(nc, sizeof(*w->scale));
+	w->psum = calloc(nc, sizeof(*w->psum));
+	w->psum_ok = calloc(nc, 1);
 	w->sel = malloc(cs_bitmap_bytes(rgs) + 8);
 	w->idx = malloc((size_t)rgs * sizeof(uint32_t));
 	w->gid = malloc((size_t)rgs * sizeof(uint32_t));
 	w->keycap = 256;
 	w->key = malloc(w->keycap);
-	if (!w->b || !w->bm || !w->vals || !w->mvals || !w->scale || !w->sel || !w->idx || !w->gid ||
+	if (!w->b || !w->bm || !w->vals || !w->mvals || !w->scale || !w->psum || !w->psum_ok || !w->sel || !w->idx || !w->gid ||
 	    !w->key || cs_state_init(a, &w->st))
 		return -1;
 	return 0;
@@ -1034,6 +1083,8 @@ static void cs_worker_free(cs_worker *w)
 	free(w->vals);
 	free(w->mvals);
 	free(w->scale);
+	free(w->psum);
+	free(w->psum_ok);
 	free(w->sel);
 	free(w->idx);
 	free(w->gid);

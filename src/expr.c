@@ -13,6 +13,9 @@
 enum { N_AND, N_OR, N_CMP, N_NULL };
 enum { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE };
 
+/* a set of values as a range [lo, hi] (R_IN) or its complement (R_OUT) */
+enum { R_NONE, R_ALL, R_IN, R_OUT, R_TABLE };
+
 typedef struct cs_node {
 	int kind, op;       /* N_NULL: op = 1 for "is not null" */
 	int l, r;           /* children (node indexes) of AND / OR */
@@ -24,6 +27,8 @@ typedef struct cs_node {
 	char *sval;
 	uint32_t slen;
 	uint8_t *dict_match; /* string column: per dictionary code, 1 if it matches */
+	int dict_set;        /* R_*: the matching codes as one range of codes, */
+	uint32_t dict_lo, dict_hi; /* or its complement; R_TABLE: look up each */
 } cs_node;
 
 struct colstore_filter {
@@ -273,6 +278,41 @@ static int cs_op_ok(int op, int c)
 	}
 }
 
+/* the matching codes as one run (or the complement of one), so that the
+ * scan compares codes instead of looking each up: always so for = and, in
+ * a sorted dictionary, for < <= > >= */
+static void cs_dict_range(cs_node *d, uint32_t count)
+{
+	const uint8_t *m = d->dict_match;
+	uint32_t first = count, last = 0, runs = 0;
+	for (uint32_t c = 0; c < count; c++) {
+		if (!m[c])
+			continue;
+		if (first == count)
+			first = c;
+		if (c == 0 || !m[c - 1])
+			runs++;
+		last = c;
+	}
+	d->dict_set = R_TABLE;
+	if (runs == 0) {
+		d->dict_set = R_NONE;
+	} else if (runs == 1) {
+		d->dict_set = first == 0 && last == count - 1 ? R_ALL : R_IN;
+		d->dict_lo = first;
+		d->dict_hi = last;
+	} else if (runs == 2 && m[0] && m[count - 1]) { /* matches all but one run */
+		uint32_t a = 0, b = count - 1;
+		while (m[a])
+			a++;
+		while (m[b])
+			b--;
+		d->dict_set = R_OUT;
+		d->dict_lo = a;
+		d->dict_hi = b;
+	}
+}
+
 static int cs_factor(colstore_filter *f, cs_lex *x, int *out, int depth)
 {
 	int rc;
@@ -357,6 +397,7 @@ static int cs_factor(colstore_filter *f, cs_lex *x, int *out, int depth)
 			colstore_reader_dict_lookup(f->r, col, code, &s, &len, NULL);
 			d->dict_match[code] = (uint8_t)cs_op_ok(d->op, cs_bytes_cmp(s, len, d->sval, d->slen));
 		}
+		cs_dict_range(d, c->dict_count);
 	}
 	*out = k;
 	return cs_next(x);
@@ -507,30 +548,30 @@ int colstore_filter_may_match(const colstore_filter *f, uint32_t rg)
 
 /* 8 rows make a byte of sel: built without branches, then masked by the
  * validity (a null never matches a comparison).  EXPR sees x_ and is 0/1. */
+/* sel bit i = EXPR for value x_ = row i.  Two steps per 256 rows, each
+ * of which vectorizes: one 0/1 byte per row, then 8 bytes to a bitmap
+ * byte by one multiply (bit k of the product's top byte is byte k). */
 #define CS_SCAN(T, EXPR)                                                         \
 	do {                                                                     \
 		const T *a_ = v.data;                                            \
-		uint32_t full_ = n / 8;                                          \
-		for (uint32_t j_ = 0; j_ < full_; j_++) {                        \
-			const T *p_ = a_ + (size_t)j_ * 8;                       \
-			unsigned byte_ = 0;                                      \
-			for (unsigned b_ = 0; b_ < 8; b_++) {                    \
-				T x_ = p_[b_];                                   \
-				byte_ |= (unsigned)(EXPR) << b_;                 \
+		uint8_t t_[256 + 8];                                             \
+		for (uint32_t i0_ = 0; i0_ < n; i0_ += 256) {                    \
+			uint32_t c_ = n - i0_ < 256 ? n - i0_ : 256;             \
+			const T *p_ = a_ + i0_;                                  \
+			for (uint32_t k_ = 0; k_ < c_; k_++) {                   \
+				T x_ = p_[k_];                                   \
+				t_[k_] = (uint8_t)(EXPR);                        \
 			}                                                        \
-			sel[j_] = (uint8_t)byte_;                                \
-		}                                                                \
-		if (n % 8) {                                                     \
-			unsigned byte_ = 0;                                      \
-			for (unsigned b_ = 0; b_ < n % 8; b_++) {                \
-				T x_ = a_[(size_t)full_ * 8 + b_];               \
-				byte_ |= (unsigned)(EXPR) << b_;                 \
+			memset(t_ + c_, 0, 8);                                   \
+			uint8_t *s_ = sel + i0_ / 8;                             \
+			for (uint32_t k_ = 0; k_ < (c_ + 7) / 8; k_++) {         \
+				uint64_t w_;                                     \
+				memcpy(&w_, t_ + k_ * 8, 8);                     \
+				s_[k_] = (uint8_t)((w_ * 0x0102040810204080ull) >> 56); \
 			}                                                        \
-			sel[full_] = (uint8_t)byte_;                             \
 		}                                                                \
 	} while (0)
 
-/* the same for each comparison operator, decided once */
 #define CS_SCAN_OPS(T, X, Y)                                                        \
 	do {                                                                        \
 		switch (op) {                                                       \
@@ -545,7 +586,6 @@ int colstore_filter_may_match(const colstore_filter *f, uint32_t rg)
 
 /* {x : x op literal} for an integer column, as a range [lo, hi] or its
  * complement; the literal may be a fraction or out of the int64 range */
-enum { R_NONE, R_ALL, R_IN, R_OUT };
 
 static int cs_int_set(int op, int lit_int, int64_t L, double D, int64_t *lo, int64_t *hi)
 {
@@ -609,10 +649,15 @@ static int cs_eval_leaf(const colstore_filter *f, const cs_node *d, uint32_t rg,
 	int set = R_IN;
 	if (d->kind == N_CMP && d->type != COLSTORE_TYPE_STRING && !cs_is_float_type(d->type)) {
 		set = cs_int_set(op, d->lit_int, d->ival, d->dval, &lo, &hi);
-		if (set == R_NONE) { /* no value can match: nothing to read */
-			memset(sel, 0, nbytes);
-			return COLSTORE_OK;
-		}
+	} else if (d->kind == N_CMP && d->dict_match &&
+	           cs_chunk_at(f->r, rg, d->col)->encoding == COLSTORE_ENCODING_DICT) {
+		set = d->dict_set;
+		lo = d->dict_lo;
+		hi = d->dict_hi;
+	}
+	if (set == R_NONE) { /* no value can match: nothing to read */
+		memset(sel, 0, nbytes);
+		return COLSTORE_OK;
 	}
 	colstore_values v;
 	int rc = colstore_reader_values(f->r, rg, d->col, b, &v, err);
@@ -622,8 +667,11 @@ static int cs_eval_leaf(const colstore_filter *f, const cs_node *d, uint32_t rg,
 	if (d->kind == N_NULL) {
 		for (size_t j = 0; j < nbytes; j++)
 			sel[j] = vb ? (uint8_t)(d->op ? vb[j] : ~vb[j]) : (uint8_t)(d->op ? 0xff : 0);
-	} else if (set == R_ALL) {
-		memset(sel, 0xff, nbytes);
+	} else if (set == R_ALL) { /* every value: the non-null rows */
+		if (vb)
+			memcpy(sel, vb, nbytes);
+		else
+			memset(sel, 0xff, nbytes);
 	} else {
 		const double D = d->dval;
 		const uint64_t span = (uint64_t)hi - (uint64_t)lo;
@@ -632,12 +680,20 @@ static int cs_eval_leaf(const colstore_filter *f, const cs_node *d, uint32_t rg,
 		case COLSTORE_TYPE_STRING:
 			if (v.encoding == COLSTORE_ENCODING_DICT) {
 				const uint8_t *m = d->dict_match;
-				if (v.code_width == 1)
-					CS_SCAN(uint8_t, m[x_]);
-				else if (v.code_width == 2)
-					CS_SCAN(uint16_t, m[x_]);
-				else
-					CS_SCAN(uint32_t, m[x_]);
+				if (set == R_TABLE) {
+					if (v.code_width == 1)
+						CS_SCAN(uint8_t, m[x_]);
+					else if (v.code_width == 2)
+						CS_SCAN(uint16_t, m[x_]);
+					else
+						CS_SCAN(uint32_t, m[x_]);
+				} else if (v.code_width == 1) { /* codes in a range */
+					CS_SCAN(uint8_t, ((uint8_t)(x_ - lo) <= (uint8_t)span) ^ out);
+				} else if (v.code_width == 2) {
+					CS_SCAN(uint16_t, ((uint16_t)(x_ - lo) <= (uint16_t)span) ^ out);
+				} else {
+					CS_SCAN(uint32_t, ((uint32_t)(x_ - lo) <= (uint32_t)span) ^ out);
+				}
 			} else {
 				const uint32_t *o = v.data;
 				memset(sel, 0, nbytes);
@@ -658,12 +714,20 @@ static int cs_eval_leaf(const colstore_filter *f, const cs_node *d, uint32_t rg,
 		/* IEEE: a NaN meets only != */
 		case COLSTORE_TYPE_FLOAT32: CS_SCAN_OPS(float, (double)x_, D); break;
 		case COLSTORE_TYPE_FLOAT64: CS_SCAN_OPS(double, x_, D); break;
-#define CS_RANGE(T) CS_SCAN(T, ((uint64_t)(int64_t)x_ - (uint64_t)lo <= span) ^ out)
-		case COLSTORE_TYPE_INT8: CS_RANGE(int8_t); break;
-		case COLSTORE_TYPE_INT16: CS_RANGE(int16_t); break;
+/* [lo, hi] cut to T's values, then tested in T's width (so that it vectorizes) */
+#define CS_RANGE(T, UT, TMIN, TMAX)                                                    \
+	do {                                                                           \
+		const int64_t l_ = lo < (TMIN) ? (TMIN) : lo, h_ = hi > (TMAX) ? (TMAX) : hi; \
+		if (l_ > h_)                                                           \
+			memset(sel, out ? 0xff : 0, nbytes);                           \
+		else                                                                   \
+			CS_SCAN(T, ((UT)((UT)x_ - (UT)l_) <= (UT)(h_ - l_)) ^ out);       \
+	} while (0)
+		case COLSTORE_TYPE_INT8: CS_RANGE(int8_t, uint8_t, INT8_MIN, INT8_MAX); break;
+		case COLSTORE_TYPE_INT16: CS_RANGE(int16_t, uint16_t, INT16_MIN, INT16_MAX); break;
 		case COLSTORE_TYPE_INT32:
-		case COLSTORE_TYPE_DATE: CS_RANGE(int32_t); break;
-		default: CS_RANGE(int64_t); break;
+		case COLSTORE_TYPE_DATE: CS_RANGE(int32_t, uint32_t, INT32_MIN, INT32_MAX); break;
+		default: CS_SCAN(int64_t, ((uint64_t)x_ - (uint64_t)lo <= span) ^ out); break;
 #undef CS_RANGE
 		}
 		if (vb)

@@ -294,6 +294,7 @@ struct colstore_reader {
 	size_t size;
 	int mapped;
 	int fd;          /* the file, for pread of compressed blocks; -1: none */
+	uint64_t map_reads; /* atomic: blocks read through the mapping */
 	uint32_t flags;
 	cs_header header;
 	cs_trailer trailer;
@@ -324,6 +325,13 @@ CS_HIDDEN void *cs_buffers_scratch(colstore_buffers *b, size_t n);
 CS_HIDDEN void cs_row_group_span(const colstore_reader *r, uint32_t rg, uint64_t *lo,
                                  uint64_t *hi);
 /* fully check one block (checksum unless skipped, decompression, content) */
+/* a block's stored bytes, checksum checked unless *checked comes back 1
+ * (done before); read with pread into stage when given and worthwhile */
+CS_HIDDEN int cs_block_bytes(colstore_reader *r, uint32_t rg, uint32_t col, int kind,
+                             int force_checksum, colstore_buffers *stage,
+                             const uint8_t **bytes, int *checked, colstore_error *err);
+/* records that a block passed every check (its content check included) */
+CS_HIDDEN void cs_block_mark_checked(colstore_reader *r, uint32_t rg, uint32_t col, int kind);
 CS_HIDDEN int cs_block_check(colstore_reader *r, uint32_t rg, uint32_t col, int kind,
                              int force_checksum, void *buf, size_t buf_size,
                              colstore_block *out, int *mantissa_scale, colstore_buffers *stage,
@@ -333,6 +341,13 @@ CS_HIDDEN int cs_block_check(colstore_reader *r, uint32_t rg, uint32_t col, int 
  * (*mantissa_scale = -1 when it is not) */
 /* a staging area for compressed bytes read with pread */
 CS_HIDDEN void *cs_buffers_stage(colstore_buffers *b, size_t n);
+/* the exact sum of a packed numeric chunk without nulls, over rows idx[0..m)
+ * (all rows when idx is NULL), read from the packed bits without decoding
+ * them (DECIMAL: of the mantissas, *scale their exponent; else *scale -1).
+ * *done = 0 when the chunk is not of that kind: read its values instead. */
+CS_HIDDEN int cs_chunk_sum(colstore_reader *r, uint32_t rg, uint32_t col, colstore_buffers *b,
+                           const uint32_t *idx, uint32_t m, __int128 *sum, int *scale,
+                           int *done, colstore_error *err);
 CS_HIDDEN int cs_values(colstore_reader *r, uint32_t rg, uint32_t col, colstore_buffers *b,
                         colstore_values *out, int *mantissa_scale, colstore_error *err);
 
@@ -368,6 +383,13 @@ CS_HIDDEN size_t cs_bitpack_encode(const void *raw, size_t n, unsigned w, int is
                                    uint8_t *dst, size_t cap);
 /* float64 values as scaled integers: 0 when some value does not round-trip */
 CS_HIDDEN size_t cs_decimal_encode(const double *raw, size_t n, uint8_t *dst, size_t cap);
+/* the sum of the values of a packed block (of rows idx[0..m), or of all rows
+ * when idx is NULL), exact: for DECIMAL the mantissas, *scale = exponent,
+ * else *scale = -1.  0: done; 1: some value wraps its width, decode
+ * instead; -1: corrupt (*why says how) */
+CS_HIDDEN int cs_pack_sum(int codec, const uint8_t *src, size_t stored, unsigned w,
+                          size_t raw_size, const uint32_t *idx, size_t m, __int128 *sum,
+                          int *scale, const char **why);
 /* decode a stored BITPACK (codec 2) or DECIMAL (codec 3) block of raw_size
  * bytes of values of width w; returns 0 or -1 with a reason in *why */
 /* decodes a BITPACK or DECIMAL block; with mantissa_scale non-NULL, a

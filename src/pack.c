@@ -164,6 +164,7 @@ static inline uint64_t cs_ld64(const uint8_t *p)
 	{                                                                            \
 		const uint64_t mask = (B) == 64 ? ~0ull : ((1ull << ((B) & 63)) - 1);   \
 		for (size_t g = 0; g < groups; g++, in += (B), out += 8)             \
+			_Pragma("GCC unroll 8")                                      \
 			for (unsigned j = 0; j < 8; j++) {                           \
 				const unsigned bit = j * (B);                        \
 				if ((B) + (bit & 7) <= 64) {                         \
@@ -205,8 +206,9 @@ static const cs_unpack_fn cs_unpackers[65] = {
 
 enum { CS_BATCH = 512 }; /* values per unpack: 4 KiB, stays in L1 */
 
-int cs_pack_decode(int codec, const uint8_t *src, size_t stored, unsigned w, void *dst,
-                   size_t raw_size, int *mantissa_scale, const char **why)
+/* checks a packed block's header and sizes (§10.2, §10.3) */
+static int cs_pack_header(int codec, const uint8_t *src, size_t stored, unsigned w,
+                          size_t raw_size, const char **why)
 {
 	if (stored < CS_PACK_HEADER) {
 		*why = "shorter than its 16-byte header";
@@ -240,6 +242,16 @@ int cs_pack_decode(int codec, const uint8_t *src, size_t stored, unsigned w, voi
 		*why = "padding bits past the last value not zero";
 		return -1;
 	}
+	return 0;
+}
+
+int cs_pack_decode(int codec, const uint8_t *src, size_t stored, unsigned w, void *dst,
+                   size_t raw_size, int *mantissa_scale, const char **why)
+{
+	if (cs_pack_header(codec, src, stored, w, raw_size, why))
+		return -1;
+	unsigned b = src[1], e = src[2];
+	size_t n = raw_size / w;
 	uint64_t ref = cs_le64(src + 8);
 	uint64_t unit = 1;
 	if (codec == COLSTORE_COMPRESSION_BITPACK)
@@ -299,5 +311,111 @@ int cs_pack_decode(int codec, const uint8_t *src, size_t stored, unsigned w, voi
 			}
 		}
 	}
+	return 0;
+}
+
+/* ---- sums straight from the packed bits ------------------------------------------- */
+
+/* Sum of every b-bit value in `groups` groups of 8: like the unpackers, but
+ * the values are added instead of stored (no array written and read back).
+ * Only for b <= 32, where 2^31 values cannot overflow the 64-bit total. */
+#define CS_PSUM_DEF(B)                                                                \
+	static uint64_t cs_psum_##B(const uint8_t *in, size_t groups)                 \
+	{                                                                             \
+		const uint64_t mask = (1ull << (B)) - 1;                                \
+		uint64_t acc = 0;                                                     \
+		for (size_t g = 0; g < groups; g++, in += (B))                        \
+			_Pragma("GCC unroll 8")                                       \
+			for (unsigned j = 0; j < 8; j++) {                            \
+				const unsigned bit = j * (B);                         \
+				acc += (cs_ld64(in + bit / 8) >> (bit & 7)) & mask;   \
+			}                                                             \
+		return acc;                                                           \
+	}
+CS_PSUM_DEF(1) CS_PSUM_DEF(2) CS_PSUM_DEF(3) CS_PSUM_DEF(4) CS_PSUM_DEF(5)
+CS_PSUM_DEF(6) CS_PSUM_DEF(7) CS_PSUM_DEF(8) CS_PSUM_DEF(9) CS_PSUM_DEF(10)
+CS_PSUM_DEF(11) CS_PSUM_DEF(12) CS_PSUM_DEF(13) CS_PSUM_DEF(14) CS_PSUM_DEF(15)
+CS_PSUM_DEF(16) CS_PSUM_DEF(17) CS_PSUM_DEF(18) CS_PSUM_DEF(19) CS_PSUM_DEF(20)
+CS_PSUM_DEF(21) CS_PSUM_DEF(22) CS_PSUM_DEF(23) CS_PSUM_DEF(24) CS_PSUM_DEF(25)
+CS_PSUM_DEF(26) CS_PSUM_DEF(27) CS_PSUM_DEF(28) CS_PSUM_DEF(29) CS_PSUM_DEF(30)
+CS_PSUM_DEF(31) CS_PSUM_DEF(32)
+
+typedef uint64_t (*cs_psum_fn)(const uint8_t *in, size_t groups);
+static const cs_psum_fn cs_psums[33] = {
+	NULL,        cs_psum_1,  cs_psum_2,  cs_psum_3,  cs_psum_4,  cs_psum_5,  cs_psum_6,
+	cs_psum_7,   cs_psum_8,  cs_psum_9,  cs_psum_10, cs_psum_11, cs_psum_12, cs_psum_13,
+	cs_psum_14,  cs_psum_15, cs_psum_16, cs_psum_17, cs_psum_18, cs_psum_19, cs_psum_20,
+	cs_psum_21,  cs_psum_22, cs_psum_23, cs_psum_24, cs_psum_25, cs_psum_26, cs_psum_27,
+	cs_psum_28,  cs_psum_29, cs_psum_30, cs_psum_31, cs_psum_32,
+};
+
+/* value i's b bits (b <= 64), reading no byte at or past in + len */
+static inline uint64_t cs_bits_at(const uint8_t *in, size_t len, uint64_t i, unsigned b)
+{
+	uint64_t bit = i * b;
+	size_t at = (size_t)(bit / 8);
+	unsigned sh = (unsigned)(bit & 7);
+	const uint64_t mask = b == 64 ? ~0ull : (1ull << b) - 1;
+	if (b + sh <= 64 && at + 8 <= len)
+		return (cs_ld64(in + at) >> sh) & mask;
+	unsigned __int128 x = 0;
+	for (unsigned k = 0; k < 16 && at + k < len; k++)
+		x |= (unsigned __int128)in[at + k] << (8 * k);
+	return (uint64_t)(x >> sh) & mask;
+}
+
+int cs_pack_sum(int codec, const uint8_t *src, size_t stored, unsigned w, size_t raw_size,
+                const uint32_t *idx, size_t m, __int128 *sum, int *scale, const char **why)
+{
+	if (cs_pack_header(codec, src, stored, w, raw_size, why))
+		return -1;
+	unsigned b = src[1], e = src[2];
+	size_t n = raw_size / w;
+	const int dec = codec == COLSTORE_COMPRESSION_DECIMAL;
+	/* the sum is m * reference + unit * (sum of packed values) only when no
+	 * value wraps around its width; otherwise the caller decodes */
+	if (b >= 64)
+		return 1;
+	__int128 ref = (int64_t)cs_le64(src + 8), unit = 1;
+	if (!dec)
+		for (unsigned k = 0; k < e; k++)
+			unit *= 10;
+	const __int128 lo = -((__int128)1 << (8 * w - 1)), hi = ((__int128)1 << (8 * w - 1)) - 1;
+	if (ref < lo || ref + (__int128)((1ull << b) - 1) * unit > hi)
+		return 1;
+	if (!idx)
+		m = n;
+	const uint8_t *in = src + CS_PACK_HEADER;
+	size_t inbytes = stored - CS_PACK_HEADER;
+	unsigned __int128 packed = 0;
+	if (b == 0) {
+		/* every packed value is 0 */
+	} else if (idx) {
+		for (size_t k = 0; k < m; k++)
+			packed += cs_bits_at(in, inbytes, idx[k], b);
+	} else {
+		uint64_t v[CS_BATCH];
+		uint8_t tail[CS_BATCH / 8 * 64 + 16];
+		for (size_t i = 0; i < n; i += CS_BATCH) {
+			size_t c = n - i < CS_BATCH ? n - i : CS_BATCH;
+			size_t at = i / 8 * b, groups = (c + 7) / 8, len = groups * b;
+			const uint8_t *p = in + at;
+			if (at + len + 16 > inbytes) { /* near the end: a zero-padded copy */
+				size_t have = inbytes - at;
+				memcpy(tail, p, have);
+				memset(tail + have, 0, sizeof(tail) - have);
+				p = tail;
+			}
+			if (b <= 32) {
+				packed += cs_psums[b](p, groups);
+			} else {
+				cs_unpackers[b](p, v, groups);
+				for (size_t k = 0; k < c; k++)
+					packed += v[k];
+			}
+		}
+	}
+	*sum = (__int128)m * ref + (__int128)packed * unit;
+	*scale = dec ? (int)e : -1;
 	return 0;
 }

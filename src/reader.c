@@ -620,10 +620,23 @@ static int cs_check_content(const colstore_reader *r, uint32_t rg, uint32_t col,
 			/* R9.4.2: codes < dict_count (0 with an empty dictionary) */
 			uint32_t maxc = 0;
 			unsigned w = ch->code_width;
-			for (uint64_t i = 0; i < n; i++) {
-				uint32_t v = w == 1 ? p[i] : w == 2 ? cs_le16(p + i * 2) : cs_le32(p + i * 4);
-				if (v > maxc)
-					maxc = v;
+			if (w == 1) { /* one loop per width: each vectorizes */
+				uint8_t mx = 0;
+				for (uint64_t i = 0; i < n; i++)
+					mx = p[i] > mx ? p[i] : mx;
+				maxc = mx;
+			} else if (w == 2) {
+				uint16_t mx = 0;
+				for (uint64_t i = 0; i < n; i++) {
+					uint16_t v = cs_le16(p + i * 2);
+					mx = v > mx ? v : mx;
+				}
+				maxc = mx;
+			} else {
+				for (uint64_t i = 0; i < n; i++) {
+					uint32_t v = cs_le32(p + i * 4);
+					maxc = v > maxc ? v : maxc;
+				}
 			}
 			if (c->dict_count ? maxc >= c->dict_count : maxc != 0)
 				return cs_err(err, COLSTORE_ECORRUPT, at,
@@ -641,21 +654,27 @@ static int cs_check_content(const colstore_reader *r, uint32_t rg, uint32_t col,
 	return COLSTORE_OK;
 }
 
-int cs_block_check(colstore_reader *r, uint32_t rg, uint32_t col, int kind,
-                   int force_checksum, void *buf, size_t buf_size, colstore_block *out,
-                   int *mantissa_scale, colstore_buffers *stage, colstore_error *err)
+static const char *cs_block_where(const colstore_reader *r, uint32_t rg, uint32_t col, int kind,
+                                  char *buf, size_t size)
+{
+	snprintf(buf, size, "row group %u column '%s' %s block", rg, r->columns[col].name,
+	         cs_kind_names[kind]);
+	return buf;
+}
+
+void cs_block_mark_checked(colstore_reader *r, uint32_t rg, uint32_t col, int kind)
+{
+	__atomic_store_n(&r->verified[((size_t)rg * r->num_columns + col) * 3 + (size_t)kind], 1,
+	                 __ATOMIC_RELEASE);
+}
+
+int cs_block_bytes(colstore_reader *r, uint32_t rg, uint32_t col, int kind, int force_checksum,
+                   colstore_buffers *stage, const uint8_t **bytes, int *checked,
+                   colstore_error *err)
 {
 	const cs_chunk *ch = cs_chunk_at(r, rg, col);
 	const cs_block_desc *b = &ch->blocks[kind];
-	out->data = NULL;
-	out->size = 0;
-	out->zero_copy = 0;
-	if (!b->present)
-		return COLSTORE_OK;
-	char where[96];
-	snprintf(where, sizeof(where), "row group %u column '%s' %s block", rg,
-	         r->columns[col].name, cs_kind_names[kind]);
-	uint8_t *vflag = &r->verified[((size_t)rg * r->num_columns + col) * 3 + (size_t)kind];
+	const uint8_t *vflag = &r->verified[((size_t)rg * r->num_columns + col) * 3 + (size_t)kind];
 	int done = __atomic_load_n(vflag, __ATOMIC_ACQUIRE) && !force_checksum;
 	const uint8_t *stored = r->data + b->offset;
 	if (stage && r->fd >= 0 && b->compression != COLSTORE_COMPRESSION_NONE &&
@@ -678,23 +697,52 @@ int cs_block_check(colstore_reader *r, uint32_t rg, uint32_t col, int kind,
 		if (sp && got == b->stored_size)
 			stored = sp;
 	}
+	if (stored == r->data + b->offset && b->stored_size)
+		__atomic_fetch_add(&r->map_reads, 1, __ATOMIC_RELAXED);
 	if (!done && (force_checksum || !(r->flags & COLSTORE_OPEN_NO_BLOCK_CHECKSUMS)) &&
-	    cs_xxh3(stored, b->stored_size) != b->checksum)
+	    cs_xxh3(stored, b->stored_size) != b->checksum) {
+		char where[96];
 		return cs_err(err, COLSTORE_ECHECKSUM, b->offset,
-		              "%s: checksum mismatch (bytes [%llu, %llu))", where,
+		              "%s: checksum mismatch (bytes [%llu, %llu))",
+		              cs_block_where(r, rg, col, kind, where, sizeof(where)),
 		              (unsigned long long)b->offset,
 		              (unsigned long long)(b->offset + b->stored_size));
+	}
+	*bytes = stored;
+	*checked = done;
+	return COLSTORE_OK;
+}
+
+int cs_block_check(colstore_reader *r, uint32_t rg, uint32_t col, int kind,
+                   int force_checksum, void *buf, size_t buf_size, colstore_block *out,
+                   int *mantissa_scale, colstore_buffers *stage, colstore_error *err)
+{
+	const cs_chunk *ch = cs_chunk_at(r, rg, col);
+	const cs_block_desc *b = &ch->blocks[kind];
+	out->data = NULL;
+	out->size = 0;
+	out->zero_copy = 0;
+	if (!b->present)
+		return COLSTORE_OK;
+	const uint8_t *stored;
+	int done;
+	int rc = cs_block_bytes(r, rg, col, kind, force_checksum, stage, &stored, &done, err);
+	if (rc)
+		return rc;
+	char wb[96];
 	const uint8_t *p = stored;
 	if (b->compression != COLSTORE_COMPRESSION_NONE) {
 		if (!buf || buf_size < b->raw_size)
 			return cs_err(err, COLSTORE_ERANGE, b->offset,
-			              "%s: compressed; needs a buffer of %llu bytes", where,
+			              "%s: compressed; needs a buffer of %llu bytes",
+			              cs_block_where(r, rg, col, kind, wb, sizeof(wb)),
 			              (unsigned long long)b->raw_size);
 		if (b->compression == COLSTORE_COMPRESSION_LZ4) {
 			if (cs_lz4_decompress(stored, b->stored_size, buf, b->raw_size))
 				return cs_err(err, COLSTORE_ECORRUPT, b->offset,
 				              "%s: LZ4 data does not decode to %llu bytes (R10.1.1)",
-				              where, (unsigned long long)b->raw_size);
+				              cs_block_where(r, rg, col, kind, wb, sizeof(wb)),
+				              (unsigned long long)b->raw_size);
 		} else {
 			const cs_column *c = &r->columns[col];
 			unsigned w = ch->encoding == COLSTORE_ENCODING_DICT ? ch->code_width
@@ -703,7 +751,7 @@ int cs_block_check(colstore_reader *r, uint32_t rg, uint32_t col, int kind,
 			if (cs_pack_decode(b->compression, stored, b->stored_size, w, buf, b->raw_size,
 			                   mantissa_scale, &why))
 				return cs_err(err, COLSTORE_ECORRUPT, b->offset, "%s: %s block: %s (§10)",
-				              where,
+				              cs_block_where(r, rg, col, kind, wb, sizeof(wb)),
 				              b->compression == COLSTORE_COMPRESSION_BITPACK ? "BITPACK"
 				                                                              : "DECIMAL",
 				              why);
@@ -713,10 +761,11 @@ int cs_block_check(colstore_reader *r, uint32_t rg, uint32_t col, int kind,
 		out->zero_copy = 1;
 	}
 	if (!done) {
-		int rc = cs_check_content(r, rg, col, kind, p, where, b->offset, err);
+		rc = cs_check_content(r, rg, col, kind, p,
+		                      cs_block_where(r, rg, col, kind, wb, sizeof(wb)), b->offset, err);
 		if (rc)
 			return rc;
-		__atomic_store_n(vflag, 1, __ATOMIC_RELEASE);
+		cs_block_mark_checked(r, rg, col, kind);
 	}
 	out->data = p;
 	out->size = b->raw_size;

@@ -131,3 +131,40 @@ int cs_values(colstore_reader *r, uint32_t rg, uint32_t col, colstore_buffers *b
 		out->bytes = "";
 	return COLSTORE_OK;
 }
+
+int cs_chunk_sum(colstore_reader *r, uint32_t rg, uint32_t col, colstore_buffers *b,
+                 const uint32_t *idx, uint32_t m, __int128 *sum, int *scale, int *done,
+                 colstore_error *err)
+{
+	*done = 0;
+	const cs_chunk *ch = cs_chunk_at(r, rg, col);
+	const cs_block_desc *d = &ch->blocks[COLSTORE_BLOCK_DATA];
+	uint8_t t = r->columns[col].type;
+	if (ch->encoding == COLSTORE_ENCODING_DICT || ch->blocks[COLSTORE_BLOCK_VALIDITY].present ||
+	    !d->present)
+		return COLSTORE_OK;
+	int packed_int = d->compression == COLSTORE_COMPRESSION_BITPACK && t != COLSTORE_TYPE_BOOL &&
+	                 t != COLSTORE_TYPE_STRING && t != COLSTORE_TYPE_FLOAT32 &&
+	                 t != COLSTORE_TYPE_FLOAT64;
+	int decimal = d->compression == COLSTORE_COMPRESSION_DECIMAL && t == COLSTORE_TYPE_FLOAT64;
+	if (!packed_int && !decimal)
+		return COLSTORE_OK;
+	const uint8_t *p;
+	int checked;
+	int rc = cs_block_bytes(r, rg, col, COLSTORE_BLOCK_DATA, 0, b, &p, &checked, err);
+	if (rc)
+		return rc;
+	const char *why = "";
+	int k = cs_pack_sum(d->compression, p, d->stored_size, colstore_type_width(t), d->raw_size,
+	                    idx, m, sum, scale, &why);
+	if (k < 0)
+		return cs_err(err, COLSTORE_ECORRUPT, d->offset,
+		              "row group %u column '%s' data block: %s block: %s (§10)", rg,
+		              r->columns[col].name, decimal ? "DECIMAL" : "BITPACK", why);
+	if (k == 0) {
+		/* a numeric data block has no content rule beyond its codec's */
+		cs_block_mark_checked(r, rg, col, COLSTORE_BLOCK_DATA);
+		*done = 1;
+	}
+	return COLSTORE_OK;
+}
