@@ -22,10 +22,13 @@
  * matches become a list of row numbers, so later columns touch only them.
  */
 #define _GNU_SOURCE /* qsort_r */
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <xxhash.h>
@@ -84,6 +87,7 @@ struct colstore_agg {
 	uint32_t *gb;    /* group-by columns */
 	cs_aggspec *aggs;
 	uint32_t threads; /* asked for; 0: one per core */
+	uint64_t mem_limit; /* asked for; 0: half of what the process may use */
 	/* plan */
 	int key;          /* K_* */
 	int64_t key_min;  /* K_INT: value of slot 0 */
@@ -92,6 +96,16 @@ struct colstore_agg {
 	uint8_t *need;    /* per column: 1 values, 2 mantissas, 3 both */
 	uint8_t *sum_only; /* per column: only sum/avg use it (its sum may come packed) */
 	int count_only;   /* every aggregate is count(*) */
+	/* dense keys with more groups than fit: passes over ranges of key
+	 * positions (a dictionary key's sorted rank, an integer's value), each
+	 * pass's groups appended in order to a temporary file, mapped after */
+	uint32_t parts;      /* passes (1: all groups at once, in memory) */
+	uint64_t positions;  /* key positions, the null one last */
+	uint64_t part_lo, part_n; /* this pass: positions [lo, lo + n) */
+	uint32_t *rank, *unrank; /* K_DICT: code -> sorted position and back */
+	int pass;
+	uint8_t *spill;      /* the mapped result: records, each + its group id */
+	size_t spill_size;
 	/* result */
 	cs_state st;
 	uint64_t ngroups;
@@ -126,6 +140,10 @@ void colstore_agg_free(colstore_agg *a)
 	free(a->sum_only);
 	cs_state_free(&a->st);
 	free(a->order);
+	free(a->rank);
+	free(a->unrank);
+	if (a->spill)
+		munmap(a->spill, a->spill_size);
 	free(a);
 }
 
@@ -260,6 +278,17 @@ void colstore_agg_set_threads(colstore_agg *a, uint32_t threads)
 		a->threads = threads;
 }
 
+void colstore_agg_set_memory_limit(colstore_agg *a, uint64_t bytes)
+{
+	if (a)
+		a->mem_limit = bytes;
+}
+
+uint32_t colstore_agg_passes(const colstore_agg *a)
+{
+	return a && a->ran ? (a->parts ? a->parts : 1) : 0;
+}
+
 uint32_t colstore_agg_threads_used(const colstore_agg *a)
 {
 	return a ? a->threads_used : 0;
@@ -374,6 +403,8 @@ static int cs_state_init(const colstore_agg *a, cs_state *st)
 	case K_INT: n = a->key_slots; break;
 	default: return 0;
 	}
+	if (a->parts > 1)
+		n = a->part_n;
 	st->recs = calloc(n, a->rec_size);
 	if (!st->recs)
 		return -1;
@@ -843,13 +874,46 @@ static size_t cs_key_part(const colstore_agg *a, uint32_t k, const colstore_valu
 	return 9;
 }
 
-/* the record of each taken row */
-static int cs_group_ids(cs_worker *w, uint32_t m, const uint32_t *idx)
+/* a pass over part of the key positions: keeps the rows whose key falls in
+ * it (their row numbers compacted into w->idx), each with its record */
+static void cs_group_ids_part(cs_worker *w, uint32_t *mp, const uint32_t **idxp)
+{
+	const colstore_agg *a = w->run->a;
+	const colstore_values *v0 = &w->vals[a->gb[0]];
+	const uint8_t *vb = v0->validity;
+	const uint32_t *idx = *idxp;
+	const uint64_t lo = a->part_lo, n = a->part_n, nul = a->positions - 1;
+	uint32_t kept = 0;
+	for (uint32_t k = 0; k < *mp; k++) {
+		uint32_t i = idx ? idx[k] : k; /* read before w->idx[kept <= k] is written */
+		uint64_t pos;
+		if (vb && !cs_bit_get(vb, i))
+			pos = nul;
+		else if (a->key == K_DICT)
+			pos = a->rank[cs_code(v0, i)];
+		else
+			pos = (uint64_t)cs_ival(v0, i) - (uint64_t)a->key_min;
+		if (pos - lo < n) {
+			w->idx[kept] = i;
+			w->gid[kept++] = (uint32_t)(pos - lo);
+		}
+	}
+	*mp = kept;
+	*idxp = w->idx;
+}
+
+/* the record of each taken row (in a partial pass, of the rows it keeps) */
+static int cs_group_ids(cs_worker *w, uint32_t *mp, const uint32_t **idxp)
 {
 	colstore_agg *a = w->run->a;
 	uint32_t *gid = w->gid;
 	const colstore_values *v0 = &w->vals[a->gb[0]];
 	const uint8_t *vb = v0->validity;
+	const uint32_t m = *mp, *idx = *idxp;
+	if (a->parts > 1) {
+		cs_group_ids_part(w, mp, idxp);
+		return COLSTORE_OK;
+	}
 	if (a->key == K_DICT) {
 		const uint32_t nul = a->r->columns[a->gb[0]].dict_count;
 		for (uint32_t k = 0; k < m; k++) {
@@ -898,10 +962,10 @@ static int cs_do_rg(cs_worker *w, uint32_t g)
 	colstore_agg *a = w->run->a;
 	colstore_reader *r = a->r;
 	if (a->filter && !colstore_filter_may_match(a->filter, g)) {
-		w->rg_skipped++;
+		w->rg_skipped += a->pass == 0;
 		return COLSTORE_OK;
 	}
-	w->rg_read++;
+	w->rg_read += a->pass == 0;
 	uint32_t n = cs_chunk_at(r, g, 0)->row_count;
 	uint64_t matches = n;
 	const uint32_t *idx = NULL;
@@ -951,8 +1015,10 @@ static int cs_do_rg(cs_worker *w, uint32_t g)
 	}
 	const uint32_t *gid = NULL;
 	if (a->key != K_NONE) {
-		if ((rc = cs_group_ids(w, m, idx)))
+		if ((rc = cs_group_ids(w, &m, &idx)))
 			return rc;
+		if (m == 0)
+			return COLSTORE_OK;
 		gid = w->gid;
 		for (uint32_t k = 0; k < m; k++)
 			(*(int64_t *)(void *)cs_rec(a, &w->st, gid[k]))++;
@@ -1225,22 +1291,28 @@ static int cs_sort_groups(colstore_agg *a, colstore_error *err)
 	return COLSTORE_OK;
 }
 
-int colstore_agg_run(colstore_agg *a, colstore_error *err)
+/* integer sums must fit int64 */
+static int cs_check_sums(const colstore_agg *a, const cs_state *st, colstore_error *err)
 {
-	if (!a || a->ran)
-		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "run an aggregation once");
-	a->ran = 1;
+	for (uint32_t k = 0; k < a->nagg; k++) {
+		const cs_aggspec *s = &a->aggs[k];
+		if (s->kind != AK_ISUM || s->fn != A_SUM)
+			continue;
+		for (uint64_t g = 0; g < st->nrec; g++) {
+			const cs_aisum *u = (const cs_aisum *)(const void *)(cs_rec(a, st, g) + s->off);
+			if (u->s.hi != ((int64_t)u->s.lo < 0 ? -1 : 0))
+				return cs_err(err, COLSTORE_ERANGE, COLSTORE_NO_OFFSET,
+				              "%s overflows int64", s->name);
+		}
+	}
+	return COLSTORE_OK;
+}
+
+/* one pass of nw workers over every row group; their groups merged into a->st */
+static int cs_run_pass(colstore_agg *a, uint32_t nw, colstore_error *err)
+{
 	colstore_reader *r = a->r;
-	int rc = cs_plan(a, err);
-	if (rc)
-		return rc;
-	if (a->key == K_DICT && (rc = cs_dict_ready(r, a->gb[0], err)))
-		return rc;
-	uint32_t nw = a->threads ? a->threads : cs_cores();
-	if (nw > r->num_row_groups)
-		nw = r->num_row_groups ? r->num_row_groups : 1;
-	if (nw > 256)
-		nw = 256;
+	int rc = COLSTORE_OK;
 	cs_run run = { .a = a, .nw = nw };
 	run.w = calloc(nw, sizeof(cs_worker));
 	run.rg_lo = malloc(((size_t)r->num_row_groups + 1) * sizeof(uint64_t));
@@ -1261,6 +1333,9 @@ int colstore_agg_run(colstore_agg *a, colstore_error *err)
 	for (uint32_t g = r->num_row_groups; g-- > 0;)
 		if (run.rg_lo[g] > run.rg_lo[g + 1])
 			run.rg_lo[g] = run.rg_lo[g + 1];
+	/* unlike the reader's count: the first release drops what earlier
+	 * queries on this reader may have left mapped */
+	run.map_reads = __atomic_load_n(&r->map_reads, __ATOMIC_RELAXED) - 1;
 	pthread_mutex_init(&run.mu, NULL);
 	uint32_t started = 0;
 	for (uint32_t k = 0; k < nw && !rc; k++) {
@@ -1303,20 +1378,157 @@ int colstore_agg_run(colstore_agg *a, colstore_error *err)
 	pthread_mutex_destroy(&run.mu);
 	free(run.w);
 	free(run.rg_lo);
+	return rc;
+}
+
+/* Workers and passes for the memory limit.  A dense key's groups cost
+ * positions x rec_size bytes per worker, plus the sort at the end.  When
+ * that does not fit: fewer workers; when one does not fit either: passes
+ * over ranges of positions with results on disk (not for string min/max,
+ * whose values live in a per-state arena: those run in memory). */
+static void cs_mem_plan(colstore_agg *a, uint32_t *nw)
+{
+	a->parts = 1;
+	if (a->key != K_DICT && a->key != K_INT)
+		return;
+	uint64_t limit = a->mem_limit ? a->mem_limit : cs_memory_available() / 2;
+	uint64_t pos = a->key == K_DICT ? (uint64_t)a->r->columns[a->gb[0]].dict_count + 1
+	                                : a->key_slots;
+	uint64_t per = pos * a->rec_size;
+	uint64_t sortb = pos * (a->key == K_DICT ? sizeof(cs_sort_item) + 8 : 8);
+	if (*nw * per + sortb <= limit)
+		return;
+	if (limit > sortb && (limit - sortb) / per >= 1) {
+		*nw = (uint32_t)((limit - sortb) / per < *nw ? (limit - sortb) / per : *nw);
+		return;
+	}
+	for (uint32_t k = 0; k < a->nagg; k++)
+		if (a->aggs[k].kind == AK_SMM) {
+			*nw = 1;
+			return;
+		}
+	uint64_t fixed = a->key == K_DICT ? pos * 8 : 0; /* rank and unrank */
+	uint64_t room = limit > 2 * fixed ? limit - fixed : limit / 2;
+	uint64_t n = room / ((uint64_t)*nw * a->rec_size);
+	if (n < 1024 || n < pos / 256) /* at most 256 passes: past that, over the limit */
+		n = pos / 256 > 1024 ? pos / 256 : 1024;
+	if (n >= pos)
+		return;
+	a->positions = pos;
+	a->part_n = n;
+	a->parts = (uint32_t)((pos + n - 1) / n);
+}
+
+/* K_DICT in passes: each code's position in the sorted dictionary */
+static int cs_rank_dict(colstore_agg *a, colstore_error *err)
+{
+	uint32_t col = a->gb[0], d = a->r->columns[col].dict_count;
+	cs_sort_item *it = malloc((d ? d : 1) * sizeof(*it));
+	a->rank = malloc(((size_t)d + 1) * sizeof(uint32_t));
+	a->unrank = malloc(((size_t)d + 1) * sizeof(uint32_t));
+	if (!it || !a->rank || !a->unrank) {
+		free(it);
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	}
+	for (uint32_t c = 0; c < d; c++) {
+		colstore_reader_dict_lookup(a->r, col, c, &it[c].s, &it[c].len, NULL);
+		it[c].id = c;
+	}
+	if (cs_sort_strings(it, d)) {
+		free(it);
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	}
+	for (uint32_t k = 0; k < d; k++) {
+		a->rank[it[k].id] = k;
+		a->unrank[k] = it[k].id;
+	}
+	a->rank[d] = a->unrank[d] = d; /* null: last */
+	free(it);
+	return COLSTORE_OK;
+}
+
+/* all passes; the groups of each appended, in key order, to a temporary
+ * file (record, then the group's id: dictionary code or integer slot) */
+static int cs_run_parts(colstore_agg *a, uint32_t nw, colstore_error *err)
+{
+	int rc = a->key == K_DICT ? cs_rank_dict(a, err) : COLSTORE_OK;
 	if (rc)
 		return rc;
-	/* integer sums must fit int64 */
-	for (uint32_t k = 0; k < a->nagg; k++) {
-		const cs_aggspec *s = &a->aggs[k];
-		if (s->kind != AK_ISUM || s->fn != A_SUM)
-			continue;
-		for (uint64_t g = 0; g < a->st.nrec; g++) {
-			const cs_aisum *u = (const cs_aisum *)(const void *)(cs_rec(a, &a->st, g) + s->off);
-			if (u->s.hi != ((int64_t)u->s.lo < 0 ? -1 : 0))
-				return cs_err(err, COLSTORE_ERANGE, COLSTORE_NO_OFFSET,
-				              "%s overflows int64", s->name);
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/colstore-groups-XXXXXX", dir && *dir ? dir : "/tmp");
+	int fd = mkstemp(path);
+	if (fd < 0)
+		return cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET,
+		              "cannot create a temporary file %s for the groups: %s", path,
+		              strerror(errno));
+	unlink(path); /* gone with the descriptor, whatever happens */
+	const size_t rs = (size_t)a->rec_size + 8, cap = (size_t)1 << 20;
+	uint8_t *buf = malloc(cap + rs);
+	size_t used = 0;
+	uint64_t groups = 0;
+	if (!buf)
+		rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	for (uint32_t p = 0; p < a->parts && !rc; p++) {
+		a->pass = (int)p;
+		a->part_lo = (uint64_t)p * a->part_n;
+		if ((rc = cs_run_pass(a, nw, err)) || (rc = cs_check_sums(a, &a->st, err)))
+			break;
+		for (uint64_t j = 0; j < a->st.nrec && !rc; j++) {
+			const uint8_t *rec = cs_rec(a, &a->st, j);
+			if (!*(const int64_t *)(const void *)rec)
+				continue;
+			uint64_t pos = a->part_lo + j;
+			uint64_t id = a->key == K_DICT ? a->unrank[pos] : pos;
+			memcpy(buf + used, rec, a->rec_size);
+			memcpy(buf + used + a->rec_size, &id, 8);
+			used += rs;
+			groups++;
+			if (used >= cap) {
+				rc = cs_write_all(fd, buf, used, path, err);
+				used = 0;
+			}
 		}
+		cs_state_free(&a->st);
 	}
+	if (!rc && used)
+		rc = cs_write_all(fd, buf, used, path, err);
+	free(buf);
+	if (!rc && groups) {
+		a->spill_size = (size_t)(groups * rs);
+		void *m = mmap(NULL, a->spill_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (m == MAP_FAILED)
+			rc = cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET, "mmap of %s: %s", path,
+			            strerror(errno));
+		else
+			a->spill = m;
+	}
+	close(fd);
+	a->ngroups = groups;
+	return rc;
+}
+
+int colstore_agg_run(colstore_agg *a, colstore_error *err)
+{
+	if (!a || a->ran)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "run an aggregation once");
+	a->ran = 1;
+	colstore_reader *r = a->r;
+	int rc = cs_plan(a, err);
+	if (rc)
+		return rc;
+	if (a->key == K_DICT && (rc = cs_dict_ready(r, a->gb[0], err)))
+		return rc;
+	uint32_t nw = a->threads ? a->threads : cs_cores();
+	if (nw > r->num_row_groups)
+		nw = r->num_row_groups ? r->num_row_groups : 1;
+	if (nw > 256)
+		nw = 256;
+	cs_mem_plan(a, &nw);
+	if (a->parts > 1)
+		return cs_run_parts(a, nw, err);
+	if ((rc = cs_run_pass(a, nw, err)) || (rc = cs_check_sums(a, &a->st, err)))
+		return rc;
 	return cs_sort_groups(a, err);
 }
 
@@ -1334,7 +1546,7 @@ static void cs_key_cell(const colstore_agg *a, uint64_t g, uint32_t k, colstore_
 		return;
 	}
 	if (a->key == K_INT) {
-		c->is_null = g == a->st.nrec - 1;
+		c->is_null = g == a->key_slots - 1;
 		c->i = (int64_t)((uint64_t)a->key_min + g);
 		return;
 	}
@@ -1393,7 +1605,7 @@ static int cs_group_cmp(const void *pa, const void *pb, void *ctx)
 
 uint64_t colstore_agg_num_groups(const colstore_agg *a)
 {
-	return a && a->order ? a->ngroups : 0;
+	return a && (a->order || a->spill) ? a->ngroups : 0;
 }
 
 uint32_t colstore_agg_num_columns(const colstore_agg *a)
@@ -1418,15 +1630,22 @@ void colstore_agg_row_groups(const colstore_agg *a, uint32_t *read, uint32_t *sk
 
 int colstore_agg_cell(const colstore_agg *a, uint64_t group, uint32_t k, colstore_cell *out)
 {
-	if (!a || !a->order || group >= a->ngroups || k >= a->ngb + a->nagg || !out)
+	if (!a || !(a->order || a->spill) || group >= a->ngroups || k >= a->ngb + a->nagg || !out)
 		return COLSTORE_ERANGE;
-	uint64_t g = a->order[group];
+	uint64_t g;
+	const uint8_t *rec;
+	if (a->spill) { /* record, then its group id */
+		rec = a->spill + group * ((uint64_t)a->rec_size + 8);
+		memcpy(&g, rec + a->rec_size, 8);
+	} else {
+		g = a->order[group];
+		rec = cs_rec(a, &a->st, g);
+	}
 	if (k < a->ngb) {
 		cs_key_cell(a, g, k, out);
 		return COLSTORE_OK;
 	}
 	const cs_aggspec *s = &a->aggs[k - a->ngb];
-	const uint8_t *rec = cs_rec(a, &a->st, g);
 	const void *acc = rec + s->off;
 	memset(out, 0, sizeof(*out));
 	out->type = s->out_type;

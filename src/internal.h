@@ -170,6 +170,11 @@ typedef struct cs_sort_item {
 /* sorts by bytes (a proper prefix first), then id; -1 when out of memory */
 CS_HIDDEN int cs_sort_strings(cs_sort_item *it, size_t n);
 
+/* ---- memlimit.c ------------------------------------------------------- */
+
+/* bytes this process may use: min(RAM, its memory cgroup's limit) */
+CS_HIDDEN uint64_t cs_memory_available(void);
+
 /* ---- bitpack.c ---------------------------------------------------------- */
 
 static inline size_t cs_bitmap_bytes(uint64_t n) { return (size_t)((n + 7) / 8); }

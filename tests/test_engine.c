@@ -275,15 +275,17 @@ static const char *TAGGS = "count(*),count(x),sum(q),avg(q),sum(x),avg(x),min(x)
                            "min(p),max(p),min(s),max(s),min(b),max(b),sum(f),min(f)";
 
 /* every cell of an aggregation, as text that keeps each double's bits */
-static char *agg_text(colstore_reader *r, const char *gb, const char *where, uint32_t threads)
+static char *agg_text_ex(colstore_reader *r, const char *aggs, const char *gb, const char *where,
+                         uint32_t threads, uint64_t mem, uint32_t *passes)
 {
 	colstore_agg *a;
 	colstore_error e;
-	if (colstore_agg_create(r, TAGGS, gb, where, &a, &e)) {
+	if (colstore_agg_create(r, aggs, gb, where, &a, &e)) {
 		fprintf(stderr, "\nagg_text: %s\n", e.message);
 		return NULL;
 	}
 	colstore_agg_set_threads(a, threads);
+	colstore_agg_set_memory_limit(a, mem);
 	if (colstore_agg_run(a, &e)) {
 		fprintf(stderr, "\nagg_text: %s\n", e.message);
 		colstore_agg_free(a);
@@ -302,8 +304,15 @@ static char *agg_text(colstore_reader *r, const char *gb, const char *where, uin
 		}
 		tu_printf(&b, "\n");
 	}
+	if (passes)
+		*passes = colstore_agg_passes(a);
 	colstore_agg_free(a);
 	return b.p ? b.p : calloc(1, 1);
+}
+
+static char *agg_text(colstore_reader *r, const char *gb, const char *where, uint32_t threads)
+{
+	return agg_text_ex(r, TAGGS, gb, where, threads, 0, NULL);
 }
 
 static void test_threads_identical(void)
@@ -363,6 +372,67 @@ static void test_threads_identical(void)
 		CU_ASSERT_EQUAL(c.d, mx);
 		colstore_agg_free(a);
 	}
+	colstore_reader_close(r);
+	unlink(path);
+}
+
+/* groups that do not fit the memory limit: several passes, each over a range
+ * of keys, give the same cells as one pass in memory, for a dictionary key
+ * (2,500 strings) and an integer key (10,000 values), with nulls,
+ * a filter and 1-3 threads; string min/max stays in memory (one pass) */
+static void test_memory_limit_passes(void)
+{
+	static const tu_col mcols[] = {
+		{ "u", COLSTORE_TYPE_STRING, 0, 13, 2500 },  /* 2,500 strings, nulls */
+		{ "k", COLSTORE_TYPE_INT32, 0, 17, 10000 },  /* 10,000 values, nulls */
+		{ "q", COLSTORE_TYPE_INT64, 0, 4, 1000000, 6 },
+		{ "p", COLSTORE_TYPE_FLOAT64, 0, 0, 100000 },
+		{ "x", COLSTORE_TYPE_FLOAT64, 0, 5, 0 },
+		{ "s", COLSTORE_TYPE_STRING, COLSTORE_COLUMN_PLAIN, 3, 50 },
+	};
+	colstore_writer_options o = COLSTORE_WRITER_OPTIONS_INIT;
+	o.row_group_size = 3000;
+	o.compression = COLSTORE_WRITE_PACK;
+	const char *path = tu_path("passes.colstore");
+	CU_ASSERT_EQUAL_FATAL(tu_write(path, mcols, 6, 20000, &o, 1, NULL), 0);
+
+	colstore_reader *r;
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r, NULL), COLSTORE_OK);
+	static const char *aggs = "count(*),count(x),sum(q),avg(q),sum(p),min(x),max(x),min(k)";
+	colstore_column_info ci;
+	CU_ASSERT_EQUAL(colstore_reader_column_info(r, 0, &ci, NULL), COLSTORE_OK);
+	CU_ASSERT_EQUAL(ci.plain_chunks, 0); /* a dictionary key in every chunk */
+	static const char *const gbs[] = { "u", "k" };
+	static const char *const wheres[] = { NULL, "q > 0 or p < 50" };
+	for (int gi = 0; gi < 2; gi++)
+		for (int wi = 0; wi < 2; wi++) {
+			uint32_t passes = 0;
+			char *mem = agg_text_ex(r, aggs, gbs[gi], wheres[wi], 2, 0, &passes);
+			CU_ASSERT_PTR_NOT_NULL_FATAL(mem);
+			CU_ASSERT_EQUAL(passes, 1);
+			CU_ASSERT_TRUE(strlen(mem) > 10000); /* thousands of groups */
+			for (uint32_t t = 1; t <= 3; t++) {
+				char *disk = agg_text_ex(r, aggs, gbs[gi], wheres[wi], t, 256 << 10, &passes);
+				CU_ASSERT_PTR_NOT_NULL_FATAL(disk);
+				CU_ASSERT_TRUE(passes > 1);
+				if (strcmp(mem, disk))
+					fprintf(stderr, "\n  group by %s, %u threads, %u passes: cells differ\n",
+					        gbs[gi], t, passes);
+				CU_ASSERT_STRING_EQUAL(mem, disk);
+				free(disk);
+			}
+			free(mem);
+		}
+	/* string min/max: held in memory, one pass, same cells */
+	uint32_t passes = 0;
+	char *mem = agg_text_ex(r, "count(*),min(s),max(s)", "u", NULL, 2, 0, NULL);
+	char *lim = agg_text_ex(r, "count(*),min(s),max(s)", "u", NULL, 2, 256 << 10, &passes);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mem);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(lim);
+	CU_ASSERT_EQUAL(passes, 1);
+	CU_ASSERT_STRING_EQUAL(mem, lim);
+	free(mem);
+	free(lim);
 	colstore_reader_close(r);
 	unlink(path);
 }
@@ -473,5 +543,6 @@ void register_engine_tests(void)
 	CU_add_test(s, "sums read from packed bits equal the values' sums", test_packed_sum);
 	CU_add_test(s, "1 to 4 threads give identical cells", test_threads_identical);
 	CU_add_test(s, "group by a small-range integer (dense)", test_dense_int_key);
+	CU_add_test(s, "groups over the memory limit: passes, same cells", test_memory_limit_passes);
 	CU_add_test(s, "a dictionary is checked on first use", test_dict_on_first_use);
 }

@@ -136,8 +136,13 @@ static void usage_agg(FILE *f)
 	        "  -f, --format F         table (default on a terminal), csv, jsonl\n"
 	        "  -t, --threads N        worker threads (default: the number of cores); the\n"
 	        "                         result is the same for any N\n"
+	        "  -m, --memory-limit SIZE  memory to plan for, e.g. 512M or 2G (default: half\n"
+	        "                         of RAM or of the memory cgroup's limit, if lower)\n"
 	        "  -h, --help             show this help\n"
 	        "\n"
+	        "Groups by one dictionary string or one small-range integer that do not fit\n"
+	        "the memory limit are made in several passes over FILE, each over a range of\n"
+	        "keys, and kept in an unlinked temporary file in $TMPDIR (else /tmp).\n"
 	        "sum of integers is exact (an int64 overflow is an error, exit 1); sum and avg\n"
 	        "of floats are summed exactly (DECIMAL-stored columns as the decimals\n"
 	        "themselves) and rounded once to double; min and max work on every type;\n"
@@ -1226,22 +1231,56 @@ static void agg_cell_text(const colstore_cell *c, strbuf *out, int *is_str)
 	sb_str(out, buf);
 }
 
+/* "123", "64K", "512M", "2G", "1T" (powers of 1024) */
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (end == s || errno || *s == '-')
+		return -1;
+	unsigned shift = 0;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	default: break;
+	}
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end || (shift && v > (~0ull >> shift)))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
 static int cmd_agg(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "agg", required_argument, NULL, 'a' },    { "group-by", required_argument, NULL, 'g' },
 		{ "where", required_argument, NULL, 'w' },  { "format", required_argument, NULL, 'f' },
 		{ "threads", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ "memory-limit", required_argument, NULL, 'm' }, { NULL, 0, NULL, 0 },
 	};
 	const char *aggs = NULL, *gb = NULL, *where = NULL;
 	int fmt = isatty(1) ? FMT_TABLE : FMT_CSV, c;
 	uint32_t threads = 0;
+	uint64_t mem = 0;
 	char *end;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "a:g:w:f:t:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:g:w:f:t:m:h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'm':
+			if (parse_size(optarg, &mem) || mem < ((uint64_t)1 << 20)) {
+				fprintf(stderr,
+				        "%s agg: --memory-limit takes a size of at least 1M, such as "
+				        "512M or 2G, not '%s'\n",
+				        prog, optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 't':
 			threads = (uint32_t)strtoul(optarg, &end, 10);
 			if (*end || threads == 0 || threads > 256) {
@@ -1284,6 +1323,7 @@ static int cmd_agg(int argc, char **argv)
 		rc = EXIT_USAGE;
 	} else {
 		colstore_agg_set_threads(a, threads);
+		colstore_agg_set_memory_limit(a, mem);
 		if (colstore_agg_run(a, &e))
 			rc = fail(file, &e);
 	}

@@ -599,6 +599,22 @@ COLSTORE_API int colstore_agg_create(colstore_reader *r, const char *aggs,
 COLSTORE_API void colstore_agg_set_threads(colstore_agg *a, uint32_t threads);
 /** Threads the run used (after colstore_agg_run). */
 COLSTORE_API uint32_t colstore_agg_threads_used(const colstore_agg *a);
+/**
+ * Memory the run may plan for, in bytes: 0 (the default) is half of what
+ * the process may use (the smaller of RAM and its memory cgroup's limit).
+ * A group-by on one dictionary string or one small-range integer keeps a
+ * dense array of groups per worker; when those do not fit, fewer workers
+ * run, and when one does not fit either, the run makes several passes
+ * over the file, each over a range of keys, and keeps the finished groups
+ * in an unlinked temporary file ($TMPDIR, else /tmp) that it maps: the
+ * result is then read from the page cache, which the kernel can reclaim.
+ * Other group-bys (several columns, floats, wide integer ranges) and
+ * string min/max are held in memory.
+ */
+COLSTORE_API void colstore_agg_set_memory_limit(colstore_agg *a, uint64_t bytes);
+/** Passes over the file the run made (after colstore_agg_run; 1 unless the
+ *  groups did not fit the memory limit). */
+COLSTORE_API uint32_t colstore_agg_passes(const colstore_agg *a);
 /** Run it (once).  @return COLSTORE_OK, COLSTORE_ERANGE (int64 overflow),
  *  COLSTORE_ENOMEM, or a read error. */
 COLSTORE_API int colstore_agg_run(colstore_agg *a, colstore_error *err);
