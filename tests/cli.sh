@@ -119,6 +119,15 @@ check "scan bad format" 2 "takes table, csv or jsonl" -- "$CS" scan -f xml "$T/c
 "$CS" scan -f csv "$T/sales2.colstore" >"$T/sales2.out"
 cmp -s "$T/sales1.out" "$T/sales2.out" && [ "$(wc -l <"$T/sales1.out")" -gt 200000 ] && { pass=$((pass + 1)); echo "ok - sales: scan, import, scan is stable"; } || { fail=$((fail + 1)); echo "FAIL - sales round trip differs"; }
 check "sales: filtered count" 0 "^2$" -- sh -c "\"$CS\" scan -f csv -c id -w \"id <= 2\" \"$T/sales.colstore\" | tail -1"
+# scan --threads: rows in file order, the same bytes for 1, 2 and 3 workers
+for f in csv jsonl; do
+	"$CS" scan -f $f -t 1 -w "qty > 20 or note is null" "$T/sales.colstore" >"$T/st1.out"
+	for t in 2 3; do
+		"$CS" scan -f $f -t $t -w "qty > 20 or note is null" "$T/sales.colstore" >"$T/st$t.out"
+		check "scan -f $f: $t threads = 1 thread" 0 "^same$" -- sh -c "test \$(wc -l <\"$T/st1.out\") -gt 100000 && cmp -s \"$T/st1.out\" \"$T/st$t.out\" && echo same"
+	done
+done
+check "scan --threads 0 is refused" 2 "--threads takes 1..256" -- "$CS" scan -t 0 "$T/sales.colstore"
 
 # ---- agg
 check "agg header names the aggregates as written" 0 '^ok,count(\*),sum(price),max(name),min(day)$' -- "$CS" agg -f csv -a "count(*),sum(price),max(name),min(day)" -g ok "$T/canon.colstore"

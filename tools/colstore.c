@@ -4,6 +4,7 @@
  * Exit status: 0 success, 1 bad input / corrupt file / I/O error, 2 usage.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -114,6 +115,9 @@ static void usage_scan(FILE *f)
 	        "                         otherwise; RFC 4180, header row, null = empty\n"
 	        "                         field, empty string = \"\"), jsonl (one object\n"
 	        "                         per row; null, numbers, true/false, strings)\n"
+	        "  -t, --threads N        worker threads for csv and jsonl without --limit\n"
+	        "                         (default: the number of cores); rows come out in\n"
+	        "                         file order for any N\n"
 	        "  -h, --help             show this help\n"
 	        "\n"
 	        "Exit status: 0 success, 1 bad or corrupt file, 2 usage error (a bad --where\n"
@@ -1063,21 +1067,158 @@ static void where_error(const char *cmd, const char *where, const colstore_error
 	        e->message, e->column, where, (int)(e->column ? e->column - 1 : 0), "");
 }
 
+/* the matching rows of row group g into ow, up to limit in all; 0 or an
+ * error in *e */
+static int scan_rg(colstore_reader *r, const colstore_filter *flt, const uint32_t *cols,
+                   uint32_t n, uint32_t g, colstore_buffers *bufs, colstore_values *vals,
+                   uint8_t *sel, strbuf *cell, out_writer *ow, uint64_t *printed, uint64_t limit,
+                   colstore_error *e)
+{
+	if (flt && !colstore_filter_may_match(flt, g))
+		return 0; /* zone map: skipped unread */
+	uint64_t matches = UINT64_MAX;
+	int rc;
+	if (flt && (rc = colstore_filter_eval(flt, g, bufs, sel, &matches, e)))
+		return rc;
+	if (matches == 0)
+		return 0;
+	for (uint32_t k = 0; k < n; k++)
+		if ((rc = colstore_reader_values(r, g, cols[k], bufs, &vals[k], e)))
+			return rc;
+	colstore_chunk_info ch;
+	colstore_reader_chunk_info(r, g, 0, &ch, NULL);
+	for (uint32_t i = 0; i < ch.row_count && *printed < limit; i++) {
+		if (flt && !((sel[i >> 3] >> (i & 7)) & 1))
+			continue;
+		(*printed)++;
+		for (uint32_t k = 0; k < n; k++) {
+			int is_null, is_str;
+			cell_text(r, cols[k], &vals[k], i, cell, &is_null, &is_str);
+			double d = 0;
+			if (!is_null && vals[k].type == COLSTORE_TYPE_FLOAT64)
+				d = ((const double *)vals[k].data)[i];
+			else if (!is_null && vals[k].type == COLSTORE_TYPE_FLOAT32)
+				d = ((const float *)vals[k].data)[i];
+			ow_cell(ow, cell, is_null, is_str, json_quoted(vals[k].type, is_str, d));
+		}
+		ow_end_row(ow);
+	}
+	return 0;
+}
+
+/* scan --threads: workers format whole row groups into memory and write
+ * them to stdout in row-group order, each waiting for its turn */
+typedef struct scan_pool {
+	colstore_reader *r;
+	const colstore_filter *flt;
+	const uint32_t *cols;
+	uint32_t n, nrg;
+	int fmt;
+	char **names;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint32_t next, turn; /* the next row group to take; to write */
+	int rc;
+	colstore_error e;
+} scan_pool;
+
+static void *scan_worker(void *arg)
+{
+	scan_pool *p = arg;
+	colstore_buffers *bufs = colstore_buffers_create();
+	colstore_values *vals = calloc(p->n + 1, sizeof(*vals));
+	uint8_t *sel = malloc(COLSTORE_MAX_ROW_GROUP_SIZE / 8);
+	strbuf cell = { 0 };
+	char *text = NULL;
+	size_t len = 0;
+	if (!bufs || !vals || !sel) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		exit(1);
+	}
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		uint32_t g = p->next < p->nrg && !p->rc ? p->next++ : UINT32_MAX;
+		pthread_mutex_unlock(&p->mu);
+		if (g == UINT32_MAX)
+			break;
+		FILE *m = open_memstream(&text, &len);
+		if (!m) {
+			fprintf(stderr, "%s: out of memory\n", prog);
+			exit(1);
+		}
+		out_writer ow;
+		ow_init(&ow, m, p->fmt, p->names, p->n);
+		uint64_t printed = 0;
+		colstore_error e;
+		int rc = scan_rg(p->r, p->flt, p->cols, p->n, g, bufs, vals, sel, &cell, &ow, &printed,
+		                 UINT64_MAX, &e);
+		free(ow.row.p);
+		fclose(m);
+		pthread_mutex_lock(&p->mu);
+		while (p->turn != g)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (rc && !p->rc) {
+			p->rc = rc;
+			p->e = e;
+		}
+		if (!p->rc)
+			fwrite(text, 1, len, stdout);
+		p->turn++;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		free(text);
+		text = NULL;
+	}
+	free(cell.p);
+	free(sel);
+	free(vals);
+	colstore_buffers_free(bufs);
+	return NULL;
+}
+
+static int scan_parallel(scan_pool *p, uint32_t threads)
+{
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	pthread_t th[256];
+	uint32_t started = 0;
+	for (uint32_t k = 1; k < threads && k < 256; k++) {
+		if (pthread_create(&th[started], NULL, scan_worker, p))
+			break; /* fewer workers share the row groups */
+		started++;
+	}
+	scan_worker(p);
+	for (uint32_t k = 0; k < started; k++)
+		pthread_join(th[k], NULL);
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
+	return p->rc;
+}
+
 static int cmd_scan(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "columns", required_argument, NULL, 'c' }, { "where", required_argument, NULL, 'w' },
 		{ "limit", required_argument, NULL, 'n' },   { "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
+		{ "help", no_argument, NULL, 'h' },          { "threads", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *cols_arg = NULL, *where = NULL;
 	uint64_t limit = UINT64_MAX;
 	int fmt = isatty(1) ? FMT_TABLE : FMT_CSV, c;
+	uint32_t threads = 0;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "c:w:n:f:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:w:n:f:t:h", longopts, NULL)) != -1) {
 		char *end;
 		switch (c) {
+		case 't':
+			threads = (uint32_t)strtoul(optarg, &end, 10);
+			if (*end || threads == 0 || threads > 256) {
+				fprintf(stderr, "%s scan: --threads takes 1..256\n", prog);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'c': cols_arg = optarg; break;
 		case 'w': where = optarg; break;
 		case 'n':
@@ -1161,38 +1302,24 @@ static int cmd_scan(int argc, char **argv)
 	if (!rc)
 		ow_header(&ow);
 	uint64_t printed = 0;
-	for (uint32_t g = 0; !rc && g < colstore_reader_num_row_groups(r) && printed < limit; g++) {
-		if (flt && !colstore_filter_may_match(flt, g))
-			continue; /* zone map: skipped unread */
-		uint64_t matches = UINT64_MAX;
-		if (flt && colstore_filter_eval(flt, g, bufs, sel, &matches, &e)) {
-			rc = fail(file, &e);
-			break;
-		}
-		if (matches == 0)
-			continue;
-		for (uint32_t k = 0; k < n && !rc; k++)
-			if (colstore_reader_values(r, g, cols[k], bufs, &vals[k], &e))
-				rc = fail(file, &e);
-		colstore_chunk_info ch;
-		colstore_reader_chunk_info(r, g, 0, &ch, NULL);
-		for (uint32_t i = 0; !rc && i < ch.row_count && printed < limit; i++) {
-			if (flt && !((sel[i >> 3] >> (i & 7)) & 1))
-				continue;
-			printed++;
-			for (uint32_t k = 0; k < n; k++) {
-				int is_null, is_str;
-				cell_text(r, cols[k], &vals[k], i, &cell, &is_null, &is_str);
-				double d = 0;
-				if (!is_null && vals[k].type == COLSTORE_TYPE_FLOAT64)
-					d = ((const double *)vals[k].data)[i];
-				else if (!is_null && vals[k].type == COLSTORE_TYPE_FLOAT32)
-					d = ((const float *)vals[k].data)[i];
-				ow_cell(&ow, &cell, is_null, is_str, json_quoted(vals[k].type, is_str, d));
-			}
-			ow_end_row(&ow);
-		}
+	if (!threads) {
+		long nc = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = nc > 0 ? (uint32_t)(nc < 256 ? nc : 256) : 1;
 	}
+	/* table output samples its widths in order, and --limit wants the first
+	 * rows: both stay on one thread */
+	const int par = threads > 1 && fmt != FMT_TABLE && limit == UINT64_MAX;
+	if (!rc && par) {
+		fflush(stdout);
+		scan_pool p = { .r = r, .flt = flt, .cols = cols, .n = n, .fmt = fmt, .names = names,
+			        .nrg = colstore_reader_num_row_groups(r) };
+		if (scan_parallel(&p, threads))
+			rc = fail(file, &p.e);
+	}
+	for (uint32_t g = 0; !rc && !par && g < colstore_reader_num_row_groups(r) && printed < limit;
+	     g++)
+		if (scan_rg(r, flt, cols, n, g, bufs, vals, &sel[0], &cell, &ow, &printed, limit, &e))
+			rc = fail(file, &e);
 	if (ow_finish(&ow, "scan", rc != 0))
 		rc = 1;
 	free(cell.p);
