@@ -1152,7 +1152,7 @@ static void *scan_worker(void *arg)
 		colstore_error e;
 		int rc = scan_rg(p->r, p->flt, p->cols, p->n, g, bufs, vals, sel, &cell, &ow, &printed,
 		                 UINT64_MAX, &e);
-		free(ow.row.p);
+		ow_finish(&ow, "scan", 1); /* frees; the text is checked when written */
 		fclose(m);
 		pthread_mutex_lock(&p->mu);
 		while (p->turn != g)
