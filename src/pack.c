@@ -205,6 +205,25 @@ static const cs_unpack_fn cs_unpackers[65] = {
 };
 
 enum { CS_BATCH = 512 }; /* values per unpack: 4 KiB, stays in L1 */
+#define CS_TAIL (CS_BATCH / 8 * 64 + 16)
+
+/* the packed bytes of values [i, i + c) (i a multiple of 8, so they start
+ * on a byte) in *groups groups of 8: in place, or near the end of the
+ * block a zero-padded copy in tail, so that the unpackers' 16-byte reads
+ * past the last group stay inside */
+static const uint8_t *cs_batch(const uint8_t *in, size_t inbytes, size_t i, size_t c,
+                               unsigned b, uint8_t *tail, size_t *groups)
+{
+	size_t at = i / 8 * b, len;
+	*groups = (c + 7) / 8;
+	len = *groups * b;
+	if (at + len + 16 <= inbytes)
+		return in + at;
+	size_t have = inbytes - at;
+	memcpy(tail, in + at, have);
+	memset(tail + have, 0, CS_TAIL - have);
+	return tail;
+}
 
 /* checks a packed block's header and sizes (§10.2, §10.3) */
 static int cs_pack_header(int codec, const uint8_t *src, size_t stored, unsigned w,
@@ -264,22 +283,15 @@ int cs_pack_decode(int codec, const uint8_t *src, size_t stored, unsigned w, voi
 	const uint8_t *in = src + CS_PACK_HEADER;
 	size_t inbytes = stored - CS_PACK_HEADER;
 	uint64_t v[CS_BATCH];
-	uint8_t tail[CS_BATCH / 8 * 64 + 16];
+	uint8_t tail[CS_TAIL];
 	const double p10 = cs_pow10[e];
 	for (size_t i = 0; i < n; i += CS_BATCH) {
 		size_t m = n - i < CS_BATCH ? n - i : CS_BATCH;
 		if (b == 0) {
 			memset(v, 0, m * sizeof(v[0]));
 		} else {
-			/* i is a multiple of 8: the batch starts on a byte */
-			size_t at = i / 8 * b, groups = (m + 7) / 8, len = groups * b;
-			const uint8_t *p = in + at;
-			if (at + len + 16 > inbytes) { /* near the end: a zero-padded copy */
-				size_t have = inbytes - at;
-				memcpy(tail, p, have);
-				memset(tail + have, 0, sizeof(tail) - have);
-				p = tail;
-			}
+			size_t groups;
+			const uint8_t *p = cs_batch(in, inbytes, i, m, b, tail, &groups);
 			cs_unpackers[b](p, v, groups);
 		}
 		uint8_t *o = (uint8_t *)dst + i * w;
@@ -395,17 +407,11 @@ int cs_pack_sum(int codec, const uint8_t *src, size_t stored, unsigned w, size_t
 			packed += cs_bits_at(in, inbytes, idx[k], b);
 	} else {
 		uint64_t v[CS_BATCH];
-		uint8_t tail[CS_BATCH / 8 * 64 + 16];
+		uint8_t tail[CS_TAIL];
 		for (size_t i = 0; i < n; i += CS_BATCH) {
 			size_t c = n - i < CS_BATCH ? n - i : CS_BATCH;
-			size_t at = i / 8 * b, groups = (c + 7) / 8, len = groups * b;
-			const uint8_t *p = in + at;
-			if (at + len + 16 > inbytes) { /* near the end: a zero-padded copy */
-				size_t have = inbytes - at;
-				memcpy(tail, p, have);
-				memset(tail + have, 0, sizeof(tail) - have);
-				p = tail;
-			}
+			size_t groups;
+			const uint8_t *p = cs_batch(in, inbytes, i, c, b, tail, &groups);
 			if (b <= 32) {
 				packed += cs_psums[b](p, groups);
 			} else {
