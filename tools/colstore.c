@@ -554,6 +554,19 @@ static char *default_output(const char *csv)
 	return out;
 }
 
+
+/* --threads N: 1..max, else a message naming the command and -1 */
+static int parse_threads(const char *cmd, const char *arg, uint32_t max, uint32_t *out)
+{
+	char *end;
+	unsigned long v = strtoul(arg, &end, 10);
+	if (end == arg || *end || v == 0 || v > max) {
+		fprintf(stderr, "%s %s: --threads takes 1..%u\n", prog, cmd, max);
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
 static int cmd_import(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -633,11 +646,8 @@ static int cmd_import(int argc, char **argv)
 			}
 			break;
 		case 't':
-			o.threads = (uint32_t)strtoul(optarg, &end, 10);
-			if (*end || o.threads == 0 || o.threads > 1024) {
-				fprintf(stderr, "%s import: --threads takes 1..1024\n", prog);
+			if (parse_threads("import", optarg, 1024, &o.threads))
 				return EXIT_USAGE;
-			}
 			break;
 		case 'q': quiet = 1; break;
 		case 'h': usage_import(stdout); return 0;
@@ -1213,11 +1223,8 @@ static int cmd_scan(int argc, char **argv)
 		char *end;
 		switch (c) {
 		case 't':
-			threads = (uint32_t)strtoul(optarg, &end, 10);
-			if (*end || threads == 0 || threads > 256) {
-				fprintf(stderr, "%s scan: --threads takes 1..256\n", prog);
+			if (parse_threads("scan", optarg, 256, &threads))
 				return EXIT_USAGE;
-			}
 			break;
 		case 'c': cols_arg = optarg; break;
 		case 'w': where = optarg; break;
@@ -1394,7 +1401,6 @@ static int cmd_agg(int argc, char **argv)
 	int fmt = isatty(1) ? FMT_TABLE : FMT_CSV, c;
 	uint32_t threads = 0;
 	uint64_t mem = 0;
-	char *end;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "a:g:w:f:t:m:h", longopts, NULL)) != -1) {
@@ -1409,11 +1415,8 @@ static int cmd_agg(int argc, char **argv)
 			}
 			break;
 		case 't':
-			threads = (uint32_t)strtoul(optarg, &end, 10);
-			if (*end || threads == 0 || threads > 256) {
-				fprintf(stderr, "%s agg: --threads takes 1..256\n", prog);
+			if (parse_threads("agg", optarg, 256, &threads))
 				return EXIT_USAGE;
-			}
 			break;
 		case 'a': aggs = optarg; break;
 		case 'g': gb = optarg; break;
