@@ -159,22 +159,27 @@ static inline uint64_t cs_ld64(const uint8_t *p)
 	return v;
 }
 
+/* value j (0..7) of the group of 8 b-bit values at in; b and j are
+ * constants where it is inlined, so every shift and branch folds away */
+static inline __attribute__((always_inline)) uint64_t cs_group_value(const uint8_t *in,
+                                                                       unsigned b, unsigned j)
+{
+	const uint64_t mask = b == 64 ? ~0ull : (1ull << (b & 63)) - 1;
+	const unsigned bit = j * b;
+	if (b + (bit & 7) <= 64)
+		return (cs_ld64(in + bit / 8) >> (bit & 7)) & mask;
+	unsigned __int128 w;
+	memcpy(&w, in + bit / 8, 16);
+	return (uint64_t)(w >> (bit & 7)) & mask;
+}
+
 #define CS_UNPACK_DEF(B)                                                             \
 	static void cs_unpack_##B(const uint8_t *in, uint64_t *out, size_t groups)   \
 	{                                                                            \
-		const uint64_t mask = (B) == 64 ? ~0ull : ((1ull << ((B) & 63)) - 1);   \
 		for (size_t g = 0; g < groups; g++, in += (B), out += 8)             \
 			_Pragma("GCC unroll 8")                                      \
-			for (unsigned j = 0; j < 8; j++) {                           \
-				const unsigned bit = j * (B);                        \
-				if ((B) + (bit & 7) <= 64) {                         \
-					out[j] = (cs_ld64(in + bit / 8) >> (bit & 7)) & mask; \
-				} else {                                             \
-					unsigned __int128 w;                         \
-					memcpy(&w, in + bit / 8, 16);                \
-					out[j] = (uint64_t)(w >> (bit & 7)) & mask;  \
-				}                                                    \
-			}                                                            \
+			for (unsigned j = 0; j < 8; j++)                             \
+				out[j] = cs_group_value(in, (B), j);                 \
 	}
 CS_UNPACK_DEF(1) CS_UNPACK_DEF(2) CS_UNPACK_DEF(3) CS_UNPACK_DEF(4) CS_UNPACK_DEF(5)
 CS_UNPACK_DEF(6) CS_UNPACK_DEF(7) CS_UNPACK_DEF(8) CS_UNPACK_DEF(9) CS_UNPACK_DEF(10)
@@ -334,14 +339,11 @@ int cs_pack_decode(int codec, const uint8_t *src, size_t stored, unsigned w, voi
 #define CS_PSUM_DEF(B)                                                                \
 	static uint64_t cs_psum_##B(const uint8_t *in, size_t groups)                 \
 	{                                                                             \
-		const uint64_t mask = (1ull << (B)) - 1;                                \
 		uint64_t acc = 0;                                                     \
 		for (size_t g = 0; g < groups; g++, in += (B))                        \
 			_Pragma("GCC unroll 8")                                       \
-			for (unsigned j = 0; j < 8; j++) {                            \
-				const unsigned bit = j * (B);                         \
-				acc += (cs_ld64(in + bit / 8) >> (bit & 7)) & mask;   \
-			}                                                             \
+			for (unsigned j = 0; j < 8; j++)                              \
+				acc += cs_group_value(in, (B), j);                    \
 		return acc;                                                           \
 	}
 CS_PSUM_DEF(1) CS_PSUM_DEF(2) CS_PSUM_DEF(3) CS_PSUM_DEF(4) CS_PSUM_DEF(5)
