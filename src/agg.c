@@ -18,6 +18,10 @@
  *   K_HASH  anything else: a hash table keyed by the bytes of the values
  *           (a null flag, then an int64, the double's bits, or a length
  *           and bytes).
+ * Groups that do not fit the memory limit are made in passes over the
+ * file, each keeping part of the keys; finished groups go to an unlinked
+ * temporary file that is mapped at the end (cs_run_parts for dense keys,
+ * cs_run_hash for hashed ones).
  * Row groups that the filter's zone maps exclude are not read; a filter's
  * matches become a list of row numbers, so later columns touch only them.
  */
@@ -41,6 +45,7 @@ enum { K_NONE, K_DICT, K_INT, K_HASH };
 enum { AK_ROWS, AK_COUNT, AK_ISUM, AK_FSUM, AK_IMM, AK_FMM, AK_SMM };
 
 #define CS_DENSE_MAX (1u << 20) /* K_INT: at most this many slots */
+#define CS_FULL 1000 /* internal: a worker's groups outgrew a->budget */
 
 typedef struct cs_aggspec {
 	int fn;
@@ -106,13 +111,24 @@ struct colstore_agg {
 	int pass;
 	uint8_t *spill;      /* the mapped result: records, each + its group id */
 	size_t spill_size;
+	/* K_HASH with more groups than fit: passes over ranges of the keys'
+	 * 32-bit hashes; each pass's groups sorted and appended to a temporary
+	 * file as a run of entries, the runs then merged into an index */
+	uint64_t budget;     /* bytes of groups one worker may hold (0: no limit) */
+	uint64_t h_lo, h_n;  /* this pass: hashes [h_lo, h_lo + h_n) */
+	uint64_t est_bytes;  /* after a pass that ran out of room: a worker's guess */
+	uint32_t hpasses;    /* passes made, those that ran out of room included */
+	uint8_t *hruns;      /* mapped entries: see cs_put_entry */
+	size_t hruns_size;
+	uint64_t *hidx;      /* mapped: entry offsets in key order */
+	size_t hidx_size;
 	/* result */
 	cs_state st;
 	uint64_t ngroups;
 	uint64_t *order;  /* sorted groups: record numbers */
 	uint32_t rg_read, rg_skipped;
 	uint32_t threads_used;
-	int ran;
+	int ran, ready;
 };
 
 
@@ -144,6 +160,10 @@ void colstore_agg_free(colstore_agg *a)
 	free(a->unrank);
 	if (a->spill)
 		munmap(a->spill, a->spill_size);
+	if (a->hruns)
+		munmap(a->hruns, a->hruns_size);
+	if (a->hidx)
+		munmap(a->hidx, a->hidx_size);
 	free(a);
 }
 
@@ -286,7 +306,11 @@ void colstore_agg_set_memory_limit(colstore_agg *a, uint64_t bytes)
 
 uint32_t colstore_agg_passes(const colstore_agg *a)
 {
-	return a && a->ran ? (a->parts ? a->parts : 1) : 0;
+	if (!a || !a->ran)
+		return 0;
+	if (a->hpasses)
+		return a->hpasses;
+	return a->parts ? a->parts : 1;
 }
 
 uint32_t colstore_agg_threads_used(const colstore_agg *a)
@@ -414,8 +438,22 @@ static int cs_state_init(const colstore_agg *a, cs_state *st)
 
 static int cs_grow_bytes(void **p, size_t *cap, size_t need);
 
-/* the group of these key bytes, added when new; -1 when out of memory */
-static int64_t cs_group(const colstore_agg *a, cs_state *st, const uint8_t *key, size_t len)
+/* heap bytes of a state */
+static uint64_t cs_state_bytes(const colstore_agg *a, const cs_state *st)
+{
+	return st->cap * ((uint64_t)a->rec_size + 12) + st->keys_cap + st->nslots * 8 +
+	       st->strs_cap;
+}
+
+static inline uint32_t cs_key_hash(const uint8_t *key, size_t len)
+{
+	return (uint32_t)XXH3_64bits(key, len);
+}
+
+/* the group of these key bytes (h: their cs_key_hash), added when new; -1
+ * when out of memory */
+static int64_t cs_group(const colstore_agg *a, cs_state *st, const uint8_t *key, size_t len,
+                        uint32_t h)
 {
 	if (st->nrec * 2 >= st->nslots) {
 		size_t n = st->nslots ? st->nslots * 2 : 1024;
@@ -433,7 +471,6 @@ static int64_t cs_group(const colstore_agg *a, cs_state *st, const uint8_t *key,
 		st->slots = sl;
 		st->nslots = n;
 	}
-	uint32_t h = (uint32_t)XXH3_64bits(key, len);
 	size_t mask = st->nslots - 1, i = h & mask;
 	for (uint64_t v; (v = st->slots[i]) != 0; i = (i + 1) & mask) {
 		if ((uint32_t)(v >> 32) != h)
@@ -824,6 +861,7 @@ typedef struct cs_worker {
 	uint8_t *key;
 	size_t keycap;
 	uint32_t rg_read, rg_skipped;
+	uint64_t rows; /* of the row groups handed to it */
 	uint32_t cur;  /* row group in hand, or UINT32_MAX */
 	int rc;
 	colstore_error err;
@@ -931,6 +969,10 @@ static int cs_group_ids(cs_worker *w, uint32_t *mp, const uint32_t **idxp)
 		}
 		return COLSTORE_OK;
 	}
+	/* the rows whose key hashes into this pass's range are kept, their
+	 * row numbers compacted into w->idx as in cs_group_ids_part */
+	const int ranged = a->h_n && a->h_n < ((uint64_t)1 << 32);
+	uint32_t kept = 0;
 	for (uint32_t k = 0; k < m; k++) {
 		uint32_t i = idx ? idx[k] : k;
 		size_t len = 0;
@@ -948,12 +990,20 @@ static int cs_group_ids(cs_worker *w, uint32_t *mp, const uint32_t **idxp)
 				return cs_err(&w->err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 			len += cs_key_part(a, j, v, i, w->key + len);
 		}
-		int64_t g = cs_group(a, &w->st, w->key, len);
+		uint32_t h = cs_key_hash(w->key, len);
+		if (ranged && (uint64_t)h - a->h_lo >= a->h_n)
+			continue;
+		if (a->budget && (kept & 1023) == 0 && cs_state_bytes(a, &w->st) > a->budget)
+			return CS_FULL;
+		int64_t g = cs_group(a, &w->st, w->key, len, h);
 		if (g < 0)
 			return cs_err(&w->err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET,
 			              "out of memory for %llu groups", (unsigned long long)w->st.nrec);
-		gid[k] = (uint32_t)g;
+		w->idx[kept] = i;
+		gid[kept++] = (uint32_t)g;
 	}
+	*mp = kept;
+	*idxp = w->idx;
 	return COLSTORE_OK;
 }
 
@@ -967,6 +1017,7 @@ static int cs_do_rg(cs_worker *w, uint32_t g)
 	}
 	w->rg_read += a->pass == 0;
 	uint32_t n = cs_chunk_at(r, g, 0)->row_count;
+	w->rows += n;
 	uint64_t matches = n;
 	const uint32_t *idx = NULL;
 	int rc;
@@ -1226,7 +1277,9 @@ static int cs_merge_state(colstore_agg *a, cs_state *dst, const cs_state *src)
 			continue;
 		uint64_t d = g;
 		if (a->key == K_HASH) {
-			int64_t t = cs_group(a, dst, src->keys + src->key_off[g], src->key_len[g]);
+			const uint8_t *key = src->keys + src->key_off[g];
+			int64_t t = cs_group(a, dst, key, src->key_len[g],
+			                     cs_key_hash(key, src->key_len[g]));
 			if (t < 0)
 				return -1;
 			d = (uint64_t)t;
@@ -1247,6 +1300,7 @@ static uint32_t cs_cores(void)
 
 static int cs_group_cmp(const void *pa, const void *pb, void *ctx);
 static void cs_key_cell(const colstore_agg *a, uint64_t g, uint32_t k, colstore_cell *c);
+static int cs_keys_cmp(const colstore_agg *a, const uint8_t *p, const uint8_t *q);
 
 static int cs_sort_groups(colstore_agg *a, colstore_error *err)
 {
@@ -1356,11 +1410,25 @@ static int cs_run_pass(colstore_agg *a, uint32_t nw, colstore_error *err)
 		pthread_join(run.w[k].th, NULL);
 	a->threads_used = started + 1;
 	for (uint32_t k = 0; k < nw && !rc; k++)
-		if (run.w[k].rc) { /* the first failure in worker order */
+		if (run.w[k].rc && run.w[k].rc != CS_FULL) { /* the first failure in worker order */
 			if (err)
 				*err = run.w[k].err;
 			rc = run.w[k].rc;
 		}
+	if (!rc) {
+		uint64_t most = 0, rows = 0;
+		for (uint32_t k = 0; k < nw; k++) {
+			uint64_t b = cs_state_bytes(a, &run.w[k].st);
+			most = b > most ? b : most;
+			rows += run.w[k].rows;
+			if (run.w[k].rc == CS_FULL)
+				rc = CS_FULL;
+		}
+		/* what the fullest worker would have held at the end */
+		if (rc == CS_FULL)
+			a->est_bytes = rows ? (uint64_t)((double)most * (double)r->num_rows / (double)rows)
+			                    : most;
+	}
 	for (uint32_t k = 0; k < nw; k++) {
 		a->rg_read += run.w[k].rg_read;
 		a->rg_skipped += run.w[k].rg_skipped;
@@ -1447,28 +1515,97 @@ static int cs_rank_dict(colstore_agg *a, colstore_error *err)
 	return COLSTORE_OK;
 }
 
+/* ---- groups that do not fit: temporary files ------------------------------------- */
+
+/* an unlinked temporary file, written through a buffer, mapped at the end */
+typedef struct cs_spill {
+	int fd;
+	char path[4096];
+	uint8_t *buf;
+	size_t used, cap;
+	uint64_t off; /* bytes in the file */
+} cs_spill;
+
+static int cs_spill_open(cs_spill *sp, colstore_error *err)
+{
+	const char *dir = getenv("TMPDIR");
+	memset(sp, 0, sizeof(*sp));
+	snprintf(sp->path, sizeof(sp->path), "%s/colstore-groups-XXXXXX", dir && *dir ? dir : "/tmp");
+	sp->fd = mkstemp(sp->path);
+	if (sp->fd < 0)
+		return cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET,
+		              "cannot create a temporary file %s for the groups: %s", sp->path,
+		              strerror(errno));
+	unlink(sp->path); /* gone with the descriptor, whatever happens */
+	sp->cap = (size_t)1 << 20;
+	if (!(sp->buf = malloc(sp->cap))) {
+		close(sp->fd);
+		sp->fd = -1;
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	}
+	return COLSTORE_OK;
+}
+
+static int cs_spill_flush(cs_spill *sp, colstore_error *err)
+{
+	int rc = cs_write_all(sp->fd, sp->buf, sp->used, sp->path, err);
+	sp->off += sp->used;
+	sp->used = 0;
+	return rc;
+}
+
+/* where the next byte put will lie in the file */
+static inline uint64_t cs_spill_pos(const cs_spill *sp)
+{
+	return sp->off + sp->used;
+}
+
+static int cs_spill_put(cs_spill *sp, const void *p, size_t n, colstore_error *err)
+{
+	const uint8_t *b = p;
+	while (n) {
+		int rc;
+		if (sp->used == sp->cap && (rc = cs_spill_flush(sp, err)))
+			return rc;
+		size_t k = n < sp->cap - sp->used ? n : sp->cap - sp->used;
+		memcpy(sp->buf + sp->used, b, k);
+		sp->used += k;
+		b += k;
+		n -= k;
+	}
+	return COLSTORE_OK;
+}
+
+/* maps n bytes from off (a multiple of the page size), after a flush */
+static int cs_spill_map(cs_spill *sp, uint64_t off, size_t n, void **out, colstore_error *err)
+{
+	int rc = cs_spill_flush(sp, err);
+	if (rc)
+		return rc;
+	void *m = mmap(NULL, n, PROT_READ, MAP_PRIVATE, sp->fd, (off_t)off);
+	if (m == MAP_FAILED)
+		return cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET, "mmap of %s: %s", sp->path,
+		              strerror(errno));
+	*out = m;
+	return COLSTORE_OK;
+}
+
+static void cs_spill_close(cs_spill *sp)
+{
+	free(sp->buf);
+	if (sp->fd >= 0)
+		close(sp->fd);
+}
+
 /* all passes; the groups of each appended, in key order, to a temporary
  * file (record, then the group's id: dictionary code or integer slot) */
 static int cs_run_parts(colstore_agg *a, uint32_t nw, colstore_error *err)
 {
 	int rc = a->key == K_DICT ? cs_rank_dict(a, err) : COLSTORE_OK;
-	if (rc)
+	cs_spill sp;
+	if (rc || (rc = cs_spill_open(&sp, err)))
 		return rc;
-	const char *dir = getenv("TMPDIR");
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/colstore-groups-XXXXXX", dir && *dir ? dir : "/tmp");
-	int fd = mkstemp(path);
-	if (fd < 0)
-		return cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET,
-		              "cannot create a temporary file %s for the groups: %s", path,
-		              strerror(errno));
-	unlink(path); /* gone with the descriptor, whatever happens */
-	const size_t rs = (size_t)a->rec_size + 8, cap = (size_t)1 << 20;
-	uint8_t *buf = malloc(cap + rs);
-	size_t used = 0;
 	uint64_t groups = 0;
-	if (!buf)
-		rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	for (uint32_t p = 0; p < a->parts && !rc; p++) {
 		a->pass = (int)p;
 		a->part_lo = (uint64_t)p * a->part_n;
@@ -1480,39 +1617,221 @@ static int cs_run_parts(colstore_agg *a, uint32_t nw, colstore_error *err)
 				continue;
 			uint64_t pos = a->part_lo + j;
 			uint64_t id = a->key == K_DICT ? a->unrank[pos] : pos;
-			memcpy(buf + used, rec, a->rec_size);
-			memcpy(buf + used + a->rec_size, &id, 8);
-			used += rs;
+			if (!(rc = cs_spill_put(&sp, rec, a->rec_size, err)))
+				rc = cs_spill_put(&sp, &id, 8, err);
 			groups++;
-			if (used >= cap) {
-				rc = cs_write_all(fd, buf, used, path, err);
-				used = 0;
-			}
 		}
 		cs_state_free(&a->st);
 	}
-	if (!rc && used)
-		rc = cs_write_all(fd, buf, used, path, err);
-	free(buf);
 	if (!rc && groups) {
-		a->spill_size = (size_t)(groups * rs);
-		void *m = mmap(NULL, a->spill_size, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (m == MAP_FAILED)
-			rc = cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET, "mmap of %s: %s", path,
-			            strerror(errno));
-		else
-			a->spill = m;
+		a->spill_size = (size_t)cs_spill_pos(&sp);
+		rc = cs_spill_map(&sp, 0, a->spill_size, (void **)&a->spill, err);
 	}
-	close(fd);
+	cs_spill_close(&sp);
 	a->ngroups = groups;
 	return rc;
 }
 
-int colstore_agg_run(colstore_agg *a, colstore_error *err)
+/* A K_HASH group in a run: the entry's size and the key's length (u32
+ * each), the record, the key bytes, then the strings of its string
+ * min/max (whose offsets in the record are made relative to the entry);
+ * padded to 8 bytes. */
+static int cs_put_entry(colstore_agg *a, cs_spill *sp, uint64_t g, uint8_t **tmp, size_t *cap,
+                        colstore_error *err)
 {
-	if (!a || a->ran)
-		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "run an aggregation once");
-	a->ran = 1;
+	const cs_state *st = &a->st;
+	uint32_t klen = st->key_len[g];
+	size_t n = 8 + (size_t)a->rec_size + klen;
+	for (uint32_t k = 0; k < a->nagg; k++)
+		if (a->aggs[k].kind == AK_SMM)
+			n += ((const cs_amm *)(const void *)(cs_rec(a, st, g) + a->aggs[k].off))->v.s.len;
+	n = (n + 7) & ~(size_t)7;
+	if (n > UINT32_MAX)
+		return cs_err(err, COLSTORE_ELIMIT, COLSTORE_NO_OFFSET, "a group's key is too long");
+	if (cs_grow_bytes((void **)tmp, cap, n))
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	uint8_t *e = *tmp, *rec = e + 8;
+	uint32_t n32 = (uint32_t)n;
+	memset(e, 0, n);
+	memcpy(e, &n32, 4);
+	memcpy(e + 4, &klen, 4);
+	memcpy(rec, cs_rec(a, st, g), a->rec_size);
+	memcpy(rec + a->rec_size, st->keys + st->key_off[g], klen);
+	size_t at = 8 + (size_t)a->rec_size + klen;
+	for (uint32_t k = 0; k < a->nagg; k++)
+		if (a->aggs[k].kind == AK_SMM) {
+			cs_amm *m = (cs_amm *)(void *)(rec + a->aggs[k].off);
+			memcpy(e + at, st->strs + m->v.s.off, m->v.s.len);
+			m->v.s.off = (uint32_t)at;
+			at += m->v.s.len;
+		}
+	return cs_spill_put(sp, e, n, err);
+}
+
+typedef struct cs_hrun {
+	uint64_t at, end; /* its next entry, and where it ends, in a->hruns */
+} cs_hrun;
+
+static inline const uint8_t *cs_entry_key(const colstore_agg *a, const uint8_t *e)
+{
+	return e + 8 + a->rec_size;
+}
+
+static inline int cs_hrun_less(const colstore_agg *a, const cs_hrun *x, const cs_hrun *y)
+{
+	return cs_keys_cmp(a, cs_entry_key(a, a->hruns + x->at), cs_entry_key(a, a->hruns + y->at)) <
+	       0;
+}
+
+static void cs_heap_down(const colstore_agg *a, cs_hrun *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+		if (l < n && cs_hrun_less(a, &h[l], &h[m]))
+			m = l;
+		if (l + 1 < n && cs_hrun_less(a, &h[l + 1], &h[m]))
+			m = l + 1;
+		if (m == i)
+			return;
+		cs_hrun t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+/* the runs merged: entry offsets in key order, after the entries (the
+ * hashes' ranges are disjoint, so no group is in two runs) */
+static int cs_merge_runs(colstore_agg *a, cs_spill *sp, cs_hrun *h, size_t n, colstore_error *err)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	uint64_t page = pg > 0 ? (uint64_t)pg : 4096;
+	a->hruns_size = (size_t)cs_spill_pos(sp);
+	a->ngroups = 0;
+	if (!a->hruns_size)
+		return COLSTORE_OK; /* no groups */
+	int rc = cs_spill_map(sp, 0, a->hruns_size, (void **)&a->hruns, err);
+	if (rc)
+		return rc;
+	uint64_t start = (a->hruns_size + page - 1) / page * page;
+	if (lseek(sp->fd, (off_t)start, SEEK_SET) < 0)
+		return cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET, "seek in %s: %s", sp->path,
+		              strerror(errno));
+	sp->off = start;
+	for (size_t i = n / 2; i-- > 0;)
+		cs_heap_down(a, h, n, i);
+	uint64_t groups = 0;
+	while (n && !rc) {
+		rc = cs_spill_put(sp, &h[0].at, 8, err);
+		groups++;
+		uint32_t len;
+		memcpy(&len, a->hruns + h[0].at, 4);
+		h[0].at += len;
+		if (h[0].at >= h[0].end)
+			h[0] = h[--n];
+		cs_heap_down(a, h, n, 0);
+	}
+	a->ngroups = groups;
+	if (!rc && groups) {
+		a->hidx_size = (size_t)(groups * 8);
+		rc = cs_spill_map(sp, start, a->hidx_size, (void **)&a->hidx, err);
+	}
+	return rc;
+}
+
+/* K_HASH: at first one pass over all groups; if a worker's groups outgrow
+ * a->budget, passes over ranges of the keys' hashes, as many as the first
+ * pass's growth suggests, a range split in two when it does not fit either.
+ * Each pass's groups are sorted and appended to a temporary file as a run;
+ * the runs are merged at the end. */
+static int cs_run_hash(colstore_agg *a, uint32_t nw, colstore_error *err)
+{
+	uint64_t limit = a->mem_limit ? a->mem_limit : cs_memory_available() / 2;
+	const uint64_t all = (uint64_t)1 << 32;
+	uint64_t budget = limit / (2 * (uint64_t)nw);
+	a->budget = budget = budget < 65536 ? 65536 : budget;
+	a->h_lo = 0;
+	a->h_n = all;
+	a->hpasses = 1;
+	int rc = cs_run_pass(a, nw, err);
+	if (rc != CS_FULL) {
+		a->hpasses = 0; /* one pass, in memory */
+		if (!rc)
+			rc = cs_check_sums(a, &a->st, err);
+		return rc ? rc : cs_sort_groups(a, err);
+	}
+	a->rg_read = a->rg_skipped = 0; /* counted again by the first pass that ends */
+	uint64_t parts = 2;
+	while (parts < 65536 && parts * budget < 2 * a->est_bytes)
+		parts *= 2;
+	/* ranges still to do, the next one last */
+	size_t nr = 0, rcap = 0, nh = 0, hcap = 0;
+	uint64_t *todo = NULL;
+	cs_hrun *runs = NULL;
+	uint8_t *tmp = NULL;
+	size_t tcap = 0;
+	cs_spill sp;
+	if ((rc = cs_spill_open(&sp, err)))
+		return rc;
+	if (cs_grow_bytes((void **)&todo, &rcap, parts * 2 * sizeof(uint64_t)))
+		rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	for (uint64_t p = parts; p-- > 0 && !rc;) {
+		todo[nr++] = p * (all / parts);
+		todo[nr++] = all / parts;
+	}
+	int counted = 0;
+	while (nr && !rc) {
+		a->h_n = todo[--nr];
+		a->h_lo = todo[--nr];
+		a->budget = a->h_n > 1 ? budget : 0; /* one hash: cannot split */
+		a->pass = counted;
+		a->hpasses++;
+		rc = cs_run_pass(a, nw, err);
+		if (rc == CS_FULL) { /* its halves, the lower one next */
+			if (cs_grow_bytes((void **)&todo, &rcap, (nr + 4) * sizeof(uint64_t))) {
+				rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+				break;
+			}
+			uint64_t half = a->h_n / 2;
+			todo[nr++] = a->h_lo + half;
+			todo[nr++] = a->h_n - half;
+			todo[nr++] = a->h_lo;
+			todo[nr++] = half;
+			rc = COLSTORE_OK;
+			if (!counted)
+				a->rg_read = a->rg_skipped = 0;
+			continue;
+		}
+		counted = 1;
+		if (rc || (rc = cs_check_sums(a, &a->st, err)) || (rc = cs_sort_groups(a, err)))
+			break;
+		if (a->ngroups) {
+			if (cs_grow_bytes((void **)&runs, &hcap, (nh + 1) * sizeof(*runs))) {
+				rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+				break;
+			}
+			runs[nh].at = cs_spill_pos(&sp);
+			for (uint64_t j = 0; j < a->ngroups && !rc; j++)
+				rc = cs_put_entry(a, &sp, a->order[j], &tmp, &tcap, err);
+			runs[nh].end = cs_spill_pos(&sp);
+			nh++;
+		}
+		free(a->order);
+		a->order = NULL;
+		cs_state_free(&a->st);
+	}
+	free(todo);
+	free(tmp);
+	a->ngroups = 0;
+	if (!rc)
+		rc = cs_merge_runs(a, &sp, runs, nh, err);
+	free(runs);
+	cs_spill_close(&sp);
+	return rc;
+}
+
+static int cs_agg_run(colstore_agg *a, colstore_error *err)
+{
 	colstore_reader *r = a->r;
 	int rc = cs_plan(a, err);
 	if (rc)
@@ -1524,6 +1843,8 @@ int colstore_agg_run(colstore_agg *a, colstore_error *err)
 		nw = r->num_row_groups ? r->num_row_groups : 1;
 	if (nw > 256)
 		nw = 256;
+	if (a->key == K_HASH)
+		return cs_run_hash(a, nw, err);
 	cs_mem_plan(a, &nw);
 	if (a->parts > 1)
 		return cs_run_parts(a, nw, err);
@@ -1532,7 +1853,50 @@ int colstore_agg_run(colstore_agg *a, colstore_error *err)
 	return cs_sort_groups(a, err);
 }
 
+int colstore_agg_run(colstore_agg *a, colstore_error *err)
+{
+	if (!a || a->ran)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "run an aggregation once");
+	a->ran = 1;
+	int rc = cs_agg_run(a, err);
+	a->ready = rc == COLSTORE_OK;
+	return rc;
+}
+
 /* ---- results --------------------------------------------------------------------- */
+
+/* decodes group-by value k at *p, in a K_HASH key (cs_key_part), and
+ * steps past it */
+static void cs_key_next(const colstore_agg *a, uint32_t k, const uint8_t **pp, colstore_cell *c)
+{
+	const uint8_t *p = *pp;
+	memset(c, 0, sizeof(*c));
+	c->type = (colstore_type)a->r->columns[a->gb[k]].type;
+	c->is_null = p[0];
+	if (c->is_null) {
+		*pp = p + 1;
+		return;
+	}
+	if (c->type == COLSTORE_TYPE_STRING) {
+		memcpy(&c->len, p + 1, 4);
+		c->s = (const char *)p + 5;
+		*pp = p + 5 + c->len;
+		return;
+	}
+	if (cs_is_float(c->type))
+		memcpy(&c->d, p + 1, 8);
+	else
+		memcpy(&c->i, p + 1, 8);
+	*pp = p + 9;
+}
+
+/* group-by value k of a K_HASH key */
+static void cs_key_at(const colstore_agg *a, const uint8_t *p, uint32_t k, colstore_cell *c)
+{
+	for (uint32_t j = 0; j < k; j++)
+		cs_key_next(a, j, &p, c);
+	cs_key_next(a, k, &p, c);
+}
 
 /* decode group-by value k of group g */
 static void cs_key_cell(const colstore_agg *a, uint64_t g, uint32_t k, colstore_cell *c)
@@ -1550,28 +1914,7 @@ static void cs_key_cell(const colstore_agg *a, uint64_t g, uint32_t k, colstore_
 		c->i = (int64_t)((uint64_t)a->key_min + g);
 		return;
 	}
-	const uint8_t *p = a->st.keys + a->st.key_off[g];
-	for (uint32_t j = 0; j < k; j++) {
-		if (p[0])
-			p += 1;
-		else if (a->r->columns[a->gb[j]].type == COLSTORE_TYPE_STRING) {
-			uint32_t len;
-			memcpy(&len, p + 1, 4);
-			p += 5 + len;
-		} else
-			p += 9;
-	}
-	c->is_null = p[0];
-	if (c->is_null)
-		return;
-	if (c->type == COLSTORE_TYPE_STRING) {
-		memcpy(&c->len, p + 1, 4);
-		c->s = (const char *)p + 5;
-	} else if (cs_is_float(c->type)) {
-		memcpy(&c->d, p + 1, 8);
-	} else {
-		memcpy(&c->i, p + 1, 8);
-	}
+	cs_key_at(a, a->st.keys + a->st.key_off[g], k, c);
 }
 
 static int cs_cell_cmp(const colstore_cell *x, const colstore_cell *y)
@@ -1588,14 +1931,13 @@ static int cs_cell_cmp(const colstore_cell *x, const colstore_cell *y)
 	return (x->i > y->i) - (x->i < y->i);
 }
 
-static int cs_group_cmp(const void *pa, const void *pb, void *ctx)
+/* two K_HASH keys in result order */
+static int cs_keys_cmp(const colstore_agg *a, const uint8_t *p, const uint8_t *q)
 {
-	const colstore_agg *a = ctx;
-	uint64_t ga = *(const uint64_t *)pa, gb = *(const uint64_t *)pb;
 	for (uint32_t k = 0; k < a->ngb; k++) {
 		colstore_cell x, y;
-		cs_key_cell(a, ga, k, &x);
-		cs_key_cell(a, gb, k, &y);
+		cs_key_next(a, k, &p, &x);
+		cs_key_next(a, k, &q, &y);
 		int c = cs_cell_cmp(&x, &y);
 		if (c)
 			return c;
@@ -1603,9 +1945,16 @@ static int cs_group_cmp(const void *pa, const void *pb, void *ctx)
 	return 0;
 }
 
+static int cs_group_cmp(const void *pa, const void *pb, void *ctx)
+{
+	const colstore_agg *a = ctx;
+	uint64_t ga = *(const uint64_t *)pa, gb = *(const uint64_t *)pb;
+	return cs_keys_cmp(a, a->st.keys + a->st.key_off[ga], a->st.keys + a->st.key_off[gb]);
+}
+
 uint64_t colstore_agg_num_groups(const colstore_agg *a)
 {
-	return a && (a->order || a->spill) ? a->ngroups : 0;
+	return a && a->ready ? a->ngroups : 0;
 }
 
 uint32_t colstore_agg_num_columns(const colstore_agg *a)
@@ -1630,11 +1979,20 @@ void colstore_agg_row_groups(const colstore_agg *a, uint32_t *read, uint32_t *sk
 
 int colstore_agg_cell(const colstore_agg *a, uint64_t group, uint32_t k, colstore_cell *out)
 {
-	if (!a || !(a->order || a->spill) || group >= a->ngroups || k >= a->ngb + a->nagg || !out)
+	if (!a || !a->ready || group >= a->ngroups || k >= a->ngb + a->nagg || !out)
 		return COLSTORE_ERANGE;
-	uint64_t g;
+	uint64_t g = 0;
 	const uint8_t *rec;
-	if (a->spill) { /* record, then its group id */
+	const char *strs = a->st.strs; /* of string min/max */
+	if (a->hidx) { /* see cs_put_entry */
+		const uint8_t *e = a->hruns + a->hidx[group];
+		rec = e + 8;
+		strs = (const char *)e;
+		if (k < a->ngb) {
+			cs_key_at(a, cs_entry_key(a, e), k, out);
+			return COLSTORE_OK;
+		}
+	} else if (a->spill) { /* record, then its group id */
 		rec = a->spill + group * ((uint64_t)a->rec_size + 8);
 		memcpy(&g, rec + a->rec_size, 8);
 	} else {
@@ -1672,7 +2030,7 @@ int colstore_agg_cell(const colstore_agg *a, uint64_t group, uint32_t k, colstor
 		const cs_amm *u = acc;
 		out->is_null = u->n == 0;
 		if (s->kind == AK_SMM) {
-			out->s = a->st.strs + u->v.s.off;
+			out->s = strs + u->v.s.off;
 			out->len = u->v.s.len;
 		} else if (s->kind == AK_FMM) {
 			out->d = u->v.d;

@@ -423,7 +423,7 @@ static void test_memory_limit_passes(void)
 			}
 			free(mem);
 		}
-	/* string min/max: held in memory, one pass, same cells */
+	/* string min/max under a dense key: held in memory, one pass, same cells */
 	uint32_t passes = 0;
 	char *mem = agg_text_ex(r, "count(*),min(s),max(s)", "u", NULL, 2, 0, NULL);
 	char *lim = agg_text_ex(r, "count(*),min(s),max(s)", "u", NULL, 2, 256 << 10, &passes);
@@ -433,6 +433,29 @@ static void test_memory_limit_passes(void)
 	CU_ASSERT_STRING_EQUAL(mem, lim);
 	free(mem);
 	free(lim);
+	/* hashed keys (several columns, a float, a plain string), string
+	 * min/max included: passes over ranges of hashes, runs merged */
+	static const char *const hgbs[] = { "u,k", "p", "s,x", "k,u,s" };
+	static const char *haggs = "count(*),sum(q),avg(p),min(s),max(u),min(x)";
+	for (int gi = 0; gi < 4; gi++)
+		for (int wi = 0; wi < 2; wi++) {
+			mem = agg_text_ex(r, haggs, hgbs[gi], wheres[wi], 2, 0, &passes);
+			CU_ASSERT_PTR_NOT_NULL_FATAL(mem);
+			CU_ASSERT_EQUAL(passes, 1);
+			int small = gi == 2; /* s,x: 50 strings x 5 % nulls of x: few groups */
+			for (uint32_t t = 1; t <= 3; t++) {
+				char *disk = agg_text_ex(r, haggs, hgbs[gi], wheres[wi], t, 256 << 10, &passes);
+				CU_ASSERT_PTR_NOT_NULL_FATAL(disk);
+				if (!small)
+					CU_ASSERT_TRUE(passes > 2); /* the one that overflowed, then at least 2 */
+				if (strcmp(mem, disk))
+					fprintf(stderr, "\n  group by %s, %u threads, %u passes: cells differ\n",
+					        hgbs[gi], t, passes);
+				CU_ASSERT_STRING_EQUAL(mem, disk);
+				free(disk);
+			}
+			free(mem);
+		}
 	colstore_reader_close(r);
 	unlink(path);
 }
