@@ -18,15 +18,17 @@
  *   K_HASH  anything else: a hash table keyed by the bytes of the values
  *           (a null flag, then an int64, the double's bits, or a length
  *           and bytes).
- * Groups that do not fit the memory limit are made in passes over the
- * file, each keeping part of the keys; finished groups go to an unlinked
- * temporary file that is mapped at the end (cs_run_parts for dense keys,
- * cs_run_hash for hashed ones).
+ * Groups that do not fit the memory limit go to an unlinked temporary file
+ * that is mapped at the end: dense keys are made in passes over the file,
+ * each over a range of keys (cs_run_parts); a worker whose hashed groups
+ * outgrow its share writes them out sorted, as a run, and starts afresh,
+ * and the runs are merged at the end (cs_run_hash).
  * Row groups that the filter's zone maps exclude are not read; a filter's
  * matches become a list of row numbers, so later columns touch only them.
  */
 #define _GNU_SOURCE /* qsort_r */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -45,7 +47,24 @@ enum { K_NONE, K_DICT, K_INT, K_HASH };
 enum { AK_ROWS, AK_COUNT, AK_ISUM, AK_FSUM, AK_IMM, AK_FMM, AK_SMM };
 
 #define CS_DENSE_MAX (1u << 20) /* K_INT: at most this many slots */
-#define CS_FULL 1000 /* internal: a worker's groups outgrew a->budget */
+#define CS_SLICE 4096 /* K_HASH: rows between two looks at a worker's memory */
+
+/* an unlinked temporary file, written through a buffer, mapped at the end */
+typedef struct cs_spill {
+	int fd;
+	char path[4096];
+	uint8_t *buf;
+	size_t used, cap;
+	uint64_t off; /* bytes in the file */
+} cs_spill;
+
+typedef struct cs_hrun {
+	uint64_t at, end; /* a run of entries: its next one, and where it ends */
+	/* merging: bytes [boff, boff + len) of the file, read into buf */
+	uint8_t *buf;
+	size_t cap, len;
+	uint64_t boff;
+} cs_hrun;
 
 typedef struct cs_aggspec {
 	int fn;
@@ -111,16 +130,17 @@ struct colstore_agg {
 	int pass;
 	uint8_t *spill;      /* the mapped result: records, each + its group id */
 	size_t spill_size;
-	/* K_HASH with more groups than fit: passes over ranges of the keys'
-	 * 32-bit hashes; each pass's groups sorted and appended to a temporary
-	 * file as a run of entries, the runs then merged into an index */
+	/* K_HASH with more groups than fit: runs of sorted entries (see
+	 * cs_put_entry) in a temporary file, merged into entries and an index */
 	uint64_t budget;     /* bytes of groups one worker may hold (0: no limit) */
-	uint64_t h_lo, h_n;  /* this pass: hashes [h_lo, h_lo + h_n) */
-	uint64_t est_bytes;  /* after a pass that ran out of room: a worker's guess */
-	uint32_t hpasses;    /* passes made, those that ran out of room included */
-	uint8_t *hruns;      /* mapped entries: see cs_put_entry */
+	cs_spill hsp;        /* the runs, when a worker wrote any */
+	cs_hrun *hrun;
+	size_t nhrun;
+	int hspilled;
+	uint64_t spill_bytes; /* written to temporary files */
+	uint8_t *hruns;      /* mapped: the merged entries */
 	size_t hruns_size;
-	uint64_t *hidx;      /* mapped: entry offsets in key order */
+	uint64_t *hidx;      /* mapped: their offsets in hruns, in key order */
 	size_t hidx_size;
 	/* result */
 	cs_state st;
@@ -308,9 +328,12 @@ uint32_t colstore_agg_passes(const colstore_agg *a)
 {
 	if (!a || !a->ran)
 		return 0;
-	if (a->hpasses)
-		return a->hpasses;
 	return a->parts ? a->parts : 1;
+}
+
+uint64_t colstore_agg_spill_bytes(const colstore_agg *a)
+{
+	return a && a->ran ? a->spill_bytes : 0;
 }
 
 uint32_t colstore_agg_threads_used(const colstore_agg *a)
@@ -438,11 +461,21 @@ static int cs_state_init(const colstore_agg *a, cs_state *st)
 
 static int cs_grow_bytes(void **p, size_t *cap, size_t need);
 
-/* heap bytes of a state */
+/* bytes a K_HASH state's groups use (its arrays may hold up to twice as
+ * many, having doubled) */
 static uint64_t cs_state_bytes(const colstore_agg *a, const cs_state *st)
 {
-	return st->cap * ((uint64_t)a->rec_size + 12) + st->keys_cap + st->nslots * 8 +
-	       st->strs_cap;
+	return st->nrec * ((uint64_t)a->rec_size + 12 + 16) + st->keys_len + st->strs_len;
+}
+
+/* no groups; the memory is kept for the next ones */
+static void cs_state_reset(cs_state *st)
+{
+	st->nrec = 0;
+	st->keys_len = 0;
+	st->strs_len = 0;
+	if (st->slots)
+		memset(st->slots, 0, st->nslots * sizeof(*st->slots));
 }
 
 static inline uint32_t cs_key_hash(const uint8_t *key, size_t len)
@@ -844,6 +877,125 @@ static int cs_kernel(colstore_agg *a, cs_state *st, const cs_aggspec *s, const c
 	}
 }
 
+/* ---- groups that do not fit: temporary files ------------------------------------- */
+
+static int cs_spill_open(cs_spill *sp, colstore_error *err)
+{
+	const char *dir = getenv("TMPDIR");
+	memset(sp, 0, sizeof(*sp));
+	snprintf(sp->path, sizeof(sp->path), "%s/colstore-groups-XXXXXX", dir && *dir ? dir : "/tmp");
+	sp->fd = mkstemp(sp->path);
+	if (sp->fd < 0)
+		return cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET,
+		              "cannot create a temporary file %s for the groups: %s", sp->path,
+		              strerror(errno));
+	unlink(sp->path); /* gone with the descriptor, whatever happens */
+	sp->cap = (size_t)1 << 20;
+	if (!(sp->buf = malloc(sp->cap))) {
+		close(sp->fd);
+		sp->fd = -1;
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	}
+	return COLSTORE_OK;
+}
+
+static int cs_spill_flush(cs_spill *sp, colstore_error *err)
+{
+	int rc = cs_write_all(sp->fd, sp->buf, sp->used, sp->path, err);
+	sp->off += sp->used;
+	sp->used = 0;
+	return rc;
+}
+
+/* where the next byte put will lie in the file */
+static inline uint64_t cs_spill_pos(const cs_spill *sp)
+{
+	return sp->off + sp->used;
+}
+
+static int cs_spill_put(cs_spill *sp, const void *p, size_t n, colstore_error *err)
+{
+	const uint8_t *b = p;
+	while (n) {
+		int rc;
+		if (sp->used == sp->cap && (rc = cs_spill_flush(sp, err)))
+			return rc;
+		size_t k = n < sp->cap - sp->used ? n : sp->cap - sp->used;
+		memcpy(sp->buf + sp->used, b, k);
+		sp->used += k;
+		b += k;
+		n -= k;
+	}
+	return COLSTORE_OK;
+}
+
+/* maps n bytes from off (a multiple of the page size), after a flush */
+static int cs_spill_map(cs_spill *sp, uint64_t off, size_t n, void **out, colstore_error *err)
+{
+	int rc = cs_spill_flush(sp, err);
+	if (rc)
+		return rc;
+	void *m = mmap(NULL, n, PROT_READ, MAP_PRIVATE, sp->fd, (off_t)off);
+	if (m == MAP_FAILED)
+		return cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET, "mmap of %s: %s", sp->path,
+		              strerror(errno));
+	*out = m;
+	return COLSTORE_OK;
+}
+
+static void cs_spill_close(cs_spill *sp)
+{
+	free(sp->buf);
+	if (sp->fd >= 0)
+		close(sp->fd);
+}
+
+/* A K_HASH group in a run: the entry's size and the key's length (u32
+ * each), the record, the key bytes, then the strings of its string
+ * min/max (whose offsets in the record are made relative to the entry);
+ * padded to 8 bytes. */
+static int cs_put_entry(const colstore_agg *a, cs_spill *sp, const uint8_t *r, const uint8_t *key,
+                        uint32_t klen, const char *strs, uint8_t **tmp, size_t *cap,
+                        colstore_error *err)
+{
+	size_t n = 8 + (size_t)a->rec_size + klen;
+	for (uint32_t k = 0; k < a->nagg; k++)
+		if (a->aggs[k].kind == AK_SMM)
+			n += ((const cs_amm *)(const void *)(r + a->aggs[k].off))->v.s.len;
+	n = (n + 7) & ~(size_t)7;
+	if (n > UINT32_MAX)
+		return cs_err(err, COLSTORE_ELIMIT, COLSTORE_NO_OFFSET, "a group's key is too long");
+	if (cs_grow_bytes((void **)tmp, cap, n))
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	uint8_t *e = *tmp, *rec = e + 8;
+	uint32_t n32 = (uint32_t)n;
+	memset(e, 0, n);
+	memcpy(e, &n32, 4);
+	memcpy(e + 4, &klen, 4);
+	memcpy(rec, r, a->rec_size);
+	if (klen)
+		memcpy(rec + a->rec_size, key, klen);
+	size_t at = 8 + (size_t)a->rec_size + klen;
+	for (uint32_t k = 0; k < a->nagg; k++)
+		if (a->aggs[k].kind == AK_SMM) {
+			cs_amm *m = (cs_amm *)(void *)(rec + a->aggs[k].off);
+			if (m->v.s.len)
+				memcpy(e + at, strs + m->v.s.off, m->v.s.len);
+			m->v.s.off = (uint32_t)at;
+			at += m->v.s.len;
+		}
+	return cs_spill_put(sp, e, n, err);
+}
+
+
+typedef struct {
+	const colstore_agg *a;
+	const cs_state *st;
+} cs_sortctx;
+
+/* K_HASH groups of a cs_sortctx's state in result order */
+static int cs_group_cmp(const void *pa, const void *pb, void *ctx);
+
 /* ---- workers ------------------------------------------------------------------------ */
 
 typedef struct cs_run cs_run;
@@ -860,8 +1012,11 @@ typedef struct cs_worker {
 	uint32_t *idx, *gid;
 	uint8_t *key;
 	size_t keycap;
+	uint64_t *order; /* K_HASH: writing a run */
+	size_t ordercap;
+	uint8_t *tmp;
+	size_t tmpcap;
 	uint32_t rg_read, rg_skipped;
-	uint64_t rows; /* of the row groups handed to it */
 	uint32_t cur;  /* row group in hand, or UINT32_MAX */
 	int rc;
 	colstore_error err;
@@ -879,6 +1034,12 @@ struct cs_run {
 	uint64_t *rg_lo; /* first byte of each row group (nondecreasing), + end */
 	uint64_t released;
 	uint64_t map_reads; /* the reader's count at the last release */
+	/* K_HASH: runs of groups written out by workers */
+	pthread_mutex_t smu;
+	cs_spill sp;
+	int sp_open;
+	cs_hrun *runs;
+	size_t nruns, runs_cap;
 };
 
 static size_t cs_key_part(const colstore_agg *a, uint32_t k, const colstore_values *v, uint32_t i,
@@ -969,12 +1130,15 @@ static int cs_group_ids(cs_worker *w, uint32_t *mp, const uint32_t **idxp)
 		}
 		return COLSTORE_OK;
 	}
-	/* the rows whose key hashes into this pass's range are kept, their
-	 * row numbers compacted into w->idx as in cs_group_ids_part */
-	const int ranged = a->h_n && a->h_n < ((uint64_t)1 << 32);
-	uint32_t kept = 0;
+	return COLSTORE_OK;
+}
+
+/* K_HASH: the group of each of m rows idx[k], into w->gid */
+static int cs_hash_ids(cs_worker *w, const uint32_t *idx, uint32_t m)
+{
+	colstore_agg *a = w->run->a;
 	for (uint32_t k = 0; k < m; k++) {
-		uint32_t i = idx ? idx[k] : k;
+		uint32_t i = idx[k];
 		size_t len = 0;
 		for (uint32_t j = 0; j < a->ngb; j++) {
 			const colstore_values *v = &w->vals[a->gb[j]];
@@ -990,22 +1154,55 @@ static int cs_group_ids(cs_worker *w, uint32_t *mp, const uint32_t **idxp)
 				return cs_err(&w->err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 			len += cs_key_part(a, j, v, i, w->key + len);
 		}
-		uint32_t h = cs_key_hash(w->key, len);
-		if (ranged && (uint64_t)h - a->h_lo >= a->h_n)
-			continue;
-		if (a->budget && (kept & 1023) == 0 && cs_state_bytes(a, &w->st) > a->budget)
-			return CS_FULL;
-		int64_t g = cs_group(a, &w->st, w->key, len, h);
+		int64_t g = cs_group(a, &w->st, w->key, len, cs_key_hash(w->key, len));
 		if (g < 0)
 			return cs_err(&w->err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET,
 			              "out of memory for %llu groups", (unsigned long long)w->st.nrec);
-		w->idx[kept] = i;
-		gid[kept++] = (uint32_t)g;
+		w->gid[k] = (uint32_t)g;
 	}
-	*mp = kept;
-	*idxp = w->idx;
 	return COLSTORE_OK;
 }
+
+/* K_HASH: a worker's groups, sorted, appended to the run file as a run;
+ * then it starts afresh */
+static int cs_flush_groups(cs_worker *w)
+{
+	colstore_agg *a = w->run->a;
+	cs_run *run = w->run;
+	cs_state *st = &w->st;
+	if (!st->nrec)
+		return COLSTORE_OK;
+	if (cs_grow_bytes((void **)&w->order, &w->ordercap, st->nrec * sizeof(uint64_t)))
+		return cs_err(&w->err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	for (uint64_t g = 0; g < st->nrec; g++)
+		w->order[g] = g;
+	cs_sortctx ctx = { a, st };
+	qsort_r(w->order, st->nrec, sizeof(uint64_t), cs_group_cmp, &ctx);
+	pthread_mutex_lock(&run->smu);
+	int rc = COLSTORE_OK;
+	if (!run->sp_open && !(rc = cs_spill_open(&run->sp, &w->err)))
+		run->sp_open = 1;
+	if (!rc && cs_grow_bytes((void **)&run->runs, &run->runs_cap,
+	                         (run->nruns + 1) * sizeof(cs_hrun)))
+		rc = cs_err(&w->err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	if (!rc) {
+		cs_hrun *h = &run->runs[run->nruns++];
+		memset(h, 0, sizeof(*h));
+		h->at = cs_spill_pos(&run->sp);
+		for (uint64_t j = 0; j < st->nrec && !rc; j++) {
+			uint64_t g = w->order[j];
+			rc = cs_put_entry(a, &run->sp, cs_rec(a, st, g), st->keys + st->key_off[g],
+			                  st->key_len[g], st->strs, &w->tmp, &w->tmpcap, &w->err);
+		}
+		h->end = cs_spill_pos(&run->sp);
+	}
+	pthread_mutex_unlock(&run->smu);
+	cs_state_reset(st);
+	return rc;
+}
+
+static int cs_apply(cs_worker *w, uint32_t m, const uint32_t *idx, const uint32_t *gid);
+static int cs_hash_rows(cs_worker *w, uint32_t m, const uint32_t *idx);
 
 static int cs_do_rg(cs_worker *w, uint32_t g)
 {
@@ -1017,7 +1214,6 @@ static int cs_do_rg(cs_worker *w, uint32_t g)
 	}
 	w->rg_read += a->pass == 0;
 	uint32_t n = cs_chunk_at(r, g, 0)->row_count;
-	w->rows += n;
 	uint64_t matches = n;
 	const uint32_t *idx = NULL;
 	int rc;
@@ -1064,6 +1260,8 @@ static int cs_do_rg(cs_worker *w, uint32_t g)
 		    (rc = cs_values(r, g, c, w->bm, &w->mvals[c], &w->scale[c], &w->err)))
 			return rc;
 	}
+	if (a->key == K_HASH)
+		return cs_hash_rows(w, m, idx);
 	const uint32_t *gid = NULL;
 	if (a->key != K_NONE) {
 		if ((rc = cs_group_ids(w, &m, &idx)))
@@ -1076,6 +1274,14 @@ static int cs_do_rg(cs_worker *w, uint32_t g)
 	} else {
 		*(int64_t *)(void *)w->st.recs += m;
 	}
+	return cs_apply(w, m, idx, gid);
+}
+
+/* every aggregate over m rows idx[k] (or k), each into record gid[k] (or 0) */
+static int cs_apply(cs_worker *w, uint32_t m, const uint32_t *idx, const uint32_t *gid)
+{
+	colstore_agg *a = w->run->a;
+	int rc;
 	cs_kargs ka = { w->st.recs, a->rec_size, idx, gid, m };
 	for (uint32_t k = 0; k < a->nagg; k++) {
 		const cs_aggspec *s = &a->aggs[k];
@@ -1100,6 +1306,31 @@ static int cs_do_rg(cs_worker *w, uint32_t g)
 		rc = cs_kernel(a, &w->st, s, &w->vals[s->col], mant ? &w->mvals[s->col] : NULL,
 		               mant ? w->scale[s->col] : -1, &ka, &w->err);
 		if (rc)
+			return rc;
+	}
+	return COLSTORE_OK;
+}
+
+/* K_HASH: the rows in slices, so that a worker whose groups outgrow
+ * a->budget writes them out between two slices */
+static int cs_hash_rows(cs_worker *w, uint32_t m, const uint32_t *idx)
+{
+	colstore_agg *a = w->run->a;
+	int rc;
+	if (!idx) {
+		for (uint32_t k = 0; k < m; k++)
+			w->idx[k] = k;
+		idx = w->idx;
+	}
+	for (uint32_t s0 = 0; s0 < m; s0 += CS_SLICE) {
+		uint32_t n = m - s0 < CS_SLICE ? m - s0 : CS_SLICE;
+		if ((rc = cs_hash_ids(w, idx + s0, n)))
+			return rc;
+		for (uint32_t k = 0; k < n; k++)
+			(*(int64_t *)(void *)cs_rec(a, &w->st, w->gid[k]))++;
+		if ((rc = cs_apply(w, n, idx + s0, w->gid)))
+			return rc;
+		if (a->budget && cs_state_bytes(a, &w->st) > a->budget && (rc = cs_flush_groups(w)))
 			return rc;
 	}
 	return COLSTORE_OK;
@@ -1206,6 +1437,8 @@ static void cs_worker_free(cs_worker *w)
 	free(w->idx);
 	free(w->gid);
 	free(w->key);
+	free(w->order);
+	free(w->tmp);
 	cs_state_free(&w->st);
 }
 
@@ -1298,7 +1531,6 @@ static uint32_t cs_cores(void)
 	return n > 0 ? (uint32_t)n : 1;
 }
 
-static int cs_group_cmp(const void *pa, const void *pb, void *ctx);
 static void cs_key_cell(const colstore_agg *a, uint64_t g, uint32_t k, colstore_cell *c);
 static int cs_keys_cmp(const colstore_agg *a, const uint8_t *p, const uint8_t *q);
 
@@ -1339,7 +1571,8 @@ static int cs_sort_groups(colstore_agg *a, colstore_error *err)
 		for (uint64_t g = 0; g < st->nrec; g++)
 			a->order[n++] = g;
 		if (n > 1)
-			qsort_r(a->order, n, sizeof(uint64_t), cs_group_cmp, a);
+			qsort_r(a->order, n, sizeof(uint64_t), cs_group_cmp,
+			        &(cs_sortctx){ a, &a->st });
 	}
 	a->ngroups = n;
 	return COLSTORE_OK;
@@ -1391,6 +1624,7 @@ static int cs_run_pass(colstore_agg *a, uint32_t nw, colstore_error *err)
 	 * queries on this reader may have left mapped */
 	run.map_reads = __atomic_load_n(&r->map_reads, __ATOMIC_RELAXED) - 1;
 	pthread_mutex_init(&run.mu, NULL);
+	pthread_mutex_init(&run.smu, NULL);
 	uint32_t started = 0;
 	for (uint32_t k = 0; k < nw && !rc; k++) {
 		if (cs_worker_init(&run.w[k], &run))
@@ -1410,31 +1644,34 @@ static int cs_run_pass(colstore_agg *a, uint32_t nw, colstore_error *err)
 		pthread_join(run.w[k].th, NULL);
 	a->threads_used = started + 1;
 	for (uint32_t k = 0; k < nw && !rc; k++)
-		if (run.w[k].rc && run.w[k].rc != CS_FULL) { /* the first failure in worker order */
+		if (run.w[k].rc) { /* the first failure in worker order */
 			if (err)
 				*err = run.w[k].err;
 			rc = run.w[k].rc;
 		}
-	if (!rc) {
-		uint64_t most = 0, rows = 0;
-		for (uint32_t k = 0; k < nw; k++) {
-			uint64_t b = cs_state_bytes(a, &run.w[k].st);
-			most = b > most ? b : most;
-			rows += run.w[k].rows;
-			if (run.w[k].rc == CS_FULL)
-				rc = CS_FULL;
+	/* K_HASH: once a worker wrote a run, every worker's groups go to runs */
+	for (uint32_t k = 0; k < nw && !rc && run.sp_open; k++)
+		if ((rc = cs_flush_groups(&run.w[k])) && err)
+			*err = run.w[k].err;
+	if (run.sp_open) {
+		a->spill_bytes += cs_spill_pos(&run.sp);
+		if (!rc) {
+			a->hsp = run.sp;
+			a->hrun = run.runs;
+			a->nhrun = run.nruns;
+			a->hspilled = 1;
+		} else {
+			cs_spill_close(&run.sp);
+			free(run.runs);
 		}
-		/* what the fullest worker would have held at the end */
-		if (rc == CS_FULL)
-			a->est_bytes = rows ? (uint64_t)((double)most * (double)r->num_rows / (double)rows)
-			                    : most;
+		run.sp_open = 0;
 	}
 	for (uint32_t k = 0; k < nw; k++) {
 		a->rg_read += run.w[k].rg_read;
 		a->rg_skipped += run.w[k].rg_skipped;
 	}
 	/* merge into worker 0's groups, which become the result */
-	for (uint32_t k = 1; k < nw && !rc; k++)
+	for (uint32_t k = 1; k < nw && !rc && !a->hspilled; k++)
 		if (cs_merge_state(a, &run.w[0].st, &run.w[k].st))
 			rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	if (!rc) {
@@ -1444,6 +1681,7 @@ static int cs_run_pass(colstore_agg *a, uint32_t nw, colstore_error *err)
 	for (uint32_t k = 0; k < nw; k++)
 		cs_worker_free(&run.w[k]);
 	pthread_mutex_destroy(&run.mu);
+	pthread_mutex_destroy(&run.smu);
 	free(run.w);
 	free(run.rg_lo);
 	return rc;
@@ -1515,88 +1753,6 @@ static int cs_rank_dict(colstore_agg *a, colstore_error *err)
 	return COLSTORE_OK;
 }
 
-/* ---- groups that do not fit: temporary files ------------------------------------- */
-
-/* an unlinked temporary file, written through a buffer, mapped at the end */
-typedef struct cs_spill {
-	int fd;
-	char path[4096];
-	uint8_t *buf;
-	size_t used, cap;
-	uint64_t off; /* bytes in the file */
-} cs_spill;
-
-static int cs_spill_open(cs_spill *sp, colstore_error *err)
-{
-	const char *dir = getenv("TMPDIR");
-	memset(sp, 0, sizeof(*sp));
-	snprintf(sp->path, sizeof(sp->path), "%s/colstore-groups-XXXXXX", dir && *dir ? dir : "/tmp");
-	sp->fd = mkstemp(sp->path);
-	if (sp->fd < 0)
-		return cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET,
-		              "cannot create a temporary file %s for the groups: %s", sp->path,
-		              strerror(errno));
-	unlink(sp->path); /* gone with the descriptor, whatever happens */
-	sp->cap = (size_t)1 << 20;
-	if (!(sp->buf = malloc(sp->cap))) {
-		close(sp->fd);
-		sp->fd = -1;
-		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-	}
-	return COLSTORE_OK;
-}
-
-static int cs_spill_flush(cs_spill *sp, colstore_error *err)
-{
-	int rc = cs_write_all(sp->fd, sp->buf, sp->used, sp->path, err);
-	sp->off += sp->used;
-	sp->used = 0;
-	return rc;
-}
-
-/* where the next byte put will lie in the file */
-static inline uint64_t cs_spill_pos(const cs_spill *sp)
-{
-	return sp->off + sp->used;
-}
-
-static int cs_spill_put(cs_spill *sp, const void *p, size_t n, colstore_error *err)
-{
-	const uint8_t *b = p;
-	while (n) {
-		int rc;
-		if (sp->used == sp->cap && (rc = cs_spill_flush(sp, err)))
-			return rc;
-		size_t k = n < sp->cap - sp->used ? n : sp->cap - sp->used;
-		memcpy(sp->buf + sp->used, b, k);
-		sp->used += k;
-		b += k;
-		n -= k;
-	}
-	return COLSTORE_OK;
-}
-
-/* maps n bytes from off (a multiple of the page size), after a flush */
-static int cs_spill_map(cs_spill *sp, uint64_t off, size_t n, void **out, colstore_error *err)
-{
-	int rc = cs_spill_flush(sp, err);
-	if (rc)
-		return rc;
-	void *m = mmap(NULL, n, PROT_READ, MAP_PRIVATE, sp->fd, (off_t)off);
-	if (m == MAP_FAILED)
-		return cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET, "mmap of %s: %s", sp->path,
-		              strerror(errno));
-	*out = m;
-	return COLSTORE_OK;
-}
-
-static void cs_spill_close(cs_spill *sp)
-{
-	free(sp->buf);
-	if (sp->fd >= 0)
-		close(sp->fd);
-}
-
 /* all passes; the groups of each appended, in key order, to a temporary
  * file (record, then the group's id: dictionary code or integer slot) */
 static int cs_run_parts(colstore_agg *a, uint32_t nw, colstore_error *err)
@@ -1632,201 +1788,221 @@ static int cs_run_parts(colstore_agg *a, uint32_t nw, colstore_error *err)
 	return rc;
 }
 
-/* A K_HASH group in a run: the entry's size and the key's length (u32
- * each), the record, the key bytes, then the strings of its string
- * min/max (whose offsets in the record are made relative to the entry);
- * padded to 8 bytes. */
-static int cs_put_entry(colstore_agg *a, cs_spill *sp, uint64_t g, uint8_t **tmp, size_t *cap,
-                        colstore_error *err)
-{
-	const cs_state *st = &a->st;
-	uint32_t klen = st->key_len[g];
-	size_t n = 8 + (size_t)a->rec_size + klen;
-	for (uint32_t k = 0; k < a->nagg; k++)
-		if (a->aggs[k].kind == AK_SMM)
-			n += ((const cs_amm *)(const void *)(cs_rec(a, st, g) + a->aggs[k].off))->v.s.len;
-	n = (n + 7) & ~(size_t)7;
-	if (n > UINT32_MAX)
-		return cs_err(err, COLSTORE_ELIMIT, COLSTORE_NO_OFFSET, "a group's key is too long");
-	if (cs_grow_bytes((void **)tmp, cap, n))
-		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-	uint8_t *e = *tmp, *rec = e + 8;
-	uint32_t n32 = (uint32_t)n;
-	memset(e, 0, n);
-	memcpy(e, &n32, 4);
-	memcpy(e + 4, &klen, 4);
-	memcpy(rec, cs_rec(a, st, g), a->rec_size);
-	memcpy(rec + a->rec_size, st->keys + st->key_off[g], klen);
-	size_t at = 8 + (size_t)a->rec_size + klen;
-	for (uint32_t k = 0; k < a->nagg; k++)
-		if (a->aggs[k].kind == AK_SMM) {
-			cs_amm *m = (cs_amm *)(void *)(rec + a->aggs[k].off);
-			memcpy(e + at, st->strs + m->v.s.off, m->v.s.len);
-			m->v.s.off = (uint32_t)at;
-			at += m->v.s.len;
-		}
-	return cs_spill_put(sp, e, n, err);
-}
-
-typedef struct cs_hrun {
-	uint64_t at, end; /* its next entry, and where it ends, in a->hruns */
-} cs_hrun;
-
 static inline const uint8_t *cs_entry_key(const colstore_agg *a, const uint8_t *e)
 {
 	return e + 8 + a->rec_size;
 }
 
+/* the entry a run is at, in its buffer */
+static inline const uint8_t *cs_hrun_entry(const cs_hrun *h)
+{
+	return h->buf + (h->at - h->boff);
+}
+
+/* makes the next want bytes of a run be in its buffer: reads from h->at,
+ * chunk bytes or more; what the buffer held is dropped from the page cache */
+static int cs_hrun_load(cs_spill *sp, cs_hrun *h, size_t want, size_t chunk, colstore_error *err)
+{
+	if (h->at + want <= h->boff + h->len)
+		return COLSTORE_OK;
+	if (h->len)
+		(void)posix_fadvise(sp->fd, (off_t)h->boff, (off_t)h->len, POSIX_FADV_DONTNEED);
+	size_t n = want > chunk ? want : chunk;
+	if (n > h->end - h->at)
+		n = (size_t)(h->end - h->at);
+	if (n < want || cs_grow_bytes((void **)&h->buf, &h->cap, n))
+		return cs_err(err, n < want ? COLSTORE_EIO : COLSTORE_ENOMEM, COLSTORE_NO_OFFSET,
+		              n < want ? "a run of groups in %s ends inside an entry" : "out of memory",
+		              sp->path);
+	for (size_t got = 0; got < n;) {
+		ssize_t k = pread(sp->fd, h->buf + got, n - got, (off_t)(h->at + got));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET, "cannot read %s: %s", sp->path,
+			              k < 0 ? strerror(errno) : "short read");
+		got += (size_t)k;
+	}
+	h->boff = h->at;
+	h->len = n;
+	return COLSTORE_OK;
+}
+
+/* the whole entry a run is at, in its buffer */
+static int cs_hrun_ready(cs_spill *sp, cs_hrun *h, size_t chunk, colstore_error *err)
+{
+	int rc = cs_hrun_load(sp, h, 8, chunk, err);
+	uint32_t elen;
+	if (rc)
+		return rc;
+	memcpy(&elen, cs_hrun_entry(h), 4);
+	return cs_hrun_load(sp, h, elen < 8 ? 8 : elen, chunk, err);
+}
+
 static inline int cs_hrun_less(const colstore_agg *a, const cs_hrun *x, const cs_hrun *y)
 {
-	return cs_keys_cmp(a, cs_entry_key(a, a->hruns + x->at), cs_entry_key(a, a->hruns + y->at)) <
+	return cs_keys_cmp(a, cs_entry_key(a, cs_hrun_entry(x)), cs_entry_key(a, cs_hrun_entry(y))) <
 	       0;
 }
 
-static void cs_heap_down(const colstore_agg *a, cs_hrun *h, size_t n, size_t i)
+static void cs_heap_down(const colstore_agg *a, cs_hrun **h, size_t n, size_t i)
 {
 	for (;;) {
 		size_t l = 2 * i + 1, m = i;
-		if (l < n && cs_hrun_less(a, &h[l], &h[m]))
+		if (l < n && cs_hrun_less(a, h[l], h[m]))
 			m = l;
-		if (l + 1 < n && cs_hrun_less(a, &h[l + 1], &h[m]))
+		if (l + 1 < n && cs_hrun_less(a, h[l + 1], h[m]))
 			m = l + 1;
 		if (m == i)
 			return;
-		cs_hrun t = h[i];
+		cs_hrun *t = h[i];
 		h[i] = h[m];
 		h[m] = t;
 		i = m;
 	}
 }
 
-/* the runs merged: entry offsets in key order, after the entries (the
- * hashes' ranges are disjoint, so no group is in two runs) */
-static int cs_merge_runs(colstore_agg *a, cs_spill *sp, cs_hrun *h, size_t n, colstore_error *err)
+/* a merged group, written out: its entry, and the entry's offset to the index */
+static int cs_emit(colstore_agg *a, cs_spill *sp, cs_spill *ix, const uint8_t *rec,
+                   const uint8_t *key, uint32_t klen, const char *strs, uint8_t **tmp, size_t *cap,
+                   colstore_error *err)
 {
-	long pg = sysconf(_SC_PAGESIZE);
-	uint64_t page = pg > 0 ? (uint64_t)pg : 4096;
-	a->hruns_size = (size_t)cs_spill_pos(sp);
-	a->ngroups = 0;
-	if (!a->hruns_size)
-		return COLSTORE_OK; /* no groups */
-	int rc = cs_spill_map(sp, 0, a->hruns_size, (void **)&a->hruns, err);
-	if (rc)
-		return rc;
-	uint64_t start = (a->hruns_size + page - 1) / page * page;
-	if (lseek(sp->fd, (off_t)start, SEEK_SET) < 0)
-		return cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET, "seek in %s: %s", sp->path,
-		              strerror(errno));
-	sp->off = start;
-	for (size_t i = n / 2; i-- > 0;)
-		cs_heap_down(a, h, n, i);
-	uint64_t groups = 0;
-	while (n && !rc) {
-		rc = cs_spill_put(sp, &h[0].at, 8, err);
-		groups++;
-		uint32_t len;
-		memcpy(&len, a->hruns + h[0].at, 4);
-		h[0].at += len;
-		if (h[0].at >= h[0].end)
-			h[0] = h[--n];
-		cs_heap_down(a, h, n, 0);
+	for (uint32_t k = 0; k < a->nagg; k++) { /* integer sums must fit int64 */
+		const cs_aggspec *s = &a->aggs[k];
+		const cs_aisum *u = (const cs_aisum *)(const void *)(rec + s->off);
+		if (s->kind == AK_ISUM && s->fn == A_SUM && u->s.hi != ((int64_t)u->s.lo < 0 ? -1 : 0))
+			return cs_err(err, COLSTORE_ERANGE, COLSTORE_NO_OFFSET, "%s overflows int64",
+			              s->name);
 	}
-	a->ngroups = groups;
-	if (!rc && groups) {
-		a->hidx_size = (size_t)(groups * 8);
-		rc = cs_spill_map(sp, start, a->hidx_size, (void **)&a->hidx, err);
-	}
+	uint64_t at = cs_spill_pos(sp);
+	int rc = cs_put_entry(a, sp, rec, key, klen, strs, tmp, cap, err);
+	if (!rc)
+		rc = cs_spill_put(ix, &at, 8, err);
+	a->ngroups++;
 	return rc;
 }
 
-/* K_HASH: at first one pass over all groups; if a worker's groups outgrow
- * a->budget, passes over ranges of the keys' hashes, as many as the first
- * pass's growth suggests, a range split in two when it does not fit either.
- * Each pass's groups are sorted and appended to a temporary file as a run;
- * the runs are merged at the end. */
+/* K_HASH runs merged in key order, the entries of one key into one: the
+ * merged entries appended to the run file, their offsets to an index file;
+ * both mapped, the runs' space given back.  The runs are read through a
+ * buffer each (a mapping of hundreds of runs read in turn would have the
+ * kernel read ahead more than a memory cap keeps). */
+static int cs_merge_runs(colstore_agg *a, uint64_t limit, colstore_error *err)
+{
+	cs_spill *sp = &a->hsp, ix;
+	size_t n = a->nhrun;
+	a->ngroups = 0;
+	int rc = cs_spill_flush(sp, err);
+	uint64_t runs_end = cs_spill_pos(sp);
+	if (rc || !runs_end)
+		return rc; /* no groups */
+	if ((rc = cs_spill_open(&ix, err)))
+		return rc;
+	size_t chunk = (size_t)(limit / 8 / (n ? n : 1));
+	chunk = chunk < 16384 ? 16384 : chunk > ((size_t)1 << 20) ? (size_t)1 << 20 : chunk;
+	cs_hrun **h = malloc((n ? n : 1) * sizeof(*h));
+	uint8_t *acc = malloc(a->rec_size), *tmp = NULL, *akey = NULL;
+	size_t tcap = 0, kcap = 0;
+	cs_state accst = { 0 }; /* the strings of acc's string min/max */
+	uint32_t aklen = 0;
+	int have = 0;
+	if (!acc || !h)
+		rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	for (size_t i = 0; i < n && !rc; i++) {
+		h[i] = &a->hrun[i];
+		rc = cs_hrun_ready(sp, h[i], chunk, err);
+	}
+	for (size_t i = n / 2; i-- > 0 && !rc;)
+		cs_heap_down(a, h, n, i);
+	while (n && !rc) {
+		const uint8_t *e = cs_hrun_entry(h[0]);
+		uint32_t elen, klen;
+		memcpy(&elen, e, 4);
+		memcpy(&klen, e + 4, 4);
+		const uint8_t *rec = e + 8, *key = cs_entry_key(a, e);
+		if ((uint64_t)elen < 8 + (uint64_t)a->rec_size + klen) {
+			rc = cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET, "a bad entry in %s", sp->path);
+			break;
+		}
+		if (have && klen == aklen && memcmp(key, akey, klen) == 0) {
+			cs_state src = { .strs = (char *)(uintptr_t)e };
+			if (cs_merge_rec(a, &accst, acc, &src, rec))
+				rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		} else {
+			if (have)
+				rc = cs_emit(a, sp, &ix, acc, akey, aklen, accst.strs, &tmp, &tcap, err);
+			memcpy(acc, rec, a->rec_size);
+			accst.strs_len = 0;
+			for (uint32_t k = 0; k < a->nagg && !rc; k++) {
+				cs_amm *m = (cs_amm *)(void *)(acc + a->aggs[k].off);
+				if (a->aggs[k].kind == AK_SMM && m->n &&
+				    cs_keep_string(&accst, m, (const char *)e + m->v.s.off, m->v.s.len))
+					rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+			}
+			if (!rc && cs_grow_bytes((void **)&akey, &kcap, (size_t)klen + 1))
+				rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+			if (!rc && klen)
+				memcpy(akey, key, klen);
+			aklen = klen;
+			have = 1;
+		}
+		h[0]->at += elen;
+		if (h[0]->at >= h[0]->end)
+			h[0] = h[--n];
+		else if (!rc)
+			rc = cs_hrun_ready(sp, h[0], chunk, err);
+		if (!rc)
+			cs_heap_down(a, h, n, 0);
+	}
+	if (have && !rc)
+		rc = cs_emit(a, sp, &ix, acc, akey, aklen, accst.strs, &tmp, &tcap, err);
+	for (size_t i = 0; i < a->nhrun; i++)
+		free(a->hrun[i].buf);
+	free(h);
+	free(acc);
+	free(tmp);
+	free(akey);
+	cs_state_free(&accst);
+	uint64_t end = cs_spill_pos(sp);
+	a->spill_bytes += end - runs_end + cs_spill_pos(&ix);
+	if (!rc) {
+		a->hruns_size = (size_t)end;
+		rc = cs_spill_map(sp, 0, a->hruns_size, (void **)&a->hruns, err);
+	}
+	if (!rc) {
+		a->hidx_size = (size_t)cs_spill_pos(&ix);
+		rc = cs_spill_map(&ix, 0, a->hidx_size, (void **)&a->hidx, err);
+	}
+#ifdef FALLOC_FL_PUNCH_HOLE
+	if (!rc) /* the runs are read: their blocks back to the file system */
+		(void)fallocate(sp->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+		                (off_t)(runs_end & ~(uint64_t)4095));
+#endif
+	cs_spill_close(&ix);
+	return rc;
+}
+
+/* K_HASH: workers write their groups out as sorted runs when they outgrow
+ * their share of the memory limit; then the runs are merged */
 static int cs_run_hash(colstore_agg *a, uint32_t nw, colstore_error *err)
 {
 	uint64_t limit = a->mem_limit ? a->mem_limit : cs_memory_available() / 2;
-	const uint64_t all = (uint64_t)1 << 32;
 	uint64_t budget = limit / (2 * (uint64_t)nw);
-	a->budget = budget = budget < 65536 ? 65536 : budget;
-	a->h_lo = 0;
-	a->h_n = all;
-	a->hpasses = 1;
+	a->budget = budget < 65536 ? 65536 : budget;
 	int rc = cs_run_pass(a, nw, err);
-	if (rc != CS_FULL) {
-		a->hpasses = 0; /* one pass, in memory */
-		if (!rc)
-			rc = cs_check_sums(a, &a->st, err);
-		return rc ? rc : cs_sort_groups(a, err);
-	}
-	a->rg_read = a->rg_skipped = 0; /* counted again by the first pass that ends */
-	uint64_t parts = 2;
-	while (parts < 65536 && parts * budget < 2 * a->est_bytes)
-		parts *= 2;
-	/* ranges still to do, the next one last */
-	size_t nr = 0, rcap = 0, nh = 0, hcap = 0;
-	uint64_t *todo = NULL;
-	cs_hrun *runs = NULL;
-	uint8_t *tmp = NULL;
-	size_t tcap = 0;
-	cs_spill sp;
-	if ((rc = cs_spill_open(&sp, err)))
+	if (!rc && !a->hspilled) {
+		if (!(rc = cs_check_sums(a, &a->st, err)))
+			rc = cs_sort_groups(a, err);
 		return rc;
-	if (cs_grow_bytes((void **)&todo, &rcap, parts * 2 * sizeof(uint64_t)))
-		rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-	for (uint64_t p = parts; p-- > 0 && !rc;) {
-		todo[nr++] = p * (all / parts);
-		todo[nr++] = all / parts;
 	}
-	int counted = 0;
-	while (nr && !rc) {
-		a->h_n = todo[--nr];
-		a->h_lo = todo[--nr];
-		a->budget = a->h_n > 1 ? budget : 0; /* one hash: cannot split */
-		a->pass = counted;
-		a->hpasses++;
-		rc = cs_run_pass(a, nw, err);
-		if (rc == CS_FULL) { /* its halves, the lower one next */
-			if (cs_grow_bytes((void **)&todo, &rcap, (nr + 4) * sizeof(uint64_t))) {
-				rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-				break;
-			}
-			uint64_t half = a->h_n / 2;
-			todo[nr++] = a->h_lo + half;
-			todo[nr++] = a->h_n - half;
-			todo[nr++] = a->h_lo;
-			todo[nr++] = half;
-			rc = COLSTORE_OK;
-			if (!counted)
-				a->rg_read = a->rg_skipped = 0;
-			continue;
-		}
-		counted = 1;
-		if (rc || (rc = cs_check_sums(a, &a->st, err)) || (rc = cs_sort_groups(a, err)))
-			break;
-		if (a->ngroups) {
-			if (cs_grow_bytes((void **)&runs, &hcap, (nh + 1) * sizeof(*runs))) {
-				rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-				break;
-			}
-			runs[nh].at = cs_spill_pos(&sp);
-			for (uint64_t j = 0; j < a->ngroups && !rc; j++)
-				rc = cs_put_entry(a, &sp, a->order[j], &tmp, &tcap, err);
-			runs[nh].end = cs_spill_pos(&sp);
-			nh++;
-		}
-		free(a->order);
-		a->order = NULL;
-		cs_state_free(&a->st);
-	}
-	free(todo);
-	free(tmp);
-	a->ngroups = 0;
 	if (!rc)
-		rc = cs_merge_runs(a, &sp, runs, nh, err);
-	free(runs);
-	cs_spill_close(&sp);
+		rc = cs_merge_runs(a, limit, err);
+	if (a->hspilled) {
+		cs_spill_close(&a->hsp);
+		free(a->hrun);
+		a->hrun = NULL;
+		a->hspilled = 0;
+	}
 	return rc;
 }
 
@@ -1947,9 +2123,10 @@ static int cs_keys_cmp(const colstore_agg *a, const uint8_t *p, const uint8_t *q
 
 static int cs_group_cmp(const void *pa, const void *pb, void *ctx)
 {
-	const colstore_agg *a = ctx;
+	const cs_sortctx *c = ctx;
+	const cs_state *st = c->st;
 	uint64_t ga = *(const uint64_t *)pa, gb = *(const uint64_t *)pb;
-	return cs_keys_cmp(a, a->st.keys + a->st.key_off[ga], a->st.keys + a->st.key_off[gb]);
+	return cs_keys_cmp(c->a, st->keys + st->key_off[ga], st->keys + st->key_off[gb]);
 }
 
 uint64_t colstore_agg_num_groups(const colstore_agg *a)

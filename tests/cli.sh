@@ -154,12 +154,14 @@ for q in "count(*),sum(qty),avg(price),min(price),max(discount),sum(discount)|re
 		check "agg $aggs by ${gb:-nothing}: $t threads = 1 thread" 0 "^same$" -- sh -c "cmp -s \"$T/t1.csv\" \"$T/t$t.csv\" && echo same"
 	done
 done
-# a memory limit the groups do not fit: passes over key ranges, same bytes out
-for gb in city qty; do
+# a memory limit the groups do not fit: passes over key ranges (dense keys) or
+# sorted runs merged (hashed keys), same bytes out
+for gb in city qty customer,returned price; do
 	"$CS" agg -f csv -a "count(*),sum(qty),avg(price),min(price),max(discount),sum(discount)" -g $gb "$T/sales.colstore" >"$T/m0.csv"
 	"$CS" agg -f csv -m 1M -a "count(*),sum(qty),avg(price),min(price),max(discount),sum(discount)" -g $gb "$T/sales.colstore" >"$T/m1.csv"
 	check "agg by $gb under --memory-limit 1M = unlimited" 0 "^same$" -- sh -c "test \$(wc -l <\"$T/m0.csv\") -gt 100 && cmp -s \"$T/m0.csv\" \"$T/m1.csv\" && echo same"
 done
+check "agg: a temporary directory that does not exist is named" 1 "cannot create a temporary file $T/nodir/colstore-groups" -- env TMPDIR="$T/nodir" "$CS" agg -m 1M -a "count(*)" -g customer,returned "$T/sales.colstore"
 check "agg --memory-limit needs a size" 2 "takes a size of at least 1M" -- "$CS" agg -m 12Q -a "count(*)" "$T/sales.colstore"
 check "agg --threads 0 is refused" 2 "--threads takes 1..256" -- "$CS" agg -t 0 -a "count(*)" "$T/sales.colstore"
 check "agg sums 1000 x 0.1 to exactly 100 (adding in order gives 99.9999999999986)" 0 '^100$' -- sh -c "awk 'BEGIN { print \"x\"; for (i = 0; i < 1000; i++) print \"0.1\" }' >\"$T/dec.csv\" && \"$CS\" import -q \"$T/dec.csv\" -o \"$T/dec.colstore\" && \"$CS\" agg -f csv -a \"sum(x)\" \"$T/dec.colstore\" | tail -1"

@@ -602,19 +602,27 @@ COLSTORE_API uint32_t colstore_agg_threads_used(const colstore_agg *a);
 /**
  * Memory the run may plan for, in bytes: 0 (the default) is half of what
  * the process may use (the smaller of RAM and its memory cgroup's limit).
- * A group-by on one dictionary string or one small-range integer keeps a
- * dense array of groups per worker; when those do not fit, fewer workers
- * run, and when one does not fit either, the run makes several passes
- * over the file, each over a range of keys, and keeps the finished groups
- * in an unlinked temporary file ($TMPDIR, else /tmp) that it maps: the
- * result is then read from the page cache, which the kernel can reclaim.
- * Other group-bys (several columns, floats, wide integer ranges) and
- * string min/max are held in memory.
+ * Groups that do not fit go to unlinked temporary files ($TMPDIR, else
+ * /tmp) that the result is mapped from: it is then read from the page
+ * cache, which the kernel can reclaim.
+ * - A group-by on one dictionary string or one small-range integer keeps
+ *   a dense array of groups per worker; when those do not fit, fewer
+ *   workers run, and when one does not fit either, the run makes several
+ *   passes over the file, each over a range of keys.  String min/max
+ *   under such a key is held in memory.
+ * - Other group-bys (several columns, floats, wide integer ranges) keep a
+ *   hash table per worker; a worker whose groups outgrow its share writes
+ *   them out, sorted by key, as a run, and starts afresh; the runs are
+ *   merged at the end: one pass over the file, and the temporary file
+ *   holds the runs (given back after the merge) and the merged groups.
  */
 COLSTORE_API void colstore_agg_set_memory_limit(colstore_agg *a, uint64_t bytes);
-/** Passes over the file the run made (after colstore_agg_run; 1 unless the
- *  groups did not fit the memory limit). */
+/** Passes over the file the run made (after colstore_agg_run; 1 unless
+ *  dense groups did not fit the memory limit). */
 COLSTORE_API uint32_t colstore_agg_passes(const colstore_agg *a);
+/** Bytes the run wrote to temporary files (after colstore_agg_run; 0
+ *  when its groups fitted in memory). */
+COLSTORE_API uint64_t colstore_agg_spill_bytes(const colstore_agg *a);
 /** Run it (once).  @return COLSTORE_OK, COLSTORE_ERANGE (int64 overflow),
  *  COLSTORE_ENOMEM, or a read error. */
 COLSTORE_API int colstore_agg_run(colstore_agg *a, colstore_error *err);
