@@ -2,10 +2,13 @@
  * mmapio.c -- mapping files for reading; temporary file, fsync and rename
  * for crash-safe writing.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -89,6 +92,39 @@ void cs_map_release(const void *data, uint64_t start, uint64_t end)
 		madvise((uint8_t *)data + start, (size_t)(end - start), MADV_DONTNEED);
 }
 
+/* Removes DIR/.BASE.tmp-PID-* files whose process is gone: what an import
+ * killed before its rename left (best effort; a reused PID keeps them until
+ * a later run). */
+static void cs_sweep_stale(const char *path, size_t dirlen, const char *base)
+{
+	char *dir = dirlen ? strndup(path, dirlen) : strdup(".");
+	size_t plen = strlen(base) + 6;
+	char *prefix = malloc(plen + 1);
+	DIR *d = dir ? opendir(dir) : NULL;
+	if (d && prefix) {
+		snprintf(prefix, plen + 1, ".%s.tmp-", base);
+		struct dirent *e;
+		while ((e = readdir(d)) != NULL) {
+			if (strncmp(e->d_name, prefix, plen) != 0)
+				continue;
+			char *end;
+			long pid = strtol(e->d_name + plen, &end, 10);
+			if (pid <= 0 || *end != '-' || strlen(end) != 9 || pid == (long)getpid())
+				continue;
+			if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+				continue; /* alive, or not ours to know */
+			struct stat st;
+			if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISREG(st.st_mode))
+				unlinkat(dirfd(d), e->d_name, 0);
+		}
+	}
+	if (d)
+		closedir(d);
+	free(prefix);
+	free(dir);
+}
+
 int cs_tmp_create(const char *path, int *fd_out, char **tmp_out, colstore_error *err)
 {
 	/* beside the target, so that rename() stays within one filesystem:
@@ -99,6 +135,7 @@ int cs_tmp_create(const char *path, int *fd_out, char **tmp_out, colstore_error 
 	if (*base == '\0')
 		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
 		              "%s: output path names a directory", path);
+	cs_sweep_stale(path, dirlen, base);
 	size_t cap = strlen(path) + 64;
 	char *tmp = malloc(cap);
 	if (!tmp)

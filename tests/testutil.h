@@ -70,5 +70,6 @@ void register_pack_tests(void);
 void register_filter_tests(void);
 void register_agg_tests(void);
 void register_engine_tests(void);
+void register_fuzzreg_tests(void);
 
 #endif

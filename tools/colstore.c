@@ -510,6 +510,8 @@ static int parse_schema(char *spec, const char ***names, colstore_type **types, 
 }
 
 /* copy standard input to a temporary file: the import reads its input twice */
+static int spool_fd = -1; /* the spooled copy, when already unlinked */
+
 static char *spool_stdin(void)
 {
 	const char *dir = getenv("TMPDIR");
@@ -538,6 +540,15 @@ static char *spool_stdin(void)
 			free(path);
 			return NULL;
 		}
+	}
+	/* unlinked now and read through /proc, so that a killed import
+	 * leaves no copy of its input behind */
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (access(proc, R_OK) == 0 && unlink(path) == 0) {
+		spool_fd = fd;
+		free(path);
+		return strdup(proc);
 	}
 	close(fd);
 	return path;
@@ -735,7 +746,10 @@ static int cmd_import(int argc, char **argv)
 		}
 	}
 	if (spooled) {
-		unlink(spooled);
+		if (spool_fd >= 0)
+			close(spool_fd);
+		else
+			unlink(spooled);
 		free(spooled);
 	}
 	free(def_out);

@@ -1,8 +1,12 @@
 #!/bin/sh
 # deps.sh -- install colstore's build dependencies on Debian/Ubuntu when any
 # is missing.  Needs root (or sudo) only when something must be installed.
+#   deps.sh          what the build needs
+#   deps.sh --test   also what the test suite uses: valgrind (the CLI under
+#                    memcheck) and clang (libFuzzer targets)
 set -eu
 PKGS="gcc make autoconf automake libtool pkg-config liblz4-dev libxxhash-dev libcunit1-dev"
+[ "${1:-}" = "--test" ] && PKGS="$PKGS valgrind clang"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

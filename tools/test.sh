@@ -15,7 +15,8 @@ run_check() {
 	status=0
 	make -C "$1" -j"$jobs" check >"$1/check.out" 2>&1 || status=$?
 	grep -E '^(PASS|FAIL|ERROR|SKIP|XFAIL|XPASS):' "$1/check.out" || true
-	for log in "$1"/tests/test_colstore.log "$1"/tests/cli.sh.log "$1"/tests/exports.sh.log; do
+	for log in "$1"/tests/test_colstore.log "$1"/tests/cli.sh.log "$1"/tests/exports.sh.log \
+		"$1"/tests/crash.sh.log; do
 		[ -f "$log" ] && { echo "-- $log"; cat "$log"; }
 	done
 	if [ "$status" -ne 0 ]; then
@@ -26,13 +27,23 @@ run_check() {
 	# CUnit's "tests  Total Ran Passed Failed Inactive" row and cli.sh's tally
 	set -- $(awk '$1 == "tests" && NF >= 5 { print $4, $5 }' "$bdir/tests/test_colstore.log")
 	total_pass=$((total_pass + $1)); total_fail=$((total_fail + $2))
-	set -- $(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$bdir/tests/cli.sh.log" 2>/dev/null || true)
-	[ $# -eq 2 ] && { total_pass=$((total_pass + $1)); total_fail=$((total_fail + $2)); }
+	for log in "$bdir/tests/cli.sh.log" "$bdir/tests/crash.sh.log"; do
+		set -- $(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$log" 2>/dev/null || true)
+		[ $# -eq 2 ] && { total_pass=$((total_pass + $1)); total_fail=$((total_fail + $2)); }
+	done
 	return 0
 }
 
+"$src/tools/deps.sh" --test
 "$src/tools/build.sh" "$src/build"
 run_check "$src/build" "gcc, -Werror"
+
+echo "== the command line under valgrind memcheck"
+top_builddir="$src/build" sh "$src/tests/valgrind.sh" | tee "$src/build/valgrind.log"
+set -- $(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$src/build/valgrind.log")
+[ $# -eq 2 ] || set -- 0 1
+total_pass=$((total_pass + $1)); total_fail=$((total_fail + $2))
+[ "$2" -eq 0 ] || { echo "== valgrind FAILED"; exit 1; }
 
 SAN="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 "$src/tools/build.sh" "$src/build-asan" --disable-shared CFLAGS="$SAN" LDFLAGS="-fsanitize=address,undefined"

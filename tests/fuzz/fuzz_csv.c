@@ -109,15 +109,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size > (1u << 20))
 		return 0;
-	/* Known finding (tests/fuzz/crashes/csv-empty-input-null-offset.csv):
-	 * an empty input reaches pointer arithmetic on NULL in src/csv.c.
-	 * libFuzzer runs the empty input first in every job, so set
-	 * COLSTORE_FUZZ_SKIP_EMPTY=1 to fuzz past it until it is fixed. */
-	static int skip_empty = -1;
-	if (skip_empty < 0)
-		skip_empty = getenv("COLSTORE_FUZZ_SKIP_EMPTY") != NULL;
-	if (size == 0 && skip_empty)
-		return 0;
 	if (setup() != 0)
 		return 0;
 	FILE *f = fopen(in_path, "wb");

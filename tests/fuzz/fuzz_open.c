@@ -270,7 +270,7 @@ static int fix_checksums(uint8_t *p, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* a private copy, so that reads past the end hit a redzone */
-	uint8_t *copy = malloc(size ? size : 1);
+	uint8_t *copy = calloc(1, size ? size : 1);
 	if (!copy)
 		return 0;
 	if (size)

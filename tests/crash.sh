@@ -1,0 +1,108 @@
+#!/bin/sh
+# crash.sh -- crash safety of the commands that write files.
+#  1. `colstore import` onto a path that holds a valid older file, killed
+#     with SIGKILL at random moments: the path then holds the old file
+#     (verify passes, same cells) or the new one complete, never a mix;
+#     the killed runs' temporary files are removed by the next import.
+#  2. A full file system (a small tmpfs; skipped when it cannot be mounted):
+#     import and a spilling agg fail with "No space left on device", exit 1,
+#     and leave nothing behind; an old file on it stays intact.
+# Run by `make check` (top_builddir is set by the harness) or by hand.
+set -u
+top_builddir=${top_builddir:-.}
+CS="$top_builddir/colstore"
+GEN="$top_builddir/bench/gen"
+T=$(mktemp -d "${TMPDIR:-/tmp}/colstore-crash-XXXXXX")
+mnt=""
+cleanup() {
+	[ -n "$mnt" ] && umount "$mnt" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+no() { fail=$((fail + 1)); echo "FAIL - $1"; }
+# the cells of a file, as one checksum
+cells() { "$CS" scan -f csv "$1" 2>/dev/null | cksum; }
+stray() { ls -A "$1" | grep -c '\.tmp-' ; }
+
+# ---- 1. SIGKILL during import
+"$GEN" -n 20000 -o "$T/old.csv" >/dev/null
+"$GEN" -n 1000000 -o "$T/new.csv" >/dev/null
+mkdir -p "$T/db"
+"$CS" import -q "$T/old.csv" -o "$T/db/x.colstore"
+old=$(cells "$T/db/x.colstore")
+"$CS" import -q --threads 1 "$T/new.csv" -o "$T/ref.colstore"
+new=$(cells "$T/ref.colstore")
+rm -f "$T/ref.colstore"
+[ "$old" != "$new" ] && [ "$new" != "$(printf '' | cksum)" ] && ok "the old and the new data differ" || no "the old and new data differ"
+# how long one import takes, in ms, to spread the kills over it
+t0=$(date +%s%N)
+"$CS" import -q --threads 1 "$T/new.csv" -o "$T/timing.colstore"
+ms=$((($(date +%s%N) - t0) / 1000000))
+rm -f "$T/timing.colstore"
+seed=${CRASH_SEED:-$$}
+echo "# one import takes $ms ms; kill seed $seed"
+kills=0 olds=0 news=0
+for k in 1 2 3 4 5 6 7 8; do
+	# a moment in the first 95 % of the run (awk's rand, seeded per kill)
+	d=$(awk -v s="$seed" -v k="$k" -v ms="$ms" 'BEGIN { srand(s * 31 + k); printf "%.3f", rand() * ms * 0.95 / 1000 }')
+	"$CS" import -q --threads 1 "$T/new.csv" -o "$T/db/x.colstore" &
+	pid=$!
+	sleep "$d"
+	kill -9 $pid 2>/dev/null && kills=$((kills + 1))
+	wait $pid 2>/dev/null
+	if ! "$CS" verify "$T/db/x.colstore" >/dev/null 2>&1; then
+		no "kill $k after $d s: the file no longer verifies"
+		continue
+	fi
+	c=$(cells "$T/db/x.colstore")
+	if [ "$c" = "$old" ]; then
+		olds=$((olds + 1))
+	elif [ "$c" = "$new" ]; then
+		news=$((news + 1))
+		"$CS" import -q "$T/old.csv" -o "$T/db/x.colstore" # back to the old one
+	else
+		no "kill $k after $d s: the cells are neither the old nor the new ones"
+	fi
+done
+echo "# $kills imports killed; the path then held the old file $olds times, the new one $news times"
+[ $((olds + news)) -eq 8 ] && ok "8 imports killed with SIGKILL: the path holds a whole file each time" || no "a killed import damaged the path"
+[ "$kills" -ge 1 ] && [ "$olds" -ge 1 ] && ok "at least one kill landed inside the import" || no "no kill landed inside the import (kills $kills, old $olds)"
+left=$(stray "$T/db")
+echo "# $left temporary files left by the killed imports"
+# beside them: one of a live process (this shell), one of a PID not in use
+dead=999999
+while kill -0 $dead 2>/dev/null; do dead=$((dead + 1)); done
+echo live >"$T/db/.x.colstore.tmp-$$-0badf00d"
+echo dead >"$T/db/.x.colstore.tmp-$dead-0badf00d"
+"$CS" import -q "$T/old.csv" -o "$T/db/x.colstore"
+[ -e "$T/db/.x.colstore.tmp-$$-0badf00d" ] && ok "a live process's temporary file is left alone" || no "a live process's temporary file was removed"
+rm -f "$T/db/.x.colstore.tmp-$$-0badf00d"
+[ "$(stray "$T/db")" -eq 0 ] && ok "the next import removed the killed imports' temporary files" || { no "temporary files remain after the next import"; ls -la "$T/db"; }
+[ "$(cells "$T/db/x.colstore")" = "$old" ] && ok "and wrote its own file whole" || no "the next import's file differs"
+
+# ---- 2. a full file system
+mnt="$T/full"
+mkdir -p "$mnt"
+if ! mount -t tmpfs -o size=2m tmpfs "$mnt" 2>/dev/null; then
+	mnt=""
+	echo "# SKIP: cannot mount a small tmpfs (needs root): no full-file-system tests"
+else
+	"$CS" import -q "$T/old.csv" -o "$mnt/x.colstore"
+	small=$(cells "$mnt/x.colstore")
+	"$CS" import -q "$T/new.csv" -o "$mnt/x.colstore" >"$T/out" 2>&1
+	rc=$?
+	[ $rc -eq 1 ] && grep -q "No space left on device" "$T/out" && ok "import onto a full file system: exit 1, 'No space left on device'" || { no "import onto a full file system (exit $rc)"; cat "$T/out"; }
+	[ "$(ls -A "$mnt")" = "x.colstore" ] && ok "it left nothing behind" || { no "files left behind on the full file system"; ls -la "$mnt"; }
+	[ "$(cells "$mnt/x.colstore")" = "$small" ] && "$CS" verify "$mnt/x.colstore" >/dev/null && ok "the old file on it is intact" || no "the old file was damaged"
+	rm -f "$mnt/x.colstore"
+	"$CS" import -q --threads 1 "$T/new.csv" -o "$T/big.colstore"
+	TMPDIR="$mnt" "$CS" agg -f csv -m 1M -a "count(*),sum(qty)" -g customer,returned "$T/big.colstore" >"$T/out" 2>"$T/err"
+	rc=$?
+	[ $rc -eq 1 ] && grep -q "No space left on device" "$T/err" && ok "agg spilling to a full TMPDIR: exit 1, 'No space left on device'" || { no "agg spilling to a full TMPDIR (exit $rc)"; cat "$T/err"; }
+	[ -z "$(ls -A "$mnt")" ] && ok "it left nothing behind" || { no "agg left files in TMPDIR"; ls -la "$mnt"; }
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
