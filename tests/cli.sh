@@ -166,5 +166,14 @@ check "agg --memory-limit needs a size" 2 "takes a size of at least 1M" -- "$CS"
 check "agg --threads 0 is refused" 2 "--threads takes 1..256" -- "$CS" agg -t 0 -a "count(*)" "$T/sales.colstore"
 check "agg sums 1000 x 0.1 to exactly 100 (adding in order gives 99.9999999999986)" 0 '^100$' -- sh -c "awk 'BEGIN { print \"x\"; for (i = 0; i < 1000; i++) print \"0.1\" }' >\"$T/dec.csv\" && \"$CS\" import -q \"$T/dec.csv\" -o \"$T/dec.colstore\" && \"$CS\" agg -f csv -a \"sum(x)\" \"$T/dec.colstore\" | tail -1"
 
+# ---- hostile CSV: resource limits (README "Limits")
+awk 'BEGIN { for (r = 0; r < 2; r++) { for (i = 0; i < 1000000; i++) printf "%s%d", (i ? "," : ""), i; print "" } }' >"$T/wide.csv"
+check "a million columns: refused at field 65536, with file:line:field" 1 "wide.csv:1:65536: more than 65535 fields in a record" -- "$CS" import -q "$T/wide.csv"
+[ ! -e "$T/wide.colstore" ] && { pass=$((pass + 1)); echo "ok - and nothing is written"; } || { fail=$((fail + 1)); echo "FAIL - wide.colstore written"; }
+{ printf 'id,blob\n1,'; head -c 100000000 /dev/zero | tr '\0' 'x'; printf '\n2,y\n'; } >"$T/blob.csv"
+check "one 100 MB field: imported" 0 "2 rows, 2 columns" -- "$CS" import --threads 1 "$T/blob.csv"
+check "and scanned back byte for byte" 0 "^same$" -- sh -c "\"$CS\" scan -f csv \"$T/blob.colstore\" | cmp -s - \"$T/blob.csv\" && echo same"
+rm -f "$T/blob.csv" "$T/blob.colstore" "$T/wide.csv"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
