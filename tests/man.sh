@@ -1,0 +1,37 @@
+#!/bin/sh
+# man.sh -- colstore(1) and the --help texts name the same options: every
+# option of `colstore [COMMAND] --help` is in the man page, and every option
+# in the man page is in some --help.  Also: the man pages carry the version.
+set -u
+top_builddir=${top_builddir:-.}
+CS="$top_builddir/colstore"
+MAN="$top_builddir/man/colstore.1"
+T=$(mktemp -d "${TMPDIR:-/tmp}/colstore-man-XXXXXX")
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0
+# options in a text: --long and -s
+opts() { grep -o -E -- '(^|[^a-zA-Z0-9-])--?[a-zA-Z][a-zA-Z-]*' | sed -E 's/^[^-]*//' | grep -v -E -- '^-[a-zA-Z][a-zA-Z]' | sort -u; }
+sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' "$MAN" | opts >"$T/man"
+: >"$T/help"
+for cmd in "" import scan agg info verify; do
+	# shellcheck disable=SC2086
+	"$CS" $cmd --help | opts >"$T/h"
+	cat "$T/h" >>"$T/help"
+	missing=$(comm -23 "$T/h" "$T/man" | tr '\n' ' ')
+	if [ -z "$missing" ]; then
+		pass=$((pass + 1)); echo "ok - colstore ${cmd:-(no command)} --help: every option is in colstore(1)"
+	else
+		fail=$((fail + 1)); echo "FAIL - colstore $cmd --help: not in colstore(1): $missing"
+	fi
+done
+sort -u "$T/help" -o "$T/help"
+extra=$(comm -13 "$T/help" "$T/man" | tr '\n' ' ')
+[ -z "$extra" ] && { pass=$((pass + 1)); echo "ok - every option in colstore(1) is in a --help"; } ||
+	{ fail=$((fail + 1)); echo "FAIL - in colstore(1) but in no --help: $extra"; }
+v=$("$CS" --version | sed -n 's/^colstore \([0-9.]*\).*/\1/p')
+for m in "$MAN" "$top_builddir/man/libcolstore.3"; do
+	grep -q "^\.TH .*\"colstore $v\"" "$m" && { pass=$((pass + 1)); echo "ok - $(basename "$m") is of version $v"; } ||
+		{ fail=$((fail + 1)); echo "FAIL - $(basename "$m") does not name version $v"; }
+done
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
