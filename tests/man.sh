@@ -28,6 +28,20 @@ sort -u "$T/help" -o "$T/help"
 extra=$(comm -13 "$T/help" "$T/man" | tr '\n' ' ')
 [ -z "$extra" ] && { pass=$((pass + 1)); echo "ok - every option in colstore(1) is in a --help"; } ||
 	{ fail=$((fail + 1)); echo "FAIL - in colstore(1) but in no --help: $extra"; }
+# bash completion offers each command's long options, as --help lists them
+COMPL="${top_srcdir:-.}/completion/colstore"
+if command -v bash >/dev/null && [ -f "$COMPL" ]; then
+	for cmd in import scan agg info verify; do
+		got=$(bash -c '. "$1"; COMP_WORDS=(colstore "$2" --); COMP_CWORD=2; _colstore; printf "%s\n" "${COMPREPLY[@]}"' _ "$COMPL" "$cmd" | sort -u)
+		want=$("$CS" "$cmd" --help | opts | grep -- '^--' | sort -u)
+		[ "$got" = "$want" ] && { pass=$((pass + 1)); echo "ok - bash completion of 'colstore $cmd --' offers its --help options"; } ||
+			{ fail=$((fail + 1)); echo "FAIL - bash completion of 'colstore $cmd --': got [$got] wanted [$want]"; }
+	done
+	got=$(bash -c '. "$1"; COMP_WORDS=(colstore ag); COMP_CWORD=1; _colstore; echo "${COMPREPLY[*]}"' _ "$COMPL")
+	[ "$got" = "agg" ] && { pass=$((pass + 1)); echo "ok - bash completion of 'colstore ag' is agg"; } || { fail=$((fail + 1)); echo "FAIL - 'colstore ag' completes to [$got]"; }
+	got=$(bash -c '. "$1"; COMP_WORDS=(colstore scan x -f j); COMP_CWORD=4; _colstore; echo "${COMPREPLY[*]}"' _ "$COMPL")
+	[ "$got" = "jsonl" ] && { pass=$((pass + 1)); echo "ok - bash completion of a --format value"; } || { fail=$((fail + 1)); echo "FAIL - 'scan -f j' completes to [$got]"; }
+fi
 v=$("$CS" --version | sed -n 's/^colstore \([0-9.]*\).*/\1/p')
 for m in "$MAN" "$top_builddir/man/libcolstore.3"; do
 	grep -q "^\.TH .*\"colstore $v\"" "$m" && { pass=$((pass + 1)); echo "ok - $(basename "$m") is of version $v"; } ||

@@ -51,7 +51,10 @@ static void usage_info(FILE *f)
 	           "\n"
 	           "Print the schema, row count, row groups and, for each column: type,\n"
 	           "encoding (plain, dict or mixed), null count, bytes on disk, raw bytes,\n"
-	           "dictionary size and the minimum and maximum value.\n");
+	           "dictionary size and the minimum and maximum value.\n"
+	           "\n"
+	           "Options:\n"
+	           "  -h, --help  show this help\n");
 }
 
 static void usage_import(FILE *f)
@@ -162,7 +165,10 @@ static void usage_verify(FILE *f)
 	           "Check the header, trailer and footer, every block's XXH3 checksum and\n"
 	           "content (null counts, dictionary codes, string offsets), and that every\n"
 	           "padding byte is zero.  Exit 0 when the file is intact, 1 when it is\n"
-	           "damaged or unreadable; the message names the damaged block and offset.\n");
+	           "damaged or unreadable; the message names the damaged block and offset.\n"
+	           "\n"
+	           "Options:\n"
+	           "  -h, --help  show this help\n");
 }
 
 static int fail(const char *file, const colstore_error *e)
