@@ -25,6 +25,7 @@ int main(void)
 	register_agg_tests();
 	register_engine_tests();
 	register_fuzzreg_tests();
+	register_thread_tests();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();

@@ -71,5 +71,6 @@ void register_filter_tests(void);
 void register_agg_tests(void);
 void register_engine_tests(void);
 void register_fuzzreg_tests(void);
+void register_thread_tests(void);
 
 #endif
