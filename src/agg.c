@@ -88,6 +88,15 @@ typedef struct {
 	} v;
 } cs_amm;
 
+/* K_HASH: a slot of the table.  The key's place and length are here, so
+ * that finding a group reads the slot and the key bytes, and nothing else. */
+typedef struct cs_slot {
+	uint32_t h;    /* cs_key_hash of the key */
+	uint32_t g1;   /* group + 1; 0: empty */
+	uint64_t kpos; /* key offset << 24 | length (CS_KLEN_BIG: see key_len) */
+} cs_slot;
+#define CS_KLEN_BIG 0xffffffu
+
 /* one worker's groups (and, after the merge, the result's) */
 typedef struct cs_state {
 	uint8_t *recs;      /* nrec records of rec_size bytes */
@@ -97,7 +106,7 @@ typedef struct cs_state {
 	uint32_t *key_len;
 	uint8_t *keys;
 	size_t keys_len, keys_cap;
-	uint64_t *slots;    /* (hash32 << 32) | (group + 1) */
+	cs_slot *slots;     /* open addressing, at most half full */
 	size_t nslots;
 	/* string min/max */
 	char *strs;
@@ -465,7 +474,8 @@ static int cs_grow_bytes(void **p, size_t *cap, size_t need);
  * many, having doubled) */
 static uint64_t cs_state_bytes(const colstore_agg *a, const cs_state *st)
 {
-	return st->nrec * ((uint64_t)a->rec_size + 12 + 16) + st->keys_len + st->strs_len;
+	return st->nrec * ((uint64_t)a->rec_size + 12 + 2 * sizeof(cs_slot)) + st->keys_len +
+	       st->strs_len;
 }
 
 /* no groups; the memory is kept for the next ones */
@@ -490,13 +500,13 @@ static int64_t cs_group(const colstore_agg *a, cs_state *st, const uint8_t *key,
 {
 	if (st->nrec * 2 >= st->nslots) {
 		size_t n = st->nslots ? st->nslots * 2 : 1024;
-		uint64_t *sl = calloc(n, sizeof(*sl));
+		cs_slot *sl = calloc(n, sizeof(*sl));
 		if (!sl)
 			return -1;
 		for (size_t k = 0; k < st->nslots; k++)
-			if (st->slots[k]) {
-				size_t i = (st->slots[k] >> 32) & (n - 1);
-				while (sl[i])
+			if (st->slots[k].g1) {
+				size_t i = st->slots[k].h & (n - 1);
+				while (sl[i].g1)
 					i = (i + 1) & (n - 1);
 				sl[i] = st->slots[k];
 			}
@@ -504,13 +514,15 @@ static int64_t cs_group(const colstore_agg *a, cs_state *st, const uint8_t *key,
 		st->slots = sl;
 		st->nslots = n;
 	}
+	const uint64_t klen = len < CS_KLEN_BIG ? len : CS_KLEN_BIG;
 	size_t mask = st->nslots - 1, i = h & mask;
-	for (uint64_t v; (v = st->slots[i]) != 0; i = (i + 1) & mask) {
-		if ((uint32_t)(v >> 32) != h)
+	for (const cs_slot *sl; (sl = &st->slots[i])->g1 != 0; i = (i + 1) & mask) {
+		if (sl->h != h || (sl->kpos & CS_KLEN_BIG) != klen)
 			continue;
-		uint64_t g = (uint32_t)v - 1;
-		if (st->key_len[g] == len && memcmp(st->keys + st->key_off[g], key, len) == 0)
-			return (int64_t)g;
+		if (klen == CS_KLEN_BIG && st->key_len[sl->g1 - 1] != len)
+			continue;
+		if (memcmp(st->keys + (sl->kpos >> 24), key, len) == 0)
+			return (int64_t)sl->g1 - 1;
 	}
 	if (st->nrec >= UINT32_MAX - 1)
 		return -1;
@@ -529,7 +541,8 @@ static int64_t cs_group(const colstore_agg *a, cs_state *st, const uint8_t *key,
 			return -1;
 		st->cap = cap;
 	}
-	if (cs_grow_bytes((void **)&st->keys, &st->keys_cap, st->keys_len + len + 1))
+	if (st->keys_len + len >= (uint64_t)1 << 40 ||
+	    cs_grow_bytes((void **)&st->keys, &st->keys_cap, st->keys_len + len + 1))
 		return -1;
 	uint64_t g = st->nrec++;
 	if (len)
@@ -538,7 +551,7 @@ static int64_t cs_group(const colstore_agg *a, cs_state *st, const uint8_t *key,
 	st->key_len[g] = (uint32_t)len;
 	st->keys_len += len;
 	memset(cs_rec(a, st, g), 0, a->rec_size);
-	st->slots[i] = ((uint64_t)h << 32) | (g + 1);
+	st->slots[i] = (cs_slot){ h, (uint32_t)(g + 1), st->key_off[g] << 24 | klen };
 	return (int64_t)g;
 }
 
@@ -993,8 +1006,7 @@ typedef struct {
 	const cs_state *st;
 } cs_sortctx;
 
-/* K_HASH groups of a cs_sortctx's state in result order */
-static int cs_group_cmp(const void *pa, const void *pb, void *ctx);
+static int cs_sort_hashed(const colstore_agg *a, const cs_state *st, uint64_t *order);
 
 /* ---- workers ------------------------------------------------------------------------ */
 
@@ -1010,8 +1022,10 @@ typedef struct cs_worker {
 	uint8_t *psum_ok; /* when this is 1 for the row group in hand */
 	uint8_t *sel;
 	uint32_t *idx, *gid;
-	uint8_t *key;
+	uint8_t *key;    /* K_HASH: the keys of a slice of rows, */
 	size_t keycap;
+	uint64_t *koff;  /* each one's offset in key, */
+	uint32_t *khash; /* and its hash */
 	uint64_t *order; /* K_HASH: writing a run */
 	size_t ordercap;
 	uint8_t *tmp;
@@ -1133,13 +1147,17 @@ static int cs_group_ids(cs_worker *w, uint32_t *mp, const uint32_t **idxp)
 	return COLSTORE_OK;
 }
 
-/* K_HASH: the group of each of m rows idx[k], into w->gid */
+/* K_HASH: the group of each of m rows idx[k], into w->gid.  First every
+ * row's key and hash, with its slot fetched ahead; then the lookups, each
+ * fetching the key bytes of a row a few places ahead. */
 static int cs_hash_ids(cs_worker *w, const uint32_t *idx, uint32_t m)
 {
 	colstore_agg *a = w->run->a;
+	cs_state *st = &w->st;
+	size_t len = 0;
 	for (uint32_t k = 0; k < m; k++) {
 		uint32_t i = idx[k];
-		size_t len = 0;
+		w->koff[k] = len;
 		for (uint32_t j = 0; j < a->ngb; j++) {
 			const colstore_values *v = &w->vals[a->gb[j]];
 			size_t most = 9;
@@ -1154,11 +1172,25 @@ static int cs_hash_ids(cs_worker *w, const uint32_t *idx, uint32_t m)
 				return cs_err(&w->err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 			len += cs_key_part(a, j, v, i, w->key + len);
 		}
-		int64_t g = cs_group(a, &w->st, w->key, len, cs_key_hash(w->key, len));
+		w->khash[k] = cs_key_hash(w->key + w->koff[k], len - w->koff[k]);
+		if (st->nslots)
+			__builtin_prefetch(&st->slots[w->khash[k] & (st->nslots - 1)]);
+	}
+	w->koff[m] = len;
+	enum { AHEAD = 8 };
+	for (uint32_t k = 0; k < m; k++) {
+		if (k + AHEAD < m && st->nslots) {
+			const cs_slot *sl = &st->slots[w->khash[k + AHEAD] & (st->nslots - 1)];
+			if (sl->g1)
+				__builtin_prefetch(st->keys + (sl->kpos >> 24));
+		}
+		int64_t g = cs_group(a, st, w->key + w->koff[k], w->koff[k + 1] - w->koff[k],
+		                     w->khash[k]);
 		if (g < 0)
 			return cs_err(&w->err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET,
-			              "out of memory for %llu groups", (unsigned long long)w->st.nrec);
+			              "out of memory for %llu groups", (unsigned long long)st->nrec);
 		w->gid[k] = (uint32_t)g;
+		__builtin_prefetch(cs_rec(a, st, (uint64_t)g));
 	}
 	return COLSTORE_OK;
 }
@@ -1174,10 +1206,8 @@ static int cs_flush_groups(cs_worker *w)
 		return COLSTORE_OK;
 	if (cs_grow_bytes((void **)&w->order, &w->ordercap, st->nrec * sizeof(uint64_t)))
 		return cs_err(&w->err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-	for (uint64_t g = 0; g < st->nrec; g++)
-		w->order[g] = g;
-	cs_sortctx ctx = { a, st };
-	qsort_r(w->order, st->nrec, sizeof(uint64_t), cs_group_cmp, &ctx);
+	if (cs_sort_hashed(a, st, w->order))
+		return cs_err(&w->err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	pthread_mutex_lock(&run->smu);
 	int rc = COLSTORE_OK;
 	if (!run->sp_open && !(rc = cs_spill_open(&run->sp, &w->err)))
@@ -1418,8 +1448,10 @@ static int cs_worker_init(cs_worker *w, cs_run *run)
 	w->gid = malloc((size_t)rgs * sizeof(uint32_t));
 	w->keycap = 256;
 	w->key = malloc(w->keycap);
+	w->koff = malloc((CS_SLICE + 1) * sizeof(*w->koff));
+	w->khash = malloc(CS_SLICE * sizeof(*w->khash));
 	if (!w->b || !w->bm || !w->vals || !w->mvals || !w->scale || !w->psum || !w->psum_ok || !w->sel || !w->idx || !w->gid ||
-	    !w->key || cs_state_init(a, &w->st))
+	    !w->key || !w->koff || !w->khash || cs_state_init(a, &w->st))
 		return -1;
 	return 0;
 }
@@ -1437,6 +1469,8 @@ static void cs_worker_free(cs_worker *w)
 	free(w->idx);
 	free(w->gid);
 	free(w->key);
+	free(w->koff);
+	free(w->khash);
 	free(w->order);
 	free(w->tmp);
 	cs_state_free(&w->st);
@@ -1568,11 +1602,9 @@ static int cs_sort_groups(colstore_agg *a, colstore_error *err)
 		if (*(int64_t *)(void *)cs_rec(a, st, nul))
 			a->order[n++] = nul;
 	} else {
-		for (uint64_t g = 0; g < st->nrec; g++)
-			a->order[n++] = g;
-		if (n > 1)
-			qsort_r(a->order, n, sizeof(uint64_t), cs_group_cmp,
-			        &(cs_sortctx){ a, &a->st });
+		if (cs_sort_hashed(a, st, a->order))
+			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		n = st->nrec;
 	}
 	a->ngroups = n;
 	return COLSTORE_OK;
@@ -2121,12 +2153,60 @@ static int cs_keys_cmp(const colstore_agg *a, const uint8_t *p, const uint8_t *q
 	return 0;
 }
 
-static int cs_group_cmp(const void *pa, const void *pb, void *ctx)
+/* the first group-by value of a K_HASH key as 64 bits whose unsigned order
+ * is that of cs_cell_cmp, ties aside (strings: their first 8 bytes) */
+static uint64_t cs_key_prefix(const colstore_agg *a, const uint8_t *key)
 {
+	colstore_cell c;
+	cs_key_next(a, 0, &key, &c);
+	if (c.is_null)
+		return UINT64_MAX; /* nulls last */
+	if (c.type == COLSTORE_TYPE_STRING) {
+		uint8_t b[8] = { 0 };
+		memcpy(b, c.s, c.len < 8 ? c.len : 8);
+		uint64_t p = 0;
+		for (int i = 0; i < 8; i++)
+			p = p << 8 | b[i];
+		return p;
+	}
+	if (cs_is_float(c.type)) { /* NaN (made positive) above +inf */
+		uint64_t b;
+		memcpy(&b, &c.d, 8);
+		return b >> 63 ? ~b : b | (uint64_t)1 << 63;
+	}
+	return (uint64_t)c.i ^ (uint64_t)1 << 63;
+}
+
+typedef struct {
+	uint64_t prefix, g;
+} cs_pgroup;
+
+static int cs_pgroup_cmp(const void *pa, const void *pb, void *ctx)
+{
+	const cs_pgroup *x = pa, *y = pb;
+	if (x->prefix != y->prefix)
+		return x->prefix < y->prefix ? -1 : 1;
 	const cs_sortctx *c = ctx;
 	const cs_state *st = c->st;
-	uint64_t ga = *(const uint64_t *)pa, gb = *(const uint64_t *)pb;
-	return cs_keys_cmp(c->a, st->keys + st->key_off[ga], st->keys + st->key_off[gb]);
+	return cs_keys_cmp(c->a, st->keys + st->key_off[x->g], st->keys + st->key_off[y->g]);
+}
+
+/* a K_HASH state's groups in result order, into order: sorted by a prefix
+ * of the key held beside each group, so that most comparisons do not go
+ * to the keys; -1 when out of memory */
+static int cs_sort_hashed(const colstore_agg *a, const cs_state *st, uint64_t *order)
+{
+	cs_pgroup *p = malloc((st->nrec ? st->nrec : 1) * sizeof(*p));
+	if (!p)
+		return -1;
+	for (uint64_t g = 0; g < st->nrec; g++)
+		p[g] = (cs_pgroup){ cs_key_prefix(a, st->keys + st->key_off[g]), g };
+	if (st->nrec > 1)
+		qsort_r(p, st->nrec, sizeof(*p), cs_pgroup_cmp, &(cs_sortctx){ a, st });
+	for (uint64_t g = 0; g < st->nrec; g++)
+		order[g] = p[g].g;
+	free(p);
+	return 0;
 }
 
 uint64_t colstore_agg_num_groups(const colstore_agg *a)
