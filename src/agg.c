@@ -128,6 +128,8 @@ struct colstore_agg {
 	uint32_t rec_size;
 	uint8_t *need;    /* per column: 1 values, 2 mantissas, 3 both */
 	uint8_t *sum_only; /* per column: only sum/avg use it (its sum may come packed) */
+	uint8_t *kcode;   /* K_HASH, per group-by value: a string dictionary-encoded in
+	                   * every chunk, keyed by its code (4 bytes), not its text */
 	int count_only;   /* every aggregate is count(*) */
 	/* dense keys with more groups than fit: passes over ranges of key
 	 * positions (a dictionary key's sorted rank, an integer's value), each
@@ -183,6 +185,7 @@ void colstore_agg_free(colstore_agg *a)
 	free(a->gb);
 	free(a->need);
 	free(a->sum_only);
+	free(a->kcode);
 	cs_state_free(&a->st);
 	free(a->order);
 	free(a->rank);
@@ -437,6 +440,20 @@ static int cs_plan(colstore_agg *a, colstore_error *err)
 				a->key_min = lo;
 				a->key_slots = (uint64_t)hi - (uint64_t)lo + 2;
 			}
+		}
+	}
+	if (a->key == K_HASH) {
+		if (!(a->kcode = calloc(a->ngb, 1)))
+			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		for (uint32_t k = 0; k < a->ngb; k++) {
+			uint32_t c = a->gb[k];
+			int all_dict = r->columns[c].type == COLSTORE_TYPE_STRING && r->columns[c].dict_count;
+			for (uint32_t g = 0; g < r->num_row_groups && all_dict; g++)
+				all_dict = cs_chunk_at(r, g, c)->encoding == COLSTORE_ENCODING_DICT;
+			int rc;
+			if (all_dict && (rc = cs_dict_ready(r, c, err)))
+				return rc;
+			a->kcode[k] = (uint8_t)all_dict;
 		}
 	}
 	return COLSTORE_OK;
@@ -1065,6 +1082,11 @@ static size_t cs_key_part(const colstore_agg *a, uint32_t k, const colstore_valu
 	}
 	out[0] = 0;
 	uint8_t t = v->type;
+	if (a->kcode[k]) {
+		uint32_t code = cs_code(v, i);
+		memcpy(out + 1, &code, 4);
+		return 5;
+	}
 	if (t == COLSTORE_TYPE_STRING) {
 		const char *s;
 		uint32_t len;
@@ -1161,7 +1183,7 @@ static int cs_hash_ids(cs_worker *w, const uint32_t *idx, uint32_t m)
 		for (uint32_t j = 0; j < a->ngb; j++) {
 			const colstore_values *v = &w->vals[a->gb[j]];
 			size_t most = 9;
-			if (v->type == COLSTORE_TYPE_STRING) {
+			if (v->type == COLSTORE_TYPE_STRING && !a->kcode[j]) {
 				const char *s;
 				uint32_t sl = 0;
 				if (cs_is_valid(v, i))
@@ -2083,6 +2105,13 @@ static void cs_key_next(const colstore_agg *a, uint32_t k, const uint8_t **pp, c
 	c->is_null = p[0];
 	if (c->is_null) {
 		*pp = p + 1;
+		return;
+	}
+	if (a->kcode[k]) { /* codes were checked against the dictionary when read */
+		uint32_t code;
+		memcpy(&code, p + 1, 4);
+		colstore_reader_dict_lookup(a->r, a->gb[k], code, &c->s, &c->len, NULL);
+		*pp = p + 5;
 		return;
 	}
 	if (c->type == COLSTORE_TYPE_STRING) {
