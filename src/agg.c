@@ -1581,6 +1581,32 @@ static int cs_merge_state(colstore_agg *a, cs_state *dst, const cs_state *src)
 
 /* ---- run -------------------------------------------------------------------------------- */
 
+/* at most one worker per this many bytes read (internal.h) */
+uint64_t cs_agg_worker_bytes = (uint64_t)16 << 20;
+
+/* bytes of the blocks the run reads: the columns it needs or filters on,
+ * in the row groups the filter's statistics do not rule out */
+static uint64_t cs_read_bytes(const colstore_agg *a)
+{
+	const colstore_reader *r = a->r;
+	uint8_t *mark = calloc(r->num_columns ? r->num_columns : 1, 1);
+	if (!mark)
+		return UINT64_MAX;
+	cs_filter_columns(a->filter, mark);
+	uint64_t n = 0;
+	for (uint32_t g = 0; g < r->num_row_groups; g++) {
+		if (a->filter && !colstore_filter_may_match(a->filter, g))
+			continue;
+		for (uint32_t c = 0; c < r->num_columns; c++)
+			if (mark[c] || a->need[c])
+				for (int k = 0; k < 3; k++)
+					if (cs_chunk_at(r, g, c)->blocks[k].present)
+						n += cs_chunk_at(r, g, c)->blocks[k].stored_size;
+	}
+	free(mark);
+	return n;
+}
+
 static uint32_t cs_cores(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -2073,6 +2099,12 @@ static int cs_agg_run(colstore_agg *a, colstore_error *err)
 		nw = r->num_row_groups ? r->num_row_groups : 1;
 	if (nw > 256)
 		nw = 256;
+	/* a thread starts late (up to milliseconds on a VM): none for less work
+	 * than it would take on its own */
+	const uint64_t per = cs_agg_worker_bytes;
+	uint64_t bytes = per && nw > 1 ? cs_read_bytes(a) : UINT64_MAX;
+	if (per && bytes / per < nw)
+		nw = bytes / per > 1 ? (uint32_t)(bytes / per) : 1;
 	if (a->key == K_HASH)
 		return cs_run_hash(a, nw, err);
 	cs_mem_plan(a, &nw);

@@ -780,3 +780,10 @@ int colstore_filter_eval(const colstore_filter *f, uint32_t rg, colstore_buffers
 		*matches = cs_bitmap_popcount(sel, n);
 	return rc;
 }
+
+void cs_filter_columns(const colstore_filter *f, uint8_t *mark)
+{
+	for (int k = 0; f && k < f->n; k++)
+		if (f->nodes[k].kind == N_CMP || f->nodes[k].kind == N_NULL)
+			mark[f->nodes[k].col] = 1;
+}

@@ -290,6 +290,13 @@ typedef struct cs_chunk {
 	cs_block_desc blocks[3];
 } cs_chunk;
 
+/* agg: at most one worker per this many bytes of blocks a run reads (16 MiB;
+ * 0: every worker asked for; the tests set 0 to run several on small files) */
+CS_HIDDEN extern uint64_t cs_agg_worker_bytes;
+
+/* sets mark[c] for each column c a filter reads */
+CS_HIDDEN void cs_filter_columns(const colstore_filter *f, uint8_t *mark);
+
 /* checks column col's dictionary (checksums, offsets) the first time it is
  * needed; safe to call from several threads */
 int cs_dict_ready(const colstore_reader *r, uint32_t col, colstore_error *err);

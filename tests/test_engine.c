@@ -318,6 +318,49 @@ static char *agg_text(colstore_reader *r, const char *gb, const char *where, uin
 	return agg_text_ex(r, TAGGS, gb, where, threads, 0, NULL);
 }
 
+/* threads_used after one run of aggs over path with at most t threads */
+static uint32_t threads_for(const char *path, const char *aggs, const char *where, uint32_t t)
+{
+	colstore_reader *r;
+	colstore_agg *a;
+	uint32_t used = 0;
+	if (colstore_reader_open(path, NULL, &r, NULL))
+		return 0;
+	if (colstore_agg_create(r, aggs, NULL, where, &a, NULL) == 0) {
+		colstore_agg_set_threads(a, t);
+		if (colstore_agg_run(a, NULL) == 0)
+			used = colstore_agg_threads_used(a);
+		colstore_agg_free(a);
+	}
+	colstore_reader_close(r);
+	return used;
+}
+
+static void test_worker_bytes(void)
+{
+	colstore_writer_options o = COLSTORE_WRITER_OPTIONS_INIT;
+	o.row_group_size = 700;
+	const char *path = tu_path("workers.colstore");
+	CU_ASSERT_EQUAL_FATAL(tu_write(path, tcols, TNCOLS, TROWS, &o, 1, NULL), 0);
+	const uint64_t saved = cs_agg_worker_bytes;
+	cs_agg_worker_bytes = (uint64_t)16 << 20; /* the library's own setting */
+	CU_ASSERT_EQUAL(threads_for(path, "sum(q)", NULL, 4), 1); /* a small file */
+	/* q's blocks: TROWS int64s uncompressed (160,000 bytes) and validity
+	 * bitmaps (2,520 bytes): 4 workers of 40,000 bytes, 16 of 10,000, but
+	 * never more than the 29 row groups or the threads asked for */
+	cs_agg_worker_bytes = 40000;
+	CU_ASSERT_EQUAL(threads_for(path, "sum(q)", NULL, 8), 4);
+	CU_ASSERT_EQUAL(threads_for(path, "sum(q)", NULL, 2), 2);
+	cs_agg_worker_bytes = 10000;
+	CU_ASSERT_EQUAL(threads_for(path, "sum(q)", NULL, 64), 16);
+	cs_agg_worker_bytes = 1000;
+	CU_ASSERT_EQUAL(threads_for(path, "sum(q)", NULL, 64), 29);
+	/* row groups the filter's statistics rule out are not counted */
+	CU_ASSERT_EQUAL(threads_for(path, "sum(q)", "q > 1e18", 4), 1);
+	cs_agg_worker_bytes = saved;
+	unlink(path);
+}
+
 static void test_threads_identical(void)
 {
 	colstore_writer_options o = COLSTORE_WRITER_OPTIONS_INIT;
@@ -356,7 +399,7 @@ static void test_threads_identical(void)
 		                      COLSTORE_OK);
 		colstore_agg_set_threads(a, 3);
 		CU_ASSERT_EQUAL_FATAL(colstore_agg_run(a, NULL), COLSTORE_OK);
-		CU_ASSERT_TRUE(colstore_agg_threads_used(a) >= 1 && colstore_agg_threads_used(a) <= 3);
+		CU_ASSERT_EQUAL(colstore_agg_threads_used(a), 3); /* the suite sets no minimum work */
 		int64_t cents = 0;
 		double mn = INFINITY, mx = -INFINITY;
 		for (uint64_t row = 0; row < TROWS; row++) {
@@ -570,6 +613,7 @@ void register_engine_tests(void)
 	CU_add_test(s, "string sort equals a comparison sort", test_strsort);
 	CU_add_test(s, "sums read from packed bits equal the values' sums", test_packed_sum);
 	CU_add_test(s, "1 to 4 threads give identical cells", test_threads_identical);
+	CU_add_test(s, "no more workers than 16 MiB read each", test_worker_bytes);
 	CU_add_test(s, "group by a small-range integer (dense)", test_dense_int_key);
 	CU_add_test(s, "groups over the memory limit: passes, same cells", test_memory_limit_passes);
 	CU_add_test(s, "a dictionary is checked on first use", test_dict_on_first_use);

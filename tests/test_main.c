@@ -6,10 +6,14 @@
 
 #include <CUnit/Basic.h>
 
+#include "internal.h"
 #include "testutil.h"
 
 int main(void)
 {
+	/* several workers even on the suite's small files, so that merging
+	 * is exercised (the library's default: one per 16 MiB read) */
+	cs_agg_worker_bytes = 0;
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
 	register_format_tests();

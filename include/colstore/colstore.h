@@ -595,9 +595,11 @@ COLSTORE_API int colstore_agg_create(colstore_reader *r, const char *aggs,
                                      const char *group_by, const char *where,
                                      colstore_agg **out, colstore_error *err);
 /**
- * Worker threads for colstore_agg_run: 0 (the default) is one per core.
- * Row groups are shared out among them; the result does not depend on the
- * number (every aggregate, float sums included, merges exactly).
+ * Worker threads for colstore_agg_run, at most: 0 (the default) is one per
+ * core.  The run uses fewer when it has less than 16 MiB of blocks to read
+ * per thread (starting a thread can cost more than it saves).  Row groups
+ * are shared out among them; the result does not depend on the number
+ * (every aggregate, float sums included, merges exactly).
  */
 COLSTORE_API void colstore_agg_set_threads(colstore_agg *a, uint32_t threads);
 /** Threads the run used (after colstore_agg_run). */
