@@ -342,9 +342,7 @@ void colstore_agg_set_memory_limit(colstore_agg *a, uint64_t bytes)
 
 uint32_t colstore_agg_passes(const colstore_agg *a)
 {
-	if (!a || !a->ran)
-		return 0;
-	return a->parts ? a->parts : 1;
+	return a && a->ran ? (a->parts ? a->parts : 1) : 0;
 }
 
 uint64_t colstore_agg_spill_bytes(const colstore_agg *a)
@@ -1181,7 +1179,6 @@ static int cs_group_ids(cs_worker *w, uint32_t *mp, const uint32_t **idxp)
 			uint32_t i = idx ? idx[k] : k;
 			gid[k] = vb && !cs_bit_get(vb, i) ? nul : (uint32_t)((uint64_t)cs_ival(v0, i) - lo);
 		}
-		return COLSTORE_OK;
 	}
 	return COLSTORE_OK;
 }
@@ -1487,10 +1484,14 @@ static int cs_worker_init(cs_worker *w, cs_run *run)
 	w->gid = malloc((size_t)rgs * sizeof(uint32_t));
 	w->keycap = 256;
 	w->key = malloc(w->keycap);
-	w->koff = malloc((CS_SLICE + 1) * sizeof(*w->koff));
-	w->khash = malloc(CS_SLICE * sizeof(*w->khash));
+	if (a->key == K_HASH) {
+		w->koff = malloc((CS_SLICE + 1) * sizeof(*w->koff));
+		w->khash = malloc(CS_SLICE * sizeof(*w->khash));
+		if (!w->koff || !w->khash)
+			return -1;
+	}
 	if (!w->b || !w->bm || !w->vals || !w->mvals || !w->scale || !w->psum || !w->psum_ok || !w->sel || !w->idx || !w->gid ||
-	    !w->key || !w->koff || !w->khash || cs_state_init(a, &w->st))
+	    !w->key || cs_state_init(a, &w->st))
 		return -1;
 	return 0;
 }
@@ -1676,6 +1677,14 @@ static int cs_sort_groups(colstore_agg *a, colstore_error *err)
 }
 
 /* integer sums must fit int64 */
+static int cs_check_sum(const cs_aggspec *s, const uint8_t *rec, colstore_error *err)
+{
+	const cs_aisum *u = (const cs_aisum *)(const void *)(rec + s->off);
+	if (s->kind == AK_ISUM && s->fn == A_SUM && u->s.hi != ((int64_t)u->s.lo < 0 ? -1 : 0))
+		return cs_err(err, COLSTORE_ERANGE, COLSTORE_NO_OFFSET, "%s overflows int64", s->name);
+	return COLSTORE_OK;
+}
+
 static int cs_check_sums(const colstore_agg *a, const cs_state *st, colstore_error *err)
 {
 	for (uint32_t k = 0; k < a->nagg; k++) {
@@ -1683,10 +1692,9 @@ static int cs_check_sums(const colstore_agg *a, const cs_state *st, colstore_err
 		if (s->kind != AK_ISUM || s->fn != A_SUM)
 			continue;
 		for (uint64_t g = 0; g < st->nrec; g++) {
-			const cs_aisum *u = (const cs_aisum *)(const void *)(cs_rec(a, st, g) + s->off);
-			if (u->s.hi != ((int64_t)u->s.lo < 0 ? -1 : 0))
-				return cs_err(err, COLSTORE_ERANGE, COLSTORE_NO_OFFSET,
-				              "%s overflows int64", s->name);
+			int rc = cs_check_sum(s, cs_rec(a, st, g), err);
+			if (rc)
+				return rc;
 		}
 	}
 	return COLSTORE_OK;
@@ -1771,7 +1779,7 @@ static int cs_run_pass(colstore_agg *a, uint32_t nw, colstore_error *err)
 	for (uint32_t k = 1; k < nw && !rc && !a->hspilled; k++)
 		if (cs_merge_state(a, &run.w[0].st, &run.w[k].st))
 			rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-	if (!rc) {
+	if (!rc && !a->hspilled) { /* spilled: the groups are in the runs */
 		a->st = run.w[0].st;
 		memset(&run.w[0].st, 0, sizeof(run.w[0].st));
 	}
@@ -1784,6 +1792,12 @@ static int cs_run_pass(colstore_agg *a, uint32_t nw, colstore_error *err)
 	return rc;
 }
 
+/* bytes the run may plan for: as set, or half of what the process may use */
+static uint64_t cs_agg_limit(const colstore_agg *a)
+{
+	return a->mem_limit ? a->mem_limit : cs_memory_available() / 2;
+}
+
 /* Workers and passes for the memory limit.  A dense key's groups cost
  * positions x rec_size bytes per worker, plus the sort at the end.  When
  * that does not fit: fewer workers; when one does not fit either: passes
@@ -1794,7 +1808,7 @@ static void cs_mem_plan(colstore_agg *a, uint32_t *nw)
 	a->parts = 1;
 	if (a->key != K_DICT && a->key != K_INT)
 		return;
-	uint64_t limit = a->mem_limit ? a->mem_limit : cs_memory_available() / 2;
+	uint64_t limit = cs_agg_limit(a);
 	uint64_t pos = a->key == K_DICT ? (uint64_t)a->r->columns[a->gb[0]].dict_count + 1
 	                                : a->key_slots;
 	uint64_t per = pos * a->rec_size;
@@ -1964,15 +1978,12 @@ static int cs_emit(colstore_agg *a, cs_spill *sp, cs_spill *ix, const uint8_t *r
                    const uint8_t *key, uint32_t klen, const char *strs, uint8_t **tmp, size_t *cap,
                    colstore_error *err)
 {
-	for (uint32_t k = 0; k < a->nagg; k++) { /* integer sums must fit int64 */
-		const cs_aggspec *s = &a->aggs[k];
-		const cs_aisum *u = (const cs_aisum *)(const void *)(rec + s->off);
-		if (s->kind == AK_ISUM && s->fn == A_SUM && u->s.hi != ((int64_t)u->s.lo < 0 ? -1 : 0))
-			return cs_err(err, COLSTORE_ERANGE, COLSTORE_NO_OFFSET, "%s overflows int64",
-			              s->name);
-	}
+	int rc;
+	for (uint32_t k = 0; k < a->nagg; k++) /* integer sums must fit int64 */
+		if ((rc = cs_check_sum(&a->aggs[k], rec, err)))
+			return rc;
 	uint64_t at = cs_spill_pos(sp);
-	int rc = cs_put_entry(a, sp, rec, key, klen, strs, tmp, cap, err);
+	rc = cs_put_entry(a, sp, rec, key, klen, strs, tmp, cap, err);
 	if (!rc)
 		rc = cs_spill_put(ix, &at, 8, err);
 	a->ngroups++;
@@ -2083,7 +2094,7 @@ static int cs_merge_runs(colstore_agg *a, uint64_t limit, colstore_error *err)
  * their share of the memory limit; then the runs are merged */
 static int cs_run_hash(colstore_agg *a, uint32_t nw, colstore_error *err)
 {
-	uint64_t limit = a->mem_limit ? a->mem_limit : cs_memory_available() / 2;
+	uint64_t limit = cs_agg_limit(a);
 	uint64_t budget = limit / (2 * (uint64_t)nw);
 	a->budget = budget < 65536 ? 65536 : budget;
 	int rc = cs_run_pass(a, nw, err);
