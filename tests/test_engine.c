@@ -274,48 +274,9 @@ static const tu_col tcols[] = {
 static const char *TAGGS = "count(*),count(x),sum(q),avg(q),sum(x),avg(x),min(x),max(x),sum(p),"
                            "min(p),max(p),min(s),max(s),min(b),max(b),sum(f),min(f)";
 
-/* every cell of an aggregation, as text that keeps each double's bits */
-static uint64_t last_spill; /* of the last agg_text_ex */
-
-static char *agg_text_ex(colstore_reader *r, const char *aggs, const char *gb, const char *where,
-                         uint32_t threads, uint64_t mem, uint32_t *passes)
-{
-	colstore_agg *a;
-	colstore_error e;
-	if (colstore_agg_create(r, aggs, gb, where, &a, &e)) {
-		fprintf(stderr, "\nagg_text: %s\n", e.message);
-		return NULL;
-	}
-	colstore_agg_set_threads(a, threads);
-	colstore_agg_set_memory_limit(a, mem);
-	if (colstore_agg_run(a, &e)) {
-		fprintf(stderr, "\nagg_text: %s\n", e.message);
-		colstore_agg_free(a);
-		return NULL;
-	}
-	tu_buf b = { 0 };
-	for (uint64_t g = 0; g < colstore_agg_num_groups(a); g++) {
-		for (uint32_t k = 0; k < colstore_agg_num_columns(a); k++) {
-			colstore_cell c;
-			colstore_agg_cell(a, g, k, &c);
-			uint64_t bits;
-			memcpy(&bits, &c.d, 8);
-			tu_printf(&b, "%d:%lld:%016llx:", c.is_null, (long long)c.i, (unsigned long long)bits);
-			tu_quote(&b, c.s ? c.s : "", c.len);
-			tu_printf(&b, "|");
-		}
-		tu_printf(&b, "\n");
-	}
-	if (passes)
-		*passes = colstore_agg_passes(a);
-	last_spill = colstore_agg_spill_bytes(a);
-	colstore_agg_free(a);
-	return b.p ? b.p : calloc(1, 1);
-}
-
 static char *agg_text(colstore_reader *r, const char *gb, const char *where, uint32_t threads)
 {
-	return agg_text_ex(r, TAGGS, gb, where, threads, 0, NULL);
+	return tu_agg_text(r, TAGGS, gb, where, threads, 0, NULL, NULL);
 }
 
 /* threads_used after one run of aggs over path with at most t threads */
@@ -445,6 +406,7 @@ static void test_memory_limit_passes(void)
 	colstore_reader *r;
 	CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r, NULL), COLSTORE_OK);
 	static const char *aggs = "count(*),count(x),sum(q),avg(q),sum(p),min(x),max(x),min(k)";
+	uint64_t spill = 0;
 	colstore_column_info ci;
 	CU_ASSERT_EQUAL(colstore_reader_column_info(r, 0, &ci, NULL), COLSTORE_OK);
 	CU_ASSERT_EQUAL(ci.plain_chunks, 0); /* a dictionary key in every chunk */
@@ -453,12 +415,12 @@ static void test_memory_limit_passes(void)
 	for (int gi = 0; gi < 2; gi++)
 		for (int wi = 0; wi < 2; wi++) {
 			uint32_t passes = 0;
-			char *mem = agg_text_ex(r, aggs, gbs[gi], wheres[wi], 2, 0, &passes);
+			char *mem = tu_agg_text(r, aggs, gbs[gi], wheres[wi], 2, 0, &passes, &spill);
 			CU_ASSERT_PTR_NOT_NULL_FATAL(mem);
 			CU_ASSERT_EQUAL(passes, 1);
 			CU_ASSERT_TRUE(strlen(mem) > 10000); /* thousands of groups */
 			for (uint32_t t = 1; t <= 3; t++) {
-				char *disk = agg_text_ex(r, aggs, gbs[gi], wheres[wi], t, 256 << 10, &passes);
+				char *disk = tu_agg_text(r, aggs, gbs[gi], wheres[wi], t, 256 << 10, &passes, &spill);
 				CU_ASSERT_PTR_NOT_NULL_FATAL(disk);
 				CU_ASSERT_TRUE(passes > 1);
 				if (strcmp(mem, disk))
@@ -471,8 +433,8 @@ static void test_memory_limit_passes(void)
 		}
 	/* string min/max under a dense key: held in memory, one pass, same cells */
 	uint32_t passes = 0;
-	char *mem = agg_text_ex(r, "count(*),min(s),max(s)", "u", NULL, 2, 0, NULL);
-	char *lim = agg_text_ex(r, "count(*),min(s),max(s)", "u", NULL, 2, 256 << 10, &passes);
+	char *mem = tu_agg_text(r, "count(*),min(s),max(s)", "u", NULL, 2, 0, NULL, NULL);
+	char *lim = tu_agg_text(r, "count(*),min(s),max(s)", "u", NULL, 2, 256 << 10, &passes, &spill);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mem);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(lim);
 	CU_ASSERT_EQUAL(passes, 1);
@@ -485,17 +447,17 @@ static void test_memory_limit_passes(void)
 	static const char *haggs = "count(*),sum(q),avg(p),min(s),max(u),min(x)";
 	for (int gi = 0; gi < 4; gi++)
 		for (int wi = 0; wi < 2; wi++) {
-			mem = agg_text_ex(r, haggs, hgbs[gi], wheres[wi], 2, 0, &passes);
+			mem = tu_agg_text(r, haggs, hgbs[gi], wheres[wi], 2, 0, &passes, &spill);
 			CU_ASSERT_PTR_NOT_NULL_FATAL(mem);
 			CU_ASSERT_EQUAL(passes, 1);
-			CU_ASSERT_EQUAL(last_spill, 0);
+			CU_ASSERT_EQUAL(spill, 0);
 			int small = gi == 2; /* s,x: 50 strings x 5 % nulls of x: few groups */
 			for (uint32_t t = 1; t <= 3; t++) {
-				char *disk = agg_text_ex(r, haggs, hgbs[gi], wheres[wi], t, 256 << 10, &passes);
+				char *disk = tu_agg_text(r, haggs, hgbs[gi], wheres[wi], t, 256 << 10, &passes, &spill);
 				CU_ASSERT_PTR_NOT_NULL_FATAL(disk);
 				CU_ASSERT_EQUAL(passes, 1);
 				if (!small)
-					CU_ASSERT_TRUE(last_spill > 0);
+					CU_ASSERT_TRUE(spill > 0);
 				if (strcmp(mem, disk))
 					fprintf(stderr, "\n  group by %s, %u threads, %u passes: cells differ\n",
 					        hgbs[gi], t, passes);

@@ -98,24 +98,9 @@ static void *job(void *arg)
 	}
 	colstore_buffers_free(b);
 	j->vhash = h;
-	colstore_agg *a;
-	if (j->rc || (j->rc = colstore_agg_create(r, "count(*),sum(q),min(s),max(p),avg(i)", "s,b",
-	                                          "q > 10 or d is null", &a, &e)))
-		return NULL;
-	colstore_agg_set_threads(a, 2);
-	if (!(j->rc = colstore_agg_run(a, &e))) {
-		tu_buf t = { 0 };
-		for (uint64_t g = 0; g < colstore_agg_num_groups(a); g++)
-			for (uint32_t k = 0; k < colstore_agg_num_columns(a); k++) {
-				colstore_cell c;
-				colstore_agg_cell(a, g, k, &c);
-				tu_printf(&t, "%d %lld %.17g ", c.is_null, (long long)c.i, c.d);
-				tu_quote(&t, c.s ? c.s : "", c.len);
-				tu_printf(&t, "|");
-			}
-		j->agg = t.p;
-	}
-	colstore_agg_free(a);
+	if (!j->rc && !(j->agg = tu_agg_text(r, "count(*),sum(q),min(s),max(p),avg(i)", "s,b",
+	                                     "q > 10 or d is null", 2, 0, NULL, NULL)))
+		j->rc = -1;
 	return NULL;
 }
 

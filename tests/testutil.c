@@ -442,3 +442,40 @@ int tu_dir_entries(const char *dir)
 	closedir(d);
 	return n;
 }
+
+char *tu_agg_text(colstore_reader *r, const char *aggs, const char *gb, const char *where,
+                  uint32_t threads, uint64_t mem, uint32_t *passes, uint64_t *spill)
+{
+	colstore_agg *a;
+	colstore_error e;
+	if (colstore_agg_create(r, aggs, gb, where, &a, &e)) {
+		fprintf(stderr, "\nagg_text: %s\n", e.message);
+		return NULL;
+	}
+	colstore_agg_set_threads(a, threads);
+	colstore_agg_set_memory_limit(a, mem);
+	if (colstore_agg_run(a, &e)) {
+		fprintf(stderr, "\nagg_text: %s\n", e.message);
+		colstore_agg_free(a);
+		return NULL;
+	}
+	tu_buf b = { 0 };
+	for (uint64_t g = 0; g < colstore_agg_num_groups(a); g++) {
+		for (uint32_t k = 0; k < colstore_agg_num_columns(a); k++) {
+			colstore_cell c;
+			colstore_agg_cell(a, g, k, &c);
+			uint64_t bits;
+			memcpy(&bits, &c.d, 8);
+			tu_printf(&b, "%d:%lld:%016llx:", c.is_null, (long long)c.i, (unsigned long long)bits);
+			tu_quote(&b, c.s ? c.s : "", c.len);
+			tu_printf(&b, "|");
+		}
+		tu_printf(&b, "\n");
+	}
+	if (passes)
+		*passes = colstore_agg_passes(a);
+	if (spill)
+		*spill = colstore_agg_spill_bytes(a);
+	colstore_agg_free(a);
+	return b.p ? b.p : calloc(1, 1);
+}

@@ -41,6 +41,12 @@ char *tu_expected(const tu_col *cols, unsigned ncols, uint64_t rows, uint32_t rg
 char *tu_lib_dump(colstore_reader *r, int *rc, colstore_error *err);
 char *tu_lib_dump_file(const char *path, int *rc, colstore_error *err);
 
+/* every cell of an aggregation (threads and memory limit as given) as text
+ * that keeps each double's bits; NULL, the error printed, when it fails.
+ * passes, spill (may be NULL): colstore_agg_passes, colstore_agg_spill_bytes */
+char *tu_agg_text(colstore_reader *r, const char *aggs, const char *gb, const char *where,
+                  uint32_t threads, uint64_t mem, uint32_t *passes, uint64_t *spill);
+
 /* read a whole file into malloc'd memory */
 unsigned char *tu_read_file(const char *path, size_t *size);
 int tu_write_file(const char *path, const void *data, size_t size);
