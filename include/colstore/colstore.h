@@ -655,6 +655,140 @@ COLSTORE_API int colstore_agg_cell(const colstore_agg *a, uint64_t group, uint32
 /** NULL is a no-op. */
 COLSTORE_API void colstore_agg_free(colstore_agg *a);
 
+/* ---- Arrow export ---------------------------------------------------------- */
+
+/*
+ * The Arrow C Data Interface and C Stream Interface ABI, exactly as the Arrow
+ * specification gives them (arrow.apache.org/docs/format/CDataInterface.html
+ * and CStreamInterface.html), guarded by the macros it names, so that this
+ * header and Arrow's own (or nanoarrow's) can be included together.
+ */
+#ifndef ARROW_C_DATA_INTERFACE
+#define ARROW_C_DATA_INTERFACE
+
+#define ARROW_FLAG_DICTIONARY_ORDERED 1
+#define ARROW_FLAG_NULLABLE 2
+#define ARROW_FLAG_MAP_KEYS_SORTED 4
+
+struct ArrowSchema {
+	const char *format;
+	const char *name;
+	const char *metadata;
+	int64_t flags;
+	int64_t n_children;
+	struct ArrowSchema **children;
+	struct ArrowSchema *dictionary;
+	void (*release)(struct ArrowSchema *);
+	void *private_data;
+};
+
+struct ArrowArray {
+	int64_t length;
+	int64_t null_count;
+	int64_t offset;
+	int64_t n_buffers;
+	int64_t n_children;
+	const void **buffers;
+	struct ArrowArray **children;
+	struct ArrowArray *dictionary;
+	void (*release)(struct ArrowArray *);
+	void *private_data;
+};
+
+#endif /* ARROW_C_DATA_INTERFACE */
+
+#ifndef ARROW_C_STREAM_INTERFACE
+#define ARROW_C_STREAM_INTERFACE
+
+struct ArrowArrayStream {
+	int (*get_schema)(struct ArrowArrayStream *, struct ArrowSchema *out);
+	int (*get_next)(struct ArrowArrayStream *, struct ArrowArray *out);
+	const char *(*get_last_error)(struct ArrowArrayStream *);
+	void (*release)(struct ArrowArrayStream *);
+	void *private_data;
+};
+
+#endif /* ARROW_C_STREAM_INTERFACE */
+
+/**
+ * Export rows of @p r as an Arrow C stream (docs/interop.md).
+ *
+ * The schema is a struct ("+s") with one child per column, every child
+ * nullable: int8..int64 "c" "s" "i" "l", float32 "f", float64 "g", bool "b",
+ * date "tdD", timestamp "tsu:" (µs since the epoch, UTC, no zone named);
+ * a string column whose chunks are all DICT is dictionary-encoded (indices
+ * "C", "S" or "I": the narrowest unsigned width that holds every code of
+ * the column's dictionary; values "u" in the dictionary child, shared by
+ * every batch), any other string column is "u".  Strings must be UTF-8,
+ * as Arrow's utf8 requires: a string that is not makes get_next fail
+ * (get_last_error names the column and row).
+ *
+ * get_next yields one struct array per row group that has a matching row
+ * (row groups that @p where rules out by their statistics are not read),
+ * then an array with release == NULL.  Offsets are 0.  Without @p where,
+ * or when every row of a row group matches, a block stored uncompressed
+ * is handed out in place: the buffer points into the reader's mapping.
+ * Compressed blocks are decoded into memory the array owns, and the rows
+ * of a partly matching row group are copied.
+ *
+ * Lifetime: the stream and every array it exported keep the reader open
+ * (a reference count), so colstore_reader_close() may be called at any
+ * time; the file is unmapped when the last of them is released.  One
+ * thread at a time may call the stream; arrays may be read and released
+ * from any thread.  Callbacks return 0 or an errno value (EINVAL, ENOMEM,
+ * EIO).
+ *
+ * @param columns  "a,b" (in that order) or NULL for every column
+ * @param where    a filter (colstore_filter_parse) or NULL
+ * @param out      receives the stream; out->release is NULL on failure
+ * @return COLSTORE_OK, COLSTORE_EPARSE (bad where), COLSTORE_ENOTFOUND (no
+ *         such column), COLSTORE_EINVAL, COLSTORE_ENOMEM, or an error of
+ *         the column's dictionary
+ */
+COLSTORE_API int colstore_reader_export_stream(colstore_reader *r, const char *columns,
+                                               const char *where,
+                                               struct ArrowArrayStream *out,
+                                               colstore_error *err);
+
+/* File formats for colstore_export(). */
+#define COLSTORE_EXPORT_ARROW 1   /* Arrow IPC file format (Feather v2) */
+#define COLSTORE_EXPORT_PARQUET 2 /* Apache Parquet */
+
+/* colstore_export_options.compression */
+#define COLSTORE_EXPORT_LZ4 1u /* Arrow: LZ4_FRAME body buffers; Parquet: LZ4_RAW pages */
+
+typedef struct colstore_export_options {
+	int format;           /* COLSTORE_EXPORT_ARROW or COLSTORE_EXPORT_PARQUET */
+	uint32_t compression; /* 0 or COLSTORE_EXPORT_LZ4 */
+	const char *columns;  /* as colstore_reader_export_stream(); NULL: all */
+	const char *where;    /* NULL: every row */
+	/* optional; called after each row group written; nonzero cancels */
+	int (*on_progress)(void *ctx, uint64_t rows_done, uint64_t rows_total);
+	void *ctx;
+	uint64_t reserved[4]; /* must be zero */
+} colstore_export_options;
+
+#define COLSTORE_EXPORT_OPTIONS_INIT { COLSTORE_EXPORT_ARROW, 0, NULL, NULL, NULL, NULL, { 0 } }
+
+typedef struct colstore_export_result {
+	uint64_t rows;       /* rows written */
+	uint64_t batches;    /* record batches (Arrow) or row groups (Parquet) */
+	uint64_t bytes_out;  /* size of the file written */
+} colstore_export_result;
+
+/**
+ * Write rows of @p r to @p path as an Arrow IPC file or a Parquet file,
+ * by consuming colstore_reader_export_stream().  As with import, nothing
+ * appears at @p path until the file is complete and fsync'd (a temporary
+ * file beside it is renamed over it); on failure an existing file there is
+ * untouched.  @p path "-" writes to standard output instead.
+ * @return COLSTORE_OK, COLSTORE_EINVAL (bad options, a cancel), EIO,
+ *         ENOMEM, ELIMIT, or an error of the stream
+ */
+COLSTORE_API int colstore_export(colstore_reader *r, const char *path,
+                                 const colstore_export_options *opts,
+                                 colstore_export_result *res, colstore_error *err);
+
 #ifdef __cplusplus
 }
 #endif
