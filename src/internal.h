@@ -318,7 +318,12 @@ struct colstore_reader {
 	const uint8_t *heap;
 	uint64_t heap_size;
 	uint8_t *verified; /* per block: 1 once checked (atomic byte stores) */
+	int refs;          /* atomic: the opener's reference plus one per live
+	                    * Arrow stream or exported array batch */
 };
+
+/* one more reference to r (colstore_reader_close drops one; the last frees) */
+CS_HIDDEN void cs_reader_ref(colstore_reader *r);
 
 static inline const cs_chunk *cs_chunk_at(const colstore_reader *r, uint32_t rg,
                                           uint32_t col)

@@ -19,9 +19,14 @@ const char *cs_block_kind_name(int kind)
 	return kind >= 0 && kind < 3 ? cs_kind_names[kind] : "?";
 }
 
+void cs_reader_ref(colstore_reader *r)
+{
+	__atomic_add_fetch(&r->refs, 1, __ATOMIC_RELAXED);
+}
+
 void colstore_reader_close(colstore_reader *r)
 {
-	if (!r)
+	if (!r || __atomic_sub_fetch(&r->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
 	if (r->columns)
 		for (uint32_t i = 0; i < r->num_columns; i++)
@@ -423,6 +428,7 @@ int colstore_reader_open_memory(const void *data, size_t size,
 	r->data = data;
 	r->size = size;
 	r->fd = -1;
+	r->refs = 1;
 	int rc = cs_open(r, opts, err);
 	if (rc) {
 		colstore_reader_close(r);
@@ -442,6 +448,7 @@ int colstore_reader_open(const char *path, const colstore_reader_options *opts,
 	if (!r)
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	r->fd = -1;
+	r->refs = 1;
 	const void *data;
 	size_t size;
 	int rc = cs_map_file(path, &data, &size, err);

@@ -30,8 +30,20 @@ int main(void)
 	register_engine_tests();
 	register_fuzzreg_tests();
 	register_thread_tests();
+	register_arrow_tests();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
+	/* CS_SUITE=NAME runs that suite alone (while working on it) */
+	const char *only = getenv("CS_SUITE");
+	CU_pSuite one = only ? CU_get_suite(only) : NULL;
+	if (only && !one) {
+		fprintf(stderr, "no suite '%s'\n", only);
+		CU_cleanup_registry();
+		return 1;
+	}
+	if (one)
+		CU_basic_run_suite(one);
+	else
+		CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
 	unsigned tests = CU_get_number_of_tests_run();
 	CU_cleanup_registry();

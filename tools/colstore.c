@@ -37,6 +37,8 @@ static void usage_main(FILE *f)
 	        "                bytes on disk, min/max and null count\n"
 	        "  verify FILE   check every checksum, offset and padding byte;\n"
 	        "                exit 0 if intact, 1 if damaged (naming the block)\n"
+	        "  export FILE   write rows as an Arrow IPC or a Parquet file, for\n"
+	        "                DuckDB, Polars, pyarrow, Spark and the rest\n"
 	        "\n"
 	        "Options:\n"
 	        "  -h, --help      show this help (COMMAND --help for a command's)\n"
@@ -157,6 +159,35 @@ static void usage_agg(FILE *f)
 	        "themselves) and rounded once to double; min and max work on every type;\n"
 	        "nulls are skipped; count(x) counts non-null values.\n"
 	        "Exit status: 0 success, 1 bad or corrupt file or overflow, 2 usage error.\n");
+}
+
+static void usage_export(FILE *f)
+{
+	fprintf(f,
+	        "Usage: colstore export FILE --format arrow|parquet [OPTIONS]\n"
+	        "\n"
+	        "Write the rows of FILE, or of some columns, that match a filter, as an\n"
+	        "Arrow IPC file (Feather v2: one record batch per row group, string\n"
+	        "columns dictionary-encoded as they are stored) or a Parquet file (one\n"
+	        "row group per row group, with min/max/null-count statistics).  The\n"
+	        "file appears only when complete (a temporary file is renamed over it).\n"
+	        "Strings must be valid UTF-8.  docs/interop.md shows how DuckDB, Polars\n"
+	        "and others read the result.\n"
+	        "\n"
+	        "Options:\n"
+	        "  -F, --format F         arrow or parquet (required)\n"
+	        "  -o, --output OUT       the file to write, - for standard output\n"
+	        "                         (default: FILE with .arrow or .parquet for its\n"
+	        "                         extension)\n"
+	        "  -c, --columns A,B,...  columns to write, in this order (default: all)\n"
+	        "  -w, --where EXPR       keep rows where EXPR holds (as in scan)\n"
+	        "  -z, --compress C       none (default) or lz4: Arrow LZ4_FRAME buffers,\n"
+	        "                         Parquet LZ4_RAW pages\n"
+	        "  -q, --quiet            no progress and no summary on stderr\n"
+	        "  -h, --help             show this help\n"
+	        "\n"
+	        "Exit status: 0 success, 1 bad or corrupt file, invalid UTF-8 or I/O\n"
+	        "error, 2 usage error.\n");
 }
 
 static void usage_verify(FILE *f)
@@ -561,15 +592,20 @@ static char *spool_stdin(void)
 	return path;
 }
 
-static char *default_output(const char *csv)
+/* in's path with its extension replaced by ext (".colstore") */
+static char *default_output(const char *in, const char *ext)
 {
-	const char *slash = strrchr(csv, '/');
-	const char *base = slash ? slash + 1 : csv;
+	const char *slash = strrchr(in, '/');
+	const char *base = slash ? slash + 1 : in;
 	const char *dot = strrchr(base, '.');
-	size_t keep = dot && dot != base ? (size_t)(dot - csv) : strlen(csv);
-	char *out = malloc(keep + 16);
-	memcpy(out, csv, keep);
-	strcpy(out + keep, ".colstore");
+	size_t keep = dot && dot != base ? (size_t)(dot - in) : strlen(in);
+	char *out = malloc(keep + strlen(ext) + 1);
+	if (!out) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		exit(1);
+	}
+	memcpy(out, in, keep);
+	strcpy(out + keep, ext);
 	return out;
 }
 
@@ -698,7 +734,7 @@ static int cmd_import(int argc, char **argv)
 	}
 	o.schema_names = names;
 	o.schema_types = types;
-	char *def_out = out ? NULL : default_output(csv);
+	char *def_out = out ? NULL : default_output(csv, ".colstore");
 	if (!out)
 		out = def_out;
 	signal(SIGINT, on_signal);
@@ -1508,6 +1544,148 @@ static int cmd_agg(int argc, char **argv)
 	return rc;
 }
 
+/* ---- export ------------------------------------------------------------------- */
+
+typedef struct export_state {
+	int show;
+	struct timespec start, last;
+} export_state;
+
+static int on_export_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	export_state *es = ctx;
+	if (interrupted)
+		return 1;
+	if (!es->show || since(&es->last) < 0.2)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &es->last);
+	fprintf(stderr, "\r%s export: %" PRIu64 " of %" PRIu64 " rows (%3.0f%%)   ", prog, done,
+	        total, total ? 100.0 * (double)done / (double)total : 100.0);
+	return 0;
+}
+
+static int cmd_export(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'F' },  { "output", required_argument, NULL, 'o' },
+		{ "columns", required_argument, NULL, 'c' }, { "where", required_argument, NULL, 'w' },
+		{ "compress", required_argument, NULL, 'z' }, { "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
+	};
+	colstore_export_options o = COLSTORE_EXPORT_OPTIONS_INIT;
+	const char *out = NULL;
+	int format = 0, quiet = 0, c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "F:o:c:w:z:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'F':
+			if (strcmp(optarg, "arrow") == 0 || strcmp(optarg, "feather") == 0 ||
+			    strcmp(optarg, "ipc") == 0)
+				format = COLSTORE_EXPORT_ARROW;
+			else if (strcmp(optarg, "parquet") == 0)
+				format = COLSTORE_EXPORT_PARQUET;
+			else {
+				fprintf(stderr, "%s export: --format takes arrow or parquet, not '%s'\n",
+				        prog, optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'o': out = optarg; break;
+		case 'c': o.columns = optarg; break;
+		case 'w': o.where = optarg; break;
+		case 'z':
+			if (strcmp(optarg, "lz4") == 0)
+				o.compression = COLSTORE_EXPORT_LZ4;
+			else if (strcmp(optarg, "none") == 0)
+				o.compression = 0;
+			else {
+				fprintf(stderr, "%s export: --compress takes none or lz4, not '%s'\n",
+				        prog, optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'q': quiet = 1; break;
+		case 'h': usage_export(stdout); return 0;
+		default:
+			fprintf(stderr, "%s export: unknown or incomplete option '%s'\n", prog,
+			        argv[optind - 1]);
+			usage_export(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "%s export: %s\n", prog, optind >= argc ? "missing FILE" : "only one FILE");
+		usage_export(stderr);
+		return EXIT_USAGE;
+	}
+	if (!format) {
+		fprintf(stderr, "%s export: --format arrow or --format parquet is required\n", prog);
+		return EXIT_USAGE;
+	}
+	o.format = format;
+	const char *file = argv[optind];
+	char *def_out = out ? NULL
+	                    : default_output(file, format == COLSTORE_EXPORT_ARROW ? ".arrow" : ".parquet");
+	if (!out)
+		out = def_out;
+	if (strcmp(out, "-") == 0 && isatty(1)) {
+		fprintf(stderr, "%s export: will not write binary data to a terminal\n", prog);
+		free(def_out);
+		return EXIT_USAGE;
+	}
+	colstore_error e;
+	colstore_reader *r;
+	if (colstore_reader_open(file, NULL, &r, &e)) {
+		free(def_out);
+		return fail(file, &e);
+	}
+	if (o.where) { /* parse errors point at the character, as in scan */
+		colstore_filter *f;
+		if (colstore_filter_parse(r, o.where, &f, &e)) {
+			where_error("export", o.where, &e);
+			colstore_reader_close(r);
+			free(def_out);
+			return EXIT_USAGE;
+		}
+		colstore_filter_free(f);
+	}
+	export_state es;
+	memset(&es, 0, sizeof(es));
+	es.show = !quiet && isatty(2);
+	clock_gettime(CLOCK_MONOTONIC, &es.start);
+	o.on_progress = on_export_progress;
+	o.ctx = &es;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	fflush(stdout);
+	colstore_export_result res;
+	int rc = colstore_export(r, out, &o, &res, &e);
+	if (es.show)
+		fprintf(stderr, "\r%*s\r", 70, "");
+	if (rc == COLSTORE_OK) {
+		if (!quiet) {
+			char outb[32];
+			fmt_bytes(outb, sizeof(outb), res.bytes_out);
+			double el = since(&es.start);
+			fprintf(stderr, "%s: exported %s -> %s: %" PRIu64 " rows, %" PRIu64 " %s, %s, %.2f s\n",
+			        prog, file, strcmp(out, "-") ? out : "<stdout>", res.rows, res.batches,
+			        format == COLSTORE_EXPORT_ARROW ? "record batches" : "row groups", outb, el);
+		}
+	} else if (interrupted) {
+		fprintf(stderr, "%s: export of %s interrupted; nothing written\n", prog, file);
+		rc = 130;
+	} else if (rc == COLSTORE_ENOTFOUND) {
+		fprintf(stderr, "%s export: %s: %s\n", prog, file, e.message);
+		rc = EXIT_USAGE;
+	} else
+		rc = fail(file, &e);
+	colstore_reader_close(r);
+	free(def_out);
+	return rc;
+}
+
 /* ---- main -------------------------------------------------------------------- */
 
 static int is_help(const char *a)
@@ -1550,6 +1728,8 @@ int main(int argc, char **argv)
 		return cmd_scan(argc - 1, argv + 1);
 	if (strcmp(argv[1], "agg") == 0)
 		return cmd_agg(argc - 1, argv + 1);
+	if (strcmp(argv[1], "export") == 0)
+		return cmd_export(argc - 1, argv + 1);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		const command *c = &commands[i];
 		if (strcmp(argv[1], c->name) != 0)
