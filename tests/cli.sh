@@ -175,5 +175,22 @@ check "one 100 MB field: imported" 0 "2 rows, 2 columns" -- "$CS" import --threa
 check "and scanned back byte for byte" 0 "^same$" -- sh -c "\"$CS\" scan -f csv \"$T/blob.colstore\" | cmp -s - \"$T/blob.csv\" && echo same"
 rm -f "$T/blob.csv" "$T/blob.colstore" "$T/wide.csv"
 
+# ---- export (the values themselves: tests/interop.sh and the CUnit suite)
+check "export --help" 0 "Usage: colstore export FILE --format arrow|parquet" -- "$CS" export --help
+check "export needs --format" 2 "--format arrow or --format parquet is required" -- "$CS" export "$T/sales.colstore"
+check "export: a bad --format" 2 "--format takes arrow or parquet, not 'csv'" -- "$CS" export -f csv "$T/sales.colstore"
+check "export: a bad --compress" 2 "--compress takes none or lz4, not 'zstd'" -- "$CS" export -f arrow -z zstd "$T/sales.colstore"
+check "export: an unknown column" 2 "no column 'nope'" -- "$CS" export -f arrow -c city,nope -o "$T/x.arrow" "$T/sales.colstore"
+check "export: a bad --where points at it" 2 "at character" -- "$CS" export -f parquet -w "qty >" "$T/sales.colstore"
+check "export: default output name, summary" 0 "exported .*sales.colstore -> .*sales.parquet: .* rows, .* row groups" -- "$CS" export -f parquet "$T/sales.colstore"
+check "export: the Parquet file has its magic at both ends" 0 "^PAR1PAR1$" -- sh -c "head -c 4 \"$T/sales.parquet\"; tail -c 4 \"$T/sales.parquet\"; echo"
+check "export -o - writes to a pipe" 0 "^ARROW1" -- sh -c "\"$CS\" export -q -f arrow -c city -o - \"$T/sales.colstore\" | head -c 6; echo"
+printf 'name\nok\ncaf\351\n' >"$T/latin1.csv"
+"$CS" import -q --schema name:string "$T/latin1.csv" -o "$T/latin1.colstore"
+echo old >"$T/latin1.arrow"
+check "export: a string that is not UTF-8 is named, nothing written" 1 "not valid UTF-8" -- "$CS" export -q -f arrow "$T/latin1.colstore"
+check "export: the old file is untouched" 0 "^old$" -- cat "$T/latin1.arrow"
+check "export: no temporary file left" 0 "^0$" -- sh -c "ls -A \"$T\" | grep -c 'tmp-' || true"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

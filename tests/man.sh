@@ -13,7 +13,7 @@ pass=0 fail=0
 opts() { grep -o -E -- '(^|[^a-zA-Z0-9-])--?[a-zA-Z][a-zA-Z-]*' | sed -E 's/^[^-]*//' | grep -v -E -- '^-[a-zA-Z][a-zA-Z]' | sort -u; }
 sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' "$MAN" | opts >"$T/man"
 : >"$T/help"
-for cmd in "" import scan agg info verify; do
+for cmd in "" import scan agg info verify export; do
 	# shellcheck disable=SC2086
 	"$CS" $cmd --help | opts >"$T/h"
 	cat "$T/h" >>"$T/help"
@@ -31,7 +31,7 @@ extra=$(comm -13 "$T/help" "$T/man" | tr '\n' ' ')
 # bash completion offers each command's long options, as --help lists them
 COMPL="${top_srcdir:-.}/completion/colstore"
 if command -v bash >/dev/null && [ -f "$COMPL" ]; then
-	for cmd in import scan agg info verify; do
+	for cmd in import scan agg info verify export; do
 		got=$(bash -c '. "$1"; COMP_WORDS=(colstore "$2" --); COMP_CWORD=2; _colstore; printf "%s\n" "${COMPREPLY[@]}"' _ "$COMPL" "$cmd" | sort -u)
 		want=$("$CS" "$cmd" --help | opts | grep -- '^--' | sort -u)
 		[ "$got" = "$want" ] && { pass=$((pass + 1)); echo "ok - bash completion of 'colstore $cmd --' offers its --help options"; } ||

@@ -3,11 +3,16 @@
 # is missing.  Needs root (or sudo) only when something must be installed.
 #   deps.sh          what the build needs
 #   deps.sh --test   also what the test suite uses: valgrind (the CLI under
-#                    memcheck) and clang (libFuzzer targets)
+#                    memcheck), clang (libFuzzer targets), and node and npm
+#                    (tests/interop.sh: DuckDB, Arrow JS and Polars read the
+#                    exported files), unless a node and npm are already there
 set -eu
 PKGS="gcc make autoconf automake libtool pkg-config liblz4-dev libxxhash-dev libcunit1-dev"
 [ "${1:-}" = "--test" ] && PKGS="$PKGS valgrind clang"
 missing=""
+if [ "${1:-}" = "--test" ] && ! { command -v node && command -v npm; } >/dev/null 2>&1; then
+	missing=" nodejs npm"
+fi
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 		missing="$missing $p"
