@@ -111,23 +111,27 @@ static int cs_utf8_ok(const uint8_t *p, size_t n)
 }
 
 /* the first entry of an offsets + bytes string array that is not UTF-8, or
- * n when all are */
-static uint32_t cs_utf8_first_bad(const uint8_t *off, const char *bytes, uint32_t n)
+ * n when all are; entries whose bit in valid (when given) is 0 are null and
+ * not looked at */
+static uint32_t cs_utf8_first_bad(const uint8_t *off, const char *bytes, uint32_t n,
+                                  const uint8_t *valid)
 {
 	uint32_t end = cs_le32(off + 4 * (size_t)n);
-	if (cs_utf8_ok((const uint8_t *)bytes, end)) {
+	const uint8_t *b = (const uint8_t *)bytes;
+	if (cs_utf8_ok(b, end)) {
 		/* valid as a whole: only a string cut inside a sequence can be bad,
-		 * and that needs a continuation byte at a string's start */
+		 * and then it starts with a continuation byte or the next byte is one */
 		for (uint32_t i = 0; i < n; i++) {
-			uint32_t a = cs_le32(off + 4 * (size_t)i), b = cs_le32(off + 4 * (size_t)i + 4);
-			if (a < b && ((uint8_t)bytes[a] & 0xc0) == 0x80)
+			uint32_t lo = cs_le32(off + 4 * (size_t)i), hi = cs_le32(off + 4 * (size_t)i + 4);
+			if (lo < hi && (!valid || cs_bit_get(valid, i)) &&
+			    ((b[lo] & 0xc0) == 0x80 || (hi < end && (b[hi] & 0xc0) == 0x80)))
 				return i;
 		}
 		return n;
 	}
 	for (uint32_t i = 0; i < n; i++) {
-		uint32_t a = cs_le32(off + 4 * (size_t)i), b = cs_le32(off + 4 * (size_t)i + 4);
-		if (!cs_utf8_ok((const uint8_t *)bytes + a, b - a))
+		uint32_t lo = cs_le32(off + 4 * (size_t)i), hi = cs_le32(off + 4 * (size_t)i + 4);
+		if ((!valid || cs_bit_get(valid, i)) && !cs_utf8_ok(b + lo, hi - lo))
 			return i;
 	}
 	return n;
@@ -301,10 +305,10 @@ static int cs_xcolumn(cs_xstream *s, cs_xbatch *bt, const cs_xcol *x, const cols
 	if (v->encoding == COLSTORE_ENCODING_PLAIN && !idx) {
 		off = v->data;
 		bytes = v->bytes;
-		uint32_t bad = cs_utf8_first_bad(off, bytes, n);
+		uint32_t bad = cs_utf8_first_bad(off, bytes, n, v->validity);
 		if (bad < n) {
 			snprintf(s->msg, sizeof(s->msg),
-			         "column '%s', row %llu: not valid UTF-8, which Arrow's utf8 "
+			         "column '%.200s', row %llu: not valid UTF-8, which Arrow's utf8 "
 			         "type requires", colname, (unsigned long long)(first_row + bad));
 			return EINVAL;
 		}
@@ -323,7 +327,7 @@ static int cs_xcolumn(cs_xstream *s, cs_xbatch *bt, const cs_xcol *x, const cols
 		}
 		if (total > CS_MAX_STRING_BYTES) {
 			snprintf(s->msg, sizeof(s->msg),
-			         "column '%s': a row group's strings exceed 2^31 - 1 bytes",
+			         "column '%.200s': a row group's strings exceed 2^31 - 1 bytes",
 			         colname);
 			return EINVAL;
 		}
@@ -346,10 +350,10 @@ static int cs_xcolumn(cs_xstream *s, cs_xbatch *bt, const cs_xcol *x, const cols
 			cs_st32(o + 4 * ((size_t)j + 1), pos);
 		}
 		if (v->encoding == COLSTORE_ENCODING_PLAIN) { /* dictionaries were checked */
-			uint32_t bad = cs_utf8_first_bad(o, b, n);
+			uint32_t bad = cs_utf8_first_bad(o, b, n, NULL); /* nulls are empty here */
 			if (bad < n) {
 				snprintf(s->msg, sizeof(s->msg),
-				         "column '%s', row %llu: not valid UTF-8, which Arrow's utf8 "
+				         "column '%.200s', row %llu: not valid UTF-8, which Arrow's utf8 "
 				         "type requires", colname,
 				         (unsigned long long)(first_row + (idx ? idx[bad] : bad)));
 				return EINVAL;
@@ -647,7 +651,7 @@ static int cs_xcolumns(cs_xstream *s, const char *columns, colstore_error *err)
 		x->dict = (uint8_t)all_dict;
 		x->iw = x->dcount <= 256 ? 1 : x->dcount <= 65536 ? 2 : 4;
 		if (x->dcount) {
-			uint32_t bad = cs_utf8_first_bad(x->doff, x->dbytes, x->dcount);
+			uint32_t bad = cs_utf8_first_bad(x->doff, x->dbytes, x->dcount, NULL);
 			if (bad < x->dcount)
 				return cs_err(err, COLSTORE_EINVAL, cc->dict_bytes.offset,
 				              "column '%s': dictionary entry %u is not valid UTF-8, "

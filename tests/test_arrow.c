@@ -449,9 +449,14 @@ static void test_utf8_and_errors(void)
 	                                           COLSTORE_COLUMN_DICT, &e), COLSTORE_OK);
 	static const char *const pv[] = { "ok", "\xc3\xa9t\xc3\xa9", "cut \xe6\x9d", "x" };
 	static const char *const qv[] = { "a", "b", "\xed\xa0\x80", "c" }; /* a surrogate */
+	/* a two-byte sequence cut between rows 2 and 3: valid UTF-8 as a whole */
+	static const char *const cv[] = { "ok", "", "cut \xc3", "\xa9 rest" };
+	CU_ASSERT_EQUAL(colstore_writer_add_column(w, "c", COLSTORE_TYPE_STRING,
+	                                           COLSTORE_COLUMN_PLAIN, &e), COLSTORE_OK);
 	for (int i = 0; i < 4; i++) {
 		CU_ASSERT_EQUAL(colstore_writer_put_string(w, 0, pv[i], strlen(pv[i]), &e), 0);
 		CU_ASSERT_EQUAL(colstore_writer_put_string(w, 1, qv[i], strlen(qv[i]), &e), 0);
+		CU_ASSERT_EQUAL(colstore_writer_put_string(w, 2, cv[i], strlen(cv[i]), &e), 0);
 		CU_ASSERT_EQUAL(colstore_writer_end_row(w, &e), 0);
 	}
 	CU_ASSERT_EQUAL_FATAL(colstore_writer_finish(w, &e), COLSTORE_OK);
@@ -470,6 +475,12 @@ static void test_utf8_and_errors(void)
 	const char *msg = st.get_last_error(&st);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(msg);
 	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "column 'p', row 2: not valid UTF-8"));
+	st.release(&st);
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_export_stream(r, "c", NULL, &st, &e), COLSTORE_OK);
+	CU_ASSERT_EQUAL(st.get_next(&st, &a), EINVAL);
+	msg = st.get_last_error(&st);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(msg);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "column 'c', row 2: not valid UTF-8"));
 	st.release(&st);
 	/* rows 0, 1 and 3 alone are fine (copied, then checked) */
 	CU_ASSERT_EQUAL_FATAL(colstore_reader_export_stream(r, "p", "p != 'cut \xe6\x9d'", &st, &e),

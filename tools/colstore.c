@@ -175,7 +175,7 @@ static void usage_export(FILE *f)
 	        "and others read the result.\n"
 	        "\n"
 	        "Options:\n"
-	        "  -F, --format F         arrow or parquet (required)\n"
+	        "  -f, --format F         arrow or parquet (required)\n"
 	        "  -o, --output OUT       the file to write, - for standard output\n"
 	        "                         (default: FILE with .arrow or .parquet for its\n"
 	        "                         extension)\n"
@@ -1567,7 +1567,7 @@ static int on_export_progress(void *ctx, uint64_t done, uint64_t total)
 static int cmd_export(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "format", required_argument, NULL, 'F' },  { "output", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, 'f' },  { "output", required_argument, NULL, 'o' },
 		{ "columns", required_argument, NULL, 'c' }, { "where", required_argument, NULL, 'w' },
 		{ "compress", required_argument, NULL, 'z' }, { "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
@@ -1577,9 +1577,9 @@ static int cmd_export(int argc, char **argv)
 	int format = 0, quiet = 0, c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "F:o:c:w:z:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:o:c:w:z:qh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'F':
+		case 'f':
 			if (strcmp(optarg, "arrow") == 0 || strcmp(optarg, "feather") == 0 ||
 			    strcmp(optarg, "ipc") == 0)
 				format = COLSTORE_EXPORT_ARROW;

@@ -318,7 +318,9 @@ COLSTORE_API int colstore_reader_open_memory(const void *data, size_t size,
                                              colstore_reader **out,
                                              colstore_error *err);
 
-/** Unmap and free.  NULL is a no-op.  Invalidates every pointer handed out. */
+/** Unmap and free.  NULL is a no-op.  Invalidates every pointer handed out,
+ *  except the Arrow streams and arrays of colstore_reader_export_stream(),
+ *  which keep the mapping until the last of them is released. */
 COLSTORE_API void colstore_reader_close(colstore_reader *r);
 
 COLSTORE_API uint64_t colstore_reader_num_rows(const colstore_reader *r);
@@ -720,8 +722,9 @@ struct ArrowArrayStream {
  * "C", "S" or "I": the narrowest unsigned width that holds every code of
  * the column's dictionary; values "u" in the dictionary child, shared by
  * every batch), any other string column is "u".  Strings must be UTF-8,
- * as Arrow's utf8 requires: a string that is not makes get_next fail
- * (get_last_error names the column and row).
+ * as Arrow's utf8 requires: a dictionary entry that is not makes this call
+ * fail (naming the column and entry), a string of a PLAIN chunk that is
+ * not makes get_next fail (get_last_error names the column and row).
  *
  * get_next yields one struct array per row group that has a matching row
  * (row groups that @p where rules out by their statistics are not read),
