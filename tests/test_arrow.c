@@ -119,6 +119,17 @@ static int a_write(const char *path, uint32_t compression, colstore_error *e)
 	return colstore_writer_finish(w, e);
 }
 
+/* write the table at a fresh path and open it; NULL after a failed assert */
+static colstore_reader *a_open(const char *name, uint32_t compression)
+{
+	colstore_error e;
+	colstore_reader *r = NULL;
+	const char *path = tu_path(name);
+	CU_ASSERT_EQUAL(a_write(path, compression, &e), COLSTORE_OK);
+	CU_ASSERT_EQUAL(colstore_reader_open(path, NULL, &r, &e), COLSTORE_OK);
+	return r;
+}
+
 /* the expected cell as text */
 static void a_expect(int c, uint64_t row, char *out, size_t n)
 {
@@ -291,11 +302,9 @@ static const int all_cols[NCOL] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
 
 static void test_every_type_zero_copy(void)
 {
-	const char *path = tu_path("arrow-plain.colstore");
 	colstore_error e;
-	CU_ASSERT_EQUAL_FATAL(a_write(path, 0, &e), COLSTORE_OK);
-	colstore_reader *r;
-	CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r, &e), COLSTORE_OK);
+	colstore_reader *r = a_open("arrow-plain.colstore", 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	struct ArrowArrayStream st;
 	CU_ASSERT_EQUAL_FATAL(colstore_reader_export_stream(r, NULL, NULL, &st, &e), COLSTORE_OK);
 	a_stats sx;
@@ -339,12 +348,9 @@ static void test_every_type_zero_copy(void)
 
 static void test_compressed(void)
 {
-	const char *path = tu_path("arrow-packed.colstore");
 	colstore_error e;
-	CU_ASSERT_EQUAL_FATAL(a_write(path, COLSTORE_WRITE_LZ4 | COLSTORE_WRITE_PACK, &e),
-	                      COLSTORE_OK);
-	colstore_reader *r;
-	CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r, &e), COLSTORE_OK);
+	colstore_reader *r = a_open("arrow-packed.colstore", COLSTORE_WRITE_LZ4 | COLSTORE_WRITE_PACK);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	struct ArrowArrayStream st;
 	CU_ASSERT_EQUAL_FATAL(colstore_reader_export_stream(r, NULL, NULL, &st, &e), COLSTORE_OK);
 	a_stats sx;
@@ -370,13 +376,11 @@ static int keep_none(uint64_t row)
 
 static void test_where(void)
 {
-	const char *paths[2] = { tu_path("arrow-where.colstore"), tu_path("arrow-where-z.colstore") };
 	for (int z = 0; z < 2; z++) {
 		colstore_error e;
-		CU_ASSERT_EQUAL_FATAL(a_write(paths[z], z ? COLSTORE_WRITE_LZ4 | COLSTORE_WRITE_PACK : 0, &e),
-		                      COLSTORE_OK);
-		colstore_reader *r;
-		CU_ASSERT_EQUAL_FATAL(colstore_reader_open(paths[z], NULL, &r, &e), COLSTORE_OK);
+		colstore_reader *r = a_open(z ? "arrow-where-z.colstore" : "arrow-where.colstore",
+		                            z ? COLSTORE_WRITE_LZ4 | COLSTORE_WRITE_PACK : 0);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 		struct ArrowArrayStream st;
 		CU_ASSERT_EQUAL_FATAL(colstore_reader_export_stream(r, NULL, "i32 > 0 and b = true",
 		                                                    &st, &e), COLSTORE_OK);
@@ -404,11 +408,9 @@ static void test_where(void)
 /* the reader closed first, a child moved out and outliving its parent */
 static void test_lifetime(void)
 {
-	const char *path = tu_path("arrow-life.colstore");
 	colstore_error e;
-	CU_ASSERT_EQUAL_FATAL(a_write(path, 0, &e), COLSTORE_OK);
-	colstore_reader *r;
-	CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r, &e), COLSTORE_OK);
+	colstore_reader *r = a_open("arrow-life.colstore", 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	struct ArrowArrayStream st;
 	CU_ASSERT_EQUAL_FATAL(colstore_reader_export_stream(r, "sd,i64", NULL, &st, &e),
 	                      COLSTORE_OK);
@@ -522,11 +524,9 @@ static void test_utf8_and_errors(void)
  * the result counts rows and batches */
 static void test_export_files(void)
 {
-	const char *path = tu_path("arrow-exp.colstore");
 	colstore_error e;
-	CU_ASSERT_EQUAL_FATAL(a_write(path, COLSTORE_WRITE_LZ4 | COLSTORE_WRITE_PACK, &e), COLSTORE_OK);
-	colstore_reader *r;
-	CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r, &e), COLSTORE_OK);
+	colstore_reader *r = a_open("arrow-exp.colstore", COLSTORE_WRITE_LZ4 | COLSTORE_WRITE_PACK);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	for (int f = 0; f < 2; f++) {
 		for (uint32_t z = 0; z < 2; z++) {
 			colstore_export_options o = COLSTORE_EXPORT_OPTIONS_INIT;
