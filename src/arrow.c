@@ -367,6 +367,37 @@ static int cs_xcolumn(cs_xstream *s, cs_xbatch *bt, const cs_xcol *x, const cols
 	return 0;
 }
 
+/* a buffer in place that is not 8-byte aligned (colstore_reader_open_memory
+ * over memory the caller did not align; a mapping always is) is copied, as
+ * Arrow consumers may load its values with aligned instructions */
+static int cs_xalign(cs_xbatch *bt, const cs_xcol *x, struct ArrowArray *a)
+{
+	const void **bufs = (const void **)a->buffers;
+	size_t n = (size_t)a->length;
+	for (int64_t k = 0; k < a->n_buffers; k++) {
+		const void *p = bufs[k];
+		if (!p || !((uintptr_t)p & 7))
+			continue;
+		size_t size;
+		if (k == 0 || (k == 1 && x->type == COLSTORE_TYPE_BOOL))
+			size = cs_bitmap_bytes(n);
+		else if (k == 2)
+			size = cs_le32((const uint8_t *)bufs[1] + 4 * n);
+		else if (x->dict)
+			size = n * x->iw;
+		else if (x->type == COLSTORE_TYPE_STRING)
+			size = 4 * (n + 1);
+		else
+			size = n * colstore_type_width(x->type);
+		void *c = cs_xalloc(bt, size);
+		if (!c)
+			return ENOMEM;
+		memcpy(c, p, size);
+		bufs[k] = c;
+	}
+	return 0;
+}
+
 static int cs_errno_of(int code)
 {
 	return code == COLSTORE_ENOMEM ? ENOMEM : code == COLSTORE_EINVAL ? EINVAL : EIO;
@@ -397,7 +428,7 @@ static int cs_xnext(struct ArrowArrayStream *st, struct ArrowArray *out)
 			bt->arrays = calloc(na ? na : 1, sizeof(*bt->arrays));
 			bt->kids = calloc(s->ncols ? s->ncols : 1, sizeof(*bt->kids));
 			bt->bufs = calloc(6 * (size_t)s->ncols + 1, sizeof(*bt->bufs));
-			bt->owned = calloc(3 * (size_t)s->ncols + 1, sizeof(*bt->owned));
+			bt->owned = calloc(6 * (size_t)s->ncols + 1, sizeof(*bt->owned));
 			bt->b = colstore_buffers_create();
 		}
 		if (!bt || !bt->arrays || !bt->kids || !bt->bufs || !bt->owned || !bt->b) {
@@ -448,6 +479,8 @@ static int cs_xnext(struct ArrowArrayStream *st, struct ArrowArray *out)
 			struct ArrowArray *a = &bt->arrays[2 * k], *d = &bt->arrays[2 * k + 1];
 			rc = cs_xcolumn(s, bt, x, &v, cs_chunk_at(r, rg, x->col)->null_count, idx, m,
 			                a, bt->bufs + 6 * (size_t)k, d, first_row);
+			if (!rc)
+				rc = cs_xalign(bt, x, a);
 			if (!rc) {
 				bt->kids[k] = a;
 				bt->refs += 1 + (a->dictionary != NULL);

@@ -4,9 +4,11 @@
 #     with SIGKILL at random moments: the path then holds the old file
 #     (verify passes, same cells) or the new one complete, never a mix;
 #     the killed runs' temporary files are removed by the next import.
-#  2. A full file system (a small tmpfs; skipped when it cannot be mounted):
-#     import and a spilling agg fail with "No space left on device", exit 1,
-#     and leave nothing behind; an old file on it stays intact.
+#  2. `colstore export` killed the same way: the path keeps the older export
+#     or holds a whole new one; the next export sweeps the temporary files.
+#  3. A full file system (a small tmpfs; skipped when it cannot be mounted):
+#     import, export and a spilling agg fail with "No space left on device",
+#     exit 1, and leave nothing behind; an old file on it stays intact.
 # Run by `make check` (top_builddir is set by the harness) or by hand.
 set -u
 top_builddir=${top_builddir:-.}
@@ -82,7 +84,32 @@ rm -f "$T/db/.x.colstore.tmp-$$-0badf00d"
 [ "$(stray "$T/db")" -eq 0 ] && ok "the next import removed the killed imports' temporary files" || { no "temporary files remain after the next import"; ls -la "$T/db"; }
 [ "$(cells "$T/db/x.colstore")" = "$old" ] && ok "and wrote its own file whole" || no "the next import's file differs"
 
-# ---- 2. a full file system
+# ---- 2. export, killed: the path keeps the older export; the next one sweeps
+"$CS" import -q --threads 1 "$T/new.csv" -o "$T/big.colstore"
+"$CS" export -q -f parquet -o "$T/db/x.parquet" "$T/db/x.colstore"
+oldp=$(cksum <"$T/db/x.parquet")
+t0=$(date +%s%N)
+"$CS" export -q -f parquet -o "$T/ref.parquet" "$T/big.colstore"
+ms=$((($(date +%s%N) - t0) / 1000000))
+rm -f "$T/ref.parquet"
+kills=0
+for k in 1 2 3 4; do
+	d=$(awk -v s="$seed" -v k="$k" -v ms="$ms" 'BEGIN { srand(s + 100 + k); printf "%.3f", rand() * ms * 0.9 / 1000 }')
+	"$CS" export -q -f parquet -o "$T/db/x.parquet" "$T/big.colstore" &
+	pid=$!
+	sleep "$d"
+	kill -9 $pid 2>/dev/null && kills=$((kills + 1))
+	wait $pid 2>/dev/null
+	[ "$(cksum <"$T/db/x.parquet")" = "$oldp" ] || [ "$(tail -c 4 "$T/db/x.parquet")" = PAR1 ] ||
+		no "export kill $k after $d s: the path holds neither the old file nor a whole new one"
+done
+echo "# one export takes $ms ms; $kills of 4 exports killed, $(stray "$T/db") temporary files left"
+[ "$kills" -ge 1 ] && ok "exports killed with SIGKILL: the path kept the older export" || no "no export was killed"
+"$CS" export -q -f arrow -o "$T/db/x.parquet.arrow" "$T/db/x.colstore"
+"$CS" export -q -f parquet -o "$T/db/x.parquet" "$T/db/x.colstore"
+[ "$(stray "$T/db")" -eq 0 ] && ok "the next export removed the killed exports' temporary files" || { no "temporary files remain after the next export"; ls -la "$T/db"; }
+
+# ---- 3. a full file system
 mnt="$T/full"
 mkdir -p "$mnt"
 if ! mount -t tmpfs -o size=2m tmpfs "$mnt" 2>/dev/null; then
@@ -96,8 +123,11 @@ else
 	[ $rc -eq 1 ] && grep -q "No space left on device" "$T/out" && ok "import onto a full file system: exit 1, 'No space left on device'" || { no "import onto a full file system (exit $rc)"; cat "$T/out"; }
 	[ "$(ls -A "$mnt")" = "x.colstore" ] && ok "it left nothing behind" || { no "files left behind on the full file system"; ls -la "$mnt"; }
 	[ "$(cells "$mnt/x.colstore")" = "$small" ] && "$CS" verify "$mnt/x.colstore" >/dev/null && ok "the old file on it is intact" || no "the old file was damaged"
+	"$CS" export -q -f parquet -o "$mnt/x.parquet" "$T/big.colstore" >"$T/out" 2>&1
+	rc=$?
+	[ $rc -eq 1 ] && grep -q "No space left on device" "$T/out" && ok "export onto a full file system: exit 1, 'No space left on device'" || { no "export onto a full file system (exit $rc)"; cat "$T/out"; }
+	[ "$(ls -A "$mnt")" = "x.colstore" ] && ok "it left nothing behind" || { no "export left files on the full file system"; ls -la "$mnt"; }
 	rm -f "$mnt/x.colstore"
-	"$CS" import -q --threads 1 "$T/new.csv" -o "$T/big.colstore"
 	TMPDIR="$mnt" "$CS" agg -f csv -m 1M -a "count(*),sum(qty)" -g customer,returned "$T/big.colstore" >"$T/out" 2>"$T/err"
 	rc=$?
 	[ $rc -eq 1 ] && grep -q "No space left on device" "$T/err" && ok "agg spilling to a full TMPDIR: exit 1, 'No space left on device'" || { no "agg spilling to a full TMPDIR (exit $rc)"; cat "$T/err"; }

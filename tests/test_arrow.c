@@ -560,6 +560,44 @@ static void test_export_files(void)
 	colstore_reader_close(r);
 }
 
+/* a reader over memory that is not 8-byte aligned: every buffer handed out
+ * is (copied where it has to be), and the values are the same */
+static void test_unaligned_memory(void)
+{
+	const char *path = tu_path("arrow-mem.colstore");
+	colstore_error e;
+	CU_ASSERT_EQUAL_FATAL(a_write(path, 0, &e), COLSTORE_OK);
+	size_t n;
+	unsigned char *file = tu_read_file(path, &n);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(file);
+	unsigned char *mem = malloc(n + 8);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mem);
+	memcpy(mem + 4, file, n);
+	free(file);
+	colstore_reader *r;
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_open_memory(mem + 4, n, NULL, &r, &e), COLSTORE_OK);
+	struct ArrowArrayStream st;
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_export_stream(r, NULL, NULL, &st, &e), COLSTORE_OK);
+	struct ArrowArray a;
+	uint64_t misaligned = 0;
+	while (st.get_next(&st, &a) == 0 && a.release) {
+		for (int64_t k = 0; k < a.n_children; k++)
+			for (int64_t b = 0; b < a.children[k]->n_buffers; b++)
+				misaligned += ((uintptr_t)a.children[k]->buffers[b] & 7) != 0;
+		a.release(&a);
+	}
+	CU_ASSERT_EQUAL(misaligned, 0);
+	st.release(&st);
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_export_stream(r, NULL, NULL, &st, &e), COLSTORE_OK);
+	a_stats sx;
+	a_drain(r, &st, all_cols, NCOL, keep_all, &sx);
+	CU_ASSERT_EQUAL(sx.rows, AROWS);
+	CU_ASSERT_EQUAL(sx.cells_bad, 0);
+	st.release(&st);
+	colstore_reader_close(r);
+	free(mem);
+}
+
 void register_arrow_tests(void)
 {
 	CU_pSuite s = CU_add_suite("arrow export", NULL, NULL);
@@ -570,4 +608,5 @@ void register_arrow_tests(void)
 	CU_add_test(s, "UTF-8 checks and argument errors; a failed export writes nothing",
 	            test_utf8_and_errors);
 	CU_add_test(s, "colstore_export: Arrow and Parquet files, plain and LZ4", test_export_files);
+	CU_add_test(s, "a reader over unaligned memory hands out aligned buffers", test_unaligned_memory);
 }
