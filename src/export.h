@@ -31,6 +31,11 @@ CS_HIDDEN void cs_out_free(cs_out *o);
 
 /* ---- the file writers ---------------------------------------------------- */
 
+/* a callback of stream s returned errno value e: the COLSTORE_E* code for
+ * it (ENOMEM, EINVAL, else EIO) in err, with s's last error message */
+CS_HIDDEN int cs_stream_error(struct ArrowArrayStream *s, int e, const char *what,
+                              colstore_error *err);
+
 /*
  * What a writer receives.  The stream is the one colstore_reader_export_stream
  * makes: a "+s" schema whose children are flat columns of the formats that

@@ -798,14 +798,6 @@ static int cs_ipc_footer(cs_ipc *w)
 	return cs_out_write(w->out, tail, sizeof(tail));
 }
 
-static int cs_ipc_stream_error(cs_ipc *w, struct ArrowArrayStream *s, int e, const char *what)
-{
-	const char *msg = s->get_last_error ? s->get_last_error(s) : NULL;
-	int code = e == ENOMEM ? COLSTORE_ENOMEM : e == EINVAL ? COLSTORE_EINVAL : COLSTORE_EIO;
-	return cs_err(w->err, code, COLSTORE_NO_OFFSET, "arrow stream %s: %s", what,
-	              msg ? msg : strerror(e));
-}
-
 /* a block slot for the next record batch */
 static cs_ipc_block *cs_ipc_next_block(cs_ipc *w)
 {
@@ -829,7 +821,7 @@ static int cs_ipc_batches(cs_ipc *w, struct ArrowArrayStream *s, struct ArrowArr
 		arr->release = NULL;
 		if ((rc = s->get_next(s, arr)) != 0) {
 			arr->release = NULL; /* nothing was handed over */
-			return cs_ipc_stream_error(w, s, rc, "get_next");
+			return cs_stream_error(s, rc, "get_next", w->err);
 		}
 		if (!arr->release)
 			break; /* end of stream */
@@ -887,7 +879,7 @@ int cs_ipc_write(struct ArrowArrayStream *s, cs_out *out, cs_export_args *a,
 	int rc = s->get_schema(s, &sc);
 	if (rc) {
 		sc.release = NULL;
-		rc = cs_ipc_stream_error(&w, s, rc, "get_schema");
+		rc = cs_stream_error(s, rc, "get_schema", w.err);
 		goto done;
 	}
 	if ((rc = cs_ipc_columns(&w, &sc)))

@@ -289,16 +289,6 @@ static int cs_pq_nomem(cs_pq *w)
 	return cs_err(w->err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 }
 
-static int cs_pq_stream_err(struct ArrowArrayStream *s, int e, const char *what,
-                            colstore_error *err)
-{
-	const char *m = s->get_last_error ? s->get_last_error(s) : NULL;
-	int code = e == ENOMEM ? COLSTORE_ENOMEM : e == EINVAL ? COLSTORE_EINVAL : COLSTORE_EIO;
-	if (m && *m)
-		return cs_err(err, code, COLSTORE_NO_OFFSET, "arrow stream %s: %s", what, m);
-	return cs_err(err, code, COLSTORE_NO_OFFSET, "arrow stream %s failed (error %d)", what, e);
-}
-
 /* ---- schema ------------------------------------------------------------ */
 
 static int cs_pq_schema(cs_pq *w)
@@ -1049,7 +1039,7 @@ int cs_parquet_write(struct ArrowArrayStream *s, cs_out *out, cs_export_args *a,
 	int rc = s->get_schema(s, &w.schema);
 	if (rc) {
 		w.schema.release = NULL; /* not ours to release */
-		return cs_pq_stream_err(s, rc, "schema", err);
+		return cs_stream_error(s, rc, "get_schema", err);
 	}
 	rc = cs_pq_schema(&w);
 	if (!rc)
@@ -1059,7 +1049,7 @@ int cs_parquet_write(struct ArrowArrayStream *s, cs_out *out, cs_export_args *a,
 		memset(&arr, 0, sizeof(arr));
 		int e = s->get_next(s, &arr);
 		if (e) {
-			rc = cs_pq_stream_err(s, e, "next batch", err);
+			rc = cs_stream_error(s, e, "get_next", err);
 			break;
 		}
 		if (!arr.release)

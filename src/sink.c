@@ -1,7 +1,9 @@
 /*
- * sink.c -- buffered output for the export writers: one buffer allocated
- * once, written out with cs_write_all when full.
+ * sink.c -- what the export writers share: buffered output (one buffer
+ * allocated once, written out with cs_write_all when full) and the error of
+ * a stream callback.
  */
+#include <errno.h>
 #include <stdlib.h>
 
 #include "export.h"
@@ -63,4 +65,14 @@ void cs_out_free(cs_out *o)
 	free(o->buf);
 	o->buf = NULL;
 	o->len = o->cap = 0;
+}
+
+int cs_stream_error(struct ArrowArrayStream *s, int e, const char *what, colstore_error *err)
+{
+	const char *m = s->get_last_error ? s->get_last_error(s) : NULL;
+	int code = e == ENOMEM ? COLSTORE_ENOMEM : e == EINVAL ? COLSTORE_EINVAL : COLSTORE_EIO;
+	if (m && *m)
+		return cs_err(err, code, COLSTORE_NO_OFFSET, "arrow stream %s: %s", what, m);
+	return cs_err(err, code, COLSTORE_NO_OFFSET, "arrow stream %s failed: %s", what,
+	              strerror(e));
 }

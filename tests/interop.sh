@@ -123,7 +123,7 @@ case1 "typesz parquet --columns --where" "$T/typesz.colstore" parquet none "note
 if "$GEN" -n 200000 -o "$T/sales.csv" && "$CS" import -q -o "$T/sales.colstore" "$T/sales.csv"; then
 	ok "import sales (200,000 rows)"
 	case1 "sales arrow" "$T/sales.colstore" arrow none "" "" arrow polars-ipc
-	case1 "sales arrow lz4" "$T/sales.colstore" arrow lz4 "" "" polars-ipc
+	case1 "sales arrow lz4" "$T/sales.colstore" arrow lz4 "" "" arrow polars-ipc
 	case1 "sales parquet" "$T/sales.colstore" parquet none "" "" duckdb polars-parquet
 	case1 "sales parquet lz4" "$T/sales.colstore" parquet lz4 "" "" duckdb
 else
