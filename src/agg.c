@@ -637,9 +637,7 @@ static inline double cs_dval(const colstore_values *v, uint32_t i)
 
 static inline uint32_t cs_code(const colstore_values *v, uint32_t i)
 {
-	return v->code_width == 1   ? ((const uint8_t *)v->data)[i]
-	       : v->code_width == 2 ? ((const uint16_t *)v->data)[i]
-	                            : ((const uint32_t *)v->data)[i];
+	return cs_code_at(v->data, v->code_width, i);
 }
 
 static void cs_sval(const colstore_reader *r, uint32_t col, const colstore_values *v, uint32_t i,
@@ -1289,16 +1287,7 @@ static int cs_do_rg(cs_worker *w, uint32_t g)
 		if (matches == 0)
 			return COLSTORE_OK;
 		if (matches < n) { /* the matching rows, in order */
-			uint32_t k = 0;
-			for (uint32_t i0 = 0; i0 < n; i0 += 64) {
-				uint64_t word = 0;
-				size_t nb = cs_bitmap_bytes(n) - i0 / 8;
-				memcpy(&word, w->sel + i0 / 8, nb < 8 ? nb : 8);
-				while (word) {
-					w->idx[k++] = i0 + (uint32_t)__builtin_ctzll(word);
-					word &= word - 1;
-				}
-			}
+			cs_bitmap_rows(w->sel, n, w->idx);
 			idx = w->idx;
 		}
 	}

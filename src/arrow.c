@@ -190,12 +190,6 @@ static uint64_t cs_take_bits(const uint8_t *src, const uint32_t *idx, uint32_t m
 	return zeros;
 }
 
-static uint32_t cs_code_at(const uint8_t *codes, unsigned w, uint32_t i)
-{
-	return w == 1 ? codes[i] : w == 2 ? cs_le16(codes + 2 * (size_t)i)
-	                                   : cs_le32(codes + 4 * (size_t)i);
-}
-
 static void cs_code_put(uint8_t *codes, unsigned w, uint32_t i, uint32_t c)
 {
 	if (w == 1)
@@ -460,10 +454,7 @@ static int cs_xnext(struct ArrowArrayStream *st, struct ArrowArray *out)
 				cs_xbatch_free(bt);
 				continue;
 			} else if (matches < rows) {
-				m = 0;
-				for (uint32_t i = 0; i < rows; i++)
-					if (cs_bit_get(s->sel, i))
-						s->idx[m++] = i;
+				m = cs_bitmap_rows(s->sel, rows, s->idx);
 				idx = s->idx;
 			}
 		}

@@ -24,3 +24,21 @@ int cs_bitmap_tail_clear(const uint8_t *bm, uint64_t n)
 	uint8_t last = bm[n / 8];
 	return (last >> (n % 8)) == 0;
 }
+
+uint32_t cs_bitmap_rows(const uint8_t *bm, uint32_t n, uint32_t *idx)
+{
+	uint32_t k = 0;
+	size_t nbytes = cs_bitmap_bytes(n);
+	for (uint32_t i0 = 0; i0 < n; i0 += 64) {
+		uint64_t word = 0;
+		size_t left = nbytes - i0 / 8;
+		memcpy(&word, bm + i0 / 8, left < 8 ? left : 8);
+		if (n - i0 < 64)
+			word &= ((uint64_t)1 << (n - i0)) - 1;
+		while (word) {
+			idx[k++] = i0 + (uint32_t)__builtin_ctzll(word);
+			word &= word - 1;
+		}
+	}
+	return k;
+}

@@ -190,6 +190,25 @@ static inline void cs_bit_set(uint8_t *bm, uint64_t i)
 CS_HIDDEN uint64_t cs_bitmap_popcount(const uint8_t *bm, uint64_t n);
 /* are bits n and above of the last byte zero? */
 CS_HIDDEN int cs_bitmap_tail_clear(const uint8_t *bm, uint64_t n);
+/* the positions of the 1 bits among the first n, in order, into idx
+ * (room for n); returns how many */
+CS_HIDDEN uint32_t cs_bitmap_rows(const uint8_t *bm, uint32_t n, uint32_t *idx);
+/* dictionary code i of an array of w-byte codes (1, 2 or 4; spec §9.4);
+ * any alignment */
+static inline uint32_t cs_code_at(const void *codes, unsigned w, size_t i)
+{
+	const uint8_t *p = (const uint8_t *)codes + i * w;
+	if (w == 1)
+		return *p;
+	if (w == 2) {
+		uint16_t v;
+		memcpy(&v, p, 2);
+		return v;
+	}
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
 
 /* ---- dict.c: interning of strings -------------------------------------- */
 

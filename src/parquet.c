@@ -351,15 +351,6 @@ static int64_t cs_pq_int_at(const void *v, unsigned width, int64_t i)
 	}
 }
 
-static uint32_t cs_pq_code_at(const void *v, unsigned width, int64_t i)
-{
-	switch (width) {
-	case 1: return ((const uint8_t *)v)[i];
-	case 2: return ((const uint16_t *)v)[i];
-	default: return ((const uint32_t *)v)[i];
-	}
-}
-
 /* the size of the definition levels cs_pq_levels writes */
 static uint64_t cs_pq_levels_size(uint64_t rows, uint64_t nulls)
 {
@@ -662,7 +653,7 @@ static int cs_pq_dict_chunk(cs_pq *w, cs_pq_col *c, const struct ArrowArray *x,
 	for (int64_t i = 0; i < rows; i++) {
 		if (valid && !cs_bit_get(valid, (uint64_t)i))
 			continue;
-		uint32_t code = cs_pq_code_at(idx, c->width, i);
+		uint32_t code = cs_code_at(idx, c->width, (size_t)i);
 		if (code >= (uint64_t)dlen)
 			return cs_err(w->err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
 			              "column %s: row %lld: index %u is outside the dictionary of %lld",
@@ -692,7 +683,7 @@ static int cs_pq_dict_chunk(cs_pq *w, cs_pq_col *c, const struct ArrowArray *x,
 		for (int64_t i = 0; i < rows; i++) {
 			if (valid && !cs_bit_get(valid, (uint64_t)i))
 				continue;
-			uint32_t code = cs_pq_code_at(idx, c->width, i);
+			uint32_t code = cs_code_at(idx, c->width, (size_t)i);
 			d = cs_pq_put_str(d, dbytes + doff[code], (uint32_t)(doff[code + 1] - doff[code]));
 		}
 		w->body.len = (size_t)(d - w->body.p);
@@ -730,7 +721,7 @@ static int cs_pq_dict_chunk(cs_pq *w, cs_pq_col *c, const struct ArrowArray *x,
 	for (int64_t i = 0; i < rows; i++) {
 		if (valid && !cs_bit_get(valid, (uint64_t)i))
 			continue;
-		acc |= (uint64_t)c->map[cs_pq_code_at(idx, c->width, i)] << nbits;
+		acc |= (uint64_t)c->map[cs_code_at(idx, c->width, (size_t)i)] << nbits;
 		for (nbits += bw; nbits >= 8; nbits -= 8) {
 			*d++ = (uint8_t)acc;
 			acc >>= 8;
