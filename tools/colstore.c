@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +213,22 @@ static int fail(const char *file, const colstore_error *e)
 		fprintf(stderr, "%s: %s: %s (%s)\n", prog, file, e->message,
 		        colstore_strerror(e->code));
 	return 1;
+}
+
+/* a usage error of command cmd: "colstore CMD: message", then the command's
+ * usage, on stderr; returns EXIT_USAGE */
+static int usage_fail(const char *cmd, void (*usage)(FILE *), const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int usage_fail(const char *cmd, void (*usage)(FILE *), const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "%s %s: ", prog, cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	usage(stderr);
+	return EXIT_USAGE;
 }
 
 /* ---- value formatting ----------------------------------------------------- */
@@ -707,18 +724,13 @@ static int cmd_import(int argc, char **argv)
 		case 'q': quiet = 1; break;
 		case 'h': usage_import(stdout); return 0;
 		default:
-			fprintf(stderr, "%s import: unknown or incomplete option '%s'\n", prog,
-			        argv[optind - 1]);
-			usage_import(stderr);
-			return EXIT_USAGE;
+			return usage_fail("import", usage_import, "unknown or incomplete option '%s'",
+			                  argv[optind - 1]);
 		}
 	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "%s import: %s\n", prog,
-		        optind >= argc ? "missing CSV" : "only one CSV at a time");
-		usage_import(stderr);
-		return EXIT_USAGE;
-	}
+	if (optind != argc - 1)
+		return usage_fail("import", usage_import, "%s",
+		                  optind >= argc ? "missing CSV" : "only one CSV at a time");
 	const char *csv = argv[optind];
 	int from_stdin = strcmp(csv, "-") == 0;
 	if (from_stdin && !out) {
@@ -1299,16 +1311,13 @@ static int cmd_scan(int argc, char **argv)
 			break;
 		case 'h': usage_scan(stdout); return 0;
 		default:
-			fprintf(stderr, "%s scan: unknown or incomplete option '%s'\n", prog, argv[optind - 1]);
-			usage_scan(stderr);
-			return EXIT_USAGE;
+			return usage_fail("scan", usage_scan, "unknown or incomplete option '%s'",
+			                  argv[optind - 1]);
 		}
 	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "%s scan: %s\n", prog, optind >= argc ? "missing FILE" : "only one FILE");
-		usage_scan(stderr);
-		return EXIT_USAGE;
-	}
+	if (optind != argc - 1)
+		return usage_fail("scan", usage_scan, "%s",
+		                  optind >= argc ? "missing FILE" : "only one FILE");
 	const char *file = argv[optind];
 	colstore_error e;
 	colstore_reader *r;
@@ -1485,17 +1494,14 @@ static int cmd_agg(int argc, char **argv)
 			break;
 		case 'h': usage_agg(stdout); return 0;
 		default:
-			fprintf(stderr, "%s agg: unknown or incomplete option '%s'\n", prog, argv[optind - 1]);
-			usage_agg(stderr);
-			return EXIT_USAGE;
+			return usage_fail("agg", usage_agg, "unknown or incomplete option '%s'",
+			                  argv[optind - 1]);
 		}
 	}
-	if (optind != argc - 1 || !aggs) {
-		fprintf(stderr, "%s agg: %s\n", prog,
-		        !aggs ? "--agg is required" : optind >= argc ? "missing FILE" : "only one FILE");
-		usage_agg(stderr);
-		return EXIT_USAGE;
-	}
+	if (optind != argc - 1 || !aggs)
+		return usage_fail("agg", usage_agg, "%s",
+		                  !aggs ? "--agg is required"
+		                  : optind >= argc ? "missing FILE" : "only one FILE");
 	const char *file = argv[optind];
 	colstore_error e;
 	colstore_reader *r;
@@ -1608,17 +1614,13 @@ static int cmd_export(int argc, char **argv)
 		case 'q': quiet = 1; break;
 		case 'h': usage_export(stdout); return 0;
 		default:
-			fprintf(stderr, "%s export: unknown or incomplete option '%s'\n", prog,
-			        argv[optind - 1]);
-			usage_export(stderr);
-			return EXIT_USAGE;
+			return usage_fail("export", usage_export, "unknown or incomplete option '%s'",
+			                  argv[optind - 1]);
 		}
 	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "%s export: %s\n", prog, optind >= argc ? "missing FILE" : "only one FILE");
-		usage_export(stderr);
-		return EXIT_USAGE;
-	}
+	if (optind != argc - 1)
+		return usage_fail("export", usage_export, "%s",
+		                  optind >= argc ? "missing FILE" : "only one FILE");
 	if (!format) {
 		fprintf(stderr, "%s export: --format arrow or --format parquet is required\n", prog);
 		return EXIT_USAGE;
@@ -1740,11 +1742,8 @@ int main(int argc, char **argv)
 				c->usage(stdout);
 				return 0;
 			}
-			if (argv[a][0] == '-' && argv[a][1] != '\0') {
-				fprintf(stderr, "%s %s: unknown option '%s'\n", prog, c->name, argv[a]);
-				c->usage(stderr);
-				return EXIT_USAGE;
-			}
+			if (argv[a][0] == '-' && argv[a][1] != '\0')
+				return usage_fail(c->name, c->usage, "unknown option '%s'", argv[a]);
 			if (file) {
 				fprintf(stderr, "%s %s: only one FILE, got '%s' and '%s'\n", prog,
 				        c->name, file, argv[a]);
@@ -1752,11 +1751,8 @@ int main(int argc, char **argv)
 			}
 			file = argv[a];
 		}
-		if (!file) {
-			fprintf(stderr, "%s %s: missing FILE\n", prog, c->name);
-			c->usage(stderr);
-			return EXIT_USAGE;
-		}
+		if (!file)
+			return usage_fail(c->name, c->usage, "missing FILE");
 		return c->run(file);
 	}
 	fprintf(stderr, "%s: unknown command '%s' (try 'colstore --help')\n", prog, argv[1]);
