@@ -1642,16 +1642,6 @@ static int cmd_export(int argc, char **argv)
 		free(def_out);
 		return fail(file, &e);
 	}
-	if (o.where) { /* parse errors point at the character, as in scan */
-		colstore_filter *f;
-		if (colstore_filter_parse(r, o.where, &f, &e)) {
-			where_error("export", o.where, &e);
-			colstore_reader_close(r);
-			free(def_out);
-			return EXIT_USAGE;
-		}
-		colstore_filter_free(f);
-	}
 	export_state es;
 	memset(&es, 0, sizeof(es));
 	es.show = !quiet && isatty(2);
@@ -1678,6 +1668,9 @@ static int cmd_export(int argc, char **argv)
 	} else if (interrupted) {
 		fprintf(stderr, "%s: export of %s interrupted; nothing written\n", prog, file);
 		rc = 130;
+	} else if (rc == COLSTORE_EPARSE) { /* the --where: point at the character, as scan does */
+		where_error("export", o.where, &e);
+		rc = EXIT_USAGE;
 	} else if (rc == COLSTORE_ENOTFOUND) {
 		fprintf(stderr, "%s export: %s: %s\n", prog, file, e.message);
 		rc = EXIT_USAGE;
