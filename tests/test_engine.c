@@ -387,6 +387,45 @@ static void test_threads_identical(void)
  * of keys, give the same cells as one pass in memory, for a dictionary key
  * (2,500 strings) and an integer key (10,000 values), with nulls,
  * a filter and 1-3 threads; string min/max stays in memory (one pass) */
+/* what an aggregation must do under a 256 KiB memory limit */
+enum { LIM_PASSES, LIM_SPILL, LIM_FITS };
+
+/* the aggregation, in memory, then under 256 KiB at 1-3 threads: the same
+ * cells; dense keys take several passes (LIM_PASSES), hashed keys one pass
+ * that writes runs (LIM_SPILL) or, with few groups, none (LIM_FITS) */
+static void limited_equals_memory(colstore_reader *r, const char *aggs, const char *gb,
+                                  const char *where, int expect)
+{
+	uint32_t passes = 0;
+	uint64_t spill = 0;
+	char *mem = tu_agg_text(r, aggs, gb, where, 2, 0, &passes, &spill);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mem);
+	CU_ASSERT_EQUAL(passes, 1);
+	if (expect == LIM_PASSES) {
+		CU_ASSERT_TRUE(strlen(mem) > 10000); /* thousands of groups */
+	} else {
+		CU_ASSERT_EQUAL(spill, 0);
+	}
+	for (uint32_t t = 1; t <= 3; t++) {
+		char *disk = tu_agg_text(r, aggs, gb, where, t, 256 << 10, &passes, &spill);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(disk);
+		if (expect == LIM_PASSES) {
+			CU_ASSERT_TRUE(passes > 1);
+		} else {
+			CU_ASSERT_EQUAL(passes, 1);
+			if (expect == LIM_SPILL) {
+				CU_ASSERT_TRUE(spill > 0);
+			}
+		}
+		if (strcmp(mem, disk))
+			fprintf(stderr, "\n  group by %s, %u threads, %u passes: cells differ\n", gb, t,
+			        passes);
+		CU_ASSERT_STRING_EQUAL(mem, disk);
+		free(disk);
+	}
+	free(mem);
+}
+
 static void test_memory_limit_passes(void)
 {
 	static const tu_col mcols[] = {
@@ -413,24 +452,8 @@ static void test_memory_limit_passes(void)
 	static const char *const gbs[] = { "u", "k" };
 	static const char *const wheres[] = { NULL, "q > 0 or p < 50" };
 	for (int gi = 0; gi < 2; gi++)
-		for (int wi = 0; wi < 2; wi++) {
-			uint32_t passes = 0;
-			char *mem = tu_agg_text(r, aggs, gbs[gi], wheres[wi], 2, 0, &passes, &spill);
-			CU_ASSERT_PTR_NOT_NULL_FATAL(mem);
-			CU_ASSERT_EQUAL(passes, 1);
-			CU_ASSERT_TRUE(strlen(mem) > 10000); /* thousands of groups */
-			for (uint32_t t = 1; t <= 3; t++) {
-				char *disk = tu_agg_text(r, aggs, gbs[gi], wheres[wi], t, 256 << 10, &passes, &spill);
-				CU_ASSERT_PTR_NOT_NULL_FATAL(disk);
-				CU_ASSERT_TRUE(passes > 1);
-				if (strcmp(mem, disk))
-					fprintf(stderr, "\n  group by %s, %u threads, %u passes: cells differ\n",
-					        gbs[gi], t, passes);
-				CU_ASSERT_STRING_EQUAL(mem, disk);
-				free(disk);
-			}
-			free(mem);
-		}
+		for (int wi = 0; wi < 2; wi++)
+			limited_equals_memory(r, aggs, gbs[gi], wheres[wi], LIM_PASSES);
 	/* string min/max under a dense key: held in memory, one pass, same cells */
 	uint32_t passes = 0;
 	char *mem = tu_agg_text(r, "count(*),min(s),max(s)", "u", NULL, 2, 0, NULL, NULL);
@@ -445,27 +468,9 @@ static void test_memory_limit_passes(void)
 	 * min/max included: sorted runs written by each worker, merged */
 	static const char *const hgbs[] = { "u,k", "p", "s,x", "k,u,s" };
 	static const char *haggs = "count(*),sum(q),avg(p),min(s),max(u),min(x)";
-	for (int gi = 0; gi < 4; gi++)
-		for (int wi = 0; wi < 2; wi++) {
-			mem = tu_agg_text(r, haggs, hgbs[gi], wheres[wi], 2, 0, &passes, &spill);
-			CU_ASSERT_PTR_NOT_NULL_FATAL(mem);
-			CU_ASSERT_EQUAL(passes, 1);
-			CU_ASSERT_EQUAL(spill, 0);
-			int small = gi == 2; /* s,x: 50 strings x 5 % nulls of x: few groups */
-			for (uint32_t t = 1; t <= 3; t++) {
-				char *disk = tu_agg_text(r, haggs, hgbs[gi], wheres[wi], t, 256 << 10, &passes, &spill);
-				CU_ASSERT_PTR_NOT_NULL_FATAL(disk);
-				CU_ASSERT_EQUAL(passes, 1);
-				if (!small)
-					CU_ASSERT_TRUE(spill > 0);
-				if (strcmp(mem, disk))
-					fprintf(stderr, "\n  group by %s, %u threads, %u passes: cells differ\n",
-					        hgbs[gi], t, passes);
-				CU_ASSERT_STRING_EQUAL(mem, disk);
-				free(disk);
-			}
-			free(mem);
-		}
+	for (int gi = 0; gi < 4; gi++) /* s,x: 50 strings x 5 % nulls of x: few groups */
+		for (int wi = 0; wi < 2; wi++)
+			limited_equals_memory(r, haggs, hgbs[gi], wheres[wi], gi == 2 ? LIM_FITS : LIM_SPILL);
 	colstore_reader_close(r);
 	unlink(path);
 }
