@@ -6,9 +6,7 @@ set -u
 top_builddir=${top_builddir:-.}
 CS="$top_builddir/colstore"
 MKSAMPLE="$top_builddir/tools/mksample"
-T=$(mktemp -d "${TMPDIR:-/tmp}/colstore-cli-XXXXXX")
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
+name=cli; . "$(dirname "$0")/lib.sh"
 
 check() { # check NAME EXPECTED_STATUS PATTERN -- COMMAND...
 	name=$1 want=$2 pattern=$3
@@ -16,11 +14,9 @@ check() { # check NAME EXPECTED_STATUS PATTERN -- COMMAND...
 	"$@" >"$T/out" 2>&1
 	got=$?
 	if [ "$got" -eq "$want" ] && grep -q -e "$pattern" "$T/out"; then
-		pass=$((pass + 1))
-		echo "ok - $name"
+		ok "$name"
 	else
-		fail=$((fail + 1))
-		echo "FAIL - $name (exit $got, wanted $want and /$pattern/)"
+		no "$name (exit $got, wanted $want and /$pattern/)"
 		sed 's/^/    /' "$T/out" | head -20
 	fi
 }
@@ -48,7 +44,7 @@ check "verify ok" 0 "ok (70000 rows, 10 columns, 2 row groups" -- "$CS" verify "
 check "verify ok, LZ4" 0 "ok (70000 rows" -- "$CS" verify "$T/z.colstore"
 
 size=$(wc -c <"$T/s.colstore")
-[ "$(wc -c <"$T/z.colstore")" -lt "$size" ] && { pass=$((pass + 1)); echo "ok - LZ4 file is smaller"; } || { fail=$((fail + 1)); echo "FAIL - LZ4 file is not smaller"; }
+[ "$(wc -c <"$T/z.colstore")" -lt "$size" ] && { ok "LZ4 file is smaller"; } || { no "LZ4 file is not smaller"; }
 
 # damage one byte inside the first data block (offset 64 is the first block)
 cp "$T/s.colstore" "$T/bad.colstore"
@@ -75,11 +71,11 @@ check "bad --schema type" 2 "unknown type 'int128' for column 'id'" -- "$CS" imp
 check "schema names a missing column" 2 "names column 'nope'" -- "$CS" import "$T/d.csv" --schema nope:int8 -o "$T/n.colstore"
 printf 'a,b\n1,2\n3,"x\n' >"$T/unterminated.csv"
 check "unterminated quote: file:line:field" 1 "colstore: $T/unterminated.csv:3:2: unterminated quoted field" -- "$CS" import "$T/unterminated.csv"
-[ ! -e "$T/unterminated.colstore" ] && { pass=$((pass + 1)); echo "ok - nothing left behind"; } || { fail=$((fail + 1)); echo "FAIL - unterminated.colstore left behind"; }
+[ ! -e "$T/unterminated.colstore" ] && { ok "nothing left behind"; } || { no "unterminated.colstore left behind"; }
 # a failed import onto an existing file leaves that file as it was
 cp "$T/d.colstore" "$T/unterminated.colstore"
 "$CS" import -q "$T/unterminated.csv" 2>/dev/null
-cmp -s "$T/d.colstore" "$T/unterminated.colstore" && { pass=$((pass + 1)); echo "ok - a failed import keeps the old file"; } || { fail=$((fail + 1)); echo "FAIL - a failed import changed the old file"; }
+cmp -s "$T/d.colstore" "$T/unterminated.colstore" && { ok "a failed import keeps the old file"; } || { no "a failed import changed the old file"; }
 printf 'a,b\n1,2\n3\n' >"$T/rag.csv"
 check "too few fields" 1 "rag.csv:3:1: row has 1 fields, expected 2" -- "$CS" import "$T/rag.csv"
 check "--ragged pad" 0 "2 rows" -- "$CS" import --ragged pad "$T/rag.csv"
@@ -87,7 +83,7 @@ printf 'v\n300\n' >"$T/big.csv"
 check "value does not fit the schema" 1 "big.csv:2:1: '300' is not a valid int8 (column 'v')" -- "$CS" import "$T/big.csv" --schema v:int8
 printf 'x,x,\n1,2,3\n' >"$T/dup.csv"
 check "duplicate names warn" 0 "warning: .*column 2 repeats the name 'x'; calling it 'x_2'" -- "$CS" import "$T/dup.csv"
-ls -a "$T" | grep -q '\.tmp-' && { fail=$((fail + 1)); echo "FAIL - temporary files left"; } || { pass=$((pass + 1)); echo "ok - no temporary files left"; }
+ls -a "$T" | grep -q '\.tmp-' && { no "temporary files left"; } || { ok "no temporary files left"; }
 # a large-ish import round trip through the benchmark generator, with nulls and quoted newlines
 "$top_builddir/bench/gen" -n 200000 -o "$T/sales.csv"
 check "import of generated sales data" 0 "200000 rows, 10 columns" -- "$CS" import "$T/sales.csv" --row-group-size 10000
@@ -101,7 +97,7 @@ check "sales verifies" 0 "ok (200000 rows" -- "$CS" verify "$T/sales.colstore"
 printf 'id,name,price,ok,day,ts\n1,"a, ""b""",1.5,true,2024-02-29,2024-01-01T10:00:00\n2,,2,false,2024-03-01,2024-01-01T10:00:00.5\n3,"",-0.25,true,1970-01-01,1969-12-31T23:59:59\n4,"line\nbreak",100,false,2000-01-01,2000-01-01T00:00:00\n' >"$T/canon.csv"
 "$CS" import -q "$T/canon.csv"
 "$CS" scan --format csv "$T/canon.colstore" >"$T/canon.out"
-cmp -s "$T/canon.csv" "$T/canon.out" && { pass=$((pass + 1)); echo "ok - scan --format csv reproduces the CSV byte for byte"; } || { fail=$((fail + 1)); echo "FAIL - scan csv differs:"; diff "$T/canon.csv" "$T/canon.out" | head; }
+cmp -s "$T/canon.csv" "$T/canon.out" && { ok "scan --format csv reproduces the CSV byte for byte"; } || { no "scan csv differs:"; diff "$T/canon.csv" "$T/canon.out" | head; }
 check "scan jsonl" 0 '^{"id":2,"name":null,"price":2,"ok":false,"day":"2024-03-01","ts":"2024-01-01T10:00:00.5"}$' -- "$CS" scan -f jsonl "$T/canon.colstore"
 check "scan jsonl escapes" 0 '"name":"line\\nbreak"' -- "$CS" scan -f jsonl "$T/canon.colstore"
 check "scan table" 0 "(4 rows)" -- "$CS" scan -f table "$T/canon.colstore"
@@ -117,7 +113,7 @@ check "scan bad format" 2 "takes table, csv or jsonl" -- "$CS" scan -f xml "$T/c
 "$CS" scan -f csv "$T/sales.colstore" >"$T/sales1.out"
 "$CS" import -q "$T/sales1.out" -o "$T/sales2.colstore" --row-group-size 7000
 "$CS" scan -f csv "$T/sales2.colstore" >"$T/sales2.out"
-cmp -s "$T/sales1.out" "$T/sales2.out" && [ "$(wc -l <"$T/sales1.out")" -gt 200000 ] && { pass=$((pass + 1)); echo "ok - sales: scan, import, scan is stable"; } || { fail=$((fail + 1)); echo "FAIL - sales round trip differs"; }
+cmp -s "$T/sales1.out" "$T/sales2.out" && [ "$(wc -l <"$T/sales1.out")" -gt 200000 ] && { ok "sales: scan, import, scan is stable"; } || { no "sales round trip differs"; }
 check "sales: filtered count" 0 "^2$" -- sh -c "\"$CS\" scan -f csv -c id -w \"id <= 2\" \"$T/sales.colstore\" | tail -1"
 # scan --threads: rows in file order, the same bytes for 1, 2 and 3 workers
 for f in csv jsonl; do
@@ -169,7 +165,7 @@ check "agg sums 1000 x 0.1 to exactly 100 (adding in order gives 99.999999999998
 # ---- hostile CSV: resource limits (README "Limits")
 awk 'BEGIN { for (r = 0; r < 2; r++) { for (i = 0; i < 1000000; i++) printf "%s%d", (i ? "," : ""), i; print "" } }' >"$T/wide.csv"
 check "a million columns: refused at field 65536, with file:line:field" 1 "wide.csv:1:65536: more than 65535 fields in a record" -- "$CS" import -q "$T/wide.csv"
-[ ! -e "$T/wide.colstore" ] && { pass=$((pass + 1)); echo "ok - and nothing is written"; } || { fail=$((fail + 1)); echo "FAIL - wide.colstore written"; }
+[ ! -e "$T/wide.colstore" ] && { ok "and nothing is written"; } || { no "wide.colstore written"; }
 { printf 'id,blob\n1,'; head -c 100000000 /dev/zero | tr '\0' 'x'; printf '\n2,y\n'; } >"$T/blob.csv"
 check "one 100 MB field: imported" 0 "2 rows, 2 columns" -- "$CS" import --threads 1 "$T/blob.csv"
 check "and scanned back byte for byte" 0 "^same$" -- sh -c "\"$CS\" scan -f csv \"$T/blob.colstore\" | cmp -s - \"$T/blob.csv\" && echo same"
@@ -192,5 +188,4 @@ check "export: a string that is not UTF-8 is named, nothing written" 1 "not vali
 check "export: the old file is untouched" 0 "^old$" -- cat "$T/latin1.arrow"
 check "export: no temporary file left" 0 "^0$" -- sh -c "ls -A \"$T\" | grep -c 'tmp-' || true"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+tally

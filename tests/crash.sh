@@ -14,16 +14,13 @@ set -u
 top_builddir=${top_builddir:-.}
 CS="$top_builddir/colstore"
 GEN="$top_builddir/bench/gen"
-T=$(mktemp -d "${TMPDIR:-/tmp}/colstore-crash-XXXXXX")
+name=crash; . "$(dirname "$0")/lib.sh"
 mnt=""
 cleanup() {
 	[ -n "$mnt" ] && umount "$mnt" 2>/dev/null
 	rm -rf "$T"
 }
 trap cleanup EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-no() { fail=$((fail + 1)); echo "FAIL - $1"; }
 # the cells of a file, as one checksum
 cells() { "$CS" scan -f csv "$1" 2>/dev/null | cksum; }
 stray() { ls -A "$1" | grep -c '\.tmp-' ; }
@@ -134,5 +131,4 @@ else
 	[ -z "$(ls -A "$mnt")" ] && ok "it left nothing behind" || { no "agg left files in TMPDIR"; ls -la "$mnt"; }
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+tally

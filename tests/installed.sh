@@ -9,16 +9,12 @@ set -u
 top_builddir=${top_builddir:-.}
 top_srcdir=${top_srcdir:-.}
 [ -e "$top_builddir/.libs/libcolstore.so" ] || { echo "SKIP: a static-only build (--disable-shared)"; exit 77; }
-T=$(mktemp -d "${TMPDIR:-/tmp}/colstore-inst-XXXXXX")
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-no() { fail=$((fail + 1)); echo "FAIL - $1"; }
+name=inst; . "$(dirname "$0")/lib.sh"
 R="$T/root"
 if ! make -C "$top_builddir" install DESTDIR="$R" >"$T/install.log" 2>&1; then
 	tail -30 "$T/install.log"
 	no "make install DESTDIR"
-	echo "$pass passed, $fail failed"
+	tally
 	exit 1
 fi
 ok "make install DESTDIR"
@@ -66,5 +62,4 @@ if make -C "$top_builddir" uninstall DESTDIR="$R" >"$T/uninstall.log" 2>&1; then
 else
 	no "make uninstall"
 fi
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+tally

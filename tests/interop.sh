@@ -35,15 +35,11 @@ if ! cmp -s "$here/package-lock.json" "$mods/.installed-lock" || [ ! -d "$mods/n
 		exit 77
 	}
 fi
-T=$(mktemp -d "${TMPDIR:-/tmp}/colstore-interop-XXXXXX")
-trap 'rm -rf "$T"' EXIT
+name=interop; . "$(dirname "$0")/lib.sh"
 # node resolves packages from the script's directory upwards
 cp "$here/check.mjs" "$here/lz4codec.mjs" "$T/"
 ln -s "$mods/node_modules" "$T/node_modules"
-pass=0 fail=0
-
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL - $1"; [ -f "$T/out" ] && sed 's/^/    /' "$T/out" | head -20; }
+bad() { no "$1"; [ -f "$T/out" ] && sed 's/^/    /' "$T/out" | head -20; }
 
 # types FILE [COLUMNS]: name:type,... as colstore info lists them
 types() {
@@ -130,5 +126,4 @@ else
 	bad "generate and import sales"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+tally

@@ -11,9 +11,7 @@ command -v valgrind >/dev/null || { echo "SKIP: no valgrind"; exit 77; }
 CS="$top_builddir/.libs/colstore"
 [ -x "$CS" ] || CS="$top_builddir/colstore"
 export LD_LIBRARY_PATH="$top_builddir/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-T=$(mktemp -d "${TMPDIR:-/tmp}/colstore-vg-XXXXXX")
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
+name=vg; . "$(dirname "$0")/lib.sh"
 vg() { # vg NAME WANT_STATUS COMMAND_ARGS...
 	name=$1 want=$2
 	shift 2
@@ -23,11 +21,9 @@ vg() { # vg NAME WANT_STATUS COMMAND_ARGS...
 		"$CS" "$@" >"$T/out" 2>"$T/err"
 	got=$?
 	if [ "$got" -eq "$want" ]; then
-		pass=$((pass + 1))
-		echo "ok - $name"
+		ok "$name"
 	else
-		fail=$((fail + 1))
-		echo "FAIL - $name (exit $got, wanted $want)"
+		no "$name (exit $got, wanted $want)"
 		head -40 "$T/err" | sed 's/^/    /'
 	fi
 }
@@ -61,5 +57,4 @@ vg "damaged file: scan" 1 scan -f csv "$T/dam.colstore"
 head -c 1000 "$T/s.colstore" >"$T/cut.colstore"
 vg "truncated file" 1 info "$T/cut.colstore"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+tally
