@@ -449,9 +449,7 @@ static int cs_plan(colstore_agg *a, colstore_error *err)
 			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 		for (uint32_t k = 0; k < a->ngb; k++) {
 			uint32_t c = a->gb[k];
-			int all_dict = r->columns[c].type == COLSTORE_TYPE_STRING && r->columns[c].dict_count;
-			for (uint32_t g = 0; g < r->num_row_groups && all_dict; g++)
-				all_dict = cs_chunk_at(r, g, c)->encoding == COLSTORE_ENCODING_DICT;
+			int all_dict = r->columns[c].dict_count && cs_column_all_dict(r, c);
 			int rc;
 			if (all_dict && (rc = cs_dict_ready(r, c, err)))
 				return rc;

@@ -668,11 +668,7 @@ static int cs_xcolumns(cs_xstream *s, const char *columns, colstore_error *err)
 		x->dcount = cc->dict_count;
 		x->doff = r->data + cc->dict_offsets.offset;
 		x->dbytes = (const char *)r->data + cc->dict_bytes.offset;
-		int all_dict = 1;
-		for (uint32_t rg = 0; rg < r->num_row_groups; rg++)
-			if (cs_chunk_at(r, rg, c)->encoding != COLSTORE_ENCODING_DICT)
-				all_dict = 0;
-		x->dict = (uint8_t)all_dict;
+		x->dict = (uint8_t)cs_column_all_dict(r, c);
 		x->iw = x->dcount <= 256 ? 1 : x->dcount <= 65536 ? 2 : 4;
 		if (x->dcount) {
 			uint32_t bad = cs_utf8_first_bad(x->doff, x->dbytes, x->dcount, NULL);

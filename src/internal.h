@@ -341,6 +341,8 @@ struct colstore_reader {
 	                    * Arrow stream or exported array batch */
 };
 
+/* 1 when every chunk of string column col is DICT-encoded */
+CS_HIDDEN int cs_column_all_dict(const colstore_reader *r, uint32_t col);
 /* one more reference to r (colstore_reader_close drops one; the last frees) */
 CS_HIDDEN void cs_reader_ref(colstore_reader *r);
 

@@ -522,6 +522,16 @@ int colstore_reader_column_info(const colstore_reader *r, uint32_t col,
 	return COLSTORE_OK;
 }
 
+int cs_column_all_dict(const colstore_reader *r, uint32_t col)
+{
+	if (r->columns[col].type != COLSTORE_TYPE_STRING)
+		return 0;
+	for (uint32_t g = 0; g < r->num_row_groups; g++)
+		if (cs_chunk_at(r, g, col)->encoding != COLSTORE_ENCODING_DICT)
+			return 0;
+	return 1;
+}
+
 int colstore_reader_find_column(const colstore_reader *r, const char *name, uint32_t *col,
                                 colstore_error *err)
 {
