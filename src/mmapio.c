@@ -93,8 +93,8 @@ void cs_map_release(const void *data, uint64_t start, uint64_t end)
 }
 
 /* Removes DIR/.BASE.tmp-PID-* files whose process is gone: what an import
- * killed before its rename left (best effort; a reused PID keeps them until
- * a later run). */
+ * or export killed before its rename left (best effort; a reused PID keeps
+ * them until a later run). */
 static void cs_sweep_stale(const char *path, size_t dirlen, const char *base)
 {
 	char *dir = dirlen ? strndup(path, dirlen) : strdup(".");
