@@ -673,6 +673,18 @@ static int cs_eval_leaf(const colstore_filter *f, const cs_node *d, uint32_t rg,
 		else
 			memset(sel, 0xff, nbytes);
 	} else {
+/* [lo, hi] cut to T's values, then tested in T's width (so that it vectorizes);
+ * dictionary codes too: a chunk with narrower codes than the range's bounds
+ * holds only the codes its width can hold */
+#define CS_RANGE(T, UT, TMIN, TMAX)                                                    \
+	do {                                                                           \
+		const int64_t l_ = lo < (int64_t)(TMIN) ? (int64_t)(TMIN) : lo;        \
+		const int64_t h_ = hi > (int64_t)(TMAX) ? (int64_t)(TMAX) : hi;        \
+		if (l_ > h_)                                                           \
+			memset(sel, out ? 0xff : 0, nbytes);                           \
+		else                                                                   \
+			CS_SCAN(T, ((UT)((UT)x_ - (UT)l_) <= (UT)(h_ - l_)) ^ out);       \
+	} while (0)
 		const double D = d->dval;
 		const uint64_t span = (uint64_t)hi - (uint64_t)lo;
 		const int out = set == R_OUT;
@@ -688,11 +700,11 @@ static int cs_eval_leaf(const colstore_filter *f, const cs_node *d, uint32_t rg,
 					else
 						CS_SCAN(uint32_t, m[x_]);
 				} else if (v.code_width == 1) { /* codes in a range */
-					CS_SCAN(uint8_t, ((uint8_t)(x_ - lo) <= (uint8_t)span) ^ out);
+					CS_RANGE(uint8_t, uint8_t, 0, UINT8_MAX);
 				} else if (v.code_width == 2) {
-					CS_SCAN(uint16_t, ((uint16_t)(x_ - lo) <= (uint16_t)span) ^ out);
+					CS_RANGE(uint16_t, uint16_t, 0, UINT16_MAX);
 				} else {
-					CS_SCAN(uint32_t, ((uint32_t)(x_ - lo) <= (uint32_t)span) ^ out);
+					CS_RANGE(uint32_t, uint32_t, 0, UINT32_MAX);
 				}
 			} else {
 				const uint32_t *o = v.data;
@@ -714,15 +726,6 @@ static int cs_eval_leaf(const colstore_filter *f, const cs_node *d, uint32_t rg,
 		/* IEEE: a NaN meets only != */
 		case COLSTORE_TYPE_FLOAT32: CS_SCAN_OPS(float, (double)x_, D); break;
 		case COLSTORE_TYPE_FLOAT64: CS_SCAN_OPS(double, x_, D); break;
-/* [lo, hi] cut to T's values, then tested in T's width (so that it vectorizes) */
-#define CS_RANGE(T, UT, TMIN, TMAX)                                                    \
-	do {                                                                           \
-		const int64_t l_ = lo < (TMIN) ? (TMIN) : lo, h_ = hi > (TMAX) ? (TMAX) : hi; \
-		if (l_ > h_)                                                           \
-			memset(sel, out ? 0xff : 0, nbytes);                           \
-		else                                                                   \
-			CS_SCAN(T, ((UT)((UT)x_ - (UT)l_) <= (UT)(h_ - l_)) ^ out);       \
-	} while (0)
 		case COLSTORE_TYPE_INT8: CS_RANGE(int8_t, uint8_t, INT8_MIN, INT8_MAX); break;
 		case COLSTORE_TYPE_INT16: CS_RANGE(int16_t, uint16_t, INT16_MIN, INT16_MAX); break;
 		case COLSTORE_TYPE_INT32:

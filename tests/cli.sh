@@ -188,4 +188,16 @@ check "export: a string that is not UTF-8 is named, nothing written" 1 "not vali
 check "export: the old file is untouched" 0 "^old$" -- cat "$T/latin1.arrow"
 check "export: no temporary file left" 0 "^0$" -- sh -c "ls -A \"$T\" | grep -c 'tmp-' || true"
 
+# ---- answers once wrong on real data (each was silently wrong)
+# a dictionary past 256 entries: early row groups hold 1-byte codes
+awk 'BEGIN { print "name"; for (i = 1; i <= 300; i++) for (j = 0; j < 4; j++) print "k" i }' >"$T/k.csv"
+"$CS" import -q "$T/k.csv" --row-group-size 400 -o "$T/k.colstore"
+check "narrow codes: = 'k300' is k300 alone (not also k44)" 0 "^name,count(\*) k300,4 END" -- sh -c "\"$CS\" agg -f csv \"$T/k.colstore\" -a 'count(*)' -g name -w \"name = 'k300'\" | tr '\n' ' '; echo END"
+check "narrow codes: scan != 'k300'" 0 "^1196$" -- sh -c "\"$CS\" scan -f csv \"$T/k.colstore\" -w \"name != 'k300'\" | tail -n +2 | wc -l"
+check "narrow codes: export -w = 'k300' holds 4 rows" 0 "exported .*: 4 rows" -- "$CS" export -f arrow -o "$T/k.arrow" -w "name = 'k300'" "$T/k.colstore"
+awk 'BEGIN { print "name"; for (i = 1; i <= 300; i++) for (j = 0; j < 4; j++) printf "k%03d\n", i }' >"$T/ks.csv"
+"$CS" import -q "$T/ks.csv" --row-group-size 400 -o "$T/ks.colstore"
+check "narrow codes, sorted dictionary: < 'k300' is 1196 rows" 0 "^1196$" -- sh -c "\"$CS\" agg -f csv \"$T/ks.colstore\" -a 'count(*)' -w \"name < 'k300'\" | tail -1"
+check "narrow codes, sorted dictionary: >= 'k100' is 804 rows" 0 "^804$" -- sh -c "\"$CS\" agg -f csv \"$T/ks.colstore\" -a 'count(*)' -w \"name >= 'k100'\" | tail -1"
+
 tally

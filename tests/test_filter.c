@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <CUnit/CUnit.h>
@@ -241,6 +242,97 @@ static void test_zone_maps(void)
 	unlink(path);
 }
 
+/* A dictionary that grows through the file: early row groups store 1-byte
+ * codes, later ones 2 and then 4 bytes.  A code range compiled from the
+ * whole dictionary (codes 299..299 for 'k300') must not be cut to a
+ * narrow chunk's width (it matched code 43 = 299 - 256).  Each value comes
+ * 4 times in a row; sorted puts the dictionary in order (ranges of codes),
+ * unsorted scatters it (a table of codes). */
+#define GROW_KEYS 66000u
+static unsigned grow_key(unsigned i, int sorted)
+{
+	unsigned k = i / 4;
+	return sorted ? k : (unsigned)(((uint64_t)k * 40499u) % GROW_KEYS);
+}
+static int grow_cmp_op(const char *op, int c)
+{
+	if (!strcmp(op, "="))
+		return c == 0;
+	if (!strcmp(op, "!="))
+		return c != 0;
+	if (!strcmp(op, "<"))
+		return c < 0;
+	if (!strcmp(op, "<="))
+		return c <= 0;
+	if (!strcmp(op, ">"))
+		return c > 0;
+	return c >= 0;
+}
+
+static void test_growing_dictionary(void)
+{
+	static const char *ops[] = { "=", "!=", "<", "<=", ">", ">=" };
+	static const char *lits[] = { "k000044", "k000255", "k000256", "k000299", "k000300",
+	                              "k065535", "k065536", "k065600", "k065999", "k0003",
+	                              "a", "z", "k000299x" };
+	const unsigned rows = 4 * GROW_KEYS;
+	for (int sorted = 0; sorted <= 1; sorted++) {
+		const char *path = tu_path("grow.colstore");
+		colstore_writer_options o = COLSTORE_WRITER_OPTIONS_INIT;
+		o.row_group_size = 400;
+		colstore_writer *w;
+		CU_ASSERT_EQUAL_FATAL(colstore_writer_create(path, &o, &w, NULL), COLSTORE_OK);
+		colstore_writer_add_column(w, "name", COLSTORE_TYPE_STRING, COLSTORE_COLUMN_DICT, NULL);
+		for (unsigned i = 0; i < rows; i++) {
+			char t[16];
+			int n = snprintf(t, sizeof(t), "k%06u", grow_key(i, sorted));
+			colstore_writer_put_string(w, 0, t, (size_t)n, NULL);
+			colstore_writer_end_row(w, NULL);
+		}
+		CU_ASSERT_EQUAL_FATAL(colstore_writer_finish(w, NULL), COLSTORE_OK);
+		colstore_reader *r;
+		CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r, NULL), COLSTORE_OK);
+		/* the file has chunks of every code width */
+		unsigned widths = 0;
+		for (uint32_t g = 0; g < colstore_reader_num_row_groups(r); g++) {
+			colstore_chunk_info ci;
+			CU_ASSERT_EQUAL_FATAL(colstore_reader_chunk_info(r, g, 0, &ci, NULL), COLSTORE_OK);
+			widths |= ci.code_width;
+		}
+		CU_ASSERT_EQUAL(widths, 1u | 2u | 4u);
+		for (unsigned l = 0; l < sizeof(lits) / sizeof(lits[0]); l++)
+			for (unsigned k = 0; k < 6; k++) {
+				uint64_t want = 0;
+				for (unsigned i = 0; i < rows; i++) {
+					char t[16];
+					snprintf(t, sizeof(t), "k%06u", grow_key(i, sorted));
+					want += (uint64_t)grow_cmp_op(ops[k], strcmp(t, lits[l]));
+				}
+				char where[64];
+				snprintf(where, sizeof(where), "name %s '%s'", ops[k], lits[l]);
+				int rc;
+				uint64_t got = lib_count(r, where, &rc);
+				CU_ASSERT_EQUAL(rc, COLSTORE_OK);
+				CU_ASSERT_EQUAL(got, want);
+				if (got != want)
+					fprintf(stderr, "\n  %s, %s: filter counts %llu, want %llu\n",
+					        sorted ? "sorted" : "unsorted", where,
+					        (unsigned long long)got, (unsigned long long)want);
+				char *cell = tu_agg_text(r, "count(*)", NULL, where, 2, 0, NULL, NULL);
+				char wtext[32];
+				snprintf(wtext, sizeof(wtext), "0:%llu:", (unsigned long long)want);
+				CU_ASSERT_PTR_NOT_NULL(cell);
+				if (cell && !tu_starts_with(cell, wtext)) {
+					CU_FAIL("agg count(*) differs");
+					fprintf(stderr, "\n  %s: agg gives %s, want %s\n", where, cell, wtext);
+				}
+				free(cell);
+			}
+		colstore_reader_close(r);
+		unlink(path);
+	}
+}
+
 void register_filter_tests(void)
 {
 	CU_pSuite s = CU_add_suite("filter", NULL, NULL);
@@ -248,4 +340,5 @@ void register_filter_tests(void)
 	CU_add_test(s, "the same on packed and LZ4 blocks", test_eval_packed);
 	CU_add_test(s, "parse errors name the token or column, with position", test_parse_errors);
 	CU_add_test(s, "zone maps skip row groups", test_zone_maps);
+	CU_add_test(s, "a dictionary outgrowing 1- and 2-byte codes", test_growing_dictionary);
 }
