@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -39,6 +40,54 @@ int cs_parse_int(const char *p, size_t n, int64_t *v)
 	return 1;
 }
 
+/* Text of 16 or 17 significant digits (mant x 10^e10, checked for range)
+ * is a double only when it is the shortest text that reads back as that
+ * double, as written by the shortest-round-trip printers (0.1 + 0.2 is
+ * 0.30000000000000004): the digits then come back from the stored value.
+ * Any other such text holds more than a double keeps, and is not one. */
+static int cs_shortest_double(const char *p, size_t n, uint64_t mant, int e10, double *v)
+{
+	char buf[64];
+	if (n >= sizeof(buf))
+		return 0;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	errno = 0;
+	double d = strtod(buf, NULL); /* correctly rounded */
+	if (errno || !isfinite(d) || d == 0)
+		return 0;
+	while (mant % 10 == 0) { /* trailing zeros say nothing */
+		mant /= 10;
+		e10++;
+	}
+	for (int prec = 1; prec <= 17; prec++) {
+		char t[40];
+		snprintf(t, sizeof(t), "%.*e", prec - 1, fabs(d));
+		if (strtod(t, NULL) != fabs(d))
+			continue;
+		/* t is D[.DDD]e[+-]X: the shortest digits, their exponent */
+		uint64_t sm = 0;
+		int nd = 0;
+		const char *q = t;
+		for (; *q && *q != 'e'; q++)
+			if (is_digit(*q)) {
+				sm = sm * 10 + (uint64_t)(*q - '0');
+				nd++;
+			}
+		int se = (int)strtol(q + 1, NULL, 10) - (nd - 1);
+		while (sm % 10 == 0) {
+			sm /= 10;
+			se++;
+		}
+		if (sm != mant || se != e10)
+			return 0;
+		if (v)
+			*v = d; /* strtod took the sign */
+		return 1;
+	}
+	return 0;
+}
+
 int cs_parse_double(const char *p, size_t n, double *v)
 {
 	size_t i = 0;
@@ -54,7 +103,7 @@ int cs_parse_double(const char *p, size_t n, double *v)
 		return 0;
 	for (; i < n && is_digit(p[i]); i++, digits++) {
 		if (mant || p[i] != '0') {
-			if (++sig > 15)
+			if (++sig > 17)
 				return 0;
 			mant = mant * 10 + (uint64_t)(p[i] - '0');
 		}
@@ -63,7 +112,7 @@ int cs_parse_double(const char *p, size_t n, double *v)
 		i++;
 		for (; i < n && is_digit(p[i]); i++, digits++, frac++) {
 			if (mant || p[i] != '0') {
-				if (++sig > 15)
+				if (++sig > 17)
 					return 0;
 			}
 			mant = mant * 10 + (uint64_t)(p[i] - '0');
@@ -91,6 +140,8 @@ int cs_parse_double(const char *p, size_t n, double *v)
 	int e10 = exp - frac;
 	if (mant && (e10 + sig > 308 || e10 + sig < -306))
 		return 0; /* would overflow or lose digits to subnormals */
+	if (sig > 15) /* 16 or 17 digits: a double's shortest text, or not a double */
+		return cs_shortest_double(p, n, mant, e10, v);
 	if (!v)
 		return 1;
 	double d;

@@ -132,17 +132,20 @@ static void test_infer_rules(void)
 	/* leading zeros keep a string; beyond int64 is never wrapped (string);
 	 * ints and floats mix to float64; numbers and text mix to string;
 	 * -0 is not an int (its text would not come back) but is a float;
-	 * 16 significant digits would not survive a float64: string */
-	expect("zip,big,mix,text,negz,digits\n"
-	       "00123,9223372036854775807,1,1,-0,1.234567890123456\n"
-	       "4567,9223372036854775808,2.5,abc,1,1.2345678901234567\n",
+	 * 16 or 17 significant digits are a float64 when they are the shortest
+	 * text of a double (what shortest-round-trip printers write), else
+	 * they hold more than a float64 keeps: string */
+	expect("zip,big,mix,text,negz,digits,toolong\n"
+	       "00123,9223372036854775807,1,1,-0,1.234567890123456,0.30000000000000003\n"
+	       "4567,9223372036854775808,2.5,abc,1,-0.30000000000000004,1.5\n",
 	       NULL,
 	       "column 0 zip string\ncolumn 1 big string\ncolumn 2 mix float64\n"
-	       "column 3 text string\ncolumn 4 negz float64\ncolumn 5 digits string\n"
+	       "column 3 text string\ncolumn 4 negz float64\ncolumn 5 digits float64\n"
+	       "column 6 toolong string\n"
 	       "r0 c0 \"00123\"\nr0 c1 \"9223372036854775807\"\nr0 c2 1\nr0 c3 \"1\"\n"
-	       "r0 c4 -0\nr0 c5 \"1.234567890123456\"\n"
+	       "r0 c4 -0\nr0 c5 1.234567890123456\nr0 c6 \"0.30000000000000003\"\n"
 	       "r1 c0 \"4567\"\nr1 c1 \"9223372036854775808\"\nr1 c2 2.5\nr1 c3 \"abc\"\n"
-	       "r1 c4 1\nr1 c5 \"1.2345678901234567\"\n");
+	       "r1 c4 1\nr1 c5 -0.30000000000000004\nr1 c6 \"1.5\"\n");
 	/* int64 extremes stay int64 */
 	expect("v\n9223372036854775807\n-9223372036854775808\n", NULL,
 	       "column 0 v int64\nr0 c0 9223372036854775807\nr1 c0 -9223372036854775808\n");
@@ -397,7 +400,16 @@ static void test_parsers(void)
 	CU_ASSERT_FALSE(cs_parse_int("1 ", 2, &v));
 	CU_ASSERT_FALSE(cs_parse_int("99999999999999999999", 20, &v));
 	CU_ASSERT_TRUE(cs_parse_double("123456789012345", 15, &d) && d == 123456789012345.0);
-	CU_ASSERT_FALSE(cs_parse_double("1234567890123456", 16, &d));
+	CU_ASSERT_TRUE(cs_parse_double("1234567890123456", 16, &d) && d == 1234567890123456.0);
+	/* 16-17 digits: only the shortest text of a double */
+	CU_ASSERT_TRUE(cs_parse_double("0.30000000000000004", 19, &d) && d == 0.1 + 0.2);
+	CU_ASSERT_TRUE(cs_parse_double("23.983333333333334", 18, &d) && d == strtod("23.983333333333334", NULL));
+	CU_ASSERT_TRUE(cs_parse_double("-14481538.866119424", 19, &d) && d == -14481538.866119424);
+	CU_ASSERT_TRUE(cs_parse_double("1.2345678901234560", 18, &d) && d == 1.234567890123456);
+	CU_ASSERT_FALSE(cs_parse_double("0.30000000000000003", 19, &d)); /* reads back ...04 */
+	CU_ASSERT_FALSE(cs_parse_double("1.0000000000000001", 18, &d));  /* reads back 1 */
+	CU_ASSERT_FALSE(cs_parse_double("9007199254740993", 16, &d));    /* 2^53 + 1 */
+	CU_ASSERT_FALSE(cs_parse_double("1.23456789012345678", 19, &d)); /* 18 digits */
 	CU_ASSERT_TRUE(cs_parse_double("0.000000000000000000000000001", 29, &d) && d == 1e-27);
 	CU_ASSERT_TRUE(cs_parse_double("1e300", 5, &d) && d == 1e300);
 	CU_ASSERT_FALSE(cs_parse_double("1e400", 5, &d));
