@@ -51,8 +51,10 @@ int cs_imp_is_null(const cs_import *im, const cs_csv_field *f)
 		return 0; /* "" is an empty string */
 	if (f->len == 0)
 		return 1;
-	return im->o->null_marker && f->len == im->null_len &&
-	       memcmp(f->p, im->o->null_marker, f->len) == 0;
+	for (uint32_t k = 0; k < im->n_nulls; k++)
+		if (f->len == im->null_lens[k] && memcmp(f->p, im->nulls[k], f->len) == 0)
+			return 1;
+	return 0;
 }
 
 /* the field's text, unescaped if it holds doubled quotes */
@@ -473,12 +475,13 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "input and output paths are required");
 	if (!opts)
 		opts = &def;
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 2; i++)
 		if (opts->reserved[i])
 			return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
 			              "import options: reserved fields must be zero");
 	if (opts->header < COLSTORE_HEADER_AUTO || opts->header > COLSTORE_HEADER_NO ||
-	    (opts->n_schema && (!opts->schema_names || !opts->schema_types)))
+	    (opts->n_schema && (!opts->schema_names || !opts->schema_types)) ||
+	    (opts->n_null_markers && !opts->null_markers))
 		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "bad import options");
 	if (opts->delimiter == '"' || opts->delimiter == '\n' || opts->delimiter == '\r')
 		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
@@ -487,7 +490,19 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 	memset(&im, 0, sizeof(im));
 	im.o = opts;
 	im.path = csv_path;
-	im.null_len = opts->null_marker ? strlen(opts->null_marker) : 0;
+	if (opts->null_marker)
+		im.nulls[im.n_nulls++] = opts->null_marker;
+	for (uint64_t k = 0; k < opts->n_null_markers; k++) {
+		if (!opts->null_markers[k])
+			return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "null marker %llu is NULL",
+			              (unsigned long long)k);
+		if (im.n_nulls == COLSTORE_MAX_NULL_MARKERS)
+			return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+			              "at most %d null markers", COLSTORE_MAX_NULL_MARKERS);
+		im.nulls[im.n_nulls++] = opts->null_markers[k];
+	}
+	for (uint32_t k = 0; k < im.n_nulls; k++)
+		im.null_lens[k] = strlen(im.nulls[k]);
 	im.threads = opts->threads ? opts->threads : (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
 	if (im.threads < 1)
 		im.threads = 1;

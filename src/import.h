@@ -66,7 +66,9 @@ typedef struct cs_import {
 	int header;
 	uint64_t released; /* input bytes before this were dropped from memory */
 	cs_scratch scratch; /* unescaped quoted fields (the main thread's) */
-	size_t null_len;
+	uint32_t n_nulls; /* null markers (null_marker and null_markers) */
+	const char *nulls[COLSTORE_MAX_NULL_MARKERS];
+	size_t null_lens[COLSTORE_MAX_NULL_MARKERS];
 	uint32_t threads;
 	/* pass 2 work units, found by the parallel pass 1: record-aligned byte
 	 * ranges of the input, in order */

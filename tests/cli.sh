@@ -200,4 +200,12 @@ awk 'BEGIN { print "name"; for (i = 1; i <= 300; i++) for (j = 0; j < 4; j++) pr
 check "narrow codes, sorted dictionary: < 'k300' is 1196 rows" 0 "^1196$" -- sh -c "\"$CS\" agg -f csv \"$T/ks.colstore\" -a 'count(*)' -w \"name < 'k300'\" | tail -1"
 check "narrow codes, sorted dictionary: >= 'k100' is 804 rows" 0 "^804$" -- sh -c "\"$CS\" agg -f csv \"$T/ks.colstore\" -a 'count(*)' -w \"name >= 'k100'\" | tail -1"
 
+# repeated options: -w narrows (and), -a -g -c add, --null adds markers
+printf 'delay,who,x\n5,a,NA\n15,b,-\n25,c,1\n12,a,2\n' >"$T/rep.csv"
+"$CS" import -q "$T/rep.csv" --null NA --null - -o "$T/rep.colstore"
+check "repeated --null: both markers are null" 0 "x  *int8  *plain  *2 " -- "$CS" info "$T/rep.colstore"
+check "repeated -w means and; repeated -c adds" 0 "^delay,who 15,b 12,a END" -- sh -c "\"$CS\" scan -f csv \"$T/rep.colstore\" -w 'delay > 10' -w 'delay < 20' -c delay -c who | tr '\n' ' '; echo END"
+check "repeated -a and -g add; -w and" 0 "^who,x,count(\*),sum(delay) a,,1,5 b,,1,15 END" -- sh -c "\"$CS\" agg -f csv \"$T/rep.colstore\" -a 'count(*)' -a 'sum(delay)' -g who -g x -w 'delay > 1' -w 'x is null' | tr '\n' ' '; echo END"
+check "repeated -w in export" 0 ": 2 rows" -- "$CS" export -f arrow -o "$T/rep.arrow" -w 'delay > 10' -w 'delay < 20' "$T/rep.colstore"
+
 tally

@@ -188,6 +188,24 @@ static void test_nulls(void)
 	o.null_marker = "NA";
 	expect("a,b\nNA,\"NA\"\n5,\n", &o,
 	       "column 0 a int8\ncolumn 1 b string\nr0 c0 null\nr0 c1 \"NA\"\nr1 c0 5\nr1 c1 null\n");
+	/* more markers beside it (repeated --null) */
+	static const char *const more[] = { "-", "n/a" };
+	o.null_markers = more;
+	o.n_null_markers = 2;
+	expect("a,b\nNA,-\n-,n/a\nn/a,x\n5,NA\n", &o,
+	       "column 0 a int8\ncolumn 1 b string\nr0 c0 null\nr0 c1 null\nr1 c0 null\n"
+	       "r1 c1 null\nr2 c0 null\nr2 c1 \"x\"\nr3 c0 5\nr3 c1 null\n");
+	/* at most COLSTORE_MAX_NULL_MARKERS in all */
+	static const char *const many[COLSTORE_MAX_NULL_MARKERS] = { "a", "b", "c", "d", "e", "f", "g", "h",
+	                                                             "i", "j", "k", "l", "m", "n", "o", "p" };
+	o.null_markers = many;
+	o.n_null_markers = COLSTORE_MAX_NULL_MARKERS; /* with null_marker: one too many */
+	int rc;
+	colstore_error e;
+	char *d = imp("a\n1\n", 4, &o, &rc, &e);
+	CU_ASSERT_EQUAL(rc, COLSTORE_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "at most 16 null markers"));
+	free(d);
 }
 
 static void test_quoting(void)

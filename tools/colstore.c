@@ -85,7 +85,8 @@ static void usage_import(FILE *f)
 	        "      --no-infer          every column not in --schema is a string\n"
 	        "      --null STR          unquoted fields equal to STR are null too (an\n"
 	        "                          empty unquoted field is always null; a quoted\n"
-	        "                          empty field \"\" is an empty string)\n"
+	        "                          empty field \"\" is an empty string); repeat it\n"
+	        "                          for more markers (--null NA --null -)\n"
 	        "      --ragged pad|error  rows with too few fields: fill with nulls, or\n"
 	        "                          fail (default: error)\n"
 	        "      --compression MODE  none: every block usable in place; pack:\n"
@@ -126,6 +127,7 @@ static void usage_scan(FILE *f)
 	        "                         file order for any N\n"
 	        "  -h, --help             show this help\n"
 	        "\n"
+	        "A repeated -c adds columns; a repeated -w keeps rows where each holds (and).\n"
 	        "Exit status: 0 success, 1 bad or corrupt file, 2 usage error (a bad --where\n"
 	        "names the token or column).\n");
 }
@@ -159,6 +161,8 @@ static void usage_agg(FILE *f)
 	        "of floats are summed exactly (DECIMAL-stored columns as the decimals\n"
 	        "themselves) and rounded once to double; min and max work on every type;\n"
 	        "nulls are skipped; count(x) counts non-null values.\n"
+	        "A repeated -a or -g adds to its list; a repeated -w keeps rows where each\n"
+	        "holds (and).\n"
 	        "Exit status: 0 success, 1 bad or corrupt file or overflow, 2 usage error.\n");
 }
 
@@ -187,6 +191,7 @@ static void usage_export(FILE *f)
 	        "  -q, --quiet            no progress and no summary on stderr\n"
 	        "  -h, --help             show this help\n"
 	        "\n"
+	        "A repeated -c adds columns; a repeated -w keeps rows where each holds (and).\n"
 	        "Exit status: 0 success, 1 bad or corrupt file, invalid UTF-8 or I/O\n"
 	        "error, 2 usage error.\n");
 }
@@ -627,6 +632,26 @@ static char *default_output(const char *in, const char *ext)
 }
 
 
+/* A repeated list option (-a, -g, -c, --schema) adds to its list, in order;
+ * a repeated --where narrows the rows: "(first) and (second)".  The joined
+ * text stays reachable (from opt_strs) until the process exits. */
+static char *opt_strs[64];
+static unsigned n_opt_strs;
+static char *opt_add(const char *prev, char *arg, int is_where)
+{
+	if (!prev)
+		return arg;
+	size_t n = strlen(prev) + strlen(arg) + 16;
+	char *s = n_opt_strs < sizeof(opt_strs) / sizeof(opt_strs[0]) ? malloc(n) : NULL;
+	if (!s) {
+		fprintf(stderr, "%s: too many repeated options\n", prog);
+		exit(EXIT_USAGE);
+	}
+	opt_strs[n_opt_strs++] = s;
+	snprintf(s, n, is_where ? "(%s) and (%s)" : "%s,%s", prev, arg);
+	return s;
+}
+
 /* --threads N: 1..max, else a message naming the command and -1 */
 static int parse_threads(const char *cmd, const char *arg, uint32_t max, uint32_t *out)
 {
@@ -662,6 +687,7 @@ static int cmd_import(int argc, char **argv)
 	const char *out = NULL;
 	int quiet = 0, c;
 	char *schema = NULL;
+	const char *nulls[COLSTORE_MAX_NULL_MARKERS];
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "o:d:qh", longopts, NULL)) != -1) {
@@ -682,9 +708,17 @@ static int cmd_import(int argc, char **argv)
 			break;
 		case 'H': o.header = COLSTORE_HEADER_YES; break;
 		case 'N': o.header = COLSTORE_HEADER_NO; break;
-		case 's': schema = optarg; break;
+		case 's': schema = opt_add(schema, optarg, 0); break;
 		case 'I': o.no_infer = 1; break;
-		case 'n': o.null_marker = optarg; break;
+		case 'n':
+			if (o.n_null_markers == COLSTORE_MAX_NULL_MARKERS) {
+				fprintf(stderr, "%s import: at most %d --null markers\n", prog,
+				        COLSTORE_MAX_NULL_MARKERS);
+				return EXIT_USAGE;
+			}
+			nulls[o.n_null_markers++] = optarg;
+			o.null_markers = nulls;
+			break;
 		case 'r':
 			if (strcmp(optarg, "pad") == 0)
 				o.ragged_pad = 1;
@@ -1296,8 +1330,8 @@ static int cmd_scan(int argc, char **argv)
 			if (parse_threads("scan", optarg, 256, &threads))
 				return EXIT_USAGE;
 			break;
-		case 'c': cols_arg = optarg; break;
-		case 'w': where = optarg; break;
+		case 'c': cols_arg = opt_add(cols_arg, optarg, 0); break;
+		case 'w': where = opt_add(where, optarg, 1); break;
 		case 'n':
 			limit = strtoull(optarg, &end, 10);
 			if (*end || optarg[0] == '-') {
@@ -1485,9 +1519,9 @@ static int cmd_agg(int argc, char **argv)
 			if (parse_threads("agg", optarg, 256, &threads))
 				return EXIT_USAGE;
 			break;
-		case 'a': aggs = optarg; break;
-		case 'g': gb = optarg; break;
-		case 'w': where = optarg; break;
+		case 'a': aggs = opt_add(aggs, optarg, 0); break;
+		case 'g': gb = opt_add(gb, optarg, 0); break;
+		case 'w': where = opt_add(where, optarg, 1); break;
 		case 'f':
 			if ((fmt = parse_format("agg", optarg)) < 0)
 				return EXIT_USAGE;
@@ -1598,8 +1632,8 @@ static int cmd_export(int argc, char **argv)
 			}
 			break;
 		case 'o': out = optarg; break;
-		case 'c': o.columns = optarg; break;
-		case 'w': o.where = optarg; break;
+		case 'c': o.columns = opt_add(o.columns, optarg, 0); break;
+		case 'w': o.where = opt_add(o.where, optarg, 1); break;
 		case 'z':
 			if (strcmp(optarg, "lz4") == 0)
 				o.compression = COLSTORE_EXPORT_LZ4;

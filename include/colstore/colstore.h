@@ -464,12 +464,18 @@ typedef struct colstore_import_options {
 	/* return nonzero to cancel (colstore_import_csv then fails with EINVAL) */
 	int (*on_progress)(void *ctx, const colstore_import_progress *p);
 	void *ctx;
-	uint64_t reserved[4]; /* must be zero */
+	/* more null markers, beside null_marker: n_null_markers strings, at
+	 * most COLSTORE_MAX_NULL_MARKERS in all */
+	const char *const *null_markers;
+	uint64_t n_null_markers;
+	uint64_t reserved[2]; /* must be zero */
 } colstore_import_options;
+
+#define COLSTORE_MAX_NULL_MARKERS 16
 
 #define COLSTORE_IMPORT_OPTIONS_INIT \
 	{ 0, COLSTORE_HEADER_AUTO, 0, 0, NULL, 0, 0, NULL, NULL, \
-	  COLSTORE_WRITER_OPTIONS_INIT, NULL, NULL, NULL, { 0 } }
+	  COLSTORE_WRITER_OPTIONS_INIT, NULL, NULL, NULL, NULL, 0, { 0 } }
 
 typedef struct colstore_import_result {
 	uint64_t rows;
