@@ -21,6 +21,7 @@ static const char *const cs_errstr[] = {
 	"not found",
 	"out of range",
 	"limit exceeded",
+	"not a colstore file",
 };
 
 const char *colstore_strerror(int code)

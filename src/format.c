@@ -28,6 +28,49 @@ static int cs_reserved_ok(const uint8_t *p, size_t n, const cs_header *h)
 	return 1;
 }
 
+/* what a file that is not a colstore file looks like, from its first bytes
+ * (n of them): a phrase for a message, or NULL when nothing is recognised */
+const char *cs_sniff(const uint8_t *p, size_t n)
+{
+	static const struct {
+		const char *magic;
+		size_t len;
+		const char *what;
+	} known[] = {
+		{ CS_MAGIC, CS_MAGIC_LEN, "a colstore file" },
+		{ "\x1f\x8b", 2, "gzip-compressed data" },
+		{ "\x28\xb5\x2f\xfd", 4, "zstd-compressed data" },
+		{ "BZh", 3, "bzip2-compressed data" },
+		{ "\xfd" "7zXZ\0", 6, "xz-compressed data" },
+		{ "PK\x03\x04", 4, "a zip archive" },
+		{ "PAR1", 4, "a Parquet file" },
+		{ "ARROW1", 6, "an Arrow IPC file" },
+		{ "\xff\xff\xff\xff", 4, "an Arrow IPC stream" },
+		{ "SQLite format 3", 16, "an SQLite database" },
+	};
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (n >= known[i].len && memcmp(p, known[i].magic, known[i].len) == 0)
+			return known[i].what;
+	if (n == 0)
+		return "an empty file";
+	size_t look = n < 512 ? n : 512, text = 0;
+	for (size_t i = 0; i < look; i++)
+		text += p[i] == '\t' || p[i] == '\n' || p[i] == '\r' || (p[i] >= 0x20 && p[i] != 0x7f);
+	return text == look ? "text (a CSV file? colstore import makes a colstore file of one)" : NULL;
+}
+
+/* COLSTORE_ENOTCOLSTORE, saying what the bytes look like, unless they
+ * start with the magic */
+int cs_magic_check(const uint8_t *p, size_t n, colstore_error *err)
+{
+	if (n >= CS_MAGIC_LEN && memcmp(p, CS_MAGIC, CS_MAGIC_LEN) == 0)
+		return COLSTORE_OK;
+	const char *what = cs_sniff(p, n);
+	return cs_err(err, COLSTORE_ENOTCOLSTORE, COLSTORE_NO_OFFSET, "not a colstore file: %s%s",
+	              what ? "it is " : "it does not start with the colstore magic bytes",
+	              what ? what : "");
+}
+
 /* §12 step 2 */
 int cs_header_decode(const uint8_t *p, size_t size, cs_header *h, colstore_error *err)
 {

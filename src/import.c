@@ -518,6 +518,13 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 	im.size = size;
 	if (data)
 		cs_map_advise_sequential(data, size); /* read front to back, twice */
+	const char *what = cs_sniff(im.data, size);
+	if (size && what && strncmp(what, "text", 4) != 0) {
+		rc = cs_imp_at(err, COLSTORE_EPARSE, 1, 0, "this is %s, not CSV text%s", what,
+		               what[0] == 'a' ? "" : " (decompress it first, into a file or '-')");
+		cs_unmap(data, size);
+		return rc;
+	}
 	if (!opts->threads && size / (8u << 20) + 1 < im.threads)
 		im.threads = (uint32_t)(size / (8u << 20) + 1); /* a thread per 8 MiB at most */
 	colstore_writer *w = NULL;

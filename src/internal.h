@@ -274,6 +274,8 @@ typedef struct cs_trailer {
 } cs_trailer;
 
 CS_HIDDEN void cs_header_encode(uint8_t out[CS_HEADER_SIZE]);
+CS_HIDDEN const char *cs_sniff(const uint8_t *p, size_t n);
+CS_HIDDEN int cs_magic_check(const uint8_t *p, size_t n, colstore_error *err);
 CS_HIDDEN int cs_header_decode(const uint8_t *p, size_t file_size, cs_header *h,
                                colstore_error *err);
 CS_HIDDEN void cs_trailer_encode(uint8_t out[CS_TRAILER_SIZE], uint64_t footer_offset,

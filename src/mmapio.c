@@ -29,8 +29,9 @@ int cs_map_input(const char *path, const void **data, size_t *size, colstore_err
 	}
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
-		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
-		              "%s: not a regular file", path);
+		return cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET, "%s: %s", path,
+		              S_ISDIR(st.st_mode) ? "is a directory, not a file"
+		                                  : "not a regular file (a device, pipe or socket)");
 	}
 	*data = NULL;
 	*size = 0;
@@ -54,6 +55,10 @@ int cs_map_file(const char *path, const void **data, size_t *size, colstore_erro
 	int rc = cs_map_input(path, data, size, err);
 	if (rc)
 		return rc;
+	if ((rc = cs_magic_check(*data, *size, err))) {
+		cs_unmap(*data, *size);
+		return rc;
+	}
 	if (*size < CS_MIN_FILE_SIZE) {
 		cs_unmap(*data, *size);
 		return cs_err(err, COLSTORE_ETRUNCATED, *size,

@@ -400,6 +400,8 @@ static int cs_open(colstore_reader *r, const colstore_reader_options *opts,
 			              "reader options: unknown flags 0x%x", opts->flags);
 		r->flags = opts->flags;
 	}
+	if (cs_magic_check(r->data, r->size, err))
+		return COLSTORE_ENOTCOLSTORE;
 	if (r->size < CS_MIN_FILE_SIZE)
 		return cs_err(err, COLSTORE_ETRUNCATED, r->size,
 		              "file is %zu bytes, shorter than the smallest colstore file (%u "

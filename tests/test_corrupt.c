@@ -314,12 +314,34 @@ static void test_incomplete_file(void)
 	CU_ASSERT_EQUAL_FATAL(tu_write_file(path, p, 100), 0);
 	CU_ASSERT_EQUAL(colstore_reader_open(path, NULL, &r, &e), COLSTORE_ETRUNCATED);
 	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "shorter than the smallest colstore file"));
-	CU_ASSERT_EQUAL_FATAL(tu_write_file(path, "hello, world\n", 13), 0);
-	CU_ASSERT_EQUAL(colstore_reader_open(path, NULL, &r, &e), COLSTORE_ETRUNCATED);
+	/* not a colstore file at all: said so, with what it looks like */
+	static const struct {
+		const char *bytes;
+		size_t len;
+		const char *message;
+	} foreign[] = {
+		{ "hello, world\n", 13, "not a colstore file: it is text (a CSV file? colstore import "
+		                        "makes a colstore file of one)" },
+		{ "", 0, "not a colstore file: it is an empty file" },
+		{ "\x1f\x8b\x08\x00\x00", 5, "not a colstore file: it is gzip-compressed data" },
+		{ "\x28\xb5\x2f\xfd\x00", 5, "not a colstore file: it is zstd-compressed data" },
+		{ "PAR1\x15\x00", 6, "not a colstore file: it is a Parquet file" },
+		{ "ARROW1\0\0", 8, "not a colstore file: it is an Arrow IPC file" },
+		{ "\x89" "COLS\0\n", 7, "not a colstore file: it does not start with the colstore "
+		                         "magic bytes" },
+	};
+	for (size_t k = 0; k < sizeof(foreign) / sizeof(foreign[0]); k++) {
+		CU_ASSERT_EQUAL_FATAL(tu_write_file(path, foreign[k].bytes, foreign[k].len), 0);
+		CU_ASSERT_EQUAL(colstore_reader_open(path, NULL, &r, &e), COLSTORE_ENOTCOLSTORE);
+		CU_ASSERT_STRING_EQUAL(e.message, foreign[k].message);
+		CU_ASSERT_EQUAL(colstore_reader_open_memory(foreign[k].bytes, foreign[k].len, NULL, &r, &e),
+		                COLSTORE_ENOTCOLSTORE);
+		CU_ASSERT_STRING_EQUAL(e.message, foreign[k].message);
+	}
+	CU_ASSERT_STRING_EQUAL(colstore_strerror(COLSTORE_ENOTCOLSTORE), "not a colstore file");
 	memset(p, 'x', 200);
 	CU_ASSERT_EQUAL_FATAL(tu_write_file(path, p, n), 0);
-	CU_ASSERT_EQUAL(colstore_reader_open(path, NULL, &r, &e), COLSTORE_ECORRUPT);
-	CU_ASSERT_STRING_EQUAL(e.message, "not a colstore file (bad magic at offset 0)");
+	CU_ASSERT_EQUAL(colstore_reader_open(path, NULL, &r, &e), COLSTORE_ENOTCOLSTORE);
 	unlink(path);
 	free(p);
 	free(dump);

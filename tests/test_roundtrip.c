@@ -532,7 +532,8 @@ static void test_reader_misuse(void)
 	o.flags = COLSTORE_OPEN_NO_BLOCK_CHECKSUMS;
 	CU_ASSERT_EQUAL(colstore_reader_open(path, &o, &r, &e), COLSTORE_OK);
 	colstore_reader_close(r);
-	CU_ASSERT_EQUAL(colstore_reader_open(tu_dir(), NULL, &r, &e), COLSTORE_EINVAL);
+	CU_ASSERT_EQUAL(colstore_reader_open(tu_dir(), NULL, &r, &e), COLSTORE_EIO);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "is a directory, not a file"));
 	unlink(path);
 }
 

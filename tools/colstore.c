@@ -211,7 +211,12 @@ static void usage_verify(FILE *f)
 
 static int fail(const char *file, const colstore_error *e)
 {
-	if (e->offset != COLSTORE_NO_OFFSET)
+	size_t fl = strlen(file);
+	if (strncmp(e->message, file, fl) == 0 && strncmp(e->message + fl, ": ", 2) == 0)
+		fprintf(stderr, "%s: %s\n", prog, e->message); /* it names the file already */
+	else if (e->code == COLSTORE_ENOTCOLSTORE || e->code == COLSTORE_EIO) /* it says it all */
+		fprintf(stderr, "%s: %s: %s\n", prog, file, e->message);
+	else if (e->offset != COLSTORE_NO_OFFSET)
 		fprintf(stderr, "%s: %s: %s (%s, at byte %" PRIu64 ")\n", prog, file, e->message,
 		        colstore_strerror(e->code), e->offset);
 	else

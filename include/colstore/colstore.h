@@ -101,7 +101,9 @@ enum {
 	COLSTORE_EPARSE = 8,     /* text input (CSV, expression) is malformed */
 	COLSTORE_ENOTFOUND = 9,  /* no such column / file */
 	COLSTORE_ERANGE = 10,    /* value or index out of range; buffer too small */
-	COLSTORE_ELIMIT = 11     /* a documented limit of format-spec.md §12 */
+	COLSTORE_ELIMIT = 11,    /* a documented limit of format-spec.md §12 */
+	COLSTORE_ENOTCOLSTORE = 12 /* not a colstore file at all (no magic); the
+	                            * message says what it looks like */
 };
 
 #define COLSTORE_NO_OFFSET UINT64_MAX
@@ -299,11 +301,13 @@ typedef struct colstore_reader_options {
 /**
  * Open and map a colstore file; check header, trailer, footer and
  * dictionaries (spec §12 steps 1-5).
- * @return COLSTORE_OK, COLSTORE_ENOTFOUND, COLSTORE_EIO, COLSTORE_ETRUNCATED,
- *   COLSTORE_ECORRUPT, COLSTORE_ECHECKSUM, COLSTORE_EVERSION, COLSTORE_ELIMIT,
- *   COLSTORE_ENOMEM; COLSTORE_EINVAL for NULL arguments, bad options or a
- *   path that is not a regular file.  err->offset names the damaged byte
- *   range's start.
+ * @return COLSTORE_OK, COLSTORE_ENOTFOUND, COLSTORE_EIO (also for a path
+ *   that is a directory or not a regular file), COLSTORE_ENOTCOLSTORE (the
+ *   file does not start with the magic: a CSV, Parquet, gzip ... file, named
+ *   in the message), COLSTORE_ETRUNCATED, COLSTORE_ECORRUPT,
+ *   COLSTORE_ECHECKSUM, COLSTORE_EVERSION, COLSTORE_ELIMIT, COLSTORE_ENOMEM;
+ *   COLSTORE_EINVAL for NULL arguments or bad options.  err->offset names
+ *   the damaged byte range's start.
  */
 COLSTORE_API int colstore_reader_open(const char *path,
                                       const colstore_reader_options *opts,
