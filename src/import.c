@@ -269,6 +269,17 @@ int cs_imp_progress(cs_import *im, uint64_t done, int pass, int passes, uint64_t
 	return COLSTORE_OK;
 }
 
+/* the line and the first bytes of field f, once */
+static void cs_keep_value(uint64_t *line, char *buf, uint32_t *len, uint64_t at,
+                          const cs_csv_field *f)
+{
+	if (*line)
+		return;
+	*line = at;
+	*len = f->len < 40 ? (uint32_t)f->len : 40;
+	memcpy(buf, f->p, *len);
+}
+
 int cs_imp_infer_record(const cs_import *im, cs_icol *cols, const cs_csv *c, colstore_error *err)
 {
 	int rc = cs_imp_check_width(im, c, err);
@@ -286,11 +297,66 @@ int cs_imp_infer_record(const cs_import *im, cs_icol *cols, const cs_csv *c, col
 		}
 		if (col->forced || !col->cand || cs_imp_is_null(im, f))
 			continue;
+		int had = col->seen;
 		cs_infer(col, f);
+		if (!had) {
+			cs_keep_value(&col->first_line, col->first, &col->first_len, c->rec_line, f);
+			col->first_cand = col->cand;
+		}
+		if (!col->cand && had)
+			cs_keep_value(&col->why_line, col->why, &col->why_len, c->rec_line, f);
 		if (!col->cand && !(col->hll = calloc(1, CS_HLL_M)))
 			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	}
+	if (im->header && !cols[0].hdr_line && c->nfields == im->ncols) {
+		/* the header row again (files joined with cat): every field is its name */
+		uint32_t i = 0;
+		for (; i < n; i++) {
+			const cs_csv_field *f = &c->fields[i];
+			size_t nl = strlen(im->cols[i].name);
+			if ((f->flags & CS_CSV_ESCAPED) || f->len != nl || memcmp(f->p, im->cols[i].name, nl))
+				break;
+		}
+		if (i == n)
+			cols[0].hdr_line = c->rec_line;
+	}
 	return COLSTORE_OK;
+}
+
+/* say why a column is a string, or that a record repeats the header */
+static void cs_explain(cs_import *im)
+{
+	if (im->cols[0].hdr_line)
+		cs_warn(im, "%s:%llu: this row repeats the header row (files joined with cat?); "
+		        "it is read as data", im->path, (unsigned long long)im->cols[0].hdr_line);
+	static const char *const nulls[] = { "NA", "N/A", "n/a", "null", "NULL", "None", "-", "?",
+	                                     "nan", "NaN", "#N/A", "." };
+	uint32_t said = 0, more = 0;
+	for (uint32_t i = 0; i < im->ncols; i++) {
+		const cs_icol *col = &im->cols[i];
+		if (col->forced || col->cand || !col->seen || !col->why_line)
+			continue; /* typed, or text from its first value on: nothing to explain */
+		if (said == 10) {
+			more++;
+			continue;
+		}
+		said++;
+		const char *hint = "";
+		for (size_t k = 0; k < sizeof(nulls) / sizeof(nulls[0]); k++)
+			if (col->why_len == strlen(nulls[k]) && !memcmp(col->why, nulls[k], col->why_len))
+				hint = " (--null to read it as null)";
+		unsigned digits = 0;
+		for (uint32_t k = 0; k < col->why_len; k++)
+			digits += col->why[k] >= '0' && col->why[k] <= '9';
+		double d;
+		if (!hint[0] && digits >= 16 && cs_parse_double_lenient(col->why, col->why_len, &d))
+			hint = " (more digits than a float64 keeps; --schema NAME:float64 rounds it)";
+		cs_warn(im, "%s:%llu: column '%s' is a string from this value on: '%.*s'%s%s",
+		        im->path, (unsigned long long)col->why_line, col->name, (int)col->why_len,
+		        col->why, col->why_len == sizeof(col->why) ? "..." : "", hint);
+	}
+	if (more)
+		cs_warn(im, "%s: %u more columns became strings the same way", im->path, more);
 }
 
 /* the first record: header or data (COLSTORE_HEADER_AUTO) */
@@ -342,6 +408,7 @@ static int cs_pass1(cs_import *im, colstore_error *err)
 		if (more < 0 || more > 1)
 			return more;
 	}
+	cs_explain(im);
 	/* decide */
 	for (uint32_t i = 0; i < im->ncols; i++) {
 		cs_icol *col = &im->cols[i];
@@ -540,9 +607,21 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 	im.header = opts->header == COLSTORE_HEADER_YES;
 	if (opts->header == COLSTORE_HEADER_AUTO) {
 		im.header = 1;
-		for (uint32_t i = 0; i < im.csv.nfields; i++)
-			if (!(im.csv.fields[i].flags & CS_CSV_QUOTED) && cs_looks_typed(&im.csv.fields[i]))
+		uint32_t typed = 0;
+		for (uint32_t i = im.csv.nfields; i-- > 0;)
+			if (!(im.csv.fields[i].flags & CS_CSV_QUOTED) && cs_looks_typed(&im.csv.fields[i])) {
 				im.header = 0;
+				typed = i + 1;
+			}
+		if (!im.header) {
+			const cs_csv_field *f = &im.csv.fields[typed - 1];
+			int n = f->len < 40 ? (int)f->len : 40;
+			cs_warn(&im, "%s:%llu: no header row: field %u ('%.*s%s') is a number or a date, "
+			        "so this row is data and the columns are column_1 ... column_%u "
+			        "(--header reads it as names)",
+			        csv_path, (unsigned long long)im.csv.rec_line, typed, n, f->p,
+			        (size_t)n < f->len ? "..." : "", im.csv.nfields);
+		}
 	}
 	if ((rc = cs_set_names(&im, im.header, err)) || (rc = cs_apply_schema(&im, err)))
 		goto out;

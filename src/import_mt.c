@@ -123,11 +123,31 @@ static void *cs_part_run(void *arg)
 	return NULL;
 }
 
-static void cs_merge(cs_icol *into, const cs_icol *from, uint32_t ncols)
+/* b's inference (lines relative to its part: off + 1 is its first) into a */
+static void cs_merge(cs_icol *into, const cs_icol *from, uint32_t ncols, uint64_t off)
 {
+	if (!into[0].hdr_line && from[0].hdr_line)
+		into[0].hdr_line = from[0].hdr_line + off;
 	for (uint32_t i = 0; i < ncols; i++) {
 		cs_icol *a = &into[i];
 		const cs_icol *b = &from[i];
+		/* the value that ended a's types: b's first, when it alone fits none
+		 * of them, else the one that ended b's own */
+		if (!a->why_line && a->seen && a->cand && b->first_line && !(a->cand & b->first_cand)) {
+			a->why_line = b->first_line + off;
+			a->why_len = b->first_len;
+			memcpy(a->why, b->first, b->first_len);
+		} else if (!a->why_line && b->why_line) {
+			a->why_line = b->why_line + off;
+			a->why_len = b->why_len;
+			memcpy(a->why, b->why, b->why_len);
+		}
+		if (!a->first_line && b->first_line) {
+			a->first_line = b->first_line + off;
+			a->first_len = b->first_len;
+			a->first_cand = b->first_cand;
+			memcpy(a->first, b->first, b->first_len);
+		}
 		a->cand &= b->cand;
 		a->seen |= b->seen;
 		if (b->imin < a->imin)
@@ -233,7 +253,7 @@ int cs_imp_pass1_mt(cs_import *im, uint64_t data_start, uint64_t first_line, col
 			}
 			goto out;
 		}
-		cs_merge(im->cols, p->cols, im->ncols);
+		cs_merge(im->cols, p->cols, im->ncols, line - 1);
 		for (size_t u = 0; u < p->nunits; u++) {
 			if (im->nunits)
 				im->units[im->nunits - 1].end = p->units[u].start;

@@ -216,4 +216,20 @@ check "repeated -w means and; repeated -c adds" 0 "^delay,who 15,b 12,a END" -- 
 check "repeated -a and -g add; -w and" 0 "^who,x,count(\*),sum(delay) a,,1,5 b,,1,15 END" -- sh -c "\"$CS\" agg -f csv \"$T/rep.colstore\" -a 'count(*)' -a 'sum(delay)' -g who -g x -w 'delay > 1' -w 'x is null' | tr '\n' ' '; echo END"
 check "repeated -w in export" 0 ": 2 rows" -- "$CS" export -f arrow -o "$T/rep.arrow" -w 'delay > 10' -w 'delay < 20' "$T/rep.colstore"
 
+# what was inferred is said: types, the value that made a column a string,
+# a repeated header row (cat a.csv b.csv), a header judged absent
+printf 'id,delay\n1,5\n2,7\n' >"$T/a1.csv"
+cat "$T/a1.csv" "$T/a1.csv" >"$T/cat.csv"
+check "import summary lists the types" 0 "types: id int8, delay int8" -- "$CS" import "$T/a1.csv" -o "$T/a1.colstore"
+check "a repeated header row is named by line" 0 "cat.csv:4: this row repeats the header row" -- "$CS" import "$T/cat.csv" -o "$T/cat.colstore"
+check "and the value that made delay a string" 0 "cat.csv:4: column 'delay' is a string from this value on: 'delay'" -- "$CS" import "$T/cat.csv" -o "$T/cat.colstore"
+printf 'delay\n1\n2\nNA\n3\n' >"$T/na.csv"
+check "a null marker that made a string: named, --null suggested" 0 "na.csv:4: column 'delay' is a string from this value on: 'NA' (--null to read it as null)" -- "$CS" import "$T/na.csv" -o "$T/na.colstore"
+printf '5,x\n6,y\n' >"$T/nohdr.csv"
+check "a header judged absent is said so, and why" 0 "nohdr.csv:1: no header row: field 1 ('5') is a number or a date" -- "$CS" import "$T/nohdr.csv" -o "$T/nohdr.colstore"
+printf 'x\n23.983333333333334\n9.98\n-14481538.866119424\n' >"$T/f17.csv"
+"$CS" import -q "$T/f17.csv" -o "$T/f17.colstore"
+check "17-digit shortest floats are float64: max is numeric" 0 "^23.983333333333334$" -- sh -c "\"$CS\" agg -f csv -a 'max(x)' \"$T/f17.colstore\" | tail -1"
+check "and scan prints them back unchanged" 0 "^same$" -- sh -c "\"$CS\" scan -f csv \"$T/f17.colstore\" | cmp -s - \"$T/f17.csv\" && echo same"
+
 tally

@@ -15,12 +15,15 @@
 
 static int nwarnings;
 static char lastwarning[512];
+static char allwarnings[4096]; /* every warning, one a line */
 
 static void count_warning(void *ctx, const char *msg)
 {
 	(void)ctx;
 	nwarnings++;
 	snprintf(lastwarning, sizeof(lastwarning), "%s", msg);
+	size_t l = strlen(allwarnings);
+	snprintf(allwarnings + l, sizeof(allwarnings) - l, "%s\n", msg);
 }
 
 /* import csv text; return the library dump (NULL on failure, *rc set) */
@@ -32,6 +35,7 @@ static char *imp(const char *csv, size_t len, colstore_import_options *o, int *r
 		o = &def;
 	o->on_warning = count_warning;
 	nwarnings = 0;
+	allwarnings[0] = '\0';
 	const char *in = tu_path("in.csv"), *out = tu_path("out.colstore");
 	tu_write_file(in, csv, len);
 	unlink(out);
@@ -251,6 +255,88 @@ static void test_header(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(lastwarning, "column 5 repeats the name 'x'; calling it 'x_3'"));
 	/* header only: zero rows */
 	expect("a,b\n", NULL, "rows 0 columns 2 row_groups 0");
+	/* a header judged absent is said so, naming the field */
+	expect("x,2024-01-05,z\ny,2024-01-06,w\n", NULL, "column 0 column_1 string\ncolumn 1 column_2 date\n");
+	CU_ASSERT_EQUAL(nwarnings, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(lastwarning, ":1: no header row: field 2 ('2024-01-05') is a "
+	                                           "number or a date"));
+}
+
+/* A column that had typed values and became a string names the line and
+ * value that did it (with a hint for null markers and long decimals); a
+ * row that repeats the header is named; the same at every thread count,
+ * whichever part of a parallel pass 1 the value falls in. */
+static void test_explain(void)
+{
+	enum { ROWS = 20000 };
+	const unsigned r_na = 17, r_dig = 9000, r_soon = 13001, r_date = 10007, r_hdr = 15000;
+	tu_buf b = { 0 };
+	tu_printf(&b, "n,f,d,id,t,ok\n");
+	for (unsigned i = 0; i < ROWS; i++) {
+		if (i == r_hdr) {
+			tu_printf(&b, "n,f,d,id,t,ok\n");
+			continue;
+		}
+		tu_printf(&b, "%s,%s,%s,", i == r_na ? "NA" : "12", i == r_dig ? "0.30000000000000003" : "2.5",
+		          i == r_soon ? "soon" : "2024-02-29");
+		if (i >= r_date)
+			tu_printf(&b, "2024-01-%02u,abc,true\n", 1 + i % 28);
+		else
+			tu_printf(&b, "%u,abc,false\n", i);
+	}
+	char want[1024];
+	snprintf(want, sizeof(want),
+	         "in.csv:%u: this row repeats the header row (files joined with cat?); it is read as data\n"
+	         "in.csv:%u: column 'n' is a string from this value on: 'NA' (--null to read it as null)\n"
+	         "in.csv:%u: column 'f' is a string from this value on: '0.30000000000000003' (more "
+	         "digits than a float64 keeps; --schema NAME:float64 rounds it)\n"
+	         "in.csv:%u: column 'd' is a string from this value on: 'soon'\n"
+	         "in.csv:%u: column 'id' is a string from this value on: '2024-01-%02u'\n"
+	         "in.csv:%u: column 'ok' is a string from this value on: 'ok'\n",
+	         r_hdr + 2, r_na + 2, r_dig + 2, r_soon + 2, r_date + 2, 1 + r_date % 28, r_hdr + 2);
+	for (uint32_t t = 1; t <= 4; t++) {
+		colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
+		o.threads = t;
+		int rc;
+		colstore_error e;
+		char *d = imp(b.p, b.len, &o, &rc, &e);
+		CU_ASSERT_EQUAL(rc, COLSTORE_OK);
+		/* each warning starts with the input's path */
+		char got[4096] = "";
+		for (const char *w = allwarnings; *w;) {
+			const char *nl = strchr(w, '\n'), *name = strstr(w, "in.csv:");
+			if (name && name < nl)
+				w = name;
+			size_t l = strlen(got);
+			snprintf(got + l, sizeof(got) - l, "%.*s", (int)(nl - w + 1), w);
+			w = nl + 1;
+		}
+		CU_ASSERT_STRING_EQUAL(got, want);
+		if (strcmp(got, want))
+			fprintf(stderr, "\n  %u threads:\n%s  want:\n%s", t, got, want);
+		free(d);
+	}
+	free(b.p);
+	/* rows of one length: two threads cut the input just before row 1001,
+	 * where the dates start: the second part's first value did it */
+	tu_buf c = { 0 };
+	tu_printf(&c, "v\n");
+	for (unsigned i = 0; i < 2000; i++)
+		if (i < 1001)
+			tu_printf(&c, "%u\n", 1000000000u + i);
+		else
+			tu_printf(&c, "2024-01-%02u\n", 1 + i % 28);
+	for (uint32_t t = 1; t <= 2; t++) {
+		colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
+		o.threads = t;
+		int rc;
+		colstore_error e;
+		free(imp(c.p, c.len, &o, &rc, &e));
+		CU_ASSERT_EQUAL(nwarnings, 1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(lastwarning, "in.csv:1003: column 'v' is a string from this "
+		                                           "value on: '2024-01-22'"));
+	}
+	free(c.p);
 }
 
 static void test_schema(void)
@@ -467,6 +553,7 @@ void register_import_tests(void)
 	CU_add_test(s, "quoting, line endings, BOM, blank lines, raw bytes", test_quoting);
 	CU_add_test(s, "delimiter detection and override", test_delimiters);
 	CU_add_test(s, "header detection and name fixes", test_header);
+	CU_add_test(s, "what made a column a string, and repeated headers, are named", test_explain);
 	CU_add_test(s, "schema, --no-infer", test_schema);
 	CU_add_test(s, "errors with line and field, nothing left behind", test_errors);
 	CU_add_test(s, "1 to 8 threads give the same file; cuts inside quotes", test_threads);

@@ -669,6 +669,25 @@ static int parse_threads(const char *cmd, const char *arg, uint32_t max, uint32_
 	*out = (uint32_t)v;
 	return 0;
 }
+/* the import summary's second line: each column's name and type */
+static void print_types(const char *path)
+{
+	colstore_reader *r;
+	if (colstore_reader_open(path, NULL, &r, NULL))
+		return;
+	uint32_t n = colstore_reader_num_columns(r), shown = n > 40 ? 40 : n;
+	fprintf(stderr, "%s: types:", prog);
+	for (uint32_t i = 0; i < shown; i++) {
+		colstore_column_info ci;
+		if (colstore_reader_column_info(r, i, &ci, NULL) == COLSTORE_OK)
+			fprintf(stderr, "%s %s %s", i ? "," : "", ci.name, colstore_type_name(ci.type));
+	}
+	if (shown < n)
+		fprintf(stderr, ", and %u more (colstore info lists them)", n - shown);
+	fputc('\n', stderr);
+	colstore_reader_close(r);
+}
+
 static int cmd_import(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -824,6 +843,7 @@ static int cmd_import(int argc, char **argv)
 				        "%.2f s (%.0f MB/s%s)\n",
 				        prog, shown, out, res.rows, res.columns, in, outb, el,
 				        el > 0 ? (double)res.bytes_in / el / 1e6 : 0, passes);
+				print_types(out);
 			}
 		} else if (interrupted) {
 			fprintf(stderr, "%s: import of %s interrupted; nothing written\n", prog, shown);
