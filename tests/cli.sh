@@ -232,4 +232,6 @@ printf 'x\n23.983333333333334\n9.98\n-14481538.866119424\n' >"$T/f17.csv"
 check "17-digit shortest floats are float64: max is numeric" 0 "^23.983333333333334$" -- sh -c "\"$CS\" agg -f csv -a 'max(x)' \"$T/f17.colstore\" | tail -1"
 check "and scan prints them back unchanged" 0 "^same$" -- sh -c "\"$CS\" scan -f csv \"$T/f17.colstore\" | cmp -s - \"$T/f17.csv\" && echo same"
 
+check "warnings on standard input name <stdin>" 0 "warning: <stdin>:4: column 'delay' is a string" -- sh -c "\"$CS\" import - -o \"$T/stdin.colstore\" <\"$T/na.csv\""
+
 tally

@@ -505,6 +505,7 @@ static void on_signal(int sig)
 typedef struct progress_state {
 	int show;
 	const char *name;
+	const char *path; /* what the library reads: the spool of standard input */
 	struct timespec start, last;
 	int passes;
 	double pass2_at; /* seconds from start when pass 2 began, or 0 */
@@ -544,8 +545,12 @@ static int on_progress(void *ctx, const colstore_import_progress *p)
 
 static void on_warning(void *ctx, const char *msg)
 {
-	(void)ctx;
-	fprintf(stderr, "%s: warning: %s\n", prog, msg);
+	const progress_state *ps = ctx;
+	size_t n = ps->path ? strlen(ps->path) : 0;
+	if (n && strncmp(msg, ps->path, n) == 0) /* <stdin>, not its spool */
+		fprintf(stderr, "%s: warning: %s%s\n", prog, ps->name, msg + n);
+	else
+		fprintf(stderr, "%s: warning: %s\n", prog, msg);
 }
 
 static int parse_schema(char *spec, const char ***names, colstore_type **types, uint32_t *n)
@@ -818,6 +823,7 @@ static int cmd_import(int argc, char **argv)
 		memset(&ps, 0, sizeof(ps));
 		ps.show = !quiet && isatty(2);
 		ps.name = shown;
+		ps.path = from_stdin ? spooled : csv;
 		clock_gettime(CLOCK_MONOTONIC, &ps.start);
 		o.on_progress = on_progress;
 		o.on_warning = on_warning;
