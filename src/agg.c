@@ -1120,9 +1120,23 @@ static size_t cs_key_part(const colstore_agg *a, uint32_t k, const colstore_valu
 	return 9;
 }
 
+/* K_INT: a key outside the range the statistics gave (the dense array's
+ * size): the file's statistics are false; the chunk is named */
+static int cs_key_outside(cs_worker *w, uint32_t g)
+{
+	const colstore_agg *a = w->run->a;
+	const cs_chunk *ch = cs_chunk_at(a->r, g, a->gb[0]);
+	return cs_err(&w->err, COLSTORE_ECORRUPT, ch->blocks[COLSTORE_BLOCK_DATA].offset,
+	              "row group %u column '%s': a value lies outside the range [%lld, %lld] "
+	              "that the file's statistics give (false statistics: colstore verify "
+	              "names them)",
+	              g, a->r->columns[a->gb[0]].name, (long long)a->key_min,
+	              (long long)((uint64_t)a->key_min + a->key_slots - 2));
+}
+
 /* a pass over part of the key positions: keeps the rows whose key falls in
  * it (their row numbers compacted into w->idx), each with its record */
-static void cs_group_ids_part(cs_worker *w, uint32_t *mp, const uint32_t **idxp)
+static int cs_group_ids_part(cs_worker *w, uint32_t g, uint32_t *mp, const uint32_t **idxp)
 {
 	const colstore_agg *a = w->run->a;
 	const colstore_values *v0 = &w->vals[a->gb[0]];
@@ -1130,15 +1144,18 @@ static void cs_group_ids_part(cs_worker *w, uint32_t *mp, const uint32_t **idxp)
 	const uint32_t *idx = *idxp;
 	const uint64_t lo = a->part_lo, n = a->part_n, nul = a->positions - 1;
 	uint32_t kept = 0;
+	int outside = 0;
 	for (uint32_t k = 0; k < *mp; k++) {
 		uint32_t i = idx ? idx[k] : k; /* read before w->idx[kept <= k] is written */
 		uint64_t pos;
-		if (vb && !cs_bit_get(vb, i))
+		if (vb && !cs_bit_get(vb, i)) {
 			pos = nul;
-		else if (a->key == K_DICT)
+		} else if (a->key == K_DICT) {
 			pos = a->rank[cs_code(v0, i)];
-		else
+		} else {
 			pos = (uint64_t)cs_ival(v0, i) - (uint64_t)a->key_min;
+			outside |= pos >= nul;
+		}
 		if (pos - lo < n) {
 			w->idx[kept] = i;
 			w->gid[kept++] = (uint32_t)(pos - lo);
@@ -1146,20 +1163,19 @@ static void cs_group_ids_part(cs_worker *w, uint32_t *mp, const uint32_t **idxp)
 	}
 	*mp = kept;
 	*idxp = w->idx;
+	return outside ? cs_key_outside(w, g) : COLSTORE_OK;
 }
 
 /* the record of each taken row (in a partial pass, of the rows it keeps) */
-static int cs_group_ids(cs_worker *w, uint32_t *mp, const uint32_t **idxp)
+static int cs_group_ids(cs_worker *w, uint32_t g, uint32_t *mp, const uint32_t **idxp)
 {
 	colstore_agg *a = w->run->a;
 	uint32_t *gid = w->gid;
 	const colstore_values *v0 = &w->vals[a->gb[0]];
 	const uint8_t *vb = v0->validity;
 	const uint32_t m = *mp, *idx = *idxp;
-	if (a->parts > 1) {
-		cs_group_ids_part(w, mp, idxp);
-		return COLSTORE_OK;
-	}
+	if (a->parts > 1)
+		return cs_group_ids_part(w, g, mp, idxp);
 	if (a->key == K_DICT) {
 		const uint32_t nul = a->r->columns[a->gb[0]].dict_count;
 		for (uint32_t k = 0; k < m; k++) {
@@ -1171,10 +1187,16 @@ static int cs_group_ids(cs_worker *w, uint32_t *mp, const uint32_t **idxp)
 	if (a->key == K_INT) {
 		const uint32_t nul = (uint32_t)(w->st.nrec - 1);
 		const uint64_t lo = (uint64_t)a->key_min;
+		int outside = 0;
 		for (uint32_t k = 0; k < m; k++) {
 			uint32_t i = idx ? idx[k] : k;
-			gid[k] = vb && !cs_bit_get(vb, i) ? nul : (uint32_t)((uint64_t)cs_ival(v0, i) - lo);
+			uint64_t off = (uint64_t)cs_ival(v0, i) - lo;
+			int valid = !vb || cs_bit_get(vb, i);
+			outside |= valid && off >= nul;
+			gid[k] = valid ? (uint32_t)off : nul;
 		}
+		if (outside) /* nothing was counted yet */
+			return cs_key_outside(w, g);
 	}
 	return COLSTORE_OK;
 }
@@ -1317,7 +1339,7 @@ static int cs_do_rg(cs_worker *w, uint32_t g)
 		return cs_hash_rows(w, m, idx);
 	const uint32_t *gid = NULL;
 	if (a->key != K_NONE) {
-		if ((rc = cs_group_ids(w, &m, &idx)))
+		if ((rc = cs_group_ids(w, g, &m, &idx)))
 			return rc;
 		if (m == 0)
 			return COLSTORE_OK;

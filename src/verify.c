@@ -34,6 +34,112 @@ static void cs_region_name(const colstore_reader *r, const cs_region *g, char *b
 		snprintf(buf, n, "%s", g->kind == 5 ? "header" : "footer");
 }
 
+/* §5.6: the statistics of chunk (g, c) are true: HAS_MINMAX, min and max
+ * exactly the least and greatest valid value (strings: when given), HAS_NAN
+ * exactly when a valid float is NaN */
+static int cs_check_stats(colstore_reader *r, uint32_t g, uint32_t c, const colstore_values *v,
+                          colstore_error *err)
+{
+	const cs_chunk *ch = cs_chunk_at(r, g, c);
+	uint8_t t = r->columns[c].type;
+	uint64_t at = cs_chunk_desc_offset(r, g, c);
+	char where[160];
+	snprintf(where, sizeof(where), "row group %u column '%s': statistics", g, r->columns[c].name);
+	int has = 0, nan = 0;
+	if (t == COLSTORE_TYPE_STRING) {
+		const char *mn = NULL, *mx = NULL;
+		uint32_t mnl = 0, mxl = 0;
+		for (uint32_t i = 0; i < v->rows; i++) {
+			if (v->validity && !cs_bit_get(v->validity, i))
+				continue;
+			const char *s;
+			uint32_t l;
+			if (v->encoding == COLSTORE_ENCODING_DICT) {
+				if (colstore_reader_dict_lookup(r, c, cs_code_at(v->data, v->code_width, i), &s,
+				                                &l, err))
+					return COLSTORE_ECORRUPT;
+			} else {
+				const uint32_t *o = v->data;
+				s = v->bytes + o[i];
+				l = o[i + 1] - o[i];
+			}
+			if (!has || cs_bytes_cmp(s, l, mn, mnl) < 0) {
+				mn = s;
+				mnl = l;
+			}
+			if (!has || cs_bytes_cmp(s, l, mx, mxl) > 0) {
+				mx = s;
+				mxl = l;
+			}
+			has = 1;
+		}
+		if (!(ch->stats_flags & CS_STATS_MINMAX))
+			return COLSTORE_OK; /* strings MAY go without (R5.6.1) */
+		const char *h = (const char *)r->heap;
+		if (!has || cs_bytes_cmp(h + (ch->min & 0xffffffffu), (uint32_t)(ch->min >> 32), mn, mnl) ||
+		    cs_bytes_cmp(h + (ch->max & 0xffffffffu), (uint32_t)(ch->max >> 32), mx, mxl))
+			return cs_err(err, COLSTORE_ECORRUPT, at,
+			              "%s: min and max are not the least and greatest string of the "
+			              "chunk (§5.6)", where);
+		return COLSTORE_OK;
+	}
+	if (t == COLSTORE_TYPE_FLOAT32 || t == COLSTORE_TYPE_FLOAT64) {
+		double mn = 0, mx = 0;
+		for (uint32_t i = 0; i < v->rows; i++) {
+			if (v->validity && !cs_bit_get(v->validity, i))
+				continue;
+			double d = t == COLSTORE_TYPE_FLOAT32 ? (double)((const float *)v->data)[i]
+			                                      : ((const double *)v->data)[i];
+			if (d != d) {
+				nan = 1;
+				continue;
+			}
+			if (!has || d < mn)
+				mn = d;
+			if (!has || d > mx)
+				mx = d;
+			has = 1;
+		}
+		double smn, smx;
+		memcpy(&smn, &ch->min, 8);
+		memcpy(&smx, &ch->max, 8);
+		if (nan != !!(ch->stats_flags & CS_STATS_NAN))
+			return cs_err(err, COLSTORE_ECORRUPT, at, "%s: the NaN flag is %s, but %s value is NaN (§5.6)",
+			              where, nan ? "clear" : "set", nan ? "a" : "no");
+		if (has != !!(ch->stats_flags & CS_STATS_MINMAX) || (has && (smn != mn || smx != mx)))
+			return cs_err(err, COLSTORE_ECORRUPT, at,
+			              "%s: min and max say [%.17g, %.17g], the values span [%.17g, %.17g] (§5.6)",
+			              where, smn, smx, mn, mx);
+		return COLSTORE_OK;
+	}
+	int64_t mn = 0, mx = 0;
+	for (uint32_t i = 0; i < v->rows; i++) {
+		if (v->validity && !cs_bit_get(v->validity, i))
+			continue;
+		int64_t x;
+		switch (t) {
+		case COLSTORE_TYPE_INT8: x = ((const int8_t *)v->data)[i]; break;
+		case COLSTORE_TYPE_INT16: x = ((const int16_t *)v->data)[i]; break;
+		case COLSTORE_TYPE_INT32:
+		case COLSTORE_TYPE_DATE: x = ((const int32_t *)v->data)[i]; break;
+		case COLSTORE_TYPE_BOOL: x = cs_bit_get(v->data, i); break;
+		default: x = ((const int64_t *)v->data)[i]; break;
+		}
+		if (!has || x < mn)
+			mn = x;
+		if (!has || x > mx)
+			mx = x;
+		has = 1;
+	}
+	if (has != !!(ch->stats_flags & CS_STATS_MINMAX) ||
+	    (has && ((int64_t)ch->min != mn || (int64_t)ch->max != mx)))
+		return cs_err(err, COLSTORE_ECORRUPT, at,
+		              "%s: min and max say [%lld, %lld], the values span [%lld, %lld] (§5.6)",
+		              where, (long long)(int64_t)ch->min, (long long)(int64_t)ch->max,
+		              (long long)mn, (long long)mx);
+	return COLSTORE_OK;
+}
+
 int colstore_reader_verify(colstore_reader *r, colstore_error *err)
 {
 	if (!r)
@@ -77,6 +183,9 @@ int colstore_reader_verify(colstore_reader *r, colstore_error *err)
 	 * small resident set */
 	if (r->mapped)
 		cs_map_advise_sequential(r->data, r->size);
+	colstore_buffers *vb = colstore_buffers_create();
+	if (!vb)
+		rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	for (uint32_t g = 0; g < r->num_row_groups && !rc; g++) {
 		for (uint32_t c = 0; c < r->num_columns && !rc; c++)
 			for (int k = 0; k < 3 && !rc; k++) {
@@ -89,12 +198,19 @@ int colstore_reader_verify(colstore_reader *r, colstore_error *err)
 					reg[nreg++] = (cs_region){ b->offset, b->offset + b->stored_size, g, c,
 						                   k };
 			}
+		/* the statistics, over the values the blocks hold (now checked) */
+		for (uint32_t c = 0; c < r->num_columns && !rc; c++) {
+			colstore_values v;
+			if (!(rc = cs_values(r, g, c, vb, &v, NULL, err)))
+				rc = cs_check_stats(r, g, c, &v, err);
+		}
 		uint64_t lo, hi;
 		cs_row_group_span(r, g, &lo, &hi);
 		if (r->mapped && lo < hi)
 			cs_map_release(r->data, lo, hi);
 	}
 	free(buf);
+	colstore_buffers_free(vb);
 	if (rc) {
 		free(reg);
 		return rc;

@@ -280,6 +280,96 @@ static void test_hostile_blocks(void)
 }
 
 /* R4.3: an empty block overlaps nothing, even placed inside another block */
+/* Statistics that lie, behind a valid footer checksum: verify names the
+ * chunk; a dense group-by sized from them fails naming the chunk instead
+ * of writing past its array (one pass) or dropping groups (several). */
+static void test_lying_statistics(void)
+{
+	hfile h;
+	colstore_error e;
+	hopen(&h);
+	uint32_t groups = 3; /* 40 rows of 16 */
+	for (uint32_t g = 0; g < groups; g++) {
+		uint64_t d = hchunk(&h, g, 0); /* i8: values across all of int8 */
+		CU_ASSERT_EQUAL(h.p[d + 10] & CS_STATS_MINMAX, CS_STATS_MINMAX);
+		cs_st64(h.p + d + 16, 0);
+		cs_st64(h.p + d + 24, 1);
+	}
+	hseal(&h);
+	CU_ASSERT_EQUAL(hresult(&h, &e, 0), COLSTORE_OK); /* the footer is well formed */
+	CU_ASSERT_EQUAL(hresult(&h, &e, 1), COLSTORE_ECORRUPT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "row group 0 column 'i8': statistics: min and max "
+	                                         "say [0, 1], the values span ["));
+	CU_ASSERT_EQUAL(e.offset, hchunk(&h, 0, 0));
+	colstore_reader *r;
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_open_memory(h.p, h.n, NULL, &r, &e), COLSTORE_OK);
+	for (int multipass = 0; multipass <= 1; multipass++) {
+		colstore_agg *a;
+		CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, "count(*)", "i8", NULL, &a, &e), COLSTORE_OK);
+		colstore_agg_set_threads(a, multipass ? 2 : 1);
+		CU_ASSERT_EQUAL(colstore_agg_run(a, &e), COLSTORE_ECORRUPT);
+		CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "column 'i8': a value lies outside the range "
+		                                         "[0, 1] that the file's statistics give"));
+		colstore_agg_free(a);
+	}
+	colstore_reader_close(r);
+	/* keys spread over a million values: under a small memory limit the
+	 * dense group-by makes several passes, each over a range of keys */
+	const char *path = tu_path("wide.colstore");
+	colstore_writer_options o = COLSTORE_WRITER_OPTIONS_INIT;
+	o.row_group_size = 1000;
+	colstore_writer *w;
+	CU_ASSERT_EQUAL_FATAL(colstore_writer_create(path, &o, &w, NULL), COLSTORE_OK);
+	colstore_writer_add_column(w, "k", COLSTORE_TYPE_INT32, 0, NULL);
+	for (int i = 0; i < 4000; i++) {
+		colstore_writer_put_int(w, 0, (int64_t)(i * 7919 % 4000) * 250, NULL);
+		colstore_writer_end_row(w, NULL);
+	}
+	CU_ASSERT_EQUAL_FATAL(colstore_writer_finish(w, NULL), COLSTORE_OK);
+	size_t n;
+	unsigned char *p = tu_read_file(path, &n);
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_open_memory(p, n, NULL, &r, &e), COLSTORE_OK);
+	uint64_t at[4];
+	for (uint32_t g = 0; g < 4; g++)
+		at[g] = cs_chunk_desc_offset(r, g, 0);
+	colstore_reader_close(r);
+	uint64_t fo = cs_le64(p + n - 32), fsize = cs_le64(p + n - 24);
+	for (uint32_t g = 0; g < 4; g++)
+		cs_st64(p + at[g] + 24, 500000); /* values go up to 999,750 */
+	cs_trailer_encode(p + n - 40, fo, fsize, cs_xxh3(p + fo, fsize));
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_open_memory(p, n, NULL, &r, &e), COLSTORE_OK);
+	colstore_agg *a;
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, "count(*)", "k", NULL, &a, &e), COLSTORE_OK);
+	colstore_agg_set_memory_limit(a, 256u << 10);
+	CU_ASSERT_EQUAL(colstore_agg_run(a, &e), COLSTORE_ECORRUPT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "column 'k': a value lies outside the range "
+	                                         "[0, 500000] that the file's statistics give"));
+	CU_ASSERT(colstore_agg_passes(a) > 1);
+	colstore_agg_free(a);
+	colstore_reader_close(r);
+	free(p);
+	unlink(path);
+	/* the float statistics and the NaN flag likewise */
+	free(h.p);
+	hopen(&h);
+	uint64_t d = hchunk(&h, 1, 7); /* price */
+	h.p[d + 10] |= CS_STATS_NAN;
+	hseal(&h);
+	CU_ASSERT_EQUAL(hresult(&h, &e, 1), COLSTORE_ECORRUPT);
+	CU_ASSERT_STRING_EQUAL(e.message, "row group 1 column 'price': statistics: the NaN flag is "
+	                                  "set, but no value is NaN (§5.6)");
+	/* a string maximum that is not the greatest string */
+	free(h.p);
+	hopen(&h);
+	d = hchunk(&h, 0, 4);
+	cs_st64(h.p + d + 24, cs_le64(h.p + d + 16)); /* max := min */
+	hseal(&h);
+	CU_ASSERT_EQUAL(hresult(&h, &e, 1), COLSTORE_ECORRUPT);
+	CU_ASSERT_STRING_EQUAL(e.message, "row group 0 column 's': statistics: min and max are not "
+	                                  "the least and greatest string of the chunk (§5.6)");
+	free(h.p);
+}
+
 static void test_empty_block_inside(void)
 {
 	static const tu_col c[] = { { "e", COLSTORE_TYPE_STRING, COLSTORE_COLUMN_PLAIN, 0, 1 } };
@@ -354,6 +444,7 @@ void register_corrupt_tests(void)
 	CU_add_test(s, "the same, LZ4 blocks", test_flip_sweep_lz4);
 	CU_add_test(s, "the same, BITPACK and DECIMAL blocks", test_flip_sweep_pack);
 	CU_add_test(s, "hostile footers with valid checksums", test_hostile_footer);
+	CU_add_test(s, "statistics that lie: verify names them, agg refuses them", test_lying_statistics);
 	CU_add_test(s, "hostile blocks with valid checksums", test_hostile_blocks);
 	CU_add_test(s, "an empty block inside another is fine (R4.3)", test_empty_block_inside);
 	CU_add_test(s, "incomplete and foreign files on disk", test_incomplete_file);
