@@ -590,6 +590,10 @@ int colstore_reader_chunk_info(const colstore_reader *r, uint32_t rg, uint32_t c
 int colstore_reader_dict_lookup(const colstore_reader *r, uint32_t col, uint32_t code,
                                 const char **s, uint32_t *len, colstore_error *err)
 {
+	if (s) /* an empty string whatever fails: callers may ignore the code */
+		*s = "";
+	if (len)
+		*len = 0;
 	if (!r || col >= r->num_columns)
 		return cs_err(err, COLSTORE_ERANGE, COLSTORE_NO_OFFSET, "no column %u", col);
 	const cs_column *c = &r->columns[col];
@@ -600,9 +604,15 @@ int colstore_reader_dict_lookup(const colstore_reader *r, uint32_t col, uint32_t
 	int rc = cs_dict_ready(r, col, err);
 	if (rc)
 		return rc;
-	/* offsets are now known in range and nondecreasing */
+	/* the offsets were checked in range and nondecreasing, but they are read
+	 * again from the mapping: a file changed in place since would have them
+	 * point anywhere, so the pair is checked again (two compares) */
 	uint32_t a = cs_le32(c->dict_off_p + (size_t)code * 4);
 	uint32_t b = cs_le32(c->dict_off_p + (size_t)code * 4 + 4);
+	if (a > b || b > c->dict_bytes.raw_size)
+		return cs_err(err, COLSTORE_ECORRUPT, c->dict_offsets.offset + (uint64_t)code * 4,
+		              "column '%s': dictionary offsets changed since they were checked (the "
+		              "file changed while being read)", c->name);
 	if (s)
 		*s = (const char *)c->dict_bytes_p + a;
 	if (len)

@@ -370,6 +370,40 @@ static void test_lying_statistics(void)
 	free(h.p);
 }
 
+/* A file overwritten in place while it is read: the dictionary offsets were
+ * checked when first used, then change under the reader; a lookup says so
+ * instead of handing out a string that runs anywhere. */
+static void test_dictionary_changed_while_read(void)
+{
+	hfile h;
+	colstore_error e;
+	hopen(&h);
+	colstore_reader *r;
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_open_memory(h.p, h.n, NULL, &r, &e), COLSTORE_OK);
+	const char *s;
+	uint32_t len;
+	CU_ASSERT_EQUAL(colstore_reader_dict_lookup(r, 4, 1, &s, &len, &e), COLSTORE_OK);
+	CU_ASSERT(len > 0);
+	colstore_column_info ci;
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_column_info(r, 4, &ci, NULL), COLSTORE_OK);
+	/* the offsets block: the column entry's dict_offsets descriptor */
+	uint64_t entry = h.fo + CS_FOOTER_FIXED;
+	for (unsigned i = 0; i < 4; i++)
+		entry += cs_column_entry_size(cs_le16(h.p + entry + 2));
+	uint64_t offs = cs_le64(h.p + entry + 8);
+	cs_st32(h.p + offs + 8, 0xfffffff0u); /* entry 1 now "ends" 4 GB on */
+	CU_ASSERT_EQUAL(colstore_reader_dict_lookup(r, 4, 1, &s, &len, &e), COLSTORE_ECORRUPT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "column 's': dictionary offsets changed since they "
+	                                         "were checked"));
+	CU_ASSERT_EQUAL(len, 0);
+	CU_ASSERT_STRING_EQUAL(s, "");
+	/* the library's own users of the dictionary stay in bounds too */
+	char *cell = tu_agg_text(r, "count(*),min(s),max(s)", "s", NULL, 1, 0, NULL, NULL);
+	free(cell);
+	colstore_reader_close(r);
+	free(h.p);
+}
+
 static void test_empty_block_inside(void)
 {
 	static const tu_col c[] = { { "e", COLSTORE_TYPE_STRING, COLSTORE_COLUMN_PLAIN, 0, 1 } };
@@ -445,6 +479,7 @@ void register_corrupt_tests(void)
 	CU_add_test(s, "the same, BITPACK and DECIMAL blocks", test_flip_sweep_pack);
 	CU_add_test(s, "hostile footers with valid checksums", test_hostile_footer);
 	CU_add_test(s, "statistics that lie: verify names them, agg refuses them", test_lying_statistics);
+	CU_add_test(s, "dictionary offsets changed while the file is read", test_dictionary_changed_while_read);
 	CU_add_test(s, "hostile blocks with valid checksums", test_hostile_blocks);
 	CU_add_test(s, "an empty block inside another is fine (R4.3)", test_empty_block_inside);
 	CU_add_test(s, "incomplete and foreign files on disk", test_incomplete_file);
