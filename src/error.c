@@ -53,6 +53,10 @@ int cs_err_errno(colstore_error *err, int errnum, const char *what, const char *
 		code = COLSTORE_ENOMEM;
 	else if (errnum == ENOENT)
 		code = COLSTORE_ENOTFOUND;
+	else if (errnum == EFAULT) /* write(2) from a mapping whose file was cut short */
+		return cs_err(err, code, COLSTORE_NO_OFFSET,
+		              "%s %s: the file being read changed while being read (truncated or "
+		              "replaced by another program)", what, path ? path : "");
 	return cs_err(err, code, COLSTORE_NO_OFFSET, "%s %s: %s", what,
 	              path ? path : "", strerror(errnum));
 }

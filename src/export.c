@@ -73,6 +73,7 @@ int colstore_export(colstore_reader *r, const char *path, const colstore_export_
 			close(fd);
 			unlink(tmp);
 		}
+		cs_tmp_forget(tmp);
 		free(tmp);
 	}
 	if (!rc && res) {

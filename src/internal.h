@@ -248,6 +248,7 @@ CS_HIDDEN int cs_map_input(const char *path, const void **data, size_t *size,
 CS_HIDDEN void cs_map_advise_sequential(const void *data, size_t size);
 CS_HIDDEN void cs_map_release(const void *data, uint64_t start, uint64_t end);
 /* create a temporary file beside path; *tmp_path is malloc'd */
+CS_HIDDEN void cs_tmp_forget(const char *tmp);
 CS_HIDDEN int cs_tmp_create(const char *path, int *fd, char **tmp_path,
                             colstore_error *err);
 CS_HIDDEN int cs_write_all(int fd, const void *p, size_t n, const char *path,

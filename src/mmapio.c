@@ -130,6 +130,41 @@ static void cs_sweep_stale(const char *path, size_t dirlen, const char *base)
 	free(dir);
 }
 
+/* The temporary files being written, for colstore_remove_temporaries():
+ * slots of pointers set and cleared atomically, read in a signal handler. */
+#define CS_LIVE_TMP 64
+static char *cs_live_tmp[CS_LIVE_TMP];
+
+static void cs_tmp_register(char *tmp)
+{
+	for (int i = 0; i < CS_LIVE_TMP; i++) {
+		char *none = NULL;
+		if (__atomic_compare_exchange_n(&cs_live_tmp[i], &none, tmp, 0, __ATOMIC_SEQ_CST,
+		                                __ATOMIC_SEQ_CST))
+			return;
+	}
+	/* more at once than slots: that one is left to the stale sweep */
+}
+
+void cs_tmp_forget(const char *tmp)
+{
+	for (int i = 0; tmp && i < CS_LIVE_TMP; i++) {
+		char *p = (char *)tmp;
+		if (__atomic_compare_exchange_n(&cs_live_tmp[i], &p, NULL, 0, __ATOMIC_SEQ_CST,
+		                                __ATOMIC_SEQ_CST))
+			return;
+	}
+}
+
+void colstore_remove_temporaries(void)
+{
+	for (int i = 0; i < CS_LIVE_TMP; i++) {
+		char *p = __atomic_exchange_n(&cs_live_tmp[i], NULL, __ATOMIC_SEQ_CST);
+		if (p)
+			unlink(p); /* async-signal-safe */
+	}
+}
+
 int cs_tmp_create(const char *path, int *fd_out, char **tmp_out, colstore_error *err)
 {
 	/* beside the target, so that rename() stays within one filesystem:
@@ -157,6 +192,7 @@ int cs_tmp_create(const char *path, int *fd_out, char **tmp_out, colstore_error 
 		if (fd >= 0) {
 			*fd_out = fd;
 			*tmp_out = tmp;
+			cs_tmp_register(tmp);
 			return COLSTORE_OK;
 		}
 		if (errno != EEXIST) {

@@ -915,6 +915,7 @@ int colstore_writer_finish(colstore_writer *w, colstore_error *err)
 		w->fd = -1;
 		rc = cs_tmp_commit(fd, w->tmp, w->path, err);
 		if (!rc) {
+			cs_tmp_forget(w->tmp);
 			free(w->tmp);
 			w->tmp = NULL; /* committed: abort must not unlink */
 		}
@@ -931,6 +932,7 @@ void colstore_writer_abort(colstore_writer *w)
 		close(w->fd);
 	if (w->tmp) {
 		unlink(w->tmp);
+		cs_tmp_forget(w->tmp);
 		free(w->tmp);
 	}
 	for (uint32_t i = 0; i < w->ncols; i++) {

@@ -9,6 +9,8 @@
 #  3. A full file system (a small tmpfs; skipped when it cannot be mounted):
 #     import, export and a spilling agg fail with "No space left on device",
 #     exit 1, and leave nothing behind; an old file on it stays intact.
+#  4. A file truncated while it is read: scan, export and import stop with
+#     "FILE changed while being read", exit 1, and leave no temporary file.
 # Run by `make check` (top_builddir is set by the harness) or by hand.
 set -u
 top_builddir=${top_builddir:-.}
@@ -130,5 +132,51 @@ else
 	[ $rc -eq 1 ] && grep -q "No space left on device" "$T/err" && ok "agg spilling to a full TMPDIR: exit 1, 'No space left on device'" || { no "agg spilling to a full TMPDIR (exit $rc)"; cat "$T/err"; }
 	[ -z "$(ls -A "$mnt")" ] && ok "it left nothing behind" || { no "agg left files in TMPDIR"; ls -la "$mnt"; }
 fi
+
+# ---- 4. files truncated while they are read (SIGBUS on the mapping)
+"$CS" import -q --compression none "$T/new.csv" -o "$T/bus.colstore"
+# the consumer takes one byte, so that the command is under way, blocks it,
+# cuts the file short, then drains the rest
+cp "$T/bus.colstore" "$T/cut.colstore"
+"$CS" scan -t 1 -f csv "$T/cut.colstore" 2>"$T/err" | { head -c 1 >/dev/null; truncate -s 100000 "$T/cut.colstore"; cat >/dev/null; }
+grep -q "cut.colstore changed while being read (truncated or replaced by another program): stopped; the rows above are incomplete" "$T/err" && ok "scan of a file truncated under it: says so" || { no "scan of a truncated file"; cat "$T/err"; }
+cp "$T/bus.colstore" "$T/cut.colstore"
+sh -c "\"$CS\" export -q -f arrow -o - \"$T/cut.colstore\"; echo \$? >\"$T/rc\"" 2>"$T/err" | { head -c 1 >/dev/null; truncate -s 100000 "$T/cut.colstore"; cat >/dev/null; }
+[ "$(cat "$T/rc")" = 1 ] && grep -q "changed while being read" "$T/err" && ok "export of a file truncated under it: exit 1, says so" || { no "export of a truncated file (exit $(cat "$T/rc"))"; cat "$T/err"; }
+# the same in the middle of writing a file: retried with a later cut when
+# the command was done before it (a fast machine)
+mkdir -p "$T/out4"
+cut_while() { # cut_while FILE SIZE COMMAND... : runs it, cuts FILE after a moment
+	f=$1 size=$2
+	shift 2
+	# (cut before the command opened the file, or after it was done: later, or sooner)
+	for d in 0.05 0.1 0.2 0.3 0.4 0.6 0.8; do
+		cp "$T/src4" "$f"
+		"$@" >"$T/err" 2>&1 &
+		pid=$!
+		sleep $d
+		truncate -s "$size" "$f"
+		wait $pid
+		rc=$?
+		grep -q "changed while being read" "$T/err" && return $rc
+		rm -rf "$T/out4"/* "$T/out4"/.[!.]*
+	done
+	return 0
+}
+cp "$T/bus.colstore" "$T/src4"
+cut_while "$T/cut.colstore" 100000 "$CS" export -q -f parquet -o "$T/out4/x.parquet" "$T/cut.colstore"
+rc=$?
+[ $rc -eq 1 ] && grep -q "cut.colstore changed while being read (truncated or replaced by another program): stopped; nothing was written" "$T/err" && ok "export to a file, input truncated: exit 1, says so" || { no "export to a file, input truncated (exit $rc)"; cat "$T/err"; }
+[ -z "$(ls -A "$T/out4")" ] && ok "and leaves no file, temporary or not" || { no "export left files"; ls -la "$T/out4"; }
+cp "$T/new.csv" "$T/src4"
+cut_while "$T/cut.csv" 100000 "$CS" import -q --threads 1 "$T/cut.csv" -o "$T/out4/x.colstore"
+rc=$?
+[ $rc -eq 1 ] && grep -q "cut.csv changed while being read (truncated or replaced by another program): stopped; nothing was written" "$T/err" && ok "import of a CSV truncated under it: exit 1, says so" || { no "import of a truncated CSV (exit $rc)"; cat "$T/err"; }
+[ -z "$(ls -A "$T/out4")" ] && ok "and leaves no file, temporary or not" || { no "import left files"; ls -la "$T/out4"; }
+cp "$T/bus.colstore" "$T/src4"
+cut_while "$T/cut.colstore" 100000 "$CS" agg -t 1 -a "count(*),sum(qty)" -g customer "$T/cut.colstore"
+rc=$?
+[ $rc -eq 1 ] && grep -q "cut.colstore changed while being read" "$T/err" && ok "agg of a file truncated under it: exit 1, says so" || { no "agg of a truncated file (exit $rc)"; cat "$T/err"; }
+rm -f "$T/src4" "$T/cut.colstore" "$T/cut.csv" "$T/bus.colstore"
 
 tally

@@ -241,6 +241,39 @@ static int usage_fail(const char *cmd, void (*usage)(FILE *), const char *fmt, .
 	return EXIT_USAGE;
 }
 
+/* ---- files changed while read ------------------------------------------------ */
+
+/* A mapped file cut short (truncated, or copied over) while it is read raises
+ * SIGBUS on the first page past its new end.  The handler says so, removes
+ * the temporary files of an import or export under way, and exits 1. */
+static char bus_msg[4200];
+static size_t bus_len;
+
+static void on_sigbus(int sig)
+{
+	(void)sig;
+	ssize_t w = write(STDERR_FILENO, bus_msg, bus_len);
+	(void)w;
+	colstore_remove_temporaries();
+	_exit(1);
+}
+
+/* from now on, a SIGBUS is FILE changed while being read; then says
+ * what became of the command's output */
+static void watch_file(const char *file, const char *then)
+{
+	int n = snprintf(bus_msg, sizeof(bus_msg),
+	                 "\n%s: %s changed while being read (truncated or replaced by another "
+	                 "program): stopped; %s\n",
+	                 prog, file, then);
+	bus_len = n < 0 ? 0 : (size_t)n < sizeof(bus_msg) ? (size_t)n : sizeof(bus_msg) - 1;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigbus;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+}
+
 /* ---- value formatting ----------------------------------------------------- */
 
 static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
@@ -412,6 +445,7 @@ static int cmd_info(const char *file)
 {
 	colstore_error e;
 	colstore_reader *r;
+	watch_file(file, "the listing above is incomplete");
 	if (colstore_reader_open(file, NULL, &r, &e))
 		return fail(file, &e);
 	unsigned maj, min;
@@ -477,6 +511,7 @@ static int cmd_verify(const char *file)
 {
 	colstore_error e;
 	colstore_reader *r;
+	watch_file(file, "it could not be verified");
 	if (colstore_reader_open(file, NULL, &r, &e))
 		return fail(file, &e);
 	int rc = colstore_reader_verify(r, &e);
@@ -830,6 +865,7 @@ static int cmd_import(int argc, char **argv)
 		o.ctx = &ps;
 		colstore_import_result res;
 		colstore_error e;
+		watch_file(shown, "nothing was written");
 		int r = colstore_import_csv(from_stdin ? spooled : csv, out, &o, &res, &e);
 		if (ps.show)
 			fprintf(stderr, "\r%*s\r", 100, "");
@@ -1386,6 +1422,7 @@ static int cmd_scan(int argc, char **argv)
 	const char *file = argv[optind];
 	colstore_error e;
 	colstore_reader *r;
+	watch_file(file, "the rows above are incomplete");
 	if (colstore_reader_open(file, NULL, &r, &e))
 		return fail(file, &e);
 	uint32_t ncols_all = colstore_reader_num_columns(r), n = 0;
@@ -1570,6 +1607,7 @@ static int cmd_agg(int argc, char **argv)
 	const char *file = argv[optind];
 	colstore_error e;
 	colstore_reader *r;
+	watch_file(file, "no result");
 	if (colstore_reader_open(file, NULL, &r, &e))
 		return fail(file, &e);
 	colstore_agg *a = NULL;
@@ -1703,6 +1741,7 @@ static int cmd_export(int argc, char **argv)
 	}
 	colstore_error e;
 	colstore_reader *r;
+	watch_file(file, "nothing was written");
 	if (colstore_reader_open(file, NULL, &r, &e)) {
 		free(def_out);
 		return fail(file, &e);

@@ -509,6 +509,15 @@ COLSTORE_API int colstore_import_csv(const char *csv_path, const char *out_path,
                                      colstore_import_result *res,
                                      colstore_error *err);
 
+/**
+ * Remove every temporary file that a writer, an import or an export of this
+ * process is writing (their targets stay as they were).  Async-signal-safe:
+ * for a handler of SIGBUS, which a mapped file that is truncated while read
+ * raises, or of another fatal signal, before the process exits.  Writers
+ * and exports running at the time must not be used afterwards.
+ */
+COLSTORE_API void colstore_remove_temporaries(void);
+
 /* ---- Decoded column chunks ----------------------------------------------- */
 
 /** Per-thread buffers for decoding compressed blocks; reused across calls. */
