@@ -4,6 +4,7 @@
  * (or to standard output).
  */
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "export.h"
@@ -45,13 +46,19 @@ int colstore_export(colstore_reader *r, const char *path, const colstore_export_
 		return rc;
 
 	int to_stdout = strcmp(path, "-") == 0;
-	int fd = STDOUT_FILENO;
-	char *tmp = NULL;
-	if (!to_stdout && (rc = cs_tmp_create(path, &fd, &tmp, err)) != 0) {
+	struct stat in_st;
+	if (!to_stdout &&
+	    (rc = cs_check_output(path, r->fd >= 0 && fstat(r->fd, &in_st) == 0 ? &in_st : NULL, err))) {
 		s.release(&s);
 		return rc;
 	}
-	const char *shown = to_stdout ? "standard output" : tmp;
+	int fd = STDOUT_FILENO;
+	char *tmp = NULL, *target = NULL;
+	if (!to_stdout && (rc = cs_tmp_create(path, &fd, &tmp, &target, err)) != 0) {
+		s.release(&s);
+		return rc;
+	}
+	const char *shown = to_stdout ? "standard output" : tmp ? tmp : target;
 	cs_out out;
 	rc = cs_out_init(&out, fd, shown, err);
 	cs_progress prog = { opts, 0, colstore_reader_num_rows(r) };
@@ -66,15 +73,17 @@ int colstore_export(colstore_reader *r, const char *path, const colstore_export_
 	s.release(&s);
 	if (!to_stdout) {
 		if (!rc) {
-			rc = cs_tmp_commit(fd, tmp, path, err); /* closes fd */
-			if (rc)
+			rc = cs_tmp_commit(fd, tmp, target, err); /* closes fd */
+			if (rc && tmp)
 				unlink(tmp);
 		} else {
 			close(fd);
-			unlink(tmp);
+			if (tmp)
+				unlink(tmp);
 		}
 		cs_tmp_forget(tmp);
 		free(tmp);
+		free(target);
 	}
 	if (!rc && res) {
 		res->rows = a.rows;

@@ -577,7 +577,12 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 		im.threads = 64;
 	const void *data;
 	size_t size;
-	int rc = cs_map_input(csv_path, &data, &size, err);
+	struct stat in_st;
+	int rc = stat(csv_path, &in_st) == 0 ? cs_check_output(out_path, &in_st, err)
+	                                      : cs_check_output(out_path, NULL, err);
+	if (rc)
+		return rc;
+	rc = cs_map_input(csv_path, &data, &size, err);
 	if (rc)
 		return rc;
 	static const uint8_t cs_no_bytes[1];

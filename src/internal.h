@@ -249,7 +249,14 @@ CS_HIDDEN void cs_map_advise_sequential(const void *data, size_t size);
 CS_HIDDEN void cs_map_release(const void *data, uint64_t start, uint64_t end);
 /* create a temporary file beside path; *tmp_path is malloc'd */
 CS_HIDDEN void cs_tmp_forget(const char *tmp);
-CS_HIDDEN int cs_tmp_create(const char *path, int *fd, char **tmp_path,
+/* before any work: an output that cannot be written (a directory, a missing
+ * or read-only folder) or that is the input itself (in: its stat, or NULL) */
+struct stat;
+CS_HIDDEN int cs_check_output(const char *out, const struct stat *in, colstore_error *err);
+/* a temporary file beside path's target (a link followed), whose mode and
+ * owner follow an existing target; *tmp = NULL when the target is a device,
+ * pipe or socket, then written into directly (fd); *target: what to commit to */
+CS_HIDDEN int cs_tmp_create(const char *path, int *fd, char **tmp, char **target,
                             colstore_error *err);
 CS_HIDDEN int cs_write_all(int fd, const void *p, size_t n, const char *path,
                            colstore_error *err);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -97,31 +98,39 @@ void cs_map_release(const void *data, uint64_t start, uint64_t end)
 		madvise((uint8_t *)data + start, (size_t)(end - start), MADV_DONTNEED);
 }
 
-/* Removes DIR/.BASE.tmp-PID-* files whose process is gone: what an import
- * or export killed before its rename left (best effort; a reused PID keeps
- * them until a later run). */
-static void cs_sweep_stale(const char *path, size_t dirlen, const char *base)
+/* A temporary file's name: DIR/.BASE.tmp-PID-RANDOM, with BASE cut so that
+ * the name fits NAME_MAX (255 bytes) whatever the target's name */
+#define CS_TMP_BASE_MAX 200
+
+/* Removes DIR/.BASE.tmp-* files that no live writer holds: a writer keeps
+ * an exclusive flock on its temporary file until it renames or removes it,
+ * so a file that can be locked was left by a killed import or export, in
+ * this PID namespace or another (containers sharing a volume).  An empty
+ * file younger than a minute is left alone: its writer may be between
+ * creating and locking it. */
+static void cs_sweep_stale(const char *path, size_t dirlen, const char *base, size_t baselen)
 {
 	char *dir = dirlen ? strndup(path, dirlen) : strdup(".");
-	size_t plen = strlen(base) + 6;
+	size_t plen = baselen + 6;
 	char *prefix = malloc(plen + 1);
 	DIR *d = dir ? opendir(dir) : NULL;
+	time_t now = time(NULL);
 	if (d && prefix) {
-		snprintf(prefix, plen + 1, ".%s.tmp-", base);
+		snprintf(prefix, plen + 1, ".%.*s.tmp-", (int)baselen, base);
 		struct dirent *e;
 		while ((e = readdir(d)) != NULL) {
 			if (strncmp(e->d_name, prefix, plen) != 0)
 				continue;
-			char *end;
-			long pid = strtol(e->d_name + plen, &end, 10);
-			if (pid <= 0 || *end != '-' || strlen(end) != 9 || pid == (long)getpid())
-				continue;
-			if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-				continue; /* alive, or not ours to know */
 			struct stat st;
-			if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-			    S_ISREG(st.st_mode))
+			if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+			    !S_ISREG(st.st_mode) || (st.st_size == 0 && now - st.st_ctime < 60))
+				continue;
+			int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+			if (fd < 0)
+				continue;
+			if (flock(fd, LOCK_EX | LOCK_NB) == 0) /* nobody writes it */
 				unlinkat(dirfd(d), e->d_name, 0);
+			close(fd);
 		}
 	}
 	if (d)
@@ -165,46 +174,131 @@ void colstore_remove_temporaries(void)
 	}
 }
 
-int cs_tmp_create(const char *path, int *fd_out, char **tmp_out, colstore_error *err)
+int cs_tmp_create(const char *path, int *fd_out, char **tmp_out, char **target_out,
+                  colstore_error *err)
 {
-	/* beside the target, so that rename() stays within one filesystem:
-	 * DIR/.NAME.tmp-PID-RANDOM */
-	const char *slash = strrchr(path, '/');
-	size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
-	const char *base = path + dirlen;
-	if (*base == '\0')
+	*tmp_out = NULL;
+	*target_out = NULL;
+	/* a link is followed, as cp does: the file it names is replaced */
+	char *target = NULL;
+	struct stat lst, st;
+	int exists = stat(path, &st) == 0;
+	if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+		if (exists) {
+			target = realpath(path, NULL);
+		} else { /* a link to a file not there yet: that file is created */
+			char link[4096];
+			ssize_t n = readlink(path, link, sizeof(link) - 1);
+			const char *slash = strrchr(path, '/');
+			if (n > 0 && (size_t)n < sizeof(link) - 1) {
+				link[n] = '\0';
+				size_t dl = link[0] == '/' || !slash ? 0 : (size_t)(slash - path) + 1;
+				if ((target = malloc(dl + (size_t)n + 1)))
+					snprintf(target, dl + (size_t)n + 1, "%.*s%s", (int)dl, path, link);
+			}
+		}
+	}
+	if (!target)
+		target = strdup(path);
+	if (!target)
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	if (exists && S_ISDIR(st.st_mode)) {
+		free(target);
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "%s: is a directory", path);
+	}
+	if (exists && !S_ISREG(st.st_mode)) {
+		/* a device, pipe or socket (/dev/null, /dev/stdout): written into as
+		 * it is, not replaced by a regular file */
+		int fd = open(target, O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			int e = errno;
+			int rc = cs_err_errno(err, e, "cannot open", path);
+			free(target);
+			return rc;
+		}
+		*fd_out = fd;
+		*target_out = target;
+		return COLSTORE_OK;
+	}
+	/* beside the target, so that rename() stays within one filesystem */
+	const char *slash = strrchr(target, '/');
+	size_t dirlen = slash ? (size_t)(slash - target) + 1 : 0;
+	const char *base = target + dirlen;
+	if (*base == '\0') {
+		free(target);
 		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
 		              "%s: output path names a directory", path);
-	cs_sweep_stale(path, dirlen, base);
-	size_t cap = strlen(path) + 64;
+	}
+	size_t baselen = strlen(base) < CS_TMP_BASE_MAX ? strlen(base) : CS_TMP_BASE_MAX;
+	cs_sweep_stale(target, dirlen, base, baselen);
+	size_t cap = strlen(target) + 64;
 	char *tmp = malloc(cap);
-	if (!tmp)
+	if (!tmp) {
+		free(target);
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	}
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	unsigned long seed = (unsigned long)ts.tv_nsec ^ ((unsigned long)getpid() << 16) ^
 	                     (unsigned long)(uintptr_t)&ts;
 	for (int attempt = 0; attempt < 100; attempt++) {
 		seed = seed * 6364136223846793005ul + 1442695040888963407ul;
-		snprintf(tmp, cap, "%.*s.%s.tmp-%ld-%08lx", (int)dirlen, path, base,
+		snprintf(tmp, cap, "%.*s.%.*s.tmp-%ld-%08lx", (int)dirlen, target, (int)baselen, base,
 		         (long)getpid(), (seed >> 33) & 0xfffffffful);
 		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 		if (fd >= 0) {
+			flock(fd, LOCK_EX); /* held until closed: a live writer's (cs_sweep_stale) */
+			cs_tmp_register(tmp);
+			if (exists) { /* the replacement keeps the mode, and owner when root */
+				fchmod(fd, st.st_mode & 07777);
+				if (geteuid() == 0 && fchown(fd, st.st_uid, st.st_gid) == 0)
+					fchmod(fd, st.st_mode & 07777); /* chown clears set-id bits */
+			}
 			*fd_out = fd;
 			*tmp_out = tmp;
-			cs_tmp_register(tmp);
+			*target_out = target;
 			return COLSTORE_OK;
 		}
 		if (errno != EEXIST) {
 			int e = errno;
 			int rc = cs_err_errno(err, e, "cannot create temporary file", tmp);
 			free(tmp);
+			free(target);
 			return rc == COLSTORE_ENOTFOUND ? COLSTORE_EIO : rc;
 		}
 	}
 	free(tmp);
+	free(target);
 	return cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET,
 	              "%s: cannot find a free temporary file name", path);
+}
+
+int cs_check_output(const char *out, const struct stat *in, colstore_error *err)
+{
+	struct stat st;
+	if (stat(out, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+			              "the output %s is a directory", out);
+		if (in && st.st_dev == in->st_dev && st.st_ino == in->st_ino)
+			return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+			              "the output %s is the input file: writing it would destroy what is "
+			              "being read; name another output", out);
+		if (!S_ISREG(st.st_mode))
+			return COLSTORE_OK; /* written into as it is */
+	}
+	/* the folder that will hold the output (a link's target: its folder) */
+	char *real = realpath(out, NULL);
+	const char *p = real ? real : out;
+	const char *slash = strrchr(p, '/');
+	char *dir = slash ? strndup(p, slash == p ? 1 : (size_t)(slash - p)) : strdup(".");
+	int rc = COLSTORE_OK;
+	if (dir && access(dir, W_OK | X_OK) != 0)
+		rc = cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET, "cannot write %s: folder %s: %s", out,
+		            dir, strerror(errno));
+	free(dir);
+	free(real);
+	return rc;
 }
 
 int cs_write_all(int fd, const void *p, size_t n, const char *path, colstore_error *err)
@@ -225,6 +319,11 @@ int cs_write_all(int fd, const void *p, size_t n, const char *path, colstore_err
 
 int cs_tmp_commit(int fd, const char *tmp, const char *path, colstore_error *err)
 {
+	if (!tmp) { /* written straight into a device or pipe */
+		if (close(fd) != 0)
+			return cs_err_errno(err, errno, "cannot close", path);
+		return COLSTORE_OK;
+	}
 	if (fsync(fd) != 0) {
 		int e = errno;
 		close(fd);

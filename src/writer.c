@@ -39,7 +39,8 @@ typedef struct cs_wcol {
 } cs_wcol;
 
 struct colstore_writer {
-	char *path, *tmp;
+	char *path, *tmp; /* the target, and the temporary file (NULL: writing into a device) */
+	const char *shown; /* the file written, for messages */
 	int fd;
 	int failed; /* an I/O error happened: only abort/finish (which fails) */
 	uint32_t rgs, compression;
@@ -103,23 +104,21 @@ int colstore_writer_create(const char *path, const colstore_writer_options *opts
 		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
 		              "unknown compression %u", opts->compression);
 	colstore_writer *w = calloc(1, sizeof(*w));
-	if (!w || !(w->path = strdup(path))) {
-		free(w);
+	if (!w)
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-	}
 	w->rgs = rgs;
 	w->compression = opts->compression;
 	w->dict_budget = opts->dict_budget ? opts->dict_budget : CS_DEFAULT_DICT_BUDGET;
 	w->fd = -1;
-	int rc = cs_tmp_create(path, &w->fd, &w->tmp, err);
+	int rc = cs_tmp_create(path, &w->fd, &w->tmp, &w->path, err);
 	if (rc) {
-		free(w->path);
 		free(w);
 		return rc;
 	}
+	w->shown = w->tmp ? w->tmp : w->path;
 	uint8_t header[CS_HEADER_SIZE];
 	cs_header_encode(header);
-	rc = cs_write_all(w->fd, header, sizeof(header), w->tmp, err);
+	rc = cs_write_all(w->fd, header, sizeof(header), w->shown, err);
 	if (rc) {
 		colstore_writer_abort(w);
 		return rc;
@@ -202,7 +201,7 @@ static int cs_pad(colstore_writer *w, colstore_error *err)
 {
 	size_t pad = (size_t)(cs_align_up(w->pos) - w->pos);
 	if (pad) {
-		int rc = cs_write_all(w->fd, cs_zeros, pad, w->tmp, err);
+		int rc = cs_write_all(w->fd, cs_zeros, pad, w->shown, err);
 		if (rc)
 			return rc;
 		w->pos += pad;
@@ -255,7 +254,7 @@ static int cs_write_block(colstore_writer *w, const void *p, size_t n, int compr
 	}
 	b->stored_size = outn;
 	b->checksum = cs_xxh3(out, outn);
-	rc = cs_write_all(w->fd, out, outn, w->tmp, err);
+	rc = cs_write_all(w->fd, out, outn, w->shown, err);
 	if (rc)
 		return rc;
 	w->pos += outn;
@@ -871,11 +870,11 @@ static int cs_write_footer(colstore_writer *w, colstore_error *err)
 	int rc = cs_pad(w, err);
 	uint64_t footer_offset = w->pos;
 	if (!rc)
-		rc = cs_write_all(w->fd, f, size, w->tmp, err);
+		rc = cs_write_all(w->fd, f, size, w->shown, err);
 	if (!rc) {
 		uint8_t t[CS_TRAILER_SIZE];
 		cs_trailer_encode(t, footer_offset, size, cs_xxh3(f, size));
-		rc = cs_write_all(w->fd, t, sizeof(t), w->tmp, err);
+		rc = cs_write_all(w->fd, t, sizeof(t), w->shown, err);
 		w->pos += size + sizeof(t);
 	}
 	free(f);

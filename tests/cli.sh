@@ -234,4 +234,28 @@ check "and scan prints them back unchanged" 0 "^same$" -- sh -c "\"$CS\" scan -f
 
 check "warnings on standard input name <stdin>" 0 "warning: <stdin>:4: column 'delay' is a string" -- sh -c "\"$CS\" import - -o \"$T/stdin.colstore\" <\"$T/na.csv\""
 
+# outputs: never the input, never a device replaced, links followed, mode kept
+cp "$T/a1.csv" "$T/same.colstore"
+check "import of x.colstore onto itself (the default output): refused, exit 2" 2 "the output .*same.colstore is the input file" -- "$CS" import "$T/same.colstore"
+check "and the input is intact" 0 "^same$" -- sh -c "cmp -s \"$T/same.colstore\" \"$T/a1.csv\" && echo same"
+ln -sf "$T/a1.csv" "$T/alias.csv"
+check "import onto its input through a link: refused, exit 2" 2 "is the input file" -- "$CS" import "$T/a1.csv" -o "$T/alias.csv"
+check "export onto its input: refused, exit 2" 2 "is the input file" -- "$CS" export -f arrow -o "$T/a1.colstore" "$T/a1.colstore"
+cp "$T/a1.colstore" "$T/t.parquet"
+check "export of x.parquet to the default x.parquet: refused" 2 "is the input file" -- "$CS" export -f parquet "$T/t.parquet"
+check "import into a missing folder: said before any work" 1 "cannot write $T/nope/x.colstore: folder $T/nope: No such file or directory" -- "$CS" import "$T/a1.csv" -o "$T/nope/x.colstore"
+check "import onto a directory: refused" 2 "the output $T is a directory" -- "$CS" import "$T/a1.csv" -o "$T"
+check "export -o /dev/null writes into the device" 0 "exported .* -> /dev/null" -- "$CS" export -f parquet -o /dev/null "$T/a1.colstore"
+check "/dev/null is still a device" 0 "^c" -- sh -c "ls -l /dev/null"
+check "export -o /dev/stdout writes to the pipe" 0 "^ARROW1" -- sh -c "\"$CS\" export -q -f arrow -o /dev/stdout \"$T/a1.colstore\" | head -c 6; echo"
+check "import -o /dev/null" 0 "imported .* -> /dev/null" -- "$CS" import "$T/a1.csv" -o /dev/null
+ln -sf real.colstore "$T/ln.colstore"
+"$CS" import -q "$T/a1.csv" -o "$T/ln.colstore"
+check "an output link is followed: the link stays, its target is written" 0 "^link file$" -- sh -c "[ -L \"$T/ln.colstore\" ] && printf 'link '; [ -f \"$T/real.colstore\" ] && echo file"
+chmod 640 "$T/real.colstore"
+"$CS" import -q "$T/na.csv" -o "$T/ln.colstore"
+check "re-import keeps the file's mode" 0 "^640$" -- stat -c %a "$T/real.colstore"
+long=$(printf 'n%.0s' $(seq 1 245))
+check "an output name of 251 bytes works (the temporary name fits)" 0 "imported" -- "$CS" import "$T/a1.csv" -o "$T/$long.cs"
+
 tally

@@ -72,14 +72,20 @@ echo "# $kills imports killed; the path then held the old file $olds times, the 
 [ "$kills" -ge 1 ] && [ "$olds" -ge 1 ] && ok "at least one kill landed inside the import" || no "no kill landed inside the import (kills $kills, old $olds)"
 left=$(stray "$T/db")
 echo "# $left temporary files left by the killed imports"
-# beside them: one of a live process (this shell), one of a PID not in use
-dead=999999
-while kill -0 $dead 2>/dev/null; do dead=$((dead + 1)); done
-echo live >"$T/db/.x.colstore.tmp-$$-0badf00d"
-echo dead >"$T/db/.x.colstore.tmp-$dead-0badf00d"
+# beside them: one that a live writer holds (its flock, as an import or
+# export holds its temporary file), and one named after this shell's PID
+# that nobody holds (a PID reused, or one of another PID namespace)
+echo live >"$T/db/.x.colstore.tmp-1-0badf00d"
+flock -x "$T/db/.x.colstore.tmp-1-0badf00d" -c "sleep 30" &
+holder=$!
+sleep 0.2
+echo stale >"$T/db/.x.colstore.tmp-$$-0badf00d"
 "$CS" import -q "$T/old.csv" -o "$T/db/x.colstore"
-[ -e "$T/db/.x.colstore.tmp-$$-0badf00d" ] && ok "a live process's temporary file is left alone" || no "a live process's temporary file was removed"
-rm -f "$T/db/.x.colstore.tmp-$$-0badf00d"
+[ -e "$T/db/.x.colstore.tmp-1-0badf00d" ] && ok "a temporary file that a live writer holds is left alone" || no "a held temporary file was removed"
+[ ! -e "$T/db/.x.colstore.tmp-$$-0badf00d" ] && ok "one that nobody holds is removed, whatever PID it names" || no "an unheld temporary file named after a live PID was kept"
+kill $holder 2>/dev/null
+wait $holder 2>/dev/null
+rm -f "$T/db/.x.colstore.tmp-1-0badf00d"
 [ "$(stray "$T/db")" -eq 0 ] && ok "the next import removed the killed imports' temporary files" || { no "temporary files remain after the next import"; ls -la "$T/db"; }
 [ "$(cells "$T/db/x.colstore")" = "$old" ] && ok "and wrote its own file whole" || no "the next import's file differs"
 

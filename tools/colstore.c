@@ -630,6 +630,11 @@ static char *spool_stdin(void)
 		free(path);
 		return NULL;
 	}
+	/* unlinked at once and read through /proc, so that an import killed
+	 * at any moment, even while spooling, leaves no copy of its input */
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	int gone = access(proc, R_OK) == 0 && unlink(path) == 0;
 	static char buf[1 << 16];
 	for (;;) {
 		ssize_t n = read(0, buf, sizeof(buf));
@@ -641,16 +646,13 @@ static char *spool_stdin(void)
 			fprintf(stderr, "%s: cannot spool standard input to %s: %s\n", prog, path,
 			        interrupted ? "interrupted" : strerror(errno));
 			close(fd);
-			unlink(path);
+			if (!gone)
+				unlink(path);
 			free(path);
 			return NULL;
 		}
 	}
-	/* unlinked now and read through /proc, so that a killed import
-	 * leaves no copy of its input behind */
-	char proc[64];
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	if (access(proc, R_OK) == 0 && unlink(path) == 0) {
+	if (gone) {
 		spool_fd = fd;
 		free(path);
 		return strdup(proc);
@@ -1775,7 +1777,8 @@ static int cmd_export(int argc, char **argv)
 	} else if (rc == COLSTORE_EPARSE) { /* the --where: point at the character, as scan does */
 		where_error("export", o.where, &e);
 		rc = EXIT_USAGE;
-	} else if (rc == COLSTORE_ENOTFOUND) {
+	} else if (rc == COLSTORE_ENOTFOUND ||
+	           (rc == COLSTORE_EINVAL && strncmp(e.message, "the output ", 11) == 0)) {
 		fprintf(stderr, "%s export: %s: %s\n", prog, file, e.message);
 		rc = EXIT_USAGE;
 	} else
