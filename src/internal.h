@@ -174,6 +174,7 @@ CS_HIDDEN int cs_sort_strings(cs_sort_item *it, size_t n);
 
 /* bytes this process may use: min(RAM, its memory cgroup's limit) */
 CS_HIDDEN uint64_t cs_memory_available(void);
+CS_HIDDEN uint64_t cs_cgroup_limit_from(const char *proc_cgroup, const char *sysfs);
 
 /* ---- bitpack.c ---------------------------------------------------------- */
 

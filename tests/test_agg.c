@@ -11,6 +11,9 @@
 
 #include <CUnit/CUnit.h>
 
+#include <sys/stat.h>
+
+#include "internal.h"
 #include "testutil.h"
 
 static const tu_col cols[] = {
@@ -294,6 +297,53 @@ static void test_overflow(void)
 	unlink(path);
 }
 
+/* the memory limit is the lowest of the process's cgroup and its parents',
+ * v1 and v2 (a cap on a parent slice or container binds as much) */
+static void put(const char *dir, const char *rel, const char *text)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	for (char *s = p + strlen(dir) + 1; (s = strchr(s, '/')); s++) {
+		*s = 0;
+		mkdir(p, 0755);
+		*s = '/';
+	}
+	CU_ASSERT_EQUAL(tu_write_file(p, text, strlen(text)), 0);
+}
+
+static void test_cgroup_limits(void)
+{
+	char root[256];
+	snprintf(root, sizeof(root), "%s/cg", tu_dir());
+	mkdir(root, 0755);
+	put(root, "sys/memory/memory.limit_in_bytes", "9223372036854771712\n");
+	put(root, "sys/memory/slice/memory.limit_in_bytes", "268435456\n");
+	put(root, "sys/memory/slice/job/memory.limit_in_bytes", "9223372036854771712\n");
+	put(root, "v1", "5:cpu:/\n4:memory:/slice/job\n0::/\n");
+	char proc[300], sys[300];
+	snprintf(proc, sizeof(proc), "%s/v1", root);
+	snprintf(sys, sizeof(sys), "%s/sys", root);
+	CU_ASSERT_EQUAL(cs_cgroup_limit_from(proc, sys), 268435456u);
+	/* v2: "max" below, a number two levels up; the unified mount too */
+	put(root, "sys/user.slice/memory.max", "1073741824\n");
+	put(root, "sys/user.slice/u/memory.max", "max\n");
+	put(root, "sys/user.slice/u/s/memory.max", "max\n");
+	put(root, "v2", "0::/user.slice/u/s\n");
+	snprintf(proc, sizeof(proc), "%s/v2", root);
+	CU_ASSERT_EQUAL(cs_cgroup_limit_from(proc, sys), 1073741824u);
+	put(root, "sys/unified/user.slice/u/memory.max", "536870912\n");
+	CU_ASSERT_EQUAL(cs_cgroup_limit_from(proc, sys), 536870912u);
+	/* none anywhere */
+	put(root, "v0", "0::/nowhere\n");
+	snprintf(proc, sizeof(proc), "%s/v0", root);
+	snprintf(sys, sizeof(sys), "%s/empty", root);
+	CU_ASSERT_EQUAL(cs_cgroup_limit_from(proc, sys), 0u);
+	CU_ASSERT(cs_memory_available() > 0);
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	CU_ASSERT_EQUAL(system(cmd), 0);
+}
+
 void register_agg_tests(void)
 {
 	CU_pSuite s = CU_add_suite("agg", NULL, NULL);
@@ -302,4 +352,5 @@ void register_agg_tests(void)
 	CU_add_test(s, "group by an integer, with a filter", test_group_by_int_where);
 	CU_add_test(s, "empty input, skipped groups, bad plans", test_empty_and_skip);
 	CU_add_test(s, "int64 overflow is an error", test_overflow);
+	CU_add_test(s, "the memory limit: the lowest cgroup limit up the tree", test_cgroup_limits);
 }
