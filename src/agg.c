@@ -2377,8 +2377,7 @@ int colstore_agg_cell(const colstore_agg *a, uint64_t group, uint32_t k, colstor
 	case AK_FSUM: {
 		const cs_afsum *u = acc;
 		out->is_null = u->n == 0;
-		double v = cs_fsum_value(&u->f);
-		out->d = s->fn == A_SUM ? v : u->n ? v / (double)u->n : 0;
+		out->d = s->fn == A_SUM ? cs_fsum_value(&u->f) : cs_fsum_mean(&u->f, u->n);
 		break;
 	}
 	default: {

@@ -169,3 +169,19 @@ double cs_fsum_value(const cs_fsum *f)
 		return b + f->spill;
 	return (b + d) + f->spill;
 }
+
+/* the mean of n values summed into f: from the sum scaled down by 2^64
+ * when the sum itself is past the double range (two values of 1.797e308
+ * sum to infinity, yet their mean is finite) */
+double cs_fsum_mean(const cs_fsum *f, uint64_t n)
+{
+	double v = cs_fsum_value(f);
+	if (!n)
+		return 0;
+	if (!isinf(v) || f->pinf || f->ninf)
+		return v / (double)n;
+	double b = f->has_bin ? ldexp((double)cs_i128_get(&f->bin), f->bin_exp - 64) : 0.0;
+	double d = f->has_dec ? ldexp((double)cs_i128_get(&f->dec) / cs_pow10[f->dec_scale], -64)
+	                      : 0.0;
+	return ldexp((b + d + ldexp(f->spill, -64)) / (double)n, 64);
+}

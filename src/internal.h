@@ -157,6 +157,7 @@ CS_HIDDEN void cs_fsum_add_decimal(cs_fsum *f, __int128 m, int e);
 CS_HIDDEN void cs_fsum_add_double(cs_fsum *f, double x);
 CS_HIDDEN void cs_fsum_merge(cs_fsum *f, const cs_fsum *g);
 CS_HIDDEN double cs_fsum_value(const cs_fsum *f);
+CS_HIDDEN double cs_fsum_mean(const cs_fsum *f, uint64_t n);
 
 /* ---- strsort.c ---------------------------------------------------------- */
 

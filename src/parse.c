@@ -138,8 +138,18 @@ int cs_parse_double(const char *p, size_t n, double *v)
 	if (i != n)
 		return 0;
 	int e10 = exp - frac;
-	if (mant && (e10 + sig > 308 || e10 + sig < -306))
+	if (mant && (e10 + sig > 309 || e10 + sig < -306))
 		return 0; /* would overflow or lose digits to subnormals */
+	if (mant && e10 + sig == 309) { /* in [1e308, 1e309): finite up to DBL_MAX */
+		char buf[64];
+		if (n >= sizeof(buf))
+			return 0;
+		memcpy(buf, p, n);
+		buf[n] = '\0';
+		double d = strtod(buf, NULL);
+		if (!isfinite(d))
+			return 0;
+	}
 	if (sig > 15) /* 16 or 17 digits: a double's shortest text, or not a double */
 		return cs_shortest_double(p, n, mant, e10, v);
 	if (!v)
@@ -300,9 +310,12 @@ int cs_parse_double_lenient(const char *p, size_t n, double *v)
 	memcpy(buf, p, n);
 	buf[n] = '\0';
 	char *end;
+	errno = 0;
 	double d = strtod(buf, &end);
-	if (*end)
+	if (*end || end == buf)
 		return 0;
+	if (errno == ERANGE && isinf(d))
+		return 0; /* 1e400 overflows: an error, not inf (inf itself is fine) */
 	*v = d;
 	return 1;
 }

@@ -258,4 +258,11 @@ check "re-import keeps the file's mode" 0 "^640$" -- stat -c %a "$T/real.colstor
 long=$(printf 'n%.0s' $(seq 1 245))
 check "an output name of 251 bytes works (the temporary name fits)" 0 "imported" -- "$CS" import "$T/a1.csv" -o "$T/$long.cs"
 
+# edge answers: a mean whose sum overflows; a float that overflows under --schema
+printf 'x\n1.797e308\n1.797e308\n' >"$T/huge.csv"
+"$CS" import -q "$T/huge.csv" -o "$T/huge.colstore"
+check "avg of two 1.797e308 is 1.797e308 (their sum is inf)" 0 "^1.797e+308,inf$" -- sh -c "\"$CS\" agg -f csv -a 'avg(x),sum(x)' \"$T/huge.colstore\" | tail -1"
+printf 'x\n1.5\n1e400\n' >"$T/ovf.csv"
+check "--schema x:float64 with 1e400: an error, not inf" 1 "ovf.csv:3:1: '1e400' is not a valid float64" -- "$CS" import --schema x:float64 "$T/ovf.csv" -o "$T/ovf.colstore"
+
 tally

@@ -517,6 +517,10 @@ static void test_parsers(void)
 	CU_ASSERT_TRUE(cs_parse_double("0.000000000000000000000000001", 29, &d) && d == 1e-27);
 	CU_ASSERT_TRUE(cs_parse_double("1e300", 5, &d) && d == 1e300);
 	CU_ASSERT_FALSE(cs_parse_double("1e400", 5, &d));
+	CU_ASSERT_TRUE(cs_parse_double("1.797e308", 9, &d) && d == 1.797e308);
+	CU_ASSERT_FALSE(cs_parse_double("1.8e308", 7, &d)); /* past DBL_MAX */
+	CU_ASSERT_FALSE(cs_parse_double_lenient("1e400", 5, &d)); /* --schema: an error, not inf */
+	CU_ASSERT_TRUE(cs_parse_double_lenient("-inf", 4, &d) && isinf(d) && d < 0);
 	CU_ASSERT_FALSE(cs_parse_double(".", 1, &d));
 	CU_ASSERT_FALSE(cs_parse_double("1e", 2, &d));
 	CU_ASSERT_FALSE(cs_parse_double("nan", 3, &d));
