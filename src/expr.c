@@ -31,6 +31,8 @@ typedef struct cs_node {
 	uint32_t dict_lo, dict_hi; /* or its complement; R_TABLE: look up each */
 } cs_node;
 
+#define CS_FILTER_BATCH 65536u /* rows a filter evaluates at a time: 8 KiB of bits */
+
 struct colstore_filter {
 	colstore_reader *r;
 	cs_node *nodes;
@@ -431,13 +433,15 @@ static int cs_expr(colstore_filter *f, cs_lex *x, int *out, int depth)
 	return cs_chain(f, x, out, depth, 1);
 }
 
+/* batches of scratch that evaluating node k needs (cs_eval_node): a left
+ * side reuses its parent's, so a long and/or chain needs one */
 static int cs_depth(const colstore_filter *f, int k)
 {
 	const cs_node *d = &f->nodes[k];
 	if (d->kind != N_AND && d->kind != N_OR)
-		return 1;
-	int a = cs_depth(f, d->l), b = cs_depth(f, d->r);
-	return 1 + (a > b ? a : b);
+		return 0;
+	int a = cs_depth(f, d->l), b = 1 + cs_depth(f, d->r);
+	return a > b ? a : b;
 }
 
 void colstore_filter_free(colstore_filter *f)
@@ -639,30 +643,59 @@ static int cs_int_set(int op, int lit_int, int64_t L, double D, int64_t *lo, int
 	}
 }
 
-static int cs_eval_leaf(const colstore_filter *f, const cs_node *d, uint32_t rg,
-                        colstore_buffers *b, uint8_t *sel, colstore_error *err)
+/* a leaf made ready for one row group: the set of values it keeps and the
+ * column's values (read once, then scanned a batch at a time) */
+typedef struct cs_leaf {
+	int set;
+	int64_t lo, hi;
+	colstore_values v;
+} cs_leaf;
+
+static int cs_leaf_prep(const colstore_filter *f, const cs_node *d, uint32_t rg,
+                        colstore_buffers *b, cs_leaf *lf, colstore_error *err)
 {
-	uint32_t n = cs_chunk_at(f->r, rg, d->col)->row_count;
-	size_t nbytes = cs_bitmap_bytes(n);
-	int op = d->op;
 	int64_t lo = 0, hi = 0;
 	int set = R_IN;
 	if (d->kind == N_CMP && d->type != COLSTORE_TYPE_STRING && !cs_is_float_type(d->type)) {
-		set = cs_int_set(op, d->lit_int, d->ival, d->dval, &lo, &hi);
+		set = cs_int_set(d->op, d->lit_int, d->ival, d->dval, &lo, &hi);
 	} else if (d->kind == N_CMP && d->dict_match &&
 	           cs_chunk_at(f->r, rg, d->col)->encoding == COLSTORE_ENCODING_DICT) {
 		set = d->dict_set;
 		lo = d->dict_lo;
 		hi = d->dict_hi;
 	}
-	if (set == R_NONE) { /* no value can match: nothing to read */
-		memset(sel, 0, nbytes);
+	lf->set = set;
+	lf->lo = lo;
+	lf->hi = hi;
+	if (set == R_NONE) /* no value can match: nothing to read */
 		return COLSTORE_OK;
+	return colstore_reader_values(f->r, rg, d->col, b, &lf->v, err);
+}
+
+/* the leaf over rows [i0, i0 + n) of its row group (i0 a multiple of 8),
+ * into sel (n bits) */
+static void cs_leaf_scan(const cs_node *d, const cs_leaf *lf, uint32_t i0, uint32_t n,
+                         uint8_t *sel)
+{
+	size_t nbytes = cs_bitmap_bytes(n);
+	int op = d->op;
+	int64_t lo = lf->lo, hi = lf->hi;
+	int set = lf->set;
+	if (set == R_NONE) {
+		memset(sel, 0, nbytes);
+		return;
 	}
-	colstore_values v;
-	int rc = colstore_reader_values(f->r, rg, d->col, b, &v, err);
-	if (rc)
-		return rc;
+	colstore_values v = lf->v; /* moved to the batch */
+	if (v.validity)
+		v.validity += i0 / 8;
+	if (v.type == COLSTORE_TYPE_BOOL)
+		v.data = (const uint8_t *)v.data + i0 / 8;
+	else if (v.type == COLSTORE_TYPE_STRING)
+		v.data = (const uint8_t *)v.data +
+		         (size_t)i0 * (v.encoding == COLSTORE_ENCODING_DICT ? v.code_width : 4);
+	else
+		v.data = (const uint8_t *)v.data + (size_t)i0 * colstore_type_width(v.type);
+	v.rows = n;
 	const uint8_t *vb = v.validity;
 	if (d->kind == N_NULL) {
 		for (size_t j = 0; j < nbytes; j++)
@@ -739,33 +772,32 @@ static int cs_eval_leaf(const colstore_filter *f, const cs_node *d, uint32_t rg,
 	}
 	if (n % 8) /* no bits past the last row */
 		sel[nbytes - 1] &= (uint8_t)((1u << (n % 8)) - 1);
-	return COLSTORE_OK;
 }
 
-static int cs_eval_node(const colstore_filter *f, int k, uint32_t rg, colstore_buffers *b,
-                        uint8_t *sel, uint8_t *tmp, size_t nbytes, colstore_error *err)
+/* node k over one batch of n rows from i0 into sel; its left side may use
+ * all of tmp, then its right side's result goes to tmp and the rest of tmp
+ * is the right side's own (f->depth batches of scratch in all) */
+static void cs_eval_node(const colstore_filter *f, int k, const cs_leaf *lv, uint32_t i0,
+                         uint32_t n, uint8_t *sel, uint8_t *tmp)
 {
 	const cs_node *d = &f->nodes[k];
-	if (d->kind != N_AND && d->kind != N_OR)
-		return cs_eval_leaf(f, d, rg, b, sel, err);
-	int rc = cs_eval_node(f, d->l, rg, b, sel, tmp + nbytes, nbytes, err);
-	if (rc)
-		return rc;
+	if (d->kind != N_AND && d->kind != N_OR) {
+		cs_leaf_scan(d, &lv[k], i0, n, sel);
+		return;
+	}
+	size_t nbytes = cs_bitmap_bytes(n);
+	cs_eval_node(f, d->l, lv, i0, n, sel, tmp);
 	/* the right side cannot change an all-0 AND or an all-1 OR */
 	int decided = 1;
-	uint32_t n = cs_chunk_at(f->r, rg, 0)->row_count;
 	for (size_t i = 0; i < nbytes && decided; i++) {
 		uint8_t full = i + 1 < nbytes || n % 8 == 0 ? 0xff : (uint8_t)((1u << (n % 8)) - 1);
 		decided = sel[i] == (d->kind == N_AND ? 0 : full);
 	}
 	if (decided)
-		return COLSTORE_OK;
-	rc = cs_eval_node(f, d->r, rg, b, tmp, tmp + nbytes, nbytes, err);
-	if (rc)
-		return rc;
+		return;
+	cs_eval_node(f, d->r, lv, i0, n, tmp, tmp + CS_FILTER_BATCH / 8);
 	for (size_t i = 0; i < nbytes; i++)
 		sel[i] = d->kind == N_AND ? (uint8_t)(sel[i] & tmp[i]) : (uint8_t)(sel[i] | tmp[i]);
-	return COLSTORE_OK;
 }
 
 int colstore_filter_eval(const colstore_filter *f, uint32_t rg, colstore_buffers *b,
@@ -774,14 +806,29 @@ int colstore_filter_eval(const colstore_filter *f, uint32_t rg, colstore_buffers
 	if (!f || !b || !sel || rg >= f->r->num_row_groups)
 		return cs_err(err, COLSTORE_ERANGE, COLSTORE_NO_OFFSET, "no row group %u", rg);
 	uint32_t n = cs_chunk_at(f->r, rg, 0)->row_count;
-	size_t nbytes = cs_bitmap_bytes(n);
-	uint8_t *tmp = cs_buffers_scratch(b, nbytes * (size_t)f->depth + 1);
-	if (!tmp)
+	/* scratch: the leaves, made ready, then f->depth batches of bits: a
+	 * fixed size whatever the row group's size */
+	size_t lbytes = (size_t)f->n * sizeof(cs_leaf);
+	uint8_t *scratch = cs_buffers_scratch(b, lbytes + (size_t)f->depth * (CS_FILTER_BATCH / 8) + 1);
+	if (!scratch)
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-	int rc = cs_eval_node(f, f->root, rg, b, sel, tmp, nbytes, err);
-	if (!rc && matches)
+	cs_leaf *lv = (cs_leaf *)(void *)scratch;
+	uint8_t *tmp = scratch + lbytes;
+	for (int k = 0; k < f->n; k++) {
+		const cs_node *d = &f->nodes[k];
+		if (d->kind == N_AND || d->kind == N_OR)
+			continue;
+		int rc = cs_leaf_prep(f, d, rg, b, &lv[k], err);
+		if (rc)
+			return rc;
+	}
+	for (uint32_t i0 = 0; i0 < n; i0 += CS_FILTER_BATCH) {
+		uint32_t c = n - i0 < CS_FILTER_BATCH ? n - i0 : CS_FILTER_BATCH;
+		cs_eval_node(f, f->root, lv, i0, c, sel + i0 / 8, tmp);
+	}
+	if (matches)
 		*matches = cs_bitmap_popcount(sel, n);
-	return rc;
+	return COLSTORE_OK;
 }
 
 void cs_filter_columns(const colstore_filter *f, uint8_t *mark)

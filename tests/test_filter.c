@@ -48,7 +48,7 @@ static uint64_t lib_count(colstore_reader *r, const char *where, int *rc)
 		return 0;
 	}
 	colstore_buffers *b = colstore_buffers_create();
-	uint8_t sel[700 / 8 + 1];
+	uint8_t *sel = malloc(colstore_reader_row_group_size(r) / 8 + 1);
 	uint64_t total = 0;
 	for (uint32_t g = 0; g < colstore_reader_num_row_groups(r); g++) {
 		uint64_t m = 0;
@@ -60,6 +60,7 @@ static uint64_t lib_count(colstore_reader *r, const char *where, int *rc)
 	}
 	colstore_buffers_free(b);
 	colstore_filter_free(f);
+	free(sel);
 	return total;
 }
 
@@ -333,6 +334,73 @@ static void test_growing_dictionary(void)
 	}
 }
 
+/* long and/or chains and deep nesting over a row group larger than the
+ * filter's batch (65536 rows): counts equal the rows' own */
+static void test_long_chains(void)
+{
+	const char *path = tu_path("chain.colstore");
+	colstore_writer_options o = COLSTORE_WRITER_OPTIONS_INIT;
+	o.row_group_size = 150001;
+	colstore_writer *w;
+	CU_ASSERT_EQUAL_FATAL(colstore_writer_create(path, &o, &w, NULL), COLSTORE_OK);
+	colstore_writer_add_column(w, "x", COLSTORE_TYPE_INT32, 0, NULL);
+	colstore_writer_add_column(w, "s", COLSTORE_TYPE_STRING, COLSTORE_COLUMN_DICT, NULL);
+	for (int i = 0; i < 150001; i++) {
+		char t[16];
+		int n = snprintf(t, sizeof(t), "v%d", i % 300);
+		colstore_writer_put_int(w, 0, i % 1000, NULL);
+		colstore_writer_put_string(w, 1, t, (size_t)n, NULL);
+		colstore_writer_end_row(w, NULL);
+	}
+	CU_ASSERT_EQUAL_FATAL(colstore_writer_finish(w, NULL), COLSTORE_OK);
+	colstore_reader *r;
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r, NULL), COLSTORE_OK);
+	size_t cap = 64 * 1024;
+	char *q = malloc(cap);
+	for (int form = 0; form < 4; form++) {
+		size_t len = 0;
+		q[0] = 0;
+		for (int k = 0; k < 500; k++) {
+			const char *join = k == 0 ? "" : form == 1 || form == 3 ? " or " : " and ";
+			if (form < 2)
+				len += (size_t)snprintf(q + len, cap - len, "%sx %s %d", join, form ? "=" : "!=", k);
+			else
+				len += (size_t)snprintf(q + len, cap - len, "%ss %s 'v%d'", join, form == 3 ? "=" : "!=", k % 300);
+		}
+		uint64_t want = 0;
+		for (int i = 0; i < 150001; i++) {
+			int x = i % 1000, sv = i % 300;
+			want += form == 0 ? x >= 500 : form == 1 ? x < 500 : form == 2 ? 0 : sv < 300;
+		}
+		int rc;
+		uint64_t got = lib_count(r, q, &rc);
+		CU_ASSERT_EQUAL(rc, COLSTORE_OK);
+		CU_ASSERT_EQUAL(got, want);
+		if (got != want)
+			fprintf(stderr, "\n  form %d: %llu, want %llu\n", form, (unsigned long long)got,
+			        (unsigned long long)want);
+	}
+	/* 150 levels of parentheses, alternating and/or */
+	size_t len = 0;
+	for (int k = 0; k < 150; k++)
+		len += (size_t)snprintf(q + len, cap - len, "(x != %d %s ", k, k % 2 ? "or" : "and");
+	len += (size_t)snprintf(q + len, cap - len, "x >= 0");
+	for (int k = 0; k < 150; k++)
+		len += (size_t)snprintf(q + len, cap - len, ")");
+	int rc;
+	uint64_t want = 0;
+	for (int i = 0; i < 150001; i++) {
+		int x = i % 1000, v = 1;
+		for (int k = 149; k >= 0; k--)
+			v = k % 2 ? (x != k || v) : (x != k && v);
+		want += (uint64_t)v;
+	}
+	CU_ASSERT_EQUAL(lib_count(r, q, &rc), want);
+	free(q);
+	colstore_reader_close(r);
+	unlink(path);
+}
+
 void register_filter_tests(void)
 {
 	CU_pSuite s = CU_add_suite("filter", NULL, NULL);
@@ -341,4 +409,5 @@ void register_filter_tests(void)
 	CU_add_test(s, "parse errors name the token or column, with position", test_parse_errors);
 	CU_add_test(s, "zone maps skip row groups", test_zone_maps);
 	CU_add_test(s, "a dictionary outgrowing 1- and 2-byte codes", test_growing_dictionary);
+	CU_add_test(s, "500-term and/or chains, 150 nested levels, past one batch", test_long_chains);
 }
