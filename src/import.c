@@ -88,12 +88,14 @@ static int cs_looks_typed(const cs_csv_field *f)
 	                  cs_parse_timestamp(f->p, f->len, NULL));
 }
 
-static int cs_name_taken(cs_icol *cols, uint32_t n, const char *name)
+/* is name new to the set (then added)?  -1: out of memory.  A hash set,
+ * so that 65,535 columns are named in linear time */
+static int cs_name_new(cs_dict *set, const char *name)
 {
-	for (uint32_t i = 0; i < n; i++)
-		if (strcmp(cols[i].name, name) == 0)
-			return 1;
-	return 0;
+	uint32_t before = set->count, code;
+	if (cs_dict_intern(set, name, (uint32_t)strlen(name), &code))
+		return -1;
+	return set->count > before;
 }
 
 /* Names from the header row: an empty name becomes column_N (N = 1-based
@@ -106,14 +108,18 @@ static int cs_set_names(cs_import *im, int from_header, colstore_error *err)
 	im->cols = calloc(im->ncols, sizeof(cs_icol));
 	if (!im->cols)
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	cs_dict names;
+	cs_dict_init(&names);
 	for (uint32_t i = 0; i < im->ncols; i++) {
 		cs_icol *col = &im->cols[i];
 		col->cand = CAND_ALL;
 		col->type = COLSTORE_TYPE_STRING;
 		const char *p = NULL;
 		uint32_t len = 0;
-		if (from_header && cs_imp_text(&im->scratch, &c->fields[i], &p, &len))
+		if (from_header && cs_imp_text(&im->scratch, &c->fields[i], &p, &len)) {
+			cs_dict_free(&names);
 			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		}
 		if (len > 1000)
 			len = 1000;
 		char base[1024];
@@ -128,15 +134,23 @@ static int cs_set_names(cs_import *im, int from_header, colstore_error *err)
 		}
 		char name[1100];
 		snprintf(name, sizeof(name), "%s", base);
-		for (unsigned k = 2; cs_name_taken(im->cols, i, name); k++)
+		int fresh;
+		for (unsigned k = 2; (fresh = cs_name_new(&names, name)) == 0; k++)
 			snprintf(name, sizeof(name), "%s_%u", base, k);
+		if (fresh < 0) {
+			cs_dict_free(&names);
+			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		}
 		if (strcmp(name, base) != 0)
 			cs_warn(im, "%s:%llu: column %u repeats the name '%s'; calling it '%s'", im->path,
 			        (unsigned long long)c->rec_line, i + 1, base, name);
 		col->name = strdup(name);
-		if (!col->name)
+		if (!col->name) {
+			cs_dict_free(&names);
 			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		}
 	}
+	cs_dict_free(&names);
 	return COLSTORE_OK;
 }
 
@@ -630,6 +644,10 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 	}
 	if ((rc = cs_set_names(&im, im.header, err)) || (rc = cs_apply_schema(&im, err)))
 		goto out;
+	/* a work unit of the parallel passes holds at most CS_UNIT_BYTES of
+	 * values (at 16 bytes a field): 65536 rows, fewer for a wide table */
+	im.unit_rows = (uint32_t)(CS_UNIT_BYTES / 16 / im.ncols) / 64 * 64;
+	im.unit_rows = im.unit_rows < 64 ? 64 : im.unit_rows > 65536 ? 65536 : im.unit_rows;
 	/* each pass starts on the first record: the header (skipped) or data */
 	/* pass 1 also sizes the string dictionaries, so it runs unless every
 	 * column's type is forced and none is a string */
@@ -646,8 +664,24 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 		if ((rc = cs_start(&im, err)))
 			goto out;
 	}
-	/* pass 2 */
-	if ((rc = colstore_writer_create(out_path, &opts->writer, &w, err)))
+	/* pass 2: row groups of the size asked for; by default 65536 rows, or as
+	 * many as keep a row group's values under CS_ROW_GROUP_BYTES (a table of
+	 * thousands of columns gets short row groups, not gigabytes of buffers) */
+	colstore_writer_options wo = opts->writer;
+	if (!wo.row_group_size) {
+		uint64_t row = 1;
+		for (uint32_t i = 0; i < im.ncols; i++) {
+			const cs_icol *col = &im.cols[i];
+			if (col->type != COLSTORE_TYPE_STRING)
+				row += col->type == COLSTORE_TYPE_BOOL ? 1 : colstore_type_width(col->type);
+			else
+				row += 4 + (col->counted ? col->bytes / col->counted : 16);
+		}
+		uint64_t rgs = CS_ROW_GROUP_BYTES / row;
+		wo.row_group_size = rgs >= COLSTORE_DEFAULT_ROW_GROUP_SIZE ? COLSTORE_DEFAULT_ROW_GROUP_SIZE
+		                    : rgs < 64 ? 64 : (uint32_t)rgs;
+	}
+	if ((rc = colstore_writer_create(out_path, &wo, &w, err)))
 		goto out;
 	for (uint32_t i = 0; i < im.ncols; i++)
 		if ((rc = colstore_writer_add_column(w, im.cols[i].name, im.cols[i].type,

@@ -32,6 +32,11 @@ typedef struct cs_scratch {
 	size_t cap;
 } cs_scratch;
 
+/* memory of the import whatever the table's width: the values a work unit
+ * of the parallel passes holds, and (by default) a row group's */
+#define CS_UNIT_BYTES (64u << 20)
+#define CS_ROW_GROUP_BYTES (64u << 20)
+
 /* inference candidates of a column (pass 1) */
 enum {
 	CAND_INT = 1,
@@ -78,6 +83,8 @@ typedef struct cs_import {
 	const char *nulls[COLSTORE_MAX_NULL_MARKERS];
 	size_t null_lens[COLSTORE_MAX_NULL_MARKERS];
 	uint32_t threads;
+	uint32_t unit_rows; /* rows a work unit of the parallel passes holds: 65536, fewer
+	                     * for a wide table (CS_UNIT_BYTES) */
 	/* pass 2 work units, found by the parallel pass 1: record-aligned byte
 	 * ranges of the input, in order */
 	struct cs_unit *units;

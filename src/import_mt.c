@@ -20,7 +20,6 @@
 
 #include "import.h"
 
-#define CS_UNIT_ROWS 65536u
 
 /* ---- pass 1 ------------------------------------------------------------- */
 
@@ -82,7 +81,7 @@ static void *cs_part_run(void *arg)
 		uint64_t at = (uint64_t)(c.pos - c.start);
 		if (at >= p->bound || c.pos >= c.end)
 			break;
-		if (p->rows % CS_UNIT_ROWS == 0) {
+		if (p->rows % im->unit_rows == 0) {
 			if (p->nunits == p->cap) {
 				size_t cap = p->cap ? p->cap * 2 : 64;
 				cs_unit *u = realloc(p->units, cap * sizeof(*u));
@@ -368,7 +367,7 @@ static int cs_parse_unit(cs_p2 *s, cs_slot *slot, cs_csv *c, cs_scratch *sc)
 	uint32_t nc = im->ncols;
 	for (uint32_t i = 0; i < nc; i++) {
 		cs_colbuf *b = &slot->cols[i];
-		memset(b->valid, 0, CS_UNIT_ROWS / 8);
+		memset(b->valid, 0, im->unit_rows / 8);
 		b->vals_len = 0;
 		if (b->offs)
 			b->offs[0] = 0;
@@ -378,7 +377,7 @@ static int cs_parse_unit(cs_p2 *s, cs_slot *slot, cs_csv *c, cs_scratch *sc)
 		cs_csv_skip_blank(c);
 		if ((uint64_t)(c->pos - c->start) >= u->end || c->pos >= c->end)
 			break;
-		if (r == CS_UNIT_ROWS)
+		if (r == im->unit_rows)
 			return cs_err(&slot->err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
 			              "internal error: a work unit holds too many rows");
 		int more = cs_csv_next(c, &slot->err);
@@ -468,17 +467,17 @@ static int cs_slots_alloc(cs_p2 *s)
 		for (uint32_t i = 0; i < im->ncols; i++) {
 			cs_colbuf *b = &slot->cols[i];
 			colstore_type t = im->cols[i].type;
-			b->valid = calloc(CS_UNIT_ROWS / 8, 1);
+			b->valid = calloc(im->unit_rows / 8, 1);
 			if (!b->valid)
 				return COLSTORE_ENOMEM;
 			if (t == COLSTORE_TYPE_STRING) {
-				b->offs = malloc((CS_UNIT_ROWS + 1) * sizeof(uint64_t));
-				if (!b->offs || cs_grow_vals(b, 1 << 16))
+				b->offs = malloc(((size_t)im->unit_rows + 1) * sizeof(uint64_t));
+				if (!b->offs || cs_grow_vals(b, im->unit_rows < 4096 ? 256 : 1 << 16))
 					return COLSTORE_ENOMEM;
 			} else {
 				unsigned w = t == COLSTORE_TYPE_BOOL ? 1 : colstore_type_width(t);
-				b->vals = calloc(CS_UNIT_ROWS, w);
-				b->vals_cap = (size_t)CS_UNIT_ROWS * w;
+				b->vals = calloc(im->unit_rows, w);
+				b->vals_cap = (size_t)im->unit_rows * w;
 				if (!b->vals)
 					return COLSTORE_ENOMEM;
 			}

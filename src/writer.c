@@ -41,6 +41,7 @@ typedef struct cs_wcol {
 struct colstore_writer {
 	char *path, *tmp; /* the target, and the temporary file (NULL: writing into a device) */
 	const char *shown; /* the file written, for messages */
+	cs_dict names;     /* the column names, to refuse a repeated one */
 	int fd;
 	int failed; /* an I/O error happened: only abort/finish (which fails) */
 	uint32_t rgs, compression;
@@ -149,10 +150,12 @@ int colstore_writer_add_column(colstore_writer *w, const char *name, colstore_ty
 	if (w->ncols >= CS_MAX_COLUMNS)
 		return cs_err(err, COLSTORE_ELIMIT, COLSTORE_NO_OFFSET,
 		              "more than %u columns", CS_MAX_COLUMNS);
-	for (uint32_t i = 0; i < w->ncols; i++)
-		if (strcmp(w->cols[i].name, name) == 0)
-			return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
-			              "duplicate column name '%s'", name);
+	uint32_t before = w->names.count, code;
+	if (cs_dict_intern(&w->names, name, (uint32_t)len, &code))
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	if (w->names.count == before) /* a hash set: linear in the columns */
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+		              "duplicate column name '%s'", name);
 	size_t cap = w->cols_cap;
 	if (cs_grow((void **)&w->cols, &cap, (size_t)w->ncols + 1, sizeof(cs_wcol)))
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
@@ -943,6 +946,7 @@ void colstore_writer_abort(colstore_writer *w)
 		cs_dict_free(&c->dict);
 	}
 	free(w->cols);
+	cs_dict_free(&w->names);
 	free(w->desc);
 	free(w->heap);
 	free(w->scratch);
