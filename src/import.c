@@ -683,10 +683,13 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 	}
 	if ((rc = colstore_writer_create(out_path, &wo, &w, err)))
 		goto out;
-	for (uint32_t i = 0; i < im.ncols; i++)
+	for (uint32_t i = 0; i < im.ncols; i++) {
 		if ((rc = colstore_writer_add_column(w, im.cols[i].name, im.cols[i].type,
 		                                     im.cols[i].flags, err)))
 			goto out;
+		if (im.cols[i].flags == COLSTORE_COLUMN_DICT)
+			cs_writer_budget_dict(w, i);
+	}
 	if ((rc = im.threads >= 2 && im.units ? cs_imp_pass2_mt(&im, w, passes, &rows, err)
 	                                      : cs_pass2(&im, w, passes, &rows, err)))
 		goto out;

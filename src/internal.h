@@ -250,6 +250,10 @@ CS_HIDDEN int cs_map_input(const char *path, const void **data, size_t *size,
 CS_HIDDEN void cs_map_advise_sequential(const void *data, size_t size);
 CS_HIDDEN void cs_map_release(const void *data, uint64_t start, uint64_t end);
 /* create a temporary file beside path; *tmp_path is malloc'd */
+/* a DICT column that still turns PLAIN once its dictionary outgrows the
+ * writer's budget: import's choice from a distinct-count estimate, which a
+ * crafted input can fool */
+CS_HIDDEN void cs_writer_budget_dict(colstore_writer *w, uint32_t col);
 CS_HIDDEN void cs_tmp_forget(const char *tmp);
 /* before any work: an output that cannot be written (a directory, a missing
  * or read-only folder) or that is the input itself (in: its stat, or NULL) */

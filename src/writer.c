@@ -34,6 +34,7 @@ typedef struct cs_wcol {
 	size_t sbytes_len, sbytes_cap;
 	cs_dict dict;
 	int plain_only;     /* AUTO decided PLAIN for the rest of the column */
+	int budgeted;       /* DICT, but PLAIN once the dictionary outgrows the budget */
 	int chunks_written;
 	cs_block_desc dict_off, dict_bytes;
 } cs_wcol;
@@ -127,6 +128,12 @@ int colstore_writer_create(const char *path, const colstore_writer_options *opts
 	w->pos = CS_HEADER_SIZE;
 	*out = w;
 	return COLSTORE_OK;
+}
+
+void cs_writer_budget_dict(colstore_writer *w, uint32_t col)
+{
+	if (w && col < w->ncols)
+		w->cols[col].budgeted = 1;
 }
 
 int colstore_writer_add_column(colstore_writer *w, const char *name, colstore_type type,
@@ -449,7 +456,7 @@ static int cs_flush_strings(colstore_writer *w, cs_wcol *c, uint32_t n, uint8_t 
 	int plain = c->flags == COLSTORE_COLUMN_PLAIN || c->plain_only;
 	/* AUTO falls back to PLAIN when the dictionary outgrows its budget, or
 	 * could outgrow the 2 GiB limit with this chunk (whose bytes fit it) */
-	if (!plain && c->flags == COLSTORE_COLUMN_AUTO &&
+	if (!plain && (c->flags == COLSTORE_COLUMN_AUTO || c->budgeted) &&
 	    (cs_dict_memory(&c->dict) > w->dict_budget ||
 	     c->sbytes_len > (size_t)CS_MAX_STRING_BYTES - cs_dict_bytes_len(&c->dict)))
 		plain = c->plain_only = 1;
