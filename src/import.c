@@ -184,6 +184,12 @@ static int cs_apply_schema(cs_import *im, colstore_error *err)
 
 int cs_imp_check_width(const cs_import *im, const cs_csv *c, colstore_error *err)
 {
+	for (uint32_t i = 0; i < c->nfields; i++)
+		if (c->fields[i].len > im->max_field)
+			return cs_imp_at(err, COLSTORE_EPARSE, c->rec_line, i + 1,
+			                 "a field of %zu bytes, over the limit of %llu bytes (a larger "
+			                 "limit: --max-field-size)",
+			                 (size_t)c->fields[i].len, (unsigned long long)im->max_field);
 	if (c->nfields == im->ncols)
 		return COLSTORE_OK;
 	if (c->nfields < im->ncols && im->o->ragged_pad)
@@ -556,7 +562,7 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "input and output paths are required");
 	if (!opts)
 		opts = &def;
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 1; i++)
 		if (opts->reserved[i])
 			return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
 			              "import options: reserved fields must be zero");
@@ -584,6 +590,7 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 	}
 	for (uint32_t k = 0; k < im.n_nulls; k++)
 		im.null_lens[k] = strlen(im.nulls[k]);
+	im.max_field = opts->max_field ? opts->max_field : COLSTORE_MAX_FIELD_DEFAULT;
 	im.threads = opts->threads ? opts->threads : (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
 	if (im.threads < 1)
 		im.threads = 1;

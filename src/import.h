@@ -83,6 +83,7 @@ typedef struct cs_import {
 	const char *nulls[COLSTORE_MAX_NULL_MARKERS];
 	size_t null_lens[COLSTORE_MAX_NULL_MARKERS];
 	uint32_t threads;
+	uint64_t max_field; /* bytes */
 	uint32_t unit_rows; /* rows a work unit of the parallel passes holds: 65536, fewer
 	                     * for a wide table (CS_UNIT_BYTES) */
 	/* pass 2 work units, found by the parallel pass 1: record-aligned byte

@@ -175,7 +175,10 @@ awk 'BEGIN { for (r = 0; r < 2; r++) { for (i = 0; i < 1000000; i++) printf "%s%
 check "a million columns: refused at field 65536, with file:line:field" 1 "wide.csv:1:65536: more than 65535 fields in a record" -- "$CS" import -q "$T/wide.csv"
 [ ! -e "$T/wide.colstore" ] && { ok "and nothing is written"; } || { no "wide.colstore written"; }
 { printf 'id,blob\n1,'; head -c 100000000 /dev/zero | tr '\0' 'x'; printf '\n2,y\n'; } >"$T/blob.csv"
-check "one 100 MB field: imported" 0 "2 rows, 2 columns" -- "$CS" import --threads 1 "$T/blob.csv"
+check "one 100 MB field: over the default 64 MiB limit, refused with line and field" 1 "blob.csv:2:2: a field of 100000000 bytes, over the limit of 67108864 bytes (a larger limit: --max-field-size)" -- "$CS" import --threads 1 "$T/blob.csv"
+[ ! -e "$T/blob.colstore" ] && [ "$(ls -A "$T" | grep -c tmp-)" -eq 0 ] && ok "and nothing is written" || no "a refused import left files"
+check "--max-field-size 0 is refused" 2 "--max-field-size takes a size from 1 to 2G-1" -- "$CS" import --max-field-size 0 "$T/blob.csv"
+check "--max-field-size 128M: imported" 0 "2 rows, 2 columns" -- "$CS" import --threads 1 --max-field-size 128M "$T/blob.csv"
 check "and scanned back byte for byte" 0 "^same$" -- sh -c "\"$CS\" scan -f csv \"$T/blob.colstore\" | cmp -s - \"$T/blob.csv\" && echo same"
 rm -f "$T/blob.csv" "$T/blob.colstore" "$T/wide.csv"
 

@@ -95,6 +95,8 @@ static void usage_import(FILE *f)
 	        "                          per block (default: pack)\n"
 	        "      --row-group-size N  rows per row group (default: 65536)\n"
 	        "      --threads N         worker threads (default: the number of cores)\n"
+	        "      --max-field-size SIZE  the longest field, e.g. 256M (default: 64M);\n"
+	        "                          memory stays within a few times it\n"
 	        "  -q, --quiet             no progress bar and no summary\n"
 	        "  -h, --help              show this help\n"
 	        "\n"
@@ -730,6 +732,8 @@ static void print_types(const char *path)
 	colstore_reader_close(r);
 }
 
+static int parse_size(const char *s, uint64_t *out);
+
 static int cmd_import(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -744,6 +748,7 @@ static int cmd_import(int argc, char **argv)
 		{ "compression", required_argument, NULL, 'z' },
 		{ "row-group-size", required_argument, NULL, 'g' },
 		{ "threads", required_argument, NULL, 't' },
+		{ "max-field-size", required_argument, NULL, 'F' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -820,6 +825,14 @@ static int cmd_import(int argc, char **argv)
 		case 't':
 			if (parse_threads("import", optarg, 1024, &o.threads))
 				return EXIT_USAGE;
+			break;
+		case 'F':
+			if (parse_size(optarg, &o.max_field) || o.max_field == 0 ||
+			    o.max_field > ((uint64_t)1 << 31) - 1) {
+				fprintf(stderr, "%s import: --max-field-size takes a size from 1 to 2G-1, "
+				        "such as 256M, not '%s'\n", prog, optarg);
+				return EXIT_USAGE;
+			}
 			break;
 		case 'q': quiet = 1; break;
 		case 'h': usage_import(stdout); return 0;

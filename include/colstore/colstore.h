@@ -472,14 +472,20 @@ typedef struct colstore_import_options {
 	 * most COLSTORE_MAX_NULL_MARKERS in all */
 	const char *const *null_markers;
 	uint64_t n_null_markers;
-	uint64_t reserved[2]; /* must be zero */
+	/* the longest field, in bytes: 0 is COLSTORE_MAX_FIELD_DEFAULT.  Memory
+	 * is bounded by a few times it (a value is held by the row group, the
+	 * dictionary and a compressor); a longer field fails with EPARSE */
+	uint64_t max_field;
+	uint64_t reserved[1]; /* must be zero */
 } colstore_import_options;
+
+#define COLSTORE_MAX_FIELD_DEFAULT (64u << 20)
 
 #define COLSTORE_MAX_NULL_MARKERS 16
 
 #define COLSTORE_IMPORT_OPTIONS_INIT \
 	{ 0, COLSTORE_HEADER_AUTO, 0, 0, NULL, 0, 0, NULL, NULL, \
-	  COLSTORE_WRITER_OPTIONS_INIT, NULL, NULL, NULL, NULL, 0, { 0 } }
+	  COLSTORE_WRITER_OPTIONS_INIT, NULL, NULL, NULL, NULL, 0, 0, { 0 } }
 
 typedef struct colstore_import_result {
 	uint64_t rows;
