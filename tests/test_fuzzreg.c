@@ -2,7 +2,8 @@
  * test_fuzzreg.c -- the fuzzers' findings and seeds, replayed: every file
  * in tests/fuzz/crashes (named TARGET-what.ext) and in tests/fuzz/corpus/
  * TARGET/ goes through that libFuzzer target's entry point, linked here
- * under another name (Makefile.am: cs_fuzz_open, cs_fuzz_csv, cs_fuzz_where).
+ * under another name (Makefile.am: cs_fuzz_open, cs_fuzz_csv, cs_fuzz_where,
+ * cs_fuzz_agg).
  * A target checks its own invariants (it aborts when one breaks), and the
  * sanitized build stops on any invalid access: a crash found by fuzzing
  * stays fixed once its reproducer is in tests/fuzz/crashes.
@@ -19,6 +20,7 @@
 int cs_fuzz_open(const uint8_t *data, size_t size);
 int cs_fuzz_csv(const uint8_t *data, size_t size);
 int cs_fuzz_where(const uint8_t *data, size_t size);
+int cs_fuzz_agg(const uint8_t *data, size_t size);
 
 static const struct {
 	const char *name;
@@ -27,7 +29,9 @@ static const struct {
 	{ "open", cs_fuzz_open },
 	{ "csv", cs_fuzz_csv },
 	{ "where", cs_fuzz_where },
+	{ "agg", cs_fuzz_agg },
 };
+#define NTARGETS (int)(sizeof(targets) / sizeof(targets[0]))
 
 /* runs every file of dir (whose name starts with prefix) through target t;
  * returns how many ran, -1 when one could not be read */
@@ -63,7 +67,7 @@ static int replay(const char *dir, const char *prefix, int t)
 static void test_crashes(void)
 {
 	int total = 0;
-	for (int t = 0; t < 3; t++) {
+	for (int t = 0; t < NTARGETS; t++) {
 		char prefix[32];
 		snprintf(prefix, sizeof(prefix), "%s-", targets[t].name);
 		int n = replay(FUZZ_DIR "/crashes", prefix, t);
@@ -75,7 +79,7 @@ static void test_crashes(void)
 
 static void test_seeds(void)
 {
-	for (int t = 0; t < 3; t++) {
+	for (int t = 0; t < NTARGETS; t++) {
 		char dir[512];
 		snprintf(dir, sizeof(dir), FUZZ_DIR "/corpus/%s", targets[t].name);
 		int n = replay(dir, "", t);

@@ -18,7 +18,7 @@ command -v "$CC" >/dev/null || {
 }
 sh "$here/build.sh" "$out" >/dev/null
 status=0
-for t in open csv where; do
+for t in open csv where agg; do
 	# shellcheck disable=SC2046
 	if ! "$out/regress_$t" "$here/corpus/$t" $(ls "$here"/crashes/"$t"-* 2>/dev/null) \
 		>"$out/regress-$t.log" 2>&1; then
@@ -31,7 +31,7 @@ for t in open csv where; do
 	mkdir -p "$work" "$found"
 	cp "$here/corpus/$t"/* "$work"/
 	dict=""
-	[ "$t" = open ] && dict="-dict=$here/colstore.dict"
+	[ "$t" = open ] || [ "$t" = agg ] && dict="-dict=$here/colstore.dict"
 	# shellcheck disable=SC2086
 	if ! "$out/fuzz_$t" $dict -max_total_time="$secs" -timeout=20 -rss_limit_mb=2048 \
 		-print_final_stats=1 -artifact_prefix="$found/" "$work" >"$out/fuzz-$t.log" 2>&1; then
