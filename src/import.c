@@ -371,6 +371,12 @@ static void cs_explain(cs_import *im)
 		double d;
 		if (!hint[0] && digits >= 16 && cs_parse_double_lenient(col->why, col->why_len, &d))
 			hint = " (more digits than a float64 keeps; --schema NAME:float64 rounds it)";
+		const char *w0 = col->why + (col->why_len && col->why[0] == '-');
+		size_t wl = col->why_len - (size_t)(w0 - col->why);
+		if (!hint[0] && wl >= 2 && w0[0] == '0' && w0[1] >= '0' && w0[1] <= '9' &&
+		    digits == wl)
+			hint = " (a leading zero: kept as text, as written; --schema NAME:int64 reads "
+			       "numbers)";
 		cs_warn(im, "%s:%llu: column '%s' is a string from this value on: '%.*s'%s%s",
 		        im->path, (unsigned long long)col->why_line, col->name, (int)col->why_len,
 		        col->why, col->why_len == sizeof(col->why) ? "..." : "", hint);

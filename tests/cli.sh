@@ -274,4 +274,7 @@ check "65,535 columns and 3 rows: imported, in row groups of 341 rows" 0 "row gr
 check "and read back" 0 "^65537$" -- sh -c "\"$CS\" scan -f csv -c c65534 \"$T/w65k.colstore\" | tail -1"
 rm -f "$T/w65k.csv" "$T/w65k.colstore"
 
+printf 'zip\n26149\n09005\n' >"$T/zip.csv"
+check "a leading zero that made a string: said why" 0 "zip.csv:3: column 'zip' is a string from this value on: '09005' (a leading zero: kept as text" -- "$CS" import "$T/zip.csv" -o "$T/zip.colstore"
+
 tally
