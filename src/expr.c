@@ -492,6 +492,8 @@ int colstore_filter_parse(const colstore_reader *r, const char *expr, colstore_f
 
 /* ---- zone maps ------------------------------------------------------------------ */
 
+static int cs_int_set(int op, int lit_int, int64_t L, double D, int64_t *lo, int64_t *hi);
+
 static int cs_node_may(const colstore_filter *f, int k, uint32_t rg)
 {
 	const cs_node *d = &f->nodes[k];
@@ -513,15 +515,22 @@ static int cs_node_may(const colstore_filter *f, int k, uint32_t rg)
 		const char *h = (const char *)f->r->heap;
 		cmin = cs_bytes_cmp(h + (ch->min & 0xffffffffu), (uint32_t)(ch->min >> 32), d->sval, d->slen);
 		cmax = cs_bytes_cmp(h + (ch->max & 0xffffffffu), (uint32_t)(ch->max >> 32), d->sval, d->slen);
-	} else if (d->type == COLSTORE_TYPE_FLOAT32 || d->type == COLSTORE_TYPE_FLOAT64 || !d->lit_int) {
-		double lo, hi;
-		if (d->type == COLSTORE_TYPE_FLOAT32 || d->type == COLSTORE_TYPE_FLOAT64) {
-			memcpy(&lo, &ch->min, 8);
-			memcpy(&hi, &ch->max, 8);
-		} else {
-			lo = (double)(int64_t)ch->min;
-			hi = (double)(int64_t)ch->max;
+	} else if (d->type != COLSTORE_TYPE_FLOAT32 && d->type != COLSTORE_TYPE_FLOAT64 && !d->lit_int) {
+		/* an integer column against a fraction or a number past int64:
+		 * judged on the integer set the rows are tested against, never on
+		 * min and max rounded to doubles (above 2^53 they land on the
+		 * literal) */
+		int64_t lo, hi, mn = (int64_t)ch->min, mx = (int64_t)ch->max;
+		switch (cs_int_set(d->op, 0, 0, d->dval, &lo, &hi)) {
+		case R_NONE: return 0;
+		case R_IN: return mx >= lo && mn <= hi;
+		case R_OUT: return mn < lo || mx > hi;
+		default: return 1;
 		}
+	} else if (d->type == COLSTORE_TYPE_FLOAT32 || d->type == COLSTORE_TYPE_FLOAT64) {
+		double lo, hi;
+		memcpy(&lo, &ch->min, 8);
+		memcpy(&hi, &ch->max, 8);
 		if (isnan(d->dval))
 			return 1;
 		cmin = (lo > d->dval) - (lo < d->dval);

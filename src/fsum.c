@@ -76,6 +76,7 @@ static void cs_fsum_add_bin(cs_fsum *f, __int128 m, int e)
 		return;
 	}
 	__int128 acc = cs_i128_get(&f->bin);
+	const __int128 m0 = m; /* m * 2^e, whatever m becomes in the sum's unit */
 	int be = f->bin_exp;
 	if (e < be) { /* the sum moves to the finer unit */
 		int sh = be - e;
@@ -97,7 +98,7 @@ static void cs_fsum_add_bin(cs_fsum *f, __int128 m, int e)
 	f->bin_exp = (int16_t)be;
 	return;
 spill:
-	f->spill += ldexp((double)m, e);
+	f->spill += ldexp((double)m0, e); /* m may be scaled to the unit 2^be by now */
 	f->inexact = 1;
 }
 

@@ -277,4 +277,14 @@ rm -f "$T/w65k.csv" "$T/w65k.colstore"
 printf 'zip\n26149\n09005\n' >"$T/zip.csv"
 check "a leading zero that made a string: said why" 0 "zip.csv:3: column 'zip' is a string from this value on: '09005' (a leading zero: kept as text" -- "$CS" import "$T/zip.csv" -o "$T/zip.colstore"
 
+# found by the query oracle: a float sum over values far apart in magnitude;
+# an integer column against a fraction near the int64 limit (zone maps)
+printf 'x\n-6.07875121511918e+22\n0.922236459827146\n-7.29706924343756e+22\n-7.14008521278251e+22\n' >"$T/far.csv"
+"$CS" import -q "$T/far.csv" -o "$T/far.colstore"
+check "sum of values 2^70 apart (spilled exactly once)" 0 "^-2.051590567133925e+23,-5.12897641783481" -- sh -c "\"$CS\" agg -f csv -a 'sum(x),avg(x)' \"$T/far.colstore\" | tail -1"
+printf 'x\n9223372036854775807\n3030187452485507382\n' >"$T/big64.csv"
+"$CS" import -q "$T/big64.csv" -o "$T/big64.colstore"
+check "int64 max < 9223372036854775807.5: not skipped by the statistics" 0 "^2$" -- sh -c "\"$CS\" agg -f csv -a 'count(*)' -w 'x < 9223372036854775807.5' \"$T/big64.colstore\" | tail -1"
+check "x != 3030187452485507382.5 keeps both rows" 0 "^2$" -- sh -c "\"$CS\" agg -f csv -a 'count(*)' -w 'x != 3030187452485507382.5' \"$T/big64.colstore\" | tail -1"
+
 tally
