@@ -3,12 +3,14 @@
 # is missing.  Needs root (or sudo) only when something must be installed.
 #   deps.sh          what the build needs
 #   deps.sh --test   also what the test suite uses: valgrind (the CLI under
-#                    memcheck), clang (libFuzzer targets), and node and npm
-#                    (tests/interop.sh: DuckDB, Arrow JS and Polars read the
-#                    exported files), unless a node and npm are already there
+#                    memcheck), clang (libFuzzer targets), libsqlite3-dev
+#                    (tests/oracle compares query answers with SQLite's), and
+#                    node and npm (tests/interop.sh: DuckDB, Arrow JS and
+#                    Polars read the exported files), unless a node and npm
+#                    are already there
 set -eu
 PKGS="gcc make autoconf automake libtool pkg-config liblz4-dev libxxhash-dev libcunit1-dev"
-[ "${1:-}" = "--test" ] && PKGS="$PKGS valgrind clang"
+[ "${1:-}" = "--test" ] && PKGS="$PKGS valgrind clang libsqlite3-dev"
 missing=""
 if [ "${1:-}" = "--test" ] && ! { command -v node && command -v npm; } >/dev/null 2>&1; then
 	missing=" nodejs npm"
