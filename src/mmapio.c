@@ -2,6 +2,7 @@
  * mmapio.c -- mapping files for reading; temporary file, fsync and rename
  * for crash-safe writing.
  */
+#define _GNU_SOURCE /* O_TMPFILE */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -105,8 +106,10 @@ void cs_map_release(const void *data, uint64_t start, uint64_t end)
 /* Removes DIR/.BASE.tmp-* files that no live writer holds: a writer keeps
  * an exclusive flock on its temporary file until it renames or removes it,
  * so a file that can be locked was left by a killed import or export, in
- * this PID namespace or another (containers sharing a volume).  An empty
- * file younger than a minute is left alone: its writer may be between
+ * this PID namespace or another (containers sharing a volume).  A writer
+ * creates its file unnamed and locks it before it names it (O_TMPFILE);
+ * where the file system cannot, the name ends in -n, and such a file, empty
+ * and younger than a minute, is left alone: its writer may be between
  * creating and locking it. */
 static void cs_sweep_stale(const char *path, size_t dirlen, const char *base, size_t baselen)
 {
@@ -123,7 +126,11 @@ static void cs_sweep_stale(const char *path, size_t dirlen, const char *base, si
 				continue;
 			struct stat st;
 			if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-			    !S_ISREG(st.st_mode) || (st.st_size == 0 && now - st.st_ctime < 60))
+			    !S_ISREG(st.st_mode))
+				continue;
+			size_t nl = strlen(e->d_name);
+			int named_unlocked = nl > 2 && !strcmp(e->d_name + nl - 2, "-n");
+			if (named_unlocked && st.st_size == 0 && now - st.st_ctime < 60)
 				continue;
 			int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 			if (fd < 0)
@@ -241,11 +248,37 @@ int cs_tmp_create(const char *path, int *fd_out, char **tmp_out, char **target_o
 	clock_gettime(CLOCK_REALTIME, &ts);
 	unsigned long seed = (unsigned long)ts.tv_nsec ^ ((unsigned long)getpid() << 16) ^
 	                     (unsigned long)(uintptr_t)&ts;
+	/* where the file system allows, the file is made unnamed, locked, and
+	 * only then given its name: the sweep never sees it unlocked */
+	int anon = -1;
+#ifdef O_TMPFILE
+	{
+		char *dir = dirlen ? strndup(target, dirlen) : strdup(".");
+		anon = dir ? open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666) : -1;
+		free(dir);
+		if (anon >= 0)
+			flock(anon, LOCK_EX);
+	}
+#endif
 	for (int attempt = 0; attempt < 100; attempt++) {
 		seed = seed * 6364136223846793005ul + 1442695040888963407ul;
 		snprintf(tmp, cap, "%.*s.%.*s.tmp-%ld-%08lx", (int)dirlen, target, (int)baselen, base,
 		         (long)getpid(), (seed >> 33) & 0xfffffffful);
-		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		int fd = -1;
+		if (anon >= 0) {
+			char proc[64];
+			snprintf(proc, sizeof(proc), "/proc/self/fd/%d", anon);
+			if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) == 0) {
+				fd = anon;
+			} else if (errno != EEXIST) { /* no /proc: the plain way */
+				close(anon);
+				anon = -1;
+			}
+		}
+		if (anon < 0) {
+			strcat(tmp, "-n"); /* named before it is locked (cs_sweep_stale) */
+			fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		}
 		if (fd >= 0) {
 			flock(fd, LOCK_EX); /* held until closed: a live writer's (cs_sweep_stale) */
 			cs_tmp_register(tmp);
@@ -259,7 +292,7 @@ int cs_tmp_create(const char *path, int *fd_out, char **tmp_out, char **target_o
 			*target_out = target;
 			return COLSTORE_OK;
 		}
-		if (errno != EEXIST) {
+		if (anon < 0 && errno != EEXIST) {
 			int e = errno;
 			int rc = cs_err_errno(err, e, "cannot create temporary file", tmp);
 			free(tmp);
@@ -267,6 +300,8 @@ int cs_tmp_create(const char *path, int *fd_out, char **tmp_out, char **target_o
 			return rc == COLSTORE_ENOTFOUND ? COLSTORE_EIO : rc;
 		}
 	}
+	if (anon >= 0)
+		close(anon);
 	free(tmp);
 	free(target);
 	return cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET,
