@@ -47,6 +47,7 @@ enum { K_NONE, K_DICT, K_INT, K_HASH };
 enum { AK_ROWS, AK_COUNT, AK_ISUM, AK_FSUM, AK_IMM, AK_FMM, AK_SMM };
 
 #define CS_DENSE_MAX (1u << 20) /* K_INT: at most this many slots */
+#define CS_AGG_SLICE 65536u /* rows of a long row group aggregated at a time */
 #define CS_SLICE 4096 /* K_HASH: rows between two looks at a worker's memory */
 
 /* an unlinked temporary file, written through a buffer, mapped at the end */
@@ -1288,6 +1289,9 @@ static int cs_flush_groups(cs_worker *w)
 static int cs_apply(cs_worker *w, uint32_t m, const uint32_t *idx, const uint32_t *gid);
 static int cs_hash_rows(cs_worker *w, uint32_t m, const uint32_t *idx);
 
+static int cs_do_slice(cs_worker *w, uint32_t g, uint32_t s0, uint32_t n, uint32_t m,
+                       const uint32_t *idx);
+
 static int cs_do_rg(cs_worker *w, uint32_t g)
 {
 	colstore_agg *a = w->run->a;
@@ -1306,7 +1310,7 @@ static int cs_do_rg(cs_worker *w, uint32_t g)
 			return rc;
 		if (matches == 0)
 			return COLSTORE_OK;
-		if (matches < n) { /* the matching rows, in order */
+		if (matches < n && n <= CS_AGG_SLICE) { /* the matching rows, in order */
 			cs_bitmap_rows(w->sel, n, w->idx);
 			idx = w->idx;
 		}
@@ -1318,9 +1322,41 @@ static int cs_do_rg(cs_worker *w, uint32_t g)
 		*(int64_t *)(void *)w->st.recs += m;
 		return COLSTORE_OK;
 	}
+	if (n <= CS_AGG_SLICE)
+		return cs_do_slice(w, g, 0, n, m, idx);
+	/* a long row group, a slice at a time: memory for the values of one
+	 * slice, whatever its blocks claim to expand to */
+	for (uint32_t s0 = 0; s0 < n; s0 += CS_AGG_SLICE) {
+		uint32_t c = n - s0 < CS_AGG_SLICE ? n - s0 : CS_AGG_SLICE;
+		uint32_t ms = c;
+		const uint32_t *sidx = NULL;
+		if (a->filter && matches < n) {
+			ms = (uint32_t)cs_bitmap_popcount(w->sel + s0 / 8, c);
+			if (ms == 0)
+				continue;
+			if (ms < c) {
+				cs_bitmap_rows(w->sel + s0 / 8, c, w->idx);
+				sidx = w->idx;
+			}
+		}
+		if ((rc = cs_do_slice(w, g, s0, c, ms, sidx)))
+			return rc;
+	}
+	return COLSTORE_OK;
+}
+
+/* rows [s0, s0 + n) of row group g, m of them taken (idx[k], relative to
+ * s0, or all when idx is NULL) */
+static int cs_do_slice(cs_worker *w, uint32_t g, uint32_t s0, uint32_t n, uint32_t m,
+                       const uint32_t *idx)
+{
+	colstore_agg *a = w->run->a;
+	colstore_reader *r = a->r;
+	const int whole = s0 == 0 && n == cs_chunk_at(r, g, 0)->row_count;
+	int rc;
 	for (uint32_t c = 0; c < r->num_columns; c++) {
 		w->psum_ok[c] = 0;
-		if (a->sum_only[c] && a->key == K_NONE) {
+		if (a->sum_only[c] && a->key == K_NONE && whole) {
 			/* one total: taken from the packed bits when it can be */
 			int done;
 			if ((rc = cs_chunk_sum(r, g, c, w->b, idx, m, &w->psum[c], &w->scale[c], &done,
@@ -1329,10 +1365,11 @@ static int cs_do_rg(cs_worker *w, uint32_t g)
 			if ((w->psum_ok[c] = (uint8_t)done))
 				continue;
 		}
-		if ((a->need[c] & 1) && (rc = cs_values(r, g, c, w->b, &w->vals[c], NULL, &w->err)))
+		if ((a->need[c] & 1) &&
+		    (rc = cs_values_range(r, g, c, w->b, s0, n, &w->vals[c], NULL, &w->err)))
 			return rc;
 		if ((a->need[c] & 2) &&
-		    (rc = cs_values(r, g, c, w->bm, &w->mvals[c], &w->scale[c], &w->err)))
+		    (rc = cs_values_range(r, g, c, w->bm, s0, n, &w->mvals[c], &w->scale[c], &w->err)))
 			return rc;
 	}
 	if (a->key == K_HASH)
@@ -1489,8 +1526,9 @@ static int cs_worker_init(cs_worker *w, cs_run *run)
 	w->psum = calloc(nc, sizeof(*w->psum));
 	w->psum_ok = calloc(nc, 1);
 	w->sel = malloc(cs_bitmap_bytes(rgs) + 8);
-	w->idx = malloc((size_t)rgs * sizeof(uint32_t));
-	w->gid = malloc((size_t)rgs * sizeof(uint32_t));
+	uint32_t slice = rgs < CS_AGG_SLICE ? rgs : CS_AGG_SLICE; /* rows cs_do_slice takes */
+	w->idx = malloc((size_t)slice * sizeof(uint32_t));
+	w->gid = malloc((size_t)slice * sizeof(uint32_t));
 	w->keycap = 256;
 	w->key = malloc(w->keycap);
 	if (a->key == K_HASH) {

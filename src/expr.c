@@ -652,16 +652,14 @@ static int cs_int_set(int op, int lit_int, int64_t L, double D, int64_t *lo, int
 	}
 }
 
-/* a leaf made ready for one row group: the set of values it keeps and the
- * column's values (read once, then scanned a batch at a time) */
+/* a leaf made ready for one row group: the set of values it keeps (its
+ * column's values are read a batch at a time) */
 typedef struct cs_leaf {
 	int set;
 	int64_t lo, hi;
-	colstore_values v;
 } cs_leaf;
 
-static int cs_leaf_prep(const colstore_filter *f, const cs_node *d, uint32_t rg,
-                        colstore_buffers *b, cs_leaf *lf, colstore_error *err)
+static void cs_leaf_prep(const colstore_filter *f, const cs_node *d, uint32_t rg, cs_leaf *lf)
 {
 	int64_t lo = 0, hi = 0;
 	int set = R_IN;
@@ -676,35 +674,26 @@ static int cs_leaf_prep(const colstore_filter *f, const cs_node *d, uint32_t rg,
 	lf->set = set;
 	lf->lo = lo;
 	lf->hi = hi;
-	if (set == R_NONE) /* no value can match: nothing to read */
-		return COLSTORE_OK;
-	return colstore_reader_values(f->r, rg, d->col, b, &lf->v, err);
 }
 
-/* the leaf over rows [i0, i0 + n) of its row group (i0 a multiple of 8),
- * into sel (n bits) */
-static void cs_leaf_scan(const cs_node *d, const cs_leaf *lf, uint32_t i0, uint32_t n,
-                         uint8_t *sel)
+/* the leaf over rows [i0, i0 + n) of row group rg (i0 a multiple of the
+ * batch), into sel (n bits): its column's values for those rows alone */
+static int cs_leaf_scan(const colstore_filter *f, const cs_node *d, const cs_leaf *lf,
+                        uint32_t rg, colstore_buffers *b, uint32_t i0, uint32_t n, uint8_t *sel,
+                        colstore_error *err)
 {
 	size_t nbytes = cs_bitmap_bytes(n);
 	int op = d->op;
 	int64_t lo = lf->lo, hi = lf->hi;
 	int set = lf->set;
-	if (set == R_NONE) {
+	if (set == R_NONE) { /* no value can match: nothing to read */
 		memset(sel, 0, nbytes);
-		return;
+		return COLSTORE_OK;
 	}
-	colstore_values v = lf->v; /* moved to the batch */
-	if (v.validity)
-		v.validity += i0 / 8;
-	if (v.type == COLSTORE_TYPE_BOOL)
-		v.data = (const uint8_t *)v.data + i0 / 8;
-	else if (v.type == COLSTORE_TYPE_STRING)
-		v.data = (const uint8_t *)v.data +
-		         (size_t)i0 * (v.encoding == COLSTORE_ENCODING_DICT ? v.code_width : 4);
-	else
-		v.data = (const uint8_t *)v.data + (size_t)i0 * colstore_type_width(v.type);
-	v.rows = n;
+	colstore_values v;
+	int rc = cs_values_range(f->r, rg, d->col, b, i0, n, &v, NULL, err);
+	if (rc)
+		return rc;
 	const uint8_t *vb = v.validity;
 	if (d->kind == N_NULL) {
 		for (size_t j = 0; j < nbytes; j++)
@@ -781,21 +770,23 @@ static void cs_leaf_scan(const cs_node *d, const cs_leaf *lf, uint32_t i0, uint3
 	}
 	if (n % 8) /* no bits past the last row */
 		sel[nbytes - 1] &= (uint8_t)((1u << (n % 8)) - 1);
+	return COLSTORE_OK;
 }
 
 /* node k over one batch of n rows from i0 into sel; its left side may use
  * all of tmp, then its right side's result goes to tmp and the rest of tmp
  * is the right side's own (f->depth batches of scratch in all) */
-static void cs_eval_node(const colstore_filter *f, int k, const cs_leaf *lv, uint32_t i0,
-                         uint32_t n, uint8_t *sel, uint8_t *tmp)
+static int cs_eval_node(const colstore_filter *f, int k, const cs_leaf *lv, uint32_t rg,
+                        colstore_buffers *b, uint32_t i0, uint32_t n, uint8_t *sel, uint8_t *tmp,
+                        colstore_error *err)
 {
 	const cs_node *d = &f->nodes[k];
-	if (d->kind != N_AND && d->kind != N_OR) {
-		cs_leaf_scan(d, &lv[k], i0, n, sel);
-		return;
-	}
+	if (d->kind != N_AND && d->kind != N_OR)
+		return cs_leaf_scan(f, d, &lv[k], rg, b, i0, n, sel, err);
 	size_t nbytes = cs_bitmap_bytes(n);
-	cs_eval_node(f, d->l, lv, i0, n, sel, tmp);
+	int rc = cs_eval_node(f, d->l, lv, rg, b, i0, n, sel, tmp, err);
+	if (rc)
+		return rc;
 	/* the right side cannot change an all-0 AND or an all-1 OR */
 	int decided = 1;
 	for (size_t i = 0; i < nbytes && decided; i++) {
@@ -803,10 +794,12 @@ static void cs_eval_node(const colstore_filter *f, int k, const cs_leaf *lv, uin
 		decided = sel[i] == (d->kind == N_AND ? 0 : full);
 	}
 	if (decided)
-		return;
-	cs_eval_node(f, d->r, lv, i0, n, tmp, tmp + CS_FILTER_BATCH / 8);
+		return COLSTORE_OK;
+	if ((rc = cs_eval_node(f, d->r, lv, rg, b, i0, n, tmp, tmp + CS_FILTER_BATCH / 8, err)))
+		return rc;
 	for (size_t i = 0; i < nbytes; i++)
 		sel[i] = d->kind == N_AND ? (uint8_t)(sel[i] & tmp[i]) : (uint8_t)(sel[i] | tmp[i]);
+	return COLSTORE_OK;
 }
 
 int colstore_filter_eval(const colstore_filter *f, uint32_t rg, colstore_buffers *b,
@@ -825,15 +818,14 @@ int colstore_filter_eval(const colstore_filter *f, uint32_t rg, colstore_buffers
 	uint8_t *tmp = scratch + lbytes;
 	for (int k = 0; k < f->n; k++) {
 		const cs_node *d = &f->nodes[k];
-		if (d->kind == N_AND || d->kind == N_OR)
-			continue;
-		int rc = cs_leaf_prep(f, d, rg, b, &lv[k], err);
-		if (rc)
-			return rc;
+		if (d->kind != N_AND && d->kind != N_OR)
+			cs_leaf_prep(f, d, rg, &lv[k]);
 	}
 	for (uint32_t i0 = 0; i0 < n; i0 += CS_FILTER_BATCH) {
 		uint32_t c = n - i0 < CS_FILTER_BATCH ? n - i0 : CS_FILTER_BATCH;
-		cs_eval_node(f, f->root, lv, i0, c, sel + i0 / 8, tmp);
+		int rc = cs_eval_node(f, f->root, lv, rg, b, i0, c, sel + i0 / 8, tmp, err);
+		if (rc)
+			return rc;
 	}
 	if (matches)
 		*matches = cs_bitmap_popcount(sel, n);

@@ -352,7 +352,8 @@ struct colstore_reader {
 	uint64_t chunks_at; /* file offset of the first chunk descriptor */
 	const uint8_t *heap;
 	uint64_t heap_size;
-	uint8_t *verified; /* per block: 1 once checked (atomic byte stores) */
+	uint8_t *verified; /* per block: CS_CHECKED_* (atomic byte stores) */
+	uint64_t serial;   /* unique in the process: names this reader in caches */
 	int refs;          /* atomic: the opener's reference plus one per live
 	                    * Arrow stream or exported array batch */
 };
@@ -402,6 +403,11 @@ CS_HIDDEN void *cs_buffers_stage(colstore_buffers *b, size_t n);
 CS_HIDDEN int cs_chunk_sum(colstore_reader *r, uint32_t rg, uint32_t col, colstore_buffers *b,
                            const uint32_t *idx, uint32_t m, __int128 *sum, int *scale,
                            int *done, colstore_error *err);
+/* rows [first, first + n) of a chunk (first a multiple of 64), checked:
+ * in place, or decoded; a packed block only over those rows */
+CS_HIDDEN int cs_values_range(colstore_reader *r, uint32_t rg, uint32_t col, colstore_buffers *b,
+                              uint32_t first, uint32_t n, colstore_values *out,
+                              int *mantissa_scale, colstore_error *err);
 CS_HIDDEN int cs_values(colstore_reader *r, uint32_t rg, uint32_t col, colstore_buffers *b,
                         colstore_values *out, int *mantissa_scale, colstore_error *err);
 
@@ -448,6 +454,17 @@ CS_HIDDEN int cs_pack_sum(int codec, const uint8_t *src, size_t stored, unsigned
  * bytes of values of width w; returns 0 or -1 with a reason in *why */
 /* decodes a BITPACK or DECIMAL block; with mantissa_scale non-NULL, a
  * DECIMAL block comes out as int64 mantissas and *mantissa_scale = e */
+/* per block, in colstore_reader.verified: its checksum was found right;
+ * its content rules (§12 step 6) too, over the whole block */
+#define CS_CHECKED_SUM 1u
+#define CS_CHECKED_CONTENT 2u
+
+/* values [first, first + count) of a packed block (first a multiple of 8)
+ * into dst[0 .. count): memory for the rows asked for, whatever the block
+ * claims to expand to */
+CS_HIDDEN int cs_pack_decode_range(int codec, const uint8_t *src, size_t stored, unsigned w,
+                                   void *dst, size_t raw_size, int *mantissa_scale, size_t first,
+                                   size_t count, const char **why);
 CS_HIDDEN int cs_pack_decode(int codec, const uint8_t *src, size_t stored, unsigned w,
                              void *dst, size_t raw_size, int *mantissa_scale,
                              const char **why);

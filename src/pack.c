@@ -272,10 +272,22 @@ static int cs_pack_header(int codec, const uint8_t *src, size_t stored, unsigned
 int cs_pack_decode(int codec, const uint8_t *src, size_t stored, unsigned w, void *dst,
                    size_t raw_size, int *mantissa_scale, const char **why)
 {
+	return cs_pack_decode_range(codec, src, stored, w, dst, raw_size, mantissa_scale, 0,
+	                            raw_size / (w ? w : 1), why);
+}
+
+int cs_pack_decode_range(int codec, const uint8_t *src, size_t stored, unsigned w, void *dst,
+                         size_t raw_size, int *mantissa_scale, size_t first, size_t count,
+                         const char **why)
+{
 	if (cs_pack_header(codec, src, stored, w, raw_size, why))
 		return -1;
 	unsigned b = src[1], e = src[2];
 	size_t n = raw_size / w;
+	if (first % 8 || first > n || count > n - first) {
+		*why = "rows asked for outside the block";
+		return -1;
+	}
 	uint64_t ref = cs_le64(src + 8);
 	uint64_t unit = 1;
 	if (codec == COLSTORE_COMPRESSION_BITPACK)
@@ -290,8 +302,8 @@ int cs_pack_decode(int codec, const uint8_t *src, size_t stored, unsigned w, voi
 	uint64_t v[CS_BATCH];
 	uint8_t tail[CS_TAIL];
 	const double p10 = cs_pow10[e];
-	for (size_t i = 0; i < n; i += CS_BATCH) {
-		size_t m = n - i < CS_BATCH ? n - i : CS_BATCH;
+	for (size_t i = first; i < first + count; i += CS_BATCH) {
+		size_t m = first + count - i < CS_BATCH ? first + count - i : CS_BATCH;
 		if (b == 0) {
 			memset(v, 0, m * sizeof(v[0]));
 		} else {
@@ -299,7 +311,7 @@ int cs_pack_decode(int codec, const uint8_t *src, size_t stored, unsigned w, voi
 			const uint8_t *p = cs_batch(in, inbytes, i, m, b, tail, &groups);
 			cs_unpackers[b](p, v, groups);
 		}
-		uint8_t *o = (uint8_t *)dst + i * w;
+		uint8_t *o = (uint8_t *)dst + (i - first) * w;
 		if (mant) {
 			for (size_t k = 0; k < m; k++)
 				cs_st64(o + k * 8, v[k] + ref);

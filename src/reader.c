@@ -387,6 +387,8 @@ static void cs_locate_dicts(colstore_reader *r)
 static int cs_open(colstore_reader *r, const colstore_reader_options *opts,
                    colstore_error *err)
 {
+	static uint64_t serials;
+	r->serial = __atomic_add_fetch(&serials, 1, __ATOMIC_RELAXED);
 	if (opts) {
 		if (opts->reserved32)
 			return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
@@ -693,8 +695,8 @@ static const char *cs_block_where(const colstore_reader *r, uint32_t rg, uint32_
 
 void cs_block_mark_checked(colstore_reader *r, uint32_t rg, uint32_t col, int kind)
 {
-	__atomic_store_n(&r->verified[((size_t)rg * r->num_columns + col) * 3 + (size_t)kind], 1,
-	                 __ATOMIC_RELEASE);
+	__atomic_store_n(&r->verified[((size_t)rg * r->num_columns + col) * 3 + (size_t)kind],
+	                 CS_CHECKED_SUM | CS_CHECKED_CONTENT, __ATOMIC_RELEASE);
 }
 
 int cs_block_bytes(colstore_reader *r, uint32_t rg, uint32_t col, int kind, int force_checksum,
@@ -703,8 +705,10 @@ int cs_block_bytes(colstore_reader *r, uint32_t rg, uint32_t col, int kind, int 
 {
 	const cs_chunk *ch = cs_chunk_at(r, rg, col);
 	const cs_block_desc *b = &ch->blocks[kind];
-	const uint8_t *vflag = &r->verified[((size_t)rg * r->num_columns + col) * 3 + (size_t)kind];
-	int done = __atomic_load_n(vflag, __ATOMIC_ACQUIRE) && !force_checksum;
+	uint8_t *vflag = &r->verified[((size_t)rg * r->num_columns + col) * 3 + (size_t)kind];
+	uint8_t flags = __atomic_load_n(vflag, __ATOMIC_ACQUIRE);
+	int done = flags == (CS_CHECKED_SUM | CS_CHECKED_CONTENT) && !force_checksum;
+	int summed = (flags & CS_CHECKED_SUM) && !force_checksum;
 	const uint8_t *stored = r->data + b->offset;
 	if (stage && r->fd >= 0 && b->compression != COLSTORE_COMPRESSION_NONE &&
 	    b->stored_size >= 16384) {
@@ -728,14 +732,16 @@ int cs_block_bytes(colstore_reader *r, uint32_t rg, uint32_t col, int kind, int 
 	}
 	if (stored == r->data + b->offset && b->stored_size)
 		__atomic_fetch_add(&r->map_reads, 1, __ATOMIC_RELAXED);
-	if (!done && (force_checksum || !(r->flags & COLSTORE_OPEN_NO_BLOCK_CHECKSUMS)) &&
-	    cs_xxh3(stored, b->stored_size) != b->checksum) {
-		char where[96];
-		return cs_err(err, COLSTORE_ECHECKSUM, b->offset,
-		              "%s: checksum mismatch (bytes [%llu, %llu))",
-		              cs_block_where(r, rg, col, kind, where, sizeof(where)),
-		              (unsigned long long)b->offset,
-		              (unsigned long long)(b->offset + b->stored_size));
+	if (!summed && (force_checksum || !(r->flags & COLSTORE_OPEN_NO_BLOCK_CHECKSUMS))) {
+		if (cs_xxh3(stored, b->stored_size) != b->checksum) {
+			char where[96];
+			return cs_err(err, COLSTORE_ECHECKSUM, b->offset,
+			              "%s: checksum mismatch (bytes [%llu, %llu))",
+			              cs_block_where(r, rg, col, kind, where, sizeof(where)),
+			              (unsigned long long)b->offset,
+			              (unsigned long long)(b->offset + b->stored_size));
+		}
+		__atomic_fetch_or(vflag, CS_CHECKED_SUM, __ATOMIC_RELEASE);
 	}
 	*bytes = stored;
 	*checked = done;

@@ -9,6 +9,10 @@
 typedef struct cs_buf {
 	void *p;
 	size_t cap;
+	/* a whole LZ4 block decoded here: which (reader, row group), so that
+	 * the batches of one row group decode it once */
+	uint64_t owner; /* the reader's serial; 0: nothing cached */
+	uint32_t rg;
 } cs_buf;
 
 struct colstore_buffers {
@@ -74,6 +78,7 @@ static cs_buf *cs_slot(colstore_buffers *b, uint32_t col, int kind, size_t need)
 		b->n = n;
 	}
 	cs_buf *s = &b->bufs[idx];
+	s->owner = 0; /* about to be written */
 	if (need > s->cap) {
 		void *p = realloc(s->p, need);
 		if (!p)
@@ -88,6 +93,13 @@ int colstore_reader_values(colstore_reader *r, uint32_t rg, uint32_t col, colsto
                            colstore_values *out, colstore_error *err)
 {
 	return cs_values(r, rg, col, b, out, NULL, err);
+}
+
+int colstore_reader_values_range(colstore_reader *r, uint32_t rg, uint32_t col,
+                                 colstore_buffers *b, uint32_t first, uint32_t count,
+                                 colstore_values *out, colstore_error *err)
+{
+	return cs_values_range(r, rg, col, b, first, count, out, NULL, err);
 }
 
 int cs_values(colstore_reader *r, uint32_t rg, uint32_t col, colstore_buffers *b,
@@ -108,8 +120,18 @@ int cs_values(colstore_reader *r, uint32_t rg, uint32_t col, colstore_buffers *b
 		const cs_block_desc *d = &ch->blocks[k];
 		void *buf = NULL;
 		size_t cap = 0;
+		cs_buf *s = NULL;
 		if (d->present && d->compression != COLSTORE_COMPRESSION_NONE) {
-			cs_buf *s = cs_slot(b, col, k, (size_t)d->raw_size ? (size_t)d->raw_size : 1);
+			size_t idx = (size_t)col * 3 + (size_t)k;
+			if (d->compression == COLSTORE_COMPRESSION_LZ4 && idx < b->n &&
+			    b->bufs[idx].owner == r->serial && b->bufs[idx].rg == rg) {
+				/* decoded and checked for an earlier batch of this row group */
+				blk[k].data = b->bufs[idx].p;
+				blk[k].size = d->raw_size;
+				blk[k].zero_copy = 0;
+				continue;
+			}
+			s = cs_slot(b, col, k, (size_t)d->raw_size ? (size_t)d->raw_size : 1);
 			if (!s)
 				return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 			buf = s->p;
@@ -119,6 +141,10 @@ int cs_values(colstore_reader *r, uint32_t rg, uint32_t col, colstore_buffers *b
 		                        k == COLSTORE_BLOCK_DATA ? mantissa_scale : NULL, b, err);
 		if (rc)
 			return rc;
+		if (s && d->compression == COLSTORE_COMPRESSION_LZ4) {
+			s->owner = r->serial;
+			s->rg = rg;
+		}
 	}
 	out->type = (colstore_type)r->columns[col].type;
 	out->rows = ch->row_count;
@@ -129,6 +155,101 @@ int cs_values(colstore_reader *r, uint32_t rg, uint32_t col, colstore_buffers *b
 	out->code_width = ch->code_width;
 	if (!out->bytes)
 		out->bytes = "";
+	return COLSTORE_OK;
+}
+
+/* the values of rows [first, first + n) of out's chunk, in place */
+static void cs_values_slice(colstore_values *v, uint32_t first, uint32_t n)
+{
+	if (v->validity)
+		v->validity += first / 8;
+	if (v->type == COLSTORE_TYPE_BOOL)
+		v->data = (const uint8_t *)v->data + first / 8;
+	else if (v->type == COLSTORE_TYPE_STRING)
+		v->data = (const uint8_t *)v->data +
+		          (size_t)first * (v->encoding == COLSTORE_ENCODING_DICT ? v->code_width : 4);
+	else
+		v->data = (const uint8_t *)v->data + (size_t)first * colstore_type_width(v->type);
+	v->rows = n;
+}
+
+int cs_values_range(colstore_reader *r, uint32_t rg, uint32_t col, colstore_buffers *b,
+                    uint32_t first, uint32_t n, colstore_values *out, int *mantissa_scale,
+                    colstore_error *err)
+{
+	if (!r || !b || !out || rg >= r->num_row_groups || col >= r->num_columns)
+		return cs_err(err, COLSTORE_ERANGE, COLSTORE_NO_OFFSET, "no chunk (%u, %u)", rg, col);
+	const cs_chunk *ch = cs_chunk_at(r, rg, col);
+	if (first % 64 || first > ch->row_count || n > ch->row_count - first)
+		return cs_err(err, COLSTORE_ERANGE, COLSTORE_NO_OFFSET, "rows [%u, +%u) of a chunk of %u",
+		              first, n, ch->row_count);
+	const cs_block_desc *d = &ch->blocks[COLSTORE_BLOCK_DATA];
+	int packed = d->present && (d->compression == COLSTORE_COMPRESSION_BITPACK ||
+	                            d->compression == COLSTORE_COMPRESSION_DECIMAL);
+	if (!packed || (first == 0 && n == ch->row_count)) {
+		/* in place or LZ4 (at most 255 times its stored size): whole */
+		int rc = cs_values(r, rg, col, b, out, mantissa_scale, err);
+		if (!rc)
+			cs_values_slice(out, first, n);
+		return rc;
+	}
+	/* a packed data block: only the rows asked for are decoded, whatever
+	 * the block claims to expand to (a 16-byte block may claim 128 MiB) */
+	if (ch->encoding == COLSTORE_ENCODING_DICT) {
+		int rc = cs_dict_ready(r, col, err);
+		if (rc)
+			return rc;
+	}
+	if (mantissa_scale)
+		*mantissa_scale = -1;
+	colstore_block vblk;
+	const cs_block_desc *vd = &ch->blocks[COLSTORE_BLOCK_VALIDITY];
+	void *vbuf = NULL;
+	size_t vcap = 0;
+	if (vd->present && vd->compression != COLSTORE_COMPRESSION_NONE) {
+		cs_buf *s = cs_slot(b, col, COLSTORE_BLOCK_VALIDITY, (size_t)vd->raw_size + 1);
+		if (!s)
+			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		vbuf = s->p;
+		vcap = s->cap;
+	}
+	int rc = cs_block_check(r, rg, col, COLSTORE_BLOCK_VALIDITY, 0, vbuf, vcap, &vblk, NULL, NULL, err);
+	if (rc)
+		return rc;
+	const uint8_t *stored;
+	int checked;
+	if ((rc = cs_block_bytes(r, rg, col, COLSTORE_BLOCK_DATA, 0, NULL, &stored, &checked, err)))
+		return rc;
+	const cs_column *c = &r->columns[col];
+	unsigned w = ch->encoding == COLSTORE_ENCODING_DICT ? ch->code_width : colstore_type_width(c->type);
+	cs_buf *s = cs_slot(b, col, COLSTORE_BLOCK_DATA, (size_t)n * w + 1);
+	if (!s)
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	const char *why = "";
+	if (cs_pack_decode_range(d->compression, stored, d->stored_size, w, s->p, d->raw_size,
+	                         mantissa_scale, first, n, &why))
+		return cs_err(err, COLSTORE_ECORRUPT, d->offset,
+		              "row group %u column '%s' data block: %s block: %s (§10)", rg, c->name,
+		              d->compression == COLSTORE_COMPRESSION_BITPACK ? "BITPACK" : "DECIMAL", why);
+	if (ch->encoding == COLSTORE_ENCODING_DICT) { /* R9.4.2 over these rows */
+		uint32_t mx = 0;
+		for (uint32_t i = 0; i < n; i++) {
+			uint32_t code = cs_code_at(s->p, w, i);
+			mx = code > mx ? code : mx;
+		}
+		if (c->dict_count ? mx >= c->dict_count : mx != 0)
+			return cs_err(err, COLSTORE_ECORRUPT, d->offset,
+			              "row group %u column '%s' data block: code %u outside the dictionary "
+			              "of %u entries (R9.4.2)",
+			              rg, c->name, mx, c->dict_count);
+	}
+	out->type = (colstore_type)c->type;
+	out->rows = n;
+	out->validity = vblk.data ? (const uint8_t *)vblk.data + first / 8 : NULL;
+	out->data = s->p;
+	out->bytes = "";
+	out->encoding = (colstore_encoding)ch->encoding;
+	out->code_width = ch->code_width;
 	return COLSTORE_OK;
 }
 

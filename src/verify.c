@@ -7,6 +7,8 @@
 
 #include "internal.h"
 
+#define CS_VERIFY_SLICE 65536u /* rows whose values verify holds at a time */
+
 typedef struct cs_region {
 	uint64_t start, end;
 	uint32_t rg, col; /* for messages */
@@ -34,109 +36,127 @@ static void cs_region_name(const colstore_reader *r, const cs_region *g, char *b
 		snprintf(buf, n, "%s", g->kind == 5 ? "header" : "footer");
 }
 
-/* §5.6: the statistics of chunk (g, c) are true: HAS_MINMAX, min and max
- * exactly the least and greatest valid value (strings: when given), HAS_NAN
- * exactly when a valid float is NaN */
-static int cs_check_stats(colstore_reader *r, uint32_t g, uint32_t c, const colstore_values *v,
-                          colstore_error *err)
+/* the least and greatest valid value of a chunk, gathered a slice at a
+ * time (strings point into the dictionary or the chunk's bytes, which stay
+ * put while the chunk is read) */
+typedef struct cs_span {
+	int has, nan;
+	int64_t imn, imx;
+	double dmn, dmx;
+	const char *smn, *smx;
+	uint32_t smnl, smxl;
+} cs_span;
+
+static void cs_span_add(colstore_reader *r, uint32_t c, const colstore_values *v, cs_span *sp)
 {
-	const cs_chunk *ch = cs_chunk_at(r, g, c);
 	uint8_t t = r->columns[c].type;
-	uint64_t at = cs_chunk_desc_offset(r, g, c);
-	char where[160];
-	snprintf(where, sizeof(where), "row group %u column '%s': statistics", g, r->columns[c].name);
-	int has = 0, nan = 0;
-	if (t == COLSTORE_TYPE_STRING) {
-		const char *mn = NULL, *mx = NULL;
-		uint32_t mnl = 0, mxl = 0;
-		for (uint32_t i = 0; i < v->rows; i++) {
-			if (v->validity && !cs_bit_get(v->validity, i))
-				continue;
+	for (uint32_t i = 0; i < v->rows; i++) {
+		if (v->validity && !cs_bit_get(v->validity, i))
+			continue;
+		if (t == COLSTORE_TYPE_STRING) {
 			const char *s;
 			uint32_t l;
 			if (v->encoding == COLSTORE_ENCODING_DICT) {
-				if (colstore_reader_dict_lookup(r, c, cs_code_at(v->data, v->code_width, i), &s,
-				                                &l, err))
-					return COLSTORE_ECORRUPT;
+				/* codes were checked when the block was read */
+				colstore_reader_dict_lookup(r, c, cs_code_at(v->data, v->code_width, i), &s, &l,
+				                            NULL);
 			} else {
 				const uint32_t *o = v->data;
 				s = v->bytes + o[i];
 				l = o[i + 1] - o[i];
 			}
-			if (!has || cs_bytes_cmp(s, l, mn, mnl) < 0) {
-				mn = s;
-				mnl = l;
+			if (!sp->has || cs_bytes_cmp(s, l, sp->smn, sp->smnl) < 0) {
+				sp->smn = s;
+				sp->smnl = l;
 			}
-			if (!has || cs_bytes_cmp(s, l, mx, mxl) > 0) {
-				mx = s;
-				mxl = l;
+			if (!sp->has || cs_bytes_cmp(s, l, sp->smx, sp->smxl) > 0) {
+				sp->smx = s;
+				sp->smxl = l;
 			}
-			has = 1;
+		} else if (t == COLSTORE_TYPE_FLOAT32 || t == COLSTORE_TYPE_FLOAT64) {
+			double d = t == COLSTORE_TYPE_FLOAT32 ? (double)((const float *)v->data)[i]
+			                                      : ((const double *)v->data)[i];
+			if (d != d) {
+				sp->nan = 1;
+				continue;
+			}
+			if (!sp->has || d < sp->dmn)
+				sp->dmn = d;
+			if (!sp->has || d > sp->dmx)
+				sp->dmx = d;
+		} else {
+			int64_t x;
+			switch (t) {
+			case COLSTORE_TYPE_INT8: x = ((const int8_t *)v->data)[i]; break;
+			case COLSTORE_TYPE_INT16: x = ((const int16_t *)v->data)[i]; break;
+			case COLSTORE_TYPE_INT32:
+			case COLSTORE_TYPE_DATE: x = ((const int32_t *)v->data)[i]; break;
+			case COLSTORE_TYPE_BOOL: x = cs_bit_get(v->data, i); break;
+			default: x = ((const int64_t *)v->data)[i]; break;
+			}
+			if (!sp->has || x < sp->imn)
+				sp->imn = x;
+			if (!sp->has || x > sp->imx)
+				sp->imx = x;
 		}
+		sp->has = 1;
+	}
+}
+
+/* §5.6: the statistics of chunk (g, c) are true: HAS_MINMAX, min and max
+ * exactly the least and greatest valid value (strings: when given), HAS_NAN
+ * exactly when a valid float is NaN.  The values are read a slice at a
+ * time, so that a packed block is never expanded whole. */
+static int cs_check_stats(colstore_reader *r, uint32_t g, uint32_t c, colstore_buffers *vb,
+                          colstore_error *err)
+{
+	const cs_chunk *ch = cs_chunk_at(r, g, c);
+	uint8_t t = r->columns[c].type;
+	cs_span sp;
+	memset(&sp, 0, sizeof(sp));
+	for (uint32_t s0 = 0; s0 < ch->row_count; s0 += CS_VERIFY_SLICE) {
+		uint32_t n = ch->row_count - s0 < CS_VERIFY_SLICE ? ch->row_count - s0 : CS_VERIFY_SLICE;
+		colstore_values v;
+		int rc = cs_values_range(r, g, c, vb, s0, n, &v, NULL, err);
+		if (rc)
+			return rc;
+		cs_span_add(r, c, &v, &sp);
+	}
+	uint64_t at = cs_chunk_desc_offset(r, g, c);
+	char where[160];
+	snprintf(where, sizeof(where), "row group %u column '%s': statistics", g, r->columns[c].name);
+	if (t == COLSTORE_TYPE_STRING) {
 		if (!(ch->stats_flags & CS_STATS_MINMAX))
 			return COLSTORE_OK; /* strings MAY go without (R5.6.1) */
 		const char *h = (const char *)r->heap;
-		if (!has || cs_bytes_cmp(h + (ch->min & 0xffffffffu), (uint32_t)(ch->min >> 32), mn, mnl) ||
-		    cs_bytes_cmp(h + (ch->max & 0xffffffffu), (uint32_t)(ch->max >> 32), mx, mxl))
+		if (!sp.has ||
+		    cs_bytes_cmp(h + (ch->min & 0xffffffffu), (uint32_t)(ch->min >> 32), sp.smn, sp.smnl) ||
+		    cs_bytes_cmp(h + (ch->max & 0xffffffffu), (uint32_t)(ch->max >> 32), sp.smx, sp.smxl))
 			return cs_err(err, COLSTORE_ECORRUPT, at,
 			              "%s: min and max are not the least and greatest string of the "
 			              "chunk (§5.6)", where);
 		return COLSTORE_OK;
 	}
 	if (t == COLSTORE_TYPE_FLOAT32 || t == COLSTORE_TYPE_FLOAT64) {
-		double mn = 0, mx = 0;
-		for (uint32_t i = 0; i < v->rows; i++) {
-			if (v->validity && !cs_bit_get(v->validity, i))
-				continue;
-			double d = t == COLSTORE_TYPE_FLOAT32 ? (double)((const float *)v->data)[i]
-			                                      : ((const double *)v->data)[i];
-			if (d != d) {
-				nan = 1;
-				continue;
-			}
-			if (!has || d < mn)
-				mn = d;
-			if (!has || d > mx)
-				mx = d;
-			has = 1;
-		}
 		double smn, smx;
 		memcpy(&smn, &ch->min, 8);
 		memcpy(&smx, &ch->max, 8);
-		if (nan != !!(ch->stats_flags & CS_STATS_NAN))
+		if (sp.nan != !!(ch->stats_flags & CS_STATS_NAN))
 			return cs_err(err, COLSTORE_ECORRUPT, at, "%s: the NaN flag is %s, but %s value is NaN (§5.6)",
-			              where, nan ? "clear" : "set", nan ? "a" : "no");
-		if (has != !!(ch->stats_flags & CS_STATS_MINMAX) || (has && (smn != mn || smx != mx)))
+			              where, sp.nan ? "clear" : "set", sp.nan ? "a" : "no");
+		if (sp.has != !!(ch->stats_flags & CS_STATS_MINMAX) ||
+		    (sp.has && (smn != sp.dmn || smx != sp.dmx)))
 			return cs_err(err, COLSTORE_ECORRUPT, at,
 			              "%s: min and max say [%.17g, %.17g], the values span [%.17g, %.17g] (§5.6)",
-			              where, smn, smx, mn, mx);
+			              where, smn, smx, sp.dmn, sp.dmx);
 		return COLSTORE_OK;
 	}
-	int64_t mn = 0, mx = 0;
-	for (uint32_t i = 0; i < v->rows; i++) {
-		if (v->validity && !cs_bit_get(v->validity, i))
-			continue;
-		int64_t x;
-		switch (t) {
-		case COLSTORE_TYPE_INT8: x = ((const int8_t *)v->data)[i]; break;
-		case COLSTORE_TYPE_INT16: x = ((const int16_t *)v->data)[i]; break;
-		case COLSTORE_TYPE_INT32:
-		case COLSTORE_TYPE_DATE: x = ((const int32_t *)v->data)[i]; break;
-		case COLSTORE_TYPE_BOOL: x = cs_bit_get(v->data, i); break;
-		default: x = ((const int64_t *)v->data)[i]; break;
-		}
-		if (!has || x < mn)
-			mn = x;
-		if (!has || x > mx)
-			mx = x;
-		has = 1;
-	}
-	if (has != !!(ch->stats_flags & CS_STATS_MINMAX) ||
-	    (has && ((int64_t)ch->min != mn || (int64_t)ch->max != mx)))
+	if (sp.has != !!(ch->stats_flags & CS_STATS_MINMAX) ||
+	    (sp.has && ((int64_t)ch->min != sp.imn || (int64_t)ch->max != sp.imx)))
 		return cs_err(err, COLSTORE_ECORRUPT, at,
 		              "%s: min and max say [%lld, %lld], the values span [%lld, %lld] (§5.6)",
 		              where, (long long)(int64_t)ch->min, (long long)(int64_t)ch->max,
-		              (long long)mn, (long long)mx);
+		              (long long)sp.imn, (long long)sp.imx);
 	return COLSTORE_OK;
 }
 
@@ -153,7 +173,7 @@ int colstore_reader_verify(colstore_reader *r, colstore_error *err)
 	uint64_t bufsize = 0;
 	for (size_t i = 0; i < nchunks; i++)
 		for (int k = 0; k < 3; k++)
-			if (r->chunks[i].blocks[k].compression &&
+			if (r->chunks[i].blocks[k].compression == COLSTORE_COMPRESSION_LZ4 &&
 			    r->chunks[i].blocks[k].raw_size > bufsize)
 				bufsize = r->chunks[i].blocks[k].raw_size;
 	void *buf = bufsize ? malloc(bufsize) : NULL;
@@ -193,16 +213,24 @@ int colstore_reader_verify(colstore_reader *r, colstore_error *err)
 				if (!b->present)
 					continue;
 				colstore_block out;
-				rc = cs_block_check(r, g, c, k, 1, buf, (size_t)bufsize, &out, NULL, NULL, err);
+				if (b->compression == COLSTORE_COMPRESSION_BITPACK ||
+				    b->compression == COLSTORE_COMPRESSION_DECIMAL) {
+					/* its checksum now; its decoding and codes a slice at a
+					 * time with the statistics below, never expanded whole */
+					const uint8_t *bytes;
+					int checked;
+					rc = cs_block_bytes(r, g, c, k, 1, NULL, &bytes, &checked, err);
+				} else {
+					rc = cs_block_check(r, g, c, k, 1, buf, (size_t)bufsize, &out, NULL,
+					                    NULL, err);
+				}
 				if (b->stored_size) /* R4.3: an empty block overlaps nothing */
 					reg[nreg++] = (cs_region){ b->offset, b->offset + b->stored_size, g, c,
 						                   k };
 			}
 		/* the statistics, over the values the blocks hold (now checked) */
 		for (uint32_t c = 0; c < r->num_columns && !rc; c++) {
-			colstore_values v;
-			if (!(rc = cs_values(r, g, c, vb, &v, NULL, err)))
-				rc = cs_check_stats(r, g, c, &v, err);
+			rc = cs_check_stats(r, g, c, vb, err);
 		}
 		uint64_t lo, hi;
 		cs_row_group_span(r, g, &lo, &hi);

@@ -11,6 +11,9 @@
 
 #include <CUnit/CUnit.h>
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+
 #include "internal.h"
 #include "testutil.h"
 
@@ -404,6 +407,86 @@ static void test_dictionary_changed_while_read(void)
 	free(h.p);
 }
 
+/* A decompression bomb that verifies: 16 bit-packed int64 columns of one
+ * row group of 2^24 rows, each block 16 bytes (bit width 0) that expands to
+ * 128 MiB: 2 GiB in all if decoded whole.  verify, a filter, an
+ * aggregation and reading the first rows must stay within a bounded memory
+ * (measured in a child process) and give the right answers. */
+static void test_packed_bomb(void)
+{
+	enum { NC = 16 };
+	const uint32_t big = 1u << 24;
+	const char *path = tu_path("bomb.colstore");
+	colstore_writer_options o = COLSTORE_WRITER_OPTIONS_INIT;
+	o.row_group_size = 64;
+	o.compression = COLSTORE_WRITE_PACK;
+	colstore_writer *w;
+	CU_ASSERT_EQUAL_FATAL(colstore_writer_create(path, &o, &w, NULL), COLSTORE_OK);
+	for (int c = 0; c < NC; c++) {
+		char name[8];
+		snprintf(name, sizeof(name), "c%d", c);
+		colstore_writer_add_column(w, name, COLSTORE_TYPE_INT64, 0, NULL);
+	}
+	for (int i = 0; i < 64; i++) {
+		for (int c = 0; c < NC; c++)
+			colstore_writer_put_int(w, (uint32_t)c, 0, NULL);
+		colstore_writer_end_row(w, NULL);
+	}
+	CU_ASSERT_EQUAL_FATAL(colstore_writer_finish(w, NULL), COLSTORE_OK);
+	size_t n;
+	unsigned char *p = tu_read_file(path, &n);
+	unlink(path);
+	colstore_reader *r;
+	colstore_error e;
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_open_memory(p, n, NULL, &r, &e), COLSTORE_OK);
+	uint64_t at[NC];
+	for (uint32_t c = 0; c < NC; c++) {
+		at[c] = cs_chunk_desc_offset(r, 0, c);
+		CU_ASSERT_EQUAL(p[at[c] + 72 + 32], COLSTORE_COMPRESSION_BITPACK);
+	}
+	colstore_reader_close(r);
+	uint64_t fo = cs_le64(p + n - 32), fsize = cs_le64(p + n - 24);
+	cs_st64(p + fo, big);      /* num_rows */
+	cs_st32(p + fo + 16, big); /* row_group_size */
+	for (uint32_t c = 0; c < NC; c++) {
+		cs_st32(p + at[c], big);                       /* row_count */
+		cs_st64(p + at[c] + 72 + 16, (uint64_t)big * 8); /* raw_size */
+	}
+	cs_trailer_encode(p + n - 40, fo, fsize, cs_xxh3(p + fo, fsize));
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int bad = 0;
+		colstore_reader *cr;
+		if (colstore_reader_open_memory(p, n, NULL, &cr, NULL) || colstore_reader_verify(cr, NULL))
+			_exit(2);
+		char *cell = tu_agg_text(cr, "count(*),sum(c0),max(c15)", "c1", "c2 = 0 and c3 < 5", 2, 0,
+		                         NULL, NULL);
+		bad |= !cell || !tu_starts_with(cell, "0:0:0000000000000000:\"\"|0:16777216:");
+		free(cell);
+		colstore_buffers *b = colstore_buffers_create();
+		for (uint32_t c = 0; c < NC && b; c++) {
+			colstore_values v;
+			bad |= colstore_reader_values_range(cr, 0, c, b, 0, 64, &v, NULL) != COLSTORE_OK ||
+			        v.rows != 64 || ((const int64_t *)v.data)[63] != 0;
+		}
+		colstore_buffers_free(b);
+		colstore_reader_close(cr);
+		_exit(bad ? 3 : 0);
+	}
+	int status = 0;
+	CU_ASSERT_EQUAL_FATAL(waitpid(pid, &status, 0), pid);
+	CU_ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		fprintf(stderr, "\n  the bomb's child: status %d\n", status);
+	struct rusage ru;
+	getrusage(RUSAGE_CHILDREN, &ru);
+	CU_ASSERT(ru.ru_maxrss < 600 * 1024); /* KiB: far below the 2 GiB the blocks claim */
+	if (ru.ru_maxrss >= 600 * 1024 || getenv("CS_VERBOSE"))
+		fprintf(stderr, "\n  the bomb's child peaked at %ld KiB\n", ru.ru_maxrss);
+	free(p);
+}
+
 static void test_empty_block_inside(void)
 {
 	static const tu_col c[] = { { "e", COLSTORE_TYPE_STRING, COLSTORE_COLUMN_PLAIN, 0, 1 } };
@@ -480,6 +563,7 @@ void register_corrupt_tests(void)
 	CU_add_test(s, "hostile footers with valid checksums", test_hostile_footer);
 	CU_add_test(s, "statistics that lie: verify names them, agg refuses them", test_lying_statistics);
 	CU_add_test(s, "dictionary offsets changed while the file is read", test_dictionary_changed_while_read);
+	CU_add_test(s, "a 16-byte block that claims 128 MiB, 16 of them: bounded memory", test_packed_bomb);
 	CU_add_test(s, "hostile blocks with valid checksums", test_hostile_blocks);
 	CU_add_test(s, "an empty block inside another is fine (R4.3)", test_empty_block_inside);
 	CU_add_test(s, "incomplete and foreign files on disk", test_incomplete_file);

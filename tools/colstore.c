@@ -1265,6 +1265,8 @@ static void where_error(const char *cmd, const char *where, const colstore_error
 
 /* the matching rows of row group g into ow, up to limit in all; 0 or an
  * error in *e */
+#define SCAN_SLICE 65536u /* rows of a row group decoded and printed at a time */
+
 static int scan_rg(colstore_reader *r, const colstore_filter *flt, const uint32_t *cols,
                    uint32_t n, uint32_t g, colstore_buffers *bufs, colstore_values *vals,
                    uint8_t *sel, strbuf *cell, out_writer *ow, uint64_t *printed, uint64_t limit,
@@ -1278,26 +1280,37 @@ static int scan_rg(colstore_reader *r, const colstore_filter *flt, const uint32_
 		return rc;
 	if (matches == 0)
 		return 0;
-	for (uint32_t k = 0; k < n; k++)
-		if ((rc = colstore_reader_values(r, g, cols[k], bufs, &vals[k], e)))
-			return rc;
 	colstore_chunk_info ch;
 	colstore_reader_chunk_info(r, g, 0, &ch, NULL);
-	for (uint32_t i = 0; i < ch.row_count && *printed < limit; i++) {
-		if (flt && !((sel[i >> 3] >> (i & 7)) & 1))
+	/* a slice of rows at a time, so that values are decoded for those rows
+	 * alone and --limit stops the decoding too */
+	for (uint32_t s0 = 0; s0 < ch.row_count && *printed < limit; s0 += SCAN_SLICE) {
+		uint32_t c = ch.row_count - s0 < SCAN_SLICE ? ch.row_count - s0 : SCAN_SLICE;
+		int any = !flt;
+		for (uint32_t j = 0; j < (c + 7) / 8 && !any; j++)
+			any = sel[s0 / 8 + j] != 0;
+		if (!any)
 			continue;
-		(*printed)++;
-		for (uint32_t k = 0; k < n; k++) {
-			int is_null, is_str;
-			cell_text(r, cols[k], &vals[k], i, cell, &is_null, &is_str);
-			double d = 0;
-			if (!is_null && vals[k].type == COLSTORE_TYPE_FLOAT64)
-				d = ((const double *)vals[k].data)[i];
-			else if (!is_null && vals[k].type == COLSTORE_TYPE_FLOAT32)
-				d = ((const float *)vals[k].data)[i];
-			ow_cell(ow, cell, is_null, is_str, json_quoted(vals[k].type, is_str, d));
+		for (uint32_t k = 0; k < n; k++)
+			if ((rc = colstore_reader_values_range(r, g, cols[k], bufs, s0, c, &vals[k], e)))
+				return rc;
+		for (uint32_t i = 0; i < c && *printed < limit; i++) {
+			uint32_t row = s0 + i;
+			if (flt && !((sel[row >> 3] >> (row & 7)) & 1))
+				continue;
+			(*printed)++;
+			for (uint32_t k = 0; k < n; k++) {
+				int is_null, is_str;
+				cell_text(r, cols[k], &vals[k], i, cell, &is_null, &is_str);
+				double d = 0;
+				if (!is_null && vals[k].type == COLSTORE_TYPE_FLOAT64)
+					d = ((const double *)vals[k].data)[i];
+				else if (!is_null && vals[k].type == COLSTORE_TYPE_FLOAT32)
+					d = ((const float *)vals[k].data)[i];
+				ow_cell(ow, cell, is_null, is_str, json_quoted(vals[k].type, is_str, d));
+			}
+			ow_end_row(ow);
 		}
-		ow_end_row(ow);
 	}
 	return 0;
 }

@@ -562,6 +562,22 @@ COLSTORE_API int colstore_reader_values(colstore_reader *r, uint32_t rg, uint32_
                                         colstore_buffers *b, colstore_values *out,
                                         colstore_error *err);
 
+/**
+ * Rows [@p first, @p first + @p count) of column @p col of row group @p rg,
+ * as colstore_reader_values gives them all: out->rows = count, and row i of
+ * out is row first + i of the chunk.  @p first must be a multiple of 64.
+ * A bit-packed block is decoded over these rows only, so memory follows
+ * count, not what the block expands to (a 16-byte block may stand for
+ * 2^24 values); an LZ4 block (at most 255 times its stored size) is decoded
+ * whole, once per row group for the same @p b.
+ * @return as colstore_reader_values; COLSTORE_ERANGE for rows outside the
+ *         chunk or a first that is not a multiple of 64
+ */
+COLSTORE_API int colstore_reader_values_range(colstore_reader *r, uint32_t rg, uint32_t col,
+                                              colstore_buffers *b, uint32_t first,
+                                              uint32_t count, colstore_values *out,
+                                              colstore_error *err);
+
 /* ---- Filters (--where) ---------------------------------------------------- */
 
 typedef struct colstore_filter colstore_filter;
