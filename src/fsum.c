@@ -10,7 +10,10 @@
  *     is exactly an integer times a power of two;
  *   - spill: an ordinary double, used only when a part would leave 127
  *     bits (values over 2^70 apart in magnitude, or an astronomic count);
- *     then, and only then, the result may depend on the order.
+ *     then, and only then, the result may depend on the order.  The spill
+ *     takes the smaller side (the new value, or the sum so far when the new
+ *     value is the larger), so that it holds values far below the exact
+ *     part and cannot overflow while the true sum is finite.
  * NaN and infinities are counted apart and decide the result as IEEE does.
  */
 #include <math.h>
@@ -88,8 +91,18 @@ static void cs_fsum_add_bin(cs_fsum *f, __int128 m, int e)
 	} else if (e > be) {
 		int sh = e - be;
 		__int128 lim = (__int128)1 << (126 - (sh > 126 ? 126 : sh));
-		if (sh > 126 || m >= lim || m <= -lim)
-			goto spill;
+		if (sh > 126 || m >= lim || m <= -lim) {
+			/* the new value is at least as large as the whole sum so far:
+			 * the sum so far goes to the spill and the exact part starts
+			 * again at the new value's unit, so that the exact part keeps
+			 * the large values (1e308 + 1e308 - 1e308 - 1e308 + 1e-300 in
+			 * any order is 1e-300, never inf) and the spill only small ones */
+			f->spill += ldexp((double)acc, be);
+			f->inexact = 1;
+			cs_i128_set(&f->bin, m0);
+			f->bin_exp = (int16_t)e;
+			return;
+		}
 		m *= (__int128)1 << sh;
 	}
 	if (__builtin_add_overflow(acc, m, &acc))

@@ -287,4 +287,8 @@ printf 'x\n9223372036854775807\n3030187452485507382\n' >"$T/big64.csv"
 check "int64 max < 9223372036854775807.5: not skipped by the statistics" 0 "^2$" -- sh -c "\"$CS\" agg -f csv -a 'count(*)' -w 'x < 9223372036854775807.5' \"$T/big64.colstore\" | tail -1"
 check "x != 3030187452485507382.5 keeps both rows" 0 "^2$" -- sh -c "\"$CS\" agg -f csv -a 'count(*)' -w 'x != 3030187452485507382.5' \"$T/big64.colstore\" | tail -1"
 
+printf 'x\n1e-300\n1e308\n1e308\n-1e308\n-1e308\n' >"$T/spill.csv"
+"$CS" import -q --schema x:float64 "$T/spill.csv" -o "$T/spill.colstore"
+check "1e-300 + 1e308 + 1e308 - 1e308 - 1e308 is 1e-300 (the spill takes the small side)" 0 "^1e-300,2e-301$" -- sh -c "\"$CS\" agg -f csv -a 'sum(x),avg(x)' \"$T/spill.colstore\" | tail -1"
+
 tally

@@ -626,8 +626,10 @@ typedef struct colstore_agg colstore_agg;
  * @param group_by  "a,b" or NULL (one result row)
  * @param where     a filter (colstore_filter_parse) or NULL
  * sum of integers is exact in int64 (overflow is COLSTORE_ERANGE, not a
- * wrap); sum and avg of floats are double, from an exact sum (of the
- * decimals themselves where the file stores them as DECIMAL) rounded once;
+ * wrap); sum of floats is an exact sum (of the decimals themselves where
+ * the file stores them as DECIMAL) rounded once to double, and avg that sum
+ * divided by the count (scaled, so that a sum past the double range still
+ * gives a finite mean);
  * min and max work on every type (floats: NaN only when every value is NaN,
  * -0 below +0);
  * nulls are skipped; count(x) counts non-nulls.  Groups come out sorted by
