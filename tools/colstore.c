@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -540,6 +541,20 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
+/* SIGINT, SIGTERM, SIGHUP set `interrupted`; without SA_RESTART, so that a
+ * call blocked on them (opening a FIFO no one reads) returns and the
+ * command stops, removing what it was writing */
+static void catch_interrupts(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
 typedef struct progress_state {
 	int show;
 	const char *name;
@@ -714,11 +729,13 @@ static int parse_threads(const char *cmd, const char *arg, uint32_t max, uint32_
 	*out = (uint32_t)v;
 	return 0;
 }
-/* the import summary's second line: each column's name and type */
+/* the import summary's second line: each column's name and type (read
+ * back from a regular file only: a FIFO or device cannot be) */
 static void print_types(const char *path)
 {
+	struct stat st;
 	colstore_reader *r;
-	if (colstore_reader_open(path, NULL, &r, NULL))
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || colstore_reader_open(path, NULL, &r, NULL))
 		return;
 	uint32_t n = colstore_reader_num_columns(r), shown = n > 40 ? 40 : n;
 	fprintf(stderr, "%s: types:", prog);
@@ -863,9 +880,7 @@ static int cmd_import(int argc, char **argv)
 	char *def_out = out ? NULL : default_output(csv, ".colstore");
 	if (!out)
 		out = def_out;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
+	catch_interrupts();
 	const char *shown = from_stdin ? "<stdin>" : csv;
 	char *spooled = from_stdin ? spool_stdin() : NULL;
 	int rc = 1;
@@ -1781,9 +1796,7 @@ static int cmd_export(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &es.start);
 	o.on_progress = on_export_progress;
 	o.ctx = &es;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
+	catch_interrupts();
 	fflush(stdout);
 	colstore_export_result res;
 	int rc = colstore_export(r, out, &o, &res, &e);
