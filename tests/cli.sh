@@ -297,4 +297,7 @@ check "import -o FIFO with no reader: SIGINT stops it" 0 "interrupted; nothing w
 check "export -o FIFO with no reader: SIGINT stops it" 0 "interrupted; nothing written" -- sh -c "timeout -s INT 1 \"$CS\" export -f arrow \"$T/a1.colstore\" -o \"$T/fifo\" 2>&1; true"
 check "import -o FIFO with a reader: the reader gets the file" 0 "rows:        2" -- sh -c "cat \"$T/fifo\" >\"$T/fromfifo\" & \"$CS\" import -q \"$T/a1.csv\" -o \"$T/fifo\"; wait; \"$CS\" info \"$T/fromfifo\""
 
+check "a --where whose parentheses do not close is refused, also when repeated" 2 "--where 'delay = 1) or (delay = 2': its parentheses do not match" -- "$CS" scan "$T/rep.colstore" -w "delay = 1) or (delay = 2" -w "delay > 0"
+check "parentheses inside a string literal do not count" 0 "^0$" -- sh -c "\"$CS\" agg -f csv -a 'count(*)' -w \"who = ')('\" -w 'delay > 0' \"$T/rep.colstore\" | tail -1"
+
 tally

@@ -702,10 +702,36 @@ static char *default_output(const char *in, const char *ext)
  * text stays reachable (from opt_strs) until the process exits. */
 static char *opt_strs[64];
 static unsigned n_opt_strs;
+/* do the parentheses of a --where close within it (outside 'strings' and
+ * "names")?  Each --where must stand alone before they are joined. */
+static int where_balanced(const char *w)
+{
+	int depth = 0;
+	for (const char *p = w; *p; p++) {
+		if (*p == '\'' || *p == '"') { /* a doubled quote inside is two quotes */
+			char q = *p;
+			for (p++; *p && *p != q; p++)
+				;
+			if (!*p)
+				return 1; /* unterminated: the parser says so */
+		} else if (*p == '(') {
+			depth++;
+		} else if (*p == ')' && --depth < 0) {
+			return 0;
+		}
+	}
+	return depth == 0;
+}
+
 static char *opt_add(const char *prev, char *arg, int is_where)
 {
 	if (!prev)
-		return arg;
+		return arg; /* alone, the parser judges it (and points at the error) */
+	if (is_where && (!where_balanced(prev) || !where_balanced(arg))) {
+		fprintf(stderr, "%s: --where '%s': its parentheses do not match (each --where "
+		        "must stand alone)\n", prog, where_balanced(prev) ? arg : prev);
+		exit(EXIT_USAGE);
+	}
 	size_t n = strlen(prev) + strlen(arg) + 16;
 	char *s = n_opt_strs < sizeof(opt_strs) / sizeof(opt_strs[0]) ? malloc(n) : NULL;
 	if (!s) {
