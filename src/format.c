@@ -48,15 +48,27 @@ const char *cs_sniff(const uint8_t *p, size_t n)
 		{ "\xff\xff\xff\xff", 4, "an Arrow IPC stream" },
 		{ "SQLite format 3", 16, "an SQLite database" },
 	};
-	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (n >= known[i].len && memcmp(p, known[i].magic, known[i].len) == 0)
-			return known[i].what;
 	if (n == 0)
 		return "an empty file";
+	/* text: no byte below space but tab and line breaks, no DEL (bytes of
+	 * 0x80 and up are UTF-8, or another encoding, and count as text) */
 	size_t look = n < 512 ? n : 512, text = 0;
 	for (size_t i = 0; i < look; i++)
 		text += p[i] == '\t' || p[i] == '\n' || p[i] == '\r' || (p[i] >= 0x20 && p[i] != 0x7f);
-	return text == look ? "text (a CSV file? colstore import makes a colstore file of one)" : NULL;
+	int is_text = text == look;
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		/* a magic that is itself text (PAR1, BZh) names binary data only:
+		 * a CSV may start with PAR1, */
+		int printable = 1;
+		for (size_t k = 0; k < known[i].len; k++)
+			printable &= known[i].magic[k] >= 0x20 && known[i].magic[k] < 0x7f;
+		if (n >= known[i].len && memcmp(p, known[i].magic, known[i].len) == 0 &&
+		    !(printable && is_text))
+			return known[i].what;
+	}
+	if (n < CS_MAGIC_LEN && memcmp(p, CS_MAGIC, n) == 0)
+		return "the start of a colstore file, cut short";
+	return is_text ? "text (a CSV file? colstore import makes a colstore file of one)" : NULL;
 }
 
 /* COLSTORE_ENOTCOLSTORE, saying what the bytes look like, unless they

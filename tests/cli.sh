@@ -300,4 +300,7 @@ check "import -o FIFO with a reader: the reader gets the file" 0 "rows:        2
 check "a --where whose parentheses do not close is refused, also when repeated" 2 "--where 'delay = 1) or (delay = 2': its parentheses do not match" -- "$CS" scan "$T/rep.colstore" -w "delay = 1) or (delay = 2" -w "delay > 0"
 check "parentheses inside a string literal do not count" 0 "^0$" -- sh -c "\"$CS\" agg -f csv -a 'count(*)' -w \"who = ')('\" -w 'delay > 0' \"$T/rep.colstore\" | tail -1"
 
+printf 'PAR1,x\n1,2\n' >"$T/par1.csv"
+check "a CSV that starts with PAR1 is a CSV" 0 "1 rows, 2 columns" -- "$CS" import "$T/par1.csv" -o "$T/par1.colstore"
+
 tally
