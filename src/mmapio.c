@@ -193,15 +193,25 @@ int cs_tmp_create(const char *path, int *fd_out, char **tmp_out, char **target_o
 	if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
 		if (exists) {
 			target = realpath(path, NULL);
-		} else { /* a link to a file not there yet: that file is created */
-			char link[4096];
-			ssize_t n = readlink(path, link, sizeof(link) - 1);
-			const char *slash = strrchr(path, '/');
-			if (n > 0 && (size_t)n < sizeof(link) - 1) {
+		} else { /* links to a file not there yet: that file is created, at
+			  * the end of the chain (40 links at most, as the kernel) */
+			target = strdup(path);
+			for (int hop = 0; target && hop < 40; hop++) {
+				struct stat ls;
+				if (lstat(target, &ls) != 0 || !S_ISLNK(ls.st_mode))
+					break;
+				char link[4096];
+				ssize_t n = readlink(target, link, sizeof(link) - 1);
+				if (n <= 0 || (size_t)n >= sizeof(link) - 1)
+					break;
 				link[n] = '\0';
-				size_t dl = link[0] == '/' || !slash ? 0 : (size_t)(slash - path) + 1;
-				if ((target = malloc(dl + (size_t)n + 1)))
-					snprintf(target, dl + (size_t)n + 1, "%.*s%s", (int)dl, path, link);
+				const char *slash = strrchr(target, '/');
+				size_t dl = link[0] == '/' || !slash ? 0 : (size_t)(slash - target) + 1;
+				char *next = malloc(dl + (size_t)n + 1);
+				if (next)
+					snprintf(next, dl + (size_t)n + 1, "%.*s%s", (int)dl, target, link);
+				free(target);
+				target = next;
 			}
 		}
 	}

@@ -303,4 +303,10 @@ check "parentheses inside a string literal do not count" 0 "^0$" -- sh -c "\"$CS
 printf 'PAR1,x\n1,2\n' >"$T/par1.csv"
 check "a CSV that starts with PAR1 is a CSV" 0 "1 rows, 2 columns" -- "$CS" import "$T/par1.csv" -o "$T/par1.colstore"
 
+ln -sf l2.colstore "$T/l1.colstore"
+ln -sf sub/../end.colstore "$T/l2.colstore"
+mkdir -p "$T/sub"
+"$CS" import -q "$T/a1.csv" -o "$T/l1.colstore"
+check "a chain of links to a file not there yet: the file at its end is made" 0 "^links file$" -- sh -c "[ -L \"$T/l1.colstore\" ] && [ -L \"$T/l2.colstore\" ] && printf 'links '; [ -f \"$T/end.colstore\" ] && echo file"
+
 tally
