@@ -309,4 +309,7 @@ mkdir -p "$T/sub"
 "$CS" import -q "$T/a1.csv" -o "$T/l1.colstore"
 check "a chain of links to a file not there yet: the file at its end is made" 0 "^links file$" -- sh -c "[ -L \"$T/l1.colstore\" ] && [ -L \"$T/l2.colstore\" ] && printf 'links '; [ -f \"$T/end.colstore\" ] && echo file"
 
+printf 'aaaaaaaaaaaaaaaaaaaaaaaaa,b\n1,2\n' >"$T/longhdr.csv"
+check "--max-field-size holds for the header row too" 1 "longhdr.csv:1:1: a field of 25 bytes, over the limit of 10 bytes" -- "$CS" import --max-field-size 10 "$T/longhdr.csv" -o "$T/longhdr.colstore"
+
 tally

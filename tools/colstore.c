@@ -1813,7 +1813,9 @@ static int cmd_export(int argc, char **argv)
 	}
 	colstore_error e;
 	colstore_reader *r;
-	watch_file(file, "nothing was written");
+	struct stat ost;
+	int into_file = strcmp(out, "-") != 0 && (stat(out, &ost) != 0 || S_ISREG(ost.st_mode));
+	watch_file(file, into_file ? "nothing was written" : "the output so far is incomplete");
 	if (colstore_reader_open(file, NULL, &r, &e)) {
 		free(def_out);
 		return fail(file, &e);
