@@ -318,11 +318,14 @@ int cs_imp_infer_record(const cs_import *im, cs_icol *cols, const cs_csv *c, col
 		if (col->forced || !col->cand || cs_imp_is_null(im, f))
 			continue;
 		int had = col->seen;
+		unsigned before = col->cand;
 		cs_infer(col, f);
-		if (!had) {
-			cs_keep_value(&col->first_line, col->first, &col->first_len, c->rec_line, f);
-			col->first_cand = col->cand;
-		}
+		for (unsigned k = 0, gone = before & ~col->cand; gone >> k; k++)
+			if ((gone >> k & 1) && !col->drop_line[k]) {
+				col->drop_line[k] = c->rec_line;
+				col->drop_at[k] = (uint64_t)((const uint8_t *)f->p - im->data);
+				col->drop_len[k] = (uint32_t)f->len;
+			}
 		if (!col->cand && had)
 			cs_keep_value(&col->why_line, col->why, &col->why_len, c->rec_line, f);
 		if (!col->cand && !(col->hll = calloc(1, CS_HLL_M)))

@@ -59,13 +59,16 @@ typedef struct cs_icol {
 	uint64_t bytes;     /* and their total length */
 	uint32_t flags;     /* COLSTORE_COLUMN_DICT or _PLAIN for the writer */
 	/* why a column that had typed values became a string: the record's
-	 * line (0: none) and the start of the value; the first non-null value
-	 * (a part of a parallel pass 1 may begin with the culprit); and, in
-	 * column 0 only, the first record that repeats the header row */
-	uint64_t why_line, first_line, hdr_line;
-	uint32_t why_len, first_len;
-	unsigned first_cand; /* the candidates of the first value alone */
-	char why[40], first[40];
+	 * line (0: none) and the start of the value; per candidate type, the
+	 * line and place in the input of the value that ruled it out (a part
+	 * of the parallel pass 1 may hold the culprit of types ruled out by
+	 * the parts before it); and, in column 0 only, the first record that
+	 * repeats the header row */
+	uint64_t why_line, hdr_line;
+	uint32_t why_len;
+	char why[40];
+	uint64_t drop_line[5], drop_at[5];
+	uint32_t drop_len[5];
 } cs_icol;
 
 typedef struct cs_import {

@@ -122,30 +122,48 @@ static void *cs_part_run(void *arg)
 	return NULL;
 }
 
-/* b's inference (lines relative to its part: off + 1 is its first) into a */
-static void cs_merge(cs_icol *into, const cs_icol *from, uint32_t ncols, uint64_t off)
+/* the value of part b that ruled out the last of the candidates `keep`
+ * (the types the parts before it left): the first of b's values, in order,
+ * after which none of them is left; its index among b's drops, or -1 */
+static int cs_culprit(const cs_icol *b, unsigned keep)
+{
+	int best = -1;
+	for (int k = 0; k < 5; k++) {
+		if (!b->drop_line[k])
+			continue;
+		unsigned gone = 0; /* every type b had ruled out by that line */
+		for (int j = 0; j < 5; j++)
+			if (b->drop_line[j] && b->drop_line[j] <= b->drop_line[k])
+				gone |= 1u << j;
+		if (!(keep & ~gone) && (best < 0 || b->drop_line[k] < b->drop_line[best]))
+			best = k;
+	}
+	return best;
+}
+
+/* b's inference (lines relative to its part: off + 1 is its first) into a;
+ * data: the input, where b's drops point */
+static void cs_merge(cs_icol *into, const cs_icol *from, uint32_t ncols, uint64_t off,
+                     const uint8_t *data)
 {
 	if (!into[0].hdr_line && from[0].hdr_line)
 		into[0].hdr_line = from[0].hdr_line + off;
 	for (uint32_t i = 0; i < ncols; i++) {
 		cs_icol *a = &into[i];
 		const cs_icol *b = &from[i];
-		/* the value that ended a's types: b's first, when it alone fits none
-		 * of them, else the one that ended b's own */
-		if (!a->why_line && a->seen && a->cand && b->first_line && !(a->cand & b->first_cand)) {
-			a->why_line = b->first_line + off;
-			a->why_len = b->first_len;
-			memcpy(a->why, b->first, b->first_len);
-		} else if (!a->why_line && b->why_line) {
+		/* the value that ended the types a's values had: exactly the one a
+		 * single pass in order would name */
+		if (!a->why_line && a->seen && a->cand && b->seen && !(a->cand & b->cand)) {
+			int k = cs_culprit(b, a->cand);
+			if (k >= 0) {
+				a->why_line = b->drop_line[k] + off;
+				a->why_len = b->drop_len[k] < 40 ? b->drop_len[k] : 40;
+				memcpy(a->why, data + b->drop_at[k], a->why_len);
+			}
+		} else if (!a->why_line && !a->seen && b->why_line) {
 			a->why_line = b->why_line + off;
 			a->why_len = b->why_len;
 			memcpy(a->why, b->why, b->why_len);
-		}
-		if (!a->first_line && b->first_line) {
-			a->first_line = b->first_line + off;
-			a->first_len = b->first_len;
-			a->first_cand = b->first_cand;
-			memcpy(a->first, b->first, b->first_len);
 		}
 		a->cand &= b->cand;
 		a->seen |= b->seen;
@@ -252,7 +270,7 @@ int cs_imp_pass1_mt(cs_import *im, uint64_t data_start, uint64_t first_line, col
 			}
 			goto out;
 		}
-		cs_merge(im->cols, p->cols, im->ncols, line - 1);
+		cs_merge(im->cols, p->cols, im->ncols, line - 1, im->data);
 		for (size_t u = 0; u < p->nunits; u++) {
 			if (im->nunits)
 				im->units[im->nunits - 1].end = p->units[u].start;

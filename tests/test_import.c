@@ -337,6 +337,27 @@ static void test_explain(void)
 		                                           "value on: '2024-01-22'"));
 	}
 	free(c.p);
+	/* a first part that rules out all but int (an integer no float64 holds),
+	 * a later part of small ints then one decimal: the decimal is named at
+	 * every thread count, as one pass in order names it */
+	tu_buf d = { 0 };
+	tu_printf(&d, "v\n1234567890123456789\n");
+	for (unsigned i = 0; i < 50000; i++)
+		tu_printf(&d, "1\n");
+	tu_printf(&d, "1.5\n");
+	for (uint32_t t = 1; t <= 4; t++) {
+		colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
+		o.threads = t;
+		int rc;
+		colstore_error e;
+		free(imp(d.p, d.len, &o, &rc, &e));
+		CU_ASSERT_EQUAL(nwarnings, 1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(lastwarning, "in.csv:50003: column 'v' is a string from this "
+		                                           "value on: '1.5'"));
+		if (!strstr(lastwarning, "in.csv:50003:"))
+			fprintf(stderr, "\n  %u threads: %d warnings, last %s\n", t, nwarnings, lastwarning);
+	}
+	free(d.p);
 }
 
 static void test_schema(void)
