@@ -1672,6 +1672,17 @@ static void cols_text(const gtable *t, const query *q, sbuf *o)
 		sb_printf(o, "%s%s", k ? "," : "", t->c[q->sc[k]].name);
 }
 
+/* " -w 'WHERE'" of the query, if it has one (x: scratch) */
+static void where_opt(const gtable *t, const query *q, sbuf *x, sbuf *o)
+{
+	if (!q->where)
+		return;
+	sb_clear(x);
+	where_text(q->where, t, -1, x);
+	sb_str(o, " -w ");
+	sb_shq(o, sb_cstr(x));
+}
+
 /* the query as command lines */
 static void query_cli(const gtable *t, const query *q, const char *file, sbuf *o)
 {
@@ -1687,12 +1698,7 @@ static void query_cli(const gtable *t, const query *q, const char *file, sbuf *o
 		sb_str(o, " -g ");
 		sb_shq(o, sb_cstr(&x));
 	}
-	if (q->where) {
-		sb_clear(&x);
-		where_text(q->where, t, -1, &x);
-		sb_str(o, " -w ");
-		sb_shq(o, sb_cstr(&x));
-	}
+	where_opt(t, q, &x, o);
 	sb_printf(o, " -t %u", q->threads);
 	if (q->memlimit)
 		sb_printf(o, " -m 1M    # library: memory limit %" PRIu64 " bytes", q->memlimit);
@@ -1707,12 +1713,7 @@ static void query_cli(const gtable *t, const query *q, const char *file, sbuf *o
 			sb_str(o, " -c ");
 			sb_shq(o, sb_cstr(&x));
 		}
-		if (q->where) {
-			sb_clear(&x);
-			where_text(q->where, t, -1, &x);
-			sb_str(o, " -w ");
-			sb_shq(o, sb_cstr(&x));
-		}
+		where_opt(t, q, &x, o);
 		if (q->limit >= 0)
 			sb_printf(o, " -n %" PRId64, q->limit);
 		sb_printf(o, " -f csv -t %u%s", q->cli_threads, q->scan == 1 ? "    # (run through the library)" : "");

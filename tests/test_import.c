@@ -262,6 +262,23 @@ static void test_header(void)
 	                                           "number or a date"));
 }
 
+/* csv (freed here) imported at 1 .. threads threads gives the one warning want */
+static void one_warning(tu_buf *csv, uint32_t threads, const char *want)
+{
+	for (uint32_t t = 1; t <= threads; t++) {
+		colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
+		o.threads = t;
+		int rc;
+		colstore_error e;
+		free(imp(csv->p, csv->len, &o, &rc, &e));
+		CU_ASSERT_EQUAL(nwarnings, 1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(lastwarning, want));
+		if (nwarnings != 1 || !strstr(lastwarning, want))
+			fprintf(stderr, "\n  %u threads: %d warnings, the last: %s\n", t, nwarnings, lastwarning);
+	}
+	free(csv->p);
+}
+
 /* A column that had typed values and became a string names the line and
  * value that did it (with a hint for null markers and long decimals); a
  * row that repeats the header is named; the same at every thread count,
@@ -326,17 +343,7 @@ static void test_explain(void)
 			tu_printf(&c, "%u\n", 1000000000u + i);
 		else
 			tu_printf(&c, "2024-01-%02u\n", 1 + i % 28);
-	for (uint32_t t = 1; t <= 2; t++) {
-		colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
-		o.threads = t;
-		int rc;
-		colstore_error e;
-		free(imp(c.p, c.len, &o, &rc, &e));
-		CU_ASSERT_EQUAL(nwarnings, 1);
-		CU_ASSERT_PTR_NOT_NULL(strstr(lastwarning, "in.csv:1003: column 'v' is a string from this "
-		                                           "value on: '2024-01-22'"));
-	}
-	free(c.p);
+	one_warning(&c, 2, "in.csv:1003: column 'v' is a string from this value on: '2024-01-22'");
 	/* a first part that rules out all but int (an integer no float64 holds),
 	 * a later part of small ints then one decimal: the decimal is named at
 	 * every thread count, as one pass in order names it */
@@ -345,19 +352,7 @@ static void test_explain(void)
 	for (unsigned i = 0; i < 50000; i++)
 		tu_printf(&d, "1\n");
 	tu_printf(&d, "1.5\n");
-	for (uint32_t t = 1; t <= 4; t++) {
-		colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
-		o.threads = t;
-		int rc;
-		colstore_error e;
-		free(imp(d.p, d.len, &o, &rc, &e));
-		CU_ASSERT_EQUAL(nwarnings, 1);
-		CU_ASSERT_PTR_NOT_NULL(strstr(lastwarning, "in.csv:50003: column 'v' is a string from this "
-		                                           "value on: '1.5'"));
-		if (!strstr(lastwarning, "in.csv:50003:"))
-			fprintf(stderr, "\n  %u threads: %d warnings, last %s\n", t, nwarnings, lastwarning);
-	}
-	free(d.p);
+	one_warning(&d, 4, "in.csv:50003: column 'v' is a string from this value on: '1.5'");
 }
 
 static void test_schema(void)
