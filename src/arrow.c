@@ -34,12 +34,18 @@ typedef struct cs_xcol {
 	const char *dbytes;
 } cs_xcol;
 
+/* rows of a long row group in one batch: memory follows this, not what a
+ * block claims to expand to */
+#define CS_XSLICE 65536u
+
 typedef struct cs_xstream {
 	colstore_reader *r;
 	colstore_filter *f;
 	cs_xcol *cols;
 	uint32_t ncols;
 	uint32_t rg; /* next row group */
+	uint32_t s0; /* its first row not yet handed out (a long one goes a slice at a time) */
+	int sel_rg;  /* s->sel holds the filter of row group s->rg */
 	uint8_t *sel;
 	uint32_t *idx;
 	char msg[sizeof(((colstore_error *)0)->message)];
@@ -399,6 +405,13 @@ static int cs_errno_of(int code)
 
 /* ---- stream callbacks --------------------------------------------------- */
 
+static void cs_xnext_group(cs_xstream *s)
+{
+	s->rg++;
+	s->s0 = 0;
+	s->sel_rg = 0;
+}
+
 static int cs_xnext(struct ArrowArrayStream *st, struct ArrowArray *out)
 {
 	cs_xstream *s = st->private_data;
@@ -407,15 +420,19 @@ static int cs_xnext(struct ArrowArrayStream *st, struct ArrowArray *out)
 	out->release = NULL;
 	s->msg[0] = 0;
 	uint32_t nrg = colstore_reader_num_row_groups(r);
-	for (; s->rg < nrg; s->rg++) {
+	while (s->rg < nrg) {
 		uint32_t rg = s->rg;
-		if (s->f && !colstore_filter_may_match(s->f, rg))
-			continue;
 		uint64_t first_row = (uint64_t)rg * r->row_group_size;
 		uint64_t left = r->num_rows - first_row;
-		uint32_t rows = left < r->row_group_size ? (uint32_t)left : r->row_group_size;
-		if (!rows)
+		uint32_t rg_rows = left < r->row_group_size ? (uint32_t)left : r->row_group_size;
+		if ((s->f && !colstore_filter_may_match(s->f, rg)) || s->s0 >= rg_rows) {
+			cs_xnext_group(s);
 			continue;
+		}
+		/* one batch: rows [s0, s0 + rows) of the row group */
+		uint32_t s0 = s->s0;
+		uint32_t rows = rg_rows - s0 < CS_XSLICE ? rg_rows - s0 : CS_XSLICE;
+		first_row += s0;
 		cs_xbatch *bt = calloc(1, sizeof(*bt));
 		size_t na = 2 * (size_t)s->ncols; /* children and dictionaries */
 		if (bt) {
@@ -445,31 +462,44 @@ static int cs_xnext(struct ArrowArrayStream *st, struct ArrowArray *out)
 		const uint32_t *idx = NULL;
 		int rc = 0;
 		if (s->f) {
-			uint64_t matches = 0;
-			rc = colstore_filter_eval(s->f, rg, bt->b, s->sel, &matches, &e);
-			if (rc) {
-				snprintf(s->msg, sizeof(s->msg), "%s", e.message);
-				rc = cs_errno_of(rc);
-			} else if (matches == 0) {
+			if (!s->sel_rg) { /* the filter over the whole row group, once */
+				uint64_t matches = 0;
+				rc = colstore_filter_eval(s->f, rg, bt->b, s->sel, &matches, &e);
+				if (rc) {
+					snprintf(s->msg, sizeof(s->msg), "%s", e.message);
+					cs_xbatch_free(bt);
+					return cs_errno_of(rc);
+				}
+				if (matches == 0) {
+					cs_xbatch_free(bt);
+					cs_xnext_group(s);
+					continue;
+				}
+				s->sel_rg = 1;
+			}
+			uint64_t matches = cs_bitmap_popcount(s->sel + s0 / 8, rows);
+			if (matches == 0) { /* on to the next slice */
 				cs_xbatch_free(bt);
+				s->s0 += rows;
 				continue;
 			} else if (matches < rows) {
-				m = cs_bitmap_rows(s->sel, rows, s->idx);
+				m = cs_bitmap_rows(s->sel + s0 / 8, rows, s->idx);
 				idx = s->idx;
 			}
 		}
 		for (uint32_t k = 0; !rc && k < s->ncols; k++) {
 			const cs_xcol *x = &s->cols[k];
 			colstore_values v;
-			rc = colstore_reader_values(r, rg, x->col, bt->b, &v, &e);
+			rc = colstore_reader_values_range(r, rg, x->col, bt->b, s0, rows, &v, &e);
 			if (rc) {
 				snprintf(s->msg, sizeof(s->msg), "%s", e.message);
 				rc = cs_errno_of(rc);
 				break;
 			}
+			uint32_t nulls = v.validity ? rows - (uint32_t)cs_bitmap_popcount(v.validity, rows) : 0;
 			struct ArrowArray *a = &bt->arrays[2 * k], *d = &bt->arrays[2 * k + 1];
-			rc = cs_xcolumn(s, bt, x, &v, cs_chunk_at(r, rg, x->col)->null_count, idx, m,
-			                a, bt->bufs + 6 * (size_t)k, d, first_row);
+			rc = cs_xcolumn(s, bt, x, &v, nulls, idx, m, a, bt->bufs + 6 * (size_t)k, d,
+			                first_row);
 			if (!rc)
 				rc = cs_xalign(bt, x, a);
 			if (!rc) {
@@ -493,7 +523,7 @@ static int cs_xnext(struct ArrowArrayStream *st, struct ArrowArray *out)
 		out->dictionary = NULL;
 		out->private_data = bt;
 		out->release = cs_xarray_release;
-		s->rg++;
+		s->s0 = s0 + rows; /* more of this row group next time, or the next one */
 		return 0;
 	}
 	return 0; /* the end: out->release stays NULL */
@@ -700,7 +730,7 @@ int colstore_reader_export_stream(colstore_reader *r, const char *columns, const
 		if (!rc) {
 			size_t rgs = r->row_group_size ? r->row_group_size : 1;
 			s->sel = malloc(cs_bitmap_bytes(rgs));
-			s->idx = malloc(rgs * sizeof(*s->idx));
+			s->idx = malloc((rgs < CS_XSLICE ? rgs : CS_XSLICE) * sizeof(*s->idx));
 			if (!s->sel || !s->idx)
 				rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 		}

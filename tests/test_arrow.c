@@ -42,8 +42,10 @@ static const struct {
 	{ "sa", COLSTORE_TYPE_STRING, COLSTORE_COLUMN_AUTO, "u" },   /* DICT, then PLAIN */
 };
 
-#define AROWS 1000u
-#define ARG 256u
+/* the table's rows and row-group size (test_long_row_group changes them) */
+static uint32_t a_rows = 1000, a_rg = 256;
+#define AROWS a_rows
+#define ARG a_rg
 
 static int a_null(int c, uint64_t row)
 {
@@ -405,6 +407,46 @@ static void test_where(void)
 	}
 }
 
+/* a row group longer than a batch (65,536 rows): handed out in batches of
+ * at most that many rows, every cell right, in place or packed and LZ4,
+ * with and without a filter */
+static void test_long_row_group(void)
+{
+	a_rows = 140000;
+	a_rg = 140000;
+	for (int z = 0; z < 2; z++) {
+		colstore_error e;
+		colstore_reader *r = a_open("arrow-long.colstore", z ? COLSTORE_WRITE_LZ4 | COLSTORE_WRITE_PACK : 0);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+		struct ArrowArrayStream st;
+		a_stats sx;
+		/* every column but sa, which one long chunk keeps DICT (it turns PLAIN
+		 * in the short row groups the other tests write) */
+		static const int cols[] = { C_I8, C_I16, C_I32, C_I64, C_F32, C_F64, C_B, C_D, C_TS,
+		                            C_SD, C_SW, C_SP };
+		const char *names = "i8,i16,i32,i64,f32,f64,b,d,ts,sd,sw,sp";
+		const int nc = (int)(sizeof(cols) / sizeof(cols[0]));
+		CU_ASSERT_EQUAL_FATAL(colstore_reader_export_stream(r, names, NULL, &st, &e), COLSTORE_OK);
+		a_drain(r, &st, cols, nc, keep_all, &sx);
+		CU_ASSERT_EQUAL(sx.rows, 140000);
+		CU_ASSERT_EQUAL(sx.batches, 3); /* 65,536 + 65,536 + 8,928 */
+		CU_ASSERT_EQUAL(sx.cells_bad, 0);
+		st.release(&st);
+		CU_ASSERT_EQUAL_FATAL(colstore_reader_export_stream(r, names, "i32 > 0 and b = true",
+		                                                    &st, &e), COLSTORE_OK);
+		a_drain(r, &st, cols, nc, keep_where, &sx);
+		uint64_t want = 0;
+		for (uint64_t row = 0; row < AROWS; row++)
+			want += (uint64_t)keep_where(row);
+		CU_ASSERT_EQUAL(sx.rows, want);
+		CU_ASSERT_EQUAL(sx.cells_bad, 0);
+		st.release(&st);
+		colstore_reader_close(r);
+	}
+	a_rows = 1000;
+	a_rg = 256;
+}
+
 /* the reader closed first, a child moved out and outliving its parent */
 static void test_lifetime(void)
 {
@@ -601,6 +643,7 @@ static void test_unaligned_memory(void)
 void register_arrow_tests(void)
 {
 	CU_pSuite s = CU_add_suite("arrow export", NULL, NULL);
+	CU_add_test(s, "a row group longer than a batch: batches of 65,536 rows", test_long_row_group);
 	CU_add_test(s, "every type, value by value; uncompressed blocks in place", test_every_type_zero_copy);
 	CU_add_test(s, "LZ4 and packed blocks decoded into the batch", test_compressed);
 	CU_add_test(s, "where: the rows that match, and none", test_where);

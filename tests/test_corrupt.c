@@ -423,7 +423,7 @@ static void test_packed_bomb(void)
 	colstore_writer *w;
 	CU_ASSERT_EQUAL_FATAL(colstore_writer_create(path, &o, &w, NULL), COLSTORE_OK);
 	for (int c = 0; c < NC; c++) {
-		char name[8];
+		char name[16];
 		snprintf(name, sizeof(name), "c%d", c);
 		colstore_writer_add_column(w, name, COLSTORE_TYPE_INT64, 0, NULL);
 	}
