@@ -769,8 +769,9 @@ struct ArrowArrayStream {
  * fail (naming the column and entry), a string of a PLAIN chunk that is
  * not makes get_next fail (get_last_error names the column and row).
  *
- * get_next yields one struct array per row group that has a matching row
- * (row groups that @p where rules out by their statistics are not read),
+ * get_next yields one struct array per row group that has a matching row,
+ * or per 65,536 rows of a longer row group (row groups that @p where rules
+ * out by their statistics are not read),
  * then an array with release == NULL.  Offsets are 0.  Without @p where,
  * or when every row of a row group matches, a block stored uncompressed
  * is handed out in place: the buffer points into the reader's mapping.
