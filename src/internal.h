@@ -403,6 +403,9 @@ CS_HIDDEN void *cs_buffers_stage(colstore_buffers *b, size_t n);
 CS_HIDDEN int cs_chunk_sum(colstore_reader *r, uint32_t rg, uint32_t col, colstore_buffers *b,
                            const uint32_t *idx, uint32_t m, __int128 *sum, int *scale,
                            int *done, colstore_error *err);
+/* count + 1 little-endian u32 offsets at p: the first 0, nondecreasing, the
+ * last equal to last (R9.5.1, R9.6.1); 1 when they are */
+CS_HIDDEN int cs_check_offsets(const uint8_t *p, uint64_t count, uint64_t last);
 /* rows [first, first + n) of a chunk (first a multiple of 64), checked:
  * in place, or decoded; a packed block only over those rows */
 CS_HIDDEN int cs_values_range(colstore_reader *r, uint32_t rg, uint32_t col, colstore_buffers *b,

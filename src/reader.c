@@ -325,7 +325,7 @@ static int cs_parse_footer(colstore_reader *r, colstore_error *err)
 
 /* ---- dictionaries (§12 step 5) ----------------------------------------- */
 
-static int cs_check_offsets(const uint8_t *p, uint64_t count, uint64_t last)
+int cs_check_offsets(const uint8_t *p, uint64_t count, uint64_t last)
 {
 	/* count + 1 u32 offsets: first 0, nondecreasing, last == last */
 	uint32_t prev = cs_le32(p);

@@ -146,6 +146,25 @@ int cs_values(colstore_reader *r, uint32_t rg, uint32_t col, colstore_buffers *b
 			s->rg = rg;
 		}
 	}
+	if (r->columns[col].type == COLSTORE_TYPE_STRING &&
+	    ch->encoding == COLSTORE_ENCODING_PLAIN && blk[COLSTORE_BLOCK_DATA].zero_copy &&
+	    blk[COLSTORE_BLOCK_DATA].data) {
+		/* the offsets bound every string read: kept in a copy that is
+		 * checked again, since the mapping could change under the reader
+		 * (a file written into in place) after the block was checked */
+		size_t sz = ((size_t)ch->row_count + 1) * 4;
+		cs_buf *s = cs_slot(b, col, COLSTORE_BLOCK_DATA, sz);
+		if (!s)
+			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		memcpy(s->p, blk[COLSTORE_BLOCK_DATA].data, sz);
+		if (!cs_check_offsets(s->p, ch->row_count, ch->blocks[COLSTORE_BLOCK_EXTRA].raw_size))
+			return cs_err(err, COLSTORE_ECORRUPT, ch->blocks[COLSTORE_BLOCK_DATA].offset,
+			              "row group %u column '%s': string offsets changed since they were "
+			              "checked (the file changed while being read)",
+			              rg, r->columns[col].name);
+		blk[COLSTORE_BLOCK_DATA].data = s->p;
+		blk[COLSTORE_BLOCK_DATA].zero_copy = 0;
+	}
 	out->type = (colstore_type)r->columns[col].type;
 	out->rows = ch->row_count;
 	out->validity = blk[COLSTORE_BLOCK_VALIDITY].data;

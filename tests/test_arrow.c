@@ -321,14 +321,16 @@ static void test_every_type_zero_copy(void)
 
 	/* the columns stored in place: every buffer of every batch is a pointer
 	 * into the mapping (sw's first row group has 1-byte codes, later ones 2;
-	 * sa mixes DICT and PLAIN chunks: both are copied where they differ) */
+	 * sa mixes DICT and PLAIN chunks: both are copied where they differ),
+	 * but for sp's string offsets, which bound every read of its bytes and
+	 * are handed out as a checked copy, one a batch */
 	static const int inplace[] = { C_I8, C_I16, C_I32, C_I64, C_F32, C_F64, C_B, C_D, C_TS,
 		                       C_SD, C_SP };
 	CU_ASSERT_EQUAL_FATAL(colstore_reader_export_stream(r, "i8,i16,i32,i64,f32,f64,b,d,ts,sd,sp",
 	                                                    NULL, &st, &e), COLSTORE_OK);
 	a_drain(r, &st, inplace, (int)(sizeof(inplace) / sizeof(inplace[0])), keep_all, &sx);
 	CU_ASSERT_EQUAL(sx.cells_bad, 0);
-	CU_ASSERT_EQUAL(sx.copied, 0);
+	CU_ASSERT_EQUAL(sx.copied, sx.batches);
 	CU_ASSERT(sx.in_map >= 11 * sx.batches);
 	st.release(&st);
 

@@ -403,6 +403,18 @@ static void test_dictionary_changed_while_read(void)
 	/* the library's own users of the dictionary stay in bounds too */
 	char *cell = tu_agg_text(r, "count(*),min(s),max(s)", "s", NULL, 1, 0, NULL, NULL);
 	free(cell);
+	/* a plain string column's offsets, checked once, then changed in place:
+	 * handed out as a copy checked again, never as a bound to read past */
+	colstore_buffers *b = colstore_buffers_create();
+	colstore_values v;
+	CU_ASSERT_EQUAL(colstore_reader_values(r, 0, 5, b, &v, &e), COLSTORE_OK);
+	uint64_t pd = hchunk(&h, 0, 5) + 72;
+	CU_ASSERT_EQUAL(h.p[pd + 32], COLSTORE_COMPRESSION_NONE);
+	cs_st32(h.p + cs_le64(h.p + pd) + 8, 0x7ffffff0u); /* row 2 starts 2 GB on */
+	CU_ASSERT_EQUAL(colstore_reader_values(r, 0, 5, b, &v, &e), COLSTORE_ECORRUPT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "row group 0 column 'p': string offsets changed since "
+	                                         "they were checked"));
+	colstore_buffers_free(b);
 	colstore_reader_close(r);
 	free(h.p);
 }

@@ -551,7 +551,8 @@ typedef struct colstore_values {
 
 /**
  * Get column @p col of row group @p rg, checked (as colstore_reader_block)
- * and decoded.  Data is zero-copy where the blocks are stored uncompressed;
+ * and decoded.  Data is zero-copy where the blocks are stored uncompressed
+ * (but for a PLAIN string chunk's offsets: a copy, checked again);
  * otherwise it lives in @p b, valid until the next call with @p b for the
  * same column, or colstore_buffers_free().  Dictionary codes are resolved
  * with colstore_reader_dict_lookup().
