@@ -47,9 +47,34 @@ typedef struct cs_span {
 	uint32_t smnl, smxl;
 } cs_span;
 
+/* the least and greatest of the valid values of an integer-like array of T */
+#define CS_SPAN_INTS(T)                                                              \
+	do {                                                                         \
+		const T *a_ = v->data;                                               \
+		for (uint32_t i = 0; i < v->rows; i++) {                             \
+			if (v->validity && !cs_bit_get(v->validity, i))              \
+				continue;                                            \
+			int64_t x = a_[i];                                           \
+			if (!sp->has || x < sp->imn)                                 \
+				sp->imn = x;                                         \
+			if (!sp->has || x > sp->imx)                                 \
+				sp->imx = x;                                         \
+			sp->has = 1;                                                 \
+		}                                                                    \
+	} while (0)
+
 static void cs_span_add(colstore_reader *r, uint32_t c, const colstore_values *v, cs_span *sp)
 {
 	uint8_t t = r->columns[c].type;
+	switch (t) {
+	case COLSTORE_TYPE_INT8: CS_SPAN_INTS(int8_t); return;
+	case COLSTORE_TYPE_INT16: CS_SPAN_INTS(int16_t); return;
+	case COLSTORE_TYPE_INT32:
+	case COLSTORE_TYPE_DATE: CS_SPAN_INTS(int32_t); return;
+	case COLSTORE_TYPE_INT64:
+	case COLSTORE_TYPE_TIMESTAMP: CS_SPAN_INTS(int64_t); return;
+	default: break;
+	}
 	for (uint32_t i = 0; i < v->rows; i++) {
 		if (v->validity && !cs_bit_get(v->validity, i))
 			continue;
@@ -84,16 +109,8 @@ static void cs_span_add(colstore_reader *r, uint32_t c, const colstore_values *v
 				sp->dmn = d;
 			if (!sp->has || d > sp->dmx)
 				sp->dmx = d;
-		} else {
-			int64_t x;
-			switch (t) {
-			case COLSTORE_TYPE_INT8: x = ((const int8_t *)v->data)[i]; break;
-			case COLSTORE_TYPE_INT16: x = ((const int16_t *)v->data)[i]; break;
-			case COLSTORE_TYPE_INT32:
-			case COLSTORE_TYPE_DATE: x = ((const int32_t *)v->data)[i]; break;
-			case COLSTORE_TYPE_BOOL: x = cs_bit_get(v->data, i); break;
-			default: x = ((const int64_t *)v->data)[i]; break;
-			}
+		} else { /* bool */
+			int64_t x = cs_bit_get(v->data, i);
 			if (!sp->has || x < sp->imn)
 				sp->imn = x;
 			if (!sp->has || x > sp->imx)
@@ -114,14 +131,49 @@ static int cs_check_stats(colstore_reader *r, uint32_t g, uint32_t c, colstore_b
 	uint8_t t = r->columns[c].type;
 	cs_span sp;
 	memset(&sp, 0, sizeof(sp));
+	/* a DICT chunk: the codes it uses, then each used entry compared once
+	 * (a 16-value column compares 16 strings, not one a row) */
+	uint32_t dn = r->columns[c].dict_count;
+	uint64_t *used = NULL;
+	if (t == COLSTORE_TYPE_STRING && ch->encoding == COLSTORE_ENCODING_DICT && dn &&
+	    (ch->stats_flags & CS_STATS_MINMAX) &&
+	    !(used = calloc(((size_t)dn + 63) / 64, sizeof(uint64_t))))
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	for (uint32_t s0 = 0; s0 < ch->row_count; s0 += CS_VERIFY_SLICE) {
 		uint32_t n = ch->row_count - s0 < CS_VERIFY_SLICE ? ch->row_count - s0 : CS_VERIFY_SLICE;
 		colstore_values v;
 		int rc = cs_values_range(r, g, c, vb, s0, n, &v, NULL, err);
-		if (rc)
+		if (rc) {
+			free(used);
 			return rc;
-		cs_span_add(r, c, &v, &sp);
+		}
+		if (!used) {
+			cs_span_add(r, c, &v, &sp);
+			continue;
+		}
+		for (uint32_t i = 0; i < n; i++) /* codes were checked < dn when read */
+			if (!v.validity || cs_bit_get(v.validity, i)) {
+				uint32_t code = cs_code_at(v.data, v.code_width, i);
+				used[code / 64] |= 1ull << (code % 64);
+			}
 	}
+	for (size_t wdx = 0; used && wdx < ((size_t)dn + 63) / 64; wdx++)
+		for (uint64_t bits = used[wdx]; bits; bits &= bits - 1) {
+			uint32_t code = (uint32_t)(wdx * 64 + (size_t)__builtin_ctzll(bits));
+			const char *s;
+			uint32_t l;
+			colstore_reader_dict_lookup(r, c, code, &s, &l, NULL);
+			if (!sp.has || cs_bytes_cmp(s, l, sp.smn, sp.smnl) < 0) {
+				sp.smn = s;
+				sp.smnl = l;
+			}
+			if (!sp.has || cs_bytes_cmp(s, l, sp.smx, sp.smxl) > 0) {
+				sp.smx = s;
+				sp.smxl = l;
+			}
+			sp.has = 1;
+		}
+	free(used);
 	uint64_t at = cs_chunk_desc_offset(r, g, c);
 	char where[160];
 	snprintf(where, sizeof(where), "row group %u column '%s': statistics", g, r->columns[c].name);
