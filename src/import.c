@@ -184,8 +184,12 @@ static int cs_apply_schema(cs_import *im, colstore_error *err)
 
 int cs_imp_check_width(const cs_import *im, const cs_csv *c, colstore_error *err)
 {
-	for (uint32_t i = 0; i < c->nfields; i++)
-		if (c->fields[i].len > im->max_field)
+	/* no field is longer than the record's span: most records are looked
+	 * at no further */
+	const cs_csv_field *last = c->nfields ? &c->fields[c->nfields - 1] : NULL;
+	if (last && (size_t)(last->p + last->len - c->fields[0].p) > im->max_field)
+		for (uint32_t i = 0; i < c->nfields; i++)
+			if (c->fields[i].len > im->max_field)
 			return cs_imp_at(err, COLSTORE_EPARSE, c->rec_line, i + 1,
 			                 "a field of %zu bytes, over the limit of %llu bytes (a larger "
 			                 "limit: --max-field-size)",
@@ -320,7 +324,7 @@ int cs_imp_infer_record(const cs_import *im, cs_icol *cols, const cs_csv *c, col
 		int had = col->seen;
 		unsigned before = col->cand;
 		cs_infer(col, f);
-		for (unsigned k = 0, gone = before & ~col->cand; gone >> k; k++)
+		for (unsigned k = 0, gone = before & ~col->cand; gone && gone >> k; k++)
 			if ((gone >> k & 1) && !col->drop_line[k]) {
 				col->drop_line[k] = c->rec_line;
 				col->drop_at[k] = (uint64_t)((const uint8_t *)f->p - im->data);
@@ -336,8 +340,11 @@ int cs_imp_infer_record(const cs_import *im, cs_icol *cols, const cs_csv *c, col
 		uint32_t i = 0;
 		for (; i < n; i++) {
 			const cs_csv_field *f = &c->fields[i];
-			size_t nl = strlen(im->cols[i].name);
-			if ((f->flags & CS_CSV_ESCAPED) || f->len != nl || memcmp(f->p, im->cols[i].name, nl))
+			const char *name = im->cols[i].name;
+			if (!f->len || f->p[0] != name[0]) /* data rows end here, at once */
+				break;
+			size_t nl = strlen(name);
+			if ((f->flags & CS_CSV_ESCAPED) || f->len != nl || memcmp(f->p, name, nl))
 				break;
 		}
 		if (i == n)
