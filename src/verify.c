@@ -63,6 +63,20 @@ typedef struct cs_span {
 		}                                                                    \
 	} while (0)
 
+/* a string into the span */
+static void cs_span_str(cs_span *sp, const char *s, uint32_t l)
+{
+	if (!sp->has || cs_bytes_cmp(s, l, sp->smn, sp->smnl) < 0) {
+		sp->smn = s;
+		sp->smnl = l;
+	}
+	if (!sp->has || cs_bytes_cmp(s, l, sp->smx, sp->smxl) > 0) {
+		sp->smx = s;
+		sp->smxl = l;
+	}
+	sp->has = 1;
+}
+
 static void cs_span_add(colstore_reader *r, uint32_t c, const colstore_values *v, cs_span *sp)
 {
 	uint8_t t = r->columns[c].type;
@@ -90,14 +104,7 @@ static void cs_span_add(colstore_reader *r, uint32_t c, const colstore_values *v
 				s = v->bytes + o[i];
 				l = o[i + 1] - o[i];
 			}
-			if (!sp->has || cs_bytes_cmp(s, l, sp->smn, sp->smnl) < 0) {
-				sp->smn = s;
-				sp->smnl = l;
-			}
-			if (!sp->has || cs_bytes_cmp(s, l, sp->smx, sp->smxl) > 0) {
-				sp->smx = s;
-				sp->smxl = l;
-			}
+			cs_span_str(sp, s, l);
 		} else if (t == COLSTORE_TYPE_FLOAT32 || t == COLSTORE_TYPE_FLOAT64) {
 			double d = t == COLSTORE_TYPE_FLOAT32 ? (double)((const float *)v->data)[i]
 			                                      : ((const double *)v->data)[i];
@@ -163,15 +170,7 @@ static int cs_check_stats(colstore_reader *r, uint32_t g, uint32_t c, colstore_b
 			const char *s;
 			uint32_t l;
 			colstore_reader_dict_lookup(r, c, code, &s, &l, NULL);
-			if (!sp.has || cs_bytes_cmp(s, l, sp.smn, sp.smnl) < 0) {
-				sp.smn = s;
-				sp.smnl = l;
-			}
-			if (!sp.has || cs_bytes_cmp(s, l, sp.smx, sp.smxl) > 0) {
-				sp.smx = s;
-				sp.smxl = l;
-			}
-			sp.has = 1;
+			cs_span_str(&sp, s, l);
 		}
 	free(used);
 	uint64_t at = cs_chunk_desc_offset(r, g, c);
@@ -221,19 +220,7 @@ int colstore_reader_verify(colstore_reader *r, colstore_error *err)
 	cs_region *reg = malloc(cap * sizeof(*reg));
 	if (!reg)
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-	/* one reusable buffer for compressed blocks, sized to the largest */
-	uint64_t bufsize = 0;
-	for (size_t i = 0; i < nchunks; i++)
-		for (int k = 0; k < 3; k++)
-			if (r->chunks[i].blocks[k].compression == COLSTORE_COMPRESSION_LZ4 &&
-			    r->chunks[i].blocks[k].raw_size > bufsize)
-				bufsize = r->chunks[i].blocks[k].raw_size;
-	void *buf = bufsize ? malloc(bufsize) : NULL;
 	int rc = COLSTORE_OK;
-	if (bufsize && !buf) {
-		free(reg);
-		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-	}
 	reg[nreg++] = (cs_region){ 0, CS_HEADER_SIZE, 0, 0, 5 };
 	reg[nreg++] = (cs_region){ r->trailer.footer_offset, r->size, 0, 0, 6 };
 	for (uint32_t c = 0; c < r->num_columns; c++) {
@@ -264,32 +251,24 @@ int colstore_reader_verify(colstore_reader *r, colstore_error *err)
 				const cs_block_desc *b = &cs_chunk_at(r, g, c)->blocks[k];
 				if (!b->present)
 					continue;
-				colstore_block out;
-				if (b->compression == COLSTORE_COMPRESSION_BITPACK ||
-				    b->compression == COLSTORE_COMPRESSION_DECIMAL) {
-					/* its checksum now; its decoding and codes a slice at a
-					 * time with the statistics below, never expanded whole */
-					const uint8_t *bytes;
-					int checked;
-					rc = cs_block_bytes(r, g, c, k, 1, NULL, &bytes, &checked, err);
-				} else {
-					rc = cs_block_check(r, g, c, k, 1, buf, (size_t)bufsize, &out, NULL,
-					                    NULL, err);
-				}
+				/* every checksum first; the blocks are decoded and their
+				 * content checked once, by the statistics pass below (a
+				 * packed block a slice at a time, never expanded whole) */
+				const uint8_t *bytes;
+				int checked;
+				rc = cs_block_bytes(r, g, c, k, 1, NULL, &bytes, &checked, err);
 				if (b->stored_size) /* R4.3: an empty block overlaps nothing */
 					reg[nreg++] = (cs_region){ b->offset, b->offset + b->stored_size, g, c,
 						                   k };
 			}
-		/* the statistics, over the values the blocks hold (now checked) */
-		for (uint32_t c = 0; c < r->num_columns && !rc; c++) {
+		/* each block's content rules, then the statistics over its values */
+		for (uint32_t c = 0; c < r->num_columns && !rc; c++)
 			rc = cs_check_stats(r, g, c, vb, err);
-		}
 		uint64_t lo, hi;
 		cs_row_group_span(r, g, &lo, &hi);
 		if (r->mapped && lo < hi)
 			cs_map_release(r->data, lo, hi);
 	}
-	free(buf);
 	colstore_buffers_free(vb);
 	if (rc) {
 		free(reg);
