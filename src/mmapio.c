@@ -51,23 +51,12 @@ int cs_map_input(const char *path, const void **data, size_t *size, colstore_err
 	return COLSTORE_OK;
 }
 
-/* a colstore file: any regular file at least as long as the smallest one */
+/* a colstore file: any regular file, mapped with the hint for large pages */
 int cs_map_file(const char *path, const void **data, size_t *size, colstore_error *err)
 {
 	int rc = cs_map_input(path, data, size, err);
-	if (rc)
-		return rc;
-	if ((rc = cs_magic_check(*data, *size, err))) {
-		cs_unmap(*data, *size);
-		return rc;
-	}
-	if (*size < CS_MIN_FILE_SIZE) {
-		cs_unmap(*data, *size);
-		return cs_err(err, COLSTORE_ETRUNCATED, *size,
-		              "%s: file is %zu bytes, shorter than the smallest colstore file (%u "
-		              "bytes)",
-		              path, *size, CS_MIN_FILE_SIZE);
-	}
+	if (rc || !*size)
+		return rc; /* the magic and the size are the reader's to judge (cs_open) */
 #ifdef MADV_HUGEPAGE
 	/* Let the kernel back the page cache of this file with 2 MiB pages
 	 * where it can (read-only file THP): a 4 KiB page costs a fault or a
