@@ -47,7 +47,6 @@ enum { K_NONE, K_DICT, K_INT, K_HASH };
 enum { AK_ROWS, AK_COUNT, AK_ISUM, AK_FSUM, AK_IMM, AK_FMM, AK_SMM };
 
 #define CS_DENSE_MAX (1u << 20) /* K_INT: at most this many slots */
-#define CS_AGG_SLICE 65536u /* rows of a long row group aggregated at a time */
 #define CS_SLICE 4096 /* K_HASH: rows between two looks at a worker's memory */
 
 /* an unlinked temporary file, written through a buffer, mapped at the end */
@@ -1310,7 +1309,7 @@ static int cs_do_rg(cs_worker *w, uint32_t g)
 			return rc;
 		if (matches == 0)
 			return COLSTORE_OK;
-		if (matches < n && n <= CS_AGG_SLICE) { /* the matching rows, in order */
+		if (matches < n && n <= CS_BATCH_ROWS) { /* the matching rows, in order */
 			cs_bitmap_rows(w->sel, n, w->idx);
 			idx = w->idx;
 		}
@@ -1322,12 +1321,12 @@ static int cs_do_rg(cs_worker *w, uint32_t g)
 		*(int64_t *)(void *)w->st.recs += m;
 		return COLSTORE_OK;
 	}
-	if (n <= CS_AGG_SLICE)
+	if (n <= CS_BATCH_ROWS)
 		return cs_do_slice(w, g, 0, n, m, idx);
 	/* a long row group, a slice at a time: memory for the values of one
 	 * slice, whatever its blocks claim to expand to */
-	for (uint32_t s0 = 0; s0 < n; s0 += CS_AGG_SLICE) {
-		uint32_t c = n - s0 < CS_AGG_SLICE ? n - s0 : CS_AGG_SLICE;
+	for (uint32_t s0 = 0; s0 < n; s0 += CS_BATCH_ROWS) {
+		uint32_t c = n - s0 < CS_BATCH_ROWS ? n - s0 : CS_BATCH_ROWS;
 		uint32_t ms = c;
 		const uint32_t *sidx = NULL;
 		if (a->filter && matches < n) {
@@ -1526,7 +1525,7 @@ static int cs_worker_init(cs_worker *w, cs_run *run)
 	w->psum = calloc(nc, sizeof(*w->psum));
 	w->psum_ok = calloc(nc, 1);
 	w->sel = malloc(cs_bitmap_bytes(rgs) + 8);
-	uint32_t slice = rgs < CS_AGG_SLICE ? rgs : CS_AGG_SLICE; /* rows cs_do_slice takes */
+	uint32_t slice = rgs < CS_BATCH_ROWS ? rgs : CS_BATCH_ROWS; /* rows cs_do_slice takes */
 	w->idx = malloc((size_t)slice * sizeof(uint32_t));
 	w->gid = malloc((size_t)slice * sizeof(uint32_t));
 	w->keycap = 256;

@@ -34,10 +34,6 @@ typedef struct cs_xcol {
 	const char *dbytes;
 } cs_xcol;
 
-/* rows of a long row group in one batch: memory follows this, not what a
- * block claims to expand to */
-#define CS_XSLICE 65536u
-
 typedef struct cs_xstream {
 	colstore_reader *r;
 	colstore_filter *f;
@@ -431,7 +427,7 @@ static int cs_xnext(struct ArrowArrayStream *st, struct ArrowArray *out)
 		}
 		/* one batch: rows [s0, s0 + rows) of the row group */
 		uint32_t s0 = s->s0;
-		uint32_t rows = rg_rows - s0 < CS_XSLICE ? rg_rows - s0 : CS_XSLICE;
+		uint32_t rows = rg_rows - s0 < CS_BATCH_ROWS ? rg_rows - s0 : CS_BATCH_ROWS;
 		first_row += s0;
 		cs_xbatch *bt = calloc(1, sizeof(*bt));
 		size_t na = 2 * (size_t)s->ncols; /* children and dictionaries */
@@ -730,7 +726,7 @@ int colstore_reader_export_stream(colstore_reader *r, const char *columns, const
 		if (!rc) {
 			size_t rgs = r->row_group_size ? r->row_group_size : 1;
 			s->sel = malloc(cs_bitmap_bytes(rgs));
-			s->idx = malloc((rgs < CS_XSLICE ? rgs : CS_XSLICE) * sizeof(*s->idx));
+			s->idx = malloc((rgs < CS_BATCH_ROWS ? rgs : CS_BATCH_ROWS) * sizeof(*s->idx));
 			if (!s->sel || !s->idx)
 				rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 		}

@@ -31,7 +31,6 @@ typedef struct cs_node {
 	uint32_t dict_lo, dict_hi; /* or its complement; R_TABLE: look up each */
 } cs_node;
 
-#define CS_FILTER_BATCH 65536u /* rows a filter evaluates at a time: 8 KiB of bits */
 
 struct colstore_filter {
 	colstore_reader *r;
@@ -795,7 +794,7 @@ static int cs_eval_node(const colstore_filter *f, int k, const cs_leaf *lv, uint
 	}
 	if (decided)
 		return COLSTORE_OK;
-	if ((rc = cs_eval_node(f, d->r, lv, rg, b, i0, n, tmp, tmp + CS_FILTER_BATCH / 8, err)))
+	if ((rc = cs_eval_node(f, d->r, lv, rg, b, i0, n, tmp, tmp + CS_BATCH_ROWS / 8, err)))
 		return rc;
 	for (size_t i = 0; i < nbytes; i++)
 		sel[i] = d->kind == N_AND ? (uint8_t)(sel[i] & tmp[i]) : (uint8_t)(sel[i] | tmp[i]);
@@ -811,7 +810,7 @@ int colstore_filter_eval(const colstore_filter *f, uint32_t rg, colstore_buffers
 	/* scratch: the leaves, made ready, then f->depth batches of bits: a
 	 * fixed size whatever the row group's size */
 	size_t lbytes = (size_t)f->n * sizeof(cs_leaf);
-	uint8_t *scratch = cs_buffers_scratch(b, lbytes + (size_t)f->depth * (CS_FILTER_BATCH / 8) + 1);
+	uint8_t *scratch = cs_buffers_scratch(b, lbytes + (size_t)f->depth * (CS_BATCH_ROWS / 8) + 1);
 	if (!scratch)
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	cs_leaf *lv = (cs_leaf *)(void *)scratch;
@@ -821,8 +820,8 @@ int colstore_filter_eval(const colstore_filter *f, uint32_t rg, colstore_buffers
 		if (d->kind != N_AND && d->kind != N_OR)
 			cs_leaf_prep(f, d, rg, &lv[k]);
 	}
-	for (uint32_t i0 = 0; i0 < n; i0 += CS_FILTER_BATCH) {
-		uint32_t c = n - i0 < CS_FILTER_BATCH ? n - i0 : CS_FILTER_BATCH;
+	for (uint32_t i0 = 0; i0 < n; i0 += CS_BATCH_ROWS) {
+		uint32_t c = n - i0 < CS_BATCH_ROWS ? n - i0 : CS_BATCH_ROWS;
 		int rc = cs_eval_node(f, f->root, lv, rg, b, i0, c, sel + i0 / 8, tmp, err);
 		if (rc)
 			return rc;

@@ -457,6 +457,12 @@ CS_HIDDEN int cs_pack_sum(int codec, const uint8_t *src, size_t stored, unsigned
  * bytes of values of width w; returns 0 or -1 with a reason in *why */
 /* decodes a BITPACK or DECIMAL block; with mantissa_scale non-NULL, a
  * DECIMAL block comes out as int64 mantissas and *mantissa_scale = e */
+/* the rows of a long row group that filters, aggregation, the Arrow stream
+ * and verify take at a time (a multiple of 64, as cs_values_range needs):
+ * their memory follows it, not the row group's size or what a block claims
+ * to expand to */
+#define CS_BATCH_ROWS 65536u
+
 /* per block, in colstore_reader.verified: its checksum was found right;
  * its content rules (§12 step 6) too, over the whole block */
 #define CS_CHECKED_SUM 1u

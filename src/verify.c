@@ -7,7 +7,6 @@
 
 #include "internal.h"
 
-#define CS_VERIFY_SLICE 65536u /* rows whose values verify holds at a time */
 
 typedef struct cs_region {
 	uint64_t start, end;
@@ -146,8 +145,8 @@ static int cs_check_stats(colstore_reader *r, uint32_t g, uint32_t c, colstore_b
 	    (ch->stats_flags & CS_STATS_MINMAX) &&
 	    !(used = calloc(((size_t)dn + 63) / 64, sizeof(uint64_t))))
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-	for (uint32_t s0 = 0; s0 < ch->row_count; s0 += CS_VERIFY_SLICE) {
-		uint32_t n = ch->row_count - s0 < CS_VERIFY_SLICE ? ch->row_count - s0 : CS_VERIFY_SLICE;
+	for (uint32_t s0 = 0; s0 < ch->row_count; s0 += CS_BATCH_ROWS) {
+		uint32_t n = ch->row_count - s0 < CS_BATCH_ROWS ? ch->row_count - s0 : CS_BATCH_ROWS;
 		colstore_values v;
 		int rc = cs_values_range(r, g, c, vb, s0, n, &v, NULL, err);
 		if (rc) {
