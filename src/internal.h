@@ -403,6 +403,13 @@ CS_HIDDEN void *cs_buffers_stage(colstore_buffers *b, size_t n);
 CS_HIDDEN int cs_chunk_sum(colstore_reader *r, uint32_t rg, uint32_t col, colstore_buffers *b,
                            const uint32_t *idx, uint32_t m, __int128 *sum, int *scale,
                            int *done, colstore_error *err);
+/* n dictionary codes of w bytes at p are each < c's dict_count (R9.4.2);
+ * else ECORRUPT naming where, at byte at */
+/* "row group G column 'NAME' KIND block" into buf, for messages */
+CS_HIDDEN const char *cs_block_where(const colstore_reader *r, uint32_t rg, uint32_t col,
+                                     int kind, char *buf, size_t size);
+CS_HIDDEN int cs_check_codes(const cs_column *c, const uint8_t *p, unsigned w, uint64_t n,
+                             const char *where, uint64_t at, colstore_error *err);
 /* count + 1 little-endian u32 offsets at p: the first 0, nondecreasing, the
  * last equal to last (R9.5.1, R9.6.1); 1 when they are */
 CS_HIDDEN int cs_check_offsets(const uint8_t *p, uint64_t count, uint64_t last);

@@ -624,6 +624,36 @@ int colstore_reader_dict_lookup(const colstore_reader *r, uint32_t col, uint32_t
 
 /* ---- blocks (§12 step 6) ---------------------------------------------------- */
 
+int cs_check_codes(const cs_column *c, const uint8_t *p, unsigned w, uint64_t n, const char *where,
+                   uint64_t at, colstore_error *err)
+{
+	/* R9.4.2: codes < dict_count (0 with an empty dictionary) */
+	uint32_t maxc = 0;
+	if (w == 1) { /* one loop per width: each vectorizes */
+		uint8_t mx = 0;
+		for (uint64_t i = 0; i < n; i++)
+			mx = p[i] > mx ? p[i] : mx;
+		maxc = mx;
+	} else if (w == 2) {
+		uint16_t mx = 0;
+		for (uint64_t i = 0; i < n; i++) {
+			uint16_t v = cs_le16(p + i * 2);
+			mx = v > mx ? v : mx;
+		}
+		maxc = mx;
+	} else {
+		for (uint64_t i = 0; i < n; i++) {
+			uint32_t v = cs_le32(p + i * 4);
+			maxc = v > maxc ? v : maxc;
+		}
+	}
+	if (c->dict_count ? maxc >= c->dict_count : maxc != 0)
+		return cs_err(err, COLSTORE_ECORRUPT, at,
+		              "%s: code %u outside the dictionary of %u entries (R9.4.2)", where, maxc,
+		              c->dict_count);
+	return COLSTORE_OK;
+}
+
 static int cs_check_content(const colstore_reader *r, uint32_t rg, uint32_t col, int kind,
                             const uint8_t *p, const char *where, uint64_t at,
                             colstore_error *err)
@@ -648,32 +678,9 @@ static int cs_check_content(const colstore_reader *r, uint32_t rg, uint32_t col,
 			              (unsigned long long)n);
 	} else if (kind == COLSTORE_BLOCK_DATA && c->type == COLSTORE_TYPE_STRING) {
 		if (ch->encoding == COLSTORE_ENCODING_DICT) {
-			/* R9.4.2: codes < dict_count (0 with an empty dictionary) */
-			uint32_t maxc = 0;
-			unsigned w = ch->code_width;
-			if (w == 1) { /* one loop per width: each vectorizes */
-				uint8_t mx = 0;
-				for (uint64_t i = 0; i < n; i++)
-					mx = p[i] > mx ? p[i] : mx;
-				maxc = mx;
-			} else if (w == 2) {
-				uint16_t mx = 0;
-				for (uint64_t i = 0; i < n; i++) {
-					uint16_t v = cs_le16(p + i * 2);
-					mx = v > mx ? v : mx;
-				}
-				maxc = mx;
-			} else {
-				for (uint64_t i = 0; i < n; i++) {
-					uint32_t v = cs_le32(p + i * 4);
-					maxc = v > maxc ? v : maxc;
-				}
-			}
-			if (c->dict_count ? maxc >= c->dict_count : maxc != 0)
-				return cs_err(err, COLSTORE_ECORRUPT, at,
-				              "%s: code %u outside the dictionary of %u entries "
-				              "(R9.4.2)",
-				              where, maxc, c->dict_count);
+			int rc = cs_check_codes(c, p, ch->code_width, n, where, at, err);
+			if (rc)
+				return rc;
 		} else if (!cs_check_offsets(p, n, ch->blocks[COLSTORE_BLOCK_EXTRA].raw_size)) {
 			return cs_err(err, COLSTORE_ECORRUPT, at,
 			              "%s: string offsets are not 0, nondecreasing, ending at %llu "
@@ -685,7 +692,7 @@ static int cs_check_content(const colstore_reader *r, uint32_t rg, uint32_t col,
 	return COLSTORE_OK;
 }
 
-static const char *cs_block_where(const colstore_reader *r, uint32_t rg, uint32_t col, int kind,
+const char *cs_block_where(const colstore_reader *r, uint32_t rg, uint32_t col, int kind,
                                   char *buf, size_t size)
 {
 	snprintf(buf, size, "row group %u column '%s' %s block", rg, r->columns[col].name,

@@ -245,23 +245,16 @@ int cs_values_range(colstore_reader *r, uint32_t rg, uint32_t col, colstore_buff
 	if (!s)
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	const char *why = "";
+	char where[96];
+	cs_block_where(r, rg, col, COLSTORE_BLOCK_DATA, where, sizeof(where));
 	if (cs_pack_decode_range(d->compression, stored, d->stored_size, w, s->p, d->raw_size,
 	                         mantissa_scale, first, n, &why))
-		return cs_err(err, COLSTORE_ECORRUPT, d->offset,
-		              "row group %u column '%s' data block: %s block: %s (§10)", rg, c->name,
+		return cs_err(err, COLSTORE_ECORRUPT, d->offset, "%s: %s block: %s (§10)", where,
 		              d->compression == COLSTORE_COMPRESSION_BITPACK ? "BITPACK" : "DECIMAL", why);
-	if (ch->encoding == COLSTORE_ENCODING_DICT) { /* R9.4.2 over these rows */
-		uint32_t mx = 0;
-		for (uint32_t i = 0; i < n; i++) {
-			uint32_t code = cs_code_at(s->p, w, i);
-			mx = code > mx ? code : mx;
-		}
-		if (c->dict_count ? mx >= c->dict_count : mx != 0)
-			return cs_err(err, COLSTORE_ECORRUPT, d->offset,
-			              "row group %u column '%s' data block: code %u outside the dictionary "
-			              "of %u entries (R9.4.2)",
-			              rg, c->name, mx, c->dict_count);
-	}
+	/* R9.4.2 over these rows */
+	if (ch->encoding == COLSTORE_ENCODING_DICT &&
+	    (rc = cs_check_codes(c, s->p, w, n, where, d->offset, err)))
+		return rc;
 	out->type = (colstore_type)c->type;
 	out->rows = n;
 	out->validity = vblk.data ? (const uint8_t *)vblk.data + first / 8 : NULL;
