@@ -182,7 +182,8 @@ static int cs_apply_schema(cs_import *im, colstore_error *err)
 
 /* ---- passes ------------------------------------------------------------------ */
 
-int cs_imp_check_width(const cs_import *im, const cs_csv *c, colstore_error *err)
+/* every field of the record within --max-field-size */
+static int cs_field_sizes(const cs_import *im, const cs_csv *c, colstore_error *err)
 {
 	/* no field is longer than the record's span: most records are looked
 	 * at no further */
@@ -190,10 +191,18 @@ int cs_imp_check_width(const cs_import *im, const cs_csv *c, colstore_error *err
 	if (last && (size_t)(last->p + last->len - c->fields[0].p) > im->max_field)
 		for (uint32_t i = 0; i < c->nfields; i++)
 			if (c->fields[i].len > im->max_field)
-			return cs_imp_at(err, COLSTORE_EPARSE, c->rec_line, i + 1,
-			                 "a field of %zu bytes, over the limit of %llu bytes (a larger "
-			                 "limit: --max-field-size)",
-			                 (size_t)c->fields[i].len, (unsigned long long)im->max_field);
+				return cs_imp_at(err, COLSTORE_EPARSE, c->rec_line, i + 1,
+				                 "a field of %zu bytes, over the limit of %llu bytes (a "
+				                 "larger limit: --max-field-size)",
+				                 (size_t)c->fields[i].len, (unsigned long long)im->max_field);
+	return COLSTORE_OK;
+}
+
+int cs_imp_check_width(const cs_import *im, const cs_csv *c, colstore_error *err)
+{
+	int rc = cs_field_sizes(im, c, err);
+	if (rc)
+		return rc;
 	if (c->nfields == im->ncols)
 		return COLSTORE_OK;
 	if (c->nfields < im->ncols && im->o->ragged_pad)
@@ -647,14 +656,8 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 		goto out;
 	/* the first record's fields too are held to the limit (a header name is
 	 * unescaped whole before it is cut) */
-	for (uint32_t i = 0; i < im.csv.nfields; i++)
-		if (im.csv.fields[i].len > im.max_field) {
-			rc = cs_imp_at(err, COLSTORE_EPARSE, im.csv.rec_line, i + 1,
-			               "a field of %zu bytes, over the limit of %llu bytes (a larger "
-			               "limit: --max-field-size)",
-			               (size_t)im.csv.fields[i].len, (unsigned long long)im.max_field);
-			goto out;
-		}
+	if ((rc = cs_field_sizes(&im, &im.csv, err)))
+		goto out;
 	/* header */
 	im.header = opts->header == COLSTORE_HEADER_YES;
 	if (opts->header == COLSTORE_HEADER_AUTO) {
