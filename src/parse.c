@@ -40,12 +40,9 @@ int cs_parse_int(const char *p, size_t n, int64_t *v)
 	return 1;
 }
 
-/* Text of 16 or 17 significant digits (mant x 10^e10, checked for range)
- * is a double only when it is the shortest text that reads back as that
- * double, as written by the shortest-round-trip printers (0.1 + 0.2 is
- * 0.30000000000000004): the digits then come back from the stored value.
- * Any other such text holds more than a double keeps, and is not one. */
-static int cs_shortest_double(const char *p, size_t n, uint64_t mant, int e10, double *v)
+/* strtod of n bytes of text checked to be a decimal (correctly rounded;
+ * errno is set on overflow and underflow); 0 when the text is too long */
+static int cs_strtod_n(const char *p, size_t n, double *d)
 {
 	char buf[64];
 	if (n >= sizeof(buf))
@@ -53,8 +50,19 @@ static int cs_shortest_double(const char *p, size_t n, uint64_t mant, int e10, d
 	memcpy(buf, p, n);
 	buf[n] = '\0';
 	errno = 0;
-	double d = strtod(buf, NULL); /* correctly rounded */
-	if (errno || !isfinite(d) || d == 0)
+	*d = strtod(buf, NULL);
+	return !errno;
+}
+
+/* Text of 16 or 17 significant digits (mant x 10^e10, checked for range)
+ * is a double only when it is the shortest text that reads back as that
+ * double, as written by the shortest-round-trip printers (0.1 + 0.2 is
+ * 0.30000000000000004): the digits then come back from the stored value.
+ * Any other such text holds more than a double keeps, and is not one. */
+static int cs_shortest_double(const char *p, size_t n, uint64_t mant, int e10, double *v)
+{
+	double d;
+	if (!cs_strtod_n(p, n, &d) || !isfinite(d) || d == 0)
 		return 0;
 	while (mant % 10 == 0) { /* trailing zeros say nothing */
 		mant /= 10;
@@ -141,13 +149,8 @@ int cs_parse_double(const char *p, size_t n, double *v)
 	if (mant && (e10 + sig > 309 || e10 + sig < -306))
 		return 0; /* would overflow or lose digits to subnormals */
 	if (mant && e10 + sig == 309) { /* in [1e308, 1e309): finite up to DBL_MAX */
-		char buf[64];
-		if (n >= sizeof(buf))
-			return 0;
-		memcpy(buf, p, n);
-		buf[n] = '\0';
-		double d = strtod(buf, NULL);
-		if (!isfinite(d))
+		double d;
+		if (!cs_strtod_n(p, n, &d) || !isfinite(d))
 			return 0;
 	}
 	if (sig > 15) /* 16 or 17 digits: a double's shortest text, or not a double */
@@ -160,12 +163,9 @@ int cs_parse_double(const char *p, size_t n, double *v)
 	else if (e10 < 0 && e10 >= -22)
 		d = (double)mant / cs_pow10[-e10];
 	else {
-		char buf[64];
-		if (n >= sizeof(buf))
+		if (n >= 64)
 			return 0;
-		memcpy(buf, p, n);
-		buf[n] = '\0';
-		d = strtod(buf, NULL);
+		cs_strtod_n(p, n, &d); /* in range: the exponent was checked above */
 		*v = d;
 		return 1;
 	}
