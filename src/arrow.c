@@ -36,14 +36,9 @@ typedef struct cs_xcol {
 
 typedef struct cs_xstream {
 	colstore_reader *r;
-	colstore_filter *f;
+	colstore_scan *scan;
 	cs_xcol *cols;
 	uint32_t ncols;
-	uint32_t rg; /* next row group */
-	uint32_t s0; /* its first row not yet handed out (a long one goes a slice at a time) */
-	int sel_rg;  /* s->sel holds the filter of row group s->rg */
-	uint8_t *sel;
-	uint32_t *idx;
 	char msg[sizeof(((colstore_error *)0)->message)];
 } cs_xstream;
 
@@ -401,13 +396,6 @@ static int cs_errno_of(int code)
 
 /* ---- stream callbacks --------------------------------------------------- */
 
-static void cs_xnext_group(cs_xstream *s)
-{
-	s->rg++;
-	s->s0 = 0;
-	s->sel_rg = 0;
-}
-
 static int cs_xnext(struct ArrowArrayStream *st, struct ArrowArray *out)
 {
 	cs_xstream *s = st->private_data;
@@ -415,114 +403,73 @@ static int cs_xnext(struct ArrowArrayStream *st, struct ArrowArray *out)
 	colstore_error e;
 	out->release = NULL;
 	s->msg[0] = 0;
-	uint32_t nrg = colstore_reader_num_row_groups(r);
-	while (s->rg < nrg) {
-		uint32_t rg = s->rg;
-		uint64_t first_row = (uint64_t)rg * r->row_group_size;
-		uint64_t left = r->num_rows - first_row;
-		uint32_t rg_rows = left < r->row_group_size ? (uint32_t)left : r->row_group_size;
-		if ((s->f && !colstore_filter_may_match(s->f, rg)) || s->s0 >= rg_rows) {
-			cs_xnext_group(s);
-			continue;
-		}
-		/* one batch: rows [s0, s0 + rows) of the row group */
-		uint32_t s0 = s->s0;
-		uint32_t rows = rg_rows - s0 < CS_BATCH_ROWS ? rg_rows - s0 : CS_BATCH_ROWS;
-		first_row += s0;
-		cs_xbatch *bt = calloc(1, sizeof(*bt));
-		size_t na = 2 * (size_t)s->ncols; /* children and dictionaries */
-		if (bt) {
-			bt->arrays = calloc(na ? na : 1, sizeof(*bt->arrays));
-			bt->kids = calloc(s->ncols ? s->ncols : 1, sizeof(*bt->kids));
-			bt->bufs = calloc(6 * (size_t)s->ncols + 1, sizeof(*bt->bufs));
-			bt->owned = calloc(6 * (size_t)s->ncols + 1, sizeof(*bt->owned));
-			bt->b = colstore_buffers_create();
-		}
-		if (!bt || !bt->arrays || !bt->kids || !bt->bufs || !bt->owned || !bt->b) {
-			if (bt) {
-				colstore_buffers_free(bt->b);
-				free(bt->arrays);
-				free(bt->kids);
-				free(bt->bufs);
-				free(bt->owned);
-				free(bt);
-			}
-			snprintf(s->msg, sizeof(s->msg), "out of memory");
-			return ENOMEM;
-		}
-		bt->r = r;
-		cs_reader_ref(r);
-		bt->refs = 1; /* the struct; children are counted as they are made */
-
-		uint32_t m = rows;
-		const uint32_t *idx = NULL;
-		int rc = 0;
-		if (s->f) {
-			if (!s->sel_rg) { /* the filter over the whole row group, once */
-				uint64_t matches = 0;
-				rc = colstore_filter_eval(s->f, rg, bt->b, s->sel, &matches, &e);
-				if (rc) {
-					snprintf(s->msg, sizeof(s->msg), "%s", e.message);
-					cs_xbatch_free(bt);
-					return cs_errno_of(rc);
-				}
-				if (matches == 0) {
-					cs_xbatch_free(bt);
-					cs_xnext_group(s);
-					continue;
-				}
-				s->sel_rg = 1;
-			}
-			uint64_t matches = cs_bitmap_popcount(s->sel + s0 / 8, rows);
-			if (matches == 0) { /* on to the next slice */
-				cs_xbatch_free(bt);
-				s->s0 += rows;
-				continue;
-			} else if (matches < rows) {
-				m = cs_bitmap_rows(s->sel + s0 / 8, rows, s->idx);
-				idx = s->idx;
-			}
-		}
-		for (uint32_t k = 0; !rc && k < s->ncols; k++) {
-			const cs_xcol *x = &s->cols[k];
-			colstore_values v;
-			rc = colstore_reader_values_range(r, rg, x->col, bt->b, s0, rows, &v, &e);
-			if (rc) {
-				snprintf(s->msg, sizeof(s->msg), "%s", e.message);
-				rc = cs_errno_of(rc);
-				break;
-			}
-			uint32_t nulls = v.validity ? rows - (uint32_t)cs_bitmap_popcount(v.validity, rows) : 0;
-			struct ArrowArray *a = &bt->arrays[2 * k], *d = &bt->arrays[2 * k + 1];
-			rc = cs_xcolumn(s, bt, x, &v, nulls, idx, m, a, bt->bufs + 6 * (size_t)k, d,
-			                first_row);
-			if (!rc)
-				rc = cs_xalign(bt, x, a);
-			if (!rc) {
-				bt->kids[k] = a;
-				bt->refs += 1 + (a->dictionary != NULL);
-			} else if (rc == ENOMEM && !s->msg[0])
-				snprintf(s->msg, sizeof(s->msg), "out of memory");
-		}
-		if (rc) {
-			cs_xbatch_free(bt);
-			return rc;
-		}
-		bt->bufs[6 * (size_t)s->ncols] = NULL; /* the struct's validity */
-		out->length = m;
-		out->null_count = 0;
-		out->offset = 0;
-		out->n_buffers = 1;
-		out->buffers = bt->bufs + 6 * (size_t)s->ncols;
-		out->n_children = s->ncols;
-		out->children = bt->kids;
-		out->dictionary = NULL;
-		out->private_data = bt;
-		out->release = cs_xarray_release;
-		s->s0 = s0 + rows; /* more of this row group next time, or the next one */
-		return 0;
+	cs_xbatch *bt = calloc(1, sizeof(*bt));
+	size_t na = 2 * (size_t)s->ncols; /* children and dictionaries */
+	if (bt) {
+		bt->arrays = calloc(na ? na : 1, sizeof(*bt->arrays));
+		bt->kids = calloc(s->ncols ? s->ncols : 1, sizeof(*bt->kids));
+		bt->bufs = calloc(6 * (size_t)s->ncols + 1, sizeof(*bt->bufs));
+		bt->owned = calloc(6 * (size_t)s->ncols + 1, sizeof(*bt->owned));
+		bt->b = colstore_buffers_create();
 	}
-	return 0; /* the end: out->release stays NULL */
+	if (!bt || !bt->arrays || !bt->kids || !bt->bufs || !bt->owned || !bt->b) {
+		if (bt) {
+			colstore_buffers_free(bt->b);
+			free(bt->arrays);
+			free(bt->kids);
+			free(bt->bufs);
+			free(bt->owned);
+			free(bt);
+		}
+		snprintf(s->msg, sizeof(s->msg), "out of memory");
+		return ENOMEM;
+	}
+	bt->r = r;
+	cs_reader_ref(r);
+	bt->refs = 1; /* the struct; children are counted as they are made */
+
+	/* one batch of the scan, its values decoded into the batch's own
+	 * buffers (the arrays outlive the next call) */
+	colstore_batch sb;
+	int rc = colstore_scan_next(s->scan, bt->b, &sb, &e);
+	if (rc || sb.rows == 0) {
+		if (rc)
+			snprintf(s->msg, sizeof(s->msg), "%s", e.message);
+		cs_xbatch_free(bt);
+		return rc ? cs_errno_of(rc) : 0; /* the end: out->release stays NULL */
+	}
+	const uint32_t rows = sb.rows, m = sb.selected, *idx = sb.sel;
+	for (uint32_t k = 0; !rc && k < s->ncols; k++) {
+		const cs_xcol *x = &s->cols[k];
+		const colstore_values v = sb.values[k];
+		uint32_t nulls = v.validity ? rows - (uint32_t)cs_bitmap_popcount(v.validity, rows) : 0;
+		struct ArrowArray *a = &bt->arrays[2 * k], *d = &bt->arrays[2 * k + 1];
+		rc = cs_xcolumn(s, bt, x, &v, nulls, idx, m, a, bt->bufs + 6 * (size_t)k, d,
+		                sb.first_row);
+		if (!rc)
+			rc = cs_xalign(bt, x, a);
+		if (!rc) {
+			bt->kids[k] = a;
+			bt->refs += 1 + (a->dictionary != NULL);
+		} else if (rc == ENOMEM && !s->msg[0])
+			snprintf(s->msg, sizeof(s->msg), "out of memory");
+	}
+	if (rc) {
+		cs_xbatch_free(bt);
+		return rc;
+	}
+	bt->bufs[6 * (size_t)s->ncols] = NULL; /* the struct's validity */
+	out->length = m;
+	out->null_count = 0;
+	out->offset = 0;
+	out->n_buffers = 1;
+	out->buffers = bt->bufs + 6 * (size_t)s->ncols;
+	out->n_children = s->ncols;
+	out->children = bt->kids;
+	out->dictionary = NULL;
+	out->private_data = bt;
+	out->release = cs_xarray_release;
+	return 0;
 }
 
 /* one schema node: format and name copied into its private block */
@@ -627,10 +574,8 @@ static const char *cs_xlast_error(struct ArrowArrayStream *st)
 
 static void cs_xstream_free(cs_xstream *s)
 {
-	colstore_filter_free(s->f);
+	colstore_scan_free(s->scan);
 	free(s->cols);
-	free(s->sel);
-	free(s->idx);
 	colstore_reader_close(s->r); /* drops the stream's reference */
 	free(s);
 }
@@ -708,8 +653,9 @@ static int cs_xcolumns(cs_xstream *s, const char *columns, colstore_error *err)
 	return COLSTORE_OK;
 }
 
-int colstore_reader_export_stream(colstore_reader *r, const char *columns, const char *where,
-                                  struct ArrowArrayStream *out, colstore_error *err)
+int colstore_reader_export_stream(colstore_reader *r, const char *columns,
+                                  const colstore_filter *where, struct ArrowArrayStream *out,
+                                  colstore_error *err)
 {
 	if (out)
 		memset(out, 0, sizeof(*out));
@@ -721,15 +667,15 @@ int colstore_reader_export_stream(colstore_reader *r, const char *columns, const
 	s->r = r;
 	cs_reader_ref(r);
 	int rc = cs_xcolumns(s, columns, err);
-	if (!rc && where && *where) {
-		rc = colstore_filter_parse(r, where, &s->f, err);
-		if (!rc) {
-			size_t rgs = r->row_group_size ? r->row_group_size : 1;
-			s->sel = malloc(cs_bitmap_bytes(rgs));
-			s->idx = malloc((rgs < CS_BATCH_ROWS ? rgs : CS_BATCH_ROWS) * sizeof(*s->idx));
-			if (!s->sel || !s->idx)
-				rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-		}
+	if (!rc) {
+		uint32_t *cols = malloc((s->ncols ? s->ncols : 1) * sizeof(uint32_t));
+		if (!cols)
+			rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		for (uint32_t k = 0; !rc && k < s->ncols; k++)
+			cols[k] = s->cols[k].col;
+		if (!rc)
+			rc = colstore_scan_create(r, cols, s->ncols, where, NULL, &s->scan, err);
+		free(cols);
 	}
 	if (rc) {
 		cs_xstream_free(s);

@@ -837,3 +837,8 @@ void cs_filter_columns(const colstore_filter *f, uint8_t *mark)
 		if (f->nodes[k].kind == N_CMP || f->nodes[k].kind == N_NULL)
 			mark[f->nodes[k].col] = 1;
 }
+
+const colstore_reader *cs_filter_reader(const colstore_filter *f)
+{
+	return f->r;
+}

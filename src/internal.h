@@ -329,6 +329,11 @@ typedef struct cs_chunk {
  * 0: every worker asked for; the tests set 0 to run several on small files) */
 CS_HIDDEN extern uint64_t cs_agg_worker_bytes;
 
+/* the reader a filter was compiled for */
+CS_HIDDEN const colstore_reader *cs_filter_reader(const colstore_filter *f);
+/* rows of row group rg (scan.c) */
+CS_HIDDEN uint32_t cs_scan_rows(const colstore_reader *r, uint32_t rg);
+
 /* sets mark[c] for each column c a filter reads */
 CS_HIDDEN void cs_filter_columns(const colstore_filter *f, uint8_t *mark);
 

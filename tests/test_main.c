@@ -31,6 +31,7 @@ int main(void)
 	register_fuzzreg_tests();
 	register_thread_tests();
 	register_arrow_tests();
+	register_scan_tests();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	/* CS_SUITE=NAME runs that suite alone (while working on it) */
 	const char *only = getenv("CS_SUITE");

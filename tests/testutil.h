@@ -78,6 +78,7 @@ void register_agg_tests(void);
 void register_engine_tests(void);
 void register_fuzzreg_tests(void);
 void register_thread_tests(void);
+void register_scan_tests(void);
 void register_arrow_tests(void);
 
 #endif

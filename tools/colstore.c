@@ -1755,7 +1755,7 @@ static int cmd_export(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
 	};
 	colstore_export_options o = COLSTORE_EXPORT_OPTIONS_INIT;
-	const char *out = NULL;
+	const char *out = NULL, *where = NULL;
 	int format = 0, quiet = 0, c;
 	optind = 1;
 	opterr = 0;
@@ -1775,7 +1775,7 @@ static int cmd_export(int argc, char **argv)
 			break;
 		case 'o': out = optarg; break;
 		case 'c': o.columns = opt_add(o.columns, optarg, 0); break;
-		case 'w': o.where = opt_add(o.where, optarg, 1); break;
+		case 'w': where = opt_add(where, optarg, 1); break;
 		case 'z':
 			if (strcmp(optarg, "lz4") == 0)
 				o.compression = COLSTORE_EXPORT_LZ4;
@@ -1821,6 +1821,14 @@ static int cmd_export(int argc, char **argv)
 		free(def_out);
 		return fail(file, &e);
 	}
+	colstore_filter *flt = NULL;
+	if (where && colstore_filter_parse(r, where, &flt, &e)) {
+		where_error("export", where, &e);
+		colstore_reader_close(r);
+		free(def_out);
+		return EXIT_USAGE;
+	}
+	o.where = flt;
 	export_state es;
 	memset(&es, 0, sizeof(es));
 	es.show = !quiet && isatty(2);
@@ -1845,15 +1853,13 @@ static int cmd_export(int argc, char **argv)
 	} else if (interrupted) {
 		fprintf(stderr, "%s: export of %s interrupted; nothing written\n", prog, file);
 		rc = 130;
-	} else if (rc == COLSTORE_EPARSE) { /* the --where: point at the character, as scan does */
-		where_error("export", o.where, &e);
-		rc = EXIT_USAGE;
 	} else if (rc == COLSTORE_ENOTFOUND ||
 	           (rc == COLSTORE_EINVAL && strncmp(e.message, "the output ", 11) == 0)) {
 		fprintf(stderr, "%s export: %s: %s\n", prog, file, e.message);
 		rc = EXIT_USAGE;
 	} else
 		rc = fail(file, &e);
+	colstore_filter_free(flt);
 	colstore_reader_close(r);
 	free(def_out);
 	return rc;

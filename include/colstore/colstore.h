@@ -598,7 +598,10 @@ typedef struct colstore_filter colstore_filter;
  */
 COLSTORE_API int colstore_filter_parse(const colstore_reader *r, const char *expr,
                                        colstore_filter **out, colstore_error *err);
-/** NULL is a no-op.  A filter must be freed before its reader is closed. */
+/** NULL is a no-op.  Free a filter once every scan, aggregation and stream
+ *  that uses it is done (it does not touch the reader, so this may come
+ *  after colstore_reader_close()); use it only while its reader is open or
+ *  kept open by a stream. */
 COLSTORE_API void colstore_filter_free(colstore_filter *f);
 
 /** By statistics alone: 0 when no row of row group @p rg can match (the
@@ -615,6 +618,105 @@ COLSTORE_API int colstore_filter_may_match(const colstore_filter *f, uint32_t rg
 COLSTORE_API int colstore_filter_eval(const colstore_filter *f, uint32_t rg,
                                       colstore_buffers *b, uint8_t *sel,
                                       uint64_t *matches, colstore_error *err);
+
+/* ---- Scans ------------------------------------------------------------------ */
+
+/*
+ * A scan reads the matching rows of some columns, in batches: the loop that
+ * colstore_agg_run(), colstore_reader_export_stream() and the tool's scan
+ * all run on.  Row groups that the filter's statistics rule out are not
+ * read; the filter runs over each other row group, then the row group is
+ * cut into batches of at most 65,536 rows (a multiple of 64), and a batch
+ * with no matching row is not delivered.  Values are decoded over a batch's
+ * rows only, so memory follows the batch size, not the row group's.
+ */
+typedef struct colstore_scan colstore_scan;
+
+typedef struct colstore_scan_options {
+	uint32_t threads;     /* workers of colstore_scan_run: 0 = one per core;
+	                       * never more than the file has row groups */
+	uint32_t reserved0;   /* must be zero */
+	uint64_t reserved[4]; /* must be zero */
+} colstore_scan_options;
+
+#define COLSTORE_SCAN_OPTIONS_INIT { 0, 0, { 0 } }
+
+typedef struct colstore_batch {
+	uint32_t row_group;
+	uint32_t first;       /* row of the row group that is the batch's row 0 */
+	uint64_t first_row;   /* the same row's number in the file */
+	uint32_t rows;        /* rows in the batch: every values[k] has as many */
+	uint32_t selected;    /* rows that match the filter, at least 1 */
+	const uint32_t *sel;  /* the matching rows, ascending, as indexes into
+	                       * the batch; NULL when every row matches */
+	const colstore_values *values; /* one per scanned column, in order */
+	uint32_t ncols;
+	uint32_t worker;      /* colstore_scan_run: the worker (0 .. workers-1) */
+} colstore_batch;
+
+/**
+ * Prepare a scan of columns @p cols[0 .. @p ncols) (indexes; ncols may be
+ * 0 to count or select rows only) of the rows of @p r that match @p where.
+ * @param where  a filter compiled for @p r, or NULL for every row; it must
+ *               outlive the scan
+ * @param opts   NULL for the defaults (COLSTORE_SCAN_OPTIONS_INIT)
+ * @param[out] out  the scan; free it with colstore_scan_free() before the
+ *               reader is closed
+ * @return COLSTORE_OK, COLSTORE_EINVAL (reserved fields set, a filter of
+ *         another reader), COLSTORE_ENOTFOUND (no such column), COLSTORE_ENOMEM
+ */
+COLSTORE_API int colstore_scan_create(colstore_reader *r, const uint32_t *cols, uint32_t ncols,
+                                      const colstore_filter *where,
+                                      const colstore_scan_options *opts,
+                                      colstore_scan **out, colstore_error *err);
+/** NULL is a no-op. */
+COLSTORE_API void colstore_scan_free(colstore_scan *s);
+
+/**
+ * The next batch, in file order, on the caller's thread.  @p out->values
+ * live in @p b (or in the reader's mapping) until the next call with @p b,
+ * or colstore_buffers_free(b); @p out->sel until the next call.  Use a new
+ * @p b per batch to keep several batches' values.
+ * @return COLSTORE_OK with out->rows = 0 at the end, or a read error (the
+ *         file's damage named, as colstore_reader_values)
+ */
+COLSTORE_API int colstore_scan_next(colstore_scan *s, colstore_buffers *b, colstore_batch *out,
+                                    colstore_error *err);
+/** Start colstore_scan_next() again at the first row group. */
+COLSTORE_API void colstore_scan_rewind(colstore_scan *s);
+
+/**
+ * A batch callback: return COLSTORE_OK to go on, or an error code (with
+ * @p err filled in) to stop the scan, which then returns that code and
+ * error.  @p b and everything it points to are valid during the call only.
+ */
+typedef int (*colstore_scan_fn)(void *ctx, const colstore_batch *b, colstore_error *err);
+
+/**
+ * Scan every batch on a pool of workers (colstore_scan_options.threads;
+ * the calling thread is one of them).  Row groups are handed out in file
+ * order, one at a time; a worker delivers every batch of its row group.
+ * For each batch, @p on_batch (may be NULL) is called on the worker, in
+ * parallel with the other workers; then, when @p in_order is given, it is
+ * called for the same batch on the same worker once every earlier row
+ * group is finished: in_order calls come one at a time, in file order.
+ * So a caller can do the heavy part of each batch in parallel and write
+ * results in order (b->worker indexes per-worker state).
+ * The pages of the file's mapping behind the slowest worker are given back
+ * as the scan goes.  May be called again for another pass.
+ * @return COLSTORE_OK, the first error of a worker (in worker order) or of
+ *         a callback, COLSTORE_ENOMEM
+ */
+COLSTORE_API int colstore_scan_run(colstore_scan *s, colstore_scan_fn on_batch,
+                                   colstore_scan_fn in_order, void *ctx, colstore_error *err);
+/** Workers colstore_scan_run() will use at most (b->worker < this). */
+COLSTORE_API uint32_t colstore_scan_workers(const colstore_scan *s);
+/** Threads the last run used (after colstore_scan_run). */
+COLSTORE_API uint32_t colstore_scan_threads_used(const colstore_scan *s);
+/** Row groups read and skipped by their statistics: in the last run, or by
+ *  colstore_scan_next() so far. */
+COLSTORE_API void colstore_scan_row_groups(const colstore_scan *s, uint32_t *read,
+                                           uint32_t *skipped);
 
 /* ---- Aggregation ---------------------------------------------------------- */
 
@@ -770,9 +872,9 @@ struct ArrowArrayStream {
  * fail (naming the column and entry), a string of a PLAIN chunk that is
  * not makes get_next fail (get_last_error names the column and row).
  *
- * get_next yields one struct array per row group that has a matching row,
- * or per 65,536 rows of a longer row group (row groups that @p where rules
- * out by their statistics are not read),
+ * get_next yields one struct array per batch of a scan (colstore_scan_next:
+ * a row group, or 65,536 rows of a longer one, with a matching row; row
+ * groups that @p where rules out by their statistics are not read),
  * then an array with release == NULL.  Offsets are 0.  Without @p where,
  * or when every row of a row group matches, a block stored uncompressed
  * is handed out in place: the buffer points into the reader's mapping.
@@ -787,14 +889,15 @@ struct ArrowArrayStream {
  * EIO).
  *
  * @param columns  "a,b" (in that order) or NULL for every column
- * @param where    a filter (colstore_filter_parse) or NULL
+ * @param where    a filter compiled for @p r (colstore_filter_parse) or
+ *                 NULL; it must outlive the stream (until its release)
  * @param out      receives the stream; out->release is NULL on failure
- * @return COLSTORE_OK, COLSTORE_EPARSE (bad where), COLSTORE_ENOTFOUND (no
- *         such column), COLSTORE_EINVAL, COLSTORE_ENOMEM, or an error of
+ * @return COLSTORE_OK, COLSTORE_ENOTFOUND (no such column), COLSTORE_EINVAL
+ *         (a filter of another reader), COLSTORE_ENOMEM, or an error of
  *         the column's dictionary
  */
 COLSTORE_API int colstore_reader_export_stream(colstore_reader *r, const char *columns,
-                                               const char *where,
+                                               const colstore_filter *where,
                                                struct ArrowArrayStream *out,
                                                colstore_error *err);
 
@@ -809,7 +912,7 @@ typedef struct colstore_export_options {
 	int format;           /* COLSTORE_EXPORT_ARROW or COLSTORE_EXPORT_PARQUET */
 	uint32_t compression; /* 0 or COLSTORE_EXPORT_LZ4 */
 	const char *columns;  /* as colstore_reader_export_stream(); NULL: all */
-	const char *where;    /* NULL: every row */
+	const colstore_filter *where; /* compiled for the reader; NULL: every row */
 	/* optional; called after each row group written; nonzero cancels */
 	int (*on_progress)(void *ctx, uint64_t rows_done, uint64_t rows_total);
 	void *ctx;
