@@ -229,3 +229,43 @@ size_t cs_column_entry_size(size_t name_len)
 {
 	return (CS_COLUMN_ENTRY_FIXED + name_len + 7) & ~(size_t)7;
 }
+
+void cs_footer_fixed_encode(uint8_t out[CS_FOOTER_FIXED], uint64_t num_rows, uint32_t num_columns,
+                            uint32_t num_row_groups, uint32_t row_group_size, uint64_t heap_size)
+{
+	memset(out, 0, CS_FOOTER_FIXED);
+	cs_st64(out + CS_FT_NUM_ROWS, num_rows);
+	cs_st32(out + CS_FT_NUM_COLUMNS, num_columns);
+	cs_st32(out + CS_FT_NUM_ROW_GROUPS, num_row_groups);
+	cs_st32(out + CS_FT_ROW_GROUP_SIZE, row_group_size);
+	cs_st64(out + CS_FT_HEAP_SIZE, heap_size);
+}
+
+void cs_column_entry_encode(uint8_t *out, uint8_t type, const char *name, size_t len,
+                            uint32_t dict_count, const cs_block_desc *dict_offsets,
+                            const cs_block_desc *dict_bytes)
+{
+	memset(out, 0, cs_column_entry_size(len));
+	out[CS_CE_TYPE] = type;
+	cs_st16(out + CS_CE_NAME_LEN, (uint16_t)len);
+	cs_st32(out + CS_CE_DICT_COUNT, dict_count);
+	cs_block_encode(out + CS_CE_DICT_OFFSETS, dict_offsets);
+	cs_block_encode(out + CS_CE_DICT_BYTES, dict_bytes);
+	memcpy(out + CS_COLUMN_ENTRY_FIXED, name, len);
+}
+
+void cs_chunk_desc_encode(uint8_t out[CS_CHUNK_DESC_SIZE], uint32_t row_count, uint32_t null_count,
+                          uint8_t encoding, uint8_t code_width, uint8_t stats_flags, uint64_t min,
+                          uint64_t max, const cs_block_desc blocks[3])
+{
+	memset(out, 0, CS_CHUNK_DESC_SIZE);
+	cs_st32(out + CS_CD_ROW_COUNT, row_count);
+	cs_st32(out + CS_CD_NULL_COUNT, null_count);
+	out[CS_CD_ENCODING] = encoding;
+	out[CS_CD_CODE_WIDTH] = code_width;
+	out[CS_CD_STATS_FLAGS] = stats_flags;
+	cs_st64(out + CS_CD_MIN, min);
+	cs_st64(out + CS_CD_MAX, max);
+	for (int k = 0; k < 3; k++)
+		cs_block_encode(out + CS_CD_BLOCK(k), &blocks[k]);
+}

@@ -25,6 +25,32 @@
 #define CS_COLUMN_ENTRY_FIXED 88u /* §5.3 */
 #define CS_CHUNK_DESC_SIZE 152u   /* §5.4 */
 #define CS_BLOCK_DESC_SIZE 40u    /* §5.5 */
+
+/* field offsets of the footer's fixed part (§5.2) */
+#define CS_FT_NUM_ROWS 0u
+#define CS_FT_NUM_COLUMNS 8u
+#define CS_FT_NUM_ROW_GROUPS 12u
+#define CS_FT_ROW_GROUP_SIZE 16u
+#define CS_FT_RESERVED 20u
+#define CS_FT_HEAP_SIZE 24u
+/* of a column entry (§5.3) */
+#define CS_CE_TYPE 0u
+#define CS_CE_RESERVED 1u
+#define CS_CE_NAME_LEN 2u
+#define CS_CE_DICT_COUNT 4u
+#define CS_CE_DICT_OFFSETS 8u
+#define CS_CE_DICT_BYTES 48u
+/* of a column chunk descriptor (§5.4); block k's descriptor (validity,
+ * data, aux) at CS_CD_BLOCK(k) */
+#define CS_CD_ROW_COUNT 0u
+#define CS_CD_NULL_COUNT 4u
+#define CS_CD_ENCODING 8u
+#define CS_CD_CODE_WIDTH 9u
+#define CS_CD_STATS_FLAGS 10u
+#define CS_CD_RESERVED 11u
+#define CS_CD_MIN 16u
+#define CS_CD_MAX 24u
+#define CS_CD_BLOCK(k) (32u + CS_BLOCK_DESC_SIZE * (unsigned)(k))
 #define CS_MIN_FILE_SIZE (CS_HEADER_SIZE + CS_FOOTER_FIXED + CS_TRAILER_SIZE)
 
 #define CS_MAX_COLUMNS 65535u
@@ -304,6 +330,19 @@ CS_HIDDEN int cs_block_decode(const uint8_t *p, uint64_t at, uint64_t footer_off
                               int strict, cs_block_desc *b, const char *where,
                               colstore_error *err);
 CS_HIDDEN size_t cs_column_entry_size(size_t name_len);
+/* the footer's fixed part (§5.2), reserved field zero */
+CS_HIDDEN void cs_footer_fixed_encode(uint8_t out[CS_FOOTER_FIXED], uint64_t num_rows,
+                                      uint32_t num_columns, uint32_t num_row_groups,
+                                      uint32_t row_group_size, uint64_t heap_size);
+/* a whole column entry (§5.3), padding included: cs_column_entry_size(len) bytes */
+CS_HIDDEN void cs_column_entry_encode(uint8_t *out, uint8_t type, const char *name, size_t len,
+                                      uint32_t dict_count, const cs_block_desc *dict_offsets,
+                                      const cs_block_desc *dict_bytes);
+/* a column chunk descriptor (§5.4), reserved bytes zero */
+CS_HIDDEN void cs_chunk_desc_encode(uint8_t out[CS_CHUNK_DESC_SIZE], uint32_t row_count,
+                                    uint32_t null_count, uint8_t encoding, uint8_t code_width,
+                                    uint8_t stats_flags, uint64_t min, uint64_t max,
+                                    const cs_block_desc blocks[3]);
 
 /* ---- reader internals shared with verify.c ---------------------------- */
 

@@ -68,17 +68,17 @@ static int cs_parse_columns(colstore_reader *r, const uint8_t *f, uint64_t fsize
 		if (!cs_in_range(*pos, CS_COLUMN_ENTRY_FIXED, fsize))
 			return cs_err(err, COLSTORE_ECORRUPT, at,
 			              "column entry %u runs past the end of the footer", i);
-		uint32_t nlen = cs_le16(e + 2);
+		uint32_t nlen = cs_le16(e + CS_CE_NAME_LEN);
 		uint64_t esize = cs_column_entry_size(nlen);
 		if (nlen == 0 || !cs_in_range(*pos, esize, fsize))
 			return cs_err(err, COLSTORE_ECORRUPT, at,
 			              "column entry %u: name length %u out of range", i, nlen);
-		c->type = e[0];
+		c->type = e[CS_CE_TYPE];
 		if (!colstore_type_name(c->type))
 			return cs_err(err, COLSTORE_ECORRUPT, at,
 			              "column %u: unknown type tag %u (R5.3.1)", i, c->type);
-		if (e[1] != 0 && r->header.minor <= COLSTORE_FORMAT_MINOR)
-			return cs_err(err, COLSTORE_ECORRUPT, at + 1,
+		if (e[CS_CE_RESERVED] != 0 && r->header.minor <= COLSTORE_FORMAT_MINOR)
+			return cs_err(err, COLSTORE_ECORRUPT, at + CS_CE_RESERVED,
 			              "column %u: reserved byte not zero", i);
 		if (memchr(e + CS_COLUMN_ENTRY_FIXED, 0, nlen))
 			return cs_err(err, COLSTORE_ECORRUPT, at + CS_COLUMN_ENTRY_FIXED,
@@ -92,23 +92,25 @@ static int cs_parse_columns(colstore_reader *r, const uint8_t *f, uint64_t fsize
 			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 		memcpy(c->name, e + CS_COLUMN_ENTRY_FIXED, nlen);
 		c->name[nlen] = '\0';
-		c->dict_count = cs_le32(e + 4);
+		c->dict_count = cs_le32(e + CS_CE_DICT_COUNT);
 		char where[64];
 		snprintf(where, sizeof(where), "column %u dictionary", i);
 		int strict = r->header.minor <= COLSTORE_FORMAT_MINOR;
-		int rc = cs_block_decode(e + 8, at + 8, fo, strict, &c->dict_offsets, where, err);
+		int rc = cs_block_decode(e + CS_CE_DICT_OFFSETS, at + CS_CE_DICT_OFFSETS, fo, strict,
+		                         &c->dict_offsets, where, err);
 		if (!rc)
-			rc = cs_block_decode(e + 48, at + 48, fo, strict, &c->dict_bytes, where, err);
+			rc = cs_block_decode(e + CS_CE_DICT_BYTES, at + CS_CE_DICT_BYTES, fo, strict,
+			                     &c->dict_bytes, where, err);
 		if (rc)
 			return rc;
 		int has = c->dict_offsets.present || c->dict_bytes.present;
 		if (c->type != COLSTORE_TYPE_STRING && (c->dict_count || has))
-			return cs_err(err, COLSTORE_ECORRUPT, at + 4,
+			return cs_err(err, COLSTORE_ECORRUPT, at + CS_CE_DICT_COUNT,
 			              "column %u (%s) has a dictionary (R5.3.2)", i,
 			              colstore_type_name(c->type));
 		if (c->type == COLSTORE_TYPE_STRING &&
 		    (c->dict_count ? !(c->dict_offsets.present && c->dict_bytes.present) : has))
-			return cs_err(err, COLSTORE_ECORRUPT, at + 4,
+			return cs_err(err, COLSTORE_ECORRUPT, at + CS_CE_DICT_COUNT,
 			              "column %u: dictionary blocks do not match dict_count %u "
 			              "(R5.3.3)",
 			              i, c->dict_count);
@@ -116,7 +118,7 @@ static int cs_parse_columns(colstore_reader *r, const uint8_t *f, uint64_t fsize
 		    (c->dict_offsets.compression || c->dict_bytes.compression ||
 		     c->dict_offsets.raw_size != ((uint64_t)c->dict_count + 1) * 4 ||
 		     c->dict_bytes.raw_size > CS_MAX_STRING_BYTES))
-			return cs_err(err, COLSTORE_ECORRUPT, at + 8,
+			return cs_err(err, COLSTORE_ECORRUPT, at + CS_CE_DICT_OFFSETS,
 			              "column %u: dictionary blocks have wrong sizes or are "
 			              "compressed (R5.3.3, R9.6.1)",
 			              i);
@@ -162,13 +164,13 @@ static int cs_parse_chunk(colstore_reader *r, const uint8_t *d, uint64_t at, uin
 	const cs_column *col = &r->columns[ci];
 	uint64_t fo = r->trailer.footer_offset;
 	int strict = r->header.minor <= COLSTORE_FORMAT_MINOR;
-	ch->row_count = cs_le32(d);
-	ch->null_count = cs_le32(d + 4);
-	ch->encoding = d[8];
-	ch->code_width = d[9];
-	ch->stats_flags = d[10];
-	ch->min = cs_le64(d + 16);
-	ch->max = cs_le64(d + 24);
+	ch->row_count = cs_le32(d + CS_CD_ROW_COUNT);
+	ch->null_count = cs_le32(d + CS_CD_NULL_COUNT);
+	ch->encoding = d[CS_CD_ENCODING];
+	ch->code_width = d[CS_CD_CODE_WIDTH];
+	ch->stats_flags = d[CS_CD_STATS_FLAGS];
+	ch->min = cs_le64(d + CS_CD_MIN);
+	ch->max = cs_le64(d + CS_CD_MAX);
 	uint64_t expect = (g + 1u < r->num_row_groups)
 	                          ? r->row_group_size
 	                          : r->num_rows - (uint64_t)g * r->row_group_size;
@@ -177,7 +179,7 @@ static int cs_parse_chunk(colstore_reader *r, const uint8_t *d, uint64_t at, uin
 		              "row group %u column %u: row_count %u, expected %llu (R5.4.1)", g,
 		              ci, ch->row_count, (unsigned long long)expect);
 	if (ch->null_count > ch->row_count)
-		return cs_err(err, COLSTORE_ECORRUPT, at + 4,
+		return cs_err(err, COLSTORE_ECORRUPT, at + CS_CD_NULL_COUNT,
 		              "row group %u column %u: null_count %u > row_count %u", g, ci,
 		              ch->null_count, ch->row_count);
 	int is_str = col->type == COLSTORE_TYPE_STRING;
@@ -186,13 +188,13 @@ static int cs_parse_chunk(colstore_reader *r, const uint8_t *d, uint64_t at, uin
 	    (ch->encoding == COLSTORE_ENCODING_DICT
 	             ? !(ch->code_width == 1 || ch->code_width == 2 || ch->code_width == 4)
 	             : ch->code_width != 0))
-		return cs_err(err, COLSTORE_ECORRUPT, at + 8,
+		return cs_err(err, COLSTORE_ECORRUPT, at + CS_CD_ENCODING,
 		              "row group %u column %u: bad encoding %u / code width %u "
 		              "(R5.4.2)",
 		              g, ci, ch->encoding, ch->code_width);
 	if (ch->encoding == COLSTORE_ENCODING_DICT && col->dict_count == 0 &&
 	    ch->null_count != ch->row_count)
-		return cs_err(err, COLSTORE_ECORRUPT, at + 8,
+		return cs_err(err, COLSTORE_ECORRUPT, at + CS_CD_ENCODING,
 		              "row group %u column %u: DICT chunk but the column has no "
 		              "dictionary (R9.4.2)",
 		              g, ci);
@@ -201,33 +203,33 @@ static int cs_parse_chunk(colstore_reader *r, const uint8_t *d, uint64_t at, uin
 	if ((ch->stats_flags & ~(CS_STATS_MINMAX | CS_STATS_NAN)) ||
 	    ((ch->stats_flags & CS_STATS_NAN) && !is_float) ||
 	    (!(ch->stats_flags & CS_STATS_MINMAX) && (ch->min || ch->max)))
-		return cs_err(err, COLSTORE_ECORRUPT, at + 10,
+		return cs_err(err, COLSTORE_ECORRUPT, at + CS_CD_STATS_FLAGS,
 		              "row group %u column %u: bad statistics flags 0x%02x (§5.6)", g, ci,
 		              ch->stats_flags);
 	if (strict)
-		for (int k = 11; k < 16; k++)
+		for (unsigned k = CS_CD_RESERVED; k < CS_CD_MIN; k++)
 			if (d[k])
-				return cs_err(err, COLSTORE_ECORRUPT, at + (uint64_t)k,
+				return cs_err(err, COLSTORE_ECORRUPT, at + k,
 				              "row group %u column %u: reserved bytes not zero", g, ci);
 	if ((ch->stats_flags & CS_STATS_MINMAX) && is_str) {
 		uint64_t refs[2] = { ch->min, ch->max };
 		for (int k = 0; k < 2; k++)
 			if (!cs_in_range(refs[k] & 0xffffffffu, refs[k] >> 32, r->heap_size))
-				return cs_err(err, COLSTORE_ECORRUPT, at + 16 + 8u * (unsigned)k,
+				return cs_err(err, COLSTORE_ECORRUPT, at + CS_CD_MIN + 8u * (unsigned)k,
 				              "row group %u column %u: statistics string outside the "
 				              "heap (R5.6.1)",
 				              g, ci);
 	}
 	for (int k = 0; k < 3; k++) {
-		uint64_t bat = at + 32 + 40u * (unsigned)k;
+		uint64_t bat = at + CS_CD_BLOCK(k);
 		/* the message's place is written only for a failure (a million
 		 * snprintf calls were a visible part of opening a large file) */
-		int rc = cs_block_decode(d + 32 + 40 * k, bat, fo, strict, &ch->blocks[k], "", NULL);
+		int rc = cs_block_decode(d + CS_CD_BLOCK(k), bat, fo, strict, &ch->blocks[k], "", NULL);
 		if (rc) {
 			char where[64];
 			snprintf(where, sizeof(where), "row group %u column %u %s block", g, ci,
 			         cs_kind_names[k]);
-			return cs_block_decode(d + 32 + 40 * k, bat, fo, strict, &ch->blocks[k], where,
+			return cs_block_decode(d + CS_CD_BLOCK(k), bat, fo, strict, &ch->blocks[k], where,
 			                       err);
 		}
 		int want = k == COLSTORE_BLOCK_VALIDITY ? ch->null_count > 0
@@ -273,26 +275,27 @@ static int cs_parse_footer(colstore_reader *r, colstore_error *err)
 		return cs_err(err, COLSTORE_ECHECKSUM, fo,
 		              "footer checksum mismatch (bytes [%llu, %llu))",
 		              (unsigned long long)fo, (unsigned long long)(fo + fsize));
-	r->num_rows = cs_le64(f);
-	r->num_columns = cs_le32(f + 8);
-	r->num_row_groups = cs_le32(f + 12);
-	r->row_group_size = cs_le32(f + 16);
-	r->heap_size = cs_le64(f + 24);
+	r->num_rows = cs_le64(f + CS_FT_NUM_ROWS);
+	r->num_columns = cs_le32(f + CS_FT_NUM_COLUMNS);
+	r->num_row_groups = cs_le32(f + CS_FT_NUM_ROW_GROUPS);
+	r->row_group_size = cs_le32(f + CS_FT_ROW_GROUP_SIZE);
+	r->heap_size = cs_le64(f + CS_FT_HEAP_SIZE);
 	if (r->num_columns == 0 || r->num_columns > CS_MAX_COLUMNS)
-		return cs_err(err, COLSTORE_ECORRUPT, fo + 8,
+		return cs_err(err, COLSTORE_ECORRUPT, fo + CS_FT_NUM_COLUMNS,
 		              "num_columns %u outside 1..%u (§5.2)", r->num_columns, CS_MAX_COLUMNS);
 	if (r->row_group_size == 0 || r->row_group_size > COLSTORE_MAX_ROW_GROUP_SIZE)
-		return cs_err(err, COLSTORE_ECORRUPT, fo + 16,
+		return cs_err(err, COLSTORE_ECORRUPT, fo + CS_FT_ROW_GROUP_SIZE,
 		              "row_group_size %u outside 1..2^24 (§5.2)", r->row_group_size);
 	uint64_t groups = r->num_rows ? (r->num_rows - 1) / r->row_group_size + 1 : 0;
 	if (groups != r->num_row_groups)
-		return cs_err(err, COLSTORE_ECORRUPT, fo + 12,
+		return cs_err(err, COLSTORE_ECORRUPT, fo + CS_FT_NUM_ROW_GROUPS,
 		              "num_row_groups %u, but %llu rows in groups of %u need %llu "
 		              "(§5.2)",
 		              r->num_row_groups, (unsigned long long)r->num_rows,
 		              r->row_group_size, (unsigned long long)groups);
-	if (cs_le32(f + 20) && r->header.minor <= COLSTORE_FORMAT_MINOR)
-		return cs_err(err, COLSTORE_ECORRUPT, fo + 20, "footer reserved field not zero");
+	if (cs_le32(f + CS_FT_RESERVED) && r->header.minor <= COLSTORE_FORMAT_MINOR)
+		return cs_err(err, COLSTORE_ECORRUPT, fo + CS_FT_RESERVED,
+		              "footer reserved field not zero");
 	uint64_t pos = CS_FOOTER_FIXED;
 	int rc = cs_parse_columns(r, f, fsize, &pos, err);
 	if (rc)

@@ -539,17 +539,8 @@ static int cs_flush_group(colstore_writer *w, colstore_error *err)
 		}
 		if (rc)
 			return rc;
-		uint8_t *d = w->desc + w->desc_len;
-		memset(d, 0, CS_CHUNK_DESC_SIZE);
-		cs_st32(d, n);
-		cs_st32(d + 4, c->nulls);
-		d[8] = enc;
-		d[9] = cw;
-		d[10] = st.flags;
-		cs_st64(d + 16, st.min);
-		cs_st64(d + 24, st.max);
-		for (int k = 0; k < 3; k++)
-			cs_block_encode(d + 32 + 40 * k, &blk[k]);
+		cs_chunk_desc_encode(w->desc + w->desc_len, n, c->nulls, enc, cw, st.flags, st.min,
+		                     st.max, blk);
 		w->desc_len += CS_CHUNK_DESC_SIZE;
 		/* reset the buffers for the next group */
 		if (c->nulls)
@@ -855,21 +846,13 @@ static int cs_write_footer(colstore_writer *w, colstore_error *err)
 	uint8_t *f = calloc(1, size);
 	if (!f)
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-	cs_st64(f, w->rows);
-	cs_st32(f + 8, w->ncols);
-	cs_st32(f + 12, w->groups);
-	cs_st32(f + 16, w->rgs);
-	cs_st64(f + 24, w->heap_len);
+	cs_footer_fixed_encode(f, w->rows, w->ncols, w->groups, w->rgs, w->heap_len);
 	size_t at = CS_FOOTER_FIXED;
 	for (uint32_t i = 0; i < w->ncols; i++) {
 		cs_wcol *c = &w->cols[i];
 		size_t len = strlen(c->name);
-		f[at] = c->type;
-		cs_st16(f + at + 2, (uint16_t)len);
-		cs_st32(f + at + 4, c->dict.count);
-		cs_block_encode(f + at + 8, &c->dict_off);
-		cs_block_encode(f + at + 48, &c->dict_bytes);
-		memcpy(f + at + CS_COLUMN_ENTRY_FIXED, c->name, len);
+		cs_column_entry_encode(f + at, c->type, c->name, len, c->dict.count, &c->dict_off,
+		                       &c->dict_bytes);
 		at += cs_column_entry_size(len);
 	}
 	if (w->desc_len)
