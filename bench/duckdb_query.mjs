@@ -1,6 +1,7 @@
 // duckdb_query.mjs DBFILE THREADS SQL -- run SQL on a DuckDB database file
 // once to warm up, then again; print the second run's seconds and a digest
-// of the result (row count and first row) to compare with colstore's.
+// of the result (row count and first row) to compare with colstore's; for
+// a COPY ... TO, one row, the count of rows written.
 import { DuckDBInstance } from '@duckdb/node-api';
 const [db, threads, sql] = process.argv.slice(2);
 const inst = await DuckDBInstance.create(db, { threads: String(threads), access_mode: 'READ_ONLY' });
