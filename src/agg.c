@@ -34,7 +34,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <xxhash.h>
@@ -167,7 +166,7 @@ struct colstore_agg {
 static void cs_state_free(cs_state *st)
 {
 	if (st->recs_mapped)
-		munmap(st->recs, st->recs_mapped);
+		cs_unmap(st->recs, st->recs_mapped);
 	else
 		free(st->recs);
 	free(st->key_off);
@@ -194,12 +193,9 @@ void colstore_agg_free(colstore_agg *a)
 	free(a->order);
 	free(a->rank);
 	free(a->unrank);
-	if (a->spill)
-		munmap(a->spill, a->spill_size);
-	if (a->hruns)
-		munmap(a->hruns, a->hruns_size);
-	if (a->hidx)
-		munmap(a->hidx, a->hidx_size);
+	cs_unmap(a->spill, a->spill_size);
+	cs_unmap(a->hruns, a->hruns_size);
+	cs_unmap(a->hidx, a->hidx_size);
 	free(a);
 }
 
@@ -483,12 +479,9 @@ static int cs_state_init(const colstore_agg *a, cs_state *st)
 		/* a large dense array: its own mapping, in huge pages where the
 		 * kernel has them (first touches fault 2 MiB at a time, not 4 KiB;
 		 * a fault is dear on a VM) */
-		void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (m == MAP_FAILED)
+		void *m = cs_map_anon(bytes);
+		if (!m)
 			return -1;
-#ifdef MADV_HUGEPAGE
-		madvise(m, bytes, MADV_HUGEPAGE);
-#endif
 		st->recs = m;
 		st->recs_mapped = bytes;
 	} else if (!(st->recs = calloc(n, a->rec_size))) {
@@ -922,15 +915,12 @@ static int cs_kernel(colstore_agg *a, cs_state *st, const cs_aggspec *s, const c
 
 static int cs_spill_open(cs_spill *sp, colstore_error *err)
 {
-	const char *dir = getenv("TMPDIR");
 	memset(sp, 0, sizeof(*sp));
-	snprintf(sp->path, sizeof(sp->path), "%s/colstore-groups-XXXXXX", dir && *dir ? dir : "/tmp");
-	sp->fd = mkstemp(sp->path);
+	sp->fd = cs_tmp_unlinked("colstore-groups", sp->path, sizeof(sp->path));
 	if (sp->fd < 0)
 		return cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET,
 		              "cannot create a temporary file %s for the groups: %s", sp->path,
 		              strerror(errno));
-	unlink(sp->path); /* gone with the descriptor, whatever happens */
 	sp->cap = (size_t)1 << 20;
 	if (!(sp->buf = malloc(sp->cap))) {
 		close(sp->fd);
@@ -976,12 +966,7 @@ static int cs_spill_map(cs_spill *sp, uint64_t off, size_t n, void **out, colsto
 	int rc = cs_spill_flush(sp, err);
 	if (rc)
 		return rc;
-	void *m = mmap(NULL, n, PROT_READ, MAP_PRIVATE, sp->fd, (off_t)off);
-	if (m == MAP_FAILED)
-		return cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET, "mmap of %s: %s", sp->path,
-		              strerror(errno));
-	*out = m;
-	return COLSTORE_OK;
+	return cs_map_fd(sp->fd, sp->path, off, n, out, err);
 }
 
 static void cs_spill_close(cs_spill *sp)
