@@ -1,7 +1,8 @@
 /*
  * agg.h -- the private types and helpers of colstore_agg, shared by its
  * sources: agg.c (the API, and the run as a whole; its comment describes the
- * design).  Nothing here is API; every symbol is cs_-prefixed and hidden.
+ * design) and agg_result.c.  Nothing here is API; every symbol is
+ * cs_-prefixed and hidden.
  */
 #ifndef CS_AGG_H
 #define CS_AGG_H
@@ -246,5 +247,11 @@ static inline int cs_check_sum(const cs_aggspec *s, const uint8_t *rec, colstore
 		return cs_err(err, COLSTORE_ERANGE, COLSTORE_NO_OFFSET, "%s overflows int64", s->name);
 	return COLSTORE_OK;
 }
+
+/* ---- agg_result.c ------------------------------------------------------ */
+
+CS_HIDDEN int cs_sort_groups(colstore_agg *a, colstore_error *err);
+CS_HIDDEN int cs_keys_cmp(const colstore_agg *a, const uint8_t *p, const uint8_t *q);
+CS_HIDDEN int cs_sort_hashed(const colstore_agg *a, const cs_state *st, uint64_t *order);
 
 #endif /* CS_AGG_H */
