@@ -1,8 +1,8 @@
 /*
  * agg.h -- the private types and helpers of colstore_agg, shared by its
  * sources: agg.c (the API, and the run as a whole; its comment describes the
- * design) and agg_result.c.  Nothing here is API; every symbol is
- * cs_-prefixed and hidden.
+ * design), agg_spill.c and agg_result.c.  Nothing here is API; every symbol
+ * is cs_-prefixed and hidden.
  */
 #ifndef CS_AGG_H
 #define CS_AGG_H
@@ -247,6 +247,24 @@ static inline int cs_check_sum(const cs_aggspec *s, const uint8_t *rec, colstore
 		return cs_err(err, COLSTORE_ERANGE, COLSTORE_NO_OFFSET, "%s overflows int64", s->name);
 	return COLSTORE_OK;
 }
+
+/* ---- agg.c ------------------------------------------------------------- */
+
+CS_HIDDEN void cs_state_free(cs_state *st);
+CS_HIDDEN int cs_keep_string(cs_state *st, cs_amm *m, const char *s, uint32_t len);
+CS_HIDDEN int cs_merge_rec(const colstore_agg *a, cs_state *dst, uint8_t *x, const cs_state *src,
+                           const uint8_t *y);
+
+/* ---- agg_spill.c ------------------------------------------------------- */
+
+CS_HIDDEN int cs_spill_open(cs_spill *sp, colstore_error *err);
+CS_HIDDEN int cs_spill_put(cs_spill *sp, const void *p, size_t n, colstore_error *err);
+CS_HIDDEN int cs_spill_map(cs_spill *sp, uint64_t off, size_t n, void **out, colstore_error *err);
+CS_HIDDEN void cs_spill_close(cs_spill *sp);
+CS_HIDDEN int cs_put_entry(const colstore_agg *a, cs_spill *sp, const uint8_t *r,
+                           const uint8_t *key, uint32_t klen, const char *strs, uint8_t **tmp,
+                           size_t *cap, colstore_error *err);
+CS_HIDDEN int cs_merge_runs(colstore_agg *a, uint64_t limit, colstore_error *err);
 
 /* ---- agg_result.c ------------------------------------------------------ */
 
