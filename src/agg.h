@@ -1,8 +1,8 @@
 /*
  * agg.h -- the private types and helpers of colstore_agg, shared by its
  * sources: agg.c (the API, and the run as a whole; its comment describes the
- * design), agg_run.c, agg_spill.c and agg_result.c.  Nothing here is API;
- * every symbol is cs_-prefixed and hidden.
+ * design), agg_kernel.c, agg_run.c, agg_spill.c and agg_result.c.  Nothing
+ * here is API; every symbol is cs_-prefixed and hidden.
  */
 #ifndef CS_AGG_H
 #define CS_AGG_H
@@ -257,14 +257,17 @@ CS_HIDDEN void cs_state_reset(cs_state *st);
 CS_HIDDEN int64_t cs_group(const colstore_agg *a, cs_state *st, const uint8_t *key, size_t len,
                            uint32_t h);
 CS_HIDDEN int cs_keep_string(cs_state *st, cs_amm *m, const char *s, uint32_t len);
+CS_HIDDEN int cs_merge_rec(const colstore_agg *a, cs_state *dst, uint8_t *x, const cs_state *src,
+                           const uint8_t *y);
+CS_HIDDEN int cs_merge_state(colstore_agg *a, cs_state *dst, const cs_state *src);
+
+/* ---- agg_kernel.c ------------------------------------------------------ */
+
 CS_HIDDEN void cs_sval(const colstore_reader *r, uint32_t col, const colstore_values *v, uint32_t i,
                        const char **s, uint32_t *len);
 CS_HIDDEN int cs_kernel(colstore_agg *a, cs_state *st, const cs_aggspec *s,
                         const colstore_values *v, const colstore_values *mv, int scale,
                         const cs_kargs *ka, colstore_error *err);
-CS_HIDDEN int cs_merge_rec(const colstore_agg *a, cs_state *dst, uint8_t *x, const cs_state *src,
-                           const uint8_t *y);
-CS_HIDDEN int cs_merge_state(colstore_agg *a, cs_state *dst, const cs_state *src);
 
 /* ---- agg_run.c --------------------------------------------------------- */
 
