@@ -1,8 +1,9 @@
 /*
  * agg.h -- the private types and helpers of colstore_agg, shared by its
  * sources: agg.c (the API, and the run as a whole; its comment describes the
- * design), agg_kernel.c, agg_run.c, agg_spill.c and agg_result.c.  Nothing
- * here is API; every symbol is cs_-prefixed and hidden.
+ * design), agg_state.c, agg_kernel.c, agg_run.c, agg_spill.c and
+ * agg_result.c.  Nothing here is API; every symbol is cs_-prefixed and
+ * hidden.
  */
 #ifndef CS_AGG_H
 #define CS_AGG_H
@@ -248,7 +249,7 @@ static inline int cs_check_sum(const cs_aggspec *s, const uint8_t *rec, colstore
 	return COLSTORE_OK;
 }
 
-/* ---- agg.c ------------------------------------------------------------- */
+/* ---- agg_state.c ------------------------------------------------------- */
 
 CS_HIDDEN void cs_state_free(cs_state *st);
 CS_HIDDEN int cs_state_init(const colstore_agg *a, cs_state *st);
