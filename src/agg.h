@@ -1,7 +1,7 @@
 /*
  * agg.h -- the private types and helpers of colstore_agg, shared by its
  * sources: agg.c (the API, and the run as a whole; its comment describes the
- * design), agg_state.c, agg_kernel.c, agg_run.c, agg_spill.c and
+ * design), agg_plan.c, agg_state.c, agg_kernel.c, agg_run.c, agg_spill.c and
  * agg_result.c.  Nothing here is API; every symbol is cs_-prefixed and
  * hidden.
  */
@@ -248,6 +248,13 @@ static inline int cs_check_sum(const cs_aggspec *s, const uint8_t *rec, colstore
 		return cs_err(err, COLSTORE_ERANGE, COLSTORE_NO_OFFSET, "%s overflows int64", s->name);
 	return COLSTORE_OK;
 }
+
+/* ---- agg_plan.c -------------------------------------------------------- */
+
+CS_HIDDEN int cs_plan(colstore_agg *a, colstore_error *err);
+CS_HIDDEN uint64_t cs_agg_limit(const colstore_agg *a);
+CS_HIDDEN void cs_mem_plan(colstore_agg *a, uint32_t *nw);
+CS_HIDDEN int cs_rank_dict(colstore_agg *a, colstore_error *err);
 
 /* ---- agg_state.c ------------------------------------------------------- */
 
