@@ -275,6 +275,17 @@ CS_HIDDEN int cs_map_input(const char *path, const void **data, size_t *size,
  * or drop the pages (they fault back in from the file if needed again) */
 CS_HIDDEN void cs_map_advise_sequential(const void *data, size_t size);
 CS_HIDDEN void cs_map_release(const void *data, uint64_t start, uint64_t end);
+/* n bytes of an open file from off (a multiple of the page size), mapped
+ * read-only and private (cs_unmap); path names the file in the message */
+CS_HIDDEN int cs_map_fd(int fd, const char *path, uint64_t off, size_t n, void **out,
+                        colstore_error *err);
+/* bytes of zeroed memory in a mapping of their own (cs_unmap), in huge
+ * pages where the kernel has them; NULL when it cannot be had */
+CS_HIDDEN void *cs_map_anon(size_t bytes);
+/* a temporary file in $TMPDIR (else /tmp) named PREFIX-XXXXXX, unlinked
+ * once created: its descriptor, or -1 with errno set; path (size bytes)
+ * gets the name it had, for messages */
+CS_HIDDEN int cs_tmp_unlinked(const char *prefix, char *path, size_t size);
 /* create a temporary file beside path; *tmp_path is malloc'd */
 /* a DICT column that still turns PLAIN once its dictionary outgrows the
  * writer's budget: import's choice from a distinct-count estimate, which a

@@ -88,6 +88,37 @@ void cs_map_release(const void *data, uint64_t start, uint64_t end)
 		madvise((uint8_t *)data + start, (size_t)(end - start), MADV_DONTNEED);
 }
 
+int cs_map_fd(int fd, const char *path, uint64_t off, size_t n, void **out, colstore_error *err)
+{
+	void *m = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, (off_t)off);
+	if (m == MAP_FAILED)
+		return cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET, "mmap of %s: %s", path,
+		              strerror(errno));
+	*out = m;
+	return COLSTORE_OK;
+}
+
+void *cs_map_anon(size_t bytes)
+{
+	void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	madvise(m, bytes, MADV_HUGEPAGE);
+#endif
+	return m;
+}
+
+int cs_tmp_unlinked(const char *prefix, char *path, size_t size)
+{
+	const char *dir = getenv("TMPDIR");
+	snprintf(path, size, "%s/%s-XXXXXX", dir && *dir ? dir : "/tmp", prefix);
+	int fd = mkstemp(path);
+	if (fd >= 0)
+		unlink(path); /* gone with the descriptor, whatever happens */
+	return fd;
+}
+
 /* A temporary file's name: DIR/.BASE.tmp-PID-RANDOM, with BASE cut so that
  * the name fits NAME_MAX (255 bytes) whatever the target's name */
 #define CS_TMP_BASE_MAX 200

@@ -1,0 +1,301 @@
+/*
+ * agg.h -- the private types and helpers of colstore_agg, shared by its
+ * sources: agg.c (the API, and the run as a whole; its comment describes the
+ * design), agg_plan.c, agg_state.c, agg_kernel.c, agg_run.c, agg_spill.c and
+ * agg_result.c.  Nothing here is API; every symbol is cs_-prefixed and
+ * hidden.
+ */
+#ifndef CS_AGG_H
+#define CS_AGG_H
+
+#include <math.h>
+#include <stdlib.h>
+
+#include <xxhash.h>
+
+#include "internal.h"
+
+enum { A_COUNT_STAR, A_COUNT, A_SUM, A_MIN, A_MAX, A_AVG };
+enum { K_NONE, K_DICT, K_INT, K_HASH };
+/* accumulator kinds */
+enum { AK_ROWS, AK_COUNT, AK_ISUM, AK_FSUM, AK_IMM, AK_FMM, AK_SMM };
+
+/* an unlinked temporary file, written through a buffer, mapped at the end */
+typedef struct cs_spill {
+	int fd;
+	char path[4096];
+	uint8_t *buf;
+	size_t used, cap;
+	uint64_t off; /* bytes in the file */
+} cs_spill;
+
+typedef struct cs_hrun {
+	uint64_t at, end; /* a run of entries: its next one, and where it ends */
+	/* merging: bytes [boff, boff + len) of the file, read into buf */
+	uint8_t *buf;
+	size_t cap, len;
+	uint64_t boff;
+} cs_hrun;
+
+typedef struct cs_aggspec {
+	int fn;
+	uint32_t col;
+	uint8_t type;   /* the column's */
+	char *name;     /* as written */
+	colstore_type out_type;
+	int kind;       /* AK_* */
+	uint32_t off;   /* of its accumulator in a record */
+} cs_aggspec;
+
+typedef struct { int64_t n; } cs_acount;
+typedef struct { int64_t n; cs_i128 s; } cs_aisum;
+typedef struct { int64_t n; cs_fsum f; } cs_afsum;
+typedef struct {
+	int64_t n;
+	union {
+		int64_t i;
+		double d;
+		struct { uint32_t off, len; } s; /* in the state's string arena */
+	} v;
+} cs_amm;
+
+/* K_HASH: a slot of the table.  The key's place and length are here, so
+ * that finding a group reads the slot and the key bytes, and nothing else. */
+typedef struct cs_slot {
+	uint32_t h;    /* cs_key_hash of the key */
+	uint32_t g1;   /* group + 1; 0: empty */
+	uint64_t kpos; /* key offset << 24 | length (CS_KLEN_BIG: see key_len) */
+} cs_slot;
+#define CS_KLEN_BIG 0xffffffu
+
+/* one worker's groups (and, after the merge, the result's) */
+typedef struct cs_state {
+	uint8_t *recs;      /* nrec records of rec_size bytes */
+	uint64_t nrec, cap;
+	size_t recs_mapped; /* dense: recs is a mapping of this many bytes */
+	/* K_HASH */
+	uint64_t *key_off;
+	uint32_t *key_len;
+	uint8_t *keys;
+	size_t keys_len, keys_cap;
+	cs_slot *slots;     /* open addressing, at most half full */
+	size_t nslots;
+	/* string min/max */
+	char *strs;
+	size_t strs_len, strs_cap;
+} cs_state;
+
+struct colstore_agg {
+	colstore_reader *r;
+	colstore_filter *filter;
+	uint32_t ngb, nagg;
+	uint32_t *gb;    /* group-by columns */
+	cs_aggspec *aggs;
+	uint32_t threads; /* asked for; 0: one per core */
+	uint64_t mem_limit; /* asked for; 0: half of what the process may use */
+	/* plan */
+	int key;          /* K_* */
+	int64_t key_min;  /* K_INT: value of slot 0 */
+	uint64_t key_slots; /* K_INT: values min..max, then the null slot */
+	uint32_t rec_size;
+	uint8_t *need;    /* per column: 1 values, 2 mantissas, 3 both */
+	uint8_t *sum_only; /* per column: only sum/avg use it (its sum may come packed) */
+	uint8_t *kcode;   /* K_HASH, per group-by value: a string dictionary-encoded in
+	                   * every chunk, keyed by its code (4 bytes), not its text */
+	int count_only;   /* every aggregate is count(*) */
+	/* dense keys with more groups than fit: passes over ranges of key
+	 * positions (a dictionary key's sorted rank, an integer's value), each
+	 * pass's groups appended in order to a temporary file, mapped after */
+	uint32_t parts;      /* passes (1: all groups at once, in memory) */
+	uint64_t positions;  /* key positions, the null one last */
+	uint64_t part_lo, part_n; /* this pass: positions [lo, lo + n) */
+	uint32_t *rank, *unrank; /* K_DICT: code -> sorted position and back */
+	int pass;
+	uint8_t *spill;      /* the mapped result: records, each + its group id */
+	size_t spill_size;
+	/* K_HASH with more groups than fit: runs of sorted entries (see
+	 * cs_put_entry) in a temporary file, merged into entries and an index */
+	uint64_t budget;     /* bytes of groups one worker may hold (0: no limit) */
+	cs_spill hsp;        /* the runs, when a worker wrote any */
+	cs_hrun *hrun;
+	size_t nhrun;
+	int hspilled;
+	uint64_t spill_bytes; /* written to temporary files */
+	uint8_t *hruns;      /* mapped: the merged entries */
+	size_t hruns_size;
+	uint64_t *hidx;      /* mapped: their offsets in hruns, in key order */
+	size_t hidx_size;
+	/* result */
+	cs_state st;
+	uint64_t ngroups;
+	uint64_t *order;  /* sorted groups: record numbers */
+	uint32_t rg_read, rg_skipped;
+	uint32_t threads_used;
+	int ran, ready;
+};
+
+/* the rows a kernel takes, and their records (see CS_EACH) */
+typedef struct cs_kargs {
+	uint8_t *recs;
+	size_t rs;
+	const uint32_t *idx, *gid;
+	uint32_t m;
+} cs_kargs;
+
+/* ---- helpers used across the files ----------------------------------- */
+
+static inline int cs_is_float(uint8_t t)
+{
+	return t == COLSTORE_TYPE_FLOAT32 || t == COLSTORE_TYPE_FLOAT64;
+}
+
+static inline uint8_t *cs_rec(const colstore_agg *a, const cs_state *st, uint64_t g)
+{
+	return st->recs + g * a->rec_size;
+}
+
+static inline int cs_grow_bytes(void **p, size_t *cap, size_t need)
+{
+	if (need <= *cap)
+		return 0;
+	size_t c = *cap ? *cap : 4096;
+	while (c < need)
+		c *= 2;
+	void *q = realloc(*p, c);
+	if (!q)
+		return -1;
+	*p = q;
+	*cap = c;
+	return 0;
+}
+
+static inline uint32_t cs_key_hash(const uint8_t *key, size_t len)
+{
+	return (uint32_t)XXH3_64bits(key, len);
+}
+
+static inline int64_t cs_ival(const colstore_values *v, uint32_t i)
+{
+	switch (v->type) {
+	case COLSTORE_TYPE_INT8: return ((const int8_t *)v->data)[i];
+	case COLSTORE_TYPE_INT16: return ((const int16_t *)v->data)[i];
+	case COLSTORE_TYPE_INT32:
+	case COLSTORE_TYPE_DATE: return ((const int32_t *)v->data)[i];
+	case COLSTORE_TYPE_BOOL: return cs_bit_get(v->data, i);
+	default: return ((const int64_t *)v->data)[i];
+	}
+}
+
+static inline double cs_dval(const colstore_values *v, uint32_t i)
+{
+	return v->type == COLSTORE_TYPE_FLOAT32 ? (double)((const float *)v->data)[i]
+	                                        : ((const double *)v->data)[i];
+}
+
+static inline uint32_t cs_code(const colstore_values *v, uint32_t i)
+{
+	return cs_code_at(v->data, v->code_width, i);
+}
+
+static inline int cs_is_valid(const colstore_values *v, uint32_t i)
+{
+	return !v->validity || cs_bit_get(v->validity, i);
+}
+
+/* exact 128-bit sums of int64s */
+static inline void cs_i128_add(cs_i128 *s, int64_t v)
+{
+	uint64_t lo = s->lo + (uint64_t)v;
+	s->hi += (v < 0 ? -1 : 0) + (lo < s->lo);
+	s->lo = lo;
+}
+
+static inline void cs_i128_add128(cs_i128 *s, const cs_i128 *t)
+{
+	uint64_t lo = s->lo + t->lo;
+	s->hi += t->hi + (lo < s->lo);
+	s->lo = lo;
+}
+
+/* min/max over floats in a total order: NaN only when nothing else, -0 < +0 */
+static inline int cs_fbetter(double x, double cur, int want_min)
+{
+	if (isnan(x))
+		return 0;
+	if (isnan(cur))
+		return 1;
+	if (x == cur)
+		return want_min ? signbit(x) && !signbit(cur) : !signbit(x) && signbit(cur);
+	return want_min ? x < cur : x > cur;
+}
+
+/* where the next byte put will lie in the file */
+static inline uint64_t cs_spill_pos(const cs_spill *sp)
+{
+	return sp->off + sp->used;
+}
+
+static inline const uint8_t *cs_entry_key(const colstore_agg *a, const uint8_t *e)
+{
+	return e + 8 + a->rec_size;
+}
+
+/* integer sums must fit int64 */
+static inline int cs_check_sum(const cs_aggspec *s, const uint8_t *rec, colstore_error *err)
+{
+	const cs_aisum *u = (const cs_aisum *)(const void *)(rec + s->off);
+	if (s->kind == AK_ISUM && s->fn == A_SUM && u->s.hi != ((int64_t)u->s.lo < 0 ? -1 : 0))
+		return cs_err(err, COLSTORE_ERANGE, COLSTORE_NO_OFFSET, "%s overflows int64", s->name);
+	return COLSTORE_OK;
+}
+
+/* ---- agg_plan.c -------------------------------------------------------- */
+
+CS_HIDDEN int cs_plan(colstore_agg *a, colstore_error *err);
+CS_HIDDEN uint64_t cs_agg_limit(const colstore_agg *a);
+CS_HIDDEN void cs_mem_plan(colstore_agg *a, uint32_t *nw);
+CS_HIDDEN int cs_rank_dict(colstore_agg *a, colstore_error *err);
+
+/* ---- agg_state.c ------------------------------------------------------- */
+
+CS_HIDDEN void cs_state_free(cs_state *st);
+CS_HIDDEN int cs_state_init(const colstore_agg *a, cs_state *st);
+CS_HIDDEN uint64_t cs_state_bytes(const colstore_agg *a, const cs_state *st);
+CS_HIDDEN void cs_state_reset(cs_state *st);
+CS_HIDDEN int64_t cs_group(const colstore_agg *a, cs_state *st, const uint8_t *key, size_t len,
+                           uint32_t h);
+CS_HIDDEN int cs_keep_string(cs_state *st, cs_amm *m, const char *s, uint32_t len);
+CS_HIDDEN int cs_merge_rec(const colstore_agg *a, cs_state *dst, uint8_t *x, const cs_state *src,
+                           const uint8_t *y);
+CS_HIDDEN int cs_merge_state(colstore_agg *a, cs_state *dst, const cs_state *src);
+
+/* ---- agg_kernel.c ------------------------------------------------------ */
+
+CS_HIDDEN void cs_sval(const colstore_reader *r, uint32_t col, const colstore_values *v, uint32_t i,
+                       const char **s, uint32_t *len);
+CS_HIDDEN int cs_kernel(colstore_agg *a, cs_state *st, const cs_aggspec *s,
+                        const colstore_values *v, const colstore_values *mv, int scale,
+                        const cs_kargs *ka, colstore_error *err);
+
+/* ---- agg_run.c --------------------------------------------------------- */
+
+CS_HIDDEN int cs_run_pass(colstore_agg *a, uint32_t nw, colstore_error *err);
+
+/* ---- agg_spill.c ------------------------------------------------------- */
+
+CS_HIDDEN int cs_spill_open(cs_spill *sp, colstore_error *err);
+CS_HIDDEN int cs_spill_put(cs_spill *sp, const void *p, size_t n, colstore_error *err);
+CS_HIDDEN int cs_spill_map(cs_spill *sp, uint64_t off, size_t n, void **out, colstore_error *err);
+CS_HIDDEN void cs_spill_close(cs_spill *sp);
+CS_HIDDEN int cs_put_entry(const colstore_agg *a, cs_spill *sp, const uint8_t *r,
+                           const uint8_t *key, uint32_t klen, const char *strs, uint8_t **tmp,
+                           size_t *cap, colstore_error *err);
+CS_HIDDEN int cs_merge_runs(colstore_agg *a, uint64_t limit, colstore_error *err);
+
+/* ---- agg_result.c ------------------------------------------------------ */
+
+CS_HIDDEN int cs_sort_groups(colstore_agg *a, colstore_error *err);
+CS_HIDDEN int cs_keys_cmp(const colstore_agg *a, const uint8_t *p, const uint8_t *q);
+CS_HIDDEN int cs_sort_hashed(const colstore_agg *a, const cs_state *st, uint64_t *order);
+
+#endif /* CS_AGG_H */

@@ -1,0 +1,249 @@
+/*
+ * agg_kernel.c -- colstore_agg's kernels: one aggregate over the rows taken
+ * of a row group (or of a slice of it), each into its group's record; and
+ * the string in a row of a column's values (cs_sval), for kernels and keys.
+ */
+#include "agg.h"
+
+/* ---- value helpers ----------------------------------------------------------------- */
+
+void cs_sval(const colstore_reader *r, uint32_t col, const colstore_values *v, uint32_t i,
+             const char **s, uint32_t *len)
+{
+	if (v->encoding == COLSTORE_ENCODING_DICT) {
+		/* codes were checked against the dictionary when decoded */
+		if (colstore_reader_dict_lookup(r, col, cs_code(v, i), s, len, NULL)) {
+			*s = "";
+			*len = 0;
+		}
+	} else {
+		const uint32_t *o = v->data;
+		*s = v->bytes + o[i];
+		*len = o[i + 1] - o[i];
+	}
+}
+
+/* the decimal part's fast path: same scale, add in place */
+static inline void cs_fsum_dec1(cs_fsum *f, int64_t m, int e)
+{
+	if (f->has_dec && f->dec_scale == e)
+		cs_i128_add(&f->dec, m);
+	else
+		cs_fsum_add_decimal(f, m, e);
+}
+
+/* ---- kernels: one aggregate over one row group's rows ----------------------------
+ * m rows are taken: row idx[k] (or k without idx), into record gid[k] (or
+ * record 0 without gid).  BODY sees i (the row) and rec. */
+#define CS_EACH(BODY)                                                                    \
+	do {                                                                             \
+		if (!gid && !idx) {                                                      \
+			uint8_t *rec = recs;                                             \
+			for (uint32_t k = 0; k < m; k++) {                               \
+				const uint32_t i = k;                                    \
+				BODY                                                     \
+			}                                                                \
+		} else if (!gid) {                                                       \
+			uint8_t *rec = recs;                                             \
+			for (uint32_t k = 0; k < m; k++) {                               \
+				const uint32_t i = idx[k];                               \
+				BODY                                                     \
+			}                                                                \
+		} else {                                                                 \
+			for (uint32_t k = 0; k < m; k++) {                               \
+				const uint32_t i = idx ? idx[k] : k;                     \
+				uint8_t *rec = recs + (size_t)gid[k] * rs;               \
+				BODY                                                     \
+			}                                                                \
+		}                                                                        \
+	} while (0)
+
+#define CS_VALID (!vb || cs_bit_get(vb, i))
+
+/* sums of narrow integers need no overflow care inside a row group (2^24
+ * rows of at most 2^31); int64 sums split into halves that cannot overflow */
+#define CS_REDUCE_SUM(T)                                                                  \
+	do {                                                                              \
+		const T *x = v->data;                                                     \
+		int64_t hi = 0, lo = 0;                                                   \
+		for (uint32_t i = 0; i < m; i++) {                                        \
+			hi += (int64_t)x[i] >> 32;            \
+			lo += (int64_t)((uint64_t)(int64_t)x[i] & 0xffffffffu);           \
+		}                                                                         \
+		cs_i128 t = { (uint64_t)lo, 0 };                                          \
+		cs_i128 h = { (uint64_t)hi << 32, hi >> 32 };                             \
+		cs_i128_add128(&t, &h);                                                   \
+		cs_i128_add128(sum, &t);                                                  \
+	} while (0)
+
+/* adds m values of v, read as type as, to sum */
+static void cs_reduce_isum(const colstore_values *v, colstore_type as, uint32_t m, cs_i128 *sum)
+{
+	switch (as) {
+	case COLSTORE_TYPE_INT8: CS_REDUCE_SUM(int8_t); break;
+	case COLSTORE_TYPE_INT16: CS_REDUCE_SUM(int16_t); break;
+	case COLSTORE_TYPE_INT32:
+	case COLSTORE_TYPE_DATE: CS_REDUCE_SUM(int32_t); break;
+	default: CS_REDUCE_SUM(int64_t); break;
+	}
+}
+
+int cs_kernel(colstore_agg *a, cs_state *st, const cs_aggspec *s, const colstore_values *v,
+              const colstore_values *mv, int scale, const cs_kargs *ka, colstore_error *err)
+{
+	uint8_t *recs = ka->recs;
+	const size_t rs = ka->rs;
+	const uint32_t *idx = ka->idx, *gid = ka->gid;
+	const uint32_t m = ka->m;
+	const uint32_t off = s->off;
+	const int want_min = s->fn == A_MIN;
+	switch (s->kind) {
+	case AK_ROWS: return COLSTORE_OK; /* counted with the records */
+	case AK_COUNT: {
+		const uint8_t *vb = v->validity;
+		if (!vb && !gid) {
+			((cs_acount *)(void *)(recs + off))->n += m;
+			return COLSTORE_OK;
+		}
+		CS_EACH(if (CS_VALID)((cs_acount *)(void *)(rec + off))->n++;);
+		return COLSTORE_OK;
+	}
+	case AK_ISUM: {
+		const uint8_t *vb = v->validity;
+		if (!vb && !gid && !idx) {
+			cs_aisum *acc = (cs_aisum *)(void *)(recs + off);
+			acc->n += m;
+			cs_reduce_isum(v, v->type, m, &acc->s);
+			return COLSTORE_OK;
+		}
+#define CS_ISUM(T)                                                                         \
+	do {                                                                               \
+		const T *x = v->data;                                                      \
+		CS_EACH(if (CS_VALID) {                                                    \
+			cs_aisum *acc = (cs_aisum *)(void *)(rec + off);                   \
+			acc->n++;                                                          \
+			cs_i128_add(&acc->s, (int64_t)x[i]);                               \
+		});                                                                        \
+	} while (0)
+		switch (v->type) {
+		case COLSTORE_TYPE_INT8: CS_ISUM(int8_t); break;
+		case COLSTORE_TYPE_INT16: CS_ISUM(int16_t); break;
+		case COLSTORE_TYPE_INT32:
+		case COLSTORE_TYPE_DATE: CS_ISUM(int32_t); break;
+		default: CS_ISUM(int64_t); break;
+		}
+		return COLSTORE_OK;
+	}
+	case AK_FSUM: {
+		if (scale >= 0) { /* DECIMAL: exact mantissas */
+			const int64_t *x = mv->data;
+			const uint8_t *vb = mv->validity;
+			if (!vb && !gid && !idx) {
+				cs_afsum *acc = (cs_afsum *)(void *)(recs + off);
+				cs_i128 t = { 0, 0 };
+				cs_reduce_isum(mv, COLSTORE_TYPE_INT64, m, &t);
+				acc->n += m;
+				cs_fsum_add_decimal(&acc->f, cs_i128_get(&t), scale);
+				return COLSTORE_OK;
+			}
+			CS_EACH(if (CS_VALID) {
+				cs_afsum *acc = (cs_afsum *)(void *)(rec + off);
+				acc->n++;
+				cs_fsum_dec1(&acc->f, x[i], scale);
+			});
+			return COLSTORE_OK;
+		}
+		const colstore_values *fv = mv ? mv : v;
+		const uint8_t *vb = fv->validity;
+		if (fv->type == COLSTORE_TYPE_FLOAT32) {
+			const float *x = fv->data;
+			CS_EACH(if (CS_VALID) {
+				cs_afsum *acc = (cs_afsum *)(void *)(rec + off);
+				acc->n++;
+				cs_fsum_add_double(&acc->f, (double)x[i]);
+			});
+		} else {
+			const double *x = fv->data;
+			CS_EACH(if (CS_VALID) {
+				cs_afsum *acc = (cs_afsum *)(void *)(rec + off);
+				acc->n++;
+				cs_fsum_add_double(&acc->f, x[i]);
+			});
+		}
+		return COLSTORE_OK;
+	}
+	case AK_IMM: {
+		const uint8_t *vb = v->validity;
+#define CS_IMM(T)                                                                           \
+	do {                                                                                \
+		const T *x = v->data;                                                       \
+		if (want_min)                                                               \
+			CS_EACH(if (CS_VALID) {                                             \
+				cs_amm *acc = (cs_amm *)(void *)(rec + off);                \
+				if (!acc->n++ || x[i] < acc->v.i)                           \
+					acc->v.i = x[i];                                    \
+			});                                                                 \
+		else                                                                        \
+			CS_EACH(if (CS_VALID) {                                             \
+				cs_amm *acc = (cs_amm *)(void *)(rec + off);                \
+				if (!acc->n++ || x[i] > acc->v.i)                           \
+					acc->v.i = x[i];                                    \
+			});                                                                 \
+	} while (0)
+		switch (v->type) {
+		case COLSTORE_TYPE_INT8: CS_IMM(int8_t); break;
+		case COLSTORE_TYPE_INT16: CS_IMM(int16_t); break;
+		case COLSTORE_TYPE_INT32:
+		case COLSTORE_TYPE_DATE: CS_IMM(int32_t); break;
+		case COLSTORE_TYPE_BOOL:
+			CS_EACH(if (CS_VALID) {
+				cs_amm *acc = (cs_amm *)(void *)(rec + off);
+				int64_t x = cs_bit_get(v->data, i);
+				if (!acc->n++ || (want_min ? x < acc->v.i : x > acc->v.i))
+					acc->v.i = x;
+			});
+			break;
+		default: CS_IMM(int64_t); break;
+		}
+		return COLSTORE_OK;
+	}
+	case AK_FMM: {
+		const uint8_t *vb = v->validity;
+		if (!vb && !gid && !idx && v->type == COLSTORE_TYPE_FLOAT64) {
+			const double *x = v->data;
+			cs_amm *acc = (cs_amm *)(void *)(recs + off);
+			double best = acc->n ? acc->v.d : x[0];
+			for (uint32_t i = 0; i < m; i++)
+				if (cs_fbetter(x[i], best, want_min))
+					best = x[i];
+			acc->v.d = best;
+			acc->n += m;
+			return COLSTORE_OK;
+		}
+		CS_EACH(if (CS_VALID) {
+			cs_amm *acc = (cs_amm *)(void *)(rec + off);
+			double x = cs_dval(v, i);
+			if (!acc->n++ || cs_fbetter(x, acc->v.d, want_min))
+				acc->v.d = x;
+		});
+		return COLSTORE_OK;
+	}
+	default: { /* AK_SMM */
+		const uint8_t *vb = v->validity;
+		int rc = COLSTORE_OK;
+		CS_EACH(if (CS_VALID && !rc) {
+			cs_amm *acc = (cs_amm *)(void *)(rec + off);
+			const char *str;
+			uint32_t len;
+			cs_sval(a->r, s->col, v, i, &str, &len);
+			if (!acc->n++ ||
+			    (want_min ? 1 : -1) *
+			                    cs_bytes_cmp(str, len, st->strs + acc->v.s.off, acc->v.s.len) <
+			            0)
+				if (cs_keep_string(st, acc, str, len))
+					rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		});
+		return rc;
+	}
+	}
+}

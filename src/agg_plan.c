@@ -1,0 +1,186 @@
+/*
+ * agg_plan.c -- colstore_agg's plan: where a group's record lives (the key
+ * kind) and each aggregate's accumulator in it, then the workers and passes
+ * that the memory limit allows, and a dictionary's sorted ranks for passes.
+ */
+#include <stdlib.h>
+
+#include "agg.h"
+
+#define CS_DENSE_MAX (1u << 20) /* K_INT: at most this many slots */
+
+/* ---- plan ------------------------------------------------------------------ */
+
+static int cs_is_intlike(uint8_t t)
+{
+	return t != COLSTORE_TYPE_STRING && !cs_is_float(t);
+}
+
+int cs_plan(colstore_agg *a, colstore_error *err)
+{
+	colstore_reader *r = a->r;
+	a->need = calloc(r->num_columns ? r->num_columns : 1, 1);
+	a->sum_only = calloc(r->num_columns ? r->num_columns : 1, 1);
+	if (!a->need || !a->sum_only)
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	uint32_t off = sizeof(int64_t); /* the row count */
+	a->count_only = 1;
+	for (uint32_t k = 0; k < a->nagg; k++) {
+		cs_aggspec *s = &a->aggs[k];
+		size_t sz;
+		if (s->fn == A_COUNT_STAR) {
+			s->kind = AK_ROWS;
+			sz = 0;
+		} else if (s->fn == A_COUNT) {
+			s->kind = AK_COUNT;
+			sz = sizeof(cs_acount);
+			a->need[s->col] |= 1;
+		} else if (s->fn == A_SUM || s->fn == A_AVG) {
+			s->kind = cs_is_float(s->type) ? AK_FSUM : AK_ISUM;
+			sz = s->kind == AK_FSUM ? sizeof(cs_afsum) : sizeof(cs_aisum);
+			a->need[s->col] |= s->type == COLSTORE_TYPE_FLOAT64 ? 2 : 1;
+		} else {
+			s->kind = s->type == COLSTORE_TYPE_STRING ? AK_SMM
+			          : cs_is_float(s->type)          ? AK_FMM
+			                                          : AK_IMM;
+			sz = sizeof(cs_amm);
+			a->need[s->col] |= 1;
+		}
+		if (s->kind != AK_ROWS)
+			a->count_only = 0;
+		s->off = off;
+		off += (uint32_t)sz;
+	}
+	a->rec_size = off;
+	for (uint32_t k = 0; k < a->nagg; k++) { /* 1: summed; 2: used otherwise */
+		const cs_aggspec *s = &a->aggs[k];
+		if (s->kind != AK_ROWS)
+			a->sum_only[s->col] |= s->kind == AK_ISUM || s->kind == AK_FSUM ? 1 : 2;
+	}
+	for (uint32_t k = 0; k < a->ngb; k++) {
+		a->need[a->gb[k]] |= 1;
+		a->sum_only[a->gb[k]] |= 2;
+	}
+	for (uint32_t c = 0; c < r->num_columns; c++)
+		a->sum_only[c] = a->sum_only[c] == 1;
+	a->key = a->ngb == 0 ? K_NONE : K_HASH;
+	if (a->ngb == 1) {
+		uint32_t c = a->gb[0];
+		uint8_t t = r->columns[c].type;
+		int all_dict = 1, stats = 1;
+		int64_t lo = INT64_MAX, hi = INT64_MIN;
+		for (uint32_t g = 0; g < r->num_row_groups; g++) {
+			const cs_chunk *ch = cs_chunk_at(r, g, c);
+			if (ch->encoding != COLSTORE_ENCODING_DICT)
+				all_dict = 0;
+			if (ch->null_count == ch->row_count)
+				continue; /* no values: no statistics needed */
+			if (!(ch->stats_flags & CS_STATS_MINMAX)) {
+				stats = 0;
+				continue;
+			}
+			if ((int64_t)ch->min < lo)
+				lo = (int64_t)ch->min;
+			if ((int64_t)ch->max > hi)
+				hi = (int64_t)ch->max;
+		}
+		if (t == COLSTORE_TYPE_STRING && all_dict && r->columns[c].dict_count) {
+			a->key = K_DICT;
+		} else if (cs_is_intlike(t) && stats) {
+			if (lo > hi) { /* only nulls */
+				lo = 0;
+				hi = 0;
+			}
+			if ((uint64_t)hi - (uint64_t)lo < CS_DENSE_MAX) {
+				a->key = K_INT;
+				a->key_min = lo;
+				a->key_slots = (uint64_t)hi - (uint64_t)lo + 2;
+			}
+		}
+	}
+	if (a->key == K_HASH) {
+		if (!(a->kcode = calloc(a->ngb, 1)))
+			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		for (uint32_t k = 0; k < a->ngb; k++) {
+			uint32_t c = a->gb[k];
+			int all_dict = r->columns[c].dict_count && cs_column_all_dict(r, c);
+			int rc;
+			if (all_dict && (rc = cs_dict_ready(r, c, err)))
+				return rc;
+			a->kcode[k] = (uint8_t)all_dict;
+		}
+	}
+	return COLSTORE_OK;
+}
+
+/* bytes the run may plan for: as set, or half of what the process may use */
+uint64_t cs_agg_limit(const colstore_agg *a)
+{
+	return a->mem_limit ? a->mem_limit : cs_memory_available() / 2;
+}
+
+/* Workers and passes for the memory limit.  A dense key's groups cost
+ * positions x rec_size bytes per worker, plus the sort at the end.  When
+ * that does not fit: fewer workers; when one does not fit either: passes
+ * over ranges of positions with results on disk (not for string min/max,
+ * whose values live in a per-state arena: those run in memory). */
+void cs_mem_plan(colstore_agg *a, uint32_t *nw)
+{
+	a->parts = 1;
+	if (a->key != K_DICT && a->key != K_INT)
+		return;
+	uint64_t limit = cs_agg_limit(a);
+	uint64_t pos = a->key == K_DICT ? (uint64_t)a->r->columns[a->gb[0]].dict_count + 1
+	                                : a->key_slots;
+	uint64_t per = pos * a->rec_size;
+	uint64_t sortb = pos * (a->key == K_DICT ? sizeof(cs_sort_item) + 8 : 8);
+	if (*nw * per + sortb <= limit)
+		return;
+	if (limit > sortb && (limit - sortb) / per >= 1) {
+		*nw = (uint32_t)((limit - sortb) / per < *nw ? (limit - sortb) / per : *nw);
+		return;
+	}
+	for (uint32_t k = 0; k < a->nagg; k++)
+		if (a->aggs[k].kind == AK_SMM) {
+			*nw = 1;
+			return;
+		}
+	uint64_t fixed = a->key == K_DICT ? pos * 8 : 0; /* rank and unrank */
+	uint64_t room = limit > 2 * fixed ? limit - fixed : limit / 2;
+	uint64_t n = room / ((uint64_t)*nw * a->rec_size);
+	if (n < 1024 || n < pos / 256) /* at most 256 passes: past that, over the limit */
+		n = pos / 256 > 1024 ? pos / 256 : 1024;
+	if (n >= pos)
+		return;
+	a->positions = pos;
+	a->part_n = n;
+	a->parts = (uint32_t)((pos + n - 1) / n);
+}
+
+/* K_DICT in passes: each code's position in the sorted dictionary */
+int cs_rank_dict(colstore_agg *a, colstore_error *err)
+{
+	uint32_t col = a->gb[0], d = a->r->columns[col].dict_count;
+	cs_sort_item *it = malloc((d ? d : 1) * sizeof(*it));
+	a->rank = malloc(((size_t)d + 1) * sizeof(uint32_t));
+	a->unrank = malloc(((size_t)d + 1) * sizeof(uint32_t));
+	if (!it || !a->rank || !a->unrank) {
+		free(it);
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	}
+	for (uint32_t c = 0; c < d; c++) {
+		colstore_reader_dict_lookup(a->r, col, c, &it[c].s, &it[c].len, NULL);
+		it[c].id = c;
+	}
+	if (cs_sort_strings(it, d)) {
+		free(it);
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	}
+	for (uint32_t k = 0; k < d; k++) {
+		a->rank[it[k].id] = k;
+		a->unrank[k] = it[k].id;
+	}
+	a->rank[d] = a->unrank[d] = d; /* null: last */
+	free(it);
+	return COLSTORE_OK;
+}

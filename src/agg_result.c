@@ -1,0 +1,293 @@
+/*
+ * agg_result.c -- colstore_agg's results: the group-by values of a group
+ * (decoded from a K_HASH key, or from a dense position), the order of
+ * groups, the groups sorted into it, and the cells handed out.
+ */
+#define _GNU_SOURCE /* qsort_r */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agg.h"
+
+/* ---- results --------------------------------------------------------------------- */
+
+/* decodes group-by value k at *p, in a K_HASH key (cs_key_part), and
+ * steps past it */
+static void cs_key_next(const colstore_agg *a, uint32_t k, const uint8_t **pp, colstore_cell *c)
+{
+	const uint8_t *p = *pp;
+	memset(c, 0, sizeof(*c));
+	c->type = (colstore_type)a->r->columns[a->gb[k]].type;
+	c->is_null = p[0];
+	if (c->is_null) {
+		*pp = p + 1;
+		return;
+	}
+	if (a->kcode[k]) { /* codes were checked against the dictionary when read */
+		uint32_t code;
+		memcpy(&code, p + 1, 4);
+		colstore_reader_dict_lookup(a->r, a->gb[k], code, &c->s, &c->len, NULL);
+		*pp = p + 5;
+		return;
+	}
+	if (c->type == COLSTORE_TYPE_STRING) {
+		memcpy(&c->len, p + 1, 4);
+		c->s = (const char *)p + 5;
+		*pp = p + 5 + c->len;
+		return;
+	}
+	if (cs_is_float(c->type))
+		memcpy(&c->d, p + 1, 8);
+	else
+		memcpy(&c->i, p + 1, 8);
+	*pp = p + 9;
+}
+
+/* group-by value k of a K_HASH key */
+static void cs_key_at(const colstore_agg *a, const uint8_t *p, uint32_t k, colstore_cell *c)
+{
+	for (uint32_t j = 0; j < k; j++)
+		cs_key_next(a, j, &p, c);
+	cs_key_next(a, k, &p, c);
+}
+
+/* decode group-by value k of group g */
+static void cs_key_cell(const colstore_agg *a, uint64_t g, uint32_t k, colstore_cell *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->type = (colstore_type)a->r->columns[a->gb[k]].type;
+	if (a->key == K_DICT) {
+		c->is_null = g == a->r->columns[a->gb[0]].dict_count;
+		if (!c->is_null)
+			colstore_reader_dict_lookup(a->r, a->gb[0], (uint32_t)g, &c->s, &c->len, NULL);
+		return;
+	}
+	if (a->key == K_INT) {
+		c->is_null = g == a->key_slots - 1;
+		c->i = (int64_t)((uint64_t)a->key_min + g);
+		return;
+	}
+	cs_key_at(a, a->st.keys + a->st.key_off[g], k, c);
+}
+
+static int cs_cell_cmp(const colstore_cell *x, const colstore_cell *y)
+{
+	if (x->is_null || y->is_null)
+		return x->is_null - y->is_null; /* nulls last */
+	if (x->type == COLSTORE_TYPE_STRING)
+		return cs_bytes_cmp(x->s, x->len, y->s, y->len);
+	if (cs_is_float(x->type)) {
+		if (isnan(x->d) || isnan(y->d))
+			return isnan(x->d) - isnan(y->d);
+		return (x->d > y->d) - (x->d < y->d);
+	}
+	return (x->i > y->i) - (x->i < y->i);
+}
+
+/* two K_HASH keys in result order */
+int cs_keys_cmp(const colstore_agg *a, const uint8_t *p, const uint8_t *q)
+{
+	for (uint32_t k = 0; k < a->ngb; k++) {
+		colstore_cell x, y;
+		cs_key_next(a, k, &p, &x);
+		cs_key_next(a, k, &q, &y);
+		int c = cs_cell_cmp(&x, &y);
+		if (c)
+			return c;
+	}
+	return 0;
+}
+
+/* the first group-by value of a K_HASH key as 64 bits whose unsigned order
+ * is that of cs_cell_cmp, ties aside (strings: their first 8 bytes) */
+static uint64_t cs_key_prefix(const colstore_agg *a, const uint8_t *key)
+{
+	colstore_cell c;
+	cs_key_next(a, 0, &key, &c);
+	if (c.is_null)
+		return UINT64_MAX; /* nulls last */
+	if (c.type == COLSTORE_TYPE_STRING) {
+		uint8_t b[8] = { 0 };
+		memcpy(b, c.s, c.len < 8 ? c.len : 8);
+		uint64_t p = 0;
+		for (int i = 0; i < 8; i++)
+			p = p << 8 | b[i];
+		return p;
+	}
+	if (cs_is_float(c.type)) { /* NaN (made positive) above +inf */
+		uint64_t b;
+		memcpy(&b, &c.d, 8);
+		return b >> 63 ? ~b : b | (uint64_t)1 << 63;
+	}
+	return (uint64_t)c.i ^ (uint64_t)1 << 63;
+}
+
+typedef struct {
+	uint64_t prefix, g;
+} cs_pgroup;
+
+typedef struct {
+	const colstore_agg *a;
+	const cs_state *st;
+} cs_sortctx;
+
+static int cs_pgroup_cmp(const void *pa, const void *pb, void *ctx)
+{
+	const cs_pgroup *x = pa, *y = pb;
+	if (x->prefix != y->prefix)
+		return x->prefix < y->prefix ? -1 : 1;
+	const cs_sortctx *c = ctx;
+	const cs_state *st = c->st;
+	return cs_keys_cmp(c->a, st->keys + st->key_off[x->g], st->keys + st->key_off[y->g]);
+}
+
+/* a K_HASH state's groups in result order, into order: sorted by a prefix
+ * of the key held beside each group, so that most comparisons do not go
+ * to the keys; -1 when out of memory */
+int cs_sort_hashed(const colstore_agg *a, const cs_state *st, uint64_t *order)
+{
+	cs_pgroup *p = malloc((st->nrec ? st->nrec : 1) * sizeof(*p));
+	if (!p)
+		return -1;
+	for (uint64_t g = 0; g < st->nrec; g++)
+		p[g] = (cs_pgroup){ cs_key_prefix(a, st->keys + st->key_off[g]), g };
+	if (st->nrec > 1)
+		qsort_r(p, st->nrec, sizeof(*p), cs_pgroup_cmp, &(cs_sortctx){ a, st });
+	for (uint64_t g = 0; g < st->nrec; g++)
+		order[g] = p[g].g;
+	free(p);
+	return 0;
+}
+
+int cs_sort_groups(colstore_agg *a, colstore_error *err)
+{
+	cs_state *st = &a->st;
+	a->order = malloc((st->nrec ? st->nrec : 1) * sizeof(uint64_t));
+	if (!a->order)
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	uint64_t n = 0;
+	if (a->key == K_NONE) {
+		a->order[n++] = 0; /* one row, even for no input (as SQL) */
+	} else if (a->key == K_INT) {
+		for (uint64_t g = 0; g < st->nrec; g++) /* value order; the null slot is last */
+			if (*(int64_t *)(void *)cs_rec(a, st, g))
+				a->order[n++] = g;
+	} else if (a->key == K_DICT) {
+		uint32_t col = a->gb[0], nul = a->r->columns[col].dict_count;
+		cs_sort_item *it = malloc((st->nrec ? st->nrec : 1) * sizeof(*it));
+		if (!it)
+			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		size_t k = 0;
+		for (uint32_t c = 0; c < nul; c++)
+			if (*(int64_t *)(void *)cs_rec(a, st, c)) {
+				colstore_reader_dict_lookup(a->r, col, c, &it[k].s, &it[k].len, NULL);
+				it[k++].id = c;
+			}
+		if (cs_sort_strings(it, k)) {
+			free(it);
+			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		}
+		for (size_t j = 0; j < k; j++)
+			a->order[n++] = it[j].id;
+		free(it);
+		if (*(int64_t *)(void *)cs_rec(a, st, nul))
+			a->order[n++] = nul;
+	} else {
+		if (cs_sort_hashed(a, st, a->order))
+			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		n = st->nrec;
+	}
+	a->ngroups = n;
+	return COLSTORE_OK;
+}
+
+uint64_t colstore_agg_num_groups(const colstore_agg *a)
+{
+	return a && a->ready ? a->ngroups : 0;
+}
+
+uint32_t colstore_agg_num_columns(const colstore_agg *a)
+{
+	return a ? a->ngb + a->nagg : 0;
+}
+
+const char *colstore_agg_column_name(const colstore_agg *a, uint32_t k)
+{
+	if (!a || k >= a->ngb + a->nagg)
+		return NULL;
+	return k < a->ngb ? a->r->columns[a->gb[k]].name : a->aggs[k - a->ngb].name;
+}
+
+void colstore_agg_row_groups(const colstore_agg *a, uint32_t *read, uint32_t *skipped)
+{
+	if (read)
+		*read = a ? a->rg_read : 0;
+	if (skipped)
+		*skipped = a ? a->rg_skipped : 0;
+}
+
+int colstore_agg_cell(const colstore_agg *a, uint64_t group, uint32_t k, colstore_cell *out)
+{
+	if (!a || !a->ready || group >= a->ngroups || k >= a->ngb + a->nagg || !out)
+		return COLSTORE_ERANGE;
+	uint64_t g = 0;
+	const uint8_t *rec;
+	const char *strs = a->st.strs; /* of string min/max */
+	if (a->hidx) { /* see cs_put_entry */
+		const uint8_t *e = a->hruns + a->hidx[group];
+		rec = e + 8;
+		strs = (const char *)e;
+		if (k < a->ngb) {
+			cs_key_at(a, cs_entry_key(a, e), k, out);
+			return COLSTORE_OK;
+		}
+	} else if (a->spill) { /* record, then its group id */
+		rec = a->spill + group * ((uint64_t)a->rec_size + 8);
+		memcpy(&g, rec + a->rec_size, 8);
+	} else {
+		g = a->order[group];
+		rec = cs_rec(a, &a->st, g);
+	}
+	if (k < a->ngb) {
+		cs_key_cell(a, g, k, out);
+		return COLSTORE_OK;
+	}
+	const cs_aggspec *s = &a->aggs[k - a->ngb];
+	const void *acc = rec + s->off;
+	memset(out, 0, sizeof(*out));
+	out->type = s->out_type;
+	switch (s->kind) {
+	case AK_ROWS: out->i = *(const int64_t *)(const void *)rec; break;
+	case AK_COUNT: out->i = ((const cs_acount *)acc)->n; break;
+	case AK_ISUM: {
+		const cs_aisum *u = acc;
+		out->is_null = u->n == 0;
+		if (s->fn == A_SUM)
+			out->i = (int64_t)u->s.lo; /* checked to fit after the run */
+		else
+			out->d = u->n ? (double)cs_i128_get(&u->s) / (double)u->n : 0;
+		break;
+	}
+	case AK_FSUM: {
+		const cs_afsum *u = acc;
+		out->is_null = u->n == 0;
+		out->d = s->fn == A_SUM ? cs_fsum_value(&u->f) : cs_fsum_mean(&u->f, u->n);
+		break;
+	}
+	default: {
+		const cs_amm *u = acc;
+		out->is_null = u->n == 0;
+		if (s->kind == AK_SMM) {
+			out->s = strs + u->v.s.off;
+			out->len = u->v.s.len;
+		} else if (s->kind == AK_FMM) {
+			out->d = u->v.d;
+		} else {
+			out->i = u->v.i;
+		}
+		break;
+	}
+	}
+	return COLSTORE_OK;
+}
