@@ -156,8 +156,15 @@ static int cs_group_ids(cs_worker *w, uint32_t g, uint32_t *mp, const uint32_t *
 		return cs_group_ids_part(w, g, mp, idxp);
 	if (a->key == K_DICT) {
 		const uint32_t nul = a->r->columns[a->gb[0]].dict_count;
+		if (!idx) { /* every row: the codes widened in one pass, then the nulls */
+			cs_simd()->widen(v0->data, v0->code_width, m, gid);
+			for (uint32_t k = 0; vb && k < m; k++)
+				if (!cs_bit_get(vb, k))
+					gid[k] = nul;
+			return COLSTORE_OK;
+		}
 		for (uint32_t k = 0; k < m; k++) {
-			uint32_t i = idx ? idx[k] : k;
+			uint32_t i = idx[k];
 			gid[k] = vb && !cs_bit_get(vb, i) ? nul : cs_code(v0, i);
 		}
 		return COLSTORE_OK;

@@ -539,3 +539,46 @@ CS_HIDDEN int cs_pack_decode_range(int codec, const uint8_t *src, size_t stored,
 CS_HIDDEN int cs_pack_decode(int codec, const uint8_t *src, size_t stored, unsigned w,
                              void *dst, size_t raw_size, int *mantissa_scale,
                              const char **why);
+
+/* ---- simd.c: the decode kernels, scalar or vectorized, chosen once at run time ----
+ * Every table gives the same bytes as the scalar one (tests/test_simd.c
+ * compares them over every bit width and value width); only speed differs. */
+
+/* how packed values become column values (§10.2, §10.3): value = ref +
+ * packed * unit mod 2^64, cut to w bytes; or, for a DECIMAL block read as
+ * float64, (double)(int64_t)(ref + packed) / p10 */
+typedef struct cs_frame {
+	uint64_t ref, unit;
+	double p10;
+	unsigned b;    /* bits per packed value, 0..64 */
+	unsigned w;    /* bytes per value out: 1, 2, 4 or 8 */
+	int as_double; /* DECIMAL to float64 (w = 8, unit = 1) */
+} cs_frame;
+
+#define CS_DECODE_MAX 512u /* values per decode call */
+
+typedef struct cs_simd_ops {
+	const char *name; /* "scalar", "avx2", "avx512" */
+	/* m <= CS_DECODE_MAX values from (m + 7) / 8 groups of 8 b-bit values
+	 * at in (NULL when b = 0), with 16 readable bytes past the last group,
+	 * into out[0 .. m * w) */
+	void (*decode)(const uint8_t *in, size_t m, const cs_frame *f, uint8_t *out);
+	/* the sum of the 8 * groups b-bit values at in (1 <= b <= 32), with 16
+	 * readable bytes past the last group */
+	uint64_t (*psum)(const uint8_t *in, unsigned b, size_t groups);
+	/* n dictionary codes of w bytes (1, 2 or 4; any alignment) as uint32 */
+	void (*widen)(const void *codes, unsigned w, size_t n, uint32_t *out);
+} cs_simd_ops;
+
+/* the table in use: the best this CPU runs, or the one COLSTORE_SIMD
+ * names (scalar, avx2, avx512; one the CPU lacks gives the best below
+ * it); chosen on the first call, from any thread */
+CS_HIDDEN const cs_simd_ops *cs_simd(void);
+/* the table of that name, or NULL when this build or CPU has not it */
+CS_HIDDEN const cs_simd_ops *cs_simd_get(const char *name);
+/* use ops from now on (tests and benchmarks compare tables in one process) */
+CS_HIDDEN void cs_simd_set(const cs_simd_ops *ops);
+/* the scalar kernels (pack.c, simd.c): what the others must equal */
+CS_HIDDEN void cs_decode_scalar(const uint8_t *in, size_t m, const cs_frame *f, uint8_t *out);
+CS_HIDDEN uint64_t cs_psum_scalar(const uint8_t *in, unsigned b, size_t groups);
+CS_HIDDEN void cs_widen_scalar(const void *codes, unsigned w, size_t n, uint32_t *out);

@@ -209,7 +209,7 @@ static const cs_unpack_fn cs_unpackers[65] = {
 	cs_unpack_60,  cs_unpack_61, cs_unpack_62, cs_unpack_63, cs_unpack_64,
 };
 
-enum { CS_BATCH = 512 }; /* values per unpack: 4 KiB, stays in L1 */
+enum { CS_BATCH = CS_DECODE_MAX }; /* values per unpack: 4 KiB, stays in L1 */
 #define CS_TAIL (CS_BATCH / 8 * 64 + 16)
 
 /* the packed bytes of values [i, i + c) (i a multiple of 8, so they start
@@ -288,7 +288,6 @@ int cs_pack_decode_range(int codec, const uint8_t *src, size_t stored, unsigned 
 		*why = "rows asked for outside the block";
 		return -1;
 	}
-	uint64_t ref = cs_le64(src + 8);
 	uint64_t unit = 1;
 	if (codec == COLSTORE_COMPRESSION_BITPACK)
 		for (unsigned k = 0; k < e; k++)
@@ -296,51 +295,54 @@ int cs_pack_decode_range(int codec, const uint8_t *src, size_t stored, unsigned 
 	const int dec = codec == COLSTORE_COMPRESSION_DECIMAL;
 	if (dec && mantissa_scale)
 		*mantissa_scale = (int)e;
-	const int mant = dec && mantissa_scale;
+	/* DECIMAL as mantissas is BITPACK at w = 8 with unit 1 */
+	const cs_frame f = { cs_le64(src + 8), unit, cs_pow10[e], b, w, dec && !mantissa_scale };
+	const cs_simd_ops *ops = cs_simd();
 	const uint8_t *in = src + CS_PACK_HEADER;
 	size_t inbytes = stored - CS_PACK_HEADER;
-	uint64_t v[CS_BATCH];
 	uint8_t tail[CS_TAIL];
-	const double p10 = cs_pow10[e];
 	for (size_t i = first; i < first + count; i += CS_BATCH) {
-		size_t m = first + count - i < CS_BATCH ? first + count - i : CS_BATCH;
-		if (b == 0) {
-			memset(v, 0, m * sizeof(v[0]));
-		} else {
-			size_t groups;
-			const uint8_t *p = cs_batch(in, inbytes, i, m, b, tail, &groups);
-			cs_unpackers[b](p, v, groups);
-		}
-		uint8_t *o = (uint8_t *)dst + (i - first) * w;
-		if (mant) {
-			for (size_t k = 0; k < m; k++)
-				cs_st64(o + k * 8, v[k] + ref);
-		} else if (dec) {
-			double *od = (double *)(void *)o;
-			for (size_t k = 0; k < m; k++)
-				od[k] = (double)(int64_t)(v[k] + ref) / p10;
-		} else {
-			switch (w) { /* mod 2^64, then cut to the width */
-			case 1:
-				for (size_t k = 0; k < m; k++)
-					o[k] = (uint8_t)(ref + v[k] * unit);
-				break;
-			case 2:
-				for (size_t k = 0; k < m; k++)
-					((uint16_t *)(void *)o)[k] = (uint16_t)(ref + v[k] * unit);
-				break;
-			case 4:
-				for (size_t k = 0; k < m; k++)
-					((uint32_t *)(void *)o)[k] = (uint32_t)(ref + v[k] * unit);
-				break;
-			default:
-				for (size_t k = 0; k < m; k++)
-					((uint64_t *)(void *)o)[k] = ref + v[k] * unit;
-				break;
-			}
-		}
+		size_t m = first + count - i < CS_BATCH ? first + count - i : CS_BATCH, groups;
+		const uint8_t *p = b ? cs_batch(in, inbytes, i, m, b, tail, &groups) : NULL;
+		ops->decode(p, m, &f, (uint8_t *)dst + (i - first) * w);
 	}
 	return 0;
+}
+
+/* the scalar decode kernel (cs_simd_ops.decode): unpack, then add the
+ * reference and cut to the width, mod 2^64 */
+void cs_decode_scalar(const uint8_t *in, size_t m, const cs_frame *f, uint8_t *o)
+{
+	uint64_t v[CS_BATCH];
+	const uint64_t ref = f->ref, unit = f->unit;
+	if (f->b == 0)
+		memset(v, 0, m * sizeof(v[0]));
+	else
+		cs_unpackers[f->b](in, v, (m + 7) / 8);
+	if (f->as_double) {
+		double *od = (double *)(void *)o;
+		for (size_t k = 0; k < m; k++)
+			od[k] = (double)(int64_t)(v[k] + ref) / f->p10;
+		return;
+	}
+	switch (f->w) {
+	case 1:
+		for (size_t k = 0; k < m; k++)
+			o[k] = (uint8_t)(ref + v[k] * unit);
+		break;
+	case 2:
+		for (size_t k = 0; k < m; k++)
+			((uint16_t *)(void *)o)[k] = (uint16_t)(ref + v[k] * unit);
+		break;
+	case 4:
+		for (size_t k = 0; k < m; k++)
+			((uint32_t *)(void *)o)[k] = (uint32_t)(ref + v[k] * unit);
+		break;
+	default:
+		for (size_t k = 0; k < m; k++)
+			((uint64_t *)(void *)o)[k] = ref + v[k] * unit;
+		break;
+	}
 }
 
 /* ---- sums straight from the packed bits ------------------------------------------- */
@@ -374,6 +376,11 @@ static const cs_psum_fn cs_psums[33] = {
 	cs_psum_21,  cs_psum_22, cs_psum_23, cs_psum_24, cs_psum_25, cs_psum_26, cs_psum_27,
 	cs_psum_28,  cs_psum_29, cs_psum_30, cs_psum_31, cs_psum_32,
 };
+
+uint64_t cs_psum_scalar(const uint8_t *in, unsigned b, size_t groups)
+{
+	return cs_psums[b](in, groups);
+}
 
 /* value i's b bits (b <= 64), reading no byte at or past in + len */
 static inline uint64_t cs_bits_at(const uint8_t *in, size_t len, uint64_t i, unsigned b)
@@ -422,12 +429,13 @@ int cs_pack_sum(int codec, const uint8_t *src, size_t stored, unsigned w, size_t
 	} else {
 		uint64_t v[CS_BATCH];
 		uint8_t tail[CS_TAIL];
+		const cs_simd_ops *ops = cs_simd();
 		for (size_t i = 0; i < n; i += CS_BATCH) {
 			size_t c = n - i < CS_BATCH ? n - i : CS_BATCH;
 			size_t groups;
 			const uint8_t *p = cs_batch(in, inbytes, i, c, b, tail, &groups);
 			if (b <= 32) {
-				packed += cs_psums[b](p, groups);
+				packed += ops->psum(p, b, groups);
 			} else {
 				cs_unpackers[b](p, v, groups);
 				for (size_t k = 0; k < c; k++)

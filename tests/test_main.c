@@ -25,6 +25,7 @@ int main(void)
 	register_golden_tests();
 	register_import_tests();
 	register_pack_tests();
+	register_simd_tests();
 	register_filter_tests();
 	register_agg_tests();
 	register_engine_tests();

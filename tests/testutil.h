@@ -73,6 +73,7 @@ void register_spec_tests(void);
 void register_golden_tests(void);
 void register_import_tests(void);
 void register_pack_tests(void);
+void register_simd_tests(void);
 void register_filter_tests(void);
 void register_agg_tests(void);
 void register_engine_tests(void);

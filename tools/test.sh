@@ -1,6 +1,7 @@
 #!/bin/sh
 # test.sh -- install what is missing, build with warnings as errors, run the
-# whole test suite, then build again with AddressSanitizer and
+# whole test suite, the CUnit suite once more on the plain C decode kernels
+# (COLSTORE_SIMD=scalar), then build again with AddressSanitizer and
 # UndefinedBehaviorSanitizer and run it again.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,6 +40,20 @@ run_check() {
 "$src/tools/deps.sh" --test
 "$src/tools/build.sh" "$src/build"
 run_check "$src/build" "gcc, -Werror"
+
+# the decode kernels are chosen by the CPU (src/simd.c): the CUnit suite once
+# more on the plain C ones, so that both paths are tested on any machine
+echo "== the CUnit suite with COLSTORE_SIMD=scalar"
+if ! COLSTORE_SIMD=scalar "$src/build/tests/test_colstore" >"$src/build/scalar.log" 2>&1; then
+	grep -E 'FAILED|ASSERT' "$src/build/scalar.log" | head -40 || true
+	tail -12 "$src/build/scalar.log"
+	echo "== the CUnit suite with COLSTORE_SIMD=scalar FAILED"
+	exit 1
+fi
+tail -8 "$src/build/scalar.log"
+set -- $(awk '$1 == "tests" && NF >= 5 { print $4, $5 }' "$src/build/scalar.log")
+[ $# -eq 2 ] || set -- 0 1
+total_pass=$((total_pass + $1)); total_fail=$((total_fail + $2))
 
 echo "== the command line under valgrind memcheck"
 top_builddir="$src/build" sh "$src/tests/valgrind.sh" | tee "$src/build/valgrind.log"

@@ -44,6 +44,14 @@
  *   be evaluated by several threads at once, and several aggregations may
  *   run on one reader at once.  (tests/test_threads.c does all of this from
  *   four threads on a fresh reader and compares with one thread alone.)
+ *
+ * Environment.
+ *   COLSTORE_SIMD, read once, when bit-packed values are first decoded,
+ *   chooses its kernels: "scalar" (plain C), "avx2", or "avx512" (also unset
+ *   or any other value: the best the CPU runs).  Results are the same bytes
+ *   whatever it says.
+ *   TMPDIR: where an aggregation keeps groups that do not fit (see
+ *   colstore_agg_run).
  */
 #ifndef COLSTORE_H
 #define COLSTORE_H

@@ -1,0 +1,274 @@
+/*
+ * test_simd.c -- the decode kernels (src/simd.c): every table this CPU runs
+ * (scalar, avx2, avx512) gives the same bytes as the scalar one, and the
+ * scalar one the values a bit-by-bit reading of format-spec.md §10.2 and
+ * §10.3 gives: every bit width 0..64, every value width, references of
+ * both signs, every scale, random lengths and ranges that start at
+ * multiples of 64 rows.  Blocks and outputs are allocated to their exact
+ * size, so that ASan sees any read or write past them.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <CUnit/CUnit.h>
+
+#include "internal.h"
+#include "testutil.h"
+
+static uint64_t ts_rng = 0x2545f4914f6cdd1dull;
+
+static uint64_t ts_next(void)
+{
+	ts_rng ^= ts_rng << 13;
+	ts_rng ^= ts_rng >> 7;
+	ts_rng ^= ts_rng << 17;
+	return ts_rng;
+}
+
+/* the tables to compare with the scalar one (those this CPU runs) */
+static int ts_tables(const cs_simd_ops **t)
+{
+	static const char *const names[] = { "avx2", "avx512" };
+	int k = 0;
+	for (int i = 0; i < 2; i++)
+		if ((t[k] = cs_simd_get(names[i])))
+			k++;
+	return k;
+}
+
+/* a packed block of n random b-bit values (§10.2, §10.3), in exactly
+ * stored bytes of malloc'd memory */
+static uint8_t *ts_block(unsigned w, unsigned b, unsigned e, uint64_t ref, size_t n, size_t *stored)
+{
+	size_t bytes = (size_t)(((unsigned __int128)n * b + 7) / 8);
+	*stored = CS_PACK_HEADER + bytes;
+	uint8_t *p = calloc(1, *stored);
+	p[0] = (uint8_t)w;
+	p[1] = (uint8_t)b;
+	p[2] = (uint8_t)e;
+	cs_st64(p + 8, ref);
+	/* a run of equal values now and then, and all-ones values */
+	for (size_t i = 0; i < bytes; i++)
+		p[CS_PACK_HEADER + i] = ts_next() % 8 == 0 ? 0xff : (uint8_t)ts_next();
+	if ((n * b) % 8)
+		p[*stored - 1] &= (uint8_t)((1u << ((n * b) % 8)) - 1);
+	return p;
+}
+
+/* value i of the block, bit by bit (LSB first) */
+static uint64_t ts_bits(const uint8_t *packed, size_t i, unsigned b)
+{
+	uint64_t v = 0;
+	for (unsigned k = 0; k < b; k++) {
+		uint64_t bit = (uint64_t)i * b + k;
+		v |= (uint64_t)((packed[bit / 8] >> (bit % 8)) & 1) << k;
+	}
+	return v;
+}
+
+/* rows [first, first + count) as §10.2 / §10.3 define them */
+static void ts_expect(const uint8_t *blk, unsigned w, int decimal, int as_double, size_t first,
+                      size_t count, uint8_t *out)
+{
+	unsigned b = blk[1], e = blk[2];
+	uint64_t ref = cs_le64(blk + 8), unit = 1;
+	for (unsigned k = 0; !decimal && k < e; k++)
+		unit *= 10;
+	for (size_t i = 0; i < count; i++) {
+		uint64_t v = ref + ts_bits(blk + CS_PACK_HEADER, first + i, b) * unit;
+		if (as_double) {
+			double d = (double)(int64_t)v / cs_pow10[e];
+			memcpy(out + i * 8, &d, 8);
+		} else {
+			for (unsigned k = 0; k < w; k++)
+				out[i * w + k] = (uint8_t)(v >> (8 * k));
+		}
+	}
+}
+
+static uint64_t ts_ref(unsigned w, int sgn)
+{
+	uint64_t r = ts_next();
+	switch (ts_next() % 4) {
+	case 0: r = 0; break;
+	case 1: r &= w == 8 ? ~0ull : (1ull << (8 * w)) - 1; break;
+	case 2: r = sgn ? (uint64_t)INT64_MIN + (r & 0xffff) : ~0ull - (r & 0xffff); break;
+	default: r = sgn ? 0 - (r & 0xfffffff) : r & 0xfffffff; break;
+	}
+	return r;
+}
+
+static int ts_bad;
+
+static void ts_report(const char *what, const char *table, unsigned w, unsigned b, unsigned e,
+                      size_t first, size_t count)
+{
+	if (ts_bad++ < 8)
+		fprintf(stderr, "\n  %s: %s differs at w %u b %u e %u rows [%zu, +%zu)", what, table, w, b,
+		        e, first, count);
+}
+
+/* one block: decoded whole and over a range, by every table */
+static void ts_case(int codec, unsigned w, unsigned b, unsigned e, uint64_t ref, size_t n,
+                    const cs_simd_ops *const *tabs, int ntabs)
+{
+	const int decimal = codec == COLSTORE_COMPRESSION_DECIMAL;
+	size_t stored;
+	uint8_t *blk = ts_block(w, b, e, ref, n, &stored);
+	size_t first = (size_t)(ts_next() % (n / 64 + 1)) * 64;
+	size_t count = (size_t)(ts_next() % (n - first + 1));
+	if (ts_next() % 4 == 0)
+		count = n - first; /* to the end of the block: the zero-padded copy */
+	for (int as_double = 0; as_double <= decimal; as_double++) {
+		uint8_t *want = malloc(count * w + !count), *got = malloc(count * w + !count);
+		int mscale = -1, *ms = decimal && !as_double ? &mscale : NULL;
+		const char *why = "";
+		ts_expect(blk, w, decimal, as_double, first, count, want);
+		cs_simd_set(cs_simd_get("scalar"));
+		if (cs_pack_decode_range(codec, blk, stored, w, got, n * w, ms, first, count, &why) ||
+		    memcmp(got, want, count * w) != 0)
+			ts_report("§10.2 reading", "scalar", w, b, e, first, count);
+		for (int t = 0; t < ntabs; t++) {
+			cs_simd_set(tabs[t]);
+			memset(got, 0xa5, count * w);
+			if (cs_pack_decode_range(codec, blk, stored, w, got, n * w, ms, first, count, &why) ||
+			    memcmp(got, want, count * w) != 0)
+				ts_report("range", tabs[t]->name, w, b, e, first, count);
+		}
+		free(want);
+		free(got);
+		/* the whole block, against the scalar table's bytes */
+		want = malloc(n * w);
+		got = malloc(n * w);
+		cs_simd_set(cs_simd_get("scalar"));
+		CU_ASSERT_EQUAL(cs_pack_decode(codec, blk, stored, w, want, n * w, ms, &why), 0);
+		for (int t = 0; t < ntabs; t++) {
+			cs_simd_set(tabs[t]);
+			if (cs_pack_decode(codec, blk, stored, w, got, n * w, ms, &why) ||
+			    memcmp(got, want, n * w) != 0)
+				ts_report("whole block", tabs[t]->name, w, b, e, 0, n);
+		}
+		free(want);
+		free(got);
+	}
+	/* the sum from the packed bits, where the values do not wrap */
+	__int128 s0 = 0, s1 = 0;
+	int sc0 = 0, sc1 = 0;
+	const char *why = "";
+	cs_simd_set(cs_simd_get("scalar"));
+	int k0 = cs_pack_sum(codec, blk, stored, w, n * w, NULL, 0, &s0, &sc0, &why);
+	for (int t = 0; t < ntabs; t++) {
+		cs_simd_set(tabs[t]);
+		int k1 = cs_pack_sum(codec, blk, stored, w, n * w, NULL, 0, &s1, &sc1, &why);
+		if (k1 != k0 || (k0 == 0 && (s1 != s0 || sc1 != sc0)))
+			ts_report("packed sum", tabs[t]->name, w, b, e, 0, n);
+	}
+	free(blk);
+}
+
+static void test_decode_tables(void)
+{
+	static const unsigned widths[] = { 1, 2, 4, 8 };
+	const cs_simd_ops *was = cs_simd();
+	const cs_simd_ops *tabs[2];
+	int ntabs = ts_tables(tabs);
+	if (!ntabs)
+		fprintf(stderr, "\n  (no vector table on this CPU: the scalar one against §10.2 only) ");
+	ts_bad = 0;
+	for (unsigned wi = 0; wi < 4; wi++)
+		for (unsigned b = 0; b <= 64; b++)
+			for (int sgn = 0; sgn < 2; sgn++)
+				for (int rep = 0; rep < 3; rep++) {
+					unsigned w = widths[wi];
+					size_t n = 1 + (size_t)(ts_next() % (rep == 2 ? 3000 : 700));
+					/* every scale 0..19 comes up at every width */
+					unsigned e = rep == 0 ? 0 : (unsigned)((b + rep * 7 + sgn) % 20);
+					ts_case(COLSTORE_COMPRESSION_BITPACK, w, b, e, ts_ref(w, sgn), n, tabs,
+					        ntabs);
+				}
+	/* DECIMAL: mantissas and float64, every exponent, small references
+	 * (the exact conversion) and huge ones (past 2^51) */
+	for (unsigned b = 0; b <= 64; b++)
+		for (int rep = 0; rep < 4; rep++) {
+			size_t n = 1 + (size_t)(ts_next() % (rep == 3 ? 3000 : 700));
+			uint64_t ref = rep == 0 ? 0 - (ts_next() & 0xffffff) : ts_ref(8, rep & 1);
+			ts_case(COLSTORE_COMPRESSION_DECIMAL, 8, b, (unsigned)(ts_next() % 23), ref, n,
+			        tabs, ntabs);
+		}
+	cs_simd_set(was);
+	CU_ASSERT_EQUAL(ts_bad, 0);
+}
+
+/* the sums straight from groups of packed bits, longer than a batch */
+static void test_psum_tables(void)
+{
+	const cs_simd_ops *tabs[2];
+	int ntabs = ts_tables(tabs);
+	const cs_simd_ops *sc = cs_simd_get("scalar");
+	int bad = 0;
+	for (unsigned b = 1; b <= 32; b++) {
+		size_t groups = 1 + (size_t)(ts_next() % 300), bytes = groups * b + 16;
+		uint8_t *p = malloc(bytes);
+		for (size_t i = 0; i < bytes; i++)
+			p[i] = b % 3 == 0 ? 0xff : (uint8_t)ts_next();
+		uint64_t want = 0;
+		for (size_t i = 0; i < groups * 8; i++)
+			want += ts_bits(p, i, b);
+		bad += sc->psum(p, b, groups) != want;
+		for (int t = 0; t < ntabs; t++)
+			bad += tabs[t]->psum(p, b, groups) != want;
+		free(p);
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+}
+
+/* dictionary codes of 1, 2 and 4 bytes, at odd addresses, as uint32 */
+static void test_widen_tables(void)
+{
+	const cs_simd_ops *tabs[3];
+	int ntabs = ts_tables(tabs);
+	tabs[ntabs++] = cs_simd_get("scalar");
+	int bad = 0;
+	for (unsigned w = 1; w <= 4; w *= 2)
+		for (int rep = 0; rep < 20; rep++) {
+			size_t n = (size_t)(ts_next() % 200);
+			uint8_t *p = malloc(n * w + 1);
+			uint32_t *got = malloc(n * 4 + !n);
+			for (size_t i = 0; i < n * w + 1; i++)
+				p[i] = (uint8_t)ts_next();
+			for (int t = 0; t < ntabs; t++) {
+				tabs[t]->widen(p + 1, w, n, got);
+				for (size_t i = 0; i < n; i++)
+					bad += got[i] != cs_code_at(p + 1, w, i);
+			}
+			free(p);
+			free(got);
+		}
+	CU_ASSERT_EQUAL(bad, 0);
+}
+
+/* COLSTORE_SIMD names a table; the tests run whole under each (tools/test.sh) */
+static void test_simd_choice(void)
+{
+	const char *env = getenv("COLSTORE_SIMD");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cs_simd_get("scalar"));
+	CU_ASSERT_PTR_NULL(cs_simd_get("sse9"));
+	if (env && strcmp(env, "scalar") == 0)
+		CU_ASSERT_STRING_EQUAL(cs_simd()->name, "scalar");
+	if (env && strcmp(env, "avx2") == 0)
+		CU_ASSERT_STRING_EQUAL(cs_simd()->name, cs_simd_get("avx2") ? "avx2" : "scalar");
+#if !defined(__x86_64__)
+	CU_ASSERT_STRING_EQUAL(cs_simd()->name, "scalar");
+#endif
+}
+
+void register_simd_tests(void)
+{
+	CU_pSuite s = CU_add_suite("simd", NULL, NULL);
+	CU_add_test(s, "COLSTORE_SIMD chooses the table", test_simd_choice);
+	CU_add_test(s, "decode: every table, every bit and value width, as §10.2 reads",
+	            test_decode_tables);
+	CU_add_test(s, "sums of packed values: every table, b 1..32", test_psum_tables);
+	CU_add_test(s, "dictionary codes widened: every table and code width", test_widen_tables);
+}
