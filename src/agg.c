@@ -42,7 +42,6 @@ void colstore_agg_free(colstore_agg *a)
 {
 	if (!a)
 		return;
-	colstore_filter_free(a->filter);
 	for (uint32_t k = 0; k < a->nagg; k++)
 		free(a->aggs[k].name);
 	free(a->aggs);
@@ -147,7 +146,7 @@ static int cs_parse_aggs(colstore_agg *a, const char *list, colstore_error *err)
 }
 
 int colstore_agg_create(colstore_reader *r, const char *aggs, const char *group_by,
-                        const char *where, colstore_agg **out, colstore_error *err)
+                        const colstore_filter *where, colstore_agg **out, colstore_error *err)
 {
 	if (!r || !aggs || !out)
 		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "reader, aggs and out are required");
@@ -170,8 +169,10 @@ int colstore_agg_create(colstore_reader *r, const char *aggs, const char *group_
 		}
 		free(copy);
 	}
-	if (!rc && where && *where)
-		rc = colstore_filter_parse(r, where, &a->filter, err);
+	if (!rc && where && cs_filter_reader(where) != r)
+		rc = cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+		            "the filter was compiled for another reader");
+	a->filter = where;
 	if (rc) {
 		colstore_agg_free(a);
 		return rc;

@@ -87,7 +87,7 @@ typedef struct cs_state {
 
 struct colstore_agg {
 	colstore_reader *r;
-	colstore_filter *filter;
+	const colstore_filter *filter; /* the caller's, or NULL */
 	uint32_t ngb, nagg;
 	uint32_t *gb;    /* group-by columns */
 	cs_aggspec *aggs;

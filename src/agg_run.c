@@ -36,24 +36,15 @@ typedef struct cs_worker {
 	size_t ordercap;
 	uint8_t *tmp;
 	size_t tmpcap;
-	uint32_t rg_read, rg_skipped;
-	uint32_t cur;  /* row group in hand, or UINT32_MAX */
-	int rc;
 	colstore_error err;
-	pthread_t th;
 } cs_worker;
 
 struct cs_run {
 	colstore_agg *a;
-	uint32_t next;   /* atomic: the next row group to hand out */
-	int stop;        /* atomic: a worker failed */
 	uint32_t nw;
 	cs_worker *w;
-	/* dropping pages behind the workers */
-	pthread_mutex_t mu;
-	uint64_t *rg_lo; /* first byte of each row group (nondecreasing), + end */
-	uint64_t released;
-	uint64_t map_reads; /* the reader's count at the last release */
+	uint32_t *scols, nscols; /* the columns the scan decodes */
+	uint8_t *scanned;        /* per column: the scan decodes it */
 	/* K_HASH: runs of groups written out by workers */
 	pthread_mutex_t smu;
 	cs_spill sp;
@@ -276,59 +267,6 @@ static int cs_hash_rows(cs_worker *w, uint32_t m, const uint32_t *idx);
 static int cs_do_slice(cs_worker *w, uint32_t g, uint32_t s0, uint32_t n, uint32_t m,
                        const uint32_t *idx);
 
-static int cs_do_rg(cs_worker *w, uint32_t g)
-{
-	colstore_agg *a = w->run->a;
-	colstore_reader *r = a->r;
-	if (a->filter && !colstore_filter_may_match(a->filter, g)) {
-		w->rg_skipped += a->pass == 0;
-		return COLSTORE_OK;
-	}
-	w->rg_read += a->pass == 0;
-	uint32_t n = cs_chunk_at(r, g, 0)->row_count;
-	uint64_t matches = n;
-	const uint32_t *idx = NULL;
-	int rc;
-	if (a->filter) {
-		if ((rc = colstore_filter_eval(a->filter, g, w->b, w->sel, &matches, &w->err)))
-			return rc;
-		if (matches == 0)
-			return COLSTORE_OK;
-		if (matches < n && n <= CS_BATCH_ROWS) { /* the matching rows, in order */
-			cs_bitmap_rows(w->sel, n, w->idx);
-			idx = w->idx;
-		}
-	}
-	uint32_t m = (uint32_t)matches;
-	if (m == 0)
-		return COLSTORE_OK;
-	if (a->key == K_NONE && a->count_only) { /* count(*): nothing to read */
-		*(int64_t *)(void *)w->st.recs += m;
-		return COLSTORE_OK;
-	}
-	if (n <= CS_BATCH_ROWS)
-		return cs_do_slice(w, g, 0, n, m, idx);
-	/* a long row group, a slice at a time: memory for the values of one
-	 * slice, whatever its blocks claim to expand to */
-	for (uint32_t s0 = 0; s0 < n; s0 += CS_BATCH_ROWS) {
-		uint32_t c = n - s0 < CS_BATCH_ROWS ? n - s0 : CS_BATCH_ROWS;
-		uint32_t ms = c;
-		const uint32_t *sidx = NULL;
-		if (a->filter && matches < n) {
-			ms = (uint32_t)cs_bitmap_popcount(w->sel + s0 / 8, c);
-			if (ms == 0)
-				continue;
-			if (ms < c) {
-				cs_bitmap_rows(w->sel + s0 / 8, c, w->idx);
-				sidx = w->idx;
-			}
-		}
-		if ((rc = cs_do_slice(w, g, s0, c, ms, sidx)))
-			return rc;
-	}
-	return COLSTORE_OK;
-}
-
 /* rows [s0, s0 + n) of row group g, m of them taken (idx[k], relative to
  * s0, or all when idx is NULL) */
 static int cs_do_slice(cs_worker *w, uint32_t g, uint32_t s0, uint32_t n, uint32_t m,
@@ -349,7 +287,7 @@ static int cs_do_slice(cs_worker *w, uint32_t g, uint32_t s0, uint32_t n, uint32
 			if ((w->psum_ok[c] = (uint8_t)done))
 				continue;
 		}
-		if ((a->need[c] & 1) &&
+		if ((a->need[c] & 1) && !w->run->scanned[c] &&
 		    (rc = cs_values_range(r, g, c, w->b, s0, n, &w->vals[c], NULL, &w->err)))
 			return rc;
 		if ((a->need[c] & 2) &&
@@ -432,63 +370,23 @@ static int cs_hash_rows(cs_worker *w, uint32_t m, const uint32_t *idx)
 	return COLSTORE_OK;
 }
 
-/* drop the pages of row groups every worker is past: the resident set stays
- * flat however large the file (they fault back in from the page cache if
- * read again); whole 2 MiB units, so that huge mappings stay whole */
-static void cs_release_behind(cs_run *run)
+/* one batch of the scan (scan.c): the scanned columns' values are in it;
+ * the rest are read here (sums from packed bits, DECIMAL mantissas) */
+static int cs_batch(void *ctx, const colstore_batch *b, colstore_error *err)
 {
-	colstore_reader *r = run->a->r;
-	if (!r->mapped)
-		return;
-	pthread_mutex_lock(&run->mu);
-	uint32_t low = __atomic_load_n(&run->next, __ATOMIC_ACQUIRE);
-	for (uint32_t k = 0; k < run->nw; k++) {
-		uint32_t c = __atomic_load_n(&run->w[k].cur, __ATOMIC_ACQUIRE);
-		if (c < low)
-			low = c;
+	cs_run *run = ctx;
+	cs_worker *w = &run->w[b->worker];
+	colstore_agg *a = run->a;
+	int rc;
+	if (a->key == K_NONE && a->count_only) { /* count(*): nothing to read */
+		*(int64_t *)(void *)w->st.recs += b->selected;
+		return COLSTORE_OK;
 	}
-	if (low > r->num_row_groups)
-		low = r->num_row_groups;
-	uint64_t upto = run->rg_lo[low] & ~(uint64_t)((2u << 20) - 1);
-	if (upto > run->released) {
-		/* no block read through the mapping since the last release (all
-		 * read with pread, or none read): nothing there to drop, and on
-		 * a VM each madvise is dear.  A worker counts its reads before it
-		 * lets go of its row group, so none is missed below `low`. */
-		uint64_t reads = __atomic_load_n(&r->map_reads, __ATOMIC_RELAXED);
-		if (reads != run->map_reads)
-			cs_map_release(r->data, run->released, upto);
-		run->map_reads = reads;
-		run->released = upto;
-	}
-	pthread_mutex_unlock(&run->mu);
-}
-
-static void *cs_worker_main(void *arg)
-{
-	cs_worker *w = arg;
-	cs_run *run = w->run;
-	uint32_t nrg = run->a->r->num_row_groups;
-	for (;;) {
-		if (__atomic_load_n(&run->stop, __ATOMIC_ACQUIRE))
-			break;
-		/* claim and publish under the lock, so that the release step never
-		 * sees a row group claimed but not yet in hand */
-		pthread_mutex_lock(&run->mu);
-		uint32_t g = run->next < nrg ? run->next++ : nrg;
-		__atomic_store_n(&w->cur, g < nrg ? g : UINT32_MAX, __ATOMIC_RELEASE);
-		pthread_mutex_unlock(&run->mu);
-		if (g >= nrg)
-			break;
-		w->rc = cs_do_rg(w, g);
-		__atomic_store_n(&w->cur, UINT32_MAX, __ATOMIC_RELEASE);
-		if (w->rc) {
-			__atomic_store_n(&run->stop, 1, __ATOMIC_RELEASE);
-			break;
-		}
-		cs_release_behind(run);
-	}
-	return NULL;
+	for (uint32_t k = 0; k < run->nscols; k++)
+		w->vals[run->scols[k]] = b->values[k];
+	if ((rc = cs_do_slice(w, b->row_group, b->first, b->rows, b->selected, b->sel)) && err)
+		*err = w->err;
+	return rc;
 }
 
 static int cs_worker_init(cs_worker *w, cs_run *run)
@@ -501,7 +399,6 @@ static int cs_worker_init(cs_worker *w, cs_run *run)
 			rgs = cs_chunk_at(a->r, g, 0)->row_count;
 	memset(w, 0, sizeof(*w));
 	w->run = run;
-	w->cur = UINT32_MAX;
 	w->b = colstore_buffers_create();
 	w->bm = colstore_buffers_create();
 	w->vals = calloc(nc, sizeof(*w->vals));
@@ -509,7 +406,6 @@ static int cs_worker_init(cs_worker *w, cs_run *run)
 	w->scale = calloc(nc, sizeof(*w->scale));
 	w->psum = calloc(nc, sizeof(*w->psum));
 	w->psum_ok = calloc(nc, 1);
-	w->sel = malloc(cs_bitmap_bytes(rgs) + 8);
 	uint32_t slice = rgs < CS_BATCH_ROWS ? rgs : CS_BATCH_ROWS; /* rows cs_do_slice takes */
 	w->idx = malloc((size_t)slice * sizeof(uint32_t));
 	w->gid = malloc((size_t)slice * sizeof(uint32_t));
@@ -521,7 +417,7 @@ static int cs_worker_init(cs_worker *w, cs_run *run)
 		if (!w->koff || !w->khash)
 			return -1;
 	}
-	if (!w->b || !w->bm || !w->vals || !w->mvals || !w->scale || !w->psum || !w->psum_ok || !w->sel || !w->idx || !w->gid ||
+	if (!w->b || !w->bm || !w->vals || !w->mvals || !w->scale || !w->psum || !w->psum_ok || !w->idx || !w->gid ||
 	    !w->key || cs_state_init(a, &w->st))
 		return -1;
 	return 0;
@@ -536,7 +432,6 @@ static void cs_worker_free(cs_worker *w)
 	free(w->scale);
 	free(w->psum);
 	free(w->psum_ok);
-	free(w->sel);
 	free(w->idx);
 	free(w->gid);
 	free(w->key);
@@ -547,60 +442,52 @@ static void cs_worker_free(cs_worker *w)
 	cs_state_free(&w->st);
 }
 
-/* one pass of nw workers over every row group; their groups merged into a->st */
+/* one pass of nw workers over every row group (a scan, scan.c); their
+ * groups merged into a->st */
 int cs_run_pass(colstore_agg *a, uint32_t nw, colstore_error *err)
 {
 	colstore_reader *r = a->r;
 	int rc = COLSTORE_OK;
 	cs_run run = { .a = a, .nw = nw };
 	run.w = calloc(nw, sizeof(cs_worker));
-	run.rg_lo = malloc(((size_t)r->num_row_groups + 1) * sizeof(uint64_t));
-	if (!run.w || !run.rg_lo) {
+	run.scols = malloc(r->num_columns * sizeof(uint32_t));
+	run.scanned = calloc(r->num_columns, 1);
+	if (!run.w || !run.scols || !run.scanned) {
 		free(run.w);
-		free(run.rg_lo);
+		free(run.scols);
+		free(run.scanned);
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	}
-	/* where each row group begins, made nondecreasing from the end */
-	uint64_t end = 0, lo, hi;
-	for (uint32_t g = 0; g < r->num_row_groups; g++) {
-		cs_row_group_span(r, g, &lo, &hi);
-		run.rg_lo[g] = lo;
-		if (lo < hi && hi > end)
-			end = hi;
-	}
-	run.rg_lo[r->num_row_groups] = end;
-	for (uint32_t g = r->num_row_groups; g-- > 0;)
-		if (run.rg_lo[g] > run.rg_lo[g + 1])
-			run.rg_lo[g] = run.rg_lo[g + 1];
-	/* unlike the reader's count: the first release drops what earlier
-	 * queries on this reader may have left mapped */
-	run.map_reads = __atomic_load_n(&r->map_reads, __ATOMIC_RELAXED) - 1;
-	pthread_mutex_init(&run.mu, NULL);
+	/* the scan decodes the values the kernels read, but for a column whose
+	 * only aggregate is a sum over all groups: that may come from the packed
+	 * bits, or as DECIMAL mantissas (cs_do_slice) */
+	for (uint32_t c = 0; c < r->num_columns && !(a->key == K_NONE && a->count_only); c++)
+		if ((a->need[c] & 1) && !(a->sum_only[c] && a->key == K_NONE)) {
+			run.scanned[c] = 1;
+			run.scols[run.nscols++] = c;
+		}
 	pthread_mutex_init(&run.smu, NULL);
-	uint32_t started = 0;
 	for (uint32_t k = 0; k < nw && !rc; k++) {
 		if (cs_worker_init(&run.w[k], &run))
 			rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	}
-	if (!rc && r->mapped)
-		cs_map_advise_sequential(r->data, r->size);
-	/* worker 0 runs on this thread */
-	for (uint32_t k = 1; k < nw && !rc; k++) {
-		if (pthread_create(&run.w[k].th, NULL, cs_worker_main, &run.w[k]))
-			break; /* fewer threads: the others share the work */
-		started = k;
-	}
+	colstore_scan *scan = NULL;
+	colstore_scan_options so = COLSTORE_SCAN_OPTIONS_INIT;
+	so.threads = nw;
 	if (!rc)
-		cs_worker_main(&run.w[0]);
-	for (uint32_t k = 1; k <= started; k++)
-		pthread_join(run.w[k].th, NULL);
-	a->threads_used = started + 1;
-	for (uint32_t k = 0; k < nw && !rc; k++)
-		if (run.w[k].rc) { /* the first failure in worker order */
-			if (err)
-				*err = run.w[k].err;
-			rc = run.w[k].rc;
+		rc = colstore_scan_create(r, run.scols, run.nscols, a->filter, &so, &scan, err);
+	if (!rc)
+		rc = colstore_scan_run(scan, cs_batch, NULL, &run, err);
+	if (scan) {
+		a->threads_used = colstore_scan_threads_used(scan);
+		if (a->pass == 0) {
+			uint32_t read, skipped;
+			colstore_scan_row_groups(scan, &read, &skipped);
+			a->rg_read += read;
+			a->rg_skipped += skipped;
 		}
+		colstore_scan_free(scan);
+	}
 	/* K_HASH: once a worker wrote a run, every worker's groups go to runs */
 	for (uint32_t k = 0; k < nw && !rc && run.sp_open; k++)
 		if ((rc = cs_flush_groups(&run.w[k])) && err)
@@ -618,10 +505,6 @@ int cs_run_pass(colstore_agg *a, uint32_t nw, colstore_error *err)
 		}
 		run.sp_open = 0;
 	}
-	for (uint32_t k = 0; k < nw; k++) {
-		a->rg_read += run.w[k].rg_read;
-		a->rg_skipped += run.w[k].rg_skipped;
-	}
 	/* merge into worker 0's groups, which become the result */
 	for (uint32_t k = 1; k < nw && !rc && !a->hspilled; k++)
 		if (cs_merge_state(a, &run.w[0].st, &run.w[k].st))
@@ -632,9 +515,9 @@ int cs_run_pass(colstore_agg *a, uint32_t nw, colstore_error *err)
 	}
 	for (uint32_t k = 0; k < nw; k++)
 		cs_worker_free(&run.w[k]);
-	pthread_mutex_destroy(&run.mu);
 	pthread_mutex_destroy(&run.smu);
 	free(run.w);
-	free(run.rg_lo);
+	free(run.scols);
+	free(run.scanned);
 	return rc;
 }

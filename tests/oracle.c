@@ -1780,8 +1780,11 @@ static int check_agg(inst *in, const query *q, sbuf *why)
 	colstore_agg *ag = NULL;
 	colstore_error e;
 	memset(&e, 0, sizeof(e));
-	int rc = colstore_agg_create(in->r, sb_cstr(&aggs), q->ngb ? sb_cstr(&gb) : NULL, q->where ? sb_cstr(&wh) : NULL,
-	                             &ag, &e);
+	colstore_filter *flt = NULL;
+	int rc = q->where ? colstore_filter_parse(in->r, sb_cstr(&wh), &flt, &e) : COLSTORE_OK;
+	if (!rc)
+		rc = colstore_agg_create(in->r, sb_cstr(&aggs), q->ngb ? sb_cstr(&gb) : NULL, flt, &ag,
+		                         &e);
 	int fail = 0;
 	if (expect_refusal || rc) {
 		if (expect_refusal && rc == COLSTORE_EPARSE) {
@@ -1795,6 +1798,7 @@ static int check_agg(inst *in, const query *q, sbuf *why)
 			fail = 1;
 		}
 		colstore_agg_free(ag);
+		colstore_filter_free(flt);
 		free(aggs.p);
 		free(gb.p);
 		free(wh.p);
@@ -1929,6 +1933,7 @@ static int check_agg(inst *in, const query *q, sbuf *why)
 out:
 	sqlite3_finalize(st);
 	colstore_agg_free(ag);
+	colstore_filter_free(flt);
 	free(aggs.p);
 	free(gb.p);
 	free(wh.p);

@@ -17,6 +17,27 @@
 #include "internal.h"
 #include "testutil.h"
 
+
+/* a filter for an aggregation of a test, freed by ag_flt_clear() once the
+ * aggregations that use it are freed */
+static colstore_filter *ag_flts[8];
+static int ag_nflt;
+
+static const colstore_filter *ag_flt(colstore_reader *r, const char *where)
+{
+	colstore_filter *f = NULL;
+	CU_ASSERT_EQUAL_FATAL(colstore_filter_parse(r, where, &f, NULL), COLSTORE_OK);
+	CU_ASSERT_FATAL(ag_nflt < 8);
+	ag_flts[ag_nflt++] = f;
+	return f;
+}
+
+static void ag_flt_clear(void)
+{
+	while (ag_nflt > 0)
+		colstore_filter_free(ag_flts[--ag_nflt]);
+}
+
 static const tu_col cols[] = {
 	{ "g", COLSTORE_TYPE_STRING, 0, 9, 6 },   /* group key, some nulls */
 	{ "k", COLSTORE_TYPE_INT16, 0, 0, 5 },    /* small-range group key */
@@ -138,6 +159,7 @@ static void test_no_group(void)
 	CU_ASSERT_STRING_EQUAL(colstore_agg_column_name(a, 2), "sum(q)");
 	check_group(a, 0, 0, &e);
 	colstore_agg_free(a);
+	ag_flt_clear();
 	colstore_reader_close(r);
 	unlink(path);
 }
@@ -197,6 +219,7 @@ static void test_group_by_string(void)
 		check_group(a, g, 1, &eg[k]);
 	}
 	colstore_agg_free(a);
+	ag_flt_clear();
 	colstore_reader_close(r);
 	unlink(path);
 }
@@ -215,7 +238,7 @@ static void test_group_by_int_where(void)
 		feed(&eg[k + 1], row);
 	}
 	colstore_agg *a;
-	CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, AGGS, "k", "q > 100", &a, NULL), COLSTORE_OK);
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, AGGS, "k", ag_flt(r, "q > 100"), &a, NULL), COLSTORE_OK);
 	CU_ASSERT_EQUAL_FATAL(colstore_agg_run(a, NULL), COLSTORE_OK);
 	CU_ASSERT_EQUAL_FATAL(colstore_agg_num_groups(a), 5);
 	for (uint64_t g = 0; g < 5; g++) {
@@ -225,6 +248,7 @@ static void test_group_by_int_where(void)
 		check_group(a, g, 1, &eg[g]);
 	}
 	colstore_agg_free(a);
+	ag_flt_clear();
 	colstore_reader_close(r);
 	unlink(path);
 }
@@ -236,7 +260,7 @@ static void test_empty_and_skip(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	colstore_agg *a;
 	/* nothing matches: one row, count 0, sum null; every group skipped */
-	CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, "count(*),sum(q),min(s)", NULL, "q > 100000", &a, NULL),
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, "count(*),sum(q),min(s)", NULL, ag_flt(r, "q > 100000"), &a, NULL),
 	                      COLSTORE_OK);
 	CU_ASSERT_EQUAL_FATAL(colstore_agg_run(a, NULL), COLSTORE_OK);
 	colstore_cell c;
@@ -253,7 +277,7 @@ static void test_empty_and_skip(void)
 	CU_ASSERT_EQUAL(skipped, 7);
 	colstore_agg_free(a);
 	/* grouped and empty: no rows */
-	CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, "count(*)", "g", "q > 100000", &a, NULL), COLSTORE_OK);
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, "count(*)", "g", ag_flt(r, "q > 100000"), &a, NULL), COLSTORE_OK);
 	CU_ASSERT_EQUAL_FATAL(colstore_agg_run(a, NULL), COLSTORE_OK);
 	CU_ASSERT_EQUAL(colstore_agg_num_groups(a), 0);
 	colstore_agg_free(a);
@@ -264,6 +288,16 @@ static void test_empty_and_skip(void)
 	CU_ASSERT_EQUAL(colstore_agg_create(r, "median(q)", NULL, NULL, &a, &e), COLSTORE_EPARSE);
 	CU_ASSERT_EQUAL(colstore_agg_create(r, "count(*)", "zz", NULL, &a, &e), COLSTORE_EPARSE);
 	CU_ASSERT_STRING_EQUAL(e.message, "--group-by: no column named 'zz'");
+	/* a filter compiled for another reader of the same file */
+	colstore_reader *r2;
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r2, NULL), COLSTORE_OK);
+	a = NULL;
+	CU_ASSERT_EQUAL(colstore_agg_create(r2, "count(*)", NULL, ag_flt(r, "q > 1"), &a, &e),
+	                COLSTORE_EINVAL);
+	CU_ASSERT_PTR_NULL(a);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "another reader"));
+	colstore_reader_close(r2);
+	ag_flt_clear();
 	colstore_reader_close(r);
 	unlink(path);
 }
@@ -294,6 +328,7 @@ static void test_overflow(void)
 	colstore_agg_cell(a, 0, 0, &c);
 	CU_ASSERT_DOUBLE_EQUAL(c.d, (double)(INT64_MAX / 2), 1e3);
 	colstore_agg_free(a);
+	ag_flt_clear();
 	colstore_reader_close(r);
 	unlink(path);
 }
@@ -393,6 +428,7 @@ static void test_long_row_groups(void)
 				free(want);
 				free(got);
 			}
+		ag_flt_clear();
 		colstore_reader_close(r);
 		unlink(p);
 		colstore_reader_close(ref);

@@ -287,12 +287,15 @@ static uint32_t threads_for(const char *path, const char *aggs, const char *wher
 	uint32_t used = 0;
 	if (colstore_reader_open(path, NULL, &r, NULL))
 		return 0;
-	if (colstore_agg_create(r, aggs, NULL, where, &a, NULL) == 0) {
+	colstore_filter *f = NULL;
+	if ((!where || colstore_filter_parse(r, where, &f, NULL) == 0) &&
+	    colstore_agg_create(r, aggs, NULL, f, &a, NULL) == 0) {
 		colstore_agg_set_threads(a, t);
 		if (colstore_agg_run(a, NULL) == 0)
 			used = colstore_agg_threads_used(a);
 		colstore_agg_free(a);
 	}
+	colstore_filter_free(f);
 	colstore_reader_close(r);
 	return used;
 }

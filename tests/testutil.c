@@ -447,9 +447,12 @@ char *tu_agg_text(colstore_reader *r, const char *aggs, const char *gb, const ch
                   uint32_t threads, uint64_t mem, uint32_t *passes, uint64_t *spill)
 {
 	colstore_agg *a;
+	colstore_filter *f = NULL;
 	colstore_error e;
-	if (colstore_agg_create(r, aggs, gb, where, &a, &e)) {
+	if ((where && *where && colstore_filter_parse(r, where, &f, &e)) ||
+	    colstore_agg_create(r, aggs, gb, f, &a, &e)) {
 		fprintf(stderr, "\nagg_text: %s\n", e.message);
+		colstore_filter_free(f);
 		return NULL;
 	}
 	colstore_agg_set_threads(a, threads);
@@ -457,6 +460,7 @@ char *tu_agg_text(colstore_reader *r, const char *aggs, const char *gb, const ch
 	if (colstore_agg_run(a, &e)) {
 		fprintf(stderr, "\nagg_text: %s\n", e.message);
 		colstore_agg_free(a);
+		colstore_filter_free(f);
 		return NULL;
 	}
 	tu_buf b = { 0 };
@@ -477,5 +481,6 @@ char *tu_agg_text(colstore_reader *r, const char *aggs, const char *gb, const ch
 	if (spill)
 		*spill = colstore_agg_spill_bytes(a);
 	colstore_agg_free(a);
+	colstore_filter_free(f);
 	return b.p ? b.p : calloc(1, 1);
 }

@@ -1684,12 +1684,13 @@ static int cmd_agg(int argc, char **argv)
 	if (colstore_reader_open(file, NULL, &r, &e))
 		return fail(file, &e);
 	colstore_agg *a = NULL;
+	colstore_filter *flt = NULL;
 	int rc = 0;
-	if (colstore_agg_create(r, aggs, gb, where, &a, &e)) {
-		if (e.column && where)
-			where_error("agg", where, &e);
-		else
-			fprintf(stderr, "%s agg: %s\n", prog, e.message);
+	if (where && colstore_filter_parse(r, where, &flt, &e)) {
+		where_error("agg", where, &e);
+		rc = EXIT_USAGE;
+	} else if (colstore_agg_create(r, aggs, gb, flt, &a, &e)) {
+		fprintf(stderr, "%s agg: %s\n", prog, e.message);
 		rc = EXIT_USAGE;
 	} else {
 		colstore_agg_set_threads(a, threads);
@@ -1722,6 +1723,7 @@ static int cmd_agg(int argc, char **argv)
 		free(names);
 	}
 	colstore_agg_free(a);
+	colstore_filter_free(flt);
 	colstore_reader_close(r);
 	return rc;
 }

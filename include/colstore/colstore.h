@@ -735,7 +735,8 @@ typedef struct colstore_agg colstore_agg;
  * @param aggs      "count(*),count(x),sum(x),min(x),max(x),avg(x)", comma
  *                  separated; result columns are named exactly as written
  * @param group_by  "a,b" or NULL (one result row)
- * @param where     a filter (colstore_filter_parse) or NULL
+ * @param where     a filter compiled for @p r (colstore_filter_parse) or
+ *                  NULL; it must outlive the aggregation's run
  * sum of integers is exact in int64 (overflow is COLSTORE_ERANGE, not a
  * wrap); sum of floats is an exact sum (of the decimals themselves where
  * the file stores them as DECIMAL) rounded once to double, and avg that sum
@@ -745,10 +746,11 @@ typedef struct colstore_agg colstore_agg;
  * -0 below +0);
  * nulls are skipped; count(x) counts non-nulls.  Groups come out sorted by
  * their keys, nulls last.
- * @return COLSTORE_OK or COLSTORE_EPARSE naming the bad item or column
+ * @return COLSTORE_OK, COLSTORE_EPARSE naming the bad item or column, or
+ *         COLSTORE_EINVAL (a filter of another reader)
  */
 COLSTORE_API int colstore_agg_create(colstore_reader *r, const char *aggs,
-                                     const char *group_by, const char *where,
+                                     const char *group_by, const colstore_filter *where,
                                      colstore_agg **out, colstore_error *err);
 /**
  * Worker threads for colstore_agg_run, at most: 0 (the default) is one per

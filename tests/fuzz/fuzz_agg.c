@@ -204,8 +204,12 @@ static void agg(colstore_reader *r, const char *aggs, const char *gb, const char
                 uint32_t threads, uint64_t mem)
 {
 	colstore_agg *a;
-	if (colstore_agg_create(r, aggs, gb, where, &a, NULL) != COLSTORE_OK)
+	colstore_filter *f = NULL;
+	if ((where && *where && colstore_filter_parse(r, where, &f, NULL) != COLSTORE_OK) ||
+	    colstore_agg_create(r, aggs, gb, f, &a, NULL) != COLSTORE_OK) {
+		colstore_filter_free(f);
 		return;
+	}
 	colstore_agg_set_threads(a, threads);
 	colstore_agg_set_memory_limit(a, mem);
 	if (colstore_agg_run(a, NULL) == COLSTORE_OK) {
@@ -221,6 +225,7 @@ static void agg(colstore_reader *r, const char *aggs, const char *gb, const char
 			}
 	}
 	colstore_agg_free(a);
+	colstore_filter_free(f);
 }
 
 static void workload(const uint8_t *img, size_t n)

@@ -215,9 +215,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (m[0] >= 0) {
 		colstore_agg *a = NULL;
+		colstore_filter *f = NULL;
 		colstore_error err;
-		if (colstore_agg_create(readers[0], "count(*)", NULL, expr, &a, &err) ==
-		    COLSTORE_OK) {
+		if (colstore_filter_parse(readers[0], expr, &f, &err) == COLSTORE_OK &&
+		    colstore_agg_create(readers[0], "count(*)", NULL, f, &a, &err) == COLSTORE_OK) {
 			if (colstore_agg_run(a, &err) == COLSTORE_OK) {
 				colstore_cell cell;
 				if (colstore_agg_num_groups(a) != 1 ||
@@ -233,6 +234,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fprintf(stderr, "agg_create refused a filter that parses: %s\n", err.message);
 			abort();
 		}
+		colstore_filter_free(f);
 	}
 	free(expr);
 	return 0;
