@@ -1,5 +1,5 @@
 /*
- * colstore.c -- the command-line tool.  The only place that prints or exits.
+ * colstore_cli.c -- the command-line tool.  The only place that prints or exits.
  *
  * Exit status: 0 success, 1 bad input / corrupt file / I/O error, 2 usage.
  */
