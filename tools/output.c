@@ -195,6 +195,17 @@ static void sb_str(strbuf *b, const char *s)
 	sb_put(b, s, strlen(s));
 }
 
+/* b made "" (p never NULL), its memory kept: once per cell, so without a
+ * call to sb_put once b has memory */
+static void sb_clear(strbuf *b)
+{
+	b->len = 0;
+	if (b->cap)
+		b->p[0] = '\0';
+	else
+		sb_put(b, "", 0);
+}
+
 /* the shortest of %.15g, %.16g, %.17g that reads back as the same double */
 static void fmt_double(char *buf, size_t n, double v)
 {
@@ -212,8 +223,7 @@ static void cell_text(colstore_reader *r, uint32_t col, const colstore_values *v
 {
 	char buf[64];
 	double f = 0; /* a float's value, for json_quoted */
-	out->len = 0;
-	sb_put(out, "", 0);
+	sb_clear(out);
 	*is_null = v->validity && !((v->validity[i >> 3] >> (i & 7)) & 1);
 	*is_str = 0;
 	*quoted = 0;
@@ -269,8 +279,7 @@ static void cell_text(colstore_reader *r, uint32_t col, const colstore_values *v
 void agg_cell_text(const colstore_cell *c, strbuf *out, int *is_str)
 {
 	char buf[64];
-	out->len = 0;
-	sb_put(out, "", 0);
+	sb_clear(out);
 	*is_str = 0;
 	if (c->is_null)
 		return;
