@@ -432,15 +432,17 @@ void ow_cell(out_writer *w, const strbuf *text, int is_null, int is_str, int quo
 		size_t start = w->row.len;
 		if (is_null)
 			sb_str(&w->row, "NULL");
-		for (size_t q = 0; q < text->len; q++) {
-			unsigned char ch = (unsigned char)text->p[q];
-			char esc[8];
-			if (ch < 0x20) {
-				snprintf(esc, sizeof(esc), "\\x%02x", ch);
+		for (size_t q = 0; q < text->len;) {
+			size_t e = q; /* a run of characters shown as they are */
+			while (e < text->len && (unsigned char)text->p[e] >= 0x20)
+				e++;
+			sb_put(&w->row, text->p + q, e - q);
+			if (e < text->len) {
+				char esc[8];
+				snprintf(esc, sizeof(esc), "\\x%02x", (unsigned char)text->p[e++]);
 				sb_str(&w->row, esc);
-			} else {
-				sb_put(&w->row, &text->p[q], 1);
 			}
+			q = e;
 		}
 		size_t len = w->row.len - start;
 		if (!w->ts.flushed && len > w->ts.width[k])
