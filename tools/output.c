@@ -1,0 +1,514 @@
+/*
+ * output.c -- the command-line tool's output: values as text (dates,
+ * timestamps, doubles, strings, sizes; info's minimum and maximum), and the
+ * aligned table, CSV and JSON lines writers of scan and agg.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "colstore/colstore.h"
+#include "output.h"
+
+/* ---- value formatting ----------------------------------------------------- */
+
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	/* Howard Hinnant's days_from_civil inverse */
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t yy = (int64_t)yoe + era * 400;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = yy + (*m <= 2);
+}
+
+static void fmt_date(char *buf, size_t n, int64_t days)
+{
+	int64_t y;
+	unsigned m, d;
+	civil_from_days(days, &y, &m, &d);
+	snprintf(buf, n, "%04" PRId64 "-%02u-%02u", y, m, d);
+}
+
+static void fmt_timestamp(char *buf, size_t n, int64_t us)
+{
+	int64_t secs = us / 1000000, frac = us % 1000000;
+	if (frac < 0) {
+		frac += 1000000;
+		secs--;
+	}
+	int64_t days = secs / 86400, sod = secs % 86400;
+	if (sod < 0) {
+		sod += 86400;
+		days--;
+	}
+	char date[32];
+	fmt_date(date, sizeof(date), days);
+	if (frac) {
+		int digits = 6;
+		while (frac % 10 == 0) { /* the shortest fraction: .5, not .500000 */
+			frac /= 10;
+			digits--;
+		}
+		snprintf(buf, n, "%sT%02d:%02d:%02d.%0*d", date, (int)(sod / 3600),
+		         (int)(sod / 60 % 60), (int)(sod % 60), digits, (int)frac);
+	}
+	else
+		snprintf(buf, n, "%sT%02d:%02d:%02d", date, (int)(sod / 3600),
+		         (int)(sod / 60 % 60), (int)(sod % 60));
+}
+
+static void fmt_string(char *buf, size_t n, const char *s, uint32_t len)
+{
+	size_t o = 0, max = 24;
+	buf[o++] = '"';
+	for (uint32_t i = 0; i < len && o + 6 < n; i++) {
+		if (i == max) {
+			o += (size_t)snprintf(buf + o, n - o, "...");
+			break;
+		}
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\')
+			o += (size_t)snprintf(buf + o, n - o, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(buf + o, n - o, "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	if (o + 2 <= n) {
+		buf[o++] = '"';
+		buf[o] = '\0';
+	} else {
+		buf[n - 1] = '\0';
+	}
+}
+
+void fmt_bytes(char *buf, size_t n, uint64_t b)
+{
+	if (b < 10000)
+		snprintf(buf, n, "%" PRIu64 " B", b);
+	else if (b < 10000ull * 1024)
+		snprintf(buf, n, "%.1f KiB", b / 1024.0);
+	else if (b < 10000ull * 1024 * 1024)
+		snprintf(buf, n, "%.1f MiB", b / 1048576.0);
+	else
+		snprintf(buf, n, "%.2f GiB", b / 1073741824.0);
+}
+
+/* ---- info's column statistics ------------------------------------------------ */
+
+static int scmp(const char *a, uint32_t al, const char *b, uint32_t bl)
+{
+	int c = memcmp(a, b, al < bl ? al : bl);
+	return c ? c : (al > bl) - (al < bl);
+}
+
+void merge_stats(colstat *s, colstore_type t, const colstore_chunk_info *ci)
+{
+	if (!ci->has_minmax) {
+		if (ci->null_count < ci->row_count && !ci->has_nan)
+			s->unknown = 1;
+		return;
+	}
+	int first = !s->have;
+	s->have = 1;
+	if (t == COLSTORE_TYPE_FLOAT32 || t == COLSTORE_TYPE_FLOAT64) {
+		if (first || ci->min_double < s->fmin)
+			s->fmin = ci->min_double;
+		if (first || ci->max_double > s->fmax)
+			s->fmax = ci->max_double;
+	} else if (t == COLSTORE_TYPE_STRING) {
+		if (first || scmp(ci->min_str, ci->min_str_len, s->smin, s->sminl) < 0) {
+			s->smin = ci->min_str;
+			s->sminl = ci->min_str_len;
+		}
+		if (first || scmp(ci->max_str, ci->max_str_len, s->smax, s->smaxl) > 0) {
+			s->smax = ci->max_str;
+			s->smaxl = ci->max_str_len;
+		}
+	} else {
+		if (first || ci->min_int < s->imin)
+			s->imin = ci->min_int;
+		if (first || ci->max_int > s->imax)
+			s->imax = ci->max_int;
+	}
+}
+
+void fmt_stat(char *buf, size_t n, colstore_type t, const colstat *s, int max)
+{
+	if (!s->have || s->unknown) {
+		snprintf(buf, n, "-");
+		return;
+	}
+	switch (t) {
+	case COLSTORE_TYPE_FLOAT32:
+	case COLSTORE_TYPE_FLOAT64:
+		snprintf(buf, n, "%.10g", max ? s->fmax : s->fmin);
+		break;
+	case COLSTORE_TYPE_STRING:
+		fmt_string(buf, n, max ? s->smax : s->smin, max ? s->smaxl : s->sminl);
+		break;
+	case COLSTORE_TYPE_BOOL:
+		snprintf(buf, n, "%s", (max ? s->imax : s->imin) ? "true" : "false");
+		break;
+	case COLSTORE_TYPE_DATE:
+		fmt_date(buf, n, max ? s->imax : s->imin);
+		break;
+	case COLSTORE_TYPE_TIMESTAMP:
+		fmt_timestamp(buf, n, max ? s->imax : s->imin);
+		break;
+	default:
+		snprintf(buf, n, "%" PRId64, max ? s->imax : s->imin);
+		break;
+	}
+}
+
+/* ---- cells as text (scan, agg) ------------------------------------------------ */
+
+static void sb_put(strbuf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 256;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		b->p = realloc(b->p, cap);
+		if (!b->p) {
+			fprintf(stderr, "%s: out of memory\n", prog);
+			exit(1);
+		}
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void sb_str(strbuf *b, const char *s)
+{
+	sb_put(b, s, strlen(s));
+}
+
+/* b made "" (p never NULL), its memory kept: once per cell, so without a
+ * call to sb_put once b has memory */
+static void sb_clear(strbuf *b)
+{
+	b->len = 0;
+	if (b->cap)
+		b->p[0] = '\0';
+	else
+		sb_put(b, "", 0);
+}
+
+/* the shortest of %.15g, %.16g, %.17g that reads back as the same double */
+static void fmt_double(char *buf, size_t n, double v)
+{
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(buf, n, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v || v != v)
+			return;
+	}
+}
+
+/* one cell as text; *is_null, *is_str, *quoted (json_quoted) tell the
+ * writers how to quote */
+static void cell_text(colstore_reader *r, uint32_t col, const colstore_values *v, uint32_t i,
+                      strbuf *out, int *is_null, int *is_str, int *quoted)
+{
+	char buf[64];
+	double f = 0; /* a float's value, for json_quoted */
+	sb_clear(out);
+	*is_null = v->validity && !((v->validity[i >> 3] >> (i & 7)) & 1);
+	*is_str = 0;
+	*quoted = 0;
+	if (*is_null)
+		return;
+	switch (v->type) {
+	case COLSTORE_TYPE_INT8: snprintf(buf, sizeof(buf), "%d", ((const int8_t *)v->data)[i]); break;
+	case COLSTORE_TYPE_INT16: snprintf(buf, sizeof(buf), "%d", ((const int16_t *)v->data)[i]); break;
+	case COLSTORE_TYPE_INT32: snprintf(buf, sizeof(buf), "%d", ((const int32_t *)v->data)[i]); break;
+	case COLSTORE_TYPE_INT64:
+		snprintf(buf, sizeof(buf), "%" PRId64, ((const int64_t *)v->data)[i]);
+		break;
+	case COLSTORE_TYPE_FLOAT32:
+		f = ((const float *)v->data)[i];
+		fmt_double(buf, sizeof(buf), f);
+		break;
+	case COLSTORE_TYPE_FLOAT64:
+		f = ((const double *)v->data)[i];
+		fmt_double(buf, sizeof(buf), f);
+		break;
+	case COLSTORE_TYPE_BOOL:
+		snprintf(buf, sizeof(buf), "%s",
+		         (((const uint8_t *)v->data)[i >> 3] >> (i & 7)) & 1 ? "true" : "false");
+		break;
+	case COLSTORE_TYPE_DATE: fmt_date(buf, sizeof(buf), ((const int32_t *)v->data)[i]); break;
+	case COLSTORE_TYPE_TIMESTAMP:
+		fmt_timestamp(buf, sizeof(buf), ((const int64_t *)v->data)[i]);
+		break;
+	default: {
+		*is_str = 1;
+		*quoted = json_quoted(v->type, 1, 0);
+		if (v->encoding == COLSTORE_ENCODING_DICT) {
+			const uint8_t *d = v->data;
+			uint32_t code = v->code_width == 1   ? d[i]
+			                : v->code_width == 2 ? ((const uint16_t *)v->data)[i]
+			                                     : ((const uint32_t *)v->data)[i];
+			const char *s;
+			uint32_t len;
+			if (colstore_reader_dict_lookup(r, col, code, &s, &len, NULL) == 0)
+				sb_put(out, s, len);
+		} else {
+			const uint32_t *o = v->data;
+			sb_put(out, v->bytes + o[i], o[i + 1] - o[i]);
+		}
+		return;
+	}
+	}
+	*quoted = json_quoted(v->type, 0, f);
+	sb_str(out, buf);
+}
+
+/* an aggregation's result cell as text; *is_str tells the writers how to quote */
+void agg_cell_text(const colstore_cell *c, strbuf *out, int *is_str)
+{
+	char buf[64];
+	sb_clear(out);
+	*is_str = 0;
+	if (c->is_null)
+		return;
+	switch (c->type) {
+	case COLSTORE_TYPE_FLOAT32:
+	case COLSTORE_TYPE_FLOAT64: fmt_double(buf, sizeof(buf), c->d); break;
+	case COLSTORE_TYPE_BOOL: snprintf(buf, sizeof(buf), "%s", c->i ? "true" : "false"); break;
+	case COLSTORE_TYPE_DATE: fmt_date(buf, sizeof(buf), c->i); break;
+	case COLSTORE_TYPE_TIMESTAMP: fmt_timestamp(buf, sizeof(buf), c->i); break;
+	case COLSTORE_TYPE_STRING:
+		*is_str = 1;
+		sb_put(out, c->s, c->len);
+		return;
+	default: snprintf(buf, sizeof(buf), "%" PRId64, c->i); break;
+	}
+	sb_str(out, buf);
+}
+
+/* ---- the table, CSV and JSON lines writers ---------------------------------- */
+
+static void put_csv(FILE *o, const strbuf *t, int is_null, int is_str)
+{
+	if (is_null)
+		return;
+	int quote = is_str && t->len == 0; /* "" is an empty string, nothing is a null */
+	for (size_t i = 0; !quote && i < t->len; i++)
+		quote = t->p[i] == ',' || t->p[i] == '"' || t->p[i] == '\n' || t->p[i] == '\r';
+	if (!quote) {
+		fwrite(t->p, 1, t->len, o);
+		return;
+	}
+	fputc('"', o);
+	for (size_t i = 0; i < t->len; i++) {
+		if (t->p[i] == '"')
+			fputc('"', o);
+		fputc(t->p[i], o);
+	}
+	fputc('"', o);
+}
+
+static void put_csv_header(FILE *o, char **names, uint32_t n)
+{
+	for (uint32_t k = 0; k < n; k++) {
+		strbuf t = { 0 };
+		sb_str(&t, names[k]);
+		if (k)
+			fputc(',', o);
+		put_csv(o, &t, 0, 1); /* quoted only when it must be */
+		free(t.p);
+	}
+	fputc('\n', o);
+}
+
+static void put_json_str(FILE *o, const char *s, size_t n)
+{
+	fputc('"', o);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\')
+			fprintf(o, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", o);
+		else if (c == '\r')
+			fputs("\\r", o);
+		else if (c == '\t')
+			fputs("\\t", o);
+		else if (c < 0x20)
+			fprintf(o, "\\u%04x", c);
+		else
+			fputc(c, o);
+	}
+	fputc('"', o);
+}
+
+#define TABLE_SAMPLE 1000
+
+static void table_emit(FILE *o, table_state *ts, char *row)
+{
+	/* row: ncols NUL-separated cells */
+	char *c = row;
+	for (uint32_t k = 0; k < ts->ncols; k++) {
+		size_t l = strlen(c);
+		fprintf(o, "%s%-*s", k ? "  " : "", k + 1 < ts->ncols ? (int)ts->width[k] : 0, c);
+		c += l + 1;
+	}
+	fputc('\n', o);
+}
+
+static void table_flush(FILE *o, table_state *ts, char **names)
+{
+	if (ts->flushed)
+		return;
+	ts->flushed = 1;
+	for (uint32_t k = 0; k < ts->ncols; k++)
+		fprintf(o, "%s%-*s", k ? "  " : "", k + 1 < ts->ncols ? (int)ts->width[k] : 0, names[k]);
+	fputc('\n', o);
+	for (uint32_t k = 0; k < ts->ncols; k++) {
+		fputs(k ? "  " : "", o);
+		for (size_t i = 0; i < ts->width[k]; i++)
+			fputc('-', o);
+	}
+	fputc('\n', o);
+	for (size_t i = 0; i < ts->npending; i++) {
+		table_emit(o, ts, ts->pending[i]);
+		free(ts->pending[i]);
+	}
+	ts->npending = 0;
+}
+
+void ow_init(out_writer *w, FILE *o, int fmt, char **names, uint32_t n)
+{
+	memset(w, 0, sizeof(*w));
+	w->o = o;
+	w->fmt = fmt;
+	w->names = names;
+	w->n = n;
+	w->ts.ncols = n;
+	w->ts.width = calloc(n + 1, sizeof(size_t));
+	for (uint32_t k = 0; k < n; k++)
+		w->ts.width[k] = strlen(names[k]);
+}
+
+/* the CSV header row (other formats name their columns as they go) */
+void ow_header(out_writer *w)
+{
+	if (w->fmt == FMT_CSV)
+		put_csv_header(w->o, w->names, w->n);
+}
+
+void ow_cell(out_writer *w, const strbuf *text, int is_null, int is_str, int quoted)
+{
+	FILE *o = w->o;
+	uint32_t k = w->k++;
+	if (w->fmt == FMT_CSV) {
+		if (k)
+			fputc(',', o);
+		put_csv(o, text, is_null, is_str);
+	} else if (w->fmt == FMT_JSONL) {
+		fputc(k ? ',' : '{', o);
+		put_json_str(o, w->names[k], strlen(w->names[k]));
+		fputc(':', o);
+		if (is_null)
+			fputs("null", o);
+		else if (quoted)
+			put_json_str(o, text->p, text->len);
+		else
+			fwrite(text->p, 1, text->len, o);
+	} else {
+		/* table: control characters shown escaped, null as NULL */
+		size_t start = w->row.len;
+		if (is_null)
+			sb_str(&w->row, "NULL");
+		for (size_t q = 0; q < text->len;) {
+			size_t e = q; /* a run of characters shown as they are */
+			while (e < text->len && (unsigned char)text->p[e] >= 0x20)
+				e++;
+			sb_put(&w->row, text->p + q, e - q);
+			if (e < text->len) {
+				char esc[8];
+				snprintf(esc, sizeof(esc), "\\x%02x", (unsigned char)text->p[e++]);
+				sb_str(&w->row, esc);
+			}
+			q = e;
+		}
+		size_t len = w->row.len - start;
+		if (!w->ts.flushed && len > w->ts.width[k])
+			w->ts.width[k] = len;
+		sb_put(&w->row, "", 1); /* the separating NUL */
+	}
+}
+
+/* row i of vals, the values of columns cols of r, as the row's cells (one per
+ * column of w); cell is scratch */
+void ow_values(out_writer *w, colstore_reader *r, const uint32_t *cols,
+               const colstore_values *vals, uint32_t i, strbuf *cell)
+{
+	const uint32_t n = w->n;
+	for (uint32_t k = 0; k < n; k++) {
+		int is_null, is_str, quoted;
+		cell_text(r, cols[k], &vals[k], i, cell, &is_null, &is_str, &quoted);
+		ow_cell(w, cell, is_null, is_str, quoted);
+	}
+}
+
+void ow_end_row(out_writer *w)
+{
+	w->k = 0;
+	w->rows++;
+	if (w->fmt == FMT_JSONL) {
+		fputs(w->n ? "}\n" : "{}\n", w->o);
+	} else if (w->fmt == FMT_CSV) {
+		fputc('\n', w->o);
+	} else if (!w->ts.flushed) {
+		table_state *ts = &w->ts;
+		if (ts->npending == ts->cap) {
+			ts->cap = ts->cap ? ts->cap * 2 : 64;
+			ts->pending = realloc(ts->pending, ts->cap * sizeof(char *));
+			if (!ts->pending) {
+				fprintf(stderr, "%s: out of memory\n", prog);
+				exit(1);
+			}
+		}
+		ts->pending[ts->npending++] = w->row.p;
+		w->row = (strbuf){ 0 };
+		if (ts->npending >= TABLE_SAMPLE)
+			table_flush(w->o, ts, w->names);
+	} else {
+		table_emit(w->o, &w->ts, w->row.p);
+		w->row.len = 0;
+	}
+}
+
+/* flush, free; returns 1 after a message if the output could not be written */
+int ow_finish(out_writer *w, const char *cmd, int failed)
+{
+	if (!failed && w->fmt == FMT_TABLE) {
+		table_flush(w->o, &w->ts, w->names);
+		fprintf(w->o, "(%" PRIu64 " row%s)\n", w->rows, w->rows == 1 ? "" : "s");
+	}
+	fflush(w->o);
+	int rc = 0;
+	if (ferror(w->o) && !failed) {
+		fprintf(stderr, "%s %s: cannot write the output: %s\n", prog, cmd, strerror(errno));
+		rc = 1;
+	}
+	for (size_t i = 0; i < w->ts.npending; i++)
+		free(w->ts.pending[i]);
+	free(w->ts.pending);
+	free(w->ts.width);
+	free(w->row.p);
+	return rc;
+}
