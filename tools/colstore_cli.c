@@ -7,7 +7,6 @@
  * Exit status: 0 success, 1 bad input / corrupt file / I/O error, 2 usage.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -834,136 +833,82 @@ static void where_error(const char *cmd, const char *where, const colstore_error
 	        e->message, e->column, where, (int)(e->column ? e->column - 1 : 0), "");
 }
 
-/* the matching rows of row group g into ow, up to limit in all; 0 or an
- * error in *e */
-#define SCAN_SLICE 65536u /* rows of a row group decoded and printed at a time */
-
-static int scan_rg(colstore_reader *r, const colstore_filter *flt, const uint32_t *cols,
-                   uint32_t n, uint32_t g, colstore_buffers *bufs, colstore_values *vals,
-                   uint8_t *sel, strbuf *cell, out_writer *ow, uint64_t *printed, uint64_t limit,
-                   colstore_error *e)
+/* the matching rows of a batch of the scan into ow, up to limit in all */
+static void scan_rows(out_writer *ow, colstore_reader *r, const uint32_t *cols,
+                      const colstore_batch *b, strbuf *cell, uint64_t *printed, uint64_t limit)
 {
-	if (flt && !colstore_filter_may_match(flt, g))
-		return 0; /* zone map: skipped unread */
-	uint64_t matches = UINT64_MAX;
-	int rc;
-	if (flt && (rc = colstore_filter_eval(flt, g, bufs, sel, &matches, e)))
-		return rc;
-	if (matches == 0)
-		return 0;
-	colstore_chunk_info ch;
-	colstore_reader_chunk_info(r, g, 0, &ch, NULL);
-	/* a slice of rows at a time, so that values are decoded for those rows
-	 * alone and --limit stops the decoding too */
-	for (uint32_t s0 = 0; s0 < ch.row_count && *printed < limit; s0 += SCAN_SLICE) {
-		uint32_t c = ch.row_count - s0 < SCAN_SLICE ? ch.row_count - s0 : SCAN_SLICE;
-		int any = !flt;
-		for (uint32_t j = 0; j < (c + 7) / 8 && !any; j++)
-			any = sel[s0 / 8 + j] != 0;
-		if (!any)
-			continue;
-		for (uint32_t k = 0; k < n; k++)
-			if ((rc = colstore_reader_values_range(r, g, cols[k], bufs, s0, c, &vals[k], e)))
-				return rc;
-		for (uint32_t i = 0; i < c && *printed < limit; i++) {
-			uint32_t row = s0 + i;
-			if (flt && !((sel[row >> 3] >> (row & 7)) & 1))
-				continue;
-			(*printed)++;
-			ow_values(ow, r, cols, vals, i, cell);
-			ow_end_row(ow);
-		}
+	for (uint32_t k = 0; k < b->selected && *printed < limit; k++) {
+		(*printed)++;
+		ow_values(ow, r, cols, b->values, b->sel ? b->sel[k] : k, cell);
+		ow_end_row(ow);
 	}
-	return 0;
 }
 
-/* scan --threads: workers format whole row groups into memory and write
- * them to stdout in row-group order, each waiting for its turn */
-typedef struct scan_pool {
-	colstore_reader *r;
-	const colstore_filter *flt;
-	const uint32_t *cols;
-	uint32_t n, nrg;
-	int fmt;
-	char **names;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	uint32_t next, turn; /* the next row group to take; to write */
-	int rc;
-	colstore_error e;
-} scan_pool;
+/* scan --threads, on the library's scan: each worker formats its batches
+ * into its own memory (in parallel), then writes them to stdout when their
+ * turn comes (colstore_scan_run's in-order call) */
+typedef struct scan_out {
+	FILE *m; /* a memory stream over text */
+	char *text;
+	size_t len;
+	out_writer ow;
+	strbuf cell;
+} scan_out;
 
-static void *scan_worker(void *arg)
+typedef struct scan_job {
+	colstore_reader *r;
+	const uint32_t *cols;
+	scan_out *w; /* per worker */
+} scan_job;
+
+static int scan_format(void *ctx, const colstore_batch *b, colstore_error *err)
 {
-	scan_pool *p = arg;
-	colstore_buffers *bufs = colstore_buffers_create();
-	colstore_values *vals = calloc(p->n + 1, sizeof(*vals));
-	uint8_t *sel = malloc(COLSTORE_MAX_ROW_GROUP_SIZE / 8);
-	strbuf cell = { 0 };
-	char *text = NULL;
-	size_t len = 0;
-	if (!bufs || !vals || !sel) {
+	scan_job *j = ctx;
+	scan_out *o = &j->w[b->worker];
+	uint64_t printed = 0;
+	scan_rows(&o->ow, j->r, j->cols, b, &o->cell, &printed, UINT64_MAX);
+	if (fflush(o->m) == 0)
+		return COLSTORE_OK;
+	snprintf(err->message, sizeof(err->message), "out of memory for the text of a batch");
+	return COLSTORE_ENOMEM;
+}
+
+static int scan_write(void *ctx, const colstore_batch *b, colstore_error *err)
+{
+	scan_job *j = ctx;
+	scan_out *o = &j->w[b->worker];
+	(void)err; /* a failed write shows in stdout's error flag, reported at the end */
+	fwrite(o->text, 1, o->len, stdout);
+	fseeko(o->m, 0, SEEK_SET); /* the next batch's text from the start */
+	return COLSTORE_OK;
+}
+
+static int scan_parallel(colstore_scan *s, scan_job *j, int fmt, char **names, uint32_t n,
+                         colstore_error *e)
+{
+	uint32_t nw = colstore_scan_workers(s);
+	j->w = calloc(nw, sizeof(scan_out));
+	if (!j->w) {
 		fprintf(stderr, "%s: out of memory\n", prog);
 		exit(1);
 	}
-	for (;;) {
-		pthread_mutex_lock(&p->mu);
-		uint32_t g = p->next < p->nrg && !p->rc ? p->next++ : UINT32_MAX;
-		pthread_mutex_unlock(&p->mu);
-		if (g == UINT32_MAX)
-			break;
-		FILE *m = open_memstream(&text, &len);
-		if (!m) {
+	for (uint32_t k = 0; k < nw; k++) {
+		if (!(j->w[k].m = open_memstream(&j->w[k].text, &j->w[k].len))) {
 			fprintf(stderr, "%s: out of memory\n", prog);
 			exit(1);
 		}
-		out_writer ow;
-		ow_init(&ow, m, p->fmt, p->names, p->n);
-		uint64_t printed = 0;
-		colstore_error e;
-		int rc = scan_rg(p->r, p->flt, p->cols, p->n, g, bufs, vals, sel, &cell, &ow, &printed,
-		                 UINT64_MAX, &e);
-		ow_finish(&ow, "scan", 1); /* frees; the text is checked when written */
-		fclose(m);
-		pthread_mutex_lock(&p->mu);
-		while (p->turn != g)
-			pthread_cond_wait(&p->cv, &p->mu);
-		if (rc && !p->rc) {
-			p->rc = rc;
-			p->e = e;
-		}
-		if (!p->rc)
-			fwrite(text, 1, len, stdout);
-		p->turn++;
-		pthread_cond_broadcast(&p->cv);
-		pthread_mutex_unlock(&p->mu);
-		free(text);
-		text = NULL;
+		ow_init(&j->w[k].ow, j->w[k].m, fmt, names, n);
 	}
-	free(cell.p);
-	free(sel);
-	free(vals);
-	colstore_buffers_free(bufs);
-	return NULL;
-}
-
-static int scan_parallel(scan_pool *p, uint32_t threads)
-{
-	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->cv, NULL);
-	pthread_t th[256];
-	uint32_t started = 0;
-	for (uint32_t k = 1; k < threads && k < 256; k++) {
-		if (pthread_create(&th[started], NULL, scan_worker, p))
-			break; /* fewer workers share the row groups */
-		started++;
+	fflush(stdout);
+	int rc = colstore_scan_run(s, scan_format, scan_write, j, e);
+	for (uint32_t k = 0; k < nw; k++) {
+		ow_finish(&j->w[k].ow, "scan", 1); /* frees; stdout is checked at the end */
+		fclose(j->w[k].m);
+		free(j->w[k].text);
+		free(j->w[k].cell.p);
 	}
-	scan_worker(p);
-	for (uint32_t k = 0; k < started; k++)
-		pthread_join(th[k], NULL);
-	pthread_cond_destroy(&p->cv);
-	pthread_mutex_destroy(&p->mu);
-	return p->rc;
+	free(j->w);
+	return rc;
 }
 
 static int cmd_scan(int argc, char **argv)
@@ -1057,9 +1002,6 @@ static int cmd_scan(int argc, char **argv)
 		where_error("scan", where, &e);
 		rc = EXIT_USAGE;
 	}
-	colstore_buffers *bufs = colstore_buffers_create();
-	colstore_values *vals = calloc(n + 1, sizeof(*vals));
-	uint8_t *sel = malloc(COLSTORE_MAX_ROW_GROUP_SIZE / 8);
 	strbuf cell = { 0 };
 	out_writer ow;
 	static char obuf[1 << 16];
@@ -1067,31 +1009,36 @@ static int cmd_scan(int argc, char **argv)
 	ow_init(&ow, stdout, fmt, names, n);
 	if (!rc)
 		ow_header(&ow);
-	uint64_t printed = 0;
-	if (!threads) {
-		long nc = sysconf(_SC_NPROCESSORS_ONLN);
-		threads = nc > 0 ? (uint32_t)(nc < 256 ? nc : 256) : 1;
-	}
 	/* table output samples its widths in order, and --limit wants the first
 	 * rows: both stay on one thread */
-	const int par = threads > 1 && fmt != FMT_TABLE && limit == UINT64_MAX;
+	const int par = threads != 1 && fmt != FMT_TABLE && limit == UINT64_MAX;
+	colstore_scan_options so = COLSTORE_SCAN_OPTIONS_INIT;
+	so.threads = par ? threads : 1;
+	colstore_scan *s = NULL;
+	if (!rc && colstore_scan_create(r, cols, n, flt, &so, &s, &e))
+		rc = fail(file, &e);
 	if (!rc && par) {
-		fflush(stdout);
-		scan_pool p = { .r = r, .flt = flt, .cols = cols, .n = n, .fmt = fmt, .names = names,
-			        .nrg = colstore_reader_num_row_groups(r) };
-		if (scan_parallel(&p, threads))
-			rc = fail(file, &p.e);
-	}
-	for (uint32_t g = 0; !rc && !par && g < colstore_reader_num_row_groups(r) && printed < limit;
-	     g++)
-		if (scan_rg(r, flt, cols, n, g, bufs, vals, &sel[0], &cell, &ow, &printed, limit, &e))
+		scan_job j = { .r = r, .cols = cols };
+		if (scan_parallel(s, &j, fmt, names, n, &e))
 			rc = fail(file, &e);
+	} else if (!rc) { /* the scan's batches in order, on this thread */
+		colstore_buffers *bufs = colstore_buffers_create();
+		colstore_batch b;
+		uint64_t printed = 0;
+		if (!bufs) {
+			fprintf(stderr, "%s: out of memory\n", prog);
+			exit(1);
+		}
+		while (printed < limit && !(rc = colstore_scan_next(s, bufs, &b, &e)) && b.rows)
+			scan_rows(&ow, r, cols, &b, &cell, &printed, limit);
+		if (rc)
+			rc = fail(file, &e);
+		colstore_buffers_free(bufs);
+	}
 	if (ow_finish(&ow, "scan", rc != 0))
 		rc = 1;
 	free(cell.p);
-	free(sel);
-	free(vals);
-	colstore_buffers_free(bufs);
+	colstore_scan_free(s);
 	colstore_filter_free(flt);
 	free(cols);
 	free(names);

@@ -3,6 +3,7 @@
  * timestamps, doubles, strings, sizes; info's minimum and maximum), and the
  * aligned table, CSV and JSON lines writers of scan and agg.
  */
+#define _GNU_SOURCE /* fputs_unlocked */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -11,6 +12,14 @@
 
 #include "colstore/colstore.h"
 #include "output.h"
+
+/* Every stream here is written by one thread at a time (scan's workers each
+ * format into their own, and write stdout in turn), so the per-character
+ * calls skip stdio's lock, which a process with threads takes on each call
+ * otherwise (a quarter of a two-thread scan's time). */
+#define fputc fputc_unlocked
+#define fputs fputs_unlocked
+#define fwrite fwrite_unlocked
 
 /* ---- value formatting ----------------------------------------------------- */
 
