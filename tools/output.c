@@ -38,11 +38,52 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 	*y = yy + (*m <= 2);
 }
 
+/* ---- numbers without printf ------------------------------------------------ */
+
+/* the decimal digits of u at the end of end[-20 .. -1]; returns the first */
+static char *put_u64(char *end, uint64_t u)
+{
+	do {
+		*--end = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	return end;
+}
+
+/* v as "%" PRId64 prints it, NUL-terminated, into buf (>= 21 bytes) */
+static void fmt_int(char *buf, int64_t v)
+{
+	char tmp[24], *e = tmp + sizeof(tmp), *p;
+	p = put_u64(e, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+	if (v < 0)
+		*--p = '-';
+	memcpy(buf, p, (size_t)(e - p));
+	buf[e - p] = '\0';
+}
+
+/* n digits of u, zero-padded, at p */
+static void put_fixed(char *p, unsigned u, int n)
+{
+	while (n-- > 0) {
+		p[n] = (char)('0' + u % 10);
+		u /= 10;
+	}
+}
+
 static void fmt_date(char *buf, size_t n, int64_t days)
 {
 	int64_t y;
 	unsigned m, d;
 	civil_from_days(days, &y, &m, &d);
+	if (y >= 0 && y <= 9999 && n >= 11) { /* as below, without printf */
+		put_fixed(buf, (unsigned)y, 4);
+		buf[4] = '-';
+		put_fixed(buf + 5, m, 2);
+		buf[7] = '-';
+		put_fixed(buf + 8, d, 2);
+		buf[10] = '\0';
+		return;
+	}
 	snprintf(buf, n, "%04" PRId64 "-%02u-%02u", y, m, d);
 }
 
@@ -60,6 +101,30 @@ static void fmt_timestamp(char *buf, size_t n, int64_t us)
 	}
 	char date[32];
 	fmt_date(date, sizeof(date), days);
+	size_t dl = strlen(date);
+	if (dl == 10 && n >= 11 + 9 + 7) { /* as below, without printf */
+		memcpy(buf, date, 10);
+		char *p = buf + 10;
+		*p++ = 'T';
+		put_fixed(p, (unsigned)(sod / 3600), 2);
+		p[2] = ':';
+		put_fixed(p + 3, (unsigned)(sod / 60 % 60), 2);
+		p[5] = ':';
+		put_fixed(p + 6, (unsigned)(sod % 60), 2);
+		p += 8;
+		if (frac) {
+			int digits = 6;
+			while (frac % 10 == 0) { /* the shortest fraction: .5, not .500000 */
+				frac /= 10;
+				digits--;
+			}
+			*p++ = '.';
+			put_fixed(p, (unsigned)frac, digits);
+			p += digits;
+		}
+		*p = '\0';
+		return;
+	}
 	if (frac) {
 		int digits = 6;
 		while (frac % 10 == 0) { /* the shortest fraction: .5, not .500000 */
@@ -215,9 +280,65 @@ static void sb_clear(strbuf *b)
 		sb_put(b, "", 0);
 }
 
+static const double pow10_tab[] = { 1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,
+	                              1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
+	                              1e18, 1e19 };
+
+/* v as "%.15g" prints it, when 1e-4 <= |v| < 1e15 and v is the double
+ * nearest m / 10^k for an integer |m| < 10^15 (most decimal data: prices,
+ * measures): then that decimal D = m / 10^k is within half an ulp of v,
+ * which is less than half a unit in the 15th significant digit, so
+ * rounding v to 15 significant digits gives D; and %g writes such a v in
+ * fixed notation without trailing zeros.  0 when v is not of that kind.
+ * The check is exact: 10^k is a double, and the division rounds correctly. */
+static int fmt_decimal(char *buf, double v)
+{
+	double a = v < 0 ? -v : v;
+	if (!(a >= 1e-4 && a < 1e15))
+		return 0;
+	for (int k = 0; k <= 19; k++) {
+		double x = a * pow10_tab[k];
+		if (x >= 1e15)
+			return 0;
+		double r = (double)(int64_t)(x + 0.5);
+		if (r / pow10_tab[k] != a) {
+			r = (double)(int64_t)x; /* x rounded the other way */
+			if (r / pow10_tab[k] != a)
+				continue;
+		}
+		uint64_t m = (uint64_t)r, ip = m, fp = 0;
+		for (int j = 0; j < k; j++)
+			ip /= 10;
+		fp = m - ip * (uint64_t)pow10_tab[k];
+		char tmp[48], *e = tmp + 24, *p = put_u64(e, ip);
+		if (v < 0)
+			*--p = '-';
+		size_t n = (size_t)(e - p);
+		memcpy(buf, p, n);
+		if (fp) {
+			int d = k;
+			while (fp % 10 == 0) { /* no trailing zeros */
+				fp /= 10;
+				d--;
+			}
+			buf[n++] = '.';
+			for (int j = d - 1; j >= 0; j--) {
+				buf[n + (size_t)j] = (char)('0' + fp % 10);
+				fp /= 10;
+			}
+			n += (size_t)d;
+		}
+		buf[n] = '\0';
+		return 1;
+	}
+	return 0;
+}
+
 /* the shortest of %.15g, %.16g, %.17g that reads back as the same double */
 static void fmt_double(char *buf, size_t n, double v)
 {
+	if (n >= 48 && fmt_decimal(buf, v))
+		return;
 	for (int prec = 15; prec <= 17; prec++) {
 		snprintf(buf, n, "%.*g", prec, v);
 		if (strtod(buf, NULL) == v || v != v)
@@ -239,12 +360,10 @@ static void cell_text(colstore_reader *r, uint32_t col, const colstore_values *v
 	if (*is_null)
 		return;
 	switch (v->type) {
-	case COLSTORE_TYPE_INT8: snprintf(buf, sizeof(buf), "%d", ((const int8_t *)v->data)[i]); break;
-	case COLSTORE_TYPE_INT16: snprintf(buf, sizeof(buf), "%d", ((const int16_t *)v->data)[i]); break;
-	case COLSTORE_TYPE_INT32: snprintf(buf, sizeof(buf), "%d", ((const int32_t *)v->data)[i]); break;
-	case COLSTORE_TYPE_INT64:
-		snprintf(buf, sizeof(buf), "%" PRId64, ((const int64_t *)v->data)[i]);
-		break;
+	case COLSTORE_TYPE_INT8: fmt_int(buf, ((const int8_t *)v->data)[i]); break;
+	case COLSTORE_TYPE_INT16: fmt_int(buf, ((const int16_t *)v->data)[i]); break;
+	case COLSTORE_TYPE_INT32: fmt_int(buf, ((const int32_t *)v->data)[i]); break;
+	case COLSTORE_TYPE_INT64: fmt_int(buf, ((const int64_t *)v->data)[i]); break;
 	case COLSTORE_TYPE_FLOAT32:
 		f = ((const float *)v->data)[i];
 		fmt_double(buf, sizeof(buf), f);
@@ -302,7 +421,7 @@ void agg_cell_text(const colstore_cell *c, strbuf *out, int *is_str)
 		*is_str = 1;
 		sb_put(out, c->s, c->len);
 		return;
-	default: snprintf(buf, sizeof(buf), "%" PRId64, c->i); break;
+	default: fmt_int(buf, c->i); break;
 	}
 	sb_str(out, buf);
 }
