@@ -1,8 +1,8 @@
 #!/bin/sh
 # test.sh -- install what is missing, build with warnings as errors, run the
-# whole test suite, the CUnit suite once more on the plain C decode kernels
-# (COLSTORE_SIMD=scalar), then build again with AddressSanitizer and
-# UndefinedBehaviorSanitizer and run it again.
+# whole test suite, the CUnit suite and the oracle's short pass once more on
+# the plain C decode kernels (COLSTORE_SIMD=scalar), then build again with
+# AddressSanitizer and UndefinedBehaviorSanitizer and run it again.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -52,6 +52,16 @@ if ! COLSTORE_SIMD=scalar "$src/build/tests/test_colstore" >"$src/build/scalar.l
 fi
 tail -8 "$src/build/scalar.log"
 set -- $(awk '$1 == "tests" && NF >= 5 { print $4, $5 }' "$src/build/scalar.log")
+[ $# -eq 2 ] || set -- 0 1
+total_pass=$((total_pass + $1)); total_fail=$((total_fail + $2))
+echo "== the differential oracle's short pass with COLSTORE_SIMD=scalar"
+if ! COLSTORE_SIMD=scalar top_builddir="$src/build" sh "$src/tests/oracle.sh" >"$src/build/scalar-oracle.log" 2>&1; then
+	tail -20 "$src/build/scalar-oracle.log"
+	echo "== the oracle with COLSTORE_SIMD=scalar FAILED"
+	exit 1
+fi
+tail -2 "$src/build/scalar-oracle.log"
+set -- $(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$src/build/scalar-oracle.log")
 [ $# -eq 2 ] || set -- 0 1
 total_pass=$((total_pass + $1)); total_fail=$((total_fail + $2))
 
