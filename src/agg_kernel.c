@@ -220,12 +220,30 @@ int cs_kernel(colstore_agg *a, cs_state *st, const cs_aggspec *s, const colstore
 			acc->n += m;
 			return COLSTORE_OK;
 		}
-		CS_EACH(if (CS_VALID) {
-			cs_amm *acc = (cs_amm *)(void *)(rec + off);
-			double x = cs_dval(v, i);
-			if (!acc->n++ || cs_fbetter(x, acc->v.d, want_min))
-				acc->v.d = x;
-		});
+		/* per row: one compare decides but for NaN and equal values (both
+		 * compares false), which cs_fbetter settles (NaN, -0 below +0) */
+#define CS_FMM(T, BETTER, WORSE)                                                            \
+	do {                                                                                \
+		const T *x = v->data;                                                       \
+		CS_EACH(if (CS_VALID) {                                                     \
+			cs_amm *acc = (cs_amm *)(void *)(rec + off);                        \
+			const double y = (double)x[i];                                      \
+			const double cur = acc->v.d;                                        \
+			if (!acc->n++ || BETTER || (!(WORSE) && cs_fbetter(y, cur, want_min)))  \
+				acc->v.d = y;                                               \
+		});                                                                         \
+	} while (0)
+		if (v->type == COLSTORE_TYPE_FLOAT32) {
+			if (want_min)
+				CS_FMM(float, y < cur, y > cur);
+			else
+				CS_FMM(float, y > cur, y < cur);
+		} else if (want_min) {
+			CS_FMM(double, y < cur, y > cur);
+		} else {
+			CS_FMM(double, y > cur, y < cur);
+		}
+#undef CS_FMM
 		return COLSTORE_OK;
 	}
 	default: { /* AK_SMM */
