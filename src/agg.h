@@ -140,7 +140,17 @@ typedef struct cs_kargs {
 	size_t rs;
 	const uint32_t *idx, *gid;
 	uint32_t m;
+	/* a few dense groups (nrec <= CS_LOCAL_GROUPS): the worker's scratch for
+	 * per-batch sums (int64 or __int128 slots, 16-byte aligned) and counts,
+	 * one slot a group; else NULL */
+	int64_t *lsum;
+	uint32_t *lcnt;
+	uint32_t nrec;
 } cs_kargs;
+
+/* dense groups up to this many are summed per batch into plain int64 slots,
+ * then once into their records */
+#define CS_LOCAL_GROUPS 4096u
 
 /* ---- helpers used across the files ----------------------------------- */
 

@@ -116,6 +116,40 @@ int cs_kernel(colstore_agg *a, cs_state *st, const cs_aggspec *s, const colstore
 			cs_reduce_isum(v, v->type, m, &acc->s);
 			return COLSTORE_OK;
 		}
+		if (ka->lsum && (v->type == COLSTORE_TYPE_INT8 || v->type == COLSTORE_TYPE_INT16 ||
+		                 v->type == COLSTORE_TYPE_INT32)) {
+			/* a few groups, narrow integers: a batch's sums in int64 slots
+			 * (at most 2^16 rows of less than 2^31 each), then into the
+			 * records once a group */
+			int64_t *ls = ka->lsum;
+			uint32_t *lc = ka->lcnt;
+			memset(ls, 0, ka->nrec * sizeof(*ls));
+			memset(lc, 0, ka->nrec * sizeof(*lc));
+#define CS_LSUM(T)                                                                         \
+	do {                                                                               \
+		const T *x = v->data;                                                      \
+		for (uint32_t k = 0; k < m; k++) {                                         \
+			const uint32_t i = idx ? idx[k] : k;                               \
+			if (CS_VALID) {                                                    \
+				ls[gid[k]] += x[i];                                        \
+				lc[gid[k]]++;                                              \
+			}                                                                  \
+		}                                                                          \
+	} while (0)
+			switch (v->type) {
+			case COLSTORE_TYPE_INT8: CS_LSUM(int8_t); break;
+			case COLSTORE_TYPE_INT16: CS_LSUM(int16_t); break;
+			default: CS_LSUM(int32_t); break;
+			}
+#undef CS_LSUM
+			for (uint32_t g = 0; g < ka->nrec; g++)
+				if (lc[g]) {
+					cs_aisum *acc = (cs_aisum *)(void *)(recs + (size_t)g * rs + off);
+					acc->n += lc[g];
+					cs_i128_add(&acc->s, ls[g]);
+				}
+			return COLSTORE_OK;
+		}
 #define CS_ISUM(T)                                                                         \
 	do {                                                                               \
 		const T *x = v->data;                                                      \
@@ -144,6 +178,26 @@ int cs_kernel(colstore_agg *a, cs_state *st, const cs_aggspec *s, const colstore
 				cs_reduce_isum(mv, COLSTORE_TYPE_INT64, m, &t);
 				acc->n += m;
 				cs_fsum_add_decimal(&acc->f, cs_i128_get(&t), scale);
+				return COLSTORE_OK;
+			}
+			if (ka->lsum) { /* a few groups: a batch's mantissas summed per group */
+				__int128 *ls = (__int128 *)(void *)ka->lsum;
+				uint32_t *lc = ka->lcnt;
+				memset(ls, 0, ka->nrec * sizeof(*ls));
+				memset(lc, 0, ka->nrec * sizeof(*lc));
+				for (uint32_t k = 0; k < m; k++) {
+					const uint32_t i = idx ? idx[k] : k;
+					if (CS_VALID) {
+						ls[gid[k]] += x[i];
+						lc[gid[k]]++;
+					}
+				}
+				for (uint32_t g = 0; g < ka->nrec; g++)
+					if (lc[g]) {
+						cs_afsum *acc = (cs_afsum *)(void *)(recs + (size_t)g * rs + off);
+						acc->n += lc[g];
+						cs_fsum_add_decimal(&acc->f, ls[g], scale);
+					}
 				return COLSTORE_OK;
 			}
 			CS_EACH(if (CS_VALID) {

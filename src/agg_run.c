@@ -36,6 +36,8 @@ typedef struct cs_worker {
 	size_t ordercap;
 	uint8_t *tmp;
 	size_t tmpcap;
+	int64_t *lsum;  /* a few dense groups: per-batch sums (cs_kargs) */
+	uint32_t *lcnt;
 	colstore_error err;
 } cs_worker;
 
@@ -316,7 +318,12 @@ static int cs_apply(cs_worker *w, uint32_t m, const uint32_t *idx, const uint32_
 {
 	colstore_agg *a = w->run->a;
 	int rc;
-	cs_kargs ka = { w->st.recs, a->rec_size, idx, gid, m };
+	cs_kargs ka = { w->st.recs, a->rec_size, idx, gid, m, NULL, NULL, 0 };
+	if (gid && w->lsum && w->st.nrec <= CS_LOCAL_GROUPS) {
+		ka.lsum = w->lsum;
+		ka.lcnt = w->lcnt;
+		ka.nrec = (uint32_t)w->st.nrec;
+	}
 	for (uint32_t k = 0; k < a->nagg; k++) {
 		const cs_aggspec *s = &a->aggs[k];
 		if (s->kind == AK_ROWS)
@@ -411,6 +418,12 @@ static int cs_worker_init(cs_worker *w, cs_run *run)
 	w->gid = malloc((size_t)slice * sizeof(uint32_t));
 	w->keycap = 256;
 	w->key = malloc(w->keycap);
+	if (a->key == K_DICT || a->key == K_INT) {
+		w->lsum = malloc(CS_LOCAL_GROUPS * sizeof(__int128)); /* int64 or __int128 slots */
+		w->lcnt = malloc(CS_LOCAL_GROUPS * sizeof(*w->lcnt));
+		if (!w->lsum || !w->lcnt)
+			return -1;
+	}
 	if (a->key == K_HASH) {
 		w->koff = malloc((CS_SLICE + 1) * sizeof(*w->koff));
 		w->khash = malloc(CS_SLICE * sizeof(*w->khash));
@@ -435,6 +448,8 @@ static void cs_worker_free(cs_worker *w)
 	free(w->idx);
 	free(w->gid);
 	free(w->key);
+	free(w->lsum);
+	free(w->lcnt);
 	free(w->koff);
 	free(w->khash);
 	free(w->order);
