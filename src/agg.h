@@ -145,6 +145,7 @@ typedef struct cs_kargs {
 	 * one slot a group; else NULL */
 	int64_t *lsum;
 	uint32_t *lcnt;
+	const uint32_t *hist; /* with lsum: the batch's rows in each group */
 	uint32_t nrec;
 } cs_kargs;
 

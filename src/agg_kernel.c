@@ -124,17 +124,24 @@ int cs_kernel(colstore_agg *a, cs_state *st, const cs_aggspec *s, const colstore
 			int64_t *ls = ka->lsum;
 			uint32_t *lc = ka->lcnt;
 			memset(ls, 0, ka->nrec * sizeof(*ls));
-			memset(lc, 0, ka->nrec * sizeof(*lc));
+			if (vb)
+				memset(lc, 0, ka->nrec * sizeof(*lc));
+			else /* every row has a value: the rows a group */
+				lc = (uint32_t *)(uintptr_t)ka->hist;
 #define CS_LSUM(T)                                                                         \
 	do {                                                                               \
 		const T *x = v->data;                                                      \
-		for (uint32_t k = 0; k < m; k++) {                                         \
-			const uint32_t i = idx ? idx[k] : k;                               \
-			if (CS_VALID) {                                                    \
-				ls[gid[k]] += x[i];                                        \
-				lc[gid[k]]++;                                              \
+		if (!vb)                                                                   \
+			for (uint32_t k = 0; k < m; k++)                                   \
+				ls[gid[k]] += x[idx ? idx[k] : k];                         \
+		else                                                                       \
+			for (uint32_t k = 0; k < m; k++) {                                 \
+				const uint32_t i = idx ? idx[k] : k;                       \
+				if (CS_VALID) {                                            \
+					ls[gid[k]] += x[i];                                \
+					lc[gid[k]]++;                                      \
+				}                                                          \
 			}                                                                  \
-		}                                                                          \
 	} while (0)
 			switch (v->type) {
 			case COLSTORE_TYPE_INT8: CS_LSUM(int8_t); break;
@@ -184,12 +191,18 @@ int cs_kernel(colstore_agg *a, cs_state *st, const cs_aggspec *s, const colstore
 				__int128 *ls = (__int128 *)(void *)ka->lsum;
 				uint32_t *lc = ka->lcnt;
 				memset(ls, 0, ka->nrec * sizeof(*ls));
-				memset(lc, 0, ka->nrec * sizeof(*lc));
-				for (uint32_t k = 0; k < m; k++) {
-					const uint32_t i = idx ? idx[k] : k;
-					if (CS_VALID) {
-						ls[gid[k]] += x[i];
-						lc[gid[k]]++;
+				if (!vb) { /* every row has a value: the rows a group */
+					lc = (uint32_t *)(uintptr_t)ka->hist;
+					for (uint32_t k = 0; k < m; k++)
+						ls[gid[k]] += x[idx ? idx[k] : k];
+				} else {
+					memset(lc, 0, ka->nrec * sizeof(*lc));
+					for (uint32_t k = 0; k < m; k++) {
+						const uint32_t i = idx ? idx[k] : k;
+						if (CS_VALID) {
+							ls[gid[k]] += x[i];
+							lc[gid[k]]++;
+						}
 					}
 				}
 				for (uint32_t g = 0; g < ka->nrec; g++)
@@ -272,6 +285,43 @@ int cs_kernel(colstore_agg *a, cs_state *st, const cs_aggspec *s, const colstore
 					best = x[i];
 			acc->v.d = best;
 			acc->n += m;
+			return COLSTORE_OK;
+		}
+		if (ka->lsum && !vb) {
+			/* a few groups, no nulls: each group's best of the batch in a
+			 * slot that starts as NaN (which any value beats, as in
+			 * cs_fbetter: a group of NaNs stays NaN), then into its record */
+			double *lb = (double *)(void *)ka->lsum;
+			for (uint32_t g = 0; g < ka->nrec; g++)
+				lb[g] = NAN;
+#define CS_LMM(T, BETTER, WORSE)                                                            \
+	do {                                                                                \
+		const T *x = v->data;                                                       \
+		for (uint32_t k = 0; k < m; k++) {                                          \
+			const double y = (double)x[idx ? idx[k] : k];                       \
+			const double cur = lb[gid[k]];                                      \
+			if (BETTER || (!(WORSE) && cs_fbetter(y, cur, want_min)))           \
+				lb[gid[k]] = y;                                             \
+		}                                                                           \
+	} while (0)
+			if (v->type == COLSTORE_TYPE_FLOAT32) {
+				if (want_min)
+					CS_LMM(float, y < cur, y > cur);
+				else
+					CS_LMM(float, y > cur, y < cur);
+			} else if (want_min) {
+				CS_LMM(double, y < cur, y > cur);
+			} else {
+				CS_LMM(double, y > cur, y < cur);
+			}
+#undef CS_LMM
+			for (uint32_t g = 0; g < ka->nrec; g++)
+				if (ka->hist[g]) {
+					cs_amm *acc = (cs_amm *)(void *)(recs + (size_t)g * rs + off);
+					if (!acc->n || cs_fbetter(lb[g], acc->v.d, want_min))
+						acc->v.d = lb[g];
+					acc->n += ka->hist[g];
+				}
 			return COLSTORE_OK;
 		}
 		/* per row: one compare decides but for NaN and equal values (both

@@ -36,8 +36,9 @@ typedef struct cs_worker {
 	size_t ordercap;
 	uint8_t *tmp;
 	size_t tmpcap;
-	int64_t *lsum;  /* a few dense groups: per-batch sums (cs_kargs) */
-	uint32_t *lcnt;
+	int64_t *lsum;  /* a few dense groups: per-batch sums (cs_kargs), */
+	uint32_t *lcnt; /* counts of values, */
+	uint32_t *lhist; /* and rows, a group */
 	colstore_error err;
 } cs_worker;
 
@@ -305,8 +306,19 @@ static int cs_do_slice(cs_worker *w, uint32_t g, uint32_t s0, uint32_t n, uint32
 		if (m == 0)
 			return COLSTORE_OK;
 		gid = w->gid;
-		for (uint32_t k = 0; k < m; k++)
-			(*(int64_t *)(void *)cs_rec(a, &w->st, gid[k]))++;
+		if (w->lhist && w->st.nrec <= CS_LOCAL_GROUPS) {
+			/* a few groups: the batch's rows in each, counted once for the
+			 * row counts and every aggregate over a column without nulls */
+			uint32_t *h = w->lhist;
+			memset(h, 0, w->st.nrec * sizeof(*h));
+			for (uint32_t k = 0; k < m; k++)
+				h[gid[k]]++;
+			for (uint64_t p = 0; p < w->st.nrec; p++)
+				*(int64_t *)(void *)cs_rec(a, &w->st, p) += h[p];
+		} else {
+			for (uint32_t k = 0; k < m; k++)
+				(*(int64_t *)(void *)cs_rec(a, &w->st, gid[k]))++;
+		}
 	} else {
 		*(int64_t *)(void *)w->st.recs += m;
 	}
@@ -318,10 +330,11 @@ static int cs_apply(cs_worker *w, uint32_t m, const uint32_t *idx, const uint32_
 {
 	colstore_agg *a = w->run->a;
 	int rc;
-	cs_kargs ka = { w->st.recs, a->rec_size, idx, gid, m, NULL, NULL, 0 };
+	cs_kargs ka = { w->st.recs, a->rec_size, idx, gid, m, NULL, NULL, NULL, 0 };
 	if (gid && w->lsum && w->st.nrec <= CS_LOCAL_GROUPS) {
 		ka.lsum = w->lsum;
 		ka.lcnt = w->lcnt;
+		ka.hist = w->lhist;
 		ka.nrec = (uint32_t)w->st.nrec;
 	}
 	for (uint32_t k = 0; k < a->nagg; k++) {
@@ -421,7 +434,8 @@ static int cs_worker_init(cs_worker *w, cs_run *run)
 	if (a->key == K_DICT || a->key == K_INT) {
 		w->lsum = malloc(CS_LOCAL_GROUPS * sizeof(__int128)); /* int64 or __int128 slots */
 		w->lcnt = malloc(CS_LOCAL_GROUPS * sizeof(*w->lcnt));
-		if (!w->lsum || !w->lcnt)
+		w->lhist = malloc(CS_LOCAL_GROUPS * sizeof(*w->lhist));
+		if (!w->lsum || !w->lcnt || !w->lhist)
 			return -1;
 	}
 	if (a->key == K_HASH) {
@@ -450,6 +464,7 @@ static void cs_worker_free(cs_worker *w)
 	free(w->key);
 	free(w->lsum);
 	free(w->lcnt);
+	free(w->lhist);
 	free(w->koff);
 	free(w->khash);
 	free(w->order);
