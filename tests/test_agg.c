@@ -302,6 +302,85 @@ static void test_empty_and_skip(void)
 	unlink(path);
 }
 
+/* float min/max by a few groups, batch by batch: NaN only when every value
+ * of the group is NaN, -0 below +0, whatever the row group boundaries, with
+ * and without nulls in the column (two code paths) and with a filter */
+static void test_group_minmax_nan(void)
+{
+	static const struct {
+		const char *k;
+		double x;
+	} rows[] = {
+		{ "a", NAN }, { "b", 0.0 }, { "c", -0.0 }, { "b", NAN },  { "a", NAN },
+		{ "b", -0.0 }, { "c", 0.0 }, { "b", 5.0 }, { "d", 2.0 }, { "d", NAN },
+		{ "d", -1.0 }, { "b", NAN },
+	};
+	const size_t n = sizeof(rows) / sizeof(rows[0]);
+	for (int nulls = 0; nulls < 2; nulls++) {
+		for (uint32_t rgs = 1; rgs <= 16; rgs *= 4) {
+			const char *path = tu_path("agg-nan.colstore");
+			colstore_writer_options o = COLSTORE_WRITER_OPTIONS_INIT;
+			o.row_group_size = rgs;
+			colstore_writer *w;
+			CU_ASSERT_EQUAL_FATAL(colstore_writer_create(path, &o, &w, NULL), COLSTORE_OK);
+			colstore_writer_add_column(w, "k", COLSTORE_TYPE_STRING, COLSTORE_COLUMN_DICT, NULL);
+			colstore_writer_add_column(w, "x", COLSTORE_TYPE_FLOAT64, 0, NULL);
+			colstore_writer_add_column(w, "i", COLSTORE_TYPE_INT32, 0, NULL);
+			for (size_t r = 0; r < n + (size_t)nulls; r++) {
+				colstore_writer_put_string(w, 0, r < n ? rows[r].k : "e", 1, NULL);
+				if (r < n)
+					colstore_writer_put_double(w, 1, rows[r].x, NULL);
+				else
+					colstore_writer_put_null(w, 1, NULL); /* a group "e" of a null */
+				colstore_writer_put_int(w, 2, (int64_t)r, NULL);
+				CU_ASSERT_EQUAL_FATAL(colstore_writer_end_row(w, NULL), COLSTORE_OK);
+			}
+			CU_ASSERT_EQUAL_FATAL(colstore_writer_finish(w, NULL), COLSTORE_OK);
+			colstore_reader *r;
+			CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r, NULL), COLSTORE_OK);
+			for (int f = 0; f < 2; f++) {
+				colstore_agg *a;
+				const colstore_filter *flt = f ? ag_flt(r, "i >= 0") : NULL;
+				CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, "min(x),max(x),count(x)", "k", flt, &a,
+				                                          NULL),
+				                      COLSTORE_OK);
+				CU_ASSERT_EQUAL_FATAL(colstore_agg_run(a, NULL), COLSTORE_OK);
+				CU_ASSERT_EQUAL_FATAL(colstore_agg_num_groups(a), 4u + (unsigned)nulls);
+				colstore_cell mn, mx, ct;
+				/* a: only NaN */
+				colstore_agg_cell(a, 0, 1, &mn);
+				colstore_agg_cell(a, 0, 2, &mx);
+				CU_ASSERT(isnan(mn.d) && isnan(mx.d) && !mn.is_null);
+				/* b: 0, NaN, -0, 5, NaN */
+				colstore_agg_cell(a, 1, 1, &mn);
+				colstore_agg_cell(a, 1, 2, &mx);
+				colstore_agg_cell(a, 1, 3, &ct);
+				CU_ASSERT(mn.d == 0 && signbit(mn.d));
+				CU_ASSERT_EQUAL(mx.d, 5.0);
+				CU_ASSERT_EQUAL(ct.i, 5);
+				/* c: -0, +0 */
+				colstore_agg_cell(a, 2, 1, &mn);
+				colstore_agg_cell(a, 2, 2, &mx);
+				CU_ASSERT(mn.d == 0 && signbit(mn.d));
+				CU_ASSERT(mx.d == 0 && !signbit(mx.d));
+				/* d: 2, NaN, -1 */
+				colstore_agg_cell(a, 3, 1, &mn);
+				colstore_agg_cell(a, 3, 2, &mx);
+				CU_ASSERT_EQUAL(mn.d, -1.0);
+				CU_ASSERT_EQUAL(mx.d, 2.0);
+				if (nulls) { /* e: no value at all */
+					colstore_agg_cell(a, 4, 1, &mn);
+					CU_ASSERT(mn.is_null);
+				}
+				colstore_agg_free(a);
+			}
+			ag_flt_clear();
+			colstore_reader_close(r);
+			unlink(path);
+		}
+	}
+}
+
 static void test_overflow(void)
 {
 	const char *path = tu_path("ovf.colstore");
@@ -442,6 +521,7 @@ void register_agg_tests(void)
 	CU_add_test(s, "every aggregate, one group (packed blocks)", test_no_group);
 	CU_add_test(s, "group by a dictionary string, nulls last, sorted", test_group_by_string);
 	CU_add_test(s, "group by an integer, with a filter", test_group_by_int_where);
+	CU_add_test(s, "float min/max by group: NaN, -0, batch by batch", test_group_minmax_nan);
 	CU_add_test(s, "empty input, skipped groups, bad plans", test_empty_and_skip);
 	CU_add_test(s, "int64 overflow is an error", test_overflow);
 	CU_add_test(s, "the memory limit: the lowest cgroup limit up the tree", test_cgroup_limits);
