@@ -51,6 +51,8 @@ void colstore_agg_free(colstore_agg *a)
 	free(a->kcode);
 	cs_state_free(&a->st);
 	free(a->order);
+	free(a->srecs);
+	free(a->kstr);
 	free(a->rank);
 	free(a->unrank);
 	cs_unmap(a->spill, a->spill_size);

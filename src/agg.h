@@ -85,6 +85,12 @@ typedef struct cs_state {
 	size_t strs_len, strs_cap;
 } cs_state;
 
+/* a group's key string, read once when the groups are sorted */
+typedef struct cs_kstr {
+	const char *s;
+	uint32_t len;
+} cs_kstr;
+
 struct colstore_agg {
 	colstore_reader *r;
 	const colstore_filter *filter; /* the caller's, or NULL */
@@ -129,6 +135,8 @@ struct colstore_agg {
 	cs_state st;
 	uint64_t ngroups;
 	uint64_t *order;  /* sorted groups: record numbers */
+	uint8_t *srecs;   /* dense keys: the records in that order (cs_sort_groups) */
+	cs_kstr *kstr;    /* K_DICT: each sorted group's key string */
 	uint32_t rg_read, rg_skipped;
 	uint32_t threads_used;
 	int ran, ready;
