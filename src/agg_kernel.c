@@ -275,6 +275,19 @@ int cs_kernel(colstore_agg *a, cs_state *st, const cs_aggspec *s, const colstore
 		return COLSTORE_OK;
 	}
 	case AK_FMM: {
+/* M(T, BETTER, WORSE) for the column's float type and min or max: y (a row's
+ * value) against cur (the best so far) */
+#define CS_BY_FLOAT(M)                                                                       \
+	do {                                                                                 \
+		if (v->type == COLSTORE_TYPE_FLOAT32 && want_min)                            \
+			M(float, y < cur, y > cur);                                          \
+		else if (v->type == COLSTORE_TYPE_FLOAT32)                                   \
+			M(float, y > cur, y < cur);                                          \
+		else if (want_min)                                                           \
+			M(double, y < cur, y > cur);                                         \
+		else                                                                         \
+			M(double, y > cur, y < cur);                                         \
+	} while (0)
 		const uint8_t *vb = v->validity;
 		if (!vb && !gid && !idx && v->type == COLSTORE_TYPE_FLOAT64) {
 			const double *x = v->data;
@@ -304,16 +317,7 @@ int cs_kernel(colstore_agg *a, cs_state *st, const cs_aggspec *s, const colstore
 				lb[gid[k]] = y;                                             \
 		}                                                                           \
 	} while (0)
-			if (v->type == COLSTORE_TYPE_FLOAT32) {
-				if (want_min)
-					CS_LMM(float, y < cur, y > cur);
-				else
-					CS_LMM(float, y > cur, y < cur);
-			} else if (want_min) {
-				CS_LMM(double, y < cur, y > cur);
-			} else {
-				CS_LMM(double, y > cur, y < cur);
-			}
+			CS_BY_FLOAT(CS_LMM);
 #undef CS_LMM
 			for (uint32_t g = 0; g < ka->nrec; g++)
 				if (ka->hist[g]) {
@@ -337,17 +341,9 @@ int cs_kernel(colstore_agg *a, cs_state *st, const cs_aggspec *s, const colstore
 				acc->v.d = y;                                               \
 		});                                                                         \
 	} while (0)
-		if (v->type == COLSTORE_TYPE_FLOAT32) {
-			if (want_min)
-				CS_FMM(float, y < cur, y > cur);
-			else
-				CS_FMM(float, y > cur, y < cur);
-		} else if (want_min) {
-			CS_FMM(double, y < cur, y > cur);
-		} else {
-			CS_FMM(double, y > cur, y < cur);
-		}
+		CS_BY_FLOAT(CS_FMM);
 #undef CS_FMM
+#undef CS_BY_FLOAT
 		return COLSTORE_OK;
 	}
 	default: { /* AK_SMM */

@@ -18,25 +18,6 @@
 #include "testutil.h"
 
 
-/* a filter for an aggregation of a test, freed by ag_flt_clear() once the
- * aggregations that use it are freed */
-static colstore_filter *ag_flts[8];
-static int ag_nflt;
-
-static const colstore_filter *ag_flt(colstore_reader *r, const char *where)
-{
-	colstore_filter *f = NULL;
-	CU_ASSERT_EQUAL_FATAL(colstore_filter_parse(r, where, &f, NULL), COLSTORE_OK);
-	CU_ASSERT_FATAL(ag_nflt < 8);
-	ag_flts[ag_nflt++] = f;
-	return f;
-}
-
-static void ag_flt_clear(void)
-{
-	while (ag_nflt > 0)
-		colstore_filter_free(ag_flts[--ag_nflt]);
-}
 
 static const tu_col cols[] = {
 	{ "g", COLSTORE_TYPE_STRING, 0, 9, 6 },   /* group key, some nulls */
@@ -159,7 +140,7 @@ static void test_no_group(void)
 	CU_ASSERT_STRING_EQUAL(colstore_agg_column_name(a, 2), "sum(q)");
 	check_group(a, 0, 0, &e);
 	colstore_agg_free(a);
-	ag_flt_clear();
+	tu_flt_clear();
 	colstore_reader_close(r);
 	unlink(path);
 }
@@ -219,7 +200,7 @@ static void test_group_by_string(void)
 		check_group(a, g, 1, &eg[k]);
 	}
 	colstore_agg_free(a);
-	ag_flt_clear();
+	tu_flt_clear();
 	colstore_reader_close(r);
 	unlink(path);
 }
@@ -238,7 +219,7 @@ static void test_group_by_int_where(void)
 		feed(&eg[k + 1], row);
 	}
 	colstore_agg *a;
-	CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, AGGS, "k", ag_flt(r, "q > 100"), &a, NULL), COLSTORE_OK);
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, AGGS, "k", tu_flt(r, "q > 100"), &a, NULL), COLSTORE_OK);
 	CU_ASSERT_EQUAL_FATAL(colstore_agg_run(a, NULL), COLSTORE_OK);
 	CU_ASSERT_EQUAL_FATAL(colstore_agg_num_groups(a), 5);
 	for (uint64_t g = 0; g < 5; g++) {
@@ -248,7 +229,7 @@ static void test_group_by_int_where(void)
 		check_group(a, g, 1, &eg[g]);
 	}
 	colstore_agg_free(a);
-	ag_flt_clear();
+	tu_flt_clear();
 	colstore_reader_close(r);
 	unlink(path);
 }
@@ -260,7 +241,7 @@ static void test_empty_and_skip(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	colstore_agg *a;
 	/* nothing matches: one row, count 0, sum null; every group skipped */
-	CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, "count(*),sum(q),min(s)", NULL, ag_flt(r, "q > 100000"), &a, NULL),
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, "count(*),sum(q),min(s)", NULL, tu_flt(r, "q > 100000"), &a, NULL),
 	                      COLSTORE_OK);
 	CU_ASSERT_EQUAL_FATAL(colstore_agg_run(a, NULL), COLSTORE_OK);
 	colstore_cell c;
@@ -277,7 +258,7 @@ static void test_empty_and_skip(void)
 	CU_ASSERT_EQUAL(skipped, 7);
 	colstore_agg_free(a);
 	/* grouped and empty: no rows */
-	CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, "count(*)", "g", ag_flt(r, "q > 100000"), &a, NULL), COLSTORE_OK);
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, "count(*)", "g", tu_flt(r, "q > 100000"), &a, NULL), COLSTORE_OK);
 	CU_ASSERT_EQUAL_FATAL(colstore_agg_run(a, NULL), COLSTORE_OK);
 	CU_ASSERT_EQUAL(colstore_agg_num_groups(a), 0);
 	colstore_agg_free(a);
@@ -292,12 +273,12 @@ static void test_empty_and_skip(void)
 	colstore_reader *r2;
 	CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r2, NULL), COLSTORE_OK);
 	a = NULL;
-	CU_ASSERT_EQUAL(colstore_agg_create(r2, "count(*)", NULL, ag_flt(r, "q > 1"), &a, &e),
+	CU_ASSERT_EQUAL(colstore_agg_create(r2, "count(*)", NULL, tu_flt(r, "q > 1"), &a, &e),
 	                COLSTORE_EINVAL);
 	CU_ASSERT_PTR_NULL(a);
 	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "another reader"));
 	colstore_reader_close(r2);
-	ag_flt_clear();
+	tu_flt_clear();
 	colstore_reader_close(r);
 	unlink(path);
 }
@@ -340,7 +321,7 @@ static void test_group_minmax_nan(void)
 			CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r, NULL), COLSTORE_OK);
 			for (int f = 0; f < 2; f++) {
 				colstore_agg *a;
-				const colstore_filter *flt = f ? ag_flt(r, "i >= 0") : NULL;
+				const colstore_filter *flt = f ? tu_flt(r, "i >= 0") : NULL;
 				CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, "min(x),max(x),count(x)", "k", flt, &a,
 				                                          NULL),
 				                      COLSTORE_OK);
@@ -374,7 +355,7 @@ static void test_group_minmax_nan(void)
 				}
 				colstore_agg_free(a);
 			}
-			ag_flt_clear();
+			tu_flt_clear();
 			colstore_reader_close(r);
 			unlink(path);
 		}
@@ -407,7 +388,7 @@ static void test_overflow(void)
 	colstore_agg_cell(a, 0, 0, &c);
 	CU_ASSERT_DOUBLE_EQUAL(c.d, (double)(INT64_MAX / 2), 1e3);
 	colstore_agg_free(a);
-	ag_flt_clear();
+	tu_flt_clear();
 	colstore_reader_close(r);
 	unlink(path);
 }
@@ -507,7 +488,7 @@ static void test_long_row_groups(void)
 				free(want);
 				free(got);
 			}
-		ag_flt_clear();
+		tu_flt_clear();
 		colstore_reader_close(r);
 		unlink(p);
 		colstore_reader_close(ref);

@@ -22,25 +22,6 @@
 enum { C_I8, C_I16, C_I32, C_I64, C_F32, C_F64, C_B, C_D, C_TS, C_SD, C_SW, C_SP, C_SA, NCOL };
 
 
-/* filters for the streams of a test, freed together before its reader is
- * closed (a filter must outlive the streams that use it) */
-static colstore_filter *a_flts[16];
-static int a_nflt;
-
-static const colstore_filter *a_flt(colstore_reader *r, const char *where)
-{
-	colstore_filter *f = NULL;
-	CU_ASSERT_EQUAL_FATAL(colstore_filter_parse(r, where, &f, NULL), COLSTORE_OK);
-	CU_ASSERT_FATAL(a_nflt < 16);
-	a_flts[a_nflt++] = f;
-	return f;
-}
-
-static void a_flt_clear(void)
-{
-	while (a_nflt > 0)
-		colstore_filter_free(a_flts[--a_nflt]);
-}
 
 static const struct {
 	const char *name;
@@ -368,7 +349,7 @@ static void test_every_type_zero_copy(void)
 	CU_ASSERT(a_in(r, a.children[0]->buffers[1])); /* 2-byte codes as stored */
 	a.release(&a);
 	st.release(&st);
-	a_flt_clear();
+	tu_flt_clear();
 	colstore_reader_close(r);
 }
 
@@ -385,7 +366,7 @@ static void test_compressed(void)
 	CU_ASSERT_EQUAL(sx.cells_bad, 0);
 	CU_ASSERT(sx.copied > 0); /* decoded blocks live in the batch */
 	st.release(&st);
-	a_flt_clear();
+	tu_flt_clear();
 	colstore_reader_close(r);
 }
 
@@ -409,7 +390,7 @@ static void test_where(void)
 		                            z ? COLSTORE_WRITE_LZ4 | COLSTORE_WRITE_PACK : 0);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 		struct ArrowArrayStream st;
-		CU_ASSERT_EQUAL_FATAL(colstore_reader_export_stream(r, NULL, a_flt(r, "i32 > 0 and b = true"),
+		CU_ASSERT_EQUAL_FATAL(colstore_reader_export_stream(r, NULL, tu_flt(r, "i32 > 0 and b = true"),
 		                                                    &st, &e), COLSTORE_OK);
 		a_stats sx;
 		a_drain(r, &st, all_cols, NCOL, keep_where, &sx);
@@ -422,13 +403,13 @@ static void test_where(void)
 		st.release(&st);
 
 		/* nothing matches: no batch at all, the schema still there */
-		CU_ASSERT_EQUAL_FATAL(colstore_reader_export_stream(r, "sd,i64", a_flt(r, "i8 > 1000"), &st, &e),
+		CU_ASSERT_EQUAL_FATAL(colstore_reader_export_stream(r, "sd,i64", tu_flt(r, "i8 > 1000"), &st, &e),
 		                      COLSTORE_OK);
 		static const int two[] = { C_SD, C_I64 };
 		a_drain(r, &st, two, 2, keep_none, &sx);
 		CU_ASSERT_EQUAL(sx.batches, 0);
 		st.release(&st);
-		a_flt_clear();
+		tu_flt_clear();
 		colstore_reader_close(r);
 	}
 }
@@ -458,7 +439,7 @@ static void test_long_row_group(void)
 		CU_ASSERT_EQUAL(sx.batches, 3); /* 65,536 + 65,536 + 8,928 */
 		CU_ASSERT_EQUAL(sx.cells_bad, 0);
 		st.release(&st);
-		CU_ASSERT_EQUAL_FATAL(colstore_reader_export_stream(r, names, a_flt(r, "i32 > 0 and b = true"),
+		CU_ASSERT_EQUAL_FATAL(colstore_reader_export_stream(r, names, tu_flt(r, "i32 > 0 and b = true"),
 		                                                    &st, &e), COLSTORE_OK);
 		a_drain(r, &st, cols, nc, keep_where, &sx);
 		uint64_t want = 0;
@@ -467,7 +448,7 @@ static void test_long_row_group(void)
 		CU_ASSERT_EQUAL(sx.rows, want);
 		CU_ASSERT_EQUAL(sx.cells_bad, 0);
 		st.release(&st);
-		a_flt_clear();
+		tu_flt_clear();
 		colstore_reader_close(r);
 	}
 	a_rows = 1000;
@@ -483,7 +464,7 @@ static void test_lifetime(void)
 	struct ArrowArrayStream st;
 	CU_ASSERT_EQUAL_FATAL(colstore_reader_export_stream(r, "sd,i64", NULL, &st, &e),
 	                      COLSTORE_OK);
-	a_flt_clear();
+	tu_flt_clear();
 	colstore_reader_close(r); /* the stream keeps the mapping */
 	struct ArrowSchema sc;
 	CU_ASSERT_EQUAL_FATAL(st.get_schema(&st, &sc), 0);
@@ -555,7 +536,7 @@ static void test_utf8_and_errors(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "column 'c', row 2: not valid UTF-8"));
 	st.release(&st);
 	/* rows 0, 1 and 3 alone are fine (copied, then checked) */
-	CU_ASSERT_EQUAL_FATAL(colstore_reader_export_stream(r, "p", a_flt(r, "p != 'cut \xe6\x9d'"), &st, &e),
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_export_stream(r, "p", tu_flt(r, "p != 'cut \xe6\x9d'"), &st, &e),
 	                      COLSTORE_OK);
 	CU_ASSERT_EQUAL(st.get_next(&st, &a), 0);
 	CU_ASSERT_EQUAL(a.length, 3);
@@ -588,7 +569,7 @@ static void test_utf8_and_errors(void)
 	/* a filter compiled for another reader */
 	colstore_reader *r2 = a_open("arrow-other.colstore", 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r2);
-	CU_ASSERT_EQUAL(colstore_reader_export_stream(r2, NULL, a_flt(r, "p = 'x'"), &st, &e),
+	CU_ASSERT_EQUAL(colstore_reader_export_stream(r2, NULL, tu_flt(r, "p = 'x'"), &st, &e),
 	                COLSTORE_EINVAL);
 	CU_ASSERT_PTR_NULL(st.release);
 	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "another reader"));
@@ -596,7 +577,7 @@ static void test_utf8_and_errors(void)
 	CU_ASSERT_EQUAL(colstore_reader_export_stream(NULL, NULL, NULL, &st, &e), COLSTORE_EINVAL);
 	o.format = 7;
 	CU_ASSERT_EQUAL(colstore_export(r, out, &o, NULL, &e), COLSTORE_EINVAL);
-	a_flt_clear();
+	tu_flt_clear();
 	colstore_reader_close(r);
 }
 
@@ -612,7 +593,7 @@ static void test_export_files(void)
 			colstore_export_options o = COLSTORE_EXPORT_OPTIONS_INIT;
 			o.format = f ? COLSTORE_EXPORT_PARQUET : COLSTORE_EXPORT_ARROW;
 			o.compression = z ? COLSTORE_EXPORT_LZ4 : 0;
-			o.where = a_flt(r, "i16 >= 0");
+			o.where = tu_flt(r, "i16 >= 0");
 			char name[64];
 			snprintf(name, sizeof(name), "exp-%d-%u.%s", f, z, f ? "parquet" : "arrow");
 			const char *out = tu_path(name);
@@ -637,7 +618,7 @@ static void test_export_files(void)
 			free(p);
 		}
 	}
-	a_flt_clear();
+	tu_flt_clear();
 	colstore_reader_close(r);
 }
 
@@ -675,7 +656,7 @@ static void test_unaligned_memory(void)
 	CU_ASSERT_EQUAL(sx.rows, AROWS);
 	CU_ASSERT_EQUAL(sx.cells_bad, 0);
 	st.release(&st);
-	a_flt_clear();
+	tu_flt_clear();
 	colstore_reader_close(r);
 	free(mem);
 }

@@ -1,6 +1,8 @@
 /*
  * testutil.c -- see testutil.h.
  */
+#include <CUnit/CUnit.h>
+
 #include "testutil.h"
 
 #include <dirent.h>
@@ -483,4 +485,22 @@ char *tu_agg_text(colstore_reader *r, const char *aggs, const char *gb, const ch
 	colstore_agg_free(a);
 	colstore_filter_free(f);
 	return b.p ? b.p : calloc(1, 1);
+}
+
+static colstore_filter *tu_flts[16];
+static int tu_nflt;
+
+const colstore_filter *tu_flt(colstore_reader *r, const char *where)
+{
+	colstore_filter *f = NULL;
+	CU_ASSERT_EQUAL_FATAL(colstore_filter_parse(r, where, &f, NULL), COLSTORE_OK);
+	CU_ASSERT_FATAL(tu_nflt < 16);
+	tu_flts[tu_nflt++] = f;
+	return f;
+}
+
+void tu_flt_clear(void)
+{
+	while (tu_nflt > 0)
+		colstore_filter_free(tu_flts[--tu_nflt]);
 }

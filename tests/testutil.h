@@ -47,6 +47,12 @@ char *tu_lib_dump_file(const char *path, int *rc, colstore_error *err);
 char *tu_agg_text(colstore_reader *r, const char *aggs, const char *gb, const char *where,
                   uint32_t threads, uint64_t mem, uint32_t *passes, uint64_t *spill);
 
+/* a filter compiled for r (the test fails if it does not parse), kept until
+ * tu_flt_clear(), which a test calls once the scans, aggregations and
+ * streams that use its filters are done */
+const colstore_filter *tu_flt(colstore_reader *r, const char *where);
+void tu_flt_clear(void);
+
 /* read a whole file into malloc'd memory */
 unsigned char *tu_read_file(const char *path, size_t *size);
 int tu_write_file(const char *path, const void *data, size_t size);
