@@ -221,6 +221,14 @@ int cs_sort_groups(colstore_agg *a, colstore_error *err)
 				__builtin_prefetch(cs_rec(a, st, a->order[j + 16]));
 			memcpy(a->srecs + j * a->rec_size, cs_rec(a, st, a->order[j]), a->rec_size);
 		}
+		/* the copy replaces the dense array (of every position, empty ones
+		 * too): memory stays within what cs_mem_plan planned for */
+		if (st->recs_mapped)
+			cs_unmap(st->recs, st->recs_mapped);
+		else
+			free(st->recs);
+		st->recs = NULL;
+		st->recs_mapped = 0;
 	}
 	return COLSTORE_OK;
 }

@@ -68,10 +68,12 @@ int colstore_scan_create(colstore_reader *r, const uint32_t *cols, uint32_t ncol
 	if (!r || (ncols && !cols))
 		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "scan: no reader or no columns");
 	if (opts) {
+		int bad = opts->reserved0 != 0;
 		for (size_t k = 0; k < sizeof(opts->reserved) / sizeof(opts->reserved[0]); k++)
-			if (opts->reserved[k])
-				return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
-				              "scan options: reserved fields must be zero");
+			bad |= opts->reserved[k] != 0;
+		if (bad)
+			return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+			              "scan options: reserved fields must be zero");
 	}
 	if (where && cs_filter_reader(where) != r)
 		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
@@ -91,6 +93,8 @@ int colstore_scan_create(colstore_reader *r, const uint32_t *cols, uint32_t ncol
 		if (cs_scan_rows(r, g) > s->max_rows)
 			s->max_rows = cs_scan_rows(r, g);
 	uint32_t t = opts && opts->threads ? opts->threads : cs_cores();
+	if (t > 256)
+		t = 256;
 	s->threads = t < r->num_row_groups ? t : (r->num_row_groups ? r->num_row_groups : 1);
 	s->cols = malloc((ncols ? ncols : 1) * sizeof(uint32_t));
 	s->rg_lo = malloc(((size_t)r->num_row_groups + 1) * sizeof(uint64_t));
@@ -146,21 +150,31 @@ void colstore_scan_row_groups(const colstore_scan *s, uint32_t *read, uint32_t *
  * units, so that huge mappings stay whole.  Nothing when no block was read
  * through the mapping since the last release (all read with pread, or
  * none): there is nothing to drop, and on a VM each madvise is dear. */
-static void cs_scan_release(colstore_scan *s, uint32_t low)
+static int cs_scan_behind(colstore_scan *s, uint32_t low, uint64_t *from, uint64_t *to)
 {
 	colstore_reader *r = s->r;
 	if (!r->mapped)
-		return;
+		return 0;
 	if (low > r->num_row_groups)
 		low = r->num_row_groups;
 	uint64_t upto = s->rg_lo[low] & ~(uint64_t)((2u << 20) - 1);
+	int drop = 0;
 	if (upto > s->released) {
 		uint64_t reads = __atomic_load_n(&r->map_reads, __ATOMIC_RELAXED);
-		if (reads != s->map_reads)
-			cs_map_release(r->data, s->released, upto);
+		drop = reads != s->map_reads;
+		*from = s->released;
+		*to = upto;
 		s->map_reads = reads;
 		s->released = upto;
 	}
+	return drop;
+}
+
+static void cs_scan_release(colstore_scan *s, uint32_t low)
+{
+	uint64_t from, to;
+	if (cs_scan_behind(s, low, &from, &to))
+		cs_map_release(s->r->data, from, to);
 }
 
 /* a worker's (or the cursor's) scratch for one row group at a time */
@@ -242,12 +256,16 @@ int colstore_scan_next(colstore_scan *s, colstore_buffers *b, colstore_batch *ou
 		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "scan: no buffers");
 	if (!s->sel) {
 		cs_scanw w = { 0 };
-		int bad = cs_scanw_init(s, &w);
+		if (cs_scanw_init(s, &w) || (s->f && !(s->fb = colstore_buffers_create()))) {
+			free(w.sel);
+			free(w.idx);
+			free(w.vals);
+			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		}
 		s->sel = w.sel;
 		s->idx = w.idx;
 		s->vals = w.vals;
-		if (bad || (s->f && !(s->fb = colstore_buffers_create())))
-			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		s->released = 0;
 		s->map_reads = __atomic_load_n(&r->map_reads, __ATOMIC_RELAXED) - 1;
 	}
 	while (s->rg < r->num_row_groups) {
@@ -266,11 +284,12 @@ int colstore_scan_next(colstore_scan *s, colstore_buffers *b, colstore_batch *ou
 			s->rg_open = 0;
 			continue;
 		}
-		uint32_t s0 = s->s0;
-		s->s0 += CS_BATCH_ROWS;
-		if ((rc = cs_scan_batch(s, g, s0, s->rg_matches, s->sel, s->idx, s->vals, b, out,
+		/* on an error the cursor stays at this batch: a later call reads it
+		 * again (and fails again), never skips its rows */
+		if ((rc = cs_scan_batch(s, g, s->s0, s->rg_matches, s->sel, s->idx, s->vals, b, out,
 		                        err)))
 			return rc;
+		s->s0 += CS_BATCH_ROWS;
 		if (out->selected)
 			return COLSTORE_OK;
 	}
@@ -282,6 +301,9 @@ void colstore_scan_rewind(colstore_scan *s)
 	s->rg = s->s0 = 0;
 	s->rg_open = 0;
 	s->rg_read = s->rg_skipped = 0;
+	/* pages are given back from the start again */
+	s->released = 0;
+	s->map_reads = __atomic_load_n(&s->r->map_reads, __ATOMIC_RELAXED) - 1;
 }
 
 /* ---- the worker pool ----------------------------------------------------------- */
@@ -323,8 +345,11 @@ static void cs_pool_release(cs_pool *p)
 		if (c < low)
 			low = c;
 	}
-	cs_scan_release(p->s, low);
+	uint64_t from, to;
+	int drop = cs_scan_behind(p->s, low, &from, &to);
 	pthread_mutex_unlock(&p->mu);
+	if (drop) /* outside the lock: the other workers claim and finish meanwhile */
+		cs_map_release(p->s->r->data, from, to);
 }
 
 /* in order: row group g is finished; the turn moves past every finished one */
@@ -378,9 +403,13 @@ static int cs_pool_rg(cs_pworker *pw, uint32_t g)
 			rc = p->in_order(p->ctx, &bt, &pw->err);
 		}
 	}
-	if (rc < 0 || (rc > 0 && !pw->err.message[0])) /* a callback's code, unexplained */
+	if (rc < 0 || (rc > 0 && !pw->err.message[0])) { /* a callback's code, unexplained */
 		rc = cs_err(&pw->err, rc > 0 ? rc : COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
 		            "scan: a batch callback stopped the scan (%d)", rc);
+	} else if (rc > 0 && pw->err.code != rc) { /* a message, but not the code */
+		pw->err.code = rc;
+		pw->err.offset = COLSTORE_NO_OFFSET;
+	}
 	return rc;
 }
 

@@ -252,6 +252,7 @@ static void test_scan_rows(void)
 					x.stop_after = 2;
 					rc = colstore_scan_run(s, s_on_batch, ord ? s_in_order : NULL, &x, &e);
 					CU_ASSERT_EQUAL(rc, COLSTORE_EINVAL);
+					CU_ASSERT_EQUAL(e.code, COLSTORE_EINVAL); /* the callback set none */
 					CU_ASSERT(strncmp(e.message, "enough at row", 13) == 0);
 					CU_ASSERT(x.rows < want);
 					colstore_scan_free(s);
@@ -319,9 +320,51 @@ static void test_scan_args(void)
 	colstore_reader_close(r2);
 }
 
+/* a damaged block: the cursor reports it and stays there (calling it again
+ * fails again), never skipping to the rows after it; the pool stops */
+static void test_scan_damage(void)
+{
+	colstore_reader *r0 = s_open(140000, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r0);
+	colstore_chunk_info ci;
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_chunk_info(r0, 0, 0, &ci, NULL), COLSTORE_OK);
+	uint64_t at = ci.blocks[COLSTORE_BLOCK_DATA].offset + 70000 * 8; /* row 70,000 of id */
+	colstore_reader_close(r0);
+	size_t n;
+	unsigned char *img = tu_read_file(tu_path("scan-140000-0.colstore"), &n);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(img);
+	img[at] ^= 0x40;
+	colstore_reader *r;
+	colstore_error e;
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_open_memory(img, n, NULL, &r, &e), COLSTORE_OK);
+	const uint32_t col = 0;
+	colstore_scan *s;
+	CU_ASSERT_EQUAL_FATAL(colstore_scan_create(r, &col, 1, NULL, NULL, &s, &e), COLSTORE_OK);
+	colstore_buffers *b = colstore_buffers_create();
+	colstore_batch bt;
+	for (int k = 0; k < 5; k++) {
+		CU_ASSERT_EQUAL(colstore_scan_next(s, b, &bt, &e), COLSTORE_ECHECKSUM);
+		CU_ASSERT_EQUAL(e.code, COLSTORE_ECHECKSUM);
+		CU_ASSERT_EQUAL(bt.rows, 0);
+	}
+	s_seen x = { 0 };
+	x.hit = calloc(SROWS, 1);
+	x.r = r;
+	pthread_mutex_init(&x.mu, NULL);
+	CU_ASSERT_EQUAL(colstore_scan_run(s, NULL, s_in_order, &x, &e), COLSTORE_ECHECKSUM);
+	CU_ASSERT_EQUAL(x.last_first, 0); /* nothing of row group 0 or later in order */
+	pthread_mutex_destroy(&x.mu);
+	free(x.hit);
+	colstore_buffers_free(b);
+	colstore_scan_free(s);
+	colstore_reader_close(r);
+	free(img);
+}
+
 void register_scan_tests(void)
 {
 	CU_pSuite s = CU_add_suite("scan", NULL, NULL);
 	CU_add_test(s, "every matching row once, in batches, by cursor and pool", test_scan_rows);
 	CU_add_test(s, "bad arguments are refused", test_scan_args);
+	CU_add_test(s, "a damaged block stops the cursor where it is, and the pool", test_scan_damage);
 }

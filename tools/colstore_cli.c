@@ -868,8 +868,11 @@ static int scan_format(void *ctx, const colstore_batch *b, colstore_error *err)
 	scan_out *o = &j->w[b->worker];
 	uint64_t printed = 0;
 	scan_rows(&o->ow, j->r, j->cols, b, &o->cell, &printed, UINT64_MAX);
-	if (fflush(o->m) == 0)
+	/* a memory stream's flush does not report a failed grow: its error flag does */
+	if (fflush(o->m) == 0 && !ferror(o->m))
 		return COLSTORE_OK;
+	err->code = COLSTORE_ENOMEM;
+	err->offset = COLSTORE_NO_OFFSET;
 	snprintf(err->message, sizeof(err->message), "out of memory for the text of a batch");
 	return COLSTORE_ENOMEM;
 }
@@ -882,6 +885,7 @@ static int scan_write(void *ctx, const colstore_batch *b, colstore_error *err)
 	fwrite(o->text, 1, o->len, stdout);
 	(void)err;
 	fseeko(o->m, 0, SEEK_SET); /* the next batch's text from the start */
+	clearerr(o->m);
 	return COLSTORE_OK;
 }
 
