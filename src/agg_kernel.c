@@ -275,6 +275,8 @@ int cs_kernel(colstore_agg *a, cs_state *st, const cs_aggspec *s, const colstore
 		return COLSTORE_OK;
 	}
 	case AK_FMM: {
+		if (mv) /* float64: the values as mantissas of DECIMAL chunks, or as doubles */
+			v = mv;
 /* M(T, BETTER, WORSE) for the column's float type and min or max: y (a row's
  * value) against cur (the best so far) */
 #define CS_BY_FLOAT(M)                                                                       \
@@ -289,6 +291,44 @@ int cs_kernel(colstore_agg *a, cs_state *st, const cs_aggspec *s, const colstore
 			M(double, y > cur, y < cur);                                         \
 	} while (0)
 		const uint8_t *vb = v->validity;
+		if (scale >= 0) {
+			/* DECIMAL: m / 10^scale, in the order of m (a chunk stores no
+			 * NaN and no -0, and m maps to its value one to one); each best
+			 * becomes a double once, by the decoder's own division */
+			const int64_t *x = v->data;
+			const double p10 = cs_pow10[scale];
+			if (ka->lsum && !vb) {
+				int64_t *lm = ka->lsum;
+				for (uint32_t g = 0; g < ka->nrec; g++)
+					lm[g] = want_min ? INT64_MAX : INT64_MIN;
+				if (want_min)
+					for (uint32_t k = 0; k < m; k++) {
+						const int64_t y = x[idx ? idx[k] : k];
+						lm[gid[k]] = y < lm[gid[k]] ? y : lm[gid[k]];
+					}
+				else
+					for (uint32_t k = 0; k < m; k++) {
+						const int64_t y = x[idx ? idx[k] : k];
+						lm[gid[k]] = y > lm[gid[k]] ? y : lm[gid[k]];
+					}
+				for (uint32_t g = 0; g < ka->nrec; g++)
+					if (ka->hist[g]) {
+						cs_amm *acc = (cs_amm *)(void *)(recs + (size_t)g * rs + off);
+						const double d = (double)lm[g] / p10;
+						if (!acc->n || cs_fbetter(d, acc->v.d, want_min))
+							acc->v.d = d;
+						acc->n += ka->hist[g];
+					}
+				return COLSTORE_OK;
+			}
+			CS_EACH(if (CS_VALID) {
+				cs_amm *acc = (cs_amm *)(void *)(rec + off);
+				const double y = (double)x[i] / p10;
+				if (!acc->n++ || cs_fbetter(y, acc->v.d, want_min))
+					acc->v.d = y;
+			});
+			return COLSTORE_OK;
+		}
 		if (!vb && !gid && !idx && v->type == COLSTORE_TYPE_FLOAT64) {
 			const double *x = v->data;
 			cs_amm *acc = (cs_amm *)(void *)(recs + off);

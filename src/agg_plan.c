@@ -44,7 +44,9 @@ int cs_plan(colstore_agg *a, colstore_error *err)
 			          : cs_is_float(s->type)          ? AK_FMM
 			                                          : AK_IMM;
 			sz = sizeof(cs_amm);
-			a->need[s->col] |= 1;
+			/* float64 min/max read DECIMAL chunks as their mantissas (in
+			 * the same order as the values, and no division a row) */
+			a->need[s->col] |= s->type == COLSTORE_TYPE_FLOAT64 ? 2 : 1;
 		}
 		if (s->kind != AK_ROWS)
 			a->count_only = 0;
