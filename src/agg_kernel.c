@@ -88,6 +88,17 @@ static void cs_reduce_isum(const colstore_values *v, colstore_type as, uint32_t 
 	}
 }
 
+/* a few groups: the per-group value counts a batch's local sums fold with:
+ * without nulls, the rows of each group (counted once for the batch);
+ * else the worker's slots, zeroed, for the kernel to count into */
+static uint32_t *cs_local_counts(const cs_kargs *ka, const uint8_t *vb)
+{
+	if (!vb)
+		return (uint32_t *)(uintptr_t)ka->hist; /* read only: nothing counts into it */
+	memset(ka->lcnt, 0, ka->nrec * sizeof(*ka->lcnt));
+	return ka->lcnt;
+}
+
 int cs_kernel(colstore_agg *a, cs_state *st, const cs_aggspec *s, const colstore_values *v,
               const colstore_values *mv, int scale, const cs_kargs *ka, colstore_error *err)
 {
@@ -122,12 +133,8 @@ int cs_kernel(colstore_agg *a, cs_state *st, const cs_aggspec *s, const colstore
 			 * (at most 2^16 rows of less than 2^31 each), then into the
 			 * records once a group */
 			int64_t *ls = ka->lsum;
-			uint32_t *lc = ka->lcnt;
+			uint32_t *lc = cs_local_counts(ka, vb);
 			memset(ls, 0, ka->nrec * sizeof(*ls));
-			if (vb)
-				memset(lc, 0, ka->nrec * sizeof(*lc));
-			else /* every row has a value: the rows a group */
-				lc = (uint32_t *)(uintptr_t)ka->hist;
 #define CS_LSUM(T)                                                                         \
 	do {                                                                               \
 		const T *x = v->data;                                                      \
@@ -189,14 +196,12 @@ int cs_kernel(colstore_agg *a, cs_state *st, const cs_aggspec *s, const colstore
 			}
 			if (ka->lsum) { /* a few groups: a batch's mantissas summed per group */
 				__int128 *ls = (__int128 *)(void *)ka->lsum;
-				uint32_t *lc = ka->lcnt;
+				uint32_t *lc = cs_local_counts(ka, vb);
 				memset(ls, 0, ka->nrec * sizeof(*ls));
-				if (!vb) { /* every row has a value: the rows a group */
-					lc = (uint32_t *)(uintptr_t)ka->hist;
+				if (!vb) {
 					for (uint32_t k = 0; k < m; k++)
 						ls[gid[k]] += x[idx ? idx[k] : k];
 				} else {
-					memset(lc, 0, ka->nrec * sizeof(*lc));
 					for (uint32_t k = 0; k < m; k++) {
 						const uint32_t i = idx ? idx[k] : k;
 						if (CS_VALID) {

@@ -413,10 +413,7 @@ static int cs_worker_init(cs_worker *w, cs_run *run)
 {
 	colstore_agg *a = run->a;
 	uint32_t nc = a->r->num_columns ? a->r->num_columns : 1;
-	uint32_t rgs = a->r->row_group_size ? a->r->row_group_size : 1;
-	for (uint32_t g = 0; g < a->r->num_row_groups; g++) /* the largest actual group */
-		if (cs_chunk_at(a->r, g, 0)->row_count > rgs)
-			rgs = cs_chunk_at(a->r, g, 0)->row_count;
+	const uint32_t rgs = cs_scan_max_rows(a->r);
 	memset(w, 0, sizeof(*w));
 	w->run = run;
 	w->b = colstore_buffers_create();
@@ -426,7 +423,7 @@ static int cs_worker_init(cs_worker *w, cs_run *run)
 	w->scale = calloc(nc, sizeof(*w->scale));
 	w->psum = calloc(nc, sizeof(*w->psum));
 	w->psum_ok = calloc(nc, 1);
-	uint32_t slice = rgs < CS_BATCH_ROWS ? rgs : CS_BATCH_ROWS; /* rows cs_do_slice takes */
+	uint32_t slice = rgs < CS_BATCH_ROWS ? rgs : CS_BATCH_ROWS; /* a batch's rows, at most */
 	w->idx = malloc((size_t)slice * sizeof(uint32_t));
 	w->gid = malloc((size_t)slice * sizeof(uint32_t));
 	w->keycap = 256;

@@ -383,6 +383,9 @@ CS_HIDDEN extern uint64_t cs_agg_worker_bytes;
 CS_HIDDEN const colstore_reader *cs_filter_reader(const colstore_filter *f);
 /* rows of row group rg (scan.c) */
 CS_HIDDEN uint32_t cs_scan_rows(const colstore_reader *r, uint32_t rg);
+/* rows of the longest row group (at least 1): a scan's batches hold at most
+ * this many, and at most CS_BATCH_ROWS */
+CS_HIDDEN uint32_t cs_scan_max_rows(const colstore_reader *r);
 
 /* sets mark[c] for each column c a filter reads */
 CS_HIDDEN void cs_filter_columns(const colstore_filter *f, uint8_t *mark);

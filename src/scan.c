@@ -54,6 +54,15 @@ uint32_t cs_scan_rows(const colstore_reader *r, uint32_t rg)
 	return cs_chunk_at(r, rg, 0)->row_count;
 }
 
+uint32_t cs_scan_max_rows(const colstore_reader *r)
+{
+	uint32_t n = 1;
+	for (uint32_t g = 0; g < r->num_row_groups; g++)
+		if (cs_scan_rows(r, g) > n)
+			n = cs_scan_rows(r, g);
+	return n;
+}
+
 static uint32_t cs_cores(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -88,10 +97,7 @@ int colstore_scan_create(colstore_reader *r, const uint32_t *cols, uint32_t ncol
 	s->r = r;
 	s->f = where;
 	s->ncols = ncols;
-	s->max_rows = 1;
-	for (uint32_t g = 0; g < r->num_row_groups; g++)
-		if (cs_scan_rows(r, g) > s->max_rows)
-			s->max_rows = cs_scan_rows(r, g);
+	s->max_rows = cs_scan_max_rows(r);
 	uint32_t t = opts && opts->threads ? opts->threads : cs_cores();
 	if (t > 256)
 		t = 256;

@@ -99,44 +99,35 @@ static void fmt_timestamp(char *buf, size_t n, int64_t us)
 		sod += 86400;
 		days--;
 	}
-	char date[32];
-	fmt_date(date, sizeof(date), days);
-	size_t dl = strlen(date);
-	if (dl == 10 && n >= 11 + 9 + 7) { /* as below, without printf */
-		memcpy(buf, date, 10);
-		char *p = buf + 10;
-		*p++ = 'T';
-		put_fixed(p, (unsigned)(sod / 3600), 2);
-		p[2] = ':';
-		put_fixed(p + 3, (unsigned)(sod / 60 % 60), 2);
-		p[5] = ':';
-		put_fixed(p + 6, (unsigned)(sod % 60), 2);
-		p += 8;
-		if (frac) {
-			int digits = 6;
-			while (frac % 10 == 0) { /* the shortest fraction: .5, not .500000 */
-				frac /= 10;
-				digits--;
-			}
-			*p++ = '.';
-			put_fixed(p, (unsigned)frac, digits);
-			p += digits;
-		}
-		*p = '\0';
-		return;
-	}
+	/* the date (fmt_date), then the time of day by digit loops, written
+	 * whole and cut to n as snprintf would */
+	char t[64];
+	fmt_date(t, 32, days);
+	char *p = t + strlen(t);
+	*p++ = 'T';
+	put_fixed(p, (unsigned)(sod / 3600), 2);
+	p[2] = ':';
+	put_fixed(p + 3, (unsigned)(sod / 60 % 60), 2);
+	p[5] = ':';
+	put_fixed(p + 6, (unsigned)(sod % 60), 2);
+	p += 8;
 	if (frac) {
 		int digits = 6;
 		while (frac % 10 == 0) { /* the shortest fraction: .5, not .500000 */
 			frac /= 10;
 			digits--;
 		}
-		snprintf(buf, n, "%sT%02d:%02d:%02d.%0*d", date, (int)(sod / 3600),
-		         (int)(sod / 60 % 60), (int)(sod % 60), digits, (int)frac);
+		*p++ = '.';
+		put_fixed(p, (unsigned)frac, digits);
+		p += digits;
 	}
-	else
-		snprintf(buf, n, "%sT%02d:%02d:%02d", date, (int)(sod / 3600),
-		         (int)(sod / 60 % 60), (int)(sod % 60));
+	size_t len = (size_t)(p - t);
+	if (n) {
+		if (len > n - 1)
+			len = n - 1;
+		memcpy(buf, t, len);
+		buf[len] = '\0';
+	}
 }
 
 static void fmt_string(char *buf, size_t n, const char *s, uint32_t len)
