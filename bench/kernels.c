@@ -3,7 +3,8 @@
  * against the scalar one in the same run: ns per value of a BITPACK block
  * of 65,536 values (a row group) decoded whole at several bit widths and
  * value widths, a DECIMAL block to float64, the sum straight from the
- * packed bits and dictionary codes widened to uint32.  Best of 7 passes of
+ * packed bits, dictionary codes widened to uint32, and a filter's bitmap
+ * turned into row indexes (at 3%, 50% and 97% of the rows selected).  Best of 7 passes of
  * about 20 ms each, the tables taking turns; a markdown table on stdout.
  *
  *   build/bench/kernels [--quick]     (--quick: one short pass, for smoke runs)
@@ -36,7 +37,8 @@ static uint64_t next(void)
 }
 
 typedef struct job {
-	int kind; /* 0 decode, 1 DECIMAL to float64, 2 packed sum, 3 widen */
+	int kind; /* 0 decode, 1 DECIMAL to float64, 2 packed sum, 3 widen,
+	           * 4 bitmap to indexes (b: percent of rows selected) */
 	unsigned b, w;
 	uint8_t *blk;
 	size_t stored;
@@ -60,9 +62,14 @@ static void run(const job *j)
 		cs_pack_sum(COLSTORE_COMPRESSION_BITPACK, j->blk, j->stored, j->w, (size_t)N * j->w, NULL,
 		            0, &s, &sc, &why);
 		break;
-	default:
+	case 3:
 		cs_simd()->widen(j->blk, j->w, N, j->out);
 		break;
+	default: { /* 16 bitmaps in turn, so that no branch learns one */
+		static unsigned turn;
+		cs_simd()->rows(j->blk + (size_t)(turn++ % 16) * (N / 8), N, j->out);
+		break;
+	}
 	}
 }
 
@@ -92,6 +99,13 @@ static void ns_per_value(const job *j, const cs_simd_ops *const *tabs, int nt, d
 static job make(int kind, unsigned b, unsigned w)
 {
 	job j = { kind, b, w, NULL, 0, malloc((size_t)N * 8) };
+	if (kind == 4) {
+		j.blk = calloc(16, N / 8);
+		for (size_t i = 0; i < (size_t)16 * N; i++)
+			if (next() % 100 < b)
+				cs_bit_set(j.blk, i);
+		return j;
+	}
 	if (kind == 3) {
 		j.blk = malloc((size_t)N * w);
 		for (size_t i = 0; i < (size_t)N * w; i++)
@@ -126,10 +140,11 @@ int main(int argc, char **argv)
 		{ 0, 1, 1 },  { 0, 4, 1 },  { 0, 4, 4 },  { 0, 8, 8 },  { 0, 12, 2 }, { 0, 12, 8 },
 		{ 0, 17, 4 }, { 0, 17, 8 }, { 0, 24, 4 }, { 0, 32, 8 }, { 0, 48, 8 }, { 0, 60, 8 },
 		{ 1, 17, 8 }, { 1, 30, 8 }, { 2, 4, 1 },  { 2, 17, 8 }, { 2, 30, 8 }, { 3, 0, 1 },
-		{ 3, 0, 2 },
+		{ 3, 0, 2 },  { 4, 3, 4 },  { 4, 50, 4 }, { 4, 97, 4 },
 	};
 	static const char *const kinds[] = { "unpack + reference", "DECIMAL to float64",
-		                             "sum of packed values", "codes to uint32" };
+		                             "sum of packed values", "codes to uint32",
+		                             "bitmap to row indexes" };
 	printf("| kernel | bits | bytes out |");
 	for (int k = 0; k < nt; k++)
 		printf(" %s ns/value |", tabs[k]->name);
@@ -146,6 +161,8 @@ int main(int argc, char **argv)
 		ns_per_value(&j, tabs, nt, t);
 		if (j.kind == 3)
 			printf("| %s | - | %u -> 4 |", kinds[j.kind], j.w);
+		else if (j.kind == 4)
+			printf("| %s, %u%% set | - | 4 |", kinds[j.kind], j.b);
 		else
 			printf(j.kind == 2 ? "| %s | %u | - |" : "| %s | %u | %u |", kinds[j.kind], j.b, j.w);
 		for (int k = 0; k < nt; k++)

@@ -213,7 +213,7 @@ uint32_t colstore_agg_threads_used(const colstore_agg *a)
 /* ---- run -------------------------------------------------------------------------------- */
 
 /* at most one worker per this many bytes read (internal.h) */
-uint64_t cs_agg_worker_bytes = (uint64_t)16 << 20;
+uint64_t cs_agg_worker_bytes = (uint64_t)4 << 20;
 
 /* bytes of the blocks the run reads: the columns it needs or filters on,
  * in the row groups the filter's statistics do not rule out */

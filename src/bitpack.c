@@ -4,7 +4,7 @@
  */
 #include "internal.h"
 
-uint64_t cs_bitmap_popcount(const uint8_t *bm, uint64_t n)
+uint64_t cs_popcount_scalar(const uint8_t *bm, uint64_t n)
 {
 	uint64_t full = n / 64, count = 0;
 	for (uint64_t i = 0; i < full; i++) {
@@ -17,6 +17,11 @@ uint64_t cs_bitmap_popcount(const uint8_t *bm, uint64_t n)
 	return count;
 }
 
+uint64_t cs_bitmap_popcount(const uint8_t *bm, uint64_t n)
+{
+	return cs_simd()->popcount(bm, n);
+}
+
 int cs_bitmap_tail_clear(const uint8_t *bm, uint64_t n)
 {
 	if (n % 8 == 0)
@@ -25,7 +30,7 @@ int cs_bitmap_tail_clear(const uint8_t *bm, uint64_t n)
 	return (last >> (n % 8)) == 0;
 }
 
-uint32_t cs_bitmap_rows(const uint8_t *bm, uint32_t n, uint32_t *idx)
+uint32_t cs_rows_scalar(const uint8_t *bm, uint32_t n, uint32_t *idx)
 {
 	uint32_t k = 0;
 	size_t nbytes = cs_bitmap_bytes(n);
@@ -41,4 +46,9 @@ uint32_t cs_bitmap_rows(const uint8_t *bm, uint32_t n, uint32_t *idx)
 		}
 	}
 	return k;
+}
+
+uint32_t cs_bitmap_rows(const uint8_t *bm, uint32_t n, uint32_t *idx)
+{
+	return cs_simd()->rows(bm, n, idx);
 }

@@ -571,6 +571,11 @@ typedef struct cs_simd_ops {
 	uint64_t (*psum)(const uint8_t *in, unsigned b, size_t groups);
 	/* n dictionary codes of w bytes (1, 2 or 4; any alignment) as uint32 */
 	void (*widen)(const void *codes, unsigned w, size_t n, uint32_t *out);
+	/* set bits of bitmap bm[0 .. ceil(n / 8)) (bits past n ignored) */
+	uint64_t (*popcount)(const uint8_t *bm, uint64_t n);
+	/* the indexes of the set bits of bm's first n bits, ascending, into
+	 * idx (room for n; nothing is written past the last); their count */
+	uint32_t (*rows)(const uint8_t *bm, uint32_t n, uint32_t *idx);
 } cs_simd_ops;
 
 /* the table in use: the best this CPU runs, or the one COLSTORE_SIMD
@@ -582,6 +587,8 @@ CS_HIDDEN const cs_simd_ops *cs_simd_get(const char *name);
 /* use ops from now on (tests and benchmarks compare tables in one process) */
 CS_HIDDEN void cs_simd_set(const cs_simd_ops *ops);
 /* the scalar kernels (pack.c, simd.c): what the others must equal */
+CS_HIDDEN uint64_t cs_popcount_scalar(const uint8_t *bm, uint64_t n);
+CS_HIDDEN uint32_t cs_rows_scalar(const uint8_t *bm, uint32_t n, uint32_t *idx);
 CS_HIDDEN void cs_decode_scalar(const uint8_t *in, size_t m, const cs_frame *f, uint8_t *out);
 CS_HIDDEN uint64_t cs_psum_scalar(const uint8_t *in, unsigned b, size_t groups);
 CS_HIDDEN void cs_widen_scalar(const void *codes, unsigned w, size_t n, uint32_t *out);

@@ -1614,7 +1614,7 @@ static void gen_query(const inst *in, query *q)
 	q->threads = 1 + (uint32_t)rn(4);
 	int m = (int)rn(10);
 	q->memlimit = m < 6 ? 0 : m < 8 ? 256 << 10 : m < 9 ? 64 << 10 : 1 << 20;
-	q->worker_bytes = chance(85) ? 0 : (uint64_t)16 << 20;
+	q->worker_bytes = chance(85) ? 0 : (uint64_t)4 << 20;
 	int s = (int)rn(100);
 	q->scan = s < 30 ? 1 : s < 34 ? 2 : 0;
 	q->nsc = chance(20) ? 0 : 1 + (int)rn(3);
@@ -2575,7 +2575,7 @@ static void shrink_query(inst *in, query *q)
 		if (t.threads > 1 || t.memlimit || t.worker_bytes == 0) {
 			t.threads = 1;
 			t.memlimit = 0;
-			t.worker_bytes = (uint64_t)16 << 20;
+			t.worker_bytes = (uint64_t)4 << 20;
 			if (query_fails(in, &t)) {
 				*q = t;
 				progress = 1;

@@ -307,7 +307,7 @@ static void test_worker_bytes(void)
 	const char *path = tu_path("workers.colstore");
 	CU_ASSERT_EQUAL_FATAL(tu_write(path, tcols, TNCOLS, TROWS, &o, 1, NULL), 0);
 	const uint64_t saved = cs_agg_worker_bytes;
-	cs_agg_worker_bytes = (uint64_t)16 << 20; /* the library's own setting */
+	cs_agg_worker_bytes = (uint64_t)4 << 20; /* the library's own setting */
 	CU_ASSERT_EQUAL(threads_for(path, "sum(q)", NULL, 4), 1); /* a small file */
 	/* q's blocks: TROWS int64s uncompressed (160,000 bytes) and validity
 	 * bitmaps (2,520 bytes): 4 workers of 40,000 bytes, 16 of 10,000, but
@@ -583,7 +583,7 @@ void register_engine_tests(void)
 	CU_add_test(s, "string sort equals a comparison sort", test_strsort);
 	CU_add_test(s, "sums read from packed bits equal the values' sums", test_packed_sum);
 	CU_add_test(s, "1 to 4 threads give identical cells", test_threads_identical);
-	CU_add_test(s, "no more workers than 16 MiB read each", test_worker_bytes);
+	CU_add_test(s, "no more workers than 4 MiB read each", test_worker_bytes);
 	CU_add_test(s, "group by a small-range integer (dense)", test_dense_int_key);
 	CU_add_test(s, "groups over the memory limit: passes, same cells", test_memory_limit_passes);
 	CU_add_test(s, "a dictionary is checked on first use", test_dict_on_first_use);

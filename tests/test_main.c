@@ -12,7 +12,7 @@
 int main(void)
 {
 	/* several workers even on the suite's small files, so that merging
-	 * is exercised (the library's default: one per 16 MiB read) */
+	 * is exercised (the library's default: one per 4 MiB read) */
 	cs_agg_worker_bytes = 0;
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;

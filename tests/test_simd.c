@@ -248,6 +248,51 @@ static void test_widen_tables(void)
 	CU_ASSERT_EQUAL(bad, 0);
 }
 
+/* a filter's bitmap as row indexes and as a count: every table as the bits
+ * say, at densities from none to all, lengths not a multiple of 8 or 64
+ * (the bits past n set, to be ignored), nothing written past the last
+ * index (the bitmap is exactly ceil(n / 8) bytes, for ASan) */
+static void test_bitmap_tables(void)
+{
+	const cs_simd_ops *tabs[3];
+	int ntabs = ts_tables(tabs);
+	tabs[ntabs++] = cs_simd_get("scalar");
+	static const unsigned pct[] = { 0, 1, 3, 30, 50, 97, 100 };
+	int bad = 0, cases = 0;
+	for (size_t d = 0; d < sizeof(pct) / sizeof(pct[0]); d++)
+		for (int rep = 0; rep < 24; rep++) {
+			uint32_t n = rep == 0 ? 65536 : rep == 1 ? 64 : rep == 2 ? 0 :
+			             (uint32_t)(ts_next() % 1000);
+			size_t nb = (n + 7) / 8;
+			uint8_t *bm = malloc(nb + !nb);
+			uint32_t *want = malloc(((size_t)n + 1) * 4), *got = malloc(((size_t)n + 16) * 4);
+			uint32_t nwant = 0;
+			memset(bm, 0, nb);
+			for (uint32_t i = 0; i < n; i++)
+				if (ts_next() % 100 < pct[d]) {
+					bm[i / 8] |= (uint8_t)(1u << (i % 8));
+					want[nwant++] = i;
+				}
+			if (n % 8) /* bits past n: not rows */
+				bm[nb - 1] |= (uint8_t)(0xffu << (n % 8));
+			for (int t = 0; t < ntabs; t++) {
+				for (uint32_t i = 0; i < n + 16; i++)
+					got[i] = 0xdeadbeefu;
+				uint32_t k = tabs[t]->rows(bm, n, got);
+				bad += k != nwant || memcmp(got, want, (size_t)nwant * 4) != 0;
+				for (uint32_t i = k; i < n + 16; i++)
+					bad += got[i] != 0xdeadbeefu;
+				bad += tabs[t]->popcount(bm, n) != nwant;
+				cases++;
+			}
+			free(bm);
+			free(want);
+			free(got);
+		}
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(cases, 7 * 24 * ntabs);
+}
+
 /* COLSTORE_SIMD names a table; the tests run whole under each (tools/test.sh) */
 static void test_simd_choice(void)
 {
@@ -271,4 +316,6 @@ void register_simd_tests(void)
 	            test_decode_tables);
 	CU_add_test(s, "sums of packed values: every table, b 1..32", test_psum_tables);
 	CU_add_test(s, "dictionary codes widened: every table and code width", test_widen_tables);
+	CU_add_test(s, "bitmaps to row indexes and counts: every table and density",
+	            test_bitmap_tables);
 }

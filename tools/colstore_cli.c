@@ -155,7 +155,7 @@ static void usage_agg(FILE *f)
 	        "  -w, --where EXPR       only rows where EXPR holds (see colstore scan --help)\n"
 	        "  -f, --format F         table (default on a terminal), csv, jsonl\n"
 	        "  -t, --threads N        worker threads at most (default: the number of\n"
-	        "                         cores; one per 16 MiB read at most); the result is\n"
+	        "                         cores; one per 4 MiB read at most); the result is\n"
 	        "                         the same for any N\n"
 	        "  -m, --memory-limit SIZE  memory to plan for, e.g. 512M or 2G (default: half\n"
 	        "                         of RAM or of the memory cgroup's limit, if lower)\n"

@@ -754,7 +754,7 @@ COLSTORE_API int colstore_agg_create(colstore_reader *r, const char *aggs,
                                      colstore_agg **out, colstore_error *err);
 /**
  * Worker threads for colstore_agg_run, at most: 0 (the default) is one per
- * core.  The run uses fewer when it has less than 16 MiB of blocks to read
+ * core.  The run uses fewer when it has less than 4 MiB of blocks to read
  * per thread (starting a thread can cost more than it saves).  Row groups
  * are shared out among them; the result does not depend on the number
  * (every aggregate, float sums included, merges exactly).
