@@ -149,8 +149,8 @@ typedef struct cs_kargs {
 	const uint32_t *idx, *gid;
 	uint32_t m;
 	/* a few dense groups (nrec <= CS_LOCAL_GROUPS): the worker's scratch for
-	 * per-batch sums (int64 or __int128 slots, 16-byte aligned) and counts,
-	 * one slot a group; else NULL */
+	 * per-batch sums (32 bytes a group: int64 or __int128 slots, 16-byte
+	 * aligned) and counts, one slot a group; else NULL */
 	int64_t *lsum;
 	uint32_t *lcnt;
 	const uint32_t *hist; /* with lsum: the batch's rows in each group */
@@ -292,6 +292,10 @@ CS_HIDDEN int cs_merge_state(colstore_agg *a, cs_state *dst, const cs_state *src
 
 CS_HIDDEN void cs_sval(const colstore_reader *r, uint32_t col, const colstore_values *v, uint32_t i,
                        const char **s, uint32_t *len);
+/* min, max and sum/avg (specs sp[0 .. n), of one column) of a DECIMAL
+ * batch without nulls under a few dense groups, in one pass */
+CS_HIDDEN void cs_kernel_dec_local(const cs_aggspec *const *sp, uint32_t n,
+                                   const colstore_values *mv, int scale, const cs_kargs *ka);
 CS_HIDDEN int cs_kernel(colstore_agg *a, cs_state *st, const cs_aggspec *s,
                         const colstore_values *v, const colstore_values *mv, int scale,
                         const cs_kargs *ka, colstore_error *err);

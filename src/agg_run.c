@@ -325,6 +325,15 @@ static int cs_do_slice(cs_worker *w, uint32_t g, uint32_t s0, uint32_t n, uint32
 	return cs_apply(w, m, idx, gid);
 }
 
+
+/* can spec s join cs_kernel_dec_local's pass over this batch? */
+static int cs_dec_fusable(const cs_worker *w, const cs_aggspec *s)
+{
+	const colstore_agg *a = w->run->a;
+	return (s->kind == AK_FMM || s->kind == AK_FSUM) && (a->need[s->col] & 2) &&
+	       !w->psum_ok[s->col] && w->scale[s->col] >= 0 && !w->mvals[s->col].validity;
+}
+
 /* every aggregate over m rows idx[k] (or k), each into record gid[k] (or 0) */
 static int cs_apply(cs_worker *w, uint32_t m, const uint32_t *idx, const uint32_t *gid)
 {
@@ -337,9 +346,27 @@ static int cs_apply(cs_worker *w, uint32_t m, const uint32_t *idx, const uint32_
 		ka.hist = w->lhist;
 		ka.nrec = (uint32_t)w->st.nrec;
 	}
+	/* a few groups: min, max and sum/avg of one DECIMAL column in one pass
+	 * (specs taken so are marked in `fused`, at most 64 specs) */
+	uint64_t fused = 0;
+	for (uint32_t k = 0; ka.lsum && k < a->nagg && k < 64; k++) {
+		const cs_aggspec *sp[64];
+		uint32_t n = 0, c = a->aggs[k].col;
+		if (fused >> k & 1 || !cs_dec_fusable(w, &a->aggs[k]))
+			continue;
+		for (uint32_t j = k; j < a->nagg && j < 64; j++)
+			if (a->aggs[j].col == c && cs_dec_fusable(w, &a->aggs[j])) {
+				sp[n++] = &a->aggs[j];
+				fused |= (uint64_t)1 << j;
+			}
+		if (n > 1)
+			cs_kernel_dec_local(sp, n, &w->mvals[c], w->scale[c], &ka);
+		else
+			fused &= ~((uint64_t)1 << k);
+	}
 	for (uint32_t k = 0; k < a->nagg; k++) {
 		const cs_aggspec *s = &a->aggs[k];
-		if (s->kind == AK_ROWS)
+		if (s->kind == AK_ROWS || (k < 64 && fused >> k & 1))
 			continue;
 		if (w->psum_ok[s->col]) {
 			uint8_t *rec = w->st.recs + s->off;
@@ -429,7 +456,7 @@ static int cs_worker_init(cs_worker *w, cs_run *run)
 	w->keycap = 256;
 	w->key = malloc(w->keycap);
 	if (a->key == K_DICT || a->key == K_INT) {
-		w->lsum = malloc(CS_LOCAL_GROUPS * sizeof(__int128)); /* int64 or __int128 slots */
+		w->lsum = malloc(CS_LOCAL_GROUPS * 2 * sizeof(__int128)); /* see cs_kargs */
 		w->lcnt = malloc(CS_LOCAL_GROUPS * sizeof(*w->lcnt));
 		w->lhist = malloc(CS_LOCAL_GROUPS * sizeof(*w->lhist));
 		if (!w->lsum || !w->lcnt || !w->lhist)

@@ -779,7 +779,7 @@ static void pick_kind(gcol *c, int big)
 		c->kind = chance(60) ? K_STR : chance(50) ? K_INT : K_FLOAT;
 	switch (c->kind) {
 	case K_INT: c->mode = (int)rn(NIMODE); break;
-	case K_FLOAT: c->mode = (int)rn(NFMODE); break;
+	case K_FLOAT: c->mode = chance(30) ? F_PRICE : (int)rn(NFMODE); break; /* prices: DECIMAL chunks */
 	case K_BOOL: c->mode = (int)rn(2); break;
 	case K_DATE:
 	case K_TS: c->mode = (int)rn(4); break;
@@ -793,6 +793,8 @@ static void pick_kind(gcol *c, int big)
 	            (c->kind == K_TS && c->mode == 1);
 	int np = (int)rn(100);
 	c->null_pct = np < 35 ? 0 : np < 70 ? 5 : np < 90 ? 50 : 100;
+	if (c->kind == K_FLOAT && c->mode == F_PRICE && chance(50))
+		c->null_pct = 0; /* batches without nulls take other kernels */
 	if (big && c->null_pct > 5)
 		c->null_pct = 5;
 }
@@ -1594,7 +1596,9 @@ static void gen_query(const inst *in, query *q)
 	q->nagg = 1 + (int)rn(4);
 	int want_bad = chance(3);
 	for (int a = 0; a < q->nagg; a++) {
-		int fn = (int)rn(6), col = pick_col(in), tries = 0;
+		/* often a column of the one before: min, max, sum and avg of one
+		 * column go through one pass together (cs_kernel_dec_local) */
+		int fn = (int)rn(6), col = a > 0 && chance(30) ? q->agg[a - 1].col : pick_col(in), tries = 0;
 		/* sum and avg of numbers, but for the one query in 30 that must be refused */
 		while ((fn == A_SUM || fn == A_AVG) && !(is_int_type(in->type[col]) || is_float_type(in->type[col])) &&
 		       !(want_bad && a == 0) && tries++ < 10)
@@ -1611,6 +1615,20 @@ static void gen_query(const inst *in, query *q)
 		q->ngb = in->v->nc;
 	for (int g = 0; g < q->ngb; g++)
 		q->gb[g] = pick_col(in);
+	if (chance(10)) { /* min, max, sum and avg of one float64 column by one key */
+		int c = pick_col(in);
+		for (int tries = 0; tries < 10 && in->type[c] != COLSTORE_TYPE_FLOAT64; tries++)
+			c = pick_col(in);
+		if (in->type[c] == COLSTORE_TYPE_FLOAT64) {
+			static const int fns[] = { A_MIN, A_MAX, A_SUM, A_AVG };
+			q->nagg = 2 + (int)rn(3);
+			for (int a = 0; a < q->nagg; a++) {
+				q->agg[a].fn = fns[rn(4)];
+				q->agg[a].col = c;
+			}
+			q->ngb = 1;
+		}
+	}
 	q->threads = 1 + (uint32_t)rn(4);
 	int m = (int)rn(10);
 	q->memlimit = m < 6 ? 0 : m < 8 ? 256 << 10 : m < 9 ? 64 << 10 : 1 << 20;

@@ -362,6 +362,111 @@ static void test_group_minmax_nan(void)
 	}
 }
 
+/* min, max, sum and avg of a DECIMAL column under a few groups take one
+ * pass together (cs_kernel_dec_local), with int64 sums that fall back to
+ * 128 bits when one passes int64: each group's values from here, exactly,
+ * batch by batch (a row group of 70,000 rows is two batches), with and
+ * without a filter's selection; then prices whose sums pass int64 against
+ * sum(x) alone (the 128-bit kernel) and the sums computed here */
+static void test_group_decimal_pass(void)
+{
+	const uint32_t n = 70000;
+	static const char *const keys[] = { "a", "b", "c" };
+	for (int big = 0; big < 2; big++)
+		for (uint32_t rgs = 1000; rgs <= 70000; rgs *= 70) {
+			const char *path = tu_path("agg-dec.colstore");
+			colstore_writer_options o = COLSTORE_WRITER_OPTIONS_INIT;
+			o.row_group_size = rgs;
+			o.compression = COLSTORE_WRITE_PACK;
+			colstore_writer *w;
+			CU_ASSERT_EQUAL_FATAL(colstore_writer_create(path, &o, &w, NULL), COLSTORE_OK);
+			colstore_writer_add_column(w, "k", COLSTORE_TYPE_STRING, COLSTORE_COLUMN_DICT, NULL);
+			colstore_writer_add_column(w, "x", COLSTORE_TYPE_FLOAT64, 0, NULL);
+			colstore_writer_add_column(w, "e", COLSTORE_TYPE_INT8, 0, NULL);
+			/* per group: every row's, and the even cents' (e = 1) */
+			__int128 sum[3] = { 0, 0, 0 }, sel[3] = { 0, 0, 0 };
+			int64_t mn[3] = { INT64_MAX, INT64_MAX, INT64_MAX }, mx[3] = { INT64_MIN, INT64_MIN, INT64_MIN };
+			int64_t smx[3] = { INT64_MIN, INT64_MIN, INT64_MIN };
+			int64_t cnt[3] = { 0, 0, 0 };
+			uint64_t rng = 0x9e3779b97f4a7c15ull;
+			int bad = 0;
+			for (uint32_t r = 0; r < n; r++) {
+				rng ^= rng << 13;
+				rng ^= rng >> 7;
+				rng ^= rng << 17;
+				const int g = (int)(rng % 3);
+				/* cents: up to 9,999.99, or near 2^53 / 100 (sums pass int64) */
+				const int64_t m = big ? ((int64_t)1 << 53) - 1 - (int64_t)(rng >> 40)
+				                      : (int64_t)(rng >> 20) % 1000000 - 1000;
+				colstore_writer_put_string(w, 0, keys[g], 1, NULL);
+				colstore_writer_put_double(w, 1, (double)m / 100, NULL);
+				colstore_writer_put_int(w, 2, m % 2 == 0, NULL);
+				bad |= colstore_writer_end_row(w, NULL);
+				sum[g] += m;
+				cnt[g]++;
+				mn[g] = m < mn[g] ? m : mn[g];
+				mx[g] = m > mx[g] ? m : mx[g];
+				if (m % 2 == 0) {
+					sel[g] += m;
+					smx[g] = m > smx[g] ? m : smx[g];
+				}
+			}
+			CU_ASSERT_EQUAL_FATAL(bad, COLSTORE_OK);
+			CU_ASSERT_EQUAL_FATAL(colstore_writer_finish(w, NULL), COLSTORE_OK);
+			colstore_reader *r;
+			CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r, NULL), COLSTORE_OK);
+			colstore_chunk_info ci;
+			CU_ASSERT_EQUAL_FATAL(colstore_reader_chunk_info(r, 0, 1, &ci, NULL), COLSTORE_OK);
+			CU_ASSERT_EQUAL(ci.blocks[COLSTORE_BLOCK_DATA].compression,
+			                COLSTORE_COMPRESSION_DECIMAL);
+			/* every group: sum, avg, min, max; and sum(x) alone (not in the pass) */
+			colstore_agg *a, *one;
+			CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, "min(x),max(x),sum(x),avg(x)", "k", NULL,
+			                                          &a, NULL), COLSTORE_OK);
+			CU_ASSERT_EQUAL_FATAL(colstore_agg_run(a, NULL), COLSTORE_OK);
+			CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, "sum(x)", "k", NULL, &one, NULL), COLSTORE_OK);
+			CU_ASSERT_EQUAL_FATAL(colstore_agg_run(one, NULL), COLSTORE_OK);
+			CU_ASSERT_EQUAL_FATAL(colstore_agg_num_groups(a), 3u);
+			for (uint64_t g = 0; g < 3; g++) {
+				colstore_cell c, c1;
+				colstore_agg_cell(a, g, 1, &c);
+				CU_ASSERT_EQUAL(c.d, (double)mn[g] / 100);
+				colstore_agg_cell(a, g, 2, &c);
+				CU_ASSERT_EQUAL(c.d, (double)mx[g] / 100);
+				colstore_agg_cell(a, g, 3, &c);
+				colstore_agg_cell(one, g, 1, &c1);
+				CU_ASSERT_EQUAL(c.d, c1.d); /* bit for bit */
+				if (!big) /* an exact integer under 2^53, one rounding */
+					CU_ASSERT_EQUAL(c.d, (double)(int64_t)sum[g] / 100);
+				CU_ASSERT_DOUBLE_EQUAL(c.d, (double)sum[g] / 100, fabs((double)sum[g]) * 1e-17);
+				CU_ASSERT(big == (sum[g] > INT64_MAX || sum[g] < INT64_MIN));
+				colstore_agg_cell(a, g, 4, &c);
+				CU_ASSERT_DOUBLE_EQUAL(c.d, (double)sum[g] / 100 / (double)cnt[g],
+				                       fabs((double)sum[g] / 100 / (double)cnt[g]) * 1e-15);
+			}
+			colstore_agg_free(a);
+			colstore_agg_free(one);
+			/* a selection: the rows whose cents are even */
+			CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, "sum(x),max(x)", "k", tu_flt(r, "e = 1"),
+			                                          &a, NULL), COLSTORE_OK);
+			CU_ASSERT_EQUAL_FATAL(colstore_agg_run(a, NULL), COLSTORE_OK);
+			CU_ASSERT_EQUAL_FATAL(colstore_agg_num_groups(a), 3u);
+			for (uint64_t g = 0; g < 3; g++) {
+				colstore_cell c;
+				colstore_agg_cell(a, g, 1, &c);
+				if (!big)
+					CU_ASSERT_EQUAL(c.d, (double)(int64_t)sel[g] / 100);
+				CU_ASSERT_DOUBLE_EQUAL(c.d, (double)sel[g] / 100, fabs((double)sel[g]) * 1e-17);
+				colstore_agg_cell(a, g, 2, &c);
+				CU_ASSERT_EQUAL(c.d, (double)smx[g] / 100);
+			}
+			colstore_agg_free(a);
+			tu_flt_clear();
+			colstore_reader_close(r);
+			unlink(path);
+		}
+}
+
 static void test_overflow(void)
 {
 	const char *path = tu_path("ovf.colstore");
@@ -503,6 +608,8 @@ void register_agg_tests(void)
 	CU_add_test(s, "group by a dictionary string, nulls last, sorted", test_group_by_string);
 	CU_add_test(s, "group by an integer, with a filter", test_group_by_int_where);
 	CU_add_test(s, "float min/max by group: NaN, -0, batch by batch", test_group_minmax_nan);
+	CU_add_test(s, "DECIMAL min/max/sum/avg by group in one pass, sums past int64",
+	            test_group_decimal_pass);
 	CU_add_test(s, "empty input, skipped groups, bad plans", test_empty_and_skip);
 	CU_add_test(s, "int64 overflow is an error", test_overflow);
 	CU_add_test(s, "the memory limit: the lowest cgroup limit up the tree", test_cgroup_limits);
