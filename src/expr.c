@@ -11,13 +11,19 @@
 #include "internal.h"
 
 enum { N_AND, N_OR, N_CMP, N_NULL };
-enum { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE };
+/* OP_LIKE, OP_ILIKE: string columns, the pattern in sval */
+enum { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_LIKE, OP_ILIKE };
 
 /* a set of values as a range [lo, hi] (R_IN) or its complement (R_OUT) */
 enum { R_NONE, R_ALL, R_IN, R_OUT, R_TABLE };
 
 typedef struct cs_node {
 	int kind, op;       /* N_NULL: op = 1 for "is not null" */
+	int neg;            /* N_CMP: true on the non-null rows where op is not
+	                     * (not of a float comparison, which NaN keeps from
+	                     * being another comparison; not like); a negated
+	                     * comparison of any other type takes the opposite
+	                     * op instead (cs_negate) */
 	int l, r;           /* children (node indexes) of AND / OR */
 	uint32_t col;
 	uint8_t type;
@@ -40,7 +46,8 @@ struct colstore_filter {
 
 /* ---- lexer ------------------------------------------------------------------ */
 
-enum { T_END, T_NAME, T_NUM, T_STR, T_OP, T_LP, T_RP, T_AND, T_OR, T_IS, T_NOT, T_NULL, T_TRUE, T_FALSE };
+enum { T_END, T_NAME, T_NUM, T_STR, T_OP, T_LP, T_RP, T_AND, T_OR, T_IS, T_NOT, T_NULL, T_TRUE,
+       T_FALSE, T_COMMA, T_IN, T_BETWEEN, T_LIKE, T_ILIKE };
 
 typedef struct cs_lex {
 	const char *src, *p;
@@ -93,8 +100,8 @@ static int cs_next(cs_lex *x)
 		x->p = p;
 		return COLSTORE_OK;
 	}
-	if (*p == '(' || *p == ')') {
-		x->tok = *p == '(' ? T_LP : T_RP;
+	if (*p == '(' || *p == ')' || *p == ',') {
+		x->tok = *p == '(' ? T_LP : *p == ')' ? T_RP : T_COMMA;
 		x->p = p + 1;
 		x->len = 1;
 		return COLSTORE_OK;
@@ -166,6 +173,10 @@ static int cs_next(cs_lex *x)
 		         : cs_kw(p, n, "null")  ? T_NULL
 		         : cs_kw(p, n, "true")  ? T_TRUE
 		         : cs_kw(p, n, "false") ? T_FALSE
+		         : cs_kw(p, n, "in")    ? T_IN
+		         : cs_kw(p, n, "between") ? T_BETWEEN
+		         : cs_kw(p, n, "like")  ? T_LIKE
+		         : cs_kw(p, n, "ilike") ? T_ILIKE
 		                                : T_NAME;
 		if (x->tok == T_NAME) {
 			x->str = malloc(n + 1);
@@ -279,6 +290,64 @@ static int cs_op_ok(int op, int c)
 	}
 }
 
+/* bytes of the UTF-8 character that starts with byte c (1 for a byte that
+ * cannot start one) */
+static uint32_t cs_utf8_len(unsigned char c)
+{
+	return c < 0xc0 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+}
+
+/* ASCII letters folded, whatever the locale */
+static unsigned char cs_ascii_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+static int cs_like_eq(unsigned char a, unsigned char b, int ci)
+{
+	return a == b || (ci && cs_ascii_lower(a) == cs_ascii_lower(b));
+}
+
+/* SQL LIKE: % matches any run of characters, _ one character (a UTF-8
+ * sequence), anything else itself (ci: ASCII letters in either case); no
+ * escape character.  Backtracks to the last % only: linear in n for a
+ * pattern with one %, O(n * pn) at worst. */
+static int cs_like(const char *s, uint32_t n, const char *p, uint32_t pn, int ci)
+{
+	uint32_t i = 0, j = 0, star = UINT32_MAX, from = 0;
+	while (i < n) {
+		if (j < pn && p[j] == '%') {
+			star = ++j;
+			from = i;
+		} else if (j < pn && p[j] == '_') {
+			uint32_t l = cs_utf8_len((unsigned char)s[i]);
+			i += l < n - i ? l : n - i;
+			j++;
+		} else if (j < pn && cs_like_eq((unsigned char)s[i], (unsigned char)p[j], ci)) {
+			i++;
+			j++;
+		} else if (star != UINT32_MAX) { /* the last % takes one more character */
+			uint32_t l = cs_utf8_len((unsigned char)s[from]);
+			from += l < n - from ? l : n - from;
+			i = from;
+			j = star;
+		} else {
+			return 0;
+		}
+	}
+	while (j < pn && p[j] == '%')
+		j++;
+	return j == pn;
+}
+
+/* a string against a leaf's literal: its op, then its negation */
+static int cs_str_ok(const cs_node *d, const char *s, uint32_t len)
+{
+	int ok = d->op >= OP_LIKE ? cs_like(s, len, d->sval, d->slen, d->op == OP_ILIKE)
+	                          : cs_op_ok(d->op, cs_bytes_cmp(s, len, d->sval, d->slen));
+	return ok ^ d->neg;
+}
+
 /* the matching codes as one run (or the complement of one), so that the
  * scan compares codes instead of looking each up: always so for = and, in
  * a sorted dictionary, for < <= > >= */
@@ -314,11 +383,119 @@ static void cs_dict_range(cs_node *d, uint32_t count)
 	}
 }
 
+/* a comparison of column col with the literal at x (op, or a like
+ * pattern), as a new node *out; past the literal */
+static int cs_leaf_new(colstore_filter *f, cs_lex *x, uint32_t col, const char *name,
+                       const char *name_at, int op, int *out)
+{
+	int rc, k = cs_new_node(f);
+	if (k < 0)
+		return cs_perr(x, name_at, "out of memory");
+	cs_node *d = &f->nodes[k];
+	d->kind = N_CMP;
+	d->op = op;
+	d->col = col;
+	d->type = f->r->columns[col].type;
+	if (op >= OP_LIKE) {
+		if (x->tok != T_STR) {
+			char tok[64];
+			cs_tok_text(x, tok, sizeof(tok));
+			return cs_perr(x, x->start, "expected a 'quoted' pattern after '%s', not %s",
+			               op == OP_LIKE ? "like" : "ilike", tok);
+		}
+		d->sval = x->str;
+		d->slen = (uint32_t)x->strlen_;
+		x->str = NULL;
+	} else if ((rc = cs_bind(f, x, d, name))) {
+		return rc;
+	}
+	/* a string literal meets each dictionary entry once, here */
+	const cs_column *c = &f->r->columns[col];
+	if (d->type == COLSTORE_TYPE_STRING && c->dict_count) {
+		colstore_error derr;
+		if (cs_dict_ready(f->r, col, &derr))
+			return cs_perr(x, name_at, "%s", derr.message);
+		d->dict_match = malloc(c->dict_count);
+		if (!d->dict_match)
+			return cs_perr(x, name_at, "out of memory");
+		for (uint32_t code = 0; code < c->dict_count; code++) {
+			const char *str;
+			uint32_t len;
+			colstore_reader_dict_lookup(f->r, col, code, &str, &len, NULL);
+			d->dict_match[code] = (uint8_t)cs_str_ok(d, str, len);
+		}
+		cs_dict_range(d, c->dict_count);
+	}
+	*out = k;
+	return cs_next(x);
+}
+
+/* node k made its negation: AND and OR swap (De Morgan), "is null" and
+ * "is not null" swap, and a comparison takes the opposite op, which
+ * holds on the same non-null values but for NaN (any comparison with NaN
+ * is false, so its negation is true): a float comparison and a like keep
+ * their op and are negated (neg) where they are evaluated.  Nulls match
+ * neither a comparison nor its negation, as in SQL. */
+static void cs_negate(colstore_filter *f, int k)
+{
+	static const int opposite[] = { OP_NE, OP_EQ, OP_GE, OP_GT, OP_LE, OP_LT };
+	cs_node *d = &f->nodes[k];
+	switch (d->kind) {
+	case N_AND:
+	case N_OR:
+		d->kind = d->kind == N_AND ? N_OR : N_AND;
+		cs_negate(f, d->l);
+		cs_negate(f, f->nodes[k].r);
+		return;
+	case N_NULL: d->op ^= 1; return;
+	default:
+		if (d->op >= OP_LIKE || cs_is_float_type(d->type))
+			d->neg ^= 1;
+		else
+			d->op = opposite[d->op];
+		if (d->dict_match) { /* the entries that match, the other way */
+			uint32_t count = f->r->columns[d->col].dict_count;
+			for (uint32_t c = 0; c < count; c++)
+				d->dict_match[c] ^= 1;
+			cs_dict_range(d, count);
+		}
+		return;
+	}
+}
+
+/* two nodes joined by AND or OR, as a new node *out */
+static int cs_join(colstore_filter *f, cs_lex *x, int kind, int l, int r, int *out)
+{
+	int k = cs_new_node(f);
+	if (k < 0)
+		return cs_perr(x, x->start, "out of memory");
+	f->nodes[k].kind = kind;
+	f->nodes[k].l = l;
+	f->nodes[k].r = r;
+	*out = k;
+	return COLSTORE_OK;
+}
+
+static int cs_expect(cs_lex *x, int tok, const char *what)
+{
+	if (x->tok == tok)
+		return cs_next(x);
+	char t[64];
+	cs_tok_text(x, t, sizeof(t));
+	return cs_perr(x, x->start, "expected %s, found %s", what, t);
+}
+
 static int cs_factor(colstore_filter *f, cs_lex *x, int *out, int depth)
 {
 	int rc;
 	if (depth > 200)
 		return cs_perr(x, x->start, "expression nested too deeply");
+	if (x->tok == T_NOT) {
+		if ((rc = cs_next(x)) || (rc = cs_factor(f, x, out, depth + 1)))
+			return rc;
+		cs_negate(f, *out);
+		return COLSTORE_OK;
+	}
 	if (x->tok == T_LP) {
 		const char *lp = x->start;
 		if ((rc = cs_next(x)) || (rc = cs_expr(f, x, out, depth + 1)))
@@ -350,15 +527,16 @@ static int cs_factor(colstore_filter *f, cs_lex *x, int *out, int depth)
 	}
 	char name[256];
 	snprintf(name, sizeof(name), "%s", x->str);
-	int k = cs_new_node(f);
-	if (k < 0)
-		return cs_perr(x, name_at, "out of memory");
-	f->nodes[k].col = col;
-	f->nodes[k].type = f->r->columns[col].type;
+	const uint8_t type = f->r->columns[col].type;
 	if ((rc = cs_next(x)))
 		return rc;
 	if (x->tok == T_IS) {
+		int k = cs_new_node(f);
+		if (k < 0)
+			return cs_perr(x, name_at, "out of memory");
 		f->nodes[k].kind = N_NULL;
+		f->nodes[k].col = col;
+		f->nodes[k].type = type;
 		if ((rc = cs_next(x)))
 			return rc;
 		if (x->tok == T_NOT) {
@@ -372,36 +550,55 @@ static int cs_factor(colstore_filter *f, cs_lex *x, int *out, int depth)
 		*out = k;
 		return cs_next(x);
 	}
-	if (x->tok != T_OP) {
+	int neg = x->tok == T_NOT;
+	if (neg && (rc = cs_next(x)))
+		return rc;
+	if (x->tok == T_IN) { /* x in (a, b, ...): x = a or x = b ... */
+		if ((rc = cs_next(x)) || (rc = cs_expect(x, T_LP, "'(' after 'in'")))
+			return rc;
+		for (int first = 1;; first = 0) {
+			int k;
+			if ((rc = cs_leaf_new(f, x, col, name, name_at, OP_EQ, &k)) ||
+			    (!first && (rc = cs_join(f, x, N_OR, *out, k, &k))))
+				return rc;
+			*out = k;
+			if (x->tok != T_COMMA)
+				break;
+			if ((rc = cs_next(x)))
+				return rc;
+		}
+		if ((rc = cs_expect(x, T_RP, "',' or ')' in the list after 'in'")))
+			return rc;
+	} else if (x->tok == T_BETWEEN) { /* x between a and b: x >= a and x <= b */
+		int lo, hi;
+		if ((rc = cs_next(x)) || (rc = cs_leaf_new(f, x, col, name, name_at, OP_GE, &lo)) ||
+		    (rc = cs_expect(x, T_AND, "'and' after the first value of 'between'")) ||
+		    (rc = cs_leaf_new(f, x, col, name, name_at, OP_LE, &hi)) ||
+		    (rc = cs_join(f, x, N_AND, lo, hi, out)))
+			return rc;
+	} else if (x->tok == T_LIKE || x->tok == T_ILIKE) {
+		int op = x->tok == T_LIKE ? OP_LIKE : OP_ILIKE;
+		if (type != COLSTORE_TYPE_STRING)
+			return cs_perr(x, x->start, "'%s' needs a string column: column '%s' is %s",
+			               op == OP_LIKE ? "like" : "ilike", name, colstore_type_name(type));
+		if ((rc = cs_next(x)) || (rc = cs_leaf_new(f, x, col, name, name_at, op, out)))
+			return rc;
+	} else if (x->tok == T_OP && !neg) {
+		int op = x->op;
+		if ((rc = cs_next(x)) || (rc = cs_leaf_new(f, x, col, name, name_at, op, out)))
+			return rc;
+	} else {
 		char tok[64];
 		cs_tok_text(x, tok, sizeof(tok));
-		return cs_perr(x, x->start, "expected an operator (= != < <= > >=) or 'is' after "
-		               "column '%s', found %s", name, tok);
+		if (neg)
+			return cs_perr(x, x->start, "expected 'in', 'between', 'like' or 'ilike' after "
+			               "'not', found %s", tok);
+		return cs_perr(x, x->start, "expected an operator (= != < <= > >=), 'in', 'between', "
+		               "'like', 'ilike', 'not' or 'is' after column '%s', found %s", name, tok);
 	}
-	f->nodes[k].kind = N_CMP;
-	f->nodes[k].op = x->op;
-	if ((rc = cs_next(x)) || (rc = cs_bind(f, x, &f->nodes[k], name)))
-		return rc;
-	cs_node *d = &f->nodes[k];
-	/* a string literal meets each dictionary entry once, here */
-	const cs_column *c = &f->r->columns[col];
-	if (d->type == COLSTORE_TYPE_STRING && c->dict_count) {
-		colstore_error derr;
-		if (cs_dict_ready(f->r, col, &derr))
-			return cs_perr(x, name_at, "%s", derr.message);
-		d->dict_match = malloc(c->dict_count);
-		if (!d->dict_match)
-			return cs_perr(x, name_at, "out of memory");
-		for (uint32_t code = 0; code < c->dict_count; code++) {
-			const char *s;
-			uint32_t len;
-			colstore_reader_dict_lookup(f->r, col, code, &s, &len, NULL);
-			d->dict_match[code] = (uint8_t)cs_op_ok(d->op, cs_bytes_cmp(s, len, d->sval, d->slen));
-		}
-		cs_dict_range(d, c->dict_count);
-	}
-	*out = k;
-	return cs_next(x);
+	if (neg)
+		cs_negate(f, *out);
+	return COLSTORE_OK;
 }
 
 static int cs_chain(colstore_filter *f, cs_lex *x, int *out, int depth, int is_or)
@@ -505,6 +702,8 @@ static int cs_node_may(const colstore_filter *f, int k, uint32_t rg)
 		return d->op ? ch->null_count < ch->row_count : ch->null_count > 0;
 	if (ch->null_count == ch->row_count)
 		return 0; /* nulls never compare true */
+	if (d->neg || d->op >= OP_LIKE)
+		return 1; /* judged on the values alone */
 	if (!(ch->stats_flags & CS_STATS_MINMAX))
 		return 1;
 	if (ch->stats_flags & CS_STATS_NAN && d->op == OP_NE)
@@ -584,15 +783,16 @@ int colstore_filter_may_match(const colstore_filter *f, uint32_t rg)
 		}                                                                \
 	} while (0)
 
-#define CS_SCAN_OPS(T, X, Y)                                                        \
+/* X op Y, or its negation (ng) */
+#define CS_SCAN_OPS(T, X, Y, ng)                                                    \
 	do {                                                                        \
 		switch (op) {                                                       \
-		case OP_EQ: CS_SCAN(T, (X) == (Y)); break;                          \
-		case OP_NE: CS_SCAN(T, (X) != (Y)); break;                          \
-		case OP_LT: CS_SCAN(T, (X) < (Y)); break;                           \
-		case OP_LE: CS_SCAN(T, (X) <= (Y)); break;                          \
-		case OP_GT: CS_SCAN(T, (X) > (Y)); break;                           \
-		default: CS_SCAN(T, (X) >= (Y)); break;                             \
+		case OP_EQ: CS_SCAN(T, ((X) == (Y)) ^ (ng)); break;                 \
+		case OP_NE: CS_SCAN(T, ((X) != (Y)) ^ (ng)); break;                 \
+		case OP_LT: CS_SCAN(T, ((X) < (Y)) ^ (ng)); break;                  \
+		case OP_LE: CS_SCAN(T, ((X) <= (Y)) ^ (ng)); break;                 \
+		case OP_GT: CS_SCAN(T, ((X) > (Y)) ^ (ng)); break;                  \
+		default: CS_SCAN(T, ((X) >= (Y)) ^ (ng)); break;                    \
 		}                                                                   \
 	} while (0)
 
@@ -740,8 +940,7 @@ static int cs_leaf_scan(const colstore_filter *f, const cs_node *d, const cs_lea
 				const uint32_t *o = v.data;
 				memset(sel, 0, nbytes);
 				for (uint32_t i = 0; i < n; i++)
-					if (cs_op_ok(op, cs_bytes_cmp(v.bytes + o[i], o[i + 1] - o[i], d->sval,
-					                              d->slen)))
+					if (cs_str_ok(d, v.bytes + o[i], o[i + 1] - o[i]))
 						sel[i >> 3] |= (uint8_t)(1u << (i & 7));
 			}
 			break;
@@ -754,8 +953,8 @@ static int cs_leaf_scan(const colstore_filter *f, const cs_node *d, const cs_lea
 			}
 			break;
 		/* IEEE: a NaN meets only != */
-		case COLSTORE_TYPE_FLOAT32: CS_SCAN_OPS(float, (double)x_, D); break;
-		case COLSTORE_TYPE_FLOAT64: CS_SCAN_OPS(double, x_, D); break;
+		case COLSTORE_TYPE_FLOAT32: CS_SCAN_OPS(float, (double)x_, D, d->neg); break;
+		case COLSTORE_TYPE_FLOAT64: CS_SCAN_OPS(double, x_, D, d->neg); break;
 		case COLSTORE_TYPE_INT8: CS_RANGE(int8_t, uint8_t, INT8_MIN, INT8_MAX); break;
 		case COLSTORE_TYPE_INT16: CS_RANGE(int16_t, uint16_t, INT16_MIN, INT16_MAX); break;
 		case COLSTORE_TYPE_INT32:

@@ -1247,6 +1247,9 @@ static int inst_open(inst *in, const gtable *t, const view *v, sbuf *why)
 		return 1;
 	}
 	sqlite3_create_function(in->db, "isum", 1, SQLITE_UTF8, NULL, NULL, isum_step, isum_final);
+	/* like: byte for byte (SQLite folds ASCII case unless told); ilike is
+	 * lower() on both sides, which folds ASCII only, as colstore does */
+	sqlite3_exec(in->db, "PRAGMA case_sensitive_like = ON", NULL, NULL, NULL);
 	sbuf q = { 0 };
 	sb_str(&q, "CREATE TABLE t(");
 	for (int k = 0; k < v->nc; k++)
@@ -1291,7 +1294,10 @@ static int inst_open(inst *in, const gtable *t, const view *v, sbuf *why)
 
 /* ---- queries ------------------------------------------------------------------ */
 
-enum { W_AND, W_OR, W_CMP, W_NULL };
+/* W_NOT: not l; W_IN: col [not] in (l, l->l, ...), literals in a chain;
+ * W_BETWEEN: col [not] between l and r; W_LIKE: col [not] like|ilike lit
+ * (op: bit 0 not, bit 1 ilike; W_IN and W_BETWEEN: op 1 = not) */
+enum { W_AND, W_OR, W_CMP, W_NULL, W_NOT, W_IN, W_BETWEEN, W_LIKE };
 enum { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE };
 static const char *const op_sql[] = { "=", "!=", "<", "<=", ">", ">=" };
 static const char *const op_alt[] = { "==", "<>", "<", "<=", ">", ">=" };
@@ -1521,6 +1527,66 @@ static int pick_col(const inst *in)
 	return in->v->cols[rn((uint64_t)in->v->nc)];
 }
 
+/* a like pattern for w->col: from a value of the column (whole, a prefix,
+ * a suffix or a middle between %, a character as _, ASCII case changed),
+ * or an odd one; on a column that is not a string, a refusal */
+static void gen_pattern(const inst *in, wnode *w)
+{
+	if (in->type[w->col] != COLSTORE_TYPE_STRING || chance(2)) {
+		/* like on another type, or a pattern that is not a 'string' */
+		const char *bad = in->type[w->col] == COLSTORE_TYPE_STRING || chance(50) ? "5" : "'5%'";
+		w->bad = 1;
+		w->lit = xstrndup(bad, strlen(bad));
+		return;
+	}
+	int64_t row = some_row(in, w->col);
+	sqlv pv = row >= 0 ? cell_value(in, w->col, (uint32_t)row) : (sqlv){ SQLITE_NULL, 0, 0, NULL, 0 };
+	static const char *const odd[] = { "%", "_", "", "%%", "%_%", "k%", "%0", "_%_", "%~%", "N%",
+		                           "%\xc3\xbf", "%''%", "a_c", "%K00%" };
+	sbuf b = { 0 };
+	int r = (int)rn(8);
+	if (pv.t != SQLITE_TEXT || r == 7) {
+		const char *o = odd[rn(sizeof(odd) / sizeof(odd[0]))];
+		sb_str(&b, o);
+	} else {
+		uint32_t n = pv.len, a = n ? (uint32_t)rn(n + 1) : 0, z = a + (n > a ? (uint32_t)rn(n - a + 1) : 0);
+		/* cuts between UTF-8 characters (SQLite reads a pattern by characters) */
+		while (a > 0 && a < n && ((unsigned char)pv.s[a] & 0xc0) == 0x80)
+			a--;
+		while (z > a && z < n && ((unsigned char)pv.s[z] & 0xc0) == 0x80)
+			z--;
+		switch (r) {
+		case 0: sb_put(&b, pv.s, n); break;
+		case 1: sb_put(&b, pv.s, a); sb_str(&b, "%"); break;
+		case 2: sb_str(&b, "%"); sb_put(&b, pv.s + a, n - a); break;
+		case 3: sb_str(&b, "%"); sb_put(&b, pv.s + a, z - a); sb_str(&b, "%"); break;
+		case 4: /* one character as _ (the bytes of a UTF-8 character: one _) */
+			for (uint32_t i = 0; i < n;) {
+				uint32_t l = 1;
+				while (i + l < n && ((unsigned char)pv.s[i + l] & 0xc0) == 0x80)
+					l++;
+				if (i == a || (i < a && i + l > a))
+					sb_str(&b, "_");
+				else
+					sb_put(&b, pv.s + i, l);
+				i += l;
+			}
+			break;
+		default: /* ASCII case flipped, whole or as a prefix */
+			for (uint32_t i = 0; i < (r == 5 ? n : a); i++) {
+				char c = pv.s[i];
+				c = c >= 'a' && c <= 'z' ? (char)(c - 32) : c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+				sb_put(&b, &c, 1);
+			}
+			if (r == 6)
+				sb_str(&b, "%");
+			break;
+		}
+	}
+	set_str_lit(w, b.p ? b.p : "", (uint32_t)b.n);
+	free(b.p);
+}
+
 static wnode *gen_where(const inst *in, int depth)
 {
 	wnode *w = xcalloc(1, sizeof(*w));
@@ -1531,10 +1597,47 @@ static wnode *gen_where(const inst *in, int depth)
 		w->r = gen_where(in, depth + 1);
 		return w;
 	}
+	if (depth < 3 && chance(8)) {
+		w->kind = W_NOT;
+		w->l = gen_where(in, depth + 1);
+		return w;
+	}
 	w->col = pick_col(in);
 	if (chance(15)) {
 		w->kind = W_NULL;
 		w->op = chance(50);
+		return w;
+	}
+	int r = (int)rn(100);
+	if (r < 10) { /* in (1 to 4 literals), or not in */
+		w->kind = W_IN;
+		w->op = chance(30);
+		wnode **at = &w->l;
+		for (int k = 1 + (int)rn(4); k > 0; k--, at = &(*at)->l) {
+			*at = xcalloc(1, sizeof(wnode));
+			(*at)->kind = W_CMP;
+			(*at)->col = w->col;
+			gen_literal(in, *at);
+		}
+		return w;
+	}
+	if (r < 18) {
+		w->kind = W_BETWEEN;
+		w->op = chance(30);
+		w->l = xcalloc(1, sizeof(wnode));
+		w->r = xcalloc(1, sizeof(wnode));
+		w->l->kind = w->r->kind = W_CMP;
+		w->l->col = w->r->col = w->col;
+		gen_literal(in, w->l);
+		gen_literal(in, w->r);
+		return w;
+	}
+	if (r < 30) {
+		for (int tries = 0; tries < 5 && in->type[w->col] != COLSTORE_TYPE_STRING; tries++)
+			w->col = pick_col(in);
+		w->kind = W_LIKE;
+		w->op = (int)rn(4);
+		gen_pattern(in, w);
 		return w;
 	}
 	w->kind = W_CMP;
@@ -1547,7 +1650,7 @@ static void where_text(const wnode *w, const gtable *t, int parent, sbuf *o)
 {
 	int up = w->spell & 1;
 	if (w->kind == W_AND || w->kind == W_OR) {
-		int par = (parent == W_AND && w->kind == W_OR) || (w->spell & 8);
+		int par = (parent == W_AND && w->kind == W_OR) || parent == W_NOT || (w->spell & 8);
 		if (par)
 			sb_str(o, "(");
 		where_text(w->l, t, w->kind, o);
@@ -1557,16 +1660,34 @@ static void where_text(const wnode *w, const gtable *t, int parent, sbuf *o)
 			sb_str(o, ")");
 		return;
 	}
+	if (w->kind == W_NOT) { /* not binds tighter than and: a leaf needs no () */
+		sb_str(o, up ? "NOT " : "not ");
+		where_text(w->l, t, W_NOT, o);
+		return;
+	}
 	if (w->spell & 8)
 		sb_str(o, "(");
 	if (w->spell & 2)
 		sb_printf(o, "\"%s\"", t->c[w->col].name);
 	else
 		sb_str(o, t->c[w->col].name);
-	if (w->kind == W_NULL)
+	const char *no = w->op & 1 ? (up ? " NOT" : " not") : "";
+	if (w->kind == W_NULL) {
 		sb_str(o, w->op ? (up ? " IS NOT NULL" : " is not null") : (up ? " IS NULL" : " is null"));
-	else
+	} else if (w->kind == W_IN) {
+		sb_printf(o, "%s %s (", no, up ? "IN" : "in");
+		for (const wnode *x = w->l; x; x = x->l)
+			sb_printf(o, "%s%s", x == w->l ? "" : (w->spell & 4) ? "," : ", ", x->lit);
+		sb_str(o, ")");
+	} else if (w->kind == W_BETWEEN) {
+		sb_printf(o, "%s %s %s %s %s", no, up ? "BETWEEN" : "between", w->l->lit, up ? "AND" : "and",
+		          w->r->lit);
+	} else if (w->kind == W_LIKE) {
+		sb_printf(o, "%s %s %s", no, w->op & 2 ? (up ? "ILIKE" : "ilike") : (up ? "LIKE" : "like"),
+		          w->lit);
+	} else {
 		sb_printf(o, " %s %s", (w->spell & 4) ? op_alt[w->op] : op_sql[w->op], w->lit);
+	}
 	if (w->spell & 8)
 		sb_str(o, ")");
 }
@@ -1581,12 +1702,40 @@ static void where_sql(const wnode *w, const gtable *t, sbuf *o, sqlv *binds, int
 		sb_str(o, ")");
 		return;
 	}
+	if (w->kind == W_NOT) {
+		sb_str(o, "NOT (");
+		where_sql(w->l, t, o, binds, nb);
+		sb_str(o, ")");
+		return;
+	}
 	if (w->kind == W_NULL) {
 		sb_printf(o, "\"%s\" IS %sNULL", t->c[w->col].name, w->op ? "NOT " : "");
 		return;
 	}
-	sb_printf(o, "\"%s\" %s ?", t->c[w->col].name, op_sql[w->op]);
-	binds[(*nb)++] = w->bind;
+	/* in, between and like written out in SQLite's own terms: the meaning
+	 * colstore documents (an or of =, >= and <=; not as a NOT around it) */
+	const char *name = t->c[w->col].name;
+	if (w->kind == W_IN) {
+		sb_str(o, w->op ? "NOT (" : "(");
+		for (const wnode *x = w->l; x; x = x->l) {
+			sb_printf(o, "%s\"%s\" = ?", x == w->l ? "" : " OR ", name);
+			binds[(*nb)++] = x->bind;
+		}
+		sb_str(o, ")");
+	} else if (w->kind == W_BETWEEN) {
+		sb_printf(o, "%s(\"%s\" >= ? AND \"%s\" <= ?)", w->op ? "NOT " : "", name, name);
+		binds[(*nb)++] = w->l->bind;
+		binds[(*nb)++] = w->r->bind;
+	} else if (w->kind == W_LIKE) {
+		if (w->op & 2)
+			sb_printf(o, "%slower(\"%s\") LIKE lower(?)", w->op & 1 ? "NOT " : "", name);
+		else
+			sb_printf(o, "%s\"%s\" LIKE ?", w->op & 1 ? "NOT " : "", name);
+		binds[(*nb)++] = w->bind;
+	} else {
+		sb_printf(o, "\"%s\" %s ?", name, op_sql[w->op]);
+		binds[(*nb)++] = w->bind;
+	}
 }
 
 static void gen_query(const inst *in, query *q)
@@ -2533,7 +2682,7 @@ static void shrink_query(inst *in, query *q)
 			while (sp) {
 				wnode **pp = stack[--sp];
 				wnode *w = *pp;
-				if (w->kind == W_AND || w->kind == W_OR) {
+				if (w->kind == W_AND || w->kind == W_OR || (w->kind == W_NOT && !side)) {
 					wnode *keep = side ? w->r : w->l, *drop = side ? w->l : w->r;
 					*pp = keep;
 					if (query_fails(in, q)) {
@@ -2618,6 +2767,8 @@ static int query_uses(const query *q, const wnode *w, int tc)
 	}
 	if (w->kind == W_AND || w->kind == W_OR)
 		return query_uses(q, w->l, tc) || query_uses(q, w->r, tc);
+	if (w->kind == W_NOT)
+		return query_uses(q, w->l, tc);
 	return w->col == tc;
 }
 

@@ -110,6 +110,47 @@ static int p15(uint64_t r) { return !tu_is_null(C("s"), r) && scmp(r, "value-4")
 static int p16(uint64_t r) { return !tu_is_null(C("s"), r) && scmp(r, "value-3") < 0; }
 static int p17(uint64_t r) { return !tu_is_null(C("s"), r) && scmp(r, "value-3") >= 0; }
 static int p18(uint64_t r) { return !tu_is_null(C("s"), r) && scmp(r, "") >= 0; }
+/* in, between, not, like: from the generator's values, each by hand */
+static int64_t iv(const char *c, uint64_t r) { return tu_int(C(c), r); }
+static int nn(const char *c, uint64_t r) { return !tu_is_null(C(c), r); }
+static int p19(uint64_t r) { return nn("i8", r) && (iv("i8", r) == 3 || iv("i8", r) == 10 || iv("i8", r) == 11); }
+static int p20(uint64_t r) { return nn("i8", r) && iv("i8", r) != 3 && iv("i8", r) != 10; }
+static int p21(uint64_t r) { return nn("s", r) && (scmp(r, "value-4") == 0 || scmp(r, "value-1") == 0); }
+static int p22(uint64_t r) { return nn("s", r) && scmp(r, "value-4") != 0; }
+static int p23(uint64_t r) { return nn("i64", r) && iv("i64", r) >= 5 && iv("i64", r) <= 20; }
+static int p24(uint64_t r) { return nn("i64", r) && (iv("i64", r) < 5 || iv("i64", r) > 20); }
+static int p25(uint64_t r) { return nn("f", r) && !(tu_dbl(C("f"), r) >= 0.1 && tu_dbl(C("f"), r) <= 0.5); }
+static int p26(uint64_t r) { return nn("i8", r) && iv("i8", r) <= 10; }
+static int p27(uint64_t r) { return p26(r) && nn("s", r); }
+static int p28(uint64_t r) { return nn("f", r) && !(tu_dbl(C("f"), r) <= 0.25); }
+static int p29(uint64_t r) { return nn("d", r) && iv("d", r) >= 4 && iv("d", r) <= 100; }
+/* a string column's value in buf (NUL-terminated), 0 for null */
+static int sv(const char *c, uint64_t r, char *buf)
+{
+	if (!nn(c, r))
+		return 0;
+	buf[tu_str(C(c), r, buf)] = '\0';
+	return 1;
+}
+static int p30(uint64_t r) { char b[64]; return sv("s", r, b) && !strncmp(b, "value-", 6); }
+static int p31(uint64_t r)
+{
+	char b[64];
+	return sv("s", r, b) && strlen(b) && b[strlen(b) - 1] == '4';
+}
+static int p32(uint64_t r) /* 'v_lue-3%' */
+{
+	char b[64];
+	return sv("p", r, b) && strlen(b) >= 7 && b[0] == 'v' && !strncmp(b + 2, "lue-3", 5);
+}
+static int p33(uint64_t r) { char b[64]; return sv("s", r, b) && !strcmp(b, "value-4"); }
+static int p34(uint64_t r) { char b[64]; return sv("p", r, b) && !strchr(b, '3'); }
+static int p35(uint64_t r) /* not ilike '%-1' */
+{
+	char b[64];
+	size_t n;
+	return sv("s", r, b) && !((n = strlen(b)) >= 2 && !strcmp(b + n - 2, "-1"));
+}
 
 static void check_all(uint32_t compression)
 {
@@ -139,6 +180,31 @@ static void check_all(uint32_t compression)
 		{ "s < 'value-3'", p16 },
 		{ "s >= 'value-3'", p17 },
 		{ "s >= ''", p18 },
+		{ "i8 in (3, 10, 11)", p19 },
+		{ "i8 IN (3,10,11.0)", p19 },
+		{ "i8 not in (3, 10)", p20 },
+		{ "not i8 in (3, 10)", p20 },
+		{ "s in ('value-4', 'value-1', 'nope')", p21 },
+		{ "s not in ('value-4')", p22 },
+		{ "i64 between 5 and 20", p23 },
+		{ "i64 between 5 and 20 and i64 >= 5", p23 },
+		{ "i64 not between 5 and 20", p24 },
+		{ "not (i64 >= 5 and i64 <= 20)", p24 },
+		{ "f not between 0.1 and 0.5", p25 },
+		{ "not (i8 > 10)", p26 },
+		{ "not not not i8 > 10", p26 },
+		{ "not (i8 > 10 or s is null)", p27 },
+		{ "not f <= 0.25", p28 },
+		{ "d between '1970-01-05' and '1970-04-11'", p29 },
+		{ "s like 'value-%'", p30 },
+		{ "s like '%4'", p31 },
+		{ "s like '%%4'", p31 },
+		{ "p like 'v_lue-3%'", p32 },
+		{ "s ilike 'VALUE-4'", p33 },
+		{ "s ILIKE 'v%E-_' and s like '%4'", p33 },
+		{ "p not like '%3%'", p34 },
+		{ "s not ilike '%-1'", p35 },
+		{ "not s ilike '%-1'", p35 },
 	};
 	for (unsigned k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
 		uint64_t want = 0;
@@ -152,6 +218,7 @@ static void check_all(uint32_t compression)
 			fprintf(stderr, "\n  '%s': %llu matches, expected %llu\n", cases[k].where,
 			        (unsigned long long)got, (unsigned long long)want);
 		CU_ASSERT_TRUE(want > 0 || k == 1 || cases[k].pred == p12);
+		CU_ASSERT_TRUE(want < ROWS);
 	}
 	colstore_reader_close(r);
 	unlink(path);
@@ -178,6 +245,15 @@ static void test_parse_errors(void)
 		{ "b = 1", 5, "column 'b' is bool: compare it with true or false, not '1'" },
 		{ "", 1, "empty expression" },
 		{ "i8 ~ 3", 4, "unexpected character '~'" },
+		{ "s like 5", 8, "expected a 'quoted' pattern after 'like', not '5'" },
+		{ "i8 ilike 'x'", 4, "'ilike' needs a string column: column 'i8' is int8" },
+		{ "i8 in 3", 7, "expected '(' after 'in', found '3'" },
+		{ "i8 in (3 4)", 10, "expected ',' or ')' in the list after 'in', found '4'" },
+		{ "i8 in (3,", 10, "compare it with a number, not the end of the expression" },
+		{ "i8 between 1 or 2", 14, "expected 'and' after the first value of 'between', found 'or'" },
+		{ "i8 not = 3", 8, "expected 'in', 'between', 'like' or 'ilike' after 'not', found '='" },
+		{ "not", 4, "expected a column name, found the end of the expression" },
+		{ "i8 = 1 and not or", 16, "expected a column name, found 'or'" },
 	};
 	for (unsigned k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
 		colstore_filter *f = NULL;
@@ -225,6 +301,13 @@ static void test_zone_maps(void)
 		{ "id < 100 and tag = 'g09'", 0, 0 },
 		{ "id is null", 0, 0 },
 		{ "id != -1", 100, 10000 },
+		{ "id between 150 and 349", 3, 200 },
+		{ "id in (5, 9999)", 2, 2 },
+		{ "not (id >= 100)", 1, 100 },
+		{ "id not between 100 and 9899", 2, 200 },
+		{ "tag in ('g01', 'g02')", 20, 2000 },
+		{ "tag like 'g0%'", 100, 10000 },
+		{ "tag not like 'g0%'", 100, 0 },
 	};
 	for (unsigned k = 0; k < sizeof(z) / sizeof(z[0]); k++) {
 		colstore_filter *f;
@@ -238,6 +321,52 @@ static void test_zone_maps(void)
 		colstore_filter_free(f);
 		int rc;
 		CU_ASSERT_EQUAL(lib_count(r, z[k].where, &rc), z[k].rows);
+	}
+	colstore_reader_close(r);
+	unlink(path);
+}
+
+/* not of a float comparison: true where the comparison is false on a
+ * value, NaN included (IEEE: NaN compares false, but for !=), never on a
+ * null; and zone maps keep a row group whose only match is NaN */
+static void test_not_nan(void)
+{
+	const char *path = tu_path("not-nan.colstore");
+	colstore_writer_options o = COLSTORE_WRITER_OPTIONS_INIT;
+	o.row_group_size = 2;
+	colstore_writer *w;
+	CU_ASSERT_EQUAL_FATAL(colstore_writer_create(path, &o, &w, NULL), COLSTORE_OK);
+	colstore_writer_add_column(w, "f", COLSTORE_TYPE_FLOAT64, 0, NULL);
+	const double v[] = { 1.0, NAN, 0, 3.0, NAN, 1.0 }; /* row 2: null */
+	for (int i = 0; i < 6; i++) {
+		if (i == 2)
+			colstore_writer_put_null(w, 0, NULL);
+		else
+			colstore_writer_put_double(w, 0, v[i], NULL);
+		CU_ASSERT_EQUAL_FATAL(colstore_writer_end_row(w, NULL), COLSTORE_OK);
+	}
+	CU_ASSERT_EQUAL_FATAL(colstore_writer_finish(w, NULL), COLSTORE_OK);
+	colstore_reader *r;
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r, NULL), COLSTORE_OK);
+	static const struct { const char *where; uint64_t rows; } c[] = {
+		{ "f < 2", 2 },             /* 1, 1 */
+		{ "not f < 2", 3 },         /* NaN, 3, NaN */
+		{ "f >= 2", 1 },            /* 3 */
+		{ "not (f >= 2)", 4 },      /* 1, NaN, NaN, 1 */
+		{ "f not between 0 and 2", 3 },
+		{ "f not in (1)", 3 },      /* NaN != 1 */
+		{ "f in (1, 3)", 3 },
+		{ "not f is null", 5 },
+		{ "not (f < 2 or f > 2)", 2 },
+	};
+	for (unsigned k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
+		int rc;
+		uint64_t got = lib_count(r, c[k].where, &rc);
+		CU_ASSERT_EQUAL(rc, COLSTORE_OK);
+		CU_ASSERT_EQUAL(got, c[k].rows);
+		if (got != c[k].rows)
+			fprintf(stderr, "\n  '%s': %llu rows, expected %llu\n", c[k].where,
+			        (unsigned long long)got, (unsigned long long)c[k].rows);
 	}
 	colstore_reader_close(r);
 	unlink(path);
@@ -408,6 +537,7 @@ void register_filter_tests(void)
 	CU_add_test(s, "the same on packed and LZ4 blocks", test_eval_packed);
 	CU_add_test(s, "parse errors name the token or column, with position", test_parse_errors);
 	CU_add_test(s, "zone maps skip row groups", test_zone_maps);
+	CU_add_test(s, "not of float comparisons: NaN matches, null never", test_not_nan);
 	CU_add_test(s, "a dictionary outgrowing 1- and 2-byte codes", test_growing_dictionary);
 	CU_add_test(s, "500-term and/or chains, 150 nested levels, past one batch", test_long_chains);
 }

@@ -594,8 +594,18 @@ typedef struct colstore_filter colstore_filter;
 /**
  * Compile a filter over @p r's columns:
  *   expr := term { "or" term } ; term := factor { "and" factor } ;
- *   factor := "(" expr ")" | NAME OP literal | NAME "is" ["not"] "null"
+ *   factor := "not" factor | "(" expr ")" | NAME OP literal
+ *           | NAME ["not"] "in" "(" literal { "," literal } ")"
+ *           | NAME ["not"] "between" literal "and" literal
+ *           | NAME ["not"] ("like" | "ilike") 'pattern'
+ *           | NAME "is" ["not"] "null"
  *   OP := = | != | < | <= | > | >=
+ * in is an or of =, between an and of >= and <=.  like and ilike take a
+ * string column: % matches any run of characters, _ one UTF-8 character,
+ * anything else itself (ilike: ASCII letters in either case); there is no
+ * escape character.  not binds tighter than and.  A null matches neither a
+ * comparison nor its negation; a float NaN matches only != and the
+ * negations of the other comparisons (IEEE).
  * Literals: numbers, 'strings' ('' is a quote), true/false; date and
  * timestamp columns take ISO strings ('2025-01-31', '2025-01-31T10:00:00').
  * Names may be "double quoted".  Keywords are case-insensitive.  Nulls never
