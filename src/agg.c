@@ -55,6 +55,11 @@ void colstore_agg_free(colstore_agg *a)
 	free(a->kstr);
 	free(a->rank);
 	free(a->unrank);
+	free(a->ord);
+	if (a->opos_mapped)
+		cs_unmap(a->opos, a->opos_mapped);
+	else
+		free(a->opos);
 	cs_unmap(a->spill, a->spill_size);
 	cs_unmap(a->hruns, a->hruns_size);
 	cs_unmap(a->hidx, a->hidx_size);
@@ -150,13 +155,16 @@ static int cs_parse_aggs(colstore_agg *a, const char *list, colstore_error *err)
 int colstore_agg_create(colstore_reader *r, const char *aggs, const char *group_by,
                         const colstore_filter *where, colstore_agg **out, colstore_error *err)
 {
-	if (!r || !aggs || !out)
-		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "reader, aggs and out are required");
+	if (!r || !out)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "reader and out are required");
 	*out = NULL;
+	if (!aggs || !*aggs) /* group by alone: the rows of each group */
+		aggs = "count(*)";
 	colstore_agg *a = calloc(1, sizeof(*a));
 	if (!a)
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	a->r = r;
+	a->limit = COLSTORE_AGG_NO_LIMIT;
 	int rc = cs_parse_aggs(a, aggs, err);
 	if (!rc && group_by && *group_by) {
 		char *copy = strdup(group_by), *save = NULL;
@@ -354,5 +362,12 @@ int colstore_agg_run(colstore_agg *a, colstore_error *err)
 	a->ran = 1;
 	int rc = cs_agg_run(a, err);
 	a->ready = rc == COLSTORE_OK;
+	if (!rc && (a->nord || a->limit != COLSTORE_AGG_NO_LIMIT)) {
+		a->ready = 0;
+		a->ranking = 1; /* cells in key order while ranking */
+		rc = cs_order_result(a, err);
+		a->ranking = 0;
+		a->ready = rc == COLSTORE_OK;
+	}
 	return rc;
 }

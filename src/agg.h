@@ -116,6 +116,15 @@ struct colstore_agg {
 	uint64_t positions;  /* key positions, the null one last */
 	uint64_t part_lo, part_n; /* this pass: positions [lo, lo + n) */
 	uint32_t *rank, *unrank; /* K_DICT: code -> sorted position and back */
+	/* the result's order (colstore_agg_set_order): result columns, each
+	 * ascending or not; the first limit groups; once run, the groups by
+	 * their key order in result order (NULL: key order) */
+	struct { uint32_t col; int desc; } *ord;
+	uint32_t nord;
+	uint64_t limit;
+	uint64_t *opos;
+	size_t opos_mapped; /* opos is a mapping of this many bytes (else malloc'd) */
+	int ranking;
 	int pass;
 	uint8_t *spill;      /* the mapped result: records, each + its group id */
 	size_t spill_size;
@@ -318,6 +327,11 @@ CS_HIDDEN int cs_merge_runs(colstore_agg *a, uint64_t limit, colstore_error *err
 /* ---- agg_result.c ------------------------------------------------------ */
 
 CS_HIDDEN int cs_sort_groups(colstore_agg *a, colstore_error *err);
+
+/* ---- agg_order.c ------------------------------------------------------- */
+
+/* the groups in the order and limit asked for, after the run */
+CS_HIDDEN int cs_order_result(colstore_agg *a, colstore_error *err);
 CS_HIDDEN int cs_keys_cmp(const colstore_agg *a, const uint8_t *p, const uint8_t *q);
 CS_HIDDEN int cs_sort_hashed(const colstore_agg *a, const cs_state *st, uint64_t *order);
 

@@ -260,8 +260,10 @@ void colstore_agg_row_groups(const colstore_agg *a, uint32_t *read, uint32_t *sk
 
 int colstore_agg_cell(const colstore_agg *a, uint64_t group, uint32_t k, colstore_cell *out)
 {
-	if (!a || !a->ready || group >= a->ngroups || k >= a->ngb + a->nagg || !out)
+	if (!a || !(a->ready || a->ranking) || group >= a->ngroups || k >= a->ngb + a->nagg || !out)
 		return COLSTORE_ERANGE;
+	if (a->opos) /* ranked (agg_order.c) */
+		group = a->opos[group];
 	uint64_t g = 0;
 	const uint8_t *rec;
 	const char *strs = a->st.strs; /* of string min/max */

@@ -139,11 +139,20 @@ check "agg grouped values" 0 '^true,2,1.25,"a, ""b""",1970-01-01$' -- "$CS" agg 
 check "agg with --where" 0 '^2,102$' -- "$CS" agg -f csv -a "count(id),sum(price)" -w "price >= 2" "$T/canon.colstore"
 check "agg jsonl" 0 '^{"count(\*)":4,"avg(id)":2.5}$' -- "$CS" agg -f jsonl -a "count(*),avg(id)" "$T/canon.colstore"
 check "agg table" 0 "(2 rows)" -- "$CS" agg -f table -a "count(*)" -g ok "$T/canon.colstore"
-check "agg needs --agg" 2 "--agg is required" -- "$CS" agg "$T/canon.colstore"
+check "agg needs --agg or --group-by" 2 "--agg or --group-by is required" -- "$CS" agg "$T/canon.colstore"
+check "agg --group-by alone counts rows" 0 '^ok,count(\*)$' -- "$CS" agg -f csv -g ok "$T/canon.colstore"
+check "agg --order-by names no column" 2 "no result column 'nope' to order by (result columns: 'ok', 'count(\*)')" -- "$CS" agg -g ok -o "nope desc" "$T/canon.colstore"
+check "agg --limit takes a count" 2 "--limit takes a count, not '-1'" -- "$CS" agg -g ok -n -1 "$T/canon.colstore"
 check "agg bad aggregate" 2 "unknown aggregate 'median'" -- "$CS" agg -a "median(price)" "$T/canon.colstore"
 check "agg sum of strings" 2 "sum and avg need a number column" -- "$CS" agg -a "sum(name)" "$T/canon.colstore"
 check "agg --where error" 2 "no column named 'nope'" -- "$CS" agg -a "count(*)" -w "nope = 1" "$T/canon.colstore"
 check "agg on sales: 16 regions" 0 "^17$" -- sh -c "\"$CS\" agg -f csv -a \"count(*),sum(qty)\" -g region \"$T/sales.colstore\" | wc -l"
+# the top 5 regions by sum(qty), then by name: as sort(1) orders the whole result
+"$CS" agg -f csv -a "count(*),sum(qty)" -g region "$T/sales.colstore" | tail -n +2 |
+	LC_ALL=C sort -t, -k3,3nr -k1,1 | head -5 >"$T/top-sort.csv"
+"$CS" agg -f csv -a "count(*),sum(qty)" -g region -o "SUM( qty ) desc, region" -n 5 "$T/sales.colstore" |
+	tail -n +2 >"$T/top-cs.csv"
+check "agg --order-by --limit: the top 5 as sort(1) finds them" 0 "^same 5$" -- sh -c "cmp -s \"$T/top-sort.csv\" \"$T/top-cs.csv\" && echo same \$(wc -l <\"$T/top-cs.csv\")"
 # more groups than the table format samples for its widths (1000): all printed
 awk 'BEGIN { print "k"; for (i = 1; i <= 1500; i++) print i }' >"$T/many.csv"
 "$CS" import -q "$T/many.csv"

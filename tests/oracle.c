@@ -1327,6 +1327,11 @@ typedef struct query {
 	int nsc, sc[4];
 	int64_t limit; /* -1: none */
 	uint32_t cli_threads;
+	/* the aggregation's order (result columns: keys, then aggregates;
+	 * spell: bit 0 "DESC", bit 1 "asc" written out) and limit (-1: none) */
+	int nord;
+	struct { int k, desc, spell; } ord[3];
+	int64_t alimit;
 } query;
 
 static void wfree(wnode *w)
@@ -1778,6 +1783,22 @@ static void gen_query(const inst *in, query *q)
 			q->ngb = 1;
 		}
 	}
+	/* an order by result columns whose values compare exactly on both
+	 * sides (keys, counts, integer sums, min and max; not float sums or
+	 * averages, which SQLite rounds on its own), ties in key order */
+	if (chance(30)) {
+		int tries = 0;
+		while (q->nord < 1 + (int)rn(3) && tries++ < 12) {
+			int k = (int)rn((uint64_t)(q->ngb + q->nagg)), a = k - q->ngb;
+			if (a >= 0 && (q->agg[a].fn == A_AVG ||
+			               (q->agg[a].fn == A_SUM && !is_int_type(in->type[q->agg[a].col]))))
+				continue;
+			q->ord[q->nord].k = k;
+			q->ord[q->nord].desc = chance(50);
+			q->ord[q->nord++].spell = (int)rn(4);
+		}
+	}
+	q->alimit = chance(25) ? (int64_t)rn(12) : -1;
 	q->threads = 1 + (uint32_t)rn(4);
 	int m = (int)rn(10);
 	q->memlimit = m < 6 ? 0 : m < 8 ? 256 << 10 : m < 9 ? 64 << 10 : 1 << 20;
@@ -1971,6 +1992,34 @@ static int check_agg(inst *in, const query *q, sbuf *why)
 		free(wh.p);
 		return fail;
 	}
+	sbuf ord = { 0 };
+	for (int k = 0; k < q->nord; k++) {
+		const int kk = q->ord[k].k, a = kk - q->ngb, sp = q->ord[k].spell;
+		const char *name = colstore_agg_column_name(ag, (uint32_t)kk);
+		if (k)
+			sb_str(&ord, sp & 2 ? " ," : ", ");
+		if (a >= 0 && sp == 3) { /* spaced and in capitals: the same column */
+			for (const char *c = name; *c; c++)
+				sb_printf(&ord, *c == '(' ? "( " : *c == ')' ? " )" : "%c",
+				          *c >= 'a' && *c <= 'z' ? *c - 32 : *c);
+		} else {
+			sb_str(&ord, name);
+		}
+		sb_str(&ord, q->ord[k].desc ? (sp & 1 ? " DESC" : " desc") : (sp & 2 ? " asc" : ""));
+	}
+	if ((q->nord || q->alimit >= 0) &&
+	    colstore_agg_set_order(ag, q->nord ? sb_cstr(&ord) : NULL,
+	                           q->alimit >= 0 ? (uint64_t)q->alimit : COLSTORE_AGG_NO_LIMIT, &e)) {
+		sb_printf(why, "colstore refused the order '%s': %s", sb_cstr(&ord), e.message);
+		free(ord.p);
+		colstore_agg_free(ag);
+		colstore_filter_free(flt);
+		free(aggs.p);
+		free(gb.p);
+		free(wh.p);
+		return 1;
+	}
+	free(ord.p);
 	cs_agg_worker_bytes = q->worker_bytes;
 	colstore_agg_set_threads(ag, q->threads);
 	if (q->memlimit)
@@ -2010,9 +2059,14 @@ static int check_agg(inst *in, const query *q, sbuf *why)
 		for (int g = 0; g < q->ngb; g++)
 			sb_printf(&sql, "%s\"%s\"", g ? ", " : "", t->c[q->gb[g]].name);
 		sb_str(&sql, " ORDER BY ");
+		for (int k = 0; k < q->nord; k++) /* result columns by position */
+			sb_printf(&sql, "%d%s NULLS LAST, ", q->ord[k].k + 1, q->ord[k].desc ? " DESC" : "");
 		for (int g = 0; g < q->ngb; g++)
 			sb_printf(&sql, "%s\"%s\" IS NULL, \"%s\"", g ? ", " : "", t->c[q->gb[g]].name, t->c[q->gb[g]].name);
 	}
+	size_t unlimited = sql.n; /* the query up to its LIMIT */
+	if (q->alimit >= 0)
+		sb_printf(&sql, " LIMIT %" PRId64, q->alimit);
 	sqlite3_stmt *st = NULL;
 	if (prepare(in->db, sb_cstr(&sql), binds, nb, &st, why)) {
 		fail = 1;
@@ -2085,6 +2139,20 @@ static int check_agg(inst *in, const query *q, sbuf *why)
 	if (!fail) {
 		int sql_err = src != SQLITE_DONE && src != SQLITE_ROW;
 		int sql_overflow = sql_err && strstr(sqlite3_errmsg(in->db), "integer overflow");
+		if (run_rc == COLSTORE_ERANGE && !sql_err && q->alimit >= 0) {
+			/* SQLite stops at the LIMIT in key order, before the groups
+			 * past it; colstore sums every group: the same query without
+			 * the LIMIT must overflow in SQLite */
+			sqlite3_stmt *all = NULL;
+			sql.p[unlimited] = '\0';
+			sql.n = unlimited;
+			int s2 = SQLITE_ROW;
+			if (!prepare(in->db, sb_cstr(&sql), binds, nb, &all, why))
+				while ((s2 = sqlite3_step(all)) == SQLITE_ROW)
+					;
+			sql_overflow = s2 != SQLITE_DONE && strstr(sqlite3_errmsg(in->db), "integer overflow");
+			sqlite3_finalize(all);
+		}
 		if (run_rc == COLSTORE_ERANGE && sql_overflow) {
 			g_st.errors_agreed++;
 		} else if (run_rc || sql_err) {

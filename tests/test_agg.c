@@ -467,6 +467,91 @@ static void test_group_decimal_pass(void)
 		}
 }
 
+/* order and limit: the key-ordered result, sorted here by (max(q) desc,
+ * nulls last; then key order), against the ordered run, for every limit
+ * from 0 past the group count (a heap below it, a full sort at or above);
+ * count(*) when no aggregate is named; refusals */
+typedef struct ord_row { int64_t max_q; int null_q; uint64_t key_pos; } ord_row;
+static int ord_cmp(const void *pa, const void *pb)
+{
+	const ord_row *x = pa, *y = pb;
+	if (x->null_q != y->null_q)
+		return x->null_q - y->null_q;
+	if (x->max_q != y->max_q)
+		return x->max_q < y->max_q ? 1 : -1;
+	return (x->key_pos > y->key_pos) - (x->key_pos < y->key_pos);
+}
+
+static void test_order_limit(void)
+{
+	const char *path;
+	colstore_reader *r = open_table(&path, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	colstore_agg *a;
+	colstore_error e;
+	/* by q and k: max(q) is null for the groups of a null q, ties across k */
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, "max(q),count(*)", "q,k", NULL, &a, NULL), COLSTORE_OK);
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_run(a, NULL), COLSTORE_OK);
+	const uint64_t n = colstore_agg_num_groups(a);
+	CU_ASSERT_FATAL(n > 20);
+	ord_row *want = calloc(n, sizeof(*want));
+	int nulls = 0;
+	for (uint64_t g = 0; g < n; g++) {
+		colstore_cell c;
+		colstore_agg_cell(a, g, 2, &c);
+		want[g].max_q = c.i;
+		want[g].null_q = c.is_null;
+		want[g].key_pos = g;
+		nulls += c.is_null;
+	}
+	colstore_agg_free(a);
+	qsort(want, n, sizeof(*want), ord_cmp);
+	CU_ASSERT(nulls > 0);
+	int bad = 0;
+	const uint64_t lims[] = { 0, 1, 2, 3, 5, 8, 13, 50, 500, n - 1, n, n + 1 };
+	for (size_t li = 0; li < sizeof(lims) / sizeof(lims[0]); li++) {
+		const uint64_t lim = lims[li];
+		CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, "max(q),count(*)", "q,k", NULL, &a, NULL), COLSTORE_OK);
+		CU_ASSERT_EQUAL_FATAL(colstore_agg_set_order(a, " MAX(q)  DESC ", lim, &e), COLSTORE_OK);
+		CU_ASSERT_EQUAL_FATAL(colstore_agg_run(a, NULL), COLSTORE_OK);
+		uint64_t m = lim < n ? lim : n;
+		bad += colstore_agg_num_groups(a) != m;
+		colstore_agg *k;
+		CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, "max(q),count(*)", "q,k", NULL, &k, NULL), COLSTORE_OK);
+		CU_ASSERT_EQUAL_FATAL(colstore_agg_run(k, NULL), COLSTORE_OK);
+		for (uint64_t i = 0; i < m && i < colstore_agg_num_groups(a); i++)
+			for (uint32_t col = 0; col < 4; col++) { /* the row at want[i].key_pos, every column */
+				colstore_cell x, y;
+				colstore_agg_cell(a, i, col, &x);
+				colstore_agg_cell(k, want[i].key_pos, col, &y);
+				bad += x.is_null != y.is_null || x.i != y.i || x.len != y.len ||
+				       (x.len && memcmp(x.s, y.s, x.len) != 0);
+			}
+		colstore_agg_free(k);
+		colstore_agg_free(a);
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	free(want);
+	/* count(*) alone; a limit alone keeps key order; refusals */
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, NULL, "k", NULL, &a, NULL), COLSTORE_OK);
+	CU_ASSERT_STRING_EQUAL(colstore_agg_column_name(a, 1), "count(*)");
+	CU_ASSERT_EQUAL(colstore_agg_set_order(a, "nope", 3, &e), COLSTORE_EPARSE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "no result column 'nope' to order by (result columns: 'k', 'count(*)')"));
+	CU_ASSERT_EQUAL(colstore_agg_set_order(a, "k,", 3, &e), COLSTORE_EPARSE);
+	CU_ASSERT_EQUAL(colstore_agg_set_order(a, "\"k\" desc, count(*)", COLSTORE_AGG_NO_LIMIT, &e), COLSTORE_OK);
+	CU_ASSERT_EQUAL(colstore_agg_set_order(a, NULL, 2, &e), COLSTORE_OK);
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_run(a, NULL), COLSTORE_OK);
+	CU_ASSERT_EQUAL(colstore_agg_set_order(a, NULL, 1, &e), COLSTORE_EINVAL);
+	CU_ASSERT_EQUAL(colstore_agg_num_groups(a), 2);
+	colstore_cell c0, c1;
+	colstore_agg_cell(a, 0, 0, &c0);
+	colstore_agg_cell(a, 1, 0, &c1);
+	CU_ASSERT(!c0.is_null && !c1.is_null && c0.i < c1.i);
+	colstore_agg_free(a);
+	colstore_reader_close(r);
+	unlink(path);
+}
+
 static void test_overflow(void)
 {
 	const char *path = tu_path("ovf.colstore");
@@ -610,6 +695,8 @@ void register_agg_tests(void)
 	CU_add_test(s, "float min/max by group: NaN, -0, batch by batch", test_group_minmax_nan);
 	CU_add_test(s, "DECIMAL min/max/sum/avg by group in one pass, sums past int64",
 	            test_group_decimal_pass);
+	CU_add_test(s, "order and limit: top-k heap and full sort, nulls last, ties by key",
+	            test_order_limit);
 	CU_add_test(s, "empty input, skipped groups, bad plans", test_empty_and_skip);
 	CU_add_test(s, "int64 overflow is an error", test_overflow);
 	CU_add_test(s, "the memory limit: the lowest cgroup limit up the tree", test_cgroup_limits);

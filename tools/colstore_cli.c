@@ -148,15 +148,23 @@ static void usage_agg(FILE *f)
 {
 	fprintf(f,
 	        "Usage: colstore agg FILE --agg LIST [OPTIONS]\n"
+	        "       colstore agg FILE --group-by A,B,.. [OPTIONS]   (count(*) by A,B,..)\n"
 	        "\n"
 	        "Aggregate the rows of FILE, by groups or as one row.\n"
 	        "\n"
 	        "Options:\n"
 	        "  -a, --agg LIST         count(*), count(x), sum(x), min(x), max(x), avg(x),\n"
 	        "                         comma separated; output columns are named as written\n"
+	        "                         (default with --group-by: count(*))\n"
 	        "  -g, --group-by A,B,..  one output row per distinct combination, sorted,\n"
 	        "                         nulls last (default: one row)\n"
 	        "  -w, --where EXPR       only rows where EXPR holds (see colstore scan --help)\n"
+	        "  -o, --order-by LIST    order rows by output columns, each named as in the\n"
+	        "                         header, then asc (default) or desc, e.g.\n"
+	        "                         \"sum(qty) desc, region\"; nulls last; ties keep the\n"
+	        "                         group order\n"
+	        "  -n, --limit N          print the first N rows (with --order-by: the top N,\n"
+	        "                         holding only N groups)\n"
 	        "  -f, --format F         table (default on a terminal), csv, jsonl\n"
 	        "  -t, --threads N        worker threads at most (default: the number of\n"
 	        "                         cores; one per 4 MiB read at most); the result is\n"
@@ -1090,16 +1098,28 @@ static int cmd_agg(int argc, char **argv)
 		{ "agg", required_argument, NULL, 'a' },    { "group-by", required_argument, NULL, 'g' },
 		{ "where", required_argument, NULL, 'w' },  { "format", required_argument, NULL, 'f' },
 		{ "threads", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' },
-		{ "memory-limit", required_argument, NULL, 'm' }, { NULL, 0, NULL, 0 },
+		{ "memory-limit", required_argument, NULL, 'm' }, { "order-by", required_argument, NULL, 'o' },
+		{ "limit", required_argument, NULL, 'n' },  { NULL, 0, NULL, 0 },
 	};
-	const char *aggs = NULL, *gb = NULL, *where = NULL;
+	const char *aggs = NULL, *gb = NULL, *where = NULL, *order = NULL;
+	uint64_t limit = COLSTORE_AGG_NO_LIMIT;
+	char *end;
 	int fmt = isatty(1) ? FMT_TABLE : FMT_CSV, c;
 	uint32_t threads = 0;
 	uint64_t mem = 0;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "a:g:w:f:t:m:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:g:w:f:t:m:o:n:h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'o': order = opt_add(order, optarg, 0); break;
+		case 'n':
+			errno = 0;
+			limit = strtoull(optarg, &end, 10);
+			if (*end || !*optarg || optarg[0] == '-' || errno) {
+				fprintf(stderr, "%s agg: --limit takes a count, not '%s'\n", prog, optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'm':
 			if (parse_size(optarg, &mem) || mem < ((uint64_t)1 << 20)) {
 				fprintf(stderr,
@@ -1126,9 +1146,9 @@ static int cmd_agg(int argc, char **argv)
 			                  argv[optind - 1]);
 		}
 	}
-	if (optind != argc - 1 || !aggs)
+	if (optind != argc - 1 || (!aggs && !gb))
 		return usage_fail("agg", usage_agg, "%s",
-		                  !aggs ? "--agg is required"
+		                  !aggs && !gb ? "--agg or --group-by is required"
 		                  : optind >= argc ? "missing FILE" : "only one FILE");
 	const char *file = argv[optind];
 	colstore_error e;
@@ -1142,7 +1162,8 @@ static int cmd_agg(int argc, char **argv)
 	if (where && colstore_filter_parse(r, where, &flt, &e)) {
 		where_error("agg", where, &e);
 		rc = EXIT_USAGE;
-	} else if (colstore_agg_create(r, aggs, gb, flt, &a, &e)) {
+	} else if (colstore_agg_create(r, aggs, gb, flt, &a, &e) ||
+	           colstore_agg_set_order(a, order, limit, &e)) {
 		fprintf(stderr, "%s agg: %s\n", prog, e.message);
 		rc = EXIT_USAGE;
 	} else {

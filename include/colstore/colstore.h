@@ -743,7 +743,8 @@ typedef struct colstore_agg colstore_agg;
 /**
  * Plan an aggregation over @p r:
  * @param aggs      "count(*),count(x),sum(x),min(x),max(x),avg(x)", comma
- *                  separated; result columns are named exactly as written
+ *                  separated; result columns are named exactly as written;
+ *                  NULL or "" is count(*)
  * @param group_by  "a,b" or NULL (one result row)
  * @param where     a filter compiled for @p r (colstore_filter_parse) or
  *                  NULL; it must outlive the aggregation's run
@@ -772,6 +773,25 @@ COLSTORE_API int colstore_agg_create(colstore_reader *r, const char *aggs,
 COLSTORE_API void colstore_agg_set_threads(colstore_agg *a, uint32_t threads);
 /** Threads the run used (after colstore_agg_run). */
 COLSTORE_API uint32_t colstore_agg_threads_used(const colstore_agg *a);
+
+#define COLSTORE_AGG_NO_LIMIT UINT64_MAX
+
+/**
+ * Order the result by @p order_by, "item [asc|desc], ...", and keep its
+ * first @p limit groups (COLSTORE_AGG_NO_LIMIT: all; @p order_by NULL: key
+ * order).  An item names a result column as colstore_agg_column_name()
+ * gives it: a group-by column or an aggregate as written ("sum(qty) desc";
+ * spaces and ASCII case are not significant, a "quoted" name is taken as
+ * is).  Ascending by default; nulls come last either way, float NaN above
+ * every number; groups equal on every item keep their key order.  With a
+ * limit, only the groups kept are held (a heap of @p limit entries);
+ * without one every group is, which must fit the memory limit.  Call
+ * before colstore_agg_run.
+ * @return COLSTORE_OK, COLSTORE_EPARSE naming the item and listing the
+ *         result columns, COLSTORE_EINVAL (after the run), COLSTORE_ENOMEM
+ */
+COLSTORE_API int colstore_agg_set_order(colstore_agg *a, const char *order_by, uint64_t limit,
+                                        colstore_error *err);
 /**
  * Memory the run may plan for, in bytes: 0 (the default) is half of what
  * the process may use (the smaller of RAM and its memory cgroup's limit).

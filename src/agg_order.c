@@ -1,0 +1,259 @@
+/*
+ * agg_order.c -- colstore_agg's result order and limit: the groups ranked
+ * by some of the result's columns, nulls last either way and ties in key
+ * order; with a limit, by a heap that holds only the groups kept.
+ */
+#define _GNU_SOURCE /* qsort_r */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "agg.h"
+
+/* x against y for one order item: nulls last in both directions */
+static int cs_ocmp(const colstore_cell *x, const colstore_cell *y, int desc)
+{
+	if (x->is_null || y->is_null)
+		return x->is_null - y->is_null;
+	int c;
+	if (x->type == COLSTORE_TYPE_STRING)
+		c = cs_bytes_cmp(x->s, x->len, y->s, y->len);
+	else if (x->type == COLSTORE_TYPE_FLOAT32 || x->type == COLSTORE_TYPE_FLOAT64)
+		c = isnan(x->d) || isnan(y->d) ? isnan(x->d) - isnan(y->d) /* NaN above all */
+		                               : (x->d > y->d) - (x->d < y->d);
+	else
+		c = (x->i > y->i) - (x->i < y->i);
+	return desc ? -c : c;
+}
+
+/* a group with its first order item's cell, read once */
+typedef struct cs_okey {
+	colstore_cell c;
+	uint64_t g;
+} cs_okey;
+
+/* the result order of two groups: every item, then the key order */
+static int cs_okey_cmp(const void *pa, const void *pb, void *ctx)
+{
+	const colstore_agg *a = ctx;
+	const cs_okey *x = pa, *y = pb;
+	int c = cs_ocmp(&x->c, &y->c, a->ord[0].desc);
+	for (uint32_t k = 1; !c && k < a->nord; k++) {
+		colstore_cell cx, cy;
+		colstore_agg_cell(a, x->g, a->ord[k].col, &cx);
+		colstore_agg_cell(a, y->g, a->ord[k].col, &cy);
+		c = cs_ocmp(&cx, &cy, a->ord[k].desc);
+	}
+	return c ? c : (x->g > y->g) - (x->g < y->g);
+}
+
+/* a result column's name as written, or with spaces and ASCII case ignored */
+static int cs_name_is(const char *name, const char *s, size_t n)
+{
+	if (strlen(name) == n && memcmp(name, s, n) == 0)
+		return 1;
+	size_t i = 0, j = 0;
+	for (;;) {
+		while (name[i] == ' ' || name[i] == '\t')
+			i++;
+		while (j < n && (s[j] == ' ' || s[j] == '\t'))
+			j++;
+		if (!name[i] || j == n)
+			return !name[i] && j == n;
+		if (tolower((unsigned char)name[i]) != tolower((unsigned char)s[j]))
+			return 0;
+		i++;
+		j++;
+	}
+}
+
+static int cs_order_err(colstore_agg *a, colstore_error *err, const char *s, size_t n)
+{
+	cs_err(err, COLSTORE_EPARSE, COLSTORE_NO_OFFSET,
+	       "no result column '%.*s' to order by (result columns:", (int)(n > 200 ? 200 : n), s);
+	if (err) {
+		for (uint32_t k = 0; k < a->ngb + a->nagg; k++) {
+			size_t l = strlen(err->message);
+			snprintf(err->message + l, sizeof(err->message) - l, "%s '%s'", k ? "," : "",
+			         colstore_agg_column_name(a, k));
+		}
+		size_t l = strlen(err->message);
+		snprintf(err->message + l, sizeof(err->message) - l, ")");
+	}
+	return COLSTORE_EPARSE;
+}
+
+int colstore_agg_set_order(colstore_agg *a, const char *order_by, uint64_t limit,
+                           colstore_error *err)
+{
+	if (!a || a->ran)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+		              "set an aggregation's order before it runs");
+	free(a->ord);
+	a->ord = NULL;
+	a->nord = 0;
+	a->limit = limit;
+	if (!order_by)
+		return COLSTORE_OK;
+	size_t len = strlen(order_by);
+	a->ord = malloc((len / 2 + 1) * sizeof(*a->ord)); /* an item is 2 bytes or more, with its comma */
+	if (!a->ord)
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	for (size_t i = 0; i <= len;) {
+		/* an item: up to a comma outside parentheses and double quotes */
+		size_t j = i;
+		int depth = 0, quoted = 0;
+		for (; j < len && (order_by[j] != ',' || depth || quoted); j++) {
+			if (order_by[j] == '"')
+				quoted = !quoted;
+			else if (!quoted)
+				depth += (order_by[j] == '(') - (order_by[j] == ')');
+		}
+		const char *s = order_by + i;
+		size_t n = j - i;
+		while (n && isspace((unsigned char)*s))
+			s++, n--;
+		while (n && isspace((unsigned char)s[n - 1]))
+			n--;
+		int desc = 0;
+		for (int d = 0; d < 2; d++) { /* a last word asc or desc */
+			const char *w = d ? "desc" : "asc";
+			size_t wl = strlen(w);
+			if (n > wl && isspace((unsigned char)s[n - wl - 1]) && strncasecmp(s + n - wl, w, wl) == 0) {
+				desc = d;
+				n -= wl;
+				while (n && isspace((unsigned char)s[n - 1]))
+					n--;
+				break;
+			}
+		}
+		char unq[256]; /* "a ""quoted"" name" */
+		if (n >= 2 && s[0] == '"' && s[n - 1] == '"' && n - 2 < sizeof(unq)) {
+			size_t o = 0;
+			for (size_t k = 1; k + 1 < n; k++) {
+				unq[o++] = s[k];
+				if (s[k] == '"' && s[k + 1] == '"')
+					k++;
+			}
+			s = unq;
+			n = o;
+		}
+		if (!n)
+			return cs_err(err, COLSTORE_EPARSE, COLSTORE_NO_OFFSET,
+			              "an empty item in the order '%s'", order_by);
+		uint32_t col = UINT32_MAX;
+		for (uint32_t k = 0; k < a->ngb + a->nagg && col == UINT32_MAX; k++)
+			if (cs_name_is(colstore_agg_column_name(a, k), s, n))
+				col = k;
+		if (col == UINT32_MAX)
+			return cs_order_err(a, err, s, n);
+		a->ord[a->nord].col = col;
+		a->ord[a->nord++].desc = desc;
+		i = j + 1;
+	}
+	return COLSTORE_OK;
+}
+
+/* the heap of the kept groups, the worst on top */
+static void cs_sift(cs_okey *h, uint64_t n, uint64_t i, const colstore_agg *a)
+{
+	for (;;) {
+		uint64_t l = 2 * i + 1, w = i;
+		if (l < n && cs_okey_cmp(&h[l], &h[w], (void *)a) > 0)
+			w = l;
+		if (l + 1 < n && cs_okey_cmp(&h[l + 1], &h[w], (void *)a) > 0)
+			w = l + 1;
+		if (w == i)
+			return;
+		cs_okey t = h[i];
+		h[i] = h[w];
+		h[w] = t;
+		i = w;
+	}
+}
+
+/* n keys: on the heap when they fit the memory limit, else in an unlinked
+ * temporary file's shared mapping (*mapped = its size), whose pages the
+ * kernel can write out and reclaim, as with the groups themselves */
+static cs_okey *cs_okeys(const colstore_agg *a, uint64_t n, size_t *mapped, colstore_error *err)
+{
+	const uint64_t bytes = (n ? n : 1) * sizeof(cs_okey);
+	*mapped = 0;
+	if (bytes <= cs_agg_limit(a)) {
+		cs_okey *h = malloc(bytes);
+		if (!h)
+			cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		return h;
+	}
+	char path[512];
+	int fd = cs_tmp_unlinked("colstore-order", path, sizeof(path));
+	if (fd < 0) {
+		cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET, "temporary file %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	void *m = MAP_FAILED;
+	if (ftruncate(fd, (off_t)bytes) == 0)
+		m = mmap(NULL, (size_t)bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET, "temporary file %s: %s", path, strerror(errno));
+	close(fd);
+	if (m == MAP_FAILED)
+		return NULL;
+	*mapped = (size_t)bytes;
+	return m;
+}
+
+int cs_order_result(colstore_agg *a, colstore_error *err)
+{
+	const uint64_t n = a->ngroups, k = a->limit < n ? a->limit : n;
+	if (!a->nord) { /* a limit alone: the first groups in key order */
+		a->ngroups = k;
+		return COLSTORE_OK;
+	}
+	size_t mapped;
+	cs_okey *h = cs_okeys(a, k, &mapped, err);
+	if (!h)
+		return err ? err->code : COLSTORE_ENOMEM;
+	uint64_t m = 0;
+	const uint32_t c0 = a->ord[0].col;
+	for (uint64_t g = 0; g < n && k; g++) {
+		cs_okey e;
+		colstore_agg_cell(a, g, c0, &e.c);
+		e.g = g;
+		if (m < k) {
+			h[m++] = e;
+		} else if (cs_okey_cmp(&e, &h[0], a) < 0) { /* better than the worst kept */
+			h[0] = e;
+			cs_sift(h, k, 0, a);
+		}
+		if (m == k && g + 1 == k && k < n) /* full: made a heap once */
+			for (uint64_t i = k / 2 + 1; i-- > 0;)
+				cs_sift(h, k, i, a);
+	}
+	if (mapped) { /* heapsort, in place: no buffer the size of the keys */
+		for (uint64_t i = m / 2 + 1; i-- > 0;)
+			cs_sift(h, m, i, a);
+		for (uint64_t e = m; e-- > 1;) {
+			cs_okey t = h[0];
+			h[0] = h[e];
+			h[e] = t;
+			cs_sift(h, e, 0, a);
+		}
+	} else {
+		qsort_r(h, m, sizeof(*h), cs_okey_cmp, a);
+	}
+	/* the groups in order over the keys' own storage: entry i is read
+	 * before slot i (bytes 8i, below entry i's) is written */
+	uint64_t *pos = (uint64_t *)(void *)h;
+	for (uint64_t i = 0; i < m; i++)
+		pos[i] = h[i].g;
+	a->opos = pos;
+	a->opos_mapped = mapped;
+	a->ngroups = m;
+	return COLSTORE_OK;
+}
