@@ -82,9 +82,27 @@ static int cs_is_numeric(uint8_t t)
 	       t != COLSTORE_TYPE_TIMESTAMP;
 }
 
+/* the items of a list: cut at commas outside parentheses and "quotes" */
+static char *cs_next_item(char **p)
+{
+	char *s = *p, *e = s;
+	int depth = 0, quoted = 0;
+	if (!s)
+		return NULL;
+	for (; *e && (*e != ',' || depth || quoted); e++) {
+		if (*e == '"')
+			quoted = !quoted;
+		else if (!quoted)
+			depth += (*e == '(') - (*e == ')');
+	}
+	*p = *e ? e + 1 : NULL;
+	*e = '\0';
+	return s;
+}
+
 static int cs_parse_aggs(colstore_agg *a, const char *list, colstore_error *err)
 {
-	char *copy = strdup(list), *save = NULL;
+	char *copy = strdup(list), *save = copy;
 	if (!copy)
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	size_t cap = 1;
@@ -93,7 +111,7 @@ static int cs_parse_aggs(colstore_agg *a, const char *list, colstore_error *err)
 	a->aggs = calloc(cap, sizeof(cs_aggspec));
 	int rc = a->aggs ? COLSTORE_OK : cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	static const char *const fns[] = { "count", "count", "sum", "min", "max", "avg" };
-	for (char *item = strtok_r(copy, ",", &save); !rc && item; item = strtok_r(NULL, ",", &save)) {
+	for (char *item = cs_next_item(&save); !rc && item; item = cs_next_item(&save)) {
 		char *it = cs_trim(item);
 		char *lp = strchr(it, '('), *rp = strrchr(it, ')');
 		if (!lp || !rp || rp < lp || rp[1] != '\0') {
@@ -125,17 +143,23 @@ static int cs_parse_aggs(colstore_agg *a, const char *list, colstore_error *err)
 			            "unknown aggregate '%s' (count sum min max avg)", fn);
 			break;
 		}
+		char name[1024];
+		const char *np = arg;
+		colstore_error ne;
 		if (s->fn == A_COUNT && !strcmp(arg, "*")) {
 			s->fn = A_COUNT_STAR;
-		} else if (colstore_reader_find_column(a->r, arg, &s->col, NULL)) {
-			rc = cs_err(err, COLSTORE_EPARSE, COLSTORE_NO_OFFSET, "%s: no column named '%s'",
-			            s->name, arg);
+		} else if (cs_name_next(&np, name, sizeof(name), &ne) != 1 || *np) {
+			rc = cs_err(err, COLSTORE_EPARSE, COLSTORE_NO_OFFSET, "%s: %s", s->name,
+			            *np ? "one column, or \"a quoted name\"" : ne.message);
+			break;
+		} else if (colstore_reader_find_column(a->r, name, &s->col, &ne)) {
+			rc = cs_err(err, COLSTORE_EPARSE, COLSTORE_NO_OFFSET, "%s: %s", s->name, ne.message);
 			break;
 		} else {
 			s->type = a->r->columns[s->col].type;
 			if ((s->fn == A_SUM || s->fn == A_AVG) && !cs_is_numeric(s->type)) {
 				rc = cs_err(err, COLSTORE_EPARSE, COLSTORE_NO_OFFSET,
-				            "%s: column '%s' is %s; sum and avg need a number column", s->name, arg,
+				            "%s: column '%s' is %s; sum and avg need a number column", s->name, name,
 				            colstore_type_name(s->type));
 				break;
 			}
@@ -167,17 +191,9 @@ int colstore_agg_create(colstore_reader *r, const char *aggs, const char *group_
 	a->limit = COLSTORE_AGG_NO_LIMIT;
 	int rc = cs_parse_aggs(a, aggs, err);
 	if (!rc && group_by && *group_by) {
-		char *copy = strdup(group_by), *save = NULL;
-		a->gb = calloc(strlen(group_by) + 1, sizeof(uint32_t));
-		for (char *t = strtok_r(copy, ",", &save); !rc && t; t = strtok_r(NULL, ",", &save)) {
-			char *name = cs_trim(t);
-			if (colstore_reader_find_column(r, name, &a->gb[a->ngb], NULL))
-				rc = cs_err(err, COLSTORE_EPARSE, COLSTORE_NO_OFFSET,
-				            "--group-by: no column named '%s'", name);
-			else
-				a->ngb++;
-		}
-		free(copy);
+		colstore_error ge;
+		if ((rc = colstore_reader_find_columns(r, group_by, &a->gb, &a->ngb, &ge)))
+			rc = cs_err(err, COLSTORE_EPARSE, COLSTORE_NO_OFFSET, "--group-by: %s", ge.message);
 	}
 	if (!rc && where && cs_filter_reader(where) != r)
 		rc = cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,

@@ -79,8 +79,9 @@ static int cs_order_err(colstore_agg *a, colstore_error *err, const char *s, siz
 	if (err) {
 		for (uint32_t k = 0; k < a->ngb + a->nagg; k++) {
 			size_t l = strlen(err->message);
-			snprintf(err->message + l, sizeof(err->message) - l, "%s '%s'", k ? "," : "",
-			         colstore_agg_column_name(a, k));
+			snprintf(err->message + l, sizeof(err->message) - l, "%s ", k ? "," : "");
+			l = strlen(err->message);
+			cs_name_text(colstore_agg_column_name(a, k), err->message + l, sizeof(err->message) - l);
 		}
 		size_t l = strlen(err->message);
 		snprintf(err->message + l, sizeof(err->message) - l, ")");

@@ -591,42 +591,27 @@ static void cs_xrelease(struct ArrowArrayStream *st)
 static int cs_xcolumns(cs_xstream *s, const char *columns, colstore_error *err)
 {
 	colstore_reader *r = s->r;
-	uint32_t nc = r->num_columns, n = 0;
+	uint32_t nc = r->num_columns, n = nc, *named = NULL;
 	if (columns) {
-		n = 1;
-		for (const char *p = columns; *p; p++)
-			n += *p == ',';
-	} else
-		n = nc;
-	s->cols = calloc(n ? n : 1, sizeof(*s->cols));
-	if (!s->cols)
-		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-	const char *p = columns;
-	for (uint32_t k = 0; k < n; k++) {
-		uint32_t c = k;
-		if (columns) {
-			const char *e = strchr(p, ',');
-			size_t len = e ? (size_t)(e - p) : strlen(p);
-			char *name = strndup(p, len);
-			if (!name)
-				return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-			colstore_error fe;
-			int rc = colstore_reader_find_column(r, name, &c, &fe);
-			if (rc) {
-				rc = cs_err(err, rc, COLSTORE_NO_OFFSET, "no column '%s'", name);
-				free(name);
-				return rc;
-			}
+		int rc = colstore_reader_find_columns(r, columns, &named, &n, err);
+		if (rc)
+			return rc;
+		for (uint32_t k = 0; k < n; k++)
 			for (uint32_t j = 0; j < k; j++)
-				if (s->cols[j].col == c) {
+				if (named[j] == named[k]) {
 					rc = cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
-					            "column '%s' is named twice", name);
-					free(name);
+					            "column '%s' is named twice", r->columns[named[k]].name);
+					free(named);
 					return rc;
 				}
-			free(name);
-			p = e ? e + 1 : p + len;
-		}
+	}
+	s->cols = calloc(n ? n : 1, sizeof(*s->cols));
+	if (!s->cols) {
+		free(named);
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	}
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t c = named ? named[k] : k;
 		cs_xcol *x = &s->cols[k];
 		const cs_column *cc = &r->columns[c];
 		x->col = c;
@@ -634,8 +619,10 @@ static int cs_xcolumns(cs_xstream *s, const char *columns, colstore_error *err)
 		if (x->type != COLSTORE_TYPE_STRING)
 			continue;
 		int rc = cs_dict_ready(r, c, err);
-		if (rc)
+		if (rc) {
+			free(named);
 			return rc;
+		}
 		x->dcount = cc->dict_count;
 		x->doff = r->data + cc->dict_offsets.offset;
 		x->dbytes = (const char *)r->data + cc->dict_bytes.offset;
@@ -643,12 +630,15 @@ static int cs_xcolumns(cs_xstream *s, const char *columns, colstore_error *err)
 		x->iw = x->dcount <= 256 ? 1 : x->dcount <= 65536 ? 2 : 4;
 		if (x->dcount) {
 			uint32_t bad = cs_utf8_first_bad(x->doff, x->dbytes, x->dcount, NULL);
-			if (bad < x->dcount)
+			if (bad < x->dcount) {
+				free(named);
 				return cs_err(err, COLSTORE_EINVAL, cc->dict_bytes.offset,
 				              "column '%s': dictionary entry %u is not valid UTF-8, "
 				              "which Arrow's utf8 type requires", cc->name, bad);
+			}
 		}
 	}
+	free(named);
 	s->ncols = n;
 	return COLSTORE_OK;
 }

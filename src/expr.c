@@ -513,17 +513,9 @@ static int cs_factor(colstore_filter *f, cs_lex *x, int *out, int depth)
 	const char *name_at = x->start;
 	uint32_t col;
 	if (colstore_reader_find_column(f->r, x->str, &col, NULL)) {
-		cs_perr(x, name_at, "no column named '%s' (columns:", x->str);
-		if (x->err) {
-			for (uint32_t i = 0; i < f->r->num_columns; i++) {
-				size_t l = strlen(x->err->message);
-				snprintf(x->err->message + l, sizeof(x->err->message) - l, " %s",
-				         f->r->columns[i].name);
-			}
-			size_t l = strlen(x->err->message);
-			snprintf(x->err->message + l, sizeof(x->err->message) - l, ")");
-		}
-		return COLSTORE_EPARSE;
+		char cols[400];
+		cs_columns_text(f->r, cols, sizeof(cols));
+		return cs_perr(x, name_at, "no column named '%s' (columns: %s)", x->str, cols);
 	}
 	char name[256];
 	snprintf(name, sizeof(name), "%s", x->str);

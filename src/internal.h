@@ -216,6 +216,13 @@ static inline void cs_bit_set(uint8_t *bm, uint64_t i)
 }
 /* number of 1 bits among the first n bits */
 CS_HIDDEN uint64_t cs_bitmap_popcount(const uint8_t *bm, uint64_t n);
+/* names.c: name as a list item (bare, or "quoted" with "" for a quote) into
+ * out (cap bytes, cut), its full length; the file's columns so, ", "
+ * between; the next item of a name list at *p unquoted into out: 1 (and *p
+ * past it), 0 at the end, -1 with err set */
+CS_HIDDEN size_t cs_name_text(const char *name, char *out, size_t cap);
+CS_HIDDEN void cs_columns_text(const colstore_reader *r, char *out, size_t cap);
+CS_HIDDEN int cs_name_next(const char **p, char *out, size_t cap, colstore_error *err);
 /* are bits n and above of the last byte zero? */
 CS_HIDDEN int cs_bitmap_tail_clear(const uint8_t *bm, uint64_t n);
 /* the positions of the 1 bits among the first n, in order, into idx

@@ -548,8 +548,10 @@ int colstore_reader_find_column(const colstore_reader *r, const char *name, uint
 				*col = i;
 			return COLSTORE_OK;
 		}
-	return cs_err(err, COLSTORE_ENOTFOUND, COLSTORE_NO_OFFSET, "no column named '%s'",
-	              name ? name : "(null)");
+	char cols[400];
+	cs_columns_text(r, cols, sizeof(cols));
+	return cs_err(err, COLSTORE_ENOTFOUND, COLSTORE_NO_OFFSET, "no column named '%s' (columns: %s)",
+	              name ? name : "(null)", cols);
 }
 
 int colstore_reader_chunk_info(const colstore_reader *r, uint32_t rg, uint32_t col,

@@ -268,7 +268,7 @@ static void test_empty_and_skip(void)
 	CU_ASSERT_STRING_EQUAL(e.message, "sum(g): column 'g' is string; sum and avg need a number column");
 	CU_ASSERT_EQUAL(colstore_agg_create(r, "median(q)", NULL, NULL, &a, &e), COLSTORE_EPARSE);
 	CU_ASSERT_EQUAL(colstore_agg_create(r, "count(*)", "zz", NULL, &a, &e), COLSTORE_EPARSE);
-	CU_ASSERT_STRING_EQUAL(e.message, "--group-by: no column named 'zz'");
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "--group-by: no column named 'zz' (columns: g, k, q, x, s, d)"));
 	/* a filter compiled for another reader of the same file */
 	colstore_reader *r2;
 	CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r2, NULL), COLSTORE_OK);
@@ -536,7 +536,7 @@ static void test_order_limit(void)
 	CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, NULL, "k", NULL, &a, NULL), COLSTORE_OK);
 	CU_ASSERT_STRING_EQUAL(colstore_agg_column_name(a, 1), "count(*)");
 	CU_ASSERT_EQUAL(colstore_agg_set_order(a, "nope", 3, &e), COLSTORE_EPARSE);
-	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "no result column 'nope' to order by (result columns: 'k', 'count(*)')"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "no result column 'nope' to order by (result columns: k, \"count(*)\")"));
 	CU_ASSERT_EQUAL(colstore_agg_set_order(a, "k,", 3, &e), COLSTORE_EPARSE);
 	CU_ASSERT_EQUAL(colstore_agg_set_order(a, "\"k\" desc, count(*)", COLSTORE_AGG_NO_LIMIT, &e), COLSTORE_OK);
 	CU_ASSERT_EQUAL(colstore_agg_set_order(a, NULL, 2, &e), COLSTORE_OK);

@@ -233,7 +233,7 @@ static void test_parse_errors(void)
 	colstore_reader *r = open_table(0, &path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	static const struct { const char *where; uint64_t col; const char *msg; } bad[] = {
-		{ "nope = 1", 1, "no column named 'nope' (columns: i8 i64 f b s p d)" },
+		{ "nope = 1", 1, "no column named 'nope' (columns: i8, i64, f, b, s, p, d)" },
 		{ "i8 = 'x'", 6, "column 'i8' is int8: compare it with a number, not ''x''" },
 		{ "s = 5", 5, "column 's' is a string: compare it with a 'quoted' literal, not '5'" },
 		{ "d > '2025-13-01'", 5, "column 'd' is date: compare it with an ISO date" },

@@ -309,6 +309,60 @@ static void test_stats(void)
 	unlink(path);
 }
 
+/* lists of names, the one rule: commas between, spaces around a name not
+ * part of it, "double quotes" around a name with commas, quotes or spaces
+ * at its ends ("" a quote); the file's columns listed back by that rule */
+static void test_name_lists(void)
+{
+	static const char *const names[] = { "id", "Origin State", "a,b", "q\"x", " pad " };
+	const char *path = tu_path("names.colstore");
+	colstore_writer *w;
+	CU_ASSERT_EQUAL_FATAL(colstore_writer_create(path, NULL, &w, NULL), COLSTORE_OK);
+	for (int k = 0; k < 5; k++)
+		CU_ASSERT_EQUAL_FATAL(colstore_writer_add_column(w, names[k], COLSTORE_TYPE_INT32, 0, NULL),
+		                      COLSTORE_OK);
+	for (int k = 0; k < 5; k++)
+		colstore_writer_put_int(w, (uint32_t)k, k, NULL);
+	CU_ASSERT_EQUAL_FATAL(colstore_writer_end_row(w, NULL), COLSTORE_OK);
+	CU_ASSERT_EQUAL_FATAL(colstore_writer_finish(w, NULL), COLSTORE_OK);
+	colstore_reader *r;
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r, NULL), COLSTORE_OK);
+	static const struct { const char *list; int rc; uint32_t n, c[5]; const char *msg; } t[] = {
+		{ "id", COLSTORE_OK, 1, { 0 }, NULL },
+		{ " \"Origin State\" ,id, \"a,b\",\"q\"\"x\"", COLSTORE_OK, 4, { 1, 0, 2, 3 }, NULL },
+		{ "\" pad \",\" pad \"", COLSTORE_OK, 2, { 4, 4 }, NULL },
+		{ "Origin State", COLSTORE_OK, 1, { 1 }, NULL }, /* inner spaces are the name's */
+		{ "pad", COLSTORE_ENOTFOUND, 0, { 0 },
+		  "no column named 'pad' (columns: id, \"Origin State\", \"a,b\", \"q\"\"x\", \" pad \")" },
+		{ "a,b", COLSTORE_ENOTFOUND, 0, { 0 }, "no column named 'a'" },
+		{ "id,,id", COLSTORE_EPARSE, 0, { 0 }, "an empty name in the list" },
+		{ "id,", COLSTORE_EPARSE, 0, { 0 }, "an empty name at the end of the list" },
+		{ "\"id", COLSTORE_EPARSE, 0, { 0 }, "unclosed quote in the name list" },
+		{ "\"id\"x", COLSTORE_EPARSE, 0, { 0 }, "text after a quoted name" },
+		{ "", COLSTORE_EPARSE, 0, { 0 }, "no names in the list" },
+	};
+	for (unsigned k = 0; k < sizeof(t) / sizeof(t[0]); k++) {
+		uint32_t *cols = NULL, n = 0;
+		colstore_error e;
+		memset(&e, 0, sizeof(e));
+		int rc = colstore_reader_find_columns(r, t[k].list, &cols, &n, &e);
+		CU_ASSERT_EQUAL(rc, t[k].rc);
+		if (rc != t[k].rc)
+			fprintf(stderr, "\n  '%s': %d %s\n", t[k].list, rc, e.message);
+		if (!rc) {
+			CU_ASSERT_EQUAL(n, t[k].n);
+			for (uint32_t i = 0; i < n && i < t[k].n; i++)
+				CU_ASSERT_EQUAL(cols[i], t[k].c[i]);
+		} else {
+			CU_ASSERT_PTR_NULL(cols);
+			CU_ASSERT_PTR_NOT_NULL(strstr(e.message, t[k].msg));
+		}
+		free(cols);
+	}
+	colstore_reader_close(r);
+	unlink(path);
+}
+
 static void test_zero_copy(void)
 {
 	static const tu_col cols[] = { { "v", COLSTORE_TYPE_INT64, 0, 0, 0 },
@@ -365,7 +419,7 @@ static void test_zero_copy(void)
 	CU_ASSERT_EQUAL(colstore_reader_find_column(r, "s", &col, NULL), COLSTORE_OK);
 	CU_ASSERT_EQUAL(col, 1);
 	CU_ASSERT_EQUAL(colstore_reader_find_column(r, "nope", &col, &e), COLSTORE_ENOTFOUND);
-	CU_ASSERT_STRING_EQUAL(e.message, "no column named 'nope'");
+	CU_ASSERT_STRING_EQUAL(e.message, "no column named 'nope' (columns: v, s)");
 	free(buf);
 	colstore_reader_close(r);
 	colstore_reader_close(rz);
@@ -552,6 +606,7 @@ void register_roundtrip_tests(void)
 	CU_add_test(s, "string encodings and code widths", test_string_encodings);
 	CU_add_test(s, "statistics", test_stats);
 	CU_add_test(s, "zero-copy and compressed blocks", test_zero_copy);
+	CU_add_test(s, "lists of names: quotes, spaces, errors that list the columns", test_name_lists);
 	CU_add_test(s, "writer misuse", test_writer_misuse);
 	CU_add_test(s, "batch validation", test_batch_rules);
 	CU_add_test(s, "atomic replace and abort", test_atomic_replace);

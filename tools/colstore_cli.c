@@ -119,7 +119,9 @@ static void usage_scan(FILE *f)
 	        "groups whose statistics rule the filter out are skipped unread.\n"
 	        "\n"
 	        "Options:\n"
-	        "  -c, --columns A,B,...  columns to print, in this order (default: all)\n"
+	        "  -c, --columns A,B,...  columns to print, in this order (default: all); a\n"
+	        "                         name with spaces, commas or quotes in \"double\n"
+	        "                         quotes\", as in every option (\"\" for a quote)\n"
 	        "  -w, --where EXPR       keep rows where EXPR holds:\n"
 	        "                         col OP literal (OP: = != < <= > >=),\n"
 	        "                         col [not] in (literal, ...),\n"
@@ -157,7 +159,9 @@ static void usage_agg(FILE *f)
 	        "                         comma separated; output columns are named as written\n"
 	        "                         (default with --group-by: count(*))\n"
 	        "  -g, --group-by A,B,..  one output row per distinct combination, sorted,\n"
-	        "                         nulls last (default: one row)\n"
+	        "                         nulls last (default: one row); names with spaces,\n"
+	        "                         commas or quotes in \"double quotes\", here and in\n"
+	        "                         aggregates: sum(\"Unit Price\")\n"
 	        "  -w, --where EXPR       only rows where EXPR holds (see colstore scan --help)\n"
 	        "  -o, --order-by LIST    order rows by output columns, each named as in the\n"
 	        "                         header, then asc (default) or desc, e.g.\n"
@@ -985,29 +989,21 @@ static int cmd_scan(int argc, char **argv)
 	char **names = calloc(ncols_all + 1, sizeof(*names));
 	int rc = 0;
 	if (cols_arg) {
-		char *list = strdup(cols_arg);
-		uint32_t cap = ncols_all;
-		for (char *tok = strtok(list, ","); tok && !rc; tok = strtok(NULL, ",")) {
-			uint32_t k;
-			if (colstore_reader_find_column(r, tok, &k, NULL)) {
-				fprintf(stderr, "%s scan: %s has no column '%s'\n", prog, file, tok);
-				rc = EXIT_USAGE;
-			} else {
-				if (n == cap) {
-					uint32_t *nc2 = realloc(cols, (cap * 2 + 1) * sizeof(*cols));
-					char **nn2 = nc2 ? realloc(names, (cap * 2 + 1) * sizeof(*names)) : NULL;
-					if (!nc2 || !nn2) {
-						fprintf(stderr, "%s: out of memory\n", prog);
-						exit(1);
-					}
-					cols = nc2;
-					names = nn2;
-					cap = cap * 2 + 1;
-				}
-				cols[n++] = k;
+		uint32_t *named, nn;
+		if (colstore_reader_find_columns(r, cols_arg, &named, &nn, &e)) {
+			fprintf(stderr, "%s scan: %s: %s\n", prog, file, e.message);
+			rc = EXIT_USAGE;
+		} else { /* a column may be named more than once */
+			char **nn2 = realloc(names, ((size_t)nn + 1) * sizeof(*names));
+			if (!nn2) {
+				fprintf(stderr, "%s: out of memory\n", prog);
+				exit(1);
 			}
+			names = nn2;
+			free(cols);
+			cols = named;
+			n = nn;
 		}
-		free(list);
 	} else {
 		for (uint32_t k = 0; k < ncols_all; k++)
 			cols[n++] = k;

@@ -366,6 +366,18 @@ COLSTORE_API int colstore_reader_column_info(const colstore_reader *r,
 COLSTORE_API int colstore_reader_find_column(const colstore_reader *r,
                                              const char *name, uint32_t *col,
                                              colstore_error *err);
+/**
+ * The columns of a list of names, by the one rule of every list of names
+ * (the tool's -c, -g, --order-by, and the names in aggregates): names
+ * separated by commas, spaces around a name not part of it, and a name with
+ * commas, quotes or spaces at its ends written in "double quotes" ("" for a
+ * quote inside).  *out is malloc'd (free() it).
+ * @return COLSTORE_OK, COLSTORE_EPARSE (an empty name, an unclosed quote),
+ *         COLSTORE_ENOTFOUND (the message lists the file's columns, each
+ *         written by this rule)
+ */
+COLSTORE_API int colstore_reader_find_columns(const colstore_reader *r, const char *list,
+                                              uint32_t **out, uint32_t *n, colstore_error *err);
 
 typedef struct colstore_block_info {
 	int present;          /* 0: the slot is absent (spec §5.5) */
