@@ -110,7 +110,8 @@ static int cs_parse_aggs(colstore_agg *a, const char *list, colstore_error *err)
 		cap += *p == ',';
 	a->aggs = calloc(cap, sizeof(cs_aggspec));
 	int rc = a->aggs ? COLSTORE_OK : cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-	static const char *const fns[] = { "count", "count", "sum", "min", "max", "avg" };
+	static const char *const fns[] = { "count", "count", "sum", "min", "max", "avg",
+		                           "var", "var_pop", "stddev", "stddev_pop" };
 	for (char *item = cs_next_item(&save); !rc && item; item = cs_next_item(&save)) {
 		char *it = cs_trim(item);
 		char *lp = strchr(it, '('), *rp = strrchr(it, ')');
@@ -131,16 +132,17 @@ static int cs_parse_aggs(colstore_agg *a, const char *list, colstore_error *err)
 		char fn[16] = "";
 		snprintf(fn, sizeof(fn), "%.*s", (int)(fl < 15 ? fl : 15), it);
 		for (char *q = fn; *q; q++)
-			*q = (char)(*q | 0x20);
+			*q = (char)(*q >= 'A' && *q <= 'Z' ? *q + 32 : *q);
 		*rp = '\0';
 		char *arg = cs_trim(lp + 1);
 		s->fn = -1;
-		for (int k = 1; k < 6; k++)
+		for (int k = 1; k < 10; k++)
 			if (!strcmp(cs_trim(fn), fns[k]))
 				s->fn = k;
 		if (s->fn < 0) {
 			rc = cs_err(err, COLSTORE_EPARSE, COLSTORE_NO_OFFSET,
-			            "unknown aggregate '%s' (count sum min max avg)", fn);
+			            "unknown aggregate '%s' (count sum min max avg var var_pop stddev "
+			            "stddev_pop)", fn);
 			break;
 		}
 		char name[1024];
@@ -157,15 +159,15 @@ static int cs_parse_aggs(colstore_agg *a, const char *list, colstore_error *err)
 			break;
 		} else {
 			s->type = a->r->columns[s->col].type;
-			if ((s->fn == A_SUM || s->fn == A_AVG) && !cs_is_numeric(s->type)) {
+			if ((s->fn == A_SUM || s->fn >= A_AVG) && !cs_is_numeric(s->type)) {
 				rc = cs_err(err, COLSTORE_EPARSE, COLSTORE_NO_OFFSET,
-				            "%s: column '%s' is %s; sum and avg need a number column", s->name, name,
+				            "%s: column '%s' is %s; sum, avg, var and stddev need a number column", s->name, name,
 				            colstore_type_name(s->type));
 				break;
 			}
 		}
 		s->out_type = s->fn == A_COUNT_STAR || s->fn == A_COUNT ? COLSTORE_TYPE_INT64
-		              : s->fn == A_AVG                          ? COLSTORE_TYPE_FLOAT64
+		              : s->fn >= A_AVG                          ? COLSTORE_TYPE_FLOAT64
 		              : s->fn == A_SUM ? (cs_is_float(s->type) ? COLSTORE_TYPE_FLOAT64
 		                                                       : COLSTORE_TYPE_INT64)
 		                               : (colstore_type)s->type;

@@ -15,10 +15,10 @@
 
 #include "internal.h"
 
-enum { A_COUNT_STAR, A_COUNT, A_SUM, A_MIN, A_MAX, A_AVG };
+enum { A_COUNT_STAR, A_COUNT, A_SUM, A_MIN, A_MAX, A_AVG, A_VAR, A_VAR_POP, A_STD, A_STD_POP };
 enum { K_NONE, K_DICT, K_INT, K_HASH };
 /* accumulator kinds */
-enum { AK_ROWS, AK_COUNT, AK_ISUM, AK_FSUM, AK_IMM, AK_FMM, AK_SMM };
+enum { AK_ROWS, AK_COUNT, AK_ISUM, AK_FSUM, AK_IMM, AK_FMM, AK_SMM, AK_VAR };
 
 /* an unlinked temporary file, written through a buffer, mapped at the end */
 typedef struct cs_spill {
@@ -50,6 +50,17 @@ typedef struct cs_aggspec {
 typedef struct { int64_t n; } cs_acount;
 typedef struct { int64_t n; cs_i128 s; } cs_aisum;
 typedef struct { int64_t n; cs_fsum f; } cs_afsum;
+/* var, stddev: the count and exact sums of the values and their squares
+ * (integers: in 128 and 192 bits; floats: exact float sums, a square
+ * added as its double and its rounding error, by fma), so that a group's
+ * result does not depend on how its rows were shared out (agg_var.c) */
+typedef struct {
+	int64_t n;
+	cs_i128 s1;
+	uint64_t s2[3];
+	cs_fsum f1, f2, f2e; /* floats: values, squares rounded, their rounding errors */
+	double lo, hi;       /* floats: the least and greatest value (equal: var 0) */
+} cs_avar;
 typedef struct {
 	int64_t n;
 	union {
@@ -327,6 +338,14 @@ CS_HIDDEN int cs_merge_runs(colstore_agg *a, uint64_t limit, colstore_error *err
 /* ---- agg_result.c ------------------------------------------------------ */
 
 CS_HIDDEN int cs_sort_groups(colstore_agg *a, colstore_error *err);
+
+/* ---- agg_var.c ---------------------------------------------------------- */
+
+CS_HIDDEN void cs_var_add_int(cs_avar *v, int64_t x);
+CS_HIDDEN void cs_var_add_double(cs_avar *v, double x);
+CS_HIDDEN void cs_var_merge(cs_avar *v, const cs_avar *w);
+/* the variance of the values (sample: divided by n - 1, else by n) */
+CS_HIDDEN double cs_var_value(const cs_avar *v, int is_float, int sample);
 
 /* ---- agg_order.c ------------------------------------------------------- */
 

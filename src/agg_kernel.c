@@ -391,6 +391,28 @@ int cs_kernel(colstore_agg *a, cs_state *st, const cs_aggspec *s, const colstore
 #undef CS_BY_FLOAT
 		return COLSTORE_OK;
 	}
+	case AK_VAR: {
+		const uint8_t *vb = v->validity;
+#define CS_VAR(T, ADD)                                                                      \
+	do {                                                                                \
+		const T *x = v->data;                                                       \
+		CS_EACH(if (CS_VALID) {                                                     \
+			cs_avar *acc = (cs_avar *)(void *)(rec + off);                      \
+			acc->n++;                                                           \
+			ADD(acc, x[i]);                                                     \
+		});                                                                         \
+	} while (0)
+		switch (v->type) {
+		case COLSTORE_TYPE_INT8: CS_VAR(int8_t, cs_var_add_int); break;
+		case COLSTORE_TYPE_INT16: CS_VAR(int16_t, cs_var_add_int); break;
+		case COLSTORE_TYPE_INT32: CS_VAR(int32_t, cs_var_add_int); break;
+		case COLSTORE_TYPE_FLOAT32: CS_VAR(float, cs_var_add_double); break;
+		case COLSTORE_TYPE_FLOAT64: CS_VAR(double, cs_var_add_double); break;
+		default: CS_VAR(int64_t, cs_var_add_int); break;
+		}
+#undef CS_VAR
+		return COLSTORE_OK;
+	}
 	default: { /* AK_SMM */
 		const uint8_t *vb = v->validity;
 		int rc = COLSTORE_OK;

@@ -35,6 +35,10 @@ int cs_plan(colstore_agg *a, colstore_error *err)
 			s->kind = AK_COUNT;
 			sz = sizeof(cs_acount);
 			a->need[s->col] |= 1;
+		} else if (s->fn >= A_VAR) {
+			s->kind = AK_VAR;
+			sz = sizeof(cs_avar);
+			a->need[s->col] |= 1;
 		} else if (s->fn == A_SUM || s->fn == A_AVG) {
 			s->kind = cs_is_float(s->type) ? AK_FSUM : AK_ISUM;
 			sz = s->kind == AK_FSUM ? sizeof(cs_afsum) : sizeof(cs_aisum);

@@ -309,6 +309,17 @@ int colstore_agg_cell(const colstore_agg *a, uint64_t group, uint32_t k, colstor
 			out->d = u->n ? (double)cs_i128_get(&u->s) / (double)u->n : 0;
 		break;
 	}
+	case AK_VAR: {
+		const cs_avar *u = acc;
+		const int sample = s->fn == A_VAR || s->fn == A_STD;
+		out->is_null = u->n == 0 || (sample && u->n < 2); /* as SQL's var_samp */
+		if (!out->is_null) {
+			out->d = cs_var_value(u, cs_is_float(s->type), sample);
+			if (s->fn == A_STD || s->fn == A_STD_POP)
+				out->d = sqrt(out->d);
+		}
+		break;
+	}
 	case AK_FSUM: {
 		const cs_afsum *u = acc;
 		out->is_null = u->n == 0;

@@ -173,6 +173,7 @@ int cs_merge_rec(const colstore_agg *a, cs_state *dst, uint8_t *x, const cs_stat
 			cs_fsum_merge(&u->f, &t->f);
 			break;
 		}
+		case AK_VAR: cs_var_merge((cs_avar *)(void *)p, (const cs_avar *)(const void *)q); break;
 		default: {
 			cs_amm *u = (cs_amm *)(void *)p;
 			const cs_amm *t = (const cs_amm *)(const void *)q;

@@ -1112,6 +1112,58 @@ static void isum_final(sqlite3_context *cx)
 		sqlite3_result_int64(cx, (int64_t)v);
 }
 
+/* var, var_pop, stddev, stddev_pop for SQLite (which has none): every
+ * value kept, then two passes in long double (the mean, then the squared
+ * distances from it); user data 0..3 picks which; NULL as SQL's var_samp
+ * of fewer than two values */
+typedef struct ovar_acc {
+	long double *x;
+	size_t n, cap;
+	int is_int;
+} ovar_acc;
+
+static void ovar_step(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	ovar_acc *a = sqlite3_aggregate_context(cx, sizeof(*a));
+	int t = sqlite3_value_type(argv[0]);
+	if (!a || t == SQLITE_NULL)
+		return;
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 64;
+		long double *x = realloc(a->x, a->cap * sizeof(*a->x));
+		if (!x) {
+			sqlite3_result_error_nomem(cx);
+			return;
+		}
+		a->x = x;
+	}
+	a->is_int = t == SQLITE_INTEGER;
+	a->x[a->n++] = t == SQLITE_INTEGER ? (long double)sqlite3_value_int64(argv[0])
+	                                   : (long double)sqlite3_value_double(argv[0]);
+}
+
+static void ovar_final(sqlite3_context *cx)
+{
+	ovar_acc *a = sqlite3_aggregate_context(cx, 0);
+	const int which = (int)(intptr_t)sqlite3_user_data(cx), sample = which == 0 || which == 2;
+	if (!a || a->n < (sample ? 2u : 1u)) {
+		sqlite3_result_null(cx);
+		if (a)
+			free(a->x);
+		return;
+	}
+	long double mean = 0, m2 = 0;
+	for (size_t i = 0; i < a->n; i++)
+		mean += a->x[i];
+	mean /= (long double)a->n;
+	for (size_t i = 0; i < a->n; i++)
+		m2 += (a->x[i] - mean) * (a->x[i] - mean);
+	long double v = m2 / (long double)(sample ? a->n - 1 : a->n);
+	free(a->x);
+	sqlite3_result_double(cx, (double)(which >= 2 ? sqrtl(v) : v));
+}
+
 static void inst_close(inst *in)
 {
 	colstore_reader_close(in->r);
@@ -1247,6 +1299,10 @@ static int inst_open(inst *in, const gtable *t, const view *v, sbuf *why)
 		return 1;
 	}
 	sqlite3_create_function(in->db, "isum", 1, SQLITE_UTF8, NULL, NULL, isum_step, isum_final);
+	static const char *const ovars[] = { "ovar", "ovar_pop", "ostddev", "ostddev_pop" };
+	for (intptr_t k = 0; k < 4; k++)
+		sqlite3_create_function(in->db, ovars[k], 1, SQLITE_UTF8, (void *)k, NULL, ovar_step,
+		                        ovar_final);
 	/* like: byte for byte (SQLite folds ASCII case unless told); ilike is
 	 * lower() on both sides, which folds ASCII only, as colstore does */
 	sqlite3_exec(in->db, "PRAGMA case_sensitive_like = ON", NULL, NULL, NULL);
@@ -1313,8 +1369,9 @@ typedef struct wnode {
 	struct wnode *l, *r;
 } wnode;
 
-enum { A_COUNT_STAR, A_COUNT, A_SUM, A_MIN, A_MAX, A_AVG };
-static const char *const fn_names[] = { "count", "count", "sum", "min", "max", "avg" };
+enum { A_COUNT_STAR, A_COUNT, A_SUM, A_MIN, A_MAX, A_AVG, A_VAR, A_VAR_POP, A_STD, A_STD_POP };
+static const char *const fn_names[] = { "count", "count", "sum", "min", "max", "avg",
+	                                "var", "var_pop", "stddev", "stddev_pop" };
 
 typedef struct query {
 	wnode *where;
@@ -1752,12 +1809,13 @@ static void gen_query(const inst *in, query *q)
 	for (int a = 0; a < q->nagg; a++) {
 		/* often a column of the one before: min, max, sum and avg of one
 		 * column go through one pass together (cs_kernel_dec_local) */
-		int fn = (int)rn(6), col = a > 0 && chance(30) ? q->agg[a - 1].col : pick_col(in), tries = 0;
-		/* sum and avg of numbers, but for the one query in 30 that must be refused */
-		while ((fn == A_SUM || fn == A_AVG) && !(is_int_type(in->type[col]) || is_float_type(in->type[col])) &&
+		int fn = chance(12) ? A_VAR + (int)rn(4) : (int)rn(6);
+		int col = a > 0 && chance(30) ? q->agg[a - 1].col : pick_col(in), tries = 0;
+		/* sum, avg, var, stddev of numbers, but for the one query in 30 that must be refused */
+		while ((fn == A_SUM || fn >= A_AVG) && !(is_int_type(in->type[col]) || is_float_type(in->type[col])) &&
 		       !(want_bad && a == 0) && tries++ < 10)
 			col = pick_col(in);
-		if ((fn == A_SUM || fn == A_AVG) && !(is_int_type(in->type[col]) || is_float_type(in->type[col])) &&
+		if ((fn == A_SUM || fn >= A_AVG) && !(is_int_type(in->type[col]) || is_float_type(in->type[col])) &&
 		    !(want_bad && a == 0))
 			fn = A_MIN;
 		q->agg[a].fn = fn;
@@ -1790,7 +1848,7 @@ static void gen_query(const inst *in, query *q)
 		int tries = 0;
 		while (q->nord < 1 + (int)rn(3) && tries++ < 12) {
 			int k = (int)rn((uint64_t)(q->ngb + q->nagg)), a = k - q->ngb;
-			if (a >= 0 && (q->agg[a].fn == A_AVG ||
+			if (a >= 0 && (q->agg[a].fn == A_AVG || q->agg[a].fn >= A_VAR ||
 			               (q->agg[a].fn == A_SUM && !is_int_type(in->type[q->agg[a].col]))))
 				continue;
 			q->ord[q->nord].k = k;
@@ -1828,7 +1886,7 @@ static int agg_ok(const inst *in, const query *q, int a)
 {
 	int fn = q->agg[a].fn;
 	colstore_type t = in->type[q->agg[a].col];
-	return !(fn == A_SUM || fn == A_AVG) || is_int_type(t) || is_float_type(t);
+	return !(fn == A_SUM || fn >= A_AVG) || is_int_type(t) || is_float_type(t);
 }
 
 static void agg_text(const gtable *t, const query *q, sbuf *o)
@@ -2042,12 +2100,15 @@ static int check_agg(inst *in, const query *q, sbuf *why)
 			sb_str(&sql, "count(*)");
 		else if (fn == A_SUM && is_int_type(in->type[q->agg[a].col]))
 			sb_printf(&sql, "isum(\"%s\")", name);
+		else if (fn >= A_VAR)
+			sb_printf(&sql, "o%s(\"%s\")", fn_names[fn], name);
 		else
 			sb_printf(&sql, "%s(\"%s\")", fn_names[fn], name);
 	}
 	for (int a = 0; a < q->nagg; a++)
-		if (q->agg[a].fn == A_SUM || q->agg[a].fn == A_AVG)
-			sb_printf(&sql, ", total(abs(CAST(\"%s\" AS REAL))), count(\"%s\")", t->c[q->agg[a].col].name,
+		if (q->agg[a].fn == A_SUM || q->agg[a].fn >= A_AVG)
+			sb_printf(&sql, ", %s(abs(CAST(\"%s\" AS REAL))), count(\"%s\")",
+			          q->agg[a].fn >= A_VAR ? "max" : "total", t->c[q->agg[a].col].name,
 			          t->c[q->agg[a].col].name);
 	sb_str(&sql, " FROM t");
 	if (q->where) {
@@ -2109,10 +2170,24 @@ static int check_agg(inst *in, const query *q, sbuf *why)
 				ok = got.t == SQLITE_FLOAT && want.t == SQLITE_FLOAT && fabs(got.d - want.d) <= tol;
 				if (!ok && got.t == SQLITE_FLOAT && want.t == SQLITE_FLOAT)
 					sb_printf(why, "(tolerance %.3g) ", tol);
+			} else if (a >= 0 && q->agg[a].fn >= A_VAR && want.t != SQLITE_NULL) {
+				/* the reference's long double two passes against colstore's
+				 * exact sums: both near correctly rounded; squares past the
+				 * double range (|x| over 1.3e154) make colstore's infinite
+				 * or NaN, and squares below it (every |x| under 1.5e-154)
+				 * underflow, as documented */
+				double max_abs = sqlite3_column_double(st, extra);
+				const int sd = q->agg[a].fn >= A_STD;
+				double tol = fabs(want.d) * 1e-12 + (sd ? max_abs * 1e-14 : max_abs * max_abs * 1e-28) + 1e-300;
+				ok = got.t == SQLITE_FLOAT && want.t == SQLITE_FLOAT &&
+				     (fabs(got.d - want.d) <= tol || (max_abs > 1.3e154 && !isfinite(got.d)) ||
+				      max_abs < 1.5e-154);
+				if (!ok && got.t == SQLITE_FLOAT && want.t == SQLITE_FLOAT)
+					sb_printf(why, "(tolerance %.3g) ", tol);
 			} else {
 				ok = sqlv_eq(&got, &want);
 			}
-			if (a >= 0 && (q->agg[a].fn == A_SUM || q->agg[a].fn == A_AVG))
+			if (a >= 0 && (q->agg[a].fn == A_SUM || q->agg[a].fn >= A_AVG))
 				extra += 2;
 			if (!ok) {
 				sb_printf(why, "group %" PRIu64 " column %d (%s): colstore ", row, k,

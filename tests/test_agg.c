@@ -265,7 +265,7 @@ static void test_empty_and_skip(void)
 	/* bad plans */
 	colstore_error e;
 	CU_ASSERT_EQUAL(colstore_agg_create(r, "sum(g)", NULL, NULL, &a, &e), COLSTORE_EPARSE);
-	CU_ASSERT_STRING_EQUAL(e.message, "sum(g): column 'g' is string; sum and avg need a number column");
+	CU_ASSERT_STRING_EQUAL(e.message, "sum(g): column 'g' is string; sum, avg, var and stddev need a number column");
 	CU_ASSERT_EQUAL(colstore_agg_create(r, "median(q)", NULL, NULL, &a, &e), COLSTORE_EPARSE);
 	CU_ASSERT_EQUAL(colstore_agg_create(r, "count(*)", "zz", NULL, &a, &e), COLSTORE_EPARSE);
 	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "--group-by: no column named 'zz' (columns: g, k, q, x, s, d)"));
@@ -552,6 +552,110 @@ static void test_order_limit(void)
 	unlink(path);
 }
 
+/* var, var_pop, stddev, stddev_pop by k: against sums computed here (the
+ * integers exactly, the floats by two passes in long double), the same
+ * bits at 1 and 4 threads; and the small cases by hand: one value (var
+ * null, var_pop 0), one repeated value (exactly 0), no value (null) */
+static void test_variance(void)
+{
+	const char *path;
+	colstore_reader *r = open_table(&path, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	const char *aggs = "var(q),var_pop(q),stddev(x),stddev_pop(x),var(x)";
+	colstore_agg *a[2];
+	for (int t = 0; t < 2; t++) {
+		CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, aggs, "k", NULL, &a[t], NULL), COLSTORE_OK);
+		colstore_agg_set_threads(a[t], t ? 4 : 1);
+		CU_ASSERT_EQUAL_FATAL(colstore_agg_run(a[t], NULL), COLSTORE_OK);
+	}
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_num_groups(a[0]), colstore_agg_num_groups(a[1]));
+	int bad = 0;
+	for (uint64_t g = 0; g < colstore_agg_num_groups(a[0]); g++) {
+		colstore_cell key;
+		colstore_agg_cell(a[0], g, 0, &key);
+		__int128 s1 = 0, s2 = 0;
+		int64_t n = 0, nx = 0;
+		long double mean = 0, m2 = 0;
+		for (uint64_t row = 0; row < ROWS; row++) {
+			if (tu_is_null(&cols[1], row) || tu_int(&cols[1], row) != key.i)
+				continue;
+			if (!tu_is_null(&cols[2], row)) {
+				int64_t v = tu_int(&cols[2], row);
+				s1 += v;
+				s2 += (__int128)v * v;
+				n++;
+			}
+			if (!tu_is_null(&cols[3], row)) {
+				mean += tu_dbl(&cols[3], row);
+				nx++;
+			}
+		}
+		mean /= (long double)nx;
+		for (uint64_t row = 0; row < ROWS; row++)
+			if (!tu_is_null(&cols[1], row) && tu_int(&cols[1], row) == key.i && !tu_is_null(&cols[3], row))
+				m2 += (tu_dbl(&cols[3], row) - mean) * (tu_dbl(&cols[3], row) - mean);
+		const long double d = (long double)(n * s2 - s1 * s1);
+		const double want[5] = { (double)(d / ((long double)n * (n - 1))), (double)(d / ((long double)n * n)),
+			                 (double)sqrtl(m2 / (nx - 1)), (double)sqrtl(m2 / nx), (double)(m2 / (nx - 1)) };
+		for (uint32_t k = 0; k < 5; k++) {
+			colstore_cell c, c4;
+			colstore_agg_cell(a[0], g, 1 + k, &c);
+			colstore_agg_cell(a[1], g, 1 + k, &c4);
+			bad += c.is_null || memcmp(&c.d, &c4.d, 8) != 0; /* the same bits */
+			bad += !(fabs(c.d - want[k]) <= fabs(want[k]) * (k < 2 ? 1e-15 : 1e-13));
+			if (!(fabs(c.d - want[k]) <= fabs(want[k]) * (k < 2 ? 1e-15 : 1e-13)))
+				fprintf(stderr, "\n  group %lld %s: %.17g, expected %.17g\n", (long long)key.i,
+				        colstore_agg_column_name(a[0], 1 + k), c.d, want[k]);
+		}
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	colstore_agg_free(a[0]);
+	colstore_agg_free(a[1]);
+	colstore_reader_close(r);
+	unlink(path);
+	/* by hand: g "a" one value, "b" a value three times, "c" none */
+	const char *hp = tu_path("agg-var.colstore");
+	colstore_writer *w;
+	CU_ASSERT_EQUAL_FATAL(colstore_writer_create(hp, NULL, &w, NULL), COLSTORE_OK);
+	colstore_writer_add_column(w, "g", COLSTORE_TYPE_STRING, COLSTORE_COLUMN_DICT, NULL);
+	colstore_writer_add_column(w, "x", COLSTORE_TYPE_FLOAT64, 0, NULL);
+	colstore_writer_add_column(w, "i", COLSTORE_TYPE_INT64, 0, NULL);
+	static const struct { const char *g; double x; int64_t i; int null; } rows[] = {
+		{ "a", 2.5, 7, 0 }, { "b", -226.02745724621244, INT64_MIN, 0 },
+		{ "b", -226.02745724621244, INT64_MIN, 0 }, { "b", -226.02745724621244, INT64_MIN, 0 },
+		{ "c", 0, 0, 1 },
+	};
+	for (int k = 0; k < 5; k++) {
+		colstore_writer_put_string(w, 0, rows[k].g, 1, NULL);
+		if (rows[k].null) {
+			colstore_writer_put_null(w, 1, NULL);
+			colstore_writer_put_null(w, 2, NULL);
+		} else {
+			colstore_writer_put_double(w, 1, rows[k].x, NULL);
+			colstore_writer_put_int(w, 2, rows[k].i, NULL);
+		}
+		CU_ASSERT_EQUAL_FATAL(colstore_writer_end_row(w, NULL), COLSTORE_OK);
+	}
+	CU_ASSERT_EQUAL_FATAL(colstore_writer_finish(w, NULL), COLSTORE_OK);
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_open(hp, NULL, &r, NULL), COLSTORE_OK);
+	colstore_agg *h;
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, "var(x),var_pop(x),stddev(i),stddev_pop(i)", "g", NULL, &h,
+	                                          NULL), COLSTORE_OK);
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_run(h, NULL), COLSTORE_OK);
+	colstore_cell c[3][4];
+	for (uint64_t g = 0; g < 3; g++)
+		for (uint32_t k = 0; k < 4; k++)
+			colstore_agg_cell(h, g, 1 + k, &c[g][k]);
+	CU_ASSERT(c[0][0].is_null && !c[0][1].is_null && c[0][1].d == 0 && c[0][2].is_null && c[0][3].d == 0);
+	CU_ASSERT(!c[1][0].is_null && c[1][0].d == 0 && c[1][1].d == 0 && c[1][2].d == 0 && c[1][3].d == 0);
+	for (uint32_t k = 0; k < 4; k++)
+		CU_ASSERT(c[2][k].is_null);
+	CU_ASSERT_EQUAL(colstore_agg_create(r, "var(g)", NULL, NULL, &h, NULL) == COLSTORE_OK, 0);
+	colstore_agg_free(h);
+	colstore_reader_close(r);
+	unlink(hp);
+}
+
 static void test_overflow(void)
 {
 	const char *path = tu_path("ovf.colstore");
@@ -697,6 +801,8 @@ void register_agg_tests(void)
 	            test_group_decimal_pass);
 	CU_add_test(s, "order and limit: top-k heap and full sort, nulls last, ties by key",
 	            test_order_limit);
+	CU_add_test(s, "var, var_pop, stddev, stddev_pop: exact sums, thread-independent",
+	            test_variance);
 	CU_add_test(s, "empty input, skipped groups, bad plans", test_empty_and_skip);
 	CU_add_test(s, "int64 overflow is an error", test_overflow);
 	CU_add_test(s, "the memory limit: the lowest cgroup limit up the tree", test_cgroup_limits);

@@ -754,7 +754,8 @@ typedef struct colstore_agg colstore_agg;
 
 /**
  * Plan an aggregation over @p r:
- * @param aggs      "count(*),count(x),sum(x),min(x),max(x),avg(x)", comma
+ * @param aggs      "count(*),count(x),sum(x),min(x),max(x),avg(x),var(x),
+ *                  var_pop(x),stddev(x),stddev_pop(x)", comma
  *                  separated; result columns are named exactly as written;
  *                  NULL or "" is count(*)
  * @param group_by  "a,b" or NULL (one result row)
@@ -764,7 +765,11 @@ typedef struct colstore_agg colstore_agg;
  * wrap); sum of floats is an exact sum (of the decimals themselves where
  * the file stores them as DECIMAL) rounded once to double, and avg that sum
  * divided by the count (scaled, so that a sum past the double range still
- * gives a finite mean);
+ * gives a finite mean); var and stddev (sample, over n - 1, null for one
+ * value) and var_pop and stddev_pop (over n) come from exact sums of the
+ * values and their squares (integers in 256-bit arithmetic; floats read back
+ * as double-doubles: within about 1e-31 of the squares' magnitude; squares
+ * past the double range give inf or NaN, or 0 when every |x| < 1e-154);
  * min and max work on every type (floats: NaN only when every value is NaN,
  * -0 below +0);
  * nulls are skipped; count(x) counts non-nulls.  Groups come out sorted by
