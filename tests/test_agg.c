@@ -300,10 +300,8 @@ static void test_group_minmax_nan(void)
 	for (int nulls = 0; nulls < 2; nulls++) {
 		for (uint32_t rgs = 1; rgs <= 16; rgs *= 4) {
 			const char *path = tu_path("agg-nan.colstore");
-			colstore_writer_options o = COLSTORE_WRITER_OPTIONS_INIT;
-			o.row_group_size = rgs;
-			colstore_writer *w;
-			CU_ASSERT_EQUAL_FATAL(colstore_writer_create(path, &o, &w, NULL), COLSTORE_OK);
+			colstore_writer *w = tu_writer(path, rgs, 0);
+			CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 			colstore_writer_add_column(w, "k", COLSTORE_TYPE_STRING, COLSTORE_COLUMN_DICT, NULL);
 			colstore_writer_add_column(w, "x", COLSTORE_TYPE_FLOAT64, 0, NULL);
 			colstore_writer_add_column(w, "i", COLSTORE_TYPE_INT32, 0, NULL);
@@ -375,11 +373,8 @@ static void test_group_decimal_pass(void)
 	for (int big = 0; big < 2; big++)
 		for (uint32_t rgs = 1000; rgs <= 70000; rgs *= 70) {
 			const char *path = tu_path("agg-dec.colstore");
-			colstore_writer_options o = COLSTORE_WRITER_OPTIONS_INIT;
-			o.row_group_size = rgs;
-			o.compression = COLSTORE_WRITE_PACK;
-			colstore_writer *w;
-			CU_ASSERT_EQUAL_FATAL(colstore_writer_create(path, &o, &w, NULL), COLSTORE_OK);
+			colstore_writer *w = tu_writer(path, rgs, COLSTORE_WRITE_PACK);
+			CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 			colstore_writer_add_column(w, "k", COLSTORE_TYPE_STRING, COLSTORE_COLUMN_DICT, NULL);
 			colstore_writer_add_column(w, "x", COLSTORE_TYPE_FLOAT64, 0, NULL);
 			colstore_writer_add_column(w, "e", COLSTORE_TYPE_INT8, 0, NULL);
@@ -615,8 +610,8 @@ static void test_variance(void)
 	unlink(path);
 	/* by hand: g "a" one value, "b" a value three times, "c" none */
 	const char *hp = tu_path("agg-var.colstore");
-	colstore_writer *w;
-	CU_ASSERT_EQUAL_FATAL(colstore_writer_create(hp, NULL, &w, NULL), COLSTORE_OK);
+	colstore_writer *w = tu_writer(hp, 0, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 	colstore_writer_add_column(w, "g", COLSTORE_TYPE_STRING, COLSTORE_COLUMN_DICT, NULL);
 	colstore_writer_add_column(w, "x", COLSTORE_TYPE_FLOAT64, 0, NULL);
 	colstore_writer_add_column(w, "i", COLSTORE_TYPE_INT64, 0, NULL);

@@ -275,10 +275,8 @@ static void test_zone_maps(void)
 {
 	/* ids 0..9999 in order, 100 rows a group: id < 250 touches 3 groups */
 	const char *path = tu_path("zone.colstore");
-	colstore_writer_options o = COLSTORE_WRITER_OPTIONS_INIT;
-	o.row_group_size = 100;
-	colstore_writer *w;
-	CU_ASSERT_EQUAL_FATAL(colstore_writer_create(path, &o, &w, NULL), COLSTORE_OK);
+	colstore_writer *w = tu_writer(path, 100, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 	colstore_writer_add_column(w, "id", COLSTORE_TYPE_INT32, 0, NULL);
 	colstore_writer_add_column(w, "tag", COLSTORE_TYPE_STRING, 0, NULL);
 	for (int i = 0; i < 10000; i++) {
@@ -332,10 +330,8 @@ static void test_zone_maps(void)
 static void test_not_nan(void)
 {
 	const char *path = tu_path("not-nan.colstore");
-	colstore_writer_options o = COLSTORE_WRITER_OPTIONS_INIT;
-	o.row_group_size = 2;
-	colstore_writer *w;
-	CU_ASSERT_EQUAL_FATAL(colstore_writer_create(path, &o, &w, NULL), COLSTORE_OK);
+	colstore_writer *w = tu_writer(path, 2, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 	colstore_writer_add_column(w, "f", COLSTORE_TYPE_FLOAT64, 0, NULL);
 	const double v[] = { 1.0, NAN, 0, 3.0, NAN, 1.0 }; /* row 2: null */
 	for (int i = 0; i < 6; i++) {
@@ -408,10 +404,8 @@ static void test_growing_dictionary(void)
 	const unsigned rows = 4 * GROW_KEYS;
 	for (int sorted = 0; sorted <= 1; sorted++) {
 		const char *path = tu_path("grow.colstore");
-		colstore_writer_options o = COLSTORE_WRITER_OPTIONS_INIT;
-		o.row_group_size = 400;
-		colstore_writer *w;
-		CU_ASSERT_EQUAL_FATAL(colstore_writer_create(path, &o, &w, NULL), COLSTORE_OK);
+		colstore_writer *w = tu_writer(path, 400, 0);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 		colstore_writer_add_column(w, "name", COLSTORE_TYPE_STRING, COLSTORE_COLUMN_DICT, NULL);
 		for (unsigned i = 0; i < rows; i++) {
 			char t[16];
@@ -468,10 +462,8 @@ static void test_growing_dictionary(void)
 static void test_long_chains(void)
 {
 	const char *path = tu_path("chain.colstore");
-	colstore_writer_options o = COLSTORE_WRITER_OPTIONS_INIT;
-	o.row_group_size = 150001;
-	colstore_writer *w;
-	CU_ASSERT_EQUAL_FATAL(colstore_writer_create(path, &o, &w, NULL), COLSTORE_OK);
+	colstore_writer *w = tu_writer(path, 150001, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 	colstore_writer_add_column(w, "x", COLSTORE_TYPE_INT32, 0, NULL);
 	colstore_writer_add_column(w, "s", COLSTORE_TYPE_STRING, COLSTORE_COLUMN_DICT, NULL);
 	for (int i = 0; i < 150001; i++) {

@@ -110,6 +110,15 @@ size_t tu_str(const tu_col *c, uint64_t row, char *buf)
 	}
 }
 
+colstore_writer *tu_writer(const char *path, uint32_t rgs, uint32_t compression)
+{
+	colstore_writer_options o = COLSTORE_WRITER_OPTIONS_INIT;
+	o.row_group_size = rgs;
+	o.compression = compression;
+	colstore_writer *w;
+	return colstore_writer_create(path, &o, &w, NULL) == COLSTORE_OK ? w : NULL;
+}
+
 int tu_write(const char *path, const tu_col *cols, unsigned ncols, uint64_t rows,
              const colstore_writer_options *opts, int use_batch, colstore_error *err)
 {

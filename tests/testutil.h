@@ -33,6 +33,9 @@ double tu_dbl(const tu_col *c, uint64_t row);
 size_t tu_str(const tu_col *c, uint64_t row, char *buf);
 
 /* write the table; use_batch selects colstore_writer_append_batch */
+/* a writer of path with rgs rows a row group (0: the default) and the
+ * compression set given; NULL when it cannot be created */
+colstore_writer *tu_writer(const char *path, uint32_t rgs, uint32_t compression);
 int tu_write(const char *path, const tu_col *cols, unsigned ncols, uint64_t rows,
              const colstore_writer_options *opts, int use_batch, colstore_error *err);
 /* the text every dump must start with (header, column and row lines) */
