@@ -33,6 +33,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -55,6 +56,12 @@ void colstore_agg_free(colstore_agg *a)
 	free(a->kstr);
 	free(a->rank);
 	free(a->unrank);
+	for (uint32_t k = 0; a->distinct && k < a->nagg; k++)
+		free(a->distinct[k]);
+	free(a->distinct);
+	for (uint32_t k = 0; a->kranks && k < a->ngb; k++)
+		free(a->kranks[k]);
+	free(a->kranks);
 	free(a->ord);
 	if (a->opos_mapped)
 		cs_unmap(a->opos, a->opos_mapped);
@@ -148,6 +155,12 @@ static int cs_parse_aggs(colstore_agg *a, const char *list, colstore_error *err)
 		char name[1024];
 		const char *np = arg;
 		colstore_error ne;
+		if (s->fn == A_COUNT && !strncasecmp(arg, "distinct", 8) &&
+		    (arg[8] == ' ' || arg[8] == '\t' || arg[8] == '"')) {
+			s->fn = A_COUNT_DISTINCT;
+			arg = cs_trim(arg + 8);
+			np = arg;
+		}
 		if (s->fn == A_COUNT && !strcmp(arg, "*")) {
 			s->fn = A_COUNT_STAR;
 		} else if (cs_name_next(&np, name, sizeof(name), &ne) != 1 || *np) {
@@ -159,15 +172,16 @@ static int cs_parse_aggs(colstore_agg *a, const char *list, colstore_error *err)
 			break;
 		} else {
 			s->type = a->r->columns[s->col].type;
-			if ((s->fn == A_SUM || s->fn >= A_AVG) && !cs_is_numeric(s->type)) {
+			if ((s->fn == A_SUM || CS_FN_FLOAT(s->fn)) && !cs_is_numeric(s->type)) {
 				rc = cs_err(err, COLSTORE_EPARSE, COLSTORE_NO_OFFSET,
 				            "%s: column '%s' is %s; sum, avg, var and stddev need a number column", s->name, name,
 				            colstore_type_name(s->type));
 				break;
 			}
 		}
-		s->out_type = s->fn == A_COUNT_STAR || s->fn == A_COUNT ? COLSTORE_TYPE_INT64
-		              : s->fn >= A_AVG                          ? COLSTORE_TYPE_FLOAT64
+		s->out_type = s->fn == A_COUNT_STAR || s->fn == A_COUNT || s->fn == A_COUNT_DISTINCT
+		                      ? COLSTORE_TYPE_INT64
+		              : CS_FN_FLOAT(s->fn) ? COLSTORE_TYPE_FLOAT64
 		              : s->fn == A_SUM ? (cs_is_float(s->type) ? COLSTORE_TYPE_FLOAT64
 		                                                       : COLSTORE_TYPE_INT64)
 		                               : (colstore_type)s->type;
@@ -364,7 +378,7 @@ static int cs_agg_run(colstore_agg *a, colstore_error *err)
 	if (per && bytes / per < nw)
 		nw = bytes / per > 1 ? (uint32_t)(bytes / per) : 1;
 	if (a->key == K_HASH)
-		return cs_run_hash(a, nw, err);
+		return (rc = cs_rank_keys(a, err)) ? rc : cs_run_hash(a, nw, err);
 	cs_mem_plan(a, &nw);
 	if (a->parts > 1)
 		return cs_run_parts(a, nw, err);
@@ -379,6 +393,11 @@ int colstore_agg_run(colstore_agg *a, colstore_error *err)
 		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "run an aggregation once");
 	a->ran = 1;
 	int rc = cs_agg_run(a, err);
+	if (!rc) {
+		a->ranking = 1; /* the cells of the keys, in key order */
+		rc = cs_count_distinct(a, err);
+		a->ranking = 0;
+	}
 	a->ready = rc == COLSTORE_OK;
 	if (!rc && (a->nord || a->limit != COLSTORE_AGG_NO_LIMIT)) {
 		a->ready = 0;

@@ -15,10 +15,14 @@
 
 #include "internal.h"
 
-enum { A_COUNT_STAR, A_COUNT, A_SUM, A_MIN, A_MAX, A_AVG, A_VAR, A_VAR_POP, A_STD, A_STD_POP };
+enum { A_COUNT_STAR, A_COUNT, A_SUM, A_MIN, A_MAX, A_AVG, A_VAR, A_VAR_POP, A_STD, A_STD_POP,
+       A_COUNT_DISTINCT };
+/* avg, var, var_pop, stddev, stddev_pop: float64 results of numbers */
+#define CS_FN_FLOAT(fn) ((fn) >= A_AVG && (fn) <= A_STD_POP)
 enum { K_NONE, K_DICT, K_INT, K_HASH };
 /* accumulator kinds */
-enum { AK_ROWS, AK_COUNT, AK_ISUM, AK_FSUM, AK_IMM, AK_FMM, AK_SMM, AK_VAR };
+/* AK_DISTINCT: no accumulator; counted by a second aggregation (agg_distinct.c) */
+enum { AK_ROWS, AK_COUNT, AK_ISUM, AK_FSUM, AK_IMM, AK_FMM, AK_SMM, AK_VAR, AK_DISTINCT };
 
 /* an unlinked temporary file, written through a buffer, mapped at the end */
 typedef struct cs_spill {
@@ -127,6 +131,7 @@ struct colstore_agg {
 	uint64_t positions;  /* key positions, the null one last */
 	uint64_t part_lo, part_n; /* this pass: positions [lo, lo + n) */
 	uint32_t *rank, *unrank; /* K_DICT: code -> sorted position and back */
+	uint32_t **kranks; /* K_HASH: per key, a code's sorted rank (keys by code), else NULL */
 	/* the result's order (colstore_agg_set_order): result columns, each
 	 * ascending or not; the first limit groups; once run, the groups by
 	 * their key order in result order (NULL: key order) */
@@ -135,6 +140,7 @@ struct colstore_agg {
 	uint64_t limit;
 	uint64_t *opos;
 	size_t opos_mapped; /* opos is a mapping of this many bytes (else malloc'd) */
+	uint64_t **distinct; /* per spec: count(distinct x) of each group, in key order */
 	int ranking;
 	int pass;
 	uint8_t *spill;      /* the mapped result: records, each + its group id */
@@ -294,6 +300,8 @@ CS_HIDDEN int cs_plan(colstore_agg *a, colstore_error *err);
 CS_HIDDEN uint64_t cs_agg_limit(const colstore_agg *a);
 CS_HIDDEN void cs_mem_plan(colstore_agg *a, uint32_t *nw);
 CS_HIDDEN int cs_rank_dict(colstore_agg *a, colstore_error *err);
+/* K_HASH: the dictionary ranks of the keys held by their codes */
+CS_HIDDEN int cs_rank_keys(colstore_agg *a, colstore_error *err);
 
 /* ---- agg_state.c ------------------------------------------------------- */
 
@@ -346,6 +354,11 @@ CS_HIDDEN void cs_var_add_double(cs_avar *v, double x);
 CS_HIDDEN void cs_var_merge(cs_avar *v, const cs_avar *w);
 /* the variance of the values (sample: divided by n - 1, else by n) */
 CS_HIDDEN double cs_var_value(const cs_avar *v, int is_float, int sample);
+
+/* ---- agg_distinct.c ---------------------------------------------------- */
+
+/* each count(distinct x) of the result, after the run and before ranking */
+CS_HIDDEN int cs_count_distinct(colstore_agg *a, colstore_error *err);
 
 /* ---- agg_order.c ------------------------------------------------------- */
 

@@ -110,6 +110,7 @@ int cs_kernel(colstore_agg *a, cs_state *st, const cs_aggspec *s, const colstore
 	const int want_min = s->fn == A_MIN;
 	switch (s->kind) {
 	case AK_ROWS: return COLSTORE_OK; /* counted with the records */
+	case AK_DISTINCT: return COLSTORE_OK; /* by a second aggregation (agg_distinct.c) */
 	case AK_COUNT: {
 		const uint8_t *vb = v->validity;
 		if (!vb && !gid) {

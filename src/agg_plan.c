@@ -35,6 +35,9 @@ int cs_plan(colstore_agg *a, colstore_error *err)
 			s->kind = AK_COUNT;
 			sz = sizeof(cs_acount);
 			a->need[s->col] |= 1;
+		} else if (s->fn == A_COUNT_DISTINCT) {
+			s->kind = AK_DISTINCT;
+			sz = 0;
 		} else if (s->fn >= A_VAR) {
 			s->kind = AK_VAR;
 			sz = sizeof(cs_avar);
@@ -52,7 +55,7 @@ int cs_plan(colstore_agg *a, colstore_error *err)
 			 * the same order as the values, and no division a row) */
 			a->need[s->col] |= s->type == COLSTORE_TYPE_FLOAT64 ? 2 : 1;
 		}
-		if (s->kind != AK_ROWS)
+		if (s->kind != AK_ROWS && s->kind != AK_DISTINCT)
 			a->count_only = 0;
 		s->off = off;
 		off += (uint32_t)sz;
@@ -60,7 +63,7 @@ int cs_plan(colstore_agg *a, colstore_error *err)
 	a->rec_size = off;
 	for (uint32_t k = 0; k < a->nagg; k++) { /* 1: summed; 2: used otherwise */
 		const cs_aggspec *s = &a->aggs[k];
-		if (s->kind != AK_ROWS)
+		if (s->kind != AK_ROWS && s->kind != AK_DISTINCT)
 			a->sum_only[s->col] |= s->kind == AK_ISUM || s->kind == AK_FSUM ? 1 : 2;
 	}
 	for (uint32_t k = 0; k < a->ngb; k++) {
@@ -163,19 +166,22 @@ void cs_mem_plan(colstore_agg *a, uint32_t *nw)
 	a->parts = (uint32_t)((pos + n - 1) / n);
 }
 
-/* K_DICT in passes: each code's position in the sorted dictionary */
-int cs_rank_dict(colstore_agg *a, colstore_error *err)
+/* column col's codes in the order of their strings: rank[code] (and
+ * unrank[rank], when asked for), the null code d last */
+static int cs_dict_ranks(const colstore_reader *r, uint32_t col, uint32_t **rank, uint32_t **unrank,
+                         colstore_error *err)
 {
-	uint32_t col = a->gb[0], d = a->r->columns[col].dict_count;
+	uint32_t d = r->columns[col].dict_count;
 	cs_sort_item *it = malloc((d ? d : 1) * sizeof(*it));
-	a->rank = malloc(((size_t)d + 1) * sizeof(uint32_t));
-	a->unrank = malloc(((size_t)d + 1) * sizeof(uint32_t));
-	if (!it || !a->rank || !a->unrank) {
+	*rank = malloc(((size_t)d + 1) * sizeof(uint32_t));
+	if (unrank)
+		*unrank = malloc(((size_t)d + 1) * sizeof(uint32_t));
+	if (!it || !*rank || (unrank && !*unrank)) {
 		free(it);
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	}
 	for (uint32_t c = 0; c < d; c++) {
-		colstore_reader_dict_lookup(a->r, col, c, &it[c].s, &it[c].len, NULL);
+		colstore_reader_dict_lookup(r, col, c, &it[c].s, &it[c].len, NULL);
 		it[c].id = c;
 	}
 	if (cs_sort_strings(it, d)) {
@@ -183,10 +189,33 @@ int cs_rank_dict(colstore_agg *a, colstore_error *err)
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	}
 	for (uint32_t k = 0; k < d; k++) {
-		a->rank[it[k].id] = k;
-		a->unrank[k] = it[k].id;
+		(*rank)[it[k].id] = k;
+		if (unrank)
+			(*unrank)[k] = it[k].id;
 	}
-	a->rank[d] = a->unrank[d] = d; /* null: last */
+	(*rank)[d] = d; /* null: last */
+	if (unrank)
+		(*unrank)[d] = d;
 	free(it);
+	return COLSTORE_OK;
+}
+
+/* K_DICT in passes: each code's position in the sorted dictionary */
+int cs_rank_dict(colstore_agg *a, colstore_error *err)
+{
+	return cs_dict_ranks(a->r, a->gb[0], &a->rank, &a->unrank, err);
+}
+
+int cs_rank_keys(colstore_agg *a, colstore_error *err)
+{
+	for (uint32_t k = 0; k < a->ngb; k++) {
+		if (!a->kcode[k])
+			continue;
+		if (!a->kranks && !(a->kranks = calloc(a->ngb, sizeof(*a->kranks))))
+			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		int rc = cs_dict_ready(a->r, a->gb[k], err);
+		if (rc || (rc = cs_dict_ranks(a->r, a->gb[k], &a->kranks[k], NULL, err)))
+			return rc;
+	}
 	return COLSTORE_OK;
 }

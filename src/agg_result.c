@@ -99,61 +99,91 @@ int cs_keys_cmp(const colstore_agg *a, const uint8_t *p, const uint8_t *q)
 	return 0;
 }
 
-/* the first group-by value of a K_HASH key as 64 bits whose unsigned order
- * is that of cs_cell_cmp, ties aside (strings: their first 8 bytes) */
-static uint64_t cs_key_prefix(const colstore_agg *a, const uint8_t *key)
+/* group-by value k of a K_HASH key at *pp as 64 bits whose unsigned order
+ * is that of cs_cell_cmp: exactly (*exact) for a string held by its code
+ * (its rank in the sorted dictionary), a number or a date; a plain string
+ * by its first 8 bytes (ties to be settled by the keys) */
+static uint64_t cs_key_rank(const colstore_agg *a, uint32_t k, const uint8_t **pp, int *exact)
 {
+	const uint8_t *p = *pp;
+	*exact = 1;
+	if (a->kcode[k] && a->kranks && a->kranks[k]) {
+		*pp = p + (p[0] ? 1 : 5);
+		if (p[0])
+			return UINT64_MAX; /* nulls last */
+		uint32_t code;
+		memcpy(&code, p + 1, 4);
+		return a->kranks[k][code];
+	}
 	colstore_cell c;
-	cs_key_next(a, 0, &key, &c);
+	cs_key_next(a, k, pp, &c);
 	if (c.is_null)
-		return UINT64_MAX; /* nulls last */
+		return UINT64_MAX;
 	if (c.type == COLSTORE_TYPE_STRING) {
 		uint8_t b[8] = { 0 };
 		memcpy(b, c.s, c.len < 8 ? c.len : 8);
-		uint64_t p = 0;
+		uint64_t v = 0;
 		for (int i = 0; i < 8; i++)
-			p = p << 8 | b[i];
-		return p;
+			v = v << 8 | b[i];
+		*exact = 0;
+		return v;
 	}
+	uint64_t v;
 	if (cs_is_float(c.type)) { /* NaN (made positive) above +inf */
-		uint64_t b;
-		memcpy(&b, &c.d, 8);
-		return b >> 63 ? ~b : b | (uint64_t)1 << 63;
+		memcpy(&v, &c.d, 8);
+		v = v >> 63 ? ~v : v | (uint64_t)1 << 63;
+	} else {
+		v = (uint64_t)c.i ^ (uint64_t)1 << 63;
 	}
-	return (uint64_t)c.i ^ (uint64_t)1 << 63;
+	*exact = v != UINT64_MAX; /* INT64_MAX or a NaN: the same as a null, to be settled */
+	return v;
 }
 
 typedef struct {
-	uint64_t prefix, g;
+	uint64_t p0, p1, g;
 } cs_pgroup;
 
 typedef struct {
 	const colstore_agg *a;
 	const cs_state *st;
+	int exact; /* p0 and p1 order the keys wholly */
 } cs_sortctx;
 
 static int cs_pgroup_cmp(const void *pa, const void *pb, void *ctx)
 {
 	const cs_pgroup *x = pa, *y = pb;
-	if (x->prefix != y->prefix)
-		return x->prefix < y->prefix ? -1 : 1;
 	const cs_sortctx *c = ctx;
+	if (x->p0 != y->p0)
+		return x->p0 < y->p0 ? -1 : 1;
+	if (c->exact) { /* equal ranks: equal first keys; then the second's */
+		if (x->p1 != y->p1)
+			return x->p1 < y->p1 ? -1 : 1;
+		return (x->g > y->g) - (x->g < y->g);
+	}
 	const cs_state *st = c->st;
 	return cs_keys_cmp(c->a, st->keys + st->key_off[x->g], st->keys + st->key_off[y->g]);
 }
 
-/* a K_HASH state's groups in result order, into order: sorted by a prefix
- * of the key held beside each group, so that most comparisons do not go
- * to the keys; -1 when out of memory */
+/* a K_HASH state's groups in result order, into order: sorted by the
+ * first two keys as 64-bit ranks held beside each group (a dictionary
+ * string's rank, not its text), so that most comparisons, and with one or
+ * two such keys all of them, do not go to the keys; -1 when out of memory */
 int cs_sort_hashed(const colstore_agg *a, const cs_state *st, uint64_t *order)
 {
 	cs_pgroup *p = malloc((st->nrec ? st->nrec : 1) * sizeof(*p));
 	if (!p)
 		return -1;
-	for (uint64_t g = 0; g < st->nrec; g++)
-		p[g] = (cs_pgroup){ cs_key_prefix(a, st->keys + st->key_off[g]), g };
+	int exact = a->ngb <= 2;
+	for (uint64_t g = 0; g < st->nrec; g++) {
+		const uint8_t *key = st->keys + st->key_off[g];
+		int e0, e1 = 1;
+		p[g].p0 = cs_key_rank(a, 0, &key, &e0);
+		p[g].p1 = a->ngb > 1 ? cs_key_rank(a, 1, &key, &e1) : 0;
+		p[g].g = g;
+		exact &= e0 & e1;
+	}
 	if (st->nrec > 1)
-		qsort_r(p, st->nrec, sizeof(*p), cs_pgroup_cmp, &(cs_sortctx){ a, st });
+		qsort_r(p, st->nrec, sizeof(*p), cs_pgroup_cmp, &(cs_sortctx){ a, st, exact });
 	for (uint64_t g = 0; g < st->nrec; g++)
 		order[g] = p[g].g;
 	free(p);
@@ -299,6 +329,7 @@ int colstore_agg_cell(const colstore_agg *a, uint64_t group, uint32_t k, colstor
 	out->type = s->out_type;
 	switch (s->kind) {
 	case AK_ROWS: out->i = *(const int64_t *)(const void *)rec; break;
+	case AK_DISTINCT: out->i = (int64_t)a->distinct[k - a->ngb][group]; break;
 	case AK_COUNT: out->i = ((const cs_acount *)acc)->n; break;
 	case AK_ISUM: {
 		const cs_aisum *u = acc;

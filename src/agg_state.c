@@ -157,7 +157,8 @@ int cs_merge_rec(const colstore_agg *a, cs_state *dst, uint8_t *x, const cs_stat
 		const uint8_t *q = y + s->off;
 		const int want_min = s->fn == A_MIN;
 		switch (s->kind) {
-		case AK_ROWS: break;
+		case AK_ROWS:
+		case AK_DISTINCT: break;
 		case AK_COUNT: ((cs_acount *)(void *)p)->n += ((const cs_acount *)(const void *)q)->n; break;
 		case AK_ISUM: {
 			cs_aisum *u = (cs_aisum *)(void *)p;

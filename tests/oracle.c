@@ -1369,9 +1369,11 @@ typedef struct wnode {
 	struct wnode *l, *r;
 } wnode;
 
-enum { A_COUNT_STAR, A_COUNT, A_SUM, A_MIN, A_MAX, A_AVG, A_VAR, A_VAR_POP, A_STD, A_STD_POP };
+enum { A_COUNT_STAR, A_COUNT, A_SUM, A_MIN, A_MAX, A_AVG, A_VAR, A_VAR_POP, A_STD, A_STD_POP,
+       A_COUNT_DISTINCT };
 static const char *const fn_names[] = { "count", "count", "sum", "min", "max", "avg",
-	                                "var", "var_pop", "stddev", "stddev_pop" };
+	                                "var", "var_pop", "stddev", "stddev_pop", "count" };
+#define FN_FLOAT(fn) ((fn) >= A_AVG && (fn) <= A_STD_POP)
 
 typedef struct query {
 	wnode *where;
@@ -1809,13 +1811,13 @@ static void gen_query(const inst *in, query *q)
 	for (int a = 0; a < q->nagg; a++) {
 		/* often a column of the one before: min, max, sum and avg of one
 		 * column go through one pass together (cs_kernel_dec_local) */
-		int fn = chance(12) ? A_VAR + (int)rn(4) : (int)rn(6);
+		int fn = chance(8) ? A_COUNT_DISTINCT : chance(12) ? A_VAR + (int)rn(4) : (int)rn(6);
 		int col = a > 0 && chance(30) ? q->agg[a - 1].col : pick_col(in), tries = 0;
 		/* sum, avg, var, stddev of numbers, but for the one query in 30 that must be refused */
-		while ((fn == A_SUM || fn >= A_AVG) && !(is_int_type(in->type[col]) || is_float_type(in->type[col])) &&
+		while ((fn == A_SUM || FN_FLOAT(fn)) && !(is_int_type(in->type[col]) || is_float_type(in->type[col])) &&
 		       !(want_bad && a == 0) && tries++ < 10)
 			col = pick_col(in);
-		if ((fn == A_SUM || fn >= A_AVG) && !(is_int_type(in->type[col]) || is_float_type(in->type[col])) &&
+		if ((fn == A_SUM || FN_FLOAT(fn)) && !(is_int_type(in->type[col]) || is_float_type(in->type[col])) &&
 		    !(want_bad && a == 0))
 			fn = A_MIN;
 		q->agg[a].fn = fn;
@@ -1848,7 +1850,7 @@ static void gen_query(const inst *in, query *q)
 		int tries = 0;
 		while (q->nord < 1 + (int)rn(3) && tries++ < 12) {
 			int k = (int)rn((uint64_t)(q->ngb + q->nagg)), a = k - q->ngb;
-			if (a >= 0 && (q->agg[a].fn == A_AVG || q->agg[a].fn >= A_VAR ||
+			if (a >= 0 && (FN_FLOAT(q->agg[a].fn) ||
 			               (q->agg[a].fn == A_SUM && !is_int_type(in->type[q->agg[a].col]))))
 				continue;
 			q->ord[q->nord].k = k;
@@ -1886,7 +1888,7 @@ static int agg_ok(const inst *in, const query *q, int a)
 {
 	int fn = q->agg[a].fn;
 	colstore_type t = in->type[q->agg[a].col];
-	return !(fn == A_SUM || fn >= A_AVG) || is_int_type(t) || is_float_type(t);
+	return !(fn == A_SUM || FN_FLOAT(fn)) || is_int_type(t) || is_float_type(t);
 }
 
 static void agg_text(const gtable *t, const query *q, sbuf *o)
@@ -1901,6 +1903,8 @@ static void agg_text(const gtable *t, const query *q, sbuf *o)
 			sb_str(o, fn);
 		if (q->agg[a].fn == A_COUNT_STAR)
 			sb_str(o, "(*)");
+		else if (q->agg[a].fn == A_COUNT_DISTINCT)
+			sb_printf(o, "(%s %s)", q->agg[a].upper ? "DISTINCT" : "distinct", t->c[q->agg[a].col].name);
 		else
 			sb_printf(o, "(%s)", t->c[q->agg[a].col].name);
 	}
@@ -2100,13 +2104,15 @@ static int check_agg(inst *in, const query *q, sbuf *why)
 			sb_str(&sql, "count(*)");
 		else if (fn == A_SUM && is_int_type(in->type[q->agg[a].col]))
 			sb_printf(&sql, "isum(\"%s\")", name);
+		else if (fn == A_COUNT_DISTINCT)
+			sb_printf(&sql, "count(DISTINCT \"%s\")", name);
 		else if (fn >= A_VAR)
 			sb_printf(&sql, "o%s(\"%s\")", fn_names[fn], name);
 		else
 			sb_printf(&sql, "%s(\"%s\")", fn_names[fn], name);
 	}
 	for (int a = 0; a < q->nagg; a++)
-		if (q->agg[a].fn == A_SUM || q->agg[a].fn >= A_AVG)
+		if (q->agg[a].fn == A_SUM || FN_FLOAT(q->agg[a].fn))
 			sb_printf(&sql, ", %s(abs(CAST(\"%s\" AS REAL))), count(\"%s\")",
 			          q->agg[a].fn >= A_VAR ? "max" : "total", t->c[q->agg[a].col].name,
 			          t->c[q->agg[a].col].name);
@@ -2170,7 +2176,7 @@ static int check_agg(inst *in, const query *q, sbuf *why)
 				ok = got.t == SQLITE_FLOAT && want.t == SQLITE_FLOAT && fabs(got.d - want.d) <= tol;
 				if (!ok && got.t == SQLITE_FLOAT && want.t == SQLITE_FLOAT)
 					sb_printf(why, "(tolerance %.3g) ", tol);
-			} else if (a >= 0 && q->agg[a].fn >= A_VAR && want.t != SQLITE_NULL) {
+			} else if (a >= 0 && FN_FLOAT(q->agg[a].fn) && q->agg[a].fn >= A_VAR && want.t != SQLITE_NULL) {
 				/* the reference's long double two passes against colstore's
 				 * exact sums: both near correctly rounded; squares past the
 				 * double range (|x| over 1.3e154) make colstore's infinite
@@ -2187,7 +2193,7 @@ static int check_agg(inst *in, const query *q, sbuf *why)
 			} else {
 				ok = sqlv_eq(&got, &want);
 			}
-			if (a >= 0 && (q->agg[a].fn == A_SUM || q->agg[a].fn >= A_AVG))
+			if (a >= 0 && (q->agg[a].fn == A_SUM || FN_FLOAT(q->agg[a].fn)))
 				extra += 2;
 			if (!ok) {
 				sb_printf(why, "group %" PRIu64 " column %d (%s): colstore ", row, k,

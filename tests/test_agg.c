@@ -651,6 +651,82 @@ static void test_variance(void)
 	unlink(hp);
 }
 
+/* count(distinct x) by k: the distinct non-null values of each group,
+ * counted here by sorting them, for an integer and a string; with a sum of
+ * the same column beside it (its packed sum and the second pass side by
+ * side), at 1 and 3 threads and under a 64 KiB memory limit (the second
+ * aggregation's groups spilled); and an ordering by it */
+static int cmp_i64(const void *x, const void *y)
+{
+	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+	return (a > b) - (a < b);
+}
+
+typedef struct sbytes { char s[64]; size_t l; } sbytes;
+static int cmp_sbytes(const void *x, const void *y)
+{
+	const sbytes *a = x, *b = y;
+	int c = memcmp(a->s, b->s, a->l < b->l ? a->l : b->l);
+	return c ? c : (a->l > b->l) - (a->l < b->l);
+}
+
+static void test_count_distinct(void)
+{
+	sbytes *strs = malloc(ROWS * sizeof(*strs));
+	const char *path;
+	colstore_reader *r = open_table(&path, COLSTORE_WRITE_PACK);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	int64_t *vals = malloc(ROWS * sizeof(*vals));
+	int bad = 0;
+	for (int run = 0; run < 3; run++) {
+		colstore_agg *a;
+		CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, "count(distinct q),sum(q),COUNT(DISTINCT \"g\")", "k",
+		                                          NULL, &a, NULL), COLSTORE_OK);
+		colstore_agg_set_threads(a, run == 1 ? 3 : 1);
+		if (run == 2)
+			colstore_agg_set_memory_limit(a, 64 << 10);
+		CU_ASSERT_EQUAL_FATAL(colstore_agg_run(a, NULL), COLSTORE_OK);
+		for (uint64_t g = 0; g < colstore_agg_num_groups(a); g++) {
+			colstore_cell key, dq, dg;
+			colstore_agg_cell(a, g, 0, &key);
+			colstore_agg_cell(a, g, 1, &dq);
+			colstore_agg_cell(a, g, 3, &dg);
+			size_t n = 0, ng = 0;
+			for (uint64_t row = 0; row < ROWS; row++)
+				if (tu_int(&cols[1], row) == key.i && !tu_is_null(&cols[2], row))
+					vals[n++] = tu_int(&cols[2], row);
+			qsort(vals, n, sizeof(*vals), cmp_i64);
+			int64_t want = 0;
+			for (size_t i = 0; i < n; i++)
+				want += i == 0 || vals[i] != vals[i - 1];
+			bad += dq.is_null || dq.i != want;
+			for (uint64_t row = 0; row < ROWS; row++)
+				if (tu_int(&cols[1], row) == key.i && !tu_is_null(&cols[0], row)) {
+					strs[ng].l = tu_str(&cols[0], row, strs[ng].s);
+					ng++;
+				}
+			qsort(strs, ng, sizeof(*strs), cmp_sbytes);
+			want = 0;
+			for (size_t i = 0; i < ng; i++)
+				want += i == 0 || cmp_sbytes(&strs[i], &strs[i - 1]) != 0;
+			bad += dg.i != want;
+		}
+		colstore_agg_free(a);
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	free(vals);
+	free(strs);
+	colstore_agg *a;
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, "count(distinct q)", "k", NULL, &a, NULL), COLSTORE_OK);
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_set_order(a, "count(distinct q) desc", 1, NULL), COLSTORE_OK);
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_run(a, NULL), COLSTORE_OK);
+	CU_ASSERT_EQUAL(colstore_agg_num_groups(a), 1);
+	colstore_agg_free(a);
+	CU_ASSERT_EQUAL(colstore_agg_create(r, "count(distinct)", NULL, NULL, &a, NULL), COLSTORE_EPARSE);
+	colstore_reader_close(r);
+	unlink(path);
+}
+
 static void test_overflow(void)
 {
 	const char *path = tu_path("ovf.colstore");
@@ -798,6 +874,8 @@ void register_agg_tests(void)
 	            test_order_limit);
 	CU_add_test(s, "var, var_pop, stddev, stddev_pop: exact sums, thread-independent",
 	            test_variance);
+	CU_add_test(s, "count(distinct x): by sorting here, threads, spilled, ordered",
+	            test_count_distinct);
 	CU_add_test(s, "empty input, skipped groups, bad plans", test_empty_and_skip);
 	CU_add_test(s, "int64 overflow is an error", test_overflow);
 	CU_add_test(s, "the memory limit: the lowest cgroup limit up the tree", test_cgroup_limits);

@@ -157,6 +157,7 @@ static void usage_agg(FILE *f)
 	        "Options:\n"
 	        "  -a, --agg LIST         count(*), count(x), sum(x), min(x), max(x), avg(x),\n"
 	        "                         var(x), var_pop(x), stddev(x), stddev_pop(x),\n"
+	        "                         count(distinct x),\n"
 	        "                         comma separated; output columns are named as written\n"
 	        "                         (default with --group-by: count(*))\n"
 	        "  -g, --group-by A,B,..  one output row per distinct combination, sorted,\n"
@@ -187,7 +188,9 @@ static void usage_agg(FILE *f)
 	        "rounded once to double, and avg divides that sum by the count; var and\n"
 	        "stddev (sample: over n - 1, null for one value; _pop: over n) come from\n"
 	        "exact sums of the values and their squares; min and max work on every type;\n"
-	        "nulls are skipped; count(x) counts non-null values.\n"
+	        "nulls are skipped; count(x) counts non-null values; count(distinct x)\n"
+	        "counts distinct non-null values exactly, by a second pass grouped by the\n"
+	        "keys and x (out of core as any group-by).\n"
 	        "A repeated -a or -g adds to its list; a repeated -w keeps rows where each\n"
 	        "holds (and).\n"
 	        "Exit status: 0 success, 1 bad or corrupt file or overflow, 2 usage error.\n");

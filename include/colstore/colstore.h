@@ -755,7 +755,7 @@ typedef struct colstore_agg colstore_agg;
 /**
  * Plan an aggregation over @p r:
  * @param aggs      "count(*),count(x),sum(x),min(x),max(x),avg(x),var(x),
- *                  var_pop(x),stddev(x),stddev_pop(x)", comma
+ *                  var_pop(x),stddev(x),stddev_pop(x),count(distinct x)", comma
  *                  separated; result columns are named exactly as written;
  *                  NULL or "" is count(*)
  * @param group_by  "a,b" or NULL (one result row)
@@ -772,7 +772,10 @@ typedef struct colstore_agg colstore_agg;
  * past the double range give inf or NaN, or 0 when every |x| < 1e-154);
  * min and max work on every type (floats: NaN only when every value is NaN,
  * -0 below +0);
- * nulls are skipped; count(x) counts non-nulls.  Groups come out sorted by
+ * nulls are skipped; count(x) counts non-nulls; count(distinct x) counts
+ * distinct non-null values exactly, by a second pass grouped by the keys
+ * and x (its own memory limit and spill, as any group-by; one more pass
+ * over the file for each).  Groups come out sorted by
  * their keys, nulls last.
  * @return COLSTORE_OK, COLSTORE_EPARSE naming the bad item or column, or
  *         COLSTORE_EINVAL (a filter of another reader)
