@@ -216,6 +216,8 @@ static inline void cs_bit_set(uint8_t *bm, uint64_t i)
 }
 /* number of 1 bits among the first n bits */
 CS_HIDDEN uint64_t cs_bitmap_popcount(const uint8_t *bm, uint64_t n);
+/* like.c: does s[0 .. n) match the LIKE pattern p[0 .. pn)? (ci: ilike) */
+CS_HIDDEN int cs_like(const char *s, uint32_t n, const char *p, uint32_t pn, int ci);
 /* names.c: name as a list item (bare, or "quoted" with "" for a quote) into
  * out (cap bytes, cut), its full length; the file's columns so, ", "
  * between; the next item of a name list at *p unquoted into out: 1 (and *p
