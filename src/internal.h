@@ -384,7 +384,7 @@ typedef struct cs_chunk {
 	cs_block_desc blocks[3];
 } cs_chunk;
 
-/* agg: at most one worker per this many bytes of blocks a run reads (16 MiB;
+/* agg: at most one worker per this many bytes of blocks a run reads (4 MiB;
  * 0: every worker asked for; the tests set 0 to run several on small files) */
 CS_HIDDEN extern uint64_t cs_agg_worker_bytes;
 
