@@ -320,8 +320,8 @@ CS_HIDDEN int cs_merge_state(colstore_agg *a, cs_state *dst, const cs_state *src
 
 CS_HIDDEN void cs_sval(const colstore_reader *r, uint32_t col, const colstore_values *v, uint32_t i,
                        const char **s, uint32_t *len);
-/* min, max and sum/avg (specs sp[0 .. n), of one column) of a DECIMAL
- * batch without nulls under a few dense groups, in one pass */
+/* min, max and sum/avg (specs sp[0 .. n), n >= 1, of one column) of a
+ * DECIMAL batch without nulls under a few dense groups, in one pass */
 CS_HIDDEN void cs_kernel_dec_local(const cs_aggspec *const *sp, uint32_t n,
                                    const colstore_values *mv, int scale, const cs_kargs *ka);
 CS_HIDDEN int cs_kernel(colstore_agg *a, cs_state *st, const cs_aggspec *s,

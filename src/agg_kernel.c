@@ -195,20 +195,17 @@ int cs_kernel(colstore_agg *a, cs_state *st, const cs_aggspec *s, const colstore
 				cs_fsum_add_decimal(&acc->f, cs_i128_get(&t), scale);
 				return COLSTORE_OK;
 			}
-			if (ka->lsum) { /* a few groups: a batch's mantissas summed per group */
+			if (ka->lsum && vb) {
+				/* a few groups, with nulls: a batch's mantissas summed per
+				 * group (without nulls, cs_kernel_dec_local took them) */
 				__int128 *ls = (__int128 *)(void *)ka->lsum;
 				uint32_t *lc = cs_local_counts(ka, vb);
 				memset(ls, 0, ka->nrec * sizeof(*ls));
-				if (!vb) {
-					for (uint32_t k = 0; k < m; k++)
-						ls[gid[k]] += x[idx ? idx[k] : k];
-				} else {
-					for (uint32_t k = 0; k < m; k++) {
-						const uint32_t i = idx ? idx[k] : k;
-						if (CS_VALID) {
-							ls[gid[k]] += x[i];
-							lc[gid[k]]++;
-						}
+				for (uint32_t k = 0; k < m; k++) {
+					const uint32_t i = idx ? idx[k] : k;
+					if (CS_VALID) {
+						ls[gid[k]] += x[i];
+						lc[gid[k]]++;
 					}
 				}
 				for (uint32_t g = 0; g < ka->nrec; g++)
@@ -303,30 +300,6 @@ int cs_kernel(colstore_agg *a, cs_state *st, const cs_aggspec *s, const colstore
 			 * becomes a double once, by the decoder's own division */
 			const int64_t *x = v->data;
 			const double p10 = cs_pow10[scale];
-			if (ka->lsum && !vb) {
-				int64_t *lm = ka->lsum;
-				for (uint32_t g = 0; g < ka->nrec; g++)
-					lm[g] = want_min ? INT64_MAX : INT64_MIN;
-				if (want_min)
-					for (uint32_t k = 0; k < m; k++) {
-						const int64_t y = x[idx ? idx[k] : k];
-						lm[gid[k]] = y < lm[gid[k]] ? y : lm[gid[k]];
-					}
-				else
-					for (uint32_t k = 0; k < m; k++) {
-						const int64_t y = x[idx ? idx[k] : k];
-						lm[gid[k]] = y > lm[gid[k]] ? y : lm[gid[k]];
-					}
-				for (uint32_t g = 0; g < ka->nrec; g++)
-					if (ka->hist[g]) {
-						cs_amm *acc = (cs_amm *)(void *)(recs + (size_t)g * rs + off);
-						const double d = (double)lm[g] / p10;
-						if (!acc->n || cs_fbetter(d, acc->v.d, want_min))
-							acc->v.d = d;
-						acc->n += ka->hist[g];
-					}
-				return COLSTORE_OK;
-			}
 			CS_EACH(if (CS_VALID) {
 				cs_amm *acc = (cs_amm *)(void *)(rec + off);
 				const double y = (double)x[i] / p10;
@@ -434,12 +407,13 @@ int cs_kernel(colstore_agg *a, cs_state *st, const cs_aggspec *s, const colstore
 	}
 }
 
-/* ---- one pass for several aggregates of a DECIMAL column -------------------------
- * A few dense groups, no nulls in the batch: the mantissas' min, max and
+/* ---- a DECIMAL column's aggregates under a few dense groups --------------------------
+ * No nulls in the batch (cs_apply sends such specs here, not to cs_kernel,
+ * whose per-row DECIMAL paths take the rest): the mantissas' min, max and
  * sum per group (those that specs ask for) in one loop over the rows, so
  * that min, max and avg of a column read its values and group ids once;
- * then each spec's records take them as cs_kernel's AK_FMM and AK_FSUM
- * would (the same folds, so the same results). */
+ * then each spec's records take them as cs_kernel's per-row AK_FMM and
+ * AK_FSUM would (the same folds, so the same results). */
 
 /* sums in int64 slots, an overflow anywhere noted (then the caller sums
  * again in __int128): an add that cannot fail for prices is half the work

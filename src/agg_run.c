@@ -346,8 +346,9 @@ static int cs_apply(cs_worker *w, uint32_t m, const uint32_t *idx, const uint32_
 		ka.hist = w->lhist;
 		ka.nrec = (uint32_t)w->st.nrec;
 	}
-	/* a few groups: min, max and sum/avg of one DECIMAL column in one pass
-	 * (specs taken so are marked in `fused`, at most 64 specs) */
+	/* a few groups: min, max and sum/avg of a DECIMAL column without nulls
+	 * in one pass, one spec or several (specs taken so are marked in
+	 * `fused`; the first 64 specs) */
 	uint64_t fused = 0;
 	for (uint32_t k = 0; ka.lsum && k < a->nagg && k < 64; k++) {
 		const cs_aggspec *sp[64];
@@ -359,10 +360,7 @@ static int cs_apply(cs_worker *w, uint32_t m, const uint32_t *idx, const uint32_
 				sp[n++] = &a->aggs[j];
 				fused |= (uint64_t)1 << j;
 			}
-		if (n > 1)
-			cs_kernel_dec_local(sp, n, &w->mvals[c], w->scale[c], &ka);
-		else
-			fused &= ~((uint64_t)1 << k);
+		cs_kernel_dec_local(sp, n, &w->mvals[c], w->scale[c], &ka);
 	}
 	for (uint32_t k = 0; k < a->nagg; k++) {
 		const cs_aggspec *s = &a->aggs[k];
