@@ -89,24 +89,6 @@ static int cs_is_numeric(uint8_t t)
 	       t != COLSTORE_TYPE_TIMESTAMP;
 }
 
-/* the items of a list: cut at commas outside parentheses and "quotes" */
-static char *cs_next_item(char **p)
-{
-	char *s = *p, *e = s;
-	int depth = 0, quoted = 0;
-	if (!s)
-		return NULL;
-	for (; *e && (*e != ',' || depth || quoted); e++) {
-		if (*e == '"')
-			quoted = !quoted;
-		else if (!quoted)
-			depth += (*e == '(') - (*e == ')');
-	}
-	*p = *e ? e + 1 : NULL;
-	*e = '\0';
-	return s;
-}
-
 static int cs_parse_aggs(colstore_agg *a, const char *list, colstore_error *err)
 {
 	char *copy = strdup(list), *save = copy;
@@ -119,7 +101,7 @@ static int cs_parse_aggs(colstore_agg *a, const char *list, colstore_error *err)
 	int rc = a->aggs ? COLSTORE_OK : cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	static const char *const fns[] = { "count", "count", "sum", "min", "max", "avg",
 		                           "var", "var_pop", "stddev", "stddev_pop" };
-	for (char *item = cs_next_item(&save); !rc && item; item = cs_next_item(&save)) {
+	for (char *item = cs_list_cut(&save); !rc && item; item = cs_list_cut(&save)) {
 		char *it = cs_trim(item);
 		char *lp = strchr(it, '('), *rp = strrchr(it, ')');
 		if (!lp || !rp || rp < lp || rp[1] != '\0') {

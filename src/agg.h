@@ -346,6 +346,8 @@ CS_HIDDEN int cs_merge_runs(colstore_agg *a, uint64_t limit, colstore_error *err
 /* ---- agg_result.c ------------------------------------------------------ */
 
 CS_HIDDEN int cs_sort_groups(colstore_agg *a, colstore_error *err);
+/* two cells of a column in result order: nulls last, NaN above numbers */
+CS_HIDDEN int cs_cell_cmp(const colstore_cell *x, const colstore_cell *y);
 
 /* ---- agg_var.c ---------------------------------------------------------- */
 

@@ -6,7 +6,6 @@
 #define _GNU_SOURCE /* qsort_r */
 #include <ctype.h>
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -15,20 +14,12 @@
 
 #include "agg.h"
 
-/* x against y for one order item: nulls last in both directions */
+/* x against y for one order item: the key order (cs_cell_cmp), turned
+ * around for desc but for nulls, last in both directions */
 static int cs_ocmp(const colstore_cell *x, const colstore_cell *y, int desc)
 {
-	if (x->is_null || y->is_null)
-		return x->is_null - y->is_null;
-	int c;
-	if (x->type == COLSTORE_TYPE_STRING)
-		c = cs_bytes_cmp(x->s, x->len, y->s, y->len);
-	else if (x->type == COLSTORE_TYPE_FLOAT32 || x->type == COLSTORE_TYPE_FLOAT64)
-		c = isnan(x->d) || isnan(y->d) ? isnan(x->d) - isnan(y->d) /* NaN above all */
-		                               : (x->d > y->d) - (x->d < y->d);
-	else
-		c = (x->i > y->i) - (x->i < y->i);
-	return desc ? -c : c;
+	const int c = cs_cell_cmp(x, y);
+	return desc && !x->is_null && !y->is_null ? -c : c;
 }
 
 /* a group with its first order item's cell, read once */
@@ -103,20 +94,11 @@ int colstore_agg_set_order(colstore_agg *a, const char *order_by, uint64_t limit
 		return COLSTORE_OK;
 	size_t len = strlen(order_by);
 	a->ord = malloc((len / 2 + 1) * sizeof(*a->ord)); /* an item is 2 bytes or more, with its comma */
-	if (!a->ord)
-		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-	for (size_t i = 0; i <= len;) {
-		/* an item: up to a comma outside parentheses and double quotes */
-		size_t j = i;
-		int depth = 0, quoted = 0;
-		for (; j < len && (order_by[j] != ',' || depth || quoted); j++) {
-			if (order_by[j] == '"')
-				quoted = !quoted;
-			else if (!quoted)
-				depth += (order_by[j] == '(') - (order_by[j] == ')');
-		}
-		const char *s = order_by + i;
-		size_t n = j - i;
+	char *copy = strdup(order_by), *rest = copy, *name = malloc(len + 1);
+	int rc = a->ord && copy && name ? COLSTORE_OK
+	                                : cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	for (char *s; !rc && (s = cs_list_cut(&rest));) {
+		size_t n = strlen(s);
 		while (n && isspace((unsigned char)*s))
 			s++, n--;
 		while (n && isspace((unsigned char)s[n - 1]))
@@ -133,31 +115,33 @@ int colstore_agg_set_order(colstore_agg *a, const char *order_by, uint64_t limit
 				break;
 			}
 		}
-		char unq[256]; /* "a ""quoted"" name" */
-		if (n >= 2 && s[0] == '"' && s[n - 1] == '"' && n - 2 < sizeof(unq)) {
-			size_t o = 0;
-			for (size_t k = 1; k + 1 < n; k++) {
-				unq[o++] = s[k];
-				if (s[k] == '"' && s[k + 1] == '"')
-					k++;
+		s[n] = '\0';
+		if (n >= 2 && s[0] == '"' && s[n - 1] == '"') { /* "a ""quoted"" name" */
+			const char *q = s;
+			if (cs_name_next(&q, name, len + 1, err) < 0) {
+				rc = COLSTORE_EPARSE;
+				break;
 			}
-			s = unq;
-			n = o;
+			s = name;
+			n = strlen(name);
 		}
-		if (!n)
-			return cs_err(err, COLSTORE_EPARSE, COLSTORE_NO_OFFSET,
-			              "an empty item in the order '%s'", order_by);
 		uint32_t col = UINT32_MAX;
-		for (uint32_t k = 0; k < a->ngb + a->nagg && col == UINT32_MAX; k++)
+		for (uint32_t k = 0; n && k < a->ngb + a->nagg && col == UINT32_MAX; k++)
 			if (cs_name_is(colstore_agg_column_name(a, k), s, n))
 				col = k;
-		if (col == UINT32_MAX)
-			return cs_order_err(a, err, s, n);
-		a->ord[a->nord].col = col;
-		a->ord[a->nord++].desc = desc;
-		i = j + 1;
+		if (!n)
+			rc = cs_err(err, COLSTORE_EPARSE, COLSTORE_NO_OFFSET, "an empty item in the order '%s'",
+			            order_by);
+		else if (col == UINT32_MAX)
+			rc = cs_order_err(a, err, s, n);
+		else {
+			a->ord[a->nord].col = col;
+			a->ord[a->nord++].desc = desc;
+		}
 	}
-	return COLSTORE_OK;
+	free(copy);
+	free(name);
+	return rc;
 }
 
 /* the heap of the kept groups, the worst on top */

@@ -71,7 +71,7 @@ static void cs_key_cell(const colstore_agg *a, uint64_t g, uint32_t k, colstore_
 	cs_key_at(a, a->st.keys + a->st.key_off[g], k, c);
 }
 
-static int cs_cell_cmp(const colstore_cell *x, const colstore_cell *y)
+int cs_cell_cmp(const colstore_cell *x, const colstore_cell *y)
 {
 	if (x->is_null || y->is_null)
 		return x->is_null - y->is_null; /* nulls last */

@@ -123,6 +123,23 @@ int cs_name_next(const char **p, char *out, size_t cap, colstore_error *err)
 	return 1;
 }
 
+char *cs_list_cut(char **p)
+{
+	char *s = *p, *e = s;
+	int depth = 0, quoted = 0;
+	if (!s)
+		return NULL;
+	for (; *e && (*e != ',' || depth || quoted); e++) {
+		if (*e == '"')
+			quoted = !quoted;
+		else if (!quoted)
+			depth += (*e == '(') - (*e == ')');
+	}
+	*p = *e ? e + 1 : NULL;
+	*e = '\0';
+	return s;
+}
+
 int colstore_reader_find_columns(const colstore_reader *r, const char *list, uint32_t **out,
                                  uint32_t *n, colstore_error *err)
 {
