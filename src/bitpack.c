@@ -6,14 +6,9 @@
 
 uint64_t cs_popcount_scalar(const uint8_t *bm, uint64_t n)
 {
-	uint64_t full = n / 64, count = 0;
-	for (uint64_t i = 0; i < full; i++) {
-		uint64_t w;
-		memcpy(&w, bm + i * 8, 8); /* popcount is byte-order independent */
-		count += (uint64_t)__builtin_popcountll(w);
-	}
-	for (uint64_t i = full * 64; i < n; i++)
-		count += (uint64_t)cs_bit_get(bm, i);
+	uint64_t count = 0;
+	for (uint64_t i0 = 0; i0 < n; i0 += 64)
+		count += (uint64_t)__builtin_popcountll(cs_bitmap_word(bm, n, i0));
 	return count;
 }
 
@@ -33,13 +28,8 @@ int cs_bitmap_tail_clear(const uint8_t *bm, uint64_t n)
 uint32_t cs_rows_scalar(const uint8_t *bm, uint32_t n, uint32_t *idx)
 {
 	uint32_t k = 0;
-	size_t nbytes = cs_bitmap_bytes(n);
 	for (uint32_t i0 = 0; i0 < n; i0 += 64) {
-		uint64_t word = 0;
-		size_t left = nbytes - i0 / 8;
-		memcpy(&word, bm + i0 / 8, left < 8 ? left : 8);
-		if (n - i0 < 64)
-			word &= ((uint64_t)1 << (n - i0)) - 1;
+		uint64_t word = cs_bitmap_word(bm, n, i0);
 		while (word) {
 			idx[k++] = i0 + (uint32_t)__builtin_ctzll(word);
 			word &= word - 1;

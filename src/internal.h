@@ -206,6 +206,17 @@ CS_HIDDEN uint64_t cs_cgroup_limit_from(const char *proc_cgroup, const char *sys
 /* ---- bitpack.c ---------------------------------------------------------- */
 
 static inline size_t cs_bitmap_bytes(uint64_t n) { return (size_t)((n + 7) / 8); }
+/* the 64 bits of an n-bit bitmap from bit i0 (a multiple of 64), bit i0 the
+ * lowest, those past n cleared; no byte past the bitmap is read */
+static inline uint64_t cs_bitmap_word(const uint8_t *bm, uint64_t n, uint64_t i0)
+{
+	uint64_t word = 0;
+	size_t left = cs_bitmap_bytes(n) - i0 / 8;
+	memcpy(&word, bm + i0 / 8, left < 8 ? left : 8);
+	if (n - i0 < 64)
+		word &= ((uint64_t)1 << (n - i0)) - 1;
+	return word;
+}
 static inline int cs_bit_get(const uint8_t *bm, uint64_t i)
 {
 	return (bm[i >> 3] >> (i & 7)) & 1;

@@ -548,6 +548,8 @@ int colstore_reader_find_column(const colstore_reader *r, const char *name, uint
 				*col = i;
 			return COLSTORE_OK;
 		}
+	if (!err) /* a probe: no message to write */
+		return COLSTORE_ENOTFOUND;
 	char cols[400];
 	cs_columns_text(r, cols, sizeof(cols));
 	return cs_err(err, COLSTORE_ENOTFOUND, COLSTORE_NO_OFFSET, "no column named '%s' (columns: %s)",

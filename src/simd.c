@@ -345,24 +345,13 @@ static void cs_rowtab_init(void)
 	}
 }
 
-/* the bits of bm's 64-bit word at i0, those past n cleared */
-static inline uint64_t cs_word_at(const uint8_t *bm, uint64_t n, uint64_t i0)
-{
-	uint64_t word = 0;
-	size_t left = cs_bitmap_bytes(n) - i0 / 8;
-	memcpy(&word, bm + i0 / 8, left < 8 ? left : 8);
-	if (n - i0 < 64)
-		word &= ((uint64_t)1 << (n - i0)) - 1;
-	return word;
-}
-
 #define CS_POPCNT __attribute__((target("popcnt")))
 
 static CS_POPCNT uint64_t cs_popcnt_popcount(const uint8_t *bm, uint64_t n)
 {
 	uint64_t count = 0;
 	for (uint64_t i0 = 0; i0 < n; i0 += 64)
-		count += (uint64_t)__builtin_popcountll(cs_word_at(bm, n, i0));
+		count += (uint64_t)__builtin_popcountll(cs_bitmap_word(bm, n, i0));
 	return count;
 }
 
@@ -372,7 +361,7 @@ static __attribute__((target("avx2,popcnt"))) uint32_t cs_avx2_rows(const uint8_
 	const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
 	uint32_t k = 0;
 	for (uint32_t i0 = 0; i0 < n; i0 += 64) {
-		uint64_t word = cs_word_at(bm, n, i0);
+		uint64_t word = cs_bitmap_word(bm, n, i0);
 		if (__builtin_popcountll(word) <= 8) { /* sparse: one index a bit */
 			for (; word; word &= word - 1)
 				idx[k++] = i0 + (uint32_t)__builtin_ctzll(word);
@@ -582,7 +571,7 @@ cs_avx512_rows(const uint8_t *bm, uint32_t n, uint32_t *idx)
 	__m512i x = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
 	uint32_t k = 0;
 	for (uint32_t i0 = 0; i0 < n; i0 += 64) {
-		const uint64_t word = cs_word_at(bm, n, i0);
+		const uint64_t word = cs_bitmap_word(bm, n, i0);
 		for (unsigned j = 0; j < 64; j += 16) {
 			const __mmask16 m = (__mmask16)(word >> j);
 			const unsigned cnt = (unsigned)__builtin_popcount(m);
