@@ -617,6 +617,20 @@ static int parse_threads(const char *cmd, const char *arg, uint32_t max, uint32_
 	*out = (uint32_t)v;
 	return 0;
 }
+/* --limit N: a count of rows (0 and up) */
+static int parse_limit(const char *cmd, const char *arg, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(arg, &end, 10);
+	if (end == arg || *end || arg[0] == '-' || errno) {
+		fprintf(stderr, "%s %s: --limit takes a count, not '%s'\n", prog, cmd, arg);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 /* the import summary's second line: each column's name and type (read
  * back from a regular file only: a FIFO or device cannot be) */
 static void print_types(const char *path)
@@ -955,7 +969,6 @@ static int cmd_scan(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "c:w:n:f:t:h", longopts, NULL)) != -1) {
-		char *end;
 		switch (c) {
 		case 't':
 			if (parse_threads("scan", optarg, 256, &threads))
@@ -964,11 +977,8 @@ static int cmd_scan(int argc, char **argv)
 		case 'c': cols_arg = opt_add(cols_arg, optarg, 0); break;
 		case 'w': where = opt_add(where, optarg, 1); break;
 		case 'n':
-			limit = strtoull(optarg, &end, 10);
-			if (*end || optarg[0] == '-') {
-				fprintf(stderr, "%s scan: --limit takes a count, not '%s'\n", prog, optarg);
+			if (parse_limit("scan", optarg, &limit))
 				return EXIT_USAGE;
-			}
 			break;
 		case 'f':
 			if ((fmt = parse_format("scan", optarg)) < 0)
@@ -1104,7 +1114,6 @@ static int cmd_agg(int argc, char **argv)
 	};
 	const char *aggs = NULL, *gb = NULL, *where = NULL, *order = NULL;
 	uint64_t limit = COLSTORE_AGG_NO_LIMIT;
-	char *end;
 	int fmt = isatty(1) ? FMT_TABLE : FMT_CSV, c;
 	uint32_t threads = 0;
 	uint64_t mem = 0;
@@ -1114,12 +1123,8 @@ static int cmd_agg(int argc, char **argv)
 		switch (c) {
 		case 'o': order = opt_add(order, optarg, 0); break;
 		case 'n':
-			errno = 0;
-			limit = strtoull(optarg, &end, 10);
-			if (*end || !*optarg || optarg[0] == '-' || errno) {
-				fprintf(stderr, "%s agg: --limit takes a count, not '%s'\n", prog, optarg);
+			if (parse_limit("agg", optarg, &limit))
 				return EXIT_USAGE;
-			}
 			break;
 		case 'm':
 			if (parse_size(optarg, &mem) || mem < ((uint64_t)1 << 20)) {
