@@ -375,18 +375,12 @@ int colstore_agg_run(colstore_agg *a, colstore_error *err)
 		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "run an aggregation once");
 	a->ran = 1;
 	int rc = cs_agg_run(a, err);
-	if (!rc) {
-		a->ranking = 1; /* the cells of the keys, in key order */
+	a->ranking = 1; /* cells in key order for the distinct counts and the ranking */
+	if (!rc)
 		rc = cs_count_distinct(a, err);
-		a->ranking = 0;
-	}
-	a->ready = rc == COLSTORE_OK;
-	if (!rc && (a->nord || a->limit != COLSTORE_AGG_NO_LIMIT)) {
-		a->ready = 0;
-		a->ranking = 1; /* cells in key order while ranking */
+	if (!rc && (a->nord || a->limit != COLSTORE_AGG_NO_LIMIT))
 		rc = cs_order_result(a, err);
-		a->ranking = 0;
-		a->ready = rc == COLSTORE_OK;
-	}
+	a->ranking = 0;
+	a->ready = rc == COLSTORE_OK;
 	return rc;
 }

@@ -141,7 +141,7 @@ struct colstore_agg {
 	uint64_t *opos;
 	size_t opos_mapped; /* opos is a mapping of this many bytes (else malloc'd) */
 	uint64_t **distinct; /* per spec: count(distinct x) of each group, in key order */
-	int ranking;
+	int ranking; /* colstore_agg_run: cells readable, in key order, before ready */
 	int pass;
 	uint8_t *spill;      /* the mapped result: records, each + its group id */
 	size_t spill_size;
