@@ -3,27 +3,26 @@
  * columns, zone-map skipping from chunk statistics, and column-at-a-time
  * evaluation into selection bitmaps.
  */
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "internal.h"
+#include "calc.h"
 
-enum { N_AND, N_OR, N_CMP, N_NULL };
-/* OP_LIKE, OP_ILIKE: string columns, the pattern in sval */
-enum { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_LIKE, OP_ILIKE };
+/* N_XCMP: two value expressions compared (op, or like: pattern in sval);
+ * N_XNULL: a value expression [not] null (op 1: not) */
+enum { N_AND, N_OR, N_CMP, N_NULL, N_XCMP, N_XNULL };
 
 /* a set of values as a range [lo, hi] (R_IN) or its complement (R_OUT) */
 enum { R_NONE, R_ALL, R_IN, R_OUT, R_TABLE };
 
 typedef struct cs_node {
 	int kind, op;       /* N_NULL: op = 1 for "is not null" */
-	int neg;            /* N_CMP: true on the non-null rows where op is not
-	                     * (not of a float comparison, which NaN keeps from
-	                     * being another comparison; not like); a negated
-	                     * comparison of any other type takes the opposite
-	                     * op instead (cs_negate) */
+	int neg;            /* N_CMP, N_XCMP: true on the non-null rows where op
+	                     * is not (not of a float comparison, which NaN keeps
+	                     * from being another comparison; not like; any
+	                     * N_XCMP); a negated comparison of any other type
+	                     * takes the opposite op instead (cs_negate) */
 	int l, r;           /* children (node indexes) of AND / OR */
 	uint32_t col;
 	uint8_t type;
@@ -35,6 +34,7 @@ typedef struct cs_node {
 	uint8_t *dict_match; /* string column: per dictionary code, 1 if it matches */
 	int dict_set;        /* R_*: the matching codes as one range of codes, */
 	uint32_t dict_lo, dict_hi; /* or its complement; R_TABLE: look up each */
+	int xl, xr;          /* N_XCMP, N_XNULL: the sides, in f->calcs (xr -1: none) */
 } cs_node;
 
 
@@ -42,154 +42,10 @@ struct colstore_filter {
 	colstore_reader *r;
 	cs_node *nodes;
 	int n, cap, root, depth;
+	cs_calc **calcs;  /* the value expressions of N_XCMP and N_XNULL nodes */
+	int ncalc, calc_cap;
+	uint64_t serial;  /* names the filter's state kept in a worker's buffers */
 };
-
-/* ---- lexer ------------------------------------------------------------------ */
-
-enum { T_END, T_NAME, T_NUM, T_STR, T_OP, T_LP, T_RP, T_AND, T_OR, T_IS, T_NOT, T_NULL, T_TRUE,
-       T_FALSE, T_COMMA, T_IN, T_BETWEEN, T_LIKE, T_ILIKE };
-
-typedef struct cs_lex {
-	const char *src, *p;
-	int tok;
-	const char *start; /* token text */
-	size_t len;
-	int op;
-	char *str; /* T_STR / quoted T_NAME, unescaped */
-	size_t strlen_;
-	colstore_error *err;
-} cs_lex;
-
-static int cs_perr(cs_lex *x, const char *at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int cs_perr(cs_lex *x, const char *at, const char *fmt, ...)
-{
-	if (x->err) {
-		va_list ap;
-		x->err->code = COLSTORE_EPARSE;
-		x->err->offset = COLSTORE_NO_OFFSET;
-		x->err->line = 0;
-		x->err->column = (uint64_t)(at - x->src) + 1;
-		va_start(ap, fmt);
-		vsnprintf(x->err->message, sizeof(x->err->message), fmt, ap);
-		va_end(ap);
-	}
-	return COLSTORE_EPARSE;
-}
-
-static int cs_kw(const char *p, size_t n, const char *kw)
-{
-	if (strlen(kw) != n)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (tolower((unsigned char)p[i]) != kw[i])
-			return 0;
-	return 1;
-}
-
-static int cs_next(cs_lex *x)
-{
-	const char *p = x->p;
-	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-		p++;
-	x->start = p;
-	free(x->str);
-	x->str = NULL;
-	if (!*p) {
-		x->tok = T_END;
-		x->len = 0;
-		x->p = p;
-		return COLSTORE_OK;
-	}
-	if (*p == '(' || *p == ')' || *p == ',') {
-		x->tok = *p == '(' ? T_LP : *p == ')' ? T_RP : T_COMMA;
-		x->p = p + 1;
-		x->len = 1;
-		return COLSTORE_OK;
-	}
-	if (*p == '\'' || *p == '"') {
-		char q = *p;
-		size_t cap = strlen(p) + 1, o = 0;
-		x->str = malloc(cap);
-		if (!x->str)
-			return cs_perr(x, p, "out of memory");
-		const char *s = p + 1;
-		for (;; s++) {
-			if (!*s)
-				return cs_perr(x, p, "unterminated %s starting here",
-				               q == '\'' ? "string literal" : "quoted name");
-			if (*s == q) {
-				if (s[1] == q) {
-					x->str[o++] = q;
-					s++;
-					continue;
-				}
-				break;
-			}
-			x->str[o++] = *s;
-		}
-		x->str[o] = '\0';
-		x->strlen_ = o;
-		x->tok = q == '\'' ? T_STR : T_NAME;
-		x->p = s + 1;
-		x->len = (size_t)(x->p - p);
-		return COLSTORE_OK;
-	}
-	static const struct { const char *s; int op; } ops[] = {
-		{ "<=", OP_LE }, { ">=", OP_GE }, { "!=", OP_NE }, { "<>", OP_NE },
-		{ "==", OP_EQ }, { "=", OP_EQ },  { "<", OP_LT },  { ">", OP_GT },
-	};
-	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
-		size_t n = strlen(ops[i].s);
-		if (strncmp(p, ops[i].s, n) == 0) {
-			x->tok = T_OP;
-			x->op = ops[i].op;
-			x->p = p + n;
-			x->len = n;
-			return COLSTORE_OK;
-		}
-	}
-	if (isdigit((unsigned char)*p) || ((*p == '-' || *p == '+' || *p == '.') &&
-	                                   (isdigit((unsigned char)p[1]) || p[1] == '.'))) {
-		const char *s = p + 1;
-		while (isalnum((unsigned char)*s) || *s == '.' ||
-		       ((*s == '-' || *s == '+') && (s[-1] == 'e' || s[-1] == 'E')))
-			s++;
-		x->tok = T_NUM;
-		x->p = s;
-		x->len = (size_t)(s - p);
-		return COLSTORE_OK;
-	}
-	if (isalpha((unsigned char)*p) || *p == '_') {
-		const char *s = p + 1;
-		while (isalnum((unsigned char)*s) || *s == '_')
-			s++;
-		size_t n = (size_t)(s - p);
-		x->p = s;
-		x->len = n;
-		x->tok = cs_kw(p, n, "and")     ? T_AND
-		         : cs_kw(p, n, "or")    ? T_OR
-		         : cs_kw(p, n, "is")    ? T_IS
-		         : cs_kw(p, n, "not")   ? T_NOT
-		         : cs_kw(p, n, "null")  ? T_NULL
-		         : cs_kw(p, n, "true")  ? T_TRUE
-		         : cs_kw(p, n, "false") ? T_FALSE
-		         : cs_kw(p, n, "in")    ? T_IN
-		         : cs_kw(p, n, "between") ? T_BETWEEN
-		         : cs_kw(p, n, "like")  ? T_LIKE
-		         : cs_kw(p, n, "ilike") ? T_ILIKE
-		                                : T_NAME;
-		if (x->tok == T_NAME) {
-			x->str = malloc(n + 1);
-			if (!x->str)
-				return cs_perr(x, p, "out of memory");
-			memcpy(x->str, p, n);
-			x->str[n] = '\0';
-			x->strlen_ = n;
-		}
-		return COLSTORE_OK;
-	}
-	return cs_perr(x, p, "unexpected character '%c'", *p);
-}
 
 /* ---- parser -------------------------------------------------------------------- */
 
@@ -204,73 +60,95 @@ static int cs_new_node(colstore_filter *f)
 		f->cap = cap;
 	}
 	memset(&f->nodes[f->n], 0, sizeof(cs_node));
+	f->nodes[f->n].xl = f->nodes[f->n].xr = -1;
 	return f->n++;
+}
+
+/* a value expression at x, kept by the filter as f->calcs[*out] */
+static int cs_value(colstore_filter *f, cs_lex *x, int *out)
+{
+	cs_calc *c;
+	int rc;
+	if (f->ncalc == f->calc_cap) {
+		int cap = f->calc_cap ? f->calc_cap * 2 : 8;
+		cs_calc **nc = realloc(f->calcs, (size_t)cap * sizeof(*nc));
+		if (!nc)
+			return cs_perr(x, x->start, "out of memory");
+		f->calcs = nc;
+		f->calc_cap = cap;
+	}
+	if ((rc = cs_calc_parse(f->r, x, &c)))
+		return rc;
+	f->calcs[f->ncalc] = c;
+	*out = f->ncalc++;
+	return COLSTORE_OK;
 }
 
 static int cs_expr(colstore_filter *f, cs_lex *x, int *out, int depth);
 
-static int cs_tok_text(const cs_lex *x, char *buf, size_t n)
-{
-	if (x->tok == T_END)
-		return snprintf(buf, n, "the end of the expression");
-	return snprintf(buf, n, "'%.*s'", (int)(x->len > 40 ? 40 : x->len), x->start);
-}
-
-/* bind literal x to column node d */
-static int cs_bind(colstore_filter *f, cs_lex *x, cs_node *d, const char *name)
+/* bind literal lit to column node d */
+static int cs_bind(cs_lex *x, const cs_calc *lit, cs_node *d, const char *name)
 {
 	uint8_t t = d->type;
 	const char *tn = colstore_type_name(t);
-	char tok[64];
-	cs_tok_text(x, tok, sizeof(tok));
+	int tok;
+	const char *text, *str;
+	size_t len, slen;
+	cs_calc_is_literal(lit, &tok, &text, &len, &str, &slen);
+	const char *at = x->src + cs_calc_at(lit);
+	char shown[64];
+	snprintf(shown, sizeof(shown), "'%.*s'", (int)(len > 40 ? 40 : len), text);
 	switch (t) {
 	case COLSTORE_TYPE_STRING:
-		if (x->tok != T_STR)
-			return cs_perr(x, x->start, "column '%s' is a string: compare it with a 'quoted' "
-			               "literal, not %s", name, tok);
-		d->sval = x->str;
-		d->slen = (uint32_t)x->strlen_;
-		x->str = NULL;
+		if (tok != T_STR)
+			return cs_perr(x, at, "column '%s' is a string: compare it with a 'quoted' "
+			               "literal, not %s", name, shown);
+		if (!(d->sval = malloc(slen + 1)))
+			return cs_perr(x, at, "out of memory");
+		memcpy(d->sval, str, slen + 1);
+		d->slen = (uint32_t)slen;
 		return COLSTORE_OK;
 	case COLSTORE_TYPE_BOOL:
-		if (x->tok != T_TRUE && x->tok != T_FALSE)
-			return cs_perr(x, x->start, "column '%s' is bool: compare it with true or false, "
-			               "not %s", name, tok);
+		if (tok != T_TRUE && tok != T_FALSE)
+			return cs_perr(x, at, "column '%s' is bool: compare it with true or false, "
+			               "not %s", name, shown);
 		d->lit_int = 1;
-		d->ival = x->tok == T_TRUE;
+		d->ival = tok == T_TRUE;
 		return COLSTORE_OK;
 	case COLSTORE_TYPE_DATE:
 	case COLSTORE_TYPE_TIMESTAMP:
-		if (x->tok != T_STR ||
-		    !(t == COLSTORE_TYPE_DATE ? cs_parse_date(x->str, x->strlen_, &d->ival)
-		                              : cs_parse_timestamp(x->str, x->strlen_, &d->ival)))
-			return cs_perr(x, x->start, "column '%s' is %s: compare it with an ISO %s in "
+		if (tok != T_STR ||
+		    !(t == COLSTORE_TYPE_DATE ? cs_parse_date(str, slen, &d->ival)
+		                              : cs_parse_timestamp(str, slen, &d->ival)))
+			return cs_perr(x, at, "column '%s' is %s: compare it with an ISO %s in "
 			               "quotes such as '%s', not %s", name, tn, tn,
-			               t == COLSTORE_TYPE_DATE ? "2025-01-31" : "2025-01-31T10:00:00", tok);
+			               t == COLSTORE_TYPE_DATE ? "2025-01-31" : "2025-01-31T10:00:00", shown);
 		d->lit_int = 1;
 		return COLSTORE_OK;
-	default: { /* numbers */
+	default: { /* numbers: the text without spaces ("- 5") */
 		char buf[64];
-		if (x->tok != T_NUM || x->len >= sizeof(buf))
-			return cs_perr(x, x->start, "column '%s' is %s: compare it with a number, not %s",
-			               name, tn, tok);
-		memcpy(buf, x->start, x->len);
-		buf[x->len] = '\0';
+		size_t o = 0;
+		if (tok != T_NUM || len >= sizeof(buf))
+			return cs_perr(x, at, "column '%s' is %s: compare it with a number, not %s",
+			               name, tn, shown);
+		for (size_t i = 0; i < len; i++)
+			if (text[i] != ' ' && text[i] != '\t' && text[i] != '\n' && text[i] != '\r')
+				buf[o++] = text[i];
+		buf[o] = '\0';
 		char *end;
 		double dv = strtod(buf, &end);
 		if (*end)
-			return cs_perr(x, x->start, "%s is not a number", tok);
+			return cs_perr(x, at, "%s is not a number", shown);
 		d->dval = dv;
 		int64_t iv;
 		if (t != COLSTORE_TYPE_FLOAT32 && t != COLSTORE_TYPE_FLOAT64 &&
-		    cs_parse_int_lenient(buf, x->len, &iv)) {
+		    cs_parse_int_lenient(buf, o, &iv)) {
 			d->lit_int = 1;
 			d->ival = iv;
 		}
 		return COLSTORE_OK;
 	}
 	}
-	(void)f;
 }
 
 static int cs_is_float_type(uint8_t t)
@@ -333,10 +211,25 @@ static void cs_dict_range(cs_node *d, uint32_t count)
 	}
 }
 
-/* a comparison of column col with the literal at x (op, or a like
- * pattern), as a new node *out; past the literal */
+/* a like pattern at x, into d */
+static int cs_pattern(cs_lex *x, cs_node *d)
+{
+	if (x->tok != T_STR) {
+		char tok[64];
+		cs_tok_text(x, tok, sizeof(tok));
+		return cs_perr(x, x->start, "expected a 'quoted' pattern after '%s', not %s",
+		               d->op == OP_LIKE ? "like" : "ilike", tok);
+	}
+	d->sval = x->str;
+	d->slen = (uint32_t)x->strlen_;
+	x->str = NULL;
+	return cs_lex_next(x);
+}
+
+/* column col against a literal (lit, or the like pattern at x), as a new
+ * node *out */
 static int cs_leaf_new(colstore_filter *f, cs_lex *x, uint32_t col, const char *name,
-                       const char *name_at, int op, int *out)
+                       const char *name_at, int op, const cs_calc *lit, int *out)
 {
 	int rc, k = cs_new_node(f);
 	if (k < 0)
@@ -346,19 +239,8 @@ static int cs_leaf_new(colstore_filter *f, cs_lex *x, uint32_t col, const char *
 	d->op = op;
 	d->col = col;
 	d->type = f->r->columns[col].type;
-	if (op >= OP_LIKE) {
-		if (x->tok != T_STR) {
-			char tok[64];
-			cs_tok_text(x, tok, sizeof(tok));
-			return cs_perr(x, x->start, "expected a 'quoted' pattern after '%s', not %s",
-			               op == OP_LIKE ? "like" : "ilike", tok);
-		}
-		d->sval = x->str;
-		d->slen = (uint32_t)x->strlen_;
-		x->str = NULL;
-	} else if ((rc = cs_bind(f, x, d, name))) {
+	if ((rc = op >= OP_LIKE ? cs_pattern(x, d) : cs_bind(x, lit, d, name)))
 		return rc;
-	}
 	/* a string literal meets each dictionary entry once, here */
 	const cs_column *c = &f->r->columns[col];
 	if (d->type == COLSTORE_TYPE_STRING && c->dict_count) {
@@ -377,15 +259,51 @@ static int cs_leaf_new(colstore_filter *f, cs_lex *x, uint32_t col, const char *
 		cs_dict_range(d, c->dict_count);
 	}
 	*out = k;
-	return cs_next(x);
+	return COLSTORE_OK;
+}
+
+/* value l against value r (f->calcs) by op, as a new node *out: a column
+ * against a literal as a leaf that zone maps and dictionaries serve;
+ * anything else as N_XCMP */
+static int cs_cmp_new(colstore_filter *f, cs_lex *x, int l, int op, int r, const char *at,
+                      int *out)
+{
+	static const int flipped[] = { OP_EQ, OP_NE, OP_GT, OP_GE, OP_LT, OP_LE };
+	uint32_t col;
+	int tok, rc;
+	const char *text, *str;
+	size_t len, slen;
+	if (!cs_calc_is_column(f->calcs[l], &col) && cs_calc_is_column(f->calcs[r], &col) &&
+	    cs_calc_is_literal(f->calcs[l], &tok, &text, &len, &str, &slen)) {
+		int t = l; /* 5 < x: x > 5 */
+		l = r;
+		r = t;
+		op = flipped[op];
+	}
+	if (cs_calc_is_column(f->calcs[l], &col) &&
+	    cs_calc_is_literal(f->calcs[r], &tok, &text, &len, &str, &slen))
+		return cs_leaf_new(f, x, col, f->r->columns[col].name, x->src + cs_calc_at(f->calcs[l]),
+		                   op, f->calcs[r], out);
+	if ((rc = cs_calc_unify(f->calcs[l], f->calcs[r], x, at)))
+		return rc;
+	int k = cs_new_node(f);
+	if (k < 0)
+		return cs_perr(x, at, "out of memory");
+	f->nodes[k].kind = N_XCMP;
+	f->nodes[k].op = op;
+	f->nodes[k].xl = l;
+	f->nodes[k].xr = r;
+	*out = k;
+	return COLSTORE_OK;
 }
 
 /* node k made its negation: AND and OR swap (De Morgan), "is null" and
  * "is not null" swap, and a comparison takes the opposite op, which
  * holds on the same non-null values but for NaN (any comparison with NaN
- * is false, so its negation is true): a float comparison and a like keep
- * their op and are negated (neg) where they are evaluated.  Nulls match
- * neither a comparison nor its negation, as in SQL. */
+ * is false, so its negation is true): a float comparison, a like and a
+ * comparison of expressions keep their op and are negated (neg) where
+ * they are evaluated.  Nulls match neither a comparison nor its
+ * negation, as in SQL. */
 static void cs_negate(colstore_filter *f, int k)
 {
 	static const int opposite[] = { OP_NE, OP_EQ, OP_GE, OP_GT, OP_LE, OP_LT };
@@ -397,7 +315,9 @@ static void cs_negate(colstore_filter *f, int k)
 		cs_negate(f, d->l);
 		cs_negate(f, f->nodes[k].r);
 		return;
-	case N_NULL: d->op ^= 1; return;
+	case N_NULL:
+	case N_XNULL: d->op ^= 1; return;
+	case N_XCMP: d->neg ^= 1; return;
 	default:
 		if (d->op >= OP_LIKE || cs_is_float_type(d->type))
 			d->neg ^= 1;
@@ -429,10 +349,32 @@ static int cs_join(colstore_filter *f, cs_lex *x, int kind, int l, int r, int *o
 static int cs_expect(cs_lex *x, int tok, const char *what)
 {
 	if (x->tok == tok)
-		return cs_next(x);
+		return cs_lex_next(x);
 	char t[64];
 	cs_tok_text(x, t, sizeof(t));
 	return cs_perr(x, x->start, "expected %s, found %s", what, t);
+}
+
+/* does the parenthesis at x hold a condition (a comparison, and, or,
+ * not...) rather than a value ("(price - cost) > 5")? */
+static int cs_paren_is_cond(const cs_lex *x)
+{
+	cs_lex y;
+	int depth = 0, cond = 0;
+	if (cs_lex_start(&y, x->p, NULL))
+		return 1; /* the condition's parser names the error */
+	for (; y.tok != T_END && !cond; cond = cond || cs_lex_next(&y)) {
+		if (y.tok == T_LP)
+			depth++;
+		else if (y.tok == T_RP && depth-- == 0)
+			break;
+		else if (depth == 0)
+			cond = y.tok == T_OP || y.tok == T_AND || y.tok == T_OR || y.tok == T_NOT ||
+			       y.tok == T_IS || y.tok == T_IN || y.tok == T_BETWEEN || y.tok == T_LIKE ||
+			       y.tok == T_ILIKE;
+	}
+	cs_lex_done(&y);
+	return cond;
 }
 
 static int cs_factor(colstore_filter *f, cs_lex *x, int *out, int depth)
@@ -441,93 +383,108 @@ static int cs_factor(colstore_filter *f, cs_lex *x, int *out, int depth)
 	if (depth > 200)
 		return cs_perr(x, x->start, "expression nested too deeply");
 	if (x->tok == T_NOT) {
-		if ((rc = cs_next(x)) || (rc = cs_factor(f, x, out, depth + 1)))
+		if ((rc = cs_lex_next(x)) || (rc = cs_factor(f, x, out, depth + 1)))
 			return rc;
 		cs_negate(f, *out);
 		return COLSTORE_OK;
 	}
-	if (x->tok == T_LP) {
+	if (x->tok == T_LP && cs_paren_is_cond(x)) {
 		const char *lp = x->start;
-		if ((rc = cs_next(x)) || (rc = cs_expr(f, x, out, depth + 1)))
+		if ((rc = cs_lex_next(x)) || (rc = cs_expr(f, x, out, depth + 1)))
 			return rc;
 		if (x->tok != T_RP)
 			return cs_perr(x, x->tok == T_END ? lp : x->start,
 			               x->tok == T_END ? "unclosed parenthesis" : "expected ')'");
-		return cs_next(x);
+		return cs_lex_next(x);
 	}
-	if (x->tok != T_NAME) {
-		char tok[64];
-		cs_tok_text(x, tok, sizeof(tok));
-		return cs_perr(x, x->start, "expected a column name, found %s", tok);
-	}
-	const char *name_at = x->start;
-	uint32_t col;
-	if (colstore_reader_find_column(f->r, x->str, &col, NULL)) {
-		char cols[400];
-		cs_columns_text(f->r, cols, sizeof(cols));
-		return cs_perr(x, name_at, "no column named '%s' (columns: %s)", x->str, cols);
-	}
-	char name[256];
-	snprintf(name, sizeof(name), "%s", x->str);
-	const uint8_t type = f->r->columns[col].type;
-	if ((rc = cs_next(x)))
+	const char *left_at = x->start;
+	int l;
+	if ((rc = cs_value(f, x, &l)))
 		return rc;
+	uint32_t col;
+	const int is_col = cs_calc_is_column(f->calcs[l], &col);
+	const uint8_t ltype = cs_calc_type(f->calcs[l]);
+	char name[256];
+	snprintf(name, sizeof(name), "%s%s%s", is_col ? "column '" : "", is_col ? f->r->columns[col].name
+	                                                                       : cs_calc_text(f->calcs[l]),
+	         is_col ? "'" : "");
 	if (x->tok == T_IS) {
 		int k = cs_new_node(f);
 		if (k < 0)
-			return cs_perr(x, name_at, "out of memory");
-		f->nodes[k].kind = N_NULL;
+			return cs_perr(x, left_at, "out of memory");
+		f->nodes[k].kind = is_col ? N_NULL : N_XNULL;
 		f->nodes[k].col = col;
-		f->nodes[k].type = type;
-		if ((rc = cs_next(x)))
+		f->nodes[k].xl = l;
+		f->nodes[k].type = is_col ? f->r->columns[col].type : ltype;
+		if ((rc = cs_lex_next(x)))
 			return rc;
 		if (x->tok == T_NOT) {
 			f->nodes[k].op = 1;
-			if ((rc = cs_next(x)))
+			if ((rc = cs_lex_next(x)))
 				return rc;
 		}
 		if (x->tok != T_NULL)
 			return cs_perr(x, x->start, "expected 'null' after 'is%s'",
 			               f->nodes[k].op ? " not" : "");
 		*out = k;
-		return cs_next(x);
+		return cs_lex_next(x);
 	}
 	int neg = x->tok == T_NOT;
-	if (neg && (rc = cs_next(x)))
+	if (neg && (rc = cs_lex_next(x)))
 		return rc;
 	if (x->tok == T_IN) { /* x in (a, b, ...): x = a or x = b ... */
-		if ((rc = cs_next(x)) || (rc = cs_expect(x, T_LP, "'(' after 'in'")))
+		if ((rc = cs_lex_next(x)) || (rc = cs_expect(x, T_LP, "'(' after 'in'")))
 			return rc;
 		for (int first = 1;; first = 0) {
-			int k;
-			if ((rc = cs_leaf_new(f, x, col, name, name_at, OP_EQ, &k)) ||
+			int k, r;
+			const char *at = x->start;
+			if ((rc = cs_value(f, x, &r)) || (rc = cs_cmp_new(f, x, l, OP_EQ, r, at, &k)) ||
 			    (!first && (rc = cs_join(f, x, N_OR, *out, k, &k))))
 				return rc;
 			*out = k;
 			if (x->tok != T_COMMA)
 				break;
-			if ((rc = cs_next(x)))
+			if ((rc = cs_lex_next(x)))
 				return rc;
 		}
 		if ((rc = cs_expect(x, T_RP, "',' or ')' in the list after 'in'")))
 			return rc;
 	} else if (x->tok == T_BETWEEN) { /* x between a and b: x >= a and x <= b */
-		int lo, hi;
-		if ((rc = cs_next(x)) || (rc = cs_leaf_new(f, x, col, name, name_at, OP_GE, &lo)) ||
+		int lo, hi, a, b;
+		const char *at = x->start;
+		if ((rc = cs_lex_next(x)) || (rc = cs_value(f, x, &a)) ||
+		    (rc = cs_cmp_new(f, x, l, OP_GE, a, at, &lo)) ||
 		    (rc = cs_expect(x, T_AND, "'and' after the first value of 'between'")) ||
-		    (rc = cs_leaf_new(f, x, col, name, name_at, OP_LE, &hi)) ||
+		    (rc = cs_value(f, x, &b)) || (rc = cs_cmp_new(f, x, l, OP_LE, b, at, &hi)) ||
 		    (rc = cs_join(f, x, N_AND, lo, hi, out)))
 			return rc;
 	} else if (x->tok == T_LIKE || x->tok == T_ILIKE) {
 		int op = x->tok == T_LIKE ? OP_LIKE : OP_ILIKE;
-		if (type != COLSTORE_TYPE_STRING)
-			return cs_perr(x, x->start, "'%s' needs a string column: column '%s' is %s",
-			               op == OP_LIKE ? "like" : "ilike", name, colstore_type_name(type));
-		if ((rc = cs_next(x)) || (rc = cs_leaf_new(f, x, col, name, name_at, op, out)))
+		if (ltype != COLSTORE_TYPE_STRING)
+			return cs_perr(x, x->start, "'%s' needs a string%s: %s is %s",
+			               op == OP_LIKE ? "like" : "ilike", is_col ? " column" : "", name,
+			               colstore_type_name(is_col ? f->r->columns[col].type : ltype));
+		if ((rc = cs_lex_next(x)))
 			return rc;
+		if (is_col) {
+			if ((rc = cs_leaf_new(f, x, col, name, left_at, op, NULL, out)))
+				return rc;
+		} else {
+			int k = cs_new_node(f);
+			if (k < 0)
+				return cs_perr(x, left_at, "out of memory");
+			f->nodes[k].kind = N_XCMP;
+			f->nodes[k].op = op;
+			f->nodes[k].xl = l;
+			if ((rc = cs_pattern(x, &f->nodes[k])))
+				return rc;
+			*out = k;
+		}
 	} else if (x->tok == T_OP && !neg) {
-		int op = x->op;
-		if ((rc = cs_next(x)) || (rc = cs_leaf_new(f, x, col, name, name_at, op, out)))
+		int op = x->op, r;
+		const char *at = x->start;
+		if ((rc = cs_lex_next(x)) || (rc = cs_value(f, x, &r)) ||
+		    (rc = cs_cmp_new(f, x, l, op, r, at, out)))
 			return rc;
 	} else {
 		char tok[64];
@@ -536,7 +493,7 @@ static int cs_factor(colstore_filter *f, cs_lex *x, int *out, int depth)
 			return cs_perr(x, x->start, "expected 'in', 'between', 'like' or 'ilike' after "
 			               "'not', found %s", tok);
 		return cs_perr(x, x->start, "expected an operator (= != < <= > >=), 'in', 'between', "
-		               "'like', 'ilike', 'not' or 'is' after column '%s', found %s", name, tok);
+		               "'like', 'ilike', 'not' or 'is' after %s, found %s", name, tok);
 	}
 	if (neg)
 		cs_negate(f, *out);
@@ -550,7 +507,7 @@ static int cs_chain(colstore_filter *f, cs_lex *x, int *out, int depth, int is_o
 		return rc;
 	while (x->tok == (is_or ? T_OR : T_AND)) {
 		int right;
-		if ((rc = cs_next(x)))
+		if ((rc = cs_lex_next(x)))
 			return rc;
 		rc = is_or ? cs_chain(f, x, &right, depth, 0) : cs_factor(f, x, &right, depth);
 		if (rc)
@@ -590,6 +547,9 @@ void colstore_filter_free(colstore_filter *f)
 		free(f->nodes[i].sval);
 		free(f->nodes[i].dict_match);
 	}
+	for (int i = 0; i < f->ncalc; i++)
+		cs_calc_free(f->calcs[i]);
+	free(f->calcs);
 	free(f->nodes);
 	free(f);
 }
@@ -604,11 +564,10 @@ int colstore_filter_parse(const colstore_reader *r, const char *expr, colstore_f
 	if (!f)
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	f->r = (colstore_reader *)r; /* reads only update atomic flags */
+	static uint64_t serials;
+	f->serial = __atomic_add_fetch(&serials, 1, __ATOMIC_RELAXED);
 	cs_lex x;
-	memset(&x, 0, sizeof(x));
-	x.src = x.p = expr;
-	x.err = err;
-	int rc = cs_next(&x);
+	int rc = cs_lex_start(&x, expr, err);
 	if (!rc && x.tok == T_END)
 		rc = cs_perr(&x, x.start, "empty expression");
 	if (!rc)
@@ -618,7 +577,7 @@ int colstore_filter_parse(const colstore_reader *r, const char *expr, colstore_f
 		cs_tok_text(&x, tok, sizeof(tok));
 		rc = cs_perr(&x, x.start, "unexpected %s (expected 'and', 'or' or the end)", tok);
 	}
-	free(x.str);
+	cs_lex_done(&x);
 	if (rc) {
 		colstore_filter_free(f);
 		return rc;
@@ -639,6 +598,8 @@ static int cs_node_may(const colstore_filter *f, int k, uint32_t rg)
 		return cs_node_may(f, d->l, rg) && cs_node_may(f, d->r, rg);
 	if (d->kind == N_OR)
 		return cs_node_may(f, d->l, rg) || cs_node_may(f, d->r, rg);
+	if (d->kind == N_XCMP || d->kind == N_XNULL)
+		return 1;
 	const cs_chunk *ch = cs_chunk_at(f->r, rg, d->col);
 	if (d->kind == N_NULL)
 		return d->op ? ch->null_count < ch->row_count : ch->null_count > 0;
@@ -913,29 +874,145 @@ static int cs_leaf_scan(const colstore_filter *f, const cs_node *d, const cs_lea
 	return COLSTORE_OK;
 }
 
-/* node k over one batch of n rows from i0 into sel; its left side may use
- * all of tmp, then its right side's result goes to tmp and the rest of tmp
- * is the right side's own (f->depth batches of scratch in all) */
+/* ---- comparisons of value expressions ---------------------------------------------- */
+
+/* a worker's state for a filter's value expressions, kept in its buffers */
+typedef struct cs_fx {
+	int n;
+	cs_calc_run **runs; /* one per f->calcs */
+	uint32_t *idx;      /* a batch's rows to evaluate */
+} cs_fx;
+
+static void cs_fx_free(void *p)
+{
+	cs_fx *fx = p;
+	if (!fx)
+		return;
+	for (int k = 0; k < fx->n; k++)
+		cs_calc_run_free(fx->runs[k]);
+	free(fx->runs);
+	free(fx->idx);
+	free(fx);
+}
+
+static cs_fx *cs_fx_get(const colstore_filter *f, colstore_buffers *b)
+{
+	cs_fx *fx = cs_buffers_aux(b, f->serial);
+	if (fx)
+		return fx;
+	fx = calloc(1, sizeof(*fx));
+	if (!fx)
+		return NULL;
+	fx->runs = calloc((size_t)f->ncalc + 1, sizeof(*fx->runs));
+	fx->idx = malloc(CS_BATCH_ROWS * sizeof(uint32_t));
+	fx->n = f->ncalc;
+	if (!fx->runs || !fx->idx) {
+		cs_fx_free(fx);
+		return NULL;
+	}
+	cs_buffers_set_aux(b, f->serial, fx, cs_fx_free);
+	return fx;
+}
+
+typedef struct cs_fget {
+	colstore_reader *r;
+	colstore_buffers *b;
+	uint32_t rg, i0, n;
+} cs_fget;
+
+static int cs_filter_get(void *ctx, uint32_t col, colstore_values *v, colstore_error *err)
+{
+	cs_fget *g = ctx;
+	return cs_values_range(g->r, g->rg, col, g->b, g->i0, g->n, v, NULL, err);
+}
+
+/* calc j over the batch's rows idx[0..m) */
+static int cs_x_eval(const colstore_filter *f, cs_fx *fx, int j, cs_fget *g, const uint32_t *idx,
+                     uint32_t m, cs_cvec *out, colstore_error *err)
+{
+	if (!fx->runs[j] && !(fx->runs[j] = cs_calc_run_new(f->calcs[j])))
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	return cs_calc_eval(fx->runs[j], cs_filter_get, g, g->n, idx, m, out, err);
+}
+
+/* an N_XCMP or N_XNULL leaf over the rows of mask (all when NULL): the
+ * other rows' bits are left 0 (the and or or above does not read them) */
+static int cs_xleaf_scan(const colstore_filter *f, const cs_node *d, uint32_t rg,
+                         colstore_buffers *b, uint32_t i0, uint32_t n, const uint8_t *mask,
+                         uint8_t *sel, colstore_error *err)
+{
+	memset(sel, 0, cs_bitmap_bytes(n));
+	cs_fx *fx = cs_fx_get(f, b);
+	if (!fx)
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	uint32_t m = n;
+	const uint32_t *idx = NULL;
+	if (mask) {
+		m = cs_simd()->rows(mask, n, fx->idx);
+		idx = fx->idx;
+		if (!m)
+			return COLSTORE_OK;
+	}
+	cs_fget g = { f->r, b, rg, i0, n };
+	cs_cvec lv, rv;
+	int rc = cs_x_eval(f, fx, d->xl, &g, idx, m, &lv, err);
+	if (rc)
+		return rc;
+	if (d->xr >= 0 && (rc = cs_x_eval(f, fx, d->xr, &g, idx, m, &rv, err)))
+		return rc;
+	for (uint32_t k = 0; k < m; k++) {
+		const uint32_t i = idx ? idx[k] : k;
+		int ok;
+		if (d->kind == N_XNULL) {
+			ok = lv.ok[i] == d->op; /* op 1: is not null */
+		} else if (!lv.ok[i] || (d->xr >= 0 && !rv.ok[i])) {
+			ok = 0; /* a null matches neither a comparison nor its negation */
+		} else if (d->op >= OP_LIKE) {
+			ok = cs_like(lv.s[i].p, lv.s[i].len, d->sval, d->slen, d->op == OP_ILIKE) ^ d->neg;
+		} else {
+			int c = cs_cvec_cmp(&lv, i, &rv, i);
+			ok = (c == 2 ? d->op == OP_NE : cs_op_ok(d->op, c)) ^ d->neg;
+		}
+		sel[i >> 3] |= (uint8_t)(ok << (i & 7));
+	}
+	return COLSTORE_OK;
+}
+
+/* node k over one batch of n rows from i0 into sel, judged on the rows of
+ * mask (all when NULL: an and's right side is judged where its left side
+ * holds, an or's where it does not, so that a value expression is worked
+ * out, and can fail, only where it decides the result); its left side may
+ * use all of tmp, then its right side's result and mask go to tmp and the
+ * rest of tmp is the right side's own (f->depth pairs of batches of
+ * scratch in all) */
 static int cs_eval_node(const colstore_filter *f, int k, const cs_leaf *lv, uint32_t rg,
-                        colstore_buffers *b, uint32_t i0, uint32_t n, uint8_t *sel, uint8_t *tmp,
-                        colstore_error *err)
+                        colstore_buffers *b, uint32_t i0, uint32_t n, const uint8_t *mask,
+                        uint8_t *sel, uint8_t *tmp, colstore_error *err)
 {
 	const cs_node *d = &f->nodes[k];
+	if (d->kind == N_XCMP || d->kind == N_XNULL)
+		return cs_xleaf_scan(f, d, rg, b, i0, n, mask, sel, err);
 	if (d->kind != N_AND && d->kind != N_OR)
 		return cs_leaf_scan(f, d, &lv[k], rg, b, i0, n, sel, err);
 	size_t nbytes = cs_bitmap_bytes(n);
-	int rc = cs_eval_node(f, d->l, lv, rg, b, i0, n, sel, tmp, err);
+	int rc = cs_eval_node(f, d->l, lv, rg, b, i0, n, mask, sel, tmp, err);
 	if (rc)
 		return rc;
 	/* the right side cannot change an all-0 AND or an all-1 OR */
 	int decided = 1;
 	for (size_t i = 0; i < nbytes && decided; i++) {
 		uint8_t full = i + 1 < nbytes || n % 8 == 0 ? 0xff : (uint8_t)((1u << (n % 8)) - 1);
-		decided = sel[i] == (d->kind == N_AND ? 0 : full);
+		uint8_t in = mask ? mask[i] : full; /* only the rows judged count */
+		decided = (sel[i] & in) == (d->kind == N_AND ? 0 : in);
 	}
 	if (decided)
 		return COLSTORE_OK;
-	if ((rc = cs_eval_node(f, d->r, lv, rg, b, i0, n, tmp, tmp + CS_BATCH_ROWS / 8, err)))
+	uint8_t *rmask = tmp + CS_BATCH_ROWS / 8;
+	for (size_t i = 0; i < nbytes; i++)
+		rmask[i] = (uint8_t)((mask ? mask[i] : 0xff) & (d->kind == N_AND ? sel[i] : ~sel[i]));
+	if (n % 8)
+		rmask[nbytes - 1] &= (uint8_t)((1u << (n % 8)) - 1);
+	if ((rc = cs_eval_node(f, d->r, lv, rg, b, i0, n, rmask, tmp, tmp + CS_BATCH_ROWS / 4, err)))
 		return rc;
 	for (size_t i = 0; i < nbytes; i++)
 		sel[i] = d->kind == N_AND ? (uint8_t)(sel[i] & tmp[i]) : (uint8_t)(sel[i] | tmp[i]);
@@ -948,22 +1025,22 @@ int colstore_filter_eval(const colstore_filter *f, uint32_t rg, colstore_buffers
 	if (!f || !b || !sel || rg >= f->r->num_row_groups)
 		return cs_err(err, COLSTORE_ERANGE, COLSTORE_NO_OFFSET, "no row group %u", rg);
 	uint32_t n = cs_chunk_at(f->r, rg, 0)->row_count;
-	/* scratch: the leaves, made ready, then f->depth batches of bits: a
-	 * fixed size whatever the row group's size */
+	/* scratch: the leaves, made ready, then f->depth pairs of batches of
+	 * bits: a fixed size whatever the row group's size */
 	size_t lbytes = (size_t)f->n * sizeof(cs_leaf);
-	uint8_t *scratch = cs_buffers_scratch(b, lbytes + (size_t)f->depth * (CS_BATCH_ROWS / 8) + 1);
+	uint8_t *scratch = cs_buffers_scratch(b, lbytes + (size_t)f->depth * (CS_BATCH_ROWS / 4) + 1);
 	if (!scratch)
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	cs_leaf *lv = (cs_leaf *)(void *)scratch;
 	uint8_t *tmp = scratch + lbytes;
 	for (int k = 0; k < f->n; k++) {
 		const cs_node *d = &f->nodes[k];
-		if (d->kind != N_AND && d->kind != N_OR)
+		if (d->kind == N_CMP || d->kind == N_NULL)
 			cs_leaf_prep(f, d, rg, &lv[k]);
 	}
 	for (uint32_t i0 = 0; i0 < n; i0 += CS_BATCH_ROWS) {
 		uint32_t c = n - i0 < CS_BATCH_ROWS ? n - i0 : CS_BATCH_ROWS;
-		int rc = cs_eval_node(f, f->root, lv, rg, b, i0, c, sel + i0 / 8, tmp, err);
+		int rc = cs_eval_node(f, f->root, lv, rg, b, i0, c, NULL, sel + i0 / 8, tmp, err);
 		if (rc)
 			return rc;
 	}
@@ -977,6 +1054,8 @@ void cs_filter_columns(const colstore_filter *f, uint8_t *mark)
 	for (int k = 0; f && k < f->n; k++)
 		if (f->nodes[k].kind == N_CMP || f->nodes[k].kind == N_NULL)
 			mark[f->nodes[k].col] = 1;
+	for (int k = 0; f && k < f->ncalc; k++)
+		cs_calc_columns(f->calcs[k], mark);
 }
 
 const colstore_reader *cs_filter_reader(const colstore_filter *f)

@@ -458,6 +458,10 @@ static inline uint64_t cs_chunk_desc_offset(const colstore_reader *r, uint32_t r
 CS_HIDDEN const char *cs_block_kind_name(int kind);
 /* a scratch area of at least n bytes kept in b (reused across calls), or NULL */
 CS_HIDDEN void *cs_buffers_scratch(colstore_buffers *b, size_t n);
+/* one object kept in b for its owner: the one set with key (a nonzero
+ * serial, never reused), or NULL; setting another frees the one before */
+CS_HIDDEN void *cs_buffers_aux(colstore_buffers *b, uint64_t key);
+CS_HIDDEN void cs_buffers_set_aux(colstore_buffers *b, uint64_t key, void *aux, void (*fr)(void *));
 /* [*lo, *hi): the bytes spanned by row group rg's blocks; *lo >= *hi if none */
 CS_HIDDEN void cs_row_group_span(const colstore_reader *r, uint32_t rg, uint64_t *lo,
                                  uint64_t *hi);

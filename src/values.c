@@ -20,6 +20,10 @@ struct colstore_buffers {
 	size_t n;
 	cs_buf scratch; /* filter evaluation's bitmaps */
 	cs_buf stage;   /* compressed bytes read with pread */
+	/* a filter's per-worker state (expr.c), for the filter of that serial */
+	void *aux;
+	uint64_t aux_key;
+	void (*aux_free)(void *);
 };
 
 colstore_buffers *colstore_buffers_create(void)
@@ -36,7 +40,23 @@ void colstore_buffers_free(colstore_buffers *b)
 	free(b->bufs);
 	free(b->scratch.p);
 	free(b->stage.p);
+	if (b->aux_free)
+		b->aux_free(b->aux);
 	free(b);
+}
+
+void *cs_buffers_aux(colstore_buffers *b, uint64_t key)
+{
+	return b->aux_key == key ? b->aux : NULL;
+}
+
+void cs_buffers_set_aux(colstore_buffers *b, uint64_t key, void *aux, void (*fr)(void *))
+{
+	if (b->aux_free)
+		b->aux_free(b->aux);
+	b->aux = aux;
+	b->aux_key = key;
+	b->aux_free = fr;
 }
 
 void *cs_buffers_scratch(colstore_buffers *b, size_t n)

@@ -114,7 +114,7 @@ check "scan --where result" 0 '^"",3$' -- "$CS" scan -f csv -c name,id -w "price
 check "scan --where on dates" 0 "^4$" -- "$CS" scan -f csv -c id -w "day < '2000-01-02' and day > '1999-12-31'" "$T/canon.colstore"
 check "scan --limit" 0 "(2 rows)" -- "$CS" scan -f table -n 2 "$T/canon.colstore"
 check "scan --where error names the column" 2 "no column named 'prise'" -- "$CS" scan -w "prise > 1" "$T/canon.colstore"
-check "scan --where error points at the token" 2 "expected a column name, found the end" -- "$CS" scan -w "id > 1 and" "$T/canon.colstore"
+check "scan --where error points at the token" 2 "a function), found the end" -- "$CS" scan -w "id > 1 and" "$T/canon.colstore"
 check "scan unknown column" 2 "no column named 'nope' (columns: id, name, price, ok, day, ts)" -- "$CS" scan -c id,nope "$T/canon.colstore"
 # one quoting rule for names everywhere: "double quotes" around a name with
 # spaces, commas or quotes, in -c, -g, -a, --order-by and --where

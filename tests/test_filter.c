@@ -237,7 +237,7 @@ static void test_parse_errors(void)
 		{ "i8 = 'x'", 6, "column 'i8' is int8: compare it with a number, not ''x''" },
 		{ "s = 5", 5, "column 's' is a string: compare it with a 'quoted' literal, not '5'" },
 		{ "d > '2025-13-01'", 5, "column 'd' is date: compare it with an ISO date" },
-		{ "i8 > 1 and", 11, "expected a column name, found the end of the expression" },
+		{ "i8 > 1 and", 11, "a function), found the end of the expression" },
 		{ "(i8 > 1", 1, "unclosed parenthesis" },
 		{ "i8 > 1 i64 = 2", 8, "unexpected 'i64' (expected 'and', 'or' or the end)" },
 		{ "s = 'open", 5, "unterminated string literal starting here" },
@@ -249,11 +249,11 @@ static void test_parse_errors(void)
 		{ "i8 ilike 'x'", 4, "'ilike' needs a string column: column 'i8' is int8" },
 		{ "i8 in 3", 7, "expected '(' after 'in', found '3'" },
 		{ "i8 in (3 4)", 10, "expected ',' or ')' in the list after 'in', found '4'" },
-		{ "i8 in (3,", 10, "compare it with a number, not the end of the expression" },
+		{ "i8 in (3,", 10, "a function), found the end of the expression" },
 		{ "i8 between 1 or 2", 14, "expected 'and' after the first value of 'between', found 'or'" },
 		{ "i8 not = 3", 8, "expected 'in', 'between', 'like' or 'ilike' after 'not', found '='" },
-		{ "not", 4, "expected a column name, found the end of the expression" },
-		{ "i8 = 1 and not or", 16, "expected a column name, found 'or'" },
+		{ "not", 4, "a function), found the end of the expression" },
+		{ "i8 = 1 and not or", 16, "a function), found 'or'" },
 	};
 	for (unsigned k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
 		colstore_filter *f = NULL;

@@ -606,23 +606,42 @@ typedef struct colstore_filter colstore_filter;
 /**
  * Compile a filter over @p r's columns:
  *   expr := term { "or" term } ; term := factor { "and" factor } ;
- *   factor := "not" factor | "(" expr ")" | NAME OP literal
- *           | NAME ["not"] "in" "(" literal { "," literal } ")"
- *           | NAME ["not"] "between" literal "and" literal
- *           | NAME ["not"] ("like" | "ilike") 'pattern'
- *           | NAME "is" ["not"] "null"
+ *   factor := "not" factor | "(" expr ")" | value OP value
+ *           | value ["not"] "in" "(" value { "," value } ")"
+ *           | value ["not"] "between" value "and" value
+ *           | value ["not"] ("like" | "ilike") 'pattern'
+ *           | value "is" ["not"] "null"
  *   OP := = | != | < | <= | > | >=
+ *   value := sum ; sum := prod { ("+" | "-") prod } ;
+ *   prod := unary { ("*" | "/") unary } ; unary := ("-" | "+") unary | primary
+ *   primary := NAME | literal | FUNCTION "(" value { "," value } ")" | "(" value ")"
  * in is an or of =, between an and of >= and <=.  like and ilike take a
- * string column: % matches any run of characters, _ one UTF-8 character,
+ * string: % matches any run of characters, _ one UTF-8 character,
  * anything else itself (ilike: ASCII letters in either case); there is no
  * escape character.  not binds tighter than and.  A null matches neither a
  * comparison nor its negation; a float NaN matches only != and the
  * negations of the other comparisons (IEEE).
  * Literals: numbers, 'strings' ('' is a quote), true/false; date and
- * timestamp columns take ISO strings ('2025-01-31', '2025-01-31T10:00:00').
+ * timestamp values take ISO strings ('2025-01-31', '2025-01-31T10:00:00').
  * Names may be "double quoted".  Keywords are case-insensitive.  Nulls never
  * compare true (SQL).  String comparisons are byte-wise; on dictionary
- * chunks each literal is compared with each dictionary entry once, here.
+ * chunks a column compared with a literal is compared with each dictionary
+ * entry once, here.
+ * Values: integers widen to int64 and an int64 overflow is an error
+ * (COLSTORE_ERANGE from the evaluation); / gives a float64, null when
+ * dividing by zero; a number compares with a number exactly, a date with
+ * a timestamp as its midnight.  Functions: year, quarter, month, day, hour,
+ * minute, weekday (0 = Sunday) of a date or timestamp; date_trunc('year' |
+ * 'quarter' | 'month' | 'week' (from Monday) | 'day' | 'hour' | 'minute', x),
+ * of x's type; bucket(x, width): x rounded down to a multiple of width (a
+ * number above 0); abs(x); round(x [, digits 0..15]): half away from zero,
+ * of the shortest decimal that reads back as x (round(2.675, 2) is 2.68);
+ * lower(s), upper(s) (ASCII letters); length(s) (UTF-8 characters);
+ * coalesce(a, b, ...): the first that is not null.  Each takes and gives
+ * null for null.  lower, upper and length of a dictionary string column
+ * are worked out once per dictionary entry.  An and's right side is
+ * evaluated only on the rows where its left side holds, an or's where it
+ * does not.
  * @return COLSTORE_OK or COLSTORE_EPARSE with err->column = the 1-based
  *         character position and a message naming the token or column.
  */

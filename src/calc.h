@@ -1,0 +1,105 @@
+/*
+ * calc.h -- the expression language shared by --where, the aggregates and
+ * the group-by: its lexer, and value expressions (columns, literals,
+ * + - * /, functions) compiled against a reader's columns and evaluated a
+ * batch at a time (calc.c).  Nothing here is API; every symbol is
+ * cs_-prefixed and hidden.
+ */
+#ifndef CS_CALC_H
+#define CS_CALC_H
+
+#include "internal.h"
+
+/* ---- lexer ---------------------------------------------------------------- */
+
+enum { T_END, T_NAME, T_NUM, T_STR, T_OP, T_LP, T_RP, T_AND, T_OR, T_IS, T_NOT, T_NULL, T_TRUE,
+       T_FALSE, T_COMMA, T_IN, T_BETWEEN, T_LIKE, T_ILIKE, T_PLUS, T_MINUS, T_STAR, T_SLASH };
+/* T_OP's op; OP_LIKE, OP_ILIKE: a string against a pattern */
+enum { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_LIKE, OP_ILIKE };
+
+typedef struct cs_lex {
+	const char *src, *p;
+	int tok;
+	const char *start; /* token text */
+	size_t len;
+	int op;
+	int quoted;        /* T_NAME written in "quotes" */
+	char *str;         /* T_STR / T_NAME, unescaped, NUL-terminated */
+	size_t strlen_;
+	colstore_error *err;
+} cs_lex;
+
+/* the first token of src */
+CS_HIDDEN int cs_lex_start(cs_lex *x, const char *src, colstore_error *err);
+CS_HIDDEN int cs_lex_next(cs_lex *x);
+CS_HIDDEN void cs_lex_done(cs_lex *x);
+/* COLSTORE_EPARSE with the message, at character at of the source */
+CS_HIDDEN int cs_perr(cs_lex *x, const char *at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* the token as 'text' (or "the end of the expression"), for messages */
+CS_HIDDEN int cs_tok_text(const cs_lex *x, char *buf, size_t n);
+/* is the token at x the name kw (unquoted, any ASCII case)? */
+CS_HIDDEN int cs_tok_is(const cs_lex *x, const char *kw);
+
+/* ---- value expressions ------------------------------------------------------ */
+
+typedef struct cs_calc cs_calc;
+
+/* strings while evaluating: bytes not NUL-terminated */
+typedef struct cs_str {
+	const char *p;
+	uint32_t len;
+} cs_str;
+
+/* a batch of an expression's values: ok[i] = 0 for null; one of i (int64,
+ * bool 0/1, date days, timestamp µs), d (float64) or s (string) by type */
+typedef struct cs_cvec {
+	uint8_t type; /* COLSTORE_TYPE_INT64, FLOAT64, BOOL, DATE, TIMESTAMP, STRING */
+	const uint8_t *ok;
+	const int64_t *i;
+	const double *d;
+	const cs_str *s;
+} cs_cvec;
+
+/* one value expression at x (stops at a token that cannot continue it:
+ * a comparison, and, or, ',' ')' or the end) */
+CS_HIDDEN int cs_calc_parse(colstore_reader *r, cs_lex *x, cs_calc **out);
+CS_HIDDEN void cs_calc_free(cs_calc *c);
+CS_HIDDEN uint8_t cs_calc_type(const cs_calc *c);
+/* 1 with *col when c is a column alone */
+CS_HIDDEN int cs_calc_is_column(const cs_calc *c, uint32_t *col);
+/* 1 when c is a literal alone (*tok: T_NUM, T_STR, T_TRUE or T_FALSE; its
+ * text as written, and a string's bytes) */
+CS_HIDDEN int cs_calc_is_literal(const cs_calc *c, int *tok, const char **text, size_t *len,
+                                 const char **str, size_t *slen);
+/* the source text it was parsed from, and where it starts in the source */
+CS_HIDDEN const char *cs_calc_text(const cs_calc *c);
+CS_HIDDEN size_t cs_calc_at(const cs_calc *c);
+/* sets mark[col] for each column it reads */
+CS_HIDDEN void cs_calc_columns(const cs_calc *c, uint8_t *mark);
+/* make a and b comparable (numbers with numbers, a string literal read as
+ * the date or timestamp it is compared with); COLSTORE_EPARSE naming the
+ * two types if they are not */
+CS_HIDDEN int cs_calc_unify(cs_calc *a, cs_calc *b, cs_lex *x, const char *at);
+
+/* values of column col for the batch (rows as the batch's); *out lives
+ * until the batch is done */
+typedef int (*cs_colget)(void *ctx, uint32_t col, colstore_values *out, colstore_error *err);
+
+/* a worker's scratch for evaluating c */
+typedef struct cs_calc_run cs_calc_run;
+CS_HIDDEN cs_calc_run *cs_calc_run_new(const cs_calc *c);
+CS_HIDDEN void cs_calc_run_free(cs_calc_run *cr);
+/* c over a batch of n rows (n <= CS_BATCH_ROWS), at rows idx[0..m) (all n
+ * when idx is NULL; other rows come out null).  COLSTORE_ERANGE when an
+ * integer result overflows int64 at one of those rows. */
+CS_HIDDEN int cs_calc_eval(cs_calc_run *cr, cs_colget get, void *ctx, uint32_t n,
+                           const uint32_t *idx, uint32_t m, cs_cvec *out, colstore_error *err);
+/* the vector as a column's values would come (int64, float64, date as
+ * int32, bool as bits, strings PLAIN), in cr's scratch */
+CS_HIDDEN int cs_calc_values(cs_calc_run *cr, const cs_cvec *v, uint32_t n,
+                             colstore_values *out);
+/* row i of v against row j of w by op (after cs_calc_unify); ok rows only */
+CS_HIDDEN int cs_cvec_cmp(const cs_cvec *v, uint32_t i, const cs_cvec *w, uint32_t j);
+
+#endif /* CS_CALC_H */
