@@ -47,6 +47,12 @@ void colstore_agg_free(colstore_agg *a)
 		free(a->aggs[k].name);
 	free(a->aggs);
 	free(a->gb);
+	for (uint32_t k = 0; a->gname && k < a->ngb; k++)
+		free(a->gname[k]);
+	free(a->gname);
+	for (uint32_t k = 0; k < a->nx; k++)
+		cs_calc_free(a->xs[k]);
+	free(a->xs);
 	free(a->need);
 	free(a->sum_only);
 	free(a->kcode);
@@ -89,6 +95,89 @@ static int cs_is_numeric(uint8_t t)
 	       t != COLSTORE_TYPE_TIMESTAMP;
 }
 
+/* "ITEM as NAME": cuts " as NAME" off item (an "as" outside parentheses,
+ * then one name, then the end) and gives NAME in *alias (malloc'd), else
+ * NULL; -1 when out of memory */
+static int cs_cut_alias(char *item, char **alias)
+{
+	cs_lex x;
+	int depth = 0;
+	*alias = NULL;
+	if (cs_lex_start(&x, item, NULL)) {
+		cs_lex_done(&x);
+		return 0; /* the item's parser names the error */
+	}
+	for (; x.tok != T_END; ) {
+		if (x.tok == T_LP)
+			depth++;
+		else if (x.tok == T_RP)
+			depth--;
+		if (depth == 0 && cs_tok_is(&x, "as") && x.start > item) {
+			char *as = (char *)x.start;
+			if (cs_lex_next(&x) || x.tok != T_NAME)
+				break;
+			char *name = x.str;
+			x.str = NULL; /* ours now */
+			if (cs_lex_next(&x) || x.tok != T_END) {
+				free(name);
+				break;
+			}
+			*alias = name;
+			*as = '\0';
+			break;
+		}
+		if (cs_lex_next(&x))
+			break;
+	}
+	cs_lex_done(&x);
+	return 0;
+}
+
+/* an item naming a value: a column's name as a list gives it (names.c:
+ * "Unit Price" may go unquoted), or else a value expression; its slot:
+ * the column, or r->num_columns + the expression's place in a->xs.
+ * what names the option in messages. */
+static int cs_parse_slot(colstore_agg *a, const char *text, const char *what, uint32_t *slot,
+                         colstore_error *err)
+{
+	char name[1024];
+	const char *np = text;
+	colstore_error ne;
+	if (cs_name_next(&np, name, sizeof(name), &ne) == 1 && !*np &&
+	    colstore_reader_find_column(a->r, name, slot, NULL) == COLSTORE_OK)
+		return COLSTORE_OK;
+	cs_lex x;
+	cs_calc *c = NULL;
+	int rc = cs_lex_start(&x, text, &ne);
+	if (!rc && x.tok == T_END)
+		rc = cs_perr(&x, x.start, "an empty item");
+	if (!rc)
+		rc = cs_calc_parse(a->r, &x, &c);
+	if (!rc && x.tok != T_END) {
+		char tok[64];
+		cs_tok_text(&x, tok, sizeof(tok));
+		rc = cs_perr(&x, x.start, "unexpected %s after %s", tok, cs_calc_text(c));
+	}
+	cs_lex_done(&x);
+	if (rc) {
+		cs_calc_free(c);
+		return cs_err(err, COLSTORE_EPARSE, COLSTORE_NO_OFFSET, "%s%s", what, ne.message);
+	}
+	if (cs_calc_is_column(c, slot)) { /* ("x") or x written unusually */
+		cs_calc_free(c);
+		return COLSTORE_OK;
+	}
+	cs_calc **xs = realloc(a->xs, (a->nx + 1) * sizeof(*xs));
+	if (!xs) {
+		cs_calc_free(c);
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	}
+	a->xs = xs;
+	a->xs[a->nx] = c;
+	*slot = a->r->num_columns + a->nx++;
+	return COLSTORE_OK;
+}
+
 static int cs_parse_aggs(colstore_agg *a, const char *list, colstore_error *err)
 {
 	char *copy = strdup(list), *save = copy;
@@ -102,21 +191,27 @@ static int cs_parse_aggs(colstore_agg *a, const char *list, colstore_error *err)
 	static const char *const fns[] = { "count", "count", "sum", "min", "max", "avg",
 		                           "var", "var_pop", "stddev", "stddev_pop" };
 	for (char *item = cs_list_cut(&save); !rc && item; item = cs_list_cut(&save)) {
-		char *it = cs_trim(item);
-		char *lp = strchr(it, '('), *rp = strrchr(it, ')');
-		if (!lp || !rp || rp < lp || rp[1] != '\0') {
-			rc = cs_err(err, COLSTORE_EPARSE, COLSTORE_NO_OFFSET,
-			            "'%s' is not an aggregate: write fn(column), fn one of count sum min "
-			            "max avg, or count(*)", it);
+		char *alias;
+		if (cs_cut_alias(item, &alias)) {
+			rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 			break;
 		}
+		char *it = cs_trim(item);
+		char *lp = strchr(it, '('), *rp = strrchr(it, ')');
 		cs_aggspec *s = &a->aggs[a->nagg];
-		s->name = strdup(it); /* as written, before it is cut up */
+		s->name = alias ? alias : strdup(it); /* as written, before it is cut up */
 		if (!s->name) {
 			rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 			break;
 		}
 		a->nagg++;
+		if (!lp || !rp || rp < lp || rp[1] != '\0') {
+			rc = cs_err(err, COLSTORE_EPARSE, COLSTORE_NO_OFFSET,
+			            "'%s' is not an aggregate: write fn(x), fn one of count sum min "
+			            "max avg var var_pop stddev stddev_pop, or count(*), then "
+			            "optionally 'as name'", it);
+			break;
+		}
 		size_t fl = (size_t)(lp - it);
 		char fn[16] = "";
 		snprintf(fn, sizeof(fn), "%.*s", (int)(fl < 15 ? fl : 15), it);
@@ -134,30 +229,28 @@ static int cs_parse_aggs(colstore_agg *a, const char *list, colstore_error *err)
 			            "stddev_pop)", fn);
 			break;
 		}
-		char name[1024];
-		const char *np = arg;
-		colstore_error ne;
 		if (s->fn == A_COUNT && !strncasecmp(arg, "distinct", 8) &&
-		    (arg[8] == ' ' || arg[8] == '\t' || arg[8] == '"')) {
+		    (arg[8] == ' ' || arg[8] == '\t' || arg[8] == '"' || arg[8] == '(')) {
 			s->fn = A_COUNT_DISTINCT;
 			arg = cs_trim(arg + 8);
-			np = arg;
 		}
+		char what[300];
+		snprintf(what, sizeof(what), "%s: ", s->name);
 		if (s->fn == A_COUNT && !strcmp(arg, "*")) {
 			s->fn = A_COUNT_STAR;
-		} else if (cs_name_next(&np, name, sizeof(name), &ne) != 1 || *np) {
-			rc = cs_err(err, COLSTORE_EPARSE, COLSTORE_NO_OFFSET, "%s: %s", s->name,
-			            *np ? "one column, or \"a quoted name\"" : ne.message);
-			break;
-		} else if (colstore_reader_find_column(a->r, name, &s->col, &ne)) {
-			rc = cs_err(err, COLSTORE_EPARSE, COLSTORE_NO_OFFSET, "%s: %s", s->name, ne.message);
+		} else if ((rc = cs_parse_slot(a, arg, what, &s->col, err))) {
 			break;
 		} else {
-			s->type = a->r->columns[s->col].type;
+			s->type = cs_slot_type(a, s->col);
 			if ((s->fn == A_SUM || CS_FN_FLOAT(s->fn)) && !cs_is_numeric(s->type)) {
+				char shown[300];
+				if (s->col < a->r->num_columns)
+					snprintf(shown, sizeof(shown), "column '%s'", a->r->columns[s->col].name);
+				else
+					snprintf(shown, sizeof(shown), "%s", cs_calc_text(a->xs[s->col - a->r->num_columns]));
 				rc = cs_err(err, COLSTORE_EPARSE, COLSTORE_NO_OFFSET,
-				            "%s: column '%s' is %s; sum, avg, var and stddev need a number column", s->name, name,
-				            colstore_type_name(s->type));
+				            "%s: %s is %s; sum, avg, var and stddev need a number column", s->name,
+				            shown, colstore_type_name(s->type));
 				break;
 			}
 		}
@@ -170,6 +263,43 @@ static int cs_parse_aggs(colstore_agg *a, const char *list, colstore_error *err)
 	}
 	if (!rc && a->nagg == 0)
 		rc = cs_err(err, COLSTORE_EPARSE, COLSTORE_NO_OFFSET, "no aggregate given");
+	free(copy);
+	return rc;
+}
+
+/* the group-by list: values, each optionally "as name" */
+static int cs_parse_group_by(colstore_agg *a, const char *list, colstore_error *err)
+{
+	char *copy = strdup(list), *save = copy;
+	size_t cap = 1;
+	for (const char *p = list; *p; p++)
+		cap += *p == ',';
+	a->gb = malloc(cap * sizeof(*a->gb));
+	a->gname = calloc(cap, sizeof(*a->gname));
+	if (!copy || !a->gb || !a->gname) {
+		free(copy);
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	}
+	int rc = COLSTORE_OK;
+	for (char *item = cs_list_cut(&save); !rc && item; item = cs_list_cut(&save)) {
+		char *alias;
+		if (cs_cut_alias(item, &alias)) {
+			rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+			break;
+		}
+		char *it = cs_trim(item);
+		uint32_t slot;
+		if ((rc = cs_parse_slot(a, it, "--group-by: ", &slot, err))) {
+			free(alias);
+			break;
+		}
+		a->gb[a->ngb] = slot;
+		a->gname[a->ngb] = alias ? alias
+		                   : strdup(slot < a->r->num_columns ? a->r->columns[slot].name
+		                                                     : cs_calc_text(a->xs[slot - a->r->num_columns]));
+		if (!a->gname[a->ngb++])
+			rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	}
 	free(copy);
 	return rc;
 }
@@ -188,11 +318,9 @@ int colstore_agg_create(colstore_reader *r, const char *aggs, const char *group_
 	a->r = r;
 	a->limit = COLSTORE_AGG_NO_LIMIT;
 	int rc = cs_parse_aggs(a, aggs, err);
-	if (!rc && group_by && *group_by) {
-		colstore_error ge;
-		if ((rc = colstore_reader_find_columns(r, group_by, &a->gb, &a->ngb, &ge)))
-			rc = cs_err(err, COLSTORE_EPARSE, COLSTORE_NO_OFFSET, "--group-by: %s", ge.message);
-	}
+	if (!rc && group_by && *group_by)
+		rc = cs_parse_group_by(a, group_by, err);
+	a->nslot = r->num_columns + a->nx;
 	if (!rc && where && cs_filter_reader(where) != r)
 		rc = cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
 		            "the filter was compiled for another reader");

@@ -13,7 +13,7 @@
 
 #include <xxhash.h>
 
-#include "internal.h"
+#include "calc.h"
 
 enum { A_COUNT_STAR, A_COUNT, A_SUM, A_MIN, A_MAX, A_AVG, A_VAR, A_VAR_POP, A_STD, A_STD_POP,
        A_COUNT_DISTINCT };
@@ -110,7 +110,12 @@ struct colstore_agg {
 	colstore_reader *r;
 	const colstore_filter *filter; /* the caller's, or NULL */
 	uint32_t ngb, nagg;
-	uint32_t *gb;    /* group-by columns */
+	uint32_t *gb;    /* group-by slots */
+	char **gname;    /* each one's name in the result */
+	/* value expressions of aggregates and keys: slot r->num_columns + e is
+	 * xs[e]; a slot below that is a column */
+	cs_calc **xs;
+	uint32_t nx, nslot;
 	cs_aggspec *aggs;
 	uint32_t threads; /* asked for; 0: one per core */
 	uint64_t mem_limit; /* asked for; 0: half of what the process may use */
@@ -119,8 +124,8 @@ struct colstore_agg {
 	int64_t key_min;  /* K_INT: value of slot 0 */
 	uint64_t key_slots; /* K_INT: values min..max, then the null slot */
 	uint32_t rec_size;
-	uint8_t *need;    /* per column: 1 values, 2 mantissas, 3 both */
-	uint8_t *sum_only; /* per column: only sum/avg use it (its sum may come packed) */
+	uint8_t *need;    /* per slot: 1 values, 2 mantissas, 3 both */
+	uint8_t *sum_only; /* per slot: only sum/avg use it (its sum may come packed) */
 	uint8_t *kcode;   /* K_HASH, per group-by value: a string dictionary-encoded in
 	                   * every chunk, keyed by its code (4 bytes), not its text */
 	int count_only;   /* every aggregate is count(*) */
@@ -188,6 +193,21 @@ typedef struct cs_kargs {
 #define CS_LOCAL_GROUPS 4096u
 
 /* ---- helpers used across the files ----------------------------------- */
+
+/* a slot as written: a column's name, or an expression's text */
+static inline const char *cs_slot_text(const colstore_agg *a, uint32_t c)
+{
+	return c < a->r->num_columns ? a->r->columns[c].name
+	                             : cs_calc_text(a->xs[c - a->r->num_columns]);
+}
+
+/* the type of a slot's values: a column's, or an expression's (int64,
+ * float64, bool, date, timestamp or string) */
+static inline uint8_t cs_slot_type(const colstore_agg *a, uint32_t c)
+{
+	return c < a->r->num_columns ? a->r->columns[c].type
+	                             : cs_calc_type(a->xs[c - a->r->num_columns]);
+}
 
 static inline int cs_is_float(uint8_t t)
 {

@@ -6,6 +6,7 @@
  * its count.  It is exact, and out of core as any group-by is: past the
  * memory limit its groups go to temporary files.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "agg.h"
@@ -42,19 +43,25 @@ int cs_count_distinct(colstore_agg *a, colstore_error *err)
 			continue;
 		if (!a->distinct && !(a->distinct = calloc(a->nagg, sizeof(*a->distinct))))
 			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-		/* the keys, then x, as a list of names (names.c's rule) */
-		size_t cap = 2 * strlen(a->r->columns[s->col].name) + 4;
-		for (uint32_t i = 0; i < a->ngb; i++)
-			cap += 2 * strlen(a->r->columns[a->gb[i]].name) + 4;
+		/* the keys, then x, as a list of names (names.c's rule) and
+		 * expressions as written */
+		size_t cap = 4;
+		for (uint32_t i = 0; i <= a->ngb; i++)
+			cap += 2 * strlen(cs_slot_text(a, i < a->ngb ? a->gb[i] : s->col)) + 4;
 		char *gb = malloc(cap);
 		if (!gb)
 			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 		size_t o = 0;
 		for (uint32_t i = 0; i <= a->ngb; i++) {
-			o += cs_name_text(a->r->columns[i < a->ngb ? a->gb[i] : s->col].name, gb + o, cap - o);
+			uint32_t c = i < a->ngb ? a->gb[i] : s->col;
+			if (c < a->r->num_columns)
+				o += cs_name_text(a->r->columns[c].name, gb + o, cap - o);
+			else
+				o += (size_t)snprintf(gb + o, cap - o, "%s", cs_slot_text(a, c));
 			if (i < a->ngb)
 				gb[o++] = ',';
 		}
+		gb[o] = '\0';
 		colstore_agg *d;
 		int rc = colstore_agg_create(a->r, "count(*)", gb, a->filter, &d, err);
 		free(gb);

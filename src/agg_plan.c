@@ -19,8 +19,8 @@ static int cs_is_intlike(uint8_t t)
 int cs_plan(colstore_agg *a, colstore_error *err)
 {
 	colstore_reader *r = a->r;
-	a->need = calloc(r->num_columns ? r->num_columns : 1, 1);
-	a->sum_only = calloc(r->num_columns ? r->num_columns : 1, 1);
+	a->need = calloc(a->nslot ? a->nslot : 1, 1);
+	a->sum_only = calloc(a->nslot ? a->nslot : 1, 1);
 	if (!a->need || !a->sum_only)
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	uint32_t off = sizeof(int64_t); /* the row count */
@@ -45,7 +45,7 @@ int cs_plan(colstore_agg *a, colstore_error *err)
 		} else if (s->fn == A_SUM || s->fn == A_AVG) {
 			s->kind = cs_is_float(s->type) ? AK_FSUM : AK_ISUM;
 			sz = s->kind == AK_FSUM ? sizeof(cs_afsum) : sizeof(cs_aisum);
-			a->need[s->col] |= s->type == COLSTORE_TYPE_FLOAT64 ? 2 : 1;
+			a->need[s->col] |= s->type == COLSTORE_TYPE_FLOAT64 && s->col < r->num_columns ? 2 : 1;
 		} else {
 			s->kind = s->type == COLSTORE_TYPE_STRING ? AK_SMM
 			          : cs_is_float(s->type)          ? AK_FMM
@@ -53,7 +53,7 @@ int cs_plan(colstore_agg *a, colstore_error *err)
 			sz = sizeof(cs_amm);
 			/* float64 min/max read DECIMAL chunks as their mantissas (in
 			 * the same order as the values, and no division a row) */
-			a->need[s->col] |= s->type == COLSTORE_TYPE_FLOAT64 ? 2 : 1;
+			a->need[s->col] |= s->type == COLSTORE_TYPE_FLOAT64 && s->col < r->num_columns ? 2 : 1;
 		}
 		if (s->kind != AK_ROWS && s->kind != AK_DISTINCT)
 			a->count_only = 0;
@@ -70,10 +70,25 @@ int cs_plan(colstore_agg *a, colstore_error *err)
 		a->need[a->gb[k]] |= 1;
 		a->sum_only[a->gb[k]] |= 2;
 	}
-	for (uint32_t c = 0; c < r->num_columns; c++)
-		a->sum_only[c] = a->sum_only[c] == 1;
+	for (uint32_t e = 0; e < a->nx; e++) { /* an expression's columns: their values */
+		uint8_t *mark = a->need + r->num_columns + e;
+		if (!*mark)
+			continue;
+		uint8_t *cols = calloc(r->num_columns ? r->num_columns : 1, 1);
+		if (!cols)
+			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		cs_calc_columns(a->xs[e], cols);
+		for (uint32_t c = 0; c < r->num_columns; c++)
+			if (cols[c]) {
+				a->need[c] |= 1;
+				a->sum_only[c] |= 2;
+			}
+		free(cols);
+	}
+	for (uint32_t c = 0; c < a->nslot; c++)
+		a->sum_only[c] = a->sum_only[c] == 1 && c < r->num_columns;
 	a->key = a->ngb == 0 ? K_NONE : K_HASH;
-	if (a->ngb == 1) {
+	if (a->ngb == 1 && a->gb[0] < r->num_columns) {
 		uint32_t c = a->gb[0];
 		uint8_t t = r->columns[c].type;
 		int all_dict = 1, stats = 1;
@@ -112,7 +127,8 @@ int cs_plan(colstore_agg *a, colstore_error *err)
 			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 		for (uint32_t k = 0; k < a->ngb; k++) {
 			uint32_t c = a->gb[k];
-			int all_dict = r->columns[c].dict_count && cs_column_all_dict(r, c);
+			int all_dict = c < r->num_columns && r->columns[c].dict_count &&
+			               cs_column_all_dict(r, c);
 			int rc;
 			if (all_dict && (rc = cs_dict_ready(r, c, err)))
 				return rc;

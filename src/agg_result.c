@@ -18,7 +18,7 @@ static void cs_key_next(const colstore_agg *a, uint32_t k, const uint8_t **pp, c
 {
 	const uint8_t *p = *pp;
 	memset(c, 0, sizeof(*c));
-	c->type = (colstore_type)a->r->columns[a->gb[k]].type;
+	c->type = (colstore_type)cs_slot_type(a, a->gb[k]);
 	c->is_null = p[0];
 	if (c->is_null) {
 		*pp = p + 1;
@@ -56,7 +56,7 @@ static void cs_key_at(const colstore_agg *a, const uint8_t *p, uint32_t k, colst
 static void cs_key_cell(const colstore_agg *a, uint64_t g, uint32_t k, colstore_cell *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->type = (colstore_type)a->r->columns[a->gb[k]].type;
+	c->type = (colstore_type)cs_slot_type(a, a->gb[k]);
 	if (a->key == K_DICT) {
 		c->is_null = g == a->r->columns[a->gb[0]].dict_count;
 		if (!c->is_null)
@@ -277,7 +277,7 @@ const char *colstore_agg_column_name(const colstore_agg *a, uint32_t k)
 {
 	if (!a || k >= a->ngb + a->nagg)
 		return NULL;
-	return k < a->ngb ? a->r->columns[a->gb[k]].name : a->aggs[k - a->ngb].name;
+	return k < a->ngb ? a->gname[k] : a->aggs[k - a->ngb].name;
 }
 
 void colstore_agg_row_groups(const colstore_agg *a, uint32_t *read, uint32_t *skipped)

@@ -36,6 +36,7 @@ typedef struct cs_worker {
 	size_t ordercap;
 	uint8_t *tmp;
 	size_t tmpcap;
+	cs_calc_run **xr; /* per expression (a->xs) */
 	int64_t *lsum;  /* a few dense groups: per-batch sums (cs_kargs), */
 	uint32_t *lcnt; /* counts of values, */
 	uint32_t *lhist; /* and rows, a group */
@@ -270,6 +271,16 @@ static int cs_hash_rows(cs_worker *w, uint32_t m, const uint32_t *idx);
 static int cs_do_slice(cs_worker *w, uint32_t g, uint32_t s0, uint32_t n, uint32_t m,
                        const uint32_t *idx);
 
+/* an expression's column: read for the slice already (its values are
+ * needed, cs_plan) */
+static int cs_worker_get(void *ctx, uint32_t col, colstore_values *v, colstore_error *err)
+{
+	const cs_worker *w = ctx;
+	(void)err;
+	*v = w->vals[col];
+	return COLSTORE_OK;
+}
+
 /* rows [s0, s0 + n) of row group g, m of them taken (idx[k], relative to
  * s0, or all when idx is NULL) */
 static int cs_do_slice(cs_worker *w, uint32_t g, uint32_t s0, uint32_t n, uint32_t m,
@@ -296,6 +307,18 @@ static int cs_do_slice(cs_worker *w, uint32_t g, uint32_t s0, uint32_t n, uint32
 		if ((a->need[c] & 2) &&
 		    (rc = cs_values_range(r, g, c, w->bm, s0, n, &w->mvals[c], &w->scale[c], &w->err)))
 			return rc;
+	}
+	/* the expressions, on the rows taken alone (an overflow elsewhere is
+	 * no error) */
+	for (uint32_t e = 0; e < a->nx; e++) {
+		const uint32_t slot = r->num_columns + e;
+		cs_cvec cv;
+		if (!a->need[slot])
+			continue;
+		if ((rc = cs_calc_eval(w->xr[e], cs_worker_get, w, n, idx, m, &cv, &w->err)))
+			return rc;
+		if (cs_calc_values(w->xr[e], &cv, n, &w->vals[slot]))
+			return cs_err(&w->err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	}
 	if (a->key == K_HASH)
 		return cs_hash_rows(w, m, idx);
@@ -437,7 +460,7 @@ static int cs_batch(void *ctx, const colstore_batch *b, colstore_error *err)
 static int cs_worker_init(cs_worker *w, cs_run *run)
 {
 	colstore_agg *a = run->a;
-	uint32_t nc = a->r->num_columns ? a->r->num_columns : 1;
+	uint32_t nc = a->nslot ? a->nslot : 1;
 	const uint32_t rgs = cs_scan_max_rows(a->r);
 	memset(w, 0, sizeof(*w));
 	w->run = run;
@@ -448,6 +471,11 @@ static int cs_worker_init(cs_worker *w, cs_run *run)
 	w->scale = calloc(nc, sizeof(*w->scale));
 	w->psum = calloc(nc, sizeof(*w->psum));
 	w->psum_ok = calloc(nc, 1);
+	if (a->nx && !(w->xr = calloc(a->nx, sizeof(*w->xr))))
+		return -1;
+	for (uint32_t e = 0; e < a->nx; e++)
+		if (!(w->xr[e] = cs_calc_run_new(a->xs[e])))
+			return -1;
 	uint32_t slice = rgs < CS_BATCH_ROWS ? rgs : CS_BATCH_ROWS; /* a batch's rows, at most */
 	w->idx = malloc((size_t)slice * sizeof(uint32_t));
 	w->gid = malloc((size_t)slice * sizeof(uint32_t));
@@ -474,6 +502,9 @@ static int cs_worker_init(cs_worker *w, cs_run *run)
 
 static void cs_worker_free(cs_worker *w)
 {
+	for (uint32_t e = 0; w->xr && e < w->run->a->nx; e++)
+		cs_calc_run_free(w->xr[e]);
+	free(w->xr);
 	colstore_buffers_free(w->b);
 	colstore_buffers_free(w->bm);
 	free(w->vals);

@@ -237,8 +237,9 @@ CS_HIDDEN size_t cs_name_text(const char *name, char *out, size_t cap);
 CS_HIDDEN void cs_columns_text(const colstore_reader *r, char *out, size_t cap);
 CS_HIDDEN int cs_name_next(const char **p, char *out, size_t cap, colstore_error *err);
 /* the next item of a list of items that may hold names and parentheses
- * (aggregates, order items), cut in place at a comma outside parentheses
- * and "quotes"; NULL after the last (*p is NULL then) */
+ * (aggregates, order items), cut in place at a comma outside parentheses,
+ * "quotes" and 'strings' within parentheses; NULL after the last (*p is
+ * NULL then) */
 CS_HIDDEN char *cs_list_cut(char **p);
 /* are bits n and above of the last byte zero? */
 CS_HIDDEN int cs_bitmap_tail_clear(const uint8_t *bm, uint64_t n);

@@ -126,13 +126,15 @@ int cs_name_next(const char **p, char *out, size_t cap, colstore_error *err)
 char *cs_list_cut(char **p)
 {
 	char *s = *p, *e = s;
-	int depth = 0, quoted = 0;
+	int depth = 0;
+	char quote = 0; /* inside "a name", or 'a string' within parentheses
+	                 * (a bare name may hold an apostrophe) */
 	if (!s)
 		return NULL;
-	for (; *e && (*e != ',' || depth || quoted); e++) {
-		if (*e == '"')
-			quoted = !quoted;
-		else if (!quoted)
+	for (; *e && (*e != ',' || depth || quote); e++) {
+		if (quote ? *e == quote : *e == '"' || (*e == '\'' && depth))
+			quote = quote ? 0 : *e;
+		else if (!quote)
 			depth += (*e == '(') - (*e == ')');
 	}
 	*p = *e ? e + 1 : NULL;

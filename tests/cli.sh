@@ -123,7 +123,7 @@ printf '%s\n' 'id,Origin State,"a,b","q""x"' '1,NY,2,x' '2,CA,3,y' '3,NY,5,z' >"
 check "names: -c with quoted names" 0 '^NY,2,x$' -- "$CS" scan -f csv -c '"Origin State", "a,b" ,"q""x"' -n 1 "$T/names.colstore"
 check "names: -g, -a, --order-by and --where quoted" 0 '^NY,2,7$' -- "$CS" agg -f csv -g '"Origin State"' -a 'count(*), sum("a,b")' -o 'sum("a,b") desc' -w '"q""x" != '"'w'"'' -n 1 "$T/names.colstore"
 check "names: an unknown name lists the columns, quoted where needed" 2 'no column named .Origin. (columns: id, "Origin State", "a,b", "q""x")' -- "$CS" scan -c 'Origin' "$T/names.colstore"
-check "names: an unclosed quote" 2 "unclosed quote in the name list" -- "$CS" agg -g '"Origin State' "$T/names.colstore"
+check "names: an unclosed quote" 2 "unterminated quoted name" -- "$CS" agg -g '"Origin State' "$T/names.colstore"
 check "names: an empty name" 2 "an empty name in the list" -- "$CS" scan -c 'id,,"a,b"' "$T/names.colstore"
 check "scan bad format" 2 "takes table, csv or jsonl" -- "$CS" scan -f xml "$T/canon.colstore"
 # the 200k-row sales file: scan -> import -> scan gives the same text again

@@ -775,9 +775,17 @@ typedef struct colstore_agg colstore_agg;
  * Plan an aggregation over @p r:
  * @param aggs      "count(*),count(x),sum(x),min(x),max(x),avg(x),var(x),
  *                  var_pop(x),stddev(x),stddev_pop(x),count(distinct x)", comma
- *                  separated; result columns are named exactly as written;
+ *                  separated, each optionally followed by "as NAME"; x is a
+ *                  column or a value expression (colstore_filter_parse's
+ *                  value: "sum(price * qty)", "avg(length(note))"); result
+ *                  columns are named by NAME, else exactly as written;
  *                  NULL or "" is count(*)
- * @param group_by  "a,b" or NULL (one result row)
+ * @param group_by  "a,b" or NULL (one result row): columns or value
+ *                  expressions ("month(ts), region"), each optionally "as
+ *                  NAME"; a key's result column is named by NAME, else as
+ *                  written.  An expression is worked out only on the rows
+ *                  the filter keeps (an int64 overflow there is
+ *                  COLSTORE_ERANGE from the run)
  * @param where     a filter compiled for @p r (colstore_filter_parse) or
  *                  NULL; it must outlive the aggregation's run
  * sum of integers is exact in int64 (overflow is COLSTORE_ERANGE, not a
