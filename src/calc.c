@@ -1086,19 +1086,25 @@ static int cs_eval_str_fn(cs_ev *ev, int k)
 	}
 	if ((rc = cs_node_eval(ev, d->arg[0])))
 		return rc;
-	const cs_nbuf *x = &cr->nb[d->arg[0]];
+	/* the argument's strings: a literal's, or its vector's */
+	const cs_cnode *an = &cr->c->nodes[d->arg[0]];
+	const cs_nbuf *xb = &cr->nb[d->arg[0]];
+	const int lit = an->op == C_LIT;
+#define CS_XOK(i) (lit || xb->ok[i])
+#define CS_XS(i) (lit ? (cs_str){ an->s, an->slen } : xb->s[i])
 	if (d->fn == F_LENGTH) {
 		CS_ROWS(ev, {
 			int64_t chars = 0;
-			b->ok[i] = x->ok[i];
-			for (uint32_t j = 0; b->ok[i] && j < x->s[i].len; j++)
-				chars += ((unsigned char)x->s[i].p[j] & 0xc0) != 0x80;
+			b->ok[i] = (uint8_t)CS_XOK(i);
+			const cs_str xs = CS_XS(i);
+			for (uint32_t j = 0; b->ok[i] && j < xs.len; j++)
+				chars += ((unsigned char)xs.p[j] & 0xc0) != 0x80;
 			b->i[i] = chars;
 		});
 		return COLSTORE_OK;
 	}
 	size_t need = 0;
-	CS_ROWS(ev, need += x->ok[i] ? x->s[i].len : 0);
+	CS_ROWS(ev, need += CS_XOK(i) ? CS_XS(i).len : 0);
 	size_t used = 0;
 	if (need + 1 > b->arena_cap) {
 		char *p = realloc(b->arena, need + 1);
@@ -1108,11 +1114,12 @@ static int cs_eval_str_fn(cs_ev *ev, int k)
 		b->arena_cap = need + 1;
 	}
 	CS_ROWS(ev, {
-		b->ok[i] = x->ok[i];
+		const cs_str xs = CS_XS(i);
+		b->ok[i] = (uint8_t)CS_XOK(i);
 		b->s[i].p = b->arena + used;
-		b->s[i].len = x->ok[i] ? x->s[i].len : 0;
+		b->s[i].len = b->ok[i] ? xs.len : 0;
 		for (uint32_t j = 0; j < b->s[i].len; j++) {
-			char ch = x->s[i].p[j];
+			char ch = xs.p[j];
 			if (d->fn == F_LOWER && ch >= 'A' && ch <= 'Z')
 				ch = (char)(ch + 32);
 			else if (d->fn == F_UPPER && ch >= 'a' && ch <= 'z')
@@ -1123,6 +1130,8 @@ static int cs_eval_str_fn(cs_ev *ev, int k)
 	});
 	return COLSTORE_OK;
 }
+#undef CS_XOK
+#undef CS_XS
 
 /* operand j of node d as float64 / int64 at row i */
 static inline double cs_fget(const cs_calc_run *cr, int a, uint32_t i)

@@ -27,6 +27,7 @@ int main(void)
 	register_pack_tests();
 	register_simd_tests();
 	register_filter_tests();
+	register_calc_tests();
 	register_agg_tests();
 	register_engine_tests();
 	register_fuzzreg_tests();

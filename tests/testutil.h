@@ -84,6 +84,7 @@ void register_import_tests(void);
 void register_pack_tests(void);
 void register_simd_tests(void);
 void register_filter_tests(void);
+void register_calc_tests(void);
 void register_agg_tests(void);
 void register_engine_tests(void);
 void register_fuzzreg_tests(void);
