@@ -65,6 +65,12 @@ void colstore_agg_free(colstore_agg *a)
 	for (uint32_t k = 0; a->distinct && k < a->nagg; k++)
 		free(a->distinct[k]);
 	free(a->distinct);
+	for (uint32_t k = 0; a->quant && k < a->nagg; k++) {
+		free(a->quant[k]);
+		free(a->qnull[k]);
+	}
+	free(a->quant);
+	free(a->qnull);
 	for (uint32_t k = 0; a->kranks && k < a->ngb; k++)
 		free(a->kranks[k]);
 	free(a->kranks);
@@ -189,7 +195,8 @@ static int cs_parse_aggs(colstore_agg *a, const char *list, colstore_error *err)
 	a->aggs = calloc(cap, sizeof(cs_aggspec));
 	int rc = a->aggs ? COLSTORE_OK : cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	static const char *const fns[] = { "count", "count", "sum", "min", "max", "avg",
-		                           "var", "var_pop", "stddev", "stddev_pop" };
+		                           "var", "var_pop", "stddev", "stddev_pop", "count",
+		                           "median", "quantile", "approx_count_distinct" };
 	for (char *item = cs_list_cut(&save); !rc && item; item = cs_list_cut(&save)) {
 		char *alias;
 		if (cs_cut_alias(item, &alias)) {
@@ -208,26 +215,47 @@ static int cs_parse_aggs(colstore_agg *a, const char *list, colstore_error *err)
 		if (!lp || !rp || rp < lp || rp[1] != '\0') {
 			rc = cs_err(err, COLSTORE_EPARSE, COLSTORE_NO_OFFSET,
 			            "'%s' is not an aggregate: write fn(x), fn one of count sum min "
-			            "max avg var var_pop stddev stddev_pop, or count(*), then "
-			            "optionally 'as name'", it);
+			            "max avg var var_pop stddev stddev_pop median approx_count_distinct, "
+			            "quantile(x, p), or count(*), then optionally 'as name'", it);
 			break;
 		}
 		size_t fl = (size_t)(lp - it);
-		char fn[16] = "";
-		snprintf(fn, sizeof(fn), "%.*s", (int)(fl < 15 ? fl : 15), it);
+		char fn[32] = "";
+		snprintf(fn, sizeof(fn), "%.*s", (int)(fl < 31 ? fl : 31), it);
 		for (char *q = fn; *q; q++)
 			*q = (char)(*q >= 'A' && *q <= 'Z' ? *q + 32 : *q);
 		*rp = '\0';
 		char *arg = cs_trim(lp + 1);
 		s->fn = -1;
-		for (int k = 1; k < 10; k++)
-			if (!strcmp(cs_trim(fn), fns[k]))
+		for (int k = 1; k < (int)(sizeof(fns) / sizeof(fns[0])); k++)
+			if (k != A_COUNT_DISTINCT && !strcmp(cs_trim(fn), fns[k]))
 				s->fn = k;
 		if (s->fn < 0) {
 			rc = cs_err(err, COLSTORE_EPARSE, COLSTORE_NO_OFFSET,
 			            "unknown aggregate '%s' (count sum min max avg var var_pop stddev "
-			            "stddev_pop)", fn);
+			            "stddev_pop median quantile approx_count_distinct)", fn);
 			break;
+		}
+		s->q = 0.5;
+		if (s->fn == A_QUANTILE) { /* quantile(x, p): p after the last comma */
+			char *c = NULL;
+			int depth = 0;
+			for (char *q = arg; *q; q++) {
+				depth += (*q == '(') - (*q == ')');
+				if (*q == ',' && depth == 0)
+					c = q;
+			}
+			char *end = NULL;
+			if (c) {
+				*c = '\0';
+				s->q = strtod(cs_trim(c + 1), &end);
+			}
+			if (!c || !end || *end || end == c + 1 || !(s->q >= 0 && s->q <= 1)) {
+				rc = cs_err(err, COLSTORE_EPARSE, COLSTORE_NO_OFFSET,
+				            "%s: write quantile(x, p) with p a number from 0 to 1", s->name);
+				break;
+			}
+			arg = cs_trim(arg);
 		}
 		if (s->fn == A_COUNT && !strncasecmp(arg, "distinct", 8) &&
 		    (arg[8] == ' ' || arg[8] == '\t' || arg[8] == '"' || arg[8] == '(')) {
@@ -242,21 +270,23 @@ static int cs_parse_aggs(colstore_agg *a, const char *list, colstore_error *err)
 			break;
 		} else {
 			s->type = cs_slot_type(a, s->col);
-			if ((s->fn == A_SUM || CS_FN_FLOAT(s->fn)) && !cs_is_numeric(s->type)) {
+			if ((s->fn == A_SUM || CS_FN_FLOAT(s->fn) || s->fn == A_MEDIAN || s->fn == A_QUANTILE) &&
+			    !cs_is_numeric(s->type)) {
 				char shown[300];
 				if (s->col < a->r->num_columns)
 					snprintf(shown, sizeof(shown), "column '%s'", a->r->columns[s->col].name);
 				else
 					snprintf(shown, sizeof(shown), "%s", cs_calc_text(a->xs[s->col - a->r->num_columns]));
 				rc = cs_err(err, COLSTORE_EPARSE, COLSTORE_NO_OFFSET,
-				            "%s: %s is %s; sum, avg, var and stddev need a number column", s->name,
+				            "%s: %s is %s; sum, avg, var, stddev, median and quantile need a number column", s->name,
 				            shown, colstore_type_name(s->type));
 				break;
 			}
 		}
-		s->out_type = s->fn == A_COUNT_STAR || s->fn == A_COUNT || s->fn == A_COUNT_DISTINCT
+		s->out_type = s->fn == A_COUNT_STAR || s->fn == A_COUNT || s->fn == A_COUNT_DISTINCT ||
+		                      s->fn == A_APPROX_DISTINCT
 		                      ? COLSTORE_TYPE_INT64
-		              : CS_FN_FLOAT(s->fn) ? COLSTORE_TYPE_FLOAT64
+		              : CS_FN_FLOAT(s->fn) || s->fn == A_MEDIAN || s->fn == A_QUANTILE ? COLSTORE_TYPE_FLOAT64
 		              : s->fn == A_SUM ? (cs_is_float(s->type) ? COLSTORE_TYPE_FLOAT64
 		                                                       : COLSTORE_TYPE_INT64)
 		                               : (colstore_type)s->type;

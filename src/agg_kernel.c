@@ -110,7 +110,43 @@ int cs_kernel(colstore_agg *a, cs_state *st, const cs_aggspec *s, const colstore
 	const int want_min = s->fn == A_MIN;
 	switch (s->kind) {
 	case AK_ROWS: return COLSTORE_OK; /* counted with the records */
-	case AK_DISTINCT: return COLSTORE_OK; /* by a second aggregation (agg_distinct.c) */
+	case AK_DISTINCT:
+	case AK_QUANT: return COLSTORE_OK; /* by a second aggregation (agg_distinct.c) */
+	case AK_HLL: {
+		/* each value's 64-bit hash: its top CS_HLL_BITS pick a register,
+		 * which keeps the most leading zeros (+ 1) of the rest seen;
+		 * equal values (as count(distinct) sees them) hash alike */
+		const uint8_t *vb = v->validity;
+		CS_EACH(if (CS_VALID) {
+			uint64_t h;
+			if (v->type == COLSTORE_TYPE_STRING) {
+				const char *str;
+				uint32_t len;
+				cs_sval(a->r, s->col, v, i, &str, &len);
+				h = XXH3_64bits(str, len);
+			} else {
+				uint64_t bits;
+				if (cs_is_float(v->type)) {
+					double d = cs_dval(v, i);
+					if (d == 0)
+						d = 0; /* -0 is 0 */
+					if (isnan(d))
+						d = NAN;
+					memcpy(&bits, &d, 8);
+				} else {
+					bits = (uint64_t)cs_ival(v, i);
+				}
+				h = XXH3_64bits(&bits, 8);
+			}
+			cs_ahll *acc = (cs_ahll *)(void *)(rec + off);
+			uint64_t rest = h << CS_HLL_BITS;
+			uint8_t rho = (uint8_t)(rest ? __builtin_clzll(rest) + 1 : 64 - CS_HLL_BITS + 1);
+			uint8_t *reg = &acc->r[h >> (64 - CS_HLL_BITS)];
+			if (rho > *reg)
+				*reg = rho;
+		});
+		return COLSTORE_OK;
+	}
 	case AK_COUNT: {
 		const uint8_t *vb = v->validity;
 		if (!vb && !gid) {

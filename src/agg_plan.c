@@ -35,9 +35,13 @@ int cs_plan(colstore_agg *a, colstore_error *err)
 			s->kind = AK_COUNT;
 			sz = sizeof(cs_acount);
 			a->need[s->col] |= 1;
-		} else if (s->fn == A_COUNT_DISTINCT) {
-			s->kind = AK_DISTINCT;
+		} else if (s->fn == A_COUNT_DISTINCT || s->fn == A_MEDIAN || s->fn == A_QUANTILE) {
+			s->kind = s->fn == A_COUNT_DISTINCT ? AK_DISTINCT : AK_QUANT;
 			sz = 0;
+		} else if (s->fn == A_APPROX_DISTINCT) {
+			s->kind = AK_HLL;
+			sz = sizeof(cs_ahll);
+			a->need[s->col] |= 1;
 		} else if (s->fn >= A_VAR) {
 			s->kind = AK_VAR;
 			sz = sizeof(cs_avar);
@@ -55,7 +59,7 @@ int cs_plan(colstore_agg *a, colstore_error *err)
 			 * the same order as the values, and no division a row) */
 			a->need[s->col] |= s->type == COLSTORE_TYPE_FLOAT64 && s->col < r->num_columns ? 2 : 1;
 		}
-		if (s->kind != AK_ROWS && s->kind != AK_DISTINCT)
+		if (s->kind != AK_ROWS && s->kind != AK_DISTINCT && s->kind != AK_QUANT)
 			a->count_only = 0;
 		s->off = off;
 		off += (uint32_t)sz;
@@ -63,7 +67,7 @@ int cs_plan(colstore_agg *a, colstore_error *err)
 	a->rec_size = off;
 	for (uint32_t k = 0; k < a->nagg; k++) { /* 1: summed; 2: used otherwise */
 		const cs_aggspec *s = &a->aggs[k];
-		if (s->kind != AK_ROWS && s->kind != AK_DISTINCT)
+		if (s->kind != AK_ROWS && s->kind != AK_DISTINCT && s->kind != AK_QUANT)
 			a->sum_only[s->col] |= s->kind == AK_ISUM || s->kind == AK_FSUM ? 1 : 2;
 	}
 	for (uint32_t k = 0; k < a->ngb; k++) {

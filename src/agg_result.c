@@ -330,6 +330,11 @@ int colstore_agg_cell(const colstore_agg *a, uint64_t group, uint32_t k, colstor
 	switch (s->kind) {
 	case AK_ROWS: out->i = *(const int64_t *)(const void *)rec; break;
 	case AK_DISTINCT: out->i = (int64_t)a->distinct[k - a->ngb][group]; break;
+	case AK_QUANT:
+		out->is_null = a->qnull[k - a->ngb][group];
+		out->d = a->quant[k - a->ngb][group];
+		break;
+	case AK_HLL: out->i = cs_hll_estimate(acc); break;
 	case AK_COUNT: out->i = ((const cs_acount *)acc)->n; break;
 	case AK_ISUM: {
 		const cs_aisum *u = acc;

@@ -387,7 +387,8 @@ static int cs_apply(cs_worker *w, uint32_t m, const uint32_t *idx, const uint32_
 	}
 	for (uint32_t k = 0; k < a->nagg; k++) {
 		const cs_aggspec *s = &a->aggs[k];
-		if (s->kind == AK_ROWS || s->kind == AK_DISTINCT || (k < 64 && fused >> k & 1))
+		if (s->kind == AK_ROWS || s->kind == AK_DISTINCT || s->kind == AK_QUANT ||
+		    (k < 64 && fused >> k & 1))
 			continue;
 		if (w->psum_ok[s->col]) {
 			uint8_t *rec = w->st.recs + s->off;

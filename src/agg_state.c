@@ -158,7 +158,15 @@ int cs_merge_rec(const colstore_agg *a, cs_state *dst, uint8_t *x, const cs_stat
 		const int want_min = s->fn == A_MIN;
 		switch (s->kind) {
 		case AK_ROWS:
-		case AK_DISTINCT: break;
+		case AK_DISTINCT:
+		case AK_QUANT: break;
+		case AK_HLL: {
+			cs_ahll *u = (cs_ahll *)(void *)p;
+			const cs_ahll *t = (const cs_ahll *)(const void *)q;
+			for (uint32_t j = 0; j < CS_HLL_M; j++)
+				u->r[j] = t->r[j] > u->r[j] ? t->r[j] : u->r[j];
+			break;
+		}
 		case AK_COUNT: ((cs_acount *)(void *)p)->n += ((const cs_acount *)(const void *)q)->n; break;
 		case AK_ISUM: {
 			cs_aisum *u = (cs_aisum *)(void *)p;

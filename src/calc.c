@@ -806,6 +806,7 @@ typedef struct cs_nbuf {
 	cs_str *s;
 	char *arena; /* strings made in this batch (lower, upper of PLAIN chunks) */
 	size_t arena_cap;
+	uint32_t *idx; /* coalesce: the rows an argument is worked out on */
 } cs_nbuf;
 
 struct cs_calc_run {
@@ -859,6 +860,7 @@ void cs_calc_run_free(cs_calc_run *cr)
 		free(cr->nb[k].d);
 		free(cr->nb[k].s);
 		free(cr->nb[k].arena);
+		free(cr->nb[k].idx);
 	}
 	free(cr->nb);
 	free(cr->vbits);
@@ -1153,6 +1155,48 @@ static inline int cs_okget(const cs_calc_run *cr, int a, uint32_t i)
 	return cr->c->nodes[a].op == C_LIT || cr->nb[a].ok[i];
 }
 
+/* coalesce: each argument worked out only on the rows where the ones
+ * before it are null (as SQL's coalesce, so that an overflow in an
+ * argument not needed is no error) */
+static int cs_eval_coalesce(cs_ev *ev, int k)
+{
+	cs_calc_run *cr = ev->cr;
+	const cs_cnode *d = &cr->c->nodes[k];
+	cs_nbuf *b = &cr->nb[k];
+	int rc;
+	if (!b->idx && !(b->idx = malloc(CS_BATCH_ROWS * sizeof(uint32_t))))
+		return cs_err(ev->err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	cs_ev sub = *ev;
+	for (int j = 0; j < d->nargs && sub.m; j++) {
+		if ((rc = cs_node_eval(&sub, d->arg[j])))
+			return rc;
+		/* the rows still null go on to the next argument */
+		uint32_t m = 0;
+		CS_ROWS(&sub, if (!cs_okget(cr, d->arg[j], i)) b->idx[m++] = i);
+		sub.idx = b->idx;
+		sub.m = m;
+	}
+	int bad = 0;
+	CS_ROWS(ev, {
+		int j = 0;
+		while (j < d->nargs - 1 && !cs_okget(cr, d->arg[j], i))
+			j++;
+		const int aj = d->arg[j];
+		const uint8_t tj = cr->c->nodes[aj].type;
+		b->ok[i] = (uint8_t)cs_okget(cr, aj, i);
+		if (d->type == COLSTORE_TYPE_FLOAT64)
+			b->d[i] = cs_fget(cr, aj, i);
+		else if (d->type == COLSTORE_TYPE_STRING)
+			b->s[i] = cr->c->nodes[aj].op == C_LIT ? (cs_str){ cr->c->nodes[aj].s, cr->c->nodes[aj].slen }
+			                                       : cr->nb[aj].s[i];
+		else if (d->type == COLSTORE_TYPE_TIMESTAMP && tj == COLSTORE_TYPE_DATE)
+			bad |= __builtin_mul_overflow(cs_iget(cr, aj, i), US_DAY, &b->i[i]) & b->ok[i];
+		else
+			b->i[i] = cs_iget(cr, aj, i);
+	});
+	return bad ? cs_overflow(ev, d) : COLSTORE_OK;
+}
+
 static int cs_node_eval(cs_ev *ev, int k)
 {
 	cs_calc_run *cr = ev->cr;
@@ -1165,6 +1209,8 @@ static int cs_node_eval(cs_ev *ev, int k)
 		return cs_eval_col(ev, k);
 	if (d->op == C_FN && (d->fn == F_LOWER || d->fn == F_UPPER || d->fn == F_LENGTH))
 		return cs_eval_str_fn(ev, k);
+	if (d->op == C_FN && d->fn == F_COALESCE)
+		return cs_eval_coalesce(ev, k);
 	for (int j = 0; j < d->nargs; j++)
 		if ((rc = cs_node_eval(ev, d->arg[j])))
 			return rc;
@@ -1236,26 +1282,6 @@ static int cs_node_eval(cs_ev *ev, int k)
 					bad |= __builtin_mul_overflow(q, d->i, &b->i[i]) & b->ok[i];
 				});
 			}
-			break;
-		case F_COALESCE:
-			CS_ROWS(ev, {
-				int j = 0;
-				while (j < d->nargs - 1 && !cs_okget(cr, d->arg[j], i))
-					j++;
-				const int aj = d->arg[j];
-				const uint8_t tj = cr->c->nodes[aj].type;
-				b->ok[i] = (uint8_t)cs_okget(cr, aj, i);
-				if (d->type == COLSTORE_TYPE_FLOAT64)
-					b->d[i] = cs_fget(cr, aj, i);
-				else if (d->type == COLSTORE_TYPE_STRING)
-					b->s[i] = cr->c->nodes[aj].op == C_LIT
-					                  ? (cs_str){ cr->c->nodes[aj].s, cr->c->nodes[aj].slen }
-					                  : cr->nb[aj].s[i];
-				else if (d->type == COLSTORE_TYPE_TIMESTAMP && tj == COLSTORE_TYPE_DATE)
-					bad |= __builtin_mul_overflow(cs_iget(cr, aj, i), US_DAY, &b->i[i]) & b->ok[i];
-				else
-					b->i[i] = cs_iget(cr, aj, i);
-			});
 			break;
 		default: /* parts of dates and timestamps, date_trunc */
 			CS_ROWS(ev, b->i[i] = b->ok[i] ? cs_time_fn(d->fn, (int)d->i, t0, cs_iget(cr, a0, i)) : 0);

@@ -152,8 +152,8 @@ check "agg needs --agg or --group-by" 2 "--agg or --group-by is required" -- "$C
 check "agg --group-by alone counts rows" 0 '^ok,count(\*)$' -- "$CS" agg -f csv -g ok "$T/canon.colstore"
 check "agg --order-by names no column" 2 'no result column .nope. to order by (result columns: ok, "count(\*)")' -- "$CS" agg -g ok -o "nope desc" "$T/canon.colstore"
 check "agg --limit takes a count" 2 "--limit takes a count, not '-1'" -- "$CS" agg -g ok -n -1 "$T/canon.colstore"
-check "agg bad aggregate" 2 "unknown aggregate 'median'" -- "$CS" agg -a "median(price)" "$T/canon.colstore"
-check "agg sum of strings" 2 "sum, avg, var and stddev need a number column" -- "$CS" agg -a "sum(name)" "$T/canon.colstore"
+check "agg bad aggregate" 2 "unknown aggregate 'mode'" -- "$CS" agg -a "mode(price)" "$T/canon.colstore"
+check "agg sum of strings" 2 "sum, avg, var, stddev, median and quantile need a number column" -- "$CS" agg -a "sum(name)" "$T/canon.colstore"
 check "agg --where error" 2 "no column named 'nope'" -- "$CS" agg -a "count(*)" -w "nope = 1" "$T/canon.colstore"
 check "agg on sales: 16 regions" 0 "^17$" -- sh -c "\"$CS\" agg -f csv -a \"count(*),sum(qty)\" -g region \"$T/sales.colstore\" | wc -l"
 # the top 5 regions by sum(qty), then by name: as sort(1) orders the whole result
