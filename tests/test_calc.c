@@ -401,6 +401,146 @@ static void test_agg(void)
 	}
 }
 
+static int cmp_dbl(const void *p, const void *q)
+{
+	double a = *(const double *)p, b = *(const double *)q;
+	return (a > b) - (a < b);
+}
+
+/* the quantile of v[0 .. n) sorted: at (n - 1) q, linear between ranks */
+static double quantile_of(double *v, size_t n, double q)
+{
+	qsort(v, n, sizeof(double), cmp_dbl);
+	double h = (double)(n - 1) * q, f = floor(h);
+	size_t lo = (size_t)f, hi = (size_t)ceil(h);
+	return lo == hi ? v[lo] : v[lo] + (v[hi] - v[lo]) * (h - f);
+}
+
+/* median and quantile by a dense key, in memory and (a small memory
+ * limit) by the second aggregation: the same bits, the values worked out
+ * here; approx_count_distinct within 4 standard errors of the count */
+static void test_quantiles(void)
+{
+	colstore_reader *r = open_table(0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	const char *aggs = "median(i32), quantile(f, 0.9) as q9, quantile(i8, 0), quantile(i8 * 2, 1), "
+	                   "approx_count_distinct(i32), approx_count_distinct(p)";
+	char *want_text = NULL;
+	for (int way = 0; way < 3; way++) {
+		colstore_agg *a;
+		colstore_error e;
+		CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, aggs, "s", NULL, &a, &e), COLSTORE_OK);
+		colstore_agg_set_threads(a, way == 1 ? 3 : 1);
+		if (way == 2)
+			colstore_agg_set_memory_limit(a, 64 << 10); /* the second aggregation, spilled */
+		CU_ASSERT_EQUAL_FATAL(colstore_agg_run(a, &e), COLSTORE_OK);
+		CU_ASSERT_STRING_EQUAL(colstore_agg_column_name(a, 2), "q9");
+		tu_buf text = { 0 };
+		for (uint64_t g = 0; g < colstore_agg_num_groups(a); g++) {
+			colstore_cell key, c[6];
+			colstore_agg_cell(a, g, 0, &key);
+			for (uint32_t k = 0; k < 6; k++)
+				colstore_agg_cell(a, g, k + 1, &c[k]);
+			double *v[4];
+			size_t n[4] = { 0 };
+			for (int j = 0; j < 4; j++)
+				v[j] = malloc(ROWS * sizeof(double));
+			uint8_t seen[1000] = { 0 };
+			int64_t distinct_i32 = 0;
+			char seenp[64][64];
+			int np = 0;
+			for (uint64_t i = 0; i < ROWS; i++) {
+				char b[64];
+				size_t bn = sv(S, i, b);
+				if (key.is_null ? !nul(S, i) : nul(S, i) || bn != key.len || memcmp(b, key.s, bn))
+					continue;
+				v[0][n[0]++] = (double)iv(I32, i);
+				if (!nul(F, i))
+					v[1][n[1]++] = dv(F, i);
+				if (!nul(I8, i)) {
+					v[2][n[2]++] = (double)iv(I8, i);
+					v[3][n[3]++] = (double)(iv(I8, i) * 2);
+				}
+				distinct_i32 += !seen[iv(I32, i) + 333];
+				seen[iv(I32, i) + 333] = 1;
+				if (!nul(P, i)) {
+					char pb[64];
+					size_t pn = sv(P, i, pb);
+					pb[pn < 63 ? pn : 63] = '\0';
+					int found = 0;
+					for (int j = 0; j < np && !found; j++)
+						found = !strcmp(seenp[j], pb);
+					if (!found && np < 64)
+						strcpy(seenp[np++], pb);
+				}
+			}
+			const double qs[4] = { 0.5, 0.9, 0, 1 };
+			for (int j = 0; j < 4; j++) {
+				CU_ASSERT_EQUAL(c[j].is_null, n[j] == 0);
+				if (n[j]) {
+					double want = quantile_of(v[j], n[j], qs[j]);
+					CU_ASSERT_EQUAL(c[j].type, COLSTORE_TYPE_FLOAT64);
+					CU_ASSERT(c[j].d == want);
+					if (c[j].d != want)
+						fprintf(stderr, "\n  way %d group %llu quantile %d: %.17g, expected %.17g\n", way,
+						        (unsigned long long)g, j, c[j].d, want);
+				}
+				free(v[j]);
+			}
+			/* 4096 registers: 1.6% standard error, and these counts are small */
+			CU_ASSERT(llabs(c[4].i - distinct_i32) <= distinct_i32 / 16 + 1);
+			CU_ASSERT(llabs(c[5].i - np) <= np / 16 + 1);
+			for (int k = 0; k < 6; k++)
+				tu_printf(&text, "%a %lld %d|", c[k].d, (long long)c[k].i, c[k].is_null);
+		}
+		if (!want_text)
+			want_text = text.p;
+		else {
+			CU_ASSERT_STRING_EQUAL(text.p, want_text); /* the same bits every way */
+			free(text.p);
+		}
+		colstore_agg_free(a);
+	}
+	free(want_text);
+	colstore_reader_close(r);
+}
+
+/* approx_count_distinct of many values: within 4 standard errors */
+static void test_hll(void)
+{
+	const char *path = tu_path("hll.colstore");
+	static const tu_col big[] = { { "x", COLSTORE_TYPE_INT64, 0, 0, 0, 0 } };
+	colstore_writer_options o = COLSTORE_WRITER_OPTIONS_INIT;
+	CU_ASSERT_EQUAL_FATAL(tu_write(path, big, 1, 300000, &o, 1, NULL), COLSTORE_OK);
+	colstore_reader *r;
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r, NULL), COLSTORE_OK);
+	const char *cases[] = { NULL, "bucket(x, 4)", "x < 0" };
+	for (int k = 0; k < 3; k++) {
+		char aggs[128];
+		snprintf(aggs, sizeof(aggs), "approx_count_distinct(%s), count(distinct %s)", k == 1 ? cases[1] : "x",
+		         k == 1 ? cases[1] : "x");
+		colstore_filter *f = NULL;
+		colstore_error e;
+		if (k == 2)
+			CU_ASSERT_EQUAL_FATAL(colstore_filter_parse(r, cases[2], &f, &e), COLSTORE_OK);
+		colstore_agg *a;
+		CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, aggs, NULL, f, &a, &e), COLSTORE_OK);
+		CU_ASSERT_EQUAL_FATAL(colstore_agg_run(a, &e), COLSTORE_OK);
+		colstore_cell est, exact;
+		colstore_agg_cell(a, 0, 0, &est);
+		colstore_agg_cell(a, 0, 1, &exact);
+		double rel = fabs((double)est.i - (double)exact.i) / (double)exact.i;
+		CU_ASSERT(exact.i > 1000);
+		CU_ASSERT(rel < 4 * 1.04 / 64); /* 4 standard errors */
+		if (!(rel < 4 * 1.04 / 64))
+			fprintf(stderr, "\n  case %d: %lld estimated, %lld exactly\n", k, (long long)est.i,
+			        (long long)exact.i);
+		colstore_agg_free(a);
+		colstore_filter_free(f);
+	}
+	colstore_reader_close(r);
+}
+
 /* a date key of date_trunc keeps the date type; string keys of upper() */
 static void test_keys(void)
 {
@@ -486,5 +626,7 @@ void register_calc_tests(void)
 	CU_add_test(s, "int64 overflow: an error on the rows worked out only", test_overflow);
 	CU_add_test(s, "aggregates of expressions by an expression key", test_agg);
 	CU_add_test(s, "keys keep their types: date_trunc a date, upper a string", test_keys);
+	CU_add_test(s, "median and quantile: in memory, spilled, threads: the same bits", test_quantiles);
+	CU_add_test(s, "approx_count_distinct within 4 standard errors", test_hll);
 	CU_add_test(s, "errors name the function, the types and the place", test_errors);
 }

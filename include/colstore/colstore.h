@@ -774,7 +774,8 @@ typedef struct colstore_agg colstore_agg;
 /**
  * Plan an aggregation over @p r:
  * @param aggs      "count(*),count(x),sum(x),min(x),max(x),avg(x),var(x),
- *                  var_pop(x),stddev(x),stddev_pop(x),count(distinct x)", comma
+ *                  var_pop(x),stddev(x),stddev_pop(x),count(distinct x),
+ *                  approx_count_distinct(x),median(x),quantile(x, p)", comma
  *                  separated, each optionally followed by "as NAME"; x is a
  *                  column or a value expression (colstore_filter_parse's
  *                  value: "sum(price * qty)", "avg(length(note))"); result
@@ -802,7 +803,13 @@ typedef struct colstore_agg colstore_agg;
  * nulls are skipped; count(x) counts non-nulls; count(distinct x) counts
  * distinct non-null values exactly, by a second pass grouped by the keys
  * and x (its own memory limit and spill, as any group-by; one more pass
- * over the file for each).  Groups come out sorted by
+ * over the file for each x); median(x) and quantile(x, p), 0 <= p <= 1, are
+ * exact float64s: the value at rank (n - 1) p of the n values, linear
+ * between the two closest ranks (DuckDB's quantile_cont), from the same
+ * second pass, or, under no key or one dense key, from the values gathered
+ * in memory when they fit half the memory limit (the same bits either
+ * way); approx_count_distinct(x) is a HyperLogLog estimate (4096 one-byte
+ * registers per group, 1.6% standard error).  Groups come out sorted by
  * their keys, nulls last.
  * @return COLSTORE_OK, COLSTORE_EPARSE naming the bad item or column, or
  *         COLSTORE_EINVAL (a filter of another reader)
