@@ -101,78 +101,15 @@ static int cs_is_numeric(uint8_t t)
 	       t != COLSTORE_TYPE_TIMESTAMP;
 }
 
-/* "ITEM as NAME": cuts " as NAME" off item (an "as" outside parentheses,
- * then one name, then the end) and gives NAME in *alias (malloc'd), else
- * NULL; -1 when out of memory */
-static int cs_cut_alias(char *item, char **alias)
-{
-	cs_lex x;
-	int depth = 0;
-	*alias = NULL;
-	if (cs_lex_start(&x, item, NULL)) {
-		cs_lex_done(&x);
-		return 0; /* the item's parser names the error */
-	}
-	for (; x.tok != T_END; ) {
-		if (x.tok == T_LP)
-			depth++;
-		else if (x.tok == T_RP)
-			depth--;
-		if (depth == 0 && cs_tok_is(&x, "as") && x.start > item) {
-			char *as = (char *)x.start;
-			if (cs_lex_next(&x) || x.tok != T_NAME)
-				break;
-			char *name = x.str;
-			x.str = NULL; /* ours now */
-			if (cs_lex_next(&x) || x.tok != T_END) {
-				free(name);
-				break;
-			}
-			*alias = name;
-			*as = '\0';
-			break;
-		}
-		if (cs_lex_next(&x))
-			break;
-	}
-	cs_lex_done(&x);
-	return 0;
-}
-
-/* an item naming a value: a column's name as a list gives it (names.c:
- * "Unit Price" may go unquoted), or else a value expression; its slot:
- * the column, or r->num_columns + the expression's place in a->xs.
- * what names the option in messages. */
+/* an aggregate's argument or a key: a column, or an expression kept in
+ * a->xs; its slot (r->num_columns + its place in a->xs for an expression) */
 static int cs_parse_slot(colstore_agg *a, const char *text, const char *what, uint32_t *slot,
                          colstore_error *err)
 {
-	char name[1024];
-	const char *np = text;
-	colstore_error ne;
-	if (cs_name_next(&np, name, sizeof(name), &ne) == 1 && !*np &&
-	    colstore_reader_find_column(a->r, name, slot, NULL) == COLSTORE_OK)
-		return COLSTORE_OK;
-	cs_lex x;
-	cs_calc *c = NULL;
-	int rc = cs_lex_start(&x, text, &ne);
-	if (!rc && x.tok == T_END)
-		rc = cs_perr(&x, x.start, "an empty item");
-	if (!rc)
-		rc = cs_calc_parse(a->r, &x, &c);
-	if (!rc && x.tok != T_END) {
-		char tok[64];
-		cs_tok_text(&x, tok, sizeof(tok));
-		rc = cs_perr(&x, x.start, "unexpected %s after %s", tok, cs_calc_text(c));
-	}
-	cs_lex_done(&x);
-	if (rc) {
-		cs_calc_free(c);
-		return cs_err(err, COLSTORE_EPARSE, COLSTORE_NO_OFFSET, "%s%s", what, ne.message);
-	}
-	if (cs_calc_is_column(c, slot)) { /* ("x") or x written unusually */
-		cs_calc_free(c);
-		return COLSTORE_OK;
-	}
+	cs_calc *c;
+	int rc = cs_item_parse(a->r, text, what, slot, &c, err);
+	if (rc || !c)
+		return rc;
 	cs_calc **xs = realloc(a->xs, (a->nx + 1) * sizeof(*xs));
 	if (!xs) {
 		cs_calc_free(c);
@@ -199,7 +136,7 @@ static int cs_parse_aggs(colstore_agg *a, const char *list, colstore_error *err)
 		                           "median", "quantile", "approx_count_distinct" };
 	for (char *item = cs_list_cut(&save); !rc && item; item = cs_list_cut(&save)) {
 		char *alias;
-		if (cs_cut_alias(item, &alias)) {
+		if (cs_item_alias(item, &alias)) {
 			rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 			break;
 		}
@@ -313,7 +250,7 @@ static int cs_parse_group_by(colstore_agg *a, const char *list, colstore_error *
 	int rc = COLSTORE_OK;
 	for (char *item = cs_list_cut(&save); !rc && item; item = cs_list_cut(&save)) {
 		char *alias;
-		if (cs_cut_alias(item, &alias)) {
+		if (cs_item_alias(item, &alias)) {
 			rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 			break;
 		}

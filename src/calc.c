@@ -797,6 +797,81 @@ void cs_calc_columns(const cs_calc *c, uint8_t *mark)
 			mark[c->nodes[k].op == C_COL ? c->nodes[k].col : c->nodes[c->nodes[k].arg[0]].col] = 1;
 }
 
+/* ---- items of lists ---------------------------------------------------------------- */
+
+/* "ITEM as NAME": cuts " as NAME" off item (an "as" outside parentheses,
+ * then one name, then the end) and gives NAME in *alias (malloc'd), else
+ * NULL; -1 when out of memory */
+int cs_item_alias(char *item, char **alias)
+{
+	cs_lex x;
+	int depth = 0;
+	*alias = NULL;
+	if (cs_lex_start(&x, item, NULL)) {
+		cs_lex_done(&x);
+		return 0; /* the item's parser names the error */
+	}
+	for (; x.tok != T_END; ) {
+		if (x.tok == T_LP)
+			depth++;
+		else if (x.tok == T_RP)
+			depth--;
+		if (depth == 0 && cs_tok_is(&x, "as") && x.start > item) {
+			char *as = (char *)x.start;
+			if (cs_lex_next(&x) || x.tok != T_NAME)
+				break;
+			char *name = x.str;
+			x.str = NULL; /* ours now */
+			if (cs_lex_next(&x) || x.tok != T_END) {
+				free(name);
+				break;
+			}
+			*alias = name;
+			*as = '\0';
+			break;
+		}
+		if (cs_lex_next(&x))
+			break;
+	}
+	cs_lex_done(&x);
+	return 0;
+}
+
+int cs_item_parse(colstore_reader *r, const char *text, const char *what, uint32_t *col,
+                  cs_calc **out, colstore_error *err)
+{
+	char name[1024];
+	const char *np = text;
+	colstore_error ne;
+	*out = NULL;
+	if (cs_name_next(&np, name, sizeof(name), &ne) == 1 && !*np &&
+	    colstore_reader_find_column(r, name, col, NULL) == COLSTORE_OK)
+		return COLSTORE_OK;
+	cs_lex x;
+	cs_calc *c = NULL;
+	int rc = cs_lex_start(&x, text, &ne);
+	if (!rc && x.tok == T_END)
+		rc = cs_perr(&x, x.start, "an empty item");
+	if (!rc)
+		rc = cs_calc_parse(r, &x, &c);
+	if (!rc && x.tok != T_END) {
+		char tok[64];
+		cs_tok_text(&x, tok, sizeof(tok));
+		rc = cs_perr(&x, x.start, "unexpected %s after %s", tok, cs_calc_text(c));
+	}
+	cs_lex_done(&x);
+	if (rc) {
+		cs_calc_free(c);
+		return cs_err(err, COLSTORE_EPARSE, COLSTORE_NO_OFFSET, "%s%s", what, ne.message);
+	}
+	if (cs_calc_is_column(c, col)) { /* ("x") or x written unusually */
+		cs_calc_free(c);
+		return COLSTORE_OK;
+	}
+	*out = c;
+	return COLSTORE_OK;
+}
+
 /* ---- evaluation -------------------------------------------------------------------- */
 
 typedef struct cs_nbuf {

@@ -82,6 +82,17 @@ CS_HIDDEN void cs_calc_columns(const cs_calc *c, uint8_t *mark);
  * two types if they are not */
 CS_HIDDEN int cs_calc_unify(cs_calc *a, cs_calc *b, cs_lex *x, const char *at);
 
+/* "ITEM as NAME": cuts " as NAME" off item (an "as" outside parentheses,
+ * then one name, then the end) and gives NAME in *alias (malloc'd), else
+ * NULL; -1 when out of memory */
+CS_HIDDEN int cs_item_alias(char *item, char **alias);
+/* an item naming a value (-c, -g, an aggregate's argument): a column's
+ * name as a list gives it (names.c: "Unit Price" may go unquoted), *out
+ * NULL and *col the column; or else a value expression, *out.  what
+ * prefixes messages. */
+CS_HIDDEN int cs_item_parse(colstore_reader *r, const char *text, const char *what, uint32_t *col,
+                            cs_calc **out, colstore_error *err);
+
 /* values of column col for the batch (rows as the batch's); *out lives
  * until the batch is done */
 typedef int (*cs_colget)(void *ctx, uint32_t col, colstore_values *out, colstore_error *err);

@@ -27,7 +27,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "calc.h"
+
+/* a worker's (or the cursor's) scratch for one row group at a time */
+typedef struct cs_scanw {
+	uint8_t *sel;
+	uint32_t *idx;
+	colstore_values *vals;
+	colstore_buffers *b;
+	/* a list scan: the items' values, and each expression's scratch */
+	colstore_values *ivals;
+	cs_calc_run **xr;
+} cs_scanw;
 
 struct colstore_scan {
 	colstore_reader *r;
@@ -40,10 +51,17 @@ struct colstore_scan {
 	uint32_t rg, s0;
 	int rg_open;        /* the filter has run over row group rg */
 	uint64_t rg_matches;
-	uint8_t *sel;
-	uint32_t *idx;
-	colstore_values *vals;
+	cs_scanw cw;        /* the cursor's scratch; cw.sel NULL until it starts */
 	colstore_buffers *fb; /* the cursor's filter buffers */
+	/* a list scan (colstore_scan_create_list): item k is column cols[isrc[k]]
+	 * (isrc[k] >= 0) or expression xs[-1 - isrc[k]]; colpos: a column's
+	 * place in cols */
+	uint32_t nitems, nx;
+	int64_t *isrc;
+	char **inames;
+	uint8_t *itypes;
+	cs_calc **xs;
+	uint32_t *colpos;
 	uint64_t released, map_reads;
 	/* counts of the last run, or of the cursor so far */
 	uint32_t rg_read, rg_skipped, used;
@@ -126,17 +144,163 @@ int colstore_scan_create(colstore_reader *r, const uint32_t *cols, uint32_t ncol
 	return COLSTORE_OK;
 }
 
+static void cs_scanw_free(const colstore_scan *s, cs_scanw *w)
+{
+	free(w->sel);
+	free(w->idx);
+	free(w->vals);
+	free(w->ivals);
+	for (uint32_t k = 0; w->xr && k < s->nx; k++)
+		cs_calc_run_free(w->xr[k]);
+	free(w->xr);
+	memset(w, 0, sizeof(*w));
+}
+
 void colstore_scan_free(colstore_scan *s)
 {
 	if (!s)
 		return;
+	cs_scanw_free(s, &s->cw);
 	free(s->cols);
 	free(s->rg_lo);
-	free(s->sel);
-	free(s->idx);
-	free(s->vals);
 	colstore_buffers_free(s->fb);
+	for (uint32_t k = 0; k < s->nitems; k++)
+		free(s->inames[k]);
+	free(s->inames);
+	free(s->isrc);
+	free(s->itypes);
+	for (uint32_t k = 0; k < s->nx; k++)
+		cs_calc_free(s->xs[k]);
+	free(s->xs);
+	free(s->colpos);
 	free(s);
+}
+
+int colstore_scan_create_list(colstore_reader *r, const char *list, const colstore_filter *where,
+                              const colstore_scan_options *opts, colstore_scan **out,
+                              colstore_error *err)
+{
+	*out = NULL;
+	if (!r || !list)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "scan: no reader or no list");
+	size_t cap = 1;
+	for (const char *p = list; *p; p++)
+		cap += *p == ',';
+	char *copy = strdup(list), *save = copy;
+	int64_t *isrc = calloc(cap, sizeof(*isrc));
+	char **inames = calloc(cap, sizeof(*inames));
+	uint8_t *itypes = calloc(cap, 1);
+	cs_calc **xs = calloc(cap, sizeof(*xs));
+	uint32_t *cols = malloc(((size_t)r->num_columns + 1) * sizeof(uint32_t));
+	uint32_t *colpos = malloc(((size_t)r->num_columns + 1) * sizeof(uint32_t));
+	uint8_t *mark = calloc((size_t)r->num_columns + 1, 1);
+	uint32_t n = 0, nx = 0, ncols = 0;
+	int rc = copy && isrc && inames && itypes && xs && cols && colpos && mark
+	                 ? COLSTORE_OK
+	                 : cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	uint32_t *icol = rc ? NULL : malloc(cap * sizeof(uint32_t));
+	if (!rc && !icol)
+		rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	for (char *item = rc ? NULL : cs_list_cut(&save); !rc && item; item = cs_list_cut(&save)) {
+		char *alias = NULL, *it = item;
+		cs_calc *c = NULL;
+		if (cs_item_alias(item, &alias)) {
+			rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+			break;
+		}
+		while (*it == ' ' || *it == '\t')
+			it++;
+		for (size_t l = strlen(it); l && (it[l - 1] == ' ' || it[l - 1] == '\t');)
+			it[--l] = '\0';
+		if ((rc = cs_item_parse(r, it, "", &icol[n], &c, err))) {
+			free(alias);
+			break;
+		}
+		if (c) {
+			xs[nx] = c;
+			isrc[n] = -1 - (int64_t)nx++;
+			cs_calc_columns(c, mark);
+			itypes[n] = cs_calc_type(c);
+		} else {
+			isrc[n] = 0;
+			mark[icol[n]] = 1;
+			itypes[n] = r->columns[icol[n]].type;
+		}
+		inames[n] = alias ? alias : strdup(c ? cs_calc_text(c) : r->columns[icol[n]].name);
+		if (!inames[n++])
+			rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	}
+	if (!rc && n == 0)
+		rc = cs_err(err, COLSTORE_EPARSE, COLSTORE_NO_OFFSET, "scan: an empty list");
+	/* the columns to decode: each once, in file order */
+	for (uint32_t c = 0; !rc && c < r->num_columns; c++)
+		if (mark[c]) {
+			colpos[c] = ncols;
+			cols[ncols++] = c;
+		}
+	for (uint32_t k = 0; !rc && k < n; k++)
+		if (isrc[k] >= 0)
+			isrc[k] = colpos[icol[k]];
+	colstore_scan *s = NULL;
+	if (!rc)
+		rc = colstore_scan_create(r, cols, ncols, where, opts, &s, err);
+	if (!rc) {
+		s->nitems = n;
+		s->nx = nx;
+		s->isrc = isrc;
+		s->inames = inames;
+		s->itypes = itypes;
+		s->xs = xs;
+		s->colpos = colpos;
+		isrc = NULL;
+		inames = NULL;
+		itypes = NULL;
+		xs = NULL;
+		colpos = NULL;
+		*out = s;
+	}
+	for (uint32_t k = 0; inames && k < n; k++)
+		free(inames[k]);
+	for (uint32_t k = 0; xs && k < nx; k++)
+		cs_calc_free(xs[k]);
+	free(inames);
+	free(xs);
+	free(isrc);
+	free(itypes);
+	free(colpos);
+	free(cols);
+	free(mark);
+	free(icol);
+	free(copy);
+	return rc;
+}
+
+uint32_t colstore_scan_num_columns(const colstore_scan *s)
+{
+	return s ? (s->nitems ? s->nitems : s->ncols) : 0;
+}
+
+const char *colstore_scan_column_name(const colstore_scan *s, uint32_t k)
+{
+	if (!s || k >= colstore_scan_num_columns(s))
+		return NULL;
+	return s->nitems ? s->inames[k] : s->r->columns[s->cols[k]].name;
+}
+
+colstore_type colstore_scan_column_type(const colstore_scan *s, uint32_t k)
+{
+	if (!s || k >= colstore_scan_num_columns(s))
+		return COLSTORE_TYPE_INT64;
+	return (colstore_type)(s->nitems ? s->itypes[k] : s->r->columns[s->cols[k]].type);
+}
+
+int64_t colstore_scan_column_index(const colstore_scan *s, uint32_t k)
+{
+	if (!s || k >= colstore_scan_num_columns(s))
+		return -1;
+	if (!s->nitems)
+		return s->cols[k];
+	return s->isrc[k] >= 0 ? (int64_t)s->cols[s->isrc[k]] : -1;
 }
 
 uint32_t colstore_scan_workers(const colstore_scan *s)
@@ -183,21 +347,60 @@ static void cs_scan_release(colstore_scan *s, uint32_t low)
 		cs_map_release(s->r->data, from, to);
 }
 
-/* a worker's (or the cursor's) scratch for one row group at a time */
-typedef struct cs_scanw {
-	uint8_t *sel;
-	uint32_t *idx;
-	colstore_values *vals;
-	colstore_buffers *b;
-} cs_scanw;
-
 static int cs_scanw_init(const colstore_scan *s, cs_scanw *w)
 {
 	uint32_t slice = s->max_rows < CS_BATCH_ROWS ? s->max_rows : CS_BATCH_ROWS;
 	w->sel = malloc(cs_bitmap_bytes(s->max_rows) + 8);
 	w->idx = malloc((size_t)slice * sizeof(uint32_t));
 	w->vals = calloc(s->ncols ? s->ncols : 1, sizeof(colstore_values));
-	return w->sel && w->idx && w->vals ? 0 : -1;
+	if (!w->sel || !w->idx || !w->vals)
+		return -1;
+	if (s->nitems && !(w->ivals = calloc(s->nitems, sizeof(colstore_values))))
+		return -1;
+	if (s->nx && !(w->xr = calloc(s->nx, sizeof(*w->xr))))
+		return -1;
+	for (uint32_t k = 0; k < s->nx; k++)
+		if (!(w->xr[k] = cs_calc_run_new(s->xs[k])))
+			return -1;
+	return 0;
+}
+
+typedef struct cs_sget {
+	const colstore_scan *s;
+	const colstore_values *vals;
+} cs_sget;
+
+static int cs_scan_get(void *ctx, uint32_t col, colstore_values *v, colstore_error *err)
+{
+	const cs_sget *g = ctx;
+	(void)err;
+	*v = g->vals[g->s->colpos[col]];
+	return COLSTORE_OK;
+}
+
+/* a list scan's batch: each item's values, an expression's worked out on
+ * the batch's matching rows */
+static int cs_scan_items(const colstore_scan *s, cs_scanw *w, colstore_batch *out,
+                         colstore_error *err)
+{
+	cs_sget g = { s, w->vals };
+	for (uint32_t k = 0; k < s->nitems; k++) {
+		if (s->isrc[k] >= 0) {
+			w->ivals[k] = w->vals[s->isrc[k]];
+			continue;
+		}
+		const uint32_t e = (uint32_t)(-1 - s->isrc[k]);
+		cs_cvec cv;
+		int rc = cs_calc_eval(w->xr[e], cs_scan_get, &g, out->rows, out->sel, out->selected, &cv,
+		                      err);
+		if (rc)
+			return rc;
+		if (cs_calc_values(w->xr[e], &cv, out->rows, &w->ivals[k]))
+			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	}
+	out->values = w->ivals;
+	out->ncols = s->nitems;
+	return COLSTORE_OK;
 }
 
 /* Row group g's filter: 0 and *m = 0 when no row matches (the group is
@@ -223,9 +426,12 @@ static int cs_scan_filter(colstore_scan *s, uint32_t g, colstore_buffers *b, uin
  * with `matches` of its rows matching): 0 with out->selected = 0 when none
  * of them match, else the batch with its values in b */
 static int cs_scan_batch(colstore_scan *s, uint32_t g, uint32_t s0, uint64_t matches,
-                         const uint8_t *sel, uint32_t *idx, colstore_values *vals,
-                         colstore_buffers *b, colstore_batch *out, colstore_error *err)
+                         cs_scanw *w, colstore_buffers *b, colstore_batch *out,
+                         colstore_error *err)
 {
+	const uint8_t *sel = w->sel;
+	uint32_t *idx = w->idx;
+	colstore_values *vals = w->vals;
 	colstore_reader *r = s->r;
 	uint32_t n = cs_scan_rows(r, g);
 	uint32_t c = n - s0 < CS_BATCH_ROWS ? n - s0 : CS_BATCH_ROWS;
@@ -250,7 +456,7 @@ static int cs_scan_batch(colstore_scan *s, uint32_t g, uint32_t s0, uint64_t mat
 	out->sel = m < c ? idx : NULL;
 	out->values = vals;
 	out->ncols = s->ncols;
-	return COLSTORE_OK;
+	return s->nitems ? cs_scan_items(s, w, out, err) : COLSTORE_OK;
 }
 
 int colstore_scan_next(colstore_scan *s, colstore_buffers *b, colstore_batch *out,
@@ -260,17 +466,11 @@ int colstore_scan_next(colstore_scan *s, colstore_buffers *b, colstore_batch *ou
 	memset(out, 0, sizeof(*out));
 	if (!b)
 		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "scan: no buffers");
-	if (!s->sel) {
-		cs_scanw w = { 0 };
-		if (cs_scanw_init(s, &w) || (s->f && !(s->fb = colstore_buffers_create()))) {
-			free(w.sel);
-			free(w.idx);
-			free(w.vals);
+	if (!s->cw.sel) {
+		if (cs_scanw_init(s, &s->cw) || (s->f && !(s->fb = colstore_buffers_create()))) {
+			cs_scanw_free(s, &s->cw);
 			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 		}
-		s->sel = w.sel;
-		s->idx = w.idx;
-		s->vals = w.vals;
 		s->released = 0;
 		s->map_reads = __atomic_load_n(&r->map_reads, __ATOMIC_RELAXED) - 1;
 	}
@@ -279,7 +479,7 @@ int colstore_scan_next(colstore_scan *s, colstore_buffers *b, colstore_batch *ou
 		int rc;
 		if (!s->rg_open) {
 			cs_scan_release(s, g);
-			if ((rc = cs_scan_filter(s, g, s->fb, s->sel, &s->rg_matches, &s->rg_read,
+			if ((rc = cs_scan_filter(s, g, s->fb, s->cw.sel, &s->rg_matches, &s->rg_read,
 			                         &s->rg_skipped, err)))
 				return rc;
 			s->rg_open = 1;
@@ -292,8 +492,7 @@ int colstore_scan_next(colstore_scan *s, colstore_buffers *b, colstore_batch *ou
 		}
 		/* on an error the cursor stays at this batch: a later call reads it
 		 * again (and fails again), never skips its rows */
-		if ((rc = cs_scan_batch(s, g, s->s0, s->rg_matches, s->sel, s->idx, s->vals, b, out,
-		                        err)))
+		if ((rc = cs_scan_batch(s, g, s->s0, s->rg_matches, &s->cw, b, out, err)))
 			return rc;
 		s->s0 += CS_BATCH_ROWS;
 		if (out->selected)
@@ -396,8 +595,7 @@ static int cs_pool_rg(cs_pworker *pw, uint32_t g)
 			return -1;
 		colstore_batch bt;
 		pw->err.message[0] = 0;
-		if ((rc = cs_scan_batch(s, g, s0, matches, pw->w.sel, pw->w.idx, pw->w.vals, pw->w.b,
-		                        &bt, &pw->err)) ||
+		if ((rc = cs_scan_batch(s, g, s0, matches, &pw->w, pw->w.b, &bt, &pw->err)) ||
 		    !bt.selected)
 			continue;
 		bt.worker = pw->id;
@@ -503,10 +701,8 @@ int colstore_scan_run(colstore_scan *s, colstore_scan_fn on_batch, colstore_scan
 	for (uint32_t k = 0; k < p.nw; k++) {
 		s->rg_read += p.w[k].rg_read;
 		s->rg_skipped += p.w[k].rg_skipped;
-		free(p.w[k].w.sel);
-		free(p.w[k].w.idx);
-		free(p.w[k].w.vals);
 		colstore_buffers_free(p.w[k].w.b);
+		cs_scanw_free(s, &p.w[k].w);
 	}
 	pthread_cond_destroy(&p.cv);
 	pthread_mutex_destroy(&p.mu);

@@ -124,7 +124,7 @@ check "names: -c with quoted names" 0 '^NY,2,x$' -- "$CS" scan -f csv -c '"Origi
 check "names: -g, -a, --order-by and --where quoted" 0 '^NY,2,7$' -- "$CS" agg -f csv -g '"Origin State"' -a 'count(*), sum("a,b")' -o 'sum("a,b") desc' -w '"q""x" != '"'w'"'' -n 1 "$T/names.colstore"
 check "names: an unknown name lists the columns, quoted where needed" 2 'no column named .Origin. (columns: id, "Origin State", "a,b", "q""x")' -- "$CS" scan -c 'Origin' "$T/names.colstore"
 check "names: an unclosed quote" 2 "unterminated quoted name" -- "$CS" agg -g '"Origin State' "$T/names.colstore"
-check "names: an empty name" 2 "an empty name in the list" -- "$CS" scan -c 'id,,"a,b"' "$T/names.colstore"
+check "names: an empty name" 2 "an empty item" -- "$CS" scan -c 'id,,"a,b"' "$T/names.colstore"
 check "scan bad format" 2 "takes table, csv or jsonl" -- "$CS" scan -f xml "$T/canon.colstore"
 # the 200k-row sales file: scan -> import -> scan gives the same text again
 "$CS" scan -f csv "$T/sales.colstore" >"$T/sales1.out"

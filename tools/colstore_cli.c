@@ -1021,39 +1021,48 @@ static int cmd_scan(int argc, char **argv)
 	watch_file(file, "the rows above are incomplete");
 	if (colstore_reader_open(file, NULL, &r, &e))
 		return fail(file, &e);
-	uint32_t ncols_all = colstore_reader_num_columns(r), n = 0;
-	uint32_t *cols = calloc(ncols_all + 1, sizeof(*cols));
-	char **names = calloc(ncols_all + 1, sizeof(*names));
-	int rc = 0;
-	if (cols_arg) {
-		uint32_t *named, nn;
-		if (colstore_reader_find_columns(r, cols_arg, &named, &nn, &e)) {
-			fprintf(stderr, "%s scan: %s: %s\n", prog, file, e.message);
-			rc = EXIT_USAGE;
-		} else { /* a column may be named more than once */
-			char **nn2 = realloc(names, ((size_t)nn + 1) * sizeof(*names));
-			if (!nn2) {
-				fprintf(stderr, "%s: out of memory\n", prog);
-				exit(1);
-			}
-			names = nn2;
-			free(cols);
-			cols = named;
-			n = nn;
-		}
-	} else {
-		for (uint32_t k = 0; k < ncols_all; k++)
-			cols[n++] = k;
-	}
-	for (uint32_t k = 0; k < n; k++) {
-		colstore_column_info ci;
-		colstore_reader_column_info(r, cols[k], &ci, NULL);
-		names[k] = (char *)ci.name;
-	}
 	colstore_filter *flt = NULL;
-	if (!rc && where && colstore_filter_parse(r, where, &flt, &e)) {
+	int rc = 0;
+	if (where && colstore_filter_parse(r, where, &flt, &e)) {
 		where_error("scan", where, &e);
 		rc = EXIT_USAGE;
+	}
+	/* table output samples its widths in order, and --limit wants the first
+	 * rows: both stay on one thread */
+	const int par = threads != 1 && fmt != FMT_TABLE && limit == UINT64_MAX;
+	colstore_scan_options so = COLSTORE_SCAN_OPTIONS_INIT;
+	so.threads = par ? threads : 1;
+	colstore_scan *s = NULL;
+	if (!rc && cols_arg) { /* columns and values, "as" names */
+		if (colstore_scan_create_list(r, cols_arg, flt, &so, &s, &e)) {
+			fprintf(stderr, "%s scan: %s: %s%s\n", prog, file, e.code == COLSTORE_EPARSE ? "--columns: " : "",
+			        e.message);
+			rc = e.code == COLSTORE_EPARSE || e.code == COLSTORE_ENOTFOUND ? EXIT_USAGE : 1;
+		}
+	} else if (!rc) {
+		uint32_t na = colstore_reader_num_columns(r);
+		uint32_t *all = malloc((na + 1) * sizeof(*all));
+		if (!all) {
+			fprintf(stderr, "%s: out of memory\n", prog);
+			exit(1);
+		}
+		for (uint32_t k = 0; k < na; k++)
+			all[k] = k;
+		if (colstore_scan_create(r, all, na, flt, &so, &s, &e))
+			rc = fail(file, &e);
+		free(all);
+	}
+	uint32_t n = s ? colstore_scan_num_columns(s) : 0;
+	uint32_t *cols = calloc(n + 1, sizeof(*cols));
+	char **names = calloc(n + 1, sizeof(*names));
+	if (!cols || !names) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		exit(1);
+	}
+	for (uint32_t k = 0; k < n; k++) { /* an expression's strings are never codes */
+		int64_t ci = colstore_scan_column_index(s, k);
+		cols[k] = ci >= 0 ? (uint32_t)ci : 0;
+		names[k] = (char *)colstore_scan_column_name(s, k);
 	}
 	strbuf cell = { 0 };
 	out_writer ow;
@@ -1062,14 +1071,6 @@ static int cmd_scan(int argc, char **argv)
 	ow_init(&ow, stdout, fmt, names, n);
 	if (!rc)
 		ow_header(&ow);
-	/* table output samples its widths in order, and --limit wants the first
-	 * rows: both stay on one thread */
-	const int par = threads != 1 && fmt != FMT_TABLE && limit == UINT64_MAX;
-	colstore_scan_options so = COLSTORE_SCAN_OPTIONS_INIT;
-	so.threads = par ? threads : 1;
-	colstore_scan *s = NULL;
-	if (!rc && colstore_scan_create(r, cols, n, flt, &so, &s, &e))
-		rc = fail(file, &e);
 	if (!rc && par) {
 		scan_job j = { .r = r, .cols = cols };
 		if (scan_parallel(s, &j, fmt, names, n, &e))

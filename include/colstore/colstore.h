@@ -718,6 +718,29 @@ COLSTORE_API int colstore_scan_create(colstore_reader *r, const uint32_t *cols, 
                                       const colstore_filter *where,
                                       const colstore_scan_options *opts,
                                       colstore_scan **out, colstore_error *err);
+/**
+ * A scan of a list of values: @p list holds items separated by commas, each
+ * a column or a value (colstore_filter_parse's: "price * qty",
+ * "upper(region)") optionally followed by "as NAME" (names as everywhere:
+ * "Unit Price" in double quotes).  The batches' values[k] are item k's: a
+ * column's as colstore_scan_create gives them; an expression's worked out
+ * on the batch's matching rows alone (int64, float64, bool, date,
+ * timestamp, or PLAIN strings; the other rows null).  An int64 overflow at
+ * a matching row stops the scan with COLSTORE_ERANGE.
+ * @return as colstore_scan_create, or COLSTORE_EPARSE naming the bad item
+ */
+COLSTORE_API int colstore_scan_create_list(colstore_reader *r, const char *list,
+                                           const colstore_filter *where,
+                                           const colstore_scan_options *opts,
+                                           colstore_scan **out, colstore_error *err);
+/** A scan's output columns (colstore_scan_create: its columns; a list: its
+ *  items): their number, names (the column's, the NAME given, or the item
+ *  as written), types, and the column each one is (-1: an expression, whose
+ *  strings are PLAIN, never dictionary codes). */
+COLSTORE_API uint32_t colstore_scan_num_columns(const colstore_scan *s);
+COLSTORE_API const char *colstore_scan_column_name(const colstore_scan *s, uint32_t k);
+COLSTORE_API colstore_type colstore_scan_column_type(const colstore_scan *s, uint32_t k);
+COLSTORE_API int64_t colstore_scan_column_index(const colstore_scan *s, uint32_t k);
 /** NULL is a no-op. */
 COLSTORE_API void colstore_scan_free(colstore_scan *s);
 
