@@ -43,26 +43,6 @@ static int cs_okey_cmp(const void *pa, const void *pb, void *ctx)
 	return c ? c : (x->g > y->g) - (x->g < y->g);
 }
 
-/* a result column's name as written, or with spaces and ASCII case ignored */
-static int cs_name_is(const char *name, const char *s, size_t n)
-{
-	if (strlen(name) == n && memcmp(name, s, n) == 0)
-		return 1;
-	size_t i = 0, j = 0;
-	for (;;) {
-		while (name[i] == ' ' || name[i] == '\t')
-			i++;
-		while (j < n && (s[j] == ' ' || s[j] == '\t'))
-			j++;
-		if (!name[i] || j == n)
-			return !name[i] && j == n;
-		if (tolower((unsigned char)name[i]) != tolower((unsigned char)s[j]))
-			return 0;
-		i++;
-		j++;
-	}
-}
-
 static int cs_order_err(colstore_agg *a, colstore_error *err, const char *s, size_t n)
 {
 	cs_err(err, COLSTORE_EPARSE, COLSTORE_NO_OFFSET,
@@ -98,32 +78,11 @@ int colstore_agg_set_order(colstore_agg *a, const char *order_by, uint64_t limit
 	int rc = a->ord && copy && name ? COLSTORE_OK
 	                                : cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	for (char *s; !rc && (s = cs_list_cut(&rest));) {
-		size_t n = strlen(s);
-		while (n && isspace((unsigned char)*s))
-			s++, n--;
-		while (n && isspace((unsigned char)s[n - 1]))
-			n--;
-		int desc = 0;
-		for (int d = 0; d < 2; d++) { /* a last word asc or desc */
-			const char *w = d ? "desc" : "asc";
-			size_t wl = strlen(w);
-			if (n > wl && isspace((unsigned char)s[n - wl - 1]) && strncasecmp(s + n - wl, w, wl) == 0) {
-				desc = d;
-				n -= wl;
-				while (n && isspace((unsigned char)s[n - 1]))
-					n--;
-				break;
-			}
-		}
-		s[n] = '\0';
-		if (n >= 2 && s[0] == '"' && s[n - 1] == '"') { /* "a ""quoted"" name" */
-			const char *q = s;
-			if (cs_name_next(&q, name, len + 1, err) < 0) {
-				rc = COLSTORE_EPARSE;
-				break;
-			}
-			s = name;
-			n = strlen(name);
+		size_t n;
+		int desc;
+		if (cs_order_item(&s, name, len + 1, &n, &desc, err) < 0) {
+			rc = COLSTORE_EPARSE;
+			break;
 		}
 		uint32_t col = UINT32_MAX;
 		for (uint32_t k = 0; n && k < a->ngb + a->nagg && col == UINT32_MAX; k++)

@@ -241,6 +241,13 @@ CS_HIDDEN int cs_name_next(const char **p, char *out, size_t cap, colstore_error
  * "quotes" and 'strings' within parentheses; NULL after the last (*p is
  * NULL then) */
 CS_HIDDEN char *cs_list_cut(char **p);
+/* a result column's name as written, or with spaces and ASCII case ignored */
+CS_HIDDEN int cs_name_is(const char *name, const char *s, size_t n);
+/* an --order-by item cut by cs_list_cut: trimmed, a last word asc or desc
+ * taken off (*desc), a "quoted" name unquoted into name (cap bytes); *sp,
+ * *np: the item; -1 on a bad quote */
+CS_HIDDEN int cs_order_item(char **sp, char *name, size_t cap, size_t *np, int *desc,
+                            colstore_error *err);
 /* are bits n and above of the last byte zero? */
 CS_HIDDEN int cs_bitmap_tail_clear(const uint8_t *bm, uint64_t n);
 /* the positions of the 1 bits among the first n, in order, into idx

@@ -8,8 +8,10 @@
  * of it; an item in "double quotes" may hold anything (commas, spaces at
  * its ends, quotes written twice).
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 
 #include "internal.h"
 
@@ -179,4 +181,58 @@ int colstore_reader_find_columns(const colstore_reader *r, const char *list, uin
 	*out = cols;
 	*n = k;
 	return COLSTORE_OK;
+}
+
+/* a result column's name as written, or with spaces and ASCII case ignored */
+int cs_name_is(const char *name, const char *s, size_t n)
+{
+	if (strlen(name) == n && memcmp(name, s, n) == 0)
+		return 1;
+	size_t i = 0, j = 0;
+	for (;;) {
+		while (name[i] == ' ' || name[i] == '\t')
+			i++;
+		while (j < n && (s[j] == ' ' || s[j] == '\t'))
+			j++;
+		if (!name[i] || j == n)
+			return !name[i] && j == n;
+		if (tolower((unsigned char)name[i]) != tolower((unsigned char)s[j]))
+			return 0;
+		i++;
+		j++;
+	}
+}
+
+
+int cs_order_item(char **sp, char *name, size_t cap, size_t *np, int *desc, colstore_error *err)
+{
+	char *s = *sp;
+	size_t n = strlen(s);
+	while (n && isspace((unsigned char)*s))
+		s++, n--;
+	while (n && isspace((unsigned char)s[n - 1]))
+		n--;
+	*desc = 0;
+	for (int d = 0; d < 2; d++) { /* a last word asc or desc */
+		const char *w = d ? "desc" : "asc";
+		size_t wl = strlen(w);
+		if (n > wl && isspace((unsigned char)s[n - wl - 1]) && strncasecmp(s + n - wl, w, wl) == 0) {
+			*desc = d;
+			n -= wl;
+			while (n && isspace((unsigned char)s[n - 1]))
+				n--;
+			break;
+		}
+	}
+	s[n] = '\0';
+	if (n >= 2 && s[0] == '"' && s[n - 1] == '"') { /* "a ""quoted"" name" */
+		const char *q = s;
+		if (cs_name_next(&q, name, cap, err) < 0)
+			return -1;
+		s = name;
+		n = strlen(name);
+	}
+	*sp = s;
+	*np = n;
+	return 0;
 }

@@ -27,45 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "calc.h"
-
-/* a worker's (or the cursor's) scratch for one row group at a time */
-typedef struct cs_scanw {
-	uint8_t *sel;
-	uint32_t *idx;
-	colstore_values *vals;
-	colstore_buffers *b;
-	/* a list scan: the items' values, and each expression's scratch */
-	colstore_values *ivals;
-	cs_calc_run **xr;
-} cs_scanw;
-
-struct colstore_scan {
-	colstore_reader *r;
-	const colstore_filter *f;
-	uint32_t *cols, ncols;
-	uint32_t threads;   /* workers a run may use */
-	uint32_t max_rows;  /* rows of the longest row group */
-	uint64_t *rg_lo;    /* where each row group's bytes begin, nondecreasing */
-	/* the cursor (colstore_scan_next) */
-	uint32_t rg, s0;
-	int rg_open;        /* the filter has run over row group rg */
-	uint64_t rg_matches;
-	cs_scanw cw;        /* the cursor's scratch; cw.sel NULL until it starts */
-	colstore_buffers *fb; /* the cursor's filter buffers */
-	/* a list scan (colstore_scan_create_list): item k is column cols[isrc[k]]
-	 * (isrc[k] >= 0) or expression xs[-1 - isrc[k]]; colpos: a column's
-	 * place in cols */
-	uint32_t nitems, nx;
-	int64_t *isrc;
-	char **inames;
-	uint8_t *itypes;
-	cs_calc **xs;
-	uint32_t *colpos;
-	uint64_t released, map_reads;
-	/* counts of the last run, or of the cursor so far */
-	uint32_t rg_read, rg_skipped, used;
-};
+#include "scan.h"
 
 uint32_t cs_scan_rows(const colstore_reader *r, uint32_t rg)
 {
@@ -144,7 +106,7 @@ int colstore_scan_create(colstore_reader *r, const uint32_t *cols, uint32_t ncol
 	return COLSTORE_OK;
 }
 
-static void cs_scanw_free(const colstore_scan *s, cs_scanw *w)
+void cs_scanw_free(const colstore_scan *s, cs_scanw *w)
 {
 	free(w->sel);
 	free(w->idx);
@@ -173,6 +135,7 @@ void colstore_scan_free(colstore_scan *s)
 		cs_calc_free(s->xs[k]);
 	free(s->xs);
 	free(s->colpos);
+	cs_order_free(s);
 	free(s);
 }
 
@@ -245,7 +208,7 @@ int colstore_scan_create_list(colstore_reader *r, const char *list, const colsto
 	if (!rc)
 		rc = colstore_scan_create(r, cols, ncols, where, opts, &s, err);
 	if (!rc) {
-		s->nitems = n;
+		s->nitems = s->nvisible = n;
 		s->nx = nx;
 		s->isrc = isrc;
 		s->inames = inames;
@@ -277,7 +240,7 @@ int colstore_scan_create_list(colstore_reader *r, const char *list, const colsto
 
 uint32_t colstore_scan_num_columns(const colstore_scan *s)
 {
-	return s ? (s->nitems ? s->nitems : s->ncols) : 0;
+	return s ? (s->nitems ? s->nvisible : s->ncols) : 0;
 }
 
 const char *colstore_scan_column_name(const colstore_scan *s, uint32_t k)
@@ -347,7 +310,7 @@ static void cs_scan_release(colstore_scan *s, uint32_t low)
 		cs_map_release(s->r->data, from, to);
 }
 
-static int cs_scanw_init(const colstore_scan *s, cs_scanw *w)
+int cs_scanw_init(const colstore_scan *s, cs_scanw *w)
 {
 	uint32_t slice = s->max_rows < CS_BATCH_ROWS ? s->max_rows : CS_BATCH_ROWS;
 	w->sel = malloc(cs_bitmap_bytes(s->max_rows) + 8);
@@ -466,6 +429,8 @@ int colstore_scan_next(colstore_scan *s, colstore_buffers *b, colstore_batch *ou
 	memset(out, 0, sizeof(*out));
 	if (!b)
 		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "scan: no buffers");
+	if (s->ord)
+		return cs_order_next(s, b, out, err);
 	if (!s->cw.sel) {
 		if (cs_scanw_init(s, &s->cw) || (s->f && !(s->fb = colstore_buffers_create()))) {
 			cs_scanw_free(s, &s->cw);
@@ -503,6 +468,10 @@ int colstore_scan_next(colstore_scan *s, colstore_buffers *b, colstore_batch *ou
 
 void colstore_scan_rewind(colstore_scan *s)
 {
+	if (s->ord) {
+		cs_order_rewind(s);
+		return;
+	}
 	s->rg = s->s0 = 0;
 	s->rg_open = 0;
 	s->rg_read = s->rg_skipped = 0;
@@ -650,8 +619,8 @@ static void *cs_pool_main(void *arg)
 	return NULL;
 }
 
-int colstore_scan_run(colstore_scan *s, colstore_scan_fn on_batch, colstore_scan_fn in_order,
-                      void *ctx, colstore_error *err)
+int cs_scan_run_base(colstore_scan *s, colstore_scan_fn on_batch, colstore_scan_fn in_order,
+                     void *ctx, colstore_error *err)
 {
 	colstore_reader *r = s->r;
 	cs_pool p = { .s = s, .on_batch = on_batch, .in_order = in_order, .ctx = ctx,
@@ -709,6 +678,14 @@ int colstore_scan_run(colstore_scan *s, colstore_scan_fn on_batch, colstore_scan
 	free(p.w);
 	free(p.done);
 	return rc;
+}
+
+int colstore_scan_run(colstore_scan *s, colstore_scan_fn on_batch, colstore_scan_fn in_order,
+                      void *ctx, colstore_error *err)
+{
+	if (s->ord)
+		return cs_order_run(s, on_batch, in_order, ctx, err);
+	return cs_scan_run_base(s, on_batch, in_order, ctx, err);
 }
 
 uint32_t colstore_scan_threads_used(const colstore_scan *s)

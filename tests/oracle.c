@@ -1453,6 +1453,16 @@ typedef struct query {
 	int nord;
 	struct { int k, desc, spell; } ord[3];
 	int64_t alimit;
+	/* an ordered library scan (osc): the scan's columns, an expression item
+	 * ("as s0", when sx), ordered by keys each an item (item >= 0) or a
+	 * column or expression of the file; olimit (-1: none), omem (0: the
+	 * default) */
+	int osc;
+	struct xexpr *sx;
+	int onk;
+	struct { int item, col, desc; struct xexpr *x; } okey[3];
+	int64_t olimit;
+	uint64_t omem;
 } query;
 
 static void wfree(wnode *w)
@@ -2473,6 +2483,24 @@ static void gen_query(const inst *in, query *q)
 		q->sc[k] = pick_col(in);
 	q->limit = chance(50) ? -1 : (int64_t)rn(50);
 	q->cli_threads = 1 + (uint32_t)rn(4);
+	q->osc = chance(25) && q->nsc;
+	if (q->osc) {
+		q->sx = chance(40) ? gen_x_top(in, (int)rn(3), 1) : NULL;
+		if (q->sx && q->sx->inf)
+			q->sx = NULL;
+		q->onk = 1 + (int)rn(3);
+		for (int k = 0; k < q->onk; k++) {
+			int r = (int)rn(10), nitems = q->nsc + (q->sx ? 1 : 0);
+			q->okey[k].item = r < 6 ? (int)rn((uint64_t)nitems) : -1;
+			q->okey[k].col = pick_col(in);
+			q->okey[k].x = r >= 8 ? gen_x_top(in, (int)rn(3), 1) : NULL;
+			if (q->okey[k].x && q->okey[k].x->inf)
+				q->okey[k].x = NULL;
+			q->okey[k].desc = chance(50);
+		}
+		q->olimit = chance(50) ? (int64_t)rn(30) : -1;
+		q->omem = chance(30) ? 4096 : 0; /* runs written out and merged */
+	}
 }
 
 static void free_query(query *q)
@@ -2608,7 +2636,7 @@ static void query_cli(const gtable *t, const query *q, const char *file, sbuf *o
 /* ---- running a query on both sides ---------------------------------------------- */
 
 typedef struct stats {
-	uint64_t agg, filters, lib_scans, cli_scans, refused, errors_agreed, with_x;
+	uint64_t agg, filters, lib_scans, cli_scans, refused, errors_agreed, with_x, ordered;
 } stats;
 static stats g_st;
 
@@ -3111,6 +3139,118 @@ static int check_filter(inst *in, const query *q, sbuf *why)
 	return fail;
 }
 
+/* the ordered library scan (colstore_scan_set_order) against SQLite's
+ * ORDER BY ... NULLS LAST, rowid */
+static int check_scan_order(inst *in, const query *q, sbuf *why)
+{
+	if (!q->osc || (q->where && wbad(q->where)))
+		return 0;
+	const gtable *t = in->t;
+	sbuf list = { 0 }, ord = { 0 }, sql = { 0 }, wh = { 0 };
+	sqlv binds[64];
+	int nb = 0, nitems = q->nsc + (q->sx ? 1 : 0);
+	sb_str(&sql, "SELECT ");
+	for (int k = 0; k < q->nsc; k++) {
+		sb_printf(&list, "%s%s", k ? ", " : "", t->c[q->sc[k]].name);
+		sb_printf(&sql, "%s\"%s\"", k ? ", " : "", t->c[q->sc[k]].name);
+	}
+	if (q->sx) {
+		sb_printf(&list, ", %s as s0", q->sx->cs);
+		sb_printf(&sql, ", (%s)", q->sx->sql);
+	}
+	sb_str(&sql, " FROM t");
+	if (q->where) {
+		where_text(q->where, t, -1, &wh);
+		sb_str(&sql, " WHERE ");
+		where_sql(q->where, t, &sql, binds, &nb);
+	}
+	sb_str(&sql, " ORDER BY ");
+	for (int k = 0; k < q->onk; k++) {
+		const int it = q->okey[k].item;
+		if (k)
+			sb_str(&ord, ", ");
+		if (it >= 0) { /* an item by its name */
+			sb_str(&ord, it < q->nsc ? t->c[q->sc[it]].name : "s0");
+			if (it < q->nsc)
+				sb_printf(&sql, "\"%s\"", t->c[q->sc[it]].name);
+			else
+				sb_printf(&sql, "(%s)", q->sx->sql);
+		} else if (q->okey[k].x) {
+			sb_str(&ord, q->okey[k].x->cs);
+			sb_printf(&sql, "(%s)", q->okey[k].x->sql);
+		} else {
+			sb_printf(&ord, "\"%s\"", t->c[q->okey[k].col].name);
+			sb_printf(&sql, "\"%s\"", t->c[q->okey[k].col].name);
+		}
+		sb_str(&ord, q->okey[k].desc ? " desc" : "");
+		sb_str(&sql, q->okey[k].desc ? " DESC NULLS LAST, " : " NULLS LAST, ");
+	}
+	sb_str(&sql, "rowid");
+	if (q->olimit >= 0)
+		sb_printf(&sql, " LIMIT %" PRId64, q->olimit);
+	int fail = 0;
+	colstore_error e;
+	colstore_filter *f = NULL;
+	colstore_scan *sc = NULL;
+	colstore_scan_options so = COLSTORE_SCAN_OPTIONS_INIT;
+	so.threads = q->cli_threads;
+	int rc = q->where ? colstore_filter_parse(in->r, sb_cstr(&wh), &f, &e) : 0;
+	if (!rc)
+		rc = colstore_scan_create_list(in->r, sb_cstr(&list), f, &so, &sc, &e);
+	if (!rc)
+		rc = colstore_scan_set_order(sc, sb_cstr(&ord), q->olimit >= 0 ? (uint64_t)q->olimit : UINT64_MAX,
+		                             q->omem, &e);
+	sqlite3_stmt *st = NULL;
+	if (rc) {
+		sb_printf(why, "ordered scan -c '%s' --order-by '%s': %s", sb_cstr(&list), sb_cstr(&ord), e.message);
+		fail = 1;
+	} else if (prepare(in->db, sb_cstr(&sql), binds, nb, &st, why)) {
+		fail = 1;
+	}
+	colstore_buffers *b = colstore_buffers_create();
+	colstore_batch bt;
+	uint64_t row = 0;
+	int src = SQLITE_ROW;
+	while (!fail && !(rc = colstore_scan_next(sc, b, &bt, &e)) && bt.rows) {
+		for (uint32_t i = 0; i < bt.rows && !fail; i++, row++) {
+			if ((src = sqlite3_step(st)) != SQLITE_ROW) {
+				sb_printf(why, "ordered scan: colstore has a row %" PRIu64 ", SQLite not", row);
+				fail = 1;
+				break;
+			}
+			for (int k = 0; k < nitems && !fail; k++) {
+				sqlv got = cs_value(in->r, 0, &bt.values[k], i), want = sqlv_col(st, k);
+				if (!sqlv_eq(&got, &want)) {
+					sb_printf(why, "ordered scan -c '%s' --order-by '%s', row %" PRIu64 " item %d: colstore ",
+					          sb_cstr(&list), sb_cstr(&ord), row, k);
+					sb_sqlv(why, &got);
+					sb_str(why, ", SQLite ");
+					sb_sqlv(why, &want);
+					fail = 1;
+				}
+			}
+		}
+	}
+	if (!fail && rc) {
+		sb_printf(why, "ordered scan -c '%s' --order-by '%s': %s", sb_cstr(&list), sb_cstr(&ord), e.message);
+		fail = 1;
+	}
+	if (!fail && (src = sqlite3_step(st)) == SQLITE_ROW) {
+		sb_printf(why, "ordered scan: %" PRIu64 " rows from colstore, SQLite more", row);
+		fail = 1;
+	}
+	sqlite3_finalize(st);
+	colstore_buffers_free(b);
+	colstore_scan_free(sc);
+	colstore_filter_free(f);
+	free(list.p);
+	free(ord.p);
+	free(sql.p);
+	free(wh.p);
+	g_st.ordered += !fail;
+	return fail;
+}
+
 /* run argv, stdout into out; @return the exit status or -1 */
 static int run_cmd(char *const argv[], sbuf *out, sbuf *err_out)
 {
@@ -3402,6 +3542,10 @@ static int check_query(inst *in, const query *q, sbuf *why)
 		set_class(sb_cstr(why));
 		return 1;
 	}
+	if (check_scan_order(in, q, why)) {
+		set_class(sb_cstr(why));
+		return 1;
+	}
 	if (q->scan == 2 && check_cli_scan(in, q, why)) {
 		set_class(sb_cstr(why));
 		return 1;
@@ -3585,8 +3729,14 @@ static int query_uses(const query *q, const wnode *w, int tc)
 		for (int g = 0; g < q->ngb; g++)
 			if (q->gbx[g] ? (q->gbx[g]->cols >> tc & 1) : q->gb[g] == tc)
 				return 1;
-		for (int k = 0; k < q->nsc && q->scan; k++)
+		for (int k = 0; k < q->nsc && (q->scan || q->osc); k++)
 			if (q->sc[k] == tc)
+				return 1;
+		if (q->osc && q->sx && (q->sx->cols >> tc & 1))
+			return 1;
+		for (int k = 0; q->osc && k < q->onk; k++)
+			if (q->okey[k].item < 0 &&
+			    (q->okey[k].x ? (q->okey[k].x->cols >> tc & 1) : q->okey[k].col == tc))
 				return 1;
 		return 0;
 	}
@@ -3936,7 +4086,8 @@ int main(int argc, char **argv)
 	printf("string chunks: %" PRIu64 ", %" PRIu64 " and %" PRIu64 " with 1-, 2- and 4-byte codes, %" PRIu64
 	       " plain; columns with dictionary and plain chunks: %" PRIu64 ", with 1-byte and wider codes: %" PRIu64 "\n",
 	       g_chunks[0], g_chunks[1], g_chunks[2], g_chunks[3], g_chunks[4], g_chunks[5]);
-	printf("value expressions in %" PRIu64 " of the aggregations\n", g_st.with_x);
+	printf("value expressions in %" PRIu64 " of the aggregations; %" PRIu64 " ordered scans\n", g_st.with_x,
+	       g_st.ordered);
 	printf("%" PRIu64 " passed, %" PRIu64 " failed\n", g_passed, g_failed);
 	xfree_all();
 	return g_failed ? 1 : 0;

@@ -982,16 +982,26 @@ static int cmd_scan(int argc, char **argv)
 		{ "columns", required_argument, NULL, 'c' }, { "where", required_argument, NULL, 'w' },
 		{ "limit", required_argument, NULL, 'n' },   { "format", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },          { "threads", required_argument, NULL, 't' },
+		{ "order-by", required_argument, NULL, 'o' }, { "memory-limit", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *cols_arg = NULL, *where = NULL;
-	uint64_t limit = UINT64_MAX;
+	const char *cols_arg = NULL, *where = NULL, *order = NULL;
+	uint64_t limit = UINT64_MAX, mem = 0;
 	int fmt = isatty(1) ? FMT_TABLE : FMT_CSV, c;
 	uint32_t threads = 0;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "c:w:n:f:t:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:w:n:f:t:o:m:h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'o': order = opt_add(order, optarg, 0); break;
+		case 'm':
+			if (parse_size(optarg, &mem) || mem < ((uint64_t)1 << 20)) {
+				fprintf(stderr,
+				        "%s scan: --memory-limit takes a size of at least 1M, such as "
+				        "512M or 2G, not '%s'\n", prog, optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 't':
 			if (parse_threads("scan", optarg, 256, &threads))
 				return EXIT_USAGE;
@@ -1028,10 +1038,11 @@ static int cmd_scan(int argc, char **argv)
 		rc = EXIT_USAGE;
 	}
 	/* table output samples its widths in order, and --limit wants the first
-	 * rows: both stay on one thread */
-	const int par = threads != 1 && fmt != FMT_TABLE && limit == UINT64_MAX;
+	 * rows: both stay on one thread; an order sorts on every thread, then
+	 * prints on this one */
+	const int par = threads != 1 && fmt != FMT_TABLE && limit == UINT64_MAX && !order;
 	colstore_scan_options so = COLSTORE_SCAN_OPTIONS_INIT;
-	so.threads = par ? threads : 1;
+	so.threads = par || order ? threads : 1;
 	colstore_scan *s = NULL;
 	if (!rc && cols_arg) { /* columns and values, "as" names */
 		if (colstore_scan_create_list(r, cols_arg, flt, &so, &s, &e)) {
@@ -1051,6 +1062,11 @@ static int cmd_scan(int argc, char **argv)
 		if (colstore_scan_create(r, all, na, flt, &so, &s, &e))
 			rc = fail(file, &e);
 		free(all);
+	}
+	if (!rc && order && colstore_scan_set_order(s, order, limit, mem, &e)) {
+		fprintf(stderr, "%s scan: %s: %s%s\n", prog, file,
+		        strncmp(e.message, "--order-by", 10) ? "--order-by: " : "", e.message);
+		rc = e.code == COLSTORE_EPARSE ? EXIT_USAGE : 1;
 	}
 	uint32_t n = s ? colstore_scan_num_columns(s) : 0;
 	uint32_t *cols = calloc(n + 1, sizeof(*cols));

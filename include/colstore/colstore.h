@@ -741,6 +741,27 @@ COLSTORE_API uint32_t colstore_scan_num_columns(const colstore_scan *s);
 COLSTORE_API const char *colstore_scan_column_name(const colstore_scan *s, uint32_t k);
 COLSTORE_API colstore_type colstore_scan_column_type(const colstore_scan *s, uint32_t k);
 COLSTORE_API int64_t colstore_scan_column_index(const colstore_scan *s, uint32_t k);
+/**
+ * Deliver the scan's matching rows ordered by @p order_by, "item [asc|desc],
+ * ...": each item one of the scan's columns by name (as
+ * colstore_scan_column_name gives it; spaces and ASCII case aside, or in
+ * "double quotes") or else any column or value of the file; ascending by
+ * default, nulls last either way, float NaN above every number, rows equal
+ * on every item in file order.  Only the first @p limit rows are delivered
+ * (UINT64_MAX: all); with a limit the scan holds about twice that many rows
+ * per worker.  Without one, rows past @p memory_limit bytes (0: half of
+ * what the process may use) are sorted in runs written to an unlinked
+ * temporary file ($TMPDIR, else /tmp) and merged as they are delivered.
+ * The scan runs on its workers at the first colstore_scan_next or
+ * colstore_scan_run; batches then come in order on the caller's thread, of
+ * at most 65,536 rows, all selected, strings PLAIN, with first_row the
+ * rank of their first row (row_group and first are 0).  Call once, before
+ * the scan starts.
+ * @return COLSTORE_OK, COLSTORE_EPARSE naming the item, COLSTORE_EINVAL
+ *         (called twice or late), COLSTORE_ENOMEM
+ */
+COLSTORE_API int colstore_scan_set_order(colstore_scan *s, const char *order_by, uint64_t limit,
+                                         uint64_t memory_limit, colstore_error *err);
 /** NULL is a no-op. */
 COLSTORE_API void colstore_scan_free(colstore_scan *s);
 

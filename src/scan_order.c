@@ -1,0 +1,831 @@
+/*
+ * scan_order.c -- ordered scans (colstore_scan_set_order): the matching
+ * rows delivered sorted by a list of values, with a limit or without.
+ *
+ * The scan runs on its workers as any scan does; each matching row becomes
+ * an entry: a key that sorts as the order does under memcmp (per item a
+ * null flag, nulls last either way, then the value in an order-preserving
+ * byte form, inverted for desc; then the row's number, so that equal keys
+ * keep file order and the result does not depend on the threads), and the
+ * delivered items' values.  With a limit a worker keeps its best `limit`
+ * entries (sorting and cutting each time it holds twice as many).
+ * Without one, a worker whose entries outgrow its share of the memory
+ * limit sorts them and writes them out as a run to an unlinked temporary
+ * file; at the end the runs are merged as they are delivered (or, when
+ * nothing was written out, the entries are sorted in memory).  Delivered
+ * batches hold the rows decoded from the entries (strings PLAIN).
+ */
+#define _GNU_SOURCE /* qsort_r */
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agg.h" /* cs_spill */
+#include "scan.h"
+
+/* a set of entries: [u32 size][u32 key length][key][row], 8-aligned */
+typedef struct cs_ents {
+	uint8_t *arena;
+	size_t len, cap;
+	uint64_t *offs;
+	size_t n, ncap;
+} cs_ents;
+
+typedef struct cs_ordw {
+	cs_ents e;
+	uint8_t *tmp; /* the entry being built */
+	size_t tmpcap;
+	/* with a limit, once `limit` entries are kept: the key of the worst of
+	 * them; a row whose key is above it cannot be among the first */
+	uint8_t *thr;
+	size_t thrlen, thrcap;
+	colstore_error err;
+} cs_ordw;
+
+struct cs_order {
+	uint32_t nkeys;
+	uint32_t *kitem; /* order item k: the scan item it reads */
+	uint8_t *desc;
+	uint64_t limit;  /* UINT64_MAX: every row */
+	uint64_t budget; /* bytes of entries held at once, over all workers */
+	int collected;
+	cs_ordw *w;
+	uint32_t nw;
+	pthread_mutex_t mu;
+	cs_spill sp;
+	int sp_open;
+	uint64_t (*runs)[2]; /* [at, end) of each run in the file */
+	size_t nruns, runs_cap;
+	/* the result: sorted entries in memory, or runs merged from the file */
+	cs_ents mem;
+	uint64_t pos;        /* the next of mem to deliver */
+	uint8_t *map;        /* the file, mapped */
+	size_t map_size;
+	uint64_t *cur;       /* each run's next entry */
+	uint32_t *heap, nheap;
+	uint64_t delivered;
+	colstore_values *vals;
+	const uint8_t **batch; /* the entries of a batch being delivered */
+};
+
+static void cs_ents_free(cs_ents *e)
+{
+	free(e->arena);
+	free(e->offs);
+	memset(e, 0, sizeof(*e));
+}
+
+static uint32_t cs_u32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static int cs_ent_cmp(const uint8_t *a, const uint8_t *b)
+{
+	uint32_t ka = cs_u32(a + 4), kb = cs_u32(b + 4);
+	int c = memcmp(a + 8, b + 8, ka < kb ? ka : kb);
+	return c ? c : (ka > kb) - (ka < kb);
+}
+
+static int cs_off_cmp(const void *x, const void *y, void *ctx)
+{
+	const uint8_t *arena = ctx;
+	return cs_ent_cmp(arena + *(const uint64_t *)x, arena + *(const uint64_t *)y);
+}
+
+static void cs_ents_sort(cs_ents *e)
+{
+	qsort_r(e->offs, e->n, sizeof(uint64_t), cs_off_cmp, e->arena);
+}
+
+/* the first keep entries of e (sorted), packed at the start of its arena */
+static int cs_ents_cut(cs_ents *e, uint64_t keep)
+{
+	cs_ents_sort(e);
+	if (keep >= e->n)
+		return 0;
+	uint8_t *na = malloc(e->cap);
+	if (!na)
+		return -1;
+	size_t len = 0;
+	for (size_t k = 0; k < keep; k++) {
+		const uint8_t *p = e->arena + e->offs[k];
+		uint32_t sz = cs_u32(p);
+		memcpy(na + len, p, sz);
+		e->offs[k] = len;
+		len += sz;
+	}
+	free(e->arena);
+	e->arena = na;
+	e->len = len;
+	e->n = keep;
+	return 0;
+}
+
+static int cs_ents_add(cs_ents *e, const uint8_t *ent, uint32_t sz)
+{
+	if (cs_grow_bytes((void **)&e->arena, &e->cap, e->len + sz) ||
+	    cs_grow_bytes((void **)&e->offs, &e->ncap, (e->n + 1) * sizeof(uint64_t)))
+		return -1;
+	memcpy(e->arena + e->len, ent, sz);
+	e->offs[e->n++] = e->len;
+	e->len += sz;
+	return 0;
+}
+
+/* ---- entries ---------------------------------------------------------------------- */
+
+static size_t cs_width(uint8_t t)
+{
+	switch (t) {
+	case COLSTORE_TYPE_INT8:
+	case COLSTORE_TYPE_BOOL: return 1;
+	case COLSTORE_TYPE_INT16: return 2;
+	case COLSTORE_TYPE_INT32:
+	case COLSTORE_TYPE_DATE:
+	case COLSTORE_TYPE_FLOAT32: return 4;
+	default: return 8;
+	}
+}
+
+/* row i of v's string */
+static void cs_vstr(const colstore_scan *s, uint32_t item, const colstore_values *v, uint32_t i,
+                    const char **p, uint32_t *len)
+{
+	if (v->encoding == COLSTORE_ENCODING_DICT) { /* a column's: expressions are PLAIN */
+		int64_t col = s->isrc[item] >= 0 ? (int64_t)s->cols[s->isrc[item]] : -1;
+		if (col < 0 || colstore_reader_dict_lookup(s->r, (uint32_t)col, cs_code_at(v->data, v->code_width, i), p,
+		                                           len, NULL)) {
+			*p = "";
+			*len = 0;
+		}
+		return;
+	}
+	const uint32_t *o = v->data;
+	*p = v->bytes + o[i];
+	*len = o[i + 1] - o[i];
+}
+
+static int cs_put(uint8_t **buf, size_t *cap, size_t *len, const void *p, size_t n)
+{
+	if (cs_grow_bytes((void **)buf, cap, *len + n + 8))
+		return -1;
+	memcpy(*buf + *len, p, n);
+	*len += n;
+	return 0;
+}
+
+/* a number's key bytes as one big-endian u64 (before desc inverts it) */
+static uint64_t cs_num_u(const colstore_values *v, uint32_t i)
+{
+	uint64_t u;
+	if (v->type == COLSTORE_TYPE_FLOAT32 || v->type == COLSTORE_TYPE_FLOAT64) {
+		double d = v->type == COLSTORE_TYPE_FLOAT32 ? (double)((const float *)v->data)[i]
+		                                            : ((const double *)v->data)[i];
+		if (d == 0)
+			d = 0; /* -0 as 0 */
+		if (isnan(d))
+			d = NAN; /* above every number */
+		memcpy(&u, &d, 8);
+		return u >> 63 ? ~u : u | (UINT64_C(1) << 63);
+	}
+	int64_t x;
+	switch (v->type) {
+	case COLSTORE_TYPE_INT8: x = ((const int8_t *)v->data)[i]; break;
+	case COLSTORE_TYPE_INT16: x = ((const int16_t *)v->data)[i]; break;
+	case COLSTORE_TYPE_INT32:
+	case COLSTORE_TYPE_DATE: x = ((const int32_t *)v->data)[i]; break;
+	case COLSTORE_TYPE_BOOL: x = cs_bit_get(v->data, i); break;
+	default: x = ((const int64_t *)v->data)[i]; break;
+	}
+	return (uint64_t)x ^ (UINT64_C(1) << 63);
+}
+
+/* row i of item k's value, in key form: a null flag (nulls last), then
+ * bytes that compare as the values do, inverted when desc */
+static int cs_key_put(const colstore_scan *s, uint32_t item, int desc, const colstore_values *v,
+                      uint32_t i, uint8_t **buf, size_t *cap, size_t *len)
+{
+	const int null = v->validity && !cs_bit_get(v->validity, i);
+	uint8_t flag = (uint8_t)null;
+	if (cs_put(buf, cap, len, &flag, 1))
+		return -1;
+	if (null)
+		return 0;
+	const size_t from = *len;
+	uint8_t b[8];
+	if (v->type == COLSTORE_TYPE_STRING) {
+		const char *p;
+		uint32_t n;
+		cs_vstr(s, item, v, i, &p, &n);
+		/* 0 as 0 1, the end as 0 0: a proper prefix first */
+		for (uint32_t j = 0; j < n; j++) {
+			uint8_t c[2] = { (uint8_t)p[j], 1 };
+			if (cs_put(buf, cap, len, c, p[j] ? 1 : 2))
+				return -1;
+		}
+		uint8_t end[2] = { 0, 0 };
+		if (cs_put(buf, cap, len, end, 2))
+			return -1;
+	} else {
+		uint64_t u = cs_num_u(v, i);
+		for (int j = 0; j < 8; j++)
+			b[j] = (uint8_t)(u >> (56 - 8 * j));
+		if (cs_put(buf, cap, len, b, 8))
+			return -1;
+	}
+	if (desc)
+		for (size_t j = from; j < *len; j++)
+			(*buf)[j] = (uint8_t)~(*buf)[j];
+	return 0;
+}
+
+/* row i of item k's value as delivered: a null flag, then the value in its
+ * type's width, or a string's length and bytes */
+static int cs_row_put(const colstore_scan *s, uint32_t item, const colstore_values *v, uint32_t i,
+                      uint8_t **buf, size_t *cap, size_t *len)
+{
+	const int null = v->validity && !cs_bit_get(v->validity, i);
+	uint8_t flag = (uint8_t)null;
+	if (cs_put(buf, cap, len, &flag, 1))
+		return -1;
+	if (null)
+		return 0;
+	if (v->type == COLSTORE_TYPE_STRING) {
+		const char *p;
+		uint32_t n;
+		cs_vstr(s, item, v, i, &p, &n);
+		return cs_put(buf, cap, len, &n, 4) || cs_put(buf, cap, len, p, n) ? -1 : 0;
+	}
+	if (v->type == COLSTORE_TYPE_BOOL) {
+		uint8_t x = (uint8_t)cs_bit_get(v->data, i);
+		return cs_put(buf, cap, len, &x, 1);
+	}
+	size_t w = cs_width(v->type);
+	return cs_put(buf, cap, len, (const uint8_t *)v->data + (size_t)i * w, w);
+}
+
+/* ---- collecting -------------------------------------------------------------------- */
+
+/* a worker's entries written out, sorted, as a run; then it starts afresh */
+static int cs_flush_run(cs_order *o, cs_ordw *w)
+{
+	if (!w->e.n)
+		return COLSTORE_OK;
+	cs_ents_sort(&w->e);
+	pthread_mutex_lock(&o->mu);
+	int rc = COLSTORE_OK;
+	if (!o->sp_open && !(rc = cs_spill_open(&o->sp, &w->err)))
+		o->sp_open = 1;
+	if (!rc && cs_grow_bytes((void **)&o->runs, &o->runs_cap, (o->nruns + 1) * sizeof(*o->runs)))
+		rc = cs_err(&w->err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	if (!rc) {
+		uint64_t at = cs_spill_pos(&o->sp);
+		for (size_t k = 0; k < w->e.n && !rc; k++) {
+			const uint8_t *p = w->e.arena + w->e.offs[k];
+			rc = cs_spill_put(&o->sp, p, cs_u32(p), &w->err);
+		}
+		o->runs[o->nruns][0] = at;
+		o->runs[o->nruns++][1] = cs_spill_pos(&o->sp);
+	}
+	pthread_mutex_unlock(&o->mu);
+	w->e.len = 0;
+	w->e.n = 0;
+	return rc;
+}
+
+static int cs_collect(void *ctx, const colstore_batch *b, colstore_error *err)
+{
+	colstore_scan *s = ctx;
+	cs_order *o = s->ord;
+	cs_ordw *w = &o->w[b->worker];
+	const colstore_values *v0 = &b->values[o->kitem[0]];
+	const int num0 = v0->type != COLSTORE_TYPE_STRING;
+	for (uint32_t j = 0; j < b->selected; j++) {
+		const uint32_t i = b->sel ? b->sel[j] : j;
+		if (w->thrlen >= 9 && num0) { /* the first item alone may rule the row out */
+			const uint8_t flag = (uint8_t)(v0->validity && !cs_bit_get(v0->validity, i));
+			if (flag > w->thr[0])
+				continue;
+			if (!flag && !w->thr[0]) {
+				uint64_t u = cs_num_u(v0, i), t = 0;
+				if (o->desc[0])
+					u = ~u;
+				for (int q = 1; q <= 8; q++)
+					t = t << 8 | w->thr[q];
+				if (u > t)
+					continue;
+			}
+		}
+		size_t len = 8;
+		int bad = cs_grow_bytes((void **)&w->tmp, &w->tmpcap, 64);
+		for (uint32_t k = 0; k < o->nkeys && !bad; k++)
+			bad = cs_key_put(s, o->kitem[k], o->desc[k], &b->values[o->kitem[k]], i, &w->tmp,
+			                 &w->tmpcap, &len);
+		uint64_t row = b->first_row + i; /* equal keys: file order */
+		uint8_t rb[8];
+		for (int q = 0; q < 8; q++)
+			rb[q] = (uint8_t)(row >> (56 - 8 * q));
+		bad = bad || cs_put(&w->tmp, &w->tmpcap, &len, rb, 8);
+		uint32_t klen = (uint32_t)(len - 8);
+		if (!bad && w->thrlen) { /* not among the first: skip it */
+			int c = memcmp(w->tmp + 8, w->thr, klen < w->thrlen ? klen : w->thrlen);
+			if (c > 0 || (c == 0 && klen > w->thrlen))
+				continue;
+		}
+		for (uint32_t k = 0; k < s->nvisible && !bad; k++)
+			bad = cs_row_put(s, k, &b->values[k], i, &w->tmp, &w->tmpcap, &len);
+		size_t sz = (len + 7) & ~(size_t)7;
+		if (bad || sz > UINT32_MAX || cs_grow_bytes((void **)&w->tmp, &w->tmpcap, sz))
+			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		memset(w->tmp + len, 0, sz - len);
+		uint32_t sz32 = (uint32_t)sz;
+		memcpy(w->tmp, &sz32, 4);
+		memcpy(w->tmp + 4, &klen, 4);
+		if (cs_ents_add(&w->e, w->tmp, sz32))
+			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		if (o->limit != UINT64_MAX) {
+			if (w->e.n >= 2 * o->limit + 1024) {
+				if (cs_ents_cut(&w->e, o->limit))
+					return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+				if (o->limit) { /* the new worst kept */
+					const uint8_t *p = w->e.arena + w->e.offs[w->e.n - 1];
+					uint32_t kl = cs_u32(p + 4);
+					if (cs_grow_bytes((void **)&w->thr, &w->thrcap, kl + 1))
+						return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+					memcpy(w->thr, p + 8, kl);
+					w->thrlen = kl;
+				}
+			}
+		} else if (w->e.len + w->e.n * 8 > o->budget / o->nw) {
+			int rc = cs_flush_run(o, w);
+			if (rc) {
+				*err = w->err;
+				return rc;
+			}
+		}
+	}
+	return COLSTORE_OK;
+}
+
+/* the order's runs merged: the heap of runs by their next entry */
+static int cs_run_less(const cs_order *o, uint32_t a, uint32_t b)
+{
+	return cs_ent_cmp(o->map + o->cur[a], o->map + o->cur[b]) < 0;
+}
+
+static void cs_heap_down(cs_order *o, uint32_t i)
+{
+	for (;;) {
+		uint32_t l = 2 * i + 1, m = i;
+		if (l < o->nheap && cs_run_less(o, o->heap[l], o->heap[m]))
+			m = l;
+		if (l + 1 < o->nheap && cs_run_less(o, o->heap[l + 1], o->heap[m]))
+			m = l + 1;
+		if (m == i)
+			return;
+		uint32_t t = o->heap[i];
+		o->heap[i] = o->heap[m];
+		o->heap[m] = t;
+		i = m;
+	}
+}
+
+static int cs_order_collect(colstore_scan *s, colstore_error *err)
+{
+	cs_order *o = s->ord;
+	o->nw = s->threads ? s->threads : 1;
+	o->w = calloc(o->nw, sizeof(cs_ordw));
+	if (!o->w)
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	int rc = cs_scan_run_base(s, cs_collect, NULL, s, err);
+	/* what the workers still hold: all in memory, or as runs too */
+	for (uint32_t k = 0; k < o->nw && !rc && o->sp_open; k++)
+		if ((rc = cs_flush_run(o, &o->w[k])) && err)
+			*err = o->w[k].err;
+	if (!rc && !o->sp_open) {
+		for (uint32_t k = 0; k < o->nw && !rc; k++) {
+			cs_ents *e = &o->w[k].e;
+			for (size_t j = 0; j < e->n && !rc; j++) {
+				const uint8_t *p = e->arena + e->offs[j];
+				if (cs_ents_add(&o->mem, p, cs_u32(p)))
+					rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+			}
+			cs_ents_free(e);
+		}
+		if (!rc && cs_ents_cut(&o->mem, o->limit))
+			rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	}
+	if (!rc && o->sp_open) {
+		uint64_t size = cs_spill_pos(&o->sp);
+		void *m;
+		if (!(rc = cs_spill_map(&o->sp, 0, (size_t)size, &m, err))) {
+			o->map = m;
+			o->map_size = (size_t)size;
+			o->cur = malloc((o->nruns + 1) * sizeof(uint64_t));
+			o->heap = malloc((o->nruns + 1) * sizeof(uint32_t));
+			if (!o->cur || !o->heap)
+				rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+			for (size_t k = 0; !rc && k < o->nruns; k++) {
+				o->cur[k] = o->runs[k][0];
+				if (o->runs[k][0] < o->runs[k][1])
+					o->heap[o->nheap++] = (uint32_t)k;
+			}
+			for (uint32_t k = o->nheap / 2; !rc && k-- > 0;)
+				cs_heap_down(o, k);
+		}
+	}
+	for (uint32_t k = 0; k < o->nw; k++) {
+		cs_ents_free(&o->w[k].e);
+		free(o->w[k].tmp);
+		free(o->w[k].thr);
+	}
+	free(o->w);
+	o->w = NULL;
+	o->collected = 1;
+	return rc;
+}
+
+/* the next entry in order, or NULL at the end */
+static const uint8_t *cs_order_take(cs_order *o)
+{
+	if (o->delivered >= o->limit)
+		return NULL;
+	if (!o->map) {
+		if (o->pos >= o->mem.n)
+			return NULL;
+		o->delivered++;
+		return o->mem.arena + o->mem.offs[o->pos++];
+	}
+	if (!o->nheap)
+		return NULL;
+	uint32_t r = o->heap[0];
+	const uint8_t *p = o->map + o->cur[r];
+	o->cur[r] += cs_u32(p);
+	if (o->cur[r] >= o->runs[r][1])
+		o->heap[0] = o->heap[--o->nheap];
+	cs_heap_down(o, 0);
+	o->delivered++;
+	return p;
+}
+
+/* ---- delivering ------------------------------------------------------------------ */
+
+static int cs_order_batch(colstore_scan *s, colstore_buffers *b, colstore_batch *out,
+                          colstore_error *err)
+{
+	cs_order *o = s->ord;
+	memset(out, 0, sizeof(*out));
+	if (!o->collected) {
+		int rc = cs_order_collect(s, err);
+		if (rc)
+			return rc;
+	}
+	if (!o->batch && !(o->batch = malloc(CS_BATCH_ROWS * sizeof(*o->batch))))
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	if (!o->vals && !(o->vals = calloc(s->nvisible ? s->nvisible : 1, sizeof(*o->vals))))
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	uint32_t n = 0;
+	for (const uint8_t *p; n < CS_BATCH_ROWS && (p = cs_order_take(o));)
+		o->batch[n++] = p;
+	if (!n)
+		return COLSTORE_OK;
+	/* each item's arrays: validity, then values or offsets, then bytes */
+	const size_t vbytes = (cs_bitmap_bytes(n) + 7) & ~(size_t)7;
+	size_t total = 0;
+	size_t *sbytes = calloc(s->nvisible ? s->nvisible : 1, sizeof(size_t));
+	if (!sbytes)
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	for (uint32_t r = 0; r < n; r++) { /* the strings' bytes */
+		const uint8_t *p = o->batch[r];
+		const uint8_t *q = p + 8 + cs_u32(p + 4);
+		for (uint32_t k = 0; k < s->nvisible; k++) {
+			const uint8_t t = s->itypes[k];
+			if (*q++)
+				continue;
+			if (t == COLSTORE_TYPE_STRING) {
+				uint32_t l = cs_u32(q);
+				sbytes[k] += l;
+				q += 4 + l;
+			} else {
+				q += cs_width(t);
+			}
+		}
+	}
+	for (uint32_t k = 0; k < s->nvisible; k++) {
+		const uint8_t t = s->itypes[k];
+		size_t d = t == COLSTORE_TYPE_STRING ? ((size_t)n + 1) * 4 + sbytes[k]
+		           : t == COLSTORE_TYPE_BOOL ? cs_bitmap_bytes(n) : (size_t)n * cs_width(t);
+		total += vbytes + ((d + 7) & ~(size_t)7);
+	}
+	uint8_t *mem = cs_buffers_scratch(b, total + 8);
+	if (!mem) {
+		free(sbytes);
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	}
+	memset(mem, 0, total + 8);
+	size_t at = 0;
+	uint8_t **data = malloc((s->nvisible ? s->nvisible : 1) * sizeof(*data));
+	char **bytes = malloc((s->nvisible ? s->nvisible : 1) * sizeof(*bytes));
+	if (!data || !bytes) {
+		free(sbytes);
+		free(data);
+		free(bytes);
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	}
+	for (uint32_t k = 0; k < s->nvisible; k++) {
+		const uint8_t t = s->itypes[k];
+		colstore_values *v = &o->vals[k];
+		memset(v, 0, sizeof(*v));
+		v->type = (colstore_type)t;
+		v->rows = n;
+		v->encoding = COLSTORE_ENCODING_PLAIN;
+		v->validity = mem + at;
+		at += vbytes;
+		data[k] = mem + at;
+		v->data = data[k];
+		size_t d = t == COLSTORE_TYPE_STRING ? ((size_t)n + 1) * 4 + sbytes[k]
+		           : t == COLSTORE_TYPE_BOOL ? cs_bitmap_bytes(n) : (size_t)n * cs_width(t);
+		if (t == COLSTORE_TYPE_STRING) {
+			bytes[k] = (char *)data[k] + ((size_t)n + 1) * 4;
+			v->bytes = bytes[k];
+		}
+		at += (d + 7) & ~(size_t)7;
+		sbytes[k] = 0; /* now: string bytes written */
+	}
+	for (uint32_t r = 0; r < n; r++) {
+		const uint8_t *p = o->batch[r];
+		const uint8_t *q = p + 8 + cs_u32(p + 4);
+		for (uint32_t k = 0; k < s->nvisible; k++) {
+			const uint8_t t = s->itypes[k];
+			uint8_t *vb = (uint8_t *)(uintptr_t)o->vals[k].validity;
+			const int null = *q++;
+			if (!null)
+				vb[r >> 3] |= (uint8_t)(1u << (r & 7));
+			if (t == COLSTORE_TYPE_STRING) {
+				uint32_t *off = (uint32_t *)(void *)data[k];
+				off[r] = (uint32_t)sbytes[k];
+				if (!null) {
+					uint32_t l = cs_u32(q);
+					memcpy(bytes[k] + sbytes[k], q + 4, l);
+					sbytes[k] += l;
+					q += 4 + l;
+				}
+				off[r + 1] = (uint32_t)sbytes[k];
+			} else if (t == COLSTORE_TYPE_BOOL) {
+				if (!null && *q)
+					data[k][r >> 3] |= (uint8_t)(1u << (r & 7));
+				q += null ? 0 : 1;
+			} else if (!null) {
+				size_t w = cs_width(t);
+				memcpy(data[k] + (size_t)r * w, q, w);
+				q += w;
+			}
+		}
+	}
+	/* a column with no null row has no validity */
+	for (uint32_t k = 0; k < s->nvisible; k++) {
+		const uint8_t *vb = o->vals[k].validity;
+		int all = 1;
+		for (uint32_t r = 0; r < n && all; r++)
+			all = cs_bit_get(vb, r);
+		if (all)
+			o->vals[k].validity = NULL;
+	}
+	free(sbytes);
+	free(data);
+	free(bytes);
+	out->rows = out->selected = n;
+	out->values = o->vals;
+	out->ncols = s->nvisible;
+	out->first_row = o->delivered - n; /* the rank of its first row */
+	return COLSTORE_OK;
+}
+
+int cs_order_next(colstore_scan *s, colstore_buffers *b, colstore_batch *out, colstore_error *err)
+{
+	return cs_order_batch(s, b, out, err);
+}
+
+int cs_order_run(colstore_scan *s, colstore_scan_fn on_batch, colstore_scan_fn in_order, void *ctx,
+                 colstore_error *err)
+{
+	colstore_buffers *b = colstore_buffers_create();
+	if (!b)
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	int rc;
+	colstore_batch bt;
+	while (!(rc = cs_order_batch(s, b, &bt, err)) && bt.rows) {
+		if (on_batch && (rc = on_batch(ctx, &bt, err)))
+			break;
+		if (in_order && (rc = in_order(ctx, &bt, err)))
+			break;
+	}
+	colstore_buffers_free(b);
+	return rc;
+}
+
+void cs_order_rewind(colstore_scan *s)
+{
+	cs_order *o = s->ord;
+	if (!o->collected)
+		return;
+	o->pos = 0;
+	o->delivered = 0;
+	if (o->map) { /* the runs from their starts */
+		o->nheap = 0;
+		for (size_t k = 0; k < o->nruns; k++) {
+			o->cur[k] = o->runs[k][0];
+			if (o->runs[k][0] < o->runs[k][1])
+				o->heap[o->nheap++] = (uint32_t)k;
+		}
+		for (uint32_t k = o->nheap / 2; k-- > 0;)
+			cs_heap_down(o, k);
+	}
+}
+
+void cs_order_free(colstore_scan *s)
+{
+	cs_order *o = s->ord;
+	if (!o)
+		return;
+	free(o->kitem);
+	free(o->desc);
+	for (uint32_t k = 0; o->w && k < o->nw; k++) {
+		cs_ents_free(&o->w[k].e);
+		free(o->w[k].tmp);
+		free(o->w[k].thr);
+	}
+	free(o->w);
+	if (o->sp_open)
+		cs_spill_close(&o->sp);
+	free(o->runs);
+	cs_ents_free(&o->mem);
+	if (o->map)
+		cs_unmap(o->map, o->map_size);
+	free(o->cur);
+	free(o->heap);
+	free(o->vals);
+	free(o->batch);
+	pthread_mutex_destroy(&o->mu);
+	free(o);
+	s->ord = NULL;
+}
+
+/* ---- the order ----------------------------------------------------------------------- */
+
+/* a plain scan's columns as items, so that an order can add its own */
+static int cs_as_list(colstore_scan *s)
+{
+	if (s->nitems)
+		return 0;
+	colstore_reader *r = s->r;
+	s->isrc = malloc((s->ncols + 1) * sizeof(*s->isrc));
+	s->inames = calloc(s->ncols + 1, sizeof(*s->inames));
+	s->itypes = malloc(s->ncols + 1);
+	s->colpos = malloc(((size_t)r->num_columns + 1) * sizeof(*s->colpos));
+	if (!s->isrc || !s->inames || !s->itypes || !s->colpos)
+		return -1;
+	for (uint32_t k = 0; k < s->ncols; k++) {
+		s->isrc[k] = k;
+		s->itypes[k] = r->columns[s->cols[k]].type;
+		if (!(s->inames[k] = strdup(r->columns[s->cols[k]].name)))
+			return -1;
+		s->colpos[s->cols[k]] = k;
+	}
+	s->nitems = s->nvisible = s->ncols;
+	return 0;
+}
+
+/* column c decoded by the scan (its place in s->cols) */
+static int cs_need_col(colstore_scan *s, uint32_t c, uint32_t *pos)
+{
+	for (uint32_t k = 0; k < s->ncols; k++)
+		if (s->cols[k] == c) {
+			*pos = k;
+			return 0;
+		}
+	uint32_t *nc = realloc(s->cols, (s->ncols + 1) * sizeof(*nc));
+	if (!nc)
+		return -1;
+	s->cols = nc;
+	s->cols[s->ncols] = c;
+	s->colpos[c] = s->ncols;
+	*pos = s->ncols++;
+	return 0;
+}
+
+/* a hidden item: a value to order by that is not delivered */
+static int cs_add_item(colstore_scan *s, uint32_t col, cs_calc *c, const char *name, uint32_t *item)
+{
+	uint32_t n = s->nitems;
+	int64_t *isrc = realloc(s->isrc, (n + 1) * sizeof(*isrc));
+	if (isrc)
+		s->isrc = isrc;
+	char **names = realloc(s->inames, (n + 1) * sizeof(*names));
+	if (names)
+		s->inames = names;
+	uint8_t *types = realloc(s->itypes, n + 1);
+	if (types)
+		s->itypes = types;
+	if (!isrc || !names || !types)
+		return -1;
+	if (c) {
+		cs_calc **xs = realloc(s->xs, (s->nx + 1) * sizeof(*xs));
+		if (!xs)
+			return -1;
+		s->xs = xs;
+		uint8_t *mark = calloc((size_t)s->r->num_columns + 1, 1);
+		if (!mark)
+			return -1;
+		cs_calc_columns(c, mark);
+		uint32_t pos;
+		for (uint32_t k = 0; k < s->r->num_columns; k++)
+			if (mark[k] && cs_need_col(s, k, &pos)) {
+				free(mark);
+				return -1;
+			}
+		free(mark);
+		s->xs[s->nx] = c;
+		s->isrc[n] = -1 - (int64_t)s->nx++;
+		s->itypes[n] = cs_calc_type(c);
+	} else {
+		uint32_t pos;
+		if (cs_need_col(s, col, &pos))
+			return -1;
+		s->isrc[n] = pos;
+		s->itypes[n] = s->r->columns[col].type;
+	}
+	if (!(s->inames[n] = strdup(name)))
+		return -1;
+	s->nitems = n + 1;
+	*item = n;
+	return 0;
+}
+
+int colstore_scan_set_order(colstore_scan *s, const char *order_by, uint64_t limit,
+                            uint64_t memory_limit, colstore_error *err)
+{
+	if (!s || !order_by)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "scan: no scan or no order");
+	if (s->ord || s->cw.sel)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+		              "set a scan's order once, before it starts");
+	if (cs_as_list(s))
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	cs_order *o = calloc(1, sizeof(*o));
+	size_t len = strlen(order_by);
+	char *copy = strdup(order_by), *rest = copy, *name = malloc(len + 1);
+	if (!o || !copy || !name) {
+		free(o);
+		free(copy);
+		free(name);
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	}
+	pthread_mutex_init(&o->mu, NULL);
+	o->kitem = malloc((len / 2 + 2) * sizeof(*o->kitem));
+	o->desc = malloc(len / 2 + 2);
+	o->limit = limit;
+	o->budget = memory_limit ? memory_limit : cs_memory_available() / 2;
+	s->ord = o;
+	int rc = o->kitem && o->desc ? COLSTORE_OK
+	                             : cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	for (char *it; !rc && (it = cs_list_cut(&rest));) {
+		size_t n;
+		int desc;
+		if (cs_order_item(&it, name, len + 1, &n, &desc, err) < 0) {
+			rc = COLSTORE_EPARSE;
+			break;
+		}
+		if (!n) {
+			rc = cs_err(err, COLSTORE_EPARSE, COLSTORE_NO_OFFSET, "--order-by: an empty item in '%s'",
+			            order_by);
+			break;
+		}
+		uint32_t item = UINT32_MAX;
+		for (uint32_t k = 0; k < s->nvisible && item == UINT32_MAX; k++)
+			if (cs_name_is(s->inames[k], it, n))
+				item = k;
+		if (item == UINT32_MAX) { /* a column or a value of the file */
+			uint32_t col;
+			cs_calc *c;
+			if ((rc = cs_item_parse(s->r, it, "--order-by: ", &col, &c, err)))
+				break;
+			if (cs_add_item(s, col, c, it, &item)) {
+				cs_calc_free(c);
+				rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+				break;
+			}
+		}
+		o->kitem[o->nkeys] = item;
+		o->desc[o->nkeys++] = (uint8_t)desc;
+	}
+	free(copy);
+	free(name);
+	if (rc)
+		cs_order_free(s);
+	return rc;
+}
