@@ -132,6 +132,20 @@ check "scan bad format" 2 "takes table, csv or jsonl" -- "$CS" scan -f xml "$T/c
 "$CS" scan -f csv "$T/sales2.colstore" >"$T/sales2.out"
 cmp -s "$T/sales1.out" "$T/sales2.out" && [ "$(wc -l <"$T/sales1.out")" -gt 200000 ] && { ok "sales: scan, import, scan is stable"; } || { no "sales round trip differs"; }
 check "sales: filtered count" 0 "^2$" -- sh -c "\"$CS\" scan -f csv -c id -w \"id <= 2\" \"$T/sales.colstore\" | tail -1"
+# scan --order-by against sort(1) over the CSV (qty is field 6, price 7; a
+# record starts with an id and a 2025 timestamp, a note may span lines):
+# the top ids by price * qty, and a whole sort past a 1 MiB memory limit
+awk -F, 'NR > 1 && $2 ~ /^2025-/ { printf "%.2f %d\n", $7 * $6, $1 }' "$T/sales.csv" | sort -k1,1gr -k2,2n | head -5 | cut -d' ' -f2 >"$T/top.want"
+"$CS" scan -f csv -c id -o "price * qty desc, id" -n 5 "$T/sales.colstore" | tail -n +2 >"$T/top.got"
+check "scan --order-by 'price * qty desc, id' -n 5 = sort(1)" 0 "^same$" -- sh -c "test -s \"$T/top.want\" && cmp -s \"$T/top.want\" \"$T/top.got\" && echo same"
+awk -F, 'NR > 1 && $2 ~ /^2025-/ { print $7, $1 }' "$T/sales.csv" | sort -k1,1gr -k2,2n | cut -d' ' -f2 >"$T/all.want"
+"$CS" scan -f csv -c "id, price as p" -o "p desc, id" -m 1M -t 2 "$T/sales.colstore" | tail -n +2 | cut -d, -f1 >"$T/all.got"
+check "scan --order-by of 200000 rows in runs past -m 1M = sort(1)" 0 "^same$" -- sh -c "test \$(wc -l <\"$T/all.want\") -eq 200000 && cmp -s \"$T/all.want\" \"$T/all.got\" && echo same"
+check "scan --order-by an unknown name" 2 "--order-by: no column named 'nope'" -- "$CS" scan -o nope "$T/sales.colstore"
+check "scan -c values with names" 0 "^id,total,R$" -- sh -c "\"$CS\" scan -f csv -c 'id, price * qty as total, upper(region) as R' -n 1 \"$T/sales.colstore\" | head -1"
+# median of qty: the middle of sort(1)'s order (200000 values: the mean of two)
+med=$(awk -F, 'NR > 1 && $2 ~ /^2025-/ { print $6 }' "$T/sales.csv" | sort -n | awk '{ v[NR] = $1 } END { m = (v[NR / 2] + v[NR / 2 + 1]) / 2; print m }')
+check "agg median(qty) = sort(1)'s middle ($med)" 0 "^$med$" -- sh -c "\"$CS\" agg -f csv -a 'median(qty)' \"$T/sales.colstore\" | tail -1"
 # scan --threads: rows in file order, the same bytes for 1, 2 and 3 workers
 for f in csv jsonl; do
 	"$CS" scan -f $f -t 1 -w "qty > 20 or note is null" "$T/sales.colstore" >"$T/st1.out"
