@@ -126,6 +126,19 @@ int cs_plan(colstore_agg *a, colstore_error *err)
 			}
 		}
 	}
+	if (a->ngb == 1 && a->gb[0] >= r->num_columns) {
+		/* an integer expression whose range the statistics bound (month(ts),
+		 * year(d), bucket(qty, 10)): dense, as an integer column */
+		int64_t lo, hi;
+		const cs_calc *c = a->xs[a->gb[0] - r->num_columns];
+		uint8_t t = cs_calc_type(c);
+		if (t != COLSTORE_TYPE_FLOAT64 && t != COLSTORE_TYPE_STRING && cs_calc_range(c, &lo, &hi) &&
+		    (uint64_t)hi - (uint64_t)lo < CS_DENSE_MAX) {
+			a->key = K_INT;
+			a->key_min = lo;
+			a->key_slots = (uint64_t)hi - (uint64_t)lo + 2;
+		}
+	}
 	if (a->key == K_HASH) {
 		if (!(a->kcode = calloc(a->ngb, 1)))
 			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");

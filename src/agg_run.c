@@ -98,6 +98,13 @@ static size_t cs_key_part(const colstore_agg *a, uint32_t k, const colstore_valu
 static int cs_key_outside(cs_worker *w, uint32_t g)
 {
 	const colstore_agg *a = w->run->a;
+	if (a->gb[0] >= a->r->num_columns) /* an expression: its columns' statistics */
+		return cs_err(&w->err, COLSTORE_ECORRUPT, COLSTORE_NO_OFFSET,
+		              "row group %u: %s takes a value outside the range [%lld, %lld] that the "
+		              "file's statistics of its columns give (false statistics: colstore "
+		              "verify names them)",
+		              g, cs_slot_text(a, a->gb[0]), (long long)a->key_min,
+		              (long long)((uint64_t)a->key_min + a->key_slots - 2));
 	const cs_chunk *ch = cs_chunk_at(a->r, g, a->gb[0]);
 	return cs_err(&w->err, COLSTORE_ECORRUPT, ch->blocks[COLSTORE_BLOCK_DATA].offset,
 	              "row group %u column '%s': a value lies outside the range [%lld, %lld] "

@@ -648,13 +648,15 @@ static int cs_unary(cs_calc *c, cs_lex *x, int *out, int depth)
 		return COLSTORE_OK;
 	}
 	if (x->tok == T_NUM) { /* a negative literal, read as one ("-9223372036854775808") */
-		char buf[64];
+		char buf[128]; /* a number is at most 63 characters (cs_primary) */
 		const char *num = x->start;
 		size_t n = x->len;
 		if ((rc = cs_primary(c, x, out, depth + 1)))
 			return rc;
 		cs_cnode *d = &c->nodes[*out];
-		if (n + 1 < sizeof(buf)) {
+		if (n + 1 >= sizeof(buf))
+			return cs_perr(x, from, "a number too long");
+		{
 			buf[0] = '-';
 			memcpy(buf + 1, num, n);
 			buf[n + 1] = '\0';
@@ -797,6 +799,131 @@ void cs_calc_columns(const cs_calc *c, uint8_t *mark)
 			mark[c->nodes[k].op == C_COL ? c->nodes[k].col : c->nodes[c->nodes[k].arg[0]].col] = 1;
 }
 
+/* ---- ranges from statistics ------------------------------------------------------ */
+
+static int64_t cs_floordiv(int64_t a, int64_t b);
+static int64_t cs_time_fn(int fn, int unit, uint8_t t, int64_t v, int *ovf);
+
+/* a column's values over every chunk: 1 when every chunk with a value has
+ * statistics */
+static int cs_col_range(const colstore_reader *r, uint32_t col, int64_t *lo, int64_t *hi)
+{
+	*lo = INT64_MAX;
+	*hi = INT64_MIN;
+	for (uint32_t g = 0; g < r->num_row_groups; g++) {
+		const cs_chunk *ch = cs_chunk_at(r, g, col);
+		if (ch->null_count == ch->row_count)
+			continue;
+		if (!(ch->stats_flags & CS_STATS_MINMAX))
+			return 0;
+		if ((int64_t)ch->min < *lo)
+			*lo = (int64_t)ch->min;
+		if ((int64_t)ch->max > *hi)
+			*hi = (int64_t)ch->max;
+	}
+	if (*lo > *hi) /* only nulls */
+		*lo = *hi = 0;
+	return 1;
+}
+
+static int cs_node_range(const cs_calc *c, int k, int64_t *lo, int64_t *hi)
+{
+	const cs_cnode *d = &c->nodes[k];
+	int64_t a0, a1, b0, b1;
+	if (d->type == COLSTORE_TYPE_FLOAT64 || d->type == COLSTORE_TYPE_STRING)
+		return 0;
+	switch (d->op) {
+	case C_LIT: *lo = *hi = d->i; return 1;
+	case C_COL: return c->r->columns[d->col].type != COLSTORE_TYPE_FLOAT32 &&
+		           c->r->columns[d->col].type != COLSTORE_TYPE_FLOAT64 &&
+		           cs_col_range(c->r, d->col, lo, hi);
+	case C_NEG:
+		if (!cs_node_range(c, d->arg[0], &a0, &a1) || a0 == INT64_MIN)
+			return 0;
+		*lo = -a1;
+		*hi = -a0;
+		return 1;
+	case C_ADD:
+	case C_SUB:
+	case C_MUL: {
+		if (!cs_node_range(c, d->arg[0], &a0, &a1) || !cs_node_range(c, d->arg[1], &b0, &b1))
+			return 0;
+		int64_t v[4];
+		int bad = 0;
+		if (d->op == C_ADD) {
+			bad |= __builtin_add_overflow(a0, b0, &v[0]) | __builtin_add_overflow(a1, b1, &v[1]);
+			v[2] = v[0], v[3] = v[1];
+		} else if (d->op == C_SUB) {
+			bad |= __builtin_sub_overflow(a0, b1, &v[0]) | __builtin_sub_overflow(a1, b0, &v[1]);
+			v[2] = v[0], v[3] = v[1];
+		} else {
+			bad |= __builtin_mul_overflow(a0, b0, &v[0]) | __builtin_mul_overflow(a0, b1, &v[1]) |
+			       __builtin_mul_overflow(a1, b0, &v[2]) | __builtin_mul_overflow(a1, b1, &v[3]);
+		}
+		if (bad)
+			return 0;
+		*lo = *hi = v[0];
+		for (int j = 1; j < 4; j++) {
+			*lo = v[j] < *lo ? v[j] : *lo;
+			*hi = v[j] > *hi ? v[j] : *hi;
+		}
+		return 1;
+	}
+	case C_FN: break;
+	default: return 0;
+	}
+	switch (d->fn) {
+	case F_QUARTER: *lo = 1; *hi = 4; return 1;
+	case F_MONTH: *lo = 1; *hi = 12; return 1;
+	case F_DAY: *lo = 1; *hi = 31; return 1;
+	case F_HOUR: *lo = 0; *hi = 23; return 1;
+	case F_MINUTE: *lo = 0; *hi = 59; return 1;
+	case F_WEEKDAY: *lo = 0; *hi = 6; return 1;
+	case F_LENGTH: *lo = 0; *hi = CS_MAX_STRING_BYTES; return 1;
+	case F_YEAR:
+	case F_DATE_TRUNC: { /* both keep the order of their argument */
+		const uint8_t t = c->nodes[d->arg[0]].type;
+		if (!cs_node_range(c, d->arg[0], &a0, &a1))
+			return 0;
+		if (t == COLSTORE_TYPE_DATE && (a0 < INT32_MIN || a1 > INT32_MAX))
+			return 0;
+		int ovf = 0;
+		*lo = cs_time_fn(d->fn, (int)d->i, t, a0, &ovf);
+		*hi = cs_time_fn(d->fn, (int)d->i, t, a1, &ovf);
+		return !ovf;
+	}
+	case F_BUCKET: {
+		if (!cs_node_range(c, d->arg[0], &a0, &a1))
+			return 0;
+		int64_t q0 = cs_floordiv(a0, d->i), q1 = cs_floordiv(a1, d->i);
+		return !__builtin_mul_overflow(q0, d->i, lo) && !__builtin_mul_overflow(q1, d->i, hi);
+	}
+	case F_ABS:
+		if (!cs_node_range(c, d->arg[0], &a0, &a1) || a0 == INT64_MIN)
+			return 0;
+		*hi = -a0 > a1 ? -a0 : a1;
+		*lo = a0 >= 0 ? a0 : a1 <= 0 ? -a1 : 0;
+		return 1;
+	case F_ROUND: return cs_node_range(c, d->arg[0], lo, hi);
+	case F_COALESCE:
+		for (int j = 0; j < d->nargs; j++) {
+			if (!cs_node_range(c, d->arg[j], &a0, &a1))
+				return 0;
+			if (c->nodes[d->arg[j]].type != d->type)
+				return 0; /* a date widened to a timestamp */
+			*lo = j == 0 || a0 < *lo ? a0 : *lo;
+			*hi = j == 0 || a1 > *hi ? a1 : *hi;
+		}
+		return 1;
+	default: return 0;
+	}
+}
+
+int cs_calc_range(const cs_calc *c, int64_t *lo, int64_t *hi)
+{
+	return cs_node_range(c, c->root, lo, hi);
+}
+
 /* ---- items of lists ---------------------------------------------------------------- */
 
 /* "ITEM as NAME": cuts " as NAME" off item (an "as" outside parentheses,
@@ -882,6 +1009,7 @@ typedef struct cs_nbuf {
 	char *arena; /* strings made in this batch (lower, upper of PLAIN chunks) */
 	size_t arena_cap;
 	uint32_t *idx; /* coalesce: the rows an argument is worked out on */
+	double *ftmp;  /* integer operands as doubles */
 } cs_nbuf;
 
 struct cs_calc_run {
@@ -936,6 +1064,7 @@ void cs_calc_run_free(cs_calc_run *cr)
 		free(cr->nb[k].s);
 		free(cr->nb[k].arena);
 		free(cr->nb[k].idx);
+		free(cr->nb[k].ftmp);
 	}
 	free(cr->nb);
 	free(cr->vbits);
@@ -954,11 +1083,21 @@ typedef struct cs_ev {
 	colstore_error *err;
 } cs_ev;
 
+/* the body for each row i of the batch's rows (idx, or all: a plain loop
+ * that the compiler can vectorize) */
 #define CS_ROWS(ev, ...)                                                    \
 	do {                                                                \
-		for (uint32_t k_ = 0; k_ < (ev)->m; k_++) {                 \
-			const uint32_t i = (ev)->idx ? (ev)->idx[k_] : k_;  \
-			__VA_ARGS__;                                        \
+		const uint32_t *idx_ = (ev)->idx;                           \
+		const uint32_t m_ = (ev)->m;                                \
+		if (idx_) {                                                 \
+			for (uint32_t k_ = 0; k_ < m_; k_++) {              \
+				const uint32_t i = idx_[k_];                \
+				__VA_ARGS__;                                \
+			}                                                   \
+		} else {                                                    \
+			for (uint32_t i = 0; i < m_; i++) {                 \
+				__VA_ARGS__;                                \
+			}                                                   \
 		}                                                           \
 	} while (0)
 
@@ -983,11 +1122,13 @@ static int64_t cs_floordiv(int64_t a, int64_t b)
 
 #define US_DAY INT64_C(86400000000)
 
-/* a date or timestamp's part, or the date or timestamp truncated */
-static int64_t cs_time_fn(int fn, int unit, uint8_t t, int64_t v)
+/* a date or timestamp's part, or the date or timestamp truncated (*ovf
+ * set when that lies before the first timestamp) */
+static int64_t cs_time_fn(int fn, int unit, uint8_t t, int64_t v, int *ovf)
 {
 	int64_t days = t == COLSTORE_TYPE_DATE ? v : cs_floordiv(v, US_DAY);
-	int64_t us = t == COLSTORE_TYPE_DATE ? 0 : v - days * US_DAY;
+	/* in [0, US_DAY): wraps on the way near INT64_MIN, not at the end */
+	int64_t us = t == COLSTORE_TYPE_DATE ? 0 : (int64_t)((uint64_t)v - (uint64_t)days * (uint64_t)US_DAY);
 	int64_t y;
 	unsigned m, d;
 	switch (fn) {
@@ -998,7 +1139,8 @@ static int64_t cs_time_fn(int fn, int unit, uint8_t t, int64_t v)
 		int64_t r;
 		if (unit == U_HOUR || unit == U_MINUTE) {
 			int64_t q = unit == U_HOUR ? INT64_C(3600000000) : 60000000;
-			return t == COLSTORE_TYPE_DATE ? v : days * US_DAY + us / q * q;
+			*ovf |= t != COLSTORE_TYPE_DATE && __builtin_sub_overflow(v, us % q, &r);
+			return t == COLSTORE_TYPE_DATE ? v : r;
 		}
 		if (unit == U_DAY) {
 			r = days;
@@ -1012,7 +1154,10 @@ static int64_t cs_time_fn(int fn, int unit, uint8_t t, int64_t v)
 				m = (m - 1) / 3 * 3 + 1;
 			r = cs_days_from_civil(y, m, 1);
 		}
-		return t == COLSTORE_TYPE_DATE ? r : r * US_DAY;
+		if (t == COLSTORE_TYPE_DATE)
+			return r;
+		*ovf |= __builtin_mul_overflow(r, US_DAY, &r);
+		return r;
 	}
 	default:
 		cs_civil(days, &y, &m, &d);
@@ -1272,6 +1417,31 @@ static int cs_eval_coalesce(cs_ev *ev, int k)
 	return bad ? cs_overflow(ev, d) : COLSTORE_OK;
 }
 
+/* operand a of node k as doubles at the batch's rows: its vector, its
+ * integers converted into the node's scratch j, or (*x NULL) a constant */
+static int cs_fops(cs_ev *ev, int k, int a, int j, const double **x, double *lit)
+{
+	cs_calc_run *cr = ev->cr;
+	const cs_cnode *n = &cr->c->nodes[a];
+	*x = NULL;
+	if (n->op == C_LIT) {
+		*lit = n->type == COLSTORE_TYPE_FLOAT64 ? n->d : (double)n->i;
+		return COLSTORE_OK;
+	}
+	if (n->type == COLSTORE_TYPE_FLOAT64) {
+		*x = cr->nb[a].d;
+		return COLSTORE_OK;
+	}
+	cs_nbuf *b = &cr->nb[k];
+	if (!b->ftmp && !(b->ftmp = malloc(2 * (size_t)CS_BATCH_ROWS * sizeof(double))))
+		return cs_err(ev->err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	double *t = b->ftmp + (size_t)j * CS_BATCH_ROWS;
+	const int64_t *v = cr->nb[a].i;
+	CS_ROWS(ev, t[i] = (double)v[i]);
+	*x = t;
+	return COLSTORE_OK;
+}
+
 static int cs_node_eval(cs_ev *ev, int k)
 {
 	cs_calc_run *cr = ev->cr;
@@ -1292,8 +1462,16 @@ static int cs_node_eval(cs_ev *ev, int k)
 	const int a0 = d->arg[0], a1 = d->arg[1];
 	const uint8_t t0 = cr->c->nodes[a0].type;
 	int bad = 0;
-	if (d->op != C_FN || d->fn != F_COALESCE)
-		CS_ROWS(ev, b->ok[i] = (uint8_t)(cs_okget(cr, a0, i) && (d->nargs < 2 || cs_okget(cr, a1, i))));
+	{ /* not null where no argument is (a literal never is) */
+		const uint8_t *o0 = cr->c->nodes[a0].op == C_LIT ? NULL : cr->nb[a0].ok;
+		const uint8_t *o1 = d->nargs < 2 || cr->c->nodes[a1].op == C_LIT ? NULL : cr->nb[a1].ok;
+		if (o0 && o1)
+			CS_ROWS(ev, b->ok[i] = o0[i] & o1[i]);
+		else if (o0 || o1)
+			CS_ROWS(ev, b->ok[i] = (o0 ? o0 : o1)[i]);
+		else
+			CS_ROWS(ev, b->ok[i] = 1);
+	}
 	switch (d->op) {
 	case C_NEG:
 		if (d->type == COLSTORE_TYPE_FLOAT64)
@@ -1309,12 +1487,29 @@ static int cs_node_eval(cs_ev *ev, int k)
 	case C_SUB:
 	case C_MUL:
 		if (d->type == COLSTORE_TYPE_FLOAT64) {
+			/* the operands as doubles, each a vector or a constant */
+			double l0, l1;
+			const double *x, *y;
+			if ((rc = cs_fops(ev, k, a0, 0, &x, &l0)) || (rc = cs_fops(ev, k, a1, 1, &y, &l1)))
+				return rc;
+#define CS_FLOOP(OP)                                                                  \
+	do {                                                                          \
+		if (x && y)                                                           \
+			CS_ROWS(ev, b->d[i] = x[i] OP y[i]);                          \
+		else if (x)                                                           \
+			CS_ROWS(ev, b->d[i] = x[i] OP l1);                            \
+		else if (y)                                                           \
+			CS_ROWS(ev, b->d[i] = l0 OP y[i]);                            \
+		else                                                                  \
+			CS_ROWS(ev, b->d[i] = l0 OP l1);                              \
+	} while (0)
 			if (d->op == C_ADD)
-				CS_ROWS(ev, b->d[i] = cs_fget(cr, a0, i) + cs_fget(cr, a1, i));
+				CS_FLOOP(+);
 			else if (d->op == C_SUB)
-				CS_ROWS(ev, b->d[i] = cs_fget(cr, a0, i) - cs_fget(cr, a1, i));
+				CS_FLOOP(-);
 			else
-				CS_ROWS(ev, b->d[i] = cs_fget(cr, a0, i) * cs_fget(cr, a1, i));
+				CS_FLOOP(*);
+#undef CS_FLOOP
 		} else if (d->op == C_ADD) {
 			CS_ROWS(ev, bad |= __builtin_add_overflow(cs_iget(cr, a0, i), cs_iget(cr, a1, i), &b->i[i]) & b->ok[i]);
 		} else if (d->op == C_SUB) {
@@ -1359,7 +1554,28 @@ static int cs_node_eval(cs_ev *ev, int k)
 			}
 			break;
 		default: /* parts of dates and timestamps, date_trunc */
-			CS_ROWS(ev, b->i[i] = b->ok[i] ? cs_time_fn(d->fn, (int)d->i, t0, cs_iget(cr, a0, i)) : 0);
+			if (d->fn == F_YEAR || d->fn == F_QUARTER || d->fn == F_MONTH || d->fn == F_DAY) {
+				/* a day's part once for its rows (sorted data: runs of rows) */
+				int64_t last = INT64_MIN, part = 0;
+				CS_ROWS(ev, {
+					if (b->ok[i]) {
+						int64_t v = cs_iget(cr, a0, i);
+						int64_t day = t0 == COLSTORE_TYPE_DATE ? v : cs_floordiv(v, US_DAY);
+						if (day != last) {
+							int ovf = 0;
+							part = cs_time_fn(d->fn, 0, COLSTORE_TYPE_DATE, day, &ovf);
+							last = day;
+						}
+						b->i[i] = part;
+					}
+				});
+				break;
+			}
+			CS_ROWS(ev, {
+				int ovf = 0;
+				b->i[i] = b->ok[i] ? cs_time_fn(d->fn, (int)d->i, t0, cs_iget(cr, a0, i), &ovf) : 0;
+				bad |= ovf;
+			});
 			break;
 		}
 	}
@@ -1501,7 +1717,9 @@ int cs_cvec_cmp(const cs_cvec *v, uint32_t i, const cs_cvec *w, uint32_t j)
 	if (s != t) { /* a date against a timestamp: the date's midnight */
 		int64_t ts = s == COLSTORE_TYPE_DATE ? b : a, days = s == COLSTORE_TYPE_DATE ? a : b;
 		int64_t td = cs_floordiv(ts, US_DAY);
-		int c = td != days ? (td > days) - (td < days) : ts != td * US_DAY;
+		/* past midnight: ts - td * US_DAY, in [0, US_DAY), wrapping on the way */
+		int c = td != days ? (td > days) - (td < days)
+		                   : (uint64_t)ts - (uint64_t)td * (uint64_t)US_DAY != 0;
 		return s == COLSTORE_TYPE_DATE ? -c : c;
 	}
 	return (a > b) - (a < b);

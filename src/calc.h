@@ -77,6 +77,10 @@ CS_HIDDEN const char *cs_calc_text(const cs_calc *c);
 CS_HIDDEN size_t cs_calc_at(const cs_calc *c);
 /* sets mark[col] for each column it reads */
 CS_HIDDEN void cs_calc_columns(const cs_calc *c, uint8_t *mark);
+/* the range [*lo, *hi] an integer-valued (int64, bool, date, timestamp)
+ * expression's values can take, worked out from the file's statistics and
+ * the functions' own ranges: 1 when known (nulls aside), else 0 */
+CS_HIDDEN int cs_calc_range(const cs_calc *c, int64_t *lo, int64_t *hi);
 /* make a and b comparable (numbers with numbers, a string literal read as
  * the date or timestamp it is compared with); COLSTORE_EPARSE naming the
  * two types if they are not */

@@ -361,8 +361,10 @@ static int cs_paren_is_cond(const cs_lex *x)
 {
 	cs_lex y;
 	int depth = 0, cond = 0;
-	if (cs_lex_start(&y, x->p, NULL))
+	if (cs_lex_start(&y, x->p, NULL)) {
+		cs_lex_done(&y);
 		return 1; /* the condition's parser names the error */
+	}
 	for (; y.tok != T_END && !cond; cond = cond || cs_lex_next(&y)) {
 		if (y.tok == T_LP)
 			depth++;
@@ -500,6 +502,15 @@ static int cs_factor(colstore_filter *f, cs_lex *x, int *out, int depth)
 	return COLSTORE_OK;
 }
 
+/* does node k compare value expressions (which may fail, and cost more)? */
+static int cs_has_x(const colstore_filter *f, int k)
+{
+	const cs_node *d = &f->nodes[k];
+	if (d->kind == N_AND || d->kind == N_OR)
+		return cs_has_x(f, d->l) || cs_has_x(f, d->r);
+	return d->kind == N_XCMP || d->kind == N_XNULL;
+}
+
 static int cs_chain(colstore_filter *f, cs_lex *x, int *out, int depth, int is_or)
 {
 	int rc = is_or ? cs_chain(f, x, out, depth, 0) : cs_factor(f, x, out, depth);
@@ -516,8 +527,11 @@ static int cs_chain(colstore_filter *f, cs_lex *x, int *out, int depth, int is_o
 		if (k < 0)
 			return cs_perr(x, x->start, "out of memory");
 		f->nodes[k].kind = is_or ? N_OR : N_AND;
-		f->nodes[k].l = *out;
-		f->nodes[k].r = right;
+		/* comparisons of columns with literals first: an expression is
+		 * then worked out only on the rows they leave undecided */
+		int swap = cs_has_x(f, *out) && !cs_has_x(f, right);
+		f->nodes[k].l = swap ? right : *out;
+		f->nodes[k].r = swap ? *out : right;
 		*out = k;
 	}
 	return COLSTORE_OK;
@@ -1025,6 +1039,12 @@ int colstore_filter_eval(const colstore_filter *f, uint32_t rg, colstore_buffers
 	if (!f || !b || !sel || rg >= f->r->num_row_groups)
 		return cs_err(err, COLSTORE_ERANGE, COLSTORE_NO_OFFSET, "no row group %u", rg);
 	uint32_t n = cs_chunk_at(f->r, rg, 0)->row_count;
+	if (!cs_node_may(f, f->root, rg)) { /* ruled out by statistics, as a scan skips it */
+		memset(sel, 0, cs_bitmap_bytes(n));
+		if (matches)
+			*matches = 0;
+		return COLSTORE_OK;
+	}
 	/* scratch: the leaves, made ready, then f->depth pairs of batches of
 	 * bits: a fixed size whatever the row group's size */
 	size_t lbytes = (size_t)f->n * sizeof(cs_leaf);

@@ -23,8 +23,9 @@ static const tu_col cols[] = {
 	{ "p", COLSTORE_TYPE_STRING, COLSTORE_COLUMN_PLAIN, 7, 40, 0 },
 	{ "d", COLSTORE_TYPE_DATE, 0, 0, 40000, 0 },
 	{ "t", COLSTORE_TYPE_TIMESTAMP, 0, 9, 2000000000, 5 },
+	{ "tx", COLSTORE_TYPE_TIMESTAMP, 0, 0, 0, 0 }, /* INT64_MIN and _MAX now and then */
 };
-enum { I8, I32, F, S, P, D, T, NCOLS };
+enum { I8, I32, F, S, P, D, T, TX, NCOLS };
 #define ROWS 6000
 
 static colstore_reader *open_table(uint32_t compression)
@@ -268,6 +269,11 @@ static void test_constants(void)
 		"3 = 3.0", "9007199254740993 > 9007199254740992.0", "2 * 3 + 4 = 10", "2 * (3 + 4) = 14",
 		"10 - 2 - 3 = 5", "8 / 2 / 2 = 2", "-2 * -3 = 6", "+5 = 5",
 		"coalesce(i8, i32, 0) is not null", "year(d) - year(d) = 0",
+		"-000000000000000000000000000000000000000000000000000000000000001 = -1",
+		/* timestamps at the ends of the range: parts and comparisons with
+		 * dates, no overflow on the way */
+		"hour(tx) between 0 and 23", "weekday(tx) between 0 and 6", "minute(tx) < 60",
+		"tx > d or tx <= d",
 	};
 	static const char *const lies[] = { "1 / 0 = 1", "round(2.5, 0) = 2", "1 = 2", "'a' > 'b'",
 		                            "coalesce(1 / 0, 2 / 0) is not null" };
@@ -295,6 +301,17 @@ static void test_overflow(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	int rc;
 	colstore_error e;
+	/* the first timestamp's day began before it: not a timestamp */
+	CU_ASSERT_EQUAL(lib_count(r, "date_trunc('day', tx) <= tx", &rc, &e), -1);
+	CU_ASSERT_EQUAL(rc, COLSTORE_ERANGE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "date_trunc('day', tx)"));
+	/* a comparison of columns with literals goes first, whichever side it
+	 * is written on: the expression only where it holds */
+	int64_t zeros = 0;
+	for (uint64_t i = 0; i < ROWS; i++)
+		zeros += !nul(I8, i) && iv(I8, i) == 0;
+	CU_ASSERT_EQUAL(lib_count(r, "i8 * 9223372036854775807 = 0 and i8 = 0", &rc, &e), zeros);
+	CU_ASSERT_EQUAL(rc, COLSTORE_OK);
 	CU_ASSERT_EQUAL(lib_count(r, "i8 * 9223372036854775807 > 0", &rc, &e), -1);
 	CU_ASSERT_EQUAL(rc, COLSTORE_ERANGE);
 	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "integer overflow in i8 * 9223372036854775807"));

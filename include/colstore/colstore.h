@@ -637,11 +637,14 @@ typedef struct colstore_filter colstore_filter;
  * number above 0); abs(x); round(x [, digits 0..15]): half away from zero,
  * of the shortest decimal that reads back as x (round(2.675, 2) is 2.68);
  * lower(s), upper(s) (ASCII letters); length(s) (UTF-8 characters);
- * coalesce(a, b, ...): the first that is not null.  Each takes and gives
- * null for null.  lower, upper and length of a dictionary string column
- * are worked out once per dictionary entry.  An and's right side is
- * evaluated only on the rows where its left side holds, an or's where it
- * does not.
+ * coalesce(a, b, ...): the first that is not null (each argument worked
+ * out only where the ones before it are null).  Each takes and gives null
+ * for null.  lower, upper and length of a dictionary string column are
+ * worked out once per dictionary entry.  An and's right side is evaluated
+ * only on the rows where its left side holds, an or's where it does not;
+ * comparisons of columns with literals go first, so an expression is
+ * worked out only on the rows they leave undecided (an overflow on a row
+ * they exclude is no error).
  * @return COLSTORE_OK or COLSTORE_EPARSE with err->column = the 1-based
  *         character position and a message naming the token or column.
  */
@@ -659,7 +662,9 @@ COLSTORE_API int colstore_filter_may_match(const colstore_filter *f, uint32_t rg
 
 /**
  * Evaluate on row group @p rg: bit i of @p sel (ceil(rows / 8) bytes,
- * LSB first) is set when row i matches.  Reads only the columns the filter
+ * LSB first) is set when row i matches.  A row group that
+ * colstore_filter_may_match rules out has no match, unread (as every scan
+ * skips it), so a value expression there is never worked out.  Reads only the columns the filter
  * names.  A filter may be evaluated by several threads at once, each with
  * its own @p b.
  * @param[out] matches  number of matching rows (may be NULL)

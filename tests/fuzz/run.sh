@@ -31,7 +31,7 @@ for t in open csv where agg; do
 	mkdir -p "$work" "$found"
 	cp "$here/corpus/$t"/* "$work"/
 	dict=""
-	[ "$t" = open ] || [ "$t" = agg ] && dict="-dict=$here/colstore.dict"
+	[ "$t" = csv ] || dict="-dict=$here/colstore.dict"
 	# shellcheck disable=SC2086
 	if ! "$out/fuzz_$t" $dict -max_total_time="$secs" -timeout=20 -rss_limit_mb=2048 \
 		-print_final_stats=1 -artifact_prefix="$found/" "$work" >"$out/fuzz-$t.log" 2>&1; then
