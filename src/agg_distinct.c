@@ -205,6 +205,15 @@ static void cs_select(uint64_t *v, uint64_t n, uint64_t k)
 	}
 }
 
+/* a row the first pass did not have: the file changed under the reader */
+static int cs_changed(colstore_error *err)
+{
+	return cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET, "the second pass over the file found "
+	              "rows the first did not (was the file changed while read?)");
+}
+
+static uint64_t cs_positions(const colstore_agg *a);
+
 typedef struct cs_qgather {
 	const colstore_agg *a;
 	uint64_t *vals, *fill, *off;
@@ -232,7 +241,8 @@ static int cs_qbatch(void *ctx, const colstore_batch *b, colstore_error *err)
 				pos = cs_code(kv, i);
 			else
 				pos = (uint64_t)cs_ival(kv, i) - (uint64_t)a->key_min;
-			g = q->pos2g[pos];
+			if (pos >= cs_positions(a) || (g = q->pos2g[pos]) >= a->ngroups)
+				return cs_changed(err);
 		}
 		uint64_t at = q->off[g] + q->fill[g]++;
 		if (at >= q->off[g + 1])
@@ -244,52 +254,187 @@ static int cs_qbatch(void *ctx, const colstore_batch *b, colstore_error *err)
 	return COLSTORE_OK;
 }
 
-/* 1 when done here; 0 to leave it to the second aggregation */
-static int cs_quant_dense(colstore_agg *a, uint32_t k0, int *rc, colstore_error *err)
+/* the rows each group keeps (the run's row counts) */
+static uint64_t cs_group_rows(const colstore_agg *a, uint64_t g)
 {
-	const cs_aggspec *s = &a->aggs[k0];
+	return (uint64_t)*(const int64_t *)(const void *)(a->key == K_NONE ? a->st.recs
+	                                                                     : a->srecs + g * a->rec_size);
+}
+
+/* the number of key positions of a dense key (K_NONE: one) */
+static uint64_t cs_positions(const colstore_agg *a)
+{
+	return a->key == K_NONE ? 1
+	       : a->key == K_DICT ? (uint64_t)a->r->columns[a->gb[0]].dict_count + 1
+	                          : a->key_slots;
+}
+
+/* x's values as bit positions 0 .. *n - 1: a string column's dictionary
+ * codes (every chunk dictionary-encoded: a code is a distinct string), or
+ * an integer column's values less the least its statistics give */
+static int cs_bit_domain(const colstore_agg *a, uint32_t col, uint64_t *n, int64_t *lo)
+{
+	const colstore_reader *r = a->r;
+	const uint8_t t = r->columns[col].type;
+	if (t == COLSTORE_TYPE_STRING) {
+		*lo = 0;
+		*n = r->columns[col].dict_count;
+		return *n && cs_column_all_dict(r, col);
+	}
+	if (cs_is_float(t))
+		return 0;
+	int64_t mn = INT64_MAX, mx = INT64_MIN;
+	for (uint32_t g = 0; g < r->num_row_groups; g++) {
+		const cs_chunk *ch = cs_chunk_at(r, g, col);
+		if (ch->null_count == ch->row_count)
+			continue;
+		if (!(ch->stats_flags & CS_STATS_MINMAX))
+			return 0;
+		mn = (int64_t)ch->min < mn ? (int64_t)ch->min : mn;
+		mx = (int64_t)ch->max > mx ? (int64_t)ch->max : mx;
+	}
+	if (mn > mx)
+		mn = mx = 0;
+	*lo = mn;
+	*n = (uint64_t)mx - (uint64_t)mn + 1;
+	return *n != 0 && *n <= ((uint64_t)1 << 40);
+}
+
+/* can every count(distinct), median and quantile of x = spec k's column be
+ * worked out here, under a dense key, within half the memory limit? */
+static int cs_dense_able(const colstore_agg *a, uint32_t k)
+{
+	const cs_aggspec *s = &a->aggs[k];
 	const colstore_reader *r = a->r;
 	if (s->col >= r->num_columns || a->parts > 1 || a->hidx || a->spill ||
-	    !(a->key == K_NONE || ((a->key == K_DICT || a->key == K_INT) && a->srecs)))
+	    !(a->key == K_NONE || ((a->key == K_DICT || a->key == K_INT) && a->srecs &&
+	                           a->gb[0] < r->num_columns))) /* a key of a column */
 		return 0;
-	for (uint32_t k = 0; k < a->nagg; k++) /* count(distinct) of x: the general way for all */
-		if (a->aggs[k].col == s->col && a->aggs[k].kind == AK_DISTINCT)
+	int has_d = 0, has_q = 0;
+	for (uint32_t j = k; j < a->nagg; j++)
+		if (a->aggs[j].col == s->col) {
+			has_d |= a->aggs[j].kind == AK_DISTINCT;
+			has_q |= a->aggs[j].kind == AK_QUANT;
+		}
+	const uint64_t ng = a->ngroups, positions = cs_positions(a);
+	if (positions > UINT32_MAX)
+		return 0;
+	uint64_t need = (ng + 1) * 16 + positions * 4;
+	if (has_q) {
+		uint64_t rows = 0;
+		for (uint64_t g = 0; g < ng; g++)
+			rows += cs_group_rows(a, g);
+		need += rows * 8;
+	}
+	if (has_d) {
+		uint64_t n;
+		int64_t lo;
+		if (!cs_bit_domain(a, s->col, &n, &lo) || (ng ? ng : 1) > UINT64_MAX / 8 / n)
 			return 0;
-	const uint64_t ng = a->ngroups;
-	uint64_t rows = 0;
-	for (uint64_t g = 0; g < ng; g++)
-		rows += *(const int64_t *)(const void *)(a->key == K_NONE ? a->st.recs : a->srecs + g * a->rec_size);
-	const uint64_t positions = a->key == K_NONE ? 1
-	                           : a->key == K_DICT ? (uint64_t)r->columns[a->gb[0]].dict_count + 1
-	                                              : a->key_slots;
-	const uint64_t need = rows * 8 + (ng + 1) * 16 + positions * 4;
-	if (positions > UINT32_MAX || need > cs_agg_limit(a) / 2)
-		return 0;
-	cs_qgather q = { a, malloc(rows ? rows * 8 : 8), calloc(ng + 1, 8), malloc((ng + 1) * 8),
-		         malloc(positions * 4), cs_is_float(s->type) };
-	if (!q.vals || !q.fill || !q.off || !q.pos2g) {
-		free(q.vals);
-		free(q.fill);
-		free(q.off);
-		free(q.pos2g);
-		return 0;
+		need += (ng ? ng : 1) * ((n + 63) / 64) * 8;
 	}
-	q.off[0] = 0;
-	for (uint64_t g = 0; g < ng; g++) {
-		q.off[g + 1] = q.off[g] + (uint64_t)*(const int64_t *)(const void *)(
-		                      a->key == K_NONE ? a->st.recs : a->srecs + g * a->rec_size);
-		if (a->key != K_NONE)
-			q.pos2g[a->order[g]] = (uint32_t)g;
+	return need <= cs_agg_limit(a) / 2;
+}
+
+/* a dense key's position of row i of key values kv (K_NONE: kv NULL) */
+static uint64_t cs_dense_pos(const colstore_agg *a, const colstore_values *kv, uint32_t i)
+{
+	if (!kv)
+		return 0;
+	if (kv->validity && !cs_bit_get(kv->validity, i))
+		return a->key == K_DICT ? a->r->columns[a->gb[0]].dict_count : a->key_slots - 1;
+	return a->key == K_DICT ? cs_code(kv, i) : (uint64_t)cs_ival(kv, i) - (uint64_t)a->key_min;
+}
+
+/* count(distinct x) of every group: a bitmap of x's domain per group */
+typedef struct cs_dgather {
+	const colstore_agg *a;
+	uint64_t *bits, words, n;
+	int64_t lo;
+	uint32_t *pos2g;
+	uint32_t col;
+} cs_dgather;
+
+
+static int cs_dbatch(void *ctx, const colstore_batch *b, colstore_error *err)
+{
+	cs_dgather *q = ctx;
+	const colstore_values *x = &b->values[0], *kv = b->ncols > 1 ? &b->values[1] : NULL;
+	const int is_str = x->type == COLSTORE_TYPE_STRING;
+	for (uint32_t j = 0; j < b->selected; j++) {
+		const uint32_t i = b->sel ? b->sel[j] : j;
+		if (x->validity && !cs_bit_get(x->validity, i))
+			continue;
+		uint64_t v = is_str ? cs_code(x, i) : (uint64_t)cs_ival(x, i) - (uint64_t)q->lo;
+		if (v >= q->n) /* false statistics */
+			return cs_err(err, COLSTORE_ECORRUPT, COLSTORE_NO_OFFSET, "row group %u column '%s': "
+			              "a value lies outside the range its statistics give (false statistics: "
+			              "colstore verify names them)", b->row_group, q->a->r->columns[q->col].name);
+		uint64_t pos = cs_dense_pos(q->a, kv, i), g;
+		if (pos >= cs_positions(q->a) || (g = q->pos2g[pos]) >= (q->a->ngroups ? q->a->ngroups : 1))
+			return cs_changed(err);
+		q->bits[g * q->words + v / 64] |= (uint64_t)1 << (v % 64);
 	}
+	return COLSTORE_OK;
+}
+
+static int cs_distinct_dense(colstore_agg *a, uint32_t k0, uint32_t *pos2g, colstore_error *err)
+{
+	const cs_aggspec *s = &a->aggs[k0];
+	cs_dgather q = { a, NULL, 0, 0, 0, pos2g, s->col };
+	cs_bit_domain(a, s->col, &q.n, &q.lo);
+	q.words = (q.n + 63) / 64;
+	const uint64_t ng = a->ngroups ? a->ngroups : 1;
+	if (!(q.bits = calloc(ng * q.words, 8)))
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	uint32_t cols[2] = { s->col, a->key == K_NONE ? 0 : a->gb[0] };
 	colstore_scan *sc = NULL;
 	colstore_scan_options so = COLSTORE_SCAN_OPTIONS_INIT;
 	so.threads = 1;
-	*rc = colstore_scan_create(a->r, cols, a->key == K_NONE ? 1 : 2, a->filter, &so, &sc, err);
-	if (!*rc)
-		*rc = colstore_scan_run(sc, cs_qbatch, NULL, &q, err);
+	int rc = colstore_scan_create(a->r, cols, a->key == K_NONE ? 1 : 2, a->filter, &so, &sc, err);
+	if (!rc)
+		rc = colstore_scan_run(sc, cs_dbatch, NULL, &q, err);
 	colstore_scan_free(sc);
-	for (uint64_t g = 0; g < ng && !*rc; g++) { /* the quantiles of each group */
+	for (uint64_t g = 0; g < a->ngroups && !rc; g++) {
+		uint64_t c = 0;
+		const uint64_t *w = q.bits + g * q.words;
+		for (uint64_t j = 0; j < q.words; j++)
+			c += (uint64_t)__builtin_popcountll(w[j]);
+		for (uint32_t j = k0; j < a->nagg; j++)
+			if (a->aggs[j].kind == AK_DISTINCT && a->aggs[j].col == s->col)
+				a->distinct[j][g] = c;
+	}
+	free(q.bits);
+	return rc;
+}
+
+/* the quantiles of x = spec k0's column (cs_dense_able said they fit) */
+static int cs_quant_dense(colstore_agg *a, uint32_t k0, const uint32_t *pos2g, colstore_error *err)
+{
+	const cs_aggspec *s = &a->aggs[k0];
+	const uint64_t ng = a->ngroups;
+	uint64_t rows = 0;
+	for (uint64_t g = 0; g < ng; g++)
+		rows += cs_group_rows(a, g);
+	cs_qgather q = { a, malloc(rows ? rows * 8 : 8), calloc(ng + 1, 8), malloc((ng + 1) * 8),
+		         (uint32_t *)(uintptr_t)pos2g, cs_is_float(s->type) };
+	int rc = COLSTORE_OK;
+	if (!q.vals || !q.fill || !q.off)
+		rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	for (uint64_t g = 0; g < ng && !rc; g++)
+		q.off[g + 1] = (g ? q.off[g] : 0) + cs_group_rows(a, g);
+	if (!rc)
+		q.off[0] = 0;
+	uint32_t cols[2] = { s->col, a->key == K_NONE ? 0 : a->gb[0] };
+	colstore_scan *sc = NULL;
+	colstore_scan_options so = COLSTORE_SCAN_OPTIONS_INIT;
+	so.threads = 1;
+	if (!rc)
+		rc = colstore_scan_create(a->r, cols, a->key == K_NONE ? 1 : 2, a->filter, &so, &sc, err);
+	if (!rc)
+		rc = colstore_scan_run(sc, cs_qbatch, NULL, &q, err);
+	colstore_scan_free(sc);
+	for (uint64_t g = 0; g < ng && !rc; g++) { /* the quantiles of each group */
 		uint64_t *v = q.vals + q.off[g], n = q.fill[g];
 		for (uint32_t k = k0; k < a->nagg; k++) {
 			const cs_aggspec *t = &a->aggs[k];
@@ -314,8 +459,7 @@ static int cs_quant_dense(colstore_agg *a, uint32_t k0, int *rc, colstore_error 
 	free(q.vals);
 	free(q.fill);
 	free(q.off);
-	free(q.pos2g);
-	return 1;
+	return rc;
 }
 
 int cs_count_distinct(colstore_agg *a, colstore_error *err)
@@ -353,11 +497,32 @@ int cs_count_distinct(colstore_agg *a, colstore_error *err)
 		}
 		if (rc)
 			break;
-		/* quantiles alone, under a dense key: in memory when they fit */
-		if (s->kind == AK_QUANT && cs_quant_dense(a, k, &rc, err))
+		/* under a dense key, when they fit: distinct counts from a bitmap per
+		 * group, quantiles from the values gathered per group */
+		if (cs_dense_able(a, k)) {
+			uint32_t *pos2g = malloc((cs_positions(a) + 1) * sizeof(uint32_t));
+			if (!pos2g) {
+				rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+				break;
+			}
+			memset(pos2g, 0xff, (cs_positions(a) + 1) * sizeof(uint32_t)); /* no group */
+			for (uint64_t g = 0; a->key != K_NONE && g < a->ngroups; g++)
+				pos2g[a->order[g]] = (uint32_t)g;
+			if (a->key == K_NONE)
+				pos2g[0] = 0;
+			int has_d = 0, has_q = 0;
+			for (uint32_t j = k; j < a->nagg; j++)
+				if (a->aggs[j].col == s->col) {
+					has_d |= a->aggs[j].kind == AK_DISTINCT;
+					has_q |= a->aggs[j].kind == AK_QUANT;
+				}
+			if (has_d)
+				rc = cs_distinct_dense(a, k, pos2g, err);
+			if (!rc && has_q)
+				rc = cs_quant_dense(a, k, pos2g, err);
+			free(pos2g);
 			continue;
-		if (rc)
-			break;
+		}
 		/* one second aggregation for every spec of this x */
 		colstore_agg *d = NULL;
 		if ((rc = cs_by_keys_and(a, s->col, s->name, &d, err)))
