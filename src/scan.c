@@ -343,11 +343,12 @@ static int cs_scan_get(void *ctx, uint32_t col, colstore_values *v, colstore_err
 
 /* a list scan's batch: each item's values, an expression's worked out on
  * the batch's matching rows */
-static int cs_scan_items(const colstore_scan *s, cs_scanw *w, colstore_batch *out,
-                         colstore_error *err)
+int cs_scan_items(const colstore_scan *s, cs_scanw *w, colstore_batch *out, colstore_error *err)
 {
 	cs_sget g = { s, w->vals };
 	for (uint32_t k = 0; k < s->nitems; k++) {
+		if (s->skip_item && s->skip_item[k])
+			continue;
 		if (s->isrc[k] >= 0) {
 			w->ivals[k] = w->vals[s->isrc[k]];
 			continue;
@@ -409,7 +410,8 @@ static int cs_scan_batch(colstore_scan *s, uint32_t g, uint32_t s0, uint64_t mat
 	}
 	int rc;
 	for (uint32_t k = 0; k < s->ncols; k++)
-		if ((rc = cs_values_range(r, g, s->cols[k], b, s0, c, &vals[k], NULL, err)))
+		if ((!s->skip_col || !s->skip_col[k]) &&
+		    (rc = cs_values_range(r, g, s->cols[k], b, s0, c, &vals[k], NULL, err)))
 			return rc;
 	out->row_group = g;
 	out->first = s0;

@@ -45,12 +45,18 @@ struct colstore_scan {
 	cs_calc **xs;
 	uint32_t *colpos;
 	cs_order *ord;      /* an ordered scan (colstore_scan_set_order), or NULL */
+	/* set while an ordered scan finds its first rows by their keys alone:
+	 * the columns (by place in cols) and items not decoded */
+	const uint8_t *skip_col, *skip_item;
 	uint64_t released, map_reads;
 	/* counts of the last run, or of the cursor so far */
 	uint32_t rg_read, rg_skipped, used;
 };
 
 CS_HIDDEN int cs_scanw_init(const colstore_scan *s, cs_scanw *w);
+/* the list items of a batch whose columns are in w->vals (scan.c) */
+CS_HIDDEN int cs_scan_items(const colstore_scan *s, cs_scanw *w, colstore_batch *out,
+                            colstore_error *err);
 CS_HIDDEN void cs_scanw_free(const colstore_scan *s, cs_scanw *w);
 /* colstore_scan_run without the order: every matching row's batch */
 CS_HIDDEN int cs_scan_run_base(colstore_scan *s, colstore_scan_fn on_batch, colstore_scan_fn in_order,

@@ -1,6 +1,9 @@
 /*
  * scan_order.c -- ordered scans (colstore_scan_set_order): the matching
  * rows delivered sorted by a list of values, with a limit or without.
+ * With a limit of at most 65,536 rows the scan first reads the order's
+ * columns alone and keeps the rows that come first, then reads those rows'
+ * other values (a 64-row range around each).
  *
  * The scan runs on its workers as any scan does; each matching row becomes
  * an entry: a key that sorts as the order does under memcmp (per item a
@@ -48,6 +51,7 @@ struct cs_order {
 	uint32_t *kitem; /* order item k: the scan item it reads */
 	uint8_t *desc;
 	uint64_t limit;  /* UINT64_MAX: every row */
+	int keys_only;   /* entries of keys alone (the first rows found first) */
 	uint64_t budget; /* bytes of entries held at once, over all workers */
 	int collected;
 	cs_ordw *w;
@@ -336,8 +340,11 @@ static int cs_collect(void *ctx, const colstore_batch *b, colstore_error *err)
 			if (c > 0 || (c == 0 && klen > w->thrlen))
 				continue;
 		}
+		if (o->keys_only)
+			goto add;
 		for (uint32_t k = 0; k < s->nvisible && !bad; k++)
 			bad = cs_row_put(s, k, &b->values[k], i, &w->tmp, &w->tmpcap, &len);
+	add:;
 		size_t sz = (len + 7) & ~(size_t)7;
 		if (bad || sz > UINT32_MAX || cs_grow_bytes((void **)&w->tmp, &w->tmpcap, sz))
 			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
@@ -394,6 +401,107 @@ static void cs_heap_down(cs_order *o, uint32_t i)
 	}
 }
 
+/* With a limit: the first rows found by their keys alone (the other
+ * columns not decoded), then those rows' values read, a 64-row range
+ * around each, and their entries made as a one-pass scan would */
+static int cs_order_two_pass(colstore_scan *s, colstore_error *err)
+{
+	cs_order *o = s->ord;
+	colstore_reader *r = s->r;
+	uint8_t *skip_col = malloc(s->ncols + 1), *skip_item = malloc(s->nitems + 1);
+	uint8_t *mark = calloc((size_t)r->num_columns + 1, 1);
+	if (!skip_col || !skip_item || !mark) {
+		free(skip_col);
+		free(skip_item);
+		free(mark);
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	}
+	memset(skip_item, 1, s->nitems);
+	for (uint32_t k = 0; k < o->nkeys; k++) { /* the key items and their columns */
+		const uint32_t it = o->kitem[k];
+		skip_item[it] = 0;
+		if (s->isrc[it] >= 0)
+			mark[s->cols[s->isrc[it]]] = 1;
+		else
+			cs_calc_columns(s->xs[-1 - s->isrc[it]], mark);
+	}
+	for (uint32_t k = 0; k < s->ncols; k++)
+		skip_col[k] = !mark[s->cols[k]];
+	s->skip_col = skip_col;
+	s->skip_item = skip_item;
+	o->keys_only = 1;
+	int rc = cs_scan_run_base(s, cs_collect, NULL, s, err);
+	s->skip_col = s->skip_item = NULL;
+	o->keys_only = 0;
+	free(skip_col);
+	free(skip_item);
+	free(mark);
+	/* the first rows, by their numbers (the last 8 bytes of a key) */
+	cs_ents win = { 0 };
+	for (uint32_t k = 0; k < o->nw && !rc; k++) {
+		cs_ents *e = &o->w[k].e;
+		for (size_t j = 0; j < e->n && !rc; j++) {
+			const uint8_t *p = e->arena + e->offs[j];
+			if (cs_ents_add(&win, p, cs_u32(p)))
+				rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		}
+		cs_ents_free(e);
+		o->w[k].thrlen = 0;
+	}
+	if (!rc && cs_ents_cut(&win, o->limit))
+		rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	uint64_t *rows = rc ? NULL : malloc((win.n + 1) * sizeof(uint64_t));
+	if (!rc && !rows)
+		rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	for (size_t j = 0; !rc && j < win.n; j++) {
+		const uint8_t *p = win.arena + win.offs[j];
+		const uint8_t *rn = p + 8 + cs_u32(p + 4) - 8;
+		uint64_t v = 0;
+		for (int q = 0; q < 8; q++)
+			v = v << 8 | rn[q];
+		rows[j] = v;
+	}
+	const size_t n = rows ? win.n : 0;
+	cs_ents_free(&win);
+	/* each row's values, in file order, as a batch of the one row */
+	cs_scanw w = { 0 };
+	colstore_buffers *b = colstore_buffers_create();
+	if (!rc && (!b || cs_scanw_init(s, &w)))
+		rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	for (size_t j = 0; !rc && j < n; j++) {
+		const uint64_t row = rows[j];
+		const uint32_t rgs = r->row_group_size ? r->row_group_size : 1;
+		const uint32_t g = (uint32_t)(row / rgs), i = (uint32_t)(row % rgs);
+		if (g >= r->num_row_groups || i >= cs_scan_rows(r, g)) {
+			rc = cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET, "scan: row %llu is gone (was the "
+			            "file changed while read?)", (unsigned long long)row);
+			break;
+		}
+		const uint32_t s0 = i & ~(uint32_t)63, c = cs_scan_rows(r, g) - s0 < 64 ? cs_scan_rows(r, g) - s0 : 64;
+		for (uint32_t k = 0; k < s->ncols && !rc; k++)
+			rc = cs_values_range(r, g, s->cols[k], b, s0, c, &w.vals[k], NULL, err);
+		colstore_batch bt;
+		memset(&bt, 0, sizeof(bt));
+		uint32_t one = i - s0;
+		bt.row_group = g;
+		bt.first = s0;
+		bt.first_row = (uint64_t)g * rgs + s0;
+		bt.rows = c;
+		bt.selected = 1;
+		bt.sel = &one;
+		bt.values = w.vals;
+		bt.ncols = s->ncols;
+		if (!rc && s->nitems)
+			rc = cs_scan_items(s, &w, &bt, err);
+		if (!rc)
+			rc = cs_collect(s, &bt, err);
+	}
+	cs_scanw_free(s, &w);
+	colstore_buffers_free(b);
+	free(rows);
+	return rc;
+}
+
 static int cs_order_collect(colstore_scan *s, colstore_error *err)
 {
 	cs_order *o = s->ord;
@@ -401,7 +509,11 @@ static int cs_order_collect(colstore_scan *s, colstore_error *err)
 	o->w = calloc(o->nw, sizeof(cs_ordw));
 	if (!o->w)
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-	int rc = cs_scan_run_base(s, cs_collect, NULL, s, err);
+	int rc;
+	if (o->limit <= 65536)
+		rc = cs_order_two_pass(s, err);
+	else
+		rc = cs_scan_run_base(s, cs_collect, NULL, s, err);
 	/* what the workers still hold: all in memory, or as runs too */
 	for (uint32_t k = 0; k < o->nw && !rc && o->sp_open; k++)
 		if ((rc = cs_flush_run(o, &o->w[k])) && err)
