@@ -804,13 +804,13 @@ void cs_calc_columns(const cs_calc *c, uint8_t *mark)
 static int64_t cs_floordiv(int64_t a, int64_t b);
 static int64_t cs_time_fn(int fn, int unit, uint8_t t, int64_t v, int *ovf);
 
-/* a column's values over every chunk: 1 when every chunk with a value has
- * statistics */
-static int cs_col_range(const colstore_reader *r, uint32_t col, int64_t *lo, int64_t *hi)
+/* a column's values over every chunk (rg UINT32_MAX) or row group rg's:
+ * 1 when every chunk with a value has statistics */
+static int cs_col_range(const colstore_reader *r, uint32_t col, uint32_t rg, int64_t *lo, int64_t *hi)
 {
 	*lo = INT64_MAX;
 	*hi = INT64_MIN;
-	for (uint32_t g = 0; g < r->num_row_groups; g++) {
+	for (uint32_t g = rg == UINT32_MAX ? 0 : rg; g < r->num_row_groups && (rg == UINT32_MAX || g == rg); g++) {
 		const cs_chunk *ch = cs_chunk_at(r, g, col);
 		if (ch->null_count == ch->row_count)
 			continue;
@@ -826,7 +826,7 @@ static int cs_col_range(const colstore_reader *r, uint32_t col, int64_t *lo, int
 	return 1;
 }
 
-static int cs_node_range(const cs_calc *c, int k, int64_t *lo, int64_t *hi)
+static int cs_node_range(const cs_calc *c, uint32_t rg, int k, int64_t *lo, int64_t *hi)
 {
 	const cs_cnode *d = &c->nodes[k];
 	int64_t a0, a1, b0, b1;
@@ -836,9 +836,9 @@ static int cs_node_range(const cs_calc *c, int k, int64_t *lo, int64_t *hi)
 	case C_LIT: *lo = *hi = d->i; return 1;
 	case C_COL: return c->r->columns[d->col].type != COLSTORE_TYPE_FLOAT32 &&
 		           c->r->columns[d->col].type != COLSTORE_TYPE_FLOAT64 &&
-		           cs_col_range(c->r, d->col, lo, hi);
+		           cs_col_range(c->r, d->col, rg, lo, hi);
 	case C_NEG:
-		if (!cs_node_range(c, d->arg[0], &a0, &a1) || a0 == INT64_MIN)
+		if (!cs_node_range(c, rg, d->arg[0], &a0, &a1) || a0 == INT64_MIN)
 			return 0;
 		*lo = -a1;
 		*hi = -a0;
@@ -846,7 +846,7 @@ static int cs_node_range(const cs_calc *c, int k, int64_t *lo, int64_t *hi)
 	case C_ADD:
 	case C_SUB:
 	case C_MUL: {
-		if (!cs_node_range(c, d->arg[0], &a0, &a1) || !cs_node_range(c, d->arg[1], &b0, &b1))
+		if (!cs_node_range(c, rg, d->arg[0], &a0, &a1) || !cs_node_range(c, rg, d->arg[1], &b0, &b1))
 			return 0;
 		int64_t v[4];
 		int bad = 0;
@@ -883,7 +883,7 @@ static int cs_node_range(const cs_calc *c, int k, int64_t *lo, int64_t *hi)
 	case F_YEAR:
 	case F_DATE_TRUNC: { /* both keep the order of their argument */
 		const uint8_t t = c->nodes[d->arg[0]].type;
-		if (!cs_node_range(c, d->arg[0], &a0, &a1))
+		if (!cs_node_range(c, rg, d->arg[0], &a0, &a1))
 			return 0;
 		if (t == COLSTORE_TYPE_DATE && (a0 < INT32_MIN || a1 > INT32_MAX))
 			return 0;
@@ -893,21 +893,21 @@ static int cs_node_range(const cs_calc *c, int k, int64_t *lo, int64_t *hi)
 		return !ovf;
 	}
 	case F_BUCKET: {
-		if (!cs_node_range(c, d->arg[0], &a0, &a1))
+		if (!cs_node_range(c, rg, d->arg[0], &a0, &a1))
 			return 0;
 		int64_t q0 = cs_floordiv(a0, d->i), q1 = cs_floordiv(a1, d->i);
 		return !__builtin_mul_overflow(q0, d->i, lo) && !__builtin_mul_overflow(q1, d->i, hi);
 	}
 	case F_ABS:
-		if (!cs_node_range(c, d->arg[0], &a0, &a1) || a0 == INT64_MIN)
+		if (!cs_node_range(c, rg, d->arg[0], &a0, &a1) || a0 == INT64_MIN)
 			return 0;
 		*hi = -a0 > a1 ? -a0 : a1;
 		*lo = a0 >= 0 ? a0 : a1 <= 0 ? -a1 : 0;
 		return 1;
-	case F_ROUND: return cs_node_range(c, d->arg[0], lo, hi);
+	case F_ROUND: return cs_node_range(c, rg, d->arg[0], lo, hi);
 	case F_COALESCE:
 		for (int j = 0; j < d->nargs; j++) {
-			if (!cs_node_range(c, d->arg[j], &a0, &a1))
+			if (!cs_node_range(c, rg, d->arg[j], &a0, &a1))
 				return 0;
 			if (c->nodes[d->arg[j]].type != d->type)
 				return 0; /* a date widened to a timestamp */
@@ -921,7 +921,21 @@ static int cs_node_range(const cs_calc *c, int k, int64_t *lo, int64_t *hi)
 
 int cs_calc_range(const cs_calc *c, int64_t *lo, int64_t *hi)
 {
-	return cs_node_range(c, c->root, lo, hi);
+	return cs_node_range(c, UINT32_MAX, c->root, lo, hi);
+}
+
+int cs_calc_range_rg(const cs_calc *c, uint32_t rg, int64_t *lo, int64_t *hi)
+{
+	return cs_node_range(c, rg, c->root, lo, hi);
+}
+
+int cs_calc_int_literal(const cs_calc *c, int64_t *v)
+{
+	const cs_cnode *d = &c->nodes[c->root];
+	if (d->op != C_LIT || d->type == COLSTORE_TYPE_FLOAT64 || d->type == COLSTORE_TYPE_STRING)
+		return 0;
+	*v = d->i;
+	return 1;
 }
 
 /* ---- items of lists ---------------------------------------------------------------- */

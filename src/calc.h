@@ -81,6 +81,11 @@ CS_HIDDEN void cs_calc_columns(const cs_calc *c, uint8_t *mark);
  * expression's values can take, worked out from the file's statistics and
  * the functions' own ranges: 1 when known (nulls aside), else 0 */
 CS_HIDDEN int cs_calc_range(const cs_calc *c, int64_t *lo, int64_t *hi);
+/* the same over row group rg's statistics alone */
+CS_HIDDEN int cs_calc_range_rg(const cs_calc *c, uint32_t rg, int64_t *lo, int64_t *hi);
+/* 1 with *v when c is an integer-like literal (int64, bool, a date or
+ * timestamp as it was read for what it is compared with) */
+CS_HIDDEN int cs_calc_int_literal(const cs_calc *c, int64_t *v);
 /* make a and b comparable (numbers with numbers, a string literal read as
  * the date or timestamp it is compared with); COLSTORE_EPARSE naming the
  * two types if they are not */

@@ -612,13 +612,42 @@ static int cs_node_may(const colstore_filter *f, int k, uint32_t rg)
 		return cs_node_may(f, d->l, rg) && cs_node_may(f, d->r, rg);
 	if (d->kind == N_OR)
 		return cs_node_may(f, d->l, rg) || cs_node_may(f, d->r, rg);
-	if (d->kind == N_XCMP || d->kind == N_XNULL)
+	if (d->kind == N_XNULL)
 		return 1;
+	if (d->kind == N_XCMP) { /* an integer expression's range against a literal */
+		int64_t lo, hi, v;
+		if (d->neg || d->op >= OP_LIKE || d->xr < 0 || !cs_calc_int_literal(f->calcs[d->xr], &v) ||
+		    !cs_calc_range_rg(f->calcs[d->xl], rg, &lo, &hi))
+			return 1;
+		switch (d->op) {
+		case OP_EQ: return lo <= v && v <= hi;
+		case OP_NE: return !(lo == v && hi == v);
+		case OP_LT: return lo < v;
+		case OP_LE: return lo <= v;
+		case OP_GT: return hi > v;
+		default: return hi >= v;
+		}
+	}
 	const cs_chunk *ch = cs_chunk_at(f->r, rg, d->col);
 	if (d->kind == N_NULL)
 		return d->op ? ch->null_count < ch->row_count : ch->null_count > 0;
 	if (ch->null_count == ch->row_count)
 		return 0; /* nulls never compare true */
+	if (d->op == OP_LIKE && !d->neg && d->type == COLSTORE_TYPE_STRING &&
+	    (ch->stats_flags & CS_STATS_MINMAX)) {
+		/* like 'prefix%': the strings from prefix up to (not) its successor */
+		uint32_t pl = 0;
+		while (pl < d->slen && d->sval[pl] != '%' && d->sval[pl] != '_')
+			pl++;
+		if (pl == 0)
+			return 1;
+		const char *h = (const char *)f->r->heap;
+		const char *mx = h + (ch->max & 0xffffffffu), *mn = h + (ch->min & 0xffffffffu);
+		uint32_t mxl = (uint32_t)(ch->max >> 32), mnl = (uint32_t)(ch->min >> 32);
+		if (cs_bytes_cmp(mx, mxl < pl ? mxl : pl, d->sval, pl) < 0)
+			return 0; /* every string sorts before the prefix */
+		return cs_bytes_cmp(mn, mnl < pl ? mnl : pl, d->sval, pl) <= 0; /* or after all it starts */
+	}
 	if (d->neg || d->op >= OP_LIKE)
 		return 1; /* judged on the values alone */
 	if (!(ch->stats_flags & CS_STATS_MINMAX))
