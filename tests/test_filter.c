@@ -306,6 +306,15 @@ static void test_zone_maps(void)
 		{ "tag in ('g01', 'g02')", 20, 2000 },
 		{ "tag like 'g0%'", 100, 10000 },
 		{ "tag not like 'g0%'", 100, 0 },
+		/* a prefix, and integer expressions of the statistics' range */
+		{ "tag like 'g03%'", 10, 1000 },
+		{ "tag like 'g1%'", 0, 0 },
+		{ "bucket(id, 1000) = 2000", 10, 1000 },
+		{ "id * 2 < 500", 3, 250 },
+		{ "id + 1 > 9950", 1, 50 },
+		{ "abs(id - 5000) < 10", 2, 19 },
+		{ "-id > -100", 1, 100 },
+		{ "id * 2 between 300 and 500", 2, 101 },
 	};
 	for (unsigned k = 0; k < sizeof(z) / sizeof(z[0]); k++) {
 		colstore_filter *f;
