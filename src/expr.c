@@ -35,6 +35,12 @@ typedef struct cs_node {
 	int dict_set;        /* R_*: the matching codes as one range of codes, */
 	uint32_t dict_lo, dict_hi; /* or its complement; R_TABLE: look up each */
 	int xl, xr;          /* N_XCMP, N_XNULL: the sides, in f->calcs (xr -1: none) */
+	/* N_XCMP, N_XNULL whose left side reads one dictionary string column,
+	 * against a literal: the result for each dictionary entry of xd_col,
+	 * and for a null, worked out once at parse time */
+	uint8_t *xd_match;
+	uint32_t xd_col;
+	uint8_t xd_null;
 } cs_node;
 
 
@@ -560,6 +566,7 @@ void colstore_filter_free(colstore_filter *f)
 	for (int i = 0; i < f->n; i++) {
 		free(f->nodes[i].sval);
 		free(f->nodes[i].dict_match);
+		free(f->nodes[i].xd_match);
 	}
 	for (int i = 0; i < f->ncalc; i++)
 		cs_calc_free(f->calcs[i]);
@@ -567,6 +574,8 @@ void colstore_filter_free(colstore_filter *f)
 	free(f->nodes);
 	free(f);
 }
+
+static void cs_xdict(colstore_filter *f, cs_node *d);
 
 int colstore_filter_parse(const colstore_reader *r, const char *expr, colstore_filter **out,
                           colstore_error *err)
@@ -597,6 +606,9 @@ int colstore_filter_parse(const colstore_reader *r, const char *expr, colstore_f
 		return rc;
 	}
 	f->depth = cs_depth(f, f->root);
+	for (int k = 0; k < f->n; k++) /* functions of a dictionary column, per entry */
+		if (f->nodes[k].kind == N_XCMP || f->nodes[k].kind == N_XNULL)
+			cs_xdict(f, &f->nodes[k]);
 	*out = f;
 	return COLSTORE_OK;
 }
@@ -978,6 +990,128 @@ static int cs_x_eval(const colstore_filter *f, cs_fx *fx, int j, cs_fget *g, con
 	return cs_calc_eval(fx->runs[j], cs_filter_get, g, g->n, idx, m, out, err);
 }
 
+/* an N_XCMP or N_XNULL leaf on row i of its sides' values */
+static int cs_xdecide(const cs_node *d, const cs_cvec *lv, const cs_cvec *rv, uint32_t i)
+{
+	if (d->kind == N_XNULL)
+		return lv->ok[i] == d->op; /* op 1: is not null */
+	if (!lv->ok[i] || (d->xr >= 0 && !rv->ok[i]))
+		return 0; /* a null matches neither a comparison nor its negation */
+	if (d->op >= OP_LIKE)
+		return cs_like(lv->s[i].p, lv->s[i].len, d->sval, d->slen, d->op == OP_ILIKE) ^ d->neg;
+	int c = cs_cvec_cmp(lv, i, rv, i);
+	return (c == 2 ? d->op == OP_NE : cs_op_ok(d->op, c)) ^ d->neg;
+}
+
+typedef struct cs_dget {
+	const colstore_values *v;
+} cs_dget;
+
+static int cs_dict_get(void *ctx, uint32_t col, colstore_values *v, colstore_error *err)
+{
+	(void)col;
+	(void)err;
+	*v = *((cs_dget *)ctx)->v;
+	return COLSTORE_OK;
+}
+
+/* node d's result for each dictionary entry of the one column its left
+ * side reads, when that is a dictionary string column and its right side
+ * a literal: the entries in batches as PLAIN strings, then a null */
+static void cs_xdict(colstore_filter *f, cs_node *d)
+{
+	colstore_reader *r = f->r;
+	const cs_calc *c = f->calcs[d->xl];
+	uint8_t *mark = calloc((size_t)r->num_columns + 1, 1);
+	if (!mark)
+		return;
+	cs_calc_columns(c, mark);
+	uint32_t col = 0, ncol = 0;
+	for (uint32_t k = 0; k < r->num_columns; k++)
+		if (mark[k]) {
+			col = k;
+			ncol++;
+		}
+	free(mark);
+	int tok;
+	const char *t1, *t2;
+	size_t l1, l2;
+	if (ncol != 1 || r->columns[col].type != COLSTORE_TYPE_STRING || !r->columns[col].dict_count ||
+	    (d->xr >= 0 && !cs_calc_is_literal(f->calcs[d->xr], &tok, &t1, &l1, &t2, &l2)) ||
+	    cs_dict_ready(r, col, NULL))
+		return;
+	enum { B = 4096 };
+	const uint32_t n = r->columns[col].dict_count;
+	uint8_t *match = malloc(n);
+	uint32_t *off = malloc((B + 1) * sizeof(uint32_t));
+	uint8_t vbits[B / 8];
+	char *bytes = NULL;
+	size_t cap = 0;
+	cs_calc_run *lr = cs_calc_run_new(c), *rr = d->xr >= 0 ? cs_calc_run_new(f->calcs[d->xr]) : NULL;
+	int ok = match && off && lr && (d->xr < 0 || rr);
+	for (uint64_t base = 0; ok && base <= n; base += B) {
+		const uint32_t cnt = (uint32_t)(n + 1 - base < B ? n + 1 - base : B);
+		size_t len = 0;
+		for (uint32_t j = 0; j < cnt; j++) { /* the bytes of this batch's entries */
+			const char *s;
+			uint32_t sl = 0;
+			if (base + j < n)
+				colstore_reader_dict_lookup(r, col, (uint32_t)(base + j), &s, &sl, NULL);
+			len += sl;
+		}
+		if (len + 1 > cap) {
+			char *nb = realloc(bytes, len + 1);
+			if (!nb) {
+				ok = 0;
+				break;
+			}
+			bytes = nb;
+			cap = len + 1;
+		}
+		len = 0;
+		memset(vbits, 0xff, sizeof(vbits));
+		for (uint32_t j = 0; j < cnt; j++) {
+			const char *s;
+			uint32_t sl = 0;
+			off[j] = (uint32_t)len;
+			if (base + j < n) {
+				colstore_reader_dict_lookup(r, col, (uint32_t)(base + j), &s, &sl, NULL);
+				memcpy(bytes + len, s, sl);
+				len += sl;
+			} else {
+				vbits[j >> 3] &= (uint8_t)~(1u << (j & 7)); /* the null */
+			}
+		}
+		off[cnt] = (uint32_t)len;
+		colstore_values v = { COLSTORE_TYPE_STRING, cnt, vbits, off, bytes, COLSTORE_ENCODING_PLAIN, 0 };
+		cs_dget g = { &v };
+		cs_cvec lv, rv;
+		colstore_error e;
+		if (cs_calc_eval(lr, cs_dict_get, &g, cnt, NULL, cnt, &lv, &e) ||
+		    (rr && cs_calc_eval(rr, cs_dict_get, &g, cnt, NULL, cnt, &rv, &e))) {
+			ok = 0; /* (an overflow on some entry: row by row instead) */
+			break;
+		}
+		for (uint32_t j = 0; j < cnt; j++) {
+			uint8_t m = (uint8_t)cs_xdecide(d, &lv, &rv, j);
+			if (base + j < n)
+				match[base + j] = m;
+			else
+				d->xd_null = m;
+		}
+	}
+	cs_calc_run_free(lr);
+	cs_calc_run_free(rr);
+	free(off);
+	free(bytes);
+	if (!ok) {
+		free(match);
+		return;
+	}
+	d->xd_match = match;
+	d->xd_col = col;
+}
+
 /* an N_XCMP or N_XNULL leaf over the rows of mask (all when NULL): the
  * other rows' bits are left 0 (the and or or above does not read them) */
 static int cs_xleaf_scan(const colstore_filter *f, const cs_node *d, uint32_t rg,
@@ -996,6 +1130,21 @@ static int cs_xleaf_scan(const colstore_filter *f, const cs_node *d, uint32_t rg
 		if (!m)
 			return COLSTORE_OK;
 	}
+	if (d->xd_match && cs_chunk_at(f->r, rg, d->xd_col)->encoding == COLSTORE_ENCODING_DICT) {
+		/* a dictionary chunk: each row's entry looked up */
+		colstore_values v;
+		int rc = cs_values_range(f->r, rg, d->xd_col, b, i0, n, &v, NULL, err);
+		if (rc)
+			return rc;
+		for (uint32_t k = 0; k < m; k++) {
+			const uint32_t i = idx ? idx[k] : k;
+			uint8_t ok = v.validity && !cs_bit_get(v.validity, i)
+			                     ? d->xd_null
+			                     : d->xd_match[cs_code_at(v.data, v.code_width, i)];
+			sel[i >> 3] |= (uint8_t)(ok << (i & 7));
+		}
+		return COLSTORE_OK;
+	}
 	cs_fget g = { f->r, b, rg, i0, n };
 	cs_cvec lv, rv;
 	int rc = cs_x_eval(f, fx, d->xl, &g, idx, m, &lv, err);
@@ -1005,18 +1154,7 @@ static int cs_xleaf_scan(const colstore_filter *f, const cs_node *d, uint32_t rg
 		return rc;
 	for (uint32_t k = 0; k < m; k++) {
 		const uint32_t i = idx ? idx[k] : k;
-		int ok;
-		if (d->kind == N_XNULL) {
-			ok = lv.ok[i] == d->op; /* op 1: is not null */
-		} else if (!lv.ok[i] || (d->xr >= 0 && !rv.ok[i])) {
-			ok = 0; /* a null matches neither a comparison nor its negation */
-		} else if (d->op >= OP_LIKE) {
-			ok = cs_like(lv.s[i].p, lv.s[i].len, d->sval, d->slen, d->op == OP_ILIKE) ^ d->neg;
-		} else {
-			int c = cs_cvec_cmp(&lv, i, &rv, i);
-			ok = (c == 2 ? d->op == OP_NE : cs_op_ok(d->op, c)) ^ d->neg;
-		}
-		sel[i >> 3] |= (uint8_t)(ok << (i & 7));
+		sel[i >> 3] |= (uint8_t)(cs_xdecide(d, &lv, &rv, i) << (i & 7));
 	}
 	return COLSTORE_OK;
 }
