@@ -43,6 +43,7 @@ typedef struct cs_ordw {
 	 * them; a row whose key is above it cannot be among the first */
 	uint8_t *thr;
 	size_t thrlen, thrcap;
+	uint32_t *cand; /* a batch's rows that the first item does not rule out */
 	colstore_error err;
 } cs_ordw;
 
@@ -308,8 +309,53 @@ static int cs_collect(void *ctx, const colstore_batch *b, colstore_error *err)
 	cs_ordw *w = &o->w[b->worker];
 	const colstore_values *v0 = &b->values[o->kitem[0]];
 	const int num0 = v0->type != COLSTORE_TYPE_STRING;
-	for (uint32_t j = 0; j < b->selected; j++) {
-		const uint32_t i = b->sel ? b->sel[j] : j;
+	const uint32_t *rows = b->sel;
+	uint32_t nrows = b->selected;
+	if (w->thrlen >= 9 && num0 && !w->thr[0] &&
+	    (v0->type == COLSTORE_TYPE_FLOAT64 || v0->type == COLSTORE_TYPE_INT64 ||
+	     v0->type == COLSTORE_TYPE_INT32 || v0->type == COLSTORE_TYPE_TIMESTAMP)) {
+		/* the rows whose first item is not past the worst kept, in one
+		 * tight loop (a null comes after every value: out) */
+		if (!w->cand && !(w->cand = malloc(CS_BATCH_ROWS * sizeof(uint32_t))))
+			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		uint64_t t = 0;
+		for (int q = 1; q <= 8; q++)
+			t = t << 8 | w->thr[q];
+		const uint64_t flip = o->desc[0] ? ~(uint64_t)0 : 0, top = UINT64_C(1) << 63;
+		const uint8_t *vb = v0->validity;
+		uint32_t nc = 0;
+#define CS_CAND(EXPR)                                                                     \
+	do {                                                                              \
+		for (uint32_t j = 0; j < b->selected; j++) {                              \
+			const uint32_t i = b->sel ? b->sel[j] : j;                        \
+			uint64_t u = (EXPR) ^ flip;                                       \
+			w->cand[nc] = i;                                                  \
+			nc += (u <= t) & (!vb || cs_bit_get(vb, i));                      \
+		}                                                                         \
+	} while (0)
+		if (v0->type == COLSTORE_TYPE_FLOAT64) {
+			const double *x = v0->data;
+			CS_CAND(({
+				double d_ = x[i];
+				uint64_t b_;
+				d_ = d_ == 0 ? 0 : d_;
+				d_ = d_ != d_ ? NAN : d_;
+				memcpy(&b_, &d_, 8);
+				b_ >> 63 ? ~b_ : b_ | top;
+			}));
+		} else if (v0->type == COLSTORE_TYPE_INT32) {
+			const int32_t *x = v0->data;
+			CS_CAND((uint64_t)(int64_t)x[i] ^ top);
+		} else {
+			const int64_t *x = v0->data;
+			CS_CAND((uint64_t)x[i] ^ top);
+		}
+#undef CS_CAND
+		rows = w->cand;
+		nrows = nc;
+	}
+	for (uint32_t j = 0; j < nrows; j++) {
+		const uint32_t i = rows ? rows[j] : j;
 		if (w->thrlen >= 9 && num0) { /* the first item alone may rule the row out */
 			const uint8_t flag = (uint8_t)(v0->validity && !cs_bit_get(v0->validity, i));
 			if (flag > w->thr[0])
@@ -554,6 +600,7 @@ static int cs_order_collect(colstore_scan *s, colstore_error *err)
 		cs_ents_free(&o->w[k].e);
 		free(o->w[k].tmp);
 		free(o->w[k].thr);
+		free(o->w[k].cand);
 	}
 	free(o->w);
 	o->w = NULL;
@@ -770,6 +817,7 @@ void cs_order_free(colstore_scan *s)
 		cs_ents_free(&o->w[k].e);
 		free(o->w[k].tmp);
 		free(o->w[k].thr);
+		free(o->w[k].cand);
 	}
 	free(o->w);
 	if (o->sp_open)
