@@ -55,6 +55,7 @@ void colstore_agg_free(colstore_agg *a)
 	free(a->xs);
 	free(a->need);
 	free(a->sum_only);
+	free(a->xdec);
 	free(a->kcode);
 	cs_state_free(&a->st);
 	free(a->order);

@@ -125,6 +125,7 @@ struct colstore_agg {
 	 * xs[e]; a slot below that is a column */
 	cs_calc **xs;
 	uint32_t nx, nslot;
+	uint8_t *xdec;   /* per expression: summed in decimal form where it has one */
 	cs_aggspec *aggs;
 	uint32_t threads; /* asked for; 0: one per core */
 	uint64_t mem_limit; /* asked for; 0: half of what the process may use */

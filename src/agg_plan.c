@@ -21,7 +21,8 @@ int cs_plan(colstore_agg *a, colstore_error *err)
 	colstore_reader *r = a->r;
 	a->need = calloc(a->nslot ? a->nslot : 1, 1);
 	a->sum_only = calloc(a->nslot ? a->nslot : 1, 1);
-	if (!a->need || !a->sum_only)
+	a->xdec = calloc(a->nx ? a->nx : 1, 1);
+	if (!a->need || !a->sum_only || !a->xdec)
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	uint32_t off = sizeof(int64_t); /* the row count */
 	a->count_only = 1;
@@ -82,9 +83,25 @@ int cs_plan(colstore_agg *a, colstore_error *err)
 		if (!cols)
 			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 		cs_calc_columns(a->xs[e], cols);
+		/* a sum of a DECIMAL column times integers: summed as decimals,
+		 * its float64 columns read as mantissas */
+		int dec = 0;
+		for (uint32_t k = 0; k < a->nagg; k++)
+			dec |= a->aggs[k].col == r->num_columns + e && a->aggs[k].kind == AK_FSUM;
+		dec = dec && cs_calc_maybe_decimal(a->xs[e]);
+		/* 2: only summed (not a key, no min or max): its doubles unwanted */
+		int only = dec;
+		for (uint32_t k = 0; k < a->nagg; k++)
+			only &= a->aggs[k].col != r->num_columns + e || a->aggs[k].kind == AK_FSUM ||
+			        a->aggs[k].kind == AK_ROWS;
+		for (uint32_t k = 0; k < a->ngb; k++)
+			only &= a->gb[k] != r->num_columns + e;
+		a->xdec[e] = (uint8_t)(dec + only);
+		if (dec)
+			*mark |= 2;
 		for (uint32_t c = 0; c < r->num_columns; c++)
 			if (cols[c]) {
-				a->need[c] |= 1;
+				a->need[c] |= dec && r->columns[c].type == COLSTORE_TYPE_FLOAT64 ? 2 : 1;
 				a->sum_only[c] |= 2;
 			}
 		free(cols);

@@ -175,13 +175,45 @@ static int cs_group_ids(cs_worker *w, uint32_t g, uint32_t *mp, const uint32_t *
 		const uint32_t nul = (uint32_t)(w->st.nrec - 1);
 		const uint64_t lo = (uint64_t)a->key_min;
 		int outside = 0;
-		for (uint32_t k = 0; k < m; k++) {
-			uint32_t i = idx ? idx[k] : k;
-			uint64_t off = (uint64_t)cs_ival(v0, i) - lo;
-			int valid = !vb || cs_bit_get(vb, i);
-			outside |= valid && off >= nul;
-			gid[k] = valid ? (uint32_t)off : nul;
+		/* each width in a loop of its own (no test of the type a row) */
+#define CS_KINT(T)                                                                         \
+	do {                                                                               \
+		const T *x_ = v0->data;                                                    \
+		if (!idx && !vb) {                                                         \
+			uint64_t bad_ = 0;                                                 \
+			for (uint32_t k = 0; k < m; k++) {                                 \
+				uint64_t off = (uint64_t)(int64_t)x_[k] - lo;              \
+				bad_ |= off >= nul;                                        \
+				gid[k] = (uint32_t)off;                                    \
+			}                                                                  \
+			outside = bad_ != 0;                                               \
+		} else {                                                                   \
+			for (uint32_t k = 0; k < m; k++) {                                 \
+				uint32_t i = idx ? idx[k] : k;                             \
+				uint64_t off = (uint64_t)(int64_t)x_[i] - lo;              \
+				int valid = !vb || cs_bit_get(vb, i);                      \
+				outside |= valid && off >= nul;                            \
+				gid[k] = valid ? (uint32_t)off : nul;                      \
+			}                                                                  \
+		}                                                                          \
+	} while (0)
+		switch (v0->type) {
+		case COLSTORE_TYPE_INT8: CS_KINT(int8_t); break;
+		case COLSTORE_TYPE_INT16: CS_KINT(int16_t); break;
+		case COLSTORE_TYPE_INT32:
+		case COLSTORE_TYPE_DATE: CS_KINT(int32_t); break;
+		case COLSTORE_TYPE_BOOL:
+			for (uint32_t k = 0; k < m; k++) {
+				uint32_t i = idx ? idx[k] : k;
+				uint64_t off = (uint64_t)cs_ival(v0, i) - lo;
+				int valid = !vb || cs_bit_get(vb, i);
+				outside |= valid && off >= nul;
+				gid[k] = valid ? (uint32_t)off : nul;
+			}
+			break;
+		default: CS_KINT(int64_t); break;
 		}
+#undef CS_KINT
 		if (outside) /* nothing was counted yet */
 			return cs_key_outside(w, g);
 	}
@@ -288,6 +320,18 @@ static int cs_worker_get(void *ctx, uint32_t col, colstore_values *v, colstore_e
 	return COLSTORE_OK;
 }
 
+/* an expression's float64 column as DECIMAL mantissas where its chunk is
+ * (read for the slice already: cs_plan set need & 2) */
+static int cs_worker_get_m(void *ctx, uint32_t col, colstore_values *v, int *scale,
+                           colstore_error *err)
+{
+	const cs_worker *w = ctx;
+	(void)err;
+	*v = w->mvals[col];
+	*scale = w->scale[col];
+	return COLSTORE_OK;
+}
+
 /* rows [s0, s0 + n) of row group g, m of them taken (idx[k], relative to
  * s0, or all when idx is NULL) */
 static int cs_do_slice(cs_worker *w, uint32_t g, uint32_t s0, uint32_t n, uint32_t m,
@@ -322,10 +366,18 @@ static int cs_do_slice(cs_worker *w, uint32_t g, uint32_t s0, uint32_t n, uint32
 		cs_cvec cv;
 		if (!a->need[slot])
 			continue;
-		if ((rc = cs_calc_eval(w->xr[e], cs_worker_get, w, n, idx, m, &cv, &w->err)))
+		if ((rc = a->xdec[e] ? cs_calc_eval_m(w->xr[e], cs_worker_get, cs_worker_get_m, w, n, idx,
+		                                      m, a->xdec[e] == 2, &cv, &w->err)
+		                     : cs_calc_eval(w->xr[e], cs_worker_get, w, n, idx, m, &cv, &w->err)))
 			return rc;
 		if (cs_calc_values(w->xr[e], &cv, n, &w->vals[slot]))
 			return cs_err(&w->err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		if (a->need[slot] & 2) { /* its decimal form, for sums */
+			w->mvals[slot] = w->vals[slot];
+			w->scale[slot] = cv.mscale;
+			if (cv.mscale >= 0)
+				w->mvals[slot].data = cv.m;
+		}
 	}
 	if (a->key == K_HASH)
 		return cs_hash_rows(w, m, idx);
@@ -360,7 +412,8 @@ static int cs_do_slice(cs_worker *w, uint32_t g, uint32_t s0, uint32_t n, uint32
 static int cs_dec_fusable(const cs_worker *w, const cs_aggspec *s)
 {
 	const colstore_agg *a = w->run->a;
-	return (s->kind == AK_FMM || s->kind == AK_FSUM) && (a->need[s->col] & 2) &&
+	return (s->kind == AK_FSUM || (s->kind == AK_FMM && s->col < a->r->num_columns)) &&
+	       (a->need[s->col] & 2) &&
 	       !w->psum_ok[s->col] && w->scale[s->col] >= 0 && !w->mvals[s->col].validity;
 }
 
@@ -412,7 +465,9 @@ static int cs_apply(cs_worker *w, uint32_t m, const uint32_t *idx, const uint32_
 			}
 			continue;
 		}
-		const int mant = a->need[s->col] & 2;
+		/* an expression's decimal form serves sums alone (min and max keep
+		 * its doubles) */
+		const int mant = (a->need[s->col] & 2) && (s->col < a->r->num_columns || s->kind == AK_FSUM);
 		rc = cs_kernel(a, &w->st, s, &w->vals[s->col], mant ? &w->mvals[s->col] : NULL,
 		               mant ? w->scale[s->col] : -1, &ka, &w->err);
 		if (rc)

@@ -1024,6 +1024,8 @@ typedef struct cs_nbuf {
 	size_t arena_cap;
 	uint32_t *idx; /* coalesce: the rows an argument is worked out on */
 	double *ftmp;  /* integer operands as doubles */
+	int64_t *m;    /* a decimal form of a float64 (cs_cvec.m), when mscale >= 0 */
+	int mscale;
 } cs_nbuf;
 
 struct cs_calc_run {
@@ -1047,6 +1049,8 @@ cs_calc_run *cs_calc_run_new(const cs_calc *c)
 		free(cr);
 		return NULL;
 	}
+	for (int k = 0; k < c->n; k++)
+		cr->nb[k].mscale = -1;
 	for (int k = 0; k < c->n; k++) {
 		const cs_cnode *d = &c->nodes[k];
 		cs_nbuf *b = &cr->nb[k];
@@ -1079,6 +1083,7 @@ void cs_calc_run_free(cs_calc_run *cr)
 		free(cr->nb[k].arena);
 		free(cr->nb[k].idx);
 		free(cr->nb[k].ftmp);
+		free(cr->nb[k].m);
 	}
 	free(cr->nb);
 	free(cr->vbits);
@@ -1091,6 +1096,8 @@ void cs_calc_run_free(cs_calc_run *cr)
 typedef struct cs_ev {
 	cs_calc_run *cr;
 	cs_colget get;
+	cs_colget_m getm; /* or NULL */
+	int dec_only;     /* doubles of decimal columns not wanted */
 	void *ctx;
 	uint32_t n, m;
 	const uint32_t *idx;
@@ -1250,6 +1257,11 @@ static int cs_overflow(cs_ev *ev, const cs_cnode *d)
 
 static int cs_node_eval(cs_ev *ev, int k);
 
+static int v_is_f64(const cs_calc *c, uint32_t col)
+{
+	return c->r->columns[col].type == COLSTORE_TYPE_FLOAT64;
+}
+
 /* node k's column values (col) read into its vector */
 static int cs_eval_col(cs_ev *ev, int k)
 {
@@ -1257,8 +1269,33 @@ static int cs_eval_col(cs_ev *ev, int k)
 	const cs_cnode *d = &c->nodes[k];
 	cs_nbuf *b = &ev->cr->nb[k];
 	colstore_values v;
-	int rc = ev->get(ev->ctx, d->col, &v, ev->err);
-	if (rc)
+	int rc;
+	b->mscale = -1;
+	if (ev->getm && v_is_f64(c, d->col)) { /* mantissas where the chunk is DECIMAL */
+		int scale;
+		if ((rc = ev->getm(ev->ctx, d->col, &v, &scale, ev->err)))
+			return rc;
+		const uint8_t *vb = v.validity;
+		CS_ROWS(ev, b->ok[i] = !vb || cs_bit_get(vb, i));
+		if (scale < 0) {
+			CS_ROWS(ev, b->d[i] = ((const double *)v.data)[i]);
+			return COLSTORE_OK;
+		}
+		if (!b->m && !(b->m = malloc(CS_BATCH_ROWS * sizeof(int64_t))))
+			return cs_err(ev->err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		const int64_t *mv = v.data;
+		const double p = cs_pow10[scale];
+		if (ev->dec_only)
+			CS_ROWS(ev, b->m[i] = mv[i]);
+		else
+			CS_ROWS(ev, {
+				b->m[i] = mv[i];
+				b->d[i] = (double)mv[i] / p; /* as DECIMAL decodes it */
+			});
+		b->mscale = scale;
+		return COLSTORE_OK;
+	}
+	if ((rc = ev->get(ev->ctx, d->col, &v, ev->err)))
 		return rc;
 	const uint8_t *vb = v.validity;
 	CS_ROWS(ev, b->ok[i] = !vb || cs_bit_get(vb, i));
@@ -1431,6 +1468,62 @@ static int cs_eval_coalesce(cs_ev *ev, int k)
 	return bad ? cs_overflow(ev, d) : COLSTORE_OK;
 }
 
+/* node k's decimal form, when it has one in this batch: the sum,
+ * difference or product of operands with decimal forms of one scale, or
+ * with integers (a product); an overflow leaves the doubles alone */
+static int cs_dec_form(cs_ev *ev, int k)
+{
+	cs_calc_run *cr = ev->cr;
+	const cs_cnode *d = &cr->c->nodes[k];
+	cs_nbuf *b = &cr->nb[k];
+	b->mscale = -1;
+	if (d->type != COLSTORE_TYPE_FLOAT64 || !ev->getm)
+		return COLSTORE_OK;
+	const int a0 = d->arg[0], a1 = d->nargs > 1 ? d->arg[1] : -1;
+	const cs_cnode *n0 = &cr->c->nodes[a0], *n1 = a1 >= 0 ? &cr->c->nodes[a1] : NULL;
+	/* each operand: a decimal vector (scale), an integer vector, an integer literal */
+	int s0 = n0->op == C_LIT ? -1 : n0->type == COLSTORE_TYPE_FLOAT64 ? cr->nb[a0].mscale : -2;
+	int s1 = !n1 ? -3 : n1->op == C_LIT ? -1 : n1->type == COLSTORE_TYPE_FLOAT64 ? cr->nb[a1].mscale : -2;
+	int lit0 = n0->op == C_LIT && n0->type == COLSTORE_TYPE_INT64;
+	int lit1 = n1 && n1->op == C_LIT && n1->type == COLSTORE_TYPE_INT64;
+	if (!b->m && !(b->m = malloc(CS_BATCH_ROWS * sizeof(int64_t))))
+		return cs_err(ev->err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	int bad = 0, scale = -1;
+	const int64_t *m0 = s0 >= 0 ? cr->nb[a0].m : NULL, *m1 = s1 >= 0 ? cr->nb[a1].m : NULL;
+	const int64_t *i0 = s0 == -2 ? cr->nb[a0].i : NULL, *i1 = s1 == -2 ? cr->nb[a1].i : NULL;
+	const int64_t l0 = lit0 ? n0->i : 0, l1 = lit1 ? n1->i : 0;
+	switch (d->op) {
+	case C_NEG:
+		if (!m0)
+			return COLSTORE_OK;
+		CS_ROWS(ev, bad |= __builtin_sub_overflow((int64_t)0, m0[i], &b->m[i]) & b->ok[i]);
+		scale = s0;
+		break;
+	case C_MUL:
+		if (m0 && (i1 || lit1)) {
+			CS_ROWS(ev, bad |= __builtin_mul_overflow(m0[i], i1 ? i1[i] : l1, &b->m[i]) & b->ok[i]);
+			scale = s0;
+		} else if (m1 && (i0 || lit0)) {
+			CS_ROWS(ev, bad |= __builtin_mul_overflow(i0 ? i0[i] : l0, m1[i], &b->m[i]) & b->ok[i]);
+			scale = s1;
+		}
+		break;
+	case C_ADD:
+	case C_SUB:
+		if (m0 && m1 && s0 == s1) {
+			if (d->op == C_ADD)
+				CS_ROWS(ev, bad |= __builtin_add_overflow(m0[i], m1[i], &b->m[i]) & b->ok[i]);
+			else
+				CS_ROWS(ev, bad |= __builtin_sub_overflow(m0[i], m1[i], &b->m[i]) & b->ok[i]);
+			scale = s0;
+		}
+		break;
+	default: break;
+	}
+	b->mscale = bad ? -1 : scale;
+	return COLSTORE_OK;
+}
+
 /* operand a of node k as doubles at the batch's rows: its vector, its
  * integers converted into the node's scratch j, or (*x NULL) a constant */
 static int cs_fops(cs_ev *ev, int k, int a, int j, const double **x, double *lit)
@@ -1488,6 +1581,8 @@ static int cs_node_eval(cs_ev *ev, int k)
 	}
 	switch (d->op) {
 	case C_NEG:
+		if (d->type == COLSTORE_TYPE_FLOAT64 && ev->dec_only)
+			break; /* the decimal form alone (cs_dec_form) */
 		if (d->type == COLSTORE_TYPE_FLOAT64)
 			CS_ROWS(ev, b->d[i] = -cs_fget(cr, a0, i));
 		else
@@ -1500,7 +1595,9 @@ static int cs_node_eval(cs_ev *ev, int k)
 	case C_ADD:
 	case C_SUB:
 	case C_MUL:
-		if (d->type == COLSTORE_TYPE_FLOAT64) {
+		if (d->type == COLSTORE_TYPE_FLOAT64 && ev->dec_only) {
+			/* the decimal form alone (cs_dec_form) */
+		} else if (d->type == COLSTORE_TYPE_FLOAT64) {
 			/* the operands as doubles, each a vector or a constant */
 			double l0, l1;
 			const double *x, *y;
@@ -1595,13 +1692,33 @@ static int cs_node_eval(cs_ev *ev, int k)
 	}
 	if (bad)
 		return cs_overflow(ev, d);
-	return COLSTORE_OK;
+	return cs_dec_form(ev, k);
 }
 
 int cs_calc_eval(cs_calc_run *cr, cs_colget get, void *ctx, uint32_t n, const uint32_t *idx,
                  uint32_t m, cs_cvec *out, colstore_error *err)
 {
-	cs_ev ev = { cr, get, ctx, n, idx ? m : n, idx, err };
+	return cs_calc_eval_m(cr, get, NULL, ctx, n, idx, m, 0, out, err);
+}
+
+int cs_calc_maybe_decimal(const cs_calc *c)
+{
+	int fcol = 0;
+	for (int k = 0; k < c->n; k++) {
+		const cs_cnode *d = &c->nodes[k];
+		if (d->op == C_COL)
+			fcol |= d->type == COLSTORE_TYPE_FLOAT64 && c->r->columns[d->col].type == COLSTORE_TYPE_FLOAT64;
+		else if (d->op == C_LIT ? d->type != COLSTORE_TYPE_INT64
+		                        : d->op != C_NEG && d->op != C_ADD && d->op != C_SUB && d->op != C_MUL)
+			return 0;
+	}
+	return fcol && c->nodes[c->root].type == COLSTORE_TYPE_FLOAT64;
+}
+
+int cs_calc_eval_m(cs_calc_run *cr, cs_colget get, cs_colget_m getm, void *ctx, uint32_t n,
+                   const uint32_t *idx, uint32_t m, int dec_only, cs_cvec *out, colstore_error *err)
+{
+	cs_ev ev = { cr, get, getm, getm && dec_only, ctx, n, idx ? m : n, idx, err };
 	const cs_calc *c = cr->c;
 	const int k = c->root;
 	const cs_cnode *d = &c->nodes[k];
@@ -1628,6 +1745,10 @@ int cs_calc_eval(cs_calc_run *cr, cs_colget get, void *ctx, uint32_t n, const ui
 		});
 	} else {
 		int rc = cs_node_eval(&ev, k);
+		if (!rc && ev.dec_only && cr->nb[k].mscale < 0) { /* no decimal form: the doubles */
+			ev.dec_only = 0;
+			rc = cs_node_eval(&ev, k);
+		}
 		if (rc)
 			return rc;
 	}
@@ -1647,6 +1768,8 @@ int cs_calc_eval(cs_calc_run *cr, cs_colget get, void *ctx, uint32_t n, const ui
 	out->i = cr->nb[k].i;
 	out->d = cr->nb[k].d;
 	out->s = cr->nb[k].s;
+	out->m = cr->nb[k].m;
+	out->mscale = d->op == C_LIT ? -1 : cr->nb[k].mscale;
 	return COLSTORE_OK;
 }
 
@@ -1659,9 +1782,12 @@ int cs_calc_values(cs_calc_run *cr, const cs_cvec *v, uint32_t n, colstore_value
 	if (!cr->vbits && !(cr->vbits = malloc(CS_BATCH_ROWS / 8 + 8)))
 		return -1;
 	memset(cr->vbits, 0, cs_bitmap_bytes(n));
-	for (uint32_t i = 0; i < n; i++)
+	uint8_t all = 1;
+	for (uint32_t i = 0; i < n; i++) {
 		cr->vbits[i >> 3] |= (uint8_t)(v->ok[i] << (i & 7));
-	out->validity = cr->vbits;
+		all &= v->ok[i];
+	}
+	out->validity = all ? NULL : cr->vbits; /* no null: none, as a column's */
 	switch (v->type) {
 	case COLSTORE_TYPE_FLOAT64: out->data = v->d; return 0;
 	case COLSTORE_TYPE_INT64:

@@ -59,6 +59,11 @@ typedef struct cs_cvec {
 	const int64_t *i;
 	const double *d;
 	const cs_str *s;
+	/* a float64 that is exactly a decimal in this batch (a DECIMAL column
+	 * times integers, sums of such at one scale): value = m / 10^mscale;
+	 * mscale -1: not */
+	const int64_t *m;
+	int mscale;
 } cs_cvec;
 
 /* one value expression at x (stops at a token that cannot continue it:
@@ -106,6 +111,15 @@ CS_HIDDEN int cs_item_parse(colstore_reader *r, const char *text, const char *wh
  * until the batch is done */
 typedef int (*cs_colget)(void *ctx, uint32_t col, colstore_values *out, colstore_error *err);
 
+/* a float64 column's values for the batch as DECIMAL mantissas: *scale
+ * the exponent (out holds int64 m, value m / 10^scale), or -1 (out holds
+ * the doubles) */
+typedef int (*cs_colget_m)(void *ctx, uint32_t col, colstore_values *out, int *scale,
+                           colstore_error *err);
+/* could c be a decimal (a product or sum of float64 columns with integers)?
+ * its float64 columns are then best read as mantissas (cs_colget_m) */
+CS_HIDDEN int cs_calc_maybe_decimal(const cs_calc *c);
+
 /* a worker's scratch for evaluating c */
 typedef struct cs_calc_run cs_calc_run;
 CS_HIDDEN cs_calc_run *cs_calc_run_new(const cs_calc *c);
@@ -115,6 +129,12 @@ CS_HIDDEN void cs_calc_run_free(cs_calc_run *cr);
  * integer result overflows int64 at one of those rows. */
 CS_HIDDEN int cs_calc_eval(cs_calc_run *cr, cs_colget get, void *ctx, uint32_t n,
                            const uint32_t *idx, uint32_t m, cs_cvec *out, colstore_error *err);
+/* the same, float64 columns read through getm (out->m, out->mscale set);
+ * dec_only: out->d is not wanted where the decimal form holds (it is
+ * worked out when the form does not) */
+CS_HIDDEN int cs_calc_eval_m(cs_calc_run *cr, cs_colget get, cs_colget_m getm, void *ctx,
+                             uint32_t n, const uint32_t *idx, uint32_t m, int dec_only,
+                             cs_cvec *out, colstore_error *err);
 /* the vector as a column's values would come (int64, float64, date as
  * int32, bool as bits, strings PLAIN), in cr's scratch */
 CS_HIDDEN int cs_calc_values(cs_calc_run *cr, const cs_cvec *v, uint32_t n,
