@@ -1276,7 +1276,10 @@ static int cs_eval_col(cs_ev *ev, int k)
 		if ((rc = ev->getm(ev->ctx, d->col, &v, &scale, ev->err)))
 			return rc;
 		const uint8_t *vb = v.validity;
-		CS_ROWS(ev, b->ok[i] = !vb || cs_bit_get(vb, i));
+		if (!vb && !ev->idx)
+			memset(b->ok, 1, ev->m);
+		else
+			CS_ROWS(ev, b->ok[i] = !vb || cs_bit_get(vb, i));
 		if (scale < 0) {
 			CS_ROWS(ev, b->d[i] = ((const double *)v.data)[i]);
 			return COLSTORE_OK;
@@ -1298,7 +1301,10 @@ static int cs_eval_col(cs_ev *ev, int k)
 	if ((rc = ev->get(ev->ctx, d->col, &v, ev->err)))
 		return rc;
 	const uint8_t *vb = v.validity;
-	CS_ROWS(ev, b->ok[i] = !vb || cs_bit_get(vb, i));
+	if (!vb && !ev->idx)
+		memset(b->ok, 1, ev->m);
+	else
+		CS_ROWS(ev, b->ok[i] = !vb || cs_bit_get(vb, i));
 	switch (v.type) {
 	case COLSTORE_TYPE_INT8: CS_ROWS(ev, b->i[i] = ((const int8_t *)v.data)[i]); break;
 	case COLSTORE_TYPE_INT16: CS_ROWS(ev, b->i[i] = ((const int16_t *)v.data)[i]); break;
@@ -1781,13 +1787,14 @@ int cs_calc_values(cs_calc_run *cr, const cs_cvec *v, uint32_t n, colstore_value
 	out->encoding = COLSTORE_ENCODING_PLAIN;
 	if (!cr->vbits && !(cr->vbits = malloc(CS_BATCH_ROWS / 8 + 8)))
 		return -1;
-	memset(cr->vbits, 0, cs_bitmap_bytes(n));
-	uint8_t all = 1;
-	for (uint32_t i = 0; i < n; i++) {
-		cr->vbits[i >> 3] |= (uint8_t)(v->ok[i] << (i & 7));
-		all &= v->ok[i];
+	if (!n || !memchr(v->ok, 0, n)) { /* no null: no bitmap, as a column's */
+		out->validity = NULL;
+	} else {
+		memset(cr->vbits, 0, cs_bitmap_bytes(n));
+		for (uint32_t i = 0; i < n; i++)
+			cr->vbits[i >> 3] |= (uint8_t)(v->ok[i] << (i & 7));
+		out->validity = cr->vbits;
 	}
-	out->validity = all ? NULL : cr->vbits; /* no null: none, as a column's */
 	switch (v->type) {
 	case COLSTORE_TYPE_FLOAT64: out->data = v->d; return 0;
 	case COLSTORE_TYPE_INT64:
