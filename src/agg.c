@@ -135,13 +135,8 @@ static int cs_parse_aggs(colstore_agg *a, const char *list, colstore_error *err)
 	static const char *const fns[] = { "count", "count", "sum", "min", "max", "avg",
 		                           "var", "var_pop", "stddev", "stddev_pop", "count",
 		                           "median", "quantile", "approx_count_distinct" };
-	for (char *item = cs_list_cut(&save); !rc && item; item = cs_list_cut(&save)) {
-		char *alias;
-		if (cs_item_alias(item, &alias)) {
-			rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-			break;
-		}
-		char *it = cs_trim(item);
+	char *alias, *it;
+	while (!rc && (it = cs_item_next(&save, &alias, &rc, err))) {
 		char *lp = strchr(it, '('), *rp = strrchr(it, ')');
 		cs_aggspec *s = &a->aggs[a->nagg];
 		s->name = alias ? alias : strdup(it); /* as written, before it is cut up */
@@ -249,13 +244,8 @@ static int cs_parse_group_by(colstore_agg *a, const char *list, colstore_error *
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	}
 	int rc = COLSTORE_OK;
-	for (char *item = cs_list_cut(&save); !rc && item; item = cs_list_cut(&save)) {
-		char *alias;
-		if (cs_item_alias(item, &alias)) {
-			rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-			break;
-		}
-		char *it = cs_trim(item);
+	char *alias, *it;
+	while (!rc && (it = cs_item_next(&save, &alias, &rc, err))) {
 		uint32_t slot;
 		if ((rc = cs_parse_slot(a, it, "--group-by: ", &slot, err))) {
 			free(alias);

@@ -978,6 +978,23 @@ int cs_item_alias(char *item, char **alias)
 	return 0;
 }
 
+char *cs_item_next(char **save, char **alias, int *rc, colstore_error *err)
+{
+	char *it = cs_list_cut(save);
+	*alias = NULL;
+	if (!it)
+		return NULL;
+	if (cs_item_alias(it, alias)) {
+		*rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		return NULL;
+	}
+	while (*it == ' ' || *it == '\t')
+		it++;
+	for (size_t l = strlen(it); l && (it[l - 1] == ' ' || it[l - 1] == '\t');)
+		it[--l] = '\0';
+	return it;
+}
+
 int cs_item_parse(colstore_reader *r, const char *text, const char *what, uint32_t *col,
                   cs_calc **out, colstore_error *err)
 {

@@ -100,6 +100,10 @@ CS_HIDDEN int cs_calc_unify(cs_calc *a, cs_calc *b, cs_lex *x, const char *at);
  * then one name, then the end) and gives NAME in *alias (malloc'd), else
  * NULL; -1 when out of memory */
 CS_HIDDEN int cs_item_alias(char *item, char **alias);
+/* the next item of the list at *save (cs_list_cut), " as NAME" cut off
+ * into *alias (malloc'd, or NULL) and the spaces around it trimmed; NULL
+ * after the last, or with *rc = COLSTORE_ENOMEM */
+CS_HIDDEN char *cs_item_next(char **save, char **alias, int *rc, colstore_error *err);
 /* an item naming a value (-c, -g, an aggregate's argument): a column's
  * name as a list gives it (names.c: "Unit Price" may go unquoted), *out
  * NULL and *col the column; or else a value expression, *out.  what

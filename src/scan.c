@@ -164,17 +164,9 @@ int colstore_scan_create_list(colstore_reader *r, const char *list, const colsto
 	uint32_t *icol = rc ? NULL : malloc(cap * sizeof(uint32_t));
 	if (!rc && !icol)
 		rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-	for (char *item = rc ? NULL : cs_list_cut(&save); !rc && item; item = cs_list_cut(&save)) {
-		char *alias = NULL, *it = item;
+	char *alias, *it;
+	while (!rc && (it = cs_item_next(&save, &alias, &rc, err))) {
 		cs_calc *c = NULL;
-		if (cs_item_alias(item, &alias)) {
-			rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-			break;
-		}
-		while (*it == ' ' || *it == '\t')
-			it++;
-		for (size_t l = strlen(it); l && (it[l - 1] == ' ' || it[l - 1] == '\t');)
-			it[--l] = '\0';
 		if ((rc = cs_item_parse(r, it, "", &icol[n], &c, err))) {
 			free(alias);
 			break;
