@@ -1020,7 +1020,9 @@ int cs_item_parse(colstore_reader *r, const char *text, const char *what, uint32
 	cs_lex_done(&x);
 	if (rc) {
 		cs_calc_free(c);
-		return cs_err(err, COLSTORE_EPARSE, COLSTORE_NO_OFFSET, "%s%s", what, ne.message);
+		/* the place in the item, as a --where error gives it */
+		return cs_err(err, COLSTORE_EPARSE, COLSTORE_NO_OFFSET, "%s%s (at character %llu of '%s')",
+		              what, ne.message, (unsigned long long)ne.column, text);
 	}
 	if (cs_calc_is_column(c, col)) { /* ("x") or x written unusually */
 		cs_calc_free(c);
