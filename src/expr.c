@@ -1053,7 +1053,7 @@ static void cs_xdict(colstore_filter *f, cs_node *d)
 		const uint32_t cnt = (uint32_t)(n + 1 - base < B ? n + 1 - base : B);
 		size_t len = 0;
 		for (uint32_t j = 0; j < cnt; j++) { /* the bytes of this batch's entries */
-			const char *s;
+			const char *s = "";
 			uint32_t sl = 0;
 			if (base + j < n)
 				colstore_reader_dict_lookup(r, col, (uint32_t)(base + j), &s, &sl, NULL);
@@ -1071,7 +1071,7 @@ static void cs_xdict(colstore_filter *f, cs_node *d)
 		len = 0;
 		memset(vbits, 0xff, sizeof(vbits));
 		for (uint32_t j = 0; j < cnt; j++) {
-			const char *s;
+			const char *s = "";
 			uint32_t sl = 0;
 			off[j] = (uint32_t)len;
 			if (base + j < n) {

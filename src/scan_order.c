@@ -103,7 +103,8 @@ static int cs_off_cmp(const void *x, const void *y, void *ctx)
 
 static void cs_ents_sort(cs_ents *e)
 {
-	qsort_r(e->offs, e->n, sizeof(uint64_t), cs_off_cmp, e->arena);
+	if (e->n > 1) /* (none: offs may be NULL, which qsort_r must not see) */
+		qsort_r(e->offs, e->n, sizeof(uint64_t), cs_off_cmp, e->arena);
 }
 
 /* the first keep entries of e (sorted), packed at the start of its arena */
