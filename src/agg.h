@@ -368,6 +368,8 @@ CS_HIDDEN int cs_run_pass(colstore_agg *a, uint32_t nw, colstore_error *err);
 
 CS_HIDDEN int cs_spill_open(cs_spill *sp, colstore_error *err);
 CS_HIDDEN int cs_spill_put(cs_spill *sp, const void *p, size_t n, colstore_error *err);
+/* what is buffered, written to the file */
+CS_HIDDEN int cs_spill_flush(cs_spill *sp, colstore_error *err);
 CS_HIDDEN int cs_spill_map(cs_spill *sp, uint64_t off, size_t n, void **out, colstore_error *err);
 CS_HIDDEN void cs_spill_close(cs_spill *sp);
 CS_HIDDEN int cs_put_entry(const colstore_agg *a, cs_spill *sp, const uint8_t *r,

@@ -31,7 +31,7 @@ int cs_spill_open(cs_spill *sp, colstore_error *err)
 	return COLSTORE_OK;
 }
 
-static int cs_spill_flush(cs_spill *sp, colstore_error *err)
+int cs_spill_flush(cs_spill *sp, colstore_error *err)
 {
 	int rc = cs_write_all(sp->fd, sp->buf, sp->used, sp->path, err);
 	sp->off += sp->used;

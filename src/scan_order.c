@@ -19,10 +19,12 @@
  * batches hold the rows decoded from the entries (strings PLAIN).
  */
 #define _GNU_SOURCE /* qsort_r */
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agg.h" /* cs_spill */
 #include "scan.h"
@@ -65,10 +67,12 @@ struct cs_order {
 	/* the result: sorted entries in memory, or runs merged from the file */
 	cs_ents mem;
 	uint64_t pos;        /* the next of mem to deliver */
-	uint8_t *map;        /* the file, mapped */
-	size_t map_size;
-	uint64_t *cur;       /* each run's next entry */
+	int merging;         /* the result comes from the runs in the file */
+	struct cs_rrun *rr;  /* each run's reader */
 	uint32_t *heap, nheap;
+	uint8_t *barena;     /* merging: a batch's entries, copied out of the readers */
+	size_t bcap;
+	uint64_t *boffs;
 	uint64_t delivered;
 	colstore_values *vals;
 	const uint8_t **batch; /* the entries of a batch being delivered */
@@ -425,10 +429,57 @@ static int cs_collect(void *ctx, const colstore_batch *b, colstore_error *err)
 	return COLSTORE_OK;
 }
 
+/* A run's reader: its entries read from the file into a buffer of its
+ * own (so that merging many runs under a small memory limit reads each
+ * byte about once, where a mapping's pages would be read ahead and
+ * evicted again and again); head: the next entry, in the buffer */
+typedef struct cs_rrun {
+	uint64_t cur, end;
+	uint8_t *buf;
+	size_t cap, len;
+	uint64_t boff; /* the buffer holds [boff, boff + len) of the file */
+	const uint8_t *head;
+} cs_rrun;
+
+/* the entry at r->cur, read in when it is not in the buffer */
+static int cs_rrun_load(cs_order *o, cs_rrun *r, colstore_error *err)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		uint64_t have = r->cur >= r->boff && r->cur <= r->boff + r->len ? r->boff + r->len - r->cur : 0;
+		size_t need = 8;
+		if (have >= 8)
+			need = cs_u32(r->buf + (r->cur - r->boff));
+		if (have >= need && need >= 8) {
+			r->head = r->buf + (r->cur - r->boff);
+			return COLSTORE_OK;
+		}
+		if (need > r->cap) {
+			uint8_t *nb = realloc(r->buf, need);
+			if (!nb)
+				return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+			r->buf = nb;
+			r->cap = need;
+		}
+		size_t want = r->end - r->cur < r->cap ? (size_t)(r->end - r->cur) : r->cap;
+		size_t got = 0;
+		while (got < want) {
+			ssize_t k = pread(o->sp.fd, r->buf + got, want - got, (off_t)(r->cur + got));
+			if (k <= 0)
+				return cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET,
+				              "reading back sorted rows from %s: %s", o->sp.path,
+				              k < 0 ? strerror(errno) : "short read");
+			got += (size_t)k;
+		}
+		r->boff = r->cur;
+		r->len = got;
+	}
+	return cs_err(err, COLSTORE_ECORRUPT, COLSTORE_NO_OFFSET, "a damaged run in %s", o->sp.path);
+}
+
 /* the order's runs merged: the heap of runs by their next entry */
 static int cs_run_less(const cs_order *o, uint32_t a, uint32_t b)
 {
-	return cs_ent_cmp(o->map + o->cur[a], o->map + o->cur[b]) < 0;
+	return cs_ent_cmp(o->rr[a].head, o->rr[b].head) < 0;
 }
 
 static void cs_heap_down(cs_order *o, uint32_t i)
@@ -549,6 +600,28 @@ static int cs_order_two_pass(colstore_scan *s, colstore_error *err)
 	return rc;
 }
 
+/* every run's reader at its first entry, the heap of them made */
+static int cs_order_start_merge(cs_order *o, colstore_error *err)
+{
+	o->nheap = 0;
+	for (size_t k = 0; k < o->nruns; k++) {
+		cs_rrun *r = &o->rr[k];
+		r->cur = o->runs[k][0];
+		r->end = o->runs[k][1];
+		r->len = 0;
+		r->boff = 0;
+		if (r->cur >= r->end)
+			continue;
+		int rc = cs_rrun_load(o, r, err);
+		if (rc)
+			return rc;
+		o->heap[o->nheap++] = (uint32_t)k;
+	}
+	for (uint32_t k = o->nheap / 2; k-- > 0;)
+		cs_heap_down(o, k);
+	return COLSTORE_OK;
+}
+
 static int cs_order_collect(colstore_scan *s, colstore_error *err)
 {
 	cs_order *o = s->ord;
@@ -578,24 +651,22 @@ static int cs_order_collect(colstore_scan *s, colstore_error *err)
 		if (!rc && cs_ents_cut(&o->mem, o->limit))
 			rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	}
-	if (!rc && o->sp_open) {
-		uint64_t size = cs_spill_pos(&o->sp);
-		void *m;
-		if (!(rc = cs_spill_map(&o->sp, 0, (size_t)size, &m, err))) {
-			o->map = m;
-			o->map_size = (size_t)size;
-			o->cur = malloc((o->nruns + 1) * sizeof(uint64_t));
-			o->heap = malloc((o->nruns + 1) * sizeof(uint32_t));
-			if (!o->cur || !o->heap)
+	if (!rc && o->sp_open && !(rc = cs_spill_flush(&o->sp, err))) {
+		/* a reader per run, its buffer a share of the memory limit */
+		o->merging = 1;
+		o->rr = calloc(o->nruns + 1, sizeof(*o->rr));
+		o->heap = malloc((o->nruns + 1) * sizeof(uint32_t));
+		if (!o->rr || !o->heap)
+			rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		uint64_t share = o->budget / (o->nruns + 1);
+		size_t cap = share < (64u << 10) ? 64u << 10 : share > (8u << 20) ? 8u << 20 : (size_t)share;
+		for (size_t k = 0; !rc && k < o->nruns; k++)
+			if (!(o->rr[k].buf = malloc(cap)))
 				rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-			for (size_t k = 0; !rc && k < o->nruns; k++) {
-				o->cur[k] = o->runs[k][0];
-				if (o->runs[k][0] < o->runs[k][1])
-					o->heap[o->nheap++] = (uint32_t)k;
-			}
-			for (uint32_t k = o->nheap / 2; !rc && k-- > 0;)
-				cs_heap_down(o, k);
-		}
+			else
+				o->rr[k].cap = cap;
+		if (!rc)
+			rc = cs_order_start_merge(o, err);
 	}
 	for (uint32_t k = 0; k < o->nw; k++) {
 		cs_ents_free(&o->w[k].e);
@@ -609,27 +680,50 @@ static int cs_order_collect(colstore_scan *s, colstore_error *err)
 	return rc;
 }
 
-/* the next entry in order, or NULL at the end */
-static const uint8_t *cs_order_take(cs_order *o)
+/* the next entry in order (NULL at the end): in memory, a pointer into
+ * the sorted entries; merging, copied into the batch's arena (*off) */
+static int cs_order_take(cs_order *o, const uint8_t **p, uint64_t *off, size_t *used,
+                         colstore_error *err)
 {
+	*p = NULL;
 	if (o->delivered >= o->limit)
-		return NULL;
-	if (!o->map) {
+		return COLSTORE_OK;
+	if (!o->merging) {
 		if (o->pos >= o->mem.n)
-			return NULL;
+			return COLSTORE_OK;
 		o->delivered++;
-		return o->mem.arena + o->mem.offs[o->pos++];
+		*p = o->mem.arena + o->mem.offs[o->pos++];
+		return COLSTORE_OK;
 	}
 	if (!o->nheap)
-		return NULL;
-	uint32_t r = o->heap[0];
-	const uint8_t *p = o->map + o->cur[r];
-	o->cur[r] += cs_u32(p);
-	if (o->cur[r] >= o->runs[r][1])
+		return COLSTORE_OK;
+	cs_rrun *r = &o->rr[o->heap[0]];
+	const uint32_t sz = cs_u32(r->head);
+	if (*used + sz > o->bcap) {
+		size_t c = o->bcap ? o->bcap : 1u << 20;
+		while (c < *used + sz)
+			c *= 2;
+		uint8_t *nb = realloc(o->barena, c);
+		if (!nb)
+			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		o->barena = nb;
+		o->bcap = c;
+	}
+	memcpy(o->barena + *used, r->head, sz);
+	*off = *used;
+	*used += sz;
+	*p = o->barena; /* (not yet final: the arena may move; see cs_order_batch) */
+	r->cur += sz;
+	if (r->cur >= r->end) {
 		o->heap[0] = o->heap[--o->nheap];
+	} else {
+		int rc = cs_rrun_load(o, r, err);
+		if (rc)
+			return rc;
+	}
 	cs_heap_down(o, 0);
 	o->delivered++;
-	return p;
+	return COLSTORE_OK;
 }
 
 /* ---- delivering ------------------------------------------------------------------ */
@@ -648,9 +742,24 @@ static int cs_order_batch(colstore_scan *s, colstore_buffers *b, colstore_batch 
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	if (!o->vals && !(o->vals = calloc(s->nvisible ? s->nvisible : 1, sizeof(*o->vals))))
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	if (o->merging && !o->boffs && !(o->boffs = malloc(CS_BATCH_ROWS * sizeof(uint64_t))))
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	uint32_t n = 0;
-	for (const uint8_t *p; n < CS_BATCH_ROWS && (p = cs_order_take(o));)
-		o->batch[n++] = p;
+	size_t used = 0;
+	for (; n < CS_BATCH_ROWS; n++) {
+		const uint8_t *p;
+		uint64_t off = 0;
+		int rc = cs_order_take(o, &p, &off, &used, err);
+		if (rc)
+			return rc;
+		if (!p)
+			break;
+		o->batch[n] = p;
+		if (o->merging)
+			o->boffs[n] = off;
+	}
+	for (uint32_t r = 0; o->merging && r < n; r++) /* the arena has stopped moving */
+		o->batch[r] = o->barena + o->boffs[r];
 	if (!n)
 		return COLSTORE_OK;
 	/* each item's arrays: validity, then values or offsets, then bytes */
@@ -795,16 +904,8 @@ void cs_order_rewind(colstore_scan *s)
 		return;
 	o->pos = 0;
 	o->delivered = 0;
-	if (o->map) { /* the runs from their starts */
-		o->nheap = 0;
-		for (size_t k = 0; k < o->nruns; k++) {
-			o->cur[k] = o->runs[k][0];
-			if (o->runs[k][0] < o->runs[k][1])
-				o->heap[o->nheap++] = (uint32_t)k;
-		}
-		for (uint32_t k = o->nheap / 2; k-- > 0;)
-			cs_heap_down(o, k);
-	}
+	if (o->merging) /* the runs from their starts (an error there shows at the next read) */
+		cs_order_start_merge(o, NULL);
 }
 
 void cs_order_free(colstore_scan *s)
@@ -825,9 +926,11 @@ void cs_order_free(colstore_scan *s)
 		cs_spill_close(&o->sp);
 	free(o->runs);
 	cs_ents_free(&o->mem);
-	if (o->map)
-		cs_unmap(o->map, o->map_size);
-	free(o->cur);
+	for (size_t k = 0; o->rr && k < o->nruns; k++)
+		free(o->rr[k].buf);
+	free(o->rr);
+	free(o->barena);
+	free(o->boffs);
 	free(o->heap);
 	free(o->vals);
 	free(o->batch);
