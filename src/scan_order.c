@@ -418,7 +418,11 @@ static int cs_collect(void *ctx, const colstore_batch *b, colstore_error *err)
 					w->thrlen = kl;
 				}
 			}
-		} else if (w->e.len + w->e.n * 8 > o->budget / o->nw) {
+		} else if (w->e.len + (w->e.n + 1) * 16 > o->budget / o->nw / 4) {
+			/* what it holds (and its offsets, and the sort's copy of them)
+			 * against a quarter of its share: the buffers grow by
+			 * doubling, to at most half; the scan's batches and the
+			 * merge's buffers take the rest */
 			int rc = cs_flush_run(o, w);
 			if (rc) {
 				*err = w->err;
