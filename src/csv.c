@@ -3,10 +3,18 @@
  *
  * Records end at LF, CRLF or a lone CR (mixed freely).  A field is either
  * unquoted (no quote, delimiter, CR, LF or NUL inside) or quoted: it starts
- * with a double quote, may hold delimiters, line breaks and doubled quotes,
+ * with the quote byte, may hold delimiters, line breaks and doubled quotes,
  * and must be followed by a delimiter, a line break or the end of input.
- * NUL bytes are refused anywhere.  A UTF-8 byte-order mark at the start is
- * skipped; other bytes are kept verbatim (no UTF-8 validation).
+ * The delimiter is 1-4 bytes; an escape byte, when the dialect has one,
+ * makes the byte after it literal, inside quotes or out.  NUL bytes are
+ * refused anywhere.  A UTF-8 byte-order mark at the start is skipped; other
+ * bytes are kept verbatim (no UTF-8 validation).
+ *
+ * Lenient mode reads what strict mode refuses without ever moving a value
+ * into another field: a quote inside an unquoted field is a literal byte;
+ * a quoted field that is never closed, or whose closing quote is followed
+ * by text, is read again as an unquoted field from its opening quote; a
+ * NUL byte marks the record bad (the import rejects it).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,17 +23,31 @@
 
 enum { CL_PLAIN = 0, CL_STOP = 1 };
 
-int cs_csv_init(cs_csv *c, const void *data, size_t size, char delim)
+void cs_dialect_delim(cs_dialect *d, const char *delim, size_t len)
+{
+	if (len > 4)
+		len = 4;
+	memcpy(d->delim, delim, len);
+	d->dlen = (uint8_t)len;
+}
+
+int cs_csv_init(cs_csv *c, const void *data, size_t size, const cs_dialect *d)
 {
 	memset(c, 0, sizeof(*c));
 	c->start = c->pos = data;
 	c->end = c->start + size;
-	c->delim = (uint8_t)delim;
+	c->d = *d;
+	if (c->d.esc == c->d.quote)
+		c->d.esc = -1; /* an escape that is the quote: doubled quotes, as always */
 	c->line = 1;
 	if (size >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
 		c->pos += 3;
-	c->cls[(uint8_t)delim] = CL_STOP;
-	c->cls['"'] = CL_STOP;
+	if (c->d.dlen)
+		c->cls[c->d.delim[0]] = CL_STOP;
+	if (c->d.quote >= 0)
+		c->cls[(uint8_t)c->d.quote] = CL_STOP;
+	if (c->d.esc >= 0)
+		c->cls[(uint8_t)c->d.esc] = CL_STOP;
 	c->cls['\n'] = CL_STOP;
 	c->cls['\r'] = CL_STOP;
 	c->cls[0] = CL_STOP;
@@ -73,83 +95,179 @@ static int cs_csv_push(cs_csv *c, const uint8_t *p, size_t len, uint32_t flags,
 	return COLSTORE_OK;
 }
 
-int cs_csv_next(cs_csv *c, colstore_error *err)
+static inline int cs_at_delim(const cs_csv *c, const uint8_t *p)
 {
-	const uint8_t *p = c->pos, *end = c->end;
-	c->nfields = 0;
-	/* skip blank lines */
-	while (p < end && (*p == '\n' || *p == '\r')) {
-		if (*p == '\r' && p + 1 < end && p[1] == '\n')
-			p++;
-		p++;
-		c->line++;
-	}
-	if (p >= end) {
-		c->pos = p;
-		return 0;
-	}
-	c->rec_line = c->line;
+	return p < c->end && *p == c->d.delim[0] &&
+	       (c->d.dlen == 1 ||
+	        ((size_t)(c->end - p) >= c->d.dlen && memcmp(p, c->d.delim, c->d.dlen) == 0));
+}
+
+/* a line break at s (LF, CRLF counted at its LF, or a lone CR) */
+static inline int cs_breaks(const uint8_t *s, const uint8_t *end)
+{
+	return *s == '\n' || (*s == '\r' && (s + 1 >= end || s[1] != '\n'));
+}
+
+/* an unquoted field from p (in lenient mode quotes in it are literal);
+ * *p is left at the delimiter, the line break or the end */
+static int cs_unquoted(cs_csv *c, const uint8_t **pp, colstore_error *err)
+{
+	const uint8_t *p = *pp, *s = p, *end = c->end;
+	uint32_t flags = 0;
 	for (;;) {
-		int rc;
-		if (p < end && *p == '"') {
-			/* quoted field: find the closing quote, skipping doubled ones */
-			const uint8_t *q = p + 1, *content = q;
-			uint32_t flags = CS_CSV_QUOTED;
-			uint64_t qline = c->line;
-			for (;;) {
-				const uint8_t *nq = memchr(q, '"', (size_t)(end - q));
-				const uint8_t *stop = nq ? nq : end;
-				for (const uint8_t *s = q; s < stop; s++) {
-					if (*s == '\n' || (*s == '\r' && (s + 1 >= stop || s[1] != '\n')))
-						c->line++;
-					else if (*s == 0) {
-						c->pos = s;
-						return cs_csv_err(c, err, COLSTORE_EPARSE, c->line,
-						                  "NUL byte in a quoted field");
-					}
-				}
-				if (!nq)
-					return cs_csv_err(c, err, COLSTORE_EPARSE, qline,
-					                  "unterminated quoted field (the quote opened "
-					                  "here is never closed)");
-				if (nq + 1 < end && nq[1] == '"') {
-					flags |= CS_CSV_ESCAPED;
-					q = nq + 2;
-					continue;
-				}
-				rc = cs_csv_push(c, content, (size_t)(nq - content), flags, err);
-				if (rc)
-					return rc;
-				p = nq + 1;
+		while (s < end && c->cls[*s] == CL_PLAIN)
+			s++;
+		if (s >= end || *s == '\n' || *s == '\r')
+			break;
+		if (*s == c->d.delim[0] && c->d.dlen) {
+			if (cs_at_delim(c, s))
 				break;
-			}
-			if (p < end && *p != c->delim && *p != '\n' && *p != '\r') {
-				c->nfields--;
-				return cs_csv_err(c, err, COLSTORE_EPARSE, c->line,
-				                  *p ? "unexpected character after a closing quote "
-				                       "(a quote inside a quoted field must be doubled)"
-				                     : "NUL byte after a closing quote");
-			}
-		} else {
-			const uint8_t *s = p;
-			while (s < end && c->cls[*s] == CL_PLAIN)
-				s++;
-			if (s < end && *s == '"')
-				return cs_csv_err(c, err, COLSTORE_EPARSE, c->line,
-				                  "quote inside an unquoted field (quote the whole "
-				                  "field and double the quote)");
-			if (s < end && *s == 0 && c->delim != 0)
-				return cs_csv_err(c, err, COLSTORE_EPARSE, c->line, "NUL byte in the input");
-			rc = cs_csv_push(c, p, (size_t)(s - p), 0, err);
-			if (rc)
-				return rc;
-			p = s;
-		}
-		/* p is at a delimiter, a line break or the end */
-		if (p < end && *p == c->delim) {
-			p++;
+			s++; /* the first byte of a longer delimiter only */
 			continue;
 		}
+		if (c->d.esc >= 0 && *s == (uint8_t)c->d.esc) {
+			flags |= CS_CSV_ESCAPED;
+			if (s + 1 < end) {
+				if (cs_breaks(s + 1, end))
+					c->line++;
+				if (s[1] == 0) {
+					if (!c->d.lenient)
+						return cs_csv_err(c, err, COLSTORE_EPARSE, c->line,
+						                  "NUL byte in the input");
+					c->bad = "a NUL byte";
+				}
+			}
+			s += s + 1 < end ? 2 : 1;
+			continue;
+		}
+		if (*s == 0) {
+			if (!c->d.lenient)
+				return cs_csv_err(c, err, COLSTORE_EPARSE, c->line, "NUL byte in the input");
+			c->bad = "a NUL byte";
+			s++;
+			continue;
+		}
+		/* the quote */
+		if (!c->d.lenient)
+			return cs_csv_err(c, err, COLSTORE_EPARSE, c->line,
+			                  "quote inside an unquoted field (quote the whole "
+			                  "field and double the quote)");
+		s++;
+	}
+	*pp = s;
+	return cs_csv_push(c, p, (size_t)(s - p), flags, err);
+}
+
+/* a quoted field at *pp (the opening quote).  Returns 1 when it is not a
+ * well-formed quoted field and lenient mode reads it as unquoted; flat:
+ * a line break inside is such a case */
+static int cs_quoted(cs_csv *c, const uint8_t **pp, int flat, int *multiline,
+                     colstore_error *err)
+{
+	const uint8_t *p = *pp, *end = c->end, *q = p + 1, *content = q;
+	const uint8_t quote = (uint8_t)c->d.quote;
+	const int esc = c->d.esc;
+	uint32_t flags = CS_CSV_QUOTED;
+	uint64_t qline = c->line;
+	for (;;) {
+		const uint8_t *nq;
+		if (esc < 0) {
+			nq = memchr(q, quote, (size_t)(end - q));
+		} else {
+			nq = q;
+			while (nq < end && *nq != quote && *nq != (uint8_t)esc)
+				nq++;
+			if (nq == end)
+				nq = NULL;
+		}
+		const uint8_t *stop = nq ? nq : end;
+		for (const uint8_t *s = q; s < stop; s++) {
+			if (cs_breaks(s, end)) {
+				if (flat)
+					goto literal;
+				c->line++;
+				*multiline = 1;
+			} else if (*s == 0) {
+				if (!c->d.lenient) {
+					c->pos = s;
+					return cs_csv_err(c, err, COLSTORE_EPARSE, c->line,
+					                  "NUL byte in a quoted field");
+				}
+				c->bad = "a NUL byte";
+			}
+		}
+		if (!nq) {
+			if (c->d.lenient)
+				goto literal;
+			return cs_csv_err(c, err, COLSTORE_EPARSE, qline,
+			                  "unterminated quoted field (the quote opened "
+			                  "here is never closed)");
+		}
+		if (esc >= 0 && *nq == (uint8_t)esc) {
+			flags |= CS_CSV_ESCAPED;
+			if (nq + 1 < end) {
+				if (cs_breaks(nq + 1, end)) {
+					if (flat)
+						goto literal;
+					c->line++;
+					*multiline = 1;
+				} else if (nq[1] == 0) {
+					if (!c->d.lenient)
+						return cs_csv_err(c, err, COLSTORE_EPARSE, c->line,
+						                  "NUL byte in a quoted field");
+					c->bad = "a NUL byte";
+				}
+			}
+			q = nq + 2 <= end ? nq + 2 : end;
+			continue;
+		}
+		if (nq + 1 < end && nq[1] == quote) {
+			flags |= CS_CSV_ESCAPED;
+			q = nq + 2;
+			continue;
+		}
+		p = nq + 1;
+		if (p < end && !cs_at_delim(c, p) && *p != '\n' && *p != '\r') {
+			if (c->d.lenient)
+				goto literal;
+			return cs_csv_err(c, err, COLSTORE_EPARSE, c->line,
+			                  *p ? "unexpected character after a closing quote "
+			                       "(a quote inside a quoted field must be doubled)"
+			                     : "NUL byte after a closing quote");
+		}
+		int rc = cs_csv_push(c, content, (size_t)(nq - content), flags, err);
+		if (rc)
+			return rc;
+		*pp = p;
+		return 0;
+	}
+literal:
+	c->line = qline;
+	return 1;
+}
+
+/* the fields of one record from p; flat: no field spans lines */
+static int cs_record(cs_csv *c, const uint8_t *p, int flat, int *multiline, colstore_error *err)
+{
+	const uint8_t *end = c->end;
+	c->nfields = 0;
+	for (;;) {
+		int rc;
+		if (c->d.quote >= 0 && p < end && *p == (uint8_t)c->d.quote) {
+			rc = cs_quoted(c, &p, flat, multiline, err);
+			if (rc == 1)
+				rc = cs_unquoted(c, &p, err);
+		} else {
+			rc = cs_unquoted(c, &p, err);
+		}
+		if (rc)
+			return rc;
+		/* p is at a delimiter, a line break or the end */
+		if (p < end && *p != '\n' && *p != '\r') {
+			p += c->d.dlen;
+			continue;
+		}
+		c->rec_end = p;
 		if (p < end) { /* line break */
 			if (*p == '\r' && p + 1 < end && p[1] == '\n')
 				p++;
@@ -161,67 +279,57 @@ int cs_csv_next(cs_csv *c, colstore_error *err)
 	}
 }
 
+int cs_csv_next(cs_csv *c, colstore_error *err)
+{
+	cs_csv_skip_blank(c);
+	c->nfields = 0;
+	if (c->pos >= c->end)
+		return 0;
+	c->rec_line = c->line;
+	c->rec_start = c->pos;
+	c->bad = NULL;
+	int multiline = 0;
+	int rc = cs_record(c, c->pos, 0, &multiline, err);
+	if (rc == 1 && multiline && c->d.lenient && c->expect && c->nfields != c->expect) {
+		c->line = c->rec_line;
+		c->bad = NULL;
+		rc = cs_record(c, c->rec_start, 1, &multiline, err);
+	}
+	return rc;
+}
+
 void cs_csv_skip_blank(cs_csv *c)
 {
 	const uint8_t *p = c->pos, *end = c->end;
-	while (p < end && (*p == '\n' || *p == '\r')) {
-		if (*p == '\r' && p + 1 < end && p[1] == '\n')
+	while (p < end) {
+		if (*p == '\n' || *p == '\r') {
+			if (*p == '\r' && p + 1 < end && p[1] == '\n')
+				p++;
 			p++;
-		p++;
-		c->line++;
+			c->line++;
+		} else if (c->d.comment >= 0 && *p == (uint8_t)c->d.comment) {
+			while (p < end && *p != '\n' && *p != '\r')
+				p++;
+		} else {
+			break;
+		}
 	}
 	c->pos = p;
 }
 
-uint32_t cs_csv_unescape(const cs_csv_field *f, char *dst)
+uint32_t cs_csv_unescape(const cs_dialect *d, const cs_csv_field *f, char *dst)
 {
 	uint32_t o = 0;
+	int pairs = (f->flags & CS_CSV_QUOTED) != 0;
+	int esc = d->esc == d->quote ? -1 : d->esc;
 	for (uint32_t i = 0; i < f->len; i++) {
-		dst[o++] = f->p[i];
-		if (f->p[i] == '"')
-			i++; /* skip the second quote of a pair */
+		char ch = f->p[i];
+		if (esc >= 0 && (uint8_t)ch == (uint8_t)esc && i + 1 < f->len)
+			ch = f->p[++i];
+		else if (pairs && (uint8_t)ch == (uint8_t)d->quote && i + 1 < f->len &&
+		         f->p[i + 1] == ch)
+			i++; /* the second quote of a pair */
+		dst[o++] = ch;
 	}
 	return o;
-}
-
-char cs_csv_sniff(const void *data, size_t size)
-{
-	static const char cands[4] = { ',', ';', '\t', '|' };
-	const uint8_t *p = data, *end = p + (size > (1u << 16) ? (1u << 16) : size);
-	if (end - p >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
-		p += 3;
-	/* count each candidate per line (outside quotes) over the first lines;
-	 * choose the one that appears the same nonzero number of times on the
-	 * most lines, preferring the most frequent */
-	enum { LINES = 32 };
-	unsigned counts[4][LINES];
-	memset(counts, 0, sizeof(counts));
-	int line = 0, inq = 0;
-	for (; p < end && line < LINES; p++) {
-		if (*p == '"')
-			inq = !inq;
-		else if (!inq && *p == '\n')
-			line++;
-		else if (!inq)
-			for (int k = 0; k < 4; k++)
-				if (*p == (uint8_t)cands[k])
-					counts[k][line]++;
-	}
-	int lines = line > 0 ? line : 1; /* complete lines only, unless just one */
-	int best = 0;
-	long best_score = -1;
-	for (int k = 0; k < 4; k++) {
-		unsigned first = counts[k][0];
-		if (first == 0)
-			continue;
-		int same = 0;
-		for (int l = 0; l < lines; l++)
-			same += counts[k][l] == first;
-		long score = (long)same * 1000 + (long)first;
-		if (score > best_score) {
-			best_score = score;
-			best = k;
-		}
-	}
-	return cands[best];
 }

@@ -75,7 +75,7 @@ int cs_imp_text(cs_scratch *sc, const cs_csv_field *f, const char **p, uint32_t 
 		sc->p = s;
 		sc->cap = cap;
 	}
-	*len = cs_csv_unescape(f, sc->p);
+	*len = cs_csv_unescape(sc->d, f, sc->p);
 	*p = sc->p;
 	return COLSTORE_OK;
 }
@@ -101,10 +101,11 @@ static int cs_name_new(cs_dict *set, const char *name)
 /* Names from the header row: an empty name becomes column_N (N = 1-based
  * position); a repeated name gets _2, _3, ... (the first keeps it); a name
  * with a NUL byte cannot occur (the tokenizer refuses NUL). */
-static int cs_set_names(cs_import *im, int from_header, colstore_error *err)
+static int cs_set_names(cs_import *im, const cs_csv_field *fields, uint32_t nfields,
+                        int from_header, colstore_error *err)
 {
-	cs_csv *c = &im->csv;
-	im->ncols = c->nfields;
+	const cs_csv *c = &im->csv;
+	im->ncols = nfields;
 	im->cols = calloc(im->ncols, sizeof(cs_icol));
 	if (!im->cols)
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
@@ -116,7 +117,7 @@ static int cs_set_names(cs_import *im, int from_header, colstore_error *err)
 		col->type = COLSTORE_TYPE_STRING;
 		const char *p = NULL;
 		uint32_t len = 0;
-		if (from_header && cs_imp_text(&im->scratch, &c->fields[i], &p, &len)) {
+		if (from_header && cs_imp_text(&im->scratch, &fields[i], &p, &len)) {
 			cs_dict_free(&names);
 			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 		}
@@ -315,9 +316,12 @@ static void cs_keep_value(uint64_t *line, char *buf, uint32_t *len, uint64_t at,
 
 int cs_imp_infer_record(const cs_import *im, cs_icol *cols, const cs_csv *c, colstore_error *err)
 {
-	int rc = cs_imp_check_width(im, c, err);
-	if (rc)
-		return rc;
+	cs_reject r;
+	int kind = cs_imp_classify(im, c, &r, err);
+	if (kind < 0)
+		return -kind;
+	if (kind == CS_ROW_REJECT)
+		return COLSTORE_OK; /* not stored: it says nothing of the types */
 	uint32_t n = c->nfields < im->ncols ? c->nfields : im->ncols;
 	for (uint32_t i = 0; i < n; i++) {
 		cs_icol *col = &cols[i];
@@ -407,15 +411,82 @@ static void cs_explain(cs_import *im)
 /* the first record: header or data (COLSTORE_HEADER_AUTO) */
 static int cs_start(cs_import *im, colstore_error *err)
 {
-	int rc = cs_csv_init(&im->csv, im->data, im->size, im->o->delimiter
-	                                                        ? im->o->delimiter
-	                                                        : cs_csv_sniff(im->data, im->size));
+	int rc = cs_csv_init(&im->csv, im->data, im->size, &im->dialect);
 	if (rc)
 		return cs_err(err, rc, COLSTORE_NO_OFFSET, "out of memory");
+	im->csv.pos = im->csv.start + im->data_start;
+	im->csv.line = 1 + im->skipped;
+	im->csv.expect = im->ncols;
 	rc = cs_csv_next(&im->csv, err);
+	for (uint32_t k = 0; rc == 1 && k < im->hdr_extra; k++)
+		rc = cs_csv_next(&im->csv, err); /* the header's other lines (read once) */
 	if (rc < 0 || rc > 1)
 		return rc;
 	return rc == 0 ? -1 : COLSTORE_OK; /* -1: empty input */
+}
+
+/* --header-lines N: the names of N header records, joined by a space, as
+ * fields in *out (strings in *buf); the csv is left after the last one */
+static int cs_join_header(cs_import *im, uint32_t n, cs_csv_field **out, uint32_t *nout,
+                          char ***bufs, colstore_error *err)
+{
+	cs_csv *c = &im->csv;
+	uint32_t cap = 0;
+	char **names = NULL;
+	int rc = COLSTORE_OK;
+	for (uint32_t k = 0; k < n && !rc; k++) {
+		if (k && (rc = cs_csv_next(c, err)) != 1) {
+			rc = rc == 0 ? cs_imp_at(err, COLSTORE_EPARSE, c->line, 0,
+			                         "the input ends inside its %u header lines", n)
+			             : rc;
+			break;
+		}
+		rc = COLSTORE_OK;
+		if (c->nfields > cap) {
+			char **g = realloc(names, c->nfields * sizeof(char *));
+			if (!g) {
+				rc = COLSTORE_ENOMEM;
+				break;
+			}
+			memset(g + cap, 0, (c->nfields - cap) * sizeof(char *));
+			names = g;
+			cap = c->nfields;
+		}
+		for (uint32_t i = 0; i < c->nfields && !rc; i++) {
+			const char *p;
+			uint32_t len;
+			if (cs_imp_text(&im->scratch, &c->fields[i], &p, &len)) {
+				rc = COLSTORE_ENOMEM;
+				break;
+			}
+			if (!len)
+				continue;
+			size_t old = names[i] ? strlen(names[i]) : 0;
+			char *g = realloc(names[i], old + len + 2);
+			if (!g) {
+				rc = COLSTORE_ENOMEM;
+				break;
+			}
+			if (old)
+				g[old++] = ' ';
+			memcpy(g + old, p, len);
+			g[old + len] = '\0';
+			names[i] = g;
+		}
+	}
+	cs_csv_field *f = rc ? NULL : calloc(cap ? cap : 1, sizeof(*f));
+	for (uint32_t i = 0; f && i < cap; i++) {
+		f[i].p = names[i] ? names[i] : "";
+		f[i].len = names[i] ? (uint32_t)strlen(names[i]) : 0;
+	}
+	*out = f;
+	*nout = cap;
+	*bufs = names;
+	if (!rc && !f)
+		rc = COLSTORE_ENOMEM;
+	if (rc == COLSTORE_ENOMEM)
+		cs_err(err, rc, COLSTORE_NO_OFFSET, "out of memory");
+	return rc;
 }
 
 static int cs_pass1(cs_import *im, colstore_error *err)
@@ -432,11 +503,10 @@ static int cs_pass1(cs_import *im, colstore_error *err)
 			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	}
 	if (im->threads >= 2) {
-		/* data starts after the header, or at the top (after a BOM) */
-		uint64_t start = im->header ? (uint64_t)(c->pos - c->start)
-		                            : (im->size >= 3 && memcmp(im->data, "\xef\xbb\xbf", 3) == 0);
-		start = im->header ? start : start * 3;
-		if ((rc = cs_imp_pass1_mt(im, start, im->header ? c->line : 1, err)))
+		/* data starts after the header, or at the top (after a BOM and the
+		 * lines skipped) */
+		uint64_t start = im->header ? (uint64_t)(c->pos - c->start) : im->data_start;
+		if ((rc = cs_imp_pass1_mt(im, start, im->header ? c->line : 1 + im->skipped, err)))
 			return rc;
 	} else {
 		int more = im->header ? cs_csv_next(c, err) : 1;
@@ -537,18 +607,33 @@ static int cs_put_field(cs_import *im, colstore_writer *w, uint32_t i, const cs_
 	               : colstore_writer_put_int(w, i, iv, err);
 }
 
-static int cs_pass2(cs_import *im, colstore_writer *w, int passes, uint64_t *rows_out,
-                    colstore_error *err)
+static int cs_pass2_rows(cs_import *im, colstore_writer *w, int passes, uint64_t *rows_out,
+                         cs_tally *t, colstore_error *err)
 {
 	cs_csv *c = &im->csv;
 	uint64_t rows = 0;
 	int rc;
 	int more = im->header ? cs_csv_next(c, err) : 1;
 	while (more == 1) {
-		if ((rc = cs_imp_check_width(im, c, err)))
-			return rc;
-		uint32_t i = 0;
-		for (; i < c->nfields; i++)
+		cs_reject r;
+		int kind = cs_imp_classify(im, c, &r, err);
+		if (kind < 0)
+			return -kind;
+		if (kind == CS_ROW_OK && im->o->lenient && im->any_forced &&
+		    cs_imp_bad_forced(im, c, &im->scratch, &r))
+			kind = CS_ROW_REJECT;
+		if (kind != CS_ROW_OK && im->o->lenient) {
+			if (cs_tally_add(t, kind, c->rec_line, &r))
+				return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+			if ((rc = cs_imp_tally_merge(im, t, err)))
+				return rc;
+			if (kind == CS_ROW_REJECT) {
+				more = cs_csv_next(c, err);
+				continue;
+			}
+		}
+		uint32_t i = 0, n = c->nfields < im->ncols ? c->nfields : im->ncols;
+		for (; i < n; i++)
 			if ((rc = cs_put_field(im, w, i, &c->fields[i], err))) {
 				if (err && err->line == 0) { /* a writer error: say where */
 					err->line = c->rec_line;
@@ -556,7 +641,7 @@ static int cs_pass2(cs_import *im, colstore_writer *w, int passes, uint64_t *row
 				}
 				return rc;
 			}
-		for (; i < im->ncols; i++) /* --ragged pad */
+		for (; i < im->ncols; i++) /* --ragged pad, --lenient */
 			if ((rc = colstore_writer_put_null(w, i, err)))
 				return rc;
 		if ((rc = colstore_writer_end_row(w, err))) {
@@ -578,6 +663,58 @@ static int cs_pass2(cs_import *im, colstore_writer *w, int passes, uint64_t *row
 	return COLSTORE_OK;
 }
 
+static int cs_pass2(cs_import *im, colstore_writer *w, int passes, uint64_t *rows_out,
+                    colstore_error *err)
+{
+	cs_tally t;
+	memset(&t, 0, sizeof(t));
+	int rc = cs_pass2_rows(im, w, passes, rows_out, &t, err);
+	free(t.rej);
+	return rc;
+}
+
+/* the dialect from the options, with what they leave open detected */
+static int cs_dialect_setup(cs_import *im, colstore_error *err)
+{
+	const colstore_import_options *o = im->o;
+	cs_dialect *d = &im->dialect;
+	memset(d, 0, sizeof(*d));
+	if (o->delimiter_string) {
+		size_t n = strlen(o->delimiter_string);
+		if (n < 1 || n > 4)
+			return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+			              "the delimiter must be 1 to 4 bytes, not %zu", n);
+		cs_dialect_delim(d, o->delimiter_string, n);
+	} else if (o->delimiter) {
+		cs_dialect_delim(d, &o->delimiter, 1);
+	}
+	d->quote = o->quote;
+	d->esc = o->escape;
+	d->comment = o->comment ? o->comment : -1;
+	d->lenient = o->lenient;
+	if ((d->quote < -1 || d->quote > 255) || (d->esc < -1 || d->esc > 255) ||
+	    o->comment < 0 || o->comment > 255)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+		              "the quote, escape and comment are single bytes");
+	int64_t skip = o->skip == COLSTORE_NONE ? 0 : o->skip ? o->skip : -1;
+	if (o->skip < COLSTORE_NONE)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "bad number of lines to skip");
+	cs_csv_detect(im->data, im->size, d, &skip);
+	for (int k = 0; k < d->dlen; k++)
+		if (d->delim[k] == '\n' || d->delim[k] == '\r' || (int)d->delim[k] == d->quote ||
+		    (int)d->delim[k] == d->esc)
+			return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+			              "the delimiter cannot hold a line break, the quote or the escape");
+	if (d->quote == '\n' || d->quote == '\r' || d->esc == '\n' || d->esc == '\r' ||
+	    (d->comment >= 0 && (d->comment == d->quote || d->comment == d->delim[0])))
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+		              "the quote, escape and comment must differ from each other, the "
+		              "delimiter and a line break");
+	im->skipped = (uint64_t)skip;
+	im->data_start = cs_csv_skip_lines(im->data, im->size, im->skipped);
+	return COLSTORE_OK;
+}
+
 int colstore_import_csv(const char *csv_path, const char *out_path,
                         const colstore_import_options *opts, colstore_import_result *res,
                         colstore_error *err)
@@ -593,7 +730,8 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 			              "import options: reserved fields must be zero");
 	if (opts->header < COLSTORE_HEADER_AUTO || opts->header > COLSTORE_HEADER_NO ||
 	    (opts->n_schema && (!opts->schema_names || !opts->schema_types)) ||
-	    (opts->n_null_markers && !opts->null_markers))
+	    (opts->n_null_markers && !opts->null_markers) ||
+	    (opts->header_lines > 1 && opts->header == COLSTORE_HEADER_NO))
 		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "bad import options");
 	if (opts->delimiter == '"' || opts->delimiter == '\n' || opts->delimiter == '\r')
 		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
@@ -602,6 +740,7 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 	memset(&im, 0, sizeof(im));
 	im.o = opts;
 	im.path = csv_path;
+	im.scratch.d = &im.dialect;
 	if (opts->null_marker)
 		im.nulls[im.n_nulls++] = opts->null_marker;
 	for (uint64_t k = 0; k < opts->n_null_markers; k++) {
@@ -621,8 +760,11 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 		im.threads = 1;
 	if (im.threads > 64)
 		im.threads = 64;
-	const void *data;
-	size_t size;
+	const void *data, *conv = NULL;
+	size_t size, conv_size = 0;
+	const char *encoding = NULL;
+	colstore_writer *w = NULL;
+	uint64_t rows = 0;
 	struct stat in_st;
 	int rc = stat(csv_path, &in_st) == 0 ? cs_check_output(out_path, &in_st, err)
 	                                      : cs_check_output(out_path, NULL, err);
@@ -631,36 +773,39 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 	rc = cs_map_input(csv_path, &data, &size, err);
 	if (rc)
 		return rc;
-	static const uint8_t cs_no_bytes[1];
-	im.data = data ? data : cs_no_bytes; /* an empty file maps to nothing */
-	im.size = size;
-	if (data)
-		cs_map_advise_sequential(data, size); /* read front to back, twice */
-	const char *what = cs_sniff(im.data, size);
-	if (size && what && strncmp(what, "text", 4) != 0) {
-		rc = cs_imp_at(err, COLSTORE_EPARSE, 1, 0, "this is %s, not CSV text%s", what,
-		               what[0] == 'a' ? "" : " (decompress it first, into a file or '-')");
+	if ((rc = cs_transcode(data, size, opts->encoding, &conv, &conv_size, &encoding,
+	                       err))) {
 		cs_unmap(data, size);
 		return rc;
 	}
-	if (!opts->threads && size / (8u << 20) + 1 < im.threads)
-		im.threads = (uint32_t)(size / (8u << 20) + 1); /* a thread per 8 MiB at most */
-	colstore_writer *w = NULL;
-	uint64_t rows = 0;
-	rc = cs_start(&im, err);
-	if (rc == -1) {
-		rc = cs_imp_at(err, COLSTORE_EPARSE, 1, 0, "the input is empty: no header and no rows");
+	static const uint8_t cs_no_bytes[1];
+	const void *text = encoding ? conv : data;
+	size_t text_size = encoding ? conv_size : size;
+	im.data = text ? text : cs_no_bytes; /* an empty file maps to nothing */
+	im.size = text_size;
+	if (text)
+		cs_map_advise_sequential(text, text_size); /* read front to back, twice */
+	const char *what = cs_sniff(im.data, im.size);
+	if (im.size && what && strncmp(what, "text", 4) != 0) {
+		rc = cs_imp_at(err, COLSTORE_EPARSE, 1, 0, "this is %s, not CSV text%s", what,
+		               what[0] == 'a' ? "" : " (decompress it first, into a file or '-')");
 		goto out;
 	}
-	if (rc)
+	if ((rc = cs_dialect_setup(&im, err)))
+		goto out;
+	if (!opts->threads && im.size / (8u << 20) + 1 < im.threads)
+		im.threads = (uint32_t)(im.size / (8u << 20) + 1); /* a thread per 8 MiB at most */
+	rc = cs_start(&im, err);
+	int empty = rc == -1;
+	if (rc && !empty)
 		goto out;
 	/* the first record's fields too are held to the limit (a header name is
 	 * unescaped whole before it is cut) */
-	if ((rc = cs_field_sizes(&im, &im.csv, err)))
+	if (!empty && (rc = cs_field_sizes(&im, &im.csv, err)))
 		goto out;
 	/* header */
-	im.header = opts->header == COLSTORE_HEADER_YES;
-	if (opts->header == COLSTORE_HEADER_AUTO) {
+	im.header = opts->header == COLSTORE_HEADER_YES || opts->header_lines > 1;
+	if (!empty && opts->header == COLSTORE_HEADER_AUTO && opts->header_lines <= 1) {
 		im.header = 1;
 		uint32_t typed = 0;
 		for (uint32_t i = im.csv.nfields; i-- > 0;)
@@ -678,11 +823,40 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 			        (size_t)n < f->len ? "..." : "", im.csv.nfields);
 		}
 	}
-	if ((rc = cs_set_names(&im, im.header, err)) || (rc = cs_apply_schema(&im, err)))
+	if (empty) {
+		/* no header and no rows: a file has at least one column
+		 * (format-spec.md), so one string column, column_1, with no rows */
+		im.header = 0;
+		im.csv.nfields = 1;
+		cs_warn(&im, "%s: the input is empty: no header and no rows (the table gets one "
+		        "string column, column_1, and no rows)", csv_path);
+	}
+	if (im.header && opts->header_lines > 1) {
+		cs_csv_field *hf = NULL;
+		char **bufs = NULL;
+		uint32_t nh = 0;
+		rc = cs_join_header(&im, opts->header_lines, &hf, &nh, &bufs, err);
+		if (!rc)
+			rc = cs_set_names(&im, hf, nh, 1, err);
+		for (uint32_t i = 0; bufs && i < nh; i++)
+			free(bufs[i]);
+		free(bufs);
+		free(hf);
+		im.hdr_extra = opts->header_lines - 1;
+	} else {
+		rc = cs_set_names(&im, im.csv.fields, im.csv.nfields, im.header, err);
+	}
+	if (rc || (rc = cs_apply_schema(&im, err)))
 		goto out;
+	for (uint32_t i = 0; i < im.ncols; i++)
+		im.any_forced |= im.cols[i].forced && im.cols[i].type != COLSTORE_TYPE_STRING;
+	im.csv.expect = im.ncols;
+	if (opts->lenient && !empty)
+		cs_imp_find_table_end(&im, im.data_start, 1 + im.skipped);
 	/* a work unit of the parallel passes holds at most CS_UNIT_BYTES of
 	 * values (at 16 bytes a field): 65536 rows, fewer for a wide table */
-	im.unit_rows = (uint32_t)(CS_UNIT_BYTES / 16 / im.ncols) / 64 * 64;
+	uint32_t width = im.ncols ? im.ncols : 1;
+	im.unit_rows = (uint32_t)(CS_UNIT_BYTES / 16 / width) / 64 * 64;
 	im.unit_rows = im.unit_rows < 64 ? 64 : im.unit_rows > 65536 ? 65536 : im.unit_rows;
 	/* each pass starts on the first record: the header (skipped) or data */
 	/* pass 1 also sizes the string dictionaries, so it runs unless every
@@ -691,7 +865,7 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 	for (uint32_t i = 0; i < im.ncols; i++)
 		if (!im.cols[i].forced || im.cols[i].type == COLSTORE_TYPE_STRING)
 			passes = 2;
-	if (passes == 2) {
+	if (passes == 2 && !empty) {
 		if ((rc = cs_pass1(&im, err)))
 			goto out;
 		cs_csv_free(&im.csv);
@@ -717,6 +891,8 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 		wo.row_group_size = rgs >= COLSTORE_DEFAULT_ROW_GROUP_SIZE ? COLSTORE_DEFAULT_ROW_GROUP_SIZE
 		                    : rgs < 64 ? 64 : (uint32_t)rgs;
 	}
+	if ((rc = cs_imp_rejects_open(&im, err)))
+		goto out;
 	if ((rc = colstore_writer_create(out_path, &wo, &w, err)))
 		goto out;
 	for (uint32_t i = 0; i < im.ncols; i++) {
@@ -726,22 +902,39 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 		if (im.cols[i].flags == COLSTORE_COLUMN_DICT)
 			cs_writer_budget_dict(w, i);
 	}
-	if ((rc = im.threads >= 2 && im.units ? cs_imp_pass2_mt(&im, w, passes, &rows, err)
+	if (!empty &&
+	    (rc = im.threads >= 2 && im.units ? cs_imp_pass2_mt(&im, w, passes, &rows, err)
 	                                      : cs_pass2(&im, w, passes, &rows, err)))
+		goto out;
+	if ((rc = cs_imp_rejects_close(&im, 1, err)))
 		goto out;
 	rc = colstore_writer_finish(w, err);
 	w = NULL;
 	if (!rc && res) {
+		memset(res, 0, sizeof(*res));
 		res->rows = rows;
 		res->columns = im.ncols;
-		res->delimiter = (char)im.csv.delim;
+		res->delimiter = (char)im.dialect.delim[0];
+		memcpy(res->delimiter_string, im.dialect.delim, im.dialect.dlen);
+		res->quote = im.dialect.quote;
+		res->escape = im.dialect.esc == im.dialect.quote ? COLSTORE_NONE : im.dialect.esc;
+		res->skipped_lines = im.skipped;
+		res->encoding = encoding;
 		res->had_header = im.header;
 		res->bytes_in = size;
+		res->padded = im.tally.padded;
+		res->trimmed = im.tally.trimmed;
+		res->rejected = im.tally.rejected;
+		memcpy(res->padded_lines, im.tally.padded_lines, sizeof(res->padded_lines));
+		memcpy(res->trimmed_lines, im.tally.trimmed_lines, sizeof(res->trimmed_lines));
+		memcpy(res->rejected_lines, im.rej_first, sizeof(res->rejected_lines));
+		memcpy(res->first_reject, im.first_reject, sizeof(res->first_reject));
 		struct stat st;
 		res->bytes_out = stat(out_path, &st) == 0 ? (uint64_t)st.st_size : 0;
 	}
 out:
 	colstore_writer_abort(w);
+	cs_imp_rejects_close(&im, 0, NULL);
 	cs_csv_free(&im.csv);
 	for (uint32_t i = 0; im.cols && i < im.ncols; i++) {
 		free(im.cols[i].name);
@@ -750,6 +943,9 @@ out:
 	free(im.cols);
 	free(im.scratch.p);
 	free(im.units);
+	free(im.tally.rej);
+	if (conv)
+		cs_unmap(conv, conv_size);
 	cs_unmap(data, size);
 	return rc;
 }

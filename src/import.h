@@ -4,6 +4,8 @@
 #ifndef CS_IMPORT_H
 #define CS_IMPORT_H
 
+#include <stdio.h>
+
 #include "csv.h"
 
 /* HyperLogLog with 2^12 one-byte registers: ~1.6 % error on the number of
@@ -30,7 +32,29 @@ static inline void cs_release_behind(const uint8_t *data, uint64_t *released, ui
 typedef struct cs_scratch {
 	char *p;
 	size_t cap;
+	const cs_dialect *d; /* how the fields are escaped */
 } cs_scratch;
+
+/* what lenient mode does with a record (cs_imp_classify) */
+enum { CS_ROW_OK, CS_ROW_PAD, CS_ROW_TRIM, CS_ROW_REJECT };
+
+/* a rejected record: its line, its text in the input, and why */
+typedef struct cs_reject {
+	uint64_t line, at, len;
+	uint64_t vat;     /* a value reject: the value's place and length */
+	uint32_t vlen;
+	uint32_t nfields; /* the record's (a width reject) */
+	int32_t col;      /* a value reject: its column (else -1) */
+	const char *why;  /* a static string, or NULL: said from nfields/col */
+} cs_reject;
+
+/* the lenient tallies of a stretch of rows, merged in input order */
+typedef struct cs_tally {
+	uint64_t padded, trimmed, rejected;
+	uint64_t padded_lines[COLSTORE_REJECT_LINES], trimmed_lines[COLSTORE_REJECT_LINES];
+	cs_reject *rej; /* the rejected records, in order */
+	size_t nrej, caprej;
+} cs_tally;
 
 /* memory of the import whatever the table's width: the values a work unit
  * of the parallel passes holds, and (by default) a row group's */
@@ -93,6 +117,20 @@ typedef struct cs_import {
 	 * ranges of the input, in order */
 	struct cs_unit *units;
 	size_t nunits;
+	cs_dialect dialect;
+	uint32_t hdr_extra;  /* header lines after the first (--header-lines) */
+	uint64_t skipped;    /* lines skipped before the header */
+	int any_forced;      /* a column's type is forced (lenient: values may not parse) */
+	uint64_t data_start; /* where the header (or the first record) starts */
+	uint64_t table_end;  /* lenient: records from here on are another table's */
+	uint64_t table2_line;
+	/* lenient mode's tallies, and the rejects file (a temporary renamed at
+	 * the end) */
+	cs_tally tally;
+	uint64_t rej_first[COLSTORE_REJECT_LINES];
+	char first_reject[160];
+	FILE *rej;
+	char *rej_tmp, *rej_target;
 } cs_import;
 
 typedef struct cs_unit {
@@ -106,6 +144,29 @@ CS_HIDDEN int cs_imp_at(colstore_error *err, int code, uint64_t line, uint64_t c
 CS_HIDDEN int cs_imp_is_null(const cs_import *im, const cs_csv_field *f);
 CS_HIDDEN int cs_imp_text(cs_scratch *s, const cs_csv_field *f, const char **p, uint32_t *len);
 CS_HIDDEN int cs_imp_check_width(const cs_import *im, const cs_csv *c, colstore_error *err);
+/* lenient mode: CS_ROW_* for the record (*r filled for a reject); strict
+ * mode: CS_ROW_OK or CS_ROW_PAD, or an error code (negative: -code) */
+CS_HIDDEN int cs_imp_classify(const cs_import *im, const cs_csv *c, cs_reject *r,
+                              colstore_error *err);
+/* lenient: a forced column's value that does not parse: fills *r, returns 1 */
+CS_HIDDEN int cs_imp_bad_forced(const cs_import *im, const cs_csv *c, cs_scratch *sc,
+                                cs_reject *r);
+/* lenient: find where a second table starts (im->table_end) */
+CS_HIDDEN void cs_imp_find_table_end(cs_import *im, uint64_t from, uint64_t line);
+/* the rejects file: open (when asked for), and commit or remove */
+CS_HIDDEN int cs_imp_rejects_open(cs_import *im, colstore_error *err);
+CS_HIDDEN int cs_imp_rejects_close(cs_import *im, int ok, colstore_error *err);
+/* the input in another encoding as UTF-8, in an unlinked temporary file
+ * mapped at *out (transcode.c); enc NULL: UTF-16 when a BOM says so, else
+ * nothing to do (*out NULL) */
+CS_HIDDEN int cs_transcode(const void *data, size_t size, const char *enc,
+                           const void **out, size_t *out_size, const char **used,
+                           colstore_error *err);
+/* count a padded/trimmed/rejected row into t; ENOMEM */
+CS_HIDDEN int cs_tally_add(cs_tally *t, int kind, uint64_t line, const cs_reject *r);
+/* t's rows (in order after the ones before) into the import: the rejects
+ * file, the result's lines, --max-rejects */
+CS_HIDDEN int cs_imp_tally_merge(cs_import *im, cs_tally *t, colstore_error *err);
 /* pass 1 work on one record: infer each column into cols */
 CS_HIDDEN int cs_imp_infer_record(const cs_import *im, cs_icol *cols, const cs_csv *c,
                                   colstore_error *err);

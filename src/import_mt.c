@@ -70,9 +70,10 @@ static void *cs_part_run(void *arg)
 	cs_part *p = arg;
 	const cs_import *im = p->im;
 	cs_csv c;
-	p->rc = cs_csv_init(&c, im->data, im->size, (char)im->csv.delim);
+	p->rc = cs_csv_init(&c, im->data, im->size, &im->dialect);
 	if (p->rc)
 		return NULL;
+	c.expect = im->ncols;
 	c.pos = c.start + p->start;
 	c.line = 1;
 	uint64_t released = p->start;
@@ -305,6 +306,7 @@ typedef struct cs_slot {
 	uint64_t rows;
 	cs_colbuf *cols;
 	colstore_array *arrays;
+	cs_tally tally; /* lenient mode: the unit's padded, trimmed and rejected rows */
 	int rc;
 	colstore_error err;
 } cs_slot;
@@ -391,6 +393,8 @@ static int cs_parse_unit(cs_p2 *s, cs_slot *slot, cs_csv *c, cs_scratch *sc)
 			b->offs[0] = 0;
 	}
 	uint64_t r = 0;
+	slot->tally.padded = slot->tally.trimmed = slot->tally.rejected = 0;
+	slot->tally.nrej = 0;
 	for (;;) {
 		cs_csv_skip_blank(c);
 		if ((uint64_t)(c->pos - c->start) >= u->end || c->pos >= c->end)
@@ -403,9 +407,18 @@ static int cs_parse_unit(cs_p2 *s, cs_slot *slot, cs_csv *c, cs_scratch *sc)
 			break;
 		if (more != 1)
 			return more;
-		int rc = cs_imp_check_width(im, c, &slot->err);
-		if (rc)
-			return rc;
+		cs_reject rej;
+		int rc = cs_imp_classify(im, c, &rej, &slot->err);
+		if (rc < 0)
+			return -rc;
+		if (rc == CS_ROW_OK && im->o->lenient && im->any_forced &&
+		    cs_imp_bad_forced(im, c, sc, &rej))
+			rc = CS_ROW_REJECT;
+		if (rc != CS_ROW_OK && im->o->lenient &&
+		    cs_tally_add(&slot->tally, rc, c->rec_line, &rej))
+			return cs_err(&slot->err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		if (rc == CS_ROW_REJECT)
+			continue;
 		for (uint32_t i = 0; i < nc; i++) {
 			rc = cs_convert(im, &slot->cols[i], i, r, i < c->nfields ? &c->fields[i] : NULL,
 			                sc, c->rec_line, &slot->err);
@@ -428,8 +441,9 @@ static void *cs_p2_worker(void *arg)
 {
 	cs_p2 *s = arg;
 	cs_csv c;
-	cs_scratch sc = { NULL, 0 };
-	int init = cs_csv_init(&c, s->im->data, s->im->size, (char)s->im->csv.delim);
+	cs_scratch sc = { NULL, 0, &s->im->dialect };
+	int init = cs_csv_init(&c, s->im->data, s->im->size, &s->im->dialect);
+	c.expect = s->im->ncols;
 	for (;;) {
 		pthread_mutex_lock(&s->mu);
 		while (!s->stop && s->next < s->im->nunits && s->next >= s->consumed + s->nslots)
@@ -466,6 +480,7 @@ static void cs_slots_free(cs_p2 *s)
 		}
 		free(slot->cols);
 		free(slot->arrays);
+		free(slot->tally.rej);
 	}
 	free(s->slots);
 }
@@ -536,6 +551,8 @@ int cs_imp_pass2_mt(cs_import *im, colstore_writer *w, int passes, uint64_t *row
 			rc = slot->rc;
 			if (err)
 				*err = slot->err;
+		} else if ((rc = cs_imp_tally_merge(im, &slot->tally, err))) {
+			/* --max-rejects, or the rejects file cannot be written */
 		} else if ((rc = colstore_writer_append_batch(w, slot->arrays, (size_t)slot->rows, err))) {
 			if (err && err->line == 0)
 				err->line = im->units[u].line;

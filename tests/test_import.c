@@ -98,6 +98,20 @@ static void expect(const char *csv, colstore_import_options *o, const char *want
 	free(d);
 }
 
+/* a table of no rows, with the columns of want */
+static void expect_empty(const char *csv, size_t len, const char *want)
+{
+	int rc;
+	colstore_error e;
+	char *d = imp(csv, len, NULL, &rc, &e);
+	CU_ASSERT_EQUAL(rc, COLSTORE_OK);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	CU_ASSERT_TRUE(strncmp(d, "rows 0 columns ", 15) == 0);
+	CU_ASSERT_TRUE(has_lines(d, want));
+	CU_ASSERT_PTR_NULL(strstr(d, "\nr0 "));
+	free(d);
+}
+
 static void expect_error(const char *csv, size_t len, colstore_import_options *o, int code,
                          uint64_t line, uint64_t col, const char *msg)
 {
@@ -400,7 +414,11 @@ static void test_errors(void)
 	o.ragged_pad = 1;
 	expect("a,b,c\n1,2,3\n4\n", &o, "r1 c0 4\nr1 c1 null\nr1 c2 null\n");
 	expect_error("a,b\n1,x\0y\n", 10, NULL, COLSTORE_EPARSE, 2, 2, "NUL byte");
-	expect_error("", 0, NULL, COLSTORE_EPARSE, 1, 0, "the input is empty");
+	/* an empty input is an empty table: one string column, no rows; a
+	 * header alone gives its columns */
+	expect_empty("", 0, "column 0 column_1 string\n");
+	expect_empty("\xef\xbb\xbf\r\n\n", 6, "column 0 column_1 string\n");
+	expect_empty("a,b\n", 4, "column 0 a string\ncolumn 1 b string\n");
 	/* line numbers count the newlines inside quoted fields */
 	t = "a\n\"1\n2\n3\"\n\"4\"x\n";
 	expect_error(t, strlen(t), NULL, COLSTORE_EPARSE, 5, 1, "after a closing quote");

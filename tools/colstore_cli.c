@@ -687,6 +687,60 @@ static void print_types(const char *path)
 
 static int parse_size(const char *s, uint64_t *out);
 
+/* a byte as an option's argument, quoted for a shell */
+static void shell_byte(char *out, size_t n, int b)
+{
+	if (b == COLSTORE_NONE)
+		snprintf(out, n, "none");
+	else if (b == '\t')
+		snprintf(out, n, "tab");
+	else if (b == '\'')
+		snprintf(out, n, "\"'\"");
+	else
+		snprintf(out, n, "'%c'", b);
+}
+
+/* the dialect the import used, as the options that pin it */
+static void print_dialect(const colstore_import_result *res)
+{
+	char d[32], q[16], e[16];
+	if (strcmp(res->delimiter_string, "\t") == 0)
+		snprintf(d, sizeof(d), "tab");
+	else if (strchr(res->delimiter_string, '\''))
+		snprintf(d, sizeof(d), "\"%s\"", res->delimiter_string);
+	else
+		snprintf(d, sizeof(d), "'%s'", res->delimiter_string);
+	shell_byte(q, sizeof(q), res->quote);
+	shell_byte(e, sizeof(e), res->escape);
+	fprintf(stderr, "  dialect: --delimiter %s --quote %s --escape %s --skip %" PRIu64 "%s%s\n",
+	        d, q, e, res->skipped_lines, res->encoding ? " --encoding " : "",
+	        res->encoding ? res->encoding : "");
+}
+
+static void print_lines(const char *what, uint64_t n, const uint64_t *lines)
+{
+	fprintf(stderr, "  %" PRIu64 " row%s %s (line%s", n, n == 1 ? "" : "s", what,
+	        n == 1 ? "" : "s");
+	for (uint64_t k = 0; k < n && k < COLSTORE_REJECT_LINES; k++)
+		fprintf(stderr, "%s%" PRIu64, k ? ", " : " ", lines[k]);
+	fprintf(stderr, "%s)\n", n > COLSTORE_REJECT_LINES ? ", ..." : "");
+}
+
+/* lenient mode's tallies, the rejected rows even with --quiet */
+static void print_lenient(const colstore_import_result *res, const char *rejects, int quiet)
+{
+	if (res->padded && !quiet)
+		print_lines("padded with nulls", res->padded, res->padded_lines);
+	if (res->trimmed && !quiet)
+		print_lines("trimmed of empty trailing fields", res->trimmed, res->trimmed_lines);
+	if (res->rejected) {
+		print_lines("rejected", res->rejected, res->rejected_lines);
+		fprintf(stderr, "    the first: %s\n    %s%s\n", res->first_reject,
+		        rejects ? "all of them are in " : "not stored; --rejects FILE keeps them",
+		        rejects ? rejects : "");
+	}
+}
+
 static int cmd_import(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -702,6 +756,15 @@ static int cmd_import(int argc, char **argv)
 		{ "row-group-size", required_argument, NULL, 'g' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "max-field-size", required_argument, NULL, 'F' },
+		{ "quote", required_argument, NULL, 'Q' },
+		{ "escape", required_argument, NULL, 'E' },
+		{ "comment", required_argument, NULL, 'C' },
+		{ "skip", required_argument, NULL, 'S' },
+		{ "header-lines", required_argument, NULL, 'L' },
+		{ "encoding", required_argument, NULL, 'e' },
+		{ "lenient", no_argument, NULL, 'l' },
+		{ "rejects", required_argument, NULL, 'R' },
+		{ "max-rejects", required_argument, NULL, 'M' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -721,14 +784,56 @@ static int cmd_import(int argc, char **argv)
 		case 'd':
 			if (strcmp(optarg, "tab") == 0 || strcmp(optarg, "\\t") == 0)
 				o.delimiter = '\t';
-			else if (strlen(optarg) == 1 && optarg[0] != '"' && optarg[0] != '\n' &&
-			         optarg[0] != '\r')
-				o.delimiter = optarg[0];
+			else if (strlen(optarg) >= 1 && strlen(optarg) <= 4 && !strpbrk(optarg, "\r\n"))
+				o.delimiter_string = optarg;
 			else {
-				fprintf(stderr, "%s import: --delimiter takes one character or 'tab', not '%s'\n",
-				        prog, optarg);
+				fprintf(stderr, "%s import: --delimiter takes 1 to 4 bytes (no line break) "
+				        "or 'tab', not '%s'\n", prog, optarg);
 				return EXIT_USAGE;
 			}
+			break;
+		case 'Q':
+		case 'E':
+		case 'C': {
+			int v = strcmp(optarg, "none") == 0 && c != 'C' ? COLSTORE_NONE
+			        : strlen(optarg) == 1 && optarg[0] != '\n' && optarg[0] != '\r'
+			                ? (uint8_t)optarg[0]
+			                : -2;
+			if (v == -2) {
+				fprintf(stderr, "%s import: --%s takes one character%s, not '%s'\n", prog,
+				        c == 'Q' ? "quote" : c == 'E' ? "escape" : "comment",
+				        c == 'C' ? "" : " or 'none'", optarg);
+				return EXIT_USAGE;
+			}
+			*(c == 'Q' ? &o.quote : c == 'E' ? &o.escape : &o.comment) = v;
+			break;
+		}
+		case 'S':
+		case 'L': {
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || v > 1000000 || (c == 'L' && v == 0)) {
+				fprintf(stderr, "%s import: --%s takes a number of lines%s, not '%s'\n", prog,
+				        c == 'S' ? "skip" : "header-lines", c == 'S' ? "" : " (1 or more)",
+				        optarg);
+				return EXIT_USAGE;
+			}
+			if (c == 'S')
+				o.skip = v ? (int64_t)v : COLSTORE_NONE;
+			else
+				o.header_lines = (uint32_t)v;
+			break;
+		}
+		case 'e': o.encoding = optarg; break;
+		case 'l': o.lenient = 1; break;
+		case 'R': o.rejects_path = optarg; o.lenient = 1; break;
+		case 'M':
+			o.max_rejects = strtoull(optarg, &end, 10);
+			if (!*optarg || *end || optarg[0] == '-') {
+				fprintf(stderr, "%s import: --max-rejects takes a number, not '%s'\n", prog,
+				        optarg);
+				return EXIT_USAGE;
+			}
+			o.lenient = 1;
 			break;
 		case 'H': o.header = COLSTORE_HEADER_YES; break;
 		case 'N': o.header = COLSTORE_HEADER_NO; break;
@@ -851,8 +956,10 @@ static int cmd_import(int argc, char **argv)
 				        "%.2f s (%.0f MB/s%s)\n",
 				        prog, shown, out, res.rows, res.columns, in, outb, el,
 				        el > 0 ? (double)res.bytes_in / el / 1e6 : 0, passes);
+				print_dialect(&res);
 				print_types(out);
 			}
+			print_lenient(&res, o.rejects_path, quiet);
 		} else if (interrupted) {
 			fprintf(stderr, "%s: import of %s interrupted; nothing written\n", prog, shown);
 			rc = 130;

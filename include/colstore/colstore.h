@@ -496,8 +496,27 @@ typedef struct colstore_import_options {
 	 * is bounded by a few times it (a value is held by the row group, the
 	 * dictionary and a compressor); a longer field fails with EPARSE */
 	uint64_t max_field;
+	/* The dialect (README.md, "Messy CSV").  A 0 field is detected from
+	 * the start of the input. */
+	const char *delimiter_string; /* 1-4 bytes; overrides delimiter */
+	int quote;                    /* the quote byte; COLSTORE_NONE: no quoting */
+	int escape;                   /* a byte that makes the next one literal; COLSTORE_NONE */
+	int comment;                  /* lines starting with this byte are skipped (0: none) */
+	int64_t skip;                 /* lines before the header; COLSTORE_NONE: none */
+	uint32_t header_lines;        /* header rows, their names joined by a space (0: 1) */
+	const char *encoding;         /* the input's encoding, converted to UTF-8 through
+	                               * iconv; NULL: UTF-8, or UTF-16 by its BOM */
+	/* lenient: rows that strict mode refuses are padded, trimmed or, when
+	 * their fields cannot be matched to columns, rejected: not stored,
+	 * counted in the result and written to rejects_path when given (CSV:
+	 * file,line,reason,text).  max_rejects: fail past this many (0: any) */
+	int lenient;
+	const char *rejects_path;
+	uint64_t max_rejects;
 	uint64_t reserved[1]; /* must be zero */
 } colstore_import_options;
+
+#define COLSTORE_NONE (-1)
 
 #define COLSTORE_MAX_FIELD_DEFAULT (64u << 20)
 
@@ -505,7 +524,10 @@ typedef struct colstore_import_options {
 
 #define COLSTORE_IMPORT_OPTIONS_INIT \
 	{ 0, COLSTORE_HEADER_AUTO, 0, 0, NULL, 0, 0, NULL, NULL, \
-	  COLSTORE_WRITER_OPTIONS_INIT, NULL, NULL, NULL, NULL, 0, 0, { 0 } }
+	  COLSTORE_WRITER_OPTIONS_INIT, NULL, NULL, NULL, NULL, 0, 0, \
+	  NULL, 0, 0, 0, 0, 0, NULL, 0, NULL, 0, { 0 } }
+
+#define COLSTORE_REJECT_LINES 5
 
 typedef struct colstore_import_result {
 	uint64_t rows;
@@ -514,6 +536,18 @@ typedef struct colstore_import_result {
 	int had_header;    /* 1 if the first row was taken as the header */
 	uint64_t bytes_in;
 	uint64_t bytes_out;
+	/* the dialect used: the delimiter's bytes (NUL-terminated), the quote
+	 * and escape (COLSTORE_NONE: none), the lines skipped before the header */
+	char delimiter_string[5];
+	int quote, escape;
+	uint64_t skipped_lines;
+	const char *encoding; /* the input's encoding converted (NULL: none) */
+	/* lenient mode: rows padded with nulls, trimmed of empty trailing
+	 * fields, and rejected; the lines of the first few of each (0: none) */
+	uint64_t padded, trimmed, rejected;
+	uint64_t padded_lines[COLSTORE_REJECT_LINES], trimmed_lines[COLSTORE_REJECT_LINES],
+	    rejected_lines[COLSTORE_REJECT_LINES];
+	char first_reject[160]; /* the first rejected row's reason */
 } colstore_import_result;
 
 /**
