@@ -27,6 +27,9 @@ static void count_warning(void *ctx, const char *msg)
 }
 
 /* import csv text; return the library dump (NULL on failure, *rc set) */
+static colstore_import_result last_res; /* of the last import that succeeded */
+static char *last_rejects;             /* and its rejects file, when asked for */
+
 static char *imp(const char *csv, size_t len, colstore_import_options *o, int *rc,
                  colstore_error *e)
 {
@@ -42,7 +45,22 @@ static char *imp(const char *csv, size_t len, colstore_import_options *o, int *r
 	colstore_import_result res;
 	*rc = colstore_import_csv(in, out, o, &res, e);
 	char *d = NULL;
+	free(last_rejects);
+	last_rejects = NULL;
+	if (o->rejects_path && *rc == COLSTORE_OK) {
+		size_t n;
+		unsigned char *t = tu_read_file(o->rejects_path, &n);
+		CU_ASSERT_PTR_NOT_NULL(t);
+		if (t) {
+			last_rejects = malloc(n + 1);
+			memcpy(last_rejects, t, n);
+			last_rejects[n] = '\0';
+			free(t);
+		}
+		unlink(o->rejects_path);
+	}
 	if (*rc == COLSTORE_OK) {
+		last_res = res;
 		int r2;
 		d = tu_lib_dump_file(out, &r2, e);
 		colstore_reader *r;
@@ -430,6 +448,255 @@ static void test_errors(void)
 
 /* the same file for any thread count, also when a parallel pass 1 cuts
  * the input inside a quoted field that holds line breaks */
+/* the dump holds exactly these rows (want: every "rN ..." line, in order) */
+static void expect_rows(const char *csv, colstore_import_options *o, const char *want)
+{
+	int rc;
+	colstore_error e;
+	char *d = imp(csv, strlen(csv), o, &rc, &e);
+	CU_ASSERT_EQUAL_FATAL(rc, COLSTORE_OK);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	/* the row lines of d, concatenated */
+	size_t n = 0;
+	char *rows = calloc(strlen(d) + 1, 1);
+	for (const char *l = d; *l;) {
+		const char *nl = strchr(l, '\n');
+		size_t len = nl ? (size_t)(nl - l) + 1 : strlen(l);
+		if (l[0] == 'r' && l[1] >= '0' && l[1] <= '9') {
+			memcpy(rows + n, l, len);
+			n += len;
+		}
+		l += len;
+	}
+	int ok = strcmp(rows, want) == 0;
+	CU_ASSERT_TRUE(ok);
+	if (!ok)
+		fprintf(stderr, "\n  wanted:\n%s  got:\n%s", want, rows);
+	free(rows);
+	free(d);
+}
+
+static const char messy[] = "id,name,qty\n"
+                            "1,apple,3\n"
+                            "2,\"BH-9827,4\n"      /* a stray quote: literal */
+                            "3,pear,5,\n"          /* an empty trailing field: trimmed */
+                            "4,plum\n"             /* short: padded */
+                            "5,a,b,c\n"            /* an extra field: rejected */
+                            "6,\"x\"y,7\n"         /* text after a closing quote: literal */
+                            "\"7,kiwi,8\"\n"       /* quoted differently: rejected */
+                            "8,f\"ig,9\n";          /* a quote inside: literal */
+
+static void test_lenient(void)
+{
+	/* strict mode stops at the first malformed row, and leaves nothing */
+	expect_error(messy, strlen(messy), NULL, COLSTORE_EPARSE, 7, 2,
+	             "unexpected character after a closing quote");
+	for (uint32_t t = 1; t <= 2; t++) {
+		colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
+		o.lenient = 1;
+		o.threads = t;
+		o.rejects_path = tu_path("rejects.csv");
+		expect_rows(messy, &o,
+		            "r0 c0 1\nr0 c1 \"apple\"\nr0 c2 3\n"
+		            "r1 c0 2\nr1 c1 \"\\\"BH-9827\"\nr1 c2 4\n"
+		            "r2 c0 3\nr2 c1 \"pear\"\nr2 c2 5\n"
+		            "r3 c0 4\nr3 c1 \"plum\"\nr3 c2 null\n"
+		            "r4 c0 6\nr4 c1 \"\\\"x\\\"y\"\nr4 c2 7\n"
+		            "r5 c0 8\nr5 c1 \"f\\\"ig\"\nr5 c2 9\n");
+		CU_ASSERT_EQUAL(last_res.rows, 6);
+		CU_ASSERT_EQUAL(last_res.padded, 1);
+		CU_ASSERT_EQUAL(last_res.padded_lines[0], 5);
+		CU_ASSERT_EQUAL(last_res.trimmed, 1);
+		CU_ASSERT_EQUAL(last_res.trimmed_lines[0], 4);
+		CU_ASSERT_EQUAL(last_res.rejected, 2);
+		CU_ASSERT_EQUAL(last_res.rejected_lines[0], 6);
+		CU_ASSERT_EQUAL(last_res.rejected_lines[1], 8);
+		CU_ASSERT_STRING_EQUAL(last_res.first_reject, "4 fields, expected 3");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(last_rejects);
+		char want[1024];
+		snprintf(want, sizeof(want),
+		         "file,line,reason,text\n"
+		         "\"%s\",6,\"4 fields, expected 3\",\"5,a,b,c\"\n"
+		         "\"%s\",8,\"fewer fields than the header, and a quoted field holds the "
+		         "delimiter (the row is quoted differently)\",\"\"\"7,kiwi,8\"\"\"\n",
+		         tu_path("in.csv"), tu_path("in.csv"));
+		CU_ASSERT_STRING_EQUAL(last_rejects, want);
+	}
+	/* without a rejects file the rows are counted all the same */
+	colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
+	o.lenient = 1;
+	expect_rows("a,b\n1,2\n3,4,5\n", &o, "r0 c0 1\nr0 c1 2\n");
+	CU_ASSERT_EQUAL(last_res.rejected, 1);
+	CU_ASSERT_PTR_NULL(last_rejects);
+	/* rejected rows say nothing of the types; a padded row still widens */
+	expect("a,b\n1,2\nx,y,z\n3,4\n", &o, "column 0 a int8\ncolumn 1 b int8\n");
+	expect("a,b\n1,2\nx\n3,4\n", &o, "column 0 a string\n");
+	/* a NUL byte rejects its row; the rows around it load */
+	{
+		static const char nul[] = "a,b\n1,2\n3,\0x\n5,6\n";
+		int rc;
+		colstore_error e;
+		char *d = imp(nul, sizeof(nul) - 1, &o, &rc, &e);
+		CU_ASSERT_EQUAL(rc, COLSTORE_OK);
+		CU_ASSERT_PTR_NOT_NULL(d);
+		CU_ASSERT_EQUAL(last_res.rows, 2);
+		CU_ASSERT_EQUAL(last_res.rejected, 1);
+		CU_ASSERT_STRING_EQUAL(last_res.first_reject, "a NUL byte");
+		free(d);
+	}
+	/* an unterminated quote at the end is literal text */
+	expect_rows("a,b\n1,\"x\n", &o, "r0 c0 1\nr0 c1 \"\\\"x\"\n");
+	/* a field over the limit rejects its row */
+	o.max_field = 4;
+	expect_rows("a,b\n1,22\n3,4444444\n5,6\n", &o,
+	            "r0 c0 1\nr0 c1 22\nr1 c0 5\nr1 c1 6\n");
+	CU_ASSERT_EQUAL(last_res.rejected, 1);
+	o.max_field = 0;
+	/* a value a forced type cannot hold rejects its row, on any thread count */
+	static const char *const sn[] = { "b" };
+	static const colstore_type st[] = { COLSTORE_TYPE_INT16 };
+	o.n_schema = 1;
+	o.schema_names = sn;
+	o.schema_types = st;
+	for (uint32_t t = 1; t <= 2; t++) {
+		o.threads = t;
+		expect_rows("a,b\nx,1\ny,99999\nz,3\n", &o,
+		            "r0 c0 \"x\"\nr0 c1 1\nr1 c0 \"z\"\nr1 c1 3\n");
+		CU_ASSERT_STRING_EQUAL(last_res.first_reject, "'99999' is not a valid int16 (column 'b')");
+	}
+	o.n_schema = 0;
+	o.threads = 0;
+	/* --max-rejects: past it the import fails and leaves nothing behind,
+	 * not even the rejects file */
+	o.max_rejects = 1;
+	o.rejects_path = tu_path("rejects.csv");
+	expect_error("a,b\n1,2\n3,4,5\n6,7,8\n", 20, &o, COLSTORE_EPARSE, 4, 0,
+	             "more than 1 rows rejected (--max-rejects); this one: 3 fields, expected 2");
+	o.max_rejects = 2;
+	expect_rows("a,b\n1,2\n3,4,5\n6,7,8\n", &o, "r0 c0 1\nr0 c1 2\n");
+	CU_ASSERT_EQUAL(last_res.rejected, 2);
+}
+
+static void test_tables(void)
+{
+	colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
+	o.lenient = 1;
+	/* a second table after a blank line: loaded is the first */
+	expect_rows("a,b,c\n1,2,3\n4,5,6\n\nx,y\n7,8\n9,10\n", &o,
+	            "r0 c0 1\nr0 c1 2\nr0 c2 3\nr1 c0 4\nr1 c1 5\nr1 c2 6\n");
+	CU_ASSERT_EQUAL(last_res.rejected, 3);
+	CU_ASSERT_EQUAL(last_res.rejected_lines[0], 5);
+	CU_ASSERT_STRING_EQUAL(last_res.first_reject,
+	                       "after the end of the table (another table starts at line 5)");
+	/* a short row after a blank line is no second table */
+	expect_rows("a,b,c\n1,2,3\n\n4,5\n6,7,8\n", &o,
+	            "r0 c0 1\nr0 c1 2\nr0 c2 3\nr1 c0 4\nr1 c1 5\nr1 c2 null\n"
+	            "r2 c0 6\nr2 c1 7\nr2 c2 8\n");
+	CU_ASSERT_EQUAL(last_res.rejected, 0);
+	/* the header row again (files joined with cat): rejected, the types stay */
+	expect("a,b\n1,2\na,b\n3,4\n", &o, "column 0 a int8\ncolumn 1 b int8\n");
+	CU_ASSERT_EQUAL(last_res.rejected, 1);
+	CU_ASSERT_STRING_EQUAL(last_res.first_reject, "repeats the header row");
+	/* strict mode reads it as data, as before */
+	expect("a,b\n1,2\na,b\n3,4\n", NULL, "column 0 a string\ncolumn 1 b string\n");
+}
+
+static void test_dialect(void)
+{
+	colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
+	/* a delimiter of several bytes, given and detected */
+	o.delimiter_string = "||";
+	expect_rows("a||b\n1||x|y\n", &o, "r0 c0 1\nr0 c1 \"x|y\"\n");
+	CU_ASSERT_STRING_EQUAL(last_res.delimiter_string, "||");
+	o.delimiter_string = NULL;
+	expect_rows("a, b\n1, \"x, y\"\n2, z\n3, w\n", NULL,
+	            "r0 c0 1\nr0 c1 \"x, y\"\nr1 c0 2\nr1 c1 \"z\"\nr2 c0 3\nr2 c1 \"w\"\n");
+	CU_ASSERT_STRING_EQUAL(last_res.delimiter_string, ", ");
+	/* a comma not always followed by a space stays the delimiter */
+	expect_rows("a,b\n1, x\n2,y\n", NULL, "r0 c0 1\nr0 c1 \" x\"\nr1 c0 2\nr1 c1 \"y\"\n");
+	CU_ASSERT_STRING_EQUAL(last_res.delimiter_string, ",");
+	/* the quote: ' detected; none; given */
+	expect_rows("a;b\n1;'x;y'\n2;'it''s'\n", NULL,
+	            "r0 c0 1\nr0 c1 \"x;y\"\nr1 c0 2\nr1 c1 \"it's\"\n");
+	CU_ASSERT_EQUAL(last_res.quote, '\'');
+	expect_rows("a,b\n1,O'Neil\n2,'t\n", NULL,
+	            "r0 c0 1\nr0 c1 \"O'Neil\"\nr1 c0 2\nr1 c1 \"'t\"\n");
+	CU_ASSERT_EQUAL(last_res.quote, '"');
+	o.quote = COLSTORE_NONE;
+	expect_rows("a,b\n1,\"x\n2,y\"\n", &o,
+	            "r0 c0 1\nr0 c1 \"\\\"x\"\nr1 c0 2\nr1 c1 \"y\\\"\"\n");
+	o.quote = '|';
+	expect_rows("a,b\n1,|x,y|\n", &o, "r0 c0 1\nr0 c1 \"x,y\"\n");
+	o.quote = 0;
+	/* backslash escapes: detected when \" is no closing quote; given */
+	expect_rows("a,b\n1,\"say \\\"hi\\\" now\"\n2,\"C:\\\\\"\n", NULL,
+	            "r0 c0 1\nr0 c1 \"say \\\"hi\\\" now\"\nr1 c0 2\nr1 c1 \"C:\\\\\"\n");
+	CU_ASSERT_EQUAL(last_res.escape, '\\');
+	expect_rows("a,b\n1,\"C:\\\"\n", NULL, "r0 c0 1\nr0 c1 \"C:\\\\\"\n");
+	CU_ASSERT_EQUAL(last_res.escape, COLSTORE_NONE);
+	o.escape = '\\';
+	expect_rows("a,b\n1,x\\,y\n", &o, "r0 c0 1\nr0 c1 \"x,y\"\n");
+	o.escape = 0;
+	/* comment lines */
+	o.comment = '#';
+	expect_rows("# top\na,b\n1,2\n# middle\n3,4\n", &o, "r0 c0 1\nr0 c1 2\nr1 c0 3\nr1 c1 4\n");
+	o.comment = 0;
+	/* a preamble: detected, given, or refused (--skip 0: COLSTORE_NONE) */
+	static const char pre[] = "Sales report\nMade 2026-01-01\n\nid,v\n1,2\n3,4\n5,6\n";
+	expect(pre, NULL, "column 0 id int8\ncolumn 1 v int8\n");
+	CU_ASSERT_EQUAL(last_res.skipped_lines, 3);
+	CU_ASSERT_EQUAL(last_res.rows, 3);
+	o.skip = 1;
+	expect("x\nid,v\n1,2\n", &o, "column 0 id int8\ncolumn 1 v int8\n");
+	o.skip = COLSTORE_NONE; /* the title is the header, and the table too wide */
+	expect_error(pre, strlen(pre), &o, COLSTORE_EPARSE, 4, 2, "row has 2 fields, expected 1");
+	o.skip = 0;
+	/* a header that is wider than... a short data row is no preamble */
+	expect_rows("id,v,w\n1,2\n3,4\n5,6\n7,8\n", &(colstore_import_options){
+	                .header = COLSTORE_HEADER_AUTO, .ragged_pad = 1,
+	                .writer = COLSTORE_WRITER_OPTIONS_INIT },
+	            "r0 c0 1\nr0 c1 2\nr0 c2 null\nr1 c0 3\nr1 c1 4\nr1 c2 null\n"
+	            "r2 c0 5\nr2 c1 6\nr2 c2 null\nr3 c0 7\nr3 c1 8\nr3 c2 null\n");
+	CU_ASSERT_EQUAL(last_res.skipped_lines, 0);
+	/* two header lines, names joined */
+	o.header_lines = 2;
+	expect("first,last,\nname,name,x\n1,2,3\n", &o,
+	       "column 0 first name int8\ncolumn 1 last name int8\ncolumn 2 x int8\n");
+	o.header_lines = 0;
+	/* encodings: latin1 and cp1252 given; UTF-16 from its BOM */
+	o.encoding = "latin1";
+	expect_rows("a,b\n1,caf\xe9\n", &o, "r0 c0 1\nr0 c1 \"caf\\xc3\\xa9\"\n");
+	CU_ASSERT_STRING_EQUAL(last_res.encoding, "latin1");
+	o.encoding = "cp1252";
+	expect_rows("a,b\n1,\x80 5\n", &o, "r0 c0 1\nr0 c1 \"\\xe2\\x82\\xac 5\"\n");
+	o.encoding = NULL;
+	static const char u16[] = "\xff\xfe" "a\0,\0b\0\n\0" "1\0,\0\xe9\0\n\0";
+	{
+		int rc;
+		colstore_error e;
+		char *d = imp(u16, sizeof(u16) - 1, NULL, &rc, &e);
+		CU_ASSERT_EQUAL(rc, COLSTORE_OK);
+		CU_ASSERT_PTR_NOT_NULL(d);
+		if (d)
+			CU_ASSERT_PTR_NOT_NULL(strstr(d, "r0 c1 \"\\xc3\\xa9\"\n"));
+		free(d);
+	}
+	o.encoding = "utf-16le";
+	expect_error("a,b\n1,x\ny", 9, &o, COLSTORE_EPARSE, 1, 0,
+	             "a character cut off at the end at byte 8 (not utf-16le text");
+	o.encoding = "no-such-encoding";
+	expect_error("a,b\n", 4, &o, COLSTORE_EINVAL, 0, 0, "unknown encoding 'no-such-encoding'");
+	o.encoding = NULL;
+	/* bad dialects are refused */
+	o.delimiter_string = "abcde";
+	expect_error("a,b\n", 4, &o, COLSTORE_EINVAL, 0, 0, "1 to 4 bytes");
+	o.delimiter_string = "\"";
+	expect_error("a,b\n", 4, &o, COLSTORE_EINVAL, 0, 0, "cannot hold a line break, the quote");
+	o.delimiter_string = NULL;
+	o.quote = '\n';
+	expect_error("a,b\n", 4, &o, COLSTORE_EINVAL, 0, 0, "must differ");
+}
+
 static void test_threads(void)
 {
 	size_t cap = 1 << 20, len = 0;
@@ -597,4 +864,8 @@ void register_import_tests(void)
 	CU_add_test(s, "1 to 8 threads give the same file; cuts inside quotes", test_threads);
 	CU_add_test(s, "DICT or PLAIN from the distinct-count estimate", test_encoding_choice);
 	CU_add_test(s, "value parsers", test_parsers);
+	CU_add_test(s, "lenient: padded, trimmed and rejected rows, the rejects file", test_lenient);
+	CU_add_test(s, "lenient: a second table, a repeated header", test_tables);
+	CU_add_test(s, "dialects given and detected: delimiter, quote, escape, comment, "
+	               "preamble, header lines, encoding", test_dialect);
 }
