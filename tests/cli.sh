@@ -87,6 +87,43 @@ cmp -s "$T/d.colstore" "$T/unterminated.colstore" && { ok "a failed import keeps
 printf 'a,b\n1,2\n3\n' >"$T/rag.csv"
 check "too few fields" 1 "rag.csv:3:1: row has 1 fields, expected 2" -- "$CS" import "$T/rag.csv"
 check "--ragged pad" 0 "2 rows" -- "$CS" import --ragged pad "$T/rag.csv"
+# lenient mode: bad rows to a rejects file, the rest loaded; the summary counts them
+printf 'id,name,qty\n1,apple,3\n2,pear,5,\n3,plum\n4,a,b,c\n5,"x"y,7\n' >"$T/messy.csv"
+check "strict import of messy CSV fails" 1 "messy.csv:3:4: row has 4 fields, expected 3" -- "$CS" import "$T/messy.csv"
+check "--lenient counts rejected rows" 0 "1 row rejected (line 5)" -- "$CS" import --lenient "$T/messy.csv"
+check "--lenient counts padded rows" 0 "1 row padded with nulls (line 4)" -- "$CS" import --lenient "$T/messy.csv"
+check "--lenient counts trimmed rows" 0 "1 row trimmed of empty trailing fields (line 3)" -- "$CS" import --lenient "$T/messy.csv"
+check "--lenient without --rejects says how to keep them" 0 "not stored; --rejects FILE keeps them" -- "$CS" import --lenient "$T/messy.csv"
+check "--lenient -q still names rejected rows" 0 "1 row rejected" -- "$CS" import --lenient -q "$T/messy.csv"
+check "--rejects writes them" 0 "all of them are in $T/bad-rows.csv" -- "$CS" import "$T/messy.csv" --rejects "$T/bad-rows.csv"
+printf 'file,line,reason,text\n"%s",5,"4 fields, expected 3","4,a,b,c"\n' "$T/messy.csv" >"$T/bad-want.csv"
+cmp -s "$T/bad-want.csv" "$T/bad-rows.csv" && ok "the rejects file: file, line, reason, text" || { no "the rejects file"; cat "$T/bad-rows.csv"; }
+check "lenient rows" 0 '^5,"""x""y",7$' -- "$CS" scan -f csv "$T/messy.colstore"
+printf 'id,name,qty\n1,a,2\n3,b,c,d\n4,e,f,g\n' >"$T/messy2.csv"
+check "--max-rejects 1 fails at the second" 1 "messy2.csv:4: more than 1 rows rejected (--max-rejects); this one: 4 fields, expected 3" -- "$CS" import "$T/messy2.csv" --max-rejects 1 --rejects "$T/bad2.csv"
+[ ! -e "$T/bad2.csv" ] && [ ! -e "$T/messy2.colstore" ] && ok "a failed lenient import leaves no rejects file" || no "a rejects file or output left behind"
+# dialects: given, and detected (the summary prints what was used)
+printf 'Sales report\n\nid, name\n1, "Smith, J"\n2, x\n3, y\n' >"$T/pre.csv"
+check "detected dialect is printed" 0 "dialect: --delimiter ', ' --quote '\"' --escape none --skip 2" -- "$CS" import "$T/pre.csv"
+check "detected dialect: the cells" 0 '^1,"Smith, J"$' -- "$CS" scan -f csv "$T/pre.colstore"
+printf "id;txt\n1;'it''s;here'\n" >"$T/q.csv"
+check "--quote \"'\" detected" 0 "quote \"'\"" -- "$CS" import "$T/q.csv"
+printf 'id,txt\n1,"x\n2,y"\n' >"$T/q2.csv"
+check "--quote none" 0 '^2,"y"""$' -- sh -c "'$CS' import -q '$T/q2.csv' --quote none && '$CS' scan -f csv '$T/q2.colstore'"
+printf '# a comment\nid|v\n1|x\\|y\n' >"$T/esc.csv"
+check "--escape, --comment, --delimiter" 0 '^1,x|y$' -- sh -c "'$CS' import -q '$T/esc.csv' --escape '\\' --comment '#' --delimiter '|' && '$CS' scan -f csv '$T/esc.colstore'"
+printf 'first,last\nname,name\n1,2\n' >"$T/h2.csv"
+check "--header-lines 2" 0 "first name int8, last name int8" -- "$CS" import "$T/h2.csv" --header-lines 2
+printf 'x\ny\nid,v\n1,2\n' >"$T/skip.csv"
+check "--skip 2" 0 "id int8, v int8" -- "$CS" import "$T/skip.csv" --skip 2
+printf 'id,name\n1,caf\351\n' >"$T/latin.csv"
+check "--encoding latin1" 0 '^1,café$' -- sh -c "'$CS' import -q '$T/latin.csv' --encoding latin1 && '$CS' scan -f csv '$T/latin.colstore'"
+check "--encoding unknown" 2 "unknown encoding 'klingon'" -- "$CS" import "$T/latin.csv" --encoding klingon
+check "--delimiter too long" 2 "takes 1 to 4 bytes" -- "$CS" import "$T/latin.csv" --delimiter abcde
+check "--quote two bytes" 2 "quote takes one character or 'none'" -- "$CS" import "$T/latin.csv" --quote ab
+check "--skip not a number" 2 "skip takes a number of lines" -- "$CS" import "$T/latin.csv" --skip x
+: >"$T/empty.csv"
+check "an empty input is an empty table" 0 "0 rows, 1 columns" -- "$CS" import "$T/empty.csv"
 printf 'v\n300\n' >"$T/big.csv"
 check "value does not fit the schema" 1 "big.csv:2:1: '300' is not a valid int8 (column 'v')" -- "$CS" import "$T/big.csv" --schema v:int8
 printf 'x,x,\n1,2,3\n' >"$T/dup.csv"
