@@ -279,6 +279,17 @@ static int cs_record(cs_csv *c, const uint8_t *p, int flat, int *multiline, cols
 	}
 }
 
+/* the record has the table's width, or more with only empty fields past it */
+static int cs_fits(const cs_csv *c)
+{
+	if (c->nfields < c->expect)
+		return 0;
+	for (uint32_t i = c->expect; i < c->nfields; i++)
+		if (c->fields[i].len || (c->fields[i].flags & CS_CSV_QUOTED))
+			return 0;
+	return 1;
+}
+
 int cs_csv_next(cs_csv *c, colstore_error *err)
 {
 	cs_csv_skip_blank(c);
@@ -290,10 +301,16 @@ int cs_csv_next(cs_csv *c, colstore_error *err)
 	c->bad = NULL;
 	int multiline = 0;
 	int rc = cs_record(c, c->pos, 0, &multiline, err);
-	if (rc == 1 && multiline && c->d.lenient && c->expect && c->nfields != c->expect) {
+	if (rc == 1 && multiline && c->d.lenient && c->expect && !cs_fits(c)) {
+		/* the first line alone, if it fits the table (else as it was) */
 		c->line = c->rec_line;
 		c->bad = NULL;
 		rc = cs_record(c, c->rec_start, 1, &multiline, err);
+		if (rc == 1 && !cs_fits(c)) {
+			c->line = c->rec_line;
+			c->bad = NULL;
+			rc = cs_record(c, c->rec_start, 0, &multiline, err);
+		}
 	}
 	return rc;
 }

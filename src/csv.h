@@ -45,9 +45,9 @@ CS_HIDDEN void cs_csv_free(cs_csv *c);
 /* next record into c->fields/c->nfields: 1 record, 0 end of input, or a
  * COLSTORE_EPARSE / ELIMIT / ENOMEM code with err->line/column set.
  * Blank lines and comment lines are skipped.  In lenient mode, a record
- * that does not have c->expect fields and holds a quoted field spanning
- * lines is read again as one line with that quote as literal text (a stray
- * quote must not swallow the rows after it). */
+ * that does not fit c->expect fields and holds a quoted field spanning lines
+ * is read again as one line with that quote as literal text, and taken so
+ * if that fits (a stray quote must not swallow the rows after it). */
 CS_HIDDEN int cs_csv_next(cs_csv *c, colstore_error *err);
 /* skip blank and comment lines at the current position (cs_csv_next does
  * this too): afterwards pos is where the next record starts */

@@ -549,7 +549,19 @@ typedef struct gtable {
 	int header_auto;
 	int null_marker; /* nulls written as \N, with --null '\N' (always so for one column:
 	                  * an empty line is skipped, not a null) */
+	int dialect;     /* how the CSV is written (D_*), given to the import as options */
 } gtable;
+
+/* the CSV dialects tables are written in: RFC 4180; '; ' with ' quotes after a
+ * two-line preamble; '||' with backslash escapes inside " quotes; tab without
+ * quotes, everything escaped with a backslash (a table with an empty string
+ * cannot be written so: it falls back to '||'); and RFC 4180 imported in
+ * lenient mode with rows of extra fields (rejected) and rows with an empty
+ * trailing field (trimmed) mixed in */
+enum { D_RFC, D_SEMI, D_PIPES, D_TAB, D_LENIENT, D_COUNT };
+static const char *const dialect_names[] = { "rfc4180", "'; ' delimiter, ' quotes, 2 preamble lines",
+	                                     "'||' delimiter, \\ escapes", "tab, no quotes, \\ escapes",
+	                                     "lenient, junk rows" };
 
 static int g_float17 = ORACLE_FLOAT17;
 
@@ -842,6 +854,14 @@ static void gen_table(gtable *t, uint64_t seed, int number)
 	t->dict_budget = chance(15) && !big ? 256 + rn(20000) : 0;
 	t->header_auto = chance(30);
 	t->null_marker = t->ncols == 1 || chance(20);
+	/* the dialect, from the seed without drawing from the generator (every
+	 * table keeps its data): half the tables RFC 4180, the rest the others */
+	{
+		uint64_t h = (seed ^ 0xD1A1EC7ull) * 0x9E3779B97F4A7C15ull ^ (uint64_t)number * 0x94D049BB133111EBull;
+		h ^= h >> 31;
+		unsigned d = (unsigned)(h % 8);
+		t->dialect = d < 4 ? D_RFC : (int)(d - 3);
+	}
 	for (int k = 0; k < t->ncols; k++) {
 		gcol *c = &t->c[k];
 		pick_kind(c, big);
@@ -895,6 +915,8 @@ typedef struct view {
 	uint32_t nr;
 	int *cols; /* table columns, in file order */
 	int nc;
+	int dialect;       /* as written (D_TAB falls back to D_PIPES) */
+	uint32_t junk, trailing; /* D_LENIENT: rows rejected, rows trimmed */
 	colstore_type force[64]; /* by table column: a schema type for the import, or 0 */
 } view;
 
@@ -915,49 +937,97 @@ static char g_dir[400];
 static const char *g_cli;
 static int g_verbose;
 
-static int need_quotes(const char *s, uint32_t n)
+static int has_any(const char *s, uint32_t n, const char *set)
 {
-	if (n == 0)
-		return 1;
 	for (uint32_t i = 0; i < n; i++)
-		if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r')
+		if (s[i] && strchr(set, s[i]))
 			return 1;
 	return 0;
 }
 
-static int write_csv(const gtable *t, const view *v, const char *path)
+/* the dialect a view is written in: D_TAB cannot write an empty string */
+static int view_dialect(const gtable *t, view *v)
+{
+	if (t->dialect != D_TAB)
+		return t->dialect;
+	for (int k = 0; k < v->nc; k++) {
+		const gcol *c = &t->c[v->cols[k]];
+		for (uint32_t j = 0; j < v->nr; j++)
+			if (!c->nul[v->rows[j]] && c->tl[v->rows[j]] == 0)
+				return D_PIPES;
+	}
+	return D_TAB;
+}
+
+static const char *delim_of(int d)
+{
+	return d == D_SEMI ? "; " : d == D_PIPES ? "||" : d == D_TAB ? "\t" : ",";
+}
+
+/* one value as the dialect writes it */
+static void put_value(FILE *f, int d, const char *s, uint32_t n, int force_quote)
+{
+	if (d == D_TAB) { /* no quotes: tab, line breaks and backslash escaped */
+		for (uint32_t q = 0; q < n; q++) {
+			if (s[q] == '\t' || s[q] == '\n' || s[q] == '\r' || s[q] == '\\')
+				fputc('\\', f);
+			fputc(s[q], f);
+		}
+		return;
+	}
+	char quote = d == D_SEMI ? '\'' : '"';
+	const char *special = d == D_SEMI ? ";'\n\r" : d == D_PIPES ? "|\"\\\n\r" : ",\"\n\r";
+	if (!n || force_quote || has_any(s, n, special)) {
+		fputc(quote, f);
+		for (uint32_t q = 0; q < n; q++) {
+			if (s[q] == quote || (d == D_PIPES && s[q] == '\\'))
+				fputc(d == D_PIPES ? '\\' : quote, f);
+			fputc(s[q], f);
+		}
+		fputc(quote, f);
+	} else {
+		fwrite(s, 1, n, f);
+	}
+}
+
+static int write_csv(const gtable *t, view *v, const char *path)
 {
 	FILE *f = fopen(path, "wb");
 	if (!f)
 		return -1;
+	int d = v->dialect = view_dialect(t, v);
+	const char *delim = delim_of(d);
+	v->junk = v->trailing = 0;
+	if (d == D_SEMI)
+		fputs("exported by the oracle; do not edit\n\n", f);
 	for (int k = 0; k < v->nc; k++)
-		fprintf(f, "%s%s", k ? "," : "", t->c[v->cols[k]].name);
+		fprintf(f, "%s%s", k ? delim : "", t->c[v->cols[k]].name);
 	fputc('\n', f);
 	for (uint32_t j = 0; j < v->nr; j++) {
 		uint32_t i = v->rows[j];
+		if (d == D_LENIENT && (j * 2654435761u) % 97 == 5) {
+			/* a row of one field too many, none empty: rejected */
+			for (int k = 0; k <= v->nc; k++)
+				fprintf(f, "%sjunk", k ? "," : "");
+			fputc('\n', f);
+			v->junk++;
+		}
 		for (int k = 0; k < v->nc; k++) {
 			const gcol *c = &t->c[v->cols[k]];
 			if (k)
-				fputc(',', f);
+				fputs(delim, f);
 			if (c->nul[i]) {
 				if (t->null_marker && (v->nc == 1 || (i & 1)))
 					fputs("\\N", f);
 				continue;
 			}
-			const char *s = c->tx[i];
-			uint32_t n = c->tl[i];
 			/* strings quoted when they must be, and now and then when not */
-			if (need_quotes(s, n) || (c->kind == K_STR && ((i * 2654435761u) >> 28) < 5)) {
-				fputc('"', f);
-				for (uint32_t q = 0; q < n; q++) {
-					if (s[q] == '"')
-						fputc('"', f);
-					fputc(s[q], f);
-				}
-				fputc('"', f);
-			} else {
-				fwrite(s, 1, n, f);
-			}
+			put_value(f, d, c->tx[i], c->tl[i],
+			          c->kind == K_STR && ((i * 2654435761u) >> 28) < 5);
+		}
+		if (d == D_LENIENT && (j * 40503u) % 13 == 7) {
+			fputc(',', f); /* an empty trailing field: trimmed */
+			v->trailing++;
 		}
 		/* LF, and CRLF now and then */
 		if ((j * 40503u) % 11 == 3)
@@ -965,6 +1035,17 @@ static int write_csv(const gtable *t, const view *v, const char *path)
 		fputc('\n', f);
 	}
 	return fclose(f) ? -1 : 0;
+}
+
+/* the import options of a dialect */
+static void dialect_options(int d, colstore_import_options *o)
+{
+	o->delimiter = 0;
+	o->delimiter_string = delim_of(d);
+	o->quote = d == D_SEMI ? '\'' : d == D_TAB ? COLSTORE_NONE : '"';
+	o->escape = d == D_PIPES || d == D_TAB ? '\\' : COLSTORE_NONE;
+	o->skip = d == D_SEMI ? 2 : COLSTORE_NONE;
+	o->lenient = d == D_LENIENT;
 }
 
 /* the types the README's inference gives a column of these rows (a second
@@ -1226,7 +1307,7 @@ static void inst_close(inst *in)
 	free(in->rg_rows);
 	in->rg_first = NULL;
 	in->rg_rows = NULL;
-	if (in->csv[0])
+	if (in->csv[0] && !getenv("ORACLE_KEEP_CSV"))
 		unlink(in->csv);
 	if (in->path[0])
 		unlink(in->path);
@@ -1238,7 +1319,7 @@ static int g_tag;
  * @return 0, or 1 with the import's failure described in @p why */
 static void x_register(sqlite3 *db);
 
-static int inst_open(inst *in, const gtable *t, const view *v, sbuf *why)
+static int inst_open(inst *in, const gtable *t, view *v, sbuf *why)
 {
 	memset(in, 0, sizeof(*in));
 	in->t = t;
@@ -1251,7 +1332,7 @@ static int inst_open(inst *in, const gtable *t, const view *v, sbuf *why)
 		return 1;
 	}
 	colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
-	o.delimiter = ',';
+	dialect_options(v->dialect, &o);
 	o.header = t->header_auto ? COLSTORE_HEADER_AUTO : COLSTORE_HEADER_YES;
 	o.null_marker = t->null_marker ? "\\N" : NULL;
 	o.threads = t->threads;
@@ -1273,9 +1354,18 @@ static int inst_open(inst *in, const gtable *t, const view *v, sbuf *why)
 	o.schema_names = names;
 	o.schema_types = types;
 	colstore_error e;
-	int rc = colstore_import_csv(in->csv, in->path, &o, NULL, &e);
+	colstore_import_result res;
+	int rc = colstore_import_csv(in->csv, in->path, &o, &res, &e);
 	if (rc) {
-		sb_printf(why, "import failed: %s (%s)", colstore_strerror(rc), e.message);
+		sb_printf(why, "import failed: %s (%s, line %" PRIu64 ")", colstore_strerror(rc),
+		          e.message, e.line);
+		return 1;
+	}
+	if (res.rejected != (v->dialect == D_LENIENT ? v->junk : 0) ||
+	    res.trimmed != (v->dialect == D_LENIENT ? v->trailing : 0) || res.padded) {
+		sb_printf(why, "import rejected %" PRIu64 " rows and trimmed %" PRIu64 " (padded %" PRIu64
+		          "); expected %u and %u", res.rejected, res.trimmed, res.padded,
+		          v->dialect == D_LENIENT ? v->junk : 0, v->dialect == D_LENIENT ? v->trailing : 0);
 		return 1;
 	}
 	if ((rc = colstore_reader_open(in->path, NULL, &in->r, &e))) {
@@ -3563,6 +3653,7 @@ static void describe_table(const gtable *t, const view *v, const inst *in, sbuf 
 	          t->header_auto ? "auto" : "yes");
 	if (t->null_marker)
 		sb_str(o, ", nulls written \\N");
+	sb_printf(o, ", dialect %s", dialect_names[v->dialect]);
 	if (t->dict_budget)
 		sb_printf(o, ", dictionary budget %" PRIu64 " bytes (library only)", t->dict_budget);
 	for (int k = 0; k < v->nc; k++) {
@@ -3576,9 +3667,16 @@ static void describe_table(const gtable *t, const view *v, const inst *in, sbuf 
 
 static void import_cli(const gtable *t, const view *v, const char *csv, const char *out, sbuf *o)
 {
-	sb_printf(o, "colstore import %s -o %s -d , --row-group-size %u --compression %s --threads %u%s", csv, out,
-	          t->rg_size ? t->rg_size : COLSTORE_DEFAULT_ROW_GROUP_SIZE, comp_name(t->compression), t->threads,
-	          t->header_auto ? "" : " --header");
+	static const char *const opts[] = {
+		"-d , --quote '\"' --escape none --skip 0",
+		"-d '; ' --quote \"'\" --escape none --skip 2",
+		"-d '||' --quote '\"' --escape '\\' --skip 0",
+		"-d tab --quote none --escape '\\' --skip 0",
+		"-d , --quote '\"' --escape none --skip 0 --lenient",
+	};
+	sb_printf(o, "colstore import %s -o %s %s --row-group-size %u --compression %s --threads %u%s", csv, out,
+	          opts[v->dialect], t->rg_size ? t->rg_size : COLSTORE_DEFAULT_ROW_GROUP_SIZE,
+	          comp_name(t->compression), t->threads, t->header_auto ? "" : " --header");
 	if (t->null_marker)
 		sb_str(o, " --null '\\N'");
 	int first = 1;
@@ -3598,7 +3696,7 @@ static char g_want_class[32]; /* the failure being shrunk */
 /* does the view (re-imported) still fail q? */
 static double g_shrink_deadline; /* and a time limit for it */
 
-static int still_fails(const gtable *t, const view *v, const query *q, int import_only)
+static int still_fails(const gtable *t, view *v, const query *q, int import_only)
 {
 	if (g_budget_runs-- <= 0 || now_s() > g_shrink_deadline) {
 		g_budget_runs = 0;
