@@ -122,26 +122,28 @@ static int cs_detect_escape(const uint8_t *p, const uint8_t *end, const cs_diale
 	return -1;
 }
 
-/* fields on each raw line of the sample, trailing empty ones not counted
- * (0: a blank line); returns the number of complete lines */
+/* the fields of each raw line of the sample: hi counts them all, lo stops at
+ * the last non-empty one (a trailing delimiter, or a null in the last
+ * column, makes them differ); a blank line has hi 0.  Returns the number of
+ * complete lines */
 static int cs_line_widths(const uint8_t *p, const uint8_t *end, const cs_dialect *d,
-                          unsigned *w)
+                          unsigned *lo, unsigned *hi)
 {
 	int n = 0, inq = 0;
 	unsigned fields = 1, upto = 0; /* upto: fields up to the last non-empty one */
-	int empty = 1;                 /* the current field is empty so far */
-	const uint8_t *s = p;
-	for (; s < end && n < CS_SNIFF_LINES; s++) {
+	int empty = 1, blank = 1;      /* the current field, and line, are empty so far */
+	for (const uint8_t *s = p; s < end && n < CS_SNIFF_LINES; s++) {
 		if (d->quote >= 0 && *s == (uint8_t)d->quote) {
 			inq = !inq;
-			empty = 0;
+			empty = blank = 0;
 		} else if (!inq && (*s == '\n' || *s == '\r')) {
 			if (!empty)
 				upto = fields;
-			w[n++] = upto;
+			lo[n] = upto;
+			hi[n++] = blank ? 0 : fields;
 			fields = 1;
 			upto = 0;
-			empty = 1;
+			empty = blank = 1;
 			if (*s == '\r' && s + 1 < end && s[1] == '\n')
 				s++;
 		} else if (!inq && (size_t)(end - s) >= d->dlen &&
@@ -149,47 +151,48 @@ static int cs_line_widths(const uint8_t *p, const uint8_t *end, const cs_dialect
 			if (!empty)
 				upto = fields;
 			fields++;
-			empty = 1;
+			empty = blank = 0;
 			s += d->dlen - 1;
 		} else if (*s != ' ') {
-			empty = 0;
+			empty = blank = 0;
 		}
 	}
 	return n;
 }
 
-/* the lines before the table: a preamble is lines with fewer fields than
- * the rows below it, which agree with each other */
+/* the lines before the table: a preamble is lines narrower than the rows
+ * below it, which agree with each other (their field counts, trailing
+ * empty fields aside, overlap the last line's) */
 static int64_t cs_detect_preamble(const uint8_t *p, const uint8_t *end, const cs_dialect *d)
 {
-	unsigned w[CS_SNIFF_LINES];
-	int n = cs_line_widths(p, end, d, w);
+	unsigned lo[CS_SNIFF_LINES], hi[CS_SNIFF_LINES];
+	int n = cs_line_widths(p, end, d, lo, hi);
 	if (n < 4)
 		return 0;
-	/* the table's width: that of the sample's last complete line, if the
-	 * line before agrees */
-	unsigned k = w[n - 1];
-	if (k < 2 || w[n - 2] != k)
+	unsigned klo = lo[n - 1], khi = hi[n - 1];
+#define CS_AGREES(i) (hi[i] && lo[i] <= khi && klo <= hi[i])
+	if (khi < 2 || !CS_AGREES(n - 2))
 		return 0;
 	int h = 0;
-	while (h < n && w[h] != k) {
-		if (w[h] > k)
-			return 0; /* a line wider than the table: not a preamble */
+	while (h < n && !CS_AGREES(h)) {
+		if (hi[h] >= klo)
+			return 0; /* a line as wide as the table: not a preamble */
 		h++;
 	}
-	/* the table from h on: every non-blank line as wide (a short row is
-	 * a matter for --lenient, not a reason to drop lines) */
+	/* the table from h on: every non-blank line agrees (a short row is a
+	 * matter for --lenient, not a reason to drop lines) */
 	int rows = 0;
 	for (int i = h; i < n; i++) {
-		if (w[i] && w[i] != k)
+		if (hi[i] && !CS_AGREES(i))
 			return 0;
-		rows += w[i] != 0;
+		rows += hi[i] != 0;
 	}
+#undef CS_AGREES
 	if (h == 0 || rows < 3)
 		return 0;
 	/* a preamble has a line of text: all-blank lines are no preamble */
 	for (int i = 0; i < h; i++)
-		if (w[i])
+		if (hi[i])
 			return h;
 	return 0;
 }

@@ -852,7 +852,7 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 		im.any_forced |= im.cols[i].forced && im.cols[i].type != COLSTORE_TYPE_STRING;
 	im.csv.expect = im.ncols;
 	if (opts->lenient && !empty)
-		cs_imp_find_table_end(&im, im.data_start, 1 + im.skipped);
+		cs_imp_find_table_end(&im, (uint64_t)(im.csv.pos - im.csv.start), im.csv.line);
 	/* a work unit of the parallel passes holds at most CS_UNIT_BYTES of
 	 * values (at 16 bytes a field): 65536 rows, fewer for a wide table */
 	uint32_t width = im.ncols ? im.ncols : 1;

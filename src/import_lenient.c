@@ -217,13 +217,22 @@ int cs_imp_tally_merge(cs_import *im, cs_tally *t, colstore_error *err)
 }
 
 /* Lenient mode: where a second table starts.  A blank line followed by two
- * records as wide as each other and not as the table, ends the table. */
+ * records as wide as each other and not as the table, ends the table, if
+ * the table's first record (at from, after the header) is as wide as it:
+ * else the header may be a title, and the blank line the preamble's end. */
 void cs_imp_find_table_end(cs_import *im, uint64_t from, uint64_t line)
 {
 	const uint8_t *p = im->data + from, *end = im->data + im->size;
 	cs_csv c;
+	colstore_error e;
 	if (cs_csv_init(&c, im->data, im->size, &im->dialect))
 		return;
+	c.pos = p;
+	c.line = line;
+	if (cs_csv_next(&c, &e) != 1 || c.nfields != im->ncols || c.rec_line != line) {
+		cs_csv_free(&c);
+		return;
+	}
 	while (p < end) {
 		const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
 		if (!nl)
@@ -235,7 +244,6 @@ void cs_imp_find_table_end(cs_import *im, uint64_t from, uint64_t line)
 		/* a blank line at p: the two records after it */
 		c.pos = p;
 		c.line = line;
-		colstore_error e;
 		if (cs_csv_next(&c, &e) != 1)
 			break;
 		uint32_t w = c.nfields;

@@ -16,7 +16,7 @@ run_check() {
 	status=0
 	make -C "$1" -j"$jobs" check >"$1/check.out" 2>&1 || status=$?
 	grep -E '^(PASS|FAIL|ERROR|SKIP|XFAIL|XPASS):' "$1/check.out" || true
-	for log in "$1"/tests/test_colstore.log "$1"/tests/cli.sh.log "$1"/tests/exports.sh.log \
+	for log in "$1"/tests/test_colstore.log "$1"/tests/cli.sh.log "$1"/tests/messy.sh.log "$1"/tests/exports.sh.log \
 		"$1"/tests/crash.sh.log "$1"/tests/man.sh.log "$1"/tests/installed.sh.log \
 		"$1"/tests/interop.sh.log "$1"/tests/snippets.sh.log "$1"/tests/memcap.sh.log "$1"/tests/oracle.sh.log; do
 		[ -f "$log" ] && { echo "-- $log"; cat "$log"; }
@@ -29,7 +29,7 @@ run_check() {
 	# CUnit's "tests  Total Ran Passed Failed Inactive" row and cli.sh's tally
 	set -- $(awk '$1 == "tests" && NF >= 5 { print $4, $5 }' "$bdir/tests/test_colstore.log")
 	total_pass=$((total_pass + $1)); total_fail=$((total_fail + $2))
-	for log in "$bdir/tests/cli.sh.log" "$bdir/tests/crash.sh.log" "$bdir/tests/man.sh.log" "$bdir/tests/installed.sh.log" \
+	for log in "$bdir/tests/cli.sh.log" "$bdir/tests/messy.sh.log" "$bdir/tests/crash.sh.log" "$bdir/tests/man.sh.log" "$bdir/tests/installed.sh.log" \
 		"$bdir/tests/interop.sh.log" "$bdir/tests/snippets.sh.log" "$bdir/tests/memcap.sh.log" "$bdir/tests/oracle.sh.log"; do
 		set -- $(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$log" 2>/dev/null || true)
 		[ $# -eq 2 ] && { total_pass=$((total_pass + $1)); total_fail=$((total_fail + $2)); }
