@@ -739,7 +739,7 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 	cs_import im;
 	memset(&im, 0, sizeof(im));
 	im.o = opts;
-	im.path = csv_path;
+	im.path = opts->input_name ? opts->input_name : csv_path;
 	im.scratch.d = &im.dialect;
 	if (opts->null_marker)
 		im.nulls[im.n_nulls++] = opts->null_marker;
@@ -819,7 +819,7 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 			cs_warn(&im, "%s:%llu: no header row: field %u ('%.*s%s') is a number or a date, "
 			        "so this row is data and the columns are column_1 ... column_%u "
 			        "(--header reads it as names)",
-			        csv_path, (unsigned long long)im.csv.rec_line, typed, n, f->p,
+			        im.path, (unsigned long long)im.csv.rec_line, typed, n, f->p,
 			        (size_t)n < f->len ? "..." : "", im.csv.nfields);
 		}
 	}
@@ -829,7 +829,7 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 		im.header = 0;
 		im.csv.nfields = 1;
 		cs_warn(&im, "%s: the input is empty: no header and no rows (the table gets one "
-		        "string column, column_1, and no rows)", csv_path);
+		        "string column, column_1, and no rows)", im.path);
 	}
 	if (im.header && opts->header_lines > 1) {
 		cs_csv_field *hf = NULL;

@@ -963,6 +963,7 @@ static int cmd_import(int argc, char **argv)
 		o.on_progress = on_progress;
 		o.on_warning = on_warning;
 		o.ctx = &ps;
+		o.input_name = shown;
 		colstore_import_result res;
 		colstore_error e;
 		watch_file(shown, "nothing was written");

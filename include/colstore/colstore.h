@@ -513,6 +513,9 @@ typedef struct colstore_import_options {
 	int lenient;
 	const char *rejects_path;
 	uint64_t max_rejects;
+	/* the input's name in warnings and in the rejects file (NULL: csv_path;
+	 * "<stdin>" for a copy of standard input, say) */
+	const char *input_name;
 	uint64_t reserved[1]; /* must be zero */
 } colstore_import_options;
 
@@ -525,7 +528,7 @@ typedef struct colstore_import_options {
 #define COLSTORE_IMPORT_OPTIONS_INIT \
 	{ 0, COLSTORE_HEADER_AUTO, 0, 0, NULL, 0, 0, NULL, NULL, \
 	  COLSTORE_WRITER_OPTIONS_INIT, NULL, NULL, NULL, NULL, 0, 0, \
-	  NULL, 0, 0, 0, 0, 0, NULL, 0, NULL, 0, { 0 } }
+	  NULL, 0, 0, 0, 0, 0, NULL, 0, NULL, 0, NULL, { 0 } }
 
 #define COLSTORE_REJECT_LINES 5
 
