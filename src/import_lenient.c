@@ -233,12 +233,14 @@ void cs_imp_find_table_end(cs_import *im, uint64_t from, uint64_t line)
 		cs_csv_free(&c);
 		return;
 	}
+	uint64_t released = from;
 	while (p < end) {
 		const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
 		if (!nl)
 			break;
 		p = nl + 1;
 		line++;
+		cs_release_behind(im->data, &released, (uint64_t)(p - im->data));
 		if (p >= end || (*p != '\n' && *p != '\r'))
 			continue;
 		/* a blank line at p: the two records after it */
@@ -255,6 +257,7 @@ void cs_imp_find_table_end(cs_import *im, uint64_t from, uint64_t line)
 			break;
 		}
 	}
+	cs_map_release(im->data, from, (uint64_t)(p - im->data)); /* the passes read it again */
 	cs_csv_free(&c);
 }
 
