@@ -203,6 +203,8 @@ static int import_lenient(int k, colstore_import_result *res, colstore_error *er
 /* one record of the input as the tokenizer reads it on its own */
 typedef struct rec {
 	uint64_t line, at, len;
+	uint32_t nfields;
+	int rejected; /* in the rejects file (check_rejects) */
 } rec;
 
 /* The records after the header, read one after another from the top with
@@ -247,6 +249,8 @@ static size_t records(const uint8_t *data, size_t size, const colstore_import_re
 		r[n].line = c.rec_line;
 		r[n].at = (uint64_t)(c.rec_start - c.start);
 		r[n].len = (uint64_t)(c.rec_end - c.rec_start);
+		r[n].nfields = c.nfields;
+		r[n].rejected = 0;
 		n++;
 	}
 	if (more != 0) {
@@ -330,10 +334,10 @@ static void check_reason(const char *why, const char *t, size_t len,
 
 /* Check the rejects file against the import's result and the input
  * (recs: the tokenizer's records; NULL when the import read the input
- * transcoded, so that its lines and texts are not the input's bytes).
- * Returns how many rows were rejected for repeating the header row. */
+ * transcoded, so that its lines and texts are not the input's bytes); marks
+ * the records rejected.  Returns how many repeat the header row. */
 static uint64_t check_rejects(const char *path, const colstore_import_result *res,
-                              const uint8_t *data, size_t size, const rec *recs, size_t nrecs)
+                              const uint8_t *data, size_t size, rec *recs, size_t nrecs)
 {
 	size_t n;
 	char *f = slurp(path, &n);
@@ -351,9 +355,6 @@ static uint64_t check_rejects(const char *path, const colstore_import_result *re
 	uint64_t count = 0, prev = 0, repeats = 0;
 	uint64_t table = 0; /* the line where a second table starts (0: none) */
 	size_t j = 0; /* the next of recs that may be this reject */
-	char *hit = calloc(nrecs ? nrecs : 1, 1); /* recs rejected */
-	if (!hit)
-		abort();
 	while (p < end) {
 		/* file: the input's path, as given */
 		long len = quoted(&p, end, buf);
@@ -374,21 +375,21 @@ static uint64_t check_rejects(const char *path, const colstore_import_result *re
 		len = quoted(&p, end, buf);
 		if (len <= 0)
 			abort();
+		buf[len] = '\0';
 		if (count == 0) {
-			size_t k = (size_t)len < sizeof(res->first_reject) ? (size_t)len
-			                                                   : sizeof(res->first_reject) - 1;
+			size_t k = sizeof(res->first_reject) - 1;
+			k = (size_t)len < k ? (size_t)len : k;
 			if (strlen(res->first_reject) != k || memcmp(res->first_reject, buf, k))
 				abort();
 		}
-		if ((size_t)len == strlen(header_repeat) && !memcmp(buf, header_repeat, (size_t)len))
+		if (!strcmp(buf, header_repeat))
 			repeats++;
 		/* the records of a second table: the first is at the line named */
-		buf[len] = '\0';
 		if (!strncmp(buf, table_end, strlen(table_end))) {
 			uint64_t t = strtoull(buf + strlen(table_end), NULL, 10);
 			if (!table && t != line) {
-				fprintf(stderr, "the second table starts at line %llu, but its first "
-				        "rejected record is at line %llu\n",
+				fprintf(stderr, "the second table starts at line %llu, but "
+				        "its first rejected record is at line %llu\n",
 				        (unsigned long long)t, (unsigned long long)line);
 				abort();
 			}
@@ -419,15 +420,15 @@ static uint64_t check_rejects(const char *path, const colstore_import_result *re
 				        (unsigned long long)line);
 				abort();
 			}
-			hit[j++] = 1;
+			recs[j++].rejected = 1;
 			/* a record starts a line and ends at a line break or the end */
 			uint64_t at = line <= nls ? ls[line - 1] : UINT64_MAX;
 			if (at > size || (uint64_t)len > size - at ||
 			    (len && memcmp(data + at, buf, (size_t)len)) ||
 			    (at + (uint64_t)len < size && data[at + (uint64_t)len] != '\n' &&
 			     data[at + (uint64_t)len] != '\r')) {
-				fprintf(stderr, "reject at line %llu: its text is not that line's\n",
-				        (unsigned long long)line);
+				fprintf(stderr, "reject at line %llu: its text is not the "
+				        "line's\n", (unsigned long long)line);
 				abort();
 			}
 		}
@@ -443,12 +444,12 @@ static uint64_t check_rejects(const char *path, const colstore_import_result *re
 			abort();
 	/* and every record from there on is the other table's: rejected */
 	for (size_t k = 0; recs && table && k < nrecs; k++)
-		if (recs[k].line >= table && !hit[k]) {
-			fprintf(stderr, "line %llu, after the second table's start (%llu), is stored\n",
-			        (unsigned long long)recs[k].line, (unsigned long long)table);
+		if (recs[k].line >= table && !recs[k].rejected) {
+			fprintf(stderr, "line %llu, after the second table's start (%llu), "
+			        "is stored\n", (unsigned long long)recs[k].line,
+			        (unsigned long long)table);
 			abort();
 		}
-	free(hit);
 	free(ls);
 	free(buf);
 	free(f);
@@ -515,7 +516,8 @@ static int only_encodings_differ(const char *a, const char *b)
 		if (colstore_reader_column_info(r[0], c, &ia, NULL) != COLSTORE_OK ||
 		    colstore_reader_column_info(r[1], c, &ib, NULL) != COLSTORE_OK)
 			abort();
-		same = !strcmp(ia.name, ib.name) && ia.type == ib.type && ia.null_count == ib.null_count;
+		same = !strcmp(ia.name, ib.name) && ia.type == ib.type &&
+		       ia.null_count == ib.null_count;
 		encodings |= ia.dict_chunks != ib.dict_chunks;
 	}
 	colstore_buffers *buf[2] = { colstore_buffers_create(), colstore_buffers_create() };
@@ -525,7 +527,7 @@ static int only_encodings_differ(const char *a, const char *b)
 		for (uint32_t c = 0; same && c < nc; c++) {
 			colstore_values v[2];
 			for (int k = 0; k < 2; k++)
-				if (colstore_reader_values(r[k], g, c, buf[k], &v[k], NULL) != COLSTORE_OK)
+				if (colstore_reader_values(r[k], g, c, buf[k], &v[k], NULL))
 					abort();
 			same = v[0].rows == v[1].rows && v[0].type == v[1].type;
 			unsigned w = colstore_type_width(v[0].type);
@@ -539,12 +541,14 @@ static int only_encodings_differ(const char *a, const char *b)
 					uint32_t len[2];
 					for (int k = 0; k < 2; k++)
 						string_at(r[k], c, &v[k], i, &s[k], &len[k]);
-					same = len[0] == len[1] && (!len[0] || !memcmp(s[0], s[1], len[0]));
+					same = len[0] == len[1] &&
+					       (!len[0] || !memcmp(s[0], s[1], len[0]));
 				} else if (v[0].type == COLSTORE_TYPE_BOOL) {
 					same = bit(v[0].data, i) == bit(v[1].data, i);
 				} else {
-					same = !memcmp((const uint8_t *)v[0].data + (size_t)i * w,
-					               (const uint8_t *)v[1].data + (size_t)i * w, w);
+					size_t at = (size_t)i * w;
+					same = !memcmp((const uint8_t *)v[0].data + at,
+					               (const uint8_t *)v[1].data + at, w);
 				}
 			}
 		}
@@ -567,8 +571,9 @@ static void lenient(const uint8_t *data, size_t size, const colstore_import_resu
 	for (int k = 0; k < 2; k++)
 		rc[k] = import_lenient(k, &l[k], &e[k], rgs);
 	if (rc[0] != rc[1] || (rc[0] && strcmp(e[0].message, e[1].message))) {
-		fprintf(stderr, "lenient import differs: 1 thread rc=%d (%s), 2 threads rc=%d (%s)\n",
-		        rc[0], rc[0] ? e[0].message : "ok", rc[1], rc[1] ? e[1].message : "ok");
+		fprintf(stderr, "lenient import differs: 1 thread rc=%d (%s), "
+		        "2 threads rc=%d (%s)\n", rc[0], rc[0] ? e[0].message : "ok", rc[1],
+		        rc[1] ? e[1].message : "ok");
 		abort();
 	}
 	if (rc[0]) {
@@ -587,7 +592,34 @@ static void lenient(const uint8_t *data, size_t size, const colstore_import_resu
 	}
 	uint64_t repeats = check_rejects(rej_path[0], r, data, size,
 	                                 r->encoding ? NULL : recs, nrecs);
+	/* a stored record narrower than the table was padded, a wider one
+	 * trimmed (its extra fields empty, or it would have been rejected) */
+	uint64_t padded = 0, trimmed = 0;
+	uint64_t padded_lines[COLSTORE_REJECT_LINES] = { 0 };
+	uint64_t trimmed_lines[COLSTORE_REJECT_LINES] = { 0 };
+	for (size_t k = 0; !r->encoding && k < nrecs; k++) {
+		if (recs[k].rejected || recs[k].nfields == r->columns)
+			continue;
+		if (recs[k].nfields < r->columns && padded < COLSTORE_REJECT_LINES)
+			padded_lines[padded] = recs[k].line;
+		if (recs[k].nfields > r->columns && trimmed < COLSTORE_REJECT_LINES)
+			trimmed_lines[trimmed] = recs[k].line;
+		if (recs[k].nfields < r->columns)
+			padded++;
+		else
+			trimmed++;
+	}
 	free(recs);
+	if (!r->encoding &&
+	    (padded != r->padded || trimmed != r->trimmed ||
+	     memcmp(padded_lines, r->padded_lines, sizeof(padded_lines)) ||
+	     memcmp(trimmed_lines, r->trimmed_lines, sizeof(trimmed_lines)))) {
+		fprintf(stderr, "lenient import: %llu padded, %llu trimmed; the records say "
+		        "%llu, %llu\n",
+		        (unsigned long long)r->padded, (unsigned long long)r->trimmed,
+		        (unsigned long long)padded, (unsigned long long)trimmed);
+		abort();
+	}
 	if (r->padded + r->trimmed > r->rows)
 		abort(); /* padded and trimmed rows are stored rows */
 	/* the thread count changes nothing */
@@ -631,7 +663,8 @@ static void lenient(const uint8_t *data, size_t size, const colstore_import_resu
 		fprintf(stderr, "strict import: %llu rows; lenient: %llu rows, %llu rejected (%llu "
 		        "repeat the header; first: %s), %llu padded, %llu trimmed\n",
 		        (unsigned long long)strict->rows, (unsigned long long)r->rows,
-		        (unsigned long long)r->rejected, (unsigned long long)repeats, r->first_reject,
+		        (unsigned long long)r->rejected, (unsigned long long)repeats,
+		        r->first_reject,
 		        (unsigned long long)r->padded, (unsigned long long)r->trimmed);
 		abort();
 	}
