@@ -57,54 +57,9 @@ static const uint32_t cs_zero_offsets[1];
 
 /* ---- strings ----------------------------------------------------------- */
 
-/* 1 if p[0..n) is well-formed UTF-8 (RFC 3629: no overlongs, no surrogates,
- * nothing above U+10FFFF) */
 static int cs_utf8_ok(const uint8_t *p, size_t n)
 {
-	size_t i = 0;
-	while (i < n) {
-		while (i + 8 <= n) { /* ASCII, 8 bytes at a time */
-			uint64_t w;
-			memcpy(&w, p + i, 8);
-			if (w & 0x8080808080808080ull)
-				break;
-			i += 8;
-		}
-		if (i >= n)
-			break;
-		uint8_t c = p[i];
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		size_t k;
-		uint8_t lo = 0x80, hi = 0xbf;
-		if (c >= 0xc2 && c <= 0xdf)
-			k = 1;
-		else if (c >= 0xe0 && c <= 0xef) {
-			k = 2;
-			if (c == 0xe0)
-				lo = 0xa0;
-			else if (c == 0xed)
-				hi = 0x9f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			k = 3;
-			if (c == 0xf0)
-				lo = 0x90;
-			else if (c == 0xf4)
-				hi = 0x8f;
-		} else
-			return 0;
-		if (k > n - i - 1)
-			return 0;
-		if (p[i + 1] < lo || p[i + 1] > hi)
-			return 0;
-		for (size_t j = 2; j <= k; j++)
-			if ((p[i + j] & 0xc0) != 0x80)
-				return 0;
-		i += k + 1;
-	}
-	return 1;
+	return cs_utf8_prefix(p, n) == n;
 }
 
 /* the first entry of an offsets + bytes string array that is not UTF-8, or

@@ -673,6 +673,22 @@ static int cs_pass2(cs_import *im, colstore_writer *w, int passes, uint64_t *row
 	return rc;
 }
 
+/* text that is not UTF-8 in the first 64 KiB: said, with the way out (the
+ * bytes are kept as they are) */
+static void cs_check_utf8(cs_import *im)
+{
+	size_t n = im->size < (1u << 16) ? im->size : (1u << 16);
+	size_t ok = cs_utf8_prefix(im->data, n);
+	if (ok == n || (n < im->size && n - ok < 4))
+		return; /* all well-formed, or a character cut by the sample's end */
+	uint64_t line = 1;
+	for (size_t i = 0; i < ok; i++)
+		line += im->data[i] == '\n';
+	cs_warn(im, "%s:%llu: not UTF-8 text (byte 0x%02x at offset %zu): the bytes are kept as "
+	        "they are (--encoding latin1 or cp1252 converts them)", im->path,
+	        (unsigned long long)line, im->data[ok], ok);
+}
+
 /* the dialect from the options, with what they leave open detected */
 static int cs_dialect_setup(cs_import *im, colstore_error *err)
 {
@@ -793,6 +809,8 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 	}
 	if ((rc = cs_dialect_setup(&im, err)))
 		goto out;
+	if (!encoding)
+		cs_check_utf8(&im);
 	if (!opts->threads && im.size / (8u << 20) + 1 < im.threads)
 		im.threads = (uint32_t)(im.size / (8u << 20) + 1); /* a thread per 8 MiB at most */
 	rc = cs_start(&im, err);

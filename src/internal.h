@@ -358,6 +358,9 @@ typedef struct cs_trailer {
 
 CS_HIDDEN void cs_header_encode(uint8_t out[CS_HEADER_SIZE]);
 CS_HIDDEN const char *cs_sniff(const uint8_t *p, size_t n);
+/* the length of the longest well-formed UTF-8 prefix of p[0..n) (RFC 3629:
+ * no overlongs, no surrogates, nothing above U+10FFFF); n when all is */
+CS_HIDDEN size_t cs_utf8_prefix(const uint8_t *p, size_t n);
 CS_HIDDEN int cs_magic_check(const uint8_t *p, size_t n, colstore_error *err);
 CS_HIDDEN int cs_header_decode(const uint8_t *p, size_t file_size, cs_header *h,
                                colstore_error *err);

@@ -319,3 +319,51 @@ int cs_parse_double_lenient(const char *p, size_t n, double *v)
 	*v = d;
 	return 1;
 }
+
+size_t cs_utf8_prefix(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		while (i + 8 <= n) { /* ASCII, 8 bytes at a time */
+			uint64_t w;
+			memcpy(&w, p + i, 8);
+			if (w & 0x8080808080808080ull)
+				break;
+			i += 8;
+		}
+		if (i >= n)
+			break;
+		uint8_t c = p[i];
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		size_t k;
+		uint8_t lo = 0x80, hi = 0xbf;
+		if (c >= 0xc2 && c <= 0xdf)
+			k = 1;
+		else if (c >= 0xe0 && c <= 0xef) {
+			k = 2;
+			if (c == 0xe0)
+				lo = 0xa0;
+			else if (c == 0xed)
+				hi = 0x9f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			k = 3;
+			if (c == 0xf0)
+				lo = 0x90;
+			else if (c == 0xf4)
+				hi = 0x8f;
+		} else
+			return i;
+		if (k > n - i - 1)
+			return i;
+		if (p[i + 1] < lo || p[i + 1] > hi)
+			return i;
+		for (size_t j = 2; j <= k; j++)
+			if ((p[i + j] & 0xc0) != 0x80)
+				return i;
+		i += k + 1;
+	}
+	return n;
+}

@@ -118,6 +118,7 @@ printf 'x\ny\nid,v\n1,2\n' >"$T/skip.csv"
 check "--skip 2" 0 "id int8, v int8" -- "$CS" import "$T/skip.csv" --skip 2
 printf 'id,name\n1,caf\351\n' >"$T/latin.csv"
 check "--encoding latin1" 0 '^1,café$' -- sh -c "'$CS' import -q '$T/latin.csv' --encoding latin1 && '$CS' scan -f csv '$T/latin.colstore'"
+check "latin1 without --encoding: a warning with the way out" 0 "latin.csv:2: not UTF-8 text (byte 0xe9 at offset 13): the bytes are kept as they are (--encoding latin1" -- "$CS" import "$T/latin.csv" -o "$T/latin2.colstore"
 check "--encoding unknown" 2 "unknown encoding 'klingon'" -- "$CS" import "$T/latin.csv" --encoding klingon
 check "--delimiter too long" 2 "takes 1 to 4 bytes" -- "$CS" import "$T/latin.csv" --delimiter abcde
 check "--quote two bytes" 2 "quote takes one character or 'none'" -- "$CS" import "$T/latin.csv" --quote ab

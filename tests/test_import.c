@@ -667,6 +667,11 @@ static void test_dialect(void)
 	o.encoding = "latin1";
 	expect_rows("a,b\n1,caf\xe9\n", &o, "r0 c0 1\nr0 c1 \"caf\\xc3\\xa9\"\n");
 	CU_ASSERT_STRING_EQUAL(last_res.encoding, "latin1");
+	/* without --encoding the bytes are kept, and said not to be UTF-8 */
+	expect_rows("a,b\n1,caf\xe9\n", NULL, "r0 c0 1\nr0 c1 \"caf\\xe9\"\n");
+	CU_ASSERT_PTR_NOT_NULL(strstr(allwarnings, "in.csv:2: not UTF-8 text (byte 0xe9 at offset 9)"));
+	expect_rows("a,b\n1,caf\xc3\xa9\n", NULL, "r0 c0 1\nr0 c1 \"caf\\xc3\\xa9\"\n");
+	CU_ASSERT_PTR_NULL(strstr(allwarnings, "not UTF-8"));
 	o.encoding = "cp1252";
 	expect_rows("a,b\n1,\x80 5\n", &o, "r0 c0 1\nr0 c1 \"\\xe2\\x82\\xac 5\"\n");
 	o.encoding = NULL;
