@@ -114,6 +114,7 @@ static int cs_set_names(cs_import *im, const cs_csv_field *fields, uint32_t nfie
 	for (uint32_t i = 0; i < im->ncols; i++) {
 		cs_icol *col = &im->cols[i];
 		col->cand = CAND_ALL;
+		col->dmy = 1;
 		col->type = COLSTORE_TYPE_STRING;
 		const char *p = NULL;
 		uint32_t len = 0;
@@ -155,6 +156,18 @@ static int cs_set_names(cs_import *im, const cs_csv_field *fields, uint32_t nfie
 	return COLSTORE_OK;
 }
 
+/* a date or timestamp column's formats: its own, or the import's */
+static void cs_set_format(const cs_import *im, cs_icol *col)
+{
+	if (col->type == COLSTORE_TYPE_DATE && !col->fmt)
+		col->fmt = im->o->date_format;
+	if (col->type == COLSTORE_TYPE_TIMESTAMP) {
+		if (!col->fmt)
+			col->fmt = im->o->timestamp_format;
+		col->fmt2 = im->o->date_format;
+	}
+}
+
 static int cs_apply_schema(cs_import *im, colstore_error *err)
 {
 	const colstore_import_options *o = im->o;
@@ -177,7 +190,19 @@ static int cs_apply_schema(cs_import *im, colstore_error *err)
 			              "the schema gives column '%s' an unknown type", o->schema_names[s]);
 		im->cols[i].forced = 1;
 		im->cols[i].type = o->schema_types[s];
+		const char *fmt = o->schema_formats ? o->schema_formats[s] : NULL, *why;
+		if (fmt && o->schema_types[s] != COLSTORE_TYPE_DATE &&
+		    o->schema_types[s] != COLSTORE_TYPE_TIMESTAMP)
+			return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+			              "the schema gives column '%s' a format, which only a date or a "
+			              "timestamp takes", o->schema_names[s]);
+		if (fmt && !cs_datefmt_check(fmt, o->schema_types[s] == COLSTORE_TYPE_TIMESTAMP, &why))
+			return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+			              "the format '%s' of column '%s': %s", fmt, o->schema_names[s], why);
+		im->cols[i].fmt = fmt;
 	}
+	for (uint32_t i = 0; i < im->ncols; i++)
+		cs_set_format(im, &im->cols[i]);
 	return COLSTORE_OK;
 }
 
@@ -213,7 +238,7 @@ int cs_imp_check_width(const cs_import *im, const cs_csv *c, colstore_error *err
 	             c->nfields < im->ncols ? " (--ragged pad fills missing fields with nulls)" : "");
 }
 
-static void cs_infer(cs_icol *col, const cs_csv_field *f)
+static void cs_infer(const cs_import *im, cs_icol *col, const cs_csv_field *f)
 {
 	unsigned cand = col->cand;
 	const char *p = f->p;
@@ -241,9 +266,13 @@ static void cs_infer(cs_icol *col, const cs_csv_field *f)
 		cand &= ~(unsigned)CAND_FLOAT;
 	if ((cand & CAND_BOOL) && !cs_parse_bool(p, n, NULL))
 		cand &= ~(unsigned)CAND_BOOL;
-	if ((cand & CAND_DATE) && !cs_parse_date(p, n, NULL))
+	int64_t v;
+	if ((cand & CAND_DATE) && !cs_parse_date_any(p, n, NULL) &&
+	    !(im->o->date_format && cs_parse_datefmt(im->o->date_format, p, n, 0, &v)))
 		cand &= ~(unsigned)CAND_DATE;
-	if ((cand & CAND_TS) && !cs_parse_timestamp(p, n, NULL))
+	if ((cand & CAND_TS) && !cs_parse_timestamp_any(p, n, NULL) &&
+	    !(im->o->timestamp_format && cs_parse_datefmt(im->o->timestamp_format, p, n, 1, &v)) &&
+	    !(im->o->date_format && cs_parse_datefmt(im->o->date_format, p, n, 0, &v)))
 		cand &= ~(unsigned)CAND_TS;
 	col->cand = cand;
 }
@@ -314,6 +343,16 @@ static void cs_keep_value(uint64_t *line, char *buf, uint32_t *len, uint64_t at,
 	memcpy(buf, f->p, *len);
 }
 
+/* does every value read as D/M/Y or M/D/Y?  (said when the column ends a string) */
+static void cs_note_dmy(cs_icol *col, const cs_csv_field *f)
+{
+	col->dmy = !(f->flags & CS_CSV_ESCAPED) && cs_looks_dmy(f->p, f->len);
+	if (col->dmy && !col->dmy_ex[0]) {
+		size_t k = f->len < sizeof(col->dmy_ex) - 1 ? f->len : sizeof(col->dmy_ex) - 1;
+		memcpy(col->dmy_ex, f->p, k);
+	}
+}
+
 int cs_imp_infer_record(const cs_import *im, cs_icol *cols, const cs_csv *c, colstore_error *err)
 {
 	cs_reject r;
@@ -328,15 +367,20 @@ int cs_imp_infer_record(const cs_import *im, cs_icol *cols, const cs_csv *c, col
 		const cs_csv_field *f = &c->fields[i];
 		if (col->hll) {
 			/* a string: only its distinct values matter now */
-			if (!cs_imp_is_null(im, f))
+			if (!cs_imp_is_null(im, f)) {
 				cs_hll_add(col, f->p, f->len);
+				if (col->dmy)
+					cs_note_dmy(col, f);
+			}
 			continue;
 		}
 		if (col->forced || !col->cand || cs_imp_is_null(im, f))
 			continue;
 		int had = col->seen;
 		unsigned before = col->cand;
-		cs_infer(col, f);
+		cs_infer(im, col, f);
+		if (col->dmy)
+			cs_note_dmy(col, f);
 		for (unsigned k = 0, gone = before & ~col->cand; gone && gone >> k; k++)
 			if ((gone >> k & 1) && !col->drop_line[k]) {
 				col->drop_line[k] = c->rec_line;
@@ -406,6 +450,14 @@ static void cs_explain(cs_import *im)
 	}
 	if (more)
 		cs_warn(im, "%s: %u more columns became strings the same way", im->path, more);
+	for (uint32_t i = 0; i < im->ncols; i++) {
+		const cs_icol *col = &im->cols[i];
+		if (!col->forced && !col->cand && col->seen && col->dmy)
+			cs_warn(im, "%s: column '%s' holds dates such as '%s' that read day-first or "
+			        "month-first alike: kept as strings (--date-format %%d/%%m/%%Y or "
+			        "%%m/%%d/%%Y reads them, with the separator they use)",
+			        im->path, col->name, col->dmy_ex);
+	}
 }
 
 /* the first record: header or data (COLSTORE_HEADER_AUTO) */
@@ -547,9 +599,11 @@ static int cs_pass1(cs_import *im, colstore_error *err)
 		else
 			col->type = COLSTORE_TYPE_STRING;
 	}
-	for (uint32_t i = 0; i < im->ncols; i++)
+	for (uint32_t i = 0; i < im->ncols; i++) {
 		if (im->cols[i].type == COLSTORE_TYPE_STRING)
 			im->cols[i].flags = cs_choose_encoding(im, &im->cols[i]);
+		cs_set_format(im, &im->cols[i]);
+	}
 	return COLSTORE_OK;
 }
 
@@ -566,9 +620,16 @@ int cs_imp_parse_value(const cs_icol *col, const char *p, uint32_t n, int64_t *i
 		*iv = bv;
 		return 1;
 	case COLSTORE_TYPE_DATE:
-		return cs_parse_date(p, n, iv) && cs_int_fits(col->type, *iv);
+		return (cs_parse_date_any(p, n, iv) || (col->fmt && cs_parse_datefmt(col->fmt, p, n, 0, iv))) &&
+		       cs_int_fits(col->type, *iv);
 	case COLSTORE_TYPE_TIMESTAMP:
-		return cs_parse_timestamp(p, n, iv);
+		if (cs_parse_timestamp_any(p, n, iv) || (col->fmt && cs_parse_datefmt(col->fmt, p, n, 1, iv)))
+			return 1;
+		if (col->fmt2 && cs_parse_datefmt(col->fmt2, p, n, 0, iv)) {
+			*iv *= 86400 * (int64_t)1000000; /* a date: midnight */
+			return 1;
+		}
+		return 0;
 	default:
 		return (col->forced ? cs_parse_int_lenient(p, n, iv) : cs_parse_int(p, n, iv)) &&
 		       cs_int_fits(col->type, *iv);
@@ -752,6 +813,13 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 	if (opts->delimiter == '"' || opts->delimiter == '\n' || opts->delimiter == '\r')
 		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
 		              "the delimiter cannot be a quote or a line break");
+	const char *why;
+	if (opts->date_format && !cs_datefmt_check(opts->date_format, 0, &why))
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "the date format '%s': %s",
+		              opts->date_format, why);
+	if (opts->timestamp_format && !cs_datefmt_check(opts->timestamp_format, 1, &why))
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "the timestamp format '%s': %s",
+		              opts->timestamp_format, why);
 	cs_import im;
 	memset(&im, 0, sizeof(im));
 	im.o = opts;

@@ -82,6 +82,10 @@ typedef struct cs_icol {
 	uint64_t counted;   /* values added to the sketch */
 	uint64_t bytes;     /* and their total length */
 	uint32_t flags;     /* COLSTORE_COLUMN_DICT or _PLAIN for the writer */
+	const char *fmt;    /* a date or timestamp column's format, after ISO (or NULL) */
+	const char *fmt2;   /* a timestamp column's: the date format too (midnight) */
+	int dmy;            /* every value so far reads as D/M/Y or M/D/Y */
+	char dmy_ex[24];    /* the first such value, for the summary */
 	/* why a column that had typed values became a string: the record's
 	 * line (0: none) and the start of the value; per candidate type, the
 	 * line and place in the input of the value that ruled it out (a part

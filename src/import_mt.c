@@ -167,6 +167,9 @@ static void cs_merge(cs_icol *into, const cs_icol *from, uint32_t ncols, uint64_
 			memcpy(a->why, b->why, b->why_len);
 		}
 		a->cand &= b->cand;
+		if (!a->dmy_ex[0])
+			memcpy(a->dmy_ex, b->dmy_ex, sizeof(a->dmy_ex));
+		a->dmy &= b->dmy;
 		a->seen |= b->seen;
 		if (b->imin < a->imin)
 			a->imin = b->imin;

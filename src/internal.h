@@ -536,6 +536,20 @@ CS_HIDDEN int cs_parse_date(const char *p, size_t n, int64_t *days);
  * date (midnight) -> microseconds since the epoch, UTC */
 CS_HIDDEN int cs_parse_timestamp(const char *p, size_t n, int64_t *us);
 CS_HIDDEN int64_t cs_days_from_civil(int64_t y, unsigned m, unsigned d);
+/* datefmt.c: a strptime-like format (%Y %m %d %H %M %S %f %b %B %z %p %I
+ * %%; a space matches one or more) -> days (ts 0) or microseconds, UTC */
+CS_HIDDEN int cs_parse_datefmt(const char *fmt, const char *p, size_t n, int ts, int64_t *out);
+/* is fmt usable for a date (ts 0) or a timestamp?  *why says why not */
+CS_HIDDEN int cs_datefmt_check(const char *fmt, int ts, const char **why);
+/* cs_parse_date, or a spelling that names the year first or the month by
+ * name (2000/01/31, Jan 31 2000, Jan 31, 2000, 31 Jan 2000, January ...) */
+CS_HIDDEN int cs_parse_date_any(const char *p, size_t n, int64_t *days);
+/* cs_parse_timestamp, RFC 3339's lower-case t and z, 2000/01/31 10:00[:00[.f]],
+ * or a date of cs_parse_date_any (midnight) */
+CS_HIDDEN int cs_parse_timestamp_any(const char *p, size_t n, int64_t *us);
+/* NN/NN/YYYY (or . or - between): day-first or month-first, which a value
+ * alone does not say */
+CS_HIDDEN int cs_looks_dmy(const char *p, size_t n);
 /* more lenient parsing for a type forced by a schema: also accepts a leading
  * '+', leading zeros, "-0", and for floats inf/nan and any digit count */
 CS_HIDDEN int cs_parse_int_lenient(const char *p, size_t n, int64_t *v);

@@ -702,6 +702,80 @@ static void test_dialect(void)
 	expect_error("a,b\n", 4, &o, COLSTORE_EINVAL, 0, 0, "must differ");
 }
 
+static void test_dates(void)
+{
+	/* inferred without a format: the year first, or the month by name */
+	expect("d\n2000/01/31\nJan 31 2000\n31 Jan 2000\n\"January 31, 2000\"\n2000-Jan-31\n"
+	       "31-jan-2000\n1999-12-31\n", NULL,
+	       "column 0 d date\nr0 c0 10987\nr1 c0 10987\nr2 c0 10987\nr3 c0 10987\nr4 c0 10987\n"
+	       "r5 c0 10987\nr6 c0 10956\n");
+	expect("t\n2000/01/31 10:30\n2000-01-31t10:30:00z\n2000/01/31 10:30:00.0\nJan 31 2000\n", NULL,
+	       "column 0 t timestamp\nr0 c0 949314600000000\nr1 c0 949314600000000\n"
+	       "r2 c0 949314600000000\nr3 c0 949276800000000\n");
+	/* not dates: a bad day, a two-digit year, a made-up month */
+	expect("d\n2000/02/30\n", NULL, "column 0 d string\n");
+	expect("d\nJan 31 00\n", NULL, "column 0 d string\n");
+	expect("d\nJun 31 2000\n", NULL, "column 0 d string\n");
+	expect("d\nFoo 3 2000\n", NULL, "column 0 d string\n");
+	/* day-first or month-first: never guessed, and said */
+	expect("d\n01/02/2000\n13/02/2000\n", NULL, "column 0 d string\n");
+	CU_ASSERT_PTR_NOT_NULL(strstr(allwarnings, "column 'd' holds dates such as '01/02/2000' that "
+	                                           "read day-first or month-first alike"));
+	expect("d\n01/02/2000\nsoon\n", NULL, "column 0 d string\n");
+	CU_ASSERT_PTR_NULL(strstr(allwarnings, "day-first"));
+	/* --date-format decides, and ISO dates still read beside it */
+	colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
+	o.date_format = "%d/%m/%Y";
+	expect("d\n01/02/2000\n2000-01-02\n", &o, "column 0 d date\nr0 c0 10988\nr1 c0 10958\n");
+	o.date_format = "%m/%d/%Y";
+	expect("d\n01/02/2000\n", &o, "column 0 d date\nr0 c0 10958\n");
+	o.date_format = "%d.%m.%Y";
+	expect("d\n29.02.2024\n", &o, "column 0 d date\nr0 c0 19782\n");
+	expect("d\n29.02.2023\n", &o, "column 0 d string\n");
+	/* --timestamp-format: a 12-hour clock, fractions, offsets to UTC */
+	o.date_format = NULL;
+	o.timestamp_format = "%d/%m/%Y %I:%M:%S.%f %p %z";
+	for (uint32_t t = 1; t <= 2; t++) {
+		o.threads = t;
+		expect("t\n31/01/2000 10:05:01.5 PM Z\n31/01/2000 10:05:01.5 pm +01:00\n"
+		       "2000-01-31T00:05:00Z\n", &o,
+		       "column 0 t timestamp\nr0 c0 949356301500000\nr1 c0 949352701500000\n"
+		       "r2 c0 949277100000000\n");
+	}
+	o.threads = 0;
+	o.timestamp_format = NULL;
+	/* a column's own format (--schema col:date:FMT); lenient mode rejects
+	 * the rows it does not read */
+	static const char *const sn[] = { "d" };
+	static const colstore_type st[] = { COLSTORE_TYPE_DATE };
+	static const char *const sf[] = { "%Y%m%d" };
+	o.n_schema = 1;
+	o.schema_names = sn;
+	o.schema_types = st;
+	o.schema_formats = sf;
+	expect("d\n20000131\n", &o, "column 0 d date\nr0 c0 10987\n");
+	expect_error("d\n20000131\n20001301\n", 20, &o, COLSTORE_EPARSE, 3, 1,
+	             "'20001301' is not a valid date (column 'd')");
+	o.lenient = 1;
+	expect("d\n20000131\n20001301\n", &o, "column 0 d date\nr0 c0 10987\n");
+	CU_ASSERT_EQUAL(last_res.rejected, 1);
+	o.lenient = 0;
+	/* formats that cannot be used are refused */
+	static const colstore_type si[] = { COLSTORE_TYPE_INT32 };
+	o.schema_types = si;
+	expect_error("d\n1\n", 4, &o, COLSTORE_EINVAL, 0, 0, "only a date or a timestamp takes");
+	o.n_schema = 0;
+	o.date_format = "%Y-%m";
+	expect_error("d\n1\n", 4, &o, COLSTORE_EINVAL, 0, 0, "needs a year (%Y), a month");
+	o.date_format = "%Y-%m-%d %H";
+	expect_error("d\n1\n", 4, &o, COLSTORE_EINVAL, 0, 0, "a date format has no time of day");
+	o.date_format = "%Y-%m-%d %Q";
+	expect_error("d\n1\n", 4, &o, COLSTORE_EINVAL, 0, 0, "unknown directive");
+	o.date_format = NULL;
+	o.timestamp_format = "%Y-%m-%d %I:%M";
+	expect_error("d\n1\n", 4, &o, COLSTORE_EINVAL, 0, 0, "%I (a 12-hour clock) goes with %p");
+}
+
 static void test_threads(void)
 {
 	size_t cap = 1 << 20, len = 0;
@@ -871,6 +945,7 @@ void register_import_tests(void)
 	CU_add_test(s, "value parsers", test_parsers);
 	CU_add_test(s, "lenient: padded, trimmed and rejected rows, the rejects file", test_lenient);
 	CU_add_test(s, "lenient: a second table, a repeated header", test_tables);
+	CU_add_test(s, "dates in other spellings: inferred, formats, never D/M/Y guessed", test_dates);
 	CU_add_test(s, "dialects given and detected: delimiter, quote, escape, comment, "
 	               "preamble, header lines, encoding", test_dialect);
 }

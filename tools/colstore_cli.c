@@ -98,7 +98,16 @@ static void usage_import(FILE *f)
 	        "                          row is a number, a date or a timestamp)\n"
 	        "      --schema NAME:TYPE,...  force the type of some or all columns; TYPE\n"
 	        "                          is int8 int16 int32 int64 float32 float64 bool\n"
-	        "                          string date timestamp\n"
+	        "                          string date timestamp; date:FORMAT or\n"
+	        "                          timestamp:FORMAT gives the column its spelling\n"
+	        "      --date-format FMT   dates are also written FMT, e.g. '%%d/%%m/%%Y' or\n"
+	        "                          '%%b %%d %%Y': %%Y %%m %%d %%b (Jan) %%B (January), a\n"
+	        "                          space matches spaces (default: ISO 8601, and\n"
+	        "                          2000/01/31, Jan 31 2000, 31 Jan 2000; never\n"
+	        "                          01/02/2000, which reads day- or month-first)\n"
+	        "      --timestamp-format FMT  timestamps are also written FMT, e.g.\n"
+	        "                          '%%Y/%%m/%%d %%H:%%M:%%S': also %%H %%M %%S %%f (digits\n"
+	        "                          of a second) %%z (Z, +01:00) %%I %%p (1-12, AM/PM)\n"
 	        "      --no-infer          every column not in --schema is a string\n"
 	        "      --null STR          unquoted fields equal to STR are null too (an\n"
 	        "                          empty unquoted field is always null; a quoted\n"
@@ -530,15 +539,27 @@ static void on_warning(void *ctx, const char *msg)
 		fprintf(stderr, "%s: warning: %s\n", prog, msg);
 }
 
-static int parse_schema(char *spec, const char ***names, colstore_type **types, uint32_t *n)
+static int parse_schema(char *spec, const char ***names, colstore_type **types,
+                        const char ***formats, uint32_t *n)
 {
 	uint32_t cap = 1;
 	for (char *c = spec; *c; c++)
 		cap += *c == ',';
 	*names = calloc(cap, sizeof(**names));
 	*types = calloc(cap, sizeof(**types));
+	*formats = calloc(cap, sizeof(**formats));
 	*n = 0;
 	for (char *item = strtok(spec, ","); item; item = strtok(NULL, ",")) {
+		/* NAME:date:FORMAT or NAME:timestamp:FORMAT (a format holds colons) */
+		char *fd = strstr(item, ":date:"), *ft = strstr(item, ":timestamp:");
+		char *at = fd && (!ft || fd < ft) ? fd : ft;
+		if (at && at > item) {
+			*at = '\0';
+			(*types)[*n] = at == fd ? COLSTORE_TYPE_DATE : COLSTORE_TYPE_TIMESTAMP;
+			(*formats)[*n] = at + (at == fd ? 6 : 11);
+			(*names)[(*n)++] = item;
+			continue;
+		}
 		char *colon = strrchr(item, ':');
 		if (!colon || colon == item) {
 			fprintf(stderr, "%s import: --schema item '%s' is not NAME:TYPE\n", prog, item);
@@ -794,6 +815,8 @@ static int cmd_import(int argc, char **argv)
 		{ "lenient", no_argument, NULL, 'l' },
 		{ "rejects", required_argument, NULL, 'R' },
 		{ "max-rejects", required_argument, NULL, 'M' },
+		{ "date-format", required_argument, NULL, 'D' },
+		{ "timestamp-format", required_argument, NULL, 'T' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -853,6 +876,8 @@ static int cmd_import(int argc, char **argv)
 			break;
 		}
 		case 'e': o.encoding = optarg; break;
+		case 'D': o.date_format = optarg; break;
+		case 'T': o.timestamp_format = optarg; break;
 		case 'l': o.lenient = 1; break;
 		case 'R': o.rejects_path = optarg; o.lenient = 1; break;
 		case 'M':
@@ -937,15 +962,17 @@ static int cmd_import(int argc, char **argv)
 		fprintf(stderr, "%s import: reading standard input needs -o OUT\n", prog);
 		return EXIT_USAGE;
 	}
-	const char **names = NULL;
+	const char **names = NULL, **formats = NULL;
 	colstore_type *types = NULL;
-	if (schema && parse_schema(schema, &names, &types, &o.n_schema)) {
+	if (schema && parse_schema(schema, &names, &types, &formats, &o.n_schema)) {
 		free(names);
 		free(types);
+		free(formats);
 		return EXIT_USAGE;
 	}
 	o.schema_names = names;
 	o.schema_types = types;
+	o.schema_formats = formats;
 	char *def_out = out ? NULL : default_output(csv, ".colstore");
 	if (!out)
 		out = def_out;
@@ -1014,6 +1041,7 @@ static int cmd_import(int argc, char **argv)
 	free(def_out);
 	free(names);
 	free(types);
+	free(formats);
 	return rc;
 }
 

@@ -516,6 +516,13 @@ typedef struct colstore_import_options {
 	/* the input's name in warnings and in the rejects file (NULL: csv_path;
 	 * "<stdin>" for a copy of standard input, say) */
 	const char *input_name;
+	/* dates and timestamps written in another spelling (README.md, "Dates
+	 * in other spellings"): strptime-like formats tried after ISO 8601 when
+	 * inferring and reading; schema_formats (NULL, or one per schema entry,
+	 * NULL entries allowed) gives a date or timestamp column its own */
+	const char *date_format;
+	const char *timestamp_format;
+	const char *const *schema_formats;
 	uint64_t reserved[1]; /* must be zero */
 } colstore_import_options;
 
@@ -528,7 +535,7 @@ typedef struct colstore_import_options {
 #define COLSTORE_IMPORT_OPTIONS_INIT \
 	{ 0, COLSTORE_HEADER_AUTO, 0, 0, NULL, 0, 0, NULL, NULL, \
 	  COLSTORE_WRITER_OPTIONS_INIT, NULL, NULL, NULL, NULL, 0, 0, \
-	  NULL, 0, 0, 0, 0, 0, NULL, 0, NULL, 0, NULL, { 0 } }
+	  NULL, 0, 0, 0, 0, 0, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, { 0 } }
 
 #define COLSTORE_REJECT_LINES 5
 
