@@ -123,6 +123,12 @@ check "--encoding unknown" 2 "unknown encoding 'klingon'" -- "$CS" import "$T/la
 check "--delimiter too long" 2 "takes 1 to 4 bytes" -- "$CS" import "$T/latin.csv" --delimiter abcde
 check "--quote two bytes" 2 "quote takes one character or 'none'" -- "$CS" import "$T/latin.csv" --quote ab
 check "--skip not a number" 2 "skip takes a number of lines" -- "$CS" import "$T/latin.csv" --skip x
+printf 'day,at\n01/02/2000,2000/01/31 10:30\n13/02/2000,Jan 31 2000\n' >"$T/dates.csv"
+check "D/M/Y is never guessed, and said" 0 "column 'day' holds dates such as '01/02/2000' that read day-first or month-first alike" -- "$CS" import "$T/dates.csv"
+check "--date-format reads it" 0 "types: day date, at timestamp" -- "$CS" import "$T/dates.csv" --date-format '%d/%m/%Y'
+check "--date-format: the cells" 0 '^2000-02-13,2000-01-31T00:00:00$' -- "$CS" scan -f csv "$T/dates.colstore"
+check "--schema col:date:FORMAT" 0 "types: day date, at timestamp" -- "$CS" import "$T/dates.csv" --schema 'day:date:%d/%m/%Y'
+check "a bad format is refused" 2 "the date format '%Y': needs a year" -- "$CS" import "$T/dates.csv" --date-format '%Y'
 : >"$T/empty.csv"
 check "an empty input is an empty table" 0 "0 rows, 1 columns" -- "$CS" import "$T/empty.csv"
 printf 'v\n300\n' >"$T/big.csv"
