@@ -296,6 +296,26 @@ static void fmt_date(char *buf, size_t n, int64_t days)
 	snprintf(buf, n, "%04d-%02d-%02d", y, m, d);
 }
 
+/* a date in another spelling the import infers (README "Dates in other
+ * spellings"): 0 ISO, 1 2000/01/31, 2 Jan 31 2000, 3 31 January 2000 */
+static void fmt_date_spelled(char *buf, size_t n, int64_t days, int spelling)
+{
+	static const char *const mon[12] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+		                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	static const char *const month[12] = { "January", "february", "MARCH", "April", "May", "June",
+		                               "July", "August", "September", "October", "November", "December" };
+	int y, m, d;
+	civil_from_days(days, &y, &m, &d);
+	if (spelling == 1)
+		snprintf(buf, n, "%04d/%02d/%02d", y, m, d);
+	else if (spelling == 2)
+		snprintf(buf, n, "%s %d %04d", mon[m - 1], d, y);
+	else if (spelling == 3)
+		snprintf(buf, n, "%d %s %04d", d, month[m - 1], y);
+	else
+		fmt_date(buf, n, days);
+}
+
 /* a timestamp in one of the accepted spellings: 'T' or ' ', seconds and
  * fractions only when needed (or not), a zone Z, +HH:MM or -HHMM (the
  * fields then in that zone's local time), or a bare date at midnight */
@@ -572,6 +592,20 @@ static const char *const vocab[] = {
 };
 #define NVOCAB (sizeof(vocab) / sizeof(vocab[0]))
 
+/* a date column's spelling, from its name and the row, not drawn from the
+ * generator (the tables' values stay as they were): half the columns ISO,
+ * the others one of the other spellings, now and then mixed */
+static int date_spelling(const gcol *c, uint32_t i)
+{
+	uint32_t h = 2166136261u;
+	for (const char *p = c->name; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	int s = (int)(h % 6);
+	if (s == 5)
+		return (int)((i * 2654435761u) >> 30); /* mixed: any of the four */
+	return s >= 3 ? 0 : s + 1;
+}
+
 static void set_text(gcol *c, uint32_t i, const char *s, size_t n)
 {
 	c->tx[i] = xstrndup(s, n);
@@ -714,7 +748,7 @@ static void gen_column(gcol *c, uint32_t n, int big)
 			default: v = base + (int64_t)rn(10); break;
 			}
 			c->iv[i] = v;
-			fmt_date(buf, sizeof(buf), v);
+			fmt_date_spelled(buf, sizeof(buf), v, date_spelling(c, i));
 			set_text(c, i, buf, strlen(buf));
 			break;
 		case K_TS:
