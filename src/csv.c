@@ -169,6 +169,7 @@ static int cs_quoted(cs_csv *c, const uint8_t **pp, int flat, int *multiline,
 	const int esc = c->d.esc;
 	uint32_t flags = CS_CSV_QUOTED;
 	uint64_t qline = c->line;
+	const char *bad = c->bad; /* what a NUL past the field would wrongly add */
 	for (;;) {
 		const uint8_t *nq;
 		if (esc < 0) {
@@ -243,6 +244,7 @@ static int cs_quoted(cs_csv *c, const uint8_t **pp, int flat, int *multiline,
 	}
 literal:
 	c->line = qline;
+	c->bad = bad;
 	return 1;
 }
 

@@ -368,6 +368,7 @@ int cs_imp_infer_record(const cs_import *im, cs_icol *cols, const cs_csv *c, col
 		if (col->hll) {
 			/* a string: only its distinct values matter now */
 			if (!cs_imp_is_null(im, f)) {
+				col->nonnull++;
 				cs_hll_add(col, f->p, f->len);
 				if (col->dmy)
 					cs_note_dmy(col, f);
@@ -376,6 +377,7 @@ int cs_imp_infer_record(const cs_import *im, cs_icol *cols, const cs_csv *c, col
 		}
 		if (col->forced || !col->cand || cs_imp_is_null(im, f))
 			continue;
+		col->nonnull++;
 		int had = col->seen;
 		unsigned before = col->cand;
 		cs_infer(im, col, f);
@@ -389,8 +391,11 @@ int cs_imp_infer_record(const cs_import *im, cs_icol *cols, const cs_csv *c, col
 			}
 		if (!col->cand && had)
 			cs_keep_value(&col->why_line, col->why, &col->why_len, c->rec_line, f);
-		if (!col->cand && !(col->hll = calloc(1, CS_HLL_M)))
-			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		if (!col->cand) {
+			if (!(col->hll = calloc(1, CS_HLL_M)))
+				return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+			cs_hll_add(col, f->p, f->len); /* the value that made it a string */
+		}
 	}
 	if (im->header && !cols[0].hdr_line && c->nfields == im->ncols) {
 		/* the header row again (files joined with cat): every field is its name */
@@ -494,6 +499,11 @@ static int cs_join_header(cs_import *im, uint32_t n, cs_csv_field **out, uint32_
 			break;
 		}
 		rc = COLSTORE_OK;
+		if (c->bad) {
+			rc = cs_imp_at(err, COLSTORE_EPARSE, c->rec_line, 0, "header line %u holds %s",
+			               k + 1, c->bad);
+			break;
+		}
 		if (c->nfields > cap) {
 			char **g = realloc(names, c->nfields * sizeof(char *));
 			if (!g) {
@@ -541,30 +551,118 @@ static int cs_join_header(cs_import *im, uint32_t n, cs_csv_field **out, uint32_
 	return rc;
 }
 
-static int cs_pass1(cs_import *im, colstore_error *err)
+/* the inference state of every column as before pass 1 */
+static int cs_pass1_init(cs_import *im, colstore_error *err)
 {
-	cs_csv *c = &im->csv;
-	uint64_t rows = 0;
-	int rc = COLSTORE_OK;
 	for (uint32_t i = 0; i < im->ncols; i++) {
 		cs_icol *col = &im->cols[i];
+		cs_icol keep = *col;
+		free(col->hll);
+		memset(col, 0, sizeof(*col));
+		col->name = keep.name;
+		col->forced = keep.forced;
+		col->type = keep.type;
+		col->fmt = keep.fmt;
+		col->fmt2 = keep.fmt2;
+		col->cand = CAND_ALL;
+		col->dmy = 1;
 		col->imin = INT64_MAX;
 		col->imax = INT64_MIN;
 		if (col->forced && col->type == COLSTORE_TYPE_STRING &&
 		    !(col->hll = calloc(1, CS_HLL_M)))
 			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	}
+	return COLSTORE_OK;
+}
+
+/* A string column that had typed values first has only the values from
+ * there on in its sketch (and, on several threads, from where each part saw
+ * it turn): its sketch is made again from all its values, so that the
+ * DICT/PLAIN choice is the same whatever the thread count. */
+static int cs_rehash(cs_import *im, uint64_t start, uint64_t line, colstore_error *err)
+{
+	uint32_t need = 0;
+	for (uint32_t i = 0; i < im->ncols; i++) {
+		cs_icol *col = &im->cols[i];
+		if (col->type == COLSTORE_TYPE_STRING && col->hll && col->counted != col->nonnull) {
+			memset(col->hll, 0, CS_HLL_M);
+			col->counted = col->bytes = 0;
+			need++;
+		}
+	}
+	if (!need)
+		return COLSTORE_OK;
+	cs_csv c;
+	if (cs_csv_init(&c, im->data, im->size, &im->dialect))
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	c.pos = c.start + start;
+	c.line = line;
+	c.expect = im->ncols;
+	uint64_t released = start;
+	int more, rc = COLSTORE_OK;
+	while ((more = cs_csv_next(&c, err)) == 1) {
+		cs_reject r;
+		int kind = cs_imp_classify(im, &c, &r, err);
+		if (kind < 0) {
+			rc = -kind;
+			break;
+		}
+		if (kind == CS_ROW_REJECT)
+			continue;
+		uint32_t n = c.nfields < im->ncols ? c.nfields : im->ncols;
+		for (uint32_t i = 0; i < n; i++) {
+			cs_icol *col = &im->cols[i];
+			const cs_csv_field *f = &c.fields[i];
+			if (col->type == COLSTORE_TYPE_STRING && col->hll && col->counted < col->nonnull &&
+			    !cs_imp_is_null(im, f))
+				cs_hll_add(col, f->p, f->len);
+		}
+		cs_release_behind(im->data, &released, (uint64_t)(c.pos - c.start));
+	}
+	if (more < 0 || more > 1)
+		rc = more;
+	cs_map_release(im->data, start, (uint64_t)(c.pos - c.start));
+	cs_csv_free(&c);
+	return rc;
+}
+
+static int cs_pass1(cs_import *im, colstore_error *err)
+{
+	cs_csv *c = &im->csv;
+	uint64_t rows = 0;
+	int rc = cs_pass1_init(im, err);
+	if (rc)
+		return rc;
+	/* data starts after the header, or at the top (after a BOM and the
+	 * lines skipped) */
+	uint64_t start = im->header ? (uint64_t)(c->pos - c->start) : im->data_start;
+	uint64_t line = im->header ? c->line : 1 + im->skipped;
 	if (im->threads >= 2) {
-		/* data starts after the header, or at the top (after a BOM and the
-		 * lines skipped) */
-		uint64_t start = im->header ? (uint64_t)(c->pos - c->start) : im->data_start;
-		if ((rc = cs_imp_pass1_mt(im, start, im->header ? c->line : 1 + im->skipped, err)))
+		if ((rc = cs_imp_pass1_mt(im, start, line, err)))
 			return rc;
+		if (im->table_end && !im->table_end_known) {
+			/* a part found a second table: infer again without its rows */
+			im->table_end_known = 1;
+			free(im->units);
+			im->units = NULL;
+			im->nunits = 0;
+			if ((rc = cs_pass1_init(im, err)) || (rc = cs_imp_pass1_mt(im, start, line, err)))
+				return rc;
+		}
 	} else {
+		cs_csv peek;
+		if (cs_csv_init(&peek, im->data, im->size, &im->dialect))
+			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		peek.expect = im->ncols;
 		int more = im->header ? cs_csv_next(c, err) : 1;
 		while (more == 1) {
-			if ((rc = cs_imp_infer_record(im, im->cols, c, err)))
+			if (!im->table_end && im->tables_ok &&
+			    cs_imp_second_table(im, c, &peek, &im->table_end, &im->table2_line))
+				im->table_end_known = 1;
+			if ((rc = cs_imp_infer_record(im, im->cols, c, err))) {
+				cs_csv_free(&peek);
 				return rc;
+			}
 			if ((++rows & 0xffff) == 0) {
 				cs_release_behind(im->data, &im->released, (uint64_t)(c->pos - c->start));
 				if ((rc = cs_imp_progress(im, (uint64_t)(c->pos - c->start), 1, 2, rows, err)))
@@ -572,6 +670,7 @@ static int cs_pass1(cs_import *im, colstore_error *err)
 			}
 			more = cs_csv_next(c, err);
 		}
+		cs_csv_free(&peek);
 		if (more < 0 || more > 1)
 			return more;
 	}
@@ -599,6 +698,8 @@ static int cs_pass1(cs_import *im, colstore_error *err)
 		else
 			col->type = COLSTORE_TYPE_STRING;
 	}
+	if ((rc = cs_rehash(im, start, line, err)))
+		return rc;
 	for (uint32_t i = 0; i < im->ncols; i++) {
 		if (im->cols[i].type == COLSTORE_TYPE_STRING)
 			im->cols[i].flags = cs_choose_encoding(im, &im->cols[i]);
@@ -885,6 +986,14 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 	int empty = rc == -1;
 	if (rc && !empty)
 		goto out;
+	if (!empty && im.csv.bad) {
+		/* lenient mode reads a NUL byte as a row to reject: the first row
+		 * is the header, or gives the table its width */
+		rc = cs_imp_at(err, COLSTORE_EPARSE, im.csv.rec_line, 0,
+		               "the first row holds %s: it cannot be the header, nor give the "
+		               "table its columns", im.csv.bad);
+		goto out;
+	}
 	/* the first record's fields too are held to the limit (a header name is
 	 * unescaped whole before it is cut) */
 	if (!empty && (rc = cs_field_sizes(&im, &im.csv, err)))
@@ -938,7 +1047,7 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 		im.any_forced |= im.cols[i].forced && im.cols[i].type != COLSTORE_TYPE_STRING;
 	im.csv.expect = im.ncols;
 	if (opts->lenient && !empty)
-		cs_imp_find_table_end(&im, (uint64_t)(im.csv.pos - im.csv.start), im.csv.line);
+		im.tables_ok = cs_imp_tables_ok(&im, (uint64_t)(im.csv.pos - im.csv.start), im.csv.line);
 	/* a work unit of the parallel passes holds at most CS_UNIT_BYTES of
 	 * values (at 16 bytes a field): 65536 rows, fewer for a wide table */
 	uint32_t width = im.ncols ? im.ncols : 1;

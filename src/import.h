@@ -85,6 +85,8 @@ typedef struct cs_icol {
 	const char *fmt;    /* a date or timestamp column's format, after ISO (or NULL) */
 	const char *fmt2;   /* a timestamp column's: the date format too (midnight) */
 	int dmy;            /* every value so far reads as D/M/Y or M/D/Y */
+	uint64_t nonnull;   /* values that are not null (a sketch that misses some is
+	                     * made again: cs_rehash) */
 	char dmy_ex[24];    /* the first such value, for the summary */
 	/* why a column that had typed values became a string: the record's
 	 * line (0: none) and the start of the value; per candidate type, the
@@ -128,6 +130,8 @@ typedef struct cs_import {
 	uint64_t data_start; /* where the header (or the first record) starts */
 	uint64_t table_end;  /* lenient: records from here on are another table's */
 	uint64_t table2_line;
+	int tables_ok;       /* lenient: the row after the header is as wide as it */
+	int table_end_known; /* pass 1 has seen where the table ends */
 	/* lenient mode's tallies, and the rejects file (a temporary renamed at
 	 * the end) */
 	cs_tally tally;
@@ -155,8 +159,14 @@ CS_HIDDEN int cs_imp_classify(const cs_import *im, const cs_csv *c, cs_reject *r
 /* lenient: a forced column's value that does not parse: fills *r, returns 1 */
 CS_HIDDEN int cs_imp_bad_forced(const cs_import *im, const cs_csv *c, cs_scratch *sc,
                                 cs_reject *r);
-/* lenient: find where a second table starts (im->table_end) */
-CS_HIDDEN void cs_imp_find_table_end(cs_import *im, uint64_t from, uint64_t line);
+/* lenient: is the record after the header (at from) as wide as the table?
+ * Only then can a second table follow it */
+CS_HIDDEN int cs_imp_tables_ok(const cs_import *im, uint64_t from, uint64_t line);
+/* lenient: does c's record start a second table (a blank line before it, and
+ * it and the record after it, read with peek, as wide as each other but not
+ * as the table)?  Then *at and *line say where */
+CS_HIDDEN int cs_imp_second_table(const cs_import *im, const cs_csv *c, cs_csv *peek,
+                                  uint64_t *at, uint64_t *line);
 /* the rejects file: open (when asked for), and commit or remove */
 CS_HIDDEN int cs_imp_rejects_open(cs_import *im, colstore_error *err);
 CS_HIDDEN int cs_imp_rejects_close(cs_import *im, int ok, colstore_error *err);

@@ -216,49 +216,48 @@ int cs_imp_tally_merge(cs_import *im, cs_tally *t, colstore_error *err)
 	return rc;
 }
 
-/* Lenient mode: where a second table starts.  A blank line followed by two
- * records as wide as each other and not as the table, ends the table, if
- * the table's first record (at from, after the header) is as wide as it:
- * else the header may be a title, and the blank line the preamble's end. */
-void cs_imp_find_table_end(cs_import *im, uint64_t from, uint64_t line)
+int cs_imp_tables_ok(const cs_import *im, uint64_t from, uint64_t line)
 {
-	const uint8_t *p = im->data + from, *end = im->data + im->size;
 	cs_csv c;
 	colstore_error e;
 	if (cs_csv_init(&c, im->data, im->size, &im->dialect))
-		return;
-	c.pos = p;
+		return 0;
+	c.pos = c.start + from;
 	c.line = line;
-	if (cs_csv_next(&c, &e) != 1 || c.nfields != im->ncols || c.rec_line != line) {
-		cs_csv_free(&c);
-		return;
-	}
-	uint64_t released = from;
-	while (p < end) {
-		const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
-		if (!nl)
-			break;
-		p = nl + 1;
-		line++;
-		cs_release_behind(im->data, &released, (uint64_t)(p - im->data));
-		if (p >= end || (*p != '\n' && *p != '\r'))
-			continue;
-		/* a blank line at p: the two records after it */
-		c.pos = p;
-		c.line = line;
-		if (cs_csv_next(&c, &e) != 1)
-			break;
-		uint32_t w = c.nfields;
-		uint64_t at = (uint64_t)(c.rec_start - im->data), at_line = c.rec_line;
-		if (w != im->ncols && w >= 2 && cs_csv_next(&c, &e) == 1 && c.nfields == w &&
-		    c.rec_line > at_line) {
-			im->table_end = at;
-			im->table2_line = at_line;
-			break;
-		}
-	}
-	cs_map_release(im->data, from, (uint64_t)(p - im->data)); /* the passes read it again */
+	c.expect = im->ncols;
+	int ok = cs_csv_next(&c, &e) == 1 && c.nfields == im->ncols && c.rec_line == line;
 	cs_csv_free(&c);
+	return ok;
+}
+
+/* is there an empty line just before the record at p (LF, CRLF or CR)? */
+static int cs_blank_before(const uint8_t *start, const uint8_t *p)
+{
+	if (p > start && p[-1] == '\n')
+		p--;
+	else if (p > start && p[-1] == '\r')
+		p--;
+	else
+		return 0;
+	if (p[0] == '\n' && p > start && p[-1] == '\r')
+		p--; /* that break was a CRLF */
+	return p > start && (p[-1] == '\n' || p[-1] == '\r');
+}
+
+int cs_imp_second_table(const cs_import *im, const cs_csv *c, cs_csv *peek, uint64_t *at,
+                        uint64_t *line)
+{
+	uint32_t w = c->nfields;
+	if (w == im->ncols || w < 2 || c->bad || !cs_blank_before(c->start, c->rec_start))
+		return 0;
+	colstore_error e;
+	peek->pos = c->pos;
+	peek->line = c->line;
+	if (cs_csv_next(peek, &e) != 1 || peek->nfields != w || peek->bad)
+		return 0;
+	*at = (uint64_t)(c->rec_start - c->start);
+	*line = c->rec_line;
+	return 1;
 }
 
 int cs_imp_rejects_open(cs_import *im, colstore_error *err)

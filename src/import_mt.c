@@ -32,6 +32,7 @@ typedef struct cs_part {
 	cs_icol *cols;         /* private inference state */
 	cs_unit *units;        /* unit starts, lines relative to the part (1 = first) */
 	size_t nunits, cap;
+	uint64_t t_at, t_line; /* lenient: where a second table starts (line relative) */
 	uint64_t done;  /* progress (atomic), read by the calling thread */
 	uint64_t rows_seen; /* the same, in rows (atomic) */
 	int finished;   /* atomic */
@@ -51,15 +52,17 @@ static void cs_part_free(cs_part *p, uint32_t ncols)
 	p->units = NULL;
 }
 
-static int cs_part_init(cs_part *p, const cs_import *im)
+/* a part's inference starts from tmpl: the columns as before pass 1 (not
+ * im->cols, which holds the parts merged so far when a part is run again) */
+static int cs_part_init(cs_part *p, const cs_import *im, const cs_icol *tmpl)
 {
 	p->cols = calloc(im->ncols, sizeof(cs_icol));
 	if (!p->cols)
 		return COLSTORE_ENOMEM;
 	for (uint32_t i = 0; i < im->ncols; i++) {
-		p->cols[i] = im->cols[i];
+		p->cols[i] = tmpl[i];
 		p->cols[i].hll = NULL;
-		if (im->cols[i].hll && !(p->cols[i].hll = calloc(1, CS_HLL_M)))
+		if (tmpl[i].hll && !(p->cols[i].hll = calloc(1, CS_HLL_M)))
 			return COLSTORE_ENOMEM;
 	}
 	return COLSTORE_OK;
@@ -70,10 +73,16 @@ static void *cs_part_run(void *arg)
 	cs_part *p = arg;
 	const cs_import *im = p->im;
 	cs_csv c;
+	cs_csv peek;
 	p->rc = cs_csv_init(&c, im->data, im->size, &im->dialect);
 	if (p->rc)
 		return NULL;
-	c.expect = im->ncols;
+	if ((p->rc = cs_csv_init(&peek, im->data, im->size, &im->dialect))) {
+		cs_csv_free(&c);
+		return NULL;
+	}
+	c.expect = peek.expect = im->ncols;
+	int look = im->tables_ok && !im->table_end_known;
 	c.pos = c.start + p->start;
 	c.line = 1;
 	uint64_t released = p->start;
@@ -103,6 +112,8 @@ static void *cs_part_run(void *arg)
 			p->rc = more;
 			break;
 		}
+		if (look && cs_imp_second_table(im, &c, &peek, &p->t_at, &p->t_line))
+			look = 0; /* the rows after it are inferred again, without it */
 		if ((p->rc = cs_imp_infer_record(im, p->cols, &c, &p->err)))
 			break;
 		if ((++p->rows & 0x3fff) == 0) {
@@ -119,6 +130,7 @@ static void *cs_part_run(void *arg)
 	p->lines = c.line - 1; /* error lines stay relative to the part: 1 = its first */
 	__atomic_store_n(&p->done, p->end - p->start, __ATOMIC_RELAXED);
 	cs_csv_free(&c);
+	cs_csv_free(&peek);
 	__atomic_store_n(&p->finished, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
@@ -170,6 +182,7 @@ static void cs_merge(cs_icol *into, const cs_icol *from, uint32_t ncols, uint64_
 		if (!a->dmy_ex[0])
 			memcpy(a->dmy_ex, b->dmy_ex, sizeof(a->dmy_ex));
 		a->dmy &= b->dmy;
+		a->nonnull += b->nonnull;
 		a->seen |= b->seen;
 		if (b->imin < a->imin)
 			a->imin = b->imin;
@@ -191,8 +204,13 @@ int cs_imp_pass1_mt(cs_import *im, uint64_t data_start, uint64_t first_line, col
 {
 	uint32_t t = im->threads;
 	cs_part *parts = calloc(t, sizeof(*parts));
-	if (!parts)
+	cs_icol *tmpl = malloc(im->ncols * sizeof(cs_icol));
+	if (!parts || !tmpl) {
+		free(parts);
+		free(tmpl);
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	}
+	memcpy(tmpl, im->cols, im->ncols * sizeof(cs_icol)); /* hll: only to say which have one */
 	int cancel = 0;
 	int rc = COLSTORE_OK;
 	/* cut just after a line break near each 1/t of the data */
@@ -210,7 +228,7 @@ int cs_imp_pass1_mt(cs_import *im, uint64_t data_start, uint64_t first_line, col
 		parts[k].bound = cut;
 		parts[k].cancel = &cancel;
 		prev = cut;
-		if ((rc = cs_part_init(&parts[k], im)))
+		if ((rc = cs_part_init(&parts[k], im, tmpl)))
 			goto out;
 	}
 	uint32_t started = 0;
@@ -261,7 +279,7 @@ int cs_imp_pass1_mt(cs_import *im, uint64_t data_start, uint64_t first_line, col
 			p->cancel = &cancel;
 			p->start = expected;
 			p->bound = bound > expected ? bound : expected;
-			if ((rc = cs_part_init(p, im)))
+			if ((rc = cs_part_init(p, im, tmpl)))
 				goto out;
 			cs_part_run(p);
 		}
@@ -275,6 +293,10 @@ int cs_imp_pass1_mt(cs_import *im, uint64_t data_start, uint64_t first_line, col
 			goto out;
 		}
 		cs_merge(im->cols, p->cols, im->ncols, line - 1, im->data);
+		if (p->t_line && !im->table_end) {
+			im->table_end = p->t_at;
+			im->table2_line = p->t_line + line - 1;
+		}
 		for (size_t u = 0; u < p->nunits; u++) {
 			if (im->nunits)
 				im->units[im->nunits - 1].end = p->units[u].start;
@@ -291,6 +313,7 @@ out:
 	for (uint32_t k = 0; k < t; k++)
 		cs_part_free(&parts[k], im->ncols);
 	free(parts);
+	free(tmpl);
 	return rc;
 }
 
