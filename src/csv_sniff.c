@@ -46,7 +46,7 @@ static int cs_detect_quote(const uint8_t *p, const uint8_t *end)
 }
 
 /* the delimiter among , ; TAB | that appears the same nonzero number of
- * times (outside quotes) on the most of the first lines, preferring the
+ * times (outside quotes) on the most of the first 32 lines, preferring the
  * most frequent */
 static uint8_t cs_detect_delim(const uint8_t *p, const uint8_t *end, int quote)
 {
@@ -69,16 +69,20 @@ static uint8_t cs_detect_delim(const uint8_t *p, const uint8_t *end, int quote)
 	int best = 0;
 	long best_score = -1;
 	for (int k = 0; k < 4; k++) {
-		unsigned first = counts[k][0];
-		if (first == 0)
-			continue;
-		int same = 0;
-		for (int l = 0; l < lines; l++)
-			same += counts[k][l] == first;
-		long score = (long)same * 1000 + (long)first;
-		if (score > best_score) {
-			best_score = score;
-			best = k;
+		/* the count most lines agree on (a title line above the table, with
+		 * none, does not decide) */
+		for (int l = 0; l < lines; l++) {
+			unsigned c = counts[k][l];
+			if (c == 0)
+				continue;
+			int same = 0;
+			for (int j = 0; j < lines; j++)
+				same += counts[k][j] == c;
+			long score = (long)same * 1000 + (long)c;
+			if (score > best_score) {
+				best_score = score;
+				best = k;
+			}
 		}
 	}
 	return cands[best];

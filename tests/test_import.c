@@ -646,6 +646,11 @@ static void test_dialect(void)
 	expect(pre, NULL, "column 0 id int8\ncolumn 1 v int8\n");
 	CU_ASSERT_EQUAL(last_res.skipped_lines, 3);
 	CU_ASSERT_EQUAL(last_res.rows, 3);
+	/* a title without any delimiter does not hide the table's */
+	expect("My report\n\nk;v;w\n1;2;3\n4;5;6\n7;8;9\n", NULL,
+	       "column 0 k int8\ncolumn 1 v int8\ncolumn 2 w int8\n");
+	CU_ASSERT_STRING_EQUAL(last_res.delimiter_string, ";");
+	CU_ASSERT_EQUAL(last_res.skipped_lines, 2);
 	o.skip = 1;
 	expect("x\nid,v\n1,2\n", &o, "column 0 id int8\ncolumn 1 v int8\n");
 	o.skip = COLSTORE_NONE; /* the title is the header, and the table too wide */
