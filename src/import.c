@@ -584,7 +584,11 @@ static int cs_rehash(cs_import *im, uint64_t start, uint64_t line, colstore_erro
 	uint32_t need = 0;
 	for (uint32_t i = 0; i < im->ncols; i++) {
 		cs_icol *col = &im->cols[i];
-		if (col->type == COLSTORE_TYPE_STRING && col->hll && col->counted != col->nonnull) {
+		if (col->type == COLSTORE_TYPE_STRING && col->nonnull &&
+		    (!col->hll || col->counted != col->nonnull)) {
+			/* (no sketch at all: on several threads, no part saw it turn) */
+			if (!col->hll && !(col->hll = calloc(1, CS_HLL_M)))
+				return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 			memset(col->hll, 0, CS_HLL_M);
 			col->counted = col->bytes = 0;
 			need++;
