@@ -72,20 +72,26 @@ static int cs_csv_err(cs_csv *c, colstore_error *err, int code, uint64_t line, c
 	return code;
 }
 
-static int cs_csv_push(cs_csv *c, const uint8_t *p, size_t len, uint32_t flags,
-                       colstore_error *err)
+static __attribute__((noinline)) int cs_csv_grow(cs_csv *c, colstore_error *err)
 {
-	if (c->nfields == c->cap) {
-		if (c->cap >= CS_MAX_COLUMNS)
-			return cs_csv_err(c, err, COLSTORE_ELIMIT, c->rec_line,
-			                  "more than 65535 fields in a record");
-		uint32_t cap = c->cap * 2 > CS_MAX_COLUMNS ? CS_MAX_COLUMNS : c->cap * 2;
-		cs_csv_field *f = realloc(c->fields, cap * sizeof(*f));
-		if (!f)
-			return cs_csv_err(c, err, COLSTORE_ENOMEM, c->rec_line, "out of memory");
-		c->fields = f;
-		c->cap = cap;
-	}
+	if (c->cap >= CS_MAX_COLUMNS)
+		return cs_csv_err(c, err, COLSTORE_ELIMIT, c->rec_line,
+		                  "more than 65535 fields in a record");
+	uint32_t cap = c->cap * 2 > CS_MAX_COLUMNS ? CS_MAX_COLUMNS : c->cap * 2;
+	cs_csv_field *f = realloc(c->fields, cap * sizeof(*f));
+	if (!f)
+		return cs_csv_err(c, err, COLSTORE_ENOMEM, c->rec_line, "out of memory");
+	c->fields = f;
+	c->cap = cap;
+	return COLSTORE_OK;
+}
+
+static inline __attribute__((always_inline)) int cs_csv_push(cs_csv *c, const uint8_t *p, size_t len,
+                                                             uint32_t flags, colstore_error *err)
+{
+	int rc;
+	if (c->nfields == c->cap && (rc = cs_csv_grow(c, err)))
+		return rc;
 	if (len > CS_MAX_STRING_BYTES)
 		return cs_csv_err(c, err, COLSTORE_ELIMIT, c->line, "field longer than 2 GiB");
 	cs_csv_field *f = &c->fields[c->nfields++];
@@ -108,11 +114,12 @@ static inline int cs_breaks(const uint8_t *s, const uint8_t *end)
 	return *s == '\n' || (*s == '\r' && (s + 1 >= end || s[1] != '\n'));
 }
 
-/* an unquoted field from p (in lenient mode quotes in it are literal);
- * *p is left at the delimiter, the line break or the end */
-static int cs_unquoted(cs_csv *c, const uint8_t **pp, colstore_error *err)
+/* the rest of an unquoted field from s, past a byte that stopped the scan
+ * and is not a line break (in lenient mode quotes in it are literal) */
+static __attribute__((noinline)) int cs_unquoted_slow(cs_csv *c, const uint8_t **pp,
+                                                      const uint8_t *s, colstore_error *err)
 {
-	const uint8_t *p = *pp, *s = p, *end = c->end;
+	const uint8_t *p = *pp, *end = c->end;
 	uint32_t flags = 0;
 	for (;;) {
 		while (s < end && c->cls[*s] == CL_PLAIN)
@@ -156,6 +163,21 @@ static int cs_unquoted(cs_csv *c, const uint8_t **pp, colstore_error *err)
 	}
 	*pp = s;
 	return cs_csv_push(c, p, (size_t)(s - p), flags, err);
+}
+
+/* an unquoted field from *pp; *pp is left at the delimiter, the line break
+ * or the end.  The common case (a one-byte delimiter, a line break or the
+ * end stops it) stays here */
+static inline __attribute__((always_inline)) int cs_unquoted(cs_csv *c, const uint8_t **pp,
+                                                             colstore_error *err)
+{
+	const uint8_t *p = *pp, *s = p, *end = c->end;
+	while (s < end && c->cls[*s] == CL_PLAIN)
+		s++;
+	if (s < end && *s != '\n' && *s != '\r' && !(*s == c->d.delim[0] && c->d.dlen == 1))
+		return cs_unquoted_slow(c, pp, s, err);
+	*pp = s;
+	return cs_csv_push(c, p, (size_t)(s - p), 0, err);
 }
 
 /* a quoted field at *pp (the opening quote).  Returns 1 when it is not a

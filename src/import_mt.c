@@ -56,7 +56,13 @@ static void cs_part_free(cs_part *p, uint32_t ncols)
  * im->cols, which holds the parts merged so far when a part is run again) */
 static int cs_part_init(cs_part *p, const cs_import *im, const cs_icol *tmpl)
 {
-	p->cols = calloc(im->ncols, sizeof(cs_icol));
+	/* whole cache lines of its own: the thread writes its columns' state at
+	 * every value, and a line shared with memory another thread writes
+	 * (the parts' other allocations) made pass 1 half as fast again */
+	size_t bytes = (im->ncols * sizeof(cs_icol) + 63) / 64 * 64;
+	p->cols = aligned_alloc(64, bytes);
+	if (p->cols)
+		memset(p->cols, 0, bytes);
 	if (!p->cols)
 		return COLSTORE_ENOMEM;
 	for (uint32_t i = 0; i < im->ncols; i++) {
@@ -83,6 +89,9 @@ static void *cs_part_run(void *arg)
 	}
 	c.expect = peek.expect = im->ncols;
 	int look = im->tables_ok && !im->table_end_known;
+	/* counted here, not in *p: the parts lie side by side in memory, and a
+	 * write per record to one would slow the thread reading the next */
+	uint64_t rows = 0;
 	c.pos = c.start + p->start;
 	c.line = 1;
 	uint64_t released = p->start;
@@ -91,7 +100,7 @@ static void *cs_part_run(void *arg)
 		uint64_t at = (uint64_t)(c.pos - c.start);
 		if (at >= p->bound || c.pos >= c.end)
 			break;
-		if (p->rows % im->unit_rows == 0) {
+		if (rows % im->unit_rows == 0) {
 			if (p->nunits == p->cap) {
 				size_t cap = p->cap ? p->cap * 2 : 64;
 				cs_unit *u = realloc(p->units, cap * sizeof(*u));
@@ -116,16 +125,17 @@ static void *cs_part_run(void *arg)
 			look = 0; /* the rows after it are inferred again, without it */
 		if ((p->rc = cs_imp_infer_record(im, p->cols, &c, &p->err)))
 			break;
-		if ((++p->rows & 0x3fff) == 0) {
+		if ((++rows & 0x3fff) == 0) {
 			__atomic_store_n(&p->done, (uint64_t)(c.pos - c.start) - p->start,
 			                 __ATOMIC_RELAXED);
-			__atomic_store_n(&p->rows_seen, p->rows, __ATOMIC_RELAXED);
+			__atomic_store_n(&p->rows_seen, rows, __ATOMIC_RELAXED);
 			if (__atomic_load_n(p->cancel, __ATOMIC_RELAXED))
 				break;
 			/* this part's pages only */
 			cs_release_behind(im->data, &released, (uint64_t)(c.pos - c.start));
 		}
 	}
+	p->rows = rows;
 	p->end = (uint64_t)(c.pos - c.start);
 	p->lines = c.line - 1; /* error lines stay relative to the part: 1 = its first */
 	__atomic_store_n(&p->done, p->end - p->start, __ATOMIC_RELAXED);
