@@ -949,9 +949,9 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 		im.threads = 1;
 	if (im.threads > 64)
 		im.threads = 64;
-	const void *data, *conv = NULL;
-	size_t size, conv_size = 0;
-	const char *encoding = NULL;
+	const void *data, *conv = NULL, *unpacked = NULL;
+	size_t size, conv_size = 0, unpacked_size = 0;
+	const char *encoding = NULL, *compression = NULL;
 	colstore_writer *w = NULL;
 	uint64_t rows = 0;
 	struct stat in_st;
@@ -962,14 +962,26 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 	rc = cs_map_input(csv_path, &data, &size, err);
 	if (rc)
 		return rc;
-	if ((rc = cs_transcode(data, size, opts->encoding, &conv, &conv_size, &encoding,
-	                       err))) {
+	/* compressed input: decompressed first (then, if need be, converted) */
+	const void *raw = data;
+	size_t raw_size = size;
+	if ((rc = cs_decompress(data, size, &unpacked, &unpacked_size, &compression, err))) {
+		cs_unmap(data, size);
+		return rc;
+	}
+	if (compression) {
+		raw = unpacked;
+		raw_size = unpacked_size;
+	}
+	if ((rc = cs_transcode(raw, raw_size, opts->encoding, &conv, &conv_size, &encoding, err))) {
+		if (unpacked)
+			cs_unmap(unpacked, unpacked_size);
 		cs_unmap(data, size);
 		return rc;
 	}
 	static const uint8_t cs_no_bytes[1];
-	const void *text = encoding ? conv : data;
-	size_t text_size = encoding ? conv_size : size;
+	const void *text = encoding ? conv : raw;
+	size_t text_size = encoding ? conv_size : raw_size;
 	im.data = text ? text : cs_no_bytes; /* an empty file maps to nothing */
 	im.size = text_size;
 	if (text)
@@ -977,7 +989,10 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 	const char *what = cs_sniff(im.data, im.size);
 	if (im.size && what && strncmp(what, "text", 4) != 0) {
 		rc = cs_imp_at(err, COLSTORE_EPARSE, 1, 0, "this is %s, not CSV text%s", what,
-		               what[0] == 'a' ? "" : " (decompress it first, into a file or '-')");
+		               what[0] == 'a' ? ""
+		               : strstr(what, "compressed") ? " (gzip, zstd and LZ4 are read as they "
+		                                              "are; decompress this one first)"
+		                                            : " (decompress it first, into a file or '-')");
 		goto out;
 	}
 	if ((rc = cs_dialect_setup(&im, err)))
@@ -1119,6 +1134,8 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 		res->escape = im.dialect.esc == im.dialect.quote ? COLSTORE_NONE : im.dialect.esc;
 		res->skipped_lines = im.skipped;
 		res->encoding = encoding;
+		res->compression = compression;
+		res->bytes_text = text_size;
 		res->had_header = im.header;
 		res->bytes_in = size;
 		res->padded = im.tally.padded;
@@ -1145,6 +1162,8 @@ out:
 	free(im.tally.rej);
 	if (conv)
 		cs_unmap(conv, conv_size);
+	if (unpacked)
+		cs_unmap(unpacked, unpacked_size);
 	cs_unmap(data, size);
 	return rc;
 }

@@ -170,6 +170,13 @@ CS_HIDDEN int cs_imp_second_table(const cs_import *im, const cs_csv *c, cs_csv *
 /* the rejects file: open (when asked for), and commit or remove */
 CS_HIDDEN int cs_imp_rejects_open(cs_import *im, colstore_error *err);
 CS_HIDDEN int cs_imp_rejects_close(cs_import *im, int ok, colstore_error *err);
+/* "gzip", "zstd" or "lz4" when p starts with that format's magic bytes
+ * (decompress.c), else NULL */
+CS_HIDDEN const char *cs_compressed(const uint8_t *p, size_t n);
+/* compressed input decompressed into an unlinked temporary file mapped at
+ * *out (*what names the format); not compressed: *what and *out NULL */
+CS_HIDDEN int cs_decompress(const void *data, size_t size, const void **out, size_t *out_size,
+                            const char **what, colstore_error *err);
 /* the input in another encoding as UTF-8, in an unlinked temporary file
  * mapped at *out (transcode.c); enc NULL: UTF-16 when a BOM says so, else
  * nothing to do (*out NULL) */

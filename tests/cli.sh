@@ -61,7 +61,16 @@ check "info of a directory: exit 1" 1 "$T: is a directory, not a file" -- "$CS" 
 check "import of a directory: bad input, exit 1" 1 "$T: is a directory, not a file" -- "$CS" import "$T" -o "$T/dir.colstore"
 check "import of a device: bad input, exit 1" 1 "/dev/null: not a regular file (a device, pipe or socket)" -- "$CS" import /dev/null -o "$T/dir.colstore"
 gzip -c "$T/x.csv" >"$T/x.csv.gz"
-check "import of gzip data names it (not 'NUL byte')" 1 "x.csv.gz:1: this is gzip-compressed data, not CSV text" -- "$CS" import "$T/x.csv.gz" -o "$T/gz.colstore"
+check "import of gzip data reads it" 0 "input: gzip-compressed, " -- "$CS" import "$T/x.csv.gz" -o "$T/gz.colstore"
+"$CS" import -q "$T/x.csv" -o "$T/plain.colstore" 2>/dev/null
+"$CS" scan -f csv "$T/plain.colstore" >"$T/plain.out" 2>&1
+check "gzip input: the same cells" 0 "^same$" -- sh -c "'$CS' scan -f csv '$T/gz.colstore' | cmp - '$T/plain.out' && echo same"
+cat "$T/x.csv.gz" | "$CS" import -q - -o "$T/gz2.colstore" 2>/dev/null
+check "gzip on standard input" 0 "^same$" -- sh -c "'$CS' scan -f csv '$T/gz2.colstore' | cmp - '$T/plain.out' && echo same"
+head -c 20 "$T/x.csv.gz" >"$T/cut.csv.gz"
+check "cut-short gzip: an error naming the byte" 1 "cut.csv.gz: the gzip data is damaged near byte" -- "$CS" import "$T/cut.csv.gz" -o "$T/cut.colstore"
+printf 'a,b\n1,2\n' | bzip2 >"$T/x.csv.bz2" 2>/dev/null &&
+	check "bzip2 is named, not read" 1 "this is bzip2-compressed data, not CSV text (gzip, zstd and LZ4 are read" -- "$CS" import "$T/x.csv.bz2" -o "$T/bz.colstore"
 printf 'PAR1\025\000' >"$T/x.parquet"
 check "import of a Parquet file names it" 1 "x.parquet:1: this is a Parquet file, not CSV text" -- "$CS" import "$T/x.parquet" -o "$T/pq.colstore"
 

@@ -11,6 +11,10 @@
 #include <CUnit/CUnit.h>
 
 #include "internal.h"
+#include <lz4frame.h>
+#include <zlib.h>
+#include <zstd.h>
+
 #include "testutil.h"
 
 static int nwarnings;
@@ -781,6 +785,68 @@ static void test_dates(void)
 	expect_error("d\n1\n", 4, &o, COLSTORE_EINVAL, 0, 0, "%I (a 12-hour clock) goes with %p");
 }
 
+/* data compressed with the format's own library: gzip (two members),
+ * zstd (two frames), an LZ4 frame */
+static void test_compressed(void)
+{
+	static const char csv[] = "id,name\n1,apple\n2,\"pear, ripe\"\n3,\n";
+	size_t n = sizeof(csv) - 1, half = 16;
+	unsigned char buf[4096];
+	size_t len = 0;
+	/* gzip: each half its own member, as cat a.gz b.gz makes */
+	for (int k = 0; k < 2; k++) {
+		z_stream z;
+		memset(&z, 0, sizeof(z));
+		CU_ASSERT_EQUAL_FATAL(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+		z.next_in = (Bytef *)csv + (k ? half : 0);
+		z.avail_in = (uInt)(k ? n - half : half);
+		z.next_out = buf + len;
+		z.avail_out = (uInt)(sizeof(buf) - len);
+		CU_ASSERT_EQUAL(deflate(&z, Z_FINISH), Z_STREAM_END);
+		len = sizeof(buf) - z.avail_out;
+		deflateEnd(&z);
+	}
+	static const char want[] = "column 0 id int8\ncolumn 1 name string\nr0 c0 1\nr0 c1 \"apple\"\n"
+	                           "r1 c0 2\nr1 c1 \"pear, ripe\"\nr2 c0 3\nr2 c1 null\n";
+	int rc;
+	colstore_error e;
+	char *d = imp((const char *)buf, len, NULL, &rc, &e);
+	CU_ASSERT_EQUAL(rc, COLSTORE_OK);
+	CU_ASSERT_TRUE(d && has_lines(d, want));
+	CU_ASSERT_STRING_EQUAL(last_res.compression, "gzip");
+	CU_ASSERT_EQUAL(last_res.bytes_text, n);
+	free(d);
+	/* cut short: an error, and nothing left */
+	expect_error((const char *)buf, len - 5, NULL, COLSTORE_EPARSE, 0, 0, "the gzip data is damaged");
+	/* zstd: two frames */
+	len = ZSTD_compress(buf, sizeof(buf), csv, half, 3);
+	CU_ASSERT_FALSE_FATAL(ZSTD_isError(len));
+	size_t l2 = ZSTD_compress(buf + len, sizeof(buf) - len, csv + half, n - half, 3);
+	CU_ASSERT_FALSE_FATAL(ZSTD_isError(l2));
+	len += l2;
+	d = imp((const char *)buf, len, NULL, &rc, &e);
+	CU_ASSERT_EQUAL(rc, COLSTORE_OK);
+	CU_ASSERT_TRUE(d && has_lines(d, want));
+	CU_ASSERT_STRING_EQUAL(last_res.compression, "zstd");
+	free(d);
+	expect_error((const char *)buf, len - 3, NULL, COLSTORE_EPARSE, 0, 0, "the zstd data is damaged");
+	/* an LZ4 frame, with a lenient import on two threads */
+	len = LZ4F_compressFrame(buf, sizeof(buf), csv, n, NULL);
+	CU_ASSERT_FALSE_FATAL(LZ4F_isError(len));
+	colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
+	o.threads = 2;
+	o.lenient = 1;
+	d = imp((const char *)buf, len, &o, &rc, &e);
+	CU_ASSERT_EQUAL(rc, COLSTORE_OK);
+	CU_ASSERT_TRUE(d && has_lines(d, want));
+	CU_ASSERT_STRING_EQUAL(last_res.compression, "lz4");
+	free(d);
+	expect_error((const char *)buf, len - 4, NULL, COLSTORE_EPARSE, 0, 0, "the LZ4 data is damaged");
+	/* bzip2 is named, not read */
+	expect_error("BZh91AY&SY\xbf\x87\x40\x7f\x00\x00\x03\x59", 18, NULL, COLSTORE_EPARSE, 1, 0,
+	             "this is bzip2-compressed data, not CSV text (gzip, zstd and LZ4 are read");
+}
+
 static void test_threads(void)
 {
 	size_t cap = 1 << 20, len = 0;
@@ -951,6 +1017,7 @@ void register_import_tests(void)
 	CU_add_test(s, "lenient: padded, trimmed and rejected rows, the rejects file", test_lenient);
 	CU_add_test(s, "lenient: a second table, a repeated header", test_tables);
 	CU_add_test(s, "dates in other spellings: inferred, formats, never D/M/Y guessed", test_dates);
+	CU_add_test(s, "gzip, zstd and LZ4 input, by magic bytes", test_compressed);
 	CU_add_test(s, "dialects given and detected: delimiter, quote, escape, comment, "
 	               "preamble, header lines, encoding", test_dialect);
 }

@@ -72,7 +72,8 @@ static void usage_import(FILE *f)
 	        "Turn CSV into a colstore file: column types are inferred from every row,\n"
 	        "strings are interned, memory stays bounded whatever the input size, and\n"
 	        "nothing is left at the output path unless the import succeeds.\n"
-	        "CSV '-' reads standard input (then -o is required).\n"
+	        "CSV '-' reads standard input (then -o is required).  gzip, zstd and LZ4\n"
+	        "input is read as it is (known by its first bytes, whatever its name).\n"
 	        "\n"
 	        "Options:\n"
 	        "  -o, --output OUT        output file (default: CSV with its extension\n"
@@ -762,6 +763,11 @@ static void print_dialect(const colstore_import_result *res)
 		snprintf(d, sizeof(d), "'%s'", res->delimiter_string);
 	shell_byte(q, sizeof(q), res->quote);
 	shell_byte(e, sizeof(e), res->escape);
+	if (res->compression) {
+		char t[32];
+		fmt_bytes(t, sizeof(t), res->bytes_text);
+		fprintf(stderr, "  input: %s-compressed, %s of CSV text\n", res->compression, t);
+	}
 	fprintf(stderr, "  dialect: --delimiter %s --quote %s --escape %s --skip %" PRIu64 "%s%s\n",
 	        d, q, e, res->skipped_lines, res->encoding ? " --encoding " : "",
 	        res->encoding ? res->encoding : "");
@@ -1012,7 +1018,7 @@ static int cmd_import(int argc, char **argv)
 				        "%s: imported %s -> %s: %" PRIu64 " rows, %u columns, %s in, %s out, "
 				        "%.2f s (%.0f MB/s%s)\n",
 				        prog, shown, out, res.rows, res.columns, in, outb, el,
-				        el > 0 ? (double)res.bytes_in / el / 1e6 : 0, passes);
+				        el > 0 ? (double)res.bytes_text / el / 1e6 : 0, passes);
 				print_dialect(&res);
 				print_types(out);
 			}

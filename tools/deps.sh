@@ -9,7 +9,7 @@
 #                    Polars read the exported files), unless a node and npm
 #                    are already there
 set -eu
-PKGS="gcc make autoconf automake libtool pkg-config liblz4-dev libxxhash-dev libcunit1-dev"
+PKGS="gcc make autoconf automake libtool pkg-config liblz4-dev libxxhash-dev zlib1g-dev libzstd-dev libcunit1-dev"
 [ "${1:-}" = "--test" ] && PKGS="$PKGS valgrind clang libsqlite3-dev"
 missing=""
 if [ "${1:-}" = "--test" ] && ! { command -v node && command -v npm; } >/dev/null 2>&1; then

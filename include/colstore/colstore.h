@@ -552,6 +552,8 @@ typedef struct colstore_import_result {
 	int quote, escape;
 	uint64_t skipped_lines;
 	const char *encoding; /* the input's encoding converted (NULL: none) */
+	const char *compression; /* "gzip", "zstd" or "lz4": the input was decompressed */
+	uint64_t bytes_text;     /* the CSV text read: bytes_in decompressed and converted */
 	/* lenient mode: rows padded with nulls, trimmed of empty trailing
 	 * fields, and rejected; the lines of the first few of each (0: none) */
 	uint64_t padded, trimmed, rejected;

@@ -21,7 +21,7 @@ top=$(cd "$here/../.." && pwd)
 out=${1:-/tmp/colstore-fuzz}
 CC=${CC:-clang}
 CFLAGS=${CFLAGS:--g -O1 -fno-omit-frame-pointer}
-LIBS=${LIBS:--llz4 -lxxhash -lm -lpthread}
+LIBS=${LIBS:--llz4 -lxxhash -lz -lzstd -lm -lpthread}
 # UBSan must stop on the first report, or libFuzzer never sees it
 SAN=address,undefined
 UBSAN_FLAGS="-fno-sanitize-recover=undefined"

@@ -171,7 +171,8 @@ static int lenient_may_fail(const colstore_error *e)
 	if (e->code == COLSTORE_EPARSE)
 		return strstr(e->message, ", not CSV text") != NULL ||
 		       strstr(e->message, "not UTF-16 text") != NULL ||
-		       strstr(e->message, "the first row holds a NUL byte") != NULL;
+		       strstr(e->message, "the first row holds a NUL byte") != NULL ||
+		       strstr(e->message, " data is damaged near byte ") != NULL;
 	return e->code == COLSTORE_ELIMIT && strstr(e->message, "more than 65535 fields") != NULL;
 }
 
