@@ -18,6 +18,13 @@
 
 enum { CS_DZ_OUT = 1 << 20 };
 
+/* the compressed pages read so far leave memory in steps (the input is
+ * mapped: without this the whole of it would stay resident) */
+static void cs_dz_release(const uint8_t *in, uint64_t *released, uint64_t at)
+{
+	cs_release_behind(in, released, at);
+}
+
 const char *cs_compressed(const uint8_t *p, size_t n)
 {
 	if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b)
@@ -43,6 +50,7 @@ static int cs_gunzip(const uint8_t *in, size_t n, int fd, char *buf, const char 
 	if (inflateInit2(&z, 15 + 16) != Z_OK)
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	size_t at = 0;
+	uint64_t released = 0;
 	int rc = COLSTORE_OK;
 	while (!rc) {
 		size_t chunk = n - at > (1u << 30) ? (1u << 30) : n - at;
@@ -56,6 +64,7 @@ static int cs_gunzip(const uint8_t *in, size_t n, int fd, char *buf, const char 
 		if (got && (rc = cs_write_all(fd, buf, got, tpath, err)))
 			break;
 		*total += got;
+		cs_dz_release(in, &released, at);
 		if (zr == Z_STREAM_END) {
 			/* another member may follow (cat a.gz b.gz); padding zeros end it */
 			while (at < n && in[at] == 0)
@@ -84,6 +93,7 @@ static int cs_unzstd(const uint8_t *in, size_t n, int fd, char *buf, const char 
 	if (!d)
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	ZSTD_inBuffer ib = { in, n, 0 };
+	uint64_t released = 0;
 	int rc = COLSTORE_OK;
 	size_t last = 1;
 	while (!rc && (ib.pos < ib.size || last)) {
@@ -97,6 +107,7 @@ static int cs_unzstd(const uint8_t *in, size_t n, int fd, char *buf, const char 
 		if (ob.pos && (rc = cs_write_all(fd, buf, ob.pos, tpath, err)))
 			break;
 		*total += ob.pos;
+		cs_dz_release(in, &released, ib.pos);
 		if (ib.pos >= ib.size && last && ob.pos == 0 && ib.pos == before) {
 			rc = cs_dz_bad(err, "zstd", ib.pos, "it ends inside a frame");
 			break;
@@ -113,6 +124,7 @@ static int cs_unlz4(const uint8_t *in, size_t n, int fd, char *buf, const char *
 	if (LZ4F_isError(LZ4F_createDecompressionContext(&d, LZ4F_VERSION)))
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	size_t at = 0, hint = 1;
+	uint64_t released = 0;
 	int rc = COLSTORE_OK;
 	while (!rc && (at < n || hint)) {
 		size_t src = n - at, dst = CS_DZ_OUT;
@@ -125,6 +137,7 @@ static int cs_unlz4(const uint8_t *in, size_t n, int fd, char *buf, const char *
 		if (dst && (rc = cs_write_all(fd, buf, dst, tpath, err)))
 			break;
 		*total += dst;
+		cs_dz_release(in, &released, at);
 		if (at >= n && hint && dst == 0) {
 			rc = cs_dz_bad(err, "LZ4", at, "it ends inside a frame");
 			break;

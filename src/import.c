@@ -972,12 +972,21 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 	if (compression) {
 		raw = unpacked;
 		raw_size = unpacked_size;
+		cs_unmap(data, size); /* read once: the text is all in the temporary file */
+		data = NULL;
 	}
 	if ((rc = cs_transcode(raw, raw_size, opts->encoding, &conv, &conv_size, &encoding, err))) {
 		if (unpacked)
 			cs_unmap(unpacked, unpacked_size);
 		cs_unmap(data, size);
 		return rc;
+	}
+	if (encoding) { /* the converted text is all in its own temporary file */
+		if (unpacked)
+			cs_unmap(unpacked, unpacked_size);
+		else
+			cs_unmap(data, size);
+		unpacked = data = NULL;
 	}
 	static const uint8_t cs_no_bytes[1];
 	const void *text = encoding ? conv : raw;
@@ -1164,6 +1173,7 @@ out:
 		cs_unmap(conv, conv_size);
 	if (unpacked)
 		cs_unmap(unpacked, unpacked_size);
-	cs_unmap(data, size);
+	if (data)
+		cs_unmap(data, size);
 	return rc;
 }
