@@ -166,14 +166,5 @@ int cs_decompress(const void *data, size_t size, const void **out, size_t *out_s
 	         : (*what)[0] == 'z' ? cs_unzstd(data, size, fd, buf, tpath, &total, err)
 	                             : cs_unlz4(data, size, fd, buf, tpath, &total, err);
 	free(buf);
-	if (!rc && total) {
-		void *m;
-		rc = cs_map_fd(fd, tpath, 0, (size_t)total, &m, err);
-		if (!rc) {
-			*out = m;
-			*out_size = (size_t)total;
-		}
-	}
-	close(fd);
-	return rc;
+	return cs_map_spool(fd, tpath, rc, total, out, out_size, err);
 }

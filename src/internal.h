@@ -311,6 +311,10 @@ CS_HIDDEN void cs_map_release(const void *data, uint64_t start, uint64_t end);
  * read-only and private (cs_unmap); path names the file in the message */
 CS_HIDDEN int cs_map_fd(int fd, const char *path, uint64_t off, size_t n, void **out,
                         colstore_error *err);
+/* what was written to an unlinked temporary file (fd, n bytes), mapped at
+ * *out unless rc already says it failed; fd is closed either way */
+CS_HIDDEN int cs_map_spool(int fd, const char *path, int rc, uint64_t n, const void **out,
+                           size_t *out_size, colstore_error *err);
 /* bytes of zeroed memory in a mapping of their own (cs_unmap), in huge
  * pages where the kernel has them; NULL when it cannot be had */
 CS_HIDDEN void *cs_map_anon(size_t bytes);

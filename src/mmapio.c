@@ -88,6 +88,21 @@ void cs_map_release(const void *data, uint64_t start, uint64_t end)
 		madvise((uint8_t *)data + start, (size_t)(end - start), MADV_DONTNEED);
 }
 
+int cs_map_spool(int fd, const char *path, int rc, uint64_t n, const void **out,
+                 size_t *out_size, colstore_error *err)
+{
+	if (!rc && n) {
+		void *m;
+		rc = cs_map_fd(fd, path, 0, (size_t)n, &m, err);
+		if (!rc) {
+			*out = m;
+			*out_size = (size_t)n;
+		}
+	}
+	close(fd);
+	return rc;
+}
+
 int cs_map_fd(int fd, const char *path, uint64_t off, size_t n, void **out, colstore_error *err)
 {
 	void *m = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, (off_t)off);

@@ -78,14 +78,5 @@ int cs_transcode(const void *data, size_t size, const char *enc,
 	}
 	free(buf);
 	iconv_close(cd);
-	if (!rc && total) {
-		void *m;
-		rc = cs_map_fd(fd, tpath, 0, (size_t)total, &m, err);
-		if (!rc) {
-			*out = m;
-			*out_size = (size_t)total;
-		}
-	}
-	close(fd);
-	return rc;
+	return cs_map_spool(fd, tpath, rc, total, out, out_size, err);
 }
