@@ -1282,6 +1282,15 @@ static int v_is_f64(const cs_calc *c, uint32_t col)
 }
 
 /* node k's column values (col) read into its vector */
+/* a column's validity as the node's ok flags */
+static void cs_col_ok(cs_ev *ev, cs_nbuf *b, const uint8_t *vb)
+{
+	if (!vb && !ev->idx)
+		memset(b->ok, 1, ev->m);
+	else
+		CS_ROWS(ev, b->ok[i] = !vb || cs_bit_get(vb, i));
+}
+
 static int cs_eval_col(cs_ev *ev, int k)
 {
 	const cs_calc *c = ev->cr->c;
@@ -1294,11 +1303,7 @@ static int cs_eval_col(cs_ev *ev, int k)
 		int scale;
 		if ((rc = ev->getm(ev->ctx, d->col, &v, &scale, ev->err)))
 			return rc;
-		const uint8_t *vb = v.validity;
-		if (!vb && !ev->idx)
-			memset(b->ok, 1, ev->m);
-		else
-			CS_ROWS(ev, b->ok[i] = !vb || cs_bit_get(vb, i));
+		cs_col_ok(ev, b, v.validity);
 		if (scale < 0) {
 			CS_ROWS(ev, b->d[i] = ((const double *)v.data)[i]);
 			return COLSTORE_OK;
@@ -1319,11 +1324,7 @@ static int cs_eval_col(cs_ev *ev, int k)
 	}
 	if ((rc = ev->get(ev->ctx, d->col, &v, ev->err)))
 		return rc;
-	const uint8_t *vb = v.validity;
-	if (!vb && !ev->idx)
-		memset(b->ok, 1, ev->m);
-	else
-		CS_ROWS(ev, b->ok[i] = !vb || cs_bit_get(vb, i));
+	cs_col_ok(ev, b, v.validity);
 	switch (v.type) {
 	case COLSTORE_TYPE_INT8: CS_ROWS(ev, b->i[i] = ((const int8_t *)v.data)[i]); break;
 	case COLSTORE_TYPE_INT16: CS_ROWS(ev, b->i[i] = ((const int16_t *)v.data)[i]); break;

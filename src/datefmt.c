@@ -200,17 +200,25 @@ static const char *const cs_date_forms[] = { "%Y/%m/%d", "%b %d %Y", "%b %d, %Y"
 static const char *const cs_ts_forms[] = { "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S",
 	                                   "%Y/%m/%d %H:%M:%S.%f", "%Y/%m/%dT%H:%M:%S" };
 
+/* the first of nf formats that reads p, into *out (out may be NULL) */
+static int cs_parse_forms(const char *const *forms, size_t nf, const char *p, size_t n, int ts,
+                          int64_t *out)
+{
+	int64_t v;
+	for (size_t k = 0; k < nf; k++)
+		if (cs_parse_datefmt(forms[k], p, n, ts, out ? out : &v))
+			return 1;
+	return 0;
+}
+
 int cs_parse_date_any(const char *p, size_t n, int64_t *days)
 {
 	int64_t v;
 	if (cs_parse_date(p, n, days ? days : &v))
 		return 1;
-	if (n < 8 || n > 20)
-		return 0;
-	for (size_t k = 0; k < sizeof(cs_date_forms) / sizeof(cs_date_forms[0]); k++)
-		if (cs_parse_datefmt(cs_date_forms[k], p, n, 0, days ? days : &v))
-			return 1;
-	return 0;
+	return n >= 8 && n <= 20 &&
+	       cs_parse_forms(cs_date_forms, sizeof(cs_date_forms) / sizeof(cs_date_forms[0]), p, n,
+	                      0, days);
 }
 
 int cs_parse_timestamp_any(const char *p, size_t n, int64_t *us)
@@ -231,9 +239,8 @@ int cs_parse_timestamp_any(const char *p, size_t n, int64_t *us)
 	}
 	if (n < 8 || n > 40)
 		return 0;
-	for (size_t k = 0; k < sizeof(cs_ts_forms) / sizeof(cs_ts_forms[0]); k++)
-		if (cs_parse_datefmt(cs_ts_forms[k], p, n, 1, us ? us : &v))
-			return 1;
+	if (cs_parse_forms(cs_ts_forms, sizeof(cs_ts_forms) / sizeof(cs_ts_forms[0]), p, n, 1, us))
+		return 1;
 	int64_t days;
 	if (cs_parse_date_any(p, n, &days)) {
 		if (us)

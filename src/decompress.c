@@ -4,7 +4,9 @@
  * temporary file that the import then maps and reads twice, as it would
  * the input itself.  Memory stays two buffers; the disk holds the
  * decompressed text while the import runs (in $TMPDIR).  Concatenated gzip
- * members, zstd frames and LZ4 frames are read one after another.
+ * members, zstd frames and LZ4 frames are read one after another; the
+ * compressed pages read leave memory in steps (cs_release_behind), or the
+ * whole mapped input would stay resident.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -17,13 +19,6 @@
 #include "import.h"
 
 enum { CS_DZ_OUT = 1 << 20 };
-
-/* the compressed pages read so far leave memory in steps (the input is
- * mapped: without this the whole of it would stay resident) */
-static void cs_dz_release(const uint8_t *in, uint64_t *released, uint64_t at)
-{
-	cs_release_behind(in, released, at);
-}
 
 const char *cs_compressed(const uint8_t *p, size_t n)
 {
@@ -64,7 +59,7 @@ static int cs_gunzip(const uint8_t *in, size_t n, int fd, char *buf, const char 
 		if (got && (rc = cs_write_all(fd, buf, got, tpath, err)))
 			break;
 		*total += got;
-		cs_dz_release(in, &released, at);
+		cs_release_behind(in, &released, at);
 		if (zr == Z_STREAM_END) {
 			/* another member may follow (cat a.gz b.gz); padding zeros end it */
 			while (at < n && in[at] == 0)
@@ -107,7 +102,7 @@ static int cs_unzstd(const uint8_t *in, size_t n, int fd, char *buf, const char 
 		if (ob.pos && (rc = cs_write_all(fd, buf, ob.pos, tpath, err)))
 			break;
 		*total += ob.pos;
-		cs_dz_release(in, &released, ib.pos);
+		cs_release_behind(in, &released, ib.pos);
 		if (ib.pos >= ib.size && last && ob.pos == 0 && ib.pos == before) {
 			rc = cs_dz_bad(err, "zstd", ib.pos, "it ends inside a frame");
 			break;
@@ -137,7 +132,7 @@ static int cs_unlz4(const uint8_t *in, size_t n, int fd, char *buf, const char *
 		if (dst && (rc = cs_write_all(fd, buf, dst, tpath, err)))
 			break;
 		*total += dst;
-		cs_dz_release(in, &released, at);
+		cs_release_behind(in, &released, at);
 		if (at >= n && hint && dst == 0) {
 			rc = cs_dz_bad(err, "LZ4", at, "it ends inside a frame");
 			break;

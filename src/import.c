@@ -113,8 +113,6 @@ static int cs_set_names(cs_import *im, const cs_csv_field *fields, uint32_t nfie
 	cs_dict_init(&names);
 	for (uint32_t i = 0; i < im->ncols; i++) {
 		cs_icol *col = &im->cols[i];
-		col->cand = CAND_ALL;
-		col->dmy = 1;
 		col->type = COLSTORE_TYPE_STRING;
 		const char *p = NULL;
 		uint32_t len = 0;
@@ -397,21 +395,9 @@ int cs_imp_infer_record(const cs_import *im, cs_icol *cols, const cs_csv *c, col
 			cs_hll_add(col, f->p, f->len); /* the value that made it a string */
 		}
 	}
-	if (im->header && !cols[0].hdr_line && c->nfields == im->ncols) {
-		/* the header row again (files joined with cat): every field is its name */
-		uint32_t i = 0;
-		for (; i < n; i++) {
-			const cs_csv_field *f = &c->fields[i];
-			const char *name = im->cols[i].name;
-			if (!f->len || f->p[0] != name[0]) /* data rows end here, at once */
-				break;
-			size_t nl = strlen(name);
-			if ((f->flags & CS_CSV_ESCAPED) || f->len != nl || memcmp(f->p, name, nl))
-				break;
-		}
-		if (i == n)
-			cols[0].hdr_line = c->rec_line;
-	}
+	/* the header row again (files joined with cat) */
+	if (im->header && !cols[0].hdr_line && cs_imp_is_header_row(im, c))
+		cols[0].hdr_line = c->rec_line;
 	return COLSTORE_OK;
 }
 
@@ -582,23 +568,30 @@ static int cs_pass1_init(cs_import *im, colstore_error *err)
 static int cs_rehash(cs_import *im, uint64_t start, uint64_t line, colstore_error *err)
 {
 	uint32_t need = 0;
+	uint8_t *redo = calloc(im->ncols, 1); /* the columns made again */
+	if (!redo)
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	for (uint32_t i = 0; i < im->ncols; i++) {
 		cs_icol *col = &im->cols[i];
 		if (col->type == COLSTORE_TYPE_STRING && col->nonnull &&
 		    (!col->hll || col->counted != col->nonnull)) {
+			redo[i] = 1;
 			/* (no sketch at all: on several threads, no part saw it turn) */
-			if (!col->hll && !(col->hll = calloc(1, CS_HLL_M)))
+			if (!col->hll && !(col->hll = calloc(1, CS_HLL_M))) {
+				free(redo);
 				return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+			}
 			memset(col->hll, 0, CS_HLL_M);
 			col->counted = col->bytes = 0;
 			need++;
 		}
 	}
-	if (!need)
-		return COLSTORE_OK;
 	cs_csv c;
-	if (cs_csv_init(&c, im->data, im->size, &im->dialect))
-		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	if (!need || cs_csv_init(&c, im->data, im->size, &im->dialect)) {
+		free(redo);
+		return need ? cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory")
+		            : COLSTORE_OK;
+	}
 	c.pos = c.start + start;
 	c.line = line;
 	c.expect = im->ncols;
@@ -617,8 +610,7 @@ static int cs_rehash(cs_import *im, uint64_t start, uint64_t line, colstore_erro
 		for (uint32_t i = 0; i < n; i++) {
 			cs_icol *col = &im->cols[i];
 			const cs_csv_field *f = &c.fields[i];
-			if (col->type == COLSTORE_TYPE_STRING && col->hll && col->counted < col->nonnull &&
-			    !cs_imp_is_null(im, f))
+			if (redo[i] && !cs_imp_is_null(im, f))
 				cs_hll_add(col, f->p, f->len);
 		}
 		cs_release_behind(im->data, &released, (uint64_t)(c.pos - c.start));
@@ -627,6 +619,7 @@ static int cs_rehash(cs_import *im, uint64_t start, uint64_t line, colstore_erro
 		rc = more;
 	cs_map_release(im->data, start, (uint64_t)(c.pos - c.start));
 	cs_csv_free(&c);
+	free(redo);
 	return rc;
 }
 

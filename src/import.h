@@ -152,6 +152,9 @@ CS_HIDDEN int cs_imp_at(colstore_error *err, int code, uint64_t line, uint64_t c
 CS_HIDDEN int cs_imp_is_null(const cs_import *im, const cs_csv_field *f);
 CS_HIDDEN int cs_imp_text(cs_scratch *s, const cs_csv_field *f, const char **p, uint32_t *len);
 CS_HIDDEN int cs_imp_check_width(const cs_import *im, const cs_csv *c, colstore_error *err);
+/* every field of the record equal to its column's name (the header row
+ * again, as files joined with cat make) */
+CS_HIDDEN int cs_imp_is_header_row(const cs_import *im, const cs_csv *c);
 /* lenient mode: CS_ROW_* for the record (*r filled for a reject); strict
  * mode: CS_ROW_OK or CS_ROW_PAD, or an error code (negative: -code) */
 CS_HIDDEN int cs_imp_classify(const cs_import *im, const cs_csv *c, cs_reject *r,

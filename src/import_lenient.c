@@ -12,8 +12,7 @@
 
 static const char cs_why_table[] = "after the end of the table";
 
-/* every field of the record equal to its column's name */
-static int cs_is_header_row(const cs_import *im, const cs_csv *c)
+int cs_imp_is_header_row(const cs_import *im, const cs_csv *c)
 {
 	if (c->nfields != im->ncols)
 		return 0;
@@ -62,7 +61,7 @@ int cs_imp_classify(const cs_import *im, const cs_csv *c, cs_reject *r, colstore
 			r->why = "a field longer than the limit (--max-field-size)";
 			return CS_ROW_REJECT;
 		}
-	if (im->header && cs_is_header_row(im, c)) {
+	if (im->header && cs_imp_is_header_row(im, c)) {
 		r->why = "repeats the header row";
 		return CS_ROW_REJECT;
 	}
