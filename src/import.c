@@ -17,17 +17,16 @@
 
 #include "import.h"
 
-static void cs_warn(cs_import *im, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void cs_warn(cs_import *im, const char *fmt, ...)
+void cs_imp_warn(const colstore_import_options *o, const char *fmt, ...)
 {
-	if (!im->o->on_warning)
+	if (!o->on_warning)
 		return;
 	char msg[512];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	im->o->on_warning(im->o->ctx, msg);
+	o->on_warning(o->ctx, msg);
 }
 
 int cs_imp_at(colstore_error *err, int code, uint64_t line, uint64_t col, const char *fmt, ...)
@@ -129,7 +128,7 @@ static int cs_set_names(cs_import *im, const cs_csv_field *fields, uint32_t nfie
 		} else {
 			snprintf(base, sizeof(base), "column_%u", i + 1);
 			if (from_header)
-				cs_warn(im, "%s:%llu: column %u has an empty name; calling it '%s'",
+				cs_imp_warn(im->o, "%s:%llu: column %u has an empty name; calling it '%s'",
 				        im->path, (unsigned long long)c->rec_line, i + 1, base);
 		}
 		char name[1100];
@@ -142,7 +141,7 @@ static int cs_set_names(cs_import *im, const cs_csv_field *fields, uint32_t nfie
 			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 		}
 		if (strcmp(name, base) != 0)
-			cs_warn(im, "%s:%llu: column %u repeats the name '%s'; calling it '%s'", im->path,
+			cs_imp_warn(im->o, "%s:%llu: column %u repeats the name '%s'; calling it '%s'", im->path,
 			        (unsigned long long)c->rec_line, i + 1, base, name);
 		col->name = strdup(name);
 		if (!col->name) {
@@ -155,39 +154,44 @@ static int cs_set_names(cs_import *im, const cs_csv_field *fields, uint32_t nfie
 }
 
 /* a date or timestamp column's formats: its own, or the import's */
-static void cs_set_format(const cs_import *im, cs_icol *col)
+static void cs_set_format(const colstore_import_options *o, cs_icol *col)
 {
 	if (col->type == COLSTORE_TYPE_DATE && !col->fmt)
-		col->fmt = im->o->date_format;
+		col->fmt = o->date_format;
 	if (col->type == COLSTORE_TYPE_TIMESTAMP) {
 		if (!col->fmt)
-			col->fmt = im->o->timestamp_format;
-		col->fmt2 = im->o->date_format;
+			col->fmt = o->timestamp_format;
+		col->fmt2 = o->date_format;
 	}
 }
 
-static int cs_apply_schema(cs_import *im, colstore_error *err)
+/* the schema's types on the table's columns (and --no-infer's) */
+static int cs_apply_schema(cs_shared *sh, colstore_error *err)
 {
-	const colstore_import_options *o = im->o;
-	for (uint32_t i = 0; i < im->ncols; i++)
+	const colstore_import_options *o = sh->o;
+	for (uint32_t i = 0; i < sh->ncols; i++)
 		if (o->no_infer) {
-			im->cols[i].forced = 1;
-			im->cols[i].type = COLSTORE_TYPE_STRING;
+			sh->cols[i].forced = 1;
+			sh->cols[i].type = COLSTORE_TYPE_STRING;
 		}
 	for (uint32_t s = 0; s < o->n_schema; s++) {
 		uint32_t i;
-		for (i = 0; i < im->ncols; i++)
-			if (strcmp(im->cols[i].name, o->schema_names[s]) == 0)
+		for (i = 0; i < sh->ncols; i++)
+			if (strcmp(sh->cols[i].name, o->schema_names[s]) == 0)
 				break;
-		if (i == im->ncols)
-			return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
-			              "the schema names column '%s', which %s does not have",
-			              o->schema_names[s], im->path);
+		if (i == sh->ncols)
+			return sh->ninputs == 1
+			               ? cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+			                        "the schema names column '%s', which %s does not have",
+			                        o->schema_names[s], sh->paths[0])
+			               : cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+			                        "the schema names column '%s', which no input has",
+			                        o->schema_names[s]);
 		if (!colstore_type_name(o->schema_types[s]))
 			return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
 			              "the schema gives column '%s' an unknown type", o->schema_names[s]);
-		im->cols[i].forced = 1;
-		im->cols[i].type = o->schema_types[s];
+		sh->cols[i].forced = 1;
+		sh->cols[i].type = o->schema_types[s];
 		const char *fmt = o->schema_formats ? o->schema_formats[s] : NULL, *why;
 		if (fmt && o->schema_types[s] != COLSTORE_TYPE_DATE &&
 		    o->schema_types[s] != COLSTORE_TYPE_TIMESTAMP)
@@ -197,10 +201,10 @@ static int cs_apply_schema(cs_import *im, colstore_error *err)
 		if (fmt && !cs_datefmt_check(fmt, o->schema_types[s] == COLSTORE_TYPE_TIMESTAMP, &why))
 			return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
 			              "the format '%s' of column '%s': %s", fmt, o->schema_names[s], why);
-		im->cols[i].fmt = fmt;
+		sh->cols[i].fmt = fmt;
 	}
-	for (uint32_t i = 0; i < im->ncols; i++)
-		cs_set_format(im, &im->cols[i]);
+	for (uint32_t i = 0; i < sh->ncols; i++)
+		cs_set_format(o, &sh->cols[i]);
 	return COLSTORE_OK;
 }
 
@@ -303,7 +307,7 @@ static double cs_hll_estimate(const uint8_t *reg)
 
 /* DICT when codes plus the dictionary are smaller than offsets plus bytes
  * and the dictionary fits the writer's memory budget (README.md) */
-static uint32_t cs_choose_encoding(const cs_import *im, const cs_icol *col)
+static uint32_t cs_choose_encoding(const colstore_import_options *o, const cs_icol *col)
 {
 	if (!col->hll || col->counted == 0)
 		return COLSTORE_COLUMN_DICT;
@@ -313,7 +317,7 @@ static uint32_t cs_choose_encoding(const cs_import *im, const cs_icol *col)
 	double avg = (double)col->bytes / n;
 	double width = d <= 256 ? 1 : d <= 65536 ? 2 : 4;
 	double dict = n * width + d * (avg + 4), plain = n * (avg + 4);
-	uint64_t budget = im->o->writer.dict_budget ? im->o->writer.dict_budget : CS_DICT_BUDGET;
+	uint64_t budget = o->writer.dict_budget ? o->writer.dict_budget : CS_DICT_BUDGET;
 	if (dict < plain && d * (avg + 24) <= (double)budget)
 		return COLSTORE_COLUMN_DICT;
 	return COLSTORE_COLUMN_PLAIN;
@@ -324,7 +328,8 @@ int cs_imp_progress(cs_import *im, uint64_t done, int pass, int passes, uint64_t
 {
 	if (!im->o->on_progress)
 		return COLSTORE_OK;
-	colstore_import_progress p = { pass, passes, done, im->size, rows };
+	const cs_shared *sh = im->sh;
+	colstore_import_progress p = { pass, passes, sh->base + done, sh->total, sh->rows_base + rows };
 	if (im->o->on_progress(im->o->ctx, &p))
 		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "import cancelled");
 	return COLSTORE_OK;
@@ -402,16 +407,23 @@ int cs_imp_infer_record(const cs_import *im, cs_icol *cols, const cs_csv *c, col
 }
 
 /* say why a column is a string, or that a record repeats the header */
-static void cs_explain(cs_import *im)
+/* the header row again, in one input (files joined with cat) */
+static void cs_explain_header(cs_import *im)
 {
 	if (im->cols[0].hdr_line)
-		cs_warn(im, "%s:%llu: this row repeats the header row (files joined with cat?); "
-		        "it is read as data", im->path, (unsigned long long)im->cols[0].hdr_line);
+		cs_imp_warn(im->o, "%s:%llu: this row repeats the header row (files joined with cat?); "
+		            "it is read as data", im->path, (unsigned long long)im->cols[0].hdr_line);
+}
+
+/* why the table's columns that had typed values are strings */
+static void cs_explain(const cs_shared *sh)
+{
 	static const char *const nulls[] = { "NA", "N/A", "n/a", "null", "NULL", "None", "-", "?",
 	                                     "nan", "NaN", "#N/A", "." };
+	const colstore_import_options *o = sh->o;
 	uint32_t said = 0, more = 0;
-	for (uint32_t i = 0; i < im->ncols; i++) {
-		const cs_icol *col = &im->cols[i];
+	for (uint32_t i = 0; i < sh->ncols; i++) {
+		const cs_icol *col = &sh->cols[i];
 		if (col->forced || col->cand || !col->seen || !col->why_line)
 			continue; /* typed, or text from its first value on: nothing to explain */
 		if (said == 10) {
@@ -435,19 +447,21 @@ static void cs_explain(cs_import *im)
 		    digits == wl)
 			hint = " (a leading zero: kept as text, as written; --schema NAME:int64 reads "
 			       "numbers)";
-		cs_warn(im, "%s:%llu: column '%s' is a string from this value on: '%.*s'%s%s",
-		        im->path, (unsigned long long)col->why_line, col->name, (int)col->why_len,
-		        col->why, col->why_len == sizeof(col->why) ? "..." : "", hint);
+		cs_imp_warn(o, "%s:%llu: column '%s' is a string from this value on: '%.*s'%s%s",
+		            sh->paths[col->why_in], (unsigned long long)col->why_line, col->name,
+		            (int)col->why_len, col->why, col->why_len == sizeof(col->why) ? "..." : "",
+		            hint);
 	}
+	const char *all = sh->ninputs == 1 ? sh->paths[0] : "the inputs";
 	if (more)
-		cs_warn(im, "%s: %u more columns became strings the same way", im->path, more);
-	for (uint32_t i = 0; i < im->ncols; i++) {
-		const cs_icol *col = &im->cols[i];
+		cs_imp_warn(o, "%s: %u more columns became strings the same way", all, more);
+	for (uint32_t i = 0; i < sh->ncols; i++) {
+		const cs_icol *col = &sh->cols[i];
 		if (!col->forced && !col->cand && col->seen && col->dmy)
-			cs_warn(im, "%s: column '%s' holds dates such as '%s' that read day-first or "
-			        "month-first alike: kept as strings (--date-format %%d/%%m/%%Y or "
-			        "%%m/%%d/%%Y reads them, with the separator they use)",
-			        im->path, col->name, col->dmy_ex);
+			cs_imp_warn(o, "%s: column '%s' holds dates such as '%s' that read day-first or "
+			            "month-first alike: kept as strings (--date-format %%d/%%m/%%Y or "
+			            "%%m/%%d/%%Y reads them, with the separator they use)",
+			            all, col->name, col->dmy_ex);
 	}
 }
 
@@ -537,11 +551,12 @@ static int cs_join_header(cs_import *im, uint32_t n, cs_csv_field **out, uint32_
 	return rc;
 }
 
-/* the inference state of every column as before pass 1 */
-static int cs_pass1_init(cs_import *im, colstore_error *err)
+/* the inference state of the columns as before pass 1 (sketch: forced
+ * string columns get theirs from the start) */
+static int cs_pass1_init(cs_icol *cols, uint32_t ncols, int sketch, colstore_error *err)
 {
-	for (uint32_t i = 0; i < im->ncols; i++) {
-		cs_icol *col = &im->cols[i];
+	for (uint32_t i = 0; i < ncols; i++) {
+		cs_icol *col = &cols[i];
 		cs_icol keep = *col;
 		free(col->hll);
 		memset(col, 0, sizeof(*col));
@@ -554,7 +569,7 @@ static int cs_pass1_init(cs_import *im, colstore_error *err)
 		col->dmy = 1;
 		col->imin = INT64_MAX;
 		col->imax = INT64_MIN;
-		if (col->forced && col->type == COLSTORE_TYPE_STRING &&
+		if (sketch && col->forced && col->type == COLSTORE_TYPE_STRING &&
 		    !(col->hll = calloc(1, CS_HLL_M)))
 			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	}
@@ -565,8 +580,9 @@ static int cs_pass1_init(cs_import *im, colstore_error *err)
  * there on in its sketch (and, on several threads, from where each part saw
  * it turn): its sketch is made again from all its values, so that the
  * DICT/PLAIN choice is the same whatever the thread count. */
-static int cs_rehash(cs_import *im, uint64_t start, uint64_t line, colstore_error *err)
+static int cs_rehash(cs_import *im, colstore_error *err)
 {
+	uint64_t start = im->body, line = im->body_line;
 	uint32_t need = 0;
 	uint8_t *redo = calloc(im->ncols, 1); /* the columns made again */
 	if (!redo)
@@ -623,17 +639,15 @@ static int cs_rehash(cs_import *im, uint64_t start, uint64_t line, colstore_erro
 	return rc;
 }
 
+/* pass 1 on one input: its columns' inference */
 static int cs_pass1(cs_import *im, colstore_error *err)
 {
 	cs_csv *c = &im->csv;
 	uint64_t rows = 0;
-	int rc = cs_pass1_init(im, err);
+	int rc = cs_pass1_init(im->cols, im->ncols, 1, err);
 	if (rc)
 		return rc;
-	/* data starts after the header, or at the top (after a BOM and the
-	 * lines skipped) */
-	uint64_t start = im->header ? (uint64_t)(c->pos - c->start) : im->data_start;
-	uint64_t line = im->header ? c->line : 1 + im->skipped;
+	uint64_t start = im->body, line = im->body_line;
 	if (im->threads >= 2) {
 		if ((rc = cs_imp_pass1_mt(im, start, line, err)))
 			return rc;
@@ -643,7 +657,8 @@ static int cs_pass1(cs_import *im, colstore_error *err)
 			free(im->units);
 			im->units = NULL;
 			im->nunits = 0;
-			if ((rc = cs_pass1_init(im, err)) || (rc = cs_imp_pass1_mt(im, start, line, err)))
+			if ((rc = cs_pass1_init(im->cols, im->ncols, 1, err)) ||
+			    (rc = cs_imp_pass1_mt(im, start, line, err)))
 				return rc;
 		}
 	} else {
@@ -671,10 +686,15 @@ static int cs_pass1(cs_import *im, colstore_error *err)
 		if (more < 0 || more > 1)
 			return more;
 	}
-	cs_explain(im);
-	/* decide */
-	for (uint32_t i = 0; i < im->ncols; i++) {
-		cs_icol *col = &im->cols[i];
+	cs_explain_header(im);
+	return COLSTORE_OK;
+}
+
+/* every column's type from the inference of all the inputs */
+static void cs_decide(cs_shared *sh)
+{
+	for (uint32_t i = 0; i < sh->ncols; i++) {
+		cs_icol *col = &sh->cols[i];
 		if (col->forced)
 			continue;
 		if (!col->seen || !col->cand)
@@ -695,12 +715,45 @@ static int cs_pass1(cs_import *im, colstore_error *err)
 		else
 			col->type = COLSTORE_TYPE_STRING;
 	}
-	if ((rc = cs_rehash(im, start, line, err)))
-		return rc;
+}
+
+/* an input's columns take the table's types, encodings and formats */
+static void cs_take_types(cs_import *im)
+{
 	for (uint32_t i = 0; i < im->ncols; i++) {
-		if (im->cols[i].type == COLSTORE_TYPE_STRING)
-			im->cols[i].flags = cs_choose_encoding(im, &im->cols[i]);
-		cs_set_format(im, &im->cols[i]);
+		const cs_icol *t = &im->sh->cols[im->wcol[i]];
+		im->cols[i].type = t->type;
+		im->cols[i].flags = t->flags;
+		im->cols[i].fmt = t->fmt;
+		im->cols[i].fmt2 = t->fmt2;
+	}
+}
+
+/* the string columns' sketches, whole over every input (cs_rehash), into
+ * the table's; then its encodings and formats */
+static int cs_sketch(cs_import *ims, uint32_t n, colstore_error *err)
+{
+	cs_shared *sh = ims[0].sh;
+	for (uint32_t k = 0; k < n; k++) {
+		cs_import *im = &ims[k];
+		if (im->empty)
+			continue;
+		cs_take_types(im);
+		int rc = cs_rehash(im, err);
+		if (rc)
+			return rc;
+		for (uint32_t i = 0; i < im->ncols; i++) {
+			cs_icol *t = &sh->cols[im->wcol[i]];
+			if (t->type == COLSTORE_TYPE_STRING)
+				cs_imp_merge_sketch(t, &im->cols[i]);
+			free(im->cols[i].hll);
+			im->cols[i].hll = NULL;
+		}
+	}
+	for (uint32_t i = 0; i < sh->ncols; i++) {
+		if (sh->cols[i].type == COLSTORE_TYPE_STRING)
+			sh->cols[i].flags = cs_choose_encoding(sh->o, &sh->cols[i]);
+		cs_set_format(sh->o, &sh->cols[i]);
 	}
 	return COLSTORE_OK;
 }
@@ -745,25 +798,27 @@ int cs_imp_bad_value(colstore_error *err, uint64_t line, uint32_t i, const cs_ic
 	                 shown, n > 40 ? "..." : "", colstore_type_name(col->type), col->name);
 }
 
+/* field i of the record into the table's column wcol[i] */
 static int cs_put_field(cs_import *im, colstore_writer *w, uint32_t i, const cs_csv_field *f,
                         colstore_error *err)
 {
 	const cs_icol *col = &im->cols[i];
+	uint32_t to = im->wcol[i];
 	if (cs_imp_is_null(im, f))
-		return colstore_writer_put_null(w, i, err);
+		return colstore_writer_put_null(w, to, err);
 	const char *p;
 	uint32_t n;
 	if (cs_imp_text(&im->scratch, f, &p, &n))
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	if (col->type == COLSTORE_TYPE_STRING)
-		return colstore_writer_put_string(w, i, p, n, err);
+		return colstore_writer_put_string(w, to, p, n, err);
 	int64_t iv = 0;
 	double dv = 0;
 	if (!cs_imp_parse_value(col, p, n, &iv, &dv))
 		return cs_imp_bad_value(err, im->csv.rec_line, i, col, p, n);
 	return col->type == COLSTORE_TYPE_FLOAT32 || col->type == COLSTORE_TYPE_FLOAT64
-	               ? colstore_writer_put_double(w, i, dv, err)
-	               : colstore_writer_put_int(w, i, iv, err);
+	               ? colstore_writer_put_double(w, to, dv, err)
+	               : colstore_writer_put_int(w, to, iv, err);
 }
 
 static int cs_pass2_rows(cs_import *im, colstore_writer *w, int passes, uint64_t *rows_out,
@@ -801,7 +856,10 @@ static int cs_pass2_rows(cs_import *im, colstore_writer *w, int passes, uint64_t
 				return rc;
 			}
 		for (; i < im->ncols; i++) /* --ragged pad, --lenient */
-			if ((rc = colstore_writer_put_null(w, i, err)))
+			if ((rc = colstore_writer_put_null(w, im->wcol[i], err)))
+				return rc;
+		for (uint32_t k = 0; k < im->nabsent; k++) /* --union */
+			if ((rc = colstore_writer_put_null(w, im->absent[k], err)))
 				return rc;
 		if ((rc = colstore_writer_end_row(w, err))) {
 			if (err && err->line == 0)
@@ -832,73 +890,128 @@ static int cs_pass2(cs_import *im, colstore_writer *w, int passes, uint64_t *row
 	return rc;
 }
 
-/* text that is not UTF-8 in the first 64 KiB: said, with the way out (the
- * bytes are kept as they are) */
-static void cs_check_utf8(cs_import *im)
-{
-	size_t n = im->size < (1u << 16) ? im->size : (1u << 16);
-	size_t ok = cs_utf8_prefix(im->data, n);
-	if (ok == n || (n < im->size && n - ok < 4))
-		return; /* all well-formed, or a character cut by the sample's end */
-	uint64_t line = 1;
-	for (size_t i = 0; i < ok; i++)
-		line += im->data[i] == '\n';
-	cs_warn(im, "%s:%llu: not UTF-8 text (byte 0x%02x at offset %zu): the bytes are kept as "
-	        "they are (--encoding latin1 or cp1252 converts them)", im->path,
-	        (unsigned long long)line, im->data[ok], ok);
-}
-
-/* the dialect from the options, with what they leave open detected */
-static int cs_dialect_setup(cs_import *im, colstore_error *err)
+/* an input's first record: header or data.  The first input that is not
+ * empty decides (COLSTORE_HEADER_AUTO) for every input: its columns are
+ * named from its header, or column_1 ... */
+static int cs_input_open(cs_import *im, const char *file, colstore_error *err)
 {
 	const colstore_import_options *o = im->o;
-	cs_dialect *d = &im->dialect;
-	memset(d, 0, sizeof(*d));
-	if (o->delimiter_string) {
-		size_t n = strlen(o->delimiter_string);
-		if (n < 1 || n > 4)
-			return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
-			              "the delimiter must be 1 to 4 bytes, not %zu", n);
-		cs_dialect_delim(d, o->delimiter_string, n);
-	} else if (o->delimiter) {
-		cs_dialect_delim(d, &o->delimiter, 1);
+	cs_shared *sh = im->sh;
+	int rc = cs_input_map(im, file, err);
+	if (rc)
+		return rc;
+	if (!o->threads && im->size / (8u << 20) + 1 < im->threads)
+		im->threads = (uint32_t)(im->size / (8u << 20) + 1); /* a thread per 8 MiB at most */
+	rc = cs_start(im, err);
+	im->empty = rc == -1;
+	if (im->empty)
+		return COLSTORE_OK;
+	if (rc)
+		return rc;
+	if (im->csv.bad) {
+		/* lenient mode reads a NUL byte as a row to reject: the first row
+		 * is the header, or gives the table its width */
+		return cs_imp_at(err, COLSTORE_EPARSE, im->csv.rec_line, 0,
+		                 "the first row holds %s: it cannot be the header, nor give the "
+		                 "table its columns", im->csv.bad);
 	}
-	d->quote = o->quote;
-	d->esc = o->escape;
-	d->comment = o->comment ? o->comment : -1;
-	d->lenient = o->lenient;
-	if ((d->quote < -1 || d->quote > 255) || (d->esc < -1 || d->esc > 255) ||
-	    o->comment < 0 || o->comment > 255)
-		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
-		              "the quote, escape and comment are single bytes");
-	int64_t skip = o->skip == COLSTORE_NONE ? 0 : o->skip ? o->skip : -1;
-	if (o->skip < COLSTORE_NONE)
-		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "bad number of lines to skip");
-	cs_csv_detect(im->data, im->size, d, &skip);
-	for (int k = 0; k < d->dlen; k++)
-		if (d->delim[k] == '\n' || d->delim[k] == '\r' || (int)d->delim[k] == d->quote ||
-		    (int)d->delim[k] == d->esc)
-			return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
-			              "the delimiter cannot hold a line break, the quote or the escape");
-	if (d->quote == '\n' || d->quote == '\r' || d->esc == '\n' || d->esc == '\r' ||
-	    (d->comment >= 0 && (d->comment == d->quote || d->comment == d->delim[0])))
-		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
-		              "the quote, escape and comment must differ from each other, the "
-		              "delimiter and a line break");
-	im->skipped = (uint64_t)skip;
-	im->data_start = cs_csv_skip_lines(im->data, im->size, im->skipped);
-	return COLSTORE_OK;
+	/* the first record's fields too are held to the limit (a header name is
+	 * unescaped whole before it is cut) */
+	if ((rc = cs_field_sizes(im, &im->csv, err)))
+		return rc;
+	im->header = o->header == COLSTORE_HEADER_YES || o->header_lines > 1;
+	if (sh->header >= 0) {
+		im->header = sh->header;
+	} else if (o->header == COLSTORE_HEADER_AUTO && o->header_lines <= 1) {
+		im->header = 1;
+		uint32_t typed = 0;
+		for (uint32_t i = im->csv.nfields; i-- > 0;)
+			if (!(im->csv.fields[i].flags & CS_CSV_QUOTED) && cs_looks_typed(&im->csv.fields[i])) {
+				im->header = 0;
+				typed = i + 1;
+			}
+		if (!im->header) {
+			const cs_csv_field *f = &im->csv.fields[typed - 1];
+			int n = f->len < 40 ? (int)f->len : 40;
+			cs_imp_warn(o, "%s:%llu: no header row: field %u ('%.*s%s') is a number or a "
+			            "date, so this row is data and the columns are column_1 ... "
+			            "column_%u (--header reads it as names)",
+			            im->path, (unsigned long long)im->csv.rec_line, typed, n, f->p,
+			            (size_t)n < f->len ? "..." : "", im->csv.nfields);
+		}
+	}
+	if (sh->header < 0) {
+		sh->header = im->header;
+		sh->first = im->idx;
+	}
+	if (im->header && o->header_lines > 1) {
+		cs_csv_field *hf = NULL;
+		char **bufs = NULL;
+		uint32_t nh = 0;
+		rc = cs_join_header(im, o->header_lines, &hf, &nh, &bufs, err);
+		if (!rc)
+			rc = cs_set_names(im, hf, nh, 1, err);
+		for (uint32_t i = 0; bufs && i < nh; i++)
+			free(bufs[i]);
+		free(bufs);
+		free(hf);
+		im->hdr_extra = o->header_lines - 1;
+	} else {
+		rc = cs_set_names(im, im->csv.fields, im->csv.nfields, im->header, err);
+	}
+	/* data starts after the header, or at the top (after a BOM and the
+	 * lines skipped) */
+	im->body = im->header ? (uint64_t)(im->csv.pos - im->csv.start) : im->data_start;
+	im->body_line = im->header ? im->csv.line : 1 + im->skipped;
+	return rc;
 }
 
-int colstore_import_csv(const char *csv_path, const char *out_path,
-                        const colstore_import_options *opts, colstore_import_result *res,
-                        colstore_error *err)
+/* the settings of an input once the table is known */
+static void cs_input_ready(cs_import *im)
 {
-	colstore_import_options def = COLSTORE_IMPORT_OPTIONS_INIT;
-	if (!csv_path || !out_path)
-		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "input and output paths are required");
-	if (!opts)
-		opts = &def;
+	for (uint32_t i = 0; i < im->ncols; i++) {
+		const cs_icol *t = &im->sh->cols[im->wcol[i]];
+		im->cols[i].forced = t->forced;
+		im->cols[i].type = t->type;
+		im->cols[i].fmt = t->fmt;
+		im->cols[i].fmt2 = t->fmt2;
+		im->any_forced |= t->forced && t->type != COLSTORE_TYPE_STRING;
+	}
+	im->csv.expect = im->ncols;
+	if (im->o->lenient)
+		im->tables_ok = cs_imp_tables_ok(im, (uint64_t)(im->csv.pos - im->csv.start), im->csv.line);
+	/* a work unit of the parallel passes holds at most CS_UNIT_BYTES of
+	 * values (at 16 bytes a field): 65536 rows, fewer for a wide table */
+	uint32_t width = im->ncols ? im->ncols : 1;
+	im->unit_rows = (uint32_t)(CS_UNIT_BYTES / 16 / width) / 64 * 64;
+	im->unit_rows = im->unit_rows < 64 ? 64 : im->unit_rows > 65536 ? 65536 : im->unit_rows;
+}
+
+/* an error in one of several inputs names it (err->line and column are
+ * that input's) */
+static int cs_input_error(const cs_import *im, int rc, colstore_error *err)
+{
+	if (!rc || !err || im->sh->ninputs < 2 || strstr(err->message, im->path))
+		return rc;
+	char pre[300];
+	if (err->line && err->column)
+		snprintf(pre, sizeof(pre), "%.200s:%llu:%llu: ", im->path, (unsigned long long)err->line,
+		         (unsigned long long)err->column);
+	else if (err->line)
+		snprintf(pre, sizeof(pre), "%.200s:%llu: ", im->path, (unsigned long long)err->line);
+	else
+		snprintf(pre, sizeof(pre), "%.200s: ", im->path);
+	size_t k = strlen(pre), m = strlen(err->message);
+	if (k + m >= sizeof(err->message))
+		m = sizeof(err->message) - 1 - k;
+	memmove(err->message + k, err->message, m);
+	memcpy(err->message, pre, k);
+	err->message[k + m] = '\0';
+	return rc;
+}
+
+static int cs_check_options(const colstore_import_options *opts, colstore_error *err)
+{
 	for (int i = 0; i < 1; i++)
 		if (opts->reserved[i])
 			return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
@@ -918,255 +1031,269 @@ int colstore_import_csv(const char *csv_path, const char *out_path,
 	if (opts->timestamp_format && !cs_datefmt_check(opts->timestamp_format, 1, &why))
 		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "the timestamp format '%s': %s",
 		              opts->timestamp_format, why);
-	cs_import im;
-	memset(&im, 0, sizeof(im));
-	im.o = opts;
-	im.path = opts->input_name ? opts->input_name : csv_path;
-	im.scratch.d = &im.dialect;
-	if (opts->null_marker)
-		im.nulls[im.n_nulls++] = opts->null_marker;
-	for (uint64_t k = 0; k < opts->n_null_markers; k++) {
+	if (opts->n_null_markers + (opts->null_marker != NULL) > COLSTORE_MAX_NULL_MARKERS)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "at most %d null markers",
+		              COLSTORE_MAX_NULL_MARKERS);
+	for (uint64_t k = 0; k < opts->n_null_markers; k++)
 		if (!opts->null_markers[k])
 			return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "null marker %llu is NULL",
 			              (unsigned long long)k);
-		if (im.n_nulls == COLSTORE_MAX_NULL_MARKERS)
-			return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
-			              "at most %d null markers", COLSTORE_MAX_NULL_MARKERS);
-		im.nulls[im.n_nulls++] = opts->null_markers[k];
+	return COLSTORE_OK;
+}
+
+/* an input's settings from the options */
+static void cs_input_init(cs_import *im, cs_shared *sh, uint32_t k)
+{
+	const colstore_import_options *o = sh->o;
+	im->o = o;
+	im->sh = sh;
+	im->idx = k;
+	im->path = sh->paths[k];
+	im->scratch.d = &im->dialect;
+	if (o->null_marker)
+		im->nulls[im->n_nulls++] = o->null_marker;
+	for (uint64_t j = 0; j < o->n_null_markers; j++)
+		im->nulls[im->n_nulls++] = o->null_markers[j];
+	for (uint32_t j = 0; j < im->n_nulls; j++)
+		im->null_lens[j] = strlen(im->nulls[j]);
+	im->max_field = o->max_field ? o->max_field : COLSTORE_MAX_FIELD_DEFAULT;
+	im->threads = o->threads ? o->threads : (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
+	if (im->threads < 1)
+		im->threads = 1;
+	if (im->threads > 64)
+		im->threads = 64;
+}
+
+static void cs_input_free(cs_import *im)
+{
+	cs_csv_free(&im->csv);
+	for (uint32_t i = 0; im->cols && i < im->ncols; i++) {
+		free(im->cols[i].name);
+		free(im->cols[i].hll);
 	}
-	for (uint32_t k = 0; k < im.n_nulls; k++)
-		im.null_lens[k] = strlen(im.nulls[k]);
-	im.max_field = opts->max_field ? opts->max_field : COLSTORE_MAX_FIELD_DEFAULT;
-	im.threads = opts->threads ? opts->threads : (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
-	if (im.threads < 1)
-		im.threads = 1;
-	if (im.threads > 64)
-		im.threads = 64;
-	const void *data, *conv = NULL, *unpacked = NULL;
-	size_t size, conv_size = 0, unpacked_size = 0;
-	const char *encoding = NULL, *compression = NULL;
+	free(im->cols);
+	free(im->scratch.p);
+	free(im->units);
+	free(im->wcol);
+	free(im->absent);
+	cs_input_unmap(im);
+}
+
+/* pass 1 over every input, into the table's inference; then the types */
+static int cs_infer_all(cs_import *ims, uint32_t n, colstore_error *err)
+{
+	cs_shared *sh = ims[0].sh;
+	int rc = cs_pass1_init(sh->cols, sh->ncols, 0, err);
+	for (uint32_t k = 0; k < n && !rc; k++) {
+		cs_import *im = &ims[k];
+		if (im->empty)
+			continue;
+		if ((rc = cs_input_error(im, cs_pass1(im, err), err)))
+			break;
+		cs_imp_merge(sh->cols, im->cols, im->ncols, 0, im->data, im->wcol, k, 0);
+		cs_csv_free(&im->csv);
+		cs_map_release(im->data, 0, im->size); /* pass 2 reads from the start again */
+		im->released = 0;
+		sh->base += im->size;
+		sh->rows_base = 0;
+	}
+	if (rc)
+		return rc;
+	cs_decide(sh);
+	cs_explain(sh);
+	return cs_sketch(ims, n, err);
+}
+
+/* row groups of the size asked for; by default 65536 rows, or as many as
+ * keep a row group's values under CS_ROW_GROUP_BYTES (a table of thousands
+ * of columns gets short row groups, not gigabytes of buffers) */
+static uint32_t cs_row_group_size(const cs_shared *sh)
+{
+	uint64_t row = 1;
+	for (uint32_t i = 0; i < sh->ncols; i++) {
+		const cs_icol *col = &sh->cols[i];
+		if (col->type != COLSTORE_TYPE_STRING)
+			row += col->type == COLSTORE_TYPE_BOOL ? 1 : colstore_type_width(col->type);
+		else
+			row += 4 + (col->counted ? col->bytes / col->counted : 16);
+	}
+	uint64_t rgs = CS_ROW_GROUP_BYTES / row;
+	return rgs >= COLSTORE_DEFAULT_ROW_GROUP_SIZE ? COLSTORE_DEFAULT_ROW_GROUP_SIZE
+	       : rgs < 64                            ? 64
+	                                             : (uint32_t)rgs;
+}
+
+static void cs_result(const cs_import *ims, uint32_t n, uint64_t rows, const char *out_path,
+                      colstore_import_result *res)
+{
+	const cs_shared *sh = ims[0].sh;
+	const cs_import *im = &ims[sh->first];
+	memset(res, 0, sizeof(*res));
+	res->rows = rows;
+	res->columns = sh->ncols;
+	res->delimiter = (char)im->dialect.delim[0];
+	memcpy(res->delimiter_string, im->dialect.delim, im->dialect.dlen);
+	res->quote = im->dialect.quote;
+	res->escape = im->dialect.esc == im->dialect.quote ? COLSTORE_NONE : im->dialect.esc;
+	res->skipped_lines = im->skipped;
+	res->had_header = im->header;
+	for (uint32_t k = 0; k < n; k++) {
+		if (!res->encoding)
+			res->encoding = ims[k].encoding;
+		if (!res->compression)
+			res->compression = ims[k].compression;
+		res->bytes_text += ims[k].size;
+		res->bytes_in += ims[k].map_size;
+	}
+	res->padded = sh->tally.padded;
+	res->trimmed = sh->tally.trimmed;
+	res->rejected = sh->tally.rejected;
+	memcpy(res->padded_lines, sh->tally.padded_lines, sizeof(res->padded_lines));
+	memcpy(res->trimmed_lines, sh->tally.trimmed_lines, sizeof(res->trimmed_lines));
+	memcpy(res->rejected_lines, sh->rej_first, sizeof(res->rejected_lines));
+	memcpy(res->first_reject, sh->first_reject, sizeof(res->first_reject));
+	struct stat st;
+	res->bytes_out = stat(out_path, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+int colstore_import_files(const char *const *paths, size_t n, const char *out_path,
+                          const colstore_import_options *opts, colstore_import_result *res,
+                          colstore_error *err)
+{
+	colstore_import_options def = COLSTORE_IMPORT_OPTIONS_INIT;
+	if (!paths || !n || n > UINT32_MAX || !out_path)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+		              "input and output paths are required");
+	for (size_t k = 0; k < n; k++)
+		if (!paths[k] || (opts && opts->input_names && !opts->input_names[k]))
+			return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "input %zu is NULL", k);
+	if (!opts)
+		opts = &def;
+	int rc = cs_check_options(opts, err);
+	if (rc)
+		return rc;
+	/* the output may be none of the inputs */
+	for (size_t k = 0; k < n; k++) {
+		struct stat in_st;
+		if ((rc = stat(paths[k], &in_st) == 0 ? cs_check_output(out_path, &in_st, err)
+		                                      : cs_check_output(out_path, NULL, err)))
+			return rc;
+	}
+	cs_shared sh;
+	memset(&sh, 0, sizeof(sh));
+	sh.o = opts;
+	sh.header = -1;
+	sh.ninputs = (uint32_t)n;
+	cs_dict_init(&sh.names);
+	const char **shown = malloc(n * sizeof(char *));
+	cs_import *ims = calloc(n, sizeof(cs_import));
 	colstore_writer *w = NULL;
 	uint64_t rows = 0;
-	struct stat in_st;
-	int rc = stat(csv_path, &in_st) == 0 ? cs_check_output(out_path, &in_st, err)
-	                                      : cs_check_output(out_path, NULL, err);
-	if (rc)
-		return rc;
-	rc = cs_map_input(csv_path, &data, &size, err);
-	if (rc)
-		return rc;
-	/* compressed input: decompressed first (then, if need be, converted) */
-	const void *raw = data;
-	size_t raw_size = size;
-	if ((rc = cs_decompress(data, size, &unpacked, &unpacked_size, &compression, err))) {
-		cs_unmap(data, size);
-		return rc;
-	}
-	if (compression) {
-		raw = unpacked;
-		raw_size = unpacked_size;
-		cs_unmap(data, size); /* read once: the text is all in the temporary file */
-		data = NULL;
-	}
-	if ((rc = cs_transcode(raw, raw_size, opts->encoding, &conv, &conv_size, &encoding, err))) {
-		if (unpacked)
-			cs_unmap(unpacked, unpacked_size);
-		cs_unmap(data, size);
-		return rc;
-	}
-	if (encoding) { /* the converted text is all in its own temporary file */
-		if (unpacked)
-			cs_unmap(unpacked, unpacked_size);
-		else
-			cs_unmap(data, size);
-		unpacked = data = NULL;
-	}
-	static const uint8_t cs_no_bytes[1];
-	const void *text = encoding ? conv : raw;
-	size_t text_size = encoding ? conv_size : raw_size;
-	im.data = text ? text : cs_no_bytes; /* an empty file maps to nothing */
-	im.size = text_size;
-	if (text)
-		cs_map_advise_sequential(text, text_size); /* read front to back, twice */
-	const char *what = cs_sniff(im.data, im.size);
-	if (im.size && what && strncmp(what, "text", 4) != 0) {
-		rc = cs_imp_at(err, COLSTORE_EPARSE, 1, 0, "this is %s, not CSV text%s", what,
-		               what[0] == 'a' ? ""
-		               : strstr(what, "compressed") ? " (gzip, zstd and LZ4 are read as they "
-		                                              "are; decompress this one first)"
-		                                            : " (decompress it first, into a file or '-')");
+	if (!shown || !ims) {
+		rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 		goto out;
 	}
-	if ((rc = cs_dialect_setup(&im, err)))
-		goto out;
-	if (!encoding)
-		cs_check_utf8(&im);
-	if (!opts->threads && im.size / (8u << 20) + 1 < im.threads)
-		im.threads = (uint32_t)(im.size / (8u << 20) + 1); /* a thread per 8 MiB at most */
-	rc = cs_start(&im, err);
-	int empty = rc == -1;
-	if (rc && !empty)
-		goto out;
-	if (!empty && im.csv.bad) {
-		/* lenient mode reads a NUL byte as a row to reject: the first row
-		 * is the header, or gives the table its width */
-		rc = cs_imp_at(err, COLSTORE_EPARSE, im.csv.rec_line, 0,
-		               "the first row holds %s: it cannot be the header, nor give the "
-		               "table its columns", im.csv.bad);
-		goto out;
+	for (size_t k = 0; k < n; k++)
+		shown[k] = opts->input_names ? opts->input_names[k]
+		           : n == 1 && opts->input_name ? opts->input_name
+		                                        : paths[k];
+	sh.paths = shown;
+	/* every input opened, its header read and its columns matched */
+	for (uint32_t k = 0; k < n; k++) {
+		cs_import *im = &ims[k];
+		cs_input_init(im, &sh, k);
+		if ((rc = cs_input_error(im, cs_input_open(im, paths[k], err), err)))
+			goto out;
+		if (!im->empty && (rc = cs_input_error(im, cs_input_match(im, err), err)))
+			goto out;
+		sh.total += im->size;
 	}
-	/* the first record's fields too are held to the limit (a header name is
-	 * unescaped whole before it is cut) */
-	if (!empty && (rc = cs_field_sizes(&im, &im.csv, err)))
-		goto out;
-	/* header */
-	im.header = opts->header == COLSTORE_HEADER_YES || opts->header_lines > 1;
-	if (!empty && opts->header == COLSTORE_HEADER_AUTO && opts->header_lines <= 1) {
-		im.header = 1;
-		uint32_t typed = 0;
-		for (uint32_t i = im.csv.nfields; i-- > 0;)
-			if (!(im.csv.fields[i].flags & CS_CSV_QUOTED) && cs_looks_typed(&im.csv.fields[i])) {
-				im.header = 0;
-				typed = i + 1;
-			}
-		if (!im.header) {
-			const cs_csv_field *f = &im.csv.fields[typed - 1];
-			int n = f->len < 40 ? (int)f->len : 40;
-			cs_warn(&im, "%s:%llu: no header row: field %u ('%.*s%s') is a number or a date, "
-			        "so this row is data and the columns are column_1 ... column_%u "
-			        "(--header reads it as names)",
-			        im.path, (unsigned long long)im.csv.rec_line, typed, n, f->p,
-			        (size_t)n < f->len ? "..." : "", im.csv.nfields);
-		}
-	}
-	if (empty) {
-		/* no header and no rows: a file has at least one column
+	if (!sh.ncols) {
+		/* no header and no rows anywhere: a file has at least one column
 		 * (format-spec.md), so one string column, column_1, with no rows */
-		im.header = 0;
-		im.csv.nfields = 1;
-		cs_warn(&im, "%s: the input is empty: no header and no rows (the table gets one "
-		        "string column, column_1, and no rows)", im.path);
+		cs_imp_warn(opts, "%s: the input is empty: no header and no rows (the table gets one "
+		            "string column, column_1, and no rows)", n == 1 ? shown[0] : "every input");
+		ims[0].csv.nfields = 1;
+		if ((rc = cs_set_names(&ims[0], ims[0].csv.fields, 1, 0, err)) ||
+		    (rc = cs_input_match(&ims[0], err)))
+			goto out;
 	}
-	if (im.header && opts->header_lines > 1) {
-		cs_csv_field *hf = NULL;
-		char **bufs = NULL;
-		uint32_t nh = 0;
-		rc = cs_join_header(&im, opts->header_lines, &hf, &nh, &bufs, err);
-		if (!rc)
-			rc = cs_set_names(&im, hf, nh, 1, err);
-		for (uint32_t i = 0; bufs && i < nh; i++)
-			free(bufs[i]);
-		free(bufs);
-		free(hf);
-		im.hdr_extra = opts->header_lines - 1;
-	} else {
-		rc = cs_set_names(&im, im.csv.fields, im.csv.nfields, im.header, err);
-	}
-	if (rc || (rc = cs_apply_schema(&im, err)))
+	if ((rc = cs_apply_schema(&sh, err)))
 		goto out;
-	for (uint32_t i = 0; i < im.ncols; i++)
-		im.any_forced |= im.cols[i].forced && im.cols[i].type != COLSTORE_TYPE_STRING;
-	im.csv.expect = im.ncols;
-	if (opts->lenient && !empty)
-		im.tables_ok = cs_imp_tables_ok(&im, (uint64_t)(im.csv.pos - im.csv.start), im.csv.line);
-	/* a work unit of the parallel passes holds at most CS_UNIT_BYTES of
-	 * values (at 16 bytes a field): 65536 rows, fewer for a wide table */
-	uint32_t width = im.ncols ? im.ncols : 1;
-	im.unit_rows = (uint32_t)(CS_UNIT_BYTES / 16 / width) / 64 * 64;
-	im.unit_rows = im.unit_rows < 64 ? 64 : im.unit_rows > 65536 ? 65536 : im.unit_rows;
-	/* each pass starts on the first record: the header (skipped) or data */
+	for (uint32_t k = 0; k < n; k++)
+		if (!ims[k].empty && (rc = cs_input_absent(&ims[k], err)))
+			goto out;
+	for (uint32_t k = 0; k < n; k++)
+		if (!ims[k].empty)
+			cs_input_ready(&ims[k]);
 	/* pass 1 also sizes the string dictionaries, so it runs unless every
 	 * column's type is forced and none is a string */
 	int passes = 1;
-	for (uint32_t i = 0; i < im.ncols; i++)
-		if (!im.cols[i].forced || im.cols[i].type == COLSTORE_TYPE_STRING)
+	for (uint32_t i = 0; i < sh.ncols; i++)
+		if (!sh.cols[i].forced || sh.cols[i].type == COLSTORE_TYPE_STRING)
 			passes = 2;
-	if (passes == 2 && !empty) {
-		if ((rc = cs_pass1(&im, err)))
-			goto out;
-		cs_csv_free(&im.csv);
-		cs_map_release(im.data, 0, im.size); /* pass 2 reads from the start again */
-		im.released = 0;
-		if ((rc = cs_start(&im, err)))
-			goto out;
-	}
-	/* pass 2: row groups of the size asked for; by default 65536 rows, or as
-	 * many as keep a row group's values under CS_ROW_GROUP_BYTES (a table of
-	 * thousands of columns gets short row groups, not gigabytes of buffers) */
+	if (passes == 2 && (rc = cs_infer_all(ims, (uint32_t)n, err)))
+		goto out;
 	colstore_writer_options wo = opts->writer;
-	if (!wo.row_group_size) {
-		uint64_t row = 1;
-		for (uint32_t i = 0; i < im.ncols; i++) {
-			const cs_icol *col = &im.cols[i];
-			if (col->type != COLSTORE_TYPE_STRING)
-				row += col->type == COLSTORE_TYPE_BOOL ? 1 : colstore_type_width(col->type);
-			else
-				row += 4 + (col->counted ? col->bytes / col->counted : 16);
-		}
-		uint64_t rgs = CS_ROW_GROUP_BYTES / row;
-		wo.row_group_size = rgs >= COLSTORE_DEFAULT_ROW_GROUP_SIZE ? COLSTORE_DEFAULT_ROW_GROUP_SIZE
-		                    : rgs < 64 ? 64 : (uint32_t)rgs;
-	}
-	if ((rc = cs_imp_rejects_open(&im, err)))
+	if (!wo.row_group_size)
+		wo.row_group_size = cs_row_group_size(&sh);
+	if ((rc = cs_imp_rejects_open(&ims[0], err)))
 		goto out;
 	if ((rc = colstore_writer_create(out_path, &wo, &w, err)))
 		goto out;
-	for (uint32_t i = 0; i < im.ncols; i++) {
-		if ((rc = colstore_writer_add_column(w, im.cols[i].name, im.cols[i].type,
-		                                     im.cols[i].flags, err)))
+	for (uint32_t i = 0; i < sh.ncols; i++) {
+		if ((rc = colstore_writer_add_column(w, sh.cols[i].name, sh.cols[i].type,
+		                                     sh.cols[i].flags, err)))
 			goto out;
-		if (im.cols[i].flags == COLSTORE_COLUMN_DICT)
+		if (sh.cols[i].flags == COLSTORE_COLUMN_DICT)
 			cs_writer_budget_dict(w, i);
 	}
-	if (!empty &&
-	    (rc = im.threads >= 2 && im.units ? cs_imp_pass2_mt(&im, w, passes, &rows, err)
-	                                      : cs_pass2(&im, w, passes, &rows, err)))
-		goto out;
-	if ((rc = cs_imp_rejects_close(&im, 1, err)))
+	/* pass 2: each input in turn into the writer */
+	sh.base = sh.rows_base = 0;
+	for (uint32_t k = 0; k < n; k++) {
+		cs_import *im = &ims[k];
+		if (im->empty)
+			continue;
+		cs_take_types(im);
+		uint64_t got = 0;
+		if (passes == 2 && (rc = cs_input_error(im, cs_start(im, err), err)))
+			goto out;
+		rc = im->threads >= 2 && im->units ? cs_imp_pass2_mt(im, w, passes, &got, err)
+		                                   : cs_pass2(im, w, passes, &got, err);
+		if ((rc = cs_input_error(im, rc, err)))
+			goto out;
+		rows += got;
+		sh.base += im->size;
+		sh.rows_base += got;
+		cs_input_unmap(im); /* its temporary files go as soon as it is read */
+	}
+	if ((rc = cs_imp_rejects_close(&ims[0], 1, err)))
 		goto out;
 	rc = colstore_writer_finish(w, err);
 	w = NULL;
-	if (!rc && res) {
-		memset(res, 0, sizeof(*res));
-		res->rows = rows;
-		res->columns = im.ncols;
-		res->delimiter = (char)im.dialect.delim[0];
-		memcpy(res->delimiter_string, im.dialect.delim, im.dialect.dlen);
-		res->quote = im.dialect.quote;
-		res->escape = im.dialect.esc == im.dialect.quote ? COLSTORE_NONE : im.dialect.esc;
-		res->skipped_lines = im.skipped;
-		res->encoding = encoding;
-		res->compression = compression;
-		res->bytes_text = text_size;
-		res->had_header = im.header;
-		res->bytes_in = size;
-		res->padded = im.tally.padded;
-		res->trimmed = im.tally.trimmed;
-		res->rejected = im.tally.rejected;
-		memcpy(res->padded_lines, im.tally.padded_lines, sizeof(res->padded_lines));
-		memcpy(res->trimmed_lines, im.tally.trimmed_lines, sizeof(res->trimmed_lines));
-		memcpy(res->rejected_lines, im.rej_first, sizeof(res->rejected_lines));
-		memcpy(res->first_reject, im.first_reject, sizeof(res->first_reject));
-		struct stat st;
-		res->bytes_out = stat(out_path, &st) == 0 ? (uint64_t)st.st_size : 0;
-	}
+	if (!rc && res)
+		cs_result(ims, (uint32_t)n, rows, out_path, res);
 out:
 	colstore_writer_abort(w);
-	cs_imp_rejects_close(&im, 0, NULL);
-	cs_csv_free(&im.csv);
-	for (uint32_t i = 0; im.cols && i < im.ncols; i++) {
-		free(im.cols[i].name);
-		free(im.cols[i].hll);
+	if (ims)
+		cs_imp_rejects_close(&ims[0], 0, NULL);
+	for (uint32_t k = 0; ims && k < n; k++)
+		cs_input_free(&ims[k]);
+	for (uint32_t i = 0; i < sh.ncols; i++) {
+		free(sh.cols[i].name);
+		free(sh.cols[i].hll);
 	}
-	free(im.cols);
-	free(im.scratch.p);
-	free(im.units);
-	free(im.tally.rej);
-	if (conv)
-		cs_unmap(conv, conv_size);
-	if (unpacked)
-		cs_unmap(unpacked, unpacked_size);
-	if (data)
-		cs_unmap(data, size);
+	free(sh.cols);
+	free(sh.tally.rej);
+	cs_dict_free(&sh.names);
+	free(ims);
+	free(shown);
 	return rc;
+}
+
+int colstore_import_csv(const char *csv_path, const char *out_path,
+                        const colstore_import_options *opts, colstore_import_result *res,
+                        colstore_error *err)
+{
+	return colstore_import_files(&csv_path, 1, out_path, opts, res, err);
 }

@@ -99,10 +99,44 @@ typedef struct cs_icol {
 	char why[40];
 	uint64_t drop_line[5], drop_at[5];
 	uint32_t drop_len[5];
+	uint32_t why_in; /* the table's columns: the input why_line is in */
 } cs_icol;
+
+/* what the inputs of one import share: the table they go into, lenient
+ * mode's tallies and rejects file, and progress over all of them */
+typedef struct cs_shared {
+	const colstore_import_options *o;
+	cs_icol *cols; /* the table's columns: the first input's, then (--union)
+	                * the ones later inputs add */
+	uint32_t ncols, cap;
+	cs_dict names;     /* the table's column names; a name's code is its index */
+	const char *const *paths; /* every input's name, for messages */
+	uint32_t ninputs;
+	uint32_t first;    /* the first input that is not empty: it names the columns */
+	int header;        /* it has a header row (the others then have one too) */
+	uint64_t base, total; /* progress: bytes of the inputs before this one, of all */
+	uint64_t rows_base;   /* rows of the inputs before this one in this pass */
+	cs_tally tally;
+	uint64_t rej_first[COLSTORE_REJECT_LINES];
+	char first_reject[160];
+	FILE *rej;
+	char *rej_tmp, *rej_target;
+} cs_shared;
 
 typedef struct cs_import {
 	const colstore_import_options *o;
+	cs_shared *sh;
+	uint32_t idx;   /* this input's place in the list */
+	uint32_t *wcol; /* column i of this input is the table's column wcol[i] */
+	uint32_t *absent; /* the table's columns this input lacks (--union: null) */
+	uint32_t nabsent;
+	int empty;      /* no header and no rows */
+	/* the input as mapped, and the temporary files decompression and
+	 * conversion wrote (unmapped when the import ends) */
+	const void *map, *unpacked, *conv;
+	size_t map_size, unpacked_size, conv_size;
+	const char *encoding, *compression;
+	uint64_t body, body_line; /* where the rows start (after the header), their line */
 	const char *path;
 	const uint8_t *data;
 	size_t size;
@@ -132,13 +166,6 @@ typedef struct cs_import {
 	uint64_t table2_line;
 	int tables_ok;       /* lenient: the row after the header is as wide as it */
 	int table_end_known; /* pass 1 has seen where the table ends */
-	/* lenient mode's tallies, and the rejects file (a temporary renamed at
-	 * the end) */
-	cs_tally tally;
-	uint64_t rej_first[COLSTORE_REJECT_LINES];
-	char first_reject[160];
-	FILE *rej;
-	char *rej_tmp, *rej_target;
 } cs_import;
 
 typedef struct cs_unit {
@@ -147,6 +174,8 @@ typedef struct cs_unit {
 } cs_unit;
 
 
+CS_HIDDEN void cs_imp_warn(const colstore_import_options *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 CS_HIDDEN int cs_imp_at(colstore_error *err, int code, uint64_t line, uint64_t col,
                         const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 CS_HIDDEN int cs_imp_is_null(const cs_import *im, const cs_csv_field *f);
@@ -203,6 +232,22 @@ CS_HIDDEN int cs_imp_bad_value(colstore_error *err, uint64_t line, uint32_t i, c
                                const char *p, uint32_t n);
 CS_HIDDEN int cs_imp_progress(cs_import *im, uint64_t done, int pass, int passes,
                               uint64_t rows, colstore_error *err);
+/* b's inference (lines relative to its part: off + 1 is its first) into
+ * a's: column i of b into column map[i] of a (map NULL: i), from input in;
+ * data is b's input, where its drops point; sketch: the distinct-value
+ * sketches too (cs_imp_merge_sketch) */
+CS_HIDDEN void cs_imp_merge(cs_icol *into, const cs_icol *from, uint32_t ncols, uint64_t off,
+                            const uint8_t *data, const uint32_t *map, uint32_t in, int sketch);
+CS_HIDDEN void cs_imp_merge_sketch(cs_icol *a, const cs_icol *b);
+/* an input (import_input.c): mapped at im->data (decompressed, converted to
+ * UTF-8) with its dialect found; unmapped */
+CS_HIDDEN int cs_input_map(cs_import *im, const char *file, colstore_error *err);
+CS_HIDDEN void cs_input_unmap(cs_import *im);
+/* its columns matched by name to the table's (im->wcol), the table given
+ * the ones it lacks under --union, or an error naming the column */
+CS_HIDDEN int cs_input_match(cs_import *im, colstore_error *err);
+/* im->absent: the table's columns the input lacks, once every input is matched */
+CS_HIDDEN int cs_input_absent(cs_import *im, colstore_error *err);
 /* the parallel passes (import_mt.c); threads >= 2 */
 CS_HIDDEN int cs_imp_pass1_mt(cs_import *im, uint64_t data_start, uint64_t first_line,
                               colstore_error *err);

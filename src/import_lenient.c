@@ -173,7 +173,7 @@ static void cs_put_quoted(FILE *f, const char *s, size_t n)
 
 int cs_imp_tally_merge(cs_import *im, cs_tally *t, colstore_error *err)
 {
-	cs_tally *all = &im->tally;
+	cs_tally *all = &im->sh->tally;
 	for (uint64_t k = 0; k < t->padded && k < COLSTORE_REJECT_LINES; k++)
 		cs_keep_line(all->padded_lines, all->padded + k, t->padded_lines[k]);
 	for (uint64_t k = 0; k < t->trimmed && k < COLSTORE_REJECT_LINES; k++)
@@ -187,21 +187,21 @@ int cs_imp_tally_merge(cs_import *im, cs_tally *t, colstore_error *err)
 		char why[300];
 		cs_reject_reason(im, r, why, sizeof(why));
 		if (!all->rejected) {
-			size_t n = strlen(why) < sizeof(im->first_reject) ? strlen(why)
-			                                                  : sizeof(im->first_reject) - 1;
-			memcpy(im->first_reject, why, n);
-			im->first_reject[n] = '\0';
+			size_t n = strlen(why) < sizeof(im->sh->first_reject) ? strlen(why)
+			                                                  : sizeof(im->sh->first_reject) - 1;
+			memcpy(im->sh->first_reject, why, n);
+			im->sh->first_reject[n] = '\0';
 		}
-		cs_keep_line(im->rej_first, all->rejected, r->line);
+		cs_keep_line(im->sh->rej_first, all->rejected, r->line);
 		all->rejected++;
-		if (im->rej) {
-			cs_put_quoted(im->rej, im->path, strlen(im->path));
-			fprintf(im->rej, ",%llu,", (unsigned long long)r->line);
-			cs_put_quoted(im->rej, why, strlen(why));
-			putc(',', im->rej);
-			cs_put_quoted(im->rej, (const char *)im->data + r->at, r->len);
-			putc('\n', im->rej);
-			if (ferror(im->rej))
+		if (im->sh->rej) {
+			cs_put_quoted(im->sh->rej, im->path, strlen(im->path));
+			fprintf(im->sh->rej, ",%llu,", (unsigned long long)r->line);
+			cs_put_quoted(im->sh->rej, why, strlen(why));
+			putc(',', im->sh->rej);
+			cs_put_quoted(im->sh->rej, (const char *)im->data + r->at, r->len);
+			putc('\n', im->sh->rej);
+			if (ferror(im->sh->rej))
 				rc = cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET,
 				            "cannot write the rejects file %s", im->o->rejects_path);
 		}
@@ -265,45 +265,45 @@ int cs_imp_rejects_open(cs_import *im, colstore_error *err)
 	if (!path)
 		return COLSTORE_OK;
 	int fd;
-	int rc = cs_tmp_create(path, &fd, &im->rej_tmp, &im->rej_target, err);
+	int rc = cs_tmp_create(path, &fd, &im->sh->rej_tmp, &im->sh->rej_target, err);
 	if (rc)
 		return rc;
-	im->rej = fdopen(fd, "w");
-	if (!im->rej) {
+	im->sh->rej = fdopen(fd, "w");
+	if (!im->sh->rej) {
 		close(fd);
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	}
-	fputs("file,line,reason,text\n", im->rej);
+	fputs("file,line,reason,text\n", im->sh->rej);
 	return COLSTORE_OK;
 }
 
 int cs_imp_rejects_close(cs_import *im, int ok, colstore_error *err)
 {
-	if (!im->rej)
+	if (!im->sh->rej)
 		return COLSTORE_OK;
 	int rc = COLSTORE_OK;
-	if (ok && fflush(im->rej) != 0)
+	if (ok && fflush(im->sh->rej) != 0)
 		rc = cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET, "cannot write the rejects file %s",
 		            im->o->rejects_path);
-	if (ok && !rc && im->rej_tmp) {
-		int fd = dup(fileno(im->rej));
-		fclose(im->rej);
-		im->rej = NULL;
+	if (ok && !rc && im->sh->rej_tmp) {
+		int fd = dup(fileno(im->sh->rej));
+		fclose(im->sh->rej);
+		im->sh->rej = NULL;
 		if (fd < 0)
 			rc = cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET, "cannot write the rejects file %s",
 			            im->o->rejects_path);
 		else
-			rc = cs_tmp_commit(fd, im->rej_tmp, im->rej_target, err);
+			rc = cs_tmp_commit(fd, im->sh->rej_tmp, im->sh->rej_target, err);
 	} else {
-		fclose(im->rej);
-		im->rej = NULL;
-		if (im->rej_tmp) {
-			unlink(im->rej_tmp);
-			cs_tmp_forget(im->rej_tmp);
+		fclose(im->sh->rej);
+		im->sh->rej = NULL;
+		if (im->sh->rej_tmp) {
+			unlink(im->sh->rej_tmp);
+			cs_tmp_forget(im->sh->rej_tmp);
 		}
 	}
-	free(im->rej_tmp);
-	free(im->rej_target);
-	im->rej_tmp = im->rej_target = NULL;
+	free(im->sh->rej_tmp);
+	free(im->sh->rej_target);
+	im->sh->rej_tmp = im->sh->rej_target = NULL;
 	return rc;
 }

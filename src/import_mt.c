@@ -164,15 +164,26 @@ static int cs_culprit(const cs_icol *b, unsigned keep)
 	return best;
 }
 
-/* b's inference (lines relative to its part: off + 1 is its first) into a;
- * data: the input, where b's drops point */
-static void cs_merge(cs_icol *into, const cs_icol *from, uint32_t ncols, uint64_t off,
-                     const uint8_t *data)
+void cs_imp_merge_sketch(cs_icol *a, const cs_icol *b)
 {
-	if (!into[0].hdr_line && from[0].hdr_line)
+	if (!b->hll)
+		return;
+	if (!a->hll)
+		a->hll = calloc(1, CS_HLL_M);
+	for (unsigned k = 0; a->hll && k < CS_HLL_M; k++)
+		if (b->hll[k] > a->hll[k])
+			a->hll[k] = b->hll[k];
+	a->counted += b->counted;
+	a->bytes += b->bytes;
+}
+
+void cs_imp_merge(cs_icol *into, const cs_icol *from, uint32_t ncols, uint64_t off,
+                  const uint8_t *data, const uint32_t *map, uint32_t in, int sketch)
+{
+	if (!map && !into[0].hdr_line && from[0].hdr_line)
 		into[0].hdr_line = from[0].hdr_line + off;
 	for (uint32_t i = 0; i < ncols; i++) {
-		cs_icol *a = &into[i];
+		cs_icol *a = &into[map ? map[i] : i];
 		const cs_icol *b = &from[i];
 		/* the value that ended the types a's values had: exactly the one a
 		 * single pass in order would name */
@@ -182,11 +193,13 @@ static void cs_merge(cs_icol *into, const cs_icol *from, uint32_t ncols, uint64_
 				a->why_line = b->drop_line[k] + off;
 				a->why_len = b->drop_len[k] < 40 ? b->drop_len[k] : 40;
 				memcpy(a->why, data + b->drop_at[k], a->why_len);
+				a->why_in = in;
 			}
 		} else if (!a->why_line && !a->seen && b->why_line) {
 			a->why_line = b->why_line + off;
 			a->why_len = b->why_len;
 			memcpy(a->why, b->why, b->why_len);
+			a->why_in = in;
 		}
 		a->cand &= b->cand;
 		if (!a->dmy_ex[0])
@@ -198,15 +211,8 @@ static void cs_merge(cs_icol *into, const cs_icol *from, uint32_t ncols, uint64_
 			a->imin = b->imin;
 		if (b->imax > a->imax)
 			a->imax = b->imax;
-		if (b->hll) {
-			if (!a->hll)
-				a->hll = calloc(1, CS_HLL_M);
-			for (unsigned k = 0; a->hll && k < CS_HLL_M; k++)
-				if (b->hll[k] > a->hll[k])
-					a->hll[k] = b->hll[k];
-			a->counted += b->counted;
-			a->bytes += b->bytes;
-		}
+		if (sketch)
+			cs_imp_merge_sketch(a, b);
 	}
 }
 
@@ -302,7 +308,7 @@ int cs_imp_pass1_mt(cs_import *im, uint64_t data_start, uint64_t first_line, col
 			}
 			goto out;
 		}
-		cs_merge(im->cols, p->cols, im->ncols, line - 1, im->data);
+		cs_imp_merge(im->cols, p->cols, im->ncols, line - 1, im->data, NULL, 0, 1);
 		if (p->t_line && !im->table_end) {
 			im->table_end = p->t_at;
 			im->table2_line = p->t_line + line - 1;
@@ -354,6 +360,7 @@ typedef struct cs_p2 {
 	size_t next;     /* next unit to claim */
 	size_t consumed; /* units appended so far */
 	int stop;
+	uint64_t *zeros; /* offsets and validity of the columns the input lacks */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 } cs_p2;
@@ -466,9 +473,10 @@ static int cs_parse_unit(cs_p2 *s, cs_slot *slot, cs_csv *c, cs_scratch *sc)
 	slot->rows = r;
 	for (uint32_t i = 0; i < nc; i++) {
 		cs_colbuf *b = &slot->cols[i];
-		slot->arrays[i].values = b->vals;
-		slot->arrays[i].offsets = b->offs;
-		slot->arrays[i].validity = b->valid;
+		colstore_array *a = &slot->arrays[im->wcol[i]]; /* in the table's order */
+		a->values = b->vals;
+		a->offsets = b->offs;
+		a->validity = b->valid;
 	}
 	return COLSTORE_OK;
 }
@@ -530,9 +538,13 @@ static int cs_slots_alloc(cs_p2 *s)
 	for (size_t k = 0; k < s->nslots; k++) {
 		cs_slot *slot = &s->slots[k];
 		slot->cols = calloc(im->ncols, sizeof(cs_colbuf));
-		slot->arrays = calloc(im->ncols, sizeof(colstore_array));
+		slot->arrays = calloc(im->sh->ncols, sizeof(colstore_array));
 		if (!slot->cols || !slot->arrays)
 			return COLSTORE_ENOMEM;
+		for (uint32_t j = 0; j < im->nabsent; j++) { /* --union: all null */
+			slot->arrays[im->absent[j]].offsets = s->zeros;
+			slot->arrays[im->absent[j]].validity = (const uint8_t *)s->zeros;
+		}
 		for (uint32_t i = 0; i < im->ncols; i++) {
 			cs_colbuf *b = &slot->cols[i];
 			colstore_type t = im->cols[i].type;
@@ -562,9 +574,14 @@ int cs_imp_pass2_mt(cs_import *im, colstore_writer *w, int passes, uint64_t *row
 	memset(&s, 0, sizeof(s));
 	s.im = im;
 	s.nslots = (size_t)im->threads * 2;
-	int rc = cs_slots_alloc(&s);
+	int rc = COLSTORE_OK;
+	if (im->nabsent && !(s.zeros = calloc((size_t)im->unit_rows + 1, sizeof(uint64_t))))
+		rc = COLSTORE_ENOMEM;
+	if (!rc)
+		rc = cs_slots_alloc(&s);
 	if (rc) {
 		cs_slots_free(&s);
+		free(s.zeros);
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	}
 	pthread_mutex_init(&s.mu, NULL);
@@ -618,6 +635,7 @@ int cs_imp_pass2_mt(cs_import *im, colstore_writer *w, int passes, uint64_t *row
 	pthread_mutex_destroy(&s.mu);
 	pthread_cond_destroy(&s.cv);
 	cs_slots_free(&s);
+	free(s.zeros);
 	*rows_out = rows;
 	return rc;
 }

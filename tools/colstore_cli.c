@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <glob.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -67,13 +68,16 @@ static void usage_info(FILE *f)
 static void usage_import(FILE *f)
 {
 	fprintf(f,
-	        "Usage: colstore import CSV [OPTIONS]\n"
+	        "Usage: colstore import CSV... [OPTIONS]\n"
 	        "\n"
 	        "Turn CSV into a colstore file: column types are inferred from every row,\n"
 	        "strings are interned, memory stays bounded whatever the input size, and\n"
 	        "nothing is left at the output path unless the import succeeds.\n"
 	        "CSV '-' reads standard input (then -o is required).  gzip, zstd and LZ4\n"
 	        "input is read as it is (known by its first bytes, whatever its name).\n"
+	        "Several inputs, or a quoted pattern such as 'logs/*.csv.gz' (expanded\n"
+	        "here, in name order), go into one file (-o is required): their columns\n"
+	        "are matched by header name, and types are inferred over all of them.\n"
 	        "\n"
 	        "Options:\n"
 	        "  -o, --output OUT        output file (default: CSV with its extension\n"
@@ -125,7 +129,9 @@ static void usage_import(FILE *f)
 	        "      --rejects FILE      write rejected rows to FILE as CSV: file, line,\n"
 	        "                          reason, text (implies --lenient)\n"
 	        "      --max-rejects N     fail if more than N rows are rejected (implies\n"
-	        "                          --lenient; default: no limit)\n"
+	        "                          --lenient; default: no limit)\n"	        "      --union             several inputs: take every input's columns, null\n"
+	        "                          where an input lacks one (default: the inputs'\n"
+	        "                          columns must be the same, in any order)\n"
 	        "      --compression MODE  none: every block usable in place; pack:\n"
 	        "                          bit-packed integers and scaled decimals (fast to\n"
 	        "                          read); lz4; all: the smallest of pack and lz4\n"
@@ -146,6 +152,7 @@ static void usage_import(FILE *f)
 	        "\n"
 	        "Examples:\n"
 	        "  colstore import messy.csv --lenient --rejects bad-rows.csv\n"
+	        "  colstore import 'logs/*.csv.gz' extra.csv -o events.colstore --union\n"
 	        "  colstore import f.csv --delimiter ', ' --quote \"'\" --escape '\\' --skip 2\n");
 }
 
@@ -797,6 +804,95 @@ static void print_lenient(const colstore_import_result *res, const char *rejects
 	}
 }
 
+/* the inputs of an import: the arguments, a pattern (with * ? or [) that
+ * names no file itself expanded here, so that thousands of files need
+ * no shell; '-' (standard input) at most once */
+typedef struct input_list {
+	char **paths;       /* what the library opens (owned by g or argv) */
+	const char **shown; /* their names in messages */
+	size_t n, cap;
+	long stdin_at;      /* the index of '-', or -1 */
+	glob_t *globs;
+	size_t nglobs;
+} input_list;
+
+static void inputs_free(input_list *in)
+{
+	for (size_t k = 0; k < in->nglobs; k++)
+		globfree(&in->globs[k]);
+	free(in->globs);
+	free(in->paths);
+	free(in->shown);
+}
+
+static int inputs_add(input_list *in, char *path)
+{
+	if (in->n == in->cap) {
+		size_t cap = in->cap ? in->cap * 2 : 16;
+		char **p = realloc(in->paths, cap * sizeof(char *));
+		if (p)
+			in->paths = p;
+		const char **s = realloc(in->shown, cap * sizeof(char *));
+		if (s)
+			in->shown = s;
+		if (!p || !s)
+			return -1;
+		in->cap = cap;
+	}
+	in->shown[in->n] = strcmp(path, "-") == 0 ? "<stdin>" : path;
+	in->paths[in->n++] = path;
+	return 0;
+}
+
+static int list_inputs(int argc, char **argv, input_list *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->stdin_at = -1;
+	in->globs = calloc((size_t)argc, sizeof(glob_t));
+	if (!in->globs) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		return 1;
+	}
+	for (int i = 0; i < argc; i++) {
+		struct stat st;
+		char *a = argv[i];
+		int rc = 0;
+		if (strcmp(a, "-") == 0) {
+			if (in->stdin_at >= 0) {
+				fprintf(stderr, "%s import: standard input ('-') can be read once\n", prog);
+				inputs_free(in);
+				return EXIT_USAGE;
+			}
+			in->stdin_at = (long)in->n;
+			rc = inputs_add(in, a);
+		} else if (strpbrk(a, "*?[") && stat(a, &st) != 0) {
+			glob_t *g = &in->globs[in->nglobs];
+			int gr = glob(a, 0, NULL, g);
+			if (gr == GLOB_NOMATCH) {
+				fprintf(stderr, "%s import: no file matches '%s'\n", prog, a);
+				inputs_free(in);
+				return 1;
+			}
+			in->nglobs++;
+			if (gr != 0) {
+				fprintf(stderr, "%s import: cannot list the files matching '%s'\n", prog, a);
+				inputs_free(in);
+				return 1;
+			}
+			for (size_t k = 0; k < g->gl_pathc && !rc; k++) /* sorted by name */
+				rc = inputs_add(in, g->gl_pathv[k]);
+		} else {
+			rc = inputs_add(in, a);
+		}
+		if (rc) {
+			fprintf(stderr, "%s: out of memory\n", prog);
+			inputs_free(in);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static int cmd_import(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -823,6 +919,7 @@ static int cmd_import(int argc, char **argv)
 		{ "max-rejects", required_argument, NULL, 'M' },
 		{ "date-format", required_argument, NULL, 'D' },
 		{ "timestamp-format", required_argument, NULL, 'T' },
+		{ "union", no_argument, NULL, 'U' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -885,6 +982,7 @@ static int cmd_import(int argc, char **argv)
 		case 'D': o.date_format = optarg; break;
 		case 'T': o.timestamp_format = optarg; break;
 		case 'l': o.lenient = 1; break;
+		case 'U': o.union_columns = 1; break;
 		case 'R': o.rejects_path = optarg; o.lenient = 1; break;
 		case 'M':
 			o.max_rejects = strtoull(optarg, &end, 10);
@@ -959,13 +1057,22 @@ static int cmd_import(int argc, char **argv)
 			                  argv[optind - 1]);
 		}
 	}
-	if (optind != argc - 1)
-		return usage_fail("import", usage_import, "%s",
-		                  optind >= argc ? "missing CSV" : "only one CSV at a time");
-	const char *csv = argv[optind];
-	int from_stdin = strcmp(csv, "-") == 0;
+	if (optind >= argc)
+		return usage_fail("import", usage_import, "missing CSV");
+	input_list in;
+	int lrc = list_inputs(argc - optind, argv + optind, &in);
+	if (lrc)
+		return lrc;
+	const char *csv = in.paths[0];
+	int from_stdin = in.stdin_at >= 0;
 	if (from_stdin && !out) {
 		fprintf(stderr, "%s import: reading standard input needs -o OUT\n", prog);
+		inputs_free(&in);
+		return EXIT_USAGE;
+	}
+	if (in.n > 1 && !out) {
+		fprintf(stderr, "%s import: several inputs need -o OUT\n", prog);
+		inputs_free(&in);
 		return EXIT_USAGE;
 	}
 	const char **names = NULL, **formats = NULL;
@@ -974,6 +1081,7 @@ static int cmd_import(int argc, char **argv)
 		free(names);
 		free(types);
 		free(formats);
+		inputs_free(&in);
 		return EXIT_USAGE;
 	}
 	o.schema_names = names;
@@ -983,31 +1091,35 @@ static int cmd_import(int argc, char **argv)
 	if (!out)
 		out = def_out;
 	catch_interrupts();
-	const char *shown = from_stdin ? "<stdin>" : csv;
 	char *spooled = from_stdin ? spool_stdin() : NULL;
+	if (spooled)
+		in.paths[in.stdin_at] = spooled;
+	char several[64];
+	snprintf(several, sizeof(several), "%zu inputs", in.n);
+	const char *shown = in.n > 1 ? several : in.shown[0];
 	int rc = 1;
 	if (!from_stdin || spooled) {
 		progress_state ps;
 		memset(&ps, 0, sizeof(ps));
 		ps.show = !quiet && isatty(2);
 		ps.name = shown;
-		ps.path = from_stdin ? spooled : csv;
+		ps.path = spooled;
 		clock_gettime(CLOCK_MONOTONIC, &ps.start);
 		o.on_progress = on_progress;
 		o.on_warning = on_warning;
 		o.ctx = &ps;
-		o.input_name = shown;
+		o.input_names = in.shown;
 		colstore_import_result res;
 		colstore_error e;
-		watch_file(shown, "nothing was written");
-		int r = colstore_import_csv(from_stdin ? spooled : csv, out, &o, &res, &e);
+		watch_file(in.n > 1 ? "an input" : shown, "nothing was written");
+		int r = colstore_import_files((const char *const *)in.paths, in.n, out, &o, &res, &e);
 		if (ps.show)
 			fprintf(stderr, "\r%*s\r", 100, "");
 		if (r == COLSTORE_OK) {
 			rc = 0;
 			if (!quiet) {
-				char in[32], outb[32];
-				fmt_bytes(in, sizeof(in), res.bytes_in);
+				char inb[32], outb[32];
+				fmt_bytes(inb, sizeof(inb), res.bytes_in);
 				fmt_bytes(outb, sizeof(outb), res.bytes_out);
 				double el = since(&ps.start);
 				char passes[64] = "";
@@ -1017,7 +1129,7 @@ static int cmd_import(int argc, char **argv)
 				fprintf(stderr,
 				        "%s: imported %s -> %s: %" PRIu64 " rows, %u columns, %s in, %s out, "
 				        "%.2f s (%.0f MB/s%s)\n",
-				        prog, shown, out, res.rows, res.columns, in, outb, el,
+				        prog, shown, out, res.rows, res.columns, inb, outb, el,
 				        el > 0 ? (double)res.bytes_text / el / 1e6 : 0, passes);
 				print_dialect(&res);
 				print_types(out);
@@ -1027,7 +1139,9 @@ static int cmd_import(int argc, char **argv)
 			fprintf(stderr, "%s: import of %s interrupted; nothing written\n", prog, shown);
 			rc = 130;
 		} else {
-			if (e.line && e.column)
+			if (in.n > 1) /* the message names the input */
+				fprintf(stderr, "%s: %s\n", prog, e.message);
+			else if (e.line && e.column)
 				fprintf(stderr, "%s: %s:%" PRIu64 ":%" PRIu64 ": %s\n", prog, shown, e.line,
 				        e.column, e.message);
 			else if (e.line)
@@ -1043,7 +1157,9 @@ static int cmd_import(int argc, char **argv)
 		else
 			unlink(spooled);
 		free(spooled);
+		in.paths[in.stdin_at] = NULL;
 	}
+	inputs_free(&in);
 	free(def_out);
 	free(names);
 	free(types);

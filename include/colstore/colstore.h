@@ -523,6 +523,11 @@ typedef struct colstore_import_options {
 	const char *date_format;
 	const char *timestamp_format;
 	const char *const *schema_formats;
+	/* several inputs (colstore_import_files): every input's columns, null
+	 * where an input lacks one, instead of an error when their columns
+	 * differ; and their names in messages (NULL: the paths) */
+	int union_columns;
+	const char *const *input_names;
 	uint64_t reserved[1]; /* must be zero */
 } colstore_import_options;
 
@@ -535,7 +540,7 @@ typedef struct colstore_import_options {
 #define COLSTORE_IMPORT_OPTIONS_INIT \
 	{ 0, COLSTORE_HEADER_AUTO, 0, 0, NULL, 0, 0, NULL, NULL, \
 	  COLSTORE_WRITER_OPTIONS_INIT, NULL, NULL, NULL, NULL, 0, 0, \
-	  NULL, 0, 0, 0, 0, 0, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, { 0 } }
+	  NULL, 0, 0, 0, 0, 0, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, 0, NULL, { 0 } }
 
 #define COLSTORE_REJECT_LINES 5
 
@@ -580,6 +585,24 @@ COLSTORE_API int colstore_import_csv(const char *csv_path, const char *out_path,
                                      const colstore_import_options *opts,
                                      colstore_import_result *res,
                                      colstore_error *err);
+
+/**
+ * Import several CSV inputs into one new colstore file (README.md, "Several
+ * inputs"): their rows in the order given.  Each input may be compressed
+ * and has its own dialect (what the options leave open is detected per
+ * input).  The first input that is not empty decides whether there is a
+ * header row; the others' columns are matched to its columns by name (by
+ * position without a header), in any order, and a column one input has and
+ * another lacks is an error unless opts->union_columns.  Types are inferred
+ * over every input together.  On failure nothing is left at @p out_path;
+ * with several inputs err->message starts with the input's name (and
+ * err->line and err->column are that input's).
+ * @return as colstore_import_csv()
+ */
+COLSTORE_API int colstore_import_files(const char *const *paths, size_t n,
+                                       const char *out_path,
+                                       const colstore_import_options *opts,
+                                       colstore_import_result *res, colstore_error *err);
 
 /**
  * Remove every temporary file that a writer, an import or an export of this
