@@ -71,6 +71,27 @@ head -c 20 "$T/x.csv.gz" >"$T/cut.csv.gz"
 check "cut-short gzip: an error naming the byte" 1 "cut.csv.gz: the gzip data is damaged near byte" -- "$CS" import "$T/cut.csv.gz" -o "$T/cut.colstore"
 printf 'a,b\n1,2\n' | bzip2 >"$T/x.csv.bz2" 2>/dev/null &&
 	check "bzip2 is named, not read" 1 "this is bzip2-compressed data, not CSV text (gzip, zstd and LZ4 are read" -- "$CS" import "$T/x.csv.bz2" -o "$T/bz.colstore"
+# ---- several inputs
+mkdir "$T/days"
+printf 'id,name,price\n1,a,1.5\n2,b,2\n' >"$T/days/d1.csv"
+printf 'price,id,name\n3,3,c\n' | gzip >"$T/days/d2.csv.gz"
+printf 'id,name,price\n4,d,4.25\n' | zstd -q >"$T/days/d3.csv.zst" 2>/dev/null ||
+	printf 'id,name,price\n4,d,4.25\n' >"$T/days/d3.csv.zst"
+check "several inputs, and a pattern expanded by colstore" 0 "imported 3 inputs -> $T/days.colstore: 4 rows, 3 columns" -- "$CS" import "$T/days/d*.csv" "$T/days/d*.gz" "$T/days/d3.csv.zst" -o "$T/days.colstore"
+check "several inputs: rows in order, columns matched by name" 0 "^1,a,1.5 2,b,2 3,c,3 4,d,4.25 $" -- sh -c "'$CS' scan -f csv '$T/days.colstore' | tail -n +2 | tr '\n' ' '"
+printf '5,e,5\n' >"$T/stdin-part.csv"
+printf 'id,name,price\n5,e,5\n' | "$CS" import -q "$T/days/d1.csv" - -o "$T/days2.colstore" 2>"$T/err"
+check "a file and standard input" 0 "^5,e,5$" -- sh -c "'$CS' scan -f csv '$T/days2.colstore' | tail -n 1"
+check "several inputs need -o" 2 "several inputs need -o OUT" -- "$CS" import "$T/days/d1.csv" "$T/days/d1.csv"
+check "a pattern that matches nothing" 1 "no file matches '$T/days/\*.tsv'" -- "$CS" import "$T/days/*.tsv" -o "$T/none.colstore"
+printf 'id,name,note\n9,z,x\n' >"$T/days/other.csv"
+check "columns that differ name the input and the column" 1 "other.csv: column 'note' is not in $T/days/d1.csv, the first input (--union" -- "$CS" import "$T/days/d1.csv" "$T/days/other.csv" -o "$T/u.colstore"
+check "nothing written when the inputs differ" 2 "No such file" -- ls "$T/u.colstore"
+check "--union: every column, null where an input lacks it" 0 "4 columns" -- "$CS" import --union "$T/days/d1.csv" "$T/days/other.csv" -o "$T/u.colstore"
+check "--union: the cells" 0 "^1,a,1.5, 2,b,2, 9,z,,x $" -- sh -c "'$CS' scan -f csv '$T/u.colstore' | tail -n +2 | tr '\n' ' '"
+printf 'id,name,price\n7,q,x1\n' >"$T/days/bad.csv"
+check "an error in the second input: FILE:LINE:FIELD" 1 "bad.csv:2:3: 'x1' is not a valid float64" -- "$CS" import "$T/days/d1.csv" "$T/days/bad.csv" -o "$T/b.colstore" --schema price:float64
+
 printf 'PAR1\025\000' >"$T/x.parquet"
 check "import of a Parquet file names it" 1 "x.parquet:1: this is a Parquet file, not CSV text" -- "$CS" import "$T/x.parquet" -o "$T/pq.colstore"
 

@@ -997,6 +997,206 @@ static void test_parsers(void)
 	CU_ASSERT_FALSE(cs_parse_bool("yes", 3, &b));
 }
 
+/* ---- several inputs ---------------------------------------------------- */
+
+/* import n texts as files in1.csv ... (compressed with gzip where gz[k]);
+ * the dump, or NULL with *rc and *e */
+static char *imp_files(const char *const *texts, int n, const int *gz,
+                       colstore_import_options *o, int *rc, colstore_error *e)
+{
+	colstore_import_options def = COLSTORE_IMPORT_OPTIONS_INIT;
+	if (!o)
+		o = &def;
+	o->on_warning = count_warning;
+	nwarnings = 0;
+	allwarnings[0] = '\0';
+	char names[8][64];
+	const char *paths[8];
+	for (int k = 0; k < n; k++) {
+		snprintf(names[k], sizeof(names[k]), "%s", tu_path(""));
+		size_t l = strlen(names[k]);
+		snprintf(names[k] + l, sizeof(names[k]) - l, "in%d.csv", k + 1);
+		paths[k] = names[k];
+		size_t len = strlen(texts[k]);
+		if (gz && gz[k]) {
+			static unsigned char buf[1 << 18];
+			z_stream z;
+			memset(&z, 0, sizeof(z));
+			CU_ASSERT_EQUAL_FATAL(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY),
+			                      Z_OK);
+			z.next_in = (Bytef *)texts[k];
+			z.avail_in = (uInt)len;
+			z.next_out = buf;
+			z.avail_out = sizeof(buf);
+			CU_ASSERT_EQUAL(deflate(&z, Z_FINISH), Z_STREAM_END);
+			tu_write_file(paths[k], buf, sizeof(buf) - z.avail_out);
+			deflateEnd(&z);
+		} else {
+			tu_write_file(paths[k], texts[k], len);
+		}
+	}
+	const char *out = tu_path("out.colstore");
+	unlink(out);
+	colstore_import_result res;
+	*rc = colstore_import_files(paths, (size_t)n, out, o, &res, e);
+	char *d = NULL;
+	if (*rc == COLSTORE_OK) {
+		last_res = res;
+		int r2;
+		d = tu_lib_dump_file(out, &r2, e);
+	} else {
+		CU_ASSERT_EQUAL(access(out, F_OK), -1); /* nothing left behind */
+		CU_ASSERT_EQUAL(tu_dir_entries(tu_dir()), n);
+	}
+	for (int k = 0; k < n; k++)
+		unlink(paths[k]);
+	unlink(out);
+	return d;
+}
+
+static void expect_files(const char *const *texts, int n, colstore_import_options *o,
+                         const char *want)
+{
+	int rc;
+	colstore_error e;
+	char *d = imp_files(texts, n, NULL, o, &rc, &e);
+	CU_ASSERT_EQUAL(rc, COLSTORE_OK);
+	if (rc)
+		fprintf(stderr, "\n  import failed: %s\n", e.message);
+	int ok = d && has_lines(d, want);
+	CU_ASSERT_TRUE(ok);
+	if (d && !ok)
+		fprintf(stderr, "\n  wanted:\n%s  got:\n%s", want, d);
+	free(d);
+}
+
+static void expect_files_error(const char *const *texts, int n, colstore_import_options *o,
+                               int code, uint64_t line, uint64_t col, const char *msg)
+{
+	int rc;
+	colstore_error e;
+	memset(&e, 0, sizeof(e));
+	char *d = imp_files(texts, n, NULL, o, &rc, &e);
+	CU_ASSERT_PTR_NULL(d);
+	CU_ASSERT_EQUAL(rc, code);
+	CU_ASSERT_EQUAL(e.line, line);
+	CU_ASSERT_EQUAL(e.column, col);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, msg));
+	if (rc != code || e.line != line || e.column != col || !strstr(e.message, msg))
+		fprintf(stderr, "\n  got %d %llu:%llu '%s'\n", rc, (unsigned long long)e.line,
+		        (unsigned long long)e.column, e.message);
+	free(d);
+}
+
+static void test_files(void)
+{
+	/* columns matched by name in any order; types over every input */
+	static const char *const two[] = { "id,name,price\n1,a,1\n2,b,2\n",
+		                           "price,name,id\n2.5,c,300\n" };
+	expect_files(two, 2, NULL,
+	             "rows 3 columns 3 row_groups 1 row_group_size 65536\ncolumn 0 id int16\ncolumn 1 name string\n"
+	             "column 2 price float64\nr0 c0 1\nr0 c2 1\nr2 c0 300\nr2 c1 \"c\"\nr2 c2 2.5\n");
+	/* a value of another type in the second input: a string, and the
+	 * warning names that input and line */
+	static const char *const str[] = { "id,v\n1,2\n", "id,v\n2,3\n3,x\n" };
+	expect_files(str, 2, NULL, "column 1 v string\nr2 c1 \"x\"\n");
+	CU_ASSERT_PTR_NOT_NULL(strstr(allwarnings, "in2.csv:3: column 'v' is a string from this "
+	                                            "value on: 'x'"));
+	/* an integer column in one input and a date column in another */
+	static const char *const mixed[] = { "d\n1\n", "d\n2000-01-02\n" };
+	expect_files(mixed, 2, NULL, "column 0 d string\nr0 c0 \"1\"\nr1 c0 \"2000-01-02\"\n");
+	/* columns that differ: an error naming the input and the column */
+	static const char *const lacks[] = { "a,b\n1,2\n", "b\n3\n" };
+	expect_files_error(lacks, 2, NULL, COLSTORE_EPARSE, 0, 0,
+	                   "in2.csv has no column 'a', which ");
+	static const char *const more[] = { "a,b\n1,2\n", "b,c,a\n3,4,5\n" };
+	expect_files_error(more, 2, NULL, COLSTORE_EPARSE, 0, 0, "in2.csv: column 'c' is not in ");
+	/* --union: every column, null where an input lacks it */
+	colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
+	o.union_columns = 1;
+	static const char *const un[] = { "a,b\n1,2\n", "b,c,a\n3,x,5\n", "c\ny\n" };
+	expect_files(un, 3, &o,
+	             "rows 3 columns 3 row_groups 1 row_group_size 65536\ncolumn 0 a int8\ncolumn 1 b int8\ncolumn 2 c string\n"
+	             "r0 c0 1\nr0 c1 2\nr0 c2 null\nr1 c0 5\nr1 c1 3\nr1 c2 \"x\"\n"
+	             "r2 c0 null\nr2 c1 null\nr2 c2 \"y\"\n");
+	/* on two threads too, with the batches' columns in the table's order */
+	o.threads = 2;
+	expect_files(un, 3, &o, "r1 c0 5\nr1 c1 3\nr1 c2 \"x\"\nr2 c0 null\nr2 c2 \"y\"\n");
+	/* an error in the second input: its name, line and field */
+	static const char *const bad[] = { "a,b\n1,2\n", "a,b\n3,4\n5\n" };
+	expect_files_error(bad, 2, NULL, COLSTORE_EPARSE, 3, 1,
+	                   "in2.csv:3:1: row has 1 fields, expected 2");
+	/* an empty input and a header-only one add nothing; the first that is
+	 * not empty names the columns */
+	static const char *const empty[] = { "", "a,b\n", "a,b\n1,2\n" };
+	expect_files(empty, 3, NULL, "rows 1 columns 2 row_groups 1 row_group_size 65536\ncolumn 0 a int8\nr0 c0 1\nr0 c1 2\n");
+	/* no header: the first input decides, and columns go by position */
+	static const char *const nohead[] = { "1,2\n", "3,4\n" };
+	expect_files(nohead, 2, NULL, "rows 2 columns 2 row_groups 1 row_group_size 65536\ncolumn 0 column_1 int8\nr1 c0 3\nr1 c1 4\n");
+	/* the rejects file names each row's input */
+	const char *rej = tu_path("rejects.csv");
+	colstore_import_options lo = COLSTORE_IMPORT_OPTIONS_INIT;
+	lo.rejects_path = rej;
+	lo.lenient = 1;
+	static const char *const junk[] = { "a,b\n1,2\n1,2,3\n", "a,b\n3,4\n5,6,7\n" };
+	int rc;
+	colstore_error e;
+	char *d = imp_files(junk, 2, NULL, &lo, &rc, &e);
+	CU_ASSERT_EQUAL(rc, COLSTORE_OK);
+	CU_ASSERT_TRUE(d && has_lines(d, "rows 2 columns 2 row_groups 1 row_group_size 65536\nr1 c0 3\n"));
+	free(d);
+	size_t n;
+	unsigned char *t = tu_read_file(rej, &n);
+	CU_ASSERT_TRUE(t && n > 40 && strstr((char *)t, "in1.csv\",3,") &&
+	               strstr((char *)t, "in2.csv\",3,"));
+	free(t);
+	unlink(rej);
+}
+
+/* several inputs, compressed or not, on any thread count, give the file
+ * their text as one input gives */
+static void test_files_same(void)
+{
+	enum { N = 4 };
+	char *parts[N];
+	size_t cap = 1 << 20;
+	tu_buf whole = { 0 };
+	tu_printf(&whole, "id,name,v,when\n");
+	int row = 0;
+	for (int k = 0; k < N; k++) {
+		parts[k] = malloc(cap);
+		size_t len = (size_t)snprintf(parts[k], cap, "id,name,v,when\n");
+		for (int i = 0; i < 500 * (k + 1); i++, row++) {
+			char line[128];
+			snprintf(line, sizeof(line), "%d,\"n%d\nx\",%s,2020-01-%02d\n", row, row % 13,
+			         k == 2 && i == 7 ? "1.5" : "7", 1 + row % 28);
+			len += (size_t)snprintf(parts[k] + len, cap - len, "%s", line);
+			tu_printf(&whole, "%s", line);
+		}
+	}
+	const char *w1[] = { whole.p };
+	int rc;
+	colstore_error e;
+	colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
+	o.writer.row_group_size = 300;
+	char *one = imp_files(w1, 1, NULL, &o, &rc, &e);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(one);
+	CU_ASSERT_TRUE(strncmp(one, "rows 5000 columns 4 row_groups 17 ", 34) == 0);
+	CU_ASSERT_TRUE(has_lines(one, "column 2 v float64\n"));
+	static const int gz[N] = { 0, 1, 0, 1 };
+	for (uint32_t t = 1; t <= 3; t++) {
+		o.threads = t;
+		char *d = imp_files((const char *const *)parts, N, gz, &o, &rc, &e);
+		CU_ASSERT_EQUAL(rc, COLSTORE_OK);
+		CU_ASSERT_TRUE(d && strcmp(d, one) == 0);
+		free(d);
+	}
+	free(one);
+	for (int k = 0; k < N; k++)
+		free(parts[k]);
+	free(whole.p);
+}
+
 void register_import_tests(void)
 {
 	CU_pSuite s = CU_add_suite("import", NULL, NULL);
@@ -1018,6 +1218,9 @@ void register_import_tests(void)
 	CU_add_test(s, "lenient: a second table, a repeated header", test_tables);
 	CU_add_test(s, "dates in other spellings: inferred, formats, never D/M/Y guessed", test_dates);
 	CU_add_test(s, "gzip, zstd and LZ4 input, by magic bytes", test_compressed);
+	CU_add_test(s, "several inputs: columns by name, --union, errors naming the input",
+	            test_files);
+	CU_add_test(s, "several inputs give the file their text as one input gives", test_files_same);
 	CU_add_test(s, "dialects given and detected: delimiter, quote, escape, comment, "
 	               "preamble, header lines, encoding", test_dialect);
 }
