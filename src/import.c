@@ -900,8 +900,6 @@ static int cs_input_open(cs_import *im, const char *file, colstore_error *err)
 	int rc = cs_input_map(im, file, err);
 	if (rc)
 		return rc;
-	if (!o->threads && im->size / (8u << 20) + 1 < im->threads)
-		im->threads = (uint32_t)(im->size / (8u << 20) + 1); /* a thread per 8 MiB at most */
 	rc = cs_start(im, err);
 	im->empty = rc == -1;
 	if (im->empty)
@@ -1208,6 +1206,11 @@ int colstore_import_files(const char *const *paths, size_t n, const char *out_pa
 			goto out;
 		sh.total += im->size;
 	}
+	/* a thread per 8 MiB of all the inputs at most: each input is read on
+	 * that many (each of thousands of small inputs on one would be slow) */
+	for (uint32_t k = 0; k < n && !opts->threads; k++)
+		if (sh.total / (8u << 20) + 1 < ims[k].threads)
+			ims[k].threads = (uint32_t)(sh.total / (8u << 20) + 1);
 	if (!sh.ncols) {
 		/* no header and no rows anywhere: a file has at least one column
 		 * (format-spec.md), so one string column, column_1, with no rows */
@@ -1248,18 +1251,33 @@ int colstore_import_files(const char *const *paths, size_t n, const char *out_pa
 		if (sh.cols[i].flags == COLSTORE_COLUMN_DICT)
 			cs_writer_budget_dict(w, i);
 	}
-	/* pass 2: each input in turn into the writer */
+	/* pass 2: the inputs in turn into the writer; on several threads as
+	 * one pipeline, with no pause between inputs */
 	sh.base = sh.rows_base = 0;
+	int pipeline = 1;
 	for (uint32_t k = 0; k < n; k++) {
 		cs_import *im = &ims[k];
 		if (im->empty)
 			continue;
 		cs_take_types(im);
-		uint64_t got = 0;
 		if (passes == 2 && (rc = cs_input_error(im, cs_start(im, err), err)))
 			goto out;
-		rc = im->threads >= 2 && im->units ? cs_imp_pass2_mt(im, w, passes, &got, err)
-		                                   : cs_pass2(im, w, passes, &got, err);
+		pipeline &= im->threads >= 2 && im->units;
+	}
+	if (pipeline) {
+		uint32_t failed = 0;
+		if ((rc = cs_imp_pass2_mt(ims, (uint32_t)n, w, passes, &rows, &failed, err)))
+			rc = cs_input_error(&ims[failed], rc, err);
+	}
+	for (uint32_t k = 0; !pipeline && k < n; k++) {
+		cs_import *im = &ims[k];
+		if (im->empty)
+			continue;
+		uint64_t got = 0;
+		uint32_t failed;
+		rc = im->threads >= 2 && im->units
+		             ? cs_imp_pass2_mt(im, 1, w, passes, &got, &failed, err)
+		             : cs_pass2(im, w, passes, &got, err);
 		if ((rc = cs_input_error(im, rc, err)))
 			goto out;
 		rows += got;
@@ -1267,6 +1285,8 @@ int colstore_import_files(const char *const *paths, size_t n, const char *out_pa
 		sh.rows_base += got;
 		cs_input_unmap(im); /* its temporary files go as soon as it is read */
 	}
+	if (rc)
+		goto out;
 	if ((rc = cs_imp_rejects_close(&ims[0], 1, err)))
 		goto out;
 	rc = colstore_writer_finish(w, err);

@@ -251,7 +251,9 @@ CS_HIDDEN int cs_input_absent(cs_import *im, colstore_error *err);
 /* the parallel passes (import_mt.c); threads >= 2 */
 CS_HIDDEN int cs_imp_pass1_mt(cs_import *im, uint64_t data_start, uint64_t first_line,
                               colstore_error *err);
-CS_HIDDEN int cs_imp_pass2_mt(cs_import *im, colstore_writer *w, int passes,
-                              uint64_t *rows_out, colstore_error *err);
+/* pass 2 of every input (each with its units from pass 1) as one pipeline:
+ * no pause between inputs; *failed: the input an error is in */
+CS_HIDDEN int cs_imp_pass2_mt(cs_import *ims, uint32_t n, colstore_writer *w, int passes,
+                              uint64_t *rows_out, uint32_t *failed, colstore_error *err);
 
 #endif

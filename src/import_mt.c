@@ -23,6 +23,13 @@
 
 /* ---- pass 1 ------------------------------------------------------------- */
 
+/* the calling thread waits for the parts here, waking to report progress */
+typedef struct cs_waiter {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint32_t finished;
+} cs_waiter;
+
 typedef struct cs_part {
 	const cs_import *im;
 	uint64_t start, bound; /* parse the records that start in [start, bound) */
@@ -37,6 +44,7 @@ typedef struct cs_part {
 	uint64_t rows_seen; /* the same, in rows (atomic) */
 	int finished;   /* atomic */
 	int *cancel;    /* atomic */
+	struct cs_waiter *waiter; /* told when the part is done (NULL: run in place) */
 	int rc;
 	colstore_error err;
 	pthread_t th;
@@ -142,6 +150,12 @@ static void *cs_part_run(void *arg)
 	cs_csv_free(&c);
 	cs_csv_free(&peek);
 	__atomic_store_n(&p->finished, 1, __ATOMIC_RELEASE);
+	if (p->waiter) {
+		pthread_mutex_lock(&p->waiter->mu);
+		p->waiter->finished++;
+		pthread_cond_signal(&p->waiter->cv);
+		pthread_mutex_unlock(&p->waiter->mu);
+	}
 	return NULL;
 }
 
@@ -247,27 +261,47 @@ int cs_imp_pass1_mt(cs_import *im, uint64_t data_start, uint64_t first_line, col
 		if ((rc = cs_part_init(&parts[k], im, tmpl)))
 			goto out;
 	}
+	cs_waiter wt;
+	pthread_mutex_init(&wt.mu, NULL);
+	pthread_cond_init(&wt.cv, NULL);
+	wt.finished = 0;
 	uint32_t started = 0;
-	for (; started < t; started++)
+	for (; started < t; started++) {
+		parts[started].waiter = &wt;
 		if (pthread_create(&parts[started].th, NULL, cs_part_run, &parts[started]))
 			break;
-	/* report progress while they run */
-	for (int running = 1; running;) {
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
-		nanosleep(&ts, NULL);
+	}
+	/* report progress every 100 ms while they run (a small input is done
+	 * before the first report) */
+	pthread_mutex_lock(&wt.mu);
+	while (wt.finished < started) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100 * 1000 * 1000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		if (pthread_cond_timedwait(&wt.cv, &wt.mu, &ts) == 0 || wt.finished == started)
+			continue;
+		pthread_mutex_unlock(&wt.mu);
 		uint64_t done = 0, rows = 0;
-		running = 0;
 		for (uint32_t k = 0; k < started; k++) {
 			done += __atomic_load_n(&parts[k].done, __ATOMIC_RELAXED);
 			rows += __atomic_load_n(&parts[k].rows_seen, __ATOMIC_RELAXED);
-			running |= !__atomic_load_n(&parts[k].finished, __ATOMIC_ACQUIRE);
 		}
 		if (!__atomic_load_n(&cancel, __ATOMIC_RELAXED) &&
 		    cs_imp_progress(im, data_start + done, 1, 2, rows, err))
 			__atomic_store_n(&cancel, 1, __ATOMIC_RELAXED);
+		pthread_mutex_lock(&wt.mu);
 	}
+	pthread_mutex_unlock(&wt.mu);
 	for (uint32_t k = 0; k < started; k++)
 		pthread_join(parts[k].th, NULL);
+	for (uint32_t k = started; k < t; k++)
+		parts[k].waiter = NULL; /* run below, in place */
+	pthread_mutex_destroy(&wt.mu);
+	pthread_cond_destroy(&wt.cv);
 	if (cancel) {
 		rc = cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "import cancelled");
 		goto out;
@@ -335,6 +369,7 @@ out:
 
 /* ---- pass 2 ------------------------------------------------------------- */
 
+/* one column of the table in a slot: every input's values of it go here */
 typedef struct cs_colbuf {
 	uint8_t *vals;   /* values of the column's C type, or string bytes */
 	size_t vals_cap, vals_len;
@@ -344,23 +379,32 @@ typedef struct cs_colbuf {
 
 typedef struct cs_slot {
 	int ready;
-	size_t unit;
+	size_t unit;     /* of the whole sequence (cs_p2.seq) */
 	uint64_t rows;
-	cs_colbuf *cols;
+	cs_colbuf *cols; /* the table's columns */
 	colstore_array *arrays;
 	cs_tally tally; /* lenient mode: the unit's padded, trimmed and rejected rows */
 	int rc;
 	colstore_error err;
 } cs_slot;
 
+/* the units of every input, in order: input in, its unit u */
+typedef struct cs_seq {
+	uint32_t in;
+	size_t u;
+} cs_seq;
+
 typedef struct cs_p2 {
-	cs_import *im;
+	cs_import *ims;
+	const cs_shared *sh;
+	cs_seq *seq;
+	size_t nseq;
+	uint32_t unit_rows; /* the most of any input */
 	cs_slot *slots;
 	size_t nslots;
 	size_t next;     /* next unit to claim */
 	size_t consumed; /* units appended so far */
 	int stop;
-	uint64_t *zeros; /* offsets and validity of the columns the input lacks */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 } cs_p2;
@@ -421,16 +465,15 @@ static int cs_convert(const cs_import *im, cs_colbuf *b, uint32_t i, uint64_t r,
 	return COLSTORE_OK;
 }
 
-static int cs_parse_unit(cs_p2 *s, cs_slot *slot, cs_csv *c, cs_scratch *sc)
+static int cs_parse_unit(cs_p2 *s, cs_slot *slot, cs_import *im, cs_csv *c, cs_scratch *sc)
 {
-	cs_import *im = s->im;
-	const cs_unit *u = &im->units[slot->unit];
+	const cs_unit *u = &im->units[s->seq[slot->unit].u];
 	c->pos = c->start + u->start;
 	c->line = u->line;
-	uint32_t nc = im->ncols;
-	for (uint32_t i = 0; i < nc; i++) {
-		cs_colbuf *b = &slot->cols[i];
-		memset(b->valid, 0, im->unit_rows / 8);
+	const cs_shared *sh = s->sh;
+	for (uint32_t j = 0; j < sh->ncols; j++) {
+		cs_colbuf *b = &slot->cols[j];
+		memset(b->valid, 0, (im->unit_rows + 7) / 8);
 		b->vals_len = 0;
 		if (b->offs)
 			b->offs[0] = 0;
@@ -438,6 +481,7 @@ static int cs_parse_unit(cs_p2 *s, cs_slot *slot, cs_csv *c, cs_scratch *sc)
 	uint64_t r = 0;
 	slot->tally.padded = slot->tally.trimmed = slot->tally.rejected = 0;
 	slot->tally.nrej = 0;
+	uint32_t nc = im->ncols;
 	for (;;) {
 		cs_csv_skip_blank(c);
 		if ((uint64_t)(c->pos - c->start) >= u->end || c->pos >= c->end)
@@ -463,20 +507,18 @@ static int cs_parse_unit(cs_p2 *s, cs_slot *slot, cs_csv *c, cs_scratch *sc)
 		if (rc == CS_ROW_REJECT)
 			continue;
 		for (uint32_t i = 0; i < nc; i++) {
-			rc = cs_convert(im, &slot->cols[i], i, r, i < c->nfields ? &c->fields[i] : NULL,
-			                sc, c->rec_line, &slot->err);
+			rc = cs_convert(im, &slot->cols[im->wcol[i]], i, r,
+			                i < c->nfields ? &c->fields[i] : NULL, sc, c->rec_line, &slot->err);
 			if (rc)
 				return rc;
 		}
 		r++;
 	}
 	slot->rows = r;
-	for (uint32_t i = 0; i < nc; i++) {
-		cs_colbuf *b = &slot->cols[i];
-		colstore_array *a = &slot->arrays[im->wcol[i]]; /* in the table's order */
-		a->values = b->vals;
-		a->offsets = b->offs;
-		a->validity = b->valid;
+	for (uint32_t k = 0; k < im->nabsent; k++) { /* --union: all null */
+		cs_colbuf *b = &slot->cols[im->absent[k]];
+		if (b->offs)
+			memset(b->offs, 0, (r + 1) * sizeof(uint64_t));
 	}
 	return COLSTORE_OK;
 }
@@ -485,14 +527,14 @@ static void *cs_p2_worker(void *arg)
 {
 	cs_p2 *s = arg;
 	cs_csv c;
-	cs_scratch sc = { NULL, 0, &s->im->dialect };
-	int init = cs_csv_init(&c, s->im->data, s->im->size, &s->im->dialect);
-	c.expect = s->im->ncols;
+	cs_scratch sc = { NULL, 0, NULL };
+	uint32_t in = UINT32_MAX; /* the input c reads */
+	int init = 0;
 	for (;;) {
 		pthread_mutex_lock(&s->mu);
-		while (!s->stop && s->next < s->im->nunits && s->next >= s->consumed + s->nslots)
+		while (!s->stop && s->next < s->nseq && s->next >= s->consumed + s->nslots)
 			pthread_cond_wait(&s->cv, &s->mu);
-		if (s->stop || s->next >= s->im->nunits) {
+		if (s->stop || s->next >= s->nseq) {
 			pthread_mutex_unlock(&s->mu);
 			break;
 		}
@@ -500,14 +542,23 @@ static void *cs_p2_worker(void *arg)
 		cs_slot *slot = &s->slots[u % s->nslots];
 		pthread_mutex_unlock(&s->mu);
 		slot->unit = u;
+		cs_import *im = &s->ims[s->seq[u].in];
+		if (s->seq[u].in != in) { /* the next input: a tokenizer over it */
+			if (in != UINT32_MAX && !init)
+				cs_csv_free(&c);
+			in = s->seq[u].in;
+			init = cs_csv_init(&c, im->data, im->size, &im->dialect);
+			c.expect = im->ncols;
+			sc.d = &im->dialect;
+		}
 		slot->rc = init ? cs_err(&slot->err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory")
-		                : cs_parse_unit(s, slot, &c, &sc);
+		                : cs_parse_unit(s, slot, im, &c, &sc);
 		pthread_mutex_lock(&s->mu);
 		slot->ready = 1;
 		pthread_cond_broadcast(&s->cv);
 		pthread_mutex_unlock(&s->mu);
 	}
-	if (!init)
+	if (in != UINT32_MAX && !init)
 		cs_csv_free(&c);
 	free(sc.p);
 	return NULL;
@@ -517,7 +568,7 @@ static void cs_slots_free(cs_p2 *s)
 {
 	for (size_t k = 0; s->slots && k < s->nslots; k++) {
 		cs_slot *slot = &s->slots[k];
-		for (uint32_t i = 0; slot->cols && i < s->im->ncols; i++) {
+		for (uint32_t i = 0; slot->cols && i < s->sh->ncols; i++) {
 			free(slot->cols[i].vals);
 			free(slot->cols[i].offs);
 			free(slot->cols[i].valid);
@@ -531,34 +582,31 @@ static void cs_slots_free(cs_p2 *s)
 
 static int cs_slots_alloc(cs_p2 *s)
 {
-	cs_import *im = s->im;
+	const cs_shared *sh = s->sh;
+	uint32_t rows = s->unit_rows;
 	s->slots = calloc(s->nslots, sizeof(cs_slot));
 	if (!s->slots)
 		return COLSTORE_ENOMEM;
 	for (size_t k = 0; k < s->nslots; k++) {
 		cs_slot *slot = &s->slots[k];
-		slot->cols = calloc(im->ncols, sizeof(cs_colbuf));
-		slot->arrays = calloc(im->sh->ncols, sizeof(colstore_array));
+		slot->cols = calloc(sh->ncols, sizeof(cs_colbuf));
+		slot->arrays = calloc(sh->ncols, sizeof(colstore_array));
 		if (!slot->cols || !slot->arrays)
 			return COLSTORE_ENOMEM;
-		for (uint32_t j = 0; j < im->nabsent; j++) { /* --union: all null */
-			slot->arrays[im->absent[j]].offsets = s->zeros;
-			slot->arrays[im->absent[j]].validity = (const uint8_t *)s->zeros;
-		}
-		for (uint32_t i = 0; i < im->ncols; i++) {
+		for (uint32_t i = 0; i < sh->ncols; i++) {
 			cs_colbuf *b = &slot->cols[i];
-			colstore_type t = im->cols[i].type;
-			b->valid = calloc(im->unit_rows / 8, 1);
+			colstore_type t = sh->cols[i].type;
+			b->valid = calloc((rows + 7) / 8, 1);
 			if (!b->valid)
 				return COLSTORE_ENOMEM;
 			if (t == COLSTORE_TYPE_STRING) {
-				b->offs = malloc(((size_t)im->unit_rows + 1) * sizeof(uint64_t));
-				if (!b->offs || cs_grow_vals(b, im->unit_rows < 4096 ? 256 : 1 << 16))
+				b->offs = malloc(((size_t)rows + 1) * sizeof(uint64_t));
+				if (!b->offs || cs_grow_vals(b, rows < 4096 ? 256 : 1 << 16))
 					return COLSTORE_ENOMEM;
 			} else {
 				unsigned w = t == COLSTORE_TYPE_BOOL ? 1 : colstore_type_width(t);
-				b->vals = calloc(im->unit_rows, w);
-				b->vals_cap = (size_t)im->unit_rows * w;
+				b->vals = calloc(rows, w);
+				b->vals_cap = (size_t)rows * w;
 				if (!b->vals)
 					return COLSTORE_ENOMEM;
 			}
@@ -567,75 +615,115 @@ static int cs_slots_alloc(cs_p2 *s)
 	return COLSTORE_OK;
 }
 
-int cs_imp_pass2_mt(cs_import *im, colstore_writer *w, int passes, uint64_t *rows_out,
-                    colstore_error *err)
+/* the writer's side: unit after unit, in order, into the writer */
+static int cs_p2_append(cs_p2 *s, colstore_writer *w, int passes, uint64_t *rows_out,
+                        uint32_t *failed, colstore_error *err)
 {
-	cs_p2 s;
-	memset(&s, 0, sizeof(s));
-	s.im = im;
-	s.nslots = (size_t)im->threads * 2;
-	int rc = COLSTORE_OK;
-	if (im->nabsent && !(s.zeros = calloc((size_t)im->unit_rows + 1, sizeof(uint64_t))))
-		rc = COLSTORE_ENOMEM;
-	if (!rc)
-		rc = cs_slots_alloc(&s);
-	if (rc) {
-		cs_slots_free(&s);
-		free(s.zeros);
-		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-	}
-	pthread_mutex_init(&s.mu, NULL);
-	pthread_cond_init(&s.cv, NULL);
-	pthread_t th[64];
-	uint32_t started = 0;
-	for (; started < im->threads && started < 64; started++)
-		if (pthread_create(&th[started], NULL, cs_p2_worker, &s))
-			break;
-	if (started == 0)
-		rc = cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET, "cannot start a thread");
+	cs_shared *sh = s->ims[0].sh;
 	uint64_t rows = 0, released = 0;
-	for (size_t u = 0; !rc && u < im->nunits; u++) {
-		cs_slot *slot = &s.slots[u % s.nslots];
-		pthread_mutex_lock(&s.mu);
+	uint32_t in = s->nseq ? s->seq[0].in : 0;
+	int rc = COLSTORE_OK;
+	for (size_t u = 0; !rc && u < s->nseq; u++) {
+		cs_slot *slot = &s->slots[u % s->nslots];
+		pthread_mutex_lock(&s->mu);
 		while (!(slot->ready && slot->unit == u))
-			pthread_cond_wait(&s.cv, &s.mu);
-		pthread_mutex_unlock(&s.mu);
+			pthread_cond_wait(&s->cv, &s->mu);
+		pthread_mutex_unlock(&s->mu);
+		if (s->seq[u].in != in) {
+			/* the last input is read: its pages and temporary files go */
+			sh->base += s->ims[in].size;
+			cs_input_unmap(&s->ims[in]);
+			in = s->seq[u].in;
+			released = 0;
+		}
+		cs_import *im = &s->ims[in];
+		const cs_unit *unit = &im->units[s->seq[u].u];
+		*failed = in;
 		if (slot->rc) {
 			rc = slot->rc;
 			if (err)
 				*err = slot->err;
 		} else if ((rc = cs_imp_tally_merge(im, &slot->tally, err))) {
 			/* --max-rejects, or the rejects file cannot be written */
-		} else if ((rc = colstore_writer_append_batch(w, slot->arrays, (size_t)slot->rows, err))) {
-			if (err && err->line == 0)
-				err->line = im->units[u].line;
+		} else {
+			for (uint32_t j = 0; j < sh->ncols; j++) {
+				slot->arrays[j].values = slot->cols[j].vals;
+				slot->arrays[j].offsets = slot->cols[j].offs;
+				slot->arrays[j].validity = slot->cols[j].valid;
+			}
+			if ((rc = colstore_writer_append_batch(w, slot->arrays, (size_t)slot->rows, err)) &&
+			    err && err->line == 0)
+				err->line = unit->line;
 		}
 		rows += slot->rows;
-		pthread_mutex_lock(&s.mu);
+		pthread_mutex_lock(&s->mu);
 		slot->ready = 0;
-		s.consumed++;
+		s->consumed++;
 		if (rc)
-			s.stop = 1;
-		pthread_cond_broadcast(&s.cv);
-		pthread_mutex_unlock(&s.mu);
-		uint64_t done = im->units[u].end;
+			s->stop = 1;
+		pthread_cond_broadcast(&s->cv);
+		pthread_mutex_unlock(&s->mu);
 		if (!rc)
-			cs_release_behind(im->data, &released, done);
+			cs_release_behind(im->data, &released, unit->end);
 		if (!rc)
-			rc = cs_imp_progress(im, done, passes, passes, rows, err);
-		if (rc) {
-			pthread_mutex_lock(&s.mu);
-			s.stop = 1;
-			pthread_cond_broadcast(&s.cv);
-			pthread_mutex_unlock(&s.mu);
-		}
+			rc = cs_imp_progress(im, unit->end, passes, passes, rows, err);
 	}
+	if (!rc && s->nseq) {
+		sh->base += s->ims[in].size;
+		cs_input_unmap(&s->ims[in]);
+	}
+	*rows_out = rows;
+	return rc;
+}
+
+int cs_imp_pass2_mt(cs_import *ims, uint32_t n, colstore_writer *w, int passes,
+                    uint64_t *rows_out, uint32_t *failed, colstore_error *err)
+{
+	cs_p2 s;
+	memset(&s, 0, sizeof(s));
+	s.ims = ims;
+	s.sh = ims[0].sh;
+	uint32_t threads = 1;
+	for (uint32_t k = 0; k < n; k++) {
+		if (ims[k].empty)
+			continue;
+		s.nseq += ims[k].nunits;
+		if (ims[k].unit_rows > s.unit_rows)
+			s.unit_rows = ims[k].unit_rows;
+		if (ims[k].threads > threads)
+			threads = ims[k].threads;
+	}
+	s.nslots = (size_t)threads * 2;
+	s.seq = malloc((s.nseq ? s.nseq : 1) * sizeof(cs_seq));
+	int rc = s.seq ? cs_slots_alloc(&s) : COLSTORE_ENOMEM;
+	if (rc) {
+		cs_slots_free(&s);
+		free(s.seq);
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	}
+	for (uint32_t k = 0, q = 0; k < n; k++)
+		for (size_t u = 0; !ims[k].empty && u < ims[k].nunits; u++)
+			s.seq[q++] = (cs_seq){ k, u };
+	pthread_mutex_init(&s.mu, NULL);
+	pthread_cond_init(&s.cv, NULL);
+	pthread_t th[64];
+	uint32_t started = 0;
+	for (; started < threads && started < 64; started++)
+		if (pthread_create(&th[started], NULL, cs_p2_worker, &s))
+			break;
+	if (started == 0)
+		rc = cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET, "cannot start a thread");
+	else
+		rc = cs_p2_append(&s, w, passes, rows_out, failed, err);
+	pthread_mutex_lock(&s.mu);
+	s.stop = 1;
+	pthread_cond_broadcast(&s.cv);
+	pthread_mutex_unlock(&s.mu);
 	for (uint32_t k = 0; k < started; k++)
 		pthread_join(th[k], NULL);
 	pthread_mutex_destroy(&s.mu);
 	pthread_cond_destroy(&s.cv);
 	cs_slots_free(&s);
-	free(s.zeros);
-	*rows_out = rows;
+	free(s.seq);
 	return rc;
 }
