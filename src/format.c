@@ -4,12 +4,16 @@
  */
 #include "internal.h"
 
-void cs_header_encode(uint8_t out[CS_HEADER_SIZE])
+void cs_header_encode(uint8_t out[CS_HEADER_SIZE], uint64_t committed, uint32_t appends)
 {
 	memset(out, 0, CS_HEADER_SIZE); /* R3.1: reserved bytes zero */
 	memcpy(out, CS_MAGIC, CS_MAGIC_LEN);
-	cs_st16(out + 8, COLSTORE_FORMAT_MAJOR);
-	cs_st16(out + 10, COLSTORE_FORMAT_MINOR);
+	cs_st16(out + 8, appends ? 2 : 1); /* R14.1: a file is 1.0 until appended to */
+	cs_st16(out + 10, 0);
+	if (appends) {
+		cs_st64(out + 28, committed);
+		cs_st32(out + 36, appends);
+	}
 	cs_st32(out + 12, CS_HEADER_SIZE);
 	cs_st32(out + 16, 0); /* required_flags */
 	cs_st32(out + 20, 0); /* optional_flags */
@@ -96,10 +100,13 @@ int cs_header_decode(const uint8_t *p, size_t size, cs_header *h, colstore_error
 		              "header checksum mismatch (bytes [0, 56))");
 	h->major = cs_le16(p + 8);
 	h->minor = cs_le16(p + 10);
-	if (h->major != COLSTORE_FORMAT_MAJOR)
+	if (h->major < 1 || h->major > COLSTORE_FORMAT_MAJOR)
 		return cs_err(err, COLSTORE_EVERSION, 8,
-		              "format version %u.%u is not supported (this reader reads %u.x)",
-		              h->major, h->minor, COLSTORE_FORMAT_MAJOR);
+		              "format version %u.%u is not supported (this reader reads 1.x and "
+		              "2.x)",
+		              h->major, h->minor);
+	h->committed = h->major >= 2 ? cs_le64(p + 28) : 0;
+	h->appends = h->major >= 2 ? cs_le32(p + 36) : 0;
 	h->required_flags = cs_le32(p + 16);
 	h->optional_flags = cs_le32(p + 20);
 	if (h->required_flags != 0)
@@ -110,8 +117,13 @@ int cs_header_decode(const uint8_t *p, size_t size, cs_header *h, colstore_error
 		return cs_err(err, COLSTORE_ECORRUPT, 12,
 		              "header_size %u / alignment %u, expected 64 / 64",
 		              cs_le32(p + 12), cs_le32(p + 24));
-	if (!cs_reserved_ok(p + 28, 28, h))
+	if (h->major == 1 && !cs_reserved_ok(p + 28, 28, h))
 		return cs_err(err, COLSTORE_ECORRUPT, 28, "header reserved bytes [28, 56) not zero");
+	if (h->major == 2 && !cs_reserved_ok(p + 40, 16, h))
+		return cs_err(err, COLSTORE_ECORRUPT, 40, "header reserved bytes [40, 56) not zero");
+	if (h->major == 2 && h->appends == 0)
+		return cs_err(err, COLSTORE_ECORRUPT, 36,
+		              "a 2.0 header with no append (appends is 0) (R14.1)");
 	return COLSTORE_OK;
 }
 

@@ -81,78 +81,6 @@ int cs_imp_text(cs_scratch *sc, const cs_csv_field *f, const char **p, uint32_t 
 
 /* ---- header ------------------------------------------------------------------ */
 
-static int cs_looks_typed(const cs_csv_field *f)
-{
-	return f->len && (cs_parse_double(f->p, f->len, NULL) || cs_parse_int(f->p, f->len, NULL) ||
-	                  cs_parse_timestamp(f->p, f->len, NULL));
-}
-
-/* is name new to the set (then added)?  -1: out of memory.  A hash set,
- * so that 65,535 columns are named in linear time */
-static int cs_name_new(cs_dict *set, const char *name)
-{
-	uint32_t before = set->count, code;
-	if (cs_dict_intern(set, name, (uint32_t)strlen(name), &code))
-		return -1;
-	return set->count > before;
-}
-
-/* Names from the header row: an empty name becomes column_N (N = 1-based
- * position); a repeated name gets _2, _3, ... (the first keeps it); a name
- * with a NUL byte cannot occur (the tokenizer refuses NUL). */
-static int cs_set_names(cs_import *im, const cs_csv_field *fields, uint32_t nfields,
-                        int from_header, colstore_error *err)
-{
-	const cs_csv *c = &im->csv;
-	im->ncols = nfields;
-	im->cols = calloc(im->ncols, sizeof(cs_icol));
-	if (!im->cols)
-		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-	cs_dict names;
-	cs_dict_init(&names);
-	for (uint32_t i = 0; i < im->ncols; i++) {
-		cs_icol *col = &im->cols[i];
-		col->type = COLSTORE_TYPE_STRING;
-		const char *p = NULL;
-		uint32_t len = 0;
-		if (from_header && cs_imp_text(&im->scratch, &fields[i], &p, &len)) {
-			cs_dict_free(&names);
-			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-		}
-		if (len > 1000)
-			len = 1000;
-		char base[1024];
-		if (from_header && len > 0) {
-			memcpy(base, p, len);
-			base[len] = '\0';
-		} else {
-			snprintf(base, sizeof(base), "column_%u", i + 1);
-			if (from_header)
-				cs_imp_warn(im->o, "%s:%llu: column %u has an empty name; calling it '%s'",
-				        im->path, (unsigned long long)c->rec_line, i + 1, base);
-		}
-		char name[1100];
-		snprintf(name, sizeof(name), "%s", base);
-		int fresh;
-		for (unsigned k = 2; (fresh = cs_name_new(&names, name)) == 0; k++)
-			snprintf(name, sizeof(name), "%s_%u", base, k);
-		if (fresh < 0) {
-			cs_dict_free(&names);
-			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-		}
-		if (strcmp(name, base) != 0)
-			cs_imp_warn(im->o, "%s:%llu: column %u repeats the name '%s'; calling it '%s'", im->path,
-			        (unsigned long long)c->rec_line, i + 1, base, name);
-		col->name = strdup(name);
-		if (!col->name) {
-			cs_dict_free(&names);
-			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-		}
-	}
-	cs_dict_free(&names);
-	return COLSTORE_OK;
-}
-
 /* a date or timestamp column's formats: its own, or the import's */
 static void cs_set_format(const colstore_import_options *o, cs_icol *col)
 {
@@ -211,7 +139,7 @@ static int cs_apply_schema(cs_shared *sh, colstore_error *err)
 /* ---- passes ------------------------------------------------------------------ */
 
 /* every field of the record within --max-field-size */
-static int cs_field_sizes(const cs_import *im, const cs_csv *c, colstore_error *err)
+int cs_imp_field_sizes(const cs_import *im, const cs_csv *c, colstore_error *err)
 {
 	/* no field is longer than the record's span: most records are looked
 	 * at no further */
@@ -228,7 +156,7 @@ static int cs_field_sizes(const cs_import *im, const cs_csv *c, colstore_error *
 
 int cs_imp_check_width(const cs_import *im, const cs_csv *c, colstore_error *err)
 {
-	int rc = cs_field_sizes(im, c, err);
+	int rc = cs_imp_field_sizes(im, c, err);
 	if (rc)
 		return rc;
 	if (c->nfields == im->ncols)
@@ -326,7 +254,7 @@ static uint32_t cs_choose_encoding(const colstore_import_options *o, const cs_ic
 int cs_imp_progress(cs_import *im, uint64_t done, int pass, int passes, uint64_t rows,
                     colstore_error *err)
 {
-	if (!im->o->on_progress)
+	if (!im->o->on_progress || im->quiet)
 		return COLSTORE_OK;
 	const cs_shared *sh = im->sh;
 	colstore_import_progress p = { pass, passes, sh->base + done, sh->total, sh->rows_base + rows };
@@ -465,92 +393,6 @@ static void cs_explain(const cs_shared *sh)
 	}
 }
 
-/* the first record: header or data (COLSTORE_HEADER_AUTO) */
-static int cs_start(cs_import *im, colstore_error *err)
-{
-	int rc = cs_csv_init(&im->csv, im->data, im->size, &im->dialect);
-	if (rc)
-		return cs_err(err, rc, COLSTORE_NO_OFFSET, "out of memory");
-	im->csv.pos = im->csv.start + im->data_start;
-	im->csv.line = 1 + im->skipped;
-	im->csv.expect = im->ncols;
-	rc = cs_csv_next(&im->csv, err);
-	for (uint32_t k = 0; rc == 1 && k < im->hdr_extra; k++)
-		rc = cs_csv_next(&im->csv, err); /* the header's other lines (read once) */
-	if (rc < 0 || rc > 1)
-		return rc;
-	return rc == 0 ? -1 : COLSTORE_OK; /* -1: empty input */
-}
-
-/* --header-lines N: the names of N header records, joined by a space, as
- * fields in *out (strings in *buf); the csv is left after the last one */
-static int cs_join_header(cs_import *im, uint32_t n, cs_csv_field **out, uint32_t *nout,
-                          char ***bufs, colstore_error *err)
-{
-	cs_csv *c = &im->csv;
-	uint32_t cap = 0;
-	char **names = NULL;
-	int rc = COLSTORE_OK;
-	for (uint32_t k = 0; k < n && !rc; k++) {
-		if (k && (rc = cs_csv_next(c, err)) != 1) {
-			rc = rc == 0 ? cs_imp_at(err, COLSTORE_EPARSE, c->line, 0,
-			                         "the input ends inside its %u header lines", n)
-			             : rc;
-			break;
-		}
-		rc = COLSTORE_OK;
-		if (c->bad) {
-			rc = cs_imp_at(err, COLSTORE_EPARSE, c->rec_line, 0, "header line %u holds %s",
-			               k + 1, c->bad);
-			break;
-		}
-		if (c->nfields > cap) {
-			char **g = realloc(names, c->nfields * sizeof(char *));
-			if (!g) {
-				rc = COLSTORE_ENOMEM;
-				break;
-			}
-			memset(g + cap, 0, (c->nfields - cap) * sizeof(char *));
-			names = g;
-			cap = c->nfields;
-		}
-		for (uint32_t i = 0; i < c->nfields && !rc; i++) {
-			const char *p;
-			uint32_t len;
-			if (cs_imp_text(&im->scratch, &c->fields[i], &p, &len)) {
-				rc = COLSTORE_ENOMEM;
-				break;
-			}
-			if (!len)
-				continue;
-			size_t old = names[i] ? strlen(names[i]) : 0;
-			char *g = realloc(names[i], old + len + 2);
-			if (!g) {
-				rc = COLSTORE_ENOMEM;
-				break;
-			}
-			if (old)
-				g[old++] = ' ';
-			memcpy(g + old, p, len);
-			g[old + len] = '\0';
-			names[i] = g;
-		}
-	}
-	cs_csv_field *f = rc ? NULL : calloc(cap ? cap : 1, sizeof(*f));
-	for (uint32_t i = 0; f && i < cap; i++) {
-		f[i].p = names[i] ? names[i] : "";
-		f[i].len = names[i] ? (uint32_t)strlen(names[i]) : 0;
-	}
-	*out = f;
-	*nout = cap;
-	*bufs = names;
-	if (!rc && !f)
-		rc = COLSTORE_ENOMEM;
-	if (rc == COLSTORE_ENOMEM)
-		cs_err(err, rc, COLSTORE_NO_OFFSET, "out of memory");
-	return rc;
-}
-
 /* the inference state of the columns as before pass 1 (sketch: forced
  * string columns get theirs from the start) */
 static int cs_pass1_init(cs_icol *cols, uint32_t ncols, int sketch, colstore_error *err)
@@ -640,7 +482,7 @@ static int cs_rehash(cs_import *im, colstore_error *err)
 }
 
 /* pass 1 on one input: its columns' inference */
-static int cs_pass1(cs_import *im, colstore_error *err)
+int cs_imp_pass1(cs_import *im, colstore_error *err)
 {
 	cs_csv *c = &im->csv;
 	uint64_t rows = 0;
@@ -667,7 +509,25 @@ static int cs_pass1(cs_import *im, colstore_error *err)
 			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 		peek.expect = im->ncols;
 		int more = im->header ? cs_csv_next(c, err) : 1;
+		size_t cap = 0;
 		while (more == 1) {
+			/* pass 2's work units, as the parallel pass 1 finds them */
+			if (rows % im->unit_rows == 0) {
+				if (im->nunits == cap) {
+					cap = cap ? cap * 2 : 16;
+					cs_unit *u = realloc(im->units, cap * sizeof(cs_unit));
+					if (!u) {
+						cs_csv_free(&peek);
+						return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET,
+						              "out of memory");
+					}
+					im->units = u;
+				}
+				uint64_t at = (uint64_t)(c->rec_start - c->start);
+				if (im->nunits)
+					im->units[im->nunits - 1].end = at;
+				im->units[im->nunits++] = (cs_unit){ at, 0, c->rec_line };
+			}
 			if (!im->table_end && im->tables_ok &&
 			    cs_imp_second_table(im, c, &peek, &im->table_end, &im->table2_line))
 				im->table_end_known = 1;
@@ -685,8 +545,11 @@ static int cs_pass1(cs_import *im, colstore_error *err)
 		cs_csv_free(&peek);
 		if (more < 0 || more > 1)
 			return more;
+		if (im->nunits)
+			im->units[im->nunits - 1].end = (uint64_t)(c->pos - c->start);
+		else if (!(im->units = calloc(1, sizeof(cs_unit)))) /* no rows: no unit */
+			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	}
-	cs_explain_header(im);
 	return COLSTORE_OK;
 }
 
@@ -890,204 +753,34 @@ static int cs_pass2(cs_import *im, colstore_writer *w, int passes, uint64_t *row
 	return rc;
 }
 
-/* an input's first record: header or data.  The first input that is not
- * empty decides (COLSTORE_HEADER_AUTO) for every input: its columns are
- * named from its header, or column_1 ... */
-static int cs_input_open(cs_import *im, const char *file, colstore_error *err)
-{
-	const colstore_import_options *o = im->o;
-	cs_shared *sh = im->sh;
-	int rc = cs_input_map(im, file, err);
-	if (rc)
-		return rc;
-	rc = cs_start(im, err);
-	im->empty = rc == -1;
-	if (im->empty)
-		return COLSTORE_OK;
-	if (rc)
-		return rc;
-	if (im->csv.bad) {
-		/* lenient mode reads a NUL byte as a row to reject: the first row
-		 * is the header, or gives the table its width */
-		return cs_imp_at(err, COLSTORE_EPARSE, im->csv.rec_line, 0,
-		                 "the first row holds %s: it cannot be the header, nor give the "
-		                 "table its columns", im->csv.bad);
-	}
-	/* the first record's fields too are held to the limit (a header name is
-	 * unescaped whole before it is cut) */
-	if ((rc = cs_field_sizes(im, &im->csv, err)))
-		return rc;
-	im->header = o->header == COLSTORE_HEADER_YES || o->header_lines > 1;
-	if (sh->header >= 0) {
-		im->header = sh->header;
-	} else if (o->header == COLSTORE_HEADER_AUTO && o->header_lines <= 1) {
-		im->header = 1;
-		uint32_t typed = 0;
-		for (uint32_t i = im->csv.nfields; i-- > 0;)
-			if (!(im->csv.fields[i].flags & CS_CSV_QUOTED) && cs_looks_typed(&im->csv.fields[i])) {
-				im->header = 0;
-				typed = i + 1;
-			}
-		if (!im->header) {
-			const cs_csv_field *f = &im->csv.fields[typed - 1];
-			int n = f->len < 40 ? (int)f->len : 40;
-			cs_imp_warn(o, "%s:%llu: no header row: field %u ('%.*s%s') is a number or a "
-			            "date, so this row is data and the columns are column_1 ... "
-			            "column_%u (--header reads it as names)",
-			            im->path, (unsigned long long)im->csv.rec_line, typed, n, f->p,
-			            (size_t)n < f->len ? "..." : "", im->csv.nfields);
-		}
-	}
-	if (sh->header < 0) {
-		sh->header = im->header;
-		sh->first = im->idx;
-	}
-	if (im->header && o->header_lines > 1) {
-		cs_csv_field *hf = NULL;
-		char **bufs = NULL;
-		uint32_t nh = 0;
-		rc = cs_join_header(im, o->header_lines, &hf, &nh, &bufs, err);
-		if (!rc)
-			rc = cs_set_names(im, hf, nh, 1, err);
-		for (uint32_t i = 0; bufs && i < nh; i++)
-			free(bufs[i]);
-		free(bufs);
-		free(hf);
-		im->hdr_extra = o->header_lines - 1;
-	} else {
-		rc = cs_set_names(im, im->csv.fields, im->csv.nfields, im->header, err);
-	}
-	/* data starts after the header, or at the top (after a BOM and the
-	 * lines skipped) */
-	im->body = im->header ? (uint64_t)(im->csv.pos - im->csv.start) : im->data_start;
-	im->body_line = im->header ? im->csv.line : 1 + im->skipped;
-	return rc;
-}
-
-/* the settings of an input once the table is known */
-static void cs_input_ready(cs_import *im)
-{
-	for (uint32_t i = 0; i < im->ncols; i++) {
-		const cs_icol *t = &im->sh->cols[im->wcol[i]];
-		im->cols[i].forced = t->forced;
-		im->cols[i].type = t->type;
-		im->cols[i].fmt = t->fmt;
-		im->cols[i].fmt2 = t->fmt2;
-		im->any_forced |= t->forced && t->type != COLSTORE_TYPE_STRING;
-	}
-	im->csv.expect = im->ncols;
-	if (im->o->lenient)
-		im->tables_ok = cs_imp_tables_ok(im, (uint64_t)(im->csv.pos - im->csv.start), im->csv.line);
-	/* a work unit of the parallel passes holds at most CS_UNIT_BYTES of
-	 * values (at 16 bytes a field): 65536 rows, fewer for a wide table */
-	uint32_t width = im->ncols ? im->ncols : 1;
-	im->unit_rows = (uint32_t)(CS_UNIT_BYTES / 16 / width) / 64 * 64;
-	im->unit_rows = im->unit_rows < 64 ? 64 : im->unit_rows > 65536 ? 65536 : im->unit_rows;
-}
-
-/* an error in one of several inputs names it (err->line and column are
- * that input's) */
-static int cs_input_error(const cs_import *im, int rc, colstore_error *err)
-{
-	if (!rc || !err || im->sh->ninputs < 2 || strstr(err->message, im->path))
-		return rc;
-	char pre[300];
-	if (err->line && err->column)
-		snprintf(pre, sizeof(pre), "%.200s:%llu:%llu: ", im->path, (unsigned long long)err->line,
-		         (unsigned long long)err->column);
-	else if (err->line)
-		snprintf(pre, sizeof(pre), "%.200s:%llu: ", im->path, (unsigned long long)err->line);
-	else
-		snprintf(pre, sizeof(pre), "%.200s: ", im->path);
-	size_t k = strlen(pre), m = strlen(err->message);
-	if (k + m >= sizeof(err->message))
-		m = sizeof(err->message) - 1 - k;
-	memmove(err->message + k, err->message, m);
-	memcpy(err->message, pre, k);
-	err->message[k + m] = '\0';
-	return rc;
-}
-
-static int cs_check_options(const colstore_import_options *opts, colstore_error *err)
-{
-	for (int i = 0; i < 1; i++)
-		if (opts->reserved[i])
-			return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
-			              "import options: reserved fields must be zero");
-	if (opts->header < COLSTORE_HEADER_AUTO || opts->header > COLSTORE_HEADER_NO ||
-	    (opts->n_schema && (!opts->schema_names || !opts->schema_types)) ||
-	    (opts->n_null_markers && !opts->null_markers) ||
-	    (opts->header_lines > 1 && opts->header == COLSTORE_HEADER_NO))
-		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "bad import options");
-	if (opts->delimiter == '"' || opts->delimiter == '\n' || opts->delimiter == '\r')
-		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
-		              "the delimiter cannot be a quote or a line break");
-	const char *why;
-	if (opts->date_format && !cs_datefmt_check(opts->date_format, 0, &why))
-		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "the date format '%s': %s",
-		              opts->date_format, why);
-	if (opts->timestamp_format && !cs_datefmt_check(opts->timestamp_format, 1, &why))
-		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "the timestamp format '%s': %s",
-		              opts->timestamp_format, why);
-	if (opts->n_null_markers + (opts->null_marker != NULL) > COLSTORE_MAX_NULL_MARKERS)
-		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "at most %d null markers",
-		              COLSTORE_MAX_NULL_MARKERS);
-	for (uint64_t k = 0; k < opts->n_null_markers; k++)
-		if (!opts->null_markers[k])
-			return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "null marker %llu is NULL",
-			              (unsigned long long)k);
-	return COLSTORE_OK;
-}
-
-/* an input's settings from the options */
-static void cs_input_init(cs_import *im, cs_shared *sh, uint32_t k)
-{
-	const colstore_import_options *o = sh->o;
-	im->o = o;
-	im->sh = sh;
-	im->idx = k;
-	im->path = sh->paths[k];
-	im->scratch.d = &im->dialect;
-	if (o->null_marker)
-		im->nulls[im->n_nulls++] = o->null_marker;
-	for (uint64_t j = 0; j < o->n_null_markers; j++)
-		im->nulls[im->n_nulls++] = o->null_markers[j];
-	for (uint32_t j = 0; j < im->n_nulls; j++)
-		im->null_lens[j] = strlen(im->nulls[j]);
-	im->max_field = o->max_field ? o->max_field : COLSTORE_MAX_FIELD_DEFAULT;
-	im->threads = o->threads ? o->threads : (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
-	if (im->threads < 1)
-		im->threads = 1;
-	if (im->threads > 64)
-		im->threads = 64;
-}
-
-static void cs_input_free(cs_import *im)
-{
-	cs_csv_free(&im->csv);
-	for (uint32_t i = 0; im->cols && i < im->ncols; i++) {
-		free(im->cols[i].name);
-		free(im->cols[i].hll);
-	}
-	free(im->cols);
-	free(im->scratch.p);
-	free(im->units);
-	free(im->wcol);
-	free(im->absent);
-	cs_input_unmap(im);
-}
-
 /* pass 1 over every input, into the table's inference; then the types */
 static int cs_infer_all(cs_import *ims, uint32_t n, colstore_error *err)
 {
 	cs_shared *sh = ims[0].sh;
 	int rc = cs_pass1_init(sh->cols, sh->ncols, 0, err);
+	/* inputs smaller than 8 MiB a thread: one thread each, several at once */
+	uint32_t *small = rc ? NULL : malloc(n * sizeof(uint32_t)), nsmall = 0, failed = 0;
+	if (!rc && !small)
+		rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	for (uint32_t k = 0; !rc && sh->threads >= 2 && k < n; k++)
+		if (!ims[k].empty && ims[k].size < (uint64_t)sh->threads * (8u << 20))
+			small[nsmall++] = k;
+	if (nsmall < 2)
+		nsmall = 0;
+	for (uint32_t j = 0; j < nsmall; j++) {
+		ims[small[j]].threads = 1;
+		ims[small[j]].quiet = 1; /* (progress from the calling thread only) */
+	}
+	if (nsmall && (rc = cs_imp_each(ims, small, nsmall, sh->threads, 1, &failed, err)))
+		rc = cs_input_error(&ims[failed], rc, err);
 	for (uint32_t k = 0; k < n && !rc; k++) {
 		cs_import *im = &ims[k];
 		if (im->empty)
 			continue;
-		if ((rc = cs_input_error(im, cs_pass1(im, err), err)))
+		if (!im->quiet && (rc = cs_input_error(im, cs_imp_pass1(im, err), err)))
 			break;
+		im->quiet = 0;
+		cs_explain_header(im);
 		cs_imp_merge(sh->cols, im->cols, im->ncols, 0, im->data, im->wcol, k, 0);
 		cs_csv_free(&im->csv);
 		cs_map_release(im->data, 0, im->size); /* pass 2 reads from the start again */
@@ -1095,6 +788,7 @@ static int cs_infer_all(cs_import *ims, uint32_t n, colstore_error *err)
 		sh->base += im->size;
 		sh->rows_base = 0;
 	}
+	free(small);
 	if (rc)
 		return rc;
 	cs_decide(sh);
@@ -1167,7 +861,7 @@ int colstore_import_files(const char *const *paths, size_t n, const char *out_pa
 			return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "input %zu is NULL", k);
 	if (!opts)
 		opts = &def;
-	int rc = cs_check_options(opts, err);
+	int rc = cs_imp_check_options(opts, err);
 	if (rc)
 		return rc;
 	/* the output may be none of the inputs */
@@ -1186,6 +880,7 @@ int colstore_import_files(const char *const *paths, size_t n, const char *out_pa
 	const char **shown = malloc(n * sizeof(char *));
 	cs_import *ims = calloc(n, sizeof(cs_import));
 	colstore_writer *w = NULL;
+	colstore_type *file_types = NULL; /* --append: the file's column types */
 	uint64_t rows = 0;
 	if (!shown || !ims) {
 		rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
@@ -1196,11 +891,30 @@ int colstore_import_files(const char *const *paths, size_t n, const char *out_pa
 		           : n == 1 && opts->input_name ? opts->input_name
 		                                        : paths[k];
 	sh.paths = shown;
-	/* every input opened, its header read and its columns matched */
+	if (opts->append && access(out_path, F_OK) == 0 &&
+	    (rc = cs_table_from_file(&sh, out_path, &file_types, err)))
+		goto out;
+	/* every input mapped (decompressed, converted), several at once; then
+	 * in order, its header read and its columns matched */
+	uint32_t *all = malloc(n * sizeof(uint32_t)), failed = 0;
+	if (!all) {
+		rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		goto out;
+	}
+	for (uint32_t k = 0; k < n; k++) {
+		cs_input_init(&ims[k], &sh, k);
+		ims[k].file = paths[k];
+		all[k] = k;
+	}
+	rc = cs_imp_each(ims, all, (uint32_t)n, ims[0].threads, 0, &failed, err);
+	free(all);
+	if (rc) {
+		rc = cs_input_error(&ims[failed], rc, err);
+		goto out;
+	}
 	for (uint32_t k = 0; k < n; k++) {
 		cs_import *im = &ims[k];
-		cs_input_init(im, &sh, k);
-		if ((rc = cs_input_error(im, cs_input_open(im, paths[k], err), err)))
+		if ((rc = cs_input_error(im, cs_input_open(im, err), err)))
 			goto out;
 		if (!im->empty && (rc = cs_input_error(im, cs_input_match(im, err), err)))
 			goto out;
@@ -1211,18 +925,27 @@ int colstore_import_files(const char *const *paths, size_t n, const char *out_pa
 	for (uint32_t k = 0; k < n && !opts->threads; k++)
 		if (sh.total / (8u << 20) + 1 < ims[k].threads)
 			ims[k].threads = (uint32_t)(sh.total / (8u << 20) + 1);
+	sh.threads = ims[0].threads;
 	if (!sh.ncols) {
 		/* no header and no rows anywhere: a file has at least one column
 		 * (format-spec.md), so one string column, column_1, with no rows */
 		cs_imp_warn(opts, "%s: the input is empty: no header and no rows (the table gets one "
 		            "string column, column_1, and no rows)", n == 1 ? shown[0] : "every input");
 		ims[0].csv.nfields = 1;
-		if ((rc = cs_set_names(&ims[0], ims[0].csv.fields, 1, 0, err)) ||
+		if ((rc = cs_imp_set_names(&ims[0], ims[0].csv.fields, 1, 0, err)) ||
 		    (rc = cs_input_match(&ims[0], err)))
 			goto out;
 	}
 	if ((rc = cs_apply_schema(&sh, err)))
 		goto out;
+	for (uint32_t i = 0; sh.into && i < sh.ncols; i++)
+		if (sh.cols[i].type != file_types[i]) {
+			rc = cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+			            "column '%s' is %s in %s, the file appended to, not %s",
+			            sh.cols[i].name, colstore_type_name(file_types[i]), sh.into,
+			            colstore_type_name(sh.cols[i].type));
+			goto out;
+		}
 	for (uint32_t k = 0; k < n; k++)
 		if (!ims[k].empty && (rc = cs_input_absent(&ims[k], err)))
 			goto out;
@@ -1231,7 +954,7 @@ int colstore_import_files(const char *const *paths, size_t n, const char *out_pa
 			cs_input_ready(&ims[k]);
 	/* pass 1 also sizes the string dictionaries, so it runs unless every
 	 * column's type is forced and none is a string */
-	int passes = 1;
+	int passes = sh.into ? 2 : 1; /* (an append: pass 1 finds the work units) */
 	for (uint32_t i = 0; i < sh.ncols; i++)
 		if (!sh.cols[i].forced || sh.cols[i].type == COLSTORE_TYPE_STRING)
 			passes = 2;
@@ -1242,9 +965,14 @@ int colstore_import_files(const char *const *paths, size_t n, const char *out_pa
 		wo.row_group_size = cs_row_group_size(&sh);
 	if ((rc = cs_imp_rejects_open(&ims[0], err)))
 		goto out;
-	if ((rc = colstore_writer_create(out_path, &wo, &w, err)))
+	if (sh.into) {
+		wo.row_group_size = opts->writer.row_group_size; /* the file's, unless given */
+		if ((rc = colstore_writer_open_append(out_path, &wo, &w, err)))
+			goto out;
+	} else if ((rc = colstore_writer_create(out_path, &wo, &w, err))) {
 		goto out;
-	for (uint32_t i = 0; i < sh.ncols; i++) {
+	}
+	for (uint32_t i = 0; !sh.into && i < sh.ncols; i++) {
 		if ((rc = colstore_writer_add_column(w, sh.cols[i].name, sh.cols[i].type,
 		                                     sh.cols[i].flags, err)))
 			goto out;
@@ -1260,12 +988,11 @@ int colstore_import_files(const char *const *paths, size_t n, const char *out_pa
 		if (im->empty)
 			continue;
 		cs_take_types(im);
-		if (passes == 2 && (rc = cs_input_error(im, cs_start(im, err), err)))
+		if (passes == 2 && (rc = cs_input_error(im, cs_imp_start(im, err), err)))
 			goto out;
-		pipeline &= im->threads >= 2 && im->units;
+		pipeline &= sh.threads >= 2 && im->units;
 	}
 	if (pipeline) {
-		uint32_t failed = 0;
 		if ((rc = cs_imp_pass2_mt(ims, (uint32_t)n, w, passes, &rows, &failed, err)))
 			rc = cs_input_error(&ims[failed], rc, err);
 	}
@@ -1274,7 +1001,6 @@ int colstore_import_files(const char *const *paths, size_t n, const char *out_pa
 		if (im->empty)
 			continue;
 		uint64_t got = 0;
-		uint32_t failed;
 		rc = im->threads >= 2 && im->units
 		             ? cs_imp_pass2_mt(im, 1, w, passes, &got, &failed, err)
 		             : cs_pass2(im, w, passes, &got, err);
@@ -1305,6 +1031,7 @@ out:
 	}
 	free(sh.cols);
 	free(sh.tally.rej);
+	free(file_types);
 	cs_dict_free(&sh.names);
 	free(ims);
 	free(shown);

@@ -114,8 +114,10 @@ typedef struct cs_shared {
 	uint32_t ninputs;
 	uint32_t first;    /* the first input that is not empty: it names the columns */
 	int header;        /* it has a header row (the others then have one too) */
+	const char *into;  /* --append: the file appended to, whose columns the table has */
 	uint64_t base, total; /* progress: bytes of the inputs before this one, of all */
 	uint64_t rows_base;   /* rows of the inputs before this one in this pass */
+	uint32_t threads;     /* the import's */
 	cs_tally tally;
 	uint64_t rej_first[COLSTORE_REJECT_LINES];
 	char first_reject[160];
@@ -131,13 +133,16 @@ typedef struct cs_import {
 	uint32_t *absent; /* the table's columns this input lacks (--union: null) */
 	uint32_t nabsent;
 	int empty;      /* no header and no rows */
+	int quiet;      /* pass 1 on a worker thread: no progress callbacks */
+	size_t not_utf8; /* 1 + where the first 64 KiB stop being UTF-8 (0: they are) */
 	/* the input as mapped, and the temporary files decompression and
 	 * conversion wrote (unmapped when the import ends) */
 	const void *map, *unpacked, *conv;
 	size_t map_size, unpacked_size, conv_size;
 	const char *encoding, *compression;
 	uint64_t body, body_line; /* where the rows start (after the header), their line */
-	const char *path;
+	const char *file; /* the input's path */
+	const char *path; /* its name in messages */
 	const uint8_t *data;
 	size_t size;
 	cs_csv csv;
@@ -240,14 +245,43 @@ CS_HIDDEN void cs_imp_merge(cs_icol *into, const cs_icol *from, uint32_t ncols, 
                             const uint8_t *data, const uint32_t *map, uint32_t in, int sketch);
 CS_HIDDEN void cs_imp_merge_sketch(cs_icol *a, const cs_icol *b);
 /* an input (import_input.c): mapped at im->data (decompressed, converted to
- * UTF-8) with its dialect found; unmapped */
+ * UTF-8) with its dialect found (on any thread: it calls no callback); unmapped */
 CS_HIDDEN int cs_input_map(cs_import *im, const char *file, colstore_error *err);
 CS_HIDDEN void cs_input_unmap(cs_import *im);
 /* its columns matched by name to the table's (im->wcol), the table given
  * the ones it lacks under --union, or an error naming the column */
 CS_HIDDEN int cs_input_match(cs_import *im, colstore_error *err);
+/* the next column of the table (its name's code in sh->names is its index,
+ * when the name is interned first) */
+CS_HIDDEN int cs_table_add(cs_shared *sh, const char *name, colstore_error *err);
 /* im->absent: the table's columns the input lacks, once every input is matched */
 CS_HIDDEN int cs_input_absent(cs_import *im, colstore_error *err);
+/* pass 1 of one input: its columns' inference, and pass 2's work units */
+CS_HIDDEN int cs_imp_pass1(cs_import *im, colstore_error *err);
+/* the inputs ims[todo[0..ntodo)], each on one thread, on `threads` at once
+ * (import_mt.c): pass 0, cs_input_map() of each; pass 1, cs_imp_pass1() of
+ * each, with progress; *failed: the first input that failed */
+CS_HIDDEN int cs_imp_each(cs_import *ims, const uint32_t *todo, uint32_t ntodo, uint32_t threads,
+                          int pass, uint32_t *failed, colstore_error *err);
+/* every field of the record within --max-field-size */
+CS_HIDDEN int cs_imp_field_sizes(const cs_import *im, const cs_csv *c, colstore_error *err);
+/* the input's first record: header or data (-1: the input is empty) */
+CS_HIDDEN int cs_imp_start(cs_import *im, colstore_error *err);
+/* the columns' names from the header row's fields (or column_N) */
+CS_HIDDEN int cs_imp_set_names(cs_import *im, const cs_csv_field *fields, uint32_t nfields,
+                               int from_header, colstore_error *err);
+CS_HIDDEN int cs_imp_check_options(const colstore_import_options *opts, colstore_error *err);
+/* an input's settings from the options; opened: mapped, its header read and
+ * its columns named; ready: its columns take the table's settings; freed */
+CS_HIDDEN void cs_input_init(cs_import *im, cs_shared *sh, uint32_t k);
+CS_HIDDEN int cs_input_open(cs_import *im, colstore_error *err);
+CS_HIDDEN void cs_input_ready(cs_import *im);
+CS_HIDDEN void cs_input_free(cs_import *im);
+/* with several inputs, the error rc in im names it; returns rc */
+CS_HIDDEN int cs_input_error(const cs_import *im, int rc, colstore_error *err);
+/* --append: the table is the file's columns, with their types (*types) */
+CS_HIDDEN int cs_table_from_file(cs_shared *sh, const char *path, colstore_type **types,
+                                 colstore_error *err);
 /* the parallel passes (import_mt.c); threads >= 2 */
 CS_HIDDEN int cs_imp_pass1_mt(cs_import *im, uint64_t data_start, uint64_t first_line,
                               colstore_error *err);

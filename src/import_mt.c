@@ -23,6 +23,20 @@
 
 /* ---- pass 1 ------------------------------------------------------------- */
 
+/* wait on cv (mu held) for at most 100 ms: 0 when signalled, a time to
+ * report progress otherwise */
+static int cs_wait_100ms(pthread_cond_t *cv, pthread_mutex_t *mu)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += 100 * 1000 * 1000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	return pthread_cond_timedwait(cv, mu, &ts);
+}
+
 /* the calling thread waits for the parts here, waking to report progress */
 typedef struct cs_waiter {
 	pthread_mutex_t mu;
@@ -275,14 +289,7 @@ int cs_imp_pass1_mt(cs_import *im, uint64_t data_start, uint64_t first_line, col
 	 * before the first report) */
 	pthread_mutex_lock(&wt.mu);
 	while (wt.finished < started) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 100 * 1000 * 1000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		if (pthread_cond_timedwait(&wt.cv, &wt.mu, &ts) == 0 || wt.finished == started)
+		if (cs_wait_100ms(&wt.cv, &wt.mu) == 0 || wt.finished == started)
 			continue;
 		pthread_mutex_unlock(&wt.mu);
 		uint64_t done = 0, rows = 0;
@@ -364,6 +371,110 @@ out:
 		cs_part_free(&parts[k], im->ncols);
 	free(parts);
 	free(tmpl);
+	return rc;
+}
+
+/* ---- work on many inputs at once --------------------------------------- */
+
+/* a pool of threads that each take the next input of a list: to map it
+ * (decompress, convert) or to run its pass 1 */
+typedef struct cs_pool {
+	cs_import *ims;
+	const uint32_t *todo;
+	uint32_t ntodo, next, finished;
+	int pass;       /* 0: map; 1: pass 1 */
+	uint64_t done;  /* bytes of the inputs finished */
+	int cancel;
+	int *rc;        /* per entry of todo */
+	colstore_error *err;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+} cs_pool;
+
+static void *cs_pool_run(void *arg)
+{
+	cs_pool *m = arg;
+	for (;;) {
+		pthread_mutex_lock(&m->mu);
+		uint32_t j = m->next;
+		if (m->cancel || j >= m->ntodo) {
+			pthread_mutex_unlock(&m->mu);
+			break;
+		}
+		m->next++;
+		pthread_mutex_unlock(&m->mu);
+		cs_import *im = &m->ims[m->todo[j]];
+		m->rc[j] = m->pass ? cs_imp_pass1(im, &m->err[j])
+		                   : cs_input_map(im, im->file, &m->err[j]);
+		pthread_mutex_lock(&m->mu);
+		m->done += im->size;
+		m->finished++;
+		if (m->rc[j])
+			m->cancel = 1; /* the inputs after it need not be read */
+		pthread_cond_signal(&m->cv);
+		pthread_mutex_unlock(&m->mu);
+	}
+	return NULL;
+}
+
+int cs_imp_each(cs_import *ims, const uint32_t *todo, uint32_t ntodo, uint32_t threads, int pass,
+                uint32_t *failed, colstore_error *err)
+{
+	cs_pool m;
+	memset(&m, 0, sizeof(m));
+	m.ims = ims;
+	m.todo = todo;
+	m.ntodo = ntodo;
+	m.pass = pass;
+	m.rc = calloc(ntodo ? ntodo : 1, sizeof(int));
+	m.err = calloc(ntodo ? ntodo : 1, sizeof(colstore_error));
+	if (!m.rc || !m.err) {
+		free(m.rc);
+		free(m.err);
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	}
+	pthread_mutex_init(&m.mu, NULL);
+	pthread_cond_init(&m.cv, NULL);
+	pthread_t th[64];
+	uint32_t started = 0;
+	for (; ntodo > 1 && started < threads && started < 64 && started < ntodo; started++)
+		if (pthread_create(&th[started], NULL, cs_pool_run, &m))
+			break;
+	if (!started)
+		cs_pool_run(&m);
+	/* pass 1's progress every 100 ms, from this thread */
+	cs_import *first = &ims[todo[0]];
+	pthread_mutex_lock(&m.mu);
+	while (started && m.finished < ntodo && !m.cancel) {
+		if (cs_wait_100ms(&m.cv, &m.mu) == 0 || !pass)
+			continue;
+		uint64_t done = m.done;
+		pthread_mutex_unlock(&m.mu);
+		first->quiet = 0;
+		int stop = cs_imp_progress(first, done, 1, 2, 0, NULL) != COLSTORE_OK;
+		first->quiet = 1;
+		pthread_mutex_lock(&m.mu);
+		if (stop)
+			m.cancel = 2;
+	}
+	int cancelled = m.cancel == 2;
+	pthread_mutex_unlock(&m.mu);
+	for (uint32_t k = 0; k < started; k++)
+		pthread_join(th[k], NULL);
+	pthread_mutex_destroy(&m.mu);
+	pthread_cond_destroy(&m.cv);
+	int rc = COLSTORE_OK;
+	for (uint32_t j = 0; j < ntodo && !rc; j++) /* the first input that failed */
+		if (m.rc[j]) {
+			rc = m.rc[j];
+			*failed = todo[j];
+			if (err)
+				*err = m.err[j];
+		}
+	if (!rc && cancelled)
+		rc = cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "import cancelled");
+	free(m.rc);
+	free(m.err);
 	return rc;
 }
 
@@ -683,15 +794,13 @@ int cs_imp_pass2_mt(cs_import *ims, uint32_t n, colstore_writer *w, int passes,
 	memset(&s, 0, sizeof(s));
 	s.ims = ims;
 	s.sh = ims[0].sh;
-	uint32_t threads = 1;
+	uint32_t threads = s.sh->threads > 1 ? s.sh->threads : 1;
 	for (uint32_t k = 0; k < n; k++) {
 		if (ims[k].empty)
 			continue;
 		s.nseq += ims[k].nunits;
 		if (ims[k].unit_rows > s.unit_rows)
 			s.unit_rows = ims[k].unit_rows;
-		if (ims[k].threads > threads)
-			threads = ims[k].threads;
 	}
 	s.nslots = (size_t)threads * 2;
 	s.seq = malloc((s.nseq ? s.nseq : 1) * sizeof(cs_seq));

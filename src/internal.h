@@ -354,13 +354,17 @@ typedef struct cs_block_desc {
 typedef struct cs_header {
 	uint16_t major, minor;
 	uint32_t required_flags, optional_flags;
+	uint64_t committed; /* 2.0: the file's size before an append in progress (0: none) */
+	uint32_t appends;   /* 2.0: the appends begun on the file */
 } cs_header;
 
 typedef struct cs_trailer {
 	uint64_t footer_offset, footer_size, footer_checksum;
 } cs_trailer;
 
-CS_HIDDEN void cs_header_encode(uint8_t out[CS_HEADER_SIZE]);
+/* a 1.0 header, or (appends > 0) a 2.0 header with its append fields */
+CS_HIDDEN void cs_header_encode(uint8_t out[CS_HEADER_SIZE], uint64_t committed,
+                                uint32_t appends);
 CS_HIDDEN const char *cs_sniff(const uint8_t *p, size_t n);
 /* the length of the longest well-formed UTF-8 prefix of p[0..n) (RFC 3629:
  * no overlongs, no surrogates, nothing above U+10FFFF); n when all is */
@@ -442,6 +446,8 @@ struct colstore_reader {
 	uint32_t flags;
 	cs_header header;
 	cs_trailer trailer;
+	uint64_t end; /* where the file's committed content ends: its size, or (2.0) the
+	              * size before an append that did not finish (format-spec.md §14) */
 	uint64_t num_rows;
 	uint32_t num_columns, num_row_groups, row_group_size;
 	cs_column *columns;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -413,8 +414,18 @@ static int cs_open(colstore_reader *r, const colstore_reader_options *opts,
 		              "bytes)",
 		              r->size, CS_MIN_FILE_SIZE);
 	int rc = cs_header_decode(r->data, r->size, &r->header, err);
-	if (!rc)
-		rc = cs_trailer_decode(r->data, r->size, &r->trailer, err);
+	r->end = r->size;
+	if (rc)
+		return rc; /* (R14.3 waives no rule of the header) */
+	rc = cs_trailer_decode(r->data, r->size, &r->trailer, err);
+	/* R14.3: an append that did not finish left bytes after the file as it
+	 * was; its header says where that ended */
+	if (rc && r->header.major >= 2 && r->header.committed >= CS_MIN_FILE_SIZE &&
+	    r->header.committed < r->size &&
+	    cs_trailer_decode(r->data, r->header.committed, &r->trailer, NULL) == COLSTORE_OK) {
+		r->end = r->header.committed;
+		rc = COLSTORE_OK;
+	}
 	if (!rc)
 		rc = cs_parse_footer(r, err);
 	if (!rc)
@@ -445,11 +456,29 @@ int colstore_reader_open_memory(const void *data, size_t size,
 	return COLSTORE_OK;
 }
 
+static int cs_open_path(const char *path, const colstore_reader_options *opts,
+                        colstore_reader **out, colstore_error *err);
+
 int colstore_reader_open(const char *path, const colstore_reader_options *opts,
                          colstore_reader **out, colstore_error *err)
 {
 	if (!out || !path)
 		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "path and out are required");
+	struct stat before, after;
+	int sized = stat(path, &before) == 0;
+	int rc = cs_open_path(path, opts, out, err);
+	/* an append that ended while the file was being opened (its header
+	 * read after the append reset it, its end before the new trailer):
+	 * once more, as the file is now */
+	if ((rc == COLSTORE_ETRUNCATED || rc == COLSTORE_ECHECKSUM || rc == COLSTORE_ECORRUPT) &&
+	    sized && stat(path, &after) == 0 && after.st_size != before.st_size)
+		rc = cs_open_path(path, opts, out, err);
+	return rc;
+}
+
+static int cs_open_path(const char *path, const colstore_reader_options *opts,
+                        colstore_reader **out, colstore_error *err)
+{
 	*out = NULL;
 	colstore_reader *r = calloc(1, sizeof(*r));
 	if (!r)

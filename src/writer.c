@@ -3,13 +3,14 @@
  * full group as blocks (format-spec.md §4, §9), then dictionaries, footer and
  * trailer, into a temporary file that is renamed over the target at the end.
  */
+#include <errno.h>
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "writer.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "colstore's writer and zero-copy reader assume a little-endian host"
@@ -20,50 +21,6 @@
  * chunk's values were nearly all distinct (format-spec.md §9.4, §9.5). */
 #define CS_AUTO_MIN_ROWS 1024u
 #define CS_AUTO_UNIQUE_RATIO 0.9
-
-typedef struct cs_wcol {
-	char *name;
-	uint8_t type;
-	uint32_t flags;
-	unsigned width;     /* bytes per value, 0 for bool and string */
-	uint8_t *values;    /* fixed: rgs * width; bool: bitmap; string: u32 offsets */
-	uint8_t *validity;  /* bitmap, 1 = valid; reset to all ones per group */
-	uint32_t n;         /* values in the current group */
-	uint32_t nulls;
-	char *sbytes;       /* string bytes of the current group */
-	size_t sbytes_len, sbytes_cap;
-	cs_dict dict;
-	int plain_only;     /* AUTO decided PLAIN for the rest of the column */
-	int budgeted;       /* DICT, but PLAIN once the dictionary outgrows the budget */
-	int chunks_written;
-	cs_block_desc dict_off, dict_bytes;
-} cs_wcol;
-
-struct colstore_writer {
-	char *path, *tmp; /* the target, and the temporary file (NULL: writing into a device) */
-	const char *shown; /* the file written, for messages */
-	cs_dict names;     /* the column names, to refuse a repeated one */
-	int fd;
-	int failed; /* an I/O error happened: only abort/finish (which fails) */
-	uint32_t rgs, compression;
-	uint64_t dict_budget;
-	cs_wcol *cols;
-	uint32_t ncols, cols_cap;
-	int started;
-	uint64_t rows;       /* completed rows */
-	uint32_t group_rows; /* completed rows in the current group */
-	uint32_t puts;       /* values put in the current row */
-	uint32_t groups;
-	uint64_t pos;        /* bytes written so far */
-	uint8_t *desc;       /* chunk descriptors written so far */
-	size_t desc_len, desc_cap;
-	uint8_t *heap;       /* statistics heap (§5.6) */
-	size_t heap_len, heap_cap;
-	uint8_t *scratch;    /* compressed blocks; reused */
-	size_t scratch_cap;
-	uint8_t *codes;      /* dictionary codes of one chunk; reused */
-	size_t codes_cap;
-};
 
 static const uint8_t cs_zeros[CS_ALIGN];
 
@@ -82,29 +39,38 @@ static int cs_grow(void **p, size_t *cap, size_t need, size_t elem)
 	return COLSTORE_OK;
 }
 
-int colstore_writer_create(const char *path, const colstore_writer_options *opts,
-                           colstore_writer **out, colstore_error *err)
+int cs_writer_args(const char *path, const colstore_writer_options *opts,
+                   colstore_writer **out, colstore_error *err)
 {
-	colstore_writer_options def = COLSTORE_WRITER_OPTIONS_INIT;
 	if (out)
 		*out = NULL;
 	if (!path || !out)
 		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "path and out are required");
-	if (!opts)
-		opts = &def;
 	for (size_t i = 0; i < sizeof(opts->reserved) / sizeof(opts->reserved[0]); i++)
 		if (opts->reserved[i])
 			return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
 			              "writer options: reserved fields must be zero");
+	if (opts->compression & ~(COLSTORE_WRITE_LZ4 | COLSTORE_WRITE_PACK))
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+		              "unknown compression %u", opts->compression);
+	return COLSTORE_OK;
+}
+
+int colstore_writer_create(const char *path, const colstore_writer_options *opts,
+                           colstore_writer **out, colstore_error *err)
+{
+	colstore_writer_options def = COLSTORE_WRITER_OPTIONS_INIT;
+	if (!opts)
+		opts = &def;
+	int arc = cs_writer_args(path, opts, out, err);
+	if (arc)
+		return arc;
 	uint32_t rgs = opts->row_group_size ? opts->row_group_size
 	                                    : COLSTORE_DEFAULT_ROW_GROUP_SIZE;
 	if (rgs > COLSTORE_MAX_ROW_GROUP_SIZE)
 		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
 		              "row group size %u exceeds the limit %u", rgs,
 		              COLSTORE_MAX_ROW_GROUP_SIZE);
-	if (opts->compression & ~(COLSTORE_WRITE_LZ4 | COLSTORE_WRITE_PACK))
-		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
-		              "unknown compression %u", opts->compression);
 	colstore_writer *w = calloc(1, sizeof(*w));
 	if (!w)
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
@@ -119,7 +85,7 @@ int colstore_writer_create(const char *path, const colstore_writer_options *opts
 	}
 	w->shown = w->tmp ? w->tmp : w->path;
 	uint8_t header[CS_HEADER_SIZE];
-	cs_header_encode(header);
+	cs_header_encode(header, 0, 0);
 	rc = cs_write_all(w->fd, header, sizeof(header), w->shown, err);
 	if (rc) {
 		colstore_writer_abort(w);
@@ -141,9 +107,11 @@ int colstore_writer_add_column(colstore_writer *w, const char *name, colstore_ty
 {
 	if (!w || !name)
 		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "writer and name are required");
-	if (w->started)
+	if (w->started || w->append)
 		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
-		              "column '%s' added after the first value", name);
+		              w->append ? "column '%s': an append adds rows, not columns"
+		                        : "column '%s' added after the first value",
+		              name);
 	size_t len = strlen(name);
 	if (len == 0 || len > CS_MAX_NAME_LEN)
 		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
@@ -350,7 +318,7 @@ static void cs_stats_fixed(const cs_wcol *c, uint32_t n, cs_stats *s)
 		s->flags |= CS_STATS_MINMAX;
 }
 
-static int cs_heap_add(colstore_writer *w, const char *s, uint32_t len, uint64_t *ref)
+int cs_heap_add(colstore_writer *w, const char *s, uint32_t len, uint64_t *ref)
 {
 	if (w->heap_len + len > UINT32_MAX)
 		return 0; /* leave the statistics out rather than fail */
@@ -613,6 +581,22 @@ int colstore_writer_put_int(colstore_writer *w, uint32_t col, int64_t v, colstor
 	return COLSTORE_OK;
 }
 
+int cs_writer_put_f32(colstore_writer *w, uint32_t col, const void *bits, colstore_error *err)
+{
+	int rc = cs_put_check(w, col, err);
+	if (rc)
+		return rc;
+	cs_wcol *c = &w->cols[col];
+	if (c->type != COLSTORE_TYPE_FLOAT32)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "column '%s' is not float32",
+		              c->name);
+	memcpy(c->values + (size_t)c->n * 4, bits, 4);
+	c->n++;
+	w->puts++;
+	w->started = 1;
+	return COLSTORE_OK;
+}
+
 int colstore_writer_put_double(colstore_writer *w, uint32_t col, double v,
                                colstore_error *err)
 {
@@ -864,6 +848,10 @@ static int cs_write_footer(colstore_writer *w, colstore_error *err)
 	uint64_t footer_offset = w->pos;
 	if (!rc)
 		rc = cs_write_all(w->fd, f, size, w->shown, err);
+	/* R14.2: an append's blocks and footer are durable before its trailer,
+	 * which makes them the file */
+	if (!rc && w->append && fdatasync(w->fd) != 0)
+		rc = cs_err_errno(err, errno, "cannot fsync", w->shown);
 	if (!rc) {
 		uint8_t t[CS_TRAILER_SIZE];
 		cs_trailer_encode(t, footer_offset, size, cs_xxh3(f, size));
@@ -902,7 +890,9 @@ int colstore_writer_finish(colstore_writer *w, colstore_error *err)
 	}
 	if (!rc)
 		rc = cs_write_footer(w, err);
-	if (!rc) {
+	if (!rc && w->append) {
+		rc = cs_append_commit(w, err);
+	} else if (!rc) {
 		int fd = w->fd;
 		w->fd = -1;
 		rc = cs_tmp_commit(fd, w->tmp, w->path, err);
@@ -920,6 +910,8 @@ void colstore_writer_abort(colstore_writer *w)
 {
 	if (!w)
 		return;
+	if (w->append && w->fd >= 0)
+		cs_append_undo(w); /* the file back as it was */
 	if (w->fd >= 0)
 		close(w->fd);
 	if (w->tmp) {

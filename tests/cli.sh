@@ -23,7 +23,7 @@ check() { # check NAME EXPECTED_STATUS PATTERN -- COMMAND...
 
 check "help" 0 "Usage: colstore COMMAND" -- "$CS" --help
 check "help lists verify" 0 "verify FILE" -- "$CS" -h
-check "version names the format" 0 "colstore 0.1.0 (file format 1.0)" -- "$CS" --version
+check "version names the format" 0 "colstore 0.1.0 (file format 2.0: writes 1.0, and 2.0 once appended to)" -- "$CS" --version
 check "no arguments is a usage error" 2 "Usage:" -- "$CS"
 check "unknown command" 2 "unknown command 'frobnicate'" -- "$CS" frobnicate
 check "info --help" 0 "Usage: colstore info FILE" -- "$CS" info --help
@@ -89,6 +89,14 @@ check "columns that differ name the input and the column" 1 "other.csv: column '
 check "nothing written when the inputs differ" 2 "No such file" -- ls "$T/u.colstore"
 check "--union: every column, null where an input lacks it" 0 "4 columns" -- "$CS" import --union "$T/days/d1.csv" "$T/days/other.csv" -o "$T/u.colstore"
 check "--union: the cells" 0 "^1,a,1.5, 2,b,2, 9,z,,x $" -- sh -c "'$CS' scan -f csv '$T/u.colstore' | tail -n +2 | tr '\n' ' '"
+printf 'name,price,id\nf,6.5,6\n' >"$T/days/d6.csv"
+check "--append: columns by name, the summary says appended" 0 "appended $T/days/d6.csv -> $T/grow2.colstore: 1 rows" -- sh -c "cp '$T/days.colstore' '$T/grow2.colstore' && '$CS' import --append '$T/days/d6.csv' -o '$T/grow2.colstore'"
+check "--append: the rows after the old ones" 0 "^1,a,1.5 2,b,2 3,c,3 4,d,4.25 6,f,6.5 $" -- sh -c "'$CS' scan -f csv '$T/grow2.colstore' | tail -n +2 | tr '\n' ' '"
+check "--append: the file is format 2.0 and verifies" 0 "ok (5 rows" -- "$CS" verify "$T/grow2.colstore"
+printf 'id,name,price\n300000,g,1\n' >"$T/days/big.csv"
+cksum "$T/grow2.colstore" >"$T/sum1"
+check "--append: a value the file's type cannot hold" 1 "big.csv:2:1: '300000' is not a valid int8 (column 'id')" -- "$CS" import --append "$T/days/big.csv" -o "$T/grow2.colstore"
+check "--append: the file as it was" 0 "same" -- sh -c "cksum '$T/grow2.colstore' | cmp - '$T/sum1' && echo same"
 printf 'id,name,price\n7,q,x1\n' >"$T/days/bad.csv"
 check "an error in the second input: FILE:LINE:FIELD" 1 "bad.csv:2:3: 'x1' is not a valid float64" -- "$CS" import "$T/days/d1.csv" "$T/days/bad.csv" -o "$T/b.colstore" --schema price:float64
 

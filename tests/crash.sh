@@ -11,6 +11,9 @@
 #     exit 1, and leave nothing behind; an old file on it stays intact.
 #  4. A file truncated while it is read: scan, export and import stop with
 #     "FILE changed while being read", exit 1, and leave no temporary file.
+#  5. `colstore import --append` killed with SIGKILL at random moments: the
+#     file verifies and holds the old rows, or the old and the new ones,
+#     never a mix; the next append succeeds on it.
 # Run by `make check` (top_builddir is set by the harness) or by hand.
 set -u
 top_builddir=${top_builddir:-.}
@@ -184,5 +187,59 @@ cut_while "$T/cut.colstore" 100000 "$CS" agg -t 1 -a "count(*),sum(qty)" -g cust
 rc=$?
 [ $rc -eq 1 ] && grep -q "cut.colstore changed while being read" "$T/err" && ok "agg of a file truncated under it: exit 1, says so" || { no "agg of a truncated file (exit $rc)"; cat "$T/err"; }
 rm -f "$T/src4" "$T/cut.colstore" "$T/cut.csv" "$T/bus.colstore"
+
+# ---- 5. SIGKILL during import --append
+"$CS" import -q "$T/old.csv" -o "$T/base.colstore" --schema id:int32 # (the new ids need 32 bits)
+old2=$(cells "$T/base.colstore")
+cp "$T/base.colstore" "$T/both.colstore"
+"$CS" import -q --append --threads 1 "$T/new.csv" -o "$T/both.colstore"
+both=$(cells "$T/both.colstore")
+rm -f "$T/both.colstore"
+[ "$both" != "$old2" ] && ok "the appended rows change the cells" || no "the append changed nothing"
+t0=$(date +%s%N)
+cp "$T/base.colstore" "$T/a.colstore"
+"$CS" import -q --append --threads 1 "$T/new.csv" -o "$T/a.colstore"
+ms=$((($(date +%s%N) - t0) / 1000000))
+echo "# one append takes $ms ms"
+cp "$T/base.colstore" "$T/a.colstore"
+kills=0 olds=0 news=0
+for k in 1 2 3 4 5 6 7 8 9 10; do
+	d=$(awk -v s="$seed" -v k="$k" -v ms="$ms" 'BEGIN { srand(s * 17 + k); printf "%.3f", rand() * ms * 0.98 / 1000 }')
+	"$CS" import -q --append --threads 1 "$T/new.csv" -o "$T/a.colstore" &
+	pid=$!
+	sleep "$d"
+	kill -9 $pid 2>/dev/null && kills=$((kills + 1))
+	wait $pid 2>/dev/null
+	if ! "$CS" verify "$T/a.colstore" >/dev/null 2>&1; then
+		no "append killed after $d s: the file no longer verifies"
+		"$CS" verify "$T/a.colstore" 2>&1 | sed 's/^/    /'
+		cp "$T/base.colstore" "$T/a.colstore"
+		continue
+	fi
+	c=$(cells "$T/a.colstore")
+	if [ "$c" = "$old2" ]; then
+		olds=$((olds + 1))
+	elif [ "$c" = "$both" ]; then
+		news=$((news + 1))
+		cp "$T/base.colstore" "$T/a.colstore" # back to the old rows
+	else
+		no "append killed after $d s: the cells are neither the old rows nor the old and new"
+		cp "$T/base.colstore" "$T/a.colstore"
+	fi
+done
+echo "# $kills appends killed; the file then held the old rows $olds times, old and new $news times"
+[ $((olds + news)) -eq 10 ] && ok "10 appends killed with SIGKILL: the file is whole each time, old or new" || no "a killed append damaged the file"
+[ "$kills" -ge 1 ] && [ "$olds" -ge 1 ] && ok "at least one kill landed inside the append" || no "no kill landed inside the append (kills $kills, old $olds)"
+# after a killed append, the next one completes over what it left
+"$CS" import -q --append --threads 1 "$T/new.csv" -o "$T/a.colstore" &
+pid=$!
+sleep "$(awk -v ms="$ms" 'BEGIN { printf "%.3f", ms * 0.6 / 1000 }')"
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+"$CS" import -q --append --threads 1 "$T/new.csv" -o "$T/a.colstore" 2>"$T/err"
+"$CS" verify "$T/a.colstore" >/dev/null 2>&1 && n=$("$CS" info "$T/a.colstore" | awk '/^rows:/ { print $2 }') &&
+	{ [ "$n" = "$((20000 + 1000000))" ] || [ "$n" = "$((20000 + 2000000))" ]; } &&
+	ok "an append after a killed one completes ($n rows)" || { no "the append after a killed one"; cat "$T/err"; }
+rm -f "$T/a.colstore" "$T/base.colstore"
 
 tally

@@ -140,6 +140,7 @@ typedef struct {
     char *err;
     size_t errlen;
     int check_reserved;              /* R7.5: only when format_minor <= 0 */
+    uint32_t appends;                /* §14: a 2.0 file's appends (its gaps are not checked) */
     uint64_t fo, fs;                 /* footer_offset, footer_size */
     uint64_t num_rows, heap_size;
     uint32_t C, G, rgs;
@@ -383,8 +384,9 @@ static int check_header_trailer(ctx_t *x)
         return fail(x, "§6: bad header magic");
     if (XXH3_64bits(d, 56) != rd64(d + 56))
         return fail(x, "§5.1: header checksum mismatch");
-    if (rd16(d + 8) != 1)
-        return fail(x, "R7.1: unsupported format_major %u", (unsigned)rd16(d + 8));
+    unsigned major = rd16(d + 8);
+    if (major != 1 && major != 2)
+        return fail(x, "R7.1: unsupported format_major %u", major);
     x->check_reserved = rd16(d + 10) == 0;     /* R7.2, R7.5: we implement minor 0 */
     if (rd32(d + 16) != 0)
         return fail(x, "R7.3: unknown required_flags set");
@@ -393,11 +395,28 @@ static int check_header_trailer(ctx_t *x)
         return fail(x, "R7.6: header_size is not 64");
     if (rd32(d + 24) != 64)
         return fail(x, "R7.6: alignment is not 64");
-    if (x->check_reserved && !all_zero(d + 28, 28))
+    if (x->check_reserved && !all_zero(d + (major == 1 ? 28 : 40), major == 1 ? 28 : 16))
         return fail(x, "R7.5: header reserved bytes not zero");
+    uint64_t committed = major == 2 ? rd64(d + 28) : 0;
+    x->appends = major == 2 ? rd32(d + 36) : 0;
+    if (major == 2 && x->appends == 0)
+        return fail(x, "R14.1: a 2.0 header with appends 0");
 
     /* step 3: trailer (§5.7) */
     const unsigned char *t = d + size - TRAILER_SIZE;
+    /* R14.3: a valid trailer passes every check of §12 step 3 */
+    int ok = memcmp(t, MAGIC, 8) == 0 && XXH3_64bits(t, 32) == rd64(t + 32) &&
+             rd64(t + 8) % 64 == 0 && rd64(t + 8) >= 64 && rd64(t + 16) >= FOOTER_FIXED &&
+             rd64(t + 16) <= size - TRAILER_SIZE &&
+             rd64(t + 8) == size - TRAILER_SIZE - rd64(t + 16);
+    if (!ok && committed >= HEADER_SIZE + FOOTER_FIXED + TRAILER_SIZE && committed < size) {
+        /* R14.3: an append that did not finish: the file as it was */
+        const unsigned char *u = d + committed - TRAILER_SIZE;
+        if (memcmp(u, MAGIC, 8) == 0 && XXH3_64bits(u, 32) == rd64(u + 32)) {
+            size = x->size = (size_t)committed;
+            t = u;
+        }
+    }
     if (memcmp(t, MAGIC, 8) != 0)
         return fail(x, "R4.4: trailer magic missing (file incomplete)");
     if (XXH3_64bits(t, 32) != rd64(t + 32))
@@ -1023,12 +1042,12 @@ static int check_layout(ctx_t *x)
     for (size_t i = 0; i < n && !r; i++) {
         if (v[i].off < cur)
             r = fail(x, "R4.3: blocks overlap at offset %llu", (unsigned long long)v[i].off);
-        else if (!all_zero(x->d + cur, (size_t)(v[i].off - cur)))
+        else if (!x->appends && !all_zero(x->d + cur, (size_t)(v[i].off - cur)))
             r = fail(x, "R4.2: padding before offset %llu not zero", (unsigned long long)v[i].off);
         else
             cur = v[i].off + v[i].len;
     }
-    if (!r && !all_zero(x->d + cur, (size_t)(x->fo - cur)))
+    if (!r && !x->appends && !all_zero(x->d + cur, (size_t)(x->fo - cur)))
         r = fail(x, "R4.2: padding before the footer not zero");
     free(v);
     return r;

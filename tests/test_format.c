@@ -10,7 +10,7 @@
 static void test_header_bytes(void)
 {
 	uint8_t h[CS_HEADER_SIZE];
-	cs_header_encode(h);
+	cs_header_encode(h, 0, 0);
 	/* §5.1 and §6: exact bytes */
 	const uint8_t magic[8] = { 0x89, 0x43, 0x4F, 0x4C, 0x53, 0x0D, 0x0A, 0x1A };
 	CU_ASSERT_EQUAL(memcmp(h, magic, 8), 0);
@@ -37,13 +37,38 @@ static void test_header_rules(void)
 	cs_header hd;
 	colstore_error e;
 	/* R7.1: another major is refused */
-	cs_header_encode(h);
-	cs_st16(h + 8, 2);
+	cs_header_encode(h, 0, 0);
+	cs_st16(h + 8, 3);
 	reseal(h);
 	CU_ASSERT_EQUAL(cs_header_decode(h, sizeof(h), &hd, &e), COLSTORE_EVERSION);
-	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "format version 2.0 is not supported"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "format version 3.0 is not supported"));
+	cs_st16(h + 8, 0);
+	reseal(h);
+	CU_ASSERT_EQUAL(cs_header_decode(h, sizeof(h), &hd, &e), COLSTORE_EVERSION);
+	/* §14: a new file is 1.0; an appended one 2.0, with its append fields */
+	cs_header_encode(h, 0, 0);
+	CU_ASSERT_EQUAL(cs_le16(h + 8), 1);
+	cs_header_encode(h, 123456, 3);
+	CU_ASSERT_EQUAL(cs_le16(h + 8), 2);
+	CU_ASSERT_EQUAL(cs_header_decode(h, sizeof(h), &hd, &e), COLSTORE_OK);
+	CU_ASSERT_EQUAL(hd.committed, 123456);
+	CU_ASSERT_EQUAL(hd.appends, 3);
+	h[44] = 1; /* [40, 56) stay reserved */
+	reseal(h);
+	CU_ASSERT_EQUAL(cs_header_decode(h, sizeof(h), &hd, &e), COLSTORE_ECORRUPT);
+	CU_ASSERT_EQUAL(e.offset, 40);
+	cs_header_encode(h, 0, 1);
+	cs_st32(h + 36, 0); /* R14.1: 2.0 without an append */
+	reseal(h);
+	CU_ASSERT_EQUAL(cs_header_decode(h, sizeof(h), &hd, &e), COLSTORE_ECORRUPT);
+	/* a 1.0 header with 2.0's fields set: reserved bytes, refused */
+	cs_header_encode(h, 0, 0);
+	cs_st32(h + 36, 1);
+	reseal(h);
+	CU_ASSERT_EQUAL(cs_header_decode(h, sizeof(h), &hd, &e), COLSTORE_ECORRUPT);
+	CU_ASSERT_EQUAL(e.offset, 28);
 	/* R7.2: a newer minor is read */
-	cs_header_encode(h);
+	cs_header_encode(h, 0, 0);
 	cs_st16(h + 10, 7);
 	reseal(h);
 	CU_ASSERT_EQUAL(cs_header_decode(h, sizeof(h), &hd, &e), COLSTORE_OK);
@@ -53,31 +78,31 @@ static void test_header_rules(void)
 	reseal(h);
 	CU_ASSERT_EQUAL(cs_header_decode(h, sizeof(h), &hd, &e), COLSTORE_OK);
 	/* ... with our minor, they must be zero */
-	cs_header_encode(h);
+	cs_header_encode(h, 0, 0);
 	h[40] = 1;
 	reseal(h);
 	CU_ASSERT_EQUAL(cs_header_decode(h, sizeof(h), &hd, &e), COLSTORE_ECORRUPT);
 	CU_ASSERT_EQUAL(e.offset, 28);
 	/* R7.3: unknown required flag refused; R7.4: optional flag ignored */
-	cs_header_encode(h);
+	cs_header_encode(h, 0, 0);
 	cs_st32(h + 16, 1);
 	reseal(h);
 	CU_ASSERT_EQUAL(cs_header_decode(h, sizeof(h), &hd, &e), COLSTORE_EVERSION);
-	cs_header_encode(h);
+	cs_header_encode(h, 0, 0);
 	cs_st32(h + 20, 0x80000000u);
 	reseal(h);
 	CU_ASSERT_EQUAL(cs_header_decode(h, sizeof(h), &hd, &e), COLSTORE_OK);
 	/* R7.6 */
-	cs_header_encode(h);
+	cs_header_encode(h, 0, 0);
 	cs_st32(h + 24, 32);
 	reseal(h);
 	CU_ASSERT_EQUAL(cs_header_decode(h, sizeof(h), &hd, &e), COLSTORE_ECORRUPT);
 	/* bad magic, bad checksum */
-	cs_header_encode(h);
+	cs_header_encode(h, 0, 0);
 	h[1] = 'X';
 	CU_ASSERT_EQUAL(cs_header_decode(h, sizeof(h), &hd, &e), COLSTORE_ECORRUPT);
 	CU_ASSERT_STRING_EQUAL(e.message, "not a colstore file (bad magic at offset 0)");
-	cs_header_encode(h);
+	cs_header_encode(h, 0, 0);
 	h[9] ^= 1;
 	CU_ASSERT_EQUAL(cs_header_decode(h, sizeof(h), &hd, &e), COLSTORE_ECHECKSUM);
 }

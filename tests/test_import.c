@@ -134,6 +134,21 @@ static void expect_empty(const char *csv, size_t len, const char *want)
 	free(d);
 }
 
+/* an import that failed (d, rc, e) failed as wanted */
+static void failed_as(char *d, int rc, const colstore_error *e, int code, uint64_t line,
+                      uint64_t col, const char *msg)
+{
+	CU_ASSERT_PTR_NULL(d);
+	CU_ASSERT_EQUAL(rc, code);
+	CU_ASSERT_EQUAL(e->line, line);
+	CU_ASSERT_EQUAL(e->column, col);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e->message, msg));
+	if (rc != code || e->line != line || e->column != col || !strstr(e->message, msg))
+		fprintf(stderr, "\n  got %d %llu:%llu '%s'\n", rc, (unsigned long long)e->line,
+		        (unsigned long long)e->column, e->message);
+	free(d);
+}
+
 static void expect_error(const char *csv, size_t len, colstore_import_options *o, int code,
                          uint64_t line, uint64_t col, const char *msg)
 {
@@ -141,15 +156,7 @@ static void expect_error(const char *csv, size_t len, colstore_import_options *o
 	colstore_error e;
 	memset(&e, 0, sizeof(e));
 	char *d = imp(csv, len, o, &rc, &e);
-	CU_ASSERT_PTR_NULL(d);
-	CU_ASSERT_EQUAL(rc, code);
-	CU_ASSERT_EQUAL(e.line, line);
-	CU_ASSERT_EQUAL(e.column, col);
-	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, msg));
-	if (rc != code || e.line != line || e.column != col || !strstr(e.message, msg))
-		fprintf(stderr, "\n  got %d %llu:%llu '%s'\n", rc, (unsigned long long)e.line,
-		        (unsigned long long)e.column, e.message);
-	free(d);
+	failed_as(d, rc, &e, code, line, col, msg);
 }
 
 static void test_infer_types(void)
@@ -1077,15 +1084,7 @@ static void expect_files_error(const char *const *texts, int n, colstore_import_
 	colstore_error e;
 	memset(&e, 0, sizeof(e));
 	char *d = imp_files(texts, n, NULL, o, &rc, &e);
-	CU_ASSERT_PTR_NULL(d);
-	CU_ASSERT_EQUAL(rc, code);
-	CU_ASSERT_EQUAL(e.line, line);
-	CU_ASSERT_EQUAL(e.column, col);
-	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, msg));
-	if (rc != code || e.line != line || e.column != col || !strstr(e.message, msg))
-		fprintf(stderr, "\n  got %d %llu:%llu '%s'\n", rc, (unsigned long long)e.line,
-		        (unsigned long long)e.column, e.message);
-	free(d);
+	failed_as(d, rc, &e, code, line, col, msg);
 }
 
 static void test_files(void)
@@ -1197,6 +1196,102 @@ static void test_files_same(void)
 	free(whole.p);
 }
 
+/* import text into the file at out (appending when o->append) */
+static int imp_into(const char *text, const char *out, colstore_import_options *o,
+                    colstore_error *e)
+{
+	const char *in = tu_path("in.csv");
+	tu_write_file(in, text, strlen(text));
+	o->on_warning = count_warning;
+	int rc = colstore_import_csv(in, out, o, &last_res, e);
+	unlink(in);
+	return rc;
+}
+
+static int same_file(const char *path, const unsigned char *p, size_t n)
+{
+	size_t m;
+	unsigned char *q = tu_read_file(path, &m);
+	int same = q && m == n && memcmp(p, q, n) == 0;
+	free(q);
+	return same;
+}
+
+static void test_import_append(void)
+{
+	char out[512]; /* (tu_path's buffer is reused) */
+	snprintf(out, sizeof(out), "%s", tu_path("events.colstore"));
+	unlink(out);
+	colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
+	o.append = 1; /* a missing file is created */
+	o.writer.row_group_size = 2;
+	colstore_error e;
+	CU_ASSERT_EQUAL_FATAL(imp_into("id,name,price\n1,a,1.5\n2,b,2\n3,c,7\n", out, &o, &e),
+	                      COLSTORE_OK);
+	/* columns by name, the file's types (int8 id, float64 price) */
+	o.writer.row_group_size = 0;
+	o.threads = 2;
+	CU_ASSERT_EQUAL(imp_into("price,id,name\n4,4,d\n5.25,5,a\n", out, &o, &e), COLSTORE_OK);
+	CU_ASSERT_EQUAL(last_res.rows, 2);
+	int rc;
+	char *d = tu_lib_dump_file(out, &rc, NULL);
+	CU_ASSERT_TRUE(d && has_lines(d, "rows 5 columns 3 row_groups 3 row_group_size 2\n"
+	                                  "column 0 id int8\ncolumn 1 name string\n"
+	                                  "column 2 price float64\nr2 c0 3\nr3 c0 4\nr3 c1 \"d\"\n"
+	                                  "r3 c2 4\nr4 c0 5\nr4 c1 \"a\"\nr4 c2 5.25\n"));
+	free(d);
+	size_t n;
+	unsigned char *p = tu_read_file(out, &n);
+	/* a value the file's type cannot hold: an error with its line; the
+	 * file as it was */
+	struct {
+		const char *csv;
+		int code;
+		uint64_t line;
+		const char *msg;
+	} bad[] = {
+		{ "id,name,price\n6,e,1\n300,f,2\n", COLSTORE_EPARSE, 3, "'300' is not a valid int8" },
+		{ "id,name,price\n6,e,x\n", COLSTORE_EPARSE, 2, "'x' is not a valid float64" },
+		{ "id,name,price,more\n6,e,1,2\n", COLSTORE_EPARSE, 0,
+		  "column 'more' is not in " },
+		{ "id,name\n6,e\n", COLSTORE_EPARSE, 0, "has no column 'price'" },
+	};
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		memset(&e, 0, sizeof(e));
+		CU_ASSERT_EQUAL(imp_into(bad[k].csv, out, &o, &e), bad[k].code);
+		CU_ASSERT_EQUAL(e.line, bad[k].line);
+		CU_ASSERT_PTR_NOT_NULL(strstr(e.message, bad[k].msg));
+		if (!strstr(e.message, bad[k].msg))
+			fprintf(stderr, "\n  got '%s'\n", e.message);
+		CU_ASSERT_TRUE(same_file(out, p, n));
+	}
+	static const char *const sn[] = { "id" };
+	static const colstore_type st[] = { COLSTORE_TYPE_INT64 };
+	o.n_schema = 1;
+	o.schema_names = sn;
+	o.schema_types = st;
+	CU_ASSERT_EQUAL(imp_into("id,name,price\n6,e,1\n", out, &o, &e), COLSTORE_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "column 'id' is int8 in "));
+	CU_ASSERT_TRUE(same_file(out, p, n));
+	o.n_schema = 0;
+	/* --union: a column the input lacks is null; --lenient: a bad value is
+	 * a rejected row */
+	o.union_columns = 1;
+	o.lenient = 1;
+	rc = imp_into("name,id\ng,7\nh,700\n", out, &o, &e);
+	CU_ASSERT_EQUAL(rc, COLSTORE_OK);
+	if (rc)
+		fprintf(stderr, "\n  union append: %s\n", e.message);
+	CU_ASSERT_EQUAL(last_res.rows, 1);
+	CU_ASSERT_EQUAL(last_res.rejected, 1);
+	d = tu_lib_dump_file(out, &rc, NULL);
+	CU_ASSERT_TRUE(d && has_lines(d, "rows 6 columns 3 row_groups 3 row_group_size 2\n"
+	                                  "r5 c0 7\nr5 c1 \"g\"\nr5 c2 null\n"));
+	free(d);
+	free(p);
+	unlink(out);
+}
+
 void register_import_tests(void)
 {
 	CU_pSuite s = CU_add_suite("import", NULL, NULL);
@@ -1221,6 +1316,8 @@ void register_import_tests(void)
 	CU_add_test(s, "several inputs: columns by name, --union, errors naming the input",
 	            test_files);
 	CU_add_test(s, "several inputs give the file their text as one input gives", test_files_same);
+	CU_add_test(s, "--append: the file's columns and types, or an error and the file as it was",
+	            test_import_append);
 	CU_add_test(s, "dialects given and detected: delimiter, quote, escape, comment, "
 	               "preamble, header lines, encoding", test_dialect);
 }

@@ -22,6 +22,7 @@ int main(void)
 	register_roundtrip_tests();
 	register_corrupt_tests();
 	register_spec_tests();
+	register_append_tests();
 	register_golden_tests();
 	register_import_tests();
 	register_pack_tests();

@@ -119,6 +119,44 @@ colstore_writer *tu_writer(const char *path, uint32_t rgs, uint32_t compression)
 	return colstore_writer_create(path, &o, &w, NULL) == COLSTORE_OK ? w : NULL;
 }
 
+int tu_put_rows(colstore_writer *w, const tu_col *cols, unsigned ncols, uint64_t from,
+                uint64_t to, colstore_error *err)
+{
+	char s[64];
+	int rc = COLSTORE_OK;
+	for (uint64_t r = from; r < to && !rc; r++) {
+		for (unsigned i = 0; i < ncols && !rc; i++) {
+			const tu_col *c = &cols[i];
+			if (tu_is_null(c, r))
+				rc = colstore_writer_put_null(w, i, err);
+			else if (c->type == COLSTORE_TYPE_FLOAT32 || c->type == COLSTORE_TYPE_FLOAT64)
+				rc = colstore_writer_put_double(w, i, tu_dbl(c, r), err);
+			else if (c->type == COLSTORE_TYPE_STRING)
+				rc = colstore_writer_put_string(w, i, s, tu_str(c, r, s), err);
+			else
+				rc = colstore_writer_put_int(w, i, tu_int(c, r), err);
+		}
+		if (!rc)
+			rc = colstore_writer_end_row(w, err);
+	}
+	return rc;
+}
+
+int tu_append(const char *path, const tu_col *cols, unsigned ncols, uint64_t from, uint64_t to,
+              const colstore_writer_options *opts, colstore_error *err)
+{
+	colstore_writer *w;
+	int rc = colstore_writer_open_append(path, opts, &w, err);
+	if (rc)
+		return rc;
+	rc = tu_put_rows(w, cols, ncols, from, to, err);
+	if (rc) {
+		colstore_writer_abort(w);
+		return rc;
+	}
+	return colstore_writer_finish(w, err);
+}
+
 int tu_write(const char *path, const tu_col *cols, unsigned ncols, uint64_t rows,
              const colstore_writer_options *opts, int use_batch, colstore_error *err)
 {
@@ -130,21 +168,8 @@ int tu_write(const char *path, const tu_col *cols, unsigned ncols, uint64_t rows
 		rc = colstore_writer_add_column(w, cols[i].name, cols[i].type, cols[i].flags, err);
 	char s[64];
 	if (!use_batch) {
-		for (uint64_t r = 0; r < rows && !rc; r++) {
-			for (unsigned i = 0; i < ncols && !rc; i++) {
-				const tu_col *c = &cols[i];
-				if (tu_is_null(c, r))
-					rc = colstore_writer_put_null(w, i, err);
-				else if (c->type == COLSTORE_TYPE_FLOAT32 || c->type == COLSTORE_TYPE_FLOAT64)
-					rc = colstore_writer_put_double(w, i, tu_dbl(c, r), err);
-				else if (c->type == COLSTORE_TYPE_STRING)
-					rc = colstore_writer_put_string(w, i, s, tu_str(c, r, s), err);
-				else
-					rc = colstore_writer_put_int(w, i, tu_int(c, r), err);
-			}
-			if (!rc)
-				rc = colstore_writer_end_row(w, err);
-		}
+		if (!rc)
+			rc = tu_put_rows(w, cols, ncols, 0, rows, err);
 	} else {
 		/* in uneven slices, to cross row-group boundaries mid-batch */
 		uint64_t done = 0, slice = 1000;

@@ -38,6 +38,12 @@ size_t tu_str(const tu_col *c, uint64_t row, char *buf);
 colstore_writer *tu_writer(const char *path, uint32_t rgs, uint32_t compression);
 int tu_write(const char *path, const tu_col *cols, unsigned ncols, uint64_t rows,
              const colstore_writer_options *opts, int use_batch, colstore_error *err);
+/* rows [from, to) of the table into w */
+int tu_put_rows(colstore_writer *w, const tu_col *cols, unsigned ncols, uint64_t from,
+                uint64_t to, colstore_error *err);
+/* rows [from, to) of the table appended to the file at path */
+int tu_append(const char *path, const tu_col *cols, unsigned ncols, uint64_t from, uint64_t to,
+              const colstore_writer_options *opts, colstore_error *err);
 /* the text every dump must start with (header, column and row lines) */
 char *tu_expected(const tu_col *cols, unsigned ncols, uint64_t rows, uint32_t rgs);
 /* full dump (with chunk lines) through libcolstore; NULL and *rc set on error */
@@ -79,6 +85,7 @@ void register_dict_tests(void);
 void register_roundtrip_tests(void);
 void register_corrupt_tests(void);
 void register_spec_tests(void);
+void register_append_tests(void);
 void register_golden_tests(void);
 void register_import_tests(void);
 void register_pack_tests(void);

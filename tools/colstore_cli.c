@@ -132,6 +132,10 @@ static void usage_import(FILE *f)
 	        "                          --lenient; default: no limit)\n"	        "      --union             several inputs: take every input's columns, null\n"
 	        "                          where an input lacks one (default: the inputs'\n"
 	        "                          columns must be the same, in any order)\n"
+	        "      --append            add the rows to the colstore file OUT without\n"
+	        "                          rewriting it (created if missing): columns by\n"
+	        "                          name, the file's types; on any error, or a crash\n"
+	        "                          at any moment, the file is left as it was\n"
 	        "      --compression MODE  none: every block usable in place; pack:\n"
 	        "                          bit-packed integers and scaled decimals (fast to\n"
 	        "                          read); lz4; all: the smallest of pack and lz4\n"
@@ -153,6 +157,7 @@ static void usage_import(FILE *f)
 	        "Examples:\n"
 	        "  colstore import messy.csv --lenient --rejects bad-rows.csv\n"
 	        "  colstore import 'logs/*.csv.gz' extra.csv -o events.colstore --union\n"
+	        "  colstore import --append day3.csv.gz -o events.colstore\n"
 	        "  colstore import f.csv --delimiter ', ' --quote \"'\" --escape '\\' --skip 2\n");
 }
 
@@ -920,6 +925,7 @@ static int cmd_import(int argc, char **argv)
 		{ "date-format", required_argument, NULL, 'D' },
 		{ "timestamp-format", required_argument, NULL, 'T' },
 		{ "union", no_argument, NULL, 'U' },
+		{ "append", no_argument, NULL, 'A' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -983,6 +989,7 @@ static int cmd_import(int argc, char **argv)
 		case 'T': o.timestamp_format = optarg; break;
 		case 'l': o.lenient = 1; break;
 		case 'U': o.union_columns = 1; break;
+		case 'A': o.append = 1; break;
 		case 'R': o.rejects_path = optarg; o.lenient = 1; break;
 		case 'M':
 			o.max_rejects = strtoull(optarg, &end, 10);
@@ -1127,9 +1134,10 @@ static int cmd_import(int argc, char **argv)
 					snprintf(passes, sizeof(passes), "; types %.2f s, writing %.2f s",
 					         ps.pass2_at, el - ps.pass2_at);
 				fprintf(stderr,
-				        "%s: imported %s -> %s: %" PRIu64 " rows, %u columns, %s in, %s out, "
+				        "%s: %s %s -> %s: %" PRIu64 " rows, %u columns, %s in, %s out, "
 				        "%.2f s (%.0f MB/s%s)\n",
-				        prog, shown, out, res.rows, res.columns, inb, outb, el,
+				        prog, o.append ? "appended" : "imported", shown, out, res.rows,
+				        res.columns, inb, outb, el,
 				        el > 0 ? (double)res.bytes_text / el / 1e6 : 0, passes);
 				print_dialect(&res);
 				print_types(out);
@@ -1716,7 +1724,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
-		printf("colstore %s (file format %d.%d)\n", colstore_version_string(),
+		printf("colstore %s (file format %d.%d: writes 1.0, and 2.0 once appended to)\n",
+		       colstore_version_string(),
 		       COLSTORE_FORMAT_MAJOR, COLSTORE_FORMAT_MINOR);
 		return 0;
 	}

@@ -84,9 +84,10 @@ extern "C" {
 	(COLSTORE_VERSION_MAJOR * 10000 + COLSTORE_VERSION_MINOR * 100 + \
 	 COLSTORE_VERSION_PATCH)
 
-/* The on-disk format version this library writes and reads (spec §1, §7).
- * It moves independently of the library version. */
-#define COLSTORE_FORMAT_MAJOR 1
+/* The on-disk format version this library reads (1.0 and 2.0) and writes
+ * (spec §1, §7): a new file is 1.0, and appending to it makes it 2.0.  It
+ * moves independently of the library version. */
+#define COLSTORE_FORMAT_MAJOR 2
 #define COLSTORE_FORMAT_MINOR 0
 
 /** @return COLSTORE_VERSION_NUMBER of the library actually linked. */
@@ -289,6 +290,25 @@ COLSTORE_API int colstore_writer_finish(colstore_writer *w, colstore_error *err)
 /** Discard everything: remove the temporary file, free the writer.
  *  The target path is untouched.  NULL is a no-op.  Cannot fail. */
 COLSTORE_API void colstore_writer_abort(colstore_writer *w);
+
+/**
+ * Open the existing colstore file @p path to add rows to it without
+ * rewriting it (format-spec.md §14): the cost is the new rows, the last row
+ * group when it is not full (written again with them), the dictionaries and
+ * the footer.  The writer has the file's columns, in order (no column can
+ * be added); put rows as with colstore_writer_create().  Until
+ * colstore_writer_finish() returns, the file reads as it was, for readers
+ * that open it meanwhile, after a crash or a kill at any moment, and after
+ * colstore_writer_abort(); readers that had it open keep reading what they
+ * read.  The file becomes format 2.0.  Another append to the same file at
+ * the same time fails with COLSTORE_EIO.  @p opts: compression and
+ * dict_budget apply to the new rows; row_group_size must be 0 or the file's.
+ * @return COLSTORE_OK, COLSTORE_EINVAL, COLSTORE_EIO, COLSTORE_ENOMEM, or
+ *         an error opening the file as colstore_reader_open() gives
+ */
+COLSTORE_API int colstore_writer_open_append(const char *path,
+                                             const colstore_writer_options *opts,
+                                             colstore_writer **out, colstore_error *err);
 
 /* ---- Reader ------------------------------------------------------------ */
 
@@ -528,6 +548,12 @@ typedef struct colstore_import_options {
 	 * differ; and their names in messages (NULL: the paths) */
 	int union_columns;
 	const char *const *input_names;
+	/* add the rows to the colstore file at the output path instead of
+	 * replacing it (colstore_writer_open_append(); a missing file is
+	 * created): the inputs' columns are matched to the file's by name, and
+	 * take the file's types; a value that does not fit them fails the
+	 * import, and the file is left as it was */
+	int append;
 	uint64_t reserved[1]; /* must be zero */
 } colstore_import_options;
 
@@ -540,7 +566,7 @@ typedef struct colstore_import_options {
 #define COLSTORE_IMPORT_OPTIONS_INIT \
 	{ 0, COLSTORE_HEADER_AUTO, 0, 0, NULL, 0, 0, NULL, NULL, \
 	  COLSTORE_WRITER_OPTIONS_INIT, NULL, NULL, NULL, NULL, 0, 0, \
-	  NULL, 0, 0, 0, 0, 0, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, 0, NULL, { 0 } }
+	  NULL, 0, 0, 0, 0, 0, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, 0, NULL, 0, { 0 } }
 
 #define COLSTORE_REJECT_LINES 5
 
