@@ -7,9 +7,19 @@
  * members, zstd frames and LZ4 frames are read one after another; the
  * compressed pages read leave memory in steps (cs_release_behind), or the
  * whole mapped input would stay resident.
+ *
+ * A large input is decompressed on a thread of its own (cs_dz_start) while
+ * pass 1 reads the text written so far: the temporary file is mapped once
+ * over a span of address space far larger than it will be, and the thread
+ * says how many of its bytes are written (cs_dz_wait).  No byte past that
+ * count is read; when the thread is done the file is mapped again only in
+ * the rare case that it outgrew the span.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <lz4frame.h>
@@ -18,7 +28,41 @@
 
 #include "import.h"
 
-enum { CS_DZ_OUT = 1 << 20 };
+/* the span of address space a streamed input is mapped in (no memory:
+ * a shared mapping of a file reserves none) */
+#define CS_DZ_SPAN ((size_t)1 << 40)
+
+struct cs_dz {
+	const uint8_t *in; /* the compressed input, mapped */
+	size_t n;
+	const char *what;
+	int fd;
+	char tpath[4096];
+	char *buf;
+	uint64_t total; /* bytes written (the thread's) */
+	/* streamed: shared under mu */
+	int streamed;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint64_t avail; /* bytes written and readable through view */
+	int done, cancel, rc;
+	colstore_error err;
+	const uint8_t *view; /* the span */
+	size_t view_len;
+	/* an input of independent frames of known sizes, decoded in parallel
+	 * (cs_dz_frames): the next to take, done flags, the next to publish */
+	struct cs_zframe *frames;
+	size_t nframes, next, pub;
+	uint8_t *fdone;
+	uint32_t workers;
+	size_t bad;  /* the first frame that failed (nframes: none) */
+};
+
+/* one frame: where it lies in the input, and where its text goes */
+typedef struct cs_zframe {
+	uint64_t in, in_len, out, out_len;
+} cs_zframe;
 
 const char *cs_compressed(const uint8_t *p, size_t n)
 {
@@ -37,28 +81,49 @@ static int cs_dz_bad(colstore_error *err, const char *what, uint64_t at, const c
 	                 what, (unsigned long long)at, why);
 }
 
-static int cs_gunzip(const uint8_t *in, size_t n, int fd, char *buf, const char *tpath,
-                     uint64_t *total, colstore_error *err)
+/* n decompressed bytes out: into the file, and told to the readers */
+static int cs_dz_put(cs_dz *z, size_t n, colstore_error *err)
 {
-	z_stream z;
-	memset(&z, 0, sizeof(z));
-	if (inflateInit2(&z, 15 + 16) != Z_OK)
+	if (!n)
+		return COLSTORE_OK;
+	int rc = cs_write_all(z->fd, z->buf, n, z->tpath, err);
+	if (rc)
+		return rc;
+	z->total += n;
+	if (z->streamed) {
+		pthread_mutex_lock(&z->mu);
+		z->avail = z->total;
+		rc = z->cancel ? COLSTORE_EINVAL : COLSTORE_OK;
+		pthread_cond_broadcast(&z->cv);
+		pthread_mutex_unlock(&z->mu);
+		if (rc)
+			return cs_err(err, rc, COLSTORE_NO_OFFSET, "import cancelled");
+	}
+	return COLSTORE_OK;
+}
+
+static int cs_gunzip(cs_dz *z, colstore_error *err)
+{
+	const uint8_t *in = z->in;
+	size_t n = z->n;
+	z_stream s;
+	memset(&s, 0, sizeof(s));
+	if (inflateInit2(&s, 15 + 16) != Z_OK)
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	size_t at = 0;
 	uint64_t released = 0;
 	int rc = COLSTORE_OK;
 	while (!rc) {
 		size_t chunk = n - at > (1u << 30) ? (1u << 30) : n - at;
-		z.next_in = (Bytef *)(in + at);
-		z.avail_in = (uInt)chunk;
-		z.next_out = (Bytef *)buf;
-		z.avail_out = CS_DZ_OUT;
-		int zr = inflate(&z, Z_NO_FLUSH);
-		at += chunk - z.avail_in;
-		size_t got = CS_DZ_OUT - z.avail_out;
-		if (got && (rc = cs_write_all(fd, buf, got, tpath, err)))
+		s.next_in = (Bytef *)(in + at);
+		s.avail_in = (uInt)chunk;
+		s.next_out = (Bytef *)z->buf;
+		s.avail_out = (uInt)cs_stream.out;
+		int zr = inflate(&s, Z_NO_FLUSH);
+		at += chunk - s.avail_in;
+		size_t got = cs_stream.out - s.avail_out;
+		if ((rc = cs_dz_put(z, got, err)))
 			break;
-		*total += got;
 		cs_release_behind(in, &released, at);
 		if (zr == Z_STREAM_END) {
 			/* another member may follow (cat a.gz b.gz); padding zeros end it */
@@ -66,7 +131,7 @@ static int cs_gunzip(const uint8_t *in, size_t n, int fd, char *buf, const char 
 				at++;
 			if (at >= n)
 				break;
-			if (inflateReset(&z) != Z_OK)
+			if (inflateReset(&s) != Z_OK)
 				rc = cs_dz_bad(err, "gzip", at, "a member cannot start");
 			continue;
 		}
@@ -75,34 +140,32 @@ static int cs_gunzip(const uint8_t *in, size_t n, int fd, char *buf, const char 
 			break;
 		}
 		if (zr != Z_OK && zr != Z_BUF_ERROR)
-			rc = cs_dz_bad(err, "gzip", at, z.msg ? z.msg : "not gzip data");
+			rc = cs_dz_bad(err, "gzip", at, s.msg ? s.msg : "not gzip data");
 	}
-	inflateEnd(&z);
+	inflateEnd(&s);
 	return rc;
 }
 
-static int cs_unzstd(const uint8_t *in, size_t n, int fd, char *buf, const char *tpath,
-                     uint64_t *total, colstore_error *err)
+static int cs_unzstd(cs_dz *z, colstore_error *err)
 {
 	ZSTD_DStream *d = ZSTD_createDStream();
 	if (!d)
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-	ZSTD_inBuffer ib = { in, n, 0 };
+	ZSTD_inBuffer ib = { z->in, z->n, 0 };
 	uint64_t released = 0;
 	int rc = COLSTORE_OK;
 	size_t last = 1;
 	while (!rc && (ib.pos < ib.size || last)) {
-		ZSTD_outBuffer ob = { buf, CS_DZ_OUT, 0 };
+		ZSTD_outBuffer ob = { z->buf, cs_stream.out, 0 };
 		size_t before = ib.pos;
 		last = ZSTD_decompressStream(d, &ob, &ib);
 		if (ZSTD_isError(last)) {
 			rc = cs_dz_bad(err, "zstd", ib.pos, ZSTD_getErrorName(last));
 			break;
 		}
-		if (ob.pos && (rc = cs_write_all(fd, buf, ob.pos, tpath, err)))
+		if ((rc = cs_dz_put(z, ob.pos, err)))
 			break;
-		*total += ob.pos;
-		cs_release_behind(in, &released, ib.pos);
+		cs_release_behind(z->in, &released, ib.pos);
 		if (ib.pos >= ib.size && last && ob.pos == 0 && ib.pos == before) {
 			rc = cs_dz_bad(err, "zstd", ib.pos, "it ends inside a frame");
 			break;
@@ -112,27 +175,25 @@ static int cs_unzstd(const uint8_t *in, size_t n, int fd, char *buf, const char 
 	return rc;
 }
 
-static int cs_unlz4(const uint8_t *in, size_t n, int fd, char *buf, const char *tpath,
-                    uint64_t *total, colstore_error *err)
+static int cs_unlz4(cs_dz *z, colstore_error *err)
 {
 	LZ4F_dctx *d;
 	if (LZ4F_isError(LZ4F_createDecompressionContext(&d, LZ4F_VERSION)))
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-	size_t at = 0, hint = 1;
+	size_t at = 0, hint = 1, n = z->n;
 	uint64_t released = 0;
 	int rc = COLSTORE_OK;
 	while (!rc && (at < n || hint)) {
-		size_t src = n - at, dst = CS_DZ_OUT;
-		hint = LZ4F_decompress(d, buf, &dst, in + at, &src, NULL);
+		size_t src = n - at, dst = cs_stream.out;
+		hint = LZ4F_decompress(d, z->buf, &dst, z->in + at, &src, NULL);
 		if (LZ4F_isError(hint)) {
 			rc = cs_dz_bad(err, "LZ4", at, LZ4F_getErrorName(hint));
 			break;
 		}
 		at += src;
-		if (dst && (rc = cs_write_all(fd, buf, dst, tpath, err)))
+		if ((rc = cs_dz_put(z, dst, err)))
 			break;
-		*total += dst;
-		cs_release_behind(in, &released, at);
+		cs_release_behind(z->in, &released, at);
 		if (at >= n && hint && dst == 0) {
 			rc = cs_dz_bad(err, "LZ4", at, "it ends inside a frame");
 			break;
@@ -140,6 +201,44 @@ static int cs_unlz4(const uint8_t *in, size_t n, int fd, char *buf, const char *
 	}
 	LZ4F_freeDecompressionContext(d);
 	return rc;
+}
+
+static int cs_dz_run(cs_dz *z, colstore_error *err)
+{
+	return z->what[0] == 'g' ? cs_gunzip(z, err)
+	       : z->what[0] == 'z' ? cs_unzstd(z, err)
+	                           : cs_unlz4(z, err);
+}
+
+static cs_dz *cs_dz_new(const void *data, size_t size, const char *what, colstore_error *err)
+{
+	cs_dz *z = calloc(1, sizeof(*z));
+	if (!z || !(z->buf = malloc(cs_stream.out))) {
+		free(z);
+		cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		return NULL;
+	}
+	z->in = data;
+	z->n = size;
+	z->what = what;
+	z->fd = cs_tmp_unlinked("colstore-unpacked", z->tpath, sizeof(z->tpath));
+	if (z->fd < 0) {
+		cs_err_errno(err, errno, "cannot create a temporary file", z->tpath);
+		free(z->buf);
+		free(z);
+		return NULL;
+	}
+	return z;
+}
+
+static void cs_dz_close(cs_dz *z)
+{
+	if (z->fd >= 0)
+		close(z->fd);
+	free(z->frames);
+	free(z->fdone);
+	free(z->buf);
+	free(z);
 }
 
 int cs_decompress(const void *data, size_t size, const void **out, size_t *out_size,
@@ -150,16 +249,357 @@ int cs_decompress(const void *data, size_t size, const void **out, size_t *out_s
 	*what = cs_compressed(data, size);
 	if (!*what)
 		return COLSTORE_OK;
-	char tpath[4096];
-	int fd = cs_tmp_unlinked("colstore-unpacked", tpath, sizeof(tpath));
-	if (fd < 0)
-		return cs_err_errno(err, errno, "cannot create a temporary file", tpath);
-	char *buf = malloc(CS_DZ_OUT);
-	uint64_t total = 0;
-	int rc = !buf ? cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory")
-	         : (*what)[0] == 'g' ? cs_gunzip(data, size, fd, buf, tpath, &total, err)
-	         : (*what)[0] == 'z' ? cs_unzstd(data, size, fd, buf, tpath, &total, err)
-	                             : cs_unlz4(data, size, fd, buf, tpath, &total, err);
+	cs_dz *z = cs_dz_new(data, size, *what, err);
+	if (!z)
+		return err ? err->code : COLSTORE_ENOMEM;
+	int rc = cs_dz_run(z, err);
+	rc = cs_map_spool(z->fd, z->tpath, rc, z->total, out, out_size, err);
+	z->fd = -1; /* (closed) */
+	cs_dz_close(z);
+	return rc;
+}
+
+/* ---- independent frames, decoded in parallel ---------------------------- */
+
+static int cs_zframe_add(cs_dz *z, size_t *cap, uint64_t in, uint64_t in_len, uint64_t out_len)
+{
+	if (z->nframes == *cap) {
+		size_t c = *cap ? *cap * 2 : 256;
+		cs_zframe *f = realloc(z->frames, c * sizeof(*f));
+		if (!f)
+			return 0;
+		z->frames = f;
+		*cap = c;
+	}
+	uint64_t out = z->nframes ? z->frames[z->nframes - 1].out + z->frames[z->nframes - 1].out_len : 0;
+	if (out + out_len < out)
+		return 0;
+	z->frames[z->nframes++] = (cs_zframe){ in, in_len, out, out_len };
+	return 1;
+}
+
+/* The input as frames that say their own compressed and decompressed
+ * sizes, so that each can be decoded on its own into its place: zstd
+ * frames that all give their content size (as pzstd and zstd
+ * --content-size write them), or gzip members in the BGZF layout (an extra
+ * field 'BC' giving the member's size, as bgzip writes them; ISIZE gives
+ * its text's).  The sizes are the input's word only: a frame that decodes
+ * to another size is damaged data.  1 when it is such an input of two
+ * frames or more (z->frames), else 0 (read in order, as any input). */
+static int cs_dz_frames(cs_dz *z)
+{
+	const uint8_t *in = z->in;
+	size_t n = z->n, at = 0, cap = 0;
+	while (at < n) {
+		uint64_t len, out;
+		if (z->what[0] == 'z') {
+			unsigned long long c = ZSTD_getFrameContentSize(in + at, n - at);
+			if (c == ZSTD_CONTENTSIZE_UNKNOWN || c == ZSTD_CONTENTSIZE_ERROR)
+				break;
+			/* (a walk over its block headers; the first frame of a file of
+			 * one is walked for nothing, at a page in 128 KiB) */
+			size_t fl = ZSTD_findFrameCompressedSize(in + at, n - at);
+			if (ZSTD_isError(fl))
+				break;
+			len = fl;
+			out = c;
+		} else if (z->what[0] == 'g' && n - at >= 28 && in[at] == 0x1f && in[at + 1] == 0x8b &&
+		           in[at + 2] == 8 && (in[at + 3] & 4)) {
+			size_t xlen = in[at + 10] | (size_t)in[at + 11] << 8, x = at + 12;
+			len = 0;
+			while (x + 4 <= at + 12 + xlen && x + 4 <= n) {
+				size_t slen = in[x + 2] | (size_t)in[x + 3] << 8;
+				if (in[x] == 'B' && in[x + 1] == 'C' && slen == 2 && x + 6 <= n)
+					len = (in[x + 4] | (uint64_t)in[x + 5] << 8) + 1;
+				x += 4 + slen;
+			}
+			if (len < 28 || len > n - at)
+				break;
+			const uint8_t *e = in + at + len - 4;
+			out = e[0] | (uint64_t)e[1] << 8 | (uint64_t)e[2] << 16 | (uint64_t)e[3] << 24;
+		} else {
+			break;
+		}
+		if (!cs_zframe_add(z, &cap, at, len, out))
+			break;
+		at += len;
+	}
+	if (at < n || z->nframes < 2) {
+		free(z->frames);
+		z->frames = NULL;
+		z->nframes = 0;
+		return 0;
+	}
+	return 1;
+}
+
+/* frame f decoded into its place in the file, through buf */
+static int cs_zframe_run(cs_dz *z, const cs_zframe *f, char *buf, colstore_error *err)
+{
+	const uint8_t *in = z->in + f->in;
+	uint64_t wrote = 0, used = 0;
+	int rc = COLSTORE_OK, end = 0;
+	if (z->what[0] == 'z') {
+		ZSTD_DCtx *d = ZSTD_createDCtx();
+		if (!d)
+			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		ZSTD_inBuffer ib = { in, (size_t)f->in_len, 0 };
+		while (!rc && !end) {
+			ZSTD_outBuffer ob = { buf, cs_stream.out, 0 };
+			size_t r = ZSTD_decompressStream(d, &ob, &ib);
+			if (ZSTD_isError(r)) {
+				rc = cs_dz_bad(err, "zstd", f->in + ib.pos, ZSTD_getErrorName(r));
+				break;
+			}
+			end = r == 0;
+			if (!end && ob.pos == 0 && ib.pos == ib.size)
+				rc = cs_dz_bad(err, "zstd", f->in + ib.pos, "it ends inside a frame");
+			if (!rc && wrote + ob.pos > f->out_len)
+				rc = cs_dz_bad(err, "zstd", f->in + ib.pos, "a frame is longer than it says");
+			if (!rc && ob.pos)
+				rc = cs_pwrite_all(z->fd, buf, ob.pos, f->out + wrote, z->tpath, err);
+			wrote += ob.pos;
+		}
+		used = ib.pos;
+		ZSTD_freeDCtx(d);
+	} else {
+		z_stream s;
+		memset(&s, 0, sizeof(s));
+		if (inflateInit2(&s, 15 + 16) != Z_OK)
+			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		s.next_in = (Bytef *)in;
+		s.avail_in = (uInt)f->in_len;
+		while (!rc && !end) {
+			s.next_out = (Bytef *)buf;
+			s.avail_out = (uInt)cs_stream.out;
+			int zr = inflate(&s, Z_NO_FLUSH);
+			size_t got = cs_stream.out - s.avail_out;
+			end = zr == Z_STREAM_END;
+			if (!end && zr != Z_OK)
+				rc = cs_dz_bad(err, "gzip", f->in + (f->in_len - s.avail_in),
+				               zr == Z_BUF_ERROR ? "a member ends before its data does"
+				               : s.msg        ? s.msg
+				                              : "not gzip data");
+			if (!rc && wrote + got > f->out_len)
+				rc = cs_dz_bad(err, "gzip", f->in + (f->in_len - s.avail_in),
+				               "a member is longer than it says");
+			if (!rc && got)
+				rc = cs_pwrite_all(z->fd, buf, got, f->out + wrote, z->tpath, err);
+			wrote += got;
+		}
+		used = f->in_len - s.avail_in;
+		inflateEnd(&s);
+	}
+	if (!rc && (wrote != f->out_len || used != f->in_len))
+		rc = cs_dz_bad(err, z->what[0] == 'z' ? "zstd" : "gzip", f->in + used,
+		               wrote != f->out_len ? "a frame is shorter than it says"
+		                                   : "a frame is longer than it says");
+	cs_map_release(z->in, f->in, f->in + f->in_len);
+	return rc;
+}
+
+/* a worker of the frames: takes the next, decodes it, and publishes the
+ * text that is now whole from the start */
+static void *cs_zframe_worker(void *arg)
+{
+	cs_dz *z = arg;
+	char *buf = malloc(cs_stream.out);
+	colstore_error e;
+	for (;;) {
+		pthread_mutex_lock(&z->mu);
+		size_t i = z->next;
+		int stop = z->cancel || i >= z->nframes || z->bad < z->nframes;
+		if (!stop && !buf) {
+			z->bad = i; /* (frame i stays undone: the import fails) */
+			z->rc = cs_err(&z->err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+			stop = 1;
+		}
+		if (!stop)
+			z->next++;
+		pthread_mutex_unlock(&z->mu);
+		if (stop)
+			break;
+		memset(&e, 0, sizeof(e));
+		int rc = cs_zframe_run(z, &z->frames[i], buf, &e);
+		pthread_mutex_lock(&z->mu);
+		if (rc && i < z->bad) {
+			z->bad = i;
+			z->rc = rc;
+			z->err = e;
+		}
+		z->fdone[i] = 1;
+		while (z->pub < z->nframes && z->fdone[z->pub] && z->pub < z->bad)
+			z->pub++;
+		uint64_t avail = z->pub ? z->frames[z->pub - 1].out + z->frames[z->pub - 1].out_len : 0;
+		if (avail > z->avail) {
+			z->avail = avail;
+			pthread_cond_broadcast(&z->cv);
+		}
+		pthread_mutex_unlock(&z->mu);
+	}
 	free(buf);
-	return cs_map_spool(fd, tpath, rc, total, out, out_size, err);
+	return NULL;
+}
+
+/* the frames on z->workers threads (this one among them) */
+static int cs_zframes_run(cs_dz *z, colstore_error *err)
+{
+	z->fdone = calloc(z->nframes, 1);
+	if (!z->fdone)
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	z->bad = z->nframes;
+	pthread_t th[64];
+	uint32_t started = 0;
+	for (; started + 1 < z->workers && started < 64; started++)
+		if (pthread_create(&th[started], NULL, cs_zframe_worker, z))
+			break;
+	cs_zframe_worker(z);
+	for (uint32_t k = 0; k < started; k++)
+		pthread_join(th[k], NULL);
+	const cs_zframe *last = &z->frames[z->nframes - 1];
+	z->total = last->out + last->out_len;
+	int rc = z->rc;
+	if (!rc && z->cancel)
+		rc = cs_err(&z->err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "import cancelled");
+	if (rc && err)
+		*err = z->err;
+	return rc;
+}
+
+/* ---- streamed: decompression on its own thread ------------------------- */
+
+static void *cs_dz_thread(void *arg)
+{
+	cs_dz *z = arg;
+	colstore_error e;
+	memset(&e, 0, sizeof(e));
+	int rc = z->frames ? cs_zframes_run(z, &e) : cs_dz_run(z, &e);
+	pthread_mutex_lock(&z->mu);
+	z->rc = rc;
+	z->err = e;
+	z->done = 1;
+	pthread_cond_broadcast(&z->cv);
+	pthread_mutex_unlock(&z->mu);
+	return NULL;
+}
+
+cs_dz *cs_dz_start(const void *data, size_t size, const char *what, uint32_t threads,
+                   colstore_error *err)
+{
+	cs_dz *z = cs_dz_new(data, size, what, err);
+	if (!z)
+		return NULL;
+	z->workers = threads ? threads : 1;
+	if (z->workers > 1 && what[0] != 'l')
+		cs_dz_frames(z);
+	void *v = mmap(NULL, CS_DZ_SPAN, PROT_READ, MAP_SHARED | MAP_NORESERVE, z->fd, 0);
+	if (v == MAP_FAILED) { /* (an address-space limit): the caller decompresses in place */
+		cs_dz_close(z);
+		return NULL;
+	}
+	z->view = v;
+	z->view_len = CS_DZ_SPAN;
+	z->streamed = 1;
+	pthread_mutex_init(&z->mu, NULL);
+	pthread_cond_init(&z->cv, NULL);
+	if (pthread_create(&z->th, NULL, cs_dz_thread, z)) {
+		pthread_mutex_destroy(&z->mu);
+		pthread_cond_destroy(&z->cv);
+		munmap(v, CS_DZ_SPAN);
+		cs_dz_close(z);
+		return NULL;
+	}
+	return z;
+}
+
+const uint8_t *cs_dz_view(const cs_dz *z)
+{
+	return z->view;
+}
+
+int cs_dz_wait(cs_dz *z, uint64_t want, int ms, uint64_t *avail)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += (long)ms * 1000000L;
+	ts.tv_sec += ts.tv_nsec / 1000000000L;
+	ts.tv_nsec %= 1000000000L;
+	pthread_mutex_lock(&z->mu);
+	while (!z->done && z->avail < want)
+		if (pthread_cond_timedwait(&z->cv, &z->mu, &ts))
+			break;
+	int done = z->done;
+	*avail = z->avail < z->view_len ? z->avail : z->view_len;
+	pthread_mutex_unlock(&z->mu);
+	return done;
+}
+
+int cs_dz_finish(cs_dz *z, const void **out, size_t *out_len, uint64_t *size,
+                 colstore_error *err)
+{
+	pthread_join(z->th, NULL);
+	pthread_mutex_destroy(&z->mu);
+	pthread_cond_destroy(&z->cv);
+	z->streamed = 0;
+	int rc = z->rc;
+	if (rc && err)
+		*err = z->err;
+	if (!rc && z->total > z->view_len) {
+		/* larger than the span: mapped again, whole */
+		munmap((void *)z->view, z->view_len);
+		z->view = NULL;
+		void *m;
+		if (!(rc = cs_map_fd(z->fd, z->tpath, 0, (size_t)z->total, &m, err))) {
+			z->view = m;
+			z->view_len = (size_t)z->total;
+		}
+	}
+	if (rc) {
+		if (z->view)
+			munmap((void *)z->view, z->view_len);
+		z->view = NULL;
+		z->view_len = 0;
+	}
+	*out = z->view;
+	*out_len = z->view_len;
+	*size = rc ? 0 : z->total;
+	cs_dz_close(z);
+	return rc;
+}
+
+void cs_dz_cancel(cs_dz *z)
+{
+	if (!z)
+		return;
+	pthread_mutex_lock(&z->mu);
+	z->cancel = 1;
+	pthread_mutex_unlock(&z->mu);
+	const void *v;
+	size_t len;
+	uint64_t n;
+	cs_dz_finish(z, &v, &len, &n, NULL);
+	if (v)
+		munmap((void *)v, len);
+}
+
+/* the decompressed size, as well as the first bytes of the input tell it
+ * (for progress and thread counts while it is decompressed): a zstd
+ * frame's content size, a gzip member's ISIZE (the size modulo 2^32), or
+ * a guess of four times the compressed size */
+uint64_t cs_dz_estimate(const void *data, size_t size, const char *what)
+{
+	const uint8_t *p = data;
+	uint64_t guess = (uint64_t)size * 4;
+	if (what[0] == 'z') {
+		unsigned long long c = ZSTD_getFrameContentSize(data, size);
+		if (c != ZSTD_CONTENTSIZE_UNKNOWN && c != ZSTD_CONTENTSIZE_ERROR)
+			return c;
+	} else if (what[0] == 'g' && size >= 18) {
+		uint64_t isize = (uint64_t)p[size - 4] | (uint64_t)p[size - 3] << 8 |
+		                 (uint64_t)p[size - 2] << 16 | (uint64_t)p[size - 1] << 24;
+		while (isize < size)
+			isize += (uint64_t)1 << 32;
+		return isize;
+	}
+	return guess;
 }

@@ -490,6 +490,8 @@ int cs_imp_pass1(cs_import *im, colstore_error *err)
 	if (rc)
 		return rc;
 	uint64_t start = im->body, line = im->body_line;
+	if (im->dz)
+		return cs_imp_pass1_stream(im, start, line, err);
 	if (im->threads >= 2) {
 		if ((rc = cs_imp_pass1_mt(im, start, line, err)))
 			return rc;
@@ -918,7 +920,8 @@ int colstore_import_files(const char *const *paths, size_t n, const char *out_pa
 			goto out;
 		if (!im->empty && (rc = cs_input_error(im, cs_input_match(im, err), err)))
 			goto out;
-		sh.total += im->size;
+		sh.total += im->dz ? im->size_est : im->size;
+		im->est_counted = im->dz != NULL;
 	}
 	/* a thread per 8 MiB of all the inputs at most: each input is read on
 	 * that many (each of thousands of small inputs on one would be slow) */
@@ -960,6 +963,9 @@ int colstore_import_files(const char *const *paths, size_t n, const char *out_pa
 			passes = 2;
 	if (passes == 2 && (rc = cs_infer_all(ims, (uint32_t)n, err)))
 		goto out;
+	for (uint32_t k = 0; k < n; k++) /* (pass 1 reads a streamed input whole) */
+		if ((rc = cs_input_error(&ims[k], cs_input_whole(&ims[k], err), err)))
+			goto out;
 	colstore_writer_options wo = opts->writer;
 	if (!wo.row_group_size)
 		wo.row_group_size = cs_row_group_size(&sh);

@@ -140,6 +140,12 @@ typedef struct cs_import {
 	const void *map, *unpacked, *conv;
 	size_t map_size, unpacked_size, conv_size;
 	const char *encoding, *compression;
+	/* a large compressed input still being decompressed on its own thread
+	 * (then size is the bytes written so far, and size_est the expected
+	 * total), until pass 1 has read it all (cs_input_whole) */
+	struct cs_dz *dz;
+	uint64_t size_est;
+	int est_counted; /* size_est is in the shared total (sh->total) */
 	uint64_t body, body_line; /* where the rows start (after the header), their line */
 	const char *file; /* the input's path */
 	const char *path; /* its name in messages */
@@ -214,6 +220,34 @@ CS_HIDDEN const char *cs_compressed(const uint8_t *p, size_t n);
  * *out (*what names the format); not compressed: *what and *out NULL */
 CS_HIDDEN int cs_decompress(const void *data, size_t size, const void **out, size_t *out_size,
                             const char **what, colstore_error *err);
+/* a large compressed input decompressed on a thread of its own while the
+ * import reads what is written so far (decompress.c): started (NULL when it
+ * cannot be: then cs_decompress), waited for until want bytes are written
+ * or it is done (returns done; *avail: the bytes readable at cs_dz_view; at
+ * most ms milliseconds), finished (joined; the text mapped at *out, *out_len
+ * bytes of mapping, *size of text; z freed) or cancelled (joined, freed) */
+typedef struct cs_dz cs_dz;
+/* when an input is streamed, and how its pass 1 goes (import_input.c;
+ * tests make them small): compressed inputs of min bytes and more, once
+ * head bytes of text are written, in rounds of round bytes a thread; the
+ * text is written out bytes at a time (streamed or not) */
+typedef struct cs_stream_sizes {
+	size_t min, head, round, out;
+} cs_stream_sizes;
+CS_HIDDEN extern cs_stream_sizes cs_stream;
+CS_HIDDEN cs_dz *cs_dz_start(const void *data, size_t size, const char *what, uint32_t threads,
+                             colstore_error *err);
+CS_HIDDEN const uint8_t *cs_dz_view(const cs_dz *z);
+CS_HIDDEN int cs_dz_wait(cs_dz *z, uint64_t want, int ms, uint64_t *avail);
+CS_HIDDEN int cs_dz_finish(cs_dz *z, const void **out, size_t *out_len, uint64_t *size,
+                           colstore_error *err);
+CS_HIDDEN void cs_dz_cancel(cs_dz *z);
+/* a streamed input's whole text (import_input.c): the thread joined, its
+ * error returned, im->data and im->size the whole text */
+CS_HIDDEN int cs_input_whole(struct cs_import *im, colstore_error *err);
+/* the decompressed size as the compressed input's first or last bytes
+ * give it, or a guess */
+CS_HIDDEN uint64_t cs_dz_estimate(const void *data, size_t size, const char *what);
 /* the input in another encoding as UTF-8, in an unlinked temporary file
  * mapped at *out (transcode.c); enc NULL: UTF-16 when a BOM says so, else
  * nothing to do (*out NULL) */
@@ -283,6 +317,10 @@ CS_HIDDEN int cs_input_error(const cs_import *im, int rc, colstore_error *err);
 CS_HIDDEN int cs_table_from_file(cs_shared *sh, const char *path, colstore_type **types,
                                  colstore_error *err);
 /* the parallel passes (import_mt.c); threads >= 2 */
+/* pass 1 of a streamed input (im->dz), as its text comes; it ends with
+ * the input whole (cs_input_whole) */
+CS_HIDDEN int cs_imp_pass1_stream(cs_import *im, uint64_t data_start, uint64_t first_line,
+                                  colstore_error *err);
 CS_HIDDEN int cs_imp_pass1_mt(cs_import *im, uint64_t data_start, uint64_t first_line,
                               colstore_error *err);
 /* pass 2 of every input (each with its units from pass 1) as one pipeline:

@@ -78,6 +78,8 @@ static int cs_dialect_setup(cs_import *im, colstore_error *err)
 
 void cs_input_unmap(cs_import *im)
 {
+	cs_dz_cancel(im->dz); /* (before the compressed input it reads goes) */
+	im->dz = NULL;
 	if (im->conv)
 		cs_unmap(im->conv, im->conv_size);
 	if (im->unpacked)
@@ -88,26 +90,91 @@ void cs_input_unmap(cs_import *im)
 	im->data = NULL; /* (im->size stays: the text's size, for the result) */
 }
 
+/* a large compressed input, the only one, read as it is decompressed:
+ * started, and waited for until its first cs_stream.head bytes are written.
+ * *streamed: 1 when it goes on (im->data and im->size the text so far); 0
+ * when it was not started, or was done already (then im->unpacked holds
+ * the whole text) */
+cs_stream_sizes cs_stream = { 1 << 20, 4 << 20, 16 << 20, 1 << 20 };
+
+static int cs_input_stream(cs_import *im, int *streamed, colstore_error *err)
+{
+	*streamed = 0;
+	const char *what = cs_compressed(im->map, im->map_size);
+	if (!what || im->map_size < cs_stream.min || im->sh->ninputs != 1 || im->o->lenient ||
+	    im->o->encoding)
+		return COLSTORE_OK;
+	cs_dz *z = cs_dz_start(im->map, im->map_size, what, im->threads, err);
+	if (!z)
+		return COLSTORE_OK; /* (decompressed whole, in place) */
+	uint64_t avail;
+	int done;
+	while (!(done = cs_dz_wait(z, cs_stream.head, 1000, &avail)) && avail < cs_stream.head)
+		;
+	const uint8_t *p = cs_dz_view(z);
+	im->dz = z;
+	im->compression = what;
+	im->data = p;
+	im->size = avail;
+	im->size_est = cs_dz_estimate(im->map, im->map_size, what);
+	if (im->size_est < avail)
+		im->size_est = avail;
+	/* small, or UTF-16 (converted whole): decompressed whole first */
+	if (done || (avail >= 2 && ((p[0] == 0xff && p[1] == 0xfe) || (p[0] == 0xfe && p[1] == 0xff))))
+		return cs_input_whole(im, err);
+	*streamed = 1;
+	return COLSTORE_OK;
+}
+
+int cs_input_whole(cs_import *im, colstore_error *err)
+{
+	if (!im->dz)
+		return COLSTORE_OK;
+	uint64_t size;
+	int rc = cs_dz_finish(im->dz, &im->unpacked, &im->unpacked_size, &size, err);
+	im->dz = NULL;
+	cs_unmap(im->map, im->map_size); /* read once: the text is all in the temporary file */
+	im->map = NULL;
+	if (rc) {
+		im->data = NULL;
+		im->size = 0;
+		return rc;
+	}
+	if (im->est_counted)
+		im->sh->total = im->sh->total - im->size_est + size;
+	im->est_counted = 0;
+	im->size = (size_t)size;
+	im->data = im->unpacked;
+	return COLSTORE_OK;
+}
+
 int cs_input_map(cs_import *im, const char *file, colstore_error *err)
 {
 	static const uint8_t cs_no_bytes[1];
 	int rc = cs_map_input(file, &im->map, &im->map_size, err);
 	if (rc)
 		return rc;
+	int streamed;
+	if ((rc = cs_input_stream(im, &streamed, err)))
+		return rc;
 	/* compressed input: decompressed first (then, if need be, converted) */
 	const void *raw = im->map;
 	size_t raw_size = im->map_size;
-	if ((rc = cs_decompress(im->map, im->map_size, &im->unpacked, &im->unpacked_size,
-	                        &im->compression, err)))
+	if (im->compression) { /* (by cs_input_stream) */
+		raw = im->data;
+		raw_size = im->size;
+	} else if ((rc = cs_decompress(im->map, im->map_size, &im->unpacked, &im->unpacked_size,
+	                               &im->compression, err))) {
 		return rc;
-	if (im->compression) {
+	} else if (im->compression) {
 		raw = im->unpacked;
 		raw_size = im->unpacked_size;
 		cs_unmap(im->map, im->map_size); /* read once: the text is all in the temporary file */
 		im->map = NULL;
 	}
-	if ((rc = cs_transcode(raw, raw_size, im->o->encoding, &im->conv, &im->conv_size,
-	                       &im->encoding, err)))
+	/* (streamed text is neither UTF-16 nor to be converted: cs_input_stream) */
+	if (!streamed && (rc = cs_transcode(raw, raw_size, im->o->encoding, &im->conv,
+	                                    &im->conv_size, &im->encoding, err)))
 		return rc;
 	if (im->encoding) { /* the converted text is all in its own temporary file */
 		if (im->unpacked)
@@ -388,12 +455,39 @@ static int cs_join_header(cs_import *im, uint32_t n, cs_csv_field **out, uint32_
 /* an input's first record: header or data.  The first input that is not
  * empty decides (COLSTORE_HEADER_AUTO) for every input: its columns are
  * named from its header, or column_1 ... */
+static int cs_input_head(cs_import *im, colstore_error *err);
+
+/* an input's header: its dialect's first record read, its names set */
 int cs_input_open(cs_import *im, colstore_error *err)
+{
+	int rc = cs_input_head(im, err);
+	if (rc && im->dz) {
+		/* damaged data further on is the error, as it is unstreamed */
+		colstore_error e;
+		int zr = cs_input_whole(im, &e);
+		if (zr) {
+			if (err)
+				*err = e;
+			return zr;
+		}
+	}
+	return rc;
+}
+
+static int cs_input_head(cs_import *im, colstore_error *err)
 {
 	const colstore_import_options *o = im->o;
 	cs_shared *sh = im->sh;
 	cs_tell_utf8(im);
 	int rc = cs_imp_start(im, err);
+	if (im->dz && (rc || im->csv.pos >= im->csv.end)) {
+		/* streamed, and the first record may go on past the text written
+		 * so far: read once the whole text is */
+		cs_csv_free(&im->csv);
+		if ((rc = cs_input_whole(im, err)))
+			return rc;
+		rc = cs_imp_start(im, err);
+	}
 	im->empty = rc == -1;
 	if (im->empty)
 		return COLSTORE_OK;

@@ -13,6 +13,7 @@
  * 2 x threads slots; the calling thread appends them to the writer in
  * order, so the file is the same byte for byte whatever the thread count.
  */
+#define _GNU_SOURCE /* memrchr */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,7 @@ typedef struct cs_waiter {
 typedef struct cs_part {
 	const cs_import *im;
 	uint64_t start, bound; /* parse the records that start in [start, bound) */
+	uint64_t view;         /* and read no byte at or past this one */
 	uint64_t end;          /* where the last record ended */
 	uint64_t lines;        /* line breaks consumed */
 	uint64_t rows;
@@ -102,10 +104,10 @@ static void *cs_part_run(void *arg)
 	const cs_import *im = p->im;
 	cs_csv c;
 	cs_csv peek;
-	p->rc = cs_csv_init(&c, im->data, im->size, &im->dialect);
+	p->rc = cs_csv_init(&c, im->data, p->view, &im->dialect);
 	if (p->rc)
 		return NULL;
-	if ((p->rc = cs_csv_init(&peek, im->data, im->size, &im->dialect))) {
+	if ((p->rc = cs_csv_init(&peek, im->data, p->view, &im->dialect))) {
 		cs_csv_free(&c);
 		return NULL;
 	}
@@ -159,6 +161,7 @@ static void *cs_part_run(void *arg)
 	}
 	p->rows = rows;
 	p->end = (uint64_t)(c.pos - c.start);
+	cs_map_release(im->data, released, p->end); /* (a streamed input has many parts) */
 	p->lines = c.line - 1; /* error lines stay relative to the part: 1 = its first */
 	__atomic_store_n(&p->done, p->end - p->start, __ATOMIC_RELAXED);
 	cs_csv_free(&c);
@@ -244,35 +247,65 @@ void cs_imp_merge(cs_icol *into, const cs_icol *from, uint32_t ncols, uint64_t o
 	}
 }
 
-int cs_imp_pass1_mt(cs_import *im, uint64_t data_start, uint64_t first_line, colstore_error *err)
+/* pass 1 on several threads, in rounds: the state between them */
+typedef struct cs_p1 {
+	cs_import *im;
+	uint32_t t;
+	cs_part *parts;
+	cs_icol *tmpl;     /* the columns as before pass 1 */
+	int cancel;
+	uint64_t from;     /* where the records not yet accepted start */
+	uint64_t line;     /* and its line */
+	uint64_t rows;     /* the records before it */
+	size_t ucap;       /* units im->units has room for */
+} cs_p1;
+
+/* room in im->units for need units */
+static int cs_p1_room(cs_p1 *s, size_t need, colstore_error *err)
 {
-	uint32_t t = im->threads;
-	cs_part *parts = calloc(t, sizeof(*parts));
-	cs_icol *tmpl = malloc(im->ncols * sizeof(cs_icol));
-	if (!parts || !tmpl) {
-		free(parts);
-		free(tmpl);
+	if (need <= s->ucap)
+		return COLSTORE_OK;
+	size_t cap = need > s->ucap * 2 ? need : s->ucap * 2;
+	cs_unit *u = realloc(s->im->units, cap * sizeof(cs_unit));
+	if (!u)
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-	}
-	memcpy(tmpl, im->cols, im->ncols * sizeof(cs_icol)); /* hll: only to say which have one */
-	int cancel = 0;
+	memset(u + s->ucap, 0, (cap - s->ucap) * sizeof(cs_unit));
+	s->im->units = u;
+	s->ucap = cap;
+	return COLSTORE_OK;
+}
+
+/* Parts of the records that start in [s->from, bound) on t threads, each
+ * reading no byte at or past view, accepted in order into im->cols and
+ * im->units.  The last round (final: view is the input's end) parses again
+ * a part cut in a bad place and fails on a part's error; an earlier one
+ * (view: the text decompressed so far) stops at the first part that failed
+ * or read up to view, since the text it lacked may change either, and the
+ * next round parses from there again. */
+static int cs_p1_round(cs_p1 *s, uint32_t t, uint64_t bound, uint64_t view, int final,
+                       colstore_error *err)
+{
+	cs_import *im = s->im;
+	cs_part *parts = s->parts;
 	int rc = COLSTORE_OK;
-	/* cut just after a line break near each 1/t of the data */
-	uint64_t prev = data_start, len = im->size - data_start;
+	memset(parts, 0, t * sizeof(*parts));
+	/* cut just after a line break near each 1/t of the range */
+	uint64_t prev = s->from, len = bound - s->from;
 	for (uint32_t k = 0; k < t; k++) {
-		uint64_t cut = k + 1 == t ? im->size : data_start + len / t * (k + 1);
+		uint64_t cut = k + 1 == t ? bound : s->from + len / t * (k + 1);
 		if (cut < prev)
 			cut = prev;
-		if (k + 1 < t && cut < im->size) {
-			const uint8_t *nl = memchr(im->data + cut, '\n', im->size - cut);
-			cut = nl ? (uint64_t)(nl - im->data) + 1 : im->size;
+		if (k + 1 < t && cut < bound) {
+			const uint8_t *nl = memchr(im->data + cut, '\n', bound - cut);
+			cut = nl ? (uint64_t)(nl - im->data) + 1 : bound;
 		}
 		parts[k].im = im;
 		parts[k].start = prev;
 		parts[k].bound = cut;
-		parts[k].cancel = &cancel;
+		parts[k].view = view;
+		parts[k].cancel = &s->cancel;
 		prev = cut;
-		if ((rc = cs_part_init(&parts[k], im, tmpl)))
+		if ((rc = cs_part_init(&parts[k], im, s->tmpl)))
 			goto out;
 	}
 	cs_waiter wt;
@@ -280,7 +313,7 @@ int cs_imp_pass1_mt(cs_import *im, uint64_t data_start, uint64_t first_line, col
 	pthread_cond_init(&wt.cv, NULL);
 	wt.finished = 0;
 	uint32_t started = 0;
-	for (; started < t; started++) {
+	for (; t > 1 && started < t; started++) {
 		parts[started].waiter = &wt;
 		if (pthread_create(&parts[started].th, NULL, cs_part_run, &parts[started]))
 			break;
@@ -297,9 +330,9 @@ int cs_imp_pass1_mt(cs_import *im, uint64_t data_start, uint64_t first_line, col
 			done += __atomic_load_n(&parts[k].done, __ATOMIC_RELAXED);
 			rows += __atomic_load_n(&parts[k].rows_seen, __ATOMIC_RELAXED);
 		}
-		if (!__atomic_load_n(&cancel, __ATOMIC_RELAXED) &&
-		    cs_imp_progress(im, data_start + done, 1, 2, rows, err))
-			__atomic_store_n(&cancel, 1, __ATOMIC_RELAXED);
+		if (!__atomic_load_n(&s->cancel, __ATOMIC_RELAXED) &&
+		    cs_imp_progress(im, s->from + done, 1, 2, s->rows + rows, err))
+			__atomic_store_n(&s->cancel, 1, __ATOMIC_RELAXED);
 		pthread_mutex_lock(&wt.mu);
 	}
 	pthread_mutex_unlock(&wt.mu);
@@ -309,68 +342,137 @@ int cs_imp_pass1_mt(cs_import *im, uint64_t data_start, uint64_t first_line, col
 		parts[k].waiter = NULL; /* run below, in place */
 	pthread_mutex_destroy(&wt.mu);
 	pthread_cond_destroy(&wt.cv);
-	if (cancel) {
+	if (s->cancel) {
 		rc = cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "import cancelled");
 		goto out;
 	}
 	for (uint32_t k = started; k < t; k++)
-		cs_part_run(&parts[k]); /* a thread could not be started */
+		cs_part_run(&parts[k]); /* one thread, or a thread could not be started */
 	/* accept the parts in order; parse again the ones cut in a bad place */
-	uint64_t expected = data_start, line = first_line;
-	size_t nunits = 0;
-	for (uint32_t k = 0; k < t; k++)
-		nunits += parts[k].nunits;
-	im->units = calloc(nunits + t + 1, sizeof(cs_unit));
-	if (!im->units) {
-		rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-		goto out;
-	}
 	for (uint32_t k = 0; k < t; k++) {
 		cs_part *p = &parts[k];
-		if (p->start != expected) {
+		if (p->start != s->from) {
 			/* the cut fell inside a record: again, from where it really starts */
-			uint64_t bound = p->bound;
+			uint64_t pbound = p->bound;
 			cs_part_free(p, im->ncols);
 			memset(p, 0, sizeof(*p));
 			p->im = im;
-			p->cancel = &cancel;
-			p->start = expected;
-			p->bound = bound > expected ? bound : expected;
-			if ((rc = cs_part_init(p, im, tmpl)))
+			p->cancel = &s->cancel;
+			p->start = s->from;
+			p->bound = pbound > s->from ? pbound : s->from;
+			p->view = view;
+			if ((rc = cs_part_init(p, im, s->tmpl)))
 				goto out;
 			cs_part_run(p);
 		}
+		if (!final && (p->rc || p->end >= view))
+			break; /* it may have lacked text still to come: in the next round */
 		if (p->rc) {
 			rc = p->rc;
 			if (err) {
 				*err = p->err;
 				if (err->line)
-					err->line += line - 1;
+					err->line += s->line - 1;
 			}
 			goto out;
 		}
-		cs_imp_merge(im->cols, p->cols, im->ncols, line - 1, im->data, NULL, 0, 1);
+		if ((rc = cs_p1_room(s, im->nunits + p->nunits + 1, err)))
+			goto out;
+		cs_imp_merge(im->cols, p->cols, im->ncols, s->line - 1, im->data, NULL, 0, 1);
 		if (p->t_line && !im->table_end) {
 			im->table_end = p->t_at;
-			im->table2_line = p->t_line + line - 1;
+			im->table2_line = p->t_line + s->line - 1;
 		}
 		for (size_t u = 0; u < p->nunits; u++) {
 			if (im->nunits)
 				im->units[im->nunits - 1].end = p->units[u].start;
 			im->units[im->nunits] = p->units[u];
-			im->units[im->nunits].line += line - 1;
+			im->units[im->nunits].line += s->line - 1;
 			im->nunits++;
 		}
-		line += p->lines;
-		expected = p->end > expected ? p->end : expected;
+		s->line += p->lines;
+		s->rows += p->rows;
+		s->from = p->end > s->from ? p->end : s->from;
 		if (im->nunits)
-			im->units[im->nunits - 1].end = expected;
+			im->units[im->nunits - 1].end = s->from;
 	}
 out:
 	for (uint32_t k = 0; k < t; k++)
 		cs_part_free(&parts[k], im->ncols);
-	free(parts);
-	free(tmpl);
+	return rc;
+}
+
+static int cs_p1_init(cs_p1 *s, cs_import *im, uint64_t data_start, uint64_t first_line,
+                      colstore_error *err)
+{
+	memset(s, 0, sizeof(*s));
+	s->im = im;
+	s->t = im->threads ? im->threads : 1;
+	s->parts = calloc(s->t, sizeof(cs_part));
+	s->tmpl = malloc(im->ncols * sizeof(cs_icol) + 1);
+	s->from = data_start;
+	s->line = first_line;
+	s->ucap = 1;
+	im->units = calloc(1, sizeof(cs_unit));
+	if (!s->parts || !s->tmpl || !im->units)
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	memcpy(s->tmpl, im->cols, im->ncols * sizeof(cs_icol)); /* hll: only to say which have one */
+	return COLSTORE_OK;
+}
+
+static void cs_p1_free(cs_p1 *s)
+{
+	free(s->parts);
+	free(s->tmpl);
+}
+
+int cs_imp_pass1_mt(cs_import *im, uint64_t data_start, uint64_t first_line, colstore_error *err)
+{
+	cs_p1 s;
+	int rc = cs_p1_init(&s, im, data_start, first_line, err);
+	if (!rc)
+		rc = cs_p1_round(&s, s.t, im->size, im->size, 1, err);
+	cs_p1_free(&s);
+	return rc;
+}
+
+/* A streamed input's pass 1: rounds over the text decompressed so far, a
+ * few MiB a thread each, as it comes; the last over the rest once it is
+ * all there.  The same parts accepted the same way give the inference a
+ * single pass gives (cs_imp_merge), whatever the rounds' cuts. */
+int cs_imp_pass1_stream(cs_import *im, uint64_t data_start, uint64_t first_line,
+                        colstore_error *err)
+{
+	cs_p1 s;
+	int rc = cs_p1_init(&s, im, data_start, first_line, err);
+	uint64_t avail = im->size, want = s.from + (uint64_t)s.t * cs_stream.round;
+	while (!rc && im->dz) {
+		int done = cs_dz_wait(im->dz, want, 100, &avail);
+		if (done)
+			break;
+		if (avail < want) { /* 100 ms without enough text: say where it is */
+			rc = cs_imp_progress(im, s.from, 1, 2, s.rows, err);
+			continue;
+		}
+		/* the records that start before a line break some way before the
+		 * end of the text so far (so that the last one, should that line
+		 * break be in a quoted field, most likely still ends in it) */
+		uint64_t bound = s.from, room = (avail - s.from) / 8;
+		room = room > (1u << 20) ? (1u << 20) : room ? room : 1;
+		if (avail > s.from + room) {
+			const uint8_t *nl = memrchr(im->data + s.from, '\n', avail - room - s.from);
+			if (nl)
+				bound = (uint64_t)(nl - im->data) + 1;
+		}
+		/* a core left to the decompression, the critical path while it runs */
+		if (bound > s.from)
+			rc = cs_p1_round(&s, s.t > 1 ? s.t - 1 : 1, bound, avail, 0, err);
+		/* the next round: more text than this one had */
+		want = (s.from > avail ? s.from : avail) + (uint64_t)s.t * cs_stream.round;
+	}
+	if (!rc && (rc = cs_input_whole(im, err)) == COLSTORE_OK)
+		rc = cs_p1_round(&s, s.t, im->size, im->size, 1, err);
+	cs_p1_free(&s);
 	return rc;
 }
 

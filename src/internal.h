@@ -339,6 +339,9 @@ CS_HIDDEN int cs_tmp_create(const char *path, int *fd, char **tmp, char **target
                             colstore_error *err);
 CS_HIDDEN int cs_write_all(int fd, const void *p, size_t n, const char *path,
                            colstore_error *err);
+/* the same at offset off */
+CS_HIDDEN int cs_pwrite_all(int fd, const void *p, size_t n, uint64_t off, const char *path,
+                            colstore_error *err);
 /* fsync fd, close it, rename tmp over path, fsync the directory */
 CS_HIDDEN int cs_tmp_commit(int fd, const char *tmp_path, const char *path,
                             colstore_error *err);

@@ -397,6 +397,24 @@ int cs_write_all(int fd, const void *p, size_t n, const char *path, colstore_err
 	return COLSTORE_OK;
 }
 
+int cs_pwrite_all(int fd, const void *p, size_t n, uint64_t off, const char *path,
+                  colstore_error *err)
+{
+	const uint8_t *b = p;
+	while (n > 0) {
+		ssize_t got = pwrite(fd, b, n > (1u << 30) ? (1u << 30) : n, (off_t)off);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			return cs_err_errno(err, errno, "cannot write", path);
+		}
+		b += got;
+		off += (uint64_t)got;
+		n -= (size_t)got;
+	}
+	return COLSTORE_OK;
+}
+
 int cs_tmp_commit(int fd, const char *tmp, const char *path, colstore_error *err)
 {
 	if (!tmp) { /* written straight into a device or pipe */

@@ -10,7 +10,7 @@
 
 #include <CUnit/CUnit.h>
 
-#include "internal.h"
+#include "import.h" /* (internal.h, and cs_stream) */
 #include <lz4frame.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -854,6 +854,188 @@ static void test_compressed(void)
 	             "this is bzip2-compressed data, not CSV text (gzip, zstd and LZ4 are read");
 }
 
+/* ---- a compressed input read as it is decompressed --------------------- */
+
+/* text compressed as kind ('g' gzip, 'z' zstd, 'l' LZ4 frame); malloc'd */
+static unsigned char *squeeze(int kind, const char *text, size_t n, size_t *len)
+{
+	size_t cap = n + n / 8 + (1 << 16);
+	unsigned char *b = malloc(cap);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	if (kind == 'g') {
+		z_stream z;
+		memset(&z, 0, sizeof(z));
+		CU_ASSERT_EQUAL_FATAL(deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+		z.next_in = (Bytef *)text;
+		z.avail_in = (uInt)n;
+		z.next_out = b;
+		z.avail_out = (uInt)cap;
+		CU_ASSERT_EQUAL(deflate(&z, Z_FINISH), Z_STREAM_END);
+		*len = cap - z.avail_out;
+		deflateEnd(&z);
+	} else if (kind == 'z') {
+		*len = ZSTD_compress(b, cap, text, n, 1);
+		CU_ASSERT_FALSE_FATAL(ZSTD_isError(*len));
+	} else if (kind == 'Z') { /* frames of 50,000 bytes of text, each with its size */
+		*len = 0;
+		for (size_t at = 0; at < n; at += 50000) {
+			size_t r = ZSTD_compress(b + *len, cap - *len, text + at,
+			                         n - at < 50000 ? n - at : 50000, 1);
+			CU_ASSERT_FALSE_FATAL(ZSTD_isError(r));
+			*len += r;
+		}
+	} else if (kind == 'G') { /* BGZF: members of 60,000 bytes of text, each with its size */
+		*len = 0;
+		for (size_t at = 0; at < n; at += 60000) {
+			size_t m = n - at < 60000 ? n - at : 60000;
+			unsigned char *h = b + *len;
+			static const unsigned char head[] = { 0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 0xff,
+			                                      6, 0, 'B', 'C', 2, 0 };
+			memcpy(h, head, sizeof(head));
+			z_stream z;
+			memset(&z, 0, sizeof(z));
+			CU_ASSERT_EQUAL_FATAL(deflateInit2(&z, 1, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+			z.next_in = (Bytef *)text + at;
+			z.avail_in = (uInt)m;
+			z.next_out = h + 18;
+			z.avail_out = (uInt)(cap - *len - 26);
+			CU_ASSERT_EQUAL(deflate(&z, Z_FINISH), Z_STREAM_END);
+			size_t size = 18 + z.total_out + 8;
+			deflateEnd(&z);
+			h[16] = (unsigned char)((size - 1) & 0xff);
+			h[17] = (unsigned char)((size - 1) >> 8);
+			uLong crc = crc32(0, (const Bytef *)text + at, (uInt)m);
+			for (int k = 0; k < 4; k++) {
+				h[size - 8 + k] = (unsigned char)(crc >> (8 * k));
+				h[size - 4 + k] = (unsigned char)(m >> (8 * k));
+			}
+			*len += size;
+		}
+	} else {
+		*len = LZ4F_compressFrame(b, cap, text, n, NULL);
+		CU_ASSERT_FALSE_FATAL(LZ4F_isError(*len));
+	}
+	return b;
+}
+
+/* bytes imported from in (written as data) into a colstore file: the
+ * file's bytes (NULL on an error, in *e) */
+static unsigned char *imp_bytes(const void *data, size_t n, uint32_t threads, size_t *len,
+                                colstore_error *e)
+{
+	char in[512], out[512]; /* (tu_path's buffer is reused) */
+	snprintf(in, sizeof(in), "%s", tu_path("streamed.csv"));
+	snprintf(out, sizeof(out), "%s", tu_path("streamed.colstore"));
+	tu_write_file(in, data, n);
+	colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
+	o.threads = threads;
+	o.writer.row_group_size = 1000;
+	o.on_warning = count_warning;
+	memset(e, 0, sizeof(*e));
+	int rc = colstore_import_csv(in, out, &o, &last_res, e);
+	unsigned char *b = rc ? NULL : tu_read_file(out, len);
+	CU_ASSERT_TRUE(rc != COLSTORE_OK || b != NULL);
+	unlink(in);
+	unlink(out);
+	return b;
+}
+
+/* Pass 1 reads a large compressed input in rounds while another thread
+ * decompresses it (the sizes made small here, so that a few MB take
+ * hundreds of rounds and quoted line breaks straddle their ends): the file
+ * is the plain text's byte for byte, with gzip, zstd and LZ4, on 1 to 3
+ * threads; an error in the text, or damaged data, is the error the plain
+ * text or the whole decompression gives. */
+static void test_streamed(void)
+{
+	cs_stream_sizes keep = cs_stream;
+	cs_stream = (cs_stream_sizes){ 4096, 64 << 10, 96 << 10, 4096 };
+	tu_buf t = { 0 };
+	tu_printf(&t, "id,name,v,s,when\n");
+	uint32_t x = 12345;
+	enum { ROWS = 40000 };
+	for (uint32_t i = 0; i < ROWS; i++) {
+		x = x * 1103515245u + 12345u;
+		if (i % 7 == 3)
+			tu_printf(&t, "%u,\"w%x\nq, %u\",", i, x, x >> 20);
+		else
+			tu_printf(&t, "%u,w%x,", i, x >> 8);
+		if (i == ROWS - 3)
+			tu_printf(&t, "2.5,");
+		else
+			tu_printf(&t, "%u,", x % 100003);
+		if (i == ROWS / 2 + 17)
+			tu_printf(&t, "x%u,", x >> 16);
+		else
+			tu_printf(&t, "%u,", x >> 12);
+		tu_printf(&t, "20%02u-%02u-%02u\n", x % 30, 1 + (x >> 4) % 12, 1 + (x >> 9) % 28);
+	}
+	colstore_error e;
+	size_t plain_len;
+	unsigned char *plain = imp_bytes(t.p, t.len, 2, &plain_len, &e);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(plain);
+	/* (Z and G: frames that say their sizes, decoded in parallel) */
+	static const int kinds[] = { 'g', 'z', 'l', 'Z', 'G' };
+	for (int k = 0; k < 5; k++) {
+		size_t zl;
+		unsigned char *z = squeeze(kinds[k], t.p, t.len, &zl);
+		CU_ASSERT_TRUE(zl > cs_stream.min);
+		for (uint32_t th = 1; th <= 3; th++) {
+			size_t len;
+			unsigned char *b = imp_bytes(z, zl, th, &len, &e);
+			CU_ASSERT_TRUE(b && len == plain_len && memcmp(b, plain, len) == 0);
+			CU_ASSERT_EQUAL(last_res.bytes_text, t.len);
+			CU_ASSERT_STRING_EQUAL(last_res.compression, strchr("gG", kinds[k]) ? "gzip"
+			                                             : strchr("zZ", kinds[k]) ? "zstd"
+			                                                                     : "lz4");
+			free(b);
+		}
+		/* cut short: the decompression's error, whatever pass 1 had read */
+		size_t len;
+		CU_ASSERT_PTR_NULL(imp_bytes(z, zl * 2 / 3, 2, &len, &e));
+		CU_ASSERT_EQUAL(e.code, COLSTORE_EPARSE);
+		CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "data is damaged near byte"));
+		if (kinds[k] == 'G') {
+			/* a member whose ISIZE says one byte more than its text */
+			size_t m0 = (size_t)z[16] + ((size_t)z[17] << 8) + 1, m1 = m0;
+			m1 += (size_t)z[m0 + 16] + ((size_t)z[m0 + 17] << 8) + 1;
+			z[m1 - 4]++;
+			for (uint32_t th = 1; th <= 2; th++) {
+				CU_ASSERT_PTR_NULL(imp_bytes(z, zl, th, &len, &e));
+				CU_ASSERT_EQUAL(e.code, COLSTORE_EPARSE);
+				CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "the gzip data is damaged near byte"));
+			}
+		}
+		free(z);
+	}
+	free(plain);
+	/* errors in the text, late in it: as the plain text's, line and all */
+	static const char *bad[] = { "1,2,3,4,5,6\n", "7,\"never closed,1,2,2020-01-01\n",
+	                             "8,a\n" };
+	for (int k = 0; k < 3; k++) {
+		tu_buf b = { 0 };
+		size_t at = t.len * (k + 2) / 5;
+		while (at < t.len && t.p[at - 1] != '\n')
+			at++; /* (a line break inside a quoted name too: all the better) */
+		tu_printf(&b, "%.*s%s%s", (int)at, t.p, bad[k], t.p + at);
+		colstore_error pe;
+		size_t len, zl;
+		CU_ASSERT_PTR_NULL(imp_bytes(b.p, b.len, 2, &len, &pe));
+		CU_ASSERT_NOT_EQUAL(pe.code, COLSTORE_OK);
+		unsigned char *z = squeeze('g', b.p, b.len, &zl);
+		for (uint32_t th = 1; th <= 2; th++) {
+			CU_ASSERT_PTR_NULL(imp_bytes(z, zl, th, &len, &e));
+			CU_ASSERT_EQUAL(e.code, pe.code);
+			CU_ASSERT_EQUAL(e.line, pe.line);
+			CU_ASSERT_STRING_EQUAL(e.message, pe.message);
+		}
+		free(z);
+		free(b.p);
+	}
+	free(t.p);
+	cs_stream = keep;
+}
+
 static void test_threads(void)
 {
 	size_t cap = 1 << 20, len = 0;
@@ -1313,6 +1495,7 @@ void register_import_tests(void)
 	CU_add_test(s, "lenient: a second table, a repeated header", test_tables);
 	CU_add_test(s, "dates in other spellings: inferred, formats, never D/M/Y guessed", test_dates);
 	CU_add_test(s, "gzip, zstd and LZ4 input, by magic bytes", test_compressed);
+	CU_add_test(s, "a compressed input read as it is decompressed", test_streamed);
 	CU_add_test(s, "several inputs: columns by name, --union, errors naming the input",
 	            test_files);
 	CU_add_test(s, "several inputs give the file their text as one input gives", test_files_same);
