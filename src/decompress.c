@@ -70,6 +70,9 @@ const char *cs_compressed(const uint8_t *p, size_t n)
 		return "gzip";
 	if (n >= 4 && p[0] == 0x28 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd)
 		return "zstd";
+	/* a zstd skippable frame first, as pzstd writes (0x184D2A50 to 5F) */
+	if (n >= 8 && (p[0] & 0xf0) == 0x50 && p[1] == 0x2a && p[2] == 0x4d && p[3] == 0x18)
+		return "zstd";
 	if (n >= 4 && p[0] == 0x04 && p[1] == 0x22 && p[2] == 0x4d && p[3] == 0x18)
 		return "lz4";
 	return NULL;
@@ -278,6 +281,40 @@ static int cs_zframe_add(cs_dz *z, size_t *cap, uint64_t in, uint64_t in_len, ui
 	return 1;
 }
 
+/* the length of the zstd frame at in + at (RFC 8878, 3.1), from its
+ * header and its blocks' headers, or 0 when it runs past n or is not one;
+ * the pages walked leave memory as it goes (a frame of 300 MB is 2,400
+ * blocks: as many pages, and the kernel maps those around them too) */
+static uint64_t cs_zstd_frame_len(const uint8_t *in, size_t n, size_t at, uint64_t *released)
+{
+	const uint8_t *p = in + at;
+	size_t left = n - at;
+	if (left >= 8 && (p[0] & 0xf0) == 0x50 && p[1] == 0x2a && p[2] == 0x4d && p[3] == 0x18) {
+		uint64_t size = p[4] | (uint64_t)p[5] << 8 | (uint64_t)p[6] << 16 | (uint64_t)p[7] << 24;
+		return size <= left - 8 ? 8 + size : 0; /* a skippable frame */
+	}
+	if (left < 6 || p[0] != 0x28 || p[1] != 0xb5 || p[2] != 0x2f || p[3] != 0xfd)
+		return 0;
+	unsigned fhd = p[4], fcs = fhd >> 6, single = (fhd >> 5) & 1;
+	static const unsigned did_len[4] = { 0, 1, 2, 4 }, fcs_len[4] = { 0, 2, 4, 8 };
+	uint64_t k = 5 + !single + did_len[fhd & 3] + (fcs == 0 ? single : fcs_len[fcs]);
+	for (;;) {
+		if (k + 3 > left)
+			return 0;
+		unsigned h = p[k] | (unsigned)p[k + 1] << 8 | (unsigned)p[k + 2] << 16;
+		unsigned type = (h >> 1) & 3;
+		uint64_t size = type == 1 ? 1 : h >> 3;
+		if (type == 3 || size > left - k - 3)
+			return 0;
+		k += 3 + size;
+		cs_release_behind(in, released, at + k);
+		if (h & 1)
+			break;
+	}
+	k += (fhd & 4) ? 4 : 0; /* the content checksum */
+	return k <= left ? k : 0;
+}
+
 /* The input as frames that say their own compressed and decompressed
  * sizes, so that each can be decoded on its own into its place: zstd
  * frames that all give their content size (as pzstd and zstd
@@ -290,18 +327,14 @@ static int cs_dz_frames(cs_dz *z)
 {
 	const uint8_t *in = z->in;
 	size_t n = z->n, at = 0, cap = 0;
+	uint64_t released = 0;
 	while (at < n) {
 		uint64_t len, out;
 		if (z->what[0] == 'z') {
 			unsigned long long c = ZSTD_getFrameContentSize(in + at, n - at);
-			if (c == ZSTD_CONTENTSIZE_UNKNOWN || c == ZSTD_CONTENTSIZE_ERROR)
+			if (c == ZSTD_CONTENTSIZE_UNKNOWN || c == ZSTD_CONTENTSIZE_ERROR ||
+			    !(len = cs_zstd_frame_len(in, n, at, &released)))
 				break;
-			/* (a walk over its block headers; the first frame of a file of
-			 * one is walked for nothing, at a page in 128 KiB) */
-			size_t fl = ZSTD_findFrameCompressedSize(in + at, n - at);
-			if (ZSTD_isError(fl))
-				break;
-			len = fl;
 			out = c;
 		} else if (z->what[0] == 'g' && n - at >= 28 && in[at] == 0x1f && in[at + 1] == 0x8b &&
 		           in[at + 2] == 8 && (in[at + 3] & 4)) {
@@ -324,6 +357,7 @@ static int cs_dz_frames(cs_dz *z)
 			break;
 		at += len;
 	}
+	cs_map_release(in, 0, at < n ? at + 1 : n); /* (the pages the walk mapped) */
 	if (at < n || z->nframes < 2) {
 		free(z->frames);
 		z->frames = NULL;

@@ -876,8 +876,15 @@ static unsigned char *squeeze(int kind, const char *text, size_t n, size_t *len)
 	} else if (kind == 'z') {
 		*len = ZSTD_compress(b, cap, text, n, 1);
 		CU_ASSERT_FALSE_FATAL(ZSTD_isError(*len));
-	} else if (kind == 'Z') { /* frames of 50,000 bytes of text, each with its size */
+	} else if (kind == 'Z' || kind == 'P') { /* frames of 50,000 bytes of text, each with
+		                                      * its size (P: after a skippable frame, as
+		                                      * pzstd writes) */
 		*len = 0;
+		if (kind == 'P') {
+			static const unsigned char skip[] = { 0x50, 0x2a, 0x4d, 0x18, 4, 0, 0, 0, 1, 2, 3, 4 };
+			memcpy(b, skip, sizeof(skip));
+			*len = sizeof(skip);
+		}
 		for (size_t at = 0; at < n; at += 50000) {
 			size_t r = ZSTD_compress(b + *len, cap - *len, text + at,
 			                         n - at < 50000 ? n - at : 50000, 1);
@@ -974,9 +981,9 @@ static void test_streamed(void)
 	size_t plain_len;
 	unsigned char *plain = imp_bytes(t.p, t.len, 2, &plain_len, &e);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(plain);
-	/* (Z and G: frames that say their sizes, decoded in parallel) */
-	static const int kinds[] = { 'g', 'z', 'l', 'Z', 'G' };
-	for (int k = 0; k < 5; k++) {
+	/* (Z, G, P: frames that say their sizes, decoded in parallel) */
+	static const int kinds[] = { 'g', 'z', 'l', 'Z', 'G', 'P' };
+	for (int k = 0; k < 6; k++) {
 		size_t zl;
 		unsigned char *z = squeeze(kinds[k], t.p, t.len, &zl);
 		CU_ASSERT_TRUE(zl > cs_stream.min);
@@ -986,7 +993,7 @@ static void test_streamed(void)
 			CU_ASSERT_TRUE(b && len == plain_len && memcmp(b, plain, len) == 0);
 			CU_ASSERT_EQUAL(last_res.bytes_text, t.len);
 			CU_ASSERT_STRING_EQUAL(last_res.compression, strchr("gG", kinds[k]) ? "gzip"
-			                                             : strchr("zZ", kinds[k]) ? "zstd"
+			                                             : strchr("zZP", kinds[k]) ? "zstd"
 			                                                                     : "lz4");
 			free(b);
 		}
