@@ -59,6 +59,10 @@ struct cs_dz {
 	size_t bad;  /* the first frame that failed (nframes: none) */
 };
 
+/* at most this many frames are decoded in parallel (32 MiB of cs_zframe:
+ * BGZF members hold 64 KiB of text each, so 64 GiB of it) */
+#define CS_ZFRAMES_MAX ((size_t)1 << 20)
+
 /* one frame: where it lies in the input, and where its text goes */
 typedef struct cs_zframe {
 	uint64_t in, in_len, out, out_len;
@@ -267,6 +271,8 @@ int cs_decompress(const void *data, size_t size, const void **out, size_t *out_s
 static int cs_zframe_add(cs_dz *z, size_t *cap, uint64_t in, uint64_t in_len, uint64_t out_len)
 {
 	if (z->nframes == *cap) {
+		if (*cap >= CS_ZFRAMES_MAX)
+			return 0; /* (a million frames of 28 bytes: read in order) */
 		size_t c = *cap ? *cap * 2 : 256;
 		cs_zframe *f = realloc(z->frames, c * sizeof(*f));
 		if (!f)
