@@ -28,10 +28,6 @@
 
 #include "import.h"
 
-/* the span of address space a streamed input is mapped in (no memory:
- * a shared mapping of a file reserves none) */
-#define CS_DZ_SPAN ((size_t)1 << 40)
-
 struct cs_dz {
 	const uint8_t *in; /* the compressed input, mapped */
 	size_t n;
@@ -532,20 +528,20 @@ cs_dz *cs_dz_start(const void *data, size_t size, const char *what, uint32_t thr
 	z->workers = threads ? threads : 1;
 	if (z->workers > 1 && what[0] != 'l')
 		cs_dz_frames(z);
-	void *v = mmap(NULL, CS_DZ_SPAN, PROT_READ, MAP_SHARED | MAP_NORESERVE, z->fd, 0);
+	void *v = mmap(NULL, cs_stream.span, PROT_READ, MAP_SHARED | MAP_NORESERVE, z->fd, 0);
 	if (v == MAP_FAILED) { /* (an address-space limit): the caller decompresses in place */
 		cs_dz_close(z);
 		return NULL;
 	}
 	z->view = v;
-	z->view_len = CS_DZ_SPAN;
+	z->view_len = cs_stream.span;
 	z->streamed = 1;
 	pthread_mutex_init(&z->mu, NULL);
 	pthread_cond_init(&z->cv, NULL);
 	if (pthread_create(&z->th, NULL, cs_dz_thread, z)) {
 		pthread_mutex_destroy(&z->mu);
 		pthread_cond_destroy(&z->cv);
-		munmap(v, CS_DZ_SPAN);
+		munmap(v, cs_stream.span);
 		cs_dz_close(z);
 		return NULL;
 	}
@@ -565,7 +561,8 @@ int cs_dz_wait(cs_dz *z, uint64_t want, int ms, uint64_t *avail)
 	ts.tv_sec += ts.tv_nsec / 1000000000L;
 	ts.tv_nsec %= 1000000000L;
 	pthread_mutex_lock(&z->mu);
-	while (!z->done && z->avail < want)
+	/* (past the span: nothing more to read until it is done) */
+	while (!z->done && (z->avail < want || z->avail >= z->view_len))
 		if (pthread_cond_timedwait(&z->cv, &z->mu, &ts))
 			break;
 	int done = z->done;

@@ -230,9 +230,11 @@ typedef struct cs_dz cs_dz;
 /* when an input is streamed, and how its pass 1 goes (import_input.c;
  * tests make them small): compressed inputs of min bytes and more, once
  * head bytes of text are written, in rounds of round bytes a thread; the
- * text is written out bytes at a time (streamed or not) */
+ * text is written out bytes at a time (streamed or not); it is mapped in a
+ * span of address space this large (no memory: a shared mapping of a file
+ * reserves none), and mapped again, whole, if it outgrows it */
 typedef struct cs_stream_sizes {
-	size_t min, head, round, out;
+	size_t min, head, round, out, span;
 } cs_stream_sizes;
 CS_HIDDEN extern cs_stream_sizes cs_stream;
 CS_HIDDEN cs_dz *cs_dz_start(const void *data, size_t size, const char *what, uint32_t threads,

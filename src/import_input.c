@@ -95,7 +95,7 @@ void cs_input_unmap(cs_import *im)
  * *streamed: 1 when it goes on (im->data and im->size the text so far); 0
  * when it was not started, or was done already (then im->unpacked holds
  * the whole text) */
-cs_stream_sizes cs_stream = { 1 << 20, 4 << 20, 16 << 20, 1 << 20 };
+cs_stream_sizes cs_stream = { 1 << 20, 4 << 20, 16 << 20, 1 << 20, (size_t)1 << 40 };
 
 static int cs_input_stream(cs_import *im, int *streamed, colstore_error *err)
 {

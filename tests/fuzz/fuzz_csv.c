@@ -27,6 +27,11 @@
  *   - When the strict import succeeds, every record had the table's
  *     width, so nothing is padded or trimmed and the only rows rejected
  *     are ones that repeat the header row.
+ *
+ * Last, the input compressed with gzip is imported on two threads as it is
+ * decompressed (the streamed pass 1, its sizes made tiny so that a small
+ * input takes many rounds), and must give the plain import's file byte for
+ * byte, or its error, message and line.
  */
 #include <dirent.h>
 #include <stdint.h>
@@ -35,8 +40,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "colstore/colstore.h"
-#include "csv.h"
+#include "import.h" /* (csv.h, and cs_stream) */
 
 static char dir[256];
 static char in_path[300], out_path[300];
@@ -582,6 +589,67 @@ static void lenient(const uint8_t *data, size_t size, const colstore_import_resu
 	}
 }
 
+/* the input as text and as gzip, each imported on two threads: the same
+ * file, or the same error */
+static void streamed(const uint8_t *data, size_t size)
+{
+	if (cs_compressed(data, size))
+		return; /* (its gzip would be read as gzip data, not as text) */
+	/* (a span of 16 KiB: a larger text outgrows it and is mapped again) */
+	cs_stream = (cs_stream_sizes){ 64, 1024, 8192, 512, 16384 };
+	size_t cap = compressBound((uLong)size) + 64;
+	uint8_t *gz = malloc(cap);
+	z_stream z;
+	memset(&z, 0, sizeof(z));
+	if (!gz || deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+		free(gz);
+		return;
+	}
+	z.next_in = (Bytef *)data;
+	z.avail_in = (uInt)size;
+	z.next_out = gz;
+	z.avail_out = (uInt)cap;
+	int zr = deflate(&z, Z_FINISH);
+	size_t glen = cap - z.avail_out;
+	deflateEnd(&z);
+	char gz_path[320], gout_path[320];
+	snprintf(gz_path, sizeof(gz_path), "%s/in.csv.gz", dir);
+	snprintf(gout_path, sizeof(gout_path), "%s/gz.colstore", dir);
+	FILE *f = zr == Z_STREAM_END ? fopen(gz_path, "wb") : NULL;
+	int ok = f && fwrite(gz, 1, glen, f) == glen;
+	if (f)
+		fclose(f);
+	free(gz);
+	if (!ok)
+		return;
+	colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
+	o.on_warning = on_warning;
+	o.threads = 2;
+	colstore_import_result r0, r1;
+	colstore_error e0, e1;
+	int rc0 = colstore_import_csv(in_path, out_path, &o, &r0, &e0);
+	int rc1 = colstore_import_csv(gz_path, gout_path, &o, &r1, &e1);
+	if (rc0 != rc1 || (rc0 && (e0.line != e1.line || strcmp(e0.message, e1.message)))) {
+		fprintf(stderr, "streamed gzip differs: text rc=%d line %llu (%s), gzip rc=%d line %llu (%s)\n",
+		        rc0, (unsigned long long)e0.line, rc0 ? e0.message : "ok", rc1,
+		        (unsigned long long)e1.line, rc1 ? e1.message : "ok");
+		abort();
+	}
+	if (rc0 == COLSTORE_OK) {
+		size_t n0, n1;
+		char *a = slurp(out_path, &n0), *b = slurp(gout_path, &n1);
+		if (!a || !b || n0 != n1 || memcmp(a, b, n0) != 0) {
+			fprintf(stderr, "streamed gzip differs: the files are not the same bytes\n");
+			abort();
+		}
+		free(a);
+		free(b);
+	}
+	unlink(out_path);
+	unlink(gout_path);
+	unlink(gz_path);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size > (1u << 20))
@@ -605,6 +673,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc0 = import(0, &r0, &e0);
 	int rc1 = import(1, &r1, &e1);
 	lenient(data, size, rc0 == COLSTORE_OK ? &r0 : NULL);
+	streamed(data, size);
 	rm_dir();
 
 	/* the threaded import must not change the result */
