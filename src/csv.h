@@ -64,6 +64,9 @@ CS_HIDDEN void cs_dialect_delim(cs_dialect *d, const char *delim, size_t len);
  * when every one is followed by a space), the quote (quote 0: " or '),
  * the escape (esc 0: a backslash when the text escapes quotes with one);
  * and, when *skip is -1, the lines of a preamble before the table. */
+/* the dialect is found in this many bytes at most (64 KiB; tests make it
+ * smaller) */
+CS_HIDDEN extern size_t cs_sniff_bytes;
 CS_HIDDEN void cs_csv_detect(const void *data, size_t size, cs_dialect *d, int64_t *skip);
 /* the offset after n lines (raw line breaks) from the start, after a BOM */
 CS_HIDDEN size_t cs_csv_skip_lines(const void *data, size_t size, uint64_t n);

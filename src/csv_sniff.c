@@ -7,13 +7,13 @@
 
 #include "csv.h"
 
-#define CS_SNIFF_BYTES (1u << 16)
+size_t cs_sniff_bytes = 1u << 16;
 #define CS_SNIFF_LINES 64
 
 static const uint8_t *cs_sample(const void *data, size_t size, const uint8_t **end)
 {
 	const uint8_t *p = data;
-	*end = p + (size > CS_SNIFF_BYTES ? CS_SNIFF_BYTES : size);
+	*end = p + (size > cs_sniff_bytes ? cs_sniff_bytes : size);
 	if (*end - p >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
 		p += 3;
 	return p;

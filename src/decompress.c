@@ -58,6 +58,10 @@ struct cs_dz {
 /* at most this many frames are decoded in parallel (32 MiB of cs_zframe:
  * BGZF members hold 64 KiB of text each, so 64 GiB of it) */
 #define CS_ZFRAMES_MAX ((size_t)1 << 20)
+/* and with this much of decoders' windows at most (pzstd's frames need a
+ * few MiB each; one written with --long=27 needs 128 MiB, and is decoded
+ * in order) */
+#define CS_ZFRAMES_MEM ((uint64_t)64 << 20)
 
 /* one frame: where it lies in the input, and where its text goes */
 typedef struct cs_zframe {
@@ -287,7 +291,8 @@ static int cs_zframe_add(cs_dz *z, size_t *cap, uint64_t in, uint64_t in_len, ui
  * header and its blocks' headers, or 0 when it runs past n or is not one;
  * the pages walked leave memory as it goes (a frame of 300 MB is 2,400
  * blocks: as many pages, and the kernel maps those around them too) */
-static uint64_t cs_zstd_frame_len(const uint8_t *in, size_t n, size_t at, uint64_t *released)
+static uint64_t cs_zstd_frame_len(const uint8_t *in, size_t n, size_t at, uint64_t *released,
+                                  uint64_t *window)
 {
 	const uint8_t *p = in + at;
 	size_t left = n - at;
@@ -299,6 +304,17 @@ static uint64_t cs_zstd_frame_len(const uint8_t *in, size_t n, size_t at, uint64
 		return 0;
 	unsigned fhd = p[4], fcs = fhd >> 6, single = (fhd >> 5) & 1;
 	static const unsigned did_len[4] = { 0, 1, 2, 4 }, fcs_len[4] = { 0, 2, 4, 8 };
+	/* the memory its decoder needs: the window (RFC 8878, 3.1.1.1.2), or
+	 * the content size for a single segment (given, or the frame is not
+	 * decoded in parallel) */
+	if (!single) {
+		unsigned e = p[5] >> 3, m = p[5] & 7;
+		uint64_t base = (uint64_t)1 << (10 + e);
+		*window = base + base / 8 * m;
+	} else {
+		unsigned long long c = ZSTD_getFrameContentSize(p, left);
+		*window = c == ZSTD_CONTENTSIZE_UNKNOWN || c == ZSTD_CONTENTSIZE_ERROR ? UINT64_MAX : c;
+	}
 	uint64_t k = 5 + !single + did_len[fhd & 3] + (fcs == 0 ? single : fcs_len[fcs]);
 	for (;;) {
 		if (k + 3 > left)
@@ -329,15 +345,17 @@ static int cs_dz_frames(cs_dz *z)
 {
 	const uint8_t *in = z->in;
 	size_t n = z->n, at = 0, cap = 0;
-	uint64_t released = 0;
+	uint64_t released = 0, window = 64 << 10; /* (a gzip member's: 32 KiB) */
 	while (at < n) {
 		uint64_t len, out;
 		if (z->what[0] == 'z') {
 			unsigned long long c = ZSTD_getFrameContentSize(in + at, n - at);
+			uint64_t w = 0;
 			if (c == ZSTD_CONTENTSIZE_UNKNOWN || c == ZSTD_CONTENTSIZE_ERROR ||
-			    !(len = cs_zstd_frame_len(in, n, at, &released)))
+			    !(len = cs_zstd_frame_len(in, n, at, &released, &w)))
 				break;
 			out = c;
+			window = w > window ? w : window;
 		} else if (z->what[0] == 'g' && n - at >= 28 && in[at] == 0x1f && in[at + 1] == 0x8b &&
 		           in[at + 2] == 8 && (in[at + 3] & 4)) {
 			size_t xlen = in[at + 10] | (size_t)in[at + 11] << 8, x = at + 12;
@@ -360,13 +378,25 @@ static int cs_dz_frames(cs_dz *z)
 		at += len;
 	}
 	cs_map_release(in, 0, at < n ? at + 1 : n); /* (the pages the walk mapped) */
-	if (at < n || z->nframes < 2) {
+	/* a decoder a worker, each holding a window: at most CS_ZFRAMES_MEM */
+	uint64_t fit = window ? CS_ZFRAMES_MEM / window : 0;
+	if (fit < z->workers)
+		z->workers = (uint32_t)(fit ? fit : 1);
+	if (at < n || z->nframes < 2 || z->workers < 2) {
 		free(z->frames);
 		z->frames = NULL;
 		z->nframes = 0;
 		return 0;
 	}
 	return 1;
+}
+
+/* frame i is to stop: cancelled, or a frame before it failed (the frames
+ * before a failed one go on: the error is the first frame's, as in order) */
+static int cs_zframes_stop(cs_dz *z, size_t i)
+{
+	return __atomic_load_n(&z->cancel, __ATOMIC_RELAXED) ||
+	       __atomic_load_n(&z->bad, __ATOMIC_RELAXED) < i;
 }
 
 /* frame f decoded into its place in the file, through buf */
@@ -380,7 +410,7 @@ static int cs_zframe_run(cs_dz *z, const cs_zframe *f, char *buf, colstore_error
 		if (!d)
 			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 		ZSTD_inBuffer ib = { in, (size_t)f->in_len, 0 };
-		while (!rc && !end) {
+		while (!rc && !end && !cs_zframes_stop(z, (size_t)(f - z->frames))) {
 			ZSTD_outBuffer ob = { buf, cs_stream.out, 0 };
 			size_t r = ZSTD_decompressStream(d, &ob, &ib);
 			if (ZSTD_isError(r)) {
@@ -405,7 +435,7 @@ static int cs_zframe_run(cs_dz *z, const cs_zframe *f, char *buf, colstore_error
 			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 		s.next_in = (Bytef *)in;
 		s.avail_in = (uInt)f->in_len;
-		while (!rc && !end) {
+		while (!rc && !end && !cs_zframes_stop(z, (size_t)(f - z->frames))) {
 			s.next_out = (Bytef *)buf;
 			s.avail_out = (uInt)cs_stream.out;
 			int zr = inflate(&s, Z_NO_FLUSH);
@@ -426,6 +456,8 @@ static int cs_zframe_run(cs_dz *z, const cs_zframe *f, char *buf, colstore_error
 		used = f->in_len - s.avail_in;
 		inflateEnd(&s);
 	}
+	if (!rc && !end)
+		return -1; /* stopped: no error of its own */
 	if (!rc && (wrote != f->out_len || used != f->in_len))
 		rc = cs_dz_bad(err, z->what[0] == 'z' ? "zstd" : "gzip", f->in + used,
 		               wrote != f->out_len ? "a frame is shorter than it says"
@@ -446,7 +478,7 @@ static void *cs_zframe_worker(void *arg)
 		size_t i = z->next;
 		int stop = z->cancel || i >= z->nframes || z->bad < z->nframes;
 		if (!stop && !buf) {
-			z->bad = i; /* (frame i stays undone: the import fails) */
+			__atomic_store_n(&z->bad, i, __ATOMIC_RELAXED); /* (i stays undone: it fails) */
 			z->rc = cs_err(&z->err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 			stop = 1;
 		}
@@ -458,12 +490,12 @@ static void *cs_zframe_worker(void *arg)
 		memset(&e, 0, sizeof(e));
 		int rc = cs_zframe_run(z, &z->frames[i], buf, &e);
 		pthread_mutex_lock(&z->mu);
-		if (rc && i < z->bad) {
-			z->bad = i;
+		if (rc > 0 && i < z->bad) {
+			__atomic_store_n(&z->bad, i, __ATOMIC_RELAXED);
 			z->rc = rc;
 			z->err = e;
 		}
-		z->fdone[i] = 1;
+		z->fdone[i] = rc == 0;
 		while (z->pub < z->nframes && z->fdone[z->pub] && z->pub < z->bad)
 			z->pub++;
 		uint64_t avail = z->pub ? z->frames[z->pub - 1].out + z->frames[z->pub - 1].out_len : 0;
@@ -609,7 +641,7 @@ void cs_dz_cancel(cs_dz *z)
 	if (!z)
 		return;
 	pthread_mutex_lock(&z->mu);
-	z->cancel = 1;
+	__atomic_store_n(&z->cancel, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&z->mu);
 	const void *v;
 	size_t len;
@@ -623,12 +655,23 @@ void cs_dz_cancel(cs_dz *z)
  * (for progress and thread counts while it is decompressed): a zstd
  * frame's content size, a gzip member's ISIZE (the size modulo 2^32), or
  * a guess of four times the compressed size */
-uint64_t cs_dz_estimate(const void *data, size_t size, const char *what)
+uint64_t cs_dz_estimate(const cs_dz *z, const void *data, size_t size, const char *what)
 {
 	const uint8_t *p = data;
 	uint64_t guess = (uint64_t)size * 4;
+	if (z && z->nframes) /* (frames decoded in parallel: their sizes add up) */
+		return z->frames[z->nframes - 1].out + z->frames[z->nframes - 1].out_len;
 	if (what[0] == 'z') {
-		unsigned long long c = ZSTD_getFrameContentSize(data, size);
+		size_t at = 0; /* (past skippable frames, as pzstd writes one first) */
+		while (size - at >= 8 && (p[at] & 0xf0) == 0x50 && p[at + 1] == 0x2a &&
+		       p[at + 2] == 0x4d && p[at + 3] == 0x18) {
+			uint64_t n = p[at + 4] | (uint64_t)p[at + 5] << 8 | (uint64_t)p[at + 6] << 16 |
+			             (uint64_t)p[at + 7] << 24;
+			if (n > size - at - 8)
+				return guess;
+			at += 8 + n;
+		}
+		unsigned long long c = ZSTD_getFrameContentSize(p + at, size - at);
 		if (c != ZSTD_CONTENTSIZE_UNKNOWN && c != ZSTD_CONTENTSIZE_ERROR)
 			return c;
 	} else if (what[0] == 'g' && size >= 18) {

@@ -249,7 +249,7 @@ CS_HIDDEN void cs_dz_cancel(cs_dz *z);
 CS_HIDDEN int cs_input_whole(struct cs_import *im, colstore_error *err);
 /* the decompressed size as the compressed input's first or last bytes
  * give it, or a guess */
-CS_HIDDEN uint64_t cs_dz_estimate(const void *data, size_t size, const char *what);
+CS_HIDDEN uint64_t cs_dz_estimate(const cs_dz *z, const void *data, size_t size, const char *what);
 /* the input in another encoding as UTF-8, in an unlinked temporary file
  * mapped at *out (transcode.c); enc NULL: UTF-16 when a BOM says so, else
  * nothing to do (*out NULL) */

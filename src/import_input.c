@@ -101,22 +101,26 @@ static int cs_input_stream(cs_import *im, int *streamed, colstore_error *err)
 {
 	*streamed = 0;
 	const char *what = cs_compressed(im->map, im->map_size);
-	if (!what || im->map_size < cs_stream.min || im->sh->ninputs != 1 || im->o->lenient ||
-	    im->o->encoding)
+	/* (--skip N and --header-lines N read lines that may lie past the text
+	 * so far before pass 1: those inputs are decompressed whole first) */
+	const colstore_import_options *o = im->o;
+	if (!what || im->map_size < cs_stream.min || im->sh->ninputs != 1 || o->lenient ||
+	    o->encoding || o->skip > 0 || o->header_lines > 1)
 		return COLSTORE_OK;
 	cs_dz *z = cs_dz_start(im->map, im->map_size, what, im->threads, err);
 	if (!z)
 		return COLSTORE_OK; /* (decompressed whole, in place) */
-	uint64_t avail;
+	/* the dialect is found in the first cs_sniff_bytes: all of them there */
+	uint64_t avail, head = cs_stream.head > cs_sniff_bytes ? cs_stream.head : cs_sniff_bytes + 1;
 	int done;
-	while (!(done = cs_dz_wait(z, cs_stream.head, 1000, &avail)) && avail < cs_stream.head)
+	while (!(done = cs_dz_wait(z, head, 1000, &avail)) && avail < head)
 		;
 	const uint8_t *p = cs_dz_view(z);
 	im->dz = z;
 	im->compression = what;
 	im->data = p;
 	im->size = avail;
-	im->size_est = cs_dz_estimate(im->map, im->map_size, what);
+	im->size_est = cs_dz_estimate(z, im->map, im->map_size, what);
 	if (im->size_est < avail)
 		im->size_est = avail;
 	/* small, or UTF-16 (converted whole): decompressed whole first */
@@ -486,6 +490,7 @@ static int cs_input_head(cs_import *im, colstore_error *err)
 		cs_csv_free(&im->csv);
 		if ((rc = cs_input_whole(im, err)))
 			return rc;
+		im->data_start = cs_csv_skip_lines(im->data, im->size, im->skipped);
 		rc = cs_imp_start(im, err);
 	}
 	im->empty = rc == -1;

@@ -927,19 +927,27 @@ static unsigned char *squeeze(int kind, const char *text, size_t n, size_t *len)
 
 /* bytes imported from in (written as data) into a colstore file: the
  * file's bytes (NULL on an error, in *e) */
+static unsigned char *imp_bytes_o(const void *data, size_t n, colstore_import_options *o,
+                                  size_t *len, colstore_error *e);
 static unsigned char *imp_bytes(const void *data, size_t n, uint32_t threads, size_t *len,
                                 colstore_error *e)
+{
+	colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
+	o.threads = threads;
+	o.writer.row_group_size = 1000;
+	return imp_bytes_o(data, n, &o, len, e);
+}
+
+static unsigned char *imp_bytes_o(const void *data, size_t n, colstore_import_options *o,
+                                  size_t *len, colstore_error *e)
 {
 	char in[512], out[512]; /* (tu_path's buffer is reused) */
 	snprintf(in, sizeof(in), "%s", tu_path("streamed.csv"));
 	snprintf(out, sizeof(out), "%s", tu_path("streamed.colstore"));
 	tu_write_file(in, data, n);
-	colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
-	o.threads = threads;
-	o.writer.row_group_size = 1000;
-	o.on_warning = count_warning;
+	o->on_warning = count_warning;
 	memset(e, 0, sizeof(*e));
-	int rc = colstore_import_csv(in, out, &o, &last_res, e);
+	int rc = colstore_import_csv(in, out, o, &last_res, e);
 	unsigned char *b = rc ? NULL : tu_read_file(out, len);
 	CU_ASSERT_TRUE(rc != COLSTORE_OK || b != NULL);
 	unlink(in);
@@ -1043,6 +1051,28 @@ static void test_streamed(void)
 		free(z);
 		free(b.p);
 	}
+	/* --skip N and --header-lines N past the first text (read whole first) */
+	tu_buf h = { 0 };
+	for (int i = 0; i < 200000; i++)
+		tu_printf(&h, "preamble line %d of the export\n", i);
+	tu_printf(&h, "a,b,c,d,e\nf,g,h,i,j\n%.*s", (int)(t.len - 17), t.p + 17);
+	for (int k = 0; k < 2; k++) {
+		colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
+		o.threads = 2;
+		o.skip = 200000;
+		o.header_lines = k ? 2 : 0;
+		o.header = COLSTORE_HEADER_YES;
+		size_t len, zl, len2;
+		unsigned char *want = imp_bytes_o(h.p, h.len, &o, &len, &e);
+		CU_ASSERT_PTR_NOT_NULL(want);
+		unsigned char *z = squeeze('g', h.p, h.len, &zl);
+		unsigned char *got = imp_bytes_o(z, zl, &o, &len2, &e);
+		CU_ASSERT_TRUE(want && got && len == len2 && memcmp(want, got, len) == 0);
+		free(want);
+		free(got);
+		free(z);
+	}
+	free(h.p);
 	free(t.p);
 	cs_stream = keep;
 }

@@ -595,14 +595,21 @@ static void streamed(const uint8_t *data, size_t size)
 {
 	if (cs_compressed(data, size))
 		return; /* (its gzip would be read as gzip data, not as text) */
-	/* (a span of 16 KiB: a larger text outgrows it and is mapped again) */
-	cs_stream = (cs_stream_sizes){ 64, 1024, 8192, 512, 16384 };
+	/* (streamed past 64 bytes of text, in rounds of 256; a span of 16 KiB:
+	 * a larger text outgrows it and is mapped again; the dialect found in
+	 * the first 48 bytes, for both imports) */
+	cs_stream_sizes keep = cs_stream;
+	size_t keep_sniff = cs_sniff_bytes;
+	cs_stream = (cs_stream_sizes){ 32, 64, 256, 64, 16384 };
+	cs_sniff_bytes = 48;
 	size_t cap = compressBound((uLong)size) + 64;
 	uint8_t *gz = malloc(cap);
 	z_stream z;
 	memset(&z, 0, sizeof(z));
 	if (!gz || deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
 		free(gz);
+		cs_stream = keep;
+		cs_sniff_bytes = keep_sniff;
 		return;
 	}
 	z.next_in = (Bytef *)data;
@@ -620,8 +627,11 @@ static void streamed(const uint8_t *data, size_t size)
 	if (f)
 		fclose(f);
 	free(gz);
-	if (!ok)
+	if (!ok) {
+		cs_stream = keep;
+		cs_sniff_bytes = keep_sniff;
 		return;
+	}
 	colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
 	o.on_warning = on_warning;
 	o.threads = 2;
@@ -629,6 +639,8 @@ static void streamed(const uint8_t *data, size_t size)
 	colstore_error e0, e1;
 	int rc0 = colstore_import_csv(in_path, out_path, &o, &r0, &e0);
 	int rc1 = colstore_import_csv(gz_path, gout_path, &o, &r1, &e1);
+	cs_stream = keep;
+	cs_sniff_bytes = keep_sniff;
 	if (rc0 != rc1 || (rc0 && (e0.line != e1.line || strcmp(e0.message, e1.message)))) {
 		fprintf(stderr, "streamed gzip differs: text rc=%d line %llu (%s), gzip rc=%d line %llu (%s)\n",
 		        rc0, (unsigned long long)e0.line, rc0 ? e0.message : "ok", rc1,
