@@ -2,7 +2,7 @@
  * calc.h -- the expression language shared by --where, the aggregates and
  * the group-by: its lexer, and value expressions (columns, literals,
  * + - * /, functions) compiled against a reader's columns and evaluated a
- * batch at a time (calc.c).  Nothing here is API; every symbol is
+ * batch at a time (lex.c, calc.c, calc_eval.c).  Nothing here is API; every symbol is
  * cs_-prefixed and hidden.
  */
 #ifndef CS_CALC_H
@@ -38,6 +38,8 @@ CS_HIDDEN int cs_perr(cs_lex *x, const char *at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* the token as 'text' (or "the end of the expression"), for messages */
 CS_HIDDEN int cs_tok_text(const cs_lex *x, char *buf, size_t n);
+/* are the n bytes at p the keyword kw (given in lower case), in any ASCII case? */
+CS_HIDDEN int cs_kw(const char *p, size_t n, const char *kw);
 /* is the token at x the name kw (unquoted, any ASCII case)? */
 CS_HIDDEN int cs_tok_is(const cs_lex *x, const char *kw);
 
