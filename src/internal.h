@@ -531,7 +531,6 @@ CS_HIDDEN int cs_values_range(colstore_reader *r, uint32_t rg, uint32_t col, col
 CS_HIDDEN int cs_values(colstore_reader *r, uint32_t rg, uint32_t col, colstore_buffers *b,
                         colstore_values *out, int *mantissa_scale, colstore_error *err);
 
-#endif /* CS_INTERNAL_H */
 
 /* ---- parse.c: text to values (the import's inference rules) ---------------- */
 
@@ -658,3 +657,5 @@ CS_HIDDEN uint32_t cs_rows_scalar(const uint8_t *bm, uint32_t n, uint32_t *idx);
 CS_HIDDEN void cs_decode_scalar(const uint8_t *in, size_t m, const cs_frame *f, uint8_t *out);
 CS_HIDDEN uint64_t cs_psum_scalar(const uint8_t *in, unsigned b, size_t groups);
 CS_HIDDEN void cs_widen_scalar(const void *codes, unsigned w, size_t n, uint32_t *out);
+
+#endif /* CS_INTERNAL_H */
