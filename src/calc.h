@@ -2,8 +2,8 @@
  * calc.h -- the expression language shared by --where, the aggregates and
  * the group-by: its lexer, and value expressions (columns, literals,
  * + - * /, functions) compiled against a reader's columns and evaluated a
- * batch at a time (lex.c, calc.c, calc_eval.c).  Nothing here is API; every symbol is
- * cs_-prefixed and hidden.
+ * batch at a time (lex.c, calc.c, calc_eval.c).  Nothing here is API;
+ * every symbol is cs_-prefixed and hidden.
  */
 #ifndef CS_CALC_H
 #define CS_CALC_H

@@ -294,6 +294,13 @@ CS_HIDDEN int cs_table_add(cs_shared *sh, const char *name, colstore_error *err)
 CS_HIDDEN int cs_input_absent(cs_import *im, colstore_error *err);
 /* pass 1 of one input: its columns' inference, and pass 2's work units */
 CS_HIDDEN int cs_imp_pass1(cs_import *im, colstore_error *err);
+/* pass 1 over every input into the table's inference, then its types,
+ * encodings and formats (import_infer.c) */
+CS_HIDDEN int cs_imp_infer_all(cs_import *ims, uint32_t n, colstore_error *err);
+/* an input's columns take the table's types, encodings and formats */
+CS_HIDDEN void cs_imp_take_types(cs_import *im);
+/* a date or timestamp column's formats: its own, or the import's */
+CS_HIDDEN void cs_imp_set_format(const colstore_import_options *o, cs_icol *col);
 /* the inputs ims[todo[0..ntodo)], each on one thread, on `threads` at once
  * (import_mt.c): pass 0, cs_input_map() of each; pass 1, cs_imp_pass1() of
  * each, with progress; *failed: the first input that failed */
