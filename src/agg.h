@@ -204,6 +204,12 @@ typedef struct cs_kargs {
  * then once into their records */
 #define CS_LOCAL_GROUPS 4096u
 
+/* records past this many bytes are not expected in the cache: a loop over
+ * a batch's rows fetches the record of row k + CS_PF_ROWS ahead, so that
+ * the misses of many rows overlap instead of each stalling the loop */
+#define CS_PF_BYTES (1u << 20)
+#define CS_PF_ROWS 128u
+
 /* ---- helpers used across the files ----------------------------------- */
 
 /* a slot as written: a column's name, or an expression's text */

@@ -49,6 +49,16 @@ static inline void cs_fsum_dec1(cs_fsum *f, int64_t m, int e)
 				const uint32_t i = idx[k];                               \
 				BODY                                                     \
 			}                                                                \
+		} else if (st->nrec * rs > CS_PF_BYTES) {                                \
+			for (uint32_t k = 0; k < m; k++) {                               \
+				const uint32_t i = idx ? idx[k] : k;                     \
+				uint8_t *rec = recs + (size_t)gid[k] * rs;               \
+				if (k + CS_PF_ROWS < m)                                  \
+					__builtin_prefetch(                              \
+						recs + (size_t)gid[k + CS_PF_ROWS] * rs + off, \
+						1);                                      \
+				BODY                                                     \
+			}                                                                \
 		} else {                                                                 \
 			for (uint32_t k = 0; k < m; k++) {                               \
 				const uint32_t i = idx ? idx[k] : k;                     \

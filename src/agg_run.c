@@ -397,6 +397,12 @@ static int cs_do_slice(cs_worker *w, uint32_t g, uint32_t s0, uint32_t n, uint32
 				h[gid[k]]++;
 			for (uint64_t p = 0; p < w->st.nrec; p++)
 				*(int64_t *)(void *)cs_rec(a, &w->st, p) += h[p];
+		} else if (w->st.nrec * a->rec_size > CS_PF_BYTES) {
+			for (uint32_t k = 0; k < m; k++) {
+				if (k + CS_PF_ROWS < m)
+					__builtin_prefetch(cs_rec(a, &w->st, gid[k + CS_PF_ROWS]), 1);
+				(*(int64_t *)(void *)cs_rec(a, &w->st, gid[k]))++;
+			}
 		} else {
 			for (uint32_t k = 0; k < m; k++)
 				(*(int64_t *)(void *)cs_rec(a, &w->st, gid[k]))++;

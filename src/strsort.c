@@ -1,10 +1,13 @@
 /*
  * strsort.c -- sorting many strings by their bytes: a radix sort on the
- * first 8 bytes (big-endian, zero-padded), then a comparison sort inside
- * each run of equal prefixes.  A million dictionary entries sort in tens
- * of milliseconds instead of the seconds qsort with memcmp takes.
+ * first 8 bytes (big-endian, zero-padded; most significant differing byte
+ * first, then the rest of each bucket least significant first), then a
+ * comparison sort inside each run of equal prefixes.  A million dictionary
+ * entries sort in milliseconds instead of the seconds qsort with memcmp
+ * takes.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -13,6 +16,32 @@ static int cs_item_cmp(const void *pa, const void *pb)
 	const cs_sort_item *a = pa, *b = pb;
 	int c = cs_bytes_cmp(a->s, a->len, b->s, b->len);
 	return c ? c : (a->id > b->id) - (a->id < b->id);
+}
+
+/* a run this short is sorted by comparisons */
+#define CS_SORT_SMALL 64
+
+/* n items ordered by the low `bytes` bytes of their keys (least significant
+ * first, a byte every item shares skipped), tmp as scratch; stable */
+static void cs_sort_lsd(cs_sort_item *it, cs_sort_item *tmp, size_t n, unsigned bytes)
+{
+	cs_sort_item *src = it, *dst = tmp;
+	for (unsigned shift = 0; shift < 8 * bytes; shift += 8) {
+		size_t count[257] = { 0 };
+		for (size_t i = 0; i < n; i++)
+			count[((src[i].key >> shift) & 0xff) + 1]++;
+		if (count[((src[0].key >> shift) & 0xff) + 1] == n)
+			continue; /* every key has this byte: nothing to do */
+		for (int b = 0; b < 256; b++)
+			count[b + 1] += count[b];
+		for (size_t i = 0; i < n; i++)
+			dst[count[(src[i].key >> shift) & 0xff]++] = src[i];
+		cs_sort_item *t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != it)
+		memcpy(it, src, n * sizeof(*it));
 }
 
 int cs_sort_strings(cs_sort_item *it, size_t n)
@@ -24,32 +53,40 @@ int cs_sort_strings(cs_sort_item *it, size_t n)
 			k |= (uint64_t)(uint8_t)it[i].s[j] << (56 - 8 * j);
 		it[i].key = k;
 	}
-	if (n > 64) {
+	if (n <= CS_SORT_SMALL) { /* few: one sort by the whole strings */
+		qsort(it, n, sizeof(*it), cs_item_cmp);
+		return 0;
+	}
+	uint64_t diff = 0; /* the bits where keys differ */
+	for (size_t i = 1; i < n; i++)
+		diff |= it[i].key ^ it[0].key;
+	if (diff) {
+		/* most significant byte first, on the highest byte where keys
+		 * differ: 256 buckets, each then sorted on the bytes below while
+		 * it is in the cache (a million dictionary entries: a pass over
+		 * memory and buckets of a few thousand, where eight passes over
+		 * memory took three times as long) */
 		cs_sort_item *tmp = malloc(n * sizeof(*tmp));
 		if (!tmp)
 			return -1;
-		cs_sort_item *src = it, *dst = tmp;
-		for (unsigned shift = 0; shift < 64; shift += 8) {
-			size_t count[257] = { 0 };
-			for (size_t i = 0; i < n; i++)
-				count[((src[i].key >> shift) & 0xff) + 1]++;
-			if (count[((src[0].key >> shift) & 0xff) + 1] == n)
-				continue; /* every key has this byte: nothing to do */
-			for (int b = 0; b < 256; b++)
-				count[b + 1] += count[b];
-			for (size_t i = 0; i < n; i++)
-				dst[count[(src[i].key >> shift) & 0xff]++] = src[i];
-			cs_sort_item *t = src;
-			src = dst;
-			dst = t;
+		const unsigned hb = (unsigned)(63 - __builtin_clzll(diff)) / 8, shift = 8 * hb;
+		size_t count[257] = { 0 }, start[257];
+		for (size_t i = 0; i < n; i++)
+			count[((it[i].key >> shift) & 0xff) + 1]++;
+		for (int b = 0; b < 256; b++)
+			count[b + 1] += count[b];
+		memcpy(start, count, sizeof(start));
+		for (size_t i = 0; i < n; i++)
+			tmp[count[(it[i].key >> shift) & 0xff]++] = it[i];
+		for (int b = 0; b < 256; b++) {
+			size_t lo = start[b], m = start[b + 1] - lo;
+			if (m > CS_SORT_SMALL)
+				cs_sort_lsd(tmp + lo, it + lo, m, hb);
+			else if (m > 1)
+				qsort(tmp + lo, m, sizeof(*tmp), cs_item_cmp);
 		}
-		if (src != it)
-			memcpy(it, src, n * sizeof(*it));
+		memcpy(it, tmp, n * sizeof(*it));
 		free(tmp);
-	} else {
-		/* few: the runs below sort them all */
-		qsort(it, n, sizeof(*it), cs_item_cmp);
-		return 0;
 	}
 	/* equal prefixes: order by the whole string */
 	for (size_t i = 0; i < n;) {

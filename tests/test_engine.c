@@ -152,6 +152,33 @@ static void test_strsort(void)
 	for (int i = 0; i < N; i++)
 		same &= a[i].id == b[i].id;
 	CU_ASSERT_TRUE(same);
+
+	/* many keys as a dictionary has them: a shared head, digits in the
+	 * bytes below it (buckets from a few to thousands of items at every
+	 * level), some longer than the 8 bytes the radix sorts on, some equal */
+	enum { M = 200000 };
+	char *big = malloc((size_t)M * 16);
+	cs_sort_item *c = malloc(M * sizeof(*c)), *d = malloc(M * sizeof(*d));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	for (int i = 0; i < M; i++) {
+		char *p = big + (size_t)i * 16;
+		int len = snprintf(p, 16, "C%u%05u", (unsigned)(rng() % 3), (unsigned)(rng() % 90000));
+		if (rng() % 5 == 0) /* past the radix's 8 bytes */
+			len += snprintf(p + len, (size_t)(16 - len), "%c%c", "az"[rng() % 2], "az"[rng() % 2]);
+		c[i] = (cs_sort_item){ 0, p, (uint32_t)len, (uint32_t)i };
+		d[i] = c[i];
+	}
+	CU_ASSERT_EQUAL_FATAL(cs_sort_strings(c, M), 0);
+	qsort(d, M, sizeof(d[0]), ref_cmp);
+	same = 1;
+	for (int i = 0; i < M; i++)
+		same &= c[i].id == d[i].id;
+	CU_ASSERT_TRUE(same);
+	free(big);
+	free(c);
+	free(d);
 }
 
 /* ---- sums from packed bits -------------------------------------------------- */

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -1526,7 +1527,6 @@ static int cmd_agg(int argc, char **argv)
 	if (!rc) {
 		uint32_t nc = colstore_agg_num_columns(a);
 		uint64_t ng = colstore_agg_num_groups(a);
-		strbuf cell = { 0 };
 		char **names = calloc(nc, sizeof(char *));
 		for (uint32_t k = 0; k < nc; k++)
 			names[k] = (char *)colstore_agg_column_name(a, k);
@@ -1537,14 +1537,14 @@ static int cmd_agg(int argc, char **argv)
 			for (uint32_t k = 0; k < nc; k++) {
 				colstore_cell cl;
 				int is_str;
+				char buf[64];
 				colstore_agg_cell(a, g, k, &cl);
-				agg_cell_text(&cl, &cell, &is_str);
-				ow_cell(&ow, &cell, cl.is_null, is_str, json_quoted(cl.type, is_str, cl.d));
+				strbuf text = agg_cell_view(&cl, buf, &is_str);
+				ow_cell(&ow, &text, cl.is_null, is_str, json_quoted(cl.type, is_str, cl.d));
 			}
 			ow_end_row(&ow);
 		}
 		rc = ow_finish(&ow, "agg", 0);
-		free(cell.p);
 		free(names);
 	}
 	colstore_agg_free(a);
@@ -1715,6 +1715,10 @@ int main(int argc, char **argv)
 	static char outbuf[1 << 18];
 	if (!isatty(1)) /* large writes for piped and redirected output */
 		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+	/* stdout is written by one thread at a time (scan's in-order calls
+	 * come one at a time, after a lock the library takes): stdio's own
+	 * lock around every fputc and fwrite is not needed */
+	__fsetlocking(stdout, FSETLOCKING_BYCALLER);
 	if (argc < 2) {
 		usage_main(stderr);
 		return EXIT_USAGE;

@@ -51,7 +51,8 @@ static char *put_u64(char *end, uint64_t u)
 }
 
 /* v as "%" PRId64 prints it, NUL-terminated, into buf (>= 21 bytes) */
-static void fmt_int(char *buf, int64_t v)
+/* v in decimal at buf, NUL-terminated; its length */
+static size_t fmt_int(char *buf, int64_t v)
 {
 	char tmp[24], *e = tmp + sizeof(tmp), *p;
 	p = put_u64(e, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
@@ -59,6 +60,7 @@ static void fmt_int(char *buf, int64_t v)
 		*--p = '-';
 	memcpy(buf, p, (size_t)(e - p));
 	buf[e - p] = '\0';
+	return (size_t)(e - p);
 }
 
 /* n digits of u, zero-padded, at p */
@@ -394,27 +396,32 @@ static void cell_text(colstore_reader *r, uint32_t col, const colstore_values *v
 	sb_str(out, buf);
 }
 
-/* an aggregation's result cell as text; *is_str tells the writers how to quote */
-void agg_cell_text(const colstore_cell *c, strbuf *out, int *is_str)
+/* an aggregation's result cell as text, a view of buf (64 bytes) or of the
+ * cell's own string, never copied (a million groups' strings); *is_str
+ * tells the writers how to quote */
+strbuf agg_cell_view(const colstore_cell *c, char *buf, int *is_str)
 {
-	char buf[64];
-	sb_clear(out);
+	strbuf v = { buf, 0, 0 };
+	buf[0] = '\0';
 	*is_str = 0;
 	if (c->is_null)
-		return;
+		return v;
 	switch (c->type) {
 	case COLSTORE_TYPE_FLOAT32:
-	case COLSTORE_TYPE_FLOAT64: fmt_double(buf, sizeof(buf), c->d); break;
-	case COLSTORE_TYPE_BOOL: snprintf(buf, sizeof(buf), "%s", c->i ? "true" : "false"); break;
-	case COLSTORE_TYPE_DATE: fmt_date(buf, sizeof(buf), c->i); break;
-	case COLSTORE_TYPE_TIMESTAMP: fmt_timestamp(buf, sizeof(buf), c->i); break;
+	case COLSTORE_TYPE_FLOAT64: fmt_double(buf, 64, c->d); break;
+	case COLSTORE_TYPE_BOOL: snprintf(buf, 64, "%s", c->i ? "true" : "false"); break;
+	case COLSTORE_TYPE_DATE: fmt_date(buf, 64, c->i); break;
+	case COLSTORE_TYPE_TIMESTAMP: fmt_timestamp(buf, 64, c->i); break;
 	case COLSTORE_TYPE_STRING:
 		*is_str = 1;
-		sb_put(out, c->s, c->len);
-		return;
-	default: fmt_int(buf, c->i); break;
+		if (c->s)
+			v.p = (char *)(uintptr_t)c->s; /* read only: the writers do not change it */
+		v.len = c->len;
+		return v;
+	default: v.len = fmt_int(buf, c->i); return v;
 	}
-	sb_str(out, buf);
+	v.len = strlen(buf);
+	return v;
 }
 
 /* ---- the table, CSV and JSON lines writers ---------------------------------- */

@@ -44,8 +44,9 @@ typedef struct strbuf {
 	size_t len, cap;
 } strbuf;
 
-/* an aggregation's result cell as text into out */
-void agg_cell_text(const colstore_cell *c, strbuf *out, int *is_str);
+/* an aggregation's result cell as text: a view of buf (64 bytes) or of the
+ * cell's own string, for ow_cell */
+strbuf agg_cell_view(const colstore_cell *c, char *buf, int *is_str);
 
 /* ---- the table, CSV and JSON lines writers ---------------------------------- */
 
