@@ -320,8 +320,10 @@ int colstore_agg_cell(const colstore_agg *a, uint64_t group, uint32_t k, colstor
 		/* the groups' strings lie in dictionary order, not in result
 		 * order: a miss each (and on a VM a page walk) unless fetched
 		 * ahead for the caller that reads the groups in order */
-		if (group + CS_PF_ROWS < a->ngroups && !a->opos)
-			__builtin_prefetch(a->kstr[group + CS_PF_ROWS].s);
+		const uint64_t ahead = group + CS_PF_ROWS; /* (kstr has no entry for the null group) */
+		if (ahead < a->ngroups && !a->opos && a->order && !a->spill && !a->hidx &&
+		    a->order[ahead] != a->r->columns[a->gb[0]].dict_count)
+			__builtin_prefetch(a->kstr[ahead].s);
 		return COLSTORE_OK;
 	}
 	if (k < a->ngb) {
