@@ -38,7 +38,9 @@ static uint64_t next(void)
 
 typedef struct job {
 	int kind; /* 0 decode, 1 DECIMAL to float64, 2 packed sum, 3 widen,
-	           * 4 bitmap to indexes (b: percent of rows selected) */
+	           * 4 bitmap to indexes (b: percent of rows selected), 5 rows
+	           * counted by group, 6 int8 summed by group (b: groups; blk:
+	           * N group ids, then N values) */
 	unsigned b, w;
 	uint8_t *blk;
 	size_t stored;
@@ -64,6 +66,13 @@ static void run(const job *j)
 		break;
 	case 3:
 		cs_simd()->widen(j->blk, j->w, N, j->out);
+		break;
+	case 5:
+		cs_simd()->ghist((const uint32_t *)(const void *)j->blk, N, j->b, j->out);
+		break;
+	case 6:
+		cs_simd()->gsum8((const uint32_t *)(const void *)j->blk,
+		                 (const int8_t *)(j->blk + (size_t)N * 4), N, j->b, j->out);
 		break;
 	default: { /* 16 bitmaps in turn, so that no branch learns one */
 		static unsigned turn;
@@ -106,6 +115,15 @@ static job make(int kind, unsigned b, unsigned w)
 				cs_bit_set(j.blk, i);
 		return j;
 	}
+	if (kind == 5 || kind == 6) { /* random groups, random values */
+		j.blk = malloc((size_t)N * 5);
+		uint32_t *gid = (uint32_t *)(void *)j.blk;
+		for (size_t i = 0; i < N; i++) {
+			gid[i] = (uint32_t)(next() % b);
+			j.blk[(size_t)N * 4 + i] = (uint8_t)next();
+		}
+		return j;
+	}
 	if (kind == 3) {
 		j.blk = malloc((size_t)N * w);
 		for (size_t i = 0; i < (size_t)N * w; i++)
@@ -140,11 +158,14 @@ int main(int argc, char **argv)
 		{ 0, 1, 1 },  { 0, 4, 1 },  { 0, 4, 4 },  { 0, 8, 8 },  { 0, 12, 2 }, { 0, 12, 8 },
 		{ 0, 17, 4 }, { 0, 17, 8 }, { 0, 24, 4 }, { 0, 32, 8 }, { 0, 48, 8 }, { 0, 60, 8 },
 		{ 1, 17, 8 }, { 1, 30, 8 }, { 2, 4, 1 },  { 2, 17, 8 }, { 2, 30, 8 }, { 3, 0, 1 },
-		{ 3, 0, 2 },  { 4, 3, 4 },  { 4, 50, 4 }, { 4, 97, 4 },
+		{ 3, 0, 2 },  { 4, 3, 4 },  { 4, 50, 4 }, { 4, 97, 4 }, { 5, 4, 0 },  { 5, 8, 0 },
+		{ 5, 12, 0 }, { 5, 17, 0 }, { 5, 24, 0 }, { 5, 32, 0 }, { 6, 4, 0 },  { 6, 8, 0 },
+		{ 6, 12, 0 }, { 6, 17, 0 }, { 6, 24, 0 }, { 6, 32, 0 },
 	};
 	static const char *const kinds[] = { "unpack + reference", "DECIMAL to float64",
 		                             "sum of packed values", "codes to uint32",
-		                             "bitmap to row indexes" };
+		                             "bitmap to row indexes", "rows counted by group",
+		                             "int8 summed by group" };
 	printf("| kernel | bits | bytes out |");
 	for (int k = 0; k < nt; k++)
 		printf(" %s ns/value |", tabs[k]->name);
@@ -163,6 +184,8 @@ int main(int argc, char **argv)
 			printf("| %s | - | %u -> 4 |", kinds[j.kind], j.w);
 		else if (j.kind == 4)
 			printf("| %s, %u%% set | - | 4 |", kinds[j.kind], j.b);
+		else if (j.kind >= 5)
+			printf("| %s, %u groups | - | - |", kinds[j.kind], j.b);
 		else
 			printf(j.kind == 2 ? "| %s | %u | - |" : "| %s | %u | %u |", kinds[j.kind], j.b, j.w);
 		for (int k = 0; k < nt; k++)

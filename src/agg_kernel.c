@@ -197,10 +197,14 @@ int cs_kernel(colstore_agg *a, cs_state *st, const cs_aggspec *s, const colstore
 				}                                                          \
 			}                                                                  \
 	} while (0)
-			switch (v->type) {
-			case COLSTORE_TYPE_INT8: CS_LSUM(int8_t); break;
-			case COLSTORE_TYPE_INT16: CS_LSUM(int16_t); break;
-			default: CS_LSUM(int32_t); break;
+			if (v->type == COLSTORE_TYPE_INT8 && !vb && !idx && ka->nrec <= CS_SIMD_GROUPS) {
+				cs_simd()->gsum8(gid, v->data, m, ka->nrec, ls); /* simd_group.c */
+			} else {
+				switch (v->type) {
+				case COLSTORE_TYPE_INT8: CS_LSUM(int8_t); break;
+				case COLSTORE_TYPE_INT16: CS_LSUM(int16_t); break;
+				default: CS_LSUM(int32_t); break;
+				}
 			}
 #undef CS_LSUM
 			for (uint32_t g = 0; g < ka->nrec; g++)

@@ -392,9 +392,13 @@ static int cs_do_slice(cs_worker *w, uint32_t g, uint32_t s0, uint32_t n, uint32
 			/* a few groups: the batch's rows in each, counted once for the
 			 * row counts and every aggregate over a column without nulls */
 			uint32_t *h = w->lhist;
-			memset(h, 0, w->st.nrec * sizeof(*h));
-			for (uint32_t k = 0; k < m; k++)
-				h[gid[k]]++;
+			if (w->st.nrec <= CS_SIMD_GROUPS) {
+				cs_simd()->ghist(gid, m, (uint32_t)w->st.nrec, h);
+			} else {
+				memset(h, 0, w->st.nrec * sizeof(*h));
+				for (uint32_t k = 0; k < m; k++)
+					h[gid[k]]++;
+			}
 			for (uint64_t p = 0; p < w->st.nrec; p++)
 				*(int64_t *)(void *)cs_rec(a, &w->st, p) += h[p];
 		} else if (w->st.nrec * a->rec_size > CS_PF_BYTES) {

@@ -641,7 +641,15 @@ typedef struct cs_simd_ops {
 	/* the indexes of the set bits of bm's first n bits, ascending, into
 	 * idx (room for n; nothing is written past the last); their count */
 	uint32_t (*rows)(const uint8_t *bm, uint32_t n, uint32_t *idx);
+	/* m rows counted by group: hist[g] = the k with gid[k] == g, for
+	 * g < G; every gid[k] < G <= CS_SIMD_GROUPS (simd_group.c) */
+	void (*ghist)(const uint32_t *gid, uint32_t m, uint32_t G, uint32_t *hist);
+	/* int8 values summed by group: sum[g] = the x[k] with gid[k] == g */
+	void (*gsum8)(const uint32_t *gid, const int8_t *x, uint32_t m, uint32_t G, int64_t *sum);
 } cs_simd_ops;
+
+/* the most groups ghist and gsum8 take (their work grows with the groups) */
+#define CS_SIMD_GROUPS 32u
 
 /* the table in use: the best this CPU runs, or the one COLSTORE_SIMD
  * names (scalar, avx2, avx512; one the CPU lacks gives the best below
@@ -657,5 +665,16 @@ CS_HIDDEN uint32_t cs_rows_scalar(const uint8_t *bm, uint32_t n, uint32_t *idx);
 CS_HIDDEN void cs_decode_scalar(const uint8_t *in, size_t m, const cs_frame *f, uint8_t *out);
 CS_HIDDEN uint64_t cs_psum_scalar(const uint8_t *in, unsigned b, size_t groups);
 CS_HIDDEN void cs_widen_scalar(const void *codes, unsigned w, size_t n, uint32_t *out);
+CS_HIDDEN void cs_ghist_scalar(const uint32_t *gid, uint32_t m, uint32_t G, uint32_t *hist);
+CS_HIDDEN void cs_gsum8_scalar(const uint32_t *gid, const int8_t *x, uint32_t m, uint32_t G,
+                               int64_t *sum);
+#if defined(__x86_64__) && defined(__GNUC__)
+CS_HIDDEN void cs_ghist_avx2(const uint32_t *gid, uint32_t m, uint32_t G, uint32_t *hist);
+CS_HIDDEN void cs_gsum8_avx2(const uint32_t *gid, const int8_t *x, uint32_t m, uint32_t G,
+                             int64_t *sum);
+CS_HIDDEN void cs_ghist_avx512(const uint32_t *gid, uint32_t m, uint32_t G, uint32_t *hist);
+CS_HIDDEN void cs_gsum8_avx512(const uint32_t *gid, const int8_t *x, uint32_t m, uint32_t G,
+                               int64_t *sum);
+#endif
 
 #endif /* CS_INTERNAL_H */

@@ -1,7 +1,8 @@
 /*
  * simd.c -- the decode kernels behind cs_simd(): bit-unpacking with the
  * frame of reference (format-spec.md §10.2, §10.3), sums of packed values,
- * and dictionary codes (§9.4) widened to uint32; scalar everywhere, AVX2
+ * and dictionary codes (§9.4) widened to uint32 (the few-group kernels of
+ * the tables: simd_group.c); scalar everywhere, AVX2
  * (and AVX-512) on x86-64 CPUs that have it, chosen once at run time.
  *
  * The rest of the library builds for the baseline of its target: only the
@@ -34,8 +35,10 @@ void cs_widen_scalar(const void *codes, unsigned w, size_t n, uint32_t *out)
 	}
 }
 
-static const cs_simd_ops cs_ops_scalar = { "scalar", cs_decode_scalar, cs_psum_scalar,
-	                                   cs_widen_scalar, cs_popcount_scalar, cs_rows_scalar };
+static const cs_simd_ops cs_ops_scalar = { "scalar",           cs_decode_scalar,
+	                                   cs_psum_scalar,     cs_widen_scalar,
+	                                   cs_popcount_scalar, cs_rows_scalar,
+	                                   cs_ghist_scalar,    cs_gsum8_scalar };
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define CS_X86 1
@@ -380,8 +383,9 @@ static __attribute__((target("avx2,popcnt"))) uint32_t cs_avx2_rows(const uint8_
 	return k;
 }
 
-static const cs_simd_ops cs_ops_avx2 = { "avx2", cs_avx2_decode, cs_avx2_psum, cs_widen_scalar,
-	                                 cs_popcnt_popcount, cs_avx2_rows };
+static const cs_simd_ops cs_ops_avx2 = { "avx2",        cs_avx2_decode,     cs_avx2_psum,
+	                                 cs_widen_scalar, cs_popcnt_popcount, cs_avx2_rows,
+	                                 cs_ghist_avx2,   cs_gsum8_avx2 };
 
 /* ---- AVX-512 (F, BW, DQ, VL and VBMI) ---------------------------------------
  * For b <= 25, two groups at a time as 16 uint32: one load of the at most
@@ -584,8 +588,10 @@ cs_avx512_rows(const uint8_t *bm, uint32_t n, uint32_t *idx)
 	return k;
 }
 
-static const cs_simd_ops cs_ops_avx512 = { "avx512", cs_avx512_decode, cs_avx512_psum,
-	                                   cs_widen_scalar, cs_popcnt_popcount, cs_avx512_rows };
+static const cs_simd_ops cs_ops_avx512 = { "avx512",          cs_avx512_decode,
+	                                   cs_avx512_psum,    cs_widen_scalar,
+	                                   cs_popcnt_popcount, cs_avx512_rows,
+	                                   cs_ghist_avx512,   cs_gsum8_avx512 };
 #endif /* x86-64 */
 
 /* ---- the choice ------------------------------------------------------------------ */
