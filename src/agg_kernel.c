@@ -350,6 +350,38 @@ int cs_kernel(colstore_agg *a, cs_state *st, const cs_aggspec *s, const colstore
 			 * becomes a double once, by the decoder's own division */
 			const int64_t *x = v->data;
 			const double p10 = cs_pow10[scale];
+			if (!gid) {
+				/* one record: the best mantissa of the rows (a loop of
+				 * integer compares, vectorized without nulls or a
+				 * selection), then one division */
+				int64_t best = want_min ? INT64_MAX : INT64_MIN;
+				uint64_t n = 0;
+				if (!vb && !idx) {
+					if (want_min)
+						for (uint32_t i = 0; i < m; i++)
+							best = x[i] < best ? x[i] : best;
+					else
+						for (uint32_t i = 0; i < m; i++)
+							best = x[i] > best ? x[i] : best;
+					n = m;
+				} else {
+					for (uint32_t k = 0; k < m; k++) {
+						const uint32_t i = idx ? idx[k] : k;
+						if (CS_VALID) {
+							best = (want_min ? x[i] < best : x[i] > best) ? x[i] : best;
+							n++;
+						}
+					}
+				}
+				if (n) {
+					cs_amm *acc = (cs_amm *)(void *)(recs + off);
+					const double y = (double)best / p10;
+					if (!acc->n || cs_fbetter(y, acc->v.d, want_min))
+						acc->v.d = y;
+					acc->n += n;
+				}
+				return COLSTORE_OK;
+			}
 			CS_EACH(if (CS_VALID) {
 				cs_amm *acc = (cs_amm *)(void *)(rec + off);
 				const double y = (double)x[i] / p10;

@@ -462,6 +462,72 @@ static void test_group_decimal_pass(void)
 		}
 }
 
+/* min and max of a DECIMAL column as one record take the best mantissa of
+ * each batch, then one division: the lowest and the highest value placed at
+ * the first and last row of a row group and of a 65,536-row batch, found
+ * with every row, under a filter's selection, and among nulls */
+static void test_decimal_minmax_one(void)
+{
+	const uint32_t n = 70000;
+	static const uint32_t at[] = { 0, 999, 1000, 65535, 65536, 69999 };
+	for (uint32_t rgs = 1000; rgs <= 70000; rgs *= 70)
+		for (size_t pi = 0; pi < sizeof(at) / sizeof(at[0]); pi++) {
+			const uint32_t p = at[pi];
+			const char *path = tu_path("agg-decmm.colstore");
+			colstore_writer *w = tu_writer(path, rgs, COLSTORE_WRITE_PACK);
+			CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+			colstore_writer_add_column(w, "x", COLSTORE_TYPE_FLOAT64, 0, NULL); /* lowest at p */
+			colstore_writer_add_column(w, "y", COLSTORE_TYPE_FLOAT64, 0, NULL); /* highest at p */
+			colstore_writer_add_column(w, "z", COLSTORE_TYPE_FLOAT64, 0, NULL); /* y, odd rows null */
+			colstore_writer_add_column(w, "e", COLSTORE_TYPE_INT8, 0, NULL);
+			uint64_t rng = 0x2545f4914f6cdd1dull ^ p;
+			int bad = 0;
+			for (uint32_t r = 0; r < n; r++) {
+				rng ^= rng << 13;
+				rng ^= rng >> 7;
+				rng ^= rng << 17;
+				const int64_t c = 10000 + (int64_t)(rng % 90000); /* 100.00 .. 999.99 */
+				colstore_writer_put_double(w, 0, r == p ? -12.34 : (double)c / 100, NULL);
+				colstore_writer_put_double(w, 1, r == p ? 12345.67 : (double)c / 100, NULL);
+				if (r % 2 && r != p)
+					colstore_writer_put_null(w, 2, NULL);
+				else
+					colstore_writer_put_double(w, 2, r == p ? 12345.67 : (double)c / 100, NULL);
+				colstore_writer_put_int(w, 3, r == p || rng % 3 == 0, NULL);
+				bad |= colstore_writer_end_row(w, NULL);
+			}
+			CU_ASSERT_EQUAL_FATAL(bad, COLSTORE_OK);
+			CU_ASSERT_EQUAL_FATAL(colstore_writer_finish(w, NULL), COLSTORE_OK);
+			colstore_reader *r;
+			CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r, NULL), COLSTORE_OK);
+			colstore_chunk_info ci;
+			CU_ASSERT_EQUAL_FATAL(colstore_reader_chunk_info(r, 0, 0, &ci, NULL), COLSTORE_OK);
+			CU_ASSERT_EQUAL(ci.blocks[COLSTORE_BLOCK_DATA].compression,
+			                COLSTORE_COMPRESSION_DECIMAL);
+			for (int f = 0; f < 2; f++) {
+				colstore_agg *a;
+				CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, "min(x),max(y),max(z),count(z)", NULL,
+				                                          f ? tu_flt(r, "e = 1") : NULL, &a, NULL),
+				                      COLSTORE_OK);
+				CU_ASSERT_EQUAL_FATAL(colstore_agg_run(a, NULL), COLSTORE_OK);
+				colstore_cell c;
+				colstore_agg_cell(a, 0, 0, &c);
+				CU_ASSERT_EQUAL(c.d, -12.34);
+				colstore_agg_cell(a, 0, 1, &c);
+				CU_ASSERT_EQUAL(c.d, 12345.67);
+				colstore_agg_cell(a, 0, 2, &c);
+				CU_ASSERT_EQUAL(c.d, 12345.67);
+				colstore_agg_cell(a, 0, 3, &c);
+				if (!f)
+					CU_ASSERT_EQUAL(c.i, n / 2 + (p % 2));
+				colstore_agg_free(a);
+				tu_flt_clear();
+			}
+			colstore_reader_close(r);
+			unlink(path);
+		}
+}
+
 /* order and limit: the key-ordered result, sorted here by (max(q) desc,
  * nulls last; then key order), against the ordered run, for every limit
  * from 0 past the group count (a heap below it, a full sort at or above);
@@ -869,6 +935,8 @@ void register_agg_tests(void)
 	CU_add_test(s, "group by a dictionary string, nulls last, sorted", test_group_by_string);
 	CU_add_test(s, "group by an integer, with a filter", test_group_by_int_where);
 	CU_add_test(s, "float min/max by group: NaN, -0, batch by batch", test_group_minmax_nan);
+	CU_add_test(s, "DECIMAL min/max as one record: extremes at batch and row group edges",
+	            test_decimal_minmax_one);
 	CU_add_test(s, "DECIMAL min/max/sum/avg by group in one pass, sums past int64",
 	            test_group_decimal_pass);
 	CU_add_test(s, "order and limit: top-k heap and full sort, nulls last, ties by key",
