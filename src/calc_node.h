@@ -42,9 +42,9 @@ struct cs_calc {
 };
 
 /* a / b rounded toward minus infinity */
-int64_t cs_floordiv(int64_t a, int64_t b);
+CS_HIDDEN int64_t cs_floordiv(int64_t a, int64_t b);
 /* a date or timestamp's part, or the date or timestamp truncated (*ovf
  * set when that lies before the first timestamp) */
-int64_t cs_time_fn(int fn, int unit, uint8_t t, int64_t v, int *ovf);
+CS_HIDDEN int64_t cs_time_fn(int fn, int unit, uint8_t t, int64_t v, int *ovf);
 
 #endif

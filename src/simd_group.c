@@ -17,7 +17,7 @@
  * AVX-512 0.07 at 4, 0.20 at 17, 0.35 at 24, 0.37 at 32.  int8 sums,
  * scalar 0.59-0.68; AVX2 0.12 at 4, 0.47 at 17, 0.60 at 24; AVX-512 0.09
  * at 4, 0.30 at 17, 0.58 at 32.  Past the group counts below, a vector
- * kernel hands the batch to the scalar one.
+ * kernel hands the batch to the scalar one (AVX-512 sums keep all 32).
  */
 #include "internal.h"
 
@@ -54,8 +54,9 @@ cs_avx2_ids8(const uint32_t *gid)
 	__m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(gid + 8));
 	__m256i c = _mm256_loadu_si256((const __m256i *)(const void *)(gid + 16));
 	__m256i d = _mm256_loadu_si256((const __m256i *)(const void *)(gid + 24));
-	/* packs work within 128-bit lanes: a0 b0 a1 b1 | c0 d0 c1 d1 (4 ids
-	 * each), then one permutation of 32-bit pieces back into order */
+	/* packs work within 128-bit lanes: ids 0-3 8-11 16-19 24-27 | 4-7
+	 * 12-15 20-23 28-31 (4 bytes a piece), then one permutation of the
+	 * 32-bit pieces puts them in row order */
 	__m256i ab = _mm256_packus_epi32(a, b), cd = _mm256_packus_epi32(c, d);
 	__m256i v = _mm256_packus_epi16(ab, cd);
 	return _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));

@@ -81,7 +81,12 @@ echo "# $left temporary files left by the killed imports"
 echo live >"$T/db/.x.colstore.tmp-1-0badf00d"
 flock -x "$T/db/.x.colstore.tmp-1-0badf00d" -c "sleep 30" &
 holder=$!
-sleep 0.2
+# until the holder has its lock (a fixed 0.2 s was too short on a busy machine)
+i=0
+while flock -n "$T/db/.x.colstore.tmp-1-0badf00d" true 2>/dev/null && [ $i -lt 200 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
 echo stale >"$T/db/.x.colstore.tmp-$$-0badf00d"
 "$CS" import -q "$T/old.csv" -o "$T/db/x.colstore"
 [ -e "$T/db/.x.colstore.tmp-1-0badf00d" ] && ok "a temporary file that a live writer holds is left alone" || no "a held temporary file was removed"

@@ -294,7 +294,6 @@ static void test_bitmap_tables(void)
 	CU_ASSERT_EQUAL(cases, 7 * 24 * ntabs);
 }
 
-/* COLSTORE_SIMD names a table; the tests run whole under each (tools/test.sh) */
 /* the few-group kernels: every table against a plain count and sum, for
  * every group count 1..CS_SIMD_GROUPS, lengths around the 32- and 64-row
  * steps, int8 values at both ends of their range; inputs of their exact
@@ -342,6 +341,7 @@ static void test_group_tables(void)
 	CU_ASSERT_EQUAL(checked, (int)(CS_SIMD_GROUPS * (sizeof(lens) / sizeof(lens[0]))) * ntabs);
 }
 
+/* COLSTORE_SIMD names a table; the tests run whole under each (tools/test.sh) */
 static void test_simd_choice(void)
 {
 	const char *env = getenv("COLSTORE_SIMD");

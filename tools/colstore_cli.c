@@ -1531,6 +1531,10 @@ static int cmd_agg(int argc, char **argv)
 		for (uint32_t k = 0; k < nc; k++)
 			names[k] = (char *)colstore_agg_column_name(a, k);
 		out_writer ow;
+		/* agg's result is written by this thread alone: stdio's lock
+		 * around every fputc and fwrite is not needed (scan's writers
+		 * keep it: a worker may exit while another writes) */
+		__fsetlocking(stdout, FSETLOCKING_BYCALLER);
 		ow_init(&ow, stdout, fmt, names, nc);
 		ow_header(&ow);
 		for (uint64_t g = 0; g < ng; g++) {
@@ -1715,10 +1719,6 @@ int main(int argc, char **argv)
 	static char outbuf[1 << 18];
 	if (!isatty(1)) /* large writes for piped and redirected output */
 		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
-	/* stdout is written by one thread at a time (scan's in-order calls
-	 * come one at a time, after a lock the library takes): stdio's own
-	 * lock around every fputc and fwrite is not needed */
-	__fsetlocking(stdout, FSETLOCKING_BYCALLER);
 	if (argc < 2) {
 		usage_main(stderr);
 		return EXIT_USAGE;

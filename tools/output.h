@@ -38,7 +38,9 @@ void fmt_stat(char *buf, size_t n, colstore_type t, const colstat *s, int max);
 
 /* ---- cells as text (scan, agg) ------------------------------------------------ */
 
-/* text that grows; p is NUL-terminated; { 0 } is empty, free(p) frees it */
+/* text that grows; p is NUL-terminated; { 0 } is empty, free(p) frees it.
+ * A view (agg_cell_view: cap 0) is text held elsewhere: read p[0, len)
+ * only, neither NUL-terminated nor to be freed or grown */
 typedef struct strbuf {
 	char *p;
 	size_t len, cap;
