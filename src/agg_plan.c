@@ -234,7 +234,7 @@ static int cs_dict_ranks(const colstore_reader *r, uint32_t col, uint32_t **rank
 		colstore_reader_dict_lookup(r, col, c, &it[c].s, &it[c].len, NULL);
 		it[c].id = c;
 	}
-	if (cs_sort_strings(it, d)) {
+	if (cs_sort_strings(it, d, 1)) {
 		free(it);
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	}

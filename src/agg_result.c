@@ -190,6 +190,56 @@ int cs_sort_hashed(const colstore_agg *a, const cs_state *st, uint64_t *order)
 	return 0;
 }
 
+/* ---- a dense key's result on several threads ------------------------------- */
+
+/* the threads that prepare a result of n groups: the scan's, for a
+ * million groups (a few thousand are done before threads would start) */
+#define CS_RESULT_PAR_MIN 65536u
+static uint32_t cs_result_threads(const colstore_agg *a, uint64_t n)
+{
+	uint32_t nt = a->threads_used ? a->threads_used : 1;
+	return n >= CS_RESULT_PAR_MIN ? (nt < CS_PAR_MAX ? nt : CS_PAR_MAX) : 1;
+}
+
+typedef struct cs_keys_par {
+	const colstore_agg *a;
+	const cs_state *st;
+	cs_sort_item *it;
+	size_t *cnt;
+	uint32_t col, nul;
+} cs_keys_par;
+
+/* codes [nul t / nt, nul (t+1) / nt): those with rows, and their strings,
+ * at it[nul t / nt ...]; their count in cnt[t] */
+static void cs_keys_part(void *ctx, uint32_t t, uint32_t nt)
+{
+	const cs_keys_par *p = ctx;
+	const uint32_t lo = (uint32_t)((uint64_t)p->nul * t / nt);
+	const uint32_t hi = (uint32_t)((uint64_t)p->nul * (t + 1) / nt);
+	cs_sort_item *it = p->it + lo;
+	size_t k = 0;
+	for (uint32_t c = lo; c < hi; c++)
+		if (*(const int64_t *)(const void *)cs_rec(p->a, p->st, c)) {
+			colstore_reader_dict_lookup(p->a->r, p->col, c, &it[k].s, &it[k].len, NULL);
+			it[k++].id = c;
+		}
+	p->cnt[t] = k;
+}
+
+/* the records of groups [ngroups t / nt, ngroups (t+1) / nt) copied into
+ * result order, each fetched CS_PF_ROWS ahead */
+static void cs_gather_part(void *ctx, uint32_t t, uint32_t nt)
+{
+	colstore_agg *a = ctx;
+	const cs_state *st = &a->st;
+	const uint64_t n = a->ngroups, lo = n * t / nt, hi = n * (t + 1) / nt;
+	for (uint64_t j = lo; j < hi; j++) {
+		if (j + CS_PF_ROWS < hi)
+			__builtin_prefetch(cs_rec(a, st, a->order[j + CS_PF_ROWS]));
+		memcpy(a->srecs + j * a->rec_size, cs_rec(a, st, a->order[j]), a->rec_size);
+	}
+}
+
 int cs_sort_groups(colstore_agg *a, colstore_error *err)
 {
 	cs_state *st = &a->st;
@@ -208,13 +258,22 @@ int cs_sort_groups(colstore_agg *a, colstore_error *err)
 		cs_sort_item *it = malloc((st->nrec ? st->nrec : 1) * sizeof(*it));
 		if (!it)
 			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-		size_t k = 0;
-		for (uint32_t c = 0; c < nul; c++)
-			if (*(int64_t *)(void *)cs_rec(a, st, c)) {
-				colstore_reader_dict_lookup(a->r, col, c, &it[k].s, &it[k].len, NULL);
-				it[k++].id = c;
-			}
-		if (cs_sort_strings(it, k)) {
+		/* the groups with rows and their strings, in code order: each
+		 * thread's share of the codes at its start in it, then moved
+		 * together */
+		const uint32_t nt = cs_result_threads(a, nul);
+		size_t cnt[CS_PAR_MAX];
+		cs_keys_par kp = { a, st, it, cnt, col, nul };
+		if (nt > 1)
+			cs_par(nt, cs_keys_part, &kp);
+		else
+			cs_keys_part(&kp, 0, 1);
+		size_t k = cnt[0];
+		for (uint32_t t = 1; t < nt; t++) {
+			memmove(it + k, it + (uint64_t)nul * t / nt, cnt[t] * sizeof(*it));
+			k += cnt[t];
+		}
+		if (cs_sort_strings(it, k, nt)) {
 			free(it);
 			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 		}
@@ -246,11 +305,11 @@ int cs_sort_groups(colstore_agg *a, colstore_error *err)
 		a->srecs = malloc((n ? n : 1) * a->rec_size);
 		if (!a->srecs)
 			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-		for (uint64_t j = 0; j < n; j++) {
-			if (j + 16 < n)
-				__builtin_prefetch(cs_rec(a, st, a->order[j + 16]));
-			memcpy(a->srecs + j * a->rec_size, cs_rec(a, st, a->order[j]), a->rec_size);
-		}
+		const uint32_t nt = cs_result_threads(a, n);
+		if (nt > 1)
+			cs_par(nt, cs_gather_part, a);
+		else
+			cs_gather_part(a, 0, 1);
 		/* the copy replaces the dense array (of every position, empty ones
 		 * too): memory stays within what cs_mem_plan planned for */
 		if (st->recs_mapped)

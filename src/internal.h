@@ -194,8 +194,19 @@ typedef struct cs_sort_item {
 	uint32_t id;  /* the caller's; breaks ties */
 } cs_sort_item;
 
-/* sorts by bytes (a proper prefix first), then id; -1 when out of memory */
-CS_HIDDEN int cs_sort_strings(cs_sort_item *it, size_t n);
+/* sorts by bytes (a proper prefix first), then id; -1 when out of memory;
+ * on up to nt threads (1: this one; the order is the same for any nt) */
+CS_HIDDEN int cs_sort_strings(cs_sort_item *it, size_t n, uint32_t nt);
+
+/* ---- par.c: one function on several threads ------------------------------ */
+
+/* part t of nt of some work */
+typedef void (*cs_par_fn)(void *ctx, uint32_t t, uint32_t nt);
+#define CS_PAR_MAX 64u
+/* fn(ctx, t, nt) for every t < nt (at most CS_PAR_MAX), part 0 on this
+ * thread, the others each on a thread of its own (or after part 0 on this
+ * one, when a thread cannot be started); returns when all are done */
+CS_HIDDEN void cs_par(uint32_t nt, cs_par_fn fn, void *ctx);
 
 /* ---- memlimit.c ------------------------------------------------------- */
 

@@ -20,6 +20,8 @@ static int cs_item_cmp(const void *pa, const void *pb)
 
 /* a run this short is sorted by comparisons */
 #define CS_SORT_SMALL 64
+/* fewer items than this are sorted on the calling thread alone */
+#define CS_SORT_PAR_MIN 65536u
 
 /* n items ordered by the low `bytes` bytes of their keys (least significant
  * first, a byte every item shares skipped), tmp as scratch; stable */
@@ -44,7 +46,47 @@ static void cs_sort_lsd(cs_sort_item *it, cs_sort_item *tmp, size_t n, unsigned 
 		memcpy(it, src, n * sizeof(*it));
 }
 
-int cs_sort_strings(cs_sort_item *it, size_t n)
+/* the runs of equal keys in it[lo, hi), each ordered by the whole strings */
+static void cs_sort_runs(cs_sort_item *it, size_t lo, size_t hi)
+{
+	for (size_t i = lo; i < hi;) {
+		size_t j = i + 1;
+		while (j < hi && it[j].key == it[i].key)
+			j++;
+		if (j - i > 1)
+			qsort(it + i, j - i, sizeof(*it), cs_item_cmp);
+		i = j;
+	}
+}
+
+/* the buckets of the first pass, sorted on several threads */
+typedef struct cs_sort_par {
+	cs_sort_item *it, *tmp;
+	const size_t *start; /* bucket b is tmp[start[b], start[b + 1]) */
+	size_t n;
+	unsigned hb;
+} cs_sort_par;
+
+/* thread t's buckets: those that start in its share of the items; each
+ * sorted on the bytes below hb in tmp (it as scratch), copied back into
+ * it, then its runs of equal keys (a run lies in one bucket) */
+static void cs_sort_part(void *ctx, uint32_t t, uint32_t nt)
+{
+	const cs_sort_par *p = ctx;
+	for (int b = 0; b < 256; b++) {
+		const size_t lo = p->start[b], m = p->start[b + 1] - lo;
+		if (!m || (uint32_t)((unsigned __int128)lo * nt / p->n) != t)
+			continue;
+		if (m > CS_SORT_SMALL)
+			cs_sort_lsd(p->tmp + lo, p->it + lo, m, p->hb);
+		else if (m > 1)
+			qsort(p->tmp + lo, m, sizeof(*p->tmp), cs_item_cmp);
+		memcpy(p->it + lo, p->tmp + lo, m * sizeof(*p->it));
+		cs_sort_runs(p->it, lo, lo + m);
+	}
+}
+
+int cs_sort_strings(cs_sort_item *it, size_t n, uint32_t nt)
 {
 	for (size_t i = 0; i < n; i++) {
 		uint64_t k = 0;
@@ -60,42 +102,32 @@ int cs_sort_strings(cs_sort_item *it, size_t n)
 	uint64_t diff = 0; /* the bits where keys differ */
 	for (size_t i = 1; i < n; i++)
 		diff |= it[i].key ^ it[0].key;
-	if (diff) {
-		/* most significant byte first, on the highest byte where keys
-		 * differ: 256 buckets, each then sorted on the bytes below while
-		 * it is in the cache (a million dictionary entries: a pass over
-		 * memory and buckets of a few thousand, where eight passes over
-		 * memory took three times as long) */
-		cs_sort_item *tmp = malloc(n * sizeof(*tmp));
-		if (!tmp)
-			return -1;
-		const unsigned hb = (unsigned)(63 - __builtin_clzll(diff)) / 8, shift = 8 * hb;
-		size_t count[257] = { 0 }, start[257];
-		for (size_t i = 0; i < n; i++)
-			count[((it[i].key >> shift) & 0xff) + 1]++;
-		for (int b = 0; b < 256; b++)
-			count[b + 1] += count[b];
-		memcpy(start, count, sizeof(start));
-		for (size_t i = 0; i < n; i++)
-			tmp[count[(it[i].key >> shift) & 0xff]++] = it[i];
-		for (int b = 0; b < 256; b++) {
-			size_t lo = start[b], m = start[b + 1] - lo;
-			if (m > CS_SORT_SMALL)
-				cs_sort_lsd(tmp + lo, it + lo, m, hb);
-			else if (m > 1)
-				qsort(tmp + lo, m, sizeof(*tmp), cs_item_cmp);
-		}
-		memcpy(it, tmp, n * sizeof(*it));
-		free(tmp);
+	if (!diff) { /* one key: order by the whole strings */
+		cs_sort_runs(it, 0, n);
+		return 0;
 	}
-	/* equal prefixes: order by the whole string */
-	for (size_t i = 0; i < n;) {
-		size_t j = i + 1;
-		while (j < n && it[j].key == it[i].key)
-			j++;
-		if (j - i > 1)
-			qsort(it + i, j - i, sizeof(*it), cs_item_cmp);
-		i = j;
-	}
+	/* most significant byte first, on the highest byte where keys differ:
+	 * 256 buckets, each then sorted on the bytes below while it is in the
+	 * cache (a million dictionary entries: a pass over memory and buckets
+	 * of a few thousand, where six passes over memory took a third longer),
+	 * the buckets shared among nt threads when there are many items */
+	cs_sort_item *tmp = malloc(n * sizeof(*tmp));
+	if (!tmp)
+		return -1;
+	const unsigned hb = (unsigned)(63 - __builtin_clzll(diff)) / 8, shift = 8 * hb;
+	size_t count[257] = { 0 }, start[257];
+	for (size_t i = 0; i < n; i++)
+		count[((it[i].key >> shift) & 0xff) + 1]++;
+	for (int b = 0; b < 256; b++)
+		count[b + 1] += count[b];
+	memcpy(start, count, sizeof(start));
+	for (size_t i = 0; i < n; i++)
+		tmp[count[(it[i].key >> shift) & 0xff]++] = it[i];
+	cs_sort_par p = { it, tmp, start, n, hb };
+	if (nt > 1 && n >= CS_SORT_PAR_MIN)
+		cs_par(nt, cs_sort_part, &p);
+	else
+		cs_sort_part(&p, 0, 1);
+	free(tmp);
 	return 0;
 }

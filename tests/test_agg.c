@@ -528,6 +528,86 @@ static void test_decimal_minmax_one(void)
 		}
 }
 
+/* a dictionary group-by of 100,000 groups (its result prepared on the
+ * scan's threads: the keys looked up, sorted and the records gathered in
+ * shares): the same groups, in byte order of the key, with the counts and
+ * sums made here, at 1, 2 and 3 threads; a null key last */
+static void test_many_dict_groups(void)
+{
+	enum { G = 100000, N = 250000 };
+	const char *path = tu_path("agg-many.colstore");
+	colstore_writer *w = tu_writer(path, 65536, COLSTORE_WRITE_PACK);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	colstore_writer_add_column(w, "k", COLSTORE_TYPE_STRING, COLSTORE_COLUMN_DICT, NULL);
+	colstore_writer_add_column(w, "v", COLSTORE_TYPE_INT32, 0, NULL);
+	int64_t *cnt = calloc(G, sizeof(*cnt)), *sum = calloc(G, sizeof(*sum)), nulls = 0;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cnt);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sum);
+	uint64_t rng = 0x9e3779b97f4a7c15ull;
+	int bad = 0;
+	for (uint32_t r = 0; r < N; r++) {
+		rng ^= rng << 13;
+		rng ^= rng >> 7;
+		rng ^= rng << 17;
+		/* keys first seen in random order; every key at least once */
+		const uint32_t g = r < G ? (uint32_t)((r * 7919ull) % G) : (uint32_t)(rng % G);
+		const int32_t v = (int32_t)(rng >> 40) % 1000;
+		if (r % 997 == 5) {
+			colstore_writer_put_null(w, 0, NULL);
+			nulls++;
+		} else {
+			char key[16];
+			int len = snprintf(key, sizeof(key), "K%u", g); /* lengths 2..6: prefixes */
+			colstore_writer_put_string(w, 0, key, (uint32_t)len, NULL);
+			cnt[g]++;
+			sum[g] += v;
+		}
+		colstore_writer_put_int(w, 1, v, NULL);
+		bad |= colstore_writer_end_row(w, NULL);
+	}
+	CU_ASSERT_EQUAL_FATAL(bad, COLSTORE_OK);
+	CU_ASSERT_EQUAL_FATAL(colstore_writer_finish(w, NULL), COLSTORE_OK);
+	colstore_reader *r;
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r, NULL), COLSTORE_OK);
+	uint32_t present = 0;
+	for (uint32_t g = 0; g < G; g++)
+		present += cnt[g] > 0;
+	for (uint32_t t = 1; t <= 3; t++) {
+		colstore_agg *a;
+		CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, "count(*),sum(v)", "k", NULL, &a, NULL),
+		                      COLSTORE_OK);
+		colstore_agg_set_threads(a, t);
+		CU_ASSERT_EQUAL_FATAL(colstore_agg_run(a, NULL), COLSTORE_OK);
+		CU_ASSERT_EQUAL_FATAL(colstore_agg_num_groups(a), (uint64_t)present + (nulls > 0));
+		int ok = 1;
+		char prev[16] = "";
+		size_t prevlen = 0;
+		for (uint64_t i = 0; i < present; i++) {
+			colstore_cell key, c, sm;
+			colstore_agg_cell(a, i, 0, &key);
+			colstore_agg_cell(a, i, 1, &c);
+			colstore_agg_cell(a, i, 2, &sm);
+			uint32_t g = (uint32_t)strtoul(key.s + 1, NULL, 10);
+			ok &= !key.is_null && key.len < sizeof(prev) && g < G && c.i == cnt[g] && sm.i == sum[g];
+			/* byte order: each key above the one before it */
+			int cmp = memcmp(prev, key.s, prevlen < key.len ? prevlen : key.len);
+			ok &= i == 0 || cmp < 0 || (cmp == 0 && prevlen < key.len);
+			memcpy(prev, key.s, key.len < sizeof(prev) ? key.len : sizeof(prev) - 1);
+			prevlen = key.len;
+		}
+		colstore_cell key, c;
+		colstore_agg_cell(a, present, 0, &key);
+		colstore_agg_cell(a, present, 1, &c);
+		ok &= key.is_null && c.i == nulls;
+		CU_ASSERT_TRUE(ok);
+		colstore_agg_free(a);
+	}
+	colstore_reader_close(r);
+	unlink(path);
+	free(cnt);
+	free(sum);
+}
+
 /* order and limit: the key-ordered result, sorted here by (max(q) desc,
  * nulls last; then key order), against the ordered run, for every limit
  * from 0 past the group count (a heap below it, a full sort at or above);
@@ -935,6 +1015,8 @@ void register_agg_tests(void)
 	CU_add_test(s, "group by a dictionary string, nulls last, sorted", test_group_by_string);
 	CU_add_test(s, "group by an integer, with a filter", test_group_by_int_where);
 	CU_add_test(s, "float min/max by group: NaN, -0, batch by batch", test_group_minmax_nan);
+	CU_add_test(s, "100,000 dictionary groups: the result prepared on 1, 2 and 3 threads",
+	            test_many_dict_groups);
 	CU_add_test(s, "DECIMAL min/max as one record: extremes at batch and row group edges",
 	            test_decimal_minmax_one);
 	CU_add_test(s, "DECIMAL min/max/sum/avg by group in one pass, sums past int64",

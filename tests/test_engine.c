@@ -146,7 +146,7 @@ static void test_strsort(void)
 		a[i] = (cs_sort_item){ 0, pool[i], len, (uint32_t)i };
 		b[i] = a[i];
 	}
-	CU_ASSERT_EQUAL_FATAL(cs_sort_strings(a, N), 0);
+	CU_ASSERT_EQUAL_FATAL(cs_sort_strings(a, N, 1), 0);
 	qsort(b, N, sizeof(b[0]), ref_cmp);
 	int same = 1;
 	for (int i = 0; i < N; i++)
@@ -170,12 +170,18 @@ static void test_strsort(void)
 		c[i] = (cs_sort_item){ 0, p, (uint32_t)len, (uint32_t)i };
 		d[i] = c[i];
 	}
-	CU_ASSERT_EQUAL_FATAL(cs_sort_strings(c, M), 0);
 	qsort(d, M, sizeof(d[0]), ref_cmp);
-	same = 1;
-	for (int i = 0; i < M; i++)
-		same &= c[i].id == d[i].id;
-	CU_ASSERT_TRUE(same);
+	for (uint32_t nt = 1; nt <= 3; nt++) { /* the same order on 1, 2 and 3 threads */
+		cs_sort_item *e = malloc(M * sizeof(*e));
+		CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+		memcpy(e, c, M * sizeof(*e));
+		CU_ASSERT_EQUAL_FATAL(cs_sort_strings(e, M, nt), 0);
+		same = 1;
+		for (int i = 0; i < M; i++)
+			same &= e[i].id == d[i].id;
+		CU_ASSERT_TRUE(same);
+		free(e);
+	}
 	free(big);
 	free(c);
 	free(d);
