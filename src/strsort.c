@@ -23,21 +23,34 @@ static int cs_item_cmp(const void *pa, const void *pb)
 /* fewer items than this are sorted on the calling thread alone */
 #define CS_SORT_PAR_MIN 65536u
 
+/* one counting pass, stable, on the key byte at shift: src's n items into
+ * dst, bucket b at dst[start[b], start[b + 1]); 0 and nothing moved when
+ * every key has the same byte there */
+static int cs_sort_pass(const cs_sort_item *src, cs_sort_item *dst, size_t n, unsigned shift,
+                        size_t start[257])
+{
+	size_t count[257] = { 0 };
+	for (size_t i = 0; i < n; i++)
+		count[((src[i].key >> shift) & 0xff) + 1]++;
+	if (count[((src[0].key >> shift) & 0xff) + 1] == n)
+		return 0;
+	for (int b = 0; b < 256; b++)
+		count[b + 1] += count[b];
+	memcpy(start, count, sizeof(count));
+	for (size_t i = 0; i < n; i++)
+		dst[count[(src[i].key >> shift) & 0xff]++] = src[i];
+	return 1;
+}
+
 /* n items ordered by the low `bytes` bytes of their keys (least significant
  * first, a byte every item shares skipped), tmp as scratch; stable */
 static void cs_sort_lsd(cs_sort_item *it, cs_sort_item *tmp, size_t n, unsigned bytes)
 {
 	cs_sort_item *src = it, *dst = tmp;
+	size_t start[257];
 	for (unsigned shift = 0; shift < 8 * bytes; shift += 8) {
-		size_t count[257] = { 0 };
-		for (size_t i = 0; i < n; i++)
-			count[((src[i].key >> shift) & 0xff) + 1]++;
-		if (count[((src[0].key >> shift) & 0xff) + 1] == n)
+		if (!cs_sort_pass(src, dst, n, shift, start))
 			continue; /* every key has this byte: nothing to do */
-		for (int b = 0; b < 256; b++)
-			count[b + 1] += count[b];
-		for (size_t i = 0; i < n; i++)
-			dst[count[(src[i].key >> shift) & 0xff]++] = src[i];
 		cs_sort_item *t = src;
 		src = dst;
 		dst = t;
@@ -114,15 +127,9 @@ int cs_sort_strings(cs_sort_item *it, size_t n, uint32_t nt)
 	cs_sort_item *tmp = malloc(n * sizeof(*tmp));
 	if (!tmp)
 		return -1;
-	const unsigned hb = (unsigned)(63 - __builtin_clzll(diff)) / 8, shift = 8 * hb;
-	size_t count[257] = { 0 }, start[257];
-	for (size_t i = 0; i < n; i++)
-		count[((it[i].key >> shift) & 0xff) + 1]++;
-	for (int b = 0; b < 256; b++)
-		count[b + 1] += count[b];
-	memcpy(start, count, sizeof(start));
-	for (size_t i = 0; i < n; i++)
-		tmp[count[(it[i].key >> shift) & 0xff]++] = it[i];
+	const unsigned hb = (unsigned)(63 - __builtin_clzll(diff)) / 8;
+	size_t start[257];
+	cs_sort_pass(it, tmp, n, 8 * hb, start); /* keys differ at hb: it moves them */
 	cs_sort_par p = { it, tmp, start, n, hb };
 	if (nt > 1 && n >= CS_SORT_PAR_MIN)
 		cs_par(nt, cs_sort_part, &p);

@@ -50,8 +50,8 @@ static char *put_u64(char *end, uint64_t u)
 	return end;
 }
 
-/* v as "%" PRId64 prints it, NUL-terminated, into buf (>= 21 bytes) */
-/* v in decimal at buf, NUL-terminated; its length */
+/* v as "%" PRId64 prints it, NUL-terminated, into buf (>= 21 bytes); its
+ * length */
 static size_t fmt_int(char *buf, int64_t v)
 {
 	char tmp[24], *e = tmp + sizeof(tmp), *p;
