@@ -4,8 +4,14 @@
  * Entries live back to back in one growable arena (bytes) indexed by an
  * offsets array, which is exactly the on-disk dictionary layout of
  * format-spec.md §9.6, so finishing a column writes the two arrays as they
- * are.  Lookup is open addressing with linear probing over codes; each
- * code's hash is kept so that growing the table never rehashes the bytes.
+ * are.  Lookup is open addressing with linear probing over 16-byte slots.
+ * A slot holds the entry's first 8 bytes, a tag (32 bits of the hash with
+ * the length, capped at 255, in its low byte) and the code: a key of at
+ * most 8 bytes is matched by its slot alone, and a longer one reads the
+ * arena only when tag and prefix agree.  A million-entry dictionary thus
+ * costs one cache miss per lookup, not three (slot, offsets, bytes), and
+ * cs_dict_prefetch() lets a caller that hashed ahead hide that one.
+ * Growing the table hashes the arena again, in code order.
  */
 #include <stdlib.h>
 
@@ -29,23 +35,56 @@ void cs_dict_free(cs_dict *d)
 
 size_t cs_dict_memory(const cs_dict *d)
 {
-	return d->offsets_cap * 4 + d->bytes_cap + d->nslots * 8 + d->mark_cap * 4;
+	return d->offsets_cap * 4 + d->bytes_cap + d->nslots * sizeof(cs_dict_slot) +
+	       d->mark_cap * 4;
+}
+
+uint64_t cs_dict_hash_keep = ~(uint64_t)0;
+
+uint64_t cs_dict_hash(const char *s, uint32_t len)
+{
+	return XXH3_64bits(s, len) & cs_dict_hash_keep;
+}
+
+/* the first min(len, 8) bytes of s, zero-padded, read without passing s + len */
+static inline uint64_t cs_prefix(const char *s, uint32_t len)
+{
+	uint64_t v = 0;
+	if (len >= 8) {
+		memcpy(&v, s, 8);
+	} else if (len >= 4) { /* two overlapping words */
+		uint32_t a, b;
+		memcpy(&a, s, 4);
+		memcpy(&b, s + len - 4, 4);
+		v = a | ((uint64_t)b << ((len - 4) * 8));
+	} else if (len) {
+		v = (uint64_t)(uint8_t)s[0] | ((uint64_t)(uint8_t)s[len / 2] << (len / 2 * 8)) |
+		    ((uint64_t)(uint8_t)s[len - 1] << ((len - 1) * 8));
+	}
+	return v;
+}
+
+static inline uint32_t cs_tag(uint64_t h, uint32_t len)
+{
+	return ((uint32_t)(h >> 32) & ~0xffu) | (len < 255 ? len : 255);
 }
 
 static int cs_dict_grow_slots(cs_dict *d)
 {
 	size_t n = d->nslots ? d->nslots * 2 : 1024;
-	uint64_t *s = calloc(n, sizeof(*s));
+	cs_dict_slot *s = calloc(n, sizeof(*s));
 	if (!s)
 		return COLSTORE_ENOMEM;
-	for (size_t k = 0; k < d->nslots; k++) {
-		uint64_t v = d->slots[k];
-		if (!v)
-			continue;
-		size_t i = (v >> 32) & (n - 1);
-		while (s[i])
+	for (uint32_t c = 0; c < d->count; c++) {
+		const char *k = d->bytes + d->offsets[c];
+		uint32_t len = d->offsets[c + 1] - d->offsets[c];
+		uint64_t h = cs_dict_hash(k, len);
+		size_t i = h & (n - 1);
+		while (s[i].code1)
 			i = (i + 1) & (n - 1);
-		s[i] = v;
+		s[i].prefix = cs_prefix(k, len);
+		s[i].tag = cs_tag(h, len);
+		s[i].code1 = c + 1;
 	}
 	free(d->slots);
 	d->slots = s;
@@ -53,23 +92,16 @@ static int cs_dict_grow_slots(cs_dict *d)
 	return COLSTORE_OK;
 }
 
-int cs_dict_intern(cs_dict *d, const char *s, uint32_t len, uint32_t *code)
+void cs_dict_prefetch(const cs_dict *d, uint64_t h)
 {
-	/* keep the load factor under 1/2 */
-	if ((size_t)d->count * 2 >= d->nslots && cs_dict_grow_slots(d))
-		return COLSTORE_ENOMEM;
-	uint32_t h = (uint32_t)XXH3_64bits(s, len);
-	size_t mask = d->nslots - 1, i = h & mask;
-	for (uint64_t v; (v = d->slots[i]) != 0; i = (i + 1) & mask) {
-		if ((uint32_t)(v >> 32) != h)
-			continue;
-		uint32_t c = (uint32_t)v - 1;
-		if (d->offsets[c + 1] - d->offsets[c] == len &&
-		    memcmp(d->bytes + d->offsets[c], s, len) == 0) {
-			*code = c;
-			return COLSTORE_OK;
-		}
-	}
+	if (d->nslots)
+		__builtin_prefetch(&d->slots[h & (d->nslots - 1)]);
+}
+
+static __attribute__((noinline)) int cs_dict_add(cs_dict *d, const char *s, uint32_t len,
+                                                 uint64_t pfx, uint32_t tag, size_t i,
+                                                 uint32_t *code)
+{
 	uint32_t used = cs_dict_bytes_len(d);
 	if (d->count >= UINT32_MAX - 1 || len > CS_MAX_STRING_BYTES - used)
 		return COLSTORE_ELIMIT; /* §12: dictionary bytes < 2^31 */
@@ -97,7 +129,36 @@ int cs_dict_intern(cs_dict *d, const char *s, uint32_t len, uint32_t *code)
 		memcpy(d->bytes + used, s, len);
 	uint32_t c = d->count++;
 	d->offsets[c + 1] = used + len;
-	d->slots[i] = ((uint64_t)h << 32) | (c + 1);
+	d->slots[i].prefix = pfx;
+	d->slots[i].tag = tag;
+	d->slots[i].code1 = c + 1;
 	*code = c;
 	return COLSTORE_OK;
+}
+
+int cs_dict_intern_h(cs_dict *d, const char *s, uint32_t len, uint64_t h, uint32_t *code)
+{
+	/* keep the load factor under 1/2 */
+	if ((size_t)d->count * 2 >= d->nslots && cs_dict_grow_slots(d))
+		return COLSTORE_ENOMEM;
+	uint64_t pfx = cs_prefix(s, len);
+	uint32_t tag = cs_tag(h, len);
+	size_t mask = d->nslots - 1, i = h & mask;
+	for (const cs_dict_slot *v; (v = &d->slots[i])->code1 != 0; i = (i + 1) & mask) {
+		if (v->tag != tag || v->prefix != pfx)
+			continue;
+		uint32_t c = v->code1 - 1;
+		/* up to 8 bytes, the length (in the tag) and prefix say it all */
+		if (len <= 8 || (d->offsets[c + 1] - d->offsets[c] == len &&
+		                 memcmp(d->bytes + d->offsets[c] + 8, s + 8, len - 8) == 0)) {
+			*code = c;
+			return COLSTORE_OK;
+		}
+	}
+	return cs_dict_add(d, s, len, pfx, tag, i, code);
+}
+
+int cs_dict_intern(cs_dict *d, const char *s, uint32_t len, uint32_t *code)
+{
+	return cs_dict_intern_h(d, s, len, cs_dict_hash(s, len), code);
 }

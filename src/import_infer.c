@@ -124,7 +124,7 @@ static uint32_t cs_choose_encoding(const colstore_import_options *o, const cs_ic
 	double width = d <= 256 ? 1 : d <= 65536 ? 2 : 4;
 	double dict = n * width + d * (avg + 4), plain = n * (avg + 4);
 	uint64_t budget = o->writer.dict_budget ? o->writer.dict_budget : CS_DICT_BUDGET;
-	if (dict < plain && d * (avg + 24) <= (double)budget)
+	if (dict < plain && d * (avg + 36) <= (double)budget)
 		return COLSTORE_COLUMN_DICT;
 	return COLSTORE_COLUMN_PLAIN;
 }

@@ -283,15 +283,22 @@ static inline uint32_t cs_code_at(const void *codes, unsigned w, size_t i)
 
 /* ---- dict.c: interning of strings -------------------------------------- */
 
+/* a slot: the entry's first 8 bytes (zero-padded), its tag (hash bits,
+ * length capped at 255 in the low byte) and code + 1 (0: empty) */
+typedef struct cs_dict_slot {
+	uint64_t prefix;
+	uint32_t tag;
+	uint32_t code1;
+} cs_dict_slot;
+
 typedef struct cs_dict {
 	uint32_t count;    /* entries */
 	uint32_t *offsets; /* count + 1 entries, offsets[0] = 0 */
 	size_t offsets_cap;
 	char *bytes; /* the arena: every entry back to back */
 	size_t bytes_cap;
-	uint64_t *slots; /* open addressing: (hash32 << 32) | (code + 1), 0 = empty:
-	                  * one cache line answers most probes */
-	size_t nslots;   /* a power of two */
+	struct cs_dict_slot *slots; /* open addressing, linear probing */
+	size_t nslots;              /* a power of two */
 	uint32_t *mark;  /* per code: the last chunk that used it (writer stats) */
 	size_t mark_cap;
 } cs_dict;
@@ -300,6 +307,14 @@ CS_HIDDEN void cs_dict_init(cs_dict *d);
 CS_HIDDEN void cs_dict_free(cs_dict *d);
 /* intern s: *code gets its code; returns COLSTORE_OK, ENOMEM or ELIMIT */
 CS_HIDDEN int cs_dict_intern(cs_dict *d, const char *s, uint32_t len, uint32_t *code);
+/* the same with h = cs_dict_hash(s, len) made ahead, and cs_dict_prefetch(d, h)
+ * some keys before, so that a batch's table misses overlap */
+CS_HIDDEN uint64_t cs_dict_hash(const char *s, uint32_t len);
+/* the hash bits kept: tests clear them all to make every key collide */
+CS_HIDDEN extern uint64_t cs_dict_hash_keep;
+CS_HIDDEN int cs_dict_intern_h(cs_dict *d, const char *s, uint32_t len, uint64_t h,
+                               uint32_t *code);
+CS_HIDDEN void cs_dict_prefetch(const cs_dict *d, uint64_t h);
 CS_HIDDEN size_t cs_dict_memory(const cs_dict *d);
 static inline uint32_t cs_dict_bytes_len(const cs_dict *d)
 {

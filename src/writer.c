@@ -17,6 +17,7 @@
 #endif
 
 #define CS_DEFAULT_DICT_BUDGET (64u << 20)
+#define CS_DICT_AHEAD 16 /* values interned ahead of their slot's prefetch */
 /* AUTO string columns: after the first chunk, go PLAIN for good when that
  * chunk's values were nearly all distinct (format-spec.md §9.4, §9.5). */
 #define CS_AUTO_MIN_ROWS 1024u
@@ -438,14 +439,24 @@ static int cs_flush_strings(colstore_writer *w, cs_wcol *c, uint32_t n, uint8_t 
 	 * width that holds every code (§9.4) */
 	if (cs_grow((void **)&w->codes, &w->codes_cap, (size_t)n * 4 + 4, 1))
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	if (cs_grow((void **)&w->hashes, &w->hashes_cap, (size_t)n * 8, 1))
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	uint32_t *codes = (uint32_t *)w->codes;
+	uint64_t *hs = w->hashes;
 	uint32_t before = c->dict.count, valid = 0;
+	/* hash every value first, then intern with the slot of the value
+	 * CS_DICT_AHEAD on fetched ahead: a large dictionary's misses overlap */
+	for (uint32_t i = 0; i < n; i++)
+		hs[i] = cs_dict_hash(c->sbytes + off[i], off[i + 1] - off[i]);
 	for (uint32_t i = 0; i < n; i++) {
 		codes[i] = 0; /* R9.4.1 */
+		if (i + CS_DICT_AHEAD < n)
+			cs_dict_prefetch(&c->dict, hs[i + CS_DICT_AHEAD]);
 		if (c->nulls && !cs_bit_get(c->validity, i))
 			continue;
 		valid++;
-		int rc = cs_dict_intern(&c->dict, c->sbytes + off[i], off[i + 1] - off[i], &codes[i]);
+		int rc = cs_dict_intern_h(&c->dict, c->sbytes + off[i], off[i + 1] - off[i], hs[i],
+		                          &codes[i]);
 		if (rc)
 			return cs_err(err, rc, COLSTORE_NO_OFFSET,
 			              "column '%s': dictionary %s", c->name,
@@ -933,6 +944,7 @@ void colstore_writer_abort(colstore_writer *w)
 	free(w->heap);
 	free(w->scratch);
 	free(w->codes);
+	free(w->hashes);
 	free(w->path);
 	free(w);
 }

@@ -48,6 +48,8 @@ struct colstore_writer {
 	size_t scratch_cap;
 	uint8_t *codes;      /* dictionary codes of one chunk; reused */
 	size_t codes_cap;
+	uint64_t *hashes; /* the chunk's strings hashed ahead of interning; reused */
+	size_t hashes_cap;
 	/* appending (writer_append.c): the file's size and header before the
 	 * append, and its count of appends once this one is done */
 	int append;

@@ -58,11 +58,75 @@ static void test_intern_many(void)
 	CU_ASSERT_TRUE(ok);
 	CU_ASSERT_EQUAL(d.count, 200000);
 	/* memory grows with the distinct strings, not with the interning calls,
-	 * and stays under 48 bytes an entry (slots at load <= 1/2, offsets,
-	 * bytes, each grown by doubling) */
+	 * and stays under 72 bytes an entry (16-byte slots at load <= 1/2,
+	 * offsets, bytes, each grown by doubling) */
 	CU_ASSERT_EQUAL(cs_dict_memory(&d), after_first);
-	CU_ASSERT_TRUE(cs_dict_memory(&d) < 200000u * 48u);
+	CU_ASSERT_TRUE(cs_dict_memory(&d) < 200000u * 72u);
 	cs_dict_free(&d);
+}
+
+/* Keys that a slot's 8-byte prefix and length tag cannot tell apart alone,
+ * or that differ only there: every length 0-20 over a two-letter alphabet
+ * with NUL as one letter (so "a" and "a\0" differ by length only, and
+ * long keys share their first 8 bytes), interned twice in two orders:
+ * each distinct key gets one code, equal keys the same code.  Then again
+ * with every hash equal. */
+static void intern_alike(int collide)
+{
+	enum { MAXLEN = 20, PER = 64 };
+	cs_dict d;
+	cs_dict_init(&d);
+	static char keys[(MAXLEN + 1) * PER][MAXLEN];
+	uint32_t lens[(MAXLEN + 1) * PER], nk = 0;
+	for (uint32_t len = 0; len <= MAXLEN; len++)
+		for (uint32_t v = 0; v < PER; v++) {
+			/* bits of v in the last 6 positions, the rest 'x' */
+			for (uint32_t b = 0; b < len; b++)
+				keys[nk][b] = len - b <= 6 ? ((v >> (len - 1 - b)) & 1 ? 'a' : '\0') : 'x';
+			lens[nk++] = len;
+		}
+	uint32_t *code = calloc(nk, sizeof(*code));
+	int ok = 1;
+	/* with the hash cleared every key has the same tag bits and first slot:
+	 * only prefix, length and the arena's bytes tell them apart */
+	cs_dict_hash_keep = collide ? 0 : ~(uint64_t)0;
+	for (uint32_t round = 0; round < 2; round++)
+		for (uint32_t j = 0; j < nk; j++) {
+			uint32_t k = round ? nk - 1 - j : j, c;
+			if (cs_dict_intern(&d, keys[k], lens[k], &c)) {
+				ok = 0;
+				continue;
+			}
+			if (round == 0) {
+				code[k] = c;
+			} else if (c != code[k]) {
+				ok = 0;
+			}
+		}
+	CU_ASSERT_TRUE(ok);
+	/* codes equal exactly when the keys are */
+	uint32_t wrong = 0;
+	for (uint32_t i = 0; i < nk; i++)
+		for (uint32_t j = i + 1; j < nk; j++) {
+			int same = lens[i] == lens[j] && memcmp(keys[i], keys[j], lens[i]) == 0;
+			wrong += same != (code[i] == code[j]);
+		}
+	CU_ASSERT_EQUAL(wrong, 0);
+	/* the arena holds each distinct key at its code */
+	for (uint32_t i = 0; i < nk; i++)
+		if (d.offsets[code[i] + 1] - d.offsets[code[i]] != lens[i] ||
+		    memcmp(d.bytes + d.offsets[code[i]], keys[i], lens[i]) != 0)
+			wrong++;
+	CU_ASSERT_EQUAL(wrong, 0);
+	cs_dict_hash_keep = ~(uint64_t)0;
+	free(code);
+	cs_dict_free(&d);
+}
+
+static void test_intern_alike(void)
+{
+	intern_alike(0);
+	intern_alike(1);
 }
 
 /* A column import chose DICT for (from a distinct-count estimate that a
@@ -106,5 +170,6 @@ void register_dict_tests(void)
 	CU_pSuite s = CU_add_suite("dict", NULL, NULL);
 	CU_add_test(s, "codes by first appearance, arena layout", test_intern_basic);
 	CU_add_test(s, "200k distinct strings interned twice", test_intern_many);
+	CU_add_test(s, "keys alike but for a byte or a length", test_intern_alike);
 	CU_add_test(s, "a DICT column chosen by import keeps the dictionary budget", test_budgeted_dict);
 }
