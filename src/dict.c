@@ -46,24 +46,6 @@ uint64_t cs_dict_hash(const char *s, uint32_t len)
 	return XXH3_64bits(s, len) & cs_dict_hash_keep;
 }
 
-/* the first min(len, 8) bytes of s, zero-padded, read without passing s + len */
-static inline uint64_t cs_prefix(const char *s, uint32_t len)
-{
-	uint64_t v = 0;
-	if (len >= 8) {
-		memcpy(&v, s, 8);
-	} else if (len >= 4) { /* two overlapping words */
-		uint32_t a, b;
-		memcpy(&a, s, 4);
-		memcpy(&b, s + len - 4, 4);
-		v = a | ((uint64_t)b << ((len - 4) * 8));
-	} else if (len) {
-		v = (uint64_t)(uint8_t)s[0] | ((uint64_t)(uint8_t)s[len / 2] << (len / 2 * 8)) |
-		    ((uint64_t)(uint8_t)s[len - 1] << ((len - 1) * 8));
-	}
-	return v;
-}
-
 static inline uint32_t cs_tag(uint64_t h, uint32_t len)
 {
 	return ((uint32_t)(h >> 32) & ~0xffu) | (len < 255 ? len : 255);
@@ -82,7 +64,7 @@ static int cs_dict_grow_slots(cs_dict *d)
 		size_t i = h & (n - 1);
 		while (s[i].code1)
 			i = (i + 1) & (n - 1);
-		s[i].prefix = cs_prefix(k, len);
+		s[i].prefix = cs_str_prefix(k, len);
 		s[i].tag = cs_tag(h, len);
 		s[i].code1 = c + 1;
 	}
@@ -90,6 +72,17 @@ static int cs_dict_grow_slots(cs_dict *d)
 	d->slots = s;
 	d->nslots = n;
 	return COLSTORE_OK;
+}
+
+/* entry c against a key of len > 8 bytes whose first 8 it shares */
+static inline int cs_dict_rest_eq(const cs_dict *d, uint32_t c, const char *s, uint32_t len)
+{
+	if (d->offsets[c + 1] - d->offsets[c] != len)
+		return 0;
+	const char *e = d->bytes + d->offsets[c];
+	if (len > 16)
+		return memcmp(e + 8, s + 8, len - 8) == 0;
+	return cs_le64(e + len - 8) == cs_le64(s + len - 8); /* the last 8 bytes */
 }
 
 void cs_dict_prefetch(const cs_dict *d, uint64_t h)
@@ -141,7 +134,7 @@ int cs_dict_intern_h(cs_dict *d, const char *s, uint32_t len, uint64_t h, uint32
 	/* keep the load factor under 1/2 */
 	if ((size_t)d->count * 2 >= d->nslots && cs_dict_grow_slots(d))
 		return COLSTORE_ENOMEM;
-	uint64_t pfx = cs_prefix(s, len);
+	uint64_t pfx = cs_str_prefix(s, len);
 	uint32_t tag = cs_tag(h, len);
 	size_t mask = d->nslots - 1, i = h & mask;
 	for (const cs_dict_slot *v; (v = &d->slots[i])->code1 != 0; i = (i + 1) & mask) {
@@ -149,8 +142,7 @@ int cs_dict_intern_h(cs_dict *d, const char *s, uint32_t len, uint64_t h, uint32
 			continue;
 		uint32_t c = v->code1 - 1;
 		/* up to 8 bytes, the length (in the tag) and prefix say it all */
-		if (len <= 8 || (d->offsets[c + 1] - d->offsets[c] == len &&
-		                 memcmp(d->bytes + d->offsets[c] + 8, s + 8, len - 8) == 0)) {
+		if (len <= 8 || cs_dict_rest_eq(d, c, s, len)) {
 			*code = c;
 			return COLSTORE_OK;
 		}

@@ -114,6 +114,30 @@ static inline int cs_bytes_cmp(const char *a, uint32_t al, const char *b, uint32
 	return (al > bl) - (al < bl);
 }
 
+/* the first min(len, 8) bytes of s, zero-padded, byte j in bits 8j..8j+7,
+ * read without passing s + len */
+static inline uint64_t cs_str_prefix(const char *s, uint32_t len)
+{
+	uint64_t v = 0;
+	if (len >= 8) {
+		v = cs_le64(s);
+	} else if (len >= 4) { /* two overlapping words */
+		v = cs_le32(s) | ((uint64_t)cs_le32(s + len - 4) << ((len - 4) * 8));
+	} else if (len) {
+		v = (uint64_t)(uint8_t)s[0] | ((uint64_t)(uint8_t)s[len / 2] << (len / 2 * 8)) |
+		    ((uint64_t)(uint8_t)s[len - 1] << ((len - 1) * 8));
+	}
+	return v;
+}
+
+/* a key that orders as the string's first 8 bytes do: when two keys
+ * differ, the strings differ the same way (a zero pad sorts first, as a
+ * string's end does); when they are equal, cs_bytes_cmp decides */
+static inline uint64_t cs_str_order_key(const char *s, uint32_t len)
+{
+	return __builtin_bswap64(cs_str_prefix(s, len));
+}
+
 /* does v fit a column of this type (the writer's ERANGE rule)? */
 static inline int cs_int_fits(int type, int64_t v)
 {

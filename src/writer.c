@@ -17,6 +17,7 @@
 #endif
 
 #define CS_DEFAULT_DICT_BUDGET (64u << 20)
+#define CS_MARK_MAX 65536 /* DICT chunk stats by code up to this many entries */
 #define CS_DICT_AHEAD 16 /* values interned ahead of their slot's prefetch */
 /* AUTO string columns: after the first chunk, go PLAIN for good when that
  * chunk's values were nearly all distinct (format-spec.md §9.4, §9.5). */
@@ -336,15 +337,28 @@ static void cs_stats_string(colstore_writer *w, const cs_wcol *c, uint32_t n, cs
 {
 	const uint32_t *off = (const uint32_t *)c->values;
 	int64_t lo = -1, hi = -1;
+	uint64_t klo = 0, khi = 0; /* their order keys: most values lose on those */
 	for (uint32_t i = 0; i < n; i++) {
 		if (c->nulls && !cs_bit_get(c->validity, i))
 			continue;
 		const char *v = c->sbytes + off[i];
 		uint32_t vl = off[i + 1] - off[i];
-		if (lo < 0 || cs_bytes_cmp(v, vl, c->sbytes + off[lo], off[lo + 1] - off[lo]) < 0)
+		uint64_t k = cs_str_order_key(v, vl);
+		if (lo < 0) {
+			lo = hi = i;
+			klo = khi = k;
+			continue;
+		}
+		if (k < klo || (k == klo && cs_bytes_cmp(v, vl, c->sbytes + off[lo],
+		                                         off[lo + 1] - off[lo]) < 0)) {
 			lo = i;
-		if (hi < 0 || cs_bytes_cmp(v, vl, c->sbytes + off[hi], off[hi + 1] - off[hi]) > 0)
+			klo = k;
+		}
+		if (k > khi || (k == khi && cs_bytes_cmp(v, vl, c->sbytes + off[hi],
+		                                         off[hi + 1] - off[hi]) > 0)) {
 			hi = i;
+			khi = k;
+		}
 	}
 	if (lo < 0)
 		return;
@@ -368,11 +382,17 @@ static unsigned cs_code_width(uint32_t count)
 	return count <= 256 ? 1 : count <= 65536 ? 2 : 4;
 }
 
-/* min/max of a DICT chunk: compare each distinct code once, not each row */
+/* min/max of a DICT chunk: compare each distinct code once, not each row,
+ * while the per-code marks stay in cache; past that, the chunk's own text
+ * read in order costs less than the dictionary's read at random */
 static void cs_stats_codes(colstore_writer *w, cs_wcol *c, const uint32_t *codes, uint32_t n,
                            cs_stats *s)
 {
 	cs_dict *d = &c->dict;
+	if (d->count > CS_MARK_MAX) {
+		cs_stats_string(w, c, n, s);
+		return;
+	}
 	uint32_t stamp = (uint32_t)c->chunks_written + 1;
 	if (d->mark_cap < d->count) {
 		size_t cap = d->mark_cap ? d->mark_cap : 1024;

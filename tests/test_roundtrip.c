@@ -309,6 +309,97 @@ static void test_stats(void)
 	unlink(path);
 }
 
+static int str_cmp(const char *a, uint32_t al, const char *b, uint32_t bl)
+{
+	int c = memcmp(a, b, al < bl ? al : bl);
+	return c ? c : (al > bl) - (al < bl);
+}
+
+/* String min/max per chunk, DICT and PLAIN, while the dictionary grows past
+ * the size where the writer stops comparing by code: values that share their
+ * first 8 bytes, that differ only by a trailing NUL or by length, long ones,
+ * nulls; each chunk's recorded min/max against a plain loop's. */
+static void test_string_stats(void)
+{
+	enum { ROWS = 300000, RGS = 4096 };
+	const char *path = tu_path("strstats.colstore");
+	colstore_writer *w;
+	colstore_writer_options o = COLSTORE_WRITER_OPTIONS_INIT;
+	o.row_group_size = RGS;
+	CU_ASSERT_EQUAL_FATAL(colstore_writer_create(path, &o, &w, NULL), COLSTORE_OK);
+	colstore_writer_add_column(w, "d", COLSTORE_TYPE_STRING, COLSTORE_COLUMN_DICT, NULL);
+	colstore_writer_add_column(w, "p", COLSTORE_TYPE_STRING, COLSTORE_COLUMN_PLAIN, NULL);
+	char (*val)[48] = malloc((size_t)ROWS * 48);
+	uint32_t *len = malloc((size_t)ROWS * sizeof(*len));
+	uint64_t x = 88172645463325252ull;
+	for (uint32_t i = 0; i < ROWS; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		uint32_t r = (uint32_t)(x >> 20), n = 0;
+		switch (r % 5) {
+		case 0: /* the same 8 bytes, then a number */
+			n = (uint32_t)snprintf(val[i], 48, "samepfx!%u", r % 100000);
+			break;
+		case 1: /* 1-7 bytes over 'a', 'b' and NUL */
+			n = 1 + r / 5 % 7;
+			for (uint32_t b = 0; b < n; b++)
+				val[i][b] = "a\0b"[(r >> (8 + 2 * b)) % 3];
+			break;
+		case 2: /* "samepfx" with or without a NUL after it */
+			memcpy(val[i], "samepfx\0", 8);
+			n = 7 + r / 5 % 2;
+			break;
+		case 3: /* 20-40 letters */
+			n = 20 + r / 5 % 21;
+			for (uint32_t b = 0; b < n; b++) {
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				val[i][b] = (char)('a' + x % 26);
+			}
+			break;
+		default:
+			n = UINT32_MAX; /* null */
+		}
+		len[i] = n;
+		for (uint32_t c = 0; c < 2; c++)
+			if (n == UINT32_MAX)
+				colstore_writer_put_null(w, c, NULL);
+			else
+				colstore_writer_put_string(w, c, val[i], n, NULL);
+		if (colstore_writer_end_row(w, NULL) != COLSTORE_OK)
+			break;
+	}
+	CU_ASSERT_EQUAL_FATAL(colstore_writer_finish(w, NULL), COLSTORE_OK);
+	colstore_reader *rd;
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &rd, NULL), COLSTORE_OK);
+	uint32_t wrong = 0, groups = (ROWS + RGS - 1) / RGS;
+	for (uint32_t g = 0; g < groups; g++) {
+		int64_t lo = -1, hi = -1;
+		for (uint32_t i = g * RGS; i < ROWS && i < (g + 1) * RGS; i++) {
+			if (len[i] == UINT32_MAX)
+				continue;
+			if (lo < 0 || str_cmp(val[i], len[i], val[lo], len[lo]) < 0)
+				lo = i;
+			if (hi < 0 || str_cmp(val[i], len[i], val[hi], len[hi]) > 0)
+				hi = i;
+		}
+		for (uint32_t c = 0; c < 2; c++) {
+			colstore_chunk_info ch;
+			if (colstore_reader_chunk_info(rd, g, c, &ch, NULL) != COLSTORE_OK || !ch.has_minmax ||
+			    str_cmp(ch.min_str, ch.min_str_len, val[lo], len[lo]) != 0 ||
+			    str_cmp(ch.max_str, ch.max_str_len, val[hi], len[hi]) != 0)
+				wrong++;
+		}
+	}
+	CU_ASSERT_EQUAL(wrong, 0);
+	/* the dictionary did pass the size where comparing by code stops */
+	colstore_column_info ci;
+	CU_ASSERT_TRUE(colstore_reader_column_info(rd, 0, &ci, NULL) == COLSTORE_OK &&
+	               ci.dict_count > 65536);
+	colstore_reader_close(rd);
+	free(val);
+	free(len);
+	unlink(path);
+}
+
 /* lists of names, the one rule: commas between, spaces around a name not
  * part of it, "double quotes" around a name with commas, quotes or spaces
  * at its ends ("" a quote); the file's columns listed back by that rule */
@@ -605,6 +696,7 @@ void register_roundtrip_tests(void)
 	CU_add_test(s, "all-null columns", test_all_null);
 	CU_add_test(s, "string encodings and code widths", test_string_encodings);
 	CU_add_test(s, "statistics", test_stats);
+	CU_add_test(s, "string min/max per chunk, small and large dictionaries", test_string_stats);
 	CU_add_test(s, "zero-copy and compressed blocks", test_zero_copy);
 	CU_add_test(s, "lists of names: quotes, spaces, errors that list the columns", test_name_lists);
 	CU_add_test(s, "writer misuse", test_writer_misuse);
