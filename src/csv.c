@@ -51,6 +51,15 @@ int cs_csv_init(cs_csv *c, const void *data, size_t size, const cs_dialect *d)
 	c->cls['\n'] = CL_STOP;
 	c->cls['\r'] = CL_STOP;
 	c->cls[0] = CL_STOP;
+	/* the same set for the 64-byte scan: LF stands in for what the
+	 * dialect lacks */
+	c->stops = cs_simd()->stops;
+	c->stop[0] = '\n';
+	c->stop[1] = '\r';
+	c->stop[2] = 0;
+	c->stop[3] = c->d.dlen ? c->d.delim[0] : '\n';
+	c->stop[4] = c->d.quote >= 0 ? (uint8_t)c->d.quote : '\n';
+	c->stop[5] = c->d.esc >= 0 ? (uint8_t)c->d.esc : '\n';
 	c->cap = 64;
 	c->fields = malloc(c->cap * sizeof(*c->fields));
 	return c->fields ? COLSTORE_OK : COLSTORE_ENOMEM;
@@ -165,15 +174,40 @@ static __attribute__((noinline)) int cs_unquoted_slow(cs_csv *c, const uint8_t *
 	return cs_csv_push(c, p, (size_t)(s - p), flags, err);
 }
 
+/* the first stop byte from s, or the end: the last 63 bytes byte by byte */
+static __attribute__((noinline)) const uint8_t *cs_stop_tail(const cs_csv *c, const uint8_t *s)
+{
+	while (s < c->end && c->cls[*s] == CL_PLAIN)
+		s++;
+	return s;
+}
+
+/* the first stop byte from s, or the end: from the mask of the 64 bytes
+ * that hold s, made when s passes the last one */
+static inline __attribute__((always_inline)) const uint8_t *cs_stop(cs_csv *c, const uint8_t *s)
+{
+	for (;;) {
+		uintptr_t d = (uintptr_t)s - (uintptr_t)c->mbase;
+		if (d < 64) {
+			uint64_t m = c->mbits >> d;
+			if (m)
+				return s + __builtin_ctzll(m);
+			s = c->mbase + 64;
+		}
+		if (c->end - s < 64)
+			return cs_stop_tail(c, s);
+		c->mbase = s;
+		c->mbits = c->stops(s, c->stop);
+	}
+}
+
 /* an unquoted field from *pp; *pp is left at the delimiter, the line break
  * or the end.  The common case (a one-byte delimiter, a line break or the
  * end stops it) stays here */
 static inline __attribute__((always_inline)) int cs_unquoted(cs_csv *c, const uint8_t **pp,
                                                              colstore_error *err)
 {
-	const uint8_t *p = *pp, *s = p, *end = c->end;
-	while (s < end && c->cls[*s] == CL_PLAIN)
-		s++;
+	const uint8_t *p = *pp, *s = cs_stop(c, p), *end = c->end;
 	if (s < end && *s != '\n' && *s != '\r' && !(*s == c->d.delim[0] && c->d.dlen == 1))
 		return cs_unquoted_slow(c, pp, s, err);
 	*pp = s;

@@ -37,6 +37,12 @@ typedef struct cs_csv {
 	cs_csv_field *fields;
 	uint32_t nfields, cap;
 	uint8_t cls[256];  /* byte classes for the unquoted scan */
+	/* the unquoted scan, 64 bytes at a time: the stop bytes' mask of
+	 * [mbase, mbase + 64) (simd_csv.c), made by stops() over the set stop */
+	const uint8_t *mbase;
+	uint64_t mbits;
+	uint64_t (*stops)(const uint8_t *p, const uint8_t *set);
+	uint8_t stop[8];
 } cs_csv;
 
 /* skips a UTF-8 byte-order mark */

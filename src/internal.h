@@ -696,6 +696,9 @@ typedef struct cs_simd_ops {
 	void (*ghist)(const uint32_t *gid, uint32_t m, uint32_t G, uint32_t *hist);
 	/* int8 values summed by group: sum[g] = the x[k] with gid[k] == g */
 	void (*gsum8)(const uint32_t *gid, const int8_t *x, uint32_t m, uint32_t G, int64_t *sum);
+	/* the bytes of p[0 .. 64) equal to one of set[0 .. 6), as bits
+	 * (simd_csv.c) */
+	uint64_t (*stops)(const uint8_t *p, const uint8_t *set);
 } cs_simd_ops;
 
 /* the most groups ghist and gsum8 take (their work grows with the groups) */
@@ -716,6 +719,9 @@ CS_HIDDEN void cs_decode_scalar(const uint8_t *in, size_t m, const cs_frame *f, 
 CS_HIDDEN uint64_t cs_psum_scalar(const uint8_t *in, unsigned b, size_t groups);
 CS_HIDDEN void cs_widen_scalar(const void *codes, unsigned w, size_t n, uint32_t *out);
 CS_HIDDEN void cs_ghist_scalar(const uint32_t *gid, uint32_t m, uint32_t G, uint32_t *hist);
+CS_HIDDEN uint64_t cs_stops_scalar(const uint8_t *p, const uint8_t *set);
+CS_HIDDEN uint64_t cs_stops_avx2(const uint8_t *p, const uint8_t *set);
+CS_HIDDEN uint64_t cs_stops_avx512(const uint8_t *p, const uint8_t *set);
 CS_HIDDEN void cs_gsum8_scalar(const uint32_t *gid, const int8_t *x, uint32_t m, uint32_t G,
                                int64_t *sum);
 #if defined(__x86_64__) && defined(__GNUC__)

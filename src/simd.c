@@ -38,7 +38,8 @@ void cs_widen_scalar(const void *codes, unsigned w, size_t n, uint32_t *out)
 static const cs_simd_ops cs_ops_scalar = { "scalar",           cs_decode_scalar,
 	                                   cs_psum_scalar,     cs_widen_scalar,
 	                                   cs_popcount_scalar, cs_rows_scalar,
-	                                   cs_ghist_scalar,    cs_gsum8_scalar };
+	                                   cs_ghist_scalar,    cs_gsum8_scalar,
+	                                   cs_stops_scalar };
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define CS_X86 1
@@ -385,7 +386,8 @@ static __attribute__((target("avx2,popcnt"))) uint32_t cs_avx2_rows(const uint8_
 
 static const cs_simd_ops cs_ops_avx2 = { "avx2",        cs_avx2_decode,     cs_avx2_psum,
 	                                 cs_widen_scalar, cs_popcnt_popcount, cs_avx2_rows,
-	                                 cs_ghist_avx2,   cs_gsum8_avx2 };
+	                                 cs_ghist_avx2,   cs_gsum8_avx2,
+	                                 cs_stops_avx2 };
 
 /* ---- AVX-512 (F, BW, DQ, VL and VBMI) ---------------------------------------
  * For b <= 25, two groups at a time as 16 uint32: one load of the at most
@@ -591,7 +593,8 @@ cs_avx512_rows(const uint8_t *bm, uint32_t n, uint32_t *idx)
 static const cs_simd_ops cs_ops_avx512 = { "avx512",          cs_avx512_decode,
 	                                   cs_avx512_psum,    cs_widen_scalar,
 	                                   cs_popcnt_popcount, cs_avx512_rows,
-	                                   cs_ghist_avx512,   cs_gsum8_avx512 };
+	                                   cs_ghist_avx512,   cs_gsum8_avx512,
+	                                   cs_stops_avx512 };
 #endif /* x86-64 */
 
 /* ---- the choice ------------------------------------------------------------------ */

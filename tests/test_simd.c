@@ -14,6 +14,7 @@
 
 #include <CUnit/CUnit.h>
 
+#include "csv.h"
 #include "internal.h"
 #include "testutil.h"
 
@@ -341,6 +342,201 @@ static void test_group_tables(void)
 	CU_ASSERT_EQUAL(checked, (int)(CS_SIMD_GROUPS * (sizeof(lens) / sizeof(lens[0]))) * ntabs);
 }
 
+/* ---- the tokenizer's stop masks (simd_csv.c) ---- */
+
+static uint64_t naive_stops(const uint8_t *p, const uint8_t *set)
+{
+	uint64_t m = 0;
+	for (unsigned i = 0; i < 64; i++)
+		for (unsigned k = 0; k < 6; k++)
+			if (p[i] == set[k])
+				m |= 1ull << i;
+	return m;
+}
+
+/* every byte value at every position of a block, and random blocks over
+ * the set and its neighbours, with sets that repeat a byte: every table's
+ * mask is the naive one; blocks of exactly 64 bytes (ASan) */
+static void test_stops_tables(void)
+{
+	const cs_simd_ops *tabs[3];
+	int ntabs = ts_tables(tabs);
+	tabs[ntabs++] = cs_simd_get("scalar");
+	static const uint8_t sets[][6] = { { '\n', '\r', 0, ',', '"', '\n' },
+		                           { '\n', '\r', 0, ';', '\'', '\\' },
+		                           { '\n', '\r', 0, '\t', '\n', '\n' },
+		                           { '\n', '\r', 0, 0xff, 0x80, 0x7f } };
+	uint8_t *blk = malloc(64);
+	int bad = 0, cases = 0;
+	for (size_t k = 0; k < sizeof(sets) / sizeof(sets[0]); k++) {
+		for (unsigned b = 0; b < 256; b++)
+			for (unsigned j = 0; j < 64; j++) {
+				memset(blk, 'x', 64);
+				blk[j] = (uint8_t)b;
+				uint64_t want = naive_stops(blk, sets[k]);
+				for (int t = 0; t < ntabs; t++)
+					bad += tabs[t]->stops(blk, sets[k]) != want;
+				cases++;
+			}
+		for (int rep = 0; rep < 2000; rep++) {
+			for (unsigned j = 0; j < 64; j++) {
+				uint64_t r = ts_next();
+				blk[j] = r % 3 ? (uint8_t)(sets[k][r / 3 % 6] + (int)(r / 18 % 3) - 1)
+				               : (uint8_t)(r >> 8);
+			}
+			uint64_t want = naive_stops(blk, sets[k]);
+			for (int t = 0; t < ntabs; t++)
+				bad += tabs[t]->stops(blk, sets[k]) != want;
+			cases++;
+		}
+	}
+	free(blk);
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(cases, 4 * (256 * 64 + 2000));
+}
+
+/* a tokenizer run as text: every record's line, fields (offset, length,
+ * flags) and lenient verdict, then how it ended (error, line, field) */
+static char *tok_trace(const uint8_t *text, size_t len, const cs_dialect *d,
+                       uint64_t (*stops)(const uint8_t *, const uint8_t *))
+{
+	size_t cap = 4096, n = 0;
+	char *out = malloc(cap);
+	cs_csv c;
+	colstore_error err;
+	memset(&err, 0, sizeof(err));
+	if (cs_csv_init(&c, text, len, d)) {
+		free(out);
+		return NULL;
+	}
+	if (stops)
+		c.stops = stops;
+	int rc;
+	while ((rc = cs_csv_next(&c, &err)) == 1) {
+		if (cap - n < 64 + (size_t)c.nfields * 40) {
+			cap = 2 * cap + (size_t)c.nfields * 40;
+			out = realloc(out, cap);
+		}
+		n += (size_t)snprintf(out + n, cap - n, "L%llu %s:", (unsigned long long)c.rec_line,
+		                      c.bad ? c.bad : "ok");
+		for (uint32_t i = 0; i < c.nfields; i++)
+			n += (size_t)snprintf(out + n, cap - n, " %td+%u/%u",
+			                      (const uint8_t *)c.fields[i].p - text, c.fields[i].len,
+			                      c.fields[i].flags);
+		out[n++] = '\n';
+	}
+	if (cap - n < 400)
+		out = realloc(out, cap += 400);
+	n += (size_t)snprintf(out + n, cap - n, "end %d line %llu field %llu %s\n", rc,
+	                      rc ? (unsigned long long)err.line : 0,
+	                      rc ? (unsigned long long)err.column : 0, rc ? err.message : "");
+	cs_csv_free(&c);
+	return out;
+}
+
+/* random CSV: plain fields of 0-100 bytes (so fields and records cross the
+ * 64-byte blocks and the last 63 bytes), quoted ones with doubled quotes and
+ * line breaks, LF, CRLF and lone CR, and now and then what strict mode
+ * refuses (a NUL, a stray quote, text after a closing quote) */
+static size_t random_csv(uint8_t *t, size_t cap, const cs_dialect *d)
+{
+	size_t n = 0;
+	uint64_t r = ts_next();
+	int junk = r % 4 == 0;
+	while (n + 220 < cap) {
+		r = ts_next();
+		unsigned kind = r % 10;
+		if (kind < 5 || d->quote < 0) { /* plain */
+			unsigned len = (unsigned)(r >> 8) % (kind == 0 ? 101 : 9);
+			for (unsigned i = 0; i < len; i++)
+				t[n++] = "abc xyz019"[(r >> (12 + i % 40)) % 10];
+		} else if (kind < 8) { /* quoted */
+			t[n++] = (uint8_t)d->quote;
+			unsigned len = (unsigned)(r >> 8) % 80;
+			for (unsigned i = 0; i < len; i++) {
+				unsigned c = (unsigned)(ts_next() % 24);
+				if (c == 0) {
+					t[n++] = (uint8_t)d->quote;
+					t[n++] = (uint8_t)d->quote;
+				} else if (c == 1) {
+					t[n++] = '\n';
+				} else if (c == 2) {
+					memcpy(t + n, d->delim, d->dlen);
+					n += d->dlen;
+				} else {
+					t[n++] = (uint8_t)('a' + c);
+				}
+			}
+			t[n++] = (uint8_t)d->quote;
+		}
+		if (junk && ts_next() % 40 == 0) {
+			static const uint8_t bytes[] = { 0, '"', '\'', '\\', 'q' };
+			t[n++] = bytes[ts_next() % 5];
+		}
+		r = ts_next();
+		if (r % 5) {
+			memcpy(t + n, d->delim, d->dlen);
+			n += d->dlen;
+		} else if (r % 5 == 0) {
+			static const char *const brk[] = { "\n", "\r\n", "\r", "\n\n" };
+			const char *b = brk[(r >> 8) % 4];
+			memcpy(t + n, b, strlen(b));
+			n += strlen(b);
+		}
+	}
+	return n;
+}
+
+/* The tokenizer gives the same records, fields, verdicts and errors with
+ * every table's stop masks as with a byte-by-byte scan, over random text in
+ * four dialects, strict and lenient; each text allocated to its exact size
+ * (ASan sees a read past it). */
+static void test_stops_tokenizer(void)
+{
+	const cs_simd_ops *tabs[3];
+	int ntabs = ts_tables(tabs);
+	tabs[ntabs++] = cs_simd_get("scalar");
+	cs_dialect ds[4];
+	memset(ds, 0, sizeof(ds));
+	for (int k = 0; k < 4; k++) {
+		ds[k].quote = '"';
+		ds[k].esc = -1;
+		ds[k].comment = -1;
+	}
+	cs_dialect_delim(&ds[0], ",", 1);
+	cs_dialect_delim(&ds[1], ";", 1);
+	ds[1].quote = '\'';
+	ds[1].esc = '\\';
+	cs_dialect_delim(&ds[2], "||", 2);
+	cs_dialect_delim(&ds[3], "\t", 1);
+	ds[3].quote = -1;
+	uint8_t *buf = malloc(4096);
+	int bad = 0, cases = 0, errors = 0;
+	for (int rep = 0; rep < 300; rep++)
+		for (int k = 0; k < 4; k++)
+			for (int lenient = 0; lenient < 2; lenient++) {
+				cs_dialect d = ds[k];
+				d.lenient = lenient;
+				size_t len = random_csv(buf, 200 + ts_next() % 3800, &d);
+				uint8_t *text = malloc(len + !len);
+				memcpy(text, buf, len);
+				char *want = tok_trace(text, len, &d, naive_stops);
+				errors += want && strstr(want, "end 0 ") == NULL;
+				for (int t = 0; t < ntabs; t++) {
+					char *got = tok_trace(text, len, &d, tabs[t]->stops);
+					bad += !want || !got || strcmp(want, got) != 0;
+					free(got);
+				}
+				free(want);
+				free(text);
+				cases++;
+			}
+	free(buf);
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(cases, 300 * 8);
+	CU_ASSERT_TRUE(errors > 20); /* strict mode met its errors */
+}
+
 /* COLSTORE_SIMD names a table; the tests run whole under each (tools/test.sh) */
 static void test_simd_choice(void)
 {
@@ -368,4 +564,8 @@ void register_simd_tests(void)
 	            test_group_tables);
 	CU_add_test(s, "bitmaps to row indexes and counts: every table and density",
 	            test_bitmap_tables);
+	CU_add_test(s, "CSV stop masks: every table, every byte at every position",
+	            test_stops_tables);
+	CU_add_test(s, "the tokenizer with every table's masks, four dialects, strict and lenient",
+	            test_stops_tokenizer);
 }
