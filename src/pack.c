@@ -4,6 +4,7 @@
  * float64 decimals stored as scaled integers.
  */
 #include <math.h>
+#include <pthread.h>
 
 #include "internal.h"
 
@@ -12,7 +13,7 @@ const double cs_pow10[23] = {
 	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 };
 
-static uint64_t cs_load(const uint8_t *p, unsigned w, int is_signed)
+static inline uint64_t cs_load(const uint8_t *p, unsigned w, int is_signed)
 {
 	switch (w) {
 	case 1: return is_signed ? (uint64_t)(int64_t)(int8_t)p[0] : p[0];
@@ -53,38 +54,67 @@ static inline void cs_bw_flush(cs_bitwriter *bw)
 }
 
 
-size_t cs_bitpack_encode(const void *raw, size_t n, unsigned w, int is_signed, uint8_t *dst,
-                         size_t cap)
+/* 5^k's inverse modulo 2^64 and floor((2^64 - 1) / 5^k), k = 0..19: x is a
+ * multiple of the odd 5^k exactly when x * inv <= lim, and then x * inv is
+ * x / 5^k (division by an odd number that leaves no remainder, as a
+ * multiply) */
+static uint64_t cs_inv5[20], cs_lim5[20];
+
+static void cs_inv5_init(void)
 {
-	const uint8_t *p = raw;
-	if (n == 0)
-		return 0;
-	/* pass 1: the range */
-	uint64_t lo = cs_load(p, w, is_signed), hi = lo;
-	for (size_t i = 1; i < n; i++) {
-		uint64_t v = cs_load(p + i * w, w, is_signed);
-		if (is_signed ? (int64_t)v < (int64_t)lo : v < lo)
-			lo = v;
-		if (is_signed ? (int64_t)v > (int64_t)hi : v > hi)
-			hi = v;
+	uint64_t d = 1;
+	for (unsigned k = 0; k < 20; k++, d *= 5) {
+		uint64_t x = d; /* Newton's iteration: each step doubles the good bits */
+		for (int i = 0; i < 6; i++)
+			x *= 2 - d * x;
+		cs_lim5[k] = UINT64_MAX / d;
+		__atomic_store_n(&cs_inv5[k], x, __ATOMIC_RELAXED);
 	}
-	/* the largest power of ten dividing every delta (§10.2 scale) */
-	uint64_t g = 0;
-	for (size_t i = 0; i < n && g != 1; i++) {
-		uint64_t a = cs_load(p + i * w, w, is_signed) - lo, t;
-		while (a) { /* Euclid */
-			t = g % a;
-			g = a;
-			a = t;
+}
+
+/* does 10^k divide a? (k <= 19) */
+static inline int cs_div10(uint64_t a, unsigned k)
+{
+	return (unsigned)__builtin_ctzll(a | (1ull << 63)) >= k && (a >> k) * cs_inv5[k] <= cs_lim5[k];
+}
+
+/* One encoder per value width and signedness (w and sg are constants in
+ * each copy, so the loads and compares are a single instruction): the
+ * range, the largest power of ten dividing every delta (§10.2 scale), then
+ * the deltas divided by it and packed LSB-first 64 bits at a time. */
+static inline __attribute__((always_inline)) size_t
+cs_bp_encode(const uint8_t *p, size_t n, unsigned w, int sg, uint8_t *dst, size_t cap)
+{
+	uint64_t lo = cs_load(p, w, sg), hi = lo;
+	if (sg) {
+		int64_t l = (int64_t)lo, h = l;
+		for (size_t i = 1; i < n; i++) {
+			int64_t v = (int64_t)cs_load(p + i * w, w, sg);
+			l = v < l ? v : l;
+			h = v > h ? v : h;
+		}
+		lo = (uint64_t)l;
+		hi = (uint64_t)h;
+	} else {
+		for (size_t i = 1; i < n; i++) {
+			uint64_t v = cs_load(p + i * w, w, sg);
+			lo = v < lo ? v : lo;
+			hi = v > hi ? v : hi;
 		}
 	}
-	unsigned sc = 0;
-	uint64_t unit = 1;
-	while (g && sc < 19 && g % (unit * 10) == 0) {
-		unit *= 10;
-		sc++;
+	unsigned sc = 19, any = 0;
+	for (size_t i = 0; i < n && sc; i++) {
+		uint64_t a = cs_load(p + i * w, w, sg) - lo;
+		if (!a)
+			continue;
+		any = 1;
+		while (sc && !cs_div10(a, sc))
+			sc--;
 	}
-	unsigned b = cs_bits_for((hi - lo) / unit);
+	if (!any)
+		sc = 0;
+	uint64_t inv = cs_inv5[sc];
+	unsigned b = cs_bits_for(((hi - lo) >> sc) * inv);
 	size_t need = CS_PACK_HEADER + (size_t)(((unsigned __int128)n * b + 7) / 8);
 	if (need >= n * w || need > cap)
 		return 0; /* not smaller */
@@ -93,12 +123,46 @@ size_t cs_bitpack_encode(const void *raw, size_t n, unsigned w, int is_signed, u
 	dst[1] = (uint8_t)b;
 	dst[2] = (uint8_t)sc;
 	cs_st64(dst + 8, lo);
-	/* pass 2: pack */
-	cs_bitwriter bw = { dst + CS_PACK_HEADER, 0, 0, 0 };
-	for (size_t i = 0; i < n && b; i++)
-		cs_bw_put(&bw, (cs_load(p + i * w, w, is_signed) - lo) / unit, b);
-	cs_bw_flush(&bw);
+	if (!b)
+		return need;
+	uint8_t *o = dst + CS_PACK_HEADER;
+	uint64_t acc = 0;
+	unsigned have = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v = ((cs_load(p + i * w, w, sg) - lo) >> sc) * inv;
+		acc |= v << have;
+		if (have + b >= 64) {
+			cs_st64(o, acc);
+			o += 8;
+			acc = have ? v >> (64 - have) : 0;
+			have = have + b - 64;
+		} else {
+			have += b;
+		}
+	}
+	for (unsigned k = 0; k < have; k += 8, acc >>= 8)
+		*o++ = (uint8_t)acc;
 	return need;
+}
+
+size_t cs_bitpack_encode(const void *raw, size_t n, unsigned w, int is_signed, uint8_t *dst,
+                         size_t cap)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	const uint8_t *p = raw;
+	if (n == 0)
+		return 0;
+	pthread_once(&once, cs_inv5_init);
+	switch (w * 2 + !!is_signed) {
+	case 2: return cs_bp_encode(p, n, 1, 0, dst, cap);
+	case 3: return cs_bp_encode(p, n, 1, 1, dst, cap);
+	case 4: return cs_bp_encode(p, n, 2, 0, dst, cap);
+	case 5: return cs_bp_encode(p, n, 2, 1, dst, cap);
+	case 8: return cs_bp_encode(p, n, 4, 0, dst, cap);
+	case 9: return cs_bp_encode(p, n, 4, 1, dst, cap);
+	case 16: return cs_bp_encode(p, n, 8, 0, dst, cap);
+	default: return cs_bp_encode(p, n, 8, 1, dst, cap);
+	}
 }
 
 size_t cs_decimal_encode(const double *raw, size_t n, uint8_t *dst, size_t cap)
