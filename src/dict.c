@@ -85,12 +85,6 @@ static inline int cs_dict_rest_eq(const cs_dict *d, uint32_t c, const char *s, u
 	return cs_le64(e + len - 8) == cs_le64(s + len - 8); /* the last 8 bytes */
 }
 
-void cs_dict_prefetch(const cs_dict *d, uint64_t h)
-{
-	if (d->nslots)
-		__builtin_prefetch(&d->slots[h & (d->nslots - 1)]);
-}
-
 static __attribute__((noinline)) int cs_dict_add(cs_dict *d, const char *s, uint32_t len,
                                                  uint64_t pfx, uint32_t tag, size_t i,
                                                  uint32_t *code)

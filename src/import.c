@@ -45,26 +45,16 @@ int cs_imp_at(colstore_error *err, int code, uint64_t line, uint64_t col, const 
 	return code;
 }
 
-int cs_imp_is_null(const cs_import *im, const cs_csv_field *f)
+int cs_imp_is_marker(const cs_import *im, const cs_csv_field *f)
 {
-	if (f->flags & CS_CSV_QUOTED)
-		return 0; /* "" is an empty string */
-	if (f->len == 0)
-		return 1;
 	for (uint32_t k = 0; k < im->n_nulls; k++)
 		if (f->len == im->null_lens[k] && memcmp(f->p, im->nulls[k], f->len) == 0)
 			return 1;
 	return 0;
 }
 
-/* the field's text, unescaped if it holds doubled quotes */
-int cs_imp_text(cs_scratch *sc, const cs_csv_field *f, const char **p, uint32_t *len)
+int cs_imp_unescape(cs_scratch *sc, const cs_csv_field *f, const char **p, uint32_t *len)
 {
-	if (!(f->flags & CS_CSV_ESCAPED)) {
-		*p = f->p;
-		*len = f->len;
-		return COLSTORE_OK;
-	}
 	if (f->len > sc->cap) {
 		size_t cap = sc->cap ? sc->cap : 256;
 		while (cap < f->len)

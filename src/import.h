@@ -189,8 +189,31 @@ CS_HIDDEN void cs_imp_warn(const colstore_import_options *o, const char *fmt, ..
     __attribute__((format(printf, 2, 3)));
 CS_HIDDEN int cs_imp_at(colstore_error *err, int code, uint64_t line, uint64_t col,
                         const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-CS_HIDDEN int cs_imp_is_null(const cs_import *im, const cs_csv_field *f);
-CS_HIDDEN int cs_imp_text(cs_scratch *s, const cs_csv_field *f, const char **p, uint32_t *len);
+CS_HIDDEN int cs_imp_is_marker(const cs_import *im, const cs_csv_field *f);
+CS_HIDDEN int cs_imp_unescape(cs_scratch *s, const cs_csv_field *f, const char **p,
+                              uint32_t *len);
+
+/* is the field null: empty and unquoted ("" is an empty string), or one of
+ * the null markers (inline: every field of both passes asks) */
+static inline int cs_imp_is_null(const cs_import *im, const cs_csv_field *f)
+{
+	if (f->flags & CS_CSV_QUOTED)
+		return 0;
+	if (f->len == 0)
+		return 1;
+	return im->n_nulls && cs_imp_is_marker(im, f);
+}
+
+/* the field's text, unescaped into s when it holds doubled quotes or escapes */
+static inline int cs_imp_text(cs_scratch *s, const cs_csv_field *f, const char **p,
+                              uint32_t *len)
+{
+	if (f->flags & CS_CSV_ESCAPED)
+		return cs_imp_unescape(s, f, p, len);
+	*p = f->p;
+	*len = f->len;
+	return COLSTORE_OK;
+}
 CS_HIDDEN int cs_imp_check_width(const cs_import *im, const cs_csv *c, colstore_error *err);
 /* every field of the record equal to its column's name (the header row
  * again, as files joined with cat make) */

@@ -64,7 +64,8 @@ static void cs_infer(const cs_import *im, cs_icol *col, const cs_csv_field *f)
 			if (v > col->imax)
 				col->imax = v;
 			col->cand = cand & (CAND_INT | CAND_FLOAT);
-			if (!cs_parse_double(p, n, NULL))
+			/* an integer of at most 15 characters is a float64 too */
+			if (n > 15 && !cs_parse_double(p, n, NULL))
 				col->cand &= ~(unsigned)CAND_FLOAT; /* > 15 digits */
 			return;
 		}

@@ -338,7 +338,11 @@ CS_HIDDEN uint64_t cs_dict_hash(const char *s, uint32_t len);
 CS_HIDDEN extern uint64_t cs_dict_hash_keep;
 CS_HIDDEN int cs_dict_intern_h(cs_dict *d, const char *s, uint32_t len, uint64_t h,
                                uint32_t *code);
-CS_HIDDEN void cs_dict_prefetch(const cs_dict *d, uint64_t h);
+static inline void cs_dict_prefetch(const cs_dict *d, uint64_t h)
+{
+	if (d->nslots)
+		__builtin_prefetch(&d->slots[h & (d->nslots - 1)]);
+}
 CS_HIDDEN size_t cs_dict_memory(const cs_dict *d);
 static inline uint32_t cs_dict_bytes_len(const cs_dict *d)
 {

@@ -28,31 +28,40 @@ static unsigned cs_bits_for(uint64_t range)
 	return range ? 64u - (unsigned)__builtin_clzll(range) : 0;
 }
 
-/* appends b-bit values LSB-first (§10.2 "packed") */
+/* appends b-bit values LSB-first (§10.2 "packed"), 64 bits at a time, into
+ * a zeroed output of ceil(n * b / 8) bytes */
 typedef struct cs_bitwriter {
-	uint8_t *out;
-	size_t o;
-	unsigned __int128 acc;
-	unsigned have;
+	uint8_t *o;
+	uint64_t acc;
+	unsigned have, b;
 } cs_bitwriter;
 
-static inline void cs_bw_put(cs_bitwriter *bw, uint64_t v, unsigned b)
+static inline void cs_bw_put(cs_bitwriter *bw, uint64_t v)
 {
-	bw->acc |= (unsigned __int128)v << bw->have;
-	bw->have += b;
-	while (bw->have >= 8) {
-		bw->out[bw->o++] = (uint8_t)bw->acc;
-		bw->acc >>= 8;
-		bw->have -= 8;
+	bw->acc |= v << bw->have;
+	if (bw->have + bw->b >= 64) {
+		cs_st64(bw->o, bw->acc);
+		bw->o += 8;
+		bw->acc = bw->have ? v >> (64 - bw->have) : 0;
+		bw->have = bw->have + bw->b - 64;
+	} else {
+		bw->have += bw->b;
 	}
 }
 
 static inline void cs_bw_flush(cs_bitwriter *bw)
 {
-	if (bw->have)
-		bw->out[bw->o++] = (uint8_t)bw->acc;
+	for (unsigned k = 0; k < bw->have; k += 8, bw->acc >>= 8)
+		*bw->o++ = (uint8_t)bw->acc;
 }
 
+/* llround(s) for |s| <= 2^53, inline: s - trunc(s) is exact there */
+static inline int64_t cs_round(double s)
+{
+	int64_t m = (int64_t)s;
+	double fr = s - (double)m;
+	return m + (fr >= 0.5) - (fr <= -0.5);
+}
 
 /* 5^k's inverse modulo 2^64 and floor((2^64 - 1) / 5^k), k = 0..19: x is a
  * multiple of the odd 5^k exactly when x * inv <= lim, and then x * inv is
@@ -125,23 +134,10 @@ cs_bp_encode(const uint8_t *p, size_t n, unsigned w, int sg, uint8_t *dst, size_
 	cs_st64(dst + 8, lo);
 	if (!b)
 		return need;
-	uint8_t *o = dst + CS_PACK_HEADER;
-	uint64_t acc = 0;
-	unsigned have = 0;
-	for (size_t i = 0; i < n; i++) {
-		uint64_t v = ((cs_load(p + i * w, w, sg) - lo) >> sc) * inv;
-		acc |= v << have;
-		if (have + b >= 64) {
-			cs_st64(o, acc);
-			o += 8;
-			acc = have ? v >> (64 - have) : 0;
-			have = have + b - 64;
-		} else {
-			have += b;
-		}
-	}
-	for (unsigned k = 0; k < have; k += 8, acc >>= 8)
-		*o++ = (uint8_t)acc;
+	cs_bitwriter bw = { dst + CS_PACK_HEADER, 0, 0, b };
+	for (size_t i = 0; i < n; i++)
+		cs_bw_put(&bw, ((cs_load(p + i * w, w, sg) - lo) >> sc) * inv);
+	cs_bw_flush(&bw);
 	return need;
 }
 
@@ -179,7 +175,7 @@ size_t cs_decimal_encode(const double *raw, size_t n, uint8_t *dst, size_t cap)
 			double s = v * cs_pow10[e];
 			if (!(fabs(s) <= 9007199254740992.0)) /* also refuses NaN */
 				break;
-			int64_t m = (int64_t)llround(s);
+			int64_t m = cs_round(s);
 			double back = (double)m / cs_pow10[e];
 			if (memcmp(&back, &v, 8) != 0)
 				break; /* not exact at this scale (or -0.0) */
@@ -199,9 +195,9 @@ size_t cs_decimal_encode(const double *raw, size_t n, uint8_t *dst, size_t cap)
 		dst[1] = (uint8_t)b;
 		dst[2] = (uint8_t)e;
 		cs_st64(dst + 8, (uint64_t)lo);
-		cs_bitwriter bw = { dst + CS_PACK_HEADER, 0, 0, 0 };
+		cs_bitwriter bw = { dst + CS_PACK_HEADER, 0, 0, b };
 		for (size_t j = 0; j < n && b; j++)
-			cs_bw_put(&bw, (uint64_t)llround(raw[j] * cs_pow10[e]) - (uint64_t)lo, b);
+			cs_bw_put(&bw, (uint64_t)cs_round(raw[j] * cs_pow10[e]) - (uint64_t)lo);
 		cs_bw_flush(&bw);
 		return need;
 	}
