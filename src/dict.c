@@ -14,8 +14,11 @@
  * Growing the table hashes the arena again, in code order.
  */
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include <xxhash.h>
+
+#define CS_HUGE_PAGE ((size_t)2 << 20)
 
 #include "internal.h"
 
@@ -51,10 +54,28 @@ static inline uint32_t cs_tag(uint64_t h, uint32_t len)
 	return ((uint32_t)(h >> 32) & ~0xffu) | (len < 255 ? len : 255);
 }
 
+/* n zeroed slots; a table of 2 MiB or more on huge pages where the system
+ * gives them on request (a lookup misses the cache, and with 4 KiB pages
+ * the TLB too) */
+static cs_dict_slot *cs_slots_alloc(size_t n)
+{
+	size_t bytes = n * sizeof(cs_dict_slot);
+	if (bytes < CS_HUGE_PAGE)
+		return calloc(n, sizeof(cs_dict_slot));
+	void *p;
+	if (posix_memalign(&p, CS_HUGE_PAGE, bytes))
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	madvise(p, bytes, MADV_HUGEPAGE); /* advice: no harm when refused */
+#endif
+	memset(p, 0, bytes);
+	return p;
+}
+
 static int cs_dict_grow_slots(cs_dict *d)
 {
 	size_t n = d->nslots ? d->nslots * 2 : 1024;
-	cs_dict_slot *s = calloc(n, sizeof(*s));
+	cs_dict_slot *s = cs_slots_alloc(n);
 	if (!s)
 		return COLSTORE_ENOMEM;
 	for (uint32_t c = 0; c < d->count; c++) {
