@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
+#define XXH_INLINE_ALL /* short keys: inlined, the same hash as the library's */
 #include <xxhash.h>
 
 #define CS_HUGE_PAGE ((size_t)2 << 20)
