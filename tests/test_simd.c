@@ -14,9 +14,9 @@
 
 #include <CUnit/CUnit.h>
 
-#include "csv.h"
 #include "internal.h"
 #include "testutil.h"
+#include "toktrace.h"
 
 static uint64_t ts_rng = 0x2545f4914f6cdd1dull;
 
@@ -393,45 +393,6 @@ static void test_stops_tables(void)
 	free(blk);
 	CU_ASSERT_EQUAL(bad, 0);
 	CU_ASSERT_EQUAL(cases, 4 * (256 * 64 + 2000));
-}
-
-/* a tokenizer run as text: every record's line, fields (offset, length,
- * flags) and lenient verdict, then how it ended (error, line, field) */
-static char *tok_trace(const uint8_t *text, size_t len, const cs_dialect *d,
-                       uint64_t (*stops)(const uint8_t *, const uint8_t *))
-{
-	size_t cap = 4096, n = 0;
-	char *out = malloc(cap);
-	cs_csv c;
-	colstore_error err;
-	memset(&err, 0, sizeof(err));
-	if (cs_csv_init(&c, text, len, d)) {
-		free(out);
-		return NULL;
-	}
-	if (stops)
-		c.stops = stops;
-	int rc;
-	while ((rc = cs_csv_next(&c, &err)) == 1) {
-		if (cap - n < 64 + (size_t)c.nfields * 40) {
-			cap = 2 * cap + (size_t)c.nfields * 40;
-			out = realloc(out, cap);
-		}
-		n += (size_t)snprintf(out + n, cap - n, "L%llu %s:", (unsigned long long)c.rec_line,
-		                      c.bad ? c.bad : "ok");
-		for (uint32_t i = 0; i < c.nfields; i++)
-			n += (size_t)snprintf(out + n, cap - n, " %td+%u/%u",
-			                      (const uint8_t *)c.fields[i].p - text, c.fields[i].len,
-			                      c.fields[i].flags);
-		out[n++] = '\n';
-	}
-	if (cap - n < 400)
-		out = realloc(out, cap += 400);
-	n += (size_t)snprintf(out + n, cap - n, "end %d line %llu field %llu %s\n", rc,
-	                      rc ? (unsigned long long)err.line : 0,
-	                      rc ? (unsigned long long)err.column : 0, rc ? err.message : "");
-	cs_csv_free(&c);
-	return out;
 }
 
 /* random CSV: plain fields of 0-100 bytes (so fields and records cross the
