@@ -213,8 +213,7 @@ static int cs_parse_forms(const char *const *forms, size_t nf, const char *p, si
 
 int cs_parse_date_any(const char *p, size_t n, int64_t *days)
 {
-	int64_t v;
-	if (cs_parse_date(p, n, days ? days : &v))
+	if (cs_parse_date(p, n, days))
 		return 1;
 	return n >= 8 && n <= 20 &&
 	       cs_parse_forms(cs_date_forms, sizeof(cs_date_forms) / sizeof(cs_date_forms[0]), p, n,
@@ -223,8 +222,7 @@ int cs_parse_date_any(const char *p, size_t n, int64_t *days)
 
 int cs_parse_timestamp_any(const char *p, size_t n, int64_t *us)
 {
-	int64_t v;
-	if (cs_parse_timestamp(p, n, us ? us : &v))
+	if (cs_parse_timestamp(p, n, us))
 		return 1;
 	if (n >= 11 && n <= 40 && (p[10] == 't' || p[n - 1] == 'z')) {
 		/* RFC 3339 allows t and z in lower case */
@@ -234,7 +232,7 @@ int cs_parse_timestamp_any(const char *p, size_t n, int64_t *us)
 			buf[10] = 'T';
 		if (buf[n - 1] == 'z')
 			buf[n - 1] = 'Z';
-		if (cs_parse_timestamp(buf, n, us ? us : &v))
+		if (cs_parse_timestamp(buf, n, us))
 			return 1;
 	}
 	if (n < 8 || n > 40)
@@ -242,7 +240,7 @@ int cs_parse_timestamp_any(const char *p, size_t n, int64_t *us)
 	if (cs_parse_forms(cs_ts_forms, sizeof(cs_ts_forms) / sizeof(cs_ts_forms[0]), p, n, 1, us))
 		return 1;
 	int64_t days;
-	if (cs_parse_date_any(p, n, &days)) {
+	if (cs_parse_date_any(p, n, us ? &days : NULL)) {
 		if (us)
 			*us = days * 86400 * 1000000;
 		return 1;

@@ -594,6 +594,8 @@ CS_HIDDEN int cs_parse_int(const char *p, size_t n, int64_t *v);
  * same decimal back), optional fraction and exponent; v may be NULL to
  * check syntax only */
 CS_HIDDEN int cs_parse_double(const char *p, size_t n, double *v);
+/* the same without its fast path for short decimals (tests compare them) */
+CS_HIDDEN int cs_parse_double_full(const char *p, size_t n, double *v);
 /* true / false in any letter case */
 CS_HIDDEN int cs_parse_bool(const char *p, size_t n, int *v);
 /* YYYY-MM-DD, a valid proleptic Gregorian date -> days since 1970-01-01 */

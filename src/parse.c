@@ -98,6 +98,39 @@ static int cs_shortest_double(const char *p, size_t n, uint64_t mant, int e10, d
 
 int cs_parse_double(const char *p, size_t n, double *v)
 {
+	/* the common case in one loop: [-]digits[.digits], at most 15 digits,
+	 * no leading zero; the value is the same as below (the digits as one
+	 * integer, exact, over a power of ten, correctly rounded) */
+	if (n && n <= 17) {
+		size_t i = p[0] == '-', dot = 0;
+		uint64_t mant = 0;
+		unsigned nd = 0;
+		for (; i < n; i++) {
+			unsigned c = (unsigned)(uint8_t)p[i] - '0';
+			if (c <= 9) {
+				mant = mant * 10 + c;
+				nd++;
+			} else if (p[i] == '.' && !dot) {
+				dot = i + 1;
+			} else {
+				break;
+			}
+		}
+		size_t s0 = p[0] == '-';
+		if (i == n && nd && nd <= 15 &&
+		    !(p[s0] == '0' && s0 + 1 < n && is_digit(p[s0 + 1]))) {
+			if (v) {
+				double d = dot ? (double)mant / cs_pow10[n - dot] : (double)mant;
+				*v = p[0] == '-' ? -d : d;
+			}
+			return 1;
+		}
+	}
+	return cs_parse_double_full(p, n, v);
+}
+
+int cs_parse_double_full(const char *p, size_t n, double *v)
+{
 	size_t i = 0;
 	int neg = 0;
 	if (n && p[0] == '-') {
@@ -231,8 +264,8 @@ int cs_parse_date(const char *p, size_t n, int64_t *days)
 
 int cs_parse_timestamp(const char *p, size_t n, int64_t *us)
 {
-	int64_t days;
-	if (n < 10 || !cs_parse_date(p, 10, &days))
+	int64_t days = 0; /* the day only when the value is wanted: checking is cheaper */
+	if (n < 10 || !cs_parse_date(p, 10, us ? &days : NULL))
 		return 0;
 	int64_t t = days * 86400;
 	int64_t micros = 0;

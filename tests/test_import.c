@@ -174,6 +174,38 @@ static void test_infer_types(void)
 	       "r1 c6 0\nr1 c7 500000\nr1 c8 \"y\"\n");
 }
 
+/* cs_parse_double's fast path for short decimals against the full parser:
+ * the same verdict on every string of up to 18 bytes over digits, '-',
+ * '.', 'e' and '0'-heavy mixes, and the same bits of the same double */
+static void test_parse_double_paths(void)
+{
+	static const char alpha[] = "0123456789000-..e5";
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	char buf[20];
+	int bad = 0, accepted = 0;
+	for (int rep = 0; rep < 400000; rep++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		size_t n = 1 + x % 18;
+		for (size_t i = 0; i < n; i++)
+			buf[i] = alpha[(x >> (6 + 3 * (i % 19))) % (sizeof(alpha) - 1) ^ (i % 3 == 1)];
+		if (rep % 3 == 0) { /* mostly digits, a dot and a sign: the fast path's own */
+			for (size_t i = 0; i < n; i++)
+				buf[i] = (char)('0' + (x >> (i * 3)) % 10);
+			if (n > 2)
+				buf[(x >> 60) % n] = '.';
+			if (rep % 2)
+				buf[0] = '-';
+		}
+		double a = 0, b = 0;
+		int ra = cs_parse_double(buf, n, &a), rb = cs_parse_double_full(buf, n, &b);
+		bad += ra != rb || (ra && memcmp(&a, &b, sizeof(a)) != 0);
+		bad += ra != cs_parse_double(buf, n, NULL);
+		accepted += ra;
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_TRUE(accepted > 100000);
+}
+
 static void test_infer_rules(void)
 {
 	/* leading zeros keep a string; beyond int64 is never wrapped (string);
@@ -1519,6 +1551,8 @@ void register_import_tests(void)
 {
 	CU_pSuite s = CU_add_suite("import", NULL, NULL);
 	CU_add_test(s, "type inference: every type, narrowest ints", test_infer_types);
+	CU_add_test(s, "float parsing: the short decimals' fast path against the full parser",
+	            test_parse_double_paths);
 	CU_add_test(s, "inference rules: leading zeros, int64 bounds, mixes, precision",
 	            test_infer_rules);
 	CU_add_test(s, "a late float widens the whole column", test_widening_late);
