@@ -789,6 +789,85 @@ static int cs_batch_check(const colstore_writer *w, const colstore_array *cols,
 	return COLSTORE_OK;
 }
 
+/* k fixed-width values from row done of a: copied whole, then each null's
+ * slot zeroed and its bit cleared, as cs_put_null_raw() does */
+static void cs_append_fixed(cs_wcol *c, const colstore_array *a, size_t done, uint32_t k)
+{
+	memcpy(c->values + (size_t)c->n * c->width, (const uint8_t *)a->values + done * c->width,
+	       (size_t)k * c->width);
+	for (uint32_t j = 0; a->validity && j < k; j++)
+		if (!cs_bit_get(a->validity, done + j)) {
+			uint32_t n = c->n + j;
+			c->validity[n / 8] &= (uint8_t) ~(1u << (n % 8));
+			c->nulls++;
+			memset(c->values + (size_t)n * c->width, 0, c->width);
+		}
+	c->n += k;
+}
+
+/* memcpy inline for short strings (most are), reading and writing no byte
+ * outside the n: two overlapping words cover 4-16 bytes */
+static inline void cs_copy(char *d, const char *s, size_t n)
+{
+	uint64_t a, b;
+	uint32_t x, y;
+	if (n > 16) {
+		memcpy(d, s, n);
+	} else if (n >= 8) {
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + n - 8, &b, 8);
+	} else if (n >= 4) {
+		memcpy(&x, s, 4);
+		memcpy(&y, s + n - 4, 4);
+		memcpy(d, &x, 4);
+		memcpy(d + n - 4, &y, 4);
+	} else if (n) {
+		d[0] = s[0];
+		d[n / 2] = s[n / 2];
+		d[n - 1] = s[n - 1];
+	}
+}
+
+/* k strings from row done of a: room for all their bytes made once, each
+ * string then copied (a null: an empty slot, as cs_put_null_raw() makes) */
+static int cs_append_strs(cs_wcol *c, const colstore_array *a, size_t done, uint32_t k,
+                          colstore_error *err)
+{
+	uint64_t span = 0; /* the bytes of the strings that are not null */
+	if (!a->validity)
+		span = a->offsets[done + k] - a->offsets[done];
+	for (uint32_t j = 0; a->validity && j < k; j++)
+		if (cs_bit_get(a->validity, done + j))
+			span += a->offsets[done + j + 1] - a->offsets[done + j];
+	if (span > CS_MAX_STRING_BYTES - c->sbytes_len)
+		return cs_err(err, COLSTORE_ELIMIT, COLSTORE_NO_OFFSET,
+		              "column '%s': the strings of one row group exceed 2 GiB "
+		              "(use a smaller row group size)",
+		              c->name);
+	if (cs_grow((void **)&c->sbytes, &c->sbytes_cap, c->sbytes_len + (size_t)span, 1))
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	uint32_t *off = (uint32_t *)c->values;
+	if (c->n == 0)
+		off[0] = 0;
+	for (uint32_t j = 0; j < k; j++) {
+		size_t i = done + j;
+		uint32_t n = c->n + j;
+		if (a->validity && !cs_bit_get(a->validity, i)) {
+			c->validity[n / 8] &= (uint8_t) ~(1u << (n % 8));
+			c->nulls++;
+		} else {
+			size_t len = (size_t)(a->offsets[i + 1] - a->offsets[i]);
+			cs_copy(c->sbytes + c->sbytes_len, (const char *)a->values + a->offsets[i], len);
+			c->sbytes_len += len;
+		}
+		off[n + 1] = (uint32_t)c->sbytes_len;
+	}
+	c->n += k;
+	return COLSTORE_OK;
+}
+
 int colstore_writer_append_batch(colstore_writer *w, const colstore_array *cols,
                                  size_t nrows, colstore_error *err)
 {
@@ -814,32 +893,27 @@ int colstore_writer_append_batch(colstore_writer *w, const colstore_array *cols,
 		for (uint32_t ci = 0; ci < w->ncols; ci++) {
 			cs_wcol *c = &w->cols[ci];
 			const colstore_array *a = &cols[ci];
+			if (c->type != COLSTORE_TYPE_BOOL && c->type != COLSTORE_TYPE_STRING && a->values) {
+				cs_append_fixed(c, a, done, k);
+				continue;
+			}
+			if (c->type == COLSTORE_TYPE_STRING) {
+				if ((rc = cs_append_strs(c, a, done, k, err))) {
+					w->failed = 1;
+					return rc;
+				}
+				continue;
+			}
+			/* bools, and columns whose rows are all null (values NULL) */
 			for (uint32_t j = 0; j < k; j++) {
 				size_t i = done + j;
 				if (a->validity && !cs_bit_get(a->validity, i)) {
 					cs_put_null_raw(c);
 					continue;
 				}
-				switch (c->type) {
-				case COLSTORE_TYPE_BOOL:
-					if (((const uint8_t *)a->values)[i])
-						cs_bit_set(c->values, c->n);
-					c->n++;
-					break;
-				case COLSTORE_TYPE_STRING:
-					rc = cs_append_str(c, (const char *)a->values + a->offsets[i],
-					                   (size_t)(a->offsets[i + 1] - a->offsets[i]), err);
-					if (rc) {
-						w->failed = 1;
-						return rc;
-					}
-					break;
-				default:
-					memcpy(c->values + (size_t)c->n * c->width,
-					       (const uint8_t *)a->values + i * c->width, c->width);
-					c->n++;
-					break;
-				}
+				if (((const uint8_t *)a->values)[i])
+					cs_bit_set(c->values, c->n);
+				c->n++;
 			}
 		}
 		done += k;

@@ -578,6 +578,92 @@ static void test_writer_misuse(void)
 	colstore_writer_abort(NULL); /* no-op */
 }
 
+/* append_batch and the put calls write the same bytes: int16, float64,
+ * bool and string columns with nulls whose value slots hold garbage and
+ * whose string offsets span bytes (both ignored), an all-null int64 column
+ * with values NULL, batches that cross row groups */
+static void test_batch_same_bytes(void)
+{
+	enum { N = 3000, RGS = 700 };
+	static char put_path[512]; /* tu_path() reuses its buffer */
+	snprintf(put_path, sizeof(put_path), "%s", tu_path("put.colstore"));
+	const char *paths[2] = { put_path, tu_path("batch2.colstore") };
+	static int16_t iv[N];
+	static double fv[N];
+	static uint8_t bv[N], valid[(N + 7) / 8], none[(N + 7) / 8];
+	static uint64_t off[N + 1];
+	static char bytes[N * 12];
+	uint64_t x = 0x2545f4914f6cdd1dull, at = 0;
+	for (uint32_t i = 0; i < N; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		int isnull = x % 5 == 0;
+		if (!isnull)
+			valid[i / 8] |= (uint8_t)(1u << (i % 8));
+		iv[i] = (int16_t)(x >> 20); /* a null's slot: garbage */
+		fv[i] = (double)(x >> 40) / 8;
+		bv[i] = isnull ? (uint8_t)(x >> 8) : (uint8_t)(x >> 9 & 1);
+		off[i] = at;
+		uint32_t len = (uint32_t)(x >> 30) % 12; /* a null's bytes too */
+		for (uint32_t k = 0; k < len; k++)
+			bytes[at++] = (char)('a' + (x >> (k * 4)) % 7);
+	}
+	off[N] = at;
+	for (int way = 0; way < 2; way++) {
+		colstore_writer_options o = COLSTORE_WRITER_OPTIONS_INIT;
+		o.row_group_size = RGS;
+		colstore_writer *w;
+		CU_ASSERT_EQUAL_FATAL(colstore_writer_create(paths[way], &o, &w, NULL), COLSTORE_OK);
+		colstore_writer_add_column(w, "i", COLSTORE_TYPE_INT16, 0, NULL);
+		colstore_writer_add_column(w, "f", COLSTORE_TYPE_FLOAT64, 0, NULL);
+		colstore_writer_add_column(w, "b", COLSTORE_TYPE_BOOL, 0, NULL);
+		colstore_writer_add_column(w, "s", COLSTORE_TYPE_STRING, 0, NULL);
+		colstore_writer_add_column(w, "n", COLSTORE_TYPE_INT64, 0, NULL);
+		int rc = 0;
+		if (way == 0) {
+			for (uint32_t i = 0; i < N && !rc; i++) {
+				int ok = valid[i / 8] >> (i % 8) & 1;
+				rc |= ok ? colstore_writer_put_int(w, 0, iv[i], NULL)
+				         : colstore_writer_put_null(w, 0, NULL);
+				rc |= ok ? colstore_writer_put_double(w, 1, fv[i], NULL)
+				         : colstore_writer_put_null(w, 1, NULL);
+				rc |= ok ? colstore_writer_put_int(w, 2, bv[i], NULL)
+				         : colstore_writer_put_null(w, 2, NULL);
+				rc |= ok ? colstore_writer_put_string(w, 3, bytes + off[i], off[i + 1] - off[i],
+				                                      NULL)
+				         : colstore_writer_put_null(w, 3, NULL);
+				rc |= colstore_writer_put_null(w, 4, NULL);
+				rc |= colstore_writer_end_row(w, NULL);
+			}
+		} else {
+			/* in batches of 1,000 rows and a last short one */
+			for (uint32_t from = 0; from < N && !rc; from += 1000) {
+				uint32_t k = N - from < 1000 ? N - from : 1000;
+				/* validity bitmaps start at row 0 of a batch: copy the bits */
+				static uint8_t vb[(1000 + 7) / 8];
+				memset(vb, 0, sizeof(vb));
+				for (uint32_t j = 0; j < k; j++)
+					if (valid[(from + j) / 8] >> ((from + j) % 8) & 1)
+						vb[j / 8] |= (uint8_t)(1u << (j % 8));
+				colstore_array a[5] = { { iv + from, NULL, vb },
+					                { fv + from, NULL, vb },
+					                { bv + from, NULL, vb },
+					                { bytes, off + from, vb },
+					                { NULL, NULL, none } };
+				rc = colstore_writer_append_batch(w, a, k, NULL);
+			}
+		}
+		CU_ASSERT_EQUAL(rc, COLSTORE_OK);
+		CU_ASSERT_EQUAL_FATAL(colstore_writer_finish(w, NULL), COLSTORE_OK);
+	}
+	size_t na, nb;
+	unsigned char *a = tu_read_file(paths[0], &na), *b = tu_read_file(paths[1], &nb);
+	CU_ASSERT_TRUE(a && b && na == nb && memcmp(a, b, na) == 0);
+	free(a);
+	free(b);
+	unlink(paths[0]);
+	unlink(paths[1]);
+}
+
 static void test_batch_rules(void)
 {
 	const char *path = tu_path("batch.colstore");
@@ -697,6 +783,7 @@ void register_roundtrip_tests(void)
 	CU_add_test(s, "string encodings and code widths", test_string_encodings);
 	CU_add_test(s, "statistics", test_stats);
 	CU_add_test(s, "string min/max per chunk, small and large dictionaries", test_string_stats);
+	CU_add_test(s, "append_batch and the put calls write the same bytes", test_batch_same_bytes);
 	CU_add_test(s, "zero-copy and compressed blocks", test_zero_copy);
 	CU_add_test(s, "lists of names: quotes, spaces, errors that list the columns", test_name_lists);
 	CU_add_test(s, "writer misuse", test_writer_misuse);
