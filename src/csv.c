@@ -194,7 +194,7 @@ static inline __attribute__((always_inline)) const uint8_t *cs_stop(cs_csv *c, c
 				return s + __builtin_ctzll(m);
 			s = c->mbase + 64;
 		}
-		if (c->end - s < 64)
+		if (c->end - s < 64 || !c->stops) /* (no stops: tests' byte-by-byte scan) */
 			return cs_stop_tail(c, s);
 		c->mbase = s;
 		c->mbits = c->stops(s, c->stop);

@@ -859,7 +859,9 @@ static int cs_append_strs(cs_wcol *c, const colstore_array *a, size_t done, uint
 			c->nulls++;
 		} else {
 			size_t len = (size_t)(a->offsets[i + 1] - a->offsets[i]);
-			cs_copy(c->sbytes + c->sbytes_len, (const char *)a->values + a->offsets[i], len);
+			if (len) /* (values may be NULL when every string is empty) */
+				cs_copy(c->sbytes + c->sbytes_len, (const char *)a->values + a->offsets[i],
+				        len);
 			c->sbytes_len += len;
 		}
 		off[n + 1] = (uint32_t)c->sbytes_len;

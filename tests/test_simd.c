@@ -481,7 +481,7 @@ static void test_stops_tokenizer(void)
 				size_t len = random_csv(buf, 200 + ts_next() % 3800, &d);
 				uint8_t *text = malloc(len + !len);
 				memcpy(text, buf, len);
-				char *want = tok_trace(text, len, &d, naive_stops);
+				char *want = tok_trace(text, len, &d, NULL); /* byte by byte */
 				errors += want && strstr(want, "end 0 ") == NULL;
 				for (int t = 0; t < ntabs; t++) {
 					char *got = tok_trace(text, len, &d, tabs[t]->stops);

@@ -3,7 +3,8 @@
  * every record's line, fields (offset, length, flags) and lenient verdict,
  * then how it ended (error code, line, field, message).  Two runs over the
  * same input compare as strings: the CUnit suite and fuzz_csv.c compare the
- * stop-mask kernels of every table (simd_csv.c) this way.
+ * tokenizer with each table's stop masks (simd_csv.c) against a byte-by-byte
+ * scan this way.
  */
 #ifndef COLSTORE_TOKTRACE_H
 #define COLSTORE_TOKTRACE_H
@@ -14,8 +15,9 @@
 
 #include "csv.h"
 
-/* the trace of text with dialect d, the stop masks made by stops (NULL: the
- * table in use); malloc'd, NULL when out of memory */
+/* the trace of text with dialect d, the stop masks made by stops, or with
+ * no masks at all when stops is NULL: every field's end found byte by byte
+ * (the reference); malloc'd, NULL when out of memory */
 static inline char *tok_trace(const uint8_t *text, size_t len, const cs_dialect *d,
                               uint64_t (*stops)(const uint8_t *, const uint8_t *))
 {
@@ -28,8 +30,7 @@ static inline char *tok_trace(const uint8_t *text, size_t len, const cs_dialect 
 		free(out);
 		return NULL;
 	}
-	if (stops)
-		c.stops = stops;
+	c.stops = stops;
 	int rc;
 	while ((rc = cs_csv_next(&c, &err)) == 1) {
 		if (cap - n < 64 + (size_t)c.nfields * 40) {
