@@ -251,8 +251,9 @@ COLSTORE_API int colstore_writer_end_row(colstore_writer *w, colstore_error *err
 
 /** One column's worth of values for colstore_writer_append_batch(). */
 typedef struct colstore_array {
-	/* int8..int64, float32/64, date, timestamp: an array of the C type
-	 *   (int8_t .. int64_t, float, double, int32_t, int64_t);
+	/* int8..int64, float32/64, date, timestamp: an array of nrows values
+	 *   of the C type (int8_t .. int64_t, float, double, int32_t, int64_t),
+	 *   a slot for every row, null or not;
 	 * bool: uint8_t, one byte per value, 0 or 1;
 	 * string: the bytes that offsets index. */
 	const void *values;
