@@ -458,19 +458,7 @@ static void test_stops_tokenizer(void)
 	int ntabs = ts_tables(tabs);
 	tabs[ntabs++] = cs_simd_get("scalar");
 	cs_dialect ds[4];
-	memset(ds, 0, sizeof(ds));
-	for (int k = 0; k < 4; k++) {
-		ds[k].quote = '"';
-		ds[k].esc = -1;
-		ds[k].comment = -1;
-	}
-	cs_dialect_delim(&ds[0], ",", 1);
-	cs_dialect_delim(&ds[1], ";", 1);
-	ds[1].quote = '\'';
-	ds[1].esc = '\\';
-	cs_dialect_delim(&ds[2], "||", 2);
-	cs_dialect_delim(&ds[3], "\t", 1);
-	ds[3].quote = -1;
+	tok_dialects(ds);
 	uint8_t *buf = malloc(4096);
 	int bad = 0, cases = 0, errors = 0;
 	for (int rep = 0; rep < 300; rep++)

@@ -57,4 +57,23 @@ static inline char *tok_trace(const uint8_t *text, size_t len, const cs_dialect 
 	return out;
 }
 
+/* the four dialects the comparisons run: ',' with '"'; ';' with '\''
+ * quotes and backslash escapes; "||"; tab without quotes */
+static inline void tok_dialects(cs_dialect ds[4])
+{
+	memset(ds, 0, 4 * sizeof(*ds));
+	for (int k = 0; k < 4; k++) {
+		ds[k].quote = '"';
+		ds[k].esc = -1;
+		ds[k].comment = -1;
+	}
+	cs_dialect_delim(&ds[0], ",", 1);
+	cs_dialect_delim(&ds[1], ";", 1);
+	ds[1].quote = '\'';
+	ds[1].esc = '\\';
+	cs_dialect_delim(&ds[2], "||", 2);
+	cs_dialect_delim(&ds[3], "\t", 1);
+	ds[3].quote = -1;
+}
+
 #endif

@@ -163,19 +163,7 @@ static void same_tokens(const uint8_t *data, size_t size)
 	if (size == 0)
 		return; /* (no input: no pointer to tokenize from) */
 	cs_dialect ds[4];
-	memset(ds, 0, sizeof(ds));
-	for (int k = 0; k < 4; k++) {
-		ds[k].quote = '"';
-		ds[k].esc = -1;
-		ds[k].comment = -1;
-	}
-	cs_dialect_delim(&ds[0], ",", 1);
-	cs_dialect_delim(&ds[1], ";", 1);
-	ds[1].quote = '\'';
-	ds[1].esc = '\\';
-	cs_dialect_delim(&ds[2], "||", 2);
-	cs_dialect_delim(&ds[3], "\t", 1);
-	ds[3].quote = -1;
+	tok_dialects(ds);
 	for (int k = 0; k < 8; k++) {
 		cs_dialect d = ds[k / 2];
 		d.lenient = k % 2;
