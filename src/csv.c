@@ -42,24 +42,17 @@ int cs_csv_init(cs_csv *c, const void *data, size_t size, const cs_dialect *d)
 	c->line = 1;
 	if (size >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
 		c->pos += 3;
-	if (c->d.dlen)
-		c->cls[c->d.delim[0]] = CL_STOP;
-	if (c->d.quote >= 0)
-		c->cls[(uint8_t)c->d.quote] = CL_STOP;
-	if (c->d.esc >= 0)
-		c->cls[(uint8_t)c->d.esc] = CL_STOP;
-	c->cls['\n'] = CL_STOP;
-	c->cls['\r'] = CL_STOP;
-	c->cls[0] = CL_STOP;
-	/* the same set for the 64-byte scan: LF stands in for what the
-	 * dialect lacks */
-	c->stops = cs_simd()->stops;
+	/* the bytes that stop an unquoted field (LF stands in for what the
+	 * dialect lacks): a set for the 64-byte scan, a class for the rest */
 	c->stop[0] = '\n';
 	c->stop[1] = '\r';
 	c->stop[2] = 0;
 	c->stop[3] = c->d.dlen ? c->d.delim[0] : '\n';
 	c->stop[4] = c->d.quote >= 0 ? (uint8_t)c->d.quote : '\n';
 	c->stop[5] = c->d.esc >= 0 ? (uint8_t)c->d.esc : '\n';
+	for (int k = 0; k < 6; k++)
+		c->cls[c->stop[k]] = CL_STOP;
+	c->stops = cs_simd()->stops;
 	c->cap = 64;
 	c->fields = malloc(c->cap * sizeof(*c->fields));
 	return c->fields ? COLSTORE_OK : COLSTORE_ENOMEM;

@@ -76,8 +76,8 @@ static void cs_inv5_init(void)
 		uint64_t x = d; /* Newton's iteration: each step doubles the good bits */
 		for (int i = 0; i < 6; i++)
 			x *= 2 - d * x;
+		cs_inv5[k] = x;
 		cs_lim5[k] = UINT64_MAX / d;
-		__atomic_store_n(&cs_inv5[k], x, __ATOMIC_RELAXED);
 	}
 }
 
@@ -111,17 +111,12 @@ cs_bp_encode(const uint8_t *p, size_t n, unsigned w, int sg, uint8_t *dst, size_
 			hi = v > hi ? v : hi;
 		}
 	}
-	unsigned sc = 19, any = 0;
+	unsigned sc = hi == lo ? 0 : 19; /* (every power of ten divides a delta of 0) */
 	for (size_t i = 0; i < n && sc; i++) {
 		uint64_t a = cs_load(p + i * w, w, sg) - lo;
-		if (!a)
-			continue;
-		any = 1;
 		while (sc && !cs_div10(a, sc))
 			sc--;
 	}
-	if (!any)
-		sc = 0;
 	uint64_t inv = cs_inv5[sc];
 	unsigned b = cs_bits_for(((hi - lo) >> sc) * inv);
 	size_t need = CS_PACK_HEADER + (size_t)(((unsigned __int128)n * b + 7) / 8);

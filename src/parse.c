@@ -102,7 +102,7 @@ int cs_parse_double(const char *p, size_t n, double *v)
 	 * no leading zero; the value is the same as below (the digits as one
 	 * integer, exact, over a power of ten, correctly rounded) */
 	if (n && n <= 17) {
-		size_t i = p[0] == '-', dot = 0;
+		size_t s0 = p[0] == '-', i = s0, dot = 0;
 		uint64_t mant = 0;
 		unsigned nd = 0;
 		for (; i < n; i++) {
@@ -116,12 +116,11 @@ int cs_parse_double(const char *p, size_t n, double *v)
 				break;
 			}
 		}
-		size_t s0 = p[0] == '-';
 		if (i == n && nd && nd <= 15 &&
 		    !(p[s0] == '0' && s0 + 1 < n && is_digit(p[s0 + 1]))) {
 			if (v) {
 				double d = dot ? (double)mant / cs_pow10[n - dot] : (double)mant;
-				*v = p[0] == '-' ? -d : d;
+				*v = s0 ? -d : d;
 			}
 			return 1;
 		}

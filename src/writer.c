@@ -692,11 +692,17 @@ int colstore_writer_put_string(colstore_writer *w, uint32_t col, const char *s,
 	return rc;
 }
 
+/* R9.1: row n's validity bit 0, counted (its slot is the caller's) */
+static inline void cs_mark_null(cs_wcol *c, uint32_t n)
+{
+	c->validity[n / 8] &= (uint8_t) ~(1u << (n % 8));
+	c->nulls++;
+}
+
 static void cs_put_null_raw(cs_wcol *c)
 {
-	/* R9.1: validity bit 0; R9.2.1, R9.3.1, R9.5.2: the slot is zero */
-	c->validity[c->n / 8] &= (uint8_t) ~(1u << (c->n % 8));
-	c->nulls++;
+	/* R9.2.1, R9.3.1, R9.5.2: the slot is zero */
+	cs_mark_null(c, c->n);
 	if (c->type == COLSTORE_TYPE_STRING) {
 		uint32_t *off = (uint32_t *)c->values;
 		if (c->n == 0)
@@ -797,10 +803,8 @@ static void cs_append_fixed(cs_wcol *c, const colstore_array *a, size_t done, ui
 	       (size_t)k * c->width);
 	for (uint32_t j = 0; a->validity && j < k; j++)
 		if (!cs_bit_get(a->validity, done + j)) {
-			uint32_t n = c->n + j;
-			c->validity[n / 8] &= (uint8_t) ~(1u << (n % 8));
-			c->nulls++;
-			memset(c->values + (size_t)n * c->width, 0, c->width);
+			cs_mark_null(c, c->n + j);
+			memset(c->values + (size_t)(c->n + j) * c->width, 0, c->width);
 		}
 	c->n += k;
 }
@@ -855,8 +859,7 @@ static int cs_append_strs(cs_wcol *c, const colstore_array *a, size_t done, uint
 		size_t i = done + j;
 		uint32_t n = c->n + j;
 		if (a->validity && !cs_bit_get(a->validity, i)) {
-			c->validity[n / 8] &= (uint8_t) ~(1u << (n % 8));
-			c->nulls++;
+			cs_mark_null(c, n);
 		} else {
 			size_t len = (size_t)(a->offsets[i + 1] - a->offsets[i]);
 			if (len) /* (values may be NULL when every string is empty) */
