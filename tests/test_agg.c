@@ -386,9 +386,7 @@ static void test_group_decimal_pass(void)
 			uint64_t rng = 0x9e3779b97f4a7c15ull;
 			int bad = 0;
 			for (uint32_t r = 0; r < n; r++) {
-				rng ^= rng << 13;
-				rng ^= rng >> 7;
-				rng ^= rng << 17;
+				tu_next(&rng);
 				const int g = (int)(rng % 3);
 				/* cents: up to 9,999.99, or near 2^53 / 100 (sums pass int64) */
 				const int64_t m = big ? ((int64_t)1 << 53) - 1 - (int64_t)(rng >> 40)
@@ -483,9 +481,7 @@ static void test_decimal_minmax_one(void)
 			uint64_t rng = 0x2545f4914f6cdd1dull ^ p;
 			int bad = 0;
 			for (uint32_t r = 0; r < n; r++) {
-				rng ^= rng << 13;
-				rng ^= rng >> 7;
-				rng ^= rng << 17;
+				tu_next(&rng);
 				const int64_t c = 10000 + (int64_t)(rng % 90000); /* 100.00 .. 999.99 */
 				colstore_writer_put_double(w, 0, r == p ? -12.34 : (double)c / 100, NULL);
 				colstore_writer_put_double(w, 1, r == p ? 12345.67 : (double)c / 100, NULL);
@@ -546,9 +542,7 @@ static void test_many_dict_groups(void)
 	uint64_t rng = 0x9e3779b97f4a7c15ull;
 	int bad = 0;
 	for (uint32_t r = 0; r < N; r++) {
-		rng ^= rng << 13;
-		rng ^= rng >> 7;
-		rng ^= rng << 17;
+		tu_next(&rng);
 		/* keys first seen in random order; every key at least once */
 		const uint32_t g = r < G ? (uint32_t)((r * 7919ull) % G) : (uint32_t)(rng % G);
 		const int32_t v = (int32_t)(rng >> 40) % 1000;

@@ -184,7 +184,7 @@ static void test_parse_double_paths(void)
 	char buf[20];
 	int bad = 0, accepted = 0;
 	for (int rep = 0; rep < 400000; rep++) {
-		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		tu_next(&x);
 		size_t n = 1 + x % 18;
 		for (size_t i = 0; i < n; i++)
 			buf[i] = alpha[(x >> (6 + 3 * (i % 19))) % (sizeof(alpha) - 1) ^ (i % 3 == 1)];

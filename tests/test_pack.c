@@ -55,6 +55,28 @@ static void test_bitpack_widths(void)
 	CU_ASSERT_TRUE(packed > 100);
 }
 
+/* a packed block as §10.2 lays it out, the slow way: the header (value
+ * width, bits b of the largest delta, scale, reference), then each delta's
+ * b bits appended one at a time, LSB first; its size */
+static size_t ref_block(uint8_t *dst, unsigned w, unsigned scale, uint64_t lo,
+                        const uint64_t *delta, size_t n)
+{
+	uint64_t r = 0;
+	for (size_t i = 0; i < n; i++)
+		r = delta[i] > r ? delta[i] : r;
+	unsigned b = r ? 64 - (unsigned)__builtin_clzll(r) : 0;
+	size_t need = 16 + (n * b + 7) / 8;
+	memset(dst, 0, need);
+	dst[0] = (uint8_t)w, dst[1] = (uint8_t)b, dst[2] = (uint8_t)scale;
+	for (unsigned k = 0; k < 8; k++)
+		dst[8 + k] = (uint8_t)(lo >> (8 * k));
+	for (size_t i = 0, bit = 0; i < n; i++)
+		for (unsigned k = 0; k < b; k++, bit++)
+			if (delta[i] >> k & 1)
+				dst[16 + bit / 8] |= (uint8_t)(1u << (bit % 8));
+	return need;
+}
+
 /* BITPACK as format-spec.md §10.2 words it, the slow way: the range, the
  * greatest common divisor of the deltas and the largest power of ten (at
  * most 10^19) dividing it, then each delta divided and its bits appended
@@ -84,18 +106,9 @@ static size_t ref_bitpack(const uint8_t *p, size_t n, unsigned w, int sg, uint8_
 	uint64_t unit = 1;
 	while (g && sc < 19 && g % (unit * 10) == 0)
 		unit *= 10, sc++;
-	uint64_t r = (hi - lo) / unit;
-	unsigned b = r ? 64 - (unsigned)__builtin_clzll(r) : 0;
-	size_t need = 16 + (n * b + 7) / 8;
-	memset(dst, 0, need);
-	dst[0] = (uint8_t)w, dst[1] = (uint8_t)b, dst[2] = (uint8_t)sc;
-	for (unsigned k = 0; k < 8; k++)
-		dst[8 + k] = (uint8_t)(lo >> (8 * k));
-	for (size_t i = 0, bit = 0; i < n; i++)
-		for (unsigned k = 0; k < b; k++, bit++)
-			if (((v[i] - lo) / unit) >> k & 1)
-				dst[16 + bit / 8] |= (uint8_t)(1u << (bit % 8));
-	return need;
+	for (size_t i = 0; i < n; i++)
+		v[i] = (v[i] - lo) / unit;
+	return ref_block(dst, w, sc, lo, v, n);
 }
 
 /* The encoder's blocks, byte for byte, against the slow way: every value
@@ -119,7 +132,7 @@ static void test_bitpack_reference(void)
 					for (unsigned k = 0; k < sc; k++)
 						unit *= 10;
 					for (size_t i = 0; i < n; i++) {
-						x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+						tu_next(&x);
 						/* a multiple of unit, often small, that fits w bytes */
 						uint64_t span = li % 3 ? 50 : 1u << 20;
 						if (span - 1 > UINT64_MAX / unit) /* no wrap-around */
@@ -170,20 +183,11 @@ static size_t ref_decimal(const double *v, size_t n, uint8_t *dst)
 		}
 		if (i < n)
 			continue;
-		uint64_t r = (uint64_t)hi - (uint64_t)lo;
-		unsigned b = r ? 64 - (unsigned)__builtin_clzll(r) : 0;
-		size_t need = 16 + (n * b + 7) / 8;
-		if (need >= n * 8)
-			return 0;
-		memset(dst, 0, need);
-		dst[0] = 8, dst[1] = (uint8_t)b, dst[2] = (uint8_t)e;
-		for (unsigned k = 0; k < 8; k++)
-			dst[8 + k] = (uint8_t)((uint64_t)lo >> (8 * k));
-		for (size_t j = 0, bit = 0; j < n; j++)
-			for (unsigned k = 0; k < b; k++, bit++)
-				if (((uint64_t)(m[j] - lo)) >> k & 1)
-					dst[16 + bit / 8] |= (uint8_t)(1u << (bit % 8));
-		return need;
+		uint64_t delta[1000];
+		for (size_t j = 0; j < n; j++)
+			delta[j] = (uint64_t)m[j] - (uint64_t)lo;
+		size_t need = ref_block(dst, 8, e, (uint64_t)lo, delta, n);
+		return need < n * 8 ? need : 0;
 	}
 	return 0;
 }
@@ -206,7 +210,7 @@ static void test_decimal_reference(void)
 				for (unsigned k = 0; k < e; k++)
 					p10 *= 10;
 				for (size_t i = 0; i < n; i++) {
-					x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+					tu_next(&x);
 					int64_t m = (int64_t)(x % 2000001) - 1000000;
 					if (kind == 1) /* halves at this scale */
 						m = m * 10 + 5;

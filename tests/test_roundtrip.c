@@ -333,7 +333,7 @@ static void test_string_stats(void)
 	uint32_t *len = malloc((size_t)ROWS * sizeof(*len));
 	uint64_t x = 88172645463325252ull;
 	for (uint32_t i = 0; i < ROWS; i++) {
-		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		tu_next(&x);
 		uint32_t r = (uint32_t)(x >> 20), n = 0;
 		switch (r % 5) {
 		case 0: /* the same 8 bytes, then a number */
@@ -351,7 +351,7 @@ static void test_string_stats(void)
 		case 3: /* 20-40 letters */
 			n = 20 + r / 5 % 21;
 			for (uint32_t b = 0; b < n; b++) {
-				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				tu_next(&x);
 				val[i][b] = (char)('a' + x % 26);
 			}
 			break;
@@ -595,7 +595,7 @@ static void test_batch_same_bytes(void)
 	static char bytes[N * 12];
 	uint64_t x = 0x2545f4914f6cdd1dull, at = 0;
 	for (uint32_t i = 0; i < N; i++) {
-		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		tu_next(&x);
 		int isnull = x % 5 == 0;
 		if (!isnull)
 			valid[i / 8] |= (uint8_t)(1u << (i % 8));

@@ -99,4 +99,13 @@ void register_thread_tests(void);
 void register_scan_tests(void);
 void register_arrow_tests(void);
 
+/* the next value of a xorshift64 generator of state *s (not zero) */
+static inline uint64_t tu_next(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
 #endif
