@@ -620,6 +620,7 @@ typedef struct cs_p2 {
 	int stop;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	struct cs_p2w *self; /* one thread: the writer's thread converts each unit */
 } cs_p2;
 
 static int cs_grow_vals(cs_colbuf *b, size_t need)
@@ -637,13 +638,36 @@ static int cs_grow_vals(cs_colbuf *b, size_t need)
 	return COLSTORE_OK;
 }
 
-/* one field into row r of its column's batch (the same rules as the
- * single-threaded pass 2 in import.c) */
-static int cs_convert(const cs_import *im, cs_colbuf *b, uint32_t i, uint64_t r,
-                      const cs_csv_field *f, cs_scratch *sc, uint64_t line, colstore_error *err)
+/* how a column's fields become values: the common types straight, the
+ * rest (forced types, date formats) through cs_imp_parse_value() */
+enum { CV_STR, CV_I8, CV_I16, CV_I32, CV_I64, CV_F64, CV_BOOL, CV_DATE, CV_TS, CV_ANY };
+
+static uint8_t cs_conv_kind(const cs_icol *col)
 {
-	const cs_icol *col = &im->cols[i];
 	if (col->type == COLSTORE_TYPE_STRING)
+		return CV_STR;
+	if (col->forced)
+		return CV_ANY; /* lenient parsers */
+	switch (col->type) {
+	case COLSTORE_TYPE_INT8: return CV_I8;
+	case COLSTORE_TYPE_INT16: return CV_I16;
+	case COLSTORE_TYPE_INT32: return CV_I32;
+	case COLSTORE_TYPE_INT64: return CV_I64;
+	case COLSTORE_TYPE_FLOAT64: return CV_F64;
+	case COLSTORE_TYPE_BOOL: return CV_BOOL;
+	case COLSTORE_TYPE_DATE: return col->fmt ? CV_ANY : CV_DATE;
+	case COLSTORE_TYPE_TIMESTAMP: return col->fmt || col->fmt2 ? CV_ANY : CV_TS;
+	default: return CV_ANY;
+	}
+}
+
+/* one field into row r of its column's batch (the same rules as the
+ * single-threaded pass 2 in import.c); kind: cs_conv_kind(&im->cols[i]) */
+static inline int cs_convert(const cs_import *im, cs_colbuf *b, uint32_t i, unsigned kind,
+                             uint64_t r, const cs_csv_field *f, cs_scratch *sc, uint64_t line,
+                             colstore_error *err)
+{
+	if (kind == CV_STR)
 		b->offs[r + 1] = b->offs[r];
 	if (!f || cs_imp_is_null(im, f))
 		return COLSTORE_OK; /* validity bit stays 0 */
@@ -651,34 +675,82 @@ static int cs_convert(const cs_import *im, cs_colbuf *b, uint32_t i, uint64_t r,
 	uint32_t n;
 	if (cs_imp_text(sc, f, &p, &n))
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-	unsigned w = colstore_type_width(col->type);
-	if (col->type == COLSTORE_TYPE_STRING) {
+	int64_t iv = 0;
+	double dv = 0;
+	int ok = 1;
+	switch (kind) {
+	case CV_STR:
 		if (cs_grow_vals(b, b->vals_len + n))
 			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 		memcpy(b->vals + b->vals_len, p, n);
 		b->vals_len += n;
 		b->offs[r + 1] = b->vals_len;
-	} else {
-		int64_t iv = 0;
-		double dv = 0;
-		if (!cs_imp_parse_value(col, p, n, &iv, &dv))
-			return cs_imp_bad_value(err, line, i, col, p, n);
-		if (col->type == COLSTORE_TYPE_FLOAT32) {
-			float fv = (float)dv;
-			memcpy(b->vals + r * 4, &fv, 4);
-		} else if (col->type == COLSTORE_TYPE_FLOAT64) {
-			memcpy(b->vals + r * 8, &dv, 8);
-		} else if (col->type == COLSTORE_TYPE_BOOL) {
+		break;
+	case CV_I8:
+		if ((ok = cs_parse_int(p, n, &iv) && iv >= INT8_MIN && iv <= INT8_MAX))
 			b->vals[r] = (uint8_t)iv;
-		} else {
-			memcpy(b->vals + r * w, &iv, w); /* little-endian host */
+		break;
+	case CV_I16:
+		if ((ok = cs_parse_int(p, n, &iv) && iv >= INT16_MIN && iv <= INT16_MAX)) {
+			int16_t v = (int16_t)iv;
+			memcpy(b->vals + r * 2, &v, 2);
+		}
+		break;
+	case CV_I32:
+		if ((ok = cs_parse_int(p, n, &iv) && iv >= INT32_MIN && iv <= INT32_MAX)) {
+			int32_t v = (int32_t)iv;
+			memcpy(b->vals + r * 4, &v, 4);
+		}
+		break;
+	case CV_I64:
+		if ((ok = cs_parse_int(p, n, &iv)))
+			memcpy(b->vals + r * 8, &iv, 8);
+		break;
+	case CV_F64:
+		if ((ok = cs_parse_double(p, n, &dv)))
+			memcpy(b->vals + r * 8, &dv, 8);
+		break;
+	case CV_BOOL: {
+		int bv;
+		if ((ok = cs_parse_bool(p, n, &bv)))
+			b->vals[r] = (uint8_t)bv;
+		break;
+	}
+	case CV_DATE:
+		if ((ok = cs_parse_date_any(p, n, &iv) && iv >= INT32_MIN && iv <= INT32_MAX)) {
+			int32_t v = (int32_t)iv;
+			memcpy(b->vals + r * 4, &v, 4);
+		}
+		break;
+	case CV_TS:
+		if ((ok = cs_parse_timestamp_any(p, n, &iv)))
+			memcpy(b->vals + r * 8, &iv, 8);
+		break;
+	default: {
+		const cs_icol *col = &im->cols[i];
+		if ((ok = cs_imp_parse_value(col, p, n, &iv, &dv))) {
+			if (col->type == COLSTORE_TYPE_FLOAT32) {
+				float fv = (float)dv;
+				memcpy(b->vals + r * 4, &fv, 4);
+			} else if (col->type == COLSTORE_TYPE_FLOAT64) {
+				memcpy(b->vals + r * 8, &dv, 8);
+			} else if (col->type == COLSTORE_TYPE_BOOL) {
+				b->vals[r] = (uint8_t)iv;
+			} else {
+				unsigned w = colstore_type_width(col->type);
+				memcpy(b->vals + r * w, &iv, w); /* little-endian host */
+			}
 		}
 	}
+	}
+	if (!ok)
+		return cs_imp_bad_value(err, line, i, &im->cols[i], p, n);
 	cs_bit_set(b->valid, r);
 	return COLSTORE_OK;
 }
 
-static int cs_parse_unit(cs_p2 *s, cs_slot *slot, cs_import *im, cs_csv *c, cs_scratch *sc)
+static int cs_parse_unit(cs_p2 *s, cs_slot *slot, cs_import *im, cs_csv *c, cs_scratch *sc,
+                         const uint8_t *kinds)
 {
 	const cs_unit *u = &im->units[s->seq[slot->unit].u];
 	c->pos = c->start + u->start;
@@ -720,7 +792,7 @@ static int cs_parse_unit(cs_p2 *s, cs_slot *slot, cs_import *im, cs_csv *c, cs_s
 		if (rc == CS_ROW_REJECT)
 			continue;
 		for (uint32_t i = 0; i < nc; i++) {
-			rc = cs_convert(im, &slot->cols[im->wcol[i]], i, r,
+			rc = cs_convert(im, &slot->cols[im->wcol[i]], i, kinds[i], r,
 			                i < c->nfields ? &c->fields[i] : NULL, sc, c->rec_line, &slot->err);
 			if (rc)
 				return rc;
@@ -736,13 +808,51 @@ static int cs_parse_unit(cs_p2 *s, cs_slot *slot, cs_import *im, cs_csv *c, cs_s
 	return COLSTORE_OK;
 }
 
+/* a converting thread's state: a tokenizer over the input it reads */
+typedef struct cs_p2w {
+	cs_csv c;
+	cs_scratch sc;
+	uint32_t in;    /* the input c reads (UINT32_MAX: none yet) */
+	int init;       /* c could not be made */
+	uint8_t *kinds; /* the input's columns' cs_conv_kind() */
+} cs_p2w;
+
+/* unit u of the sequence into slot (slot->rc says how it went) */
+static void cs_p2w_unit(cs_p2 *s, cs_p2w *t, size_t u, cs_slot *slot)
+{
+	slot->unit = u;
+	cs_import *im = &s->ims[s->seq[u].in];
+	if (s->seq[u].in != t->in) { /* the next input: a tokenizer over it */
+		if (t->in != UINT32_MAX && !t->init)
+			cs_csv_free(&t->c);
+		t->in = s->seq[u].in;
+		t->init = cs_csv_init(&t->c, im->data, im->size, &im->dialect);
+		t->c.expect = im->ncols;
+		t->sc.d = &im->dialect;
+		free(t->kinds);
+		if (!t->init && !(t->kinds = malloc(im->ncols ? im->ncols : 1))) {
+			cs_csv_free(&t->c);
+			t->init = COLSTORE_ENOMEM;
+		}
+		for (uint32_t i = 0; !t->init && i < im->ncols; i++)
+			t->kinds[i] = cs_conv_kind(&im->cols[i]);
+	}
+	slot->rc = t->init ? cs_err(&slot->err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory")
+	                   : cs_parse_unit(s, slot, im, &t->c, &t->sc, t->kinds);
+}
+
+static void cs_p2w_free(cs_p2w *t)
+{
+	if (t->in != UINT32_MAX && !t->init)
+		cs_csv_free(&t->c);
+	free(t->kinds);
+	free(t->sc.p);
+}
+
 static void *cs_p2_worker(void *arg)
 {
 	cs_p2 *s = arg;
-	cs_csv c;
-	cs_scratch sc = { NULL, 0, NULL };
-	uint32_t in = UINT32_MAX; /* the input c reads */
-	int init = 0;
+	cs_p2w t = { .in = UINT32_MAX };
 	for (;;) {
 		pthread_mutex_lock(&s->mu);
 		while (!s->stop && s->next < s->nseq && s->next >= s->consumed + s->nslots)
@@ -754,26 +864,13 @@ static void *cs_p2_worker(void *arg)
 		size_t u = s->next++;
 		cs_slot *slot = &s->slots[u % s->nslots];
 		pthread_mutex_unlock(&s->mu);
-		slot->unit = u;
-		cs_import *im = &s->ims[s->seq[u].in];
-		if (s->seq[u].in != in) { /* the next input: a tokenizer over it */
-			if (in != UINT32_MAX && !init)
-				cs_csv_free(&c);
-			in = s->seq[u].in;
-			init = cs_csv_init(&c, im->data, im->size, &im->dialect);
-			c.expect = im->ncols;
-			sc.d = &im->dialect;
-		}
-		slot->rc = init ? cs_err(&slot->err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory")
-		                : cs_parse_unit(s, slot, im, &c, &sc);
+		cs_p2w_unit(s, &t, u, slot);
 		pthread_mutex_lock(&s->mu);
 		slot->ready = 1;
 		pthread_cond_broadcast(&s->cv);
 		pthread_mutex_unlock(&s->mu);
 	}
-	if (in != UINT32_MAX && !init)
-		cs_csv_free(&c);
-	free(sc.p);
+	cs_p2w_free(&t);
 	return NULL;
 }
 
@@ -838,10 +935,14 @@ static int cs_p2_append(cs_p2 *s, colstore_writer *w, int passes, uint64_t *rows
 	int rc = COLSTORE_OK;
 	for (size_t u = 0; !rc && u < s->nseq; u++) {
 		cs_slot *slot = &s->slots[u % s->nslots];
-		pthread_mutex_lock(&s->mu);
-		while (!(slot->ready && slot->unit == u))
-			pthread_cond_wait(&s->cv, &s->mu);
-		pthread_mutex_unlock(&s->mu);
+		if (s->self) { /* one thread: the unit converted here */
+			cs_p2w_unit(s, s->self, u, slot);
+		} else {
+			pthread_mutex_lock(&s->mu);
+			while (!(slot->ready && slot->unit == u))
+				pthread_cond_wait(&s->cv, &s->mu);
+			pthread_mutex_unlock(&s->mu);
+		}
 		if (s->seq[u].in != in) {
 			/* the last input is read: its pages and temporary files go */
 			sh->base += s->ims[in].size;
@@ -904,7 +1005,7 @@ int cs_imp_pass2_mt(cs_import *ims, uint32_t n, colstore_writer *w, int passes,
 		if (ims[k].unit_rows > s.unit_rows)
 			s.unit_rows = ims[k].unit_rows;
 	}
-	s.nslots = (size_t)threads * 2;
+	s.nslots = threads == 1 ? 1 : (size_t)threads * 2;
 	s.seq = malloc((s.nseq ? s.nseq : 1) * sizeof(cs_seq));
 	int rc = s.seq ? cs_slots_alloc(&s) : COLSTORE_ENOMEM;
 	if (rc) {
@@ -919,13 +1020,17 @@ int cs_imp_pass2_mt(cs_import *ims, uint32_t n, colstore_writer *w, int passes,
 	pthread_cond_init(&s.cv, NULL);
 	pthread_t th[64];
 	uint32_t started = 0;
-	for (; started < threads && started < 64; started++)
+	cs_p2w self = { .in = UINT32_MAX };
+	if (threads == 1)
+		s.self = &self;
+	for (; threads > 1 && started < threads && started < 64; started++)
 		if (pthread_create(&th[started], NULL, cs_p2_worker, &s))
 			break;
-	if (started == 0)
+	if (threads > 1 && started == 0)
 		rc = cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET, "cannot start a thread");
 	else
 		rc = cs_p2_append(&s, w, passes, rows_out, failed, err);
+	cs_p2w_free(&self);
 	pthread_mutex_lock(&s.mu);
 	s.stop = 1;
 	pthread_cond_broadcast(&s.cv);

@@ -207,14 +207,15 @@ int cs_parse_double_full(const char *p, size_t n, double *v)
 
 int cs_parse_bool(const char *p, size_t n, int *v)
 {
-	static const char t[] = "true", f[] = "false";
-	int is_t = n == 4, is_f = n == 5;
-	for (size_t i = 0; i < n && (is_t || is_f); i++) {
-		char c = (char)(p[i] | 0x20); /* ASCII lower case */
-		is_t = is_t && c == t[i];
-		is_f = is_f && c == f[i];
-	}
-	if (!is_t && !is_f)
+	/* ASCII lower case of the first four bytes and the last one: "true"
+	 * and "false" both end in e; no branch on which it is */
+	if (n != 4 && n != 5)
+		return 0;
+	uint32_t w = cs_le32(p) | 0x20202020u;
+	int end_e = (p[n - 1] | 0x20) == 'e';
+	int is_t = (n == 4) & (w == cs_le32((const uint8_t *)"true"));
+	int is_f = (n == 5) & (w == cs_le32((const uint8_t *)"fals")) & end_e;
+	if (!(is_t | is_f))
 		return 0;
 	if (v)
 		*v = is_t;

@@ -4,6 +4,7 @@
  * and nothing left behind.
  */
 #include <math.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -1257,6 +1258,27 @@ static void test_parsers(void)
 	int b;
 	CU_ASSERT_TRUE(cs_parse_bool("TrUe", 4, &b) && b == 1);
 	CU_ASSERT_FALSE(cs_parse_bool("yes", 3, &b));
+	/* every 4- and 5-byte text that differs from true/false in one byte
+	 * (any value, every position) against a plain case-folding compare,
+	 * and the same text one byte shorter, never a bool */
+	unsigned wrong = 0;
+	for (unsigned w = 0; w < 2; w++) {
+		const char *base = w ? "false" : "true";
+		size_t n = strlen(base);
+		for (size_t at = 0; at < n; at++)
+			for (unsigned ch = 0; ch < 256; ch++) {
+				char t[6];
+				memcpy(t, base, n);
+				t[at] = (char)ch;
+				int want = 1;
+				for (size_t k = 0; k < n; k++)
+					want &= tolower((unsigned char)t[k]) == base[k];
+				int got = cs_parse_bool(t, n, &b);
+				wrong += got != want || (got && b != !w);
+				wrong += cs_parse_bool(t, n - 1, &b); /* "fals", "tru" */
+			}
+	}
+	CU_ASSERT_EQUAL(wrong, 0);
 }
 
 /* ---- several inputs ---------------------------------------------------- */
