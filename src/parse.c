@@ -245,12 +245,35 @@ static int num(const char *p, int n, int *v)
 	return 1;
 }
 
+/* Eight bytes w (little-endian: byte i in bits 8i) hold ASCII digits where
+ * digits has 0xff bytes, and the bytes of sep elsewhere: every digit byte
+ * is 0x30-0x3f and still so with 6 added (no byte carries into the next
+ * while the first holds); the other bytes equal sep's */
+static inline int cs_swar_fits(uint64_t w, uint64_t digits, uint64_t sep)
+{
+	const uint64_t hi = 0xf0f0f0f0f0f0f0f0ull & digits, zeros = 0x3030303030303030ull & digits;
+	return (w & hi) == zeros && ((w + (0x0606060606060606ull & digits)) & hi) == zeros &&
+	       (w & ~digits) == sep;
+}
+
+/* two digits at byte i of w */
+static inline int cs_swar_2(uint64_t w, unsigned i)
+{
+	return (int)((w >> (8 * i)) & 0xf) * 10 + (int)((w >> (8 * i + 8)) & 0xf);
+}
+
 int cs_parse_date(const char *p, size_t n, int64_t *days)
 {
-	int y, m, d;
-	if (n != 10 || p[4] != '-' || p[7] != '-' || !num(p, 4, &y) || !num(p + 5, 2, &m) ||
-	    !num(p + 8, 2, &d))
+	if (n != 10)
 		return 0;
+	/* YYYY-MM- in one word, DD in the last two bytes */
+	uint64_t w = cs_le64(p);
+	if (!cs_swar_fits(w, 0x00ffff00ffffffffull, 0x2d00002d00000000ull))
+		return 0;
+	unsigned d0 = (uint8_t)p[8] - '0', d1 = (uint8_t)p[9] - '0';
+	if (d0 > 9 || d1 > 9)
+		return 0;
+	int y = cs_swar_2(w, 0) * 100 + cs_swar_2(w, 2), m = cs_swar_2(w, 5), d = (int)(d0 * 10 + d1);
 	static const unsigned char mdays[13] = { 0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	if (m < 1 || m > 12 || d < 1 || d > mdays[m])
 		return 0;
@@ -272,27 +295,39 @@ int cs_parse_timestamp(const char *p, size_t n, int64_t *us)
 	if (n == 10)
 		goto done;
 	int hh, mm, ss = 0;
-	if (n < 16 || (p[10] != 'T' && p[10] != ' ') || p[13] != ':' || !num(p + 11, 2, &hh) ||
-	    !num(p + 14, 2, &mm) || hh > 23 || mm > 59)
-		return 0;
 	size_t i = 16;
-	if (i < n && p[i] == ':') {
-		if (n < 19 || !num(p + 17, 2, &ss) || ss > 59)
+	uint64_t w = n >= 19 ? cs_le64(p + 11) : 0;
+	if (n >= 19 && (p[10] == 'T' || p[10] == ' ') &&
+	    cs_swar_fits(w, 0xffff00ffff00ffffull, 0x00003a00003a0000ull)) {
+		/* HH:MM:SS in one word (the common case) */
+		hh = cs_swar_2(w, 0);
+		mm = cs_swar_2(w, 3);
+		ss = cs_swar_2(w, 6);
+		if (hh > 23 || mm > 59 || ss > 59)
 			return 0; /* no leap seconds */
 		i = 19;
-		if (i < n && p[i] == '.') {
-			i++;
-			int fd = 0;
-			for (; i < n && is_digit(p[i]); i++, fd++) {
-				if (fd >= 6)
-					return 0; /* finer than a microsecond would be lost */
-				micros = micros * 10 + (p[i] - '0');
-			}
-			if (fd == 0)
+	} else {
+		if (n < 16 || (p[10] != 'T' && p[10] != ' ') || p[13] != ':' ||
+		    !num(p + 11, 2, &hh) || !num(p + 14, 2, &mm) || hh > 23 || mm > 59)
+			return 0;
+		if (i < n && p[i] == ':') {
+			if (n < 19 || !num(p + 17, 2, &ss) || ss > 59)
 				return 0;
-			for (; fd < 6; fd++)
-				micros *= 10;
+			i = 19;
 		}
+	}
+	if (i == 19 && i < n && p[i] == '.') {
+		i++;
+		int fd = 0;
+		for (; i < n && is_digit(p[i]); i++, fd++) {
+			if (fd >= 6)
+				return 0; /* finer than a microsecond would be lost */
+			micros = micros * 10 + (p[i] - '0');
+		}
+		if (fd == 0)
+			return 0;
+		for (; fd < 6; fd++)
+			micros *= 10;
 	}
 	t += hh * 3600 + mm * 60 + ss;
 	if (i < n && p[i] == 'Z') {

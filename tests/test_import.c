@@ -1207,6 +1207,112 @@ static void test_encoding_choice(void)
 	free(csv);
 }
 
+/* the ISO date and timestamp parsers against a byte-at-a-time reference
+ * (the rules of README.md, "Importing CSV", written plainly): every byte
+ * of several stamps changed to every value, at the full length and two
+ * shorter, value and verdict */
+static int ref_num(const char *p, int n, int *v)
+{
+	*v = 0;
+	for (int i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return 0;
+		*v = *v * 10 + (p[i] - '0');
+	}
+	return 1;
+}
+
+static int ref_date(const char *p, size_t n, int64_t *days)
+{
+	int y, m, d;
+	if (n != 10 || p[4] != '-' || p[7] != '-' || !ref_num(p, 4, &y) || !ref_num(p + 5, 2, &m) ||
+	    !ref_num(p + 8, 2, &d) || m < 1 || m > 12 || d < 1)
+		return 0;
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	static const int mdays[13] = { 0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	if (d > mdays[m] + (m == 2 && leap))
+		return 0;
+	*days = cs_days_from_civil(y, (unsigned)m, (unsigned)d);
+	return 1;
+}
+
+static int ref_timestamp(const char *p, size_t n, int64_t *us)
+{
+	int64_t days;
+	int hh, mm, ss = 0, micros = 0;
+	if (n < 10 || !ref_date(p, 10, &days))
+		return 0;
+	size_t i = 10;
+	if (n > 10) {
+		if (n < 16 || (p[10] != 'T' && p[10] != ' ') || p[13] != ':' || !ref_num(p + 11, 2, &hh) ||
+		    !ref_num(p + 14, 2, &mm) || hh > 23 || mm > 59)
+			return 0;
+		i = 16;
+		if (i < n && p[i] == ':') {
+			if (n < 19 || !ref_num(p + 17, 2, &ss) || ss > 59)
+				return 0;
+			i = 19;
+			if (i < n && p[i] == '.') {
+				int fd = 0;
+				for (i++; i < n && p[i] >= '0' && p[i] <= '9'; i++, fd++)
+					micros = micros * 10 + (p[i] - '0');
+				if (fd == 0 || fd > 6)
+					return 0;
+				for (; fd < 6; fd++)
+					micros *= 10;
+			}
+		}
+	} else {
+		hh = mm = 0;
+	}
+	int64_t t = days * 86400 + hh * 3600 + mm * 60 + ss;
+	if (i < n && p[i] == 'Z') {
+		i++;
+	} else if (i < n && (p[i] == '+' || p[i] == '-')) {
+		int oh, om, colon = n - i == 6;
+		if ((n - i != 6 && n - i != 5) || (colon && p[i + 3] != ':') ||
+		    !ref_num(p + i + 1, 2, &oh) || !ref_num(p + i + 3 + colon, 2, &om) || oh > 23 ||
+		    om > 59)
+			return 0;
+		t -= (p[i] == '-' ? -1 : 1) * (oh * 3600 + om * 60);
+		i = n;
+	}
+	if (i != n)
+		return 0;
+	*us = t * 1000000 + micros;
+	return 1;
+}
+
+static void test_parse_stamps(void)
+{
+	static const char *const base[] = { "2025-01-31T12:34:56", "2024-02-29 23:59:59.123456Z",
+		                            "2000-12-31T00:00:00+01:00", "1999-09-09T09:09",
+		                            "2025-01-01", "2025-01-01T10:30:00-0530",
+		                            "0000-01-01T00:00:00", "2100-02-28T23:59:59.5" };
+	unsigned long checked = 0, wrong = 0;
+	for (size_t b = 0; b < sizeof(base) / sizeof(base[0]); b++) {
+		size_t len = strlen(base[b]);
+		for (size_t at = 0; at < len; at++)
+			for (unsigned ch = 0; ch < 256; ch++) {
+				char t[40];
+				memcpy(t, base[b], len);
+				t[at] = (char)ch;
+				for (size_t n = len - 2; n <= len; n++) {
+					int64_t a = 0, r = 0;
+					int got = cs_parse_timestamp(t, n, &a), want = ref_timestamp(t, n, &r);
+					wrong += got != want || (got && a != r) ||
+					         cs_parse_timestamp(t, n, NULL) != want;
+					got = cs_parse_date(t, n, &a);
+					want = ref_date(t, n, &r);
+					wrong += got != want || (got && a != r) || cs_parse_date(t, n, NULL) != want;
+					checked++;
+				}
+			}
+	}
+	CU_ASSERT_TRUE(checked > 100000);
+	CU_ASSERT_EQUAL(wrong, 0);
+}
+
 static void test_parsers(void)
 {
 	int64_t v;
@@ -1588,6 +1694,8 @@ void register_import_tests(void)
 	CU_add_test(s, "1 to 8 threads give the same file; cuts inside quotes", test_threads);
 	CU_add_test(s, "DICT or PLAIN from the distinct-count estimate", test_encoding_choice);
 	CU_add_test(s, "value parsers", test_parsers);
+	CU_add_test(s, "ISO dates and timestamps against a byte-at-a-time reference",
+	            test_parse_stamps);
 	CU_add_test(s, "lenient: padded, trimmed and rejected rows, the rejects file", test_lenient);
 	CU_add_test(s, "lenient: a second table, a repeated header", test_tables);
 	CU_add_test(s, "dates in other spellings: inferred, formats, never D/M/Y guessed", test_dates);
