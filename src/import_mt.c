@@ -667,10 +667,11 @@ static inline int cs_convert(const cs_import *im, cs_colbuf *b, uint32_t i, unsi
                              uint64_t r, const cs_csv_field *f, cs_scratch *sc, uint64_t line,
                              colstore_error *err)
 {
-	if (kind == CV_STR)
-		b->offs[r + 1] = b->offs[r];
-	if (!f || cs_imp_is_null(im, f))
+	if (!f || cs_imp_is_null(im, f)) {
+		if (kind == CV_STR)
+			b->offs[r + 1] = b->vals_len;
 		return COLSTORE_OK; /* validity bit stays 0 */
+	}
 	const char *p;
 	uint32_t n;
 	if (cs_imp_text(sc, f, &p, &n))
@@ -682,7 +683,7 @@ static inline int cs_convert(const cs_import *im, cs_colbuf *b, uint32_t i, unsi
 	case CV_STR:
 		if (cs_grow_vals(b, b->vals_len + n))
 			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-		memcpy(b->vals + b->vals_len, p, n);
+		cs_copy((char *)b->vals + b->vals_len, p, n);
 		b->vals_len += n;
 		b->offs[r + 1] = b->vals_len;
 		break;

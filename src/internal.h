@@ -151,6 +151,31 @@ static inline int cs_int_fits(int type, int64_t v)
 	}
 }
 
+/* memcpy inline for short strings (most are), reading and writing no byte
+ * outside the n: two overlapping words cover 4-16 bytes */
+static inline void cs_copy(char *d, const char *s, size_t n)
+{
+	uint64_t a, b;
+	uint32_t x, y;
+	if (n > 16) {
+		memcpy(d, s, n);
+	} else if (n >= 8) {
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + n - 8, &b, 8);
+	} else if (n >= 4) {
+		memcpy(&x, s, 4);
+		memcpy(&y, s + n - 4, 4);
+		memcpy(d, &x, 4);
+		memcpy(d + n - 4, &y, 4);
+	} else if (n) {
+		d[0] = s[0];
+		d[n / 2] = s[n / 2];
+		d[n - 1] = s[n - 1];
+	}
+}
+
 /* in-range test in the subtraction form: [off, off+len) within [0, size) */
 static inline int cs_in_range(uint64_t off, uint64_t len, uint64_t size)
 {

@@ -809,31 +809,6 @@ static void cs_append_fixed(cs_wcol *c, const colstore_array *a, size_t done, ui
 	c->n += k;
 }
 
-/* memcpy inline for short strings (most are), reading and writing no byte
- * outside the n: two overlapping words cover 4-16 bytes */
-static inline void cs_copy(char *d, const char *s, size_t n)
-{
-	uint64_t a, b;
-	uint32_t x, y;
-	if (n > 16) {
-		memcpy(d, s, n);
-	} else if (n >= 8) {
-		memcpy(&a, s, 8);
-		memcpy(&b, s + n - 8, 8);
-		memcpy(d, &a, 8);
-		memcpy(d + n - 8, &b, 8);
-	} else if (n >= 4) {
-		memcpy(&x, s, 4);
-		memcpy(&y, s + n - 4, 4);
-		memcpy(d, &x, 4);
-		memcpy(d + n - 4, &y, 4);
-	} else if (n) {
-		d[0] = s[0];
-		d[n / 2] = s[n / 2];
-		d[n - 1] = s[n - 1];
-	}
-}
-
 /* k strings from row done of a: room for all their bytes made once, each
  * string then copied (a null: an empty slot, as cs_put_null_raw() makes) */
 static int cs_append_strs(cs_wcol *c, const colstore_array *a, size_t done, uint32_t k,
