@@ -45,7 +45,7 @@ size_t cs_dict_memory(const cs_dict *d)
 
 uint64_t cs_dict_hash_keep = ~(uint64_t)0;
 
-uint64_t cs_dict_hash(const char *s, uint32_t len)
+uint64_t cs_dict_hash_long(const char *s, uint32_t len)
 {
 	return XXH3_64bits(s, len) & cs_dict_hash_keep;
 }

@@ -358,9 +358,47 @@ CS_HIDDEN void cs_dict_free(cs_dict *d);
 CS_HIDDEN int cs_dict_intern(cs_dict *d, const char *s, uint32_t len, uint32_t *code);
 /* the same with h = cs_dict_hash(s, len) made ahead, and cs_dict_prefetch(d, h)
  * some keys before, so that a batch's table misses overlap */
-CS_HIDDEN uint64_t cs_dict_hash(const char *s, uint32_t len);
 /* the hash bits kept: tests clear them all to make every key collide */
 CS_HIDDEN extern uint64_t cs_dict_hash_keep;
+CS_HIDDEN uint64_t cs_dict_hash_long(const char *s, uint32_t len);
+/* The hash only places keys in the table (codes follow first appearance),
+ * so it is not part of the format.  Keys of up to 16 bytes, most of them,
+ * are mixed inline: their first and last 4 or 8 bytes and the length, by
+ * two 64x64->128-bit multiplies folded (as wyhash does); longer keys by
+ * XXH3. */
+static inline uint64_t cs_mum(uint64_t a, uint64_t b)
+{
+#ifdef __SIZEOF_INT128__
+	__uint128_t r = (__uint128_t)a * b;
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+#else
+	uint64_t al = (uint32_t)a, ah = a >> 32, bl = (uint32_t)b, bh = b >> 32;
+	uint64_t ll = al * bl, lh = al * bh, hl = ah * bl, hh = ah * bh;
+	uint64_t mid = (ll >> 32) + (uint32_t)lh + (uint32_t)hl;
+	uint64_t lo = (mid << 32) | (uint32_t)ll, hi = hh + (lh >> 32) + (hl >> 32) + (mid >> 32);
+	return lo ^ hi;
+#endif
+}
+static inline uint64_t cs_dict_hash(const char *s, uint32_t len)
+{
+	uint64_t a, b;
+	if (len > 16)
+		return cs_dict_hash_long(s, len);
+	if (len >= 8) {
+		a = cs_le64(s);
+		b = cs_le64(s + len - 8);
+	} else if (len >= 4) {
+		a = cs_le32(s);
+		b = cs_le32(s + len - 4);
+	} else {
+		a = len ? (uint64_t)(uint8_t)s[0] | (uint64_t)(uint8_t)s[len / 2] << 8 |
+		                  (uint64_t)(uint8_t)s[len - 1] << 16
+		        : 0;
+		b = 0;
+	}
+	uint64_t h = cs_mum(a ^ 0xa0761d6478bd642full, b ^ 0xe7037ed1a0b428dbull ^ len);
+	return cs_mum(h ^ 0x8ebc6af09c88c6e3ull, 0x589965cc75374cc3ull ^ len) & cs_dict_hash_keep;
+}
 CS_HIDDEN int cs_dict_intern_h(cs_dict *d, const char *s, uint32_t len, uint64_t h,
                                uint32_t *code);
 static inline void cs_dict_prefetch(const cs_dict *d, uint64_t h)
