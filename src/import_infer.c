@@ -164,6 +164,27 @@ static void cs_note_dmy(cs_icol *col, const cs_csv_field *f)
 	}
 }
 
+/* a column down to one type (integers: int and float64) whose value is
+ * one of it, checked and counted with no more asked; most fields are.
+ * 0: the general path decides (it gives the same answer for such a value) */
+static inline int cs_settled(cs_icol *col, const cs_csv_field *f)
+{
+	int64_t v;
+	switch (col->cand) {
+	case CAND_INT | CAND_FLOAT:
+		if (f->len > 15 || !cs_parse_int(f->p, f->len, &v))
+			return 0;
+		col->imin = v < col->imin ? v : col->imin;
+		col->imax = v > col->imax ? v : col->imax;
+		return 1;
+	case CAND_FLOAT: return cs_parse_double(f->p, f->len, NULL);
+	case CAND_TS: return cs_parse_timestamp(f->p, f->len, NULL);
+	case CAND_DATE: return cs_parse_date(f->p, f->len, NULL);
+	case CAND_BOOL: return cs_parse_bool(f->p, f->len, NULL);
+	default: return 0;
+	}
+}
+
 int cs_imp_infer_record(const cs_import *im, cs_icol *cols, const cs_csv *c, colstore_error *err)
 {
 	cs_reject r;
@@ -189,6 +210,8 @@ int cs_imp_infer_record(const cs_import *im, cs_icol *cols, const cs_csv *c, col
 		if (col->forced || !col->cand || cs_imp_is_null(im, f))
 			continue;
 		col->nonnull++;
+		if (!col->dmy && !(f->flags & CS_CSV_ESCAPED) && cs_settled(col, f))
+			continue;
 		int had = col->seen;
 		unsigned before = col->cand;
 		cs_infer(im, col, f);
