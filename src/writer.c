@@ -797,11 +797,20 @@ static int cs_batch_check(const colstore_writer *w, const colstore_array *cols,
 
 /* k fixed-width values from row done of a: copied whole, then each null's
  * slot zeroed and its bit cleared, as cs_put_null_raw() does */
+/* the next row from j (< k) of a's validity from row done on that may be
+ * null: eight rows at a time while their byte is all ones */
+static inline uint32_t cs_next_null(const uint8_t *valid, size_t done, uint32_t j, uint32_t k)
+{
+	while (j < k && ((done + j) & 7) == 0 && k - j >= 8 && valid[(done + j) >> 3] == 0xff)
+		j += 8;
+	return j;
+}
+
 static void cs_append_fixed(cs_wcol *c, const colstore_array *a, size_t done, uint32_t k)
 {
 	memcpy(c->values + (size_t)c->n * c->width, (const uint8_t *)a->values + done * c->width,
 	       (size_t)k * c->width);
-	for (uint32_t j = 0; a->validity && j < k; j++)
+	for (uint32_t j = 0; a->validity && (j = cs_next_null(a->validity, done, j, k)) < k; j++)
 		if (!cs_bit_get(a->validity, done + j)) {
 			cs_mark_null(c, c->n + j);
 			memset(c->values + (size_t)(c->n + j) * c->width, 0, c->width);
@@ -830,6 +839,21 @@ static int cs_append_strs(cs_wcol *c, const colstore_array *a, size_t done, uint
 	uint32_t *off = (uint32_t *)c->values;
 	if (c->n == 0)
 		off[0] = 0;
+	uint64_t first = a->offsets[done];
+	if (span && span == a->offsets[done + k] - first) {
+		/* the strings lie back to back (nulls empty): their bytes in one
+		 * copy, then each end offset */
+		memcpy(c->sbytes + c->sbytes_len, (const char *)a->values + first, (size_t)span);
+		uint32_t base = (uint32_t)c->sbytes_len;
+		for (uint32_t j = 0; j < k; j++) {
+			if (a->validity && !cs_bit_get(a->validity, done + j))
+				cs_mark_null(c, c->n + j);
+			off[c->n + j + 1] = base + (uint32_t)(a->offsets[done + j + 1] - first);
+		}
+		c->sbytes_len += (size_t)span;
+		c->n += k;
+		return COLSTORE_OK;
+	}
 	for (uint32_t j = 0; j < k; j++) {
 		size_t i = done + j;
 		uint32_t n = c->n + j;

@@ -581,22 +581,31 @@ static void test_writer_misuse(void)
 /* append_batch and the put calls write the same bytes: int16, float64,
  * bool and string columns with nulls whose value slots hold garbage and
  * whose string offsets span bytes (both ignored), an all-null int64 column
- * with values NULL, batches that cross row groups */
+ * with values NULL, batches that cross row groups; and again with every
+ * null string empty (the strings back to back, copied at once) */
 static void test_batch_same_bytes(void)
 {
 	enum { N = 3000, RGS = 700 };
-	static char put_path[512]; /* tu_path() reuses its buffer */
+	static char put_path[512], b1_path[512]; /* tu_path() reuses its buffer */
 	snprintf(put_path, sizeof(put_path), "%s", tu_path("put.colstore"));
-	const char *paths[2] = { put_path, tu_path("batch2.colstore") };
+	snprintf(b1_path, sizeof(b1_path), "%s", tu_path("batch1.colstore"));
+	const char *paths[3] = { put_path, b1_path, tu_path("batch2.colstore") };
 	static int16_t iv[N];
 	static double fv[N];
 	static uint8_t bv[N], valid[(N + 7) / 8], none[(N + 7) / 8];
-	static uint64_t off[N + 1];
-	static char bytes[N * 12];
+	static uint64_t off[N + 1], off2[N + 1];
+	static char bytes[N * 12], bytes2[N * 12];
 	uint64_t x = 0x2545f4914f6cdd1dull, at = 0;
 	for (uint32_t i = 0; i < N; i++) {
 		tu_next(&x);
 		int isnull = x % 5 == 0;
+		/* a null just past the bytes where row groups start inside a
+		 * batch (rows 700 and 2100, not on a byte boundary), after a byte
+		 * with no null */
+		if ((i >= 696 && i <= 703) || (i >= 2096 && i <= 2103))
+			isnull = 0;
+		if (i == 705 || i == 2105)
+			isnull = 1;
 		if (!isnull)
 			valid[i / 8] |= (uint8_t)(1u << (i % 8));
 		iv[i] = (int16_t)(x >> 20); /* a null's slot: garbage */
@@ -608,7 +617,17 @@ static void test_batch_same_bytes(void)
 			bytes[at++] = (char)('a' + (x >> (k * 4)) % 7);
 	}
 	off[N] = at;
-	for (int way = 0; way < 2; way++) {
+	/* the same strings with each null's bytes left out */
+	at = 0;
+	for (uint32_t i = 0; i < N; i++) {
+		off2[i] = at;
+		if (valid[i / 8] >> (i % 8) & 1) {
+			memcpy(bytes2 + at, bytes + off[i], off[i + 1] - off[i]);
+			at += off[i + 1] - off[i];
+		}
+	}
+	off2[N] = at;
+	for (int way = 0; way < 3; way++) {
 		colstore_writer_options o = COLSTORE_WRITER_OPTIONS_INIT;
 		o.row_group_size = RGS;
 		colstore_writer *w;
@@ -647,7 +666,8 @@ static void test_batch_same_bytes(void)
 				colstore_array a[5] = { { iv + from, NULL, vb },
 					                { fv + from, NULL, vb },
 					                { bv + from, NULL, vb },
-					                { bytes, off + from, vb },
+					                { way == 1 ? bytes : bytes2,
+					                  (way == 1 ? off : off2) + from, vb },
 					                { NULL, NULL, none } };
 				rc = colstore_writer_append_batch(w, a, k, NULL);
 			}
@@ -655,13 +675,15 @@ static void test_batch_same_bytes(void)
 		CU_ASSERT_EQUAL(rc, COLSTORE_OK);
 		CU_ASSERT_EQUAL_FATAL(colstore_writer_finish(w, NULL), COLSTORE_OK);
 	}
-	size_t na, nb;
-	unsigned char *a = tu_read_file(paths[0], &na), *b = tu_read_file(paths[1], &nb);
-	CU_ASSERT_TRUE(a && b && na == nb && memcmp(a, b, na) == 0);
-	free(a);
-	free(b);
+	for (int way = 1; way < 3; way++) {
+		size_t na, nb;
+		unsigned char *a = tu_read_file(paths[0], &na), *b = tu_read_file(paths[way], &nb);
+		CU_ASSERT_TRUE(a && b && na == nb && memcmp(a, b, na) == 0);
+		free(a);
+		free(b);
+		unlink(paths[way]);
+	}
 	unlink(paths[0]);
-	unlink(paths[1]);
 }
 
 static void test_batch_rules(void)
