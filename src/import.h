@@ -100,6 +100,7 @@ typedef struct cs_icol {
 	uint64_t drop_line[5], drop_at[5];
 	uint32_t drop_len[5];
 	uint32_t why_in; /* the table's columns: the input why_line is in */
+	cs_date_memo memo; /* pass 1: the last date seen valid */
 } cs_icol;
 
 /* what the inputs of one import share: the table they go into, lenient

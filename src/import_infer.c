@@ -178,8 +178,8 @@ static inline int cs_settled(cs_icol *col, const cs_csv_field *f)
 		col->imax = v > col->imax ? v : col->imax;
 		return 1;
 	case CAND_FLOAT: return cs_parse_double(f->p, f->len, NULL);
-	case CAND_TS: return cs_parse_timestamp(f->p, f->len, NULL);
-	case CAND_DATE: return cs_parse_date(f->p, f->len, NULL);
+	case CAND_TS: return cs_parse_timestamp_m(f->p, f->len, NULL, &col->memo);
+	case CAND_DATE: return cs_parse_date_m(f->p, f->len, NULL, &col->memo);
 	case CAND_BOOL: return cs_parse_bool(f->p, f->len, NULL);
 	default: return 0;
 	}

@@ -588,6 +588,7 @@ typedef struct cs_colbuf {
 	size_t vals_cap, vals_len;
 	uint64_t *offs;  /* strings: rows + 1 offsets */
 	uint8_t *valid;
+	cs_date_memo memo; /* dates and timestamps: the last date read */
 } cs_colbuf;
 
 typedef struct cs_slot {
@@ -718,13 +719,14 @@ static inline int cs_convert(const cs_import *im, cs_colbuf *b, uint32_t i, unsi
 		break;
 	}
 	case CV_DATE:
-		if ((ok = cs_parse_date_any(p, n, &iv) && iv >= INT32_MIN && iv <= INT32_MAX)) {
+		if ((ok = (cs_parse_date_m(p, n, &iv, &b->memo) || cs_parse_date_any(p, n, &iv)) &&
+		          iv >= INT32_MIN && iv <= INT32_MAX)) {
 			int32_t v = (int32_t)iv;
 			memcpy(b->vals + r * 4, &v, 4);
 		}
 		break;
 	case CV_TS:
-		if ((ok = cs_parse_timestamp_any(p, n, &iv)))
+		if ((ok = cs_parse_timestamp_m(p, n, &iv, &b->memo) || cs_parse_timestamp_any(p, n, &iv)))
 			memcpy(b->vals + r * 8, &iv, 8);
 		break;
 	default: {

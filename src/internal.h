@@ -666,6 +666,18 @@ CS_HIDDEN int cs_parse_date(const char *p, size_t n, int64_t *days);
 /* YYYY-MM-DD[T ]HH:MM[:SS[.f{1,6}]][Z|+HH:MM|-HH:MM|+HHMM|-HHMM], or a bare
  * date (midnight) -> microseconds since the epoch, UTC */
 CS_HIDDEN int cs_parse_timestamp(const char *p, size_t n, int64_t *us);
+/* The last valid YYYY-MM-DD a column read (its 10 bytes) and its day, so
+ * that a run of one date (a sorted column, a log) is checked and counted
+ * once; zeroed: empty.  The _m forms take one (or NULL) and answer as the
+ * plain forms do. */
+typedef struct cs_date_memo {
+	uint64_t head;  /* bytes 0-7 */
+	uint16_t tail;  /* bytes 8-9 */
+	uint8_t state;  /* 0: empty, 1: a valid date, 2: and days holds its day */
+	int64_t days;
+} cs_date_memo;
+CS_HIDDEN int cs_parse_date_m(const char *p, size_t n, int64_t *days, cs_date_memo *m);
+CS_HIDDEN int cs_parse_timestamp_m(const char *p, size_t n, int64_t *us, cs_date_memo *m);
 CS_HIDDEN int64_t cs_days_from_civil(int64_t y, unsigned m, unsigned d);
 /* datefmt.c: a strptime-like format (%Y %m %d %H %M %S %f %b %B %z %p %I
  * %%; a space matches one or more) -> days (ts 0) or microseconds, UTC */

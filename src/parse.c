@@ -264,8 +264,25 @@ static inline int cs_swar_2(uint64_t w, unsigned i)
 
 int cs_parse_date(const char *p, size_t n, int64_t *days)
 {
+	return cs_parse_date_m(p, n, days, NULL);
+}
+
+int cs_parse_date_m(const char *p, size_t n, int64_t *days, cs_date_memo *memo)
+{
 	if (n != 10)
 		return 0;
+	if (memo && memo->state && memo->head == cs_le64(p) && memo->tail == cs_le16(p + 8)) {
+		if (days && memo->state == 1) {
+			/* checked before, day not yet wanted */
+			int y = (p[0] - '0') * 1000 + (p[1] - '0') * 100 + (p[2] - '0') * 10 + (p[3] - '0');
+			memo->days = cs_days_from_civil(y, (unsigned)((p[5] - '0') * 10 + (p[6] - '0')),
+			                                (unsigned)((p[8] - '0') * 10 + (p[9] - '0')));
+			memo->state = 2;
+		}
+		if (days)
+			*days = memo->days;
+		return 1;
+	}
 	/* YYYY-MM- in one word, DD in the last two bytes */
 	uint64_t w = cs_le64(p);
 	if (!cs_swar_fits(w, 0x00ffff00ffffffffull, 0x2d00002d00000000ull))
@@ -282,13 +299,24 @@ int cs_parse_date(const char *p, size_t n, int64_t *days)
 		return 0;
 	if (days)
 		*days = cs_days_from_civil(y, (unsigned)m, (unsigned)d);
+	if (memo) {
+		memo->head = w;
+		memo->tail = cs_le16(p + 8);
+		memo->state = days ? 2 : 1;
+		memo->days = days ? *days : 0;
+	}
 	return 1;
 }
 
 int cs_parse_timestamp(const char *p, size_t n, int64_t *us)
 {
+	return cs_parse_timestamp_m(p, n, us, NULL);
+}
+
+int cs_parse_timestamp_m(const char *p, size_t n, int64_t *us, cs_date_memo *memo)
+{
 	int64_t days = 0; /* the day only when the value is wanted: checking is cheaper */
-	if (n < 10 || !cs_parse_date(p, 10, us ? &days : NULL))
+	if (n < 10 || !cs_parse_date_m(p, 10, us ? &days : NULL, memo))
 		return 0;
 	int64_t t = days * 86400;
 	int64_t micros = 0;

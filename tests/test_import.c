@@ -1210,7 +1210,8 @@ static void test_encoding_choice(void)
 /* the ISO date and timestamp parsers against a byte-at-a-time reference
  * (the rules of README.md, "Importing CSV", written plainly): every byte
  * of several stamps changed to every value, at the full length and two
- * shorter, value and verdict */
+ * shorter, value and verdict; also through a memo of the last date, which
+ * runs of one text hit */
 static int ref_num(const char *p, int n, int *v)
 {
 	*v = 0;
@@ -1290,6 +1291,7 @@ static void test_parse_stamps(void)
 		                            "2025-01-01", "2025-01-01T10:30:00-0530",
 		                            "0000-01-01T00:00:00", "2100-02-28T23:59:59.5" };
 	unsigned long checked = 0, wrong = 0;
+	cs_date_memo dm = { 0, 0, 0, 0 }, tm = { 0, 0, 0, 0 }; /* kept across every call */
 	for (size_t b = 0; b < sizeof(base) / sizeof(base[0]); b++) {
 		size_t len = strlen(base[b]);
 		for (size_t at = 0; at < len; at++)
@@ -1305,6 +1307,17 @@ static void test_parse_stamps(void)
 					got = cs_parse_date(t, n, &a);
 					want = ref_date(t, n, &r);
 					wrong += got != want || (got && a != r) || cs_parse_date(t, n, NULL) != want;
+					/* with a memo of the last date, asked with and without the day */
+					for (int ask = 0; ask < 2; ask++) {
+						int64_t *out = ask ? &a : NULL;
+						a = 0;
+						got = cs_parse_date_m(t, n, out, &dm);
+						wrong += got != want || (got && ask && a != r);
+						want = ref_timestamp(t, n, &r);
+						got = cs_parse_timestamp_m(t, n, out, &tm);
+						wrong += got != want || (got && ask && a != r);
+						want = ref_date(t, n, &r);
+					}
 					checked++;
 				}
 			}
