@@ -57,8 +57,11 @@ typedef struct cs_tally {
 } cs_tally;
 
 /* memory of the import whatever the table's width: the values a work unit
- * of the parallel passes holds, and (by default) a row group's */
-#define CS_UNIT_BYTES (64u << 20)
+ * of the parallel passes holds (at most CS_UNIT_ROWS rows: a unit's
+ * buffers then stay in the cache between the thread that fills them and
+ * the one that appends them), and (by default) a row group's */
+#define CS_UNIT_BYTES (16u << 20)
+#define CS_UNIT_ROWS 16384
 #define CS_ROW_GROUP_BYTES (64u << 20)
 
 /* inference candidates of a column (pass 1) */
@@ -163,8 +166,8 @@ typedef struct cs_import {
 	size_t null_lens[COLSTORE_MAX_NULL_MARKERS];
 	uint32_t threads;
 	uint64_t max_field; /* bytes */
-	uint32_t unit_rows; /* rows a work unit of the parallel passes holds: 65536, fewer
-	                     * for a wide table (CS_UNIT_BYTES) */
+	uint32_t unit_rows; /* rows a work unit of the parallel passes holds: CS_UNIT_ROWS,
+	                     * fewer for a wide table (CS_UNIT_BYTES) */
 	/* pass 2 work units, found by the parallel pass 1: record-aligned byte
 	 * ranges of the input, in order */
 	struct cs_unit *units;

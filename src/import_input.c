@@ -571,10 +571,13 @@ void cs_input_ready(cs_import *im)
 	if (im->o->lenient)
 		im->tables_ok = cs_imp_tables_ok(im, (uint64_t)(im->csv.pos - im->csv.start), im->csv.line);
 	/* a work unit of the parallel passes holds at most CS_UNIT_BYTES of
-	 * values (at 16 bytes a field): 65536 rows, fewer for a wide table */
+	 * values (at 16 bytes a field): CS_UNIT_ROWS rows, fewer for a wide
+	 * table */
 	uint32_t width = im->ncols ? im->ncols : 1;
 	im->unit_rows = (uint32_t)(CS_UNIT_BYTES / 16 / width) / 64 * 64;
-	im->unit_rows = im->unit_rows < 64 ? 64 : im->unit_rows > 65536 ? 65536 : im->unit_rows;
+	im->unit_rows = im->unit_rows < 64            ? 64
+	                : im->unit_rows > CS_UNIT_ROWS ? CS_UNIT_ROWS
+	                                               : im->unit_rows;
 }
 
 /* an error in one of several inputs names it (err->line and column are
