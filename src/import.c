@@ -468,7 +468,7 @@ int colstore_import_files(const char *const *paths, size_t n, const char *out_pa
 		if (im->empty)
 			continue;
 		uint64_t got = 0;
-		rc = im->units
+		rc = im->threads >= 2 && im->units
 		             ? cs_imp_pass2_mt(im, 1, w, passes, &got, &failed, err)
 		             : cs_pass2(im, w, passes, &got, err);
 		if ((rc = cs_input_error(im, rc, err)))

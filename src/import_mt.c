@@ -621,7 +621,6 @@ typedef struct cs_p2 {
 	int stop;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct cs_p2w *self; /* one thread: the writer's thread converts each unit */
 } cs_p2;
 
 static int cs_grow_vals(cs_colbuf *b, size_t need)
@@ -833,6 +832,7 @@ static void cs_p2w_unit(cs_p2 *s, cs_p2w *t, size_t u, cs_slot *slot)
 		t->c.expect = im->ncols;
 		t->sc.d = &im->dialect;
 		free(t->kinds);
+		t->kinds = NULL;
 		if (!t->init && !(t->kinds = malloc(im->ncols ? im->ncols : 1))) {
 			cs_csv_free(&t->c);
 			t->init = COLSTORE_ENOMEM;
@@ -938,14 +938,10 @@ static int cs_p2_append(cs_p2 *s, colstore_writer *w, int passes, uint64_t *rows
 	int rc = COLSTORE_OK;
 	for (size_t u = 0; !rc && u < s->nseq; u++) {
 		cs_slot *slot = &s->slots[u % s->nslots];
-		if (s->self) { /* one thread: the unit converted here */
-			cs_p2w_unit(s, s->self, u, slot);
-		} else {
-			pthread_mutex_lock(&s->mu);
-			while (!(slot->ready && slot->unit == u))
-				pthread_cond_wait(&s->cv, &s->mu);
-			pthread_mutex_unlock(&s->mu);
-		}
+		pthread_mutex_lock(&s->mu);
+		while (!(slot->ready && slot->unit == u))
+			pthread_cond_wait(&s->cv, &s->mu);
+		pthread_mutex_unlock(&s->mu);
 		if (s->seq[u].in != in) {
 			/* the last input is read: its pages and temporary files go */
 			sh->base += s->ims[in].size;
@@ -1008,7 +1004,7 @@ int cs_imp_pass2_mt(cs_import *ims, uint32_t n, colstore_writer *w, int passes,
 		if (ims[k].unit_rows > s.unit_rows)
 			s.unit_rows = ims[k].unit_rows;
 	}
-	s.nslots = threads == 1 ? 1 : (size_t)threads * 2;
+	s.nslots = (size_t)threads * 2;
 	s.seq = malloc((s.nseq ? s.nseq : 1) * sizeof(cs_seq));
 	int rc = s.seq ? cs_slots_alloc(&s) : COLSTORE_ENOMEM;
 	if (rc) {
@@ -1023,17 +1019,13 @@ int cs_imp_pass2_mt(cs_import *ims, uint32_t n, colstore_writer *w, int passes,
 	pthread_cond_init(&s.cv, NULL);
 	pthread_t th[64];
 	uint32_t started = 0;
-	cs_p2w self = { .in = UINT32_MAX };
-	if (threads == 1)
-		s.self = &self;
-	for (; threads > 1 && started < threads && started < 64; started++)
+	for (; started < threads && started < 64; started++)
 		if (pthread_create(&th[started], NULL, cs_p2_worker, &s))
 			break;
-	if (threads > 1 && started == 0)
+	if (started == 0)
 		rc = cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET, "cannot start a thread");
 	else
 		rc = cs_p2_append(&s, w, passes, rows_out, failed, err);
-	cs_p2w_free(&self);
 	pthread_mutex_lock(&s.mu);
 	s.stop = 1;
 	pthread_cond_broadcast(&s.cv);
