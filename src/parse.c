@@ -262,6 +262,13 @@ static inline int cs_swar_2(uint64_t w, unsigned i)
 	return (int)((w >> (8 * i)) & 0xf) * 10 + (int)((w >> (8 * i + 8)) & 0xf);
 }
 
+/* the day of a checked YYYY-MM-DD: w its first 8 bytes, p the text */
+static int64_t cs_date_day(uint64_t w, const char *p)
+{
+	return cs_days_from_civil(cs_swar_2(w, 0) * 100 + cs_swar_2(w, 2), (unsigned)cs_swar_2(w, 5),
+	                          (unsigned)((p[8] - '0') * 10 + (p[9] - '0')));
+}
+
 int cs_parse_date(const char *p, size_t n, int64_t *days)
 {
 	return cs_parse_date_m(p, n, days, NULL);
@@ -272,11 +279,8 @@ int cs_parse_date_m(const char *p, size_t n, int64_t *days, cs_date_memo *memo)
 	if (n != 10)
 		return 0;
 	if (memo && memo->state && memo->head == cs_le64(p) && memo->tail == cs_le16(p + 8)) {
-		if (days && memo->state == 1) {
-			/* checked before, day not yet wanted */
-			int y = (p[0] - '0') * 1000 + (p[1] - '0') * 100 + (p[2] - '0') * 10 + (p[3] - '0');
-			memo->days = cs_days_from_civil(y, (unsigned)((p[5] - '0') * 10 + (p[6] - '0')),
-			                                (unsigned)((p[8] - '0') * 10 + (p[9] - '0')));
+		if (days && memo->state == 1) { /* checked before, day not yet wanted */
+			memo->days = cs_date_day(memo->head, p);
 			memo->state = 2;
 		}
 		if (days)
@@ -298,7 +302,7 @@ int cs_parse_date_m(const char *p, size_t n, int64_t *days, cs_date_memo *memo)
 	if (m == 2 && d == 29 && !leap)
 		return 0;
 	if (days)
-		*days = cs_days_from_civil(y, (unsigned)m, (unsigned)d);
+		*days = cs_date_day(w, p);
 	if (memo) {
 		memo->head = w;
 		memo->tail = cs_le16(p + 8);

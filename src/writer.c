@@ -795,8 +795,6 @@ static int cs_batch_check(const colstore_writer *w, const colstore_array *cols,
 	return COLSTORE_OK;
 }
 
-/* k fixed-width values from row done of a: copied whole, then each null's
- * slot zeroed and its bit cleared, as cs_put_null_raw() does */
 /* the next row from j (< k) of a's validity from row done on that may be
  * null: eight rows at a time while their byte is all ones */
 static inline uint32_t cs_next_null(const uint8_t *valid, size_t done, uint32_t j, uint32_t k)
@@ -805,6 +803,9 @@ static inline uint32_t cs_next_null(const uint8_t *valid, size_t done, uint32_t 
 		j += 8;
 	return j;
 }
+
+/* k fixed-width values from row done of a: copied whole, then each null's
+ * slot zeroed and its bit cleared, as cs_put_null_raw() does */
 
 static void cs_append_fixed(cs_wcol *c, const colstore_array *a, size_t done, uint32_t k)
 {
