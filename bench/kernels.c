@@ -3,7 +3,8 @@
  * against the scalar one in the same run: ns per value of a BITPACK block
  * of 65,536 values (a row group) decoded whole at several bit widths and
  * value widths, a DECIMAL block to float64, the sum straight from the
- * packed bits, dictionary codes widened to uint32, and a filter's bitmap
+ * packed bits, dictionary codes widened to uint32, the few-group kernels
+ * (counts, int8 sums, int64 min/max/sum), and a filter's bitmap
  * turned into row indexes (at 3%, 50% and 97% of the rows selected).  Best of 7 passes of
  * about 20 ms each, the tables taking turns; a markdown table on stdout.
  *
@@ -39,8 +40,9 @@ static uint64_t next(void)
 typedef struct job {
 	int kind; /* 0 decode, 1 DECIMAL to float64, 2 packed sum, 3 widen,
 	           * 4 bitmap to indexes (b: percent of rows selected), 5 rows
-	           * counted by group, 6 int8 summed by group (b: groups; blk:
-	           * N group ids, then N values) */
+	           * counted by group, 6 int8 summed by group, 7 int64 min, max
+	           * and sum by group (b: groups; blk: N group ids, then N
+	           * values) */
 	unsigned b, w;
 	uint8_t *blk;
 	size_t stored;
@@ -74,6 +76,13 @@ static void run(const job *j)
 		cs_simd()->gsum8((const uint32_t *)(const void *)j->blk,
 		                 (const int8_t *)(j->blk + (size_t)N * 4), N, j->b, j->out);
 		break;
+	case 7: {
+		int64_t *o = j->out;
+		cs_simd()->gdec((const uint32_t *)(const void *)j->blk,
+		                (const int64_t *)(const void *)(j->blk + (size_t)N * 4), N, j->b, o,
+		                o + CS_SIMD_GROUPS, o + 2 * CS_SIMD_GROUPS);
+		break;
+	}
 	default: { /* 16 bitmaps in turn, so that no branch learns one */
 		static unsigned turn;
 		cs_simd()->rows(j->blk + (size_t)(turn++ % 16) * (N / 8), N, j->out);
@@ -115,12 +124,14 @@ static job make(int kind, unsigned b, unsigned w)
 				cs_bit_set(j.blk, i);
 		return j;
 	}
-	if (kind == 5 || kind == 6) { /* random groups, random values */
-		j.blk = malloc((size_t)N * 5);
+	if (kind >= 5) { /* random groups, random values (prices in cents) */
+		j.blk = malloc((size_t)N * 12);
 		uint32_t *gid = (uint32_t *)(void *)j.blk;
 		for (size_t i = 0; i < N; i++) {
 			gid[i] = (uint32_t)(next() % b);
 			j.blk[(size_t)N * 4 + i] = (uint8_t)next();
+			if (kind == 7)
+				cs_st64(j.blk + (size_t)N * 4 + i * 8, next() % 100000);
 		}
 		return j;
 	}
@@ -160,12 +171,14 @@ int main(int argc, char **argv)
 		{ 1, 17, 8 }, { 1, 30, 8 }, { 2, 4, 1 },  { 2, 17, 8 }, { 2, 30, 8 }, { 3, 0, 1 },
 		{ 3, 0, 2 },  { 4, 3, 4 },  { 4, 50, 4 }, { 4, 97, 4 }, { 5, 4, 0 },  { 5, 8, 0 },
 		{ 5, 12, 0 }, { 5, 17, 0 }, { 5, 24, 0 }, { 5, 32, 0 }, { 6, 4, 0 },  { 6, 8, 0 },
-		{ 6, 12, 0 }, { 6, 17, 0 }, { 6, 24, 0 }, { 6, 32, 0 },
+		{ 6, 12, 0 }, { 6, 17, 0 }, { 6, 24, 0 }, { 6, 32, 0 }, { 7, 2, 0 },  { 7, 4, 0 },
+		{ 7, 8, 0 },  { 7, 16, 0 }, { 7, 32, 0 },
 	};
 	static const char *const kinds[] = { "unpack + reference", "DECIMAL to float64",
 		                             "sum of packed values", "codes to uint32",
 		                             "bitmap to row indexes", "rows counted by group",
-		                             "int8 summed by group" };
+		                             "int8 summed by group",
+		                             "int64 min, max and sum by group" };
 	printf("| kernel | bits | bytes out |");
 	for (int k = 0; k < nt; k++)
 		printf(" %s ns/value |", tabs[k]->name);

@@ -546,7 +546,11 @@ void cs_kernel_dec_local(const cs_aggspec *const *sp, uint32_t n, const colstore
 	}
 	const int64_t *x = mv->data;
 	int ovf;
-	switch (dmn | dmx << 1 | dsm << 2) {
+	if (!ka->idx && G <= CS_SIMD_GROUPS)
+		/* a handful of groups and every row: the table's kernel (simd_group.c)
+		 * takes all three at once */
+		ovf = cs_simd()->gdec(ka->gid, x, ka->m, G, mn, mx, sm);
+	else switch (dmn | dmx << 1 | dsm << 2) {
 	case 1: ovf = CS_DEC_PASS(1, 0, 0); break;
 	case 2: ovf = CS_DEC_PASS(0, 1, 0); break;
 	case 3: ovf = CS_DEC_PASS(1, 1, 0); break;

@@ -777,6 +777,12 @@ typedef struct cs_simd_ops {
 	void (*ghist)(const uint32_t *gid, uint32_t m, uint32_t G, uint32_t *hist);
 	/* int8 values summed by group: sum[g] = the x[k] with gid[k] == g */
 	void (*gsum8)(const uint32_t *gid, const int8_t *x, uint32_t m, uint32_t G, int64_t *sum);
+	/* int64 values (DECIMAL mantissas) by group: mn[g], mx[g] and sm[g]
+	 * the min, max and sum of the x[k] with gid[k] == g (INT64_MAX,
+	 * INT64_MIN and 0 for a group without rows); nonzero when a sum may
+	 * have passed int64, and then the sums are not to be used */
+	int (*gdec)(const uint32_t *gid, const int64_t *x, uint32_t m, uint32_t G, int64_t *mn,
+	            int64_t *mx, int64_t *sm);
 	/* the bytes of p[0 .. 64) equal to one of set[0 .. 6), as bits
 	 * (simd_csv.c) */
 	uint64_t (*stops)(const uint8_t *p, const uint8_t *set);
@@ -805,6 +811,8 @@ CS_HIDDEN uint64_t cs_stops_avx2(const uint8_t *p, const uint8_t *set);
 CS_HIDDEN uint64_t cs_stops_avx512(const uint8_t *p, const uint8_t *set);
 CS_HIDDEN void cs_gsum8_scalar(const uint32_t *gid, const int8_t *x, uint32_t m, uint32_t G,
                                int64_t *sum);
+CS_HIDDEN int cs_gdec_scalar(const uint32_t *gid, const int64_t *x, uint32_t m, uint32_t G,
+                             int64_t *mn, int64_t *mx, int64_t *sm);
 #if defined(__x86_64__) && defined(__GNUC__)
 CS_HIDDEN void cs_ghist_avx2(const uint32_t *gid, uint32_t m, uint32_t G, uint32_t *hist);
 CS_HIDDEN void cs_gsum8_avx2(const uint32_t *gid, const int8_t *x, uint32_t m, uint32_t G,
@@ -812,6 +820,8 @@ CS_HIDDEN void cs_gsum8_avx2(const uint32_t *gid, const int8_t *x, uint32_t m, u
 CS_HIDDEN void cs_ghist_avx512(const uint32_t *gid, uint32_t m, uint32_t G, uint32_t *hist);
 CS_HIDDEN void cs_gsum8_avx512(const uint32_t *gid, const int8_t *x, uint32_t m, uint32_t G,
                                int64_t *sum);
+CS_HIDDEN int cs_gdec_avx512(const uint32_t *gid, const int64_t *x, uint32_t m, uint32_t G,
+                             int64_t *mn, int64_t *mx, int64_t *sm);
 #endif
 
 #endif /* CS_INTERNAL_H */

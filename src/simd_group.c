@@ -18,6 +18,13 @@
  * scalar 0.59-0.68; AVX2 0.12 at 4, 0.47 at 17, 0.60 at 24; AVX-512 0.09
  * at 4, 0.30 at 17, 0.58 at 32.  Past the group counts below, a vector
  * kernel hands the batch to the scalar one (AVX-512 sums keep all 32).
+ *
+ * int64 min, max and sum by group (a DECIMAL column's mantissas under a
+ * group-by): the scalar kernel keeps four lanes of partial results, so that
+ * rows of one group in a row (two groups: half the rows) do not wait on the
+ * store of the one before; 1.36-1.45 ns a row whatever G.  AVX-512 folds 8
+ * rows per group by masked min, max and add: 0.56 at 2 groups, 0.87 at 4,
+ * 1.96 at 8, so only up to CS_AVX512_DEC_MAX groups take it.
  */
 #include "internal.h"
 
@@ -37,6 +44,52 @@ void cs_gsum8_scalar(const uint32_t *gid, const int8_t *x, uint32_t m, uint32_t 
 		sum[gid[k]] += x[k];
 }
 
+/* four lanes of partial results (row k in lane k % 4), so that rows of one
+ * group in a row do not wait on each other's store; the lanes' sums are
+ * then added with the same overflow check */
+int cs_gdec_scalar(const uint32_t *gid, const int64_t *x, uint32_t m, uint32_t G, int64_t *mn,
+                   int64_t *mx, int64_t *sm)
+{
+	int64_t ln[4 * CS_SIMD_GROUPS], lx[4 * CS_SIMD_GROUPS], ls[4 * CS_SIMD_GROUPS];
+	int ovf = 0;
+	for (uint32_t j = 0; j < 4 * G; j++) {
+		ln[j] = INT64_MAX;
+		lx[j] = INT64_MIN;
+		ls[j] = 0;
+	}
+	uint32_t k = 0;
+#define CS_GDEC_ROW(L)                                                   \
+	do {                                                             \
+		const int64_t y = x[k + (L)];                            \
+		const uint32_t j = gid[k + (L)] * 4 + (L);               \
+		ln[j] = y < ln[j] ? y : ln[j];                           \
+		lx[j] = y > lx[j] ? y : lx[j];                           \
+		ovf |= __builtin_add_overflow(ls[j], y, &ls[j]);         \
+	} while (0)
+	for (; k + 4 <= m; k += 4) {
+		CS_GDEC_ROW(0);
+		CS_GDEC_ROW(1);
+		CS_GDEC_ROW(2);
+		CS_GDEC_ROW(3);
+	}
+	for (; k < m; k++)
+		CS_GDEC_ROW(0);
+#undef CS_GDEC_ROW
+	for (uint32_t g = 0; g < G; g++) {
+		const int64_t *n = ln + 4 * g, *a = lx + 4 * g, *s = ls + 4 * g;
+		int64_t lo = n[0], hi = a[0], t = s[0];
+		for (unsigned l = 1; l < 4; l++) {
+			lo = n[l] < lo ? n[l] : lo;
+			hi = a[l] > hi ? a[l] : hi;
+			ovf |= __builtin_add_overflow(t, s[l], &t);
+		}
+		mn[g] = lo;
+		mx[g] = hi;
+		sm[g] = t;
+	}
+	return ovf;
+}
+
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
@@ -45,6 +98,7 @@ void cs_gsum8_scalar(const uint32_t *gid, const int8_t *x, uint32_t m, uint32_t 
 #define CS_AVX2_SUM8_MAX 20u
 #define CS_AVX512_HIST_MAX 24u
 #define CS_AVX512 __attribute__((target("avx2,popcnt,avx512f,avx512bw")))
+#define CS_AVX512_DEC_MAX 5u
 
 /* 32 group ids (each < 256) as bytes, in row order */
 static inline __attribute__((always_inline, target("avx2"))) __m256i
@@ -165,5 +219,59 @@ CS_AVX512 void cs_gsum8_avx512(const uint32_t *gid, const int8_t *x, uint32_t m,
 		sum[g] = _mm512_reduce_add_epi64(acc[g]) - 128 * (int64_t)cnt[g];
 	for (; k < m; k++)
 		sum[gid[k]] += x[k];
+}
+/* 8 rows at a time: per group, one compare of the rows' ids gives the rows
+ * in it, and masked min, max and add fold their values into the group's
+ * vectors.  A sum is not checked row by row: the lanes' sums cannot pass
+ * int64 when m times the largest magnitude seen does not, and otherwise the
+ * caller is told to sum again in 128 bits (as the scalar kernel's exact
+ * check may also say). */
+__attribute__((target("avx2,avx512f,avx512vl"))) int
+cs_gdec_avx512(const uint32_t *gid, const int64_t *x, uint32_t m, uint32_t G, int64_t *mn,
+               int64_t *mx, int64_t *sm)
+{
+	if (G > CS_AVX512_DEC_MAX)
+		return cs_gdec_scalar(gid, x, m, G, mn, mx, sm);
+	__m512i vn[CS_AVX512_DEC_MAX], vx[CS_AVX512_DEC_MAX], vs[CS_AVX512_DEC_MAX];
+	for (uint32_t g = 0; g < G; g++) {
+		vn[g] = _mm512_set1_epi64(INT64_MAX);
+		vx[g] = _mm512_set1_epi64(INT64_MIN);
+		vs[g] = _mm512_setzero_si512();
+	}
+	uint32_t k = 0;
+	for (; k + 8 <= m; k += 8) {
+		const __m512i ids =
+			_mm512_cvtepu32_epi64(_mm256_loadu_si256((const __m256i *)(const void *)(gid + k)));
+		const __m512i y = _mm512_loadu_si512(x + k);
+		for (uint32_t g = 0; g < G; g++) {
+			const __mmask8 e = _mm512_cmpeq_epi64_mask(ids, _mm512_set1_epi64((long long)g));
+			vn[g] = _mm512_mask_min_epi64(vn[g], e, vn[g], y);
+			vx[g] = _mm512_mask_max_epi64(vx[g], e, vx[g], y);
+			vs[g] = _mm512_mask_add_epi64(vs[g], e, vs[g], y);
+		}
+	}
+	int64_t lo = INT64_MAX, hi = INT64_MIN;
+	for (uint32_t g = 0; g < G; g++) {
+		mn[g] = _mm512_reduce_min_epi64(vn[g]);
+		mx[g] = _mm512_reduce_max_epi64(vx[g]);
+		sm[g] = (int64_t)(uint64_t)_mm512_reduce_add_epi64(vs[g]); /* checked below */
+	}
+	for (; k < m; k++) {
+		const int64_t y = x[k];
+		const uint32_t g = gid[k];
+		mn[g] = y < mn[g] ? y : mn[g];
+		mx[g] = y > mx[g] ? y : mx[g];
+		sm[g] = (int64_t)((uint64_t)sm[g] + (uint64_t)y);
+	}
+	for (uint32_t g = 0; g < G; g++) {
+		lo = mn[g] < lo ? mn[g] : lo;
+		hi = mx[g] > hi ? mx[g] : hi;
+	}
+	if (!m)
+		return 0;
+	const uint64_t mag_lo = lo < 0 ? (uint64_t)0 - (uint64_t)lo : (uint64_t)lo;
+	const uint64_t mag_hi = hi < 0 ? (uint64_t)0 - (uint64_t)hi : (uint64_t)hi;
+	const uint64_t mag = mag_lo > mag_hi ? mag_lo : mag_hi;
+	return mag > (uint64_t)INT64_MAX / m;
 }
 #endif /* x86-64 */

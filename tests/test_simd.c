@@ -295,7 +295,7 @@ static void test_bitmap_tables(void)
 	CU_ASSERT_EQUAL(cases, 7 * 24 * ntabs);
 }
 
-/* the few-group kernels: every table against a plain count and sum, for
+/* the few-group kernels: every table against a plain count and sums, for
  * every group count 1..CS_SIMD_GROUPS, lengths around the 32- and 64-row
  * steps, int8 values at both ends of their range; inputs of their exact
  * size (ASan sees a read past them) */
@@ -335,11 +335,54 @@ static void test_group_tables(void)
 				same &= memcmp(sum, want_s, G * sizeof(*sum)) == 0 && sum[G] == 12345;
 				checked++;
 			}
+			/* int64 min, max and sum by group: small values (no sum can
+			 * pass int64, so none may be said to), then values up to the
+			 * extremes: a sum that passes int64 must be said to, and one
+			 * said not to must be exact */
+			int64_t *y = malloc((m ? m : 1) * sizeof(*y));
+			CU_ASSERT_PTR_NOT_NULL_FATAL(y);
+			for (int big = 0; big < 2; big++) {
+				int64_t wmn[CS_SIMD_GROUPS], wmx[CS_SIMD_GROUPS];
+				__int128 wsm[CS_SIMD_GROUPS];
+				for (uint32_t g = 0; g < G; g++) {
+					wmn[g] = INT64_MAX;
+					wmx[g] = INT64_MIN;
+					wsm[g] = 0;
+				}
+				for (uint32_t k = 0; k < m; k++) {
+					uint64_t r = ts_next();
+					y[k] = !big ? (int64_t)(r % 2000001) - 1000000
+					       : r % 5 == 0 ? (r & 8 ? INT64_MAX : INT64_MIN)
+					       : r % 5 == 1 ? (int64_t)(r >> 4) % 1000
+					                    : (int64_t)r >> (r % 48);
+					uint32_t g = gid[k];
+					wmn[g] = y[k] < wmn[g] ? y[k] : wmn[g];
+					wmx[g] = y[k] > wmx[g] ? y[k] : wmx[g];
+					wsm[g] += y[k];
+				}
+				int over = 0;
+				for (uint32_t g = 0; g < G; g++)
+					over |= wsm[g] > INT64_MAX || wsm[g] < INT64_MIN;
+				for (int t = 0; t < ntabs; t++) {
+					int64_t mn[CS_SIMD_GROUPS + 1], mx[CS_SIMD_GROUPS + 1],
+						sm[CS_SIMD_GROUPS + 1];
+					mn[G] = mx[G] = sm[G] = 777;
+					int said = tabs[t]->gdec(gid, y, m, G, mn, mx, sm);
+					same &= memcmp(mn, wmn, G * sizeof(*mn)) == 0 && mn[G] == 777;
+					same &= memcmp(mx, wmx, G * sizeof(*mx)) == 0 && mx[G] == 777;
+					same &= sm[G] == 777 && (said || !over) && (big || !said);
+					for (uint32_t g = 0; !said && g < G; g++)
+						same &= sm[g] == (int64_t)wsm[g];
+					checked++;
+				}
+			}
+			free(y);
 			free(gid);
 			free(x);
 		}
 	CU_ASSERT_TRUE(same);
-	CU_ASSERT_EQUAL(checked, (int)(CS_SIMD_GROUPS * (sizeof(lens) / sizeof(lens[0]))) * ntabs);
+	CU_ASSERT_EQUAL(checked,
+	                (int)(CS_SIMD_GROUPS * (sizeof(lens) / sizeof(lens[0]))) * ntabs * 3);
 }
 
 /* ---- the tokenizer's stop masks (simd_csv.c) ---- */
@@ -509,7 +552,7 @@ void register_simd_tests(void)
 	            test_decode_tables);
 	CU_add_test(s, "sums of packed values: every table, b 1..32", test_psum_tables);
 	CU_add_test(s, "dictionary codes widened: every table and code width", test_widen_tables);
-	CU_add_test(s, "rows counted and int8 summed by group: every table, 1..32 groups",
+	CU_add_test(s, "rows counted, int8 summed, int64 min/max/sum by group: every table, 1..32 groups",
 	            test_group_tables);
 	CU_add_test(s, "bitmaps to row indexes and counts: every table and density",
 	            test_bitmap_tables);
