@@ -45,9 +45,9 @@ size_t cs_dict_memory(const cs_dict *d)
 
 uint64_t cs_dict_hash_keep = ~(uint64_t)0;
 
-uint64_t cs_dict_hash_long(const char *s, uint32_t len)
+uint64_t cs_str_hash_long(const char *s, uint32_t len)
 {
-	return XXH3_64bits(s, len) & cs_dict_hash_keep;
+	return XXH3_64bits(s, len);
 }
 
 static inline uint32_t cs_tag(uint64_t h, uint32_t len)

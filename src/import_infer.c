@@ -10,9 +10,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define XXH_INLINE_ALL /* short keys: inlined, the same hash as the library's */
-#include <xxhash.h>
-
 #include "import.h"
 
 /* ---- passes ------------------------------------------------------------------ */
@@ -89,7 +86,7 @@ static void cs_infer(const cs_import *im, cs_icol *col, const cs_csv_field *f)
 
 static void cs_hll_add(cs_icol *col, const char *p, size_t n)
 {
-	uint64_t h = XXH3_64bits(p, n);
+	uint64_t h = cs_str_hash(p, (uint32_t)n);
 	uint32_t idx = (uint32_t)(h >> (64 - CS_HLL_BITS));
 	uint64_t w = (h << CS_HLL_BITS) | (1ull << (CS_HLL_BITS - 1));
 	uint8_t rank = (uint8_t)(__builtin_clzll(w) + 1);

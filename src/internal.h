@@ -360,12 +360,15 @@ CS_HIDDEN int cs_dict_intern(cs_dict *d, const char *s, uint32_t len, uint32_t *
  * some keys before, so that a batch's table misses overlap */
 /* the hash bits kept: tests clear them all to make every key collide */
 CS_HIDDEN extern uint64_t cs_dict_hash_keep;
-CS_HIDDEN uint64_t cs_dict_hash_long(const char *s, uint32_t len);
-/* The hash only places keys in the table (codes follow first appearance),
- * so it is not part of the format.  Keys of up to 16 bytes, most of them,
- * are mixed inline: their first and last 4 or 8 bytes and the length, by
- * two 64x64->128-bit multiplies folded (as wyhash does); longer keys by
- * XXH3. */
+CS_HIDDEN uint64_t cs_str_hash_long(const char *s, uint32_t len);
+/* cs_str_hash: keys of up to 16 bytes, most of them, mixed inline (their
+ * first and last 4 or 8 bytes and the length, by two 64x64->128-bit
+ * multiplies folded, as wyhash does); longer keys by XXH3.  It is not part
+ * of the format: in the dictionary it only places keys in the table (codes
+ * follow first appearance); in the import's distinct-value sketch
+ * (import_infer.c) it moves the estimate a little, and so the DICT or
+ * PLAIN choice of a column at the edge.  cs_dict_hash is it with the
+ * test's mask. */
 static inline uint64_t cs_mum(uint64_t a, uint64_t b)
 {
 #ifdef __SIZEOF_INT128__
@@ -379,11 +382,11 @@ static inline uint64_t cs_mum(uint64_t a, uint64_t b)
 	return lo ^ hi;
 #endif
 }
-static inline uint64_t cs_dict_hash(const char *s, uint32_t len)
+static inline uint64_t cs_str_hash(const char *s, uint32_t len)
 {
 	uint64_t a, b;
 	if (len > 16)
-		return cs_dict_hash_long(s, len);
+		return cs_str_hash_long(s, len);
 	if (len >= 8) {
 		a = cs_le64(s);
 		b = cs_le64(s + len - 8);
@@ -397,7 +400,11 @@ static inline uint64_t cs_dict_hash(const char *s, uint32_t len)
 		b = 0;
 	}
 	uint64_t h = cs_mum(a ^ 0xa0761d6478bd642full, b ^ 0xe7037ed1a0b428dbull ^ len);
-	return cs_mum(h ^ 0x8ebc6af09c88c6e3ull, 0x589965cc75374cc3ull ^ len) & cs_dict_hash_keep;
+	return cs_mum(h ^ 0x8ebc6af09c88c6e3ull, 0x589965cc75374cc3ull ^ len);
+}
+static inline uint64_t cs_dict_hash(const char *s, uint32_t len)
+{
+	return cs_str_hash(s, len) & cs_dict_hash_keep;
 }
 CS_HIDDEN int cs_dict_intern_h(cs_dict *d, const char *s, uint32_t len, uint64_t h,
                                uint32_t *code);
