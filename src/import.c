@@ -249,6 +249,8 @@ static int cs_pass2_rows(cs_import *im, colstore_writer *w, int passes, uint64_t
 	return COLSTORE_OK;
 }
 
+int cs_imp_rowwise;
+
 static int cs_pass2(cs_import *im, colstore_writer *w, int passes, uint64_t *rows_out,
                     colstore_error *err)
 {
@@ -457,7 +459,7 @@ int colstore_import_files(const char *const *paths, size_t n, const char *out_pa
 		cs_imp_take_types(im);
 		if (passes == 2 && (rc = cs_input_error(im, cs_imp_start(im, err), err)))
 			goto out;
-		pipeline &= sh.threads >= 2 && im->units;
+		pipeline &= sh.threads >= 2 && im->units && !cs_imp_rowwise;
 	}
 	if (pipeline) {
 		if ((rc = cs_imp_pass2_mt(ims, (uint32_t)n, w, passes, &rows, &failed, err)))
@@ -468,7 +470,7 @@ int colstore_import_files(const char *const *paths, size_t n, const char *out_pa
 		if (im->empty)
 			continue;
 		uint64_t got = 0;
-		rc = im->threads >= 2 && im->units
+		rc = im->units && !cs_imp_rowwise
 		             ? cs_imp_pass2_mt(im, 1, w, passes, &got, &failed, err)
 		             : cs_pass2(im, w, passes, &got, err);
 		if ((rc = cs_input_error(im, rc, err)))
@@ -480,10 +482,14 @@ int colstore_import_files(const char *const *paths, size_t n, const char *out_pa
 	}
 	if (rc)
 		goto out;
-	if ((rc = cs_imp_rejects_close(&ims[0], 1, err)))
+	/* the rejects file's text written out, then the file, then the rejects
+	 * file made (renamed into place): a failed finish leaves neither */
+	if ((rc = cs_imp_rejects_flush(&ims[0], err)))
 		goto out;
 	rc = colstore_writer_finish(w, err);
 	w = NULL;
+	if (!rc)
+		rc = cs_imp_rejects_close(&ims[0], 1, err);
 	if (!rc && res)
 		cs_result(ims, (uint32_t)n, rows, out_path, res);
 out:

@@ -237,8 +237,10 @@ CS_HIDDEN int cs_imp_tables_ok(const cs_import *im, uint64_t from, uint64_t line
  * as the table)?  Then *at and *line say where */
 CS_HIDDEN int cs_imp_second_table(const cs_import *im, const cs_csv *c, cs_csv *peek,
                                   uint64_t *at, uint64_t *line);
-/* the rejects file: open (when asked for), and commit or remove */
+/* the rejects file: open (when asked for), its text written out (EIO when
+ * that fails), and commit or remove */
 CS_HIDDEN int cs_imp_rejects_open(cs_import *im, colstore_error *err);
+CS_HIDDEN int cs_imp_rejects_flush(cs_import *im, colstore_error *err);
 CS_HIDDEN int cs_imp_rejects_close(cs_import *im, int ok, colstore_error *err);
 /* "gzip", "zstd" or "lz4" when p starts with that format's magic bytes
  * (decompress.c), else NULL */
@@ -284,10 +286,16 @@ CS_HIDDEN int cs_transcode(const void *data, size_t size, const char *enc,
                            const void **out, size_t *out_size, const char **used,
                            colstore_error *err);
 /* count a padded/trimmed/rejected row into t; ENOMEM */
+/* tests: pass 2 puts rows one at a time (cs_pass2) even where pass 1 found
+ * work units, as a reference for the unit path's errors and files */
+CS_HIDDEN extern int cs_imp_rowwise;
 CS_HIDDEN int cs_tally_add(cs_tally *t, int kind, uint64_t line, const cs_reject *r);
 /* t's rows (in order after the ones before) into the import: the rejects
  * file, the result's lines, --max-rejects */
 CS_HIDDEN int cs_imp_tally_merge(cs_import *im, cs_tally *t, colstore_error *err);
+/* the same for t's rejects on lines before `before` (the rest stay in t) */
+CS_HIDDEN int cs_imp_tally_merge_before(cs_import *im, cs_tally *t, uint64_t before,
+                                        colstore_error *err);
 /* pass 1 work on one record: infer each column into cols */
 CS_HIDDEN int cs_imp_infer_record(const cs_import *im, cs_icol *cols, const cs_csv *c,
                                   colstore_error *err);

@@ -173,6 +173,11 @@ static void cs_put_quoted(FILE *f, const char *s, size_t n)
 
 int cs_imp_tally_merge(cs_import *im, cs_tally *t, colstore_error *err)
 {
+	return cs_imp_tally_merge_before(im, t, UINT64_MAX, err);
+}
+
+int cs_imp_tally_merge_before(cs_import *im, cs_tally *t, uint64_t before, colstore_error *err)
+{
 	cs_tally *all = &im->sh->tally;
 	for (uint64_t k = 0; k < t->padded && k < COLSTORE_REJECT_LINES; k++)
 		cs_keep_line(all->padded_lines, all->padded + k, t->padded_lines[k]);
@@ -182,7 +187,8 @@ int cs_imp_tally_merge(cs_import *im, cs_tally *t, colstore_error *err)
 	all->trimmed += t->trimmed;
 	t->padded = t->trimmed = 0;
 	int rc = COLSTORE_OK;
-	for (size_t k = 0; k < t->nrej && !rc; k++) {
+	size_t k = 0;
+	for (; k < t->nrej && t->rej[k].line < before && !rc; k++) {
 		const cs_reject *r = &t->rej[k];
 		char why[300];
 		cs_reject_reason(im, r, why, sizeof(why));
@@ -210,8 +216,11 @@ int cs_imp_tally_merge(cs_import *im, cs_tally *t, colstore_error *err)
 			               "more than %llu rows rejected (--max-rejects); this one: %s",
 			               (unsigned long long)im->o->max_rejects, why);
 	}
-	t->nrej = 0;
-	t->rejected = 0;
+	/* those from line `before` on wait for the next call */
+	if (k && k < t->nrej)
+		memmove(t->rej, t->rej + k, (t->nrej - k) * sizeof(*t->rej));
+	t->nrej -= k;
+	t->rejected -= k;
 	return rc;
 }
 
@@ -274,6 +283,14 @@ int cs_imp_rejects_open(cs_import *im, colstore_error *err)
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	}
 	fputs("file,line,reason,text\n", im->sh->rej);
+	return COLSTORE_OK;
+}
+
+int cs_imp_rejects_flush(cs_import *im, colstore_error *err)
+{
+	if (im->sh->rej && fflush(im->sh->rej) != 0)
+		return cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET, "cannot write the rejects file %s",
+		              im->o->rejects_path);
 	return COLSTORE_OK;
 }
 

@@ -598,6 +598,7 @@ typedef struct cs_slot {
 	cs_colbuf *cols; /* the table's columns */
 	colstore_array *arrays;
 	cs_tally tally; /* lenient mode: the unit's padded, trimmed and rejected rows */
+	uint64_t *lines; /* each row's line */
 	int rc;
 	colstore_error err;
 } cs_slot;
@@ -621,6 +622,7 @@ typedef struct cs_p2 {
 	int stop;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	struct cs_p2w *self; /* one thread: the writer's thread converts each unit */
 } cs_p2;
 
 static int cs_grow_vals(cs_colbuf *b, size_t need)
@@ -766,6 +768,7 @@ static int cs_parse_unit(cs_p2 *s, cs_slot *slot, cs_import *im, cs_csv *c, cs_s
 			b->offs[0] = 0;
 	}
 	uint64_t r = 0;
+	slot->rows = 0; /* kept current: a failed unit's rows before the failure are put */
 	slot->tally.padded = slot->tally.trimmed = slot->tally.rejected = 0;
 	slot->tally.nrej = 0;
 	uint32_t nc = im->ncols;
@@ -799,9 +802,9 @@ static int cs_parse_unit(cs_p2 *s, cs_slot *slot, cs_import *im, cs_csv *c, cs_s
 			if (rc)
 				return rc;
 		}
-		r++;
+		slot->lines[r] = c->rec_line;
+		slot->rows = ++r;
 	}
-	slot->rows = r;
 	for (uint32_t k = 0; k < im->nabsent; k++) { /* --union: all null */
 		cs_colbuf *b = &slot->cols[im->absent[k]];
 		if (b->offs)
@@ -823,6 +826,7 @@ typedef struct cs_p2w {
 static void cs_p2w_unit(cs_p2 *s, cs_p2w *t, size_t u, cs_slot *slot)
 {
 	slot->unit = u;
+	slot->rows = 0;
 	cs_import *im = &s->ims[s->seq[u].in];
 	if (s->seq[u].in != t->in) { /* the next input: a tokenizer over it */
 		if (t->in != UINT32_MAX && !t->init)
@@ -888,6 +892,7 @@ static void cs_slots_free(cs_p2 *s)
 		}
 		free(slot->cols);
 		free(slot->arrays);
+		free(slot->lines);
 		free(slot->tally.rej);
 	}
 	free(s->slots);
@@ -904,7 +909,8 @@ static int cs_slots_alloc(cs_p2 *s)
 		cs_slot *slot = &s->slots[k];
 		slot->cols = calloc(sh->ncols, sizeof(cs_colbuf));
 		slot->arrays = calloc(sh->ncols, sizeof(colstore_array));
-		if (!slot->cols || !slot->arrays)
+		slot->lines = malloc(((size_t)rows ? rows : 1) * sizeof(uint64_t));
+		if (!slot->cols || !slot->arrays || !slot->lines)
 			return COLSTORE_ENOMEM;
 		for (uint32_t i = 0; i < sh->ncols; i++) {
 			cs_colbuf *b = &slot->cols[i];
@@ -928,6 +934,44 @@ static int cs_slots_alloc(cs_p2 *s)
 	return COLSTORE_OK;
 }
 
+/* a unit's rows into the writer, and its rejects merged between them by
+ * line, so that errors come in the order they do when rows are put one at
+ * a time: a row group is written as its last row is put (a write error
+ * there comes after the rejects before that row, before those after it),
+ * and the rows a unit converted before it failed are put first */
+static int cs_p2_put(cs_import *im, cs_slot *slot, colstore_writer *w, colstore_error *err)
+{
+	for (size_t done = 0; done < slot->rows;) {
+		size_t k = cs_writer_room(w), at;
+		uint32_t col;
+		if (k > slot->rows - done)
+			k = (size_t)slot->rows - done;
+		int rc = cs_writer_append_rows(w, slot->arrays, done, k, &at, &col, err);
+		if (rc) {
+			colstore_error was;
+			if (err)
+				was = *err;
+			int mrc = cs_imp_tally_merge_before(im, &slot->tally, slot->lines[at], err);
+			if (mrc)
+				return mrc; /* a reject before it: --max-rejects, the rejects file */
+			if (err) {
+				*err = was;
+				if (err->line == 0) { /* say where, as cs_pass2_rows() does */
+					err->line = slot->lines[at];
+					for (uint32_t i = 0; col && i < im->ncols; i++)
+						if (im->wcol[i] == col - 1)
+							err->column = i + 1;
+				}
+			}
+			return rc;
+		}
+		done += k;
+		if ((rc = cs_imp_tally_merge_before(im, &slot->tally, slot->lines[done - 1], err)))
+			return rc;
+	}
+	return cs_imp_tally_merge(im, &slot->tally, err);
+}
+
 /* the writer's side: unit after unit, in order, into the writer */
 static int cs_p2_append(cs_p2 *s, colstore_writer *w, int passes, uint64_t *rows_out,
                         uint32_t *failed, colstore_error *err)
@@ -938,10 +982,14 @@ static int cs_p2_append(cs_p2 *s, colstore_writer *w, int passes, uint64_t *rows
 	int rc = COLSTORE_OK;
 	for (size_t u = 0; !rc && u < s->nseq; u++) {
 		cs_slot *slot = &s->slots[u % s->nslots];
-		pthread_mutex_lock(&s->mu);
-		while (!(slot->ready && slot->unit == u))
-			pthread_cond_wait(&s->cv, &s->mu);
-		pthread_mutex_unlock(&s->mu);
+		if (s->self) { /* one thread: the unit converted here */
+			cs_p2w_unit(s, s->self, u, slot);
+		} else {
+			pthread_mutex_lock(&s->mu);
+			while (!(slot->ready && slot->unit == u))
+				pthread_cond_wait(&s->cv, &s->mu);
+			pthread_mutex_unlock(&s->mu);
+		}
 		if (s->seq[u].in != in) {
 			/* the last input is read: its pages and temporary files go */
 			sh->base += s->ims[in].size;
@@ -952,21 +1000,17 @@ static int cs_p2_append(cs_p2 *s, colstore_writer *w, int passes, uint64_t *rows
 		cs_import *im = &s->ims[in];
 		const cs_unit *unit = &im->units[s->seq[u].u];
 		*failed = in;
-		if (slot->rc) {
+		for (uint32_t j = 0; j < sh->ncols; j++) {
+			slot->arrays[j].values = slot->cols[j].vals;
+			slot->arrays[j].offsets = slot->cols[j].offs;
+			slot->arrays[j].validity = slot->cols[j].valid;
+		}
+		/* the rows converted (all, or those before the row where the unit
+		 * stopped: its rejects are those before that row), then its error */
+		if (!(rc = cs_p2_put(im, slot, w, err)) && slot->rc) {
 			rc = slot->rc;
 			if (err)
 				*err = slot->err;
-		} else if ((rc = cs_imp_tally_merge(im, &slot->tally, err))) {
-			/* --max-rejects, or the rejects file cannot be written */
-		} else {
-			for (uint32_t j = 0; j < sh->ncols; j++) {
-				slot->arrays[j].values = slot->cols[j].vals;
-				slot->arrays[j].offsets = slot->cols[j].offs;
-				slot->arrays[j].validity = slot->cols[j].valid;
-			}
-			if ((rc = colstore_writer_append_batch(w, slot->arrays, (size_t)slot->rows, err)) &&
-			    err && err->line == 0)
-				err->line = unit->line;
 		}
 		rows += slot->rows;
 		pthread_mutex_lock(&s->mu);
@@ -1004,7 +1048,7 @@ int cs_imp_pass2_mt(cs_import *ims, uint32_t n, colstore_writer *w, int passes,
 		if (ims[k].unit_rows > s.unit_rows)
 			s.unit_rows = ims[k].unit_rows;
 	}
-	s.nslots = (size_t)threads * 2;
+	s.nslots = threads == 1 ? 1 : (size_t)threads * 2;
 	s.seq = malloc((s.nseq ? s.nseq : 1) * sizeof(cs_seq));
 	int rc = s.seq ? cs_slots_alloc(&s) : COLSTORE_ENOMEM;
 	if (rc) {
@@ -1019,13 +1063,17 @@ int cs_imp_pass2_mt(cs_import *ims, uint32_t n, colstore_writer *w, int passes,
 	pthread_cond_init(&s.cv, NULL);
 	pthread_t th[64];
 	uint32_t started = 0;
-	for (; started < threads && started < 64; started++)
+	cs_p2w self = { .in = UINT32_MAX };
+	if (threads == 1)
+		s.self = &self;
+	for (; threads > 1 && started < threads && started < 64; started++)
 		if (pthread_create(&th[started], NULL, cs_p2_worker, &s))
 			break;
-	if (started == 0)
+	if (threads > 1 && started == 0)
 		rc = cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET, "cannot start a thread");
 	else
 		rc = cs_p2_append(&s, w, passes, rows_out, failed, err);
+	cs_p2w_free(&self);
 	pthread_mutex_lock(&s.mu);
 	s.stop = 1;
 	pthread_cond_broadcast(&s.cv);

@@ -656,6 +656,19 @@ CS_HIDDEN int cs_values(colstore_reader *r, uint32_t rg, uint32_t col, colstore_
                         colstore_values *out, int *mantissa_scale, colstore_error *err);
 
 
+/* ---- writer.c, for the import --------------------------------------------- */
+
+/* rows [start, start + nrows) of cols (made by the library: not checked as
+ * colstore_writer_append_batch checks them); on a failure *at is the row of
+ * cols where putting rows one at a time would have failed, *col the column
+ * + 1 whose value failed there, or 0 for the row's end (its row group
+ * written) */
+CS_HIDDEN int cs_writer_append_rows(colstore_writer *w, const colstore_array *cols,
+                                    size_t start, size_t nrows, size_t *at, uint32_t *col,
+                                    colstore_error *err);
+/* rows the writer takes before it writes a row group */
+CS_HIDDEN uint32_t cs_writer_room(const colstore_writer *w);
+
 /* ---- parse.c: text to values (the import's inference rules) ---------------- */
 
 /* -?(0|[1-9][0-9]*) within int64; "-0" and leading zeros refused */

@@ -821,20 +821,45 @@ static void cs_append_fixed(cs_wcol *c, const colstore_array *a, size_t done, ui
 
 /* k strings from row done of a: room for all their bytes made once, each
  * string then copied (a null: an empty slot, as cs_put_null_raw() makes) */
-static int cs_append_strs(cs_wcol *c, const colstore_array *a, size_t done, uint32_t k,
-                          colstore_error *err)
+/* the bytes of the strings of a's rows [done, done + k) that are not null */
+static uint64_t cs_strs_span(const colstore_array *a, size_t done, uint32_t k)
 {
-	uint64_t span = 0; /* the bytes of the strings that are not null */
+	uint64_t span = 0;
 	if (!a->validity)
-		span = a->offsets[done + k] - a->offsets[done];
-	for (uint32_t j = 0; a->validity && j < k; j++)
+		return a->offsets[done + k] - a->offsets[done];
+	for (uint32_t j = 0; j < k; j++)
 		if (cs_bit_get(a->validity, done + j))
 			span += a->offsets[done + j + 1] - a->offsets[done + j];
-	if (span > CS_MAX_STRING_BYTES - c->sbytes_len)
-		return cs_err(err, COLSTORE_ELIMIT, COLSTORE_NO_OFFSET,
-		              "column '%s': the strings of one row group exceed 2 GiB "
-		              "(use a smaller row group size)",
-		              c->name);
+	return span;
+}
+
+static int cs_strs_limit(const cs_wcol *c, colstore_error *err)
+{
+	return cs_err(err, COLSTORE_ELIMIT, COLSTORE_NO_OFFSET,
+	              "column '%s': the strings of one row group exceed 2 GiB "
+	              "(use a smaller row group size)",
+	              c->name);
+}
+
+/* the first of a's rows [done, done + k) whose string would take c's row
+ * group past CS_MAX_STRING_BYTES (k when none does) */
+static uint32_t cs_strs_over(const cs_wcol *c, const colstore_array *a, size_t done, uint32_t k)
+{
+	uint64_t have = c->sbytes_len;
+	for (uint32_t j = 0; j < k; j++) {
+		if (a->validity && !cs_bit_get(a->validity, done + j))
+			continue;
+		have += a->offsets[done + j + 1] - a->offsets[done + j];
+		if (have > CS_MAX_STRING_BYTES)
+			return j;
+	}
+	return k;
+}
+
+/* k strings from row done of a (span: cs_strs_span(), checked to fit) */
+static int cs_append_strs(cs_wcol *c, const colstore_array *a, size_t done, uint32_t k,
+                          uint64_t span, colstore_error *err)
+{
 	if (cs_grow((void **)&c->sbytes, &c->sbytes_cap, c->sbytes_len + (size_t)span, 1))
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	uint32_t *off = (uint32_t *)c->values;
@@ -873,28 +898,46 @@ static int cs_append_strs(cs_wcol *c, const colstore_array *a, size_t done, uint
 	return COLSTORE_OK;
 }
 
-int colstore_writer_append_batch(colstore_writer *w, const colstore_array *cols,
-                                 size_t nrows, colstore_error *err)
+uint32_t cs_writer_room(const colstore_writer *w)
 {
-	if (!w || (!cols && nrows))
-		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "writer and cols are required");
-	if (w->failed)
-		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
-		              "writer failed earlier; abort it");
-	if (w->ncols == 0)
-		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "no columns declared");
-	if (w->puts)
-		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
-		              "append_batch in the middle of a row");
-	int rc = cs_batch_check(w, cols, nrows, err);
-	if (rc)
-		return rc;
+	return w->rgs - w->group_rows;
+}
+
+int cs_writer_append_rows(colstore_writer *w, const colstore_array *cols, size_t start,
+                          size_t nrows, size_t *at, uint32_t *col, colstore_error *err)
+{
+	int rc = COLSTORE_OK;
+	size_t done = start, end = start + nrows;
+	*at = start;
+	*col = 0;
+	if (cs_grow((void **)&w->spans, &w->spans_cap, (size_t)w->ncols * 8, 1))
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	w->started = 1;
-	size_t done = 0;
-	while (done < nrows) {
+	while (done < end) {
 		uint32_t k = w->rgs - w->group_rows;
-		if ((size_t)k > nrows - done)
-			k = (uint32_t)(nrows - done);
+		if ((size_t)k > end - done)
+			k = (uint32_t)(end - done);
+		/* strings past the row group's limit: the first such value in
+		 * row order fails, before anything of these rows is added */
+		uint32_t over = k, over_col = 0;
+		for (uint32_t ci = 0; ci < w->ncols; ci++) {
+			const cs_wcol *c = &w->cols[ci];
+			if (c->type != COLSTORE_TYPE_STRING ||
+			    (w->spans[ci] = cs_strs_span(&cols[ci], done, k)) <=
+			            CS_MAX_STRING_BYTES - c->sbytes_len)
+				continue;
+			uint32_t j = cs_strs_over(c, &cols[ci], done, k);
+			if (j < over) {
+				over = j;
+				over_col = ci;
+			}
+		}
+		if (over < k) {
+			*at = done + over;
+			*col = over_col + 1;
+			w->failed = 1;
+			return cs_strs_limit(&w->cols[over_col], err);
+		}
 		for (uint32_t ci = 0; ci < w->ncols; ci++) {
 			cs_wcol *c = &w->cols[ci];
 			const colstore_array *a = &cols[ci];
@@ -903,7 +946,9 @@ int colstore_writer_append_batch(colstore_writer *w, const colstore_array *cols,
 				continue;
 			}
 			if (c->type == COLSTORE_TYPE_STRING) {
-				if ((rc = cs_append_strs(c, a, done, k, err))) {
+				if ((rc = cs_append_strs(c, a, done, k, w->spans[ci], err))) {
+					*at = done;
+					*col = ci + 1;
 					w->failed = 1;
 					return rc;
 				}
@@ -922,11 +967,30 @@ int colstore_writer_append_batch(colstore_writer *w, const colstore_array *cols,
 			}
 		}
 		done += k;
-		rc = cs_row_done(w, k, err);
-		if (rc)
+		*at = done - 1;
+		if ((rc = cs_row_done(w, k, err)))
 			return rc;
 	}
 	return COLSTORE_OK;
+}
+
+int colstore_writer_append_batch(colstore_writer *w, const colstore_array *cols,
+                                 size_t nrows, colstore_error *err)
+{
+	if (!w || (!cols && nrows))
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "writer and cols are required");
+	if (w->failed)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+		              "writer failed earlier; abort it");
+	if (w->ncols == 0)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "no columns declared");
+	if (w->puts)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+		              "append_batch in the middle of a row");
+	int rc = cs_batch_check(w, cols, nrows, err);
+	size_t at;
+	uint32_t col;
+	return rc ? rc : cs_writer_append_rows(w, cols, 0, nrows, &at, &col, err);
 }
 
 /* ---- finishing ---------------------------------------------------------- */
@@ -1044,6 +1108,7 @@ void colstore_writer_abort(colstore_writer *w)
 	free(w->scratch);
 	free(w->codes);
 	free(w->hashes);
+	free(w->spans);
 	free(w->path);
 	free(w);
 }

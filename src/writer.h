@@ -50,6 +50,8 @@ struct colstore_writer {
 	size_t codes_cap;
 	uint64_t *hashes; /* the chunk's strings hashed ahead of interning; reused */
 	size_t hashes_cap;
+	uint64_t *spans; /* append_rows: each column's string bytes of the rows taken */
+	size_t spans_cap;
 	/* appending (writer_append.c): the file's size and header before the
 	 * append, and its count of appends once this one is done */
 	int append;
