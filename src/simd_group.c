@@ -254,7 +254,12 @@ cs_gdec_avx512(const uint32_t *gid, const int64_t *x, uint32_t m, uint32_t G, in
 	for (uint32_t g = 0; g < G; g++) {
 		mn[g] = _mm512_reduce_min_epi64(vn[g]);
 		mx[g] = _mm512_reduce_max_epi64(vx[g]);
-		sm[g] = (int64_t)(uint64_t)_mm512_reduce_add_epi64(vs[g]); /* checked below */
+		/* the lanes added as unsigned (they may wrap; checked below) */
+		uint64_t lane[8], t = 0;
+		_mm512_storeu_si512(lane, vs[g]);
+		for (unsigned l = 0; l < 8; l++)
+			t += lane[l];
+		sm[g] = (int64_t)t;
 	}
 	for (; k < m; k++) {
 		const int64_t y = x[k];
