@@ -352,7 +352,7 @@ CS_HIDDEN int64_t cs_group(const colstore_agg *a, cs_state *st, const uint8_t *k
 CS_HIDDEN int cs_keep_string(cs_state *st, cs_amm *m, const char *s, uint32_t len);
 CS_HIDDEN int cs_merge_rec(const colstore_agg *a, cs_state *dst, uint8_t *x, const cs_state *src,
                            const uint8_t *y);
-CS_HIDDEN int cs_merge_state(colstore_agg *a, cs_state *dst, const cs_state *src);
+CS_HIDDEN int cs_merge_state(colstore_agg *a, cs_state *dst, const cs_state *src, uint32_t nt);
 
 /* ---- agg_kernel.c ------------------------------------------------------ */
 

@@ -663,7 +663,7 @@ int cs_run_pass(colstore_agg *a, uint32_t nw, colstore_error *err)
 	}
 	/* merge into worker 0's groups, which become the result */
 	for (uint32_t k = 1; k < nw && !rc && !a->hspilled; k++)
-		if (cs_merge_state(a, &run.w[0].st, &run.w[k].st))
+		if (cs_merge_state(a, &run.w[0].st, &run.w[k].st, nw))
 			rc = cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	if (!rc && !a->hspilled) { /* spilled: the groups are in the runs */
 		a->st = run.w[0].st;

@@ -215,8 +215,40 @@ int cs_merge_rec(const colstore_agg *a, cs_state *dst, uint8_t *x, const cs_stat
 	return 0;
 }
 
-int cs_merge_state(colstore_agg *a, cs_state *dst, const cs_state *src)
+/* dense groups (K_INT, K_DICT) and no string min/max (whose arena is the
+ * destination's, grown by any record): record g meets record g, so parts of
+ * the groups merge on threads of their own */
+typedef struct cs_merge_par {
+	const colstore_agg *a;
+	cs_state *dst;
+	const cs_state *src;
+} cs_merge_par;
+
+static void cs_merge_part(void *ctx, uint32_t t, uint32_t nt)
 {
+	const cs_merge_par *p = ctx;
+	const uint64_t n = p->src->nrec, lo = n * t / nt, hi = n * (t + 1) / nt;
+	for (uint64_t g = lo; g < hi; g++) {
+		const uint8_t *y = cs_rec(p->a, p->src, g);
+		if (*(const int64_t *)(const void *)y)
+			(void)cs_merge_rec(p->a, p->dst, cs_rec(p->a, p->dst, g), p->src, y);
+	}
+}
+
+/* groups at least this many merge on nt threads */
+#define CS_MERGE_PAR_MIN 65536u
+
+int cs_merge_state(colstore_agg *a, cs_state *dst, const cs_state *src, uint32_t nt)
+{
+	int smm = 0;
+	for (uint32_t k = 0; k < a->nagg; k++)
+		smm |= a->aggs[k].kind == AK_SMM;
+	if ((a->key == K_INT || a->key == K_DICT) && !smm && nt > 1 &&
+	    src->nrec >= CS_MERGE_PAR_MIN) {
+		cs_merge_par p = { a, dst, src };
+		cs_par(nt < CS_PAR_MAX ? nt : CS_PAR_MAX, cs_merge_part, &p);
+		return 0;
+	}
 	for (uint64_t g = 0; g < src->nrec; g++) {
 		const uint8_t *y = cs_rec(a, src, g);
 		if (!*(const int64_t *)(const void *)y && a->key != K_NONE)
