@@ -625,6 +625,12 @@ int colstore_reader_chunk_info(const colstore_reader *r, uint32_t rg, uint32_t c
 	return COLSTORE_OK;
 }
 
+void colstore_reader_dict_prefetch(const colstore_reader *r, uint32_t col, uint32_t code)
+{
+	if (r && col < r->num_columns && code < r->columns[col].dict_count)
+		__builtin_prefetch(r->columns[col].dict_off_p + (size_t)code * 4);
+}
+
 int colstore_reader_dict_lookup(const colstore_reader *r, uint32_t col, uint32_t code,
                                 const char **s, uint32_t *len, colstore_error *err)
 {

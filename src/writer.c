@@ -819,8 +819,6 @@ static void cs_append_fixed(cs_wcol *c, const colstore_array *a, size_t done, ui
 	c->n += k;
 }
 
-/* k strings from row done of a: room for all their bytes made once, each
- * string then copied (a null: an empty slot, as cs_put_null_raw() makes) */
 /* the bytes of the strings of a's rows [done, done + k) that are not null */
 static uint64_t cs_strs_span(const colstore_array *a, size_t done, uint32_t k)
 {
@@ -856,7 +854,9 @@ static uint32_t cs_strs_over(const cs_wcol *c, const colstore_array *a, size_t d
 	return k;
 }
 
-/* k strings from row done of a (span: cs_strs_span(), checked to fit) */
+/* k strings from row done of a (span: cs_strs_span(), checked to fit): room
+ * for all their bytes made once, each string then copied (a null: an empty
+ * slot, as cs_put_null_raw() makes) */
 static int cs_append_strs(cs_wcol *c, const colstore_array *a, size_t done, uint32_t k,
                           uint64_t span, colstore_error *err)
 {

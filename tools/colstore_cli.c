@@ -1197,12 +1197,24 @@ static void where_error(const char *cmd, const char *where, const colstore_error
 	        e->message, e->column, where, (int)(e->column ? e->column - 1 : 0), "");
 }
 
+/* rows whose dictionary strings are fetched ahead of the one printed (and
+ * twice as many: where they lie) */
+#define SCAN_AHEAD 8
+
 /* the matching rows of a batch of the scan into ow, up to limit in all */
 static void scan_rows(out_writer *ow, colstore_reader *r, const uint32_t *cols,
                       const colstore_batch *b, strbuf *cell, uint64_t *printed, uint64_t limit)
 {
 	for (uint32_t k = 0; k < b->selected && *printed < limit; k++) {
 		(*printed)++;
+		if (k + 2 * SCAN_AHEAD < b->selected) {
+			const uint32_t j = k + 2 * SCAN_AHEAD;
+			ow_prefetch(ow, r, cols, b->values, b->sel ? b->sel[j] : j, 1);
+		}
+		if (k + SCAN_AHEAD < b->selected) {
+			const uint32_t j = k + SCAN_AHEAD;
+			ow_prefetch(ow, r, cols, b->values, b->sel ? b->sel[j] : j, 0);
+		}
 		ow_values(ow, r, cols, b->values, b->sel ? b->sel[k] : k, cell);
 		ow_end_row(ow);
 	}
@@ -1232,6 +1244,7 @@ static int scan_format(void *ctx, const colstore_batch *b, colstore_error *err)
 	scan_out *o = &j->w[b->worker];
 	uint64_t printed = 0;
 	scan_rows(&o->ow, j->r, j->cols, b, &o->cell, &printed, UINT64_MAX);
+	ow_flush(&o->ow);
 	/* a memory stream's flush does not report a failed grow: its error flag does */
 	if (fflush(o->m) == 0 && !ferror(o->m))
 		return COLSTORE_OK;

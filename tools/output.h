@@ -73,6 +73,8 @@ typedef struct out_writer {
 	uint64_t rows;
 	table_state ts;
 	strbuf row;    /* table: the current row's cells, NUL-separated */
+	char *ob;      /* CSV: text held back, written OW_HOLD bytes at a time */
+	size_t olen;
 } out_writer;
 
 /* a writer of fmt (FMT_*) to o, of n columns named names (kept, not copied) */
@@ -85,6 +87,13 @@ void ow_cell(out_writer *w, const strbuf *text, int is_null, int is_str, int quo
 void ow_values(out_writer *w, colstore_reader *r, const uint32_t *cols,
                const colstore_values *vals, uint32_t i, strbuf *cell);
 void ow_end_row(out_writer *w);
+/* the dictionary strings of row i of vals (as ow_values takes them) fetched
+ * into the cache ahead of ow_values; where: only where they lie (their
+ * offsets), for a row further ahead */
+void ow_prefetch(const out_writer *w, colstore_reader *r, const uint32_t *cols,
+                 const colstore_values *vals, uint32_t i, int where);
+/* the text held back written to the stream (before its text is read) */
+void ow_flush(out_writer *w);
 /* unless failed, a table's held rows and its row count; then flushes and
  * frees; 1 after a message (none when failed) if the output could not be
  * written */

@@ -469,6 +469,16 @@ COLSTORE_API int colstore_reader_dict_lookup(const colstore_reader *r,
                                              colstore_error *err);
 
 /**
+ * A hint: fetch where dictionary entry @p code of column @p col lies into
+ * the cache, so that a colstore_reader_dict_lookup() of it some rows later
+ * does not wait on memory (a large dictionary read in row order misses on
+ * nearly every row).  Reads nothing and checks nothing; an out-of-range
+ * @p col or @p code is ignored.
+ */
+COLSTORE_API void colstore_reader_dict_prefetch(const colstore_reader *r,
+                                                uint32_t col, uint32_t code);
+
+/**
  * Walk the whole file: every block's checksum and content, every padding
  * byte zero, no two regions overlapping (spec §12 step 6).
  * @return COLSTORE_OK or the first problem found, with err->offset at the
