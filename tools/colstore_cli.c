@@ -1203,7 +1203,7 @@ static void where_error(const char *cmd, const char *where, const colstore_error
 
 /* the matching rows of a batch of the scan into ow, up to limit in all */
 static void scan_rows(out_writer *ow, colstore_reader *r, const uint32_t *cols,
-                      const colstore_batch *b, strbuf *cell, uint64_t *printed, uint64_t limit)
+                      const colstore_batch *b, uint64_t *printed, uint64_t limit)
 {
 	for (uint32_t k = 0; k < b->selected && *printed < limit; k++) {
 		(*printed)++;
@@ -1215,7 +1215,7 @@ static void scan_rows(out_writer *ow, colstore_reader *r, const uint32_t *cols,
 			const uint32_t j = k + SCAN_AHEAD;
 			ow_prefetch(ow, r, cols, b->values, b->sel ? b->sel[j] : j, 0);
 		}
-		ow_values(ow, r, cols, b->values, b->sel ? b->sel[k] : k, cell);
+		ow_values(ow, r, cols, b->values, b->sel ? b->sel[k] : k);
 		ow_end_row(ow);
 	}
 }
@@ -1228,7 +1228,6 @@ typedef struct scan_out {
 	char *text;
 	size_t len;
 	out_writer ow;
-	strbuf cell;
 } __attribute__((aligned(128))) scan_out; /* each worker's on lines of its own: the
                                              * writers' fields change every cell */
 
@@ -1243,7 +1242,7 @@ static int scan_format(void *ctx, const colstore_batch *b, colstore_error *err)
 	scan_job *j = ctx;
 	scan_out *o = &j->w[b->worker];
 	uint64_t printed = 0;
-	scan_rows(&o->ow, j->r, j->cols, b, &o->cell, &printed, UINT64_MAX);
+	scan_rows(&o->ow, j->r, j->cols, b, &printed, UINT64_MAX);
 	ow_flush(&o->ow);
 	/* a memory stream's flush does not report a failed grow: its error flag does */
 	if (fflush(o->m) == 0 && !ferror(o->m))
@@ -1290,7 +1289,6 @@ static int scan_parallel(colstore_scan *s, scan_job *j, int fmt, char **names, u
 		ow_finish(&j->w[k].ow, "scan", 1); /* frees; stdout is checked at the end */
 		fclose(j->w[k].m);
 		free(j->w[k].text);
-		free(j->w[k].cell.p);
 	}
 	free(j->w);
 	return rc;
@@ -1400,7 +1398,6 @@ static int cmd_scan(int argc, char **argv)
 		cols[k] = ci >= 0 ? (uint32_t)ci : 0;
 		names[k] = (char *)colstore_scan_column_name(s, k);
 	}
-	strbuf cell = { 0 };
 	out_writer ow;
 	static char obuf[1 << 16];
 	setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
@@ -1420,14 +1417,13 @@ static int cmd_scan(int argc, char **argv)
 			exit(1);
 		}
 		while (printed < limit && !(rc = colstore_scan_next(s, bufs, &b, &e)) && b.rows)
-			scan_rows(&ow, r, cols, &b, &cell, &printed, limit);
+			scan_rows(&ow, r, cols, &b, &printed, limit);
 		if (rc)
 			rc = fail(file, &e);
 		colstore_buffers_free(bufs);
 	}
 	if (ow_finish(&ow, "scan", rc != 0))
 		rc = 1;
-	free(cell.p);
 	colstore_scan_free(s);
 	colstore_filter_free(flt);
 	free(cols);

@@ -262,16 +262,6 @@ static void sb_str(strbuf *b, const char *s)
 	sb_put(b, s, strlen(s));
 }
 
-/* b made "" (p never NULL), its memory kept: once per cell, so without a
- * call to sb_put once b has memory */
-static void sb_clear(strbuf *b)
-{
-	b->len = 0;
-	if (b->cap)
-		b->p[0] = '\0';
-	else
-		sb_put(b, "", 0);
-}
 
 static const double pow10_tab[] = { 1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,
 	                              1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
@@ -341,38 +331,44 @@ static void fmt_double(char *buf, size_t n, double v)
 
 /* one cell as text; *is_null, *is_str, *quoted (json_quoted) tell the
  * writers how to quote */
-static void cell_text(colstore_reader *r, uint32_t col, const colstore_values *v, uint32_t i,
-                      strbuf *out, int *is_null, int *is_str, int *quoted)
+/* row i of v (column col of r) as text: a view of buf (64 bytes) for a
+ * number, date, timestamp or bool, of the file's own bytes for a string
+ * (never copied), for ow_cell; *quoted: as a JSON string */
+static strbuf cell_view(colstore_reader *r, uint32_t col, const colstore_values *v, uint32_t i,
+                        char *buf, int *is_null, int *is_str, int *quoted)
 {
-	char buf[64];
+	strbuf t = { buf, 0, 0 };
 	double f = 0; /* a float's value, for json_quoted */
-	sb_clear(out);
+	buf[0] = '\0';
 	*is_null = v->validity && !((v->validity[i >> 3] >> (i & 7)) & 1);
 	*is_str = 0;
 	*quoted = 0;
 	if (*is_null)
-		return;
+		return t;
 	switch (v->type) {
-	case COLSTORE_TYPE_INT8: fmt_int(buf, ((const int8_t *)v->data)[i]); break;
-	case COLSTORE_TYPE_INT16: fmt_int(buf, ((const int16_t *)v->data)[i]); break;
-	case COLSTORE_TYPE_INT32: fmt_int(buf, ((const int32_t *)v->data)[i]); break;
-	case COLSTORE_TYPE_INT64: fmt_int(buf, ((const int64_t *)v->data)[i]); break;
+	case COLSTORE_TYPE_INT8: t.len = fmt_int(buf, ((const int8_t *)v->data)[i]); return t;
+	case COLSTORE_TYPE_INT16: t.len = fmt_int(buf, ((const int16_t *)v->data)[i]); return t;
+	case COLSTORE_TYPE_INT32: t.len = fmt_int(buf, ((const int32_t *)v->data)[i]); return t;
+	case COLSTORE_TYPE_INT64: t.len = fmt_int(buf, ((const int64_t *)v->data)[i]); return t;
 	case COLSTORE_TYPE_FLOAT32:
 		f = ((const float *)v->data)[i];
-		fmt_double(buf, sizeof(buf), f);
+		fmt_double(buf, 64, f);
 		break;
 	case COLSTORE_TYPE_FLOAT64:
 		f = ((const double *)v->data)[i];
-		fmt_double(buf, sizeof(buf), f);
+		fmt_double(buf, 64, f);
 		break;
 	case COLSTORE_TYPE_BOOL:
-		snprintf(buf, sizeof(buf), "%s",
-		         (((const uint8_t *)v->data)[i >> 3] >> (i & 7)) & 1 ? "true" : "false");
-		break;
-	case COLSTORE_TYPE_DATE: fmt_date(buf, sizeof(buf), ((const int32_t *)v->data)[i]); break;
-	case COLSTORE_TYPE_TIMESTAMP:
-		fmt_timestamp(buf, sizeof(buf), ((const int64_t *)v->data)[i]);
-		break;
+		if ((((const uint8_t *)v->data)[i >> 3] >> (i & 7)) & 1) {
+			memcpy(buf, "true", 5);
+			t.len = 4;
+		} else {
+			memcpy(buf, "false", 6);
+			t.len = 5;
+		}
+		return t;
+	case COLSTORE_TYPE_DATE: fmt_date(buf, 64, ((const int32_t *)v->data)[i]); break;
+	case COLSTORE_TYPE_TIMESTAMP: fmt_timestamp(buf, 64, ((const int64_t *)v->data)[i]); break;
 	default: {
 		*is_str = 1;
 		*quoted = json_quoted(v->type, 1, 0);
@@ -381,19 +377,23 @@ static void cell_text(colstore_reader *r, uint32_t col, const colstore_values *v
 			uint32_t code = v->code_width == 1   ? d[i]
 			                : v->code_width == 2 ? ((const uint16_t *)v->data)[i]
 			                                     : ((const uint32_t *)v->data)[i];
-			const char *s;
+			const char *str;
 			uint32_t len;
-			if (colstore_reader_dict_lookup(r, col, code, &s, &len, NULL) == 0)
-				sb_put(out, s, len);
+			if (colstore_reader_dict_lookup(r, col, code, &str, &len, NULL) == 0) {
+				t.p = (char *)(uintptr_t)str; /* read only: the writers do not change it */
+				t.len = len;
+			}
 		} else {
 			const uint32_t *o = v->data;
-			sb_put(out, v->bytes + o[i], o[i + 1] - o[i]);
+			t.p = (char *)(uintptr_t)(v->bytes + o[i]);
+			t.len = o[i + 1] - o[i];
 		}
-		return;
+		return t;
 	}
 	}
 	*quoted = json_quoted(v->type, 0, f);
-	sb_str(out, buf);
+	t.len = strlen(buf);
+	return t;
 }
 
 /* an aggregation's result cell as text, a view of buf (64 bytes) or of the
@@ -430,7 +430,9 @@ strbuf agg_cell_view(const colstore_cell *c, char *buf, int *is_str)
  * null), and a delimiter, quote or line break must be inside them */
 static int csv_quote(const strbuf *t, int is_str)
 {
-	int quote = is_str && t->len == 0;
+	if (!is_str) /* numbers, dates, timestamps, bools, NaN and infinities */
+		return 0;
+	int quote = t->len == 0;
 	for (size_t i = 0; !quote && i < t->len; i++)
 		quote = t->p[i] == ',' || t->p[i] == '"' || t->p[i] == '\n' || t->p[i] == '\r';
 	return quote;
@@ -664,15 +666,16 @@ void ow_prefetch(const out_writer *w, colstore_reader *r, const uint32_t *cols,
 }
 
 /* row i of vals, the values of columns cols of r, as the row's cells (one per
- * column of w); cell is scratch */
+ * column of w) */
 void ow_values(out_writer *w, colstore_reader *r, const uint32_t *cols,
-               const colstore_values *vals, uint32_t i, strbuf *cell)
+               const colstore_values *vals, uint32_t i)
 {
 	const uint32_t n = w->n;
 	for (uint32_t k = 0; k < n; k++) {
 		int is_null, is_str, quoted;
-		cell_text(r, cols[k], &vals[k], i, cell, &is_null, &is_str, &quoted);
-		ow_cell(w, cell, is_null, is_str, quoted);
+		char buf[64];
+		strbuf t = cell_view(r, cols[k], &vals[k], i, buf, &is_null, &is_str, &quoted);
+		ow_cell(w, &t, is_null, is_str, quoted);
 	}
 }
 

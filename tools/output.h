@@ -83,9 +83,9 @@ void ow_header(out_writer *w);
 /* the next cell of the row; quoted: as a JSON string (json_quoted) */
 void ow_cell(out_writer *w, const strbuf *text, int is_null, int is_str, int quoted);
 /* a scan's row: row i of vals, the values of the columns cols of r, as the
- * row's cells (one per column of w); cell is scratch */
+ * row's cells (one per column of w) */
 void ow_values(out_writer *w, colstore_reader *r, const uint32_t *cols,
-               const colstore_values *vals, uint32_t i, strbuf *cell);
+               const colstore_values *vals, uint32_t i);
 void ow_end_row(out_writer *w);
 /* the dictionary strings of row i of vals (as ow_values takes them) fetched
  * into the cache ahead of ow_values; where: only where they lie (their
