@@ -331,6 +331,15 @@ static void fmt_double(char *buf, size_t n, double v)
 
 /* one cell as text; *is_null, *is_str, *quoted (json_quoted) tell the
  * writers how to quote */
+/* the dictionary code of row i of a DICT chunk's values */
+static inline uint32_t dict_code(const colstore_values *v, uint32_t i)
+{
+	const uint8_t *d = v->data;
+	return v->code_width == 1   ? d[i]
+	       : v->code_width == 2 ? ((const uint16_t *)v->data)[i]
+	                            : ((const uint32_t *)v->data)[i];
+}
+
 /* row i of v (column col of r) as text: a view of buf (64 bytes) for a
  * number, date, timestamp or bool, of the file's own bytes for a string
  * (never copied), for ow_cell; *quoted: as a JSON string */
@@ -373,13 +382,9 @@ static strbuf cell_view(colstore_reader *r, uint32_t col, const colstore_values 
 		*is_str = 1;
 		*quoted = json_quoted(v->type, 1, 0);
 		if (v->encoding == COLSTORE_ENCODING_DICT) {
-			const uint8_t *d = v->data;
-			uint32_t code = v->code_width == 1   ? d[i]
-			                : v->code_width == 2 ? ((const uint16_t *)v->data)[i]
-			                                     : ((const uint32_t *)v->data)[i];
 			const char *str;
 			uint32_t len;
-			if (colstore_reader_dict_lookup(r, col, code, &str, &len, NULL) == 0) {
+			if (colstore_reader_dict_lookup(r, col, dict_code(v, i), &str, &len, NULL) == 0) {
 				t.p = (char *)(uintptr_t)str; /* read only: the writers do not change it */
 				t.len = len;
 			}
@@ -652,10 +657,7 @@ void ow_prefetch(const out_writer *w, colstore_reader *r, const uint32_t *cols,
 		const colstore_values *v = &vals[k];
 		if (v->type != COLSTORE_TYPE_STRING || v->encoding != COLSTORE_ENCODING_DICT)
 			continue;
-		const uint8_t *d = v->data;
-		uint32_t code = v->code_width == 1   ? d[i]
-		                : v->code_width == 2 ? ((const uint16_t *)v->data)[i]
-		                                     : ((const uint32_t *)v->data)[i];
+		const uint32_t code = dict_code(v, i);
 		const char *str;
 		uint32_t len;
 		if (where)
