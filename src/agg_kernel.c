@@ -524,6 +524,129 @@ cs_dec_pass(const int64_t *x, const uint32_t *idx, const cs_kargs *ka, int64_t *
 	(ka->idx ? cs_dec_pass(x, ka->idx, ka, mn, mx, sm, A, B, C)                  \
 	         : cs_dec_pass(x, NULL, ka, mn, mx, sm, A, B, C))
 
+/* the least and greatest of the m mantissas that idx names (a selection:
+ * the rows' values gathered, two lanes) */
+static void cs_dec_bounds(const int64_t *x, const uint32_t *idx, uint32_t m, int64_t *lo,
+                          int64_t *hi)
+{
+	int64_t l0 = INT64_MAX, l1 = INT64_MAX, h0 = INT64_MIN, h1 = INT64_MIN;
+	uint32_t k = 0;
+	for (; k + 2 <= m; k += 2) {
+		const int64_t a = x[idx[k]], b = x[idx[k + 1]];
+		l0 = a < l0 ? a : l0;
+		h0 = a > h0 ? a : h0;
+		l1 = b < l1 ? b : l1;
+		h1 = b > h1 ? b : h1;
+	}
+	if (k < m) {
+		const int64_t a = x[idx[k]];
+		l0 = a < l0 ? a : l0;
+		h0 = a > h0 ? a : h0;
+	}
+	*lo = l1 < l0 ? l1 : l0;
+	*hi = h1 > h0 ? h1 : h0;
+}
+
+/* can no value in [lo, hi] (the bound that fn, A_MIN or A_MAX, uses)
+ * change the fn records of the groups with rows in this batch?  A group is
+ * settled when the batch's own fold, cur[g] (mn or mx so far), already
+ * holds a value at least as good, or when its record does: a mantissa
+ * over a power of ten is a nondecreasing map, never NaN or -0.0, so a
+ * value no better than the bound is no better than any of [lo, hi] */
+static int cs_dec_settled(const cs_aggspec *const *sp, uint32_t n, const cs_kargs *ka, int fn,
+                          int64_t bound, const int64_t *cur, double p10)
+{
+	const double d = (double)bound / p10;
+	for (uint32_t g = 0; g < ka->nrec; g++) {
+		if (!ka->hist[g] || (fn == A_MIN ? cur[g] <= bound : cur[g] >= bound))
+			continue;
+		for (uint32_t k = 0; k < n; k++) {
+			if (sp[k]->kind == AK_FSUM || sp[k]->fn != fn)
+				continue;
+			const cs_amm *acc =
+				(const cs_amm *)(const void *)(ka->recs + (size_t)g * ka->rs + sp[k]->off);
+			if (!acc->n || cs_fbetter(d, acc->v.d, fn == A_MIN))
+				return 0;
+		}
+	}
+	return 1;
+}
+
+/* rows of one slice, when its min and max are settled: the sums alone, in
+ * four lanes (row k in lane k % 4, as cs_gdec_scalar keeps them); chk 0
+ * when no sum can pass int64 (the caller's bound), else each add checked */
+static inline __attribute__((always_inline)) int
+cs_dec_sum4(const uint32_t *gid, const int64_t *x, uint32_t m, int64_t *ls, const int chk)
+{
+	int ovf = 0;
+	uint32_t k = 0;
+#define CS_SUM4_ROW(L)                                                    \
+	do {                                                              \
+		int64_t *t = &ls[gid[k + (L)] * 4 + (L)];                 \
+		if (chk)                                                  \
+			ovf |= __builtin_add_overflow(*t, x[k + (L)], t); \
+		else                                                      \
+			*t += x[k + (L)];                                 \
+	} while (0)
+	for (; k + 4 <= m; k += 4) {
+		CS_SUM4_ROW(0);
+		CS_SUM4_ROW(1);
+		CS_SUM4_ROW(2);
+		CS_SUM4_ROW(3);
+	}
+#undef CS_SUM4_ROW
+	for (; k < m; k++)
+		ovf |= __builtin_add_overflow(ls[gid[k] * 4], x[k], &ls[gid[k] * 4]);
+	return ovf;
+}
+
+/* rows in slices of this many: the smaller, the sooner a slice's spread
+ * lies inside every group's (the test costs a pass over the values and a
+ * look at each group) */
+#define CS_DEC_SLICE 2048u
+
+/* every row of the batch, G <= CS_SIMD_GROUPS: slice by slice, the table's
+ * kernel (min, max and sum at once) where a slice may change a min or max,
+ * the sums alone where it cannot */
+static int cs_dec_slices(const cs_aggspec *const *sp, uint32_t n, const cs_kargs *ka,
+                         const int64_t *x, int dmn, int dmx, double p10, int64_t *mn,
+                         int64_t *mx, int64_t *sm)
+{
+	const uint32_t G = ka->nrec;
+	int64_t ls[4 * CS_SIMD_GROUPS], tn[CS_SIMD_GROUPS], tx[CS_SIMD_GROUPS],
+		ts[CS_SIMD_GROUPS];
+	for (uint32_t j = 0; j < 4 * G; j++)
+		ls[j] = 0;
+	int ovf = 0, chk = 0;
+	for (uint32_t a = 0; a < ka->m; a += CS_DEC_SLICE) {
+		const uint32_t m = ka->m - a < CS_DEC_SLICE ? ka->m - a : CS_DEC_SLICE;
+		int64_t lo, hi;
+		cs_simd()->bounds(x + a, m, &lo, &hi);
+		/* while every value so far is within INT64_MAX / (the batch's
+		 * rows), no sum of them can pass int64: the adds go unchecked
+		 * until a slice holds a larger one, and checked from then on */
+		const uint64_t ml = lo < 0 ? (uint64_t)0 - (uint64_t)lo : (uint64_t)lo;
+		const uint64_t mh = hi < 0 ? (uint64_t)0 - (uint64_t)hi : (uint64_t)hi;
+		chk |= (ml > mh ? ml : mh) > (uint64_t)INT64_MAX / ka->m;
+		if ((!dmn || cs_dec_settled(sp, n, ka, A_MIN, lo, mn, p10)) &&
+		    (!dmx || cs_dec_settled(sp, n, ka, A_MAX, hi, mx, p10))) {
+			ovf |= chk ? cs_dec_sum4(ka->gid + a, x + a, m, ls, 1)
+			           : cs_dec_sum4(ka->gid + a, x + a, m, ls, 0);
+			continue;
+		}
+		ovf |= cs_simd()->gdec(ka->gid + a, x + a, m, G, tn, tx, ts);
+		for (uint32_t g = 0; g < G; g++) {
+			mn[g] = tn[g] < mn[g] ? tn[g] : mn[g];
+			mx[g] = tx[g] > mx[g] ? tx[g] : mx[g];
+			ovf |= __builtin_add_overflow(ls[4 * g], ts[g], &ls[4 * g]);
+		}
+	}
+	for (uint32_t g = 0; g < G; g++)
+		for (unsigned l = 0; l < 4; l++)
+			ovf |= __builtin_add_overflow(sm[g], ls[4 * g + l], &sm[g]);
+	return ovf;
+}
+
 void cs_kernel_dec_local(const cs_aggspec *const *sp, uint32_t n, const colstore_values *mv,
                          int scale, const cs_kargs *ka)
 {
@@ -545,19 +668,39 @@ void cs_kernel_dec_local(const cs_aggspec *const *sp, uint32_t n, const colstore
 		sm[g] = 0;
 	}
 	const int64_t *x = mv->data;
+	const double p10 = cs_pow10[scale];
 	int ovf;
-	if (!ka->idx && G <= CS_SIMD_GROUPS)
-		/* a handful of groups and every row: the table's kernel (simd_group.c)
-		 * takes all three at once */
-		ovf = cs_simd()->gdec(ka->gid, x, ka->m, G, mn, mx, sm);
-	else switch (dmn | dmx << 1 | dsm << 2) {
-	case 1: ovf = CS_DEC_PASS(1, 0, 0); break;
-	case 2: ovf = CS_DEC_PASS(0, 1, 0); break;
-	case 3: ovf = CS_DEC_PASS(1, 1, 0); break;
-	case 4: ovf = CS_DEC_PASS(0, 0, 1); break;
-	case 5: ovf = CS_DEC_PASS(1, 0, 1); break;
-	case 6: ovf = CS_DEC_PASS(0, 1, 1); break;
-	default: ovf = CS_DEC_PASS(1, 1, 1); break;
+	/* A min or max that a batch (or a slice of it) cannot change is not
+	 * worked out: with a few groups over one spread of values every group
+	 * soon holds values at or past the slice's least and greatest, and then
+	 * the pass keeps the sums alone.  The bounds are the values' own, not
+	 * the chunk's statistics, which a reader may not use to produce values
+	 * (R5.6.4).  A min or max left undone stays INT64_MAX or INT64_MIN,
+	 * which the fold below finds no better than the record (settled). */
+	if (!ka->idx && G <= CS_SIMD_GROUPS && (dmn || dmx)) {
+		ovf = cs_dec_slices(sp, n, ka, x, dmn, dmx, p10, mn, mx, sm);
+	} else {
+		if ((dmn || dmx) && ka->m) {
+			int64_t lo, hi;
+			if (ka->idx)
+				cs_dec_bounds(x, ka->idx, ka->m, &lo, &hi);
+			else
+				cs_simd()->bounds(x, ka->m, &lo, &hi);
+			if (dmn && cs_dec_settled(sp, n, ka, A_MIN, lo, mn, p10))
+				dmn = 0;
+			if (dmx && cs_dec_settled(sp, n, ka, A_MAX, hi, mx, p10))
+				dmx = 0;
+		}
+		switch (dmn | dmx << 1 | dsm << 2) {
+		case 0: ovf = 0; break;
+		case 1: ovf = CS_DEC_PASS(1, 0, 0); break;
+		case 2: ovf = CS_DEC_PASS(0, 1, 0); break;
+		case 3: ovf = CS_DEC_PASS(1, 1, 0); break;
+		case 4: ovf = CS_DEC_PASS(0, 0, 1); break;
+		case 5: ovf = CS_DEC_PASS(1, 0, 1); break;
+		case 6: ovf = CS_DEC_PASS(0, 1, 1); break;
+		default: ovf = CS_DEC_PASS(1, 1, 1); break;
+		}
 	}
 #undef CS_DEC_PASS
 	if (ovf) { /* a sum passed int64: again, in 128 bits */
@@ -569,7 +712,6 @@ void cs_kernel_dec_local(const cs_aggspec *const *sp, uint32_t n, const colstore
 		for (uint32_t g = G; g-- > 0;) /* from the top: wide[g] covers sm[2g..2g+1] */
 			wide[g] = sm[g];
 	}
-	const double p10 = cs_pow10[scale];
 	for (uint32_t k = 0; k < n; k++) {
 		const cs_aggspec *s = sp[k];
 		for (uint32_t g = 0; g < G; g++) {

@@ -803,6 +803,8 @@ typedef struct cs_simd_ops {
 	 * have passed int64, and then the sums are not to be used */
 	int (*gdec)(const uint32_t *gid, const int64_t *x, uint32_t m, uint32_t G, int64_t *mn,
 	            int64_t *mx, int64_t *sm);
+	/* the least and greatest of x[0 .. m), m >= 1 (simd_group.c) */
+	void (*bounds)(const int64_t *x, uint32_t m, int64_t *lo, int64_t *hi);
 	/* the bytes of p[0 .. 64) equal to one of set[0 .. 6), as bits
 	 * (simd_csv.c) */
 	uint64_t (*stops)(const uint8_t *p, const uint8_t *set);
@@ -833,6 +835,7 @@ CS_HIDDEN void cs_gsum8_scalar(const uint32_t *gid, const int8_t *x, uint32_t m,
                                int64_t *sum);
 CS_HIDDEN int cs_gdec_scalar(const uint32_t *gid, const int64_t *x, uint32_t m, uint32_t G,
                              int64_t *mn, int64_t *mx, int64_t *sm);
+CS_HIDDEN void cs_bounds_scalar(const int64_t *x, uint32_t m, int64_t *lo, int64_t *hi);
 #if defined(__x86_64__) && defined(__GNUC__)
 CS_HIDDEN void cs_ghist_avx2(const uint32_t *gid, uint32_t m, uint32_t G, uint32_t *hist);
 CS_HIDDEN void cs_gsum8_avx2(const uint32_t *gid, const int8_t *x, uint32_t m, uint32_t G,
@@ -842,6 +845,8 @@ CS_HIDDEN void cs_gsum8_avx512(const uint32_t *gid, const int8_t *x, uint32_t m,
                                int64_t *sum);
 CS_HIDDEN int cs_gdec_avx512(const uint32_t *gid, const int64_t *x, uint32_t m, uint32_t G,
                              int64_t *mn, int64_t *mx, int64_t *sm);
+CS_HIDDEN void cs_bounds_avx2(const int64_t *x, uint32_t m, int64_t *lo, int64_t *hi);
+CS_HIDDEN void cs_bounds_avx512(const int64_t *x, uint32_t m, int64_t *lo, int64_t *hi);
 #endif
 
 #endif /* CS_INTERNAL_H */

@@ -39,7 +39,7 @@ static const cs_simd_ops cs_ops_scalar = { "scalar",           cs_decode_scalar,
 	                                   cs_psum_scalar,     cs_widen_scalar,
 	                                   cs_popcount_scalar, cs_rows_scalar,
 	                                   cs_ghist_scalar,    cs_gsum8_scalar,
-	                                   cs_gdec_scalar,
+	                                   cs_gdec_scalar,     cs_bounds_scalar,
 	                                   cs_stops_scalar };
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -388,7 +388,7 @@ static __attribute__((target("avx2,popcnt"))) uint32_t cs_avx2_rows(const uint8_
 static const cs_simd_ops cs_ops_avx2 = { "avx2",        cs_avx2_decode,     cs_avx2_psum,
 	                                 cs_widen_scalar, cs_popcnt_popcount, cs_avx2_rows,
 	                                 cs_ghist_avx2,   cs_gsum8_avx2,
-	                                 cs_gdec_scalar,
+	                                 cs_gdec_scalar,  cs_bounds_avx2,
 	                                 cs_stops_avx2 };
 
 /* ---- AVX-512 (F, BW, DQ, VL and VBMI) ---------------------------------------
@@ -596,7 +596,7 @@ static const cs_simd_ops cs_ops_avx512 = { "avx512",          cs_avx512_decode,
 	                                   cs_avx512_psum,    cs_widen_scalar,
 	                                   cs_popcnt_popcount, cs_avx512_rows,
 	                                   cs_ghist_avx512,   cs_gsum8_avx512,
-	                                   cs_gdec_avx512,
+	                                   cs_gdec_avx512,    cs_bounds_avx512,
 	                                   cs_stops_avx512 };
 #endif /* x86-64 */
 

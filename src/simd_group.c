@@ -90,6 +90,25 @@ int cs_gdec_scalar(const uint32_t *gid, const int64_t *x, uint32_t m, uint32_t G
 	return ovf;
 }
 
+/* two lanes, so that each compare does not wait on the one before */
+void cs_bounds_scalar(const int64_t *x, uint32_t m, int64_t *lo, int64_t *hi)
+{
+	int64_t l0 = x[0], l1 = x[0], h0 = x[0], h1 = x[0];
+	uint32_t k = 1;
+	for (; k + 2 <= m; k += 2) {
+		l0 = x[k] < l0 ? x[k] : l0;
+		h0 = x[k] > h0 ? x[k] : h0;
+		l1 = x[k + 1] < l1 ? x[k + 1] : l1;
+		h1 = x[k + 1] > h1 ? x[k + 1] : h1;
+	}
+	if (k < m) {
+		l0 = x[k] < l0 ? x[k] : l0;
+		h0 = x[k] > h0 ? x[k] : h0;
+	}
+	*lo = l1 < l0 ? l1 : l0;
+	*hi = h1 > h0 ? h1 : h0;
+}
+
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
@@ -278,5 +297,69 @@ cs_gdec_avx512(const uint32_t *gid, const int64_t *x, uint32_t m, uint32_t G, in
 	const uint64_t mag_hi = hi < 0 ? (uint64_t)0 - (uint64_t)hi : (uint64_t)hi;
 	const uint64_t mag = mag_lo > mag_hi ? mag_lo : mag_hi;
 	return mag > (uint64_t)INT64_MAX / m;
+}
+
+/* 8 values (AVX2: two registers of 4) at a time; the tail as scalar */
+__attribute__((target("avx2"))) void cs_bounds_avx2(const int64_t *x, uint32_t m, int64_t *lo,
+                                                    int64_t *hi)
+{
+	if (m < 8) {
+		cs_bounds_scalar(x, m, lo, hi);
+		return;
+	}
+	__m256i l0 = _mm256_loadu_si256((const __m256i *)(const void *)x), h0 = l0;
+	__m256i l1 = _mm256_loadu_si256((const __m256i *)(const void *)(x + 4)), h1 = l1;
+	uint32_t k = 8;
+	for (; k + 8 <= m; k += 8) {
+		const __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(x + k));
+		const __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(x + k + 4));
+		l0 = _mm256_blendv_epi8(l0, a, _mm256_cmpgt_epi64(l0, a));
+		h0 = _mm256_blendv_epi8(h0, a, _mm256_cmpgt_epi64(a, h0));
+		l1 = _mm256_blendv_epi8(l1, b, _mm256_cmpgt_epi64(l1, b));
+		h1 = _mm256_blendv_epi8(h1, b, _mm256_cmpgt_epi64(b, h1));
+	}
+	l0 = _mm256_blendv_epi8(l0, l1, _mm256_cmpgt_epi64(l0, l1));
+	h0 = _mm256_blendv_epi8(h0, h1, _mm256_cmpgt_epi64(h1, h0));
+	int64_t a[4], b[4];
+	_mm256_storeu_si256((__m256i *)(void *)a, l0);
+	_mm256_storeu_si256((__m256i *)(void *)b, h0);
+	int64_t l = a[0], h = b[0];
+	for (unsigned j = 1; j < 4; j++) {
+		l = a[j] < l ? a[j] : l;
+		h = b[j] > h ? b[j] : h;
+	}
+	for (; k < m; k++) {
+		l = x[k] < l ? x[k] : l;
+		h = x[k] > h ? x[k] : h;
+	}
+	*lo = l;
+	*hi = h;
+}
+
+__attribute__((target("avx2,avx512f"))) void cs_bounds_avx512(const int64_t *x, uint32_t m,
+                                                              int64_t *lo, int64_t *hi)
+{
+	if (m < 16) {
+		cs_bounds_scalar(x, m, lo, hi);
+		return;
+	}
+	__m512i l0 = _mm512_loadu_si512(x), h0 = l0;
+	__m512i l1 = _mm512_loadu_si512(x + 8), h1 = l1;
+	uint32_t k = 16;
+	for (; k + 16 <= m; k += 16) {
+		const __m512i a = _mm512_loadu_si512(x + k), b = _mm512_loadu_si512(x + k + 8);
+		l0 = _mm512_min_epi64(l0, a);
+		h0 = _mm512_max_epi64(h0, a);
+		l1 = _mm512_min_epi64(l1, b);
+		h1 = _mm512_max_epi64(h1, b);
+	}
+	int64_t l = _mm512_reduce_min_epi64(_mm512_min_epi64(l0, l1));
+	int64_t h = _mm512_reduce_max_epi64(_mm512_max_epi64(h0, h1));
+	for (; k < m; k++) {
+		l = x[k] < l ? x[k] : l;
+		h = x[k] > h ? x[k] : h;
+	}
+	*lo = l;
+	*hi = h;
 }
 #endif /* x86-64 */

@@ -460,6 +460,136 @@ static void test_group_decimal_pass(void)
 		}
 }
 
+/* a DECIMAL column's min and max under a few groups are not worked out
+ * for a slice of a batch (or a batch) whose values cannot change them
+ * (cs_dec_slices, cs_dec_settled): prices of a few hundred cents settle
+ * every group soon; then a new least value in one group, a new greatest at
+ * the last row and ties at the bounds, planted late, must still be found,
+ * with 3, 16 and 32 groups (slices), 40 (whole batches) and a selection
+ * (whole batches, gathered), row groups of 7,000 and 65,536 rows.  With
+ * big prices, every group's extremes come first and the rest lie near
+ * them, so that late slices take the sums alone and those sums pass int64:
+ * the 128-bit redo must be asked for (sums checked against 128-bit ones
+ * computed here, and against sum(x) alone) */
+static void test_group_decimal_settled(void)
+{
+	const uint32_t n = 200000;
+	static const uint32_t groups[] = { 3, 16, 32, 40 };
+	int checked = 0;
+	for (int big = 0; big < 2; big++)
+		for (size_t gi = 0; gi < sizeof(groups) / sizeof(groups[0]); gi++)
+			for (uint32_t rgs = 7000; rgs <= 65536; rgs = rgs == 7000 ? 65536 : 70000) {
+				const uint32_t G = groups[gi];
+				const char *path = tu_path("agg-settled.colstore");
+				colstore_writer *w = tu_writer(path, rgs, COLSTORE_WRITE_PACK);
+				CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+				colstore_writer_add_column(w, "k", COLSTORE_TYPE_STRING,
+				                           COLSTORE_COLUMN_DICT, NULL);
+				colstore_writer_add_column(w, "x", COLSTORE_TYPE_FLOAT64, 0, NULL);
+				colstore_writer_add_column(w, "e", COLSTORE_TYPE_INT8, 0, NULL);
+				__int128 sum[40] = { 0 }, ssum[40] = { 0 };
+				int64_t mn[40], mx[40], smn[40], smx[40];
+				for (uint32_t g = 0; g < 40; g++)
+					mn[g] = smn[g] = INT64_MAX, mx[g] = smx[g] = INT64_MIN;
+				/* big: 2^52 .. 2^53 - 1 cents, so that 4,096 of them pass int64
+				 * (a sum that does not cancel, checked to 1e-15 of itself) */
+				const int64_t top = ((int64_t)1 << 53) - 1, low = (int64_t)1 << 52;
+				uint64_t rng = 0x243f6a8885a308d3ull + G;
+				int bad = 0;
+				for (uint32_t r = 0; r < n; r++) {
+					tu_next(&rng);
+					uint32_t g = (uint32_t)(rng % G);
+					int64_t m;
+					/* each group's least and greatest first, then values
+					 * inside them */
+					if (big)
+						m = r < 2 * G ? (r % 2 ? top : low)
+						              : (rng >> 40) % 2 ? top - (int64_t)(rng >> 50)
+						                                : low + (int64_t)(rng >> 50);
+					else if (r < 2 * G) /* 100 and 899, but 101 and 898 */
+						m = r % 2 ? (r / 2 == 0 ? 898 : 899) : (r / 2 == G - 1 ? 101 : 100);
+					else
+						m = 102 + (int64_t)((rng >> 20) % 796);
+					if (r < 2 * G)
+						g = r / 2;
+					/* in the first batch, whose records are empty (a slice is
+					 * settled by the batch's own mins and maxes): one below
+					 * the last group's least, one above the first's greatest */
+					if (!big && r == 3001)
+						m = 100, g = G - 1;
+					if (!big && r == 5002)
+						m = 899, g = 0;
+					/* later, settled by the records: one below every group's
+					 * least, in one group; a new least; a tie; a new greatest
+					 * at the last row */
+					if (!big && r == 120001)
+						m = 99, g = 1;
+					if (!big && r == 150001)
+						m = 37, g = G / 2;
+					if (!big && r == 150002)
+						m = 100, g = 0;
+					if (!big && r == n - 1)
+						m = 1000, g = G - 1;
+					char key[8];
+					snprintf(key, sizeof(key), "g%02u", g);
+					colstore_writer_put_string(w, 0, key, strlen(key), NULL);
+					colstore_writer_put_double(w, 1, (double)m / 100, NULL);
+					colstore_writer_put_int(w, 2, r % 3 != 0, NULL);
+					bad |= colstore_writer_end_row(w, NULL);
+					sum[g] += m;
+					mn[g] = m < mn[g] ? m : mn[g];
+					mx[g] = m > mx[g] ? m : mx[g];
+					if (r % 3 != 0) {
+						ssum[g] += m;
+						smn[g] = m < smn[g] ? m : smn[g];
+						smx[g] = m > smx[g] ? m : smx[g];
+					}
+				}
+				CU_ASSERT_EQUAL_FATAL(bad, COLSTORE_OK);
+				CU_ASSERT_EQUAL_FATAL(colstore_writer_finish(w, NULL), COLSTORE_OK);
+				colstore_reader *r;
+				CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r, NULL), COLSTORE_OK);
+				colstore_chunk_info ci;
+				CU_ASSERT_EQUAL_FATAL(colstore_reader_chunk_info(r, 0, 1, &ci, NULL), COLSTORE_OK);
+				CU_ASSERT_EQUAL(ci.blocks[COLSTORE_BLOCK_DATA].compression,
+				                COLSTORE_COMPRESSION_DECIMAL);
+				for (int f = 0; f < 2; f++) {
+					colstore_agg *a, *one;
+					/* rows 3001, 5002, 120001, 150001 and the last are in it */
+					const colstore_filter *flt = f ? tu_flt(r, "e = 1") : NULL;
+					CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, "min(x),max(x),sum(x)", "k", flt,
+					                                          &a, NULL), COLSTORE_OK);
+					CU_ASSERT_EQUAL_FATAL(colstore_agg_run(a, NULL), COLSTORE_OK);
+					CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, "sum(x)", "k", flt, &one, NULL),
+					                      COLSTORE_OK);
+					CU_ASSERT_EQUAL_FATAL(colstore_agg_run(one, NULL), COLSTORE_OK);
+					CU_ASSERT_EQUAL_FATAL(colstore_agg_num_groups(a), G);
+					for (uint64_t g = 0; g < G; g++) {
+						const int64_t wmn = f ? smn[g] : mn[g], wmx = f ? smx[g] : mx[g];
+						const __int128 ws = f ? ssum[g] : sum[g];
+						colstore_cell c, c1;
+						colstore_agg_cell(a, g, 1, &c);
+						CU_ASSERT_EQUAL(c.d, (double)wmn / 100);
+						colstore_agg_cell(a, g, 2, &c);
+						CU_ASSERT_EQUAL(c.d, (double)wmx / 100);
+						colstore_agg_cell(a, g, 3, &c);
+						colstore_agg_cell(one, g, 1, &c1);
+						CU_ASSERT_EQUAL(c.d, c1.d);
+						CU_ASSERT_DOUBLE_EQUAL(c.d, (double)ws / 100,
+						                       fabs((double)ws / 100) * 1e-15 + 1e-9);
+						CU_ASSERT(big == (ws > INT64_MAX || ws < INT64_MIN));
+					}
+					colstore_agg_free(a);
+					colstore_agg_free(one);
+					checked++;
+				}
+				tu_flt_clear();
+				colstore_reader_close(r);
+				unlink(path);
+			}
+	CU_ASSERT_EQUAL(checked, 2 * 4 * 2 * 2);
+}
+
 /* min and max of a DECIMAL column as one record take the best mantissa of
  * each batch, then one division: the lowest and the highest value placed at
  * the first and last row of a row group and of a 65,536-row batch, found
@@ -1015,6 +1145,8 @@ void register_agg_tests(void)
 	            test_decimal_minmax_one);
 	CU_add_test(s, "DECIMAL min/max/sum/avg by group in one pass, sums past int64",
 	            test_group_decimal_pass);
+	CU_add_test(s, "a few groups' DECIMAL min/max settled, slices summed alone",
+	            test_group_decimal_settled);
 	CU_add_test(s, "order and limit: top-k heap and full sort, nulls last, ties by key",
 	            test_order_limit);
 	CU_add_test(s, "var, var_pop, stddev, stddev_pop: exact sums, thread-independent",

@@ -385,6 +385,50 @@ static void test_group_tables(void)
 	                (int)(CS_SIMD_GROUPS * (sizeof(lens) / sizeof(lens[0]))) * ntabs * 3);
 }
 
+/* the least and greatest of int64 values: every table against a loop here,
+ * every length to 70 and some longer (the vector kernels' tails), values
+ * small, at the extremes, and the least or greatest placed at the first,
+ * the last or a random row; inputs of their exact size (ASan) */
+static void test_bounds_tables(void)
+{
+	const cs_simd_ops *tabs[3];
+	int ntabs = 0;
+	tabs[ntabs++] = cs_simd_get("scalar");
+	ntabs += ts_tables(tabs + ntabs);
+	int same = 1, checked = 0;
+	for (uint32_t m = 1; m <= 2200; m = m < 70 ? m + 1 : m * 2 + 3)
+		for (int kind = 0; kind < 4; kind++) {
+			int64_t *x = malloc(m * sizeof(*x));
+			CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+			for (uint32_t k = 0; k < m; k++) {
+				uint64_t r = ts_next();
+				x[k] = kind == 0   ? (int64_t)(r % 2001) - 1000
+				       : kind == 1 ? (r % 3 == 0 ? (r & 8 ? INT64_MAX : INT64_MIN) : (int64_t)r)
+				                   : (int64_t)(r >> 12) - ((int64_t)1 << 51);
+			}
+			if (kind >= 2) { /* the extremes at one end or at a random row */
+				uint32_t a = kind == 2 ? 0 : (uint32_t)(ts_next() % m);
+				uint32_t b = kind == 2 ? m - 1 : (uint32_t)(ts_next() % m);
+				x[a] = -((int64_t)1 << 60);
+				x[b] = (int64_t)1 << 60;
+			}
+			int64_t lo = x[0], hi = x[0];
+			for (uint32_t k = 1; k < m; k++) {
+				lo = x[k] < lo ? x[k] : lo;
+				hi = x[k] > hi ? x[k] : hi;
+			}
+			for (int t = 0; t < ntabs; t++) {
+				int64_t l = 1, h = -1;
+				tabs[t]->bounds(x, m, &l, &h);
+				same &= l == lo && h == hi;
+				checked++;
+			}
+			free(x);
+		}
+	CU_ASSERT_TRUE(same);
+	CU_ASSERT(checked >= 4 * 70 * ntabs);
+}
+
 /* ---- the tokenizer's stop masks (simd_csv.c) ---- */
 
 static uint64_t naive_stops(const uint8_t *p, const uint8_t *set)
@@ -554,6 +598,8 @@ void register_simd_tests(void)
 	CU_add_test(s, "dictionary codes widened: every table and code width", test_widen_tables);
 	CU_add_test(s, "rows counted, int8 summed, int64 min/max/sum by group: every table, 1..32 groups",
 	            test_group_tables);
+	CU_add_test(s, "int64 least and greatest: every table, every length to 70",
+	            test_bounds_tables);
 	CU_add_test(s, "bitmaps to row indexes and counts: every table and density",
 	            test_bitmap_tables);
 	CU_add_test(s, "CSV stop masks: every table, every byte at every position",
