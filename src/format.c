@@ -56,7 +56,7 @@ const char *cs_sniff(const uint8_t *p, size_t n)
 		return "an empty file";
 	/* text: no byte below space but tab and line breaks, no DEL (bytes of
 	 * 0x80 and up are UTF-8, or another encoding, and count as text) */
-	size_t look = n < 512 ? n : 512, text = 0;
+	size_t look = n < CS_SNIFF_LOOK ? n : CS_SNIFF_LOOK, text = 0;
 	for (size_t i = 0; i < look; i++)
 		text += p[i] == '\t' || p[i] == '\n' || p[i] == '\r' || (p[i] >= 0x20 && p[i] != 0x7f);
 	int is_text = text == look;

@@ -110,8 +110,12 @@ static int cs_input_stream(cs_import *im, int *streamed, colstore_error *err)
 	cs_dz *z = cs_dz_start(im->map, im->map_size, what, im->threads, err);
 	if (!z)
 		return COLSTORE_OK; /* (decompressed whole, in place) */
-	/* the dialect is found in the first cs_sniff_bytes: all of them there */
+	/* the dialect is found in the first cs_sniff_bytes, and text told from
+	 * binary data by the first CS_SNIFF_LOOK: all of them there (text with
+	 * a NUL past its first bytes is named binary, as when not streamed) */
 	uint64_t avail, head = cs_stream.head > cs_sniff_bytes ? cs_stream.head : cs_sniff_bytes + 1;
+	if (head <= CS_SNIFF_LOOK)
+		head = CS_SNIFF_LOOK + 1;
 	int done;
 	while (!(done = cs_dz_wait(z, head, 1000, &avail)) && avail < head)
 		;

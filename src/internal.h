@@ -492,6 +492,9 @@ typedef struct cs_trailer {
 /* a 1.0 header, or (appends > 0) a 2.0 header with its append fields */
 CS_HIDDEN void cs_header_encode(uint8_t out[CS_HEADER_SIZE], uint64_t committed,
                                 uint32_t appends);
+/* what the first bytes of a file that is not a colstore file say it is; it
+ * looks at the first CS_SNIFF_LOOK of them to tell text from binary */
+#define CS_SNIFF_LOOK 512u
 CS_HIDDEN const char *cs_sniff(const uint8_t *p, size_t n);
 /* the length of the longest well-formed UTF-8 prefix of p[0..n) (RFC 3629:
  * no overlongs, no surrogates, nothing above U+10FFFF); n when all is */
