@@ -198,6 +198,10 @@ typedef struct cs_kargs {
 	uint32_t *lcnt;
 	const uint32_t *hist; /* with lsum: the batch's rows in each group */
 	uint32_t nrec;
+	/* many groups (records past CS_PF_BYTES), an int sum without nulls:
+	 * the kernel also counts each row into its record's row count, so
+	 * that the records are visited once for both (cs_apply) */
+	int rows;
 } cs_kargs;
 
 /* dense groups up to this many are summed per batch into plain int64 slots,

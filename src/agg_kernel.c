@@ -215,6 +215,30 @@ int cs_kernel(colstore_agg *a, cs_state *st, const cs_aggspec *s, const colstore
 				}
 			return COLSTORE_OK;
 		}
+		if (ka->rows) { /* many groups, no nulls: each row counted as well */
+#define CS_ISUM_ROWS(T)                                                                    \
+	do {                                                                               \
+		const T *x = v->data;                                                      \
+		for (uint32_t k = 0; k < m; k++) {                                         \
+			if (k + CS_PF_ROWS < m)                                            \
+				__builtin_prefetch(recs + (size_t)gid[k + CS_PF_ROWS] * rs, 1); \
+			uint8_t *rec = recs + (size_t)gid[k] * rs;                         \
+			cs_aisum *acc = (cs_aisum *)(void *)(rec + off);                   \
+			(*(int64_t *)(void *)rec)++;                                       \
+			acc->n++;                                                          \
+			cs_i128_add(&acc->s, (int64_t)x[idx ? idx[k] : k]);                \
+		}                                                                          \
+	} while (0)
+			switch (v->type) {
+			case COLSTORE_TYPE_INT8: CS_ISUM_ROWS(int8_t); break;
+			case COLSTORE_TYPE_INT16: CS_ISUM_ROWS(int16_t); break;
+			case COLSTORE_TYPE_INT32:
+			case COLSTORE_TYPE_DATE: CS_ISUM_ROWS(int32_t); break;
+			default: CS_ISUM_ROWS(int64_t); break;
+			}
+#undef CS_ISUM_ROWS
+			return COLSTORE_OK;
+		}
 #define CS_ISUM(T)                                                                         \
 	do {                                                                               \
 		const T *x = v->data;                                                      \

@@ -304,7 +304,8 @@ static int cs_flush_groups(cs_worker *w)
 	return rc;
 }
 
-static int cs_apply(cs_worker *w, uint32_t m, const uint32_t *idx, const uint32_t *gid);
+static int cs_apply(cs_worker *w, uint32_t m, const uint32_t *idx, const uint32_t *gid,
+                    int rows);
 static int cs_hash_rows(cs_worker *w, uint32_t m, const uint32_t *idx);
 
 static int cs_do_slice(cs_worker *w, uint32_t g, uint32_t s0, uint32_t n, uint32_t m,
@@ -402,11 +403,7 @@ static int cs_do_slice(cs_worker *w, uint32_t g, uint32_t s0, uint32_t n, uint32
 			for (uint64_t p = 0; p < w->st.nrec; p++)
 				*(int64_t *)(void *)cs_rec(a, &w->st, p) += h[p];
 		} else if (w->st.nrec * a->rec_size > CS_PF_BYTES) {
-			for (uint32_t k = 0; k < m; k++) {
-				if (k + CS_PF_ROWS < m)
-					__builtin_prefetch(cs_rec(a, &w->st, gid[k + CS_PF_ROWS]), 1);
-				(*(int64_t *)(void *)cs_rec(a, &w->st, gid[k]))++;
-			}
+			return cs_apply(w, m, idx, gid, 1); /* counted there */
 		} else {
 			for (uint32_t k = 0; k < m; k++)
 				(*(int64_t *)(void *)cs_rec(a, &w->st, gid[k]))++;
@@ -414,7 +411,7 @@ static int cs_do_slice(cs_worker *w, uint32_t g, uint32_t s0, uint32_t n, uint32
 	} else {
 		*(int64_t *)(void *)w->st.recs += m;
 	}
-	return cs_apply(w, m, idx, gid);
+	return cs_apply(w, m, idx, gid, 0);
 }
 
 
@@ -427,18 +424,37 @@ static int cs_dec_fusable(const cs_worker *w, const cs_aggspec *s)
 	       !w->psum_ok[s->col] && w->scale[s->col] >= 0 && !w->mvals[s->col].validity;
 }
 
-/* every aggregate over m rows idx[k] (or k), each into record gid[k] (or 0) */
-static int cs_apply(cs_worker *w, uint32_t m, const uint32_t *idx, const uint32_t *gid)
+/* can spec s count the rows into the records in its pass (cs_kargs.rows)? */
+static int cs_rows_fusable(const cs_worker *w, const cs_aggspec *s)
+{
+	return s->kind == AK_ISUM && !w->psum_ok[s->col] && !w->vals[s->col].validity;
+}
+
+/* every aggregate over m rows idx[k] (or k), each into record gid[k] (or 0);
+ * rows: the rows are still to be counted into their records (many groups:
+ * by the first int sum without nulls as it passes, else here) */
+static int cs_apply(cs_worker *w, uint32_t m, const uint32_t *idx, const uint32_t *gid,
+                    int rows)
 {
 	colstore_agg *a = w->run->a;
 	int rc;
-	cs_kargs ka = { w->st.recs, a->rec_size, idx, gid, m, NULL, NULL, NULL, 0 };
+	cs_kargs ka = { w->st.recs, a->rec_size, idx, gid, m, NULL, NULL, NULL, 0, 0 };
 	if (gid && w->lsum && w->st.nrec <= CS_LOCAL_GROUPS) {
 		ka.lsum = w->lsum;
 		ka.lcnt = w->lcnt;
 		ka.hist = w->lhist;
 		ka.nrec = (uint32_t)w->st.nrec;
 	}
+	uint32_t counter = a->nagg; /* the spec that counts the rows */
+	for (uint32_t k = 0; rows && !ka.lsum && k < a->nagg && counter == a->nagg; k++)
+		if (cs_rows_fusable(w, &a->aggs[k]))
+			counter = k;
+	if (rows && counter == a->nagg)
+		for (uint32_t k = 0; k < m; k++) {
+			if (k + CS_PF_ROWS < m)
+				__builtin_prefetch(cs_rec(a, &w->st, gid[k + CS_PF_ROWS]), 1);
+			(*(int64_t *)(void *)cs_rec(a, &w->st, gid[k]))++;
+		}
 	/* a few groups: min, max and sum/avg of a DECIMAL column without nulls
 	 * in one pass, one spec or several (specs taken so are marked in
 	 * `fused`; the first 64 specs) */
@@ -478,6 +494,7 @@ static int cs_apply(cs_worker *w, uint32_t m, const uint32_t *idx, const uint32_
 		/* an expression's decimal form serves sums alone (min and max keep
 		 * its doubles) */
 		const int mant = (a->need[s->col] & 2) && (s->col < a->r->num_columns || s->kind == AK_FSUM);
+		ka.rows = k == counter;
 		rc = cs_kernel(a, &w->st, s, &w->vals[s->col], mant ? &w->mvals[s->col] : NULL,
 		               mant ? w->scale[s->col] : -1, &ka, &w->err);
 		if (rc)
@@ -503,7 +520,7 @@ static int cs_hash_rows(cs_worker *w, uint32_t m, const uint32_t *idx)
 			return rc;
 		for (uint32_t k = 0; k < n; k++)
 			(*(int64_t *)(void *)cs_rec(a, &w->st, w->gid[k]))++;
-		if ((rc = cs_apply(w, n, idx + s0, w->gid)))
+		if ((rc = cs_apply(w, n, idx + s0, w->gid, 0)))
 			return rc;
 		if (a->budget && cs_state_bytes(a, &w->st) > a->budget && (rc = cs_flush_groups(w)))
 			return rc;
