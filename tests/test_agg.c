@@ -530,7 +530,7 @@ static void test_group_decimal_settled(void)
 						m = 100, g = 0;
 					if (!big && r == n - 1)
 						m = 1000, g = G - 1;
-					char key[8];
+					char key[16];
 					snprintf(key, sizeof(key), "g%02u", g);
 					colstore_writer_put_string(w, 0, key, strlen(key), NULL);
 					colstore_writer_put_double(w, 1, (double)m / 100, NULL);
