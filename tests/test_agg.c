@@ -360,6 +360,21 @@ static void test_group_minmax_nan(void)
 	}
 }
 
+/* the file of the DECIMAL tests below finished (bad: an end_row failed)
+ * and opened, its column 1 checked to be DECIMAL; NULL on failure */
+static colstore_reader *dec_finish_open(colstore_writer *w, const char *path, int bad)
+{
+	colstore_reader *r = NULL;
+	colstore_chunk_info ci;
+	CU_ASSERT_EQUAL(bad, COLSTORE_OK);
+	if (colstore_writer_finish(w, NULL) != COLSTORE_OK ||
+	    colstore_reader_open(path, NULL, &r, NULL) != COLSTORE_OK)
+		return NULL;
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_chunk_info(r, 0, 1, &ci, NULL), COLSTORE_OK);
+	CU_ASSERT_EQUAL(ci.blocks[COLSTORE_BLOCK_DATA].compression, COLSTORE_COMPRESSION_DECIMAL);
+	return r;
+}
+
 /* min, max, sum and avg of a DECIMAL column under a few groups take one
  * pass together (cs_kernel_dec_local), with int64 sums that fall back to
  * 128 bits when one passes int64: each group's values from here, exactly,
@@ -404,14 +419,8 @@ static void test_group_decimal_pass(void)
 					smx[g] = m > smx[g] ? m : smx[g];
 				}
 			}
-			CU_ASSERT_EQUAL_FATAL(bad, COLSTORE_OK);
-			CU_ASSERT_EQUAL_FATAL(colstore_writer_finish(w, NULL), COLSTORE_OK);
-			colstore_reader *r;
-			CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r, NULL), COLSTORE_OK);
-			colstore_chunk_info ci;
-			CU_ASSERT_EQUAL_FATAL(colstore_reader_chunk_info(r, 0, 1, &ci, NULL), COLSTORE_OK);
-			CU_ASSERT_EQUAL(ci.blocks[COLSTORE_BLOCK_DATA].compression,
-			                COLSTORE_COMPRESSION_DECIMAL);
+			colstore_reader *r = dec_finish_open(w, path, bad);
+			CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 			/* every group: sum, avg, min, max; and sum(x) alone (not in the pass) */
 			colstore_agg *a, *one;
 			CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, "min(x),max(x),sum(x),avg(x)", "k", NULL,
@@ -545,14 +554,8 @@ static void test_group_decimal_settled(void)
 						smx[g] = m > smx[g] ? m : smx[g];
 					}
 				}
-				CU_ASSERT_EQUAL_FATAL(bad, COLSTORE_OK);
-				CU_ASSERT_EQUAL_FATAL(colstore_writer_finish(w, NULL), COLSTORE_OK);
-				colstore_reader *r;
-				CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r, NULL), COLSTORE_OK);
-				colstore_chunk_info ci;
-				CU_ASSERT_EQUAL_FATAL(colstore_reader_chunk_info(r, 0, 1, &ci, NULL), COLSTORE_OK);
-				CU_ASSERT_EQUAL(ci.blocks[COLSTORE_BLOCK_DATA].compression,
-				                COLSTORE_COMPRESSION_DECIMAL);
+				colstore_reader *r = dec_finish_open(w, path, bad);
+				CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 				for (int f = 0; f < 2; f++) {
 					colstore_agg *a, *one;
 					/* rows 3001, 5002, 120001, 150001 and the last are in it */
