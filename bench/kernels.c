@@ -42,7 +42,7 @@ typedef struct job {
 	           * 4 bitmap to indexes (b: percent of rows selected), 5 rows
 	           * counted by group, 6 int8 summed by group, 7 int64 min, max
 	           * and sum by group (b: groups; blk: N group ids, then N
-	           * values) */
+	           * values), 8 int64 least and greatest (the same values) */
 	unsigned b, w;
 	uint8_t *blk;
 	size_t stored;
@@ -81,6 +81,11 @@ static void run(const job *j)
 		cs_simd()->gdec((const uint32_t *)(const void *)j->blk,
 		                (const int64_t *)(const void *)(j->blk + (size_t)N * 4), N, j->b, o,
 		                o + CS_SIMD_GROUPS, o + 2 * CS_SIMD_GROUPS);
+		break;
+	}
+	case 8: {
+		int64_t *o = j->out;
+		cs_simd()->bounds((const int64_t *)(const void *)(j->blk + (size_t)N * 4), N, o, o + 1);
 		break;
 	}
 	default: { /* 16 bitmaps in turn, so that no branch learns one */
@@ -130,7 +135,7 @@ static job make(int kind, unsigned b, unsigned w)
 		for (size_t i = 0; i < N; i++) {
 			gid[i] = (uint32_t)(next() % b);
 			j.blk[(size_t)N * 4 + i] = (uint8_t)next();
-			if (kind == 7)
+			if (kind >= 7)
 				cs_st64(j.blk + (size_t)N * 4 + i * 8, next() % 100000);
 		}
 		return j;
@@ -172,13 +177,14 @@ int main(int argc, char **argv)
 		{ 3, 0, 2 },  { 4, 3, 4 },  { 4, 50, 4 }, { 4, 97, 4 }, { 5, 4, 0 },  { 5, 8, 0 },
 		{ 5, 12, 0 }, { 5, 17, 0 }, { 5, 24, 0 }, { 5, 32, 0 }, { 6, 4, 0 },  { 6, 8, 0 },
 		{ 6, 12, 0 }, { 6, 17, 0 }, { 6, 24, 0 }, { 6, 32, 0 }, { 7, 2, 0 },  { 7, 4, 0 },
-		{ 7, 8, 0 },  { 7, 16, 0 }, { 7, 32, 0 },
+		{ 7, 8, 0 },  { 7, 16, 0 }, { 7, 32, 0 }, { 8, 1, 0 },
 	};
 	static const char *const kinds[] = { "unpack + reference", "DECIMAL to float64",
 		                             "sum of packed values", "codes to uint32",
 		                             "bitmap to row indexes", "rows counted by group",
 		                             "int8 summed by group",
-		                             "int64 min, max and sum by group" };
+		                             "int64 min, max and sum by group",
+		                             "int64 least and greatest" };
 	printf("| kernel | bits | bytes out |");
 	for (int k = 0; k < nt; k++)
 		printf(" %s ns/value |", tabs[k]->name);
@@ -197,6 +203,8 @@ int main(int argc, char **argv)
 			printf("| %s | - | %u -> 4 |", kinds[j.kind], j.w);
 		else if (j.kind == 4)
 			printf("| %s, %u%% set | - | 4 |", kinds[j.kind], j.b);
+		else if (j.kind == 8)
+			printf("| %s | - | - |", kinds[j.kind]);
 		else if (j.kind >= 5)
 			printf("| %s, %u groups | - | - |", kinds[j.kind], j.b);
 		else
