@@ -593,6 +593,122 @@ static void test_group_decimal_settled(void)
 	CU_ASSERT_EQUAL(checked, 2 * 4 * 2 * 2);
 }
 
+/* one float column whose chunks are DECIMAL (whole numbers or cents: two
+ * scales) and plain (NaN, -0.0, +0.0, +-inf), under 4 groups.  The first
+ * chunk (plain) leaves a and b holding -inf and +inf, c NaN alone and d
+ * -0.0 alone.  The second (DECIMAL) gives c its only numbers: its slice is
+ * settled for a and b by their records and must not be for c (a NaN
+ * record).  The third is all zeros, d's only ones: settled for a, b and
+ * d's min, not for d's max (+0 above -0).  Then a and b alone.  min and
+ * max by group, with and without a selection, at 1 and 2 threads, against
+ * a fold here in the engine's order (NaN only when nothing else, -0 below
+ * +0), bit for bit */
+static int mix_better(double x, double cur, int want_min)
+{
+	if (isnan(x))
+		return 0;
+	if (isnan(cur))
+		return 1;
+	if (x == cur)
+		return want_min ? signbit(x) && !signbit(cur) : !signbit(x) && signbit(cur);
+	return want_min ? x < cur : x > cur;
+}
+
+static void test_group_decimal_mixed_chunks(void)
+{
+	const uint32_t n = 24000, rgs = 1000;
+	static const char *const keys[] = { "a", "b", "c", "d" };
+	const char *path = tu_path("agg-mixed.colstore");
+	colstore_writer *w = tu_writer(path, rgs, COLSTORE_WRITE_PACK);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	colstore_writer_add_column(w, "k", COLSTORE_TYPE_STRING, COLSTORE_COLUMN_DICT, NULL);
+	colstore_writer_add_column(w, "x", COLSTORE_TYPE_FLOAT64, 0, NULL);
+	colstore_writer_add_column(w, "e", COLSTORE_TYPE_INT8, 0, NULL);
+	double mn[2][4], mx[2][4];
+	int seen[2][4] = { { 0 } };
+	uint64_t rng = 0x13198a2e03707344ull;
+	int bad = 0;
+	for (uint32_t r = 0; r < n; r++) {
+		tu_next(&rng);
+		const uint32_t rg = r / rgs;
+		uint32_t g;
+		double x;
+		if (rg == 0) { /* plain: a -inf +inf, b -inf +inf, c NaN, d -0.0 */
+			static const double first[] = { -INFINITY, INFINITY, -INFINITY, INFINITY, NAN, -0.0 };
+			g = (r % 6) / 2 + (r % 6 == 5);
+			x = first[r % 6];
+		} else if (rg == 1) { /* DECIMAL: whole numbers, c's only numbers */
+			g = (uint32_t)(rng % 3);
+			x = (double)((rng >> 24) % 501);
+		} else if (rg == 2) { /* DECIMAL: zeros, d's only ones */
+			g = r % 3 == 2 ? 3 : r % 3;
+			x = 0.0;
+		} else {
+			g = (uint32_t)(rng % 2);
+			if (rg % 6 == 0) { /* plain again */
+				static const double sp[] = { NAN, -0.0, 0.0, 0.5, 7.25 };
+				x = sp[(rng >> 20) % 5];
+			} else if (rg % 2) {
+				x = (double)((rng >> 24) % 501);
+			} else {
+				x = (double)(100 + (int64_t)((rng >> 24) % 800)) / 100;
+			}
+		}
+		colstore_writer_put_string(w, 0, keys[g], 1, NULL);
+		colstore_writer_put_double(w, 1, x, NULL);
+		colstore_writer_put_int(w, 2, r % 4 != 1 || rg < 3, NULL);
+		bad |= colstore_writer_end_row(w, NULL);
+		for (int f = 0; f < 2; f++) {
+			if (f && r % 4 == 1 && rg >= 3)
+				continue;
+			if (!seen[f][g]++ || mix_better(x, mn[f][g], 1))
+				mn[f][g] = x;
+			if (seen[f][g] == 1 || mix_better(x, mx[f][g], 0))
+				mx[f][g] = x;
+		}
+	}
+	CU_ASSERT_EQUAL_FATAL(bad, COLSTORE_OK);
+	CU_ASSERT_EQUAL_FATAL(colstore_writer_finish(w, NULL), COLSTORE_OK);
+	colstore_reader *r;
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r, NULL), COLSTORE_OK);
+	int dec = 0, other = 0;
+	for (uint32_t rg = 0; rg < n / rgs; rg++) {
+		colstore_chunk_info ci;
+		CU_ASSERT_EQUAL_FATAL(colstore_reader_chunk_info(r, rg, 1, &ci, NULL), COLSTORE_OK);
+		const int d = ci.blocks[COLSTORE_BLOCK_DATA].compression == COLSTORE_COMPRESSION_DECIMAL;
+		dec += d;
+		other += !d;
+		if (rg <= 2)
+			CU_ASSERT_EQUAL(d, rg != 0);
+	}
+	CU_ASSERT(dec >= 16 && other >= 4); /* both kinds of chunk in the column */
+	for (int f = 0; f < 2; f++)
+		for (uint32_t th = 1; th <= 2; th++) {
+			colstore_agg *a;
+			CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, "min(x),max(x)", "k",
+			                                          f ? tu_flt(r, "e = 1") : NULL, &a, NULL),
+			                      COLSTORE_OK);
+			colstore_agg_set_threads(a, th);
+			CU_ASSERT_EQUAL_FATAL(colstore_agg_run(a, NULL), COLSTORE_OK);
+			CU_ASSERT_EQUAL_FATAL(colstore_agg_num_groups(a), 4u);
+			for (uint64_t g = 0; g < 4; g++) {
+				colstore_cell c;
+				colstore_agg_cell(a, g, 1, &c);
+				CU_ASSERT(memcmp(&c.d, &mn[f][g], 8) == 0);
+				colstore_agg_cell(a, g, 2, &c);
+				CU_ASSERT(memcmp(&c.d, &mx[f][g], 8) == 0);
+			}
+			colstore_agg_free(a);
+		}
+	/* what the plan meant to cover */
+	CU_ASSERT(mn[0][0] == -INFINITY && mx[0][1] == INFINITY);
+	CU_ASSERT(mn[0][2] >= 0 && mx[0][2] <= 500 && mx[0][2] > mn[0][2]);
+	CU_ASSERT(mn[0][3] == 0 && signbit(mn[0][3]) && mx[0][3] == 0 && !signbit(mx[0][3]));
+	tu_flt_clear();
+	colstore_reader_close(r);
+	unlink(path);
+}
+
 /* min and max of a DECIMAL column as one record take the best mantissa of
  * each batch, then one division: the lowest and the highest value placed at
  * the first and last row of a row group and of a 65,536-row batch, found
@@ -1150,6 +1266,8 @@ void register_agg_tests(void)
 	            test_group_decimal_pass);
 	CU_add_test(s, "a few groups' DECIMAL min/max settled, slices summed alone",
 	            test_group_decimal_settled);
+	CU_add_test(s, "DECIMAL and plain chunks of one column: NaN, -0, inf in the records",
+	            test_group_decimal_mixed_chunks);
 	CU_add_test(s, "order and limit: top-k heap and full sort, nulls last, ties by key",
 	            test_order_limit);
 	CU_add_test(s, "var, var_pop, stddev, stddev_pop: exact sums, thread-independent",
