@@ -3953,6 +3953,23 @@ static int query_fails(inst *in, const query *q)
 	return r;
 }
 
+/* result column k (keys, then aggregates) taken out of q: the order terms
+ * on it go, those on the columns after it move down one (or a shrunk query
+ * would order by a column it no longer has) */
+static void drop_result_column(query *q, int k)
+{
+	int n = 0;
+	for (int j = 0; j < q->nord; j++) {
+		if (q->ord[j].k == k)
+			continue;
+		q->ord[n] = q->ord[j];
+		if (q->ord[n].k > k)
+			q->ord[n].k--;
+		n++;
+	}
+	q->nord = n;
+}
+
 /* replace where nodes by a child, drop aggregates, keys, scan, threads */
 static void shrink_query(inst *in, query *q)
 {
@@ -3999,6 +4016,7 @@ static void shrink_query(inst *in, query *q)
 			query t = *q;
 			memmove(&t.agg[a], &t.agg[a + 1], (size_t)(t.nagg - a - 1) * sizeof(t.agg[0]));
 			t.nagg--;
+			drop_result_column(&t, t.ngb + a);
 			if (query_fails(in, &t)) {
 				*q = t;
 				progress = 1;
@@ -4011,6 +4029,7 @@ static void shrink_query(inst *in, query *q)
 			memmove(&t.gbx[g], &t.gbx[g + 1], (size_t)(t.ngb - g - 1) * sizeof(t.gbx[0]));
 			memmove(&t.gal[g], &t.gal[g + 1], (size_t)(t.ngb - g - 1) * sizeof(int));
 			t.ngb--;
+			drop_result_column(&t, g);
 			if (query_fails(in, &t)) {
 				*q = t;
 				progress = 1;
