@@ -405,10 +405,13 @@ printf 'x\n1e-300\n1e308\n1e308\n-1e308\n-1e308\n' >"$T/spill.csv"
 "$CS" import -q --schema x:float64 "$T/spill.csv" -o "$T/spill.colstore"
 check "1e-300 + 1e308 + 1e308 - 1e308 - 1e308 is 1e-300 (the spill takes the small side)" 0 "^1e-300,2e-301$" -- sh -c "\"$CS\" agg -f csv -a 'sum(x),avg(x)' \"$T/spill.colstore\" | tail -1"
 
-# a FIFO as the output: written into; with no reader, Ctrl-C still stops it
+# a FIFO as the output: written into; with no reader, Ctrl-C still stops it.
+# (-k 20: under AddressSanitizer the leak check at exit has been seen to hang
+# after the message was out, its tracer waiting on a process that never
+# stopped; the KILL ends such a run, and the message still decides the test)
 mkfifo "$T/fifo"
-check "import -o FIFO with no reader: SIGINT stops it" 0 "interrupted; nothing written" -- sh -c "timeout -s INT 1 \"$CS\" import \"$T/a1.csv\" -o \"$T/fifo\" 2>&1; true"
-check "export -o FIFO with no reader: SIGINT stops it" 0 "interrupted; nothing written" -- sh -c "timeout -s INT 1 \"$CS\" export -f arrow \"$T/a1.colstore\" -o \"$T/fifo\" 2>&1; true"
+check "import -o FIFO with no reader: SIGINT stops it" 0 "interrupted; nothing written" -- sh -c "timeout -k 20 -s INT 1 \"$CS\" import \"$T/a1.csv\" -o \"$T/fifo\" 2>&1; true"
+check "export -o FIFO with no reader: SIGINT stops it" 0 "interrupted; nothing written" -- sh -c "timeout -k 20 -s INT 1 \"$CS\" export -f arrow \"$T/a1.colstore\" -o \"$T/fifo\" 2>&1; true"
 check "import -o FIFO with a reader: the reader gets the file" 0 "rows:        2" -- sh -c "cat \"$T/fifo\" >\"$T/fromfifo\" & \"$CS\" import -q \"$T/a1.csv\" -o \"$T/fifo\"; wait; \"$CS\" info \"$T/fromfifo\""
 
 check "a --where whose parentheses do not close is refused, also when repeated" 2 "--where 'delay = 1) or (delay = 2': its parentheses do not match" -- "$CS" scan "$T/rep.colstore" -w "delay = 1) or (delay = 2" -w "delay > 0"
