@@ -622,7 +622,7 @@ typedef struct cs_p2 {
 	int stop;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct cs_p2w *self; /* one thread: the writer's thread converts each unit */
+	struct cs_p2w *self; /* the writer thread's own converter */
 } cs_p2;
 
 static int cs_grow_vals(cs_colbuf *b, size_t need)
@@ -982,14 +982,25 @@ static int cs_p2_append(cs_p2 *s, colstore_writer *w, int passes, uint64_t *rows
 	int rc = COLSTORE_OK;
 	for (size_t u = 0; !rc && u < s->nseq; u++) {
 		cs_slot *slot = &s->slots[u % s->nslots];
-		if (s->self) { /* one thread: the unit converted here */
-			cs_p2w_unit(s, s->self, u, slot);
-		} else {
-			pthread_mutex_lock(&s->mu);
-			while (!(slot->ready && slot->unit == u))
-				pthread_cond_wait(&s->cv, &s->mu);
-			pthread_mutex_unlock(&s->mu);
+		/* while unit u is not ready, this thread converts the next unit
+		 * not yet taken (if its slot is free) rather than wait: it does a
+		 * worker's share and no thread is left to wait on the CPU for it
+		 * (with one thread, it converts every unit) */
+		pthread_mutex_lock(&s->mu);
+		while (!(slot->ready && slot->unit == u)) {
+			if (s->next < s->nseq && s->next < s->consumed + s->nslots) {
+				size_t v = s->next++;
+				cs_slot *vs = &s->slots[v % s->nslots];
+				pthread_mutex_unlock(&s->mu);
+				cs_p2w_unit(s, s->self, v, vs);
+				pthread_mutex_lock(&s->mu);
+				vs->ready = 1;
+				pthread_cond_broadcast(&s->cv);
+				continue;
+			}
+			pthread_cond_wait(&s->cv, &s->mu);
 		}
+		pthread_mutex_unlock(&s->mu);
 		if (s->seq[u].in != in) {
 			/* the last input is read: its pages and temporary files go */
 			sh->base += s->ims[in].size;
@@ -1048,7 +1059,7 @@ int cs_imp_pass2_mt(cs_import *ims, uint32_t n, colstore_writer *w, int passes,
 		if (ims[k].unit_rows > s.unit_rows)
 			s.unit_rows = ims[k].unit_rows;
 	}
-	s.nslots = threads == 1 ? 1 : (size_t)threads * 2;
+	s.nslots = threads == 1 ? 1 : (size_t)threads * 4;
 	s.seq = malloc((s.nseq ? s.nseq : 1) * sizeof(cs_seq));
 	int rc = s.seq ? cs_slots_alloc(&s) : COLSTORE_ENOMEM;
 	if (rc) {
@@ -1064,9 +1075,9 @@ int cs_imp_pass2_mt(cs_import *ims, uint32_t n, colstore_writer *w, int passes,
 	pthread_t th[64];
 	uint32_t started = 0;
 	cs_p2w self = { .in = UINT32_MAX };
-	if (threads == 1)
-		s.self = &self;
-	for (; threads > 1 && started < threads && started < 64; started++)
+	s.self = &self;
+	/* threads - 1 workers: this thread converts too (cs_p2_append) */
+	for (; started + 1 < threads && started < 64; started++)
 		if (pthread_create(&th[started], NULL, cs_p2_worker, &s))
 			break;
 	if (threads > 1 && started == 0)
