@@ -62,6 +62,11 @@ typedef struct cs_tally {
  * the one that appends them), and (by default) a row group's */
 #define CS_UNIT_BYTES (16u << 20)
 #define CS_UNIT_ROWS 16384
+/* ... and a unit ends once it holds CS_UNIT_TEXT bytes of text, so that the
+ * strings of long fields do not make a unit's buffers big: a slot of pass 2
+ * holds them all (4 MiB: a unit of CS_UNIT_ROWS rows of the bench's sales
+ * table is 1.3 MB) */
+#define CS_UNIT_TEXT (4u << 20)
 #define CS_ROW_GROUP_BYTES (64u << 20)
 
 /* inference candidates of a column (pass 1) */
@@ -206,6 +211,15 @@ static inline int cs_imp_is_null(const cs_import *im, const cs_csv_field *f)
 	if (f->len == 0)
 		return 1;
 	return im->n_nulls && cs_imp_is_marker(im, f);
+}
+
+/* a new work unit starts at the next record: the first, or the last one
+ * holds unit_rows records or CS_UNIT_TEXT bytes of text (text: since it
+ * started) */
+static inline int cs_imp_unit_full(const cs_import *im, size_t nunits, uint64_t rows,
+                                   uint64_t text)
+{
+	return nunits == 0 || rows >= im->unit_rows || text >= CS_UNIT_TEXT;
 }
 
 /* the field's text, unescaped into s when it holds doubled quotes or escapes */

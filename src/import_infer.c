@@ -412,9 +412,13 @@ int cs_imp_pass1(cs_import *im, colstore_error *err)
 		peek.expect = im->ncols;
 		int more = im->header ? cs_csv_next(c, err) : 1;
 		size_t cap = 0;
+		uint64_t urows = 0, ustart = 0;
 		while (more == 1) {
 			/* pass 2's work units, as the parallel pass 1 finds them */
-			if (rows % im->unit_rows == 0) {
+			uint64_t at = (uint64_t)(c->rec_start - c->start);
+			if (cs_imp_unit_full(im, im->nunits, urows, at - ustart)) {
+				urows = 0;
+				ustart = at;
 				if (im->nunits == cap) {
 					cap = cap ? cap * 2 : 16;
 					cs_unit *u = realloc(im->units, cap * sizeof(cs_unit));
@@ -425,7 +429,6 @@ int cs_imp_pass1(cs_import *im, colstore_error *err)
 					}
 					im->units = u;
 				}
-				uint64_t at = (uint64_t)(c->rec_start - c->start);
 				if (im->nunits)
 					im->units[im->nunits - 1].end = at;
 				im->units[im->nunits++] = (cs_unit){ at, 0, c->rec_line };
@@ -437,6 +440,7 @@ int cs_imp_pass1(cs_import *im, colstore_error *err)
 				cs_csv_free(&peek);
 				return rc;
 			}
+			urows++;
 			if ((++rows & 0xffff) == 0) {
 				cs_release_behind(im->data, &im->released, (uint64_t)(c->pos - c->start));
 				if ((rc = cs_imp_progress(im, (uint64_t)(c->pos - c->start), 1, 2, rows, err)))

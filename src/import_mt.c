@@ -115,7 +115,7 @@ static void *cs_part_run(void *arg)
 	int look = im->tables_ok && !im->table_end_known;
 	/* counted here, not in *p: the parts lie side by side in memory, and a
 	 * write per record to one would slow the thread reading the next */
-	uint64_t rows = 0;
+	uint64_t rows = 0, urows = 0, ustart = 0;
 	c.pos = c.start + p->start;
 	c.line = 1;
 	uint64_t released = p->start;
@@ -124,7 +124,9 @@ static void *cs_part_run(void *arg)
 		uint64_t at = (uint64_t)(c.pos - c.start);
 		if (at >= p->bound || c.pos >= c.end)
 			break;
-		if (rows % im->unit_rows == 0) {
+		if (cs_imp_unit_full(im, p->nunits, urows, at - ustart)) {
+			urows = 0;
+			ustart = at;
 			if (p->nunits == p->cap) {
 				size_t cap = p->cap ? p->cap * 2 : 64;
 				cs_unit *u = realloc(p->units, cap * sizeof(*u));
@@ -149,6 +151,7 @@ static void *cs_part_run(void *arg)
 			look = 0; /* the rows after it are inferred again, without it */
 		if ((p->rc = cs_imp_infer_record(im, p->cols, &c, &p->err)))
 			break;
+		urows++;
 		if ((++rows & 0x3fff) == 0) {
 			__atomic_store_n(&p->done, (uint64_t)(c.pos - c.start) - p->start,
 			                 __ATOMIC_RELAXED);

@@ -7,7 +7,8 @@
 #   - a 1,000-term and/or filter on one row group of 2^24 rows (filter
 #     scratch in fixed batches);
 #   - a 500 MB field (refused at the documented --max-field-size limit,
-#     nothing written).
+#     nothing written);
+#   - 500 MB of 5 KB fields imported on 2 threads.
 # SKIP without root or a writable cgroup v1 memory controller, and in a
 # sanitized build (AddressSanitizer's shadow memory is not the program's).
 # Run by `make check` (top_builddir is set by the harness) or by hand.
@@ -64,6 +65,19 @@ rc=$?
 	{ no "the 500 MB field under the cap (exit $rc)"; cat "$T/out"; }
 [ ! -e "$T/blob.colstore" ] && [ "$(ls -A "$T" | grep -c tmp-)" -eq 0 ] && ok "and nothing was written" || no "files left behind"
 rm -f "$T/blob.csv"
+
+# long fields on two threads: pass 2's units end by text as well as rows,
+# so that the units converted ahead (8 at 2 threads) hold 4 MiB of text
+# each, not 16,384 rows of 5 KB strings (80 MB)
+awk 'BEGIN { s = sprintf("%5000s", ""); gsub(/ /, "x", s); print "id,txt"
+	for (i = 0; i < 100000; i++) print i "," s i }' >"$T/long.csv"
+"$CS" import -q --threads 1 "$T/long.csv" -o "$T/long1.colstore"
+capped "$CS" import -q --threads 2 "$T/long.csv" -o "$T/long2.colstore"
+rc=$?
+[ $rc -eq 0 ] && cmp -s "$T/long1.colstore" "$T/long2.colstore" &&
+	ok "100,000 fields of 5 KB on 2 threads under 256 MiB: the file of an uncapped 1-thread import" ||
+	{ no "long fields on 2 threads under the cap (exit $rc)"; cat "$T/out"; }
+rm -f "$T/long.csv" "$T/long1.colstore" "$T/long2.colstore"
 
 [ "$(ooms)" = "$oom0" ] && ok "no OOM kill in the capped group" || no "the kernel OOM-killed a command ($(ooms) kills)"
 tally
