@@ -233,6 +233,28 @@ static inline __attribute__((always_inline)) const uint8_t *cs_fast_fields(cs_cs
 		for (; m; m &= m - 1) {
 			const uint8_t *s = base + __builtin_ctzll(m);
 			uint8_t ch = *s;
+			if ((int)ch == c->d.quote && s == p) {
+				/* a quoted field whose next stops are its closing quote and,
+				 * right after it, the delimiter or a line break: nothing
+				 * inside it to undo, count or refuse (a doubled quote, CR,
+				 * NUL, escape, line break or delimiter inside, or the field
+				 * past the mask, go to the general loop) */
+				uint64_t m2 = m & (m - 1), m3 = m2 & (m2 - 1);
+				if (!m3)
+					return p;
+				const uint8_t *e = base + __builtin_ctzll(m2), *a = base + __builtin_ctzll(m3);
+				if (*e != ch || a != e + 1 || (*a != delim && *a != '\n'))
+					return p;
+				if ((*rc = cs_csv_push(c, s + 1, (size_t)(e - s - 1), CS_CSV_QUOTED, err)))
+					return p;
+				if (*a == '\n') {
+					*brk = 1;
+					return a;
+				}
+				p = a + 1;
+				m = m3; /* (the loop takes a off) */
+				continue;
+			}
 			if (ch != delim && ch != '\n')
 				return p;
 			if ((*rc = cs_csv_push(c, p, (size_t)(s - p), 0, err)))
@@ -248,6 +270,34 @@ static inline __attribute__((always_inline)) const uint8_t *cs_fast_fields(cs_cs
 	}
 }
 
+/* bytes of x equal to b: the lowest flagged byte is exact (bytes above a
+ * match may be flagged wrongly) */
+static inline uint64_t cs_swar_eq(uint64_t x, uint8_t b)
+{
+	uint64_t v = x ^ (0x0101010101010101ull * b);
+	return (v - 0x0101010101010101ull) & ~v & 0x8080808080808080ull;
+}
+
+/* a quoted field's next quote from q, when no line break, CR or NUL comes
+ * before it within 64 bytes: 8 bytes at a time (the loop below then has
+ * nothing to count); NULL sends the field to that loop */
+static inline const uint8_t *cs_quote_fast(const uint8_t *q, const uint8_t *end, uint8_t quote)
+{
+	for (int k = 0; k < 8 && end - q >= 8; k++, q += 8) {
+		uint64_t x;
+		memcpy(&x, q, 8);
+		uint64_t qm = cs_swar_eq(x, quote);
+		uint64_t bad = cs_swar_eq(x, '\n') | cs_swar_eq(x, '\r') | cs_swar_eq(x, 0);
+		if (qm | bad) {
+			/* the first of them: a quote, or one the loop must see */
+			unsigned qi = qm ? (unsigned)__builtin_ctzll(qm) : 64;
+			unsigned bi = bad ? (unsigned)__builtin_ctzll(bad) : 64;
+			return qi < bi ? q + qi / 8 : NULL;
+		}
+	}
+	return NULL;
+}
+
 /* a quoted field at *pp (the opening quote).  Returns 1 when it is not a
  * well-formed quoted field and lenient mode reads it as unquoted; flat:
  * a line break inside is such a case */
@@ -261,17 +311,20 @@ static int cs_quoted(cs_csv *c, const uint8_t **pp, int flat, int *multiline,
 	uint64_t qline = c->line;
 	const char *bad = c->bad; /* what a NUL past the field would wrongly add */
 	for (;;) {
-		const uint8_t *nq;
-		if (esc < 0) {
+		/* most fields: the closing quote, with nothing before it to count
+		 * or refuse */
+		const uint8_t *nq = esc < 0 ? cs_quote_fast(q, end, quote) : NULL;
+		const int clean = nq != NULL;
+		if (!nq && esc < 0) {
 			nq = memchr(q, quote, (size_t)(end - q));
-		} else {
+		} else if (!nq) {
 			nq = q;
 			while (nq < end && *nq != quote && *nq != (uint8_t)esc)
 				nq++;
 			if (nq == end)
 				nq = NULL;
 		}
-		const uint8_t *stop = nq ? nq : end;
+		const uint8_t *stop = clean ? q : nq ? nq : end;
 		for (const uint8_t *s = q; s < stop; s++) {
 			if (cs_breaks(s, end)) {
 				if (flat)
