@@ -1062,7 +1062,12 @@ int cs_imp_pass2_mt(cs_import *ims, uint32_t n, colstore_writer *w, int passes,
 		if (ims[k].unit_rows > s.unit_rows)
 			s.unit_rows = ims[k].unit_rows;
 	}
-	s.nslots = threads == 1 ? 1 : (size_t)threads * 4;
+	/* units converted ahead: 4 a thread, so that the one worker rarely
+	 * waits on the writer's thread while it converts a unit itself; 2 a
+	 * thread when a unit's values may be big (a wide table), as memory goes
+	 * with the slots */
+	const size_t unit_bytes = (size_t)s.unit_rows * s.sh->ncols * 16;
+	s.nslots = threads == 1 ? 1 : (size_t)threads * (unit_bytes <= CS_UNIT_BYTES / 4 ? 4 : 2);
 	s.seq = malloc((s.nseq ? s.nseq : 1) * sizeof(cs_seq));
 	int rc = s.seq ? cs_slots_alloc(&s) : COLSTORE_ENOMEM;
 	if (rc) {
