@@ -469,14 +469,14 @@ int colstore_import_files(const char *const *paths, size_t n, const char *out_pa
 		cs_import *im = &ims[k];
 		if (im->empty)
 			continue;
-		uint64_t got = 0;
+		uint64_t got = 0, base = sh.base;
 		rc = im->units && !cs_imp_rowwise
 		             ? cs_imp_pass2_mt(im, 1, w, passes, &got, &failed, err)
 		             : cs_pass2(im, w, passes, &got, err);
 		if ((rc = cs_input_error(im, rc, err)))
 			goto out;
 		rows += got;
-		sh.base += im->size;
+		sh.base = base + im->size; /* (cs_imp_pass2_mt() adds it itself) */
 		sh.rows_base += got;
 		cs_input_unmap(im); /* its temporary files go as soon as it is read */
 	}

@@ -1698,6 +1698,69 @@ static void test_files(void)
 	unlink(rej);
 }
 
+typedef struct {
+	uint64_t total, most, reports, over, back;
+} files_progress;
+
+static int files_progress_cb(void *ctx, const colstore_import_progress *p)
+{
+	files_progress *f = ctx;
+	if (p->pass != 2)
+		return 0;
+	f->total = p->bytes_total;
+	f->over += p->bytes_done > p->bytes_total;
+	f->back += p->bytes_done < f->most;
+	f->most = p->bytes_done > f->most ? p->bytes_done : f->most;
+	f->reports++;
+	return 0;
+}
+
+/* the writing pass's progress over several inputs, at 1 thread (each input
+ * through pass 2 in turn) and 2 (one pipeline): never past the inputs' size
+ * nor back, and into the last input (the 1-thread path added each input's
+ * size twice) */
+static void test_files_progress(void)
+{
+	enum { N = 3, ROWS = 40000 };
+	char names[N][512];
+	const char *paths[N];
+	uint64_t sizes[N], all = 0;
+	for (int k = 0; k < N; k++) {
+		snprintf(names[k], sizeof(names[k]), "%s", tu_path(""));
+		size_t l = strlen(names[k]);
+		snprintf(names[k] + l, sizeof(names[k]) - l, "prog%d.csv", k + 1);
+		paths[k] = names[k];
+		FILE *f = fopen(paths[k], "w");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+		fprintf(f, "id,name\n");
+		for (int r = 0; r < ROWS; r++)
+			fprintf(f, "%d,n%d\n", k * ROWS + r, r % 97);
+		sizes[k] = (uint64_t)ftell(f);
+		all += sizes[k];
+		fclose(f);
+	}
+	const char *out = tu_path("prog.colstore");
+	for (uint32_t t = 1; t <= 2; t++) {
+		files_progress fp;
+		memset(&fp, 0, sizeof(fp));
+		colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
+		o.threads = t;
+		o.on_progress = files_progress_cb;
+		o.ctx = &fp;
+		colstore_import_result res;
+		CU_ASSERT_EQUAL(colstore_import_files(paths, N, out, &o, &res, NULL), COLSTORE_OK);
+		CU_ASSERT_EQUAL(res.rows, (uint64_t)N * ROWS);
+		CU_ASSERT_EQUAL(fp.total, all);
+		CU_ASSERT(fp.reports >= N);
+		CU_ASSERT_EQUAL(fp.over, 0);
+		CU_ASSERT_EQUAL(fp.back, 0);
+		CU_ASSERT(fp.most > all - sizes[N - 1] && fp.most <= all);
+		unlink(out);
+	}
+	for (int k = 0; k < N; k++)
+		unlink(paths[k]);
+}
+
 /* several inputs, compressed or not, on any thread count, give the file
  * their text as one input gives */
 static void test_files_same(void)
@@ -1869,6 +1932,7 @@ void register_import_tests(void)
 	CU_add_test(s, "several inputs: columns by name, --union, errors naming the input",
 	            test_files);
 	CU_add_test(s, "several inputs give the file their text as one input gives", test_files_same);
+	CU_add_test(s, "several inputs: the writing pass's progress", test_files_progress);
 	CU_add_test(s, "--append: the file's columns and types, or an error and the file as it was",
 	            test_import_append);
 	CU_add_test(s, "dialects given and detected: delimiter, quote, escape, comment, "
