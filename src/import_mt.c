@@ -859,27 +859,38 @@ static void cs_p2w_free(cs_p2w *t)
 	free(t->sc.p);
 }
 
+/* a unit may be taken: the next not yet taken, whose slot is free */
+static inline int cs_p2_claimable(const cs_p2 *s)
+{
+	return s->next < s->nseq && s->next < s->consumed + s->nslots;
+}
+
+/* with s->mu held and cs_p2_claimable(): the next unit taken, converted
+ * with the lock released, and its slot marked ready; s->mu held again */
+static void cs_p2_convert_next(cs_p2 *s, cs_p2w *t)
+{
+	size_t u = s->next++;
+	cs_slot *slot = &s->slots[u % s->nslots];
+	pthread_mutex_unlock(&s->mu);
+	cs_p2w_unit(s, t, u, slot);
+	pthread_mutex_lock(&s->mu);
+	slot->ready = 1;
+	pthread_cond_broadcast(&s->cv);
+}
+
 static void *cs_p2_worker(void *arg)
 {
 	cs_p2 *s = arg;
 	cs_p2w t = { .in = UINT32_MAX };
+	pthread_mutex_lock(&s->mu);
 	for (;;) {
-		pthread_mutex_lock(&s->mu);
-		while (!s->stop && s->next < s->nseq && s->next >= s->consumed + s->nslots)
+		while (!s->stop && s->next < s->nseq && !cs_p2_claimable(s))
 			pthread_cond_wait(&s->cv, &s->mu);
-		if (s->stop || s->next >= s->nseq) {
-			pthread_mutex_unlock(&s->mu);
+		if (s->stop || s->next >= s->nseq)
 			break;
-		}
-		size_t u = s->next++;
-		cs_slot *slot = &s->slots[u % s->nslots];
-		pthread_mutex_unlock(&s->mu);
-		cs_p2w_unit(s, &t, u, slot);
-		pthread_mutex_lock(&s->mu);
-		slot->ready = 1;
-		pthread_cond_broadcast(&s->cv);
-		pthread_mutex_unlock(&s->mu);
+		cs_p2_convert_next(s, &t);
 	}
+	pthread_mutex_unlock(&s->mu);
 	cs_p2w_free(&t);
 	return NULL;
 }
@@ -991,17 +1002,10 @@ static int cs_p2_append(cs_p2 *s, colstore_writer *w, int passes, uint64_t *rows
 		 * (with one thread, it converts every unit) */
 		pthread_mutex_lock(&s->mu);
 		while (!(slot->ready && slot->unit == u)) {
-			if (s->next < s->nseq && s->next < s->consumed + s->nslots) {
-				size_t v = s->next++;
-				cs_slot *vs = &s->slots[v % s->nslots];
-				pthread_mutex_unlock(&s->mu);
-				cs_p2w_unit(s, s->self, v, vs);
-				pthread_mutex_lock(&s->mu);
-				vs->ready = 1;
-				pthread_cond_broadcast(&s->cv);
-				continue;
-			}
-			pthread_cond_wait(&s->cv, &s->mu);
+			if (cs_p2_claimable(s))
+				cs_p2_convert_next(s, s->self);
+			else
+				pthread_cond_wait(&s->cv, &s->mu);
 		}
 		pthread_mutex_unlock(&s->mu);
 		if (s->seq[u].in != in) {
