@@ -590,6 +590,7 @@ typedef struct cs_colbuf {
 	uint8_t *vals;   /* values of the column's C type, or string bytes */
 	size_t vals_cap, vals_len;
 	uint64_t *offs;  /* strings: rows + 1 offsets */
+	uint64_t *hash;  /* strings the writer interns: each one's cs_dict_hash() */
 	uint8_t *valid;
 	cs_date_memo memo; /* dates and timestamps: the last date read */
 } cs_colbuf;
@@ -600,6 +601,7 @@ typedef struct cs_slot {
 	uint64_t rows;
 	cs_colbuf *cols; /* the table's columns */
 	colstore_array *arrays;
+	const uint64_t **hashes; /* each column's cs_colbuf.hash */
 	cs_tally tally; /* lenient mode: the unit's padded, trimmed and rejected rows */
 	uint64_t *lines; /* each row's line */
 	int rc;
@@ -626,6 +628,7 @@ typedef struct cs_p2 {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct cs_p2w *self; /* the writer thread's own converter */
+	const colstore_writer *w;
 } cs_p2;
 
 static int cs_grow_vals(cs_colbuf *b, size_t need)
@@ -668,7 +671,8 @@ static uint8_t cs_conv_kind(const cs_icol *col)
 
 /* one field into row r of its column's batch (the same rules as the
  * single-threaded pass 2 in import.c); kind: cs_conv_kind(&im->cols[i]) */
-static inline int cs_convert(const cs_import *im, cs_colbuf *b, uint32_t i, unsigned kind,
+static inline __attribute__((always_inline)) int
+cs_convert(const cs_import *im, cs_colbuf *b, uint32_t i, unsigned kind,
                              uint64_t r, const cs_csv_field *f, cs_scratch *sc, uint64_t line,
                              colstore_error *err)
 {
@@ -756,9 +760,136 @@ static inline int cs_convert(const cs_import *im, cs_colbuf *b, uint32_t i, unsi
 	return COLSTORE_OK;
 }
 
-static int cs_parse_unit(cs_p2 *s, cs_slot *slot, cs_import *im, cs_csv *c, cs_scratch *sc,
-                         const uint8_t *kinds)
+/* the hashes of the unit's strings the writer interns, made here, on a
+ * converting thread, rather than on the writer's (its critical path) */
+static void cs_hash_unit(cs_slot *slot, uint32_t ncols)
 {
+	for (uint32_t j = 0; j < ncols; j++) {
+		const cs_colbuf *b = &slot->cols[j];
+		if (!b->hash)
+			continue;
+		for (uint64_t r = 0; r < slot->rows; r++)
+			b->hash[r] = cs_bit_get(b->valid, r)
+			                     ? cs_dict_hash((const char *)b->vals + b->offs[r],
+			                                    (uint32_t)(b->offs[r + 1] - b->offs[r]))
+			                     : 0;
+	}
+}
+
+/* a converting thread's state: a tokenizer over the input it reads */
+typedef struct cs_p2w {
+	cs_csv c;
+	cs_scratch sc;
+	uint32_t in;    /* the input c reads (UINT32_MAX: none yet) */
+	int init;       /* c could not be made */
+	uint8_t *kinds; /* the input's columns' cs_conv_kind() */
+	cs_csv_field *fb; /* strict mode: a batch of records' fields, cap * ncols */
+	uint32_t *nf;     /* each record's fields in fb */
+	uint32_t cap;     /* records in a batch */
+} cs_p2w;
+
+#define CS_BATCH_FIELDS 4096 /* fields of the records tokenized before they are converted */
+
+/* rows [r0, r0 + n) of column i from a batch's fields (fb: n records of nc
+ * fields, nf: each one's count); returns the row of the batch whose value
+ * failed (*rc its error), or n.  Inlined once per kind, so that the loop
+ * has one kind of value and no switch. */
+static inline __attribute__((always_inline)) uint32_t
+cs_convert_col(const cs_import *im, cs_colbuf *b, uint32_t i, unsigned kind, uint64_t r0,
+               uint32_t n, const cs_csv_field *fb, const uint32_t *nf, uint32_t nc,
+               cs_scratch *sc, const uint64_t *lines, colstore_error *err, int *rc)
+{
+	for (uint32_t j = 0; j < n; j++) {
+		int e = cs_convert(im, b, i, kind, r0 + j, i < nf[j] ? &fb[(size_t)j * nc + i] : NULL,
+		                   sc, lines[j], err);
+		if (e) {
+			*rc = e;
+			return j;
+		}
+	}
+	return n;
+}
+
+/* strict mode: the unit's records a batch at a time, tokenized and checked,
+ * then converted column by column.  Errors come as a row at a time gives
+ * them: the batch's first failing value by row, then by column (a column
+ * converts only the rows before a failure found so far), before an error
+ * of the tokenizer in a later record; slot->rows: the rows before it. */
+static int cs_parse_batches(cs_slot *slot, cs_import *im, cs_csv *c, cs_p2w *t, uint64_t end)
+{
+	uint32_t nc = im->ncols;
+	uint64_t r = 0;
+	int pend = COLSTORE_OK;
+	for (int more = 1; more && !pend;) {
+		uint32_t k = 0;
+		const uint64_t r0 = r;
+		while (k < t->cap) {
+			cs_csv_skip_blank(c);
+			if ((uint64_t)(c->pos - c->start) >= end || c->pos >= c->end) {
+				more = 0;
+				break;
+			}
+			if (r0 + k == im->unit_rows) {
+				pend = cs_err(&slot->err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+				              "internal error: a work unit holds too many rows");
+				break;
+			}
+			int got = cs_csv_next(c, &slot->err);
+			if (got != 1) {
+				more = 0;
+				pend = got;
+				break;
+			}
+			cs_reject rej;
+			int rc = cs_imp_classify(im, c, &rej, &slot->err);
+			if (rc < 0) {
+				pend = -rc;
+				break;
+			}
+			uint32_t n = c->nfields < nc ? c->nfields : nc;
+			memcpy(t->fb + (size_t)k * nc, c->fields, n * sizeof(cs_csv_field));
+			t->nf[k] = n;
+			slot->lines[r0 + k] = c->rec_line;
+			k++;
+		}
+		uint32_t fail = k;
+		int frc = COLSTORE_OK;
+		for (uint32_t i = 0; i < nc && fail; i++) {
+			cs_colbuf *b = &slot->cols[im->wcol[i]];
+			const uint64_t *ln = slot->lines + r0;
+#define CS_COL(kind)                                                                     \
+	case kind:                                                                       \
+		fail = cs_convert_col(im, b, i, kind, r0, fail, t->fb, t->nf, nc, &t->sc, ln, \
+		                      &slot->err, &frc);                                 \
+		break
+			switch (t->kinds[i]) {
+				CS_COL(CV_STR);
+				CS_COL(CV_I8);
+				CS_COL(CV_I16);
+				CS_COL(CV_I32);
+				CS_COL(CV_I64);
+				CS_COL(CV_F64);
+				CS_COL(CV_BOOL);
+				CS_COL(CV_DATE);
+				CS_COL(CV_TS);
+			default: CS_COL(CV_ANY);
+			}
+#undef CS_COL
+		}
+		if (frc) {
+			slot->rows = r0 + fail;
+			return frc;
+		}
+		r = r0 + k;
+		slot->rows = r;
+	}
+	return pend;
+}
+
+static int cs_parse_unit(cs_p2 *s, cs_slot *slot, cs_import *im, cs_csv *c, cs_p2w *t)
+{
+	cs_scratch *sc = &t->sc;
+	const uint8_t *kinds = t->kinds;
 	const cs_unit *u = &im->units[s->seq[slot->unit].u];
 	c->pos = c->start + u->start;
 	c->line = u->line;
@@ -775,7 +906,13 @@ static int cs_parse_unit(cs_p2 *s, cs_slot *slot, cs_import *im, cs_csv *c, cs_s
 	slot->tally.padded = slot->tally.trimmed = slot->tally.rejected = 0;
 	slot->tally.nrej = 0;
 	uint32_t nc = im->ncols;
-	for (;;) {
+	if (!im->o->lenient) {
+		int rc = cs_parse_batches(slot, im, c, t, u->end);
+		r = slot->rows;
+		if (rc)
+			return rc;
+	}
+	for (; im->o->lenient;) {
 		cs_csv_skip_blank(c);
 		if ((uint64_t)(c->pos - c->start) >= u->end || c->pos >= c->end)
 			break;
@@ -816,14 +953,6 @@ static int cs_parse_unit(cs_p2 *s, cs_slot *slot, cs_import *im, cs_csv *c, cs_s
 	return COLSTORE_OK;
 }
 
-/* a converting thread's state: a tokenizer over the input it reads */
-typedef struct cs_p2w {
-	cs_csv c;
-	cs_scratch sc;
-	uint32_t in;    /* the input c reads (UINT32_MAX: none yet) */
-	int init;       /* c could not be made */
-	uint8_t *kinds; /* the input's columns' cs_conv_kind() */
-} cs_p2w;
 
 /* unit u of the sequence into slot (slot->rc says how it went) */
 static void cs_p2w_unit(cs_p2 *s, cs_p2w *t, size_t u, cs_slot *slot)
@@ -839,8 +968,13 @@ static void cs_p2w_unit(cs_p2 *s, cs_p2w *t, size_t u, cs_slot *slot)
 		t->c.expect = im->ncols;
 		t->sc.d = &im->dialect;
 		free(t->kinds);
+		free(t->fb);
+		free(t->nf);
 		t->kinds = NULL;
-		if (!t->init && !(t->kinds = malloc(im->ncols ? im->ncols : 1))) {
+		t->cap = im->ncols && CS_BATCH_FIELDS / im->ncols > 1 ? CS_BATCH_FIELDS / im->ncols : 1;
+		t->fb = malloc((size_t)t->cap * (im->ncols ? im->ncols : 1) * sizeof(cs_csv_field));
+		t->nf = malloc((size_t)t->cap * sizeof(uint32_t));
+		if (!t->init && (!(t->kinds = malloc(im->ncols ? im->ncols : 1)) || !t->fb || !t->nf)) {
 			cs_csv_free(&t->c);
 			t->init = COLSTORE_ENOMEM;
 		}
@@ -848,7 +982,8 @@ static void cs_p2w_unit(cs_p2 *s, cs_p2w *t, size_t u, cs_slot *slot)
 			t->kinds[i] = cs_conv_kind(&im->cols[i]);
 	}
 	slot->rc = t->init ? cs_err(&slot->err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory")
-	                   : cs_parse_unit(s, slot, im, &t->c, &t->sc, t->kinds);
+	                   : cs_parse_unit(s, slot, im, &t->c, t);
+	cs_hash_unit(slot, s->sh->ncols); /* (a failed unit's rows before it are put) */
 }
 
 static void cs_p2w_free(cs_p2w *t)
@@ -856,6 +991,8 @@ static void cs_p2w_free(cs_p2w *t)
 	if (t->in != UINT32_MAX && !t->init)
 		cs_csv_free(&t->c);
 	free(t->kinds);
+	free(t->fb);
+	free(t->nf);
 	free(t->sc.p);
 }
 
@@ -903,9 +1040,11 @@ static void cs_slots_free(cs_p2 *s)
 			free(slot->cols[i].vals);
 			free(slot->cols[i].offs);
 			free(slot->cols[i].valid);
+			free(slot->cols[i].hash);
 		}
 		free(slot->cols);
 		free(slot->arrays);
+		free(slot->hashes);
 		free(slot->lines);
 		free(slot->tally.rej);
 	}
@@ -923,8 +1062,9 @@ static int cs_slots_alloc(cs_p2 *s)
 		cs_slot *slot = &s->slots[k];
 		slot->cols = calloc(sh->ncols, sizeof(cs_colbuf));
 		slot->arrays = calloc(sh->ncols, sizeof(colstore_array));
+		slot->hashes = calloc(sh->ncols ? sh->ncols : 1, sizeof(*slot->hashes));
 		slot->lines = malloc(((size_t)rows ? rows : 1) * sizeof(uint64_t));
-		if (!slot->cols || !slot->arrays || !slot->lines)
+		if (!slot->cols || !slot->arrays || !slot->hashes || !slot->lines)
 			return COLSTORE_ENOMEM;
 		for (uint32_t i = 0; i < sh->ncols; i++) {
 			cs_colbuf *b = &slot->cols[i];
@@ -936,6 +1076,10 @@ static int cs_slots_alloc(cs_p2 *s)
 				b->offs = malloc(((size_t)rows + 1) * sizeof(uint64_t));
 				if (!b->offs || cs_grow_vals(b, rows < 4096 ? 256 : 1 << 16))
 					return COLSTORE_ENOMEM;
+				if (cs_writer_hashed(s->w, i) &&
+				    !(b->hash = malloc(((size_t)rows ? rows : 1) * sizeof(uint64_t))))
+					return COLSTORE_ENOMEM;
+				slot->hashes[i] = b->hash;
 			} else {
 				unsigned w = t == COLSTORE_TYPE_BOOL ? 1 : colstore_type_width(t);
 				b->vals = calloc(rows, w);
@@ -960,7 +1104,7 @@ static int cs_p2_put(cs_import *im, cs_slot *slot, colstore_writer *w, colstore_
 		uint32_t col;
 		if (k > slot->rows - done)
 			k = (size_t)slot->rows - done;
-		int rc = cs_writer_append_rows(w, slot->arrays, done, k, &at, &col, err);
+		int rc = cs_writer_append_rows(w, slot->arrays, slot->hashes, done, k, &at, &col, err);
 		if (rc) {
 			colstore_error was;
 			if (err)
@@ -1058,6 +1202,7 @@ int cs_imp_pass2_mt(cs_import *ims, uint32_t n, colstore_writer *w, int passes,
 	memset(&s, 0, sizeof(s));
 	s.ims = ims;
 	s.sh = ims[0].sh;
+	s.w = w;
 	uint32_t threads = s.sh->threads > 1 ? s.sh->threads : 1;
 	for (uint32_t k = 0; k < n; k++) {
 		if (ims[k].empty)

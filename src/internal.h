@@ -667,8 +667,12 @@ CS_HIDDEN int cs_values(colstore_reader *r, uint32_t rg, uint32_t col, colstore_
  * + 1 whose value failed there, or 0 for the row's end (its row group
  * written) */
 CS_HIDDEN int cs_writer_append_rows(colstore_writer *w, const colstore_array *cols,
-                                    size_t start, size_t nrows, size_t *at, uint32_t *col,
+                                    const uint64_t *const *hashes, size_t start,
+                                    size_t nrows, size_t *at, uint32_t *col,
                                     colstore_error *err);
+/* column col takes its strings' cs_dict_hash() with them: hashes[col] of
+ * cs_writer_append_rows() (NULL entries or hashes: it makes them) */
+CS_HIDDEN int cs_writer_hashed(const colstore_writer *w, uint32_t col);
 /* rows the writer takes before it writes a row group */
 CS_HIDDEN uint32_t cs_writer_room(const colstore_writer *w);
 

@@ -18,6 +18,7 @@
 
 #define CS_DEFAULT_DICT_BUDGET (64u << 20)
 #define CS_MARK_MAX 65536 /* DICT chunk stats by code up to this many entries */
+#define CS_HASH_CARRY ((size_t)16 << 20) /* the columns' hash arrays (cs_wcol.hash) */
 #define CS_DICT_AHEAD 16 /* values interned ahead of their slot's prefetch */
 /* AUTO string columns: after the first chunk, go PLAIN for good when that
  * chunk's values were nearly all distinct (format-spec.md §9.4, §9.5). */
@@ -156,9 +157,19 @@ int colstore_writer_add_column(colstore_writer *w, const char *name, colstore_ty
 	if (type == COLSTORE_TYPE_STRING) {
 		c->sbytes_cap = 4096;
 		c->sbytes = malloc(c->sbytes_cap);
+		/* a column that may intern carries its strings' hashes, made where
+		 * they are put (the import: on its converting threads), while the
+		 * columns' arrays stay within CS_HASH_CARRY */
+		size_t hb = (size_t)w->rgs * sizeof(uint64_t);
+		if (flags != COLSTORE_COLUMN_PLAIN && hb <= CS_HASH_CARRY - w->hash_bytes &&
+		    (c->hash = malloc(hb)))
+			w->hash_bytes += hb;
 	}
 	if (!c->name || !c->values || !c->validity ||
 	    (type == COLSTORE_TYPE_STRING && !c->sbytes)) {
+		if (c->hash)
+			w->hash_bytes -= (size_t)w->rgs * sizeof(uint64_t);
+		free(c->hash);
 		free(c->sbytes);
 		free(c->name);
 		free(c->values);
@@ -259,9 +270,46 @@ static int64_t cs_load_int(const uint8_t *p, uint8_t type)
 	}
 }
 
+#define CS_LITTLE_ENDIAN (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+
+/* min and max of n > 0 integers of one width with no nulls among them: a
+ * loop the compiler vectorizes (the order of equal values cannot matter) */
+#define CS_INT_RANGE(name, T)                                                   \
+	static void name(const uint8_t *p, uint32_t n, int64_t *lo, int64_t *hi) \
+	{                                                                       \
+		T a, b, v;                                                      \
+		memcpy(&a, p, sizeof(T));                                       \
+		b = a;                                                          \
+		for (uint32_t i = 1; i < n; i++) {                              \
+			memcpy(&v, p + (size_t)i * sizeof(T), sizeof(T));       \
+			a = v < a ? v : a;                                      \
+			b = v > b ? v : b;                                      \
+		}                                                               \
+		*lo = a;                                                        \
+		*hi = b;                                                        \
+	}
+CS_INT_RANGE(cs_range_i8, int8_t)
+CS_INT_RANGE(cs_range_i16, int16_t)
+CS_INT_RANGE(cs_range_i32, int32_t)
+CS_INT_RANGE(cs_range_i64, int64_t)
+
 static void cs_stats_fixed(const cs_wcol *c, uint32_t n, cs_stats *s)
 {
 	int any = 0;
+	if (CS_LITTLE_ENDIAN && !c->nulls && n && c->type != COLSTORE_TYPE_FLOAT32 &&
+	    c->type != COLSTORE_TYPE_FLOAT64 && c->type != COLSTORE_TYPE_BOOL) {
+		int64_t lo, hi;
+		switch (c->width) {
+		case 1: cs_range_i8(c->values, n, &lo, &hi); break;
+		case 2: cs_range_i16(c->values, n, &lo, &hi); break;
+		case 4: cs_range_i32(c->values, n, &lo, &hi); break;
+		default: cs_range_i64(c->values, n, &lo, &hi); break;
+		}
+		s->min = (uint64_t)lo;
+		s->max = (uint64_t)hi;
+		s->flags |= CS_STATS_MINMAX;
+		return;
+	}
 	if (c->type == COLSTORE_TYPE_FLOAT32 || c->type == COLSTORE_TYPE_FLOAT64) {
 		double lo = 0, hi = 0;
 		for (uint32_t i = 0; i < n; i++) {
@@ -459,15 +507,19 @@ static int cs_flush_strings(colstore_writer *w, cs_wcol *c, uint32_t n, uint8_t 
 	 * width that holds every code (§9.4) */
 	if (cs_grow((void **)&w->codes, &w->codes_cap, (size_t)n * 4 + 4, 1))
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-	if (cs_grow((void **)&w->hashes, &w->hashes_cap, (size_t)n * 8, 1))
+	if (!c->hash && cs_grow((void **)&w->hashes, &w->hashes_cap, (size_t)n * 8, 1))
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	uint32_t *codes = (uint32_t *)w->codes;
-	uint64_t *hs = w->hashes;
+	const uint64_t *hs = c->hash;
 	uint32_t before = c->dict.count, valid = 0;
-	/* hash every value first, then intern with the slot of the value
-	 * CS_DICT_AHEAD on fetched ahead: a large dictionary's misses overlap */
-	for (uint32_t i = 0; i < n; i++)
-		hs[i] = cs_dict_hash(c->sbytes + off[i], off[i + 1] - off[i]);
+	/* every value hashed first (unless it was as it was put), then
+	 * interned with the slot of the value CS_DICT_AHEAD on fetched ahead:
+	 * a large dictionary's misses overlap */
+	if (!hs) {
+		for (uint32_t i = 0; i < n; i++)
+			w->hashes[i] = cs_dict_hash(c->sbytes + off[i], off[i + 1] - off[i]);
+		hs = w->hashes;
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		codes[i] = 0; /* R9.4.1 */
 		if (i + CS_DICT_AHEAD < n)
@@ -665,6 +717,8 @@ static int cs_append_str(cs_wcol *c, const char *s, size_t len, colstore_error *
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	if (len)
 		memcpy(c->sbytes + c->sbytes_len, s, len);
+	if (c->hash)
+		c->hash[c->n] = cs_dict_hash(s, (uint32_t)len);
 	c->sbytes_len += len;
 	off[c->n + 1] = (uint32_t)c->sbytes_len;
 	c->n++;
@@ -708,6 +762,8 @@ static void cs_put_null_raw(cs_wcol *c)
 		if (c->n == 0)
 			off[0] = 0;
 		off[c->n + 1] = off[c->n];
+		if (c->hash)
+			c->hash[c->n] = 0; /* (not interned) */
 	} else if (c->type != COLSTORE_TYPE_BOOL) {
 		memset(c->values + (size_t)c->n * c->width, 0, c->width);
 	}
@@ -854,14 +910,35 @@ static uint32_t cs_strs_over(const cs_wcol *c, const colstore_array *a, size_t d
 	return k;
 }
 
+/* the hashes of k strings from row done of a, into c->hash from row c->n:
+ * copied from h when the caller made them, else made */
+static void cs_append_hashes(cs_wcol *c, const colstore_array *a, const uint64_t *h,
+                             size_t done, uint32_t k)
+{
+	uint64_t *to = c->hash + c->n;
+	if (h) {
+		memcpy(to, h + done, (size_t)k * sizeof(*to));
+		return;
+	}
+	for (uint32_t j = 0; j < k; j++) {
+		size_t i = done + j;
+		to[j] = a->validity && !cs_bit_get(a->validity, i)
+		                ? 0
+		                : cs_dict_hash((const char *)a->values + a->offsets[i],
+		                               (uint32_t)(a->offsets[i + 1] - a->offsets[i]));
+	}
+}
+
 /* k strings from row done of a (span: cs_strs_span(), checked to fit): room
  * for all their bytes made once, each string then copied (a null: an empty
- * slot, as cs_put_null_raw() makes) */
-static int cs_append_strs(cs_wcol *c, const colstore_array *a, size_t done, uint32_t k,
-                          uint64_t span, colstore_error *err)
+ * slot, as cs_put_null_raw() makes); h: their hashes, or NULL */
+static int cs_append_strs(cs_wcol *c, const colstore_array *a, const uint64_t *h,
+                          size_t done, uint32_t k, uint64_t span, colstore_error *err)
 {
 	if (cs_grow((void **)&c->sbytes, &c->sbytes_cap, c->sbytes_len + (size_t)span, 1))
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	if (c->hash && !c->plain_only)
+		cs_append_hashes(c, a, h, done, k);
 	uint32_t *off = (uint32_t *)c->values;
 	if (c->n == 0)
 		off[0] = 0;
@@ -898,13 +975,19 @@ static int cs_append_strs(cs_wcol *c, const colstore_array *a, size_t done, uint
 	return COLSTORE_OK;
 }
 
+int cs_writer_hashed(const colstore_writer *w, uint32_t col)
+{
+	return col < w->ncols && w->cols[col].hash != NULL;
+}
+
 uint32_t cs_writer_room(const colstore_writer *w)
 {
 	return w->rgs - w->group_rows;
 }
 
-int cs_writer_append_rows(colstore_writer *w, const colstore_array *cols, size_t start,
-                          size_t nrows, size_t *at, uint32_t *col, colstore_error *err)
+int cs_writer_append_rows(colstore_writer *w, const colstore_array *cols,
+                          const uint64_t *const *hashes, size_t start, size_t nrows,
+                          size_t *at, uint32_t *col, colstore_error *err)
 {
 	int rc = COLSTORE_OK;
 	size_t done = start, end = start + nrows;
@@ -946,7 +1029,8 @@ int cs_writer_append_rows(colstore_writer *w, const colstore_array *cols, size_t
 				continue;
 			}
 			if (c->type == COLSTORE_TYPE_STRING) {
-				if ((rc = cs_append_strs(c, a, done, k, w->spans[ci], err))) {
+				if ((rc = cs_append_strs(c, a, hashes ? hashes[ci] : NULL, done, k,
+				                         w->spans[ci], err))) {
 					*at = done;
 					*col = ci + 1;
 					w->failed = 1;
@@ -990,7 +1074,7 @@ int colstore_writer_append_batch(colstore_writer *w, const colstore_array *cols,
 	int rc = cs_batch_check(w, cols, nrows, err);
 	size_t at;
 	uint32_t col;
-	return rc ? rc : cs_writer_append_rows(w, cols, 0, nrows, &at, &col, err);
+	return rc ? rc : cs_writer_append_rows(w, cols, NULL, 0, nrows, &at, &col, err);
 }
 
 /* ---- finishing ---------------------------------------------------------- */
@@ -1099,6 +1183,7 @@ void colstore_writer_abort(colstore_writer *w)
 		free(c->values);
 		free(c->validity);
 		free(c->sbytes);
+		free(c->hash);
 		cs_dict_free(&c->dict);
 	}
 	free(w->cols);

@@ -18,6 +18,8 @@ typedef struct cs_wcol {
 	char *sbytes;       /* string bytes of the current group */
 	size_t sbytes_len, sbytes_cap;
 	cs_dict dict;
+	uint64_t *hash;     /* strings to intern: each one's cs_dict_hash(), made as
+	                       it is put (NULL: hashed at the flush instead) */
 	int plain_only;     /* AUTO decided PLAIN for the rest of the column */
 	int budgeted;       /* DICT, but PLAIN once the dictionary outgrows the budget */
 	int chunks_written;
@@ -50,6 +52,7 @@ struct colstore_writer {
 	size_t codes_cap;
 	uint64_t *hashes; /* the chunk's strings hashed ahead of interning; reused */
 	size_t hashes_cap;
+	size_t hash_bytes; /* of the columns' hash arrays, at most CS_HASH_CARRY */
 	uint64_t *spans; /* append_rows: each column's string bytes of the rows taken */
 	size_t spans_cap;
 	/* appending (writer_append.c): the file's size and header before the

@@ -1309,6 +1309,103 @@ static void test_units_rowwise(void)
 	CU_ASSERT_TRUE(failures > 10 && failures < 140);
 }
 
+/* values that fail in several columns of one batch of records (strict mode
+ * converts a batch column by column): the error is the first by row, then
+ * by column, as rows one at a time give it, also with a record the
+ * tokenizer refuses after it; every column forced, so there is no type
+ * pass to find them first */
+static void test_batch_error_order(void)
+{
+	uint64_t rng = 0x9e3779b97f4a7c15ull;
+	size_t cap = 1 << 18;
+	char *csv = malloc(cap);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
+	static const char *const names[] = { "a", "b", "c", "d", "e" };
+	static const colstore_type types[] = { COLSTORE_TYPE_INT32, COLSTORE_TYPE_INT16,
+		                                COLSTORE_TYPE_STRING, COLSTORE_TYPE_INT32,
+		                                COLSTORE_TYPE_INT8 };
+	int same = 1, cases = 0, failures = 0, late = 0;
+	for (int round = 0; round < 60; round++) {
+		size_t len = (size_t)snprintf(csv, cap, "a,b,c,d,e\n");
+		const uint32_t rows = 50 + (uint32_t)(tu_next(&rng) % 4000);
+		/* 0 to 3 bad values, anywhere; sometimes an unclosed quote */
+		uint32_t bad_row[3], bad_col[3], nbad = (uint32_t)(tu_next(&rng) % 4);
+		for (uint32_t k = 0; k < nbad; k++) {
+			bad_row[k] = (uint32_t)(tu_next(&rng) % rows);
+			bad_col[k] = (uint32_t)(tu_next(&rng) % 5);
+			if (k && tu_next(&rng) % 2) /* near the one before it, in another column */
+				bad_row[k] = bad_row[k - 1] - (bad_row[k - 1] > 0 && tu_next(&rng) % 2);
+		}
+		const uint32_t quote_row = tu_next(&rng) % 3 ? UINT32_MAX
+		                                               : (uint32_t)(tu_next(&rng) % rows);
+		for (uint32_t i = 0; i < rows && len + 96 < cap; i++) {
+			uint64_t r = tu_next(&rng);
+			char f[5][24];
+			snprintf(f[0], sizeof(f[0]), "%d", (int)(r % 100000) - 50000);
+			snprintf(f[1], sizeof(f[1]), "%d", (int)(r >> 20) % 30000);
+			snprintf(f[2], sizeof(f[2]), "s%u", (unsigned)(r >> 30) % 77);
+			snprintf(f[3], sizeof(f[3]), "%s", r % 9 ? "12" : "");
+			snprintf(f[4], sizeof(f[4]), "%d", (int)(r >> 40) % 100);
+			for (uint32_t k = 0; k < nbad; k++)
+				if (bad_row[k] == i && bad_col[k] != 2) /* (any text is a string) */
+					snprintf(f[bad_col[k]], sizeof(f[0]), "%s",
+					         bad_col[k] == 4 ? "300" : bad_col[k] == 1 ? "40000" : "x1");
+			len += (size_t)snprintf(csv + len, cap - len, "%s,%s,%s%s,%s,%s\n", f[0], f[1],
+			                        i == quote_row ? "\"" : "", f[2], f[3], f[4]);
+		}
+		char *ref = NULL, ref_msg[sizeof(((colstore_error *)0)->message)];
+		int ref_rc = 0;
+		colstore_error ref_e;
+		memset(&ref_e, 0, sizeof(ref_e));
+		for (uint32_t t = 0; t <= 3; t++) { /* t = 0: the reference, rows one at a time */
+			colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
+			o.threads = t ? t : 1;
+			o.n_schema = 5;
+			o.schema_names = names;
+			o.schema_types = types;
+			o.writer.row_group_size = (uint32_t[]){ 7, 1000, 65536 }[round % 3];
+			int rc;
+			colstore_error e;
+			memset(&e, 0, sizeof(e));
+			cs_imp_rowwise = t == 0;
+			char *d = imp(csv, len, &o, &rc, &e);
+			cs_imp_rowwise = 0;
+			tmp_name_out(e.message);
+			if (t == 0) {
+				ref = d;
+				ref_rc = rc;
+				ref_e = e;
+				snprintf(ref_msg, sizeof(ref_msg), "%s", e.message);
+				failures += rc != COLSTORE_OK;
+				late += rc != COLSTORE_OK && e.line > 1000;
+				continue;
+			}
+			int ok = rc == ref_rc;
+			if (rc != COLSTORE_OK)
+				ok &= e.code == ref_e.code && e.line == ref_e.line &&
+				      e.column == ref_e.column && strcmp(e.message, ref_msg) == 0;
+			else
+				ok &= d && ref && strcmp(d, ref) == 0;
+			if (!ok)
+				fprintf(stderr, "\n  round %d, %u threads: '%s' (line %llu col %llu) where rows "
+				        "one at a time gave '%s' (line %llu col %llu)\n", round, t,
+				        rc ? e.message : "ok", (unsigned long long)e.line,
+				        (unsigned long long)e.column, ref_rc ? ref_msg : "ok",
+				        (unsigned long long)ref_e.line, (unsigned long long)ref_e.column);
+			same &= ok;
+			cases++;
+			free(d);
+		}
+		free(ref);
+	}
+	free(csv);
+	CU_ASSERT_TRUE(same);
+	CU_ASSERT_EQUAL(cases, 60 * 3);
+	/* both outcomes were tried, and errors past the first batch */
+	CU_ASSERT_TRUE(failures > 10 && failures < 55);
+	CU_ASSERT_TRUE(late > 3);
+}
+
 /* the encoding choice: 3000 values repeated over 60000 rows is DICT (codes
  * and dictionary beat offsets and bytes), 60000 distinct values is PLAIN */
 static void test_encoding_choice(void)
@@ -1920,6 +2017,8 @@ void register_import_tests(void)
 	CU_add_test(s, "1 to 8 threads give the same file; cuts inside quotes", test_threads);
 	CU_add_test(s, "work units against rows one at a time: the same errors, files, rejects",
 	            test_units_rowwise);
+	CU_add_test(s, "bad values in several columns of a batch: the first by row, then column",
+	            test_batch_error_order);
 	CU_add_test(s, "DICT or PLAIN from the distinct-count estimate", test_encoding_choice);
 	CU_add_test(s, "value parsers", test_parsers);
 	CU_add_test(s, "ISO dates and timestamps against a byte-at-a-time reference",
