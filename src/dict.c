@@ -39,7 +39,7 @@ void cs_dict_free(cs_dict *d)
 
 size_t cs_dict_memory(const cs_dict *d)
 {
-	return d->offsets_cap * 4 + d->bytes_cap + d->nslots * sizeof(cs_dict_slot) +
+	return d->offsets_cap * 4 + d->bytes_cap + d->nominal * sizeof(cs_dict_slot) +
 	       d->mark_cap * 4;
 }
 
@@ -73,9 +73,8 @@ static cs_dict_slot *cs_slots_alloc(size_t n)
 	return p;
 }
 
-static int cs_dict_grow_slots(cs_dict *d)
+static int cs_dict_slots_to(cs_dict *d, size_t n)
 {
-	size_t n = d->nslots ? d->nslots * 2 : 1024;
 	cs_dict_slot *s = cs_slots_alloc(n);
 	if (!s)
 		return COLSTORE_ENOMEM;
@@ -145,11 +144,24 @@ static __attribute__((noinline)) int cs_dict_add(cs_dict *d, const char *s, uint
 	return COLSTORE_OK;
 }
 
+int cs_dict_reserve(cs_dict *d, uint64_t n, size_t max)
+{
+	size_t want = 1024;
+	while (want <= n * 2 && want <= max / sizeof(cs_dict_slot))
+		want *= 2; /* the size doubling reaches at n entries */
+	if (want > d->nslots && want <= max / sizeof(cs_dict_slot))
+		return cs_dict_slots_to(d, want);
+	return COLSTORE_OK;
+}
+
 int cs_dict_intern_h(cs_dict *d, const char *s, uint32_t len, uint64_t h, uint32_t *code)
 {
 	/* keep the load factor under 1/2 */
-	if ((size_t)d->count * 2 >= d->nslots && cs_dict_grow_slots(d))
+	if ((size_t)d->count * 2 >= d->nslots &&
+	    cs_dict_slots_to(d, d->nslots ? d->nslots * 2 : 1024))
 		return COLSTORE_ENOMEM;
+	if ((size_t)d->count * 2 >= d->nominal)
+		d->nominal = d->nominal ? d->nominal * 2 : 1024;
 	uint64_t pfx = cs_str_prefix(s, len);
 	uint32_t tag = cs_tag(h, len);
 	size_t mask = d->nslots - 1, i = h & mask;

@@ -445,8 +445,10 @@ int colstore_import_files(const char *const *paths, size_t n, const char *out_pa
 		if ((rc = colstore_writer_add_column(w, sh.cols[i].name, sh.cols[i].type,
 		                                     sh.cols[i].flags, err)))
 			goto out;
-		if (sh.cols[i].flags == COLSTORE_COLUMN_DICT)
+		if (sh.cols[i].flags == COLSTORE_COLUMN_DICT) {
 			cs_writer_budget_dict(w, i);
+			cs_writer_reserve_dict(w, i, cs_imp_distinct(&sh.cols[i]));
+		}
 	}
 	/* pass 2: the inputs in turn into the writer; on several threads as
 	 * one pipeline, with no pause between inputs */

@@ -233,6 +233,8 @@ static inline int cs_imp_text(cs_scratch *s, const cs_csv_field *f, const char *
 	return COLSTORE_OK;
 }
 CS_HIDDEN int cs_imp_check_width(const cs_import *im, const cs_csv *c, colstore_error *err);
+/* a string column's distinct values as pass 1 estimated them (0: unknown) */
+CS_HIDDEN uint64_t cs_imp_distinct(const cs_icol *col);
 /* every field of the record equal to its column's name (the header row
  * again, as files joined with cat make) */
 CS_HIDDEN int cs_imp_is_header_row(const cs_import *im, const cs_csv *c);

@@ -110,6 +110,14 @@ static double cs_hll_estimate(const uint8_t *reg)
 	return e;
 }
 
+uint64_t cs_imp_distinct(const cs_icol *col)
+{
+	if (!col->hll || col->counted == 0)
+		return 0;
+	double d = cs_hll_estimate(col->hll);
+	return d < (double)col->counted ? (uint64_t)d : col->counted;
+}
+
 /* DICT when codes plus the dictionary are smaller than offsets plus bytes
  * and the dictionary fits the writer's memory budget (README.md) */
 static uint32_t cs_choose_encoding(const colstore_import_options *o, const cs_icol *col)

@@ -348,11 +348,18 @@ typedef struct cs_dict {
 	size_t bytes_cap;
 	struct cs_dict_slot *slots; /* open addressing, linear probing */
 	size_t nslots;              /* a power of two */
+	size_t nominal; /* the slots doubling alone would give (cs_dict_reserve() aside):
+	                   cs_dict_memory() counts these, so that a reserve changes
+	                   no DICT/PLAIN choice */
 	uint32_t *mark;  /* per code: the last chunk that used it (writer stats) */
 	size_t mark_cap;
 } cs_dict;
 
 CS_HIDDEN void cs_dict_init(cs_dict *d);
+/* slots made at once for about n entries (a hint, such as a distinct-count
+ * estimate: fewer rehashes of a large dictionary), unless they would take
+ * more than max bytes; ENOMEM leaves d as it was */
+CS_HIDDEN int cs_dict_reserve(cs_dict *d, uint64_t n, size_t max);
 CS_HIDDEN void cs_dict_free(cs_dict *d);
 /* intern s: *code gets its code; returns COLSTORE_OK, ENOMEM or ELIMIT */
 CS_HIDDEN int cs_dict_intern(cs_dict *d, const char *s, uint32_t len, uint32_t *code);
@@ -451,6 +458,10 @@ CS_HIDDEN int cs_tmp_unlinked(const char *prefix, char *path, size_t size);
  * writer's budget: import's choice from a distinct-count estimate, which a
  * crafted input can fool */
 CS_HIDDEN void cs_writer_budget_dict(colstore_writer *w, uint32_t col);
+/* column col's dictionary will hold about n entries: its slots made at once
+ * when they take at most half the dictionary budget (a hint: no file
+ * changes, nor any DICT/PLAIN choice) */
+CS_HIDDEN void cs_writer_reserve_dict(colstore_writer *w, uint32_t col, uint64_t n);
 CS_HIDDEN void cs_tmp_forget(const char *tmp);
 /* before any work: an output that cannot be written (a directory, a missing
  * or read-only folder) or that is the input itself (in: its stat, or NULL) */

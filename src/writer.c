@@ -105,6 +105,12 @@ void cs_writer_budget_dict(colstore_writer *w, uint32_t col)
 		w->cols[col].budgeted = 1;
 }
 
+void cs_writer_reserve_dict(colstore_writer *w, uint32_t col, uint64_t n)
+{
+	if (w && col < w->ncols) /* (ENOMEM: grown as it fills) */
+		(void)cs_dict_reserve(&w->cols[col].dict, n, (size_t)(w->dict_budget / 2));
+}
+
 int colstore_writer_add_column(colstore_writer *w, const char *name, colstore_type type,
                                uint32_t flags, colstore_error *err)
 {

@@ -132,6 +132,44 @@ static void test_intern_alike(void)
 /* A column import chose DICT for (from a distinct-count estimate that a
  * crafted input can fool) still turns PLAIN once its dictionary outgrows
  * the budget: the dictionary stays near the budget, every value is kept. */
+/* slots reserved ahead (a distinct-count hint) give the same codes, and the
+ * same cs_dict_memory() at every step, as a table grown by doubling: the
+ * memory the writer's DICT/PLAIN fallback compares never moves with a hint;
+ * a reserve past its cap, or smaller than the table, makes nothing */
+static void test_reserve(void)
+{
+	cs_dict a, b, c;
+	cs_dict_init(&a);
+	cs_dict_init(&b);
+	cs_dict_init(&c);
+	CU_ASSERT_EQUAL(cs_dict_reserve(&b, 150000, (size_t)64 << 20), COLSTORE_OK);
+	CU_ASSERT_EQUAL(b.nslots, 524288); /* doubling's size at 150,000 entries */
+	CU_ASSERT_EQUAL(cs_dict_memory(&b), 0);
+	CU_ASSERT_EQUAL(cs_dict_reserve(&c, 150000, (size_t)4 << 20), COLSTORE_OK);
+	CU_ASSERT_EQUAL(c.nslots, 0); /* 8 MiB of slots: past the cap */
+	char s[32];
+	int same = 1, grew = 0;
+	size_t was = b.nslots;
+	for (uint32_t i = 0; i < 200000; i++) {
+		int n = snprintf(s, sizeof(s), "key-%u", (i * 7919u) % 160000);
+		uint32_t ca, cb;
+		same &= cs_dict_intern(&a, s, (uint32_t)n, &ca) == COLSTORE_OK &&
+		        cs_dict_intern(&b, s, (uint32_t)n, &cb) == COLSTORE_OK && ca == cb &&
+		        cs_dict_memory(&a) == cs_dict_memory(&b);
+		grew += b.nslots != was;
+		was = b.nslots;
+	}
+	CU_ASSERT_TRUE(same);
+	CU_ASSERT_EQUAL(a.count, 160000);
+	CU_ASSERT_EQUAL(grew, 0); /* 160,000 entries fit the reserve */
+	CU_ASSERT_EQUAL(a.nslots, b.nslots);
+	CU_ASSERT_EQUAL(cs_dict_reserve(&b, 10, (size_t)64 << 20), COLSTORE_OK);
+	CU_ASSERT_EQUAL(b.nslots, 524288); /* never smaller */
+	cs_dict_free(&a);
+	cs_dict_free(&b);
+	cs_dict_free(&c);
+}
+
 static void test_budgeted_dict(void)
 {
 	const char *path = tu_path("budget.colstore");
@@ -171,5 +209,6 @@ void register_dict_tests(void)
 	CU_add_test(s, "codes by first appearance, arena layout", test_intern_basic);
 	CU_add_test(s, "200k distinct strings interned twice", test_intern_many);
 	CU_add_test(s, "keys alike but for a byte or a length", test_intern_alike);
+	CU_add_test(s, "slots reserved ahead: the same codes and memory as doubling", test_reserve);
 	CU_add_test(s, "a DICT column chosen by import keeps the dictionary budget", test_budgeted_dict);
 }
