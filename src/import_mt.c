@@ -1165,7 +1165,11 @@ static int cs_p2_append(cs_p2 *s, colstore_writer *w, int passes, uint64_t *rows
 		for (uint32_t j = 0; j < sh->ncols; j++) {
 			slot->arrays[j].values = slot->cols[j].vals;
 			slot->arrays[j].offsets = slot->cols[j].offs;
-			slot->arrays[j].validity = slot->cols[j].valid;
+			/* none null: no bitmap, and the writer copies without looking */
+			slot->arrays[j].validity =
+			        cs_bitmap_popcount(slot->cols[j].valid, slot->rows) == slot->rows
+			                ? NULL
+			                : slot->cols[j].valid;
 		}
 		/* the rows converted (all, or those before the row where the unit
 		 * stopped: its rejects are those before that row), then its error */

@@ -954,11 +954,13 @@ static int cs_append_strs(cs_wcol *c, const colstore_array *a, const uint64_t *h
 		 * copy, then each end offset */
 		memcpy(c->sbytes + c->sbytes_len, (const char *)a->values + first, (size_t)span);
 		uint32_t base = (uint32_t)c->sbytes_len;
-		for (uint32_t j = 0; j < k; j++) {
-			if (a->validity && !cs_bit_get(a->validity, done + j))
+		uint32_t *to = off + c->n + 1;
+		const uint64_t *from = a->offsets + done + 1;
+		for (uint32_t j = 0; j < k; j++)
+			to[j] = base + (uint32_t)(from[j] - first);
+		for (uint32_t j = 0; a->validity && (j = cs_next_null(a->validity, done, j, k)) < k; j++)
+			if (!cs_bit_get(a->validity, done + j))
 				cs_mark_null(c, c->n + j);
-			off[c->n + j + 1] = base + (uint32_t)(a->offsets[done + j + 1] - first);
-		}
 		c->sbytes_len += (size_t)span;
 		c->n += k;
 		return COLSTORE_OK;
