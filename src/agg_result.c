@@ -347,6 +347,61 @@ void colstore_agg_row_groups(const colstore_agg *a, uint32_t *read, uint32_t *sk
 		*skipped = a ? a->rg_skipped : 0;
 }
 
+/* ---- a large result on several threads (colstore_agg_parts) ------------------ */
+
+typedef struct cs_parts {
+	colstore_agg_part_fn make;
+	void *ctx;
+	uint64_t first, part, end; /* this round's first group, the part size, the last + 1 */
+	int rc[CS_PAR_MAX];
+	colstore_error err[CS_PAR_MAX];
+} cs_parts;
+
+static void cs_part_make(void *ctx, uint32_t t, uint32_t nt)
+{
+	(void)nt;
+	cs_parts *p = ctx;
+	uint64_t f = p->first + t * p->part, e = f + p->part < p->end ? f + p->part : p->end;
+	p->rc[t] = f < e ? p->make(p->ctx, f, e, t, &p->err[t]) : COLSTORE_OK;
+}
+
+int colstore_agg_parts(const colstore_agg *a, uint64_t part_groups, colstore_agg_part_fn make,
+                       colstore_agg_write_fn write, void *ctx, colstore_error *err)
+{
+	if (!a || !(a->ready || a->ranking) || !make || !write)
+		return cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+		              "colstore_agg_parts: a run aggregation and both functions are required");
+	cs_parts *p = calloc(1, sizeof(*p));
+	if (!p)
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	p->make = make;
+	p->ctx = ctx;
+	p->part = part_groups ? part_groups : 65536;
+	p->end = a->ngroups;
+	uint32_t nt = cs_result_threads(a, a->ngroups);
+	int rc = COLSTORE_OK;
+	/* rounds of nt parts: made at once, then written in order */
+	for (p->first = 0; !rc && p->first < p->end;) {
+		uint64_t left = (p->end - p->first + p->part - 1) / p->part;
+		uint32_t n = left < nt ? (uint32_t)left : nt;
+		if (n > 1)
+			cs_par(n, cs_part_make, p);
+		else
+			cs_part_make(p, 0, 1);
+		for (uint32_t t = 0; t < n && !rc; t++) {
+			colstore_error we;
+			memset(&we, 0, sizeof(we));
+			if ((rc = p->rc[t]) || (rc = write(ctx, t, &we)))
+				if (err)
+					*err = p->rc[t] ? p->err[t] : we;
+		}
+		p->first = p->first + (uint64_t)n * p->part < p->end ? p->first + (uint64_t)n * p->part
+		                                                     : p->end;
+	}
+	free(p);
+	return rc;
+}
+
 int colstore_agg_cell(const colstore_agg *a, uint64_t group, uint32_t k, colstore_cell *out)
 {
 	if (!a || !(a->ready || a->ranking) || group >= a->ngroups || k >= a->ngb + a->nagg || !out)

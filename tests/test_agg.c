@@ -777,6 +777,94 @@ static void test_decimal_minmax_one(void)
  * scan's threads: the keys looked up, sorted and the records gathered in
  * shares): the same groups, in byte order of the key, with the counts and
  * sums made here, at 1, 2 and 3 threads; a null key last */
+/* colstore_agg_parts: what make did per worker, and the writes' order */
+typedef struct parts_ctx {
+	const colstore_agg *a;
+	uint64_t first[64], end[64], rows[64]; /* per worker: its part, its count(*) */
+	uint64_t next;   /* the group the next write must start at */
+	uint64_t rows_written, parts, fail_make_at, fail_write_after;
+	uint32_t workers;
+	uint64_t seen; /* the workers that made a part */
+	int ok;
+} parts_ctx;
+
+static int parts_make(void *ctx, uint64_t first, uint64_t end, uint32_t worker,
+                      colstore_error *err)
+{
+	parts_ctx *p = ctx;
+	if (worker >= p->workers || first >= end)
+		p->ok = 0;
+	if (first == p->fail_make_at) {
+		err->code = COLSTORE_ENOMEM;
+		snprintf(err->message, sizeof(err->message), "part at %llu", (unsigned long long)first);
+		return COLSTORE_ENOMEM;
+	}
+	p->first[worker] = first;
+	p->end[worker] = end;
+	__atomic_fetch_or(&p->seen, 1ull << (worker & 63), __ATOMIC_RELAXED);
+	p->rows[worker] = 0;
+	for (uint64_t g = first; g < end; g++) {
+		colstore_cell c;
+		colstore_agg_cell(p->a, g, 1, &c);
+		p->rows[worker] += (uint64_t)c.i;
+	}
+	return COLSTORE_OK;
+}
+
+static int parts_write(void *ctx, uint32_t worker, colstore_error *err)
+{
+	parts_ctx *p = ctx;
+	if (p->first[worker] != p->next)
+		p->ok = 0;
+	p->next = p->end[worker];
+	p->rows_written += p->rows[worker];
+	if (++p->parts == p->fail_write_after) {
+		err->code = COLSTORE_EIO;
+		snprintf(err->message, sizeof(err->message), "write %llu", (unsigned long long)p->parts);
+		return COLSTORE_EIO;
+	}
+	return COLSTORE_OK;
+}
+
+/* a result's parts on the run's threads: every group once, written in
+ * order, on workers below threads_used; a failing make or write stops it
+ * with its error and nothing written after */
+static void check_parts(const colstore_agg *a, uint64_t rows)
+{
+	const uint64_t ng = colstore_agg_num_groups(a);
+	uint32_t used = colstore_agg_threads_used(a);
+	for (int mode = 0; mode < 3; mode++) {
+		parts_ctx p;
+		memset(&p, 0, sizeof(p));
+		p.a = a;
+		p.workers = used ? used : 1;
+		p.ok = 1;
+		p.fail_make_at = mode == 1 ? 5000 : UINT64_MAX;
+		p.fail_write_after = mode == 2 ? 3 : UINT64_MAX;
+		colstore_error e;
+		memset(&e, 0, sizeof(e));
+		int rc = colstore_agg_parts(a, 1000, parts_make, parts_write, &p, &e);
+		CU_ASSERT_TRUE(p.ok);
+		if (mode == 0) {
+			CU_ASSERT_EQUAL(rc, COLSTORE_OK);
+			CU_ASSERT_EQUAL(p.next, ng);
+			CU_ASSERT_EQUAL(p.parts, (ng + 999) / 1000);
+			CU_ASSERT_EQUAL(p.rows_written, rows);
+			/* on as many workers as the run had threads */
+			CU_ASSERT_EQUAL((uint32_t)__builtin_popcountll(p.seen), used ? used : 1);
+		} else if (mode == 1) {
+			CU_ASSERT_EQUAL(rc, COLSTORE_ENOMEM);
+			CU_ASSERT_STRING_EQUAL(e.message, "part at 5000");
+			CU_ASSERT_EQUAL(p.next, 5000); /* the parts before it, and no more */
+		} else {
+			CU_ASSERT_EQUAL(rc, COLSTORE_EIO);
+			CU_ASSERT_STRING_EQUAL(e.message, "write 3");
+			CU_ASSERT_EQUAL(p.parts, 3);
+		}
+	}
+	CU_ASSERT_EQUAL(colstore_agg_parts(a, 0, NULL, parts_write, NULL, NULL), COLSTORE_EINVAL);
+}
+
 static void test_many_dict_groups(void)
 {
 	enum { G = 100000, N = 250000 };
@@ -843,6 +931,7 @@ static void test_many_dict_groups(void)
 		colstore_agg_cell(a, present, 1, &c);
 		ok &= key.is_null && c.i == nulls;
 		CU_ASSERT_TRUE(ok);
+		check_parts(a, N);
 		colstore_agg_free(a);
 	}
 	colstore_reader_close(r);

@@ -1458,6 +1458,89 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* groups [first, end) of a's result, nc cells each, as rows of ow */
+static void agg_rows(out_writer *ow, const colstore_agg *a, uint64_t first, uint64_t end,
+                     uint32_t nc)
+{
+	for (uint64_t g = first; g < end; g++) {
+		for (uint32_t k = 0; k < nc; k++) {
+			colstore_cell cl;
+			int is_str;
+			char buf[64];
+			colstore_agg_cell(a, g, k, &cl);
+			strbuf text = agg_cell_view(&cl, buf, &is_str);
+			ow_cell(ow, &text, cl.is_null, is_str, json_quoted(cl.type, is_str, cl.d));
+		}
+		ow_end_row(ow);
+	}
+}
+
+/* a large CSV or JSON lines result formatted on the library's threads
+ * (colstore_agg_parts), each worker into its own memory, written in order
+ * by this thread: as scan's workers do (scan_out) */
+typedef struct agg_job {
+	const colstore_agg *a;
+	uint32_t nc;
+	int fmt;
+	char **names;
+	scan_out *w; /* per worker */
+	uint32_t nw;
+} agg_job;
+
+static int agg_make(void *ctx, uint64_t first, uint64_t end, uint32_t worker,
+                    colstore_error *err)
+{
+	agg_job *j = ctx;
+	scan_out *o = &j->w[worker];
+	agg_rows(&o->ow, j->a, first, end, j->nc);
+	ow_flush(&o->ow);
+	if (fflush(o->m) == 0 && !ferror(o->m))
+		return COLSTORE_OK;
+	err->code = COLSTORE_ENOMEM;
+	err->offset = COLSTORE_NO_OFFSET;
+	snprintf(err->message, sizeof(err->message), "out of memory for the text of the result");
+	return COLSTORE_ENOMEM;
+}
+
+static int agg_write(void *ctx, uint32_t worker, colstore_error *err)
+{
+	agg_job *j = ctx;
+	scan_out *o = &j->w[worker];
+	/* a failed write shows in stdout's error flag, reported at the end */
+	fwrite(o->text, 1, o->len, stdout);
+	(void)err;
+	fseeko(o->m, 0, SEEK_SET);
+	clearerr(o->m);
+	return COLSTORE_OK;
+}
+
+static int agg_parallel(agg_job *j, colstore_error *e)
+{
+	uint32_t used = colstore_agg_threads_used(j->a);
+	j->nw = used > 64 ? 64 : used ? used : 1; /* colstore_agg_parts' workers, at most */
+	j->w = aligned_alloc(_Alignof(scan_out), j->nw * sizeof(scan_out));
+	if (!j->w) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		exit(1);
+	}
+	memset(j->w, 0, j->nw * sizeof(scan_out));
+	for (uint32_t k = 0; k < j->nw; k++) {
+		if (!(j->w[k].m = open_memstream(&j->w[k].text, &j->w[k].len))) {
+			fprintf(stderr, "%s: out of memory\n", prog);
+			exit(1);
+		}
+		ow_init(&j->w[k].ow, j->w[k].m, j->fmt, j->names, j->nc);
+	}
+	int rc = colstore_agg_parts(j->a, 0, agg_make, agg_write, j, e);
+	for (uint32_t k = 0; k < j->nw; k++) {
+		ow_finish(&j->w[k].ow, "agg", 1); /* frees; stdout is checked at the end */
+		fclose(j->w[k].m);
+		free(j->w[k].text);
+	}
+	free(j->w);
+	return rc;
+}
+
 static int cmd_agg(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -1546,18 +1629,18 @@ static int cmd_agg(int argc, char **argv)
 		__fsetlocking(stdout, FSETLOCKING_BYCALLER);
 		ow_init(&ow, stdout, fmt, names, nc);
 		ow_header(&ow);
-		for (uint64_t g = 0; g < ng; g++) {
-			for (uint32_t k = 0; k < nc; k++) {
-				colstore_cell cl;
-				int is_str;
-				char buf[64];
-				colstore_agg_cell(a, g, k, &cl);
-				strbuf text = agg_cell_view(&cl, buf, &is_str);
-				ow_cell(&ow, &text, cl.is_null, is_str, json_quoted(cl.type, is_str, cl.d));
-			}
-			ow_end_row(&ow);
+		if (fmt != FMT_TABLE) { /* (a table's widths need every row first) */
+			agg_job j = { a, nc, fmt, names, NULL, 0 };
+			ow_flush(&ow);
+			fflush(stdout);
+			if (agg_parallel(&j, &e))
+				rc = fail(file, &e);
+		} else {
+			agg_rows(&ow, a, 0, ng, nc);
 		}
-		rc = ow_finish(&ow, "agg", 0);
+		int frc = ow_finish(&ow, "agg", rc != 0);
+		if (!rc)
+			rc = frc;
 		free(names);
 	}
 	colstore_agg_free(a);

@@ -1046,9 +1046,30 @@ typedef struct colstore_cell {
 	uint32_t len;
 } colstore_cell;
 
-/** Result cell (@p group, @p k).  @return COLSTORE_OK or COLSTORE_ERANGE. */
+/** Result cell (@p group, @p k).  @return COLSTORE_OK or COLSTORE_ERANGE.
+ *  Safe to call from several threads at once (colstore_agg_parts). */
 COLSTORE_API int colstore_agg_cell(const colstore_agg *a, uint64_t group, uint32_t k,
                                    colstore_cell *out);
+/** colstore_agg_parts: make the part of groups [@p first, @p end) on
+ *  worker @p worker; write the part worker @p worker made.  Nonzero (a
+ *  COLSTORE_* code, with @p err filled) stops the parts. */
+typedef int (*colstore_agg_part_fn)(void *ctx, uint64_t first, uint64_t end, uint32_t worker,
+                                    colstore_error *err);
+typedef int (*colstore_agg_write_fn)(void *ctx, uint32_t worker, colstore_error *err);
+/**
+ * A large result produced on several threads: the groups of a run
+ * aggregation, in parts of @p part_groups consecutive groups (0: 65,536),
+ * go to @p make on up to the run's threads at once (a worker number below
+ * colstore_agg_threads_used(), or 0; one part at a time each: per-worker
+ * buffers need no lock), and each part, once made, to @p write on the
+ * calling thread, in group order.  A result of fewer than 65,536 groups, or a run on one
+ * thread, is one worker on the calling thread.  @return COLSTORE_OK, or the
+ * first nonzero return of make or write (in group order; no part after it
+ * is written).
+ */
+COLSTORE_API int colstore_agg_parts(const colstore_agg *a, uint64_t part_groups,
+                                    colstore_agg_part_fn make, colstore_agg_write_fn write,
+                                    void *ctx, colstore_error *err);
 /** NULL is a no-op. */
 COLSTORE_API void colstore_agg_free(colstore_agg *a);
 
