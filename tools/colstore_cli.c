@@ -1237,60 +1237,82 @@ typedef struct scan_job {
 	scan_out *w; /* per worker */
 } scan_job;
 
-static int scan_format(void *ctx, const colstore_batch *b, colstore_error *err)
+/* nw writers of fmt, each into its own memory */
+static scan_out *outs_open(uint32_t nw, int fmt, char **names, uint32_t n)
 {
-	scan_job *j = ctx;
-	scan_out *o = &j->w[b->worker];
-	uint64_t printed = 0;
-	scan_rows(&o->ow, j->r, j->cols, b, &printed, UINT64_MAX);
+	scan_out *w = aligned_alloc(_Alignof(scan_out), nw * sizeof(scan_out));
+	if (w)
+		memset(w, 0, nw * sizeof(scan_out));
+	if (!w) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		exit(1);
+	}
+	for (uint32_t k = 0; k < nw; k++) {
+		if (!(w[k].m = open_memstream(&w[k].text, &w[k].len))) {
+			fprintf(stderr, "%s: out of memory\n", prog);
+			exit(1);
+		}
+		ow_init(&w[k].ow, w[k].m, fmt, names, n);
+	}
+	fflush(stdout);
+	return w;
+}
+
+static void outs_close(scan_out *w, uint32_t nw, const char *cmd)
+{
+	for (uint32_t k = 0; k < nw; k++) {
+		ow_finish(&w[k].ow, cmd, 1); /* frees; stdout is checked at the end */
+		fclose(w[k].m);
+		free(w[k].text);
+	}
+	free(w);
+}
+
+/* a worker's text made: all of it in its memory, or ENOMEM (what: of what) */
+static int out_made(scan_out *o, const char *what, colstore_error *err)
+{
 	ow_flush(&o->ow);
 	/* a memory stream's flush does not report a failed grow: its error flag does */
 	if (fflush(o->m) == 0 && !ferror(o->m))
 		return COLSTORE_OK;
 	err->code = COLSTORE_ENOMEM;
 	err->offset = COLSTORE_NO_OFFSET;
-	snprintf(err->message, sizeof(err->message), "out of memory for the text of a batch");
+	snprintf(err->message, sizeof(err->message), "out of memory for the text of %s", what);
 	return COLSTORE_ENOMEM;
+}
+
+/* a worker's text to stdout, and its memory emptied for the next */
+static int out_write(scan_out *o)
+{
+	/* a failed write shows in stdout's error flag, reported at the end */
+	fwrite(o->text, 1, o->len, stdout);
+	fseeko(o->m, 0, SEEK_SET);
+	clearerr(o->m);
+	return COLSTORE_OK;
+}
+
+static int scan_format(void *ctx, const colstore_batch *b, colstore_error *err)
+{
+	scan_job *j = ctx;
+	scan_out *o = &j->w[b->worker];
+	uint64_t printed = 0;
+	scan_rows(&o->ow, j->r, j->cols, b, &printed, UINT64_MAX);
+	return out_made(o, "a batch", err);
 }
 
 static int scan_write(void *ctx, const colstore_batch *b, colstore_error *err)
 {
-	scan_job *j = ctx;
-	scan_out *o = &j->w[b->worker];
-	/* a failed write shows in stdout's error flag, reported at the end */
-	fwrite(o->text, 1, o->len, stdout);
 	(void)err;
-	fseeko(o->m, 0, SEEK_SET); /* the next batch's text from the start */
-	clearerr(o->m);
-	return COLSTORE_OK;
+	return out_write(&((scan_job *)ctx)->w[b->worker]);
 }
 
 static int scan_parallel(colstore_scan *s, scan_job *j, int fmt, char **names, uint32_t n,
                          colstore_error *e)
 {
 	uint32_t nw = colstore_scan_workers(s);
-	j->w = aligned_alloc(_Alignof(scan_out), nw * sizeof(scan_out));
-	if (j->w)
-		memset(j->w, 0, nw * sizeof(scan_out));
-	if (!j->w) {
-		fprintf(stderr, "%s: out of memory\n", prog);
-		exit(1);
-	}
-	for (uint32_t k = 0; k < nw; k++) {
-		if (!(j->w[k].m = open_memstream(&j->w[k].text, &j->w[k].len))) {
-			fprintf(stderr, "%s: out of memory\n", prog);
-			exit(1);
-		}
-		ow_init(&j->w[k].ow, j->w[k].m, fmt, names, n);
-	}
-	fflush(stdout);
+	j->w = outs_open(nw, fmt, names, n);
 	int rc = colstore_scan_run(s, scan_format, scan_write, j, e);
-	for (uint32_t k = 0; k < nw; k++) {
-		ow_finish(&j->w[k].ow, "scan", 1); /* frees; stdout is checked at the end */
-		fclose(j->w[k].m);
-		free(j->w[k].text);
-	}
-	free(j->w);
+	outs_close(j->w, nw, "scan");
 	return rc;
 }
 
@@ -1491,53 +1513,23 @@ static int agg_make(void *ctx, uint64_t first, uint64_t end, uint32_t worker,
                     colstore_error *err)
 {
 	agg_job *j = ctx;
-	scan_out *o = &j->w[worker];
-	agg_rows(&o->ow, j->a, first, end, j->nc);
-	ow_flush(&o->ow);
-	if (fflush(o->m) == 0 && !ferror(o->m))
-		return COLSTORE_OK;
-	err->code = COLSTORE_ENOMEM;
-	err->offset = COLSTORE_NO_OFFSET;
-	snprintf(err->message, sizeof(err->message), "out of memory for the text of the result");
-	return COLSTORE_ENOMEM;
+	agg_rows(&j->w[worker].ow, j->a, first, end, j->nc);
+	return out_made(&j->w[worker], "the result", err);
 }
 
 static int agg_write(void *ctx, uint32_t worker, colstore_error *err)
 {
-	agg_job *j = ctx;
-	scan_out *o = &j->w[worker];
-	/* a failed write shows in stdout's error flag, reported at the end */
-	fwrite(o->text, 1, o->len, stdout);
 	(void)err;
-	fseeko(o->m, 0, SEEK_SET);
-	clearerr(o->m);
-	return COLSTORE_OK;
+	return out_write(&((agg_job *)ctx)->w[worker]);
 }
 
 static int agg_parallel(agg_job *j, colstore_error *e)
 {
 	uint32_t used = colstore_agg_threads_used(j->a);
 	j->nw = used > 64 ? 64 : used ? used : 1; /* colstore_agg_parts' workers, at most */
-	j->w = aligned_alloc(_Alignof(scan_out), j->nw * sizeof(scan_out));
-	if (!j->w) {
-		fprintf(stderr, "%s: out of memory\n", prog);
-		exit(1);
-	}
-	memset(j->w, 0, j->nw * sizeof(scan_out));
-	for (uint32_t k = 0; k < j->nw; k++) {
-		if (!(j->w[k].m = open_memstream(&j->w[k].text, &j->w[k].len))) {
-			fprintf(stderr, "%s: out of memory\n", prog);
-			exit(1);
-		}
-		ow_init(&j->w[k].ow, j->w[k].m, j->fmt, j->names, j->nc);
-	}
+	j->w = outs_open(j->nw, j->fmt, j->names, j->nc);
 	int rc = colstore_agg_parts(j->a, 0, agg_make, agg_write, j, e);
-	for (uint32_t k = 0; k < j->nw; k++) {
-		ow_finish(&j->w[k].ow, "agg", 1); /* frees; stdout is checked at the end */
-		fclose(j->w[k].m);
-		free(j->w[k].text);
-	}
-	free(j->w);
+	outs_close(j->w, j->nw, "agg");
 	return rc;
 }
 
@@ -1632,7 +1624,6 @@ static int cmd_agg(int argc, char **argv)
 		if (fmt != FMT_TABLE) { /* (a table's widths need every row first) */
 			agg_job j = { a, nc, fmt, names, NULL, 0 };
 			ow_flush(&ow);
-			fflush(stdout);
 			if (agg_parallel(&j, &e))
 				rc = fail(file, &e);
 		} else {
