@@ -723,7 +723,7 @@ static int cs_append_str(cs_wcol *c, const char *s, size_t len, colstore_error *
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	if (len)
 		memcpy(c->sbytes + c->sbytes_len, s, len);
-	if (c->hash)
+	if (c->hash && !c->plain_only) /* (PLAIN from now on: never interned) */
 		c->hash[c->n] = cs_dict_hash(s, (uint32_t)len);
 	c->sbytes_len += len;
 	off[c->n + 1] = (uint32_t)c->sbytes_len;
