@@ -1,5 +1,6 @@
 /*
- * writer.h -- private to writer.c and writer_append.c: the writer's state.
+ * writer.h -- private to writer.c, writer_batch.c and writer_append.c: the
+ * writer's state.
  */
 #ifndef CS_WRITER_H
 #define CS_WRITER_H
@@ -77,6 +78,18 @@ CS_HIDDEN int cs_writer_args(const char *path, const colstore_writer_options *op
 CS_HIDDEN int cs_append_commit(colstore_writer *w, colstore_error *err);
 /* appending, failed: the file back as it was */
 CS_HIDDEN void cs_append_undo(colstore_writer *w);
+/* *p (of *cap elements of elem bytes) grown to hold need, by doubling */
+CS_HIDDEN int cs_grow(void **p, size_t *cap, size_t need, size_t elem);
+/* R9.1: row n's validity bit 0, counted (its slot is the caller's) */
+static inline void cs_mark_null(cs_wcol *c, uint32_t n)
+{
+	c->validity[n / 8] &= (uint8_t) ~(1u << (n % 8));
+	c->nulls++;
+}
+/* a null as the column's next value (R9.2.1, R9.3.1, R9.5.2: its slot zero) */
+CS_HIDDEN void cs_put_null_raw(cs_wcol *c);
+/* k rows completed: the row group written once it is full */
+CS_HIDDEN int cs_row_done(colstore_writer *w, uint32_t k, colstore_error *err);
 
 
 
