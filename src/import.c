@@ -251,6 +251,9 @@ static int cs_pass2_rows(cs_import *im, colstore_writer *w, int passes, uint64_t
 
 int cs_imp_rowwise;
 
+/* one input's rows one at a time into w; its size then added to the bytes
+ * before the next input (sh->base), as cs_imp_pass2_mt() does for each
+ * input it finishes: the pass that reads an input moves progress past it */
 static int cs_pass2(cs_import *im, colstore_writer *w, int passes, uint64_t *rows_out,
                     colstore_error *err)
 {
@@ -258,6 +261,8 @@ static int cs_pass2(cs_import *im, colstore_writer *w, int passes, uint64_t *row
 	memset(&t, 0, sizeof(t));
 	int rc = cs_pass2_rows(im, w, passes, rows_out, &t, err);
 	free(t.rej);
+	if (!rc)
+		im->sh->base += im->size;
 	return rc;
 }
 
@@ -471,14 +476,13 @@ int colstore_import_files(const char *const *paths, size_t n, const char *out_pa
 		cs_import *im = &ims[k];
 		if (im->empty)
 			continue;
-		uint64_t got = 0, base = sh.base;
+		uint64_t got = 0;
 		rc = im->units && !cs_imp_rowwise
 		             ? cs_imp_pass2_mt(im, 1, w, passes, &got, &failed, err)
 		             : cs_pass2(im, w, passes, &got, err);
 		if ((rc = cs_input_error(im, rc, err)))
 			goto out;
-		rows += got;
-		sh.base = base + im->size; /* (cs_imp_pass2_mt() adds it itself) */
+		rows += got; /* (sh.base: moved past im by the pass) */
 		sh.rows_base += got;
 		cs_input_unmap(im); /* its temporary files go as soon as it is read */
 	}

@@ -1823,7 +1823,7 @@ static int files_progress_cb(void *ctx, const colstore_import_progress *p)
  * size twice) */
 static void test_files_progress(void)
 {
-	enum { N = 3, ROWS = 40000 };
+	enum { N = 3, ROWS = 70000 }; /* past 65,536: rows one at a time report then */
 	char names[N][512];
 	const char *paths[N];
 	uint64_t sizes[N], all = 0;
@@ -1842,15 +1842,17 @@ static void test_files_progress(void)
 		fclose(f);
 	}
 	const char *out = tu_path("prog.colstore");
-	for (uint32_t t = 1; t <= 2; t++) {
+	for (uint32_t v = 0; v < 3; v++) { /* 1 thread, 2, and rows one at a time */
 		files_progress fp;
 		memset(&fp, 0, sizeof(fp));
 		colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
-		o.threads = t;
+		o.threads = v == 1 ? 2 : 1;
 		o.on_progress = files_progress_cb;
 		o.ctx = &fp;
 		colstore_import_result res;
+		cs_imp_rowwise = v == 2;
 		CU_ASSERT_EQUAL(colstore_import_files(paths, N, out, &o, &res, NULL), COLSTORE_OK);
+		cs_imp_rowwise = 0;
 		CU_ASSERT_EQUAL(res.rows, (uint64_t)N * ROWS);
 		CU_ASSERT_EQUAL(fp.total, all);
 		CU_ASSERT(fp.reports >= N);
