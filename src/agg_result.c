@@ -376,8 +376,10 @@ int colstore_agg_parts(const colstore_agg *a, uint64_t part_groups, colstore_agg
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	p->make = make;
 	p->ctx = ctx;
-	p->part = part_groups ? part_groups : 65536;
 	p->end = a->ngroups;
+	p->part = part_groups ? part_groups : 65536;
+	if (p->part > p->end) /* (one part; no sum below can wrap) */
+		p->part = p->end ? p->end : 1;
 	uint32_t nt = cs_result_threads(a, a->ngroups);
 	int rc = COLSTORE_OK;
 	/* rounds of nt parts: made at once, then written in order */

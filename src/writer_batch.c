@@ -114,10 +114,10 @@ static void cs_append_hashes(cs_wcol *c, const colstore_array *a, const uint64_t
 	}
 	for (uint32_t j = 0; j < k; j++) {
 		size_t i = done + j;
-		to[j] = a->validity && !cs_bit_get(a->validity, i)
-		                ? 0
-		                : cs_dict_hash((const char *)a->values + a->offsets[i],
-		                               (uint32_t)(a->offsets[i + 1] - a->offsets[i]));
+		uint32_t len = (uint32_t)(a->offsets[i + 1] - a->offsets[i]);
+		/* (values may be NULL when every string is empty) */
+		to[j] = a->validity && !cs_bit_get(a->validity, i) ? 0
+		        : cs_dict_hash(len ? (const char *)a->values + a->offsets[i] : "", len);
 	}
 }
 

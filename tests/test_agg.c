@@ -862,6 +862,19 @@ static void check_parts(const colstore_agg *a, uint64_t rows)
 			CU_ASSERT_EQUAL(p.parts, 3);
 		}
 	}
+	/* one part of everything, however large the part asked (no wrap) */
+	parts_ctx one;
+	memset(&one, 0, sizeof(one));
+	one.a = a;
+	one.workers = 1;
+	one.ok = 1;
+	one.fail_make_at = one.fail_write_after = UINT64_MAX;
+	CU_ASSERT_EQUAL(colstore_agg_parts(a, UINT64_MAX, parts_make, parts_write, &one, NULL),
+	                COLSTORE_OK);
+	CU_ASSERT_TRUE(one.ok);
+	CU_ASSERT_EQUAL(one.parts, 1);
+	CU_ASSERT_EQUAL(one.next, ng);
+	CU_ASSERT_EQUAL(one.rows_written, rows);
 	CU_ASSERT_EQUAL(colstore_agg_parts(a, 0, NULL, parts_write, NULL, NULL), COLSTORE_EINVAL);
 }
 
