@@ -110,12 +110,17 @@ static double cs_hll_estimate(const uint8_t *reg)
 	return e;
 }
 
+/* the estimate of a string column's distinct values, at most its count
+ * (col->hll set, col->counted > 0) */
+static double cs_distinct(const cs_icol *col)
+{
+	double n = (double)col->counted, d = cs_hll_estimate(col->hll);
+	return d < n ? d : n;
+}
+
 uint64_t cs_imp_distinct(const cs_icol *col)
 {
-	if (!col->hll || col->counted == 0)
-		return 0;
-	double d = cs_hll_estimate(col->hll);
-	return d < (double)col->counted ? (uint64_t)d : col->counted;
+	return col->hll && col->counted ? (uint64_t)cs_distinct(col) : 0;
 }
 
 /* DICT when codes plus the dictionary are smaller than offsets plus bytes
@@ -124,9 +129,7 @@ static uint32_t cs_choose_encoding(const colstore_import_options *o, const cs_ic
 {
 	if (!col->hll || col->counted == 0)
 		return COLSTORE_COLUMN_DICT;
-	double n = (double)col->counted, d = cs_hll_estimate(col->hll);
-	if (d > n)
-		d = n;
+	double n = (double)col->counted, d = cs_distinct(col);
 	double avg = (double)col->bytes / n;
 	double width = d <= 256 ? 1 : d <= 65536 ? 2 : 4;
 	double dict = n * width + d * (avg + 4), plain = n * (avg + 4);

@@ -319,10 +319,46 @@ static int cs_parse_batches(cs_slot *slot, cs_import *im, cs_csv *c, cs_p2w *t, 
 	return pend;
 }
 
+/* lenient mode: the unit's records one at a time, each classified (padded,
+ * trimmed or rejected, tallied by line) and its fields converted;
+ * slot->rows: the rows before a failure */
+static int cs_parse_rows(cs_slot *slot, cs_import *im, cs_csv *c, cs_p2w *t, uint64_t end)
+{
+	uint32_t nc = im->ncols;
+	for (uint64_t r = 0;;) {
+		cs_csv_skip_blank(c);
+		if ((uint64_t)(c->pos - c->start) >= end || c->pos >= c->end)
+			return COLSTORE_OK;
+		if (r == im->unit_rows)
+			return cs_err(&slot->err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
+			              "internal error: a work unit holds too many rows");
+		int more = cs_csv_next(c, &slot->err);
+		if (more != 1)
+			return more;
+		cs_reject rej;
+		int rc = cs_imp_classify(im, c, &rej, &slot->err);
+		if (rc < 0)
+			return -rc;
+		if (rc == CS_ROW_OK && im->any_forced && cs_imp_bad_forced(im, c, &t->sc, &rej))
+			rc = CS_ROW_REJECT;
+		if (rc != CS_ROW_OK && cs_tally_add(&slot->tally, rc, c->rec_line, &rej))
+			return cs_err(&slot->err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		if (rc == CS_ROW_REJECT)
+			continue;
+		for (uint32_t i = 0; i < nc; i++) {
+			rc = cs_convert(im, &slot->cols[im->wcol[i]], i, t->kinds[i], r,
+			                i < c->nfields ? &c->fields[i] : NULL, &t->sc, c->rec_line,
+			                &slot->err);
+			if (rc)
+				return rc;
+		}
+		slot->lines[r] = c->rec_line;
+		slot->rows = ++r;
+	}
+}
+
 static int cs_parse_unit(cs_p2 *s, cs_slot *slot, cs_import *im, cs_csv *c, cs_p2w *t)
 {
-	cs_scratch *sc = &t->sc;
-	const uint8_t *kinds = t->kinds;
 	const cs_unit *u = &im->units[s->seq[slot->unit].u];
 	c->pos = c->start + u->start;
 	c->line = u->line;
@@ -334,58 +370,20 @@ static int cs_parse_unit(cs_p2 *s, cs_slot *slot, cs_import *im, cs_csv *c, cs_p
 		if (b->offs)
 			b->offs[0] = 0;
 	}
-	uint64_t r = 0;
 	slot->rows = 0; /* kept current: a failed unit's rows before the failure are put */
 	slot->tally.padded = slot->tally.trimmed = slot->tally.rejected = 0;
 	slot->tally.nrej = 0;
-	uint32_t nc = im->ncols;
-	if (!im->o->lenient) {
-		int rc = cs_parse_batches(slot, im, c, t, u->end);
-		r = slot->rows;
-		if (rc)
-			return rc;
-	}
-	for (; im->o->lenient;) {
-		cs_csv_skip_blank(c);
-		if ((uint64_t)(c->pos - c->start) >= u->end || c->pos >= c->end)
-			break;
-		if (r == im->unit_rows)
-			return cs_err(&slot->err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET,
-			              "internal error: a work unit holds too many rows");
-		int more = cs_csv_next(c, &slot->err);
-		if (more == 0)
-			break;
-		if (more != 1)
-			return more;
-		cs_reject rej;
-		int rc = cs_imp_classify(im, c, &rej, &slot->err);
-		if (rc < 0)
-			return -rc;
-		if (rc == CS_ROW_OK && im->o->lenient && im->any_forced &&
-		    cs_imp_bad_forced(im, c, sc, &rej))
-			rc = CS_ROW_REJECT;
-		if (rc != CS_ROW_OK && im->o->lenient &&
-		    cs_tally_add(&slot->tally, rc, c->rec_line, &rej))
-			return cs_err(&slot->err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-		if (rc == CS_ROW_REJECT)
-			continue;
-		for (uint32_t i = 0; i < nc; i++) {
-			rc = cs_convert(im, &slot->cols[im->wcol[i]], i, kinds[i], r,
-			                i < c->nfields ? &c->fields[i] : NULL, sc, c->rec_line, &slot->err);
-			if (rc)
-				return rc;
-		}
-		slot->lines[r] = c->rec_line;
-		slot->rows = ++r;
-	}
+	int rc = im->o->lenient ? cs_parse_rows(slot, im, c, t, u->end)
+	                        : cs_parse_batches(slot, im, c, t, u->end);
+	if (rc)
+		return rc;
 	for (uint32_t k = 0; k < im->nabsent; k++) { /* --union: all null */
 		cs_colbuf *b = &slot->cols[im->absent[k]];
 		if (b->offs)
-			memset(b->offs, 0, (r + 1) * sizeof(uint64_t));
+			memset(b->offs, 0, (slot->rows + 1) * sizeof(uint64_t));
 	}
 	return COLSTORE_OK;
 }
-
 
 /* unit u of the sequence into slot (slot->rc says how it went) */
 static void cs_p2w_unit(cs_p2 *s, cs_p2w *t, size_t u, cs_slot *slot)
