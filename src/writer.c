@@ -163,19 +163,9 @@ int colstore_writer_add_column(colstore_writer *w, const char *name, colstore_ty
 	if (type == COLSTORE_TYPE_STRING) {
 		c->sbytes_cap = 4096;
 		c->sbytes = malloc(c->sbytes_cap);
-		/* a column that may intern carries its strings' hashes, made where
-		 * they are put (the import: on its converting threads), while the
-		 * columns' arrays stay within CS_HASH_CARRY */
-		size_t hb = (size_t)w->rgs * sizeof(uint64_t);
-		if (flags != COLSTORE_COLUMN_PLAIN && hb <= CS_HASH_CARRY - w->hash_bytes &&
-		    (c->hash = malloc(hb)))
-			w->hash_bytes += hb;
 	}
 	if (!c->name || !c->values || !c->validity ||
 	    (type == COLSTORE_TYPE_STRING && !c->sbytes)) {
-		if (c->hash)
-			w->hash_bytes -= (size_t)w->rgs * sizeof(uint64_t);
-		free(c->hash);
 		free(c->sbytes);
 		free(c->name);
 		free(c->values);
@@ -183,6 +173,14 @@ int colstore_writer_add_column(colstore_writer *w, const char *name, colstore_ty
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	}
 	memset(c->validity, 0xff, cs_bitmap_bytes(w->rgs));
+	/* a string column that may intern carries its strings' hashes, made
+	 * where they are put (the import: on its converting threads), while
+	 * the columns' arrays stay within CS_HASH_CARRY (without: hashed at
+	 * the flush) */
+	size_t hb = (size_t)w->rgs * sizeof(uint64_t);
+	if (type == COLSTORE_TYPE_STRING && flags != COLSTORE_COLUMN_PLAIN &&
+	    hb <= CS_HASH_CARRY - w->hash_bytes && (c->hash = malloc(hb)))
+		w->hash_bytes += hb;
 	w->ncols++;
 	return COLSTORE_OK;
 }
@@ -723,7 +721,7 @@ static int cs_append_str(cs_wcol *c, const char *s, size_t len, colstore_error *
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	if (len)
 		memcpy(c->sbytes + c->sbytes_len, s, len);
-	if (c->hash && !c->plain_only) /* (PLAIN from now on: never interned) */
+	if (cs_wants_hash(c))
 		c->hash[c->n] = cs_dict_hash(s, (uint32_t)len);
 	c->sbytes_len += len;
 	off[c->n + 1] = (uint32_t)c->sbytes_len;
@@ -761,7 +759,7 @@ void cs_put_null_raw(cs_wcol *c)
 		if (c->n == 0)
 			off[0] = 0;
 		off[c->n + 1] = off[c->n];
-		if (c->hash)
+		if (cs_wants_hash(c))
 			c->hash[c->n] = 0; /* (not interned) */
 	} else if (c->type != COLSTORE_TYPE_BOOL) {
 		memset(c->values + (size_t)c->n * c->width, 0, c->width);

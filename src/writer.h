@@ -86,6 +86,12 @@ static inline void cs_mark_null(cs_wcol *c, uint32_t n)
 	c->validity[n / 8] &= (uint8_t) ~(1u << (n % 8));
 	c->nulls++;
 }
+/* the strings put now are hashed as they are put (cs_wcol.hash): the column
+ * carries hashes and may still intern */
+static inline int cs_wants_hash(const cs_wcol *c)
+{
+	return c->hash && !c->plain_only;
+}
 /* a null as the column's next value (R9.2.1, R9.3.1, R9.5.2: its slot zero) */
 CS_HIDDEN void cs_put_null_raw(cs_wcol *c);
 /* k rows completed: the row group written once it is full */

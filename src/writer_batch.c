@@ -129,7 +129,7 @@ static int cs_append_strs(cs_wcol *c, const colstore_array *a, const uint64_t *h
 {
 	if (cs_grow((void **)&c->sbytes, &c->sbytes_cap, c->sbytes_len + (size_t)span, 1))
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-	if (c->hash && !c->plain_only)
+	if (cs_wants_hash(c))
 		cs_append_hashes(c, a, h, done, k);
 	uint32_t *off = (uint32_t *)c->values;
 	if (c->n == 0)
