@@ -129,9 +129,6 @@ static void test_intern_alike(void)
 	intern_alike(1);
 }
 
-/* A column import chose DICT for (from a distinct-count estimate that a
- * crafted input can fool) still turns PLAIN once its dictionary outgrows
- * the budget: the dictionary stays near the budget, every value is kept. */
 /* slots reserved ahead (a distinct-count hint) give the same codes, and the
  * same cs_dict_memory() at every step, as a table grown by doubling: the
  * memory the writer's DICT/PLAIN fallback compares never moves with a hint;
@@ -170,6 +167,9 @@ static void test_reserve(void)
 	cs_dict_free(&c);
 }
 
+/* A column import chose DICT for (from a distinct-count estimate that a
+ * crafted input can fool) still turns PLAIN once its dictionary outgrows
+ * the budget: the dictionary stays near the budget, every value is kept. */
 static void test_budgeted_dict(void)
 {
 	const char *path = tu_path("budget.colstore");

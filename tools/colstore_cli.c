@@ -1241,12 +1241,11 @@ typedef struct scan_job {
 static scan_out *outs_open(uint32_t nw, int fmt, char **names, uint32_t n)
 {
 	scan_out *w = aligned_alloc(_Alignof(scan_out), nw * sizeof(scan_out));
-	if (w)
-		memset(w, 0, nw * sizeof(scan_out));
 	if (!w) {
 		fprintf(stderr, "%s: out of memory\n", prog);
 		exit(1);
 	}
+	memset(w, 0, nw * sizeof(scan_out));
 	for (uint32_t k = 0; k < nw; k++) {
 		if (!(w[k].m = open_memstream(&w[k].text, &w[k].len))) {
 			fprintf(stderr, "%s: out of memory\n", prog);
@@ -1523,10 +1522,9 @@ static int agg_write(void *ctx, uint32_t worker, colstore_error *err)
 	return out_write(&((agg_job *)ctx)->w[worker]);
 }
 
-static int agg_parallel(agg_job *j, colstore_error *e)
+static int agg_parallel(agg_job *j, uint32_t used, colstore_error *e)
 {
-	uint32_t used = colstore_agg_threads_used(j->a);
-	j->nw = used > 64 ? 64 : used ? used : 1; /* colstore_agg_parts' workers, at most */
+	j->nw = used > 64 ? 64 : used; /* colstore_agg_parts' workers, at most */
 	j->w = outs_open(j->nw, j->fmt, j->names, j->nc);
 	int rc = colstore_agg_parts(j->a, 0, agg_make, agg_write, j, e);
 	outs_close(j->w, j->nw, "agg");
@@ -1621,10 +1619,13 @@ static int cmd_agg(int argc, char **argv)
 		__fsetlocking(stdout, FSETLOCKING_BYCALLER);
 		ow_init(&ow, stdout, fmt, names, nc);
 		ow_header(&ow);
-		if (fmt != FMT_TABLE) { /* (a table's widths need every row first) */
+		/* on one thread, or as a table (whose widths need every row
+		 * first), straight into ow; else on the run's threads */
+		uint32_t used = colstore_agg_threads_used(a);
+		if (fmt != FMT_TABLE && used > 1) {
 			agg_job j = { a, nc, fmt, names, NULL, 0 };
 			ow_flush(&ow);
-			if (agg_parallel(&j, &e))
+			if (agg_parallel(&j, used, &e))
 				rc = fail(file, &e);
 		} else {
 			agg_rows(&ow, a, 0, ng, nc);
