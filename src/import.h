@@ -28,6 +28,23 @@ static inline void cs_release_behind(const uint8_t *data, uint64_t *released, ui
 	}
 }
 
+/* the input's pages ahead of a reader at byte at (of lim), mapped a step at a
+ * time in one call: on the benchmark VM a page fault costs 5-10 us, and one
+ * madvise(MADV_POPULATE_READ) over 4 MiB maps the same pages in about half
+ * the time of the faults the tokenizer would take (*populated: mapped up
+ * to there) */
+#define CS_POPULATE_STEP (4u << 20)
+static inline void cs_populate_ahead(const uint8_t *data, uint64_t *populated, uint64_t at,
+                                     uint64_t lim)
+{
+	if (at + CS_POPULATE_STEP / 2 <= *populated || *populated >= lim)
+		return;
+	uint64_t from = *populated > at ? *populated : at;
+	uint64_t to = at + CS_POPULATE_STEP < lim ? at + CS_POPULATE_STEP : lim;
+	cs_map_populate(data, from, to);
+	*populated = to;
+}
+
 /* a growable buffer for unescaped quoted fields, one per thread */
 typedef struct cs_scratch {
 	char *p;

@@ -423,10 +423,11 @@ int cs_imp_pass1(cs_import *im, colstore_error *err)
 		peek.expect = im->ncols;
 		int more = im->header ? cs_csv_next(c, err) : 1;
 		size_t cap = 0;
-		uint64_t urows = 0, ustart = 0;
+		uint64_t urows = 0, ustart = 0, populated = 0;
 		while (more == 1) {
 			/* pass 2's work units, as the parallel pass 1 finds them */
 			uint64_t at = (uint64_t)(c->rec_start - c->start);
+			cs_populate_ahead(im->data, &populated, at, im->size);
 			if (cs_imp_unit_full(im, im->nunits, urows, at - ustart)) {
 				urows = 0;
 				ustart = at;

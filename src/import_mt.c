@@ -116,12 +116,13 @@ static void *cs_part_run(void *arg)
 	uint64_t rows = 0, urows = 0, ustart = 0;
 	c.pos = c.start + p->start;
 	c.line = 1;
-	uint64_t released = p->start;
+	uint64_t released = p->start, populated = p->start;
 	for (;;) {
 		cs_csv_skip_blank(&c);
 		uint64_t at = (uint64_t)(c.pos - c.start);
 		if (at >= p->bound || c.pos >= c.end)
 			break;
+		cs_populate_ahead(im->data, &populated, at, (uint64_t)(c.end - c.start));
 		if (cs_imp_unit_full(im, p->nunits, urows, at - ustart)) {
 			urows = 0;
 			ustart = at;

@@ -362,6 +362,7 @@ static int cs_parse_unit(cs_p2 *s, cs_slot *slot, cs_import *im, cs_csv *c, cs_p
 	const cs_unit *u = &im->units[s->seq[slot->unit].u];
 	c->pos = c->start + u->start;
 	c->line = u->line;
+	cs_map_populate(im->data, u->start, u->end);
 	const cs_shared *sh = s->sh;
 	for (uint32_t j = 0; j < sh->ncols; j++) {
 		cs_colbuf *b = &slot->cols[j];

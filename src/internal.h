@@ -438,6 +438,7 @@ CS_HIDDEN int cs_map_input(const char *path, const void **data, size_t *size,
  * or drop the pages (they fault back in from the file if needed again) */
 CS_HIDDEN void cs_map_advise_sequential(const void *data, size_t size);
 CS_HIDDEN void cs_map_release(const void *data, uint64_t start, uint64_t end);
+CS_HIDDEN void cs_map_populate(const void *data, uint64_t start, uint64_t end);
 /* n bytes of an open file from off (a multiple of the page size), mapped
  * read-only and private (cs_unmap); path names the file in the message */
 CS_HIDDEN int cs_map_fd(int fd, const char *path, uint64_t off, size_t n, void **out,

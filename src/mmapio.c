@@ -88,6 +88,19 @@ void cs_map_release(const void *data, uint64_t start, uint64_t end)
 		madvise((uint8_t *)data + start, (size_t)(end - start), MADV_DONTNEED);
 }
 
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22 /* Linux 5.14 */
+#endif
+
+void cs_map_populate(const void *data, uint64_t start, uint64_t end)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	start = start / page * page; /* the pages that hold the range */
+	end = (end + page - 1) / page * page;
+	if (start < end) /* advice: an older kernel says EINVAL and the pages fault as before */
+		madvise((uint8_t *)data + start, (size_t)(end - start), MADV_POPULATE_READ);
+}
+
 int cs_map_spool(int fd, const char *path, int rc, uint64_t n, const void **out,
                  size_t *out_size, colstore_error *err)
 {
