@@ -192,6 +192,8 @@ CS_HIDDEN int cs_err_errno(colstore_error *err, int errnum, const char *what,
 /* ---- checksum.c, compress.c -------------------------------------------- */
 
 CS_HIDDEN uint64_t cs_xxh3(const void *p, size_t n);
+CS_HIDDEN uint64_t cs_xxh3_plain(const void *p, size_t n);
+CS_HIDDEN uint64_t cs_xxh3_vector(const void *p, size_t n);
 CS_HIDDEN size_t cs_lz4_bound(size_t raw);
 /* returns compressed size, or 0 when it would not be smaller than raw */
 CS_HIDDEN size_t cs_lz4_compress(const void *src, size_t n, void *dst, size_t cap);
@@ -827,6 +829,10 @@ typedef struct cs_simd_ops {
 	/* the bytes of p[0 .. 64) equal to one of set[0 .. 6), as bits
 	 * (simd_csv.c) */
 	uint64_t (*stops)(const uint8_t *p, const uint8_t *set);
+	/* XXH3-64 of p[0 .. n) (checksum.c: libxxhash's plain code, or its
+	 * run-time choice of vector code, which may be AVX-512 under the AVX2
+	 * table) */
+	uint64_t (*hash)(const void *p, size_t n);
 } cs_simd_ops;
 
 /* the most groups ghist and gsum8 take (their work grows with the groups) */

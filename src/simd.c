@@ -40,7 +40,7 @@ static const cs_simd_ops cs_ops_scalar = { "scalar",           cs_decode_scalar,
 	                                   cs_popcount_scalar, cs_rows_scalar,
 	                                   cs_ghist_scalar,    cs_gsum8_scalar,
 	                                   cs_gdec_scalar,     cs_bounds_scalar,
-	                                   cs_stops_scalar };
+	                                   cs_stops_scalar,    cs_xxh3_plain };
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define CS_X86 1
@@ -389,7 +389,7 @@ static const cs_simd_ops cs_ops_avx2 = { "avx2",        cs_avx2_decode,     cs_a
 	                                 cs_widen_scalar, cs_popcnt_popcount, cs_avx2_rows,
 	                                 cs_ghist_avx2,   cs_gsum8_avx2,
 	                                 cs_gdec_scalar,  cs_bounds_avx2,
-	                                 cs_stops_avx2 };
+	                                 cs_stops_avx2,   cs_xxh3_vector };
 
 /* ---- AVX-512 (F, BW, DQ, VL and VBMI) ---------------------------------------
  * For b <= 25, two groups at a time as 16 uint32: one load of the at most
@@ -597,7 +597,7 @@ static const cs_simd_ops cs_ops_avx512 = { "avx512",          cs_avx512_decode,
 	                                   cs_popcnt_popcount, cs_avx512_rows,
 	                                   cs_ghist_avx512,   cs_gsum8_avx512,
 	                                   cs_gdec_avx512,    cs_bounds_avx512,
-	                                   cs_stops_avx512 };
+	                                   cs_stops_avx512,   cs_xxh3_vector };
 #endif /* x86-64 */
 
 /* ---- the choice ------------------------------------------------------------------ */

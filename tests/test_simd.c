@@ -429,6 +429,46 @@ static void test_bounds_tables(void)
 	CU_ASSERT(checked >= 4 * 70 * ntabs);
 }
 
+/* ---- XXH3 (checksum.c) ---- */
+
+/* every table's hash is XXH3-64 with seed 0: the library's plain code on
+ * lengths across the 240-byte, 1 KiB and stripe (1 KiB) and block
+ * boundaries to 300 KiB, at every alignment mod 64, and cs_xxh3() the same
+ * under each table; the empty input gives XXH3's published value */
+static void test_hash_tables(void)
+{
+	const cs_simd_ops *tabs[3], *was = cs_simd();
+	int ntabs = 0;
+	tabs[ntabs++] = cs_simd_get("scalar");
+	ntabs += ts_tables(tabs + ntabs);
+	CU_ASSERT_EQUAL(cs_xxh3_plain("", 0), 0x2D06800538D394C2ull);
+	size_t cap = (300u << 10) + 64;
+	uint8_t *buf = malloc(cap);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	for (size_t i = 0; i < cap; i++)
+		buf[i] = (uint8_t)ts_next();
+	int same = 1, checked = 0;
+	uint64_t prev = 0;
+	int distinct = 1;
+	for (size_t n = 0; n + 64 <= cap; n = n < 300 ? n + 1 : n < 5000 ? n + 61 : n * 3 / 2 + 7) {
+		size_t at = (size_t)(ts_next() % 64);
+		uint64_t want = cs_xxh3_plain(buf + at, n);
+		distinct &= n == 0 || want != prev;
+		prev = want;
+		for (int t = 0; t < ntabs; t++) {
+			same &= tabs[t]->hash(buf + at, n) == want;
+			cs_simd_set(tabs[t]);
+			same &= cs_xxh3(buf + at, n) == want;
+			checked++;
+		}
+	}
+	cs_simd_set(was);
+	free(buf);
+	CU_ASSERT_TRUE(same);
+	CU_ASSERT_TRUE(distinct);
+	CU_ASSERT(checked >= 300 * ntabs);
+}
+
 /* ---- the tokenizer's stop masks (simd_csv.c) ---- */
 
 static uint64_t naive_stops(const uint8_t *p, const uint8_t *set)
@@ -602,6 +642,8 @@ void register_simd_tests(void)
 	            test_bounds_tables);
 	CU_add_test(s, "bitmaps to row indexes and counts: every table and density",
 	            test_bitmap_tables);
+	CU_add_test(s, "XXH3-64: every table, lengths 0 to 300 KiB at every alignment",
+	            test_hash_tables);
 	CU_add_test(s, "CSV stop masks: every table, every byte at every position",
 	            test_stops_tables);
 	CU_add_test(s, "the tokenizer with every table's masks, four dialects, strict and lenient",
