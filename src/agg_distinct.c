@@ -416,7 +416,7 @@ static int cs_quant_dense(colstore_agg *a, uint32_t k0, const uint32_t *pos2g, c
 	uint64_t rows = 0;
 	for (uint64_t g = 0; g < ng; g++)
 		rows += cs_group_rows(a, g);
-	cs_qgather q = { a, malloc(rows ? rows * 8 : 8), calloc(ng + 1, 8), malloc((ng + 1) * 8),
+	cs_qgather q = { a, cs_malloc_big(rows ? rows * 8 : 8), calloc(ng + 1, 8), malloc((ng + 1) * 8),
 		         (uint32_t *)(uintptr_t)pos2g, cs_is_float(s->type) };
 	int rc = COLSTORE_OK;
 	if (!q.vals || !q.fill || !q.off)

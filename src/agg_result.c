@@ -170,7 +170,7 @@ static int cs_pgroup_cmp(const void *pa, const void *pb, void *ctx)
  * two such keys all of them, do not go to the keys; -1 when out of memory */
 int cs_sort_hashed(const colstore_agg *a, const cs_state *st, uint64_t *order)
 {
-	cs_pgroup *p = malloc((st->nrec ? st->nrec : 1) * sizeof(*p));
+	cs_pgroup *p = cs_malloc_big((st->nrec ? st->nrec : 1) * sizeof(*p));
 	if (!p)
 		return -1;
 	int exact = a->ngb <= 2;
@@ -243,7 +243,7 @@ static void cs_gather_part(void *ctx, uint32_t t, uint32_t nt)
 int cs_sort_groups(colstore_agg *a, colstore_error *err)
 {
 	cs_state *st = &a->st;
-	a->order = malloc((st->nrec ? st->nrec : 1) * sizeof(uint64_t));
+	a->order = cs_malloc_big((st->nrec ? st->nrec : 1) * sizeof(uint64_t));
 	if (!a->order)
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	uint64_t n = 0;
@@ -255,7 +255,7 @@ int cs_sort_groups(colstore_agg *a, colstore_error *err)
 				a->order[n++] = g;
 	} else if (a->key == K_DICT) {
 		uint32_t col = a->gb[0], nul = a->r->columns[col].dict_count;
-		cs_sort_item *it = malloc((st->nrec ? st->nrec : 1) * sizeof(*it));
+		cs_sort_item *it = cs_malloc_big((st->nrec ? st->nrec : 1) * sizeof(*it));
 		if (!it)
 			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 		/* the groups with rows and their strings, in code order: each
@@ -279,7 +279,7 @@ int cs_sort_groups(colstore_agg *a, colstore_error *err)
 		}
 		/* each group's key string, in result order: read once here, where
 		 * the sort has just read them, not again a row at a time */
-		a->kstr = malloc((k ? k : 1) * sizeof(*a->kstr));
+		a->kstr = cs_malloc_big((k ? k : 1) * sizeof(*a->kstr));
 		if (!a->kstr) {
 			free(it);
 			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
@@ -302,7 +302,7 @@ int cs_sort_groups(colstore_agg *a, colstore_error *err)
 		/* the records copied into result order, so that reading the result
 		 * goes through memory once in order: in a tight loop that fetches
 		 * ahead, instead of a cache miss a group in the caller's loop */
-		a->srecs = malloc((n ? n : 1) * a->rec_size);
+		a->srecs = cs_malloc_big((n ? n : 1) * a->rec_size);
 		if (!a->srecs)
 			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 		const uint32_t nt = cs_result_threads(a, n);

@@ -77,9 +77,10 @@ int64_t cs_group(const colstore_agg *a, cs_state *st, const uint8_t *key, size_t
 {
 	if (st->nrec * 2 >= st->nslots) {
 		size_t n = st->nslots ? st->nslots * 2 : 1024;
-		cs_slot *sl = calloc(n, sizeof(*sl));
+		cs_slot *sl = cs_malloc_big(n * sizeof(*sl));
 		if (!sl)
 			return -1;
+		memset(sl, 0, n * sizeof(*sl));
 		for (size_t k = 0; k < st->nslots; k++)
 			if (st->slots[k].g1) {
 				size_t i = st->slots[k].h & (n - 1);
@@ -105,13 +106,13 @@ int64_t cs_group(const colstore_agg *a, cs_state *st, const uint8_t *key, size_t
 		return -1;
 	if (st->nrec == st->cap) {
 		uint64_t cap = st->cap ? st->cap * 2 : 256;
-		uint64_t *ko = realloc(st->key_off, cap * sizeof(*ko));
+		uint64_t *ko = cs_realloc_big(st->key_off, st->cap * sizeof(*ko), cap * sizeof(*ko));
 		if (ko)
 			st->key_off = ko;
-		uint32_t *kl = realloc(st->key_len, cap * sizeof(*kl));
+		uint32_t *kl = cs_realloc_big(st->key_len, st->cap * sizeof(*kl), cap * sizeof(*kl));
 		if (kl)
 			st->key_len = kl;
-		uint8_t *rc = realloc(st->recs, cap * a->rec_size);
+		uint8_t *rc = cs_realloc_big(st->recs, st->cap * a->rec_size, cap * a->rec_size);
 		if (rc)
 			st->recs = rc;
 		if (!ko || !kl || !rc)

@@ -126,6 +126,32 @@ int cs_map_fd(int fd, const char *path, uint64_t off, size_t n, void **out, cols
 	return COLSTORE_OK;
 }
 
+void *cs_malloc_big(size_t n)
+{
+	const size_t huge = (size_t)2 << 20;
+	if (n < 2 * huge)
+		return malloc(n ? n : 1);
+	void *p;
+	if (posix_memalign(&p, huge, n))
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	madvise(p, n, MADV_HUGEPAGE); /* advice: no harm when refused */
+#endif
+	return p;
+}
+
+void *cs_realloc_big(void *p, size_t old, size_t n)
+{
+	if (n < ((size_t)4 << 20))
+		return realloc(p, n);
+	void *q = cs_malloc_big(n);
+	if (q && p) {
+		memcpy(q, p, old < n ? old : n);
+		free(p);
+	}
+	return q;
+}
+
 void *cs_map_anon(size_t bytes)
 {
 	void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -124,7 +124,7 @@ int cs_sort_strings(cs_sort_item *it, size_t n, uint32_t nt)
 	 * cache (a million dictionary entries: a pass over memory and buckets
 	 * of a few thousand, where six passes over memory took a third longer),
 	 * the buckets shared among nt threads when there are many items */
-	cs_sort_item *tmp = malloc(n * sizeof(*tmp));
+	cs_sort_item *tmp = cs_malloc_big(n * sizeof(*tmp));
 	if (!tmp)
 		return -1;
 	const unsigned hb = (unsigned)(63 - __builtin_clzll(diff)) / 8;
