@@ -880,7 +880,9 @@ static void check_parts(const colstore_agg *a, uint64_t rows)
 
 static void test_many_dict_groups(void)
 {
-	enum { G = 100000, N = 250000 };
+	/* 300,000 groups: the result's arrays (order, sort items and scratch)
+	 * pass 4 MiB, where they come from huge-page memory */
+	enum { G = 300000, N = 700000 };
 	const char *path = tu_path("agg-many.colstore");
 	colstore_writer *w = tu_writer(path, 65536, COLSTORE_WRITE_PACK);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
@@ -951,6 +953,73 @@ static void test_many_dict_groups(void)
 	unlink(path);
 	free(cnt);
 	free(sum);
+}
+
+/* the large-array allocator: contents kept as realloc() keeps them when
+ * an array grows across 4 MiB and within it, big blocks 2 MiB-aligned, a
+ * hashed key's arrays grown that way by a group-by of 600,000 pairs
+ * (counted against a table kept here) */
+static void test_big_arrays(void)
+{
+	size_t sizes[] = { 1000, (size_t)3 << 20, (size_t)5 << 20, (size_t)9 << 20, (size_t)9 << 20 };
+	uint8_t *p = NULL;
+	size_t old = 0;
+	int kept = 1;
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		p = cs_realloc_big(p, old, sizes[k]);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+		for (size_t i = 0; i < old && i < sizes[k]; i += 4093)
+			kept &= p[i] == (uint8_t)(i * 7 + 1);
+		if (sizes[k] >= ((size_t)4 << 20))
+			CU_ASSERT_EQUAL((uintptr_t)p % ((uintptr_t)2 << 20), 0);
+		for (size_t i = 0; i < sizes[k]; i += 4093)
+			p[i] = (uint8_t)(i * 7 + 1);
+		old = sizes[k];
+	}
+	CU_ASSERT_TRUE(kept);
+	free(p);
+	/* two int keys, 600,000 pairs: key_off (8 bytes a group) passes 4 MiB */
+	enum { A = 1000, B = 600, N = 900000 };
+	const char *path = tu_path("agg-big.colstore");
+	colstore_writer *w = tu_writer(path, 65536, COLSTORE_WRITE_PACK);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	colstore_writer_add_column(w, "a", COLSTORE_TYPE_INT32, 0, NULL);
+	colstore_writer_add_column(w, "b", COLSTORE_TYPE_INT32, 0, NULL);
+	uint32_t *cnt = calloc((size_t)A * B, sizeof(*cnt));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cnt);
+	uint64_t rng = 0x243f6a8885a308d3ull;
+	int bad = 0;
+	for (uint32_t r = 0; r < N; r++) {
+		tu_next(&rng);
+		uint32_t pair = r < A * B ? (uint32_t)((r * 104729ull) % (A * B)) : (uint32_t)(rng % (A * B));
+		colstore_writer_put_int(w, 0, pair / B, NULL);
+		colstore_writer_put_int(w, 1, pair % B, NULL);
+		cnt[pair]++;
+		bad |= colstore_writer_end_row(w, NULL);
+	}
+	CU_ASSERT_EQUAL_FATAL(bad, COLSTORE_OK);
+	CU_ASSERT_EQUAL_FATAL(colstore_writer_finish(w, NULL), COLSTORE_OK);
+	colstore_reader *r;
+	CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r, NULL), COLSTORE_OK);
+	colstore_agg *a;
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_create(r, "count(*)", "a, b", NULL, &a, NULL), COLSTORE_OK);
+	colstore_agg_set_threads(a, 2);
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_run(a, NULL), COLSTORE_OK);
+	CU_ASSERT_EQUAL_FATAL(colstore_agg_num_groups(a), (uint64_t)A * B);
+	int ok = 1;
+	for (uint64_t i = 0; i < (uint64_t)A * B; i++) {
+		colstore_cell ka, kb, c;
+		colstore_agg_cell(a, i, 0, &ka);
+		colstore_agg_cell(a, i, 1, &kb);
+		colstore_agg_cell(a, i, 2, &c);
+		/* groups in key order: (a, b) ascending */
+		ok &= ka.i == (int64_t)(i / B) && kb.i == (int64_t)(i % B) && c.i == cnt[i];
+	}
+	CU_ASSERT_TRUE(ok);
+	colstore_agg_free(a);
+	colstore_reader_close(r);
+	unlink(path);
+	free(cnt);
 }
 
 /* order and limit: the key-ordered result, sorted here by (max(q) desc,
@@ -1380,4 +1449,5 @@ void register_agg_tests(void)
 	CU_add_test(s, "int64 overflow is an error", test_overflow);
 	CU_add_test(s, "the memory limit: the lowest cgroup limit up the tree", test_cgroup_limits);
 	CU_add_test(s, "row groups longer than a slice: the same cells", test_long_row_groups);
+	CU_add_test(s, "large arrays: kept across 4 MiB, 2 MiB-aligned; 600,000 int pairs grouped", test_big_arrays);
 }
