@@ -14,12 +14,9 @@
  * Growing the table hashes the arena again, in code order.
  */
 #include <stdlib.h>
-#include <sys/mman.h>
 
 #define XXH_INLINE_ALL /* short keys: inlined, the same hash as the library's */
 #include <xxhash.h>
-
-#define CS_HUGE_PAGE ((size_t)2 << 20)
 
 #include "internal.h"
 
@@ -61,15 +58,11 @@ static inline uint32_t cs_tag(uint64_t h, uint32_t len)
 static cs_dict_slot *cs_slots_alloc(size_t n)
 {
 	size_t bytes = n * sizeof(cs_dict_slot);
-	if (bytes < CS_HUGE_PAGE)
+	if (bytes < CS_BIG_BYTES)
 		return calloc(n, sizeof(cs_dict_slot));
-	void *p;
-	if (posix_memalign(&p, CS_HUGE_PAGE, bytes))
-		return NULL;
-#ifdef MADV_HUGEPAGE
-	madvise(p, bytes, MADV_HUGEPAGE); /* advice: no harm when refused */
-#endif
-	memset(p, 0, bytes);
+	void *p = cs_malloc_big(bytes);
+	if (p)
+		memset(p, 0, bytes);
 	return p;
 }
 

@@ -452,14 +452,15 @@ CS_HIDDEN int cs_map_spool(int fd, const char *path, int rc, uint64_t n, const v
 /* bytes of zeroed memory in a mapping of their own (cs_unmap), in huge
  * pages where the kernel has them; NULL when it cannot be had */
 CS_HIDDEN void *cs_map_anon(size_t bytes);
-/* n bytes of heap, freed with free(): from 4 MiB up, 2 MiB-aligned and
- * advised into huge pages, so that first writes fault 2 MiB at a time
- * (a 4 KiB fault costs 5-10 us on the benchmark VM: 64 MiB written
- * fresh took 180 ms in 4 KiB pages, 60 ms in huge ones) */
+/* n bytes of heap, freed with free(): from CS_BIG_BYTES (a huge page) up,
+ * 2 MiB-aligned and advised into huge pages, so that first writes fault
+ * 2 MiB at a time (a 4 KiB fault costs 5-10 us on the benchmark VM: 64 MiB
+ * written fresh took 180 ms in 4 KiB pages, 60 ms in huge ones) */
+#define CS_BIG_BYTES ((size_t)2 << 20)
 CS_HIDDEN void *cs_malloc_big(size_t n);
 /* p (old bytes, or NULL) grown to n bytes as realloc() does, into such
- * memory from 4 MiB up (there the contents are copied: cheaper than the
- * faults of fresh 4 KiB pages) */
+ * memory from CS_BIG_BYTES up (there the contents are copied: cheaper than
+ * the faults of fresh 4 KiB pages) */
 CS_HIDDEN void *cs_realloc_big(void *p, size_t old, size_t n);
 /* a temporary file in $TMPDIR (else /tmp) named PREFIX-XXXXXX, unlinked
  * once created: its descriptor, or -1 with errno set; path (size bytes)

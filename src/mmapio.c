@@ -128,8 +128,8 @@ int cs_map_fd(int fd, const char *path, uint64_t off, size_t n, void **out, cols
 
 void *cs_malloc_big(size_t n)
 {
-	const size_t huge = (size_t)2 << 20;
-	if (n < 2 * huge)
+	const size_t huge = CS_BIG_BYTES;
+	if (n < huge)
 		return malloc(n ? n : 1);
 	void *p;
 	if (posix_memalign(&p, huge, n))
@@ -142,7 +142,7 @@ void *cs_malloc_big(size_t n)
 
 void *cs_realloc_big(void *p, size_t old, size_t n)
 {
-	if (n < ((size_t)4 << 20))
+	if (n < CS_BIG_BYTES)
 		return realloc(p, n);
 	void *q = cs_malloc_big(n);
 	if (q && p) {

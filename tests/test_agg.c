@@ -881,7 +881,7 @@ static void check_parts(const colstore_agg *a, uint64_t rows)
 static void test_many_dict_groups(void)
 {
 	/* 300,000 groups: the result's arrays (order, sort items and scratch)
-	 * pass 4 MiB, where they come from huge-page memory */
+	 * pass 2 MiB, where they come from huge-page memory */
 	enum { G = 300000, N = 700000 };
 	const char *path = tu_path("agg-many.colstore");
 	colstore_writer *w = tu_writer(path, 65536, COLSTORE_WRITE_PACK);
@@ -956,12 +956,12 @@ static void test_many_dict_groups(void)
 }
 
 /* the large-array allocator: contents kept as realloc() keeps them when
- * an array grows across 4 MiB and within it, big blocks 2 MiB-aligned, a
+ * an array grows across 2 MiB and within it, big blocks 2 MiB-aligned, a
  * hashed key's arrays grown that way by a group-by of 600,000 pairs
  * (counted against a table kept here) */
 static void test_big_arrays(void)
 {
-	size_t sizes[] = { 1000, (size_t)3 << 20, (size_t)5 << 20, (size_t)9 << 20, (size_t)9 << 20 };
+	size_t sizes[] = { 1000, (size_t)1 << 20, (size_t)3 << 20, (size_t)9 << 20, (size_t)9 << 20 };
 	uint8_t *p = NULL;
 	size_t old = 0;
 	int kept = 1;
@@ -970,7 +970,7 @@ static void test_big_arrays(void)
 		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 		for (size_t i = 0; i < old && i < sizes[k]; i += 4093)
 			kept &= p[i] == (uint8_t)(i * 7 + 1);
-		if (sizes[k] >= ((size_t)4 << 20))
+		if (sizes[k] >= CS_BIG_BYTES)
 			CU_ASSERT_EQUAL((uintptr_t)p % ((uintptr_t)2 << 20), 0);
 		for (size_t i = 0; i < sizes[k]; i += 4093)
 			p[i] = (uint8_t)(i * 7 + 1);
@@ -978,7 +978,7 @@ static void test_big_arrays(void)
 	}
 	CU_ASSERT_TRUE(kept);
 	free(p);
-	/* two int keys, 600,000 pairs: key_off (8 bytes a group) passes 4 MiB */
+	/* two int keys, 600,000 pairs: key_off (8 bytes a group) passes 2 MiB */
 	enum { A = 1000, B = 600, N = 900000 };
 	const char *path = tu_path("agg-big.colstore");
 	colstore_writer *w = tu_writer(path, 65536, COLSTORE_WRITE_PACK);
@@ -1449,5 +1449,5 @@ void register_agg_tests(void)
 	CU_add_test(s, "int64 overflow is an error", test_overflow);
 	CU_add_test(s, "the memory limit: the lowest cgroup limit up the tree", test_cgroup_limits);
 	CU_add_test(s, "row groups longer than a slice: the same cells", test_long_row_groups);
-	CU_add_test(s, "large arrays: kept across 4 MiB, 2 MiB-aligned; 600,000 int pairs grouped", test_big_arrays);
+	CU_add_test(s, "large arrays: kept across 2 MiB, 2 MiB-aligned; 600,000 int pairs grouped", test_big_arrays);
 }
