@@ -760,6 +760,21 @@ void cs_block_mark_checked(colstore_reader *r, uint32_t rg, uint32_t col, int ki
  * lookup (one call per chunk: about 1 us). */
 #define CS_AHEAD_RG 4u
 
+/* [*lo, *hi) widened to take in the stored bytes of chunk (rg, col) */
+static void cs_chunk_span(const colstore_reader *r, uint32_t rg, uint32_t col, uint64_t *lo,
+                          uint64_t *hi)
+{
+	for (int k = 0; k < 3; k++) {
+		const cs_block_desc *d = &cs_chunk_at(r, rg, col)->blocks[k];
+		if (!d->present || !d->stored_size)
+			continue;
+		if (d->offset < *lo)
+			*lo = d->offset;
+		if (d->offset + d->stored_size > *hi)
+			*hi = d->offset + d->stored_size;
+	}
+}
+
 static void cs_read_ahead(const colstore_reader *r, uint32_t rg, uint32_t col)
 {
 	if (r->fd < 0)
@@ -767,13 +782,7 @@ static void cs_read_ahead(const colstore_reader *r, uint32_t rg, uint32_t col)
 	uint32_t from = rg ? rg + CS_AHEAD_RG : 1, to = rg + CS_AHEAD_RG;
 	for (uint32_t g = from; g <= to && g < r->num_row_groups; g++) {
 		uint64_t lo = UINT64_MAX, hi = 0;
-		for (int k = 0; k < 3; k++) {
-			const cs_block_desc *b = &cs_chunk_at(r, g, col)->blocks[k];
-			if (!b->present || !b->stored_size)
-				continue;
-			lo = b->offset < lo ? b->offset : lo;
-			hi = b->offset + b->stored_size > hi ? b->offset + b->stored_size : hi;
-		}
+		cs_chunk_span(r, g, col, &lo, &hi);
 		if (lo < hi) /* (checked against the file's size when the footer was read) */
 			(void)posix_fadvise(r->fd, (off_t)lo, (off_t)(hi - lo), POSIX_FADV_WILLNEED);
 	}
@@ -894,15 +903,7 @@ void cs_row_group_span(const colstore_reader *r, uint32_t rg, uint64_t *lo, uint
 	*lo = UINT64_MAX;
 	*hi = 0;
 	for (uint32_t c = 0; c < r->num_columns; c++)
-		for (int k = 0; k < 3; k++) {
-			const cs_block_desc *d = &cs_chunk_at(r, rg, c)->blocks[k];
-			if (!d->present || !d->stored_size)
-				continue;
-			if (d->offset < *lo)
-				*lo = d->offset;
-			if (d->offset + d->stored_size > *hi)
-				*hi = d->offset + d->stored_size;
-		}
+		cs_chunk_span(r, rg, c, lo, hi);
 }
 
 int colstore_reader_block(colstore_reader *r, uint32_t rg, uint32_t col, int kind,
