@@ -77,10 +77,9 @@ int64_t cs_group(const colstore_agg *a, cs_state *st, const uint8_t *key, size_t
 {
 	if (st->nrec * 2 >= st->nslots) {
 		size_t n = st->nslots ? st->nslots * 2 : 1024;
-		cs_slot *sl = cs_malloc_big(n * sizeof(*sl));
+		cs_slot *sl = cs_calloc_big(n, sizeof(*sl));
 		if (!sl)
 			return -1;
-		memset(sl, 0, n * sizeof(*sl));
 		for (size_t k = 0; k < st->nslots; k++)
 			if (st->slots[k].g1) {
 				size_t i = st->slots[k].h & (n - 1);

@@ -57,13 +57,7 @@ static inline uint32_t cs_tag(uint64_t h, uint32_t len)
  * the TLB too) */
 static cs_dict_slot *cs_slots_alloc(size_t n)
 {
-	size_t bytes = n * sizeof(cs_dict_slot);
-	if (bytes < CS_BIG_BYTES)
-		return calloc(n, sizeof(cs_dict_slot));
-	void *p = cs_malloc_big(bytes);
-	if (p)
-		memset(p, 0, bytes);
-	return p;
+	return cs_calloc_big(n, sizeof(cs_dict_slot));
 }
 
 static int cs_dict_slots_to(cs_dict *d, size_t n)

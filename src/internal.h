@@ -458,6 +458,10 @@ CS_HIDDEN void *cs_map_anon(size_t bytes);
  * written fresh took 180 ms in 4 KiB pages, 60 ms in huge ones) */
 #define CS_BIG_BYTES ((size_t)2 << 20)
 CS_HIDDEN void *cs_malloc_big(size_t n);
+/* n elements of size bytes, zeroed, as calloc() gives them: below
+ * CS_BIG_BYTES calloc() itself, above it cs_malloc_big() cleared; NULL
+ * when n * size overflows or memory is short */
+CS_HIDDEN void *cs_calloc_big(size_t n, size_t size);
 /* p (old bytes, or NULL) grown to n bytes as realloc() does, into such
  * memory from CS_BIG_BYTES up (there the contents are copied: cheaper than
  * the faults of fresh 4 KiB pages) */

@@ -140,6 +140,18 @@ void *cs_malloc_big(size_t n)
 	return p;
 }
 
+void *cs_calloc_big(size_t n, size_t size)
+{
+	if (size && n > SIZE_MAX / size)
+		return NULL;
+	if (n * size < CS_BIG_BYTES)
+		return calloc(n, size);
+	void *p = cs_malloc_big(n * size);
+	if (p)
+		memset(p, 0, n * size);
+	return p;
+}
+
 void *cs_realloc_big(void *p, size_t old, size_t n)
 {
 	if (n < CS_BIG_BYTES)
