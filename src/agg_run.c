@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "agg.h"
+#include "scan.h"
 
 #define CS_SLICE 4096 /* K_HASH: rows between two looks at a worker's memory */
 
@@ -649,8 +650,17 @@ int cs_run_pass(colstore_agg *a, uint32_t nw, colstore_error *err)
 	so.threads = nw;
 	if (!rc)
 		rc = colstore_scan_create(r, run.scols, run.nscols, a->filter, &so, &scan, err);
-	if (!rc)
+	if (!rc) {
+		/* batches small enough that a batch's decoded values are still in
+		 * the core's cache when the kernels read them; whole row groups
+		 * where a sum may come from a chunk's packed bits (cs_do_slice) */
+		uint32_t batch = CS_AGG_BATCH_ROWS;
+		for (uint32_t c = 0; c < r->num_columns && a->key == K_NONE; c++)
+			if (a->sum_only[c])
+				batch = CS_BATCH_ROWS;
+		cs_scan_set_batch(scan, batch);
 		rc = colstore_scan_run(scan, cs_batch, NULL, &run, err);
+	}
 	if (scan) {
 		a->threads_used = colstore_scan_threads_used(scan);
 		if (a->pass == 0) {

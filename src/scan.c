@@ -7,7 +7,8 @@
  * rule the filter out is skipped unread (format-spec.md R5.6.4); otherwise
  * the filter is evaluated over the whole row group into a selection bitmap
  * (the filter reads its own columns, batched), and the row group is handed
- * out in batches of at most CS_BATCH_ROWS rows: a batch is a range of rows
+ * out in batches of at most s->batch rows (CS_BATCH_ROWS, or fewer when the
+ * caller asks: cs_scan_set_batch): a batch is a range of rows
  * with at least one match, the matching rows' indexes when not all match,
  * and the scanned columns' values over the range (cs_values_range: a packed
  * block is decoded over those rows only, so memory follows the batch).
@@ -78,6 +79,7 @@ int colstore_scan_create(colstore_reader *r, const uint32_t *cols, uint32_t ncol
 	s->f = where;
 	s->ncols = ncols;
 	s->max_rows = cs_scan_max_rows(r);
+	s->batch = CS_BATCH_ROWS;
 	uint32_t t = opts && opts->threads ? opts->threads : cs_cores();
 	if (t > 256)
 		t = 256;
@@ -295,6 +297,12 @@ static int cs_scan_behind(colstore_scan *s, uint32_t low, uint64_t *from, uint64
 	return drop;
 }
 
+void cs_scan_set_batch(colstore_scan *s, uint32_t rows)
+{
+	rows &= ~63u; /* cs_values_range's ranges start at multiples of 64 */
+	s->batch = rows < 64 ? 64 : rows > CS_BATCH_ROWS ? CS_BATCH_ROWS : rows;
+}
+
 static void cs_scan_release(colstore_scan *s, uint32_t low)
 {
 	uint64_t from, to;
@@ -304,7 +312,7 @@ static void cs_scan_release(colstore_scan *s, uint32_t low)
 
 int cs_scanw_init(const colstore_scan *s, cs_scanw *w)
 {
-	uint32_t slice = s->max_rows < CS_BATCH_ROWS ? s->max_rows : CS_BATCH_ROWS;
+	uint32_t slice = s->max_rows < s->batch ? s->max_rows : s->batch;
 	w->sel = malloc(cs_bitmap_bytes(s->max_rows) + 8);
 	w->idx = malloc((size_t)slice * sizeof(uint32_t));
 	w->vals = calloc(s->ncols ? s->ncols : 1, sizeof(colstore_values));
@@ -378,7 +386,7 @@ static int cs_scan_filter(colstore_scan *s, uint32_t g, colstore_buffers *b, uin
 	return colstore_filter_eval(s->f, g, b, sel, m, err);
 }
 
-/* The batch of rows [s0, s0 + CS_BATCH_ROWS) of row group g (filtered
+/* The batch of rows [s0, s0 + s->batch) of row group g (filtered
  * with `matches` of its rows matching): 0 with out->selected = 0 when none
  * of them match, else the batch with its values in b */
 static int cs_scan_batch(colstore_scan *s, uint32_t g, uint32_t s0, uint64_t matches,
@@ -390,7 +398,7 @@ static int cs_scan_batch(colstore_scan *s, uint32_t g, uint32_t s0, uint64_t mat
 	colstore_values *vals = w->vals;
 	colstore_reader *r = s->r;
 	uint32_t n = cs_scan_rows(r, g);
-	uint32_t c = n - s0 < CS_BATCH_ROWS ? n - s0 : CS_BATCH_ROWS;
+	uint32_t c = n - s0 < s->batch ? n - s0 : s->batch;
 	uint32_t m = c;
 	memset(out, 0, sizeof(*out));
 	if (s->f && matches < n) {
@@ -453,7 +461,7 @@ int colstore_scan_next(colstore_scan *s, colstore_buffers *b, colstore_batch *ou
 		 * again (and fails again), never skips its rows */
 		if ((rc = cs_scan_batch(s, g, s->s0, s->rg_matches, &s->cw, b, out, err)))
 			return rc;
-		s->s0 += CS_BATCH_ROWS;
+		s->s0 += s->batch;
 		if (out->selected)
 			return COLSTORE_OK;
 	}
@@ -553,7 +561,7 @@ static int cs_pool_rg(cs_pworker *pw, uint32_t g)
 	int rc = cs_scan_filter(s, g, pw->w.b, pw->w.sel, &matches, &pw->rg_read, &pw->rg_skipped,
 	                        &pw->err);
 	uint32_t n = cs_scan_rows(s->r, g);
-	for (uint32_t s0 = 0; !rc && matches && s0 < n; s0 += CS_BATCH_ROWS) {
+	for (uint32_t s0 = 0; !rc && matches && s0 < n; s0 += s->batch) {
 		if (__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE))
 			return -1;
 		colstore_batch bt;

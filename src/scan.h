@@ -27,6 +27,7 @@ struct colstore_scan {
 	uint32_t *cols, ncols;
 	uint32_t threads;   /* workers a run may use */
 	uint32_t max_rows;  /* rows of the longest row group */
+	uint32_t batch;     /* rows a batch holds at most */
 	uint64_t *rg_lo;    /* where each row group's bytes begin, nondecreasing */
 	/* the cursor (colstore_scan_next) */
 	uint32_t rg, s0;
@@ -53,6 +54,9 @@ struct colstore_scan {
 	uint32_t rg_read, rg_skipped, used;
 };
 
+/* batches of at most rows rows (a multiple of 64, at most CS_BATCH_ROWS;
+ * before the scan starts) */
+CS_HIDDEN void cs_scan_set_batch(colstore_scan *s, uint32_t rows);
 CS_HIDDEN int cs_scanw_init(const colstore_scan *s, cs_scanw *w);
 /* the list items of a batch whose columns are in w->vals (scan.c) */
 CS_HIDDEN int cs_scan_items(const colstore_scan *s, cs_scanw *w, colstore_batch *out,

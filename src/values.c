@@ -20,6 +20,9 @@ struct colstore_buffers {
 	size_t n;
 	cs_buf scratch; /* filter evaluation's bitmaps */
 	cs_buf stage;   /* compressed bytes read with pread */
+	cs_buf *stg;    /* per column: a packed data block's bytes read with pread,
+	                   kept for the next batches of its row group */
+	size_t nstg;
 	/* a filter's per-worker state (expr.c), for the filter of that serial */
 	void *aux;
 	uint64_t aux_key;
@@ -40,6 +43,9 @@ void colstore_buffers_free(colstore_buffers *b)
 	free(b->bufs);
 	free(b->scratch.p);
 	free(b->stage.p);
+	for (size_t i = 0; i < b->nstg; i++)
+		free(b->stg[i].p);
+	free(b->stg);
 	if (b->aux_free)
 		b->aux_free(b->aux);
 	free(b);
@@ -212,6 +218,47 @@ static void cs_values_slice(colstore_values *v, uint32_t first, uint32_t n)
 	v->rows = n;
 }
 
+/* the stored bytes of a packed data block whose rows are read range by
+ * range: read with pread into b's buffer for the column (when cs_block_bytes
+ * would: 16 KiB or more) and kept there for the row group's next ranges,
+ * so that its pages are neither mapped nor copied again per batch; past
+ * CS_RANGE_STAGE_MAX (row groups longer than the default's), the mapping,
+ * so that memory follows the batch */
+#define CS_RANGE_STAGE_MAX ((uint64_t)1 << 20)
+static int cs_range_bytes(colstore_reader *r, uint32_t rg, uint32_t col, colstore_buffers *b,
+                          const uint8_t **stored, colstore_error *err)
+{
+	int checked;
+	const cs_block_desc *d = &cs_chunk_at(r, rg, col)->blocks[COLSTORE_BLOCK_DATA];
+	if (d->stored_size > CS_RANGE_STAGE_MAX)
+		return cs_block_bytes(r, rg, col, COLSTORE_BLOCK_DATA, 0, NULL, stored, &checked, err);
+	if (col >= b->nstg) {
+		size_t k = b->nstg ? b->nstg : 8;
+		while (k <= col)
+			k *= 2;
+		cs_buf *nb = realloc(b->stg, k * sizeof(*nb));
+		if (!nb)
+			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+		memset(nb + b->nstg, 0, (k - b->nstg) * sizeof(*nb));
+		b->stg = nb;
+		b->nstg = k;
+	}
+	cs_buf *st = &b->stg[col];
+	if (st->owner == r->serial && st->rg == rg) {
+		*stored = st->p; /* read (and its checksum found right) for an earlier range */
+		return COLSTORE_OK;
+	}
+	/* cs_block_bytes reads into b->stage: lend it the column's buffer */
+	cs_buf keep = b->stage;
+	b->stage = *st;
+	int rc = cs_block_bytes(r, rg, col, COLSTORE_BLOCK_DATA, 0, b, stored, &checked, err);
+	*st = b->stage;
+	b->stage = keep;
+	st->owner = !rc && *stored == st->p ? r->serial : 0;
+	st->rg = rg;
+	return rc;
+}
+
 int cs_values_range(colstore_reader *r, uint32_t rg, uint32_t col, colstore_buffers *b,
                     uint32_t first, uint32_t n, colstore_values *out, int *mantissa_scale,
                     colstore_error *err)
@@ -256,8 +303,7 @@ int cs_values_range(colstore_reader *r, uint32_t rg, uint32_t col, colstore_buff
 	if (rc)
 		return rc;
 	const uint8_t *stored;
-	int checked;
-	if ((rc = cs_block_bytes(r, rg, col, COLSTORE_BLOCK_DATA, 0, NULL, &stored, &checked, err)))
+	if ((rc = cs_range_bytes(r, rg, col, b, &stored, err)))
 		return rc;
 	const cs_column *c = &r->columns[col];
 	unsigned w = ch->encoding == COLSTORE_ENCODING_DICT ? ch->code_width : colstore_type_width(c->type);

@@ -531,6 +531,82 @@ static void test_zero_copy(void)
 	unlink(lz);
 }
 
+/* ranges of a row group read batch by batch: a packed data block of 16 KiB
+ * or more is read once per row group and column (pread) and kept for the
+ * next ranges of it: every value against the one written, for two files of
+ * the same shape read range by range through one buffers, one file's two
+ * columns in turn, then the same column of both files in turn */
+static void test_ranges_staged(void)
+{
+	const uint32_t n = 70000; /* one row group, ranges of 8,192 and a last of 4,464 */
+	const char *path[2] = { tu_path("ranges-a.colstore"), tu_path("ranges-b.colstore") };
+	int64_t *v[2];
+	double *x[2];
+	colstore_reader *r[2];
+	for (int f = 0; f < 2; f++) {
+		v[f] = malloc(n * sizeof(int64_t));
+		x[f] = malloc(n * sizeof(double));
+		CU_ASSERT_PTR_NOT_NULL_FATAL(v[f]);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(x[f]);
+		colstore_writer *w = tu_writer(path[f], n, COLSTORE_WRITE_PACK);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+		colstore_writer_add_column(w, "v", COLSTORE_TYPE_INT64, 0, NULL);
+		colstore_writer_add_column(w, "x", COLSTORE_TYPE_FLOAT64, 0, NULL);
+		uint64_t rng = 0x243f6a8885a308d3ull + (uint64_t)f;
+		int bad = 0;
+		for (uint32_t i = 0; i < n; i++) {
+			tu_next(&rng);
+			v[f][i] = (int64_t)(rng >> 24) - ((int64_t)1 << 39);
+			x[f][i] = (double)((int64_t)(rng % 10000000) - 5000000) / 100;
+			bad |= colstore_writer_put_int(w, 0, v[f][i], NULL);
+			bad |= colstore_writer_put_double(w, 1, x[f][i], NULL);
+			bad |= colstore_writer_end_row(w, NULL);
+		}
+		CU_ASSERT_EQUAL_FATAL(bad, 0);
+		CU_ASSERT_EQUAL_FATAL(colstore_writer_finish(w, NULL), COLSTORE_OK);
+		CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path[f], NULL, &r[f], NULL), COLSTORE_OK);
+		colstore_chunk_info ch;
+		for (uint32_t c = 0; c < 2; c++) {
+			CU_ASSERT_EQUAL(colstore_reader_chunk_info(r[f], 0, c, &ch, NULL), COLSTORE_OK);
+			CU_ASSERT_NOT_EQUAL(ch.blocks[COLSTORE_BLOCK_DATA].compression, COLSTORE_COMPRESSION_NONE);
+			CU_ASSERT_TRUE(ch.blocks[COLSTORE_BLOCK_DATA].stored_size >= 16384);
+		}
+	}
+	colstore_buffers *b = colstore_buffers_create();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	uint32_t wrong = 0, calls = 0;
+	for (int pass = 0; pass < 2; pass++) /* the second pass: ranges from the end */
+		for (uint32_t k = 0; k * 8192 < n; k++) {
+			uint32_t s0 = (pass ? (n - 1) / 8192 - k : k) * 8192;
+			uint32_t m = n - s0 < 8192 ? n - s0 : 8192;
+			/* a's v then x (one file, two columns), then b's x then v
+			 * (the same column of two files) */
+			for (int step = 0; step < 4; step++) {
+				const int f = step / 2;
+				const uint32_t c = (uint32_t)(step == 1 || step == 2);
+				colstore_values val;
+				calls++;
+				if (colstore_reader_values_range(r[f], 0, c, b, s0, m, &val, NULL) != COLSTORE_OK ||
+				    val.rows != m) {
+					wrong++;
+					continue;
+				}
+				for (uint32_t i = 0; i < m; i++)
+					wrong += c == 0 ? ((const int64_t *)val.data)[i] != v[f][s0 + i]
+					                : ((const double *)val.data)[i] != x[f][s0 + i];
+			}
+		}
+	CU_ASSERT_EQUAL(wrong, 0);
+	CU_ASSERT_EQUAL(calls, 2 * 9 * 4);
+	colstore_buffers_free(b);
+	for (int f = 0; f < 2; f++) {
+		colstore_reader_close(r[f]);
+		unlink(path[f]);
+		free(v[f]);
+		free(x[f]);
+	}
+}
+
 static void test_writer_misuse(void)
 {
 	const char *path = tu_path("misuse.colstore");
@@ -818,6 +894,7 @@ void register_roundtrip_tests(void)
 	CU_add_test(s, "statistics", test_stats);
 	CU_add_test(s, "string min/max per chunk, small and large dictionaries", test_string_stats);
 	CU_add_test(s, "append_batch and the put calls write the same bytes", test_batch_same_bytes);
+	CU_add_test(s, "packed ranges of two files read in turn through one buffers", test_ranges_staged);
 	CU_add_test(s, "zero-copy and compressed blocks", test_zero_copy);
 	CU_add_test(s, "lists of names: quotes, spaces, errors that list the columns", test_name_lists);
 	CU_add_test(s, "writer misuse", test_writer_misuse);
