@@ -462,6 +462,14 @@ CS_HIDDEN void *cs_malloc_big(size_t n);
  * CS_BIG_BYTES calloc() itself, above it cs_malloc_big() cleared; NULL
  * when n * size overflows or memory is short */
 CS_HIDDEN void *cs_calloc_big(size_t n, size_t size);
+/* calloc(n, size) for an array whose pages are all written soon: from
+ * CS_POPULATE_BYTES up they are mapped by one madvise(MADV_POPULATE_WRITE)
+ * instead of a fault each (on the benchmark VM a fault on fresh memory
+ * costs about 13 us, populating 6 us a page) */
+#define CS_POPULATE_BYTES ((size_t)64 << 10)
+CS_HIDDEN void *cs_calloc_populated(size_t n, size_t size);
+/* realloc(p, n) the same way: for a buffer written whole after it grows */
+CS_HIDDEN void *cs_realloc_populated(void *p, size_t n);
 /* p (old bytes, or NULL) grown to n bytes as realloc() does, into such
  * memory from CS_BIG_BYTES up (there the contents are copied: cheaper than
  * the faults of fresh 4 KiB pages) */

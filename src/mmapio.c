@@ -140,6 +140,37 @@ void *cs_malloc_big(size_t n)
 	return p;
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+#endif
+
+/* the whole pages of [p, p + n) mapped now, from CS_POPULATE_BYTES up */
+static void cs_populate_write(void *p, size_t n)
+{
+	if (!p || n < CS_POPULATE_BYTES)
+		return;
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = ((uintptr_t)p + page - 1) / page * page, b = ((uintptr_t)p + n) / page * page;
+	if (a < b) /* advice: an older kernel says EINVAL and the pages fault as before */
+		madvise((void *)a, b - a, MADV_POPULATE_WRITE);
+}
+
+void *cs_calloc_populated(size_t n, size_t size)
+{
+	if (size && n > SIZE_MAX / size)
+		return NULL;
+	void *p = calloc(n, size);
+	cs_populate_write(p, n * size);
+	return p;
+}
+
+void *cs_realloc_populated(void *p, size_t n)
+{
+	void *q = realloc(p, n);
+	cs_populate_write(q, n);
+	return q;
+}
+
 void *cs_calloc_big(size_t n, size_t size)
 {
 	if (size && n > SIZE_MAX / size)

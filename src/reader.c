@@ -312,7 +312,7 @@ static int cs_parse_footer(colstore_reader *r, colstore_error *err)
 		              (unsigned long long)nchunks, (unsigned long long)r->heap_size);
 	r->chunks_at = fo + pos;
 	r->heap = f + pos + nchunks * CS_CHUNK_DESC_SIZE;
-	r->chunks = calloc(nchunks ? nchunks : 1, sizeof(cs_chunk));
+	r->chunks = cs_calloc_populated(nchunks ? nchunks : 1, sizeof(cs_chunk)); /* all written now */
 	r->verified = calloc(nchunks ? nchunks * 3 : 1, 1);
 	if (!r->chunks || !r->verified)
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");

@@ -80,7 +80,7 @@ void *cs_buffers_scratch(colstore_buffers *b, size_t n)
 void *cs_buffers_stage(colstore_buffers *b, size_t n)
 {
 	if (n > b->stage.cap) {
-		void *p = realloc(b->stage.p, n);
+		void *p = cs_realloc_populated(b->stage.p, n); /* pread fills it */
 		if (!p)
 			return NULL;
 		b->stage.p = p;
@@ -106,7 +106,7 @@ static cs_buf *cs_slot(colstore_buffers *b, uint32_t col, int kind, size_t need)
 	cs_buf *s = &b->bufs[idx];
 	s->owner = 0; /* about to be written */
 	if (need > s->cap) {
-		void *p = realloc(s->p, need);
+		void *p = cs_realloc_populated(s->p, need);
 		if (!p)
 			return NULL;
 		s->p = p;

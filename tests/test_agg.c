@@ -978,6 +978,29 @@ static void test_big_arrays(void)
 	}
 	CU_ASSERT_TRUE(kept);
 	free(p);
+	/* the populated ones: zeroed and kept like calloc and realloc, below
+	 * and above CS_POPULATE_BYTES, and NULL when n * size overflows */
+	uint8_t *z = cs_calloc_populated(3, (size_t)100 << 10);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(z);
+	int zero = 1;
+	for (size_t i = 0; i < ((size_t)300 << 10); i += 511)
+		zero &= z[i] == 0;
+	CU_ASSERT_TRUE(zero);
+	CU_ASSERT_PTR_NULL(cs_calloc_populated(SIZE_MAX / 2, 3));
+	old = 0;
+	kept = 1;
+	const size_t grow[] = { 100, CS_POPULATE_BYTES - 1, (size_t)700 << 10, (size_t)5 << 20 };
+	for (size_t k = 0; k < sizeof(grow) / sizeof(grow[0]); k++) {
+		z = cs_realloc_populated(z, grow[k]);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(z);
+		for (size_t i = 0; i < old; i += 509)
+			kept &= z[i] == (uint8_t)(i * 5 + 3);
+		for (size_t i = 0; i < grow[k]; i += 509)
+			z[i] = (uint8_t)(i * 5 + 3);
+		old = grow[k];
+	}
+	CU_ASSERT_TRUE(kept);
+	free(z);
 	/* two int keys, 600,000 pairs: key_off (8 bytes a group) passes 2 MiB */
 	enum { A = 1000, B = 600, N = 900000 };
 	const char *path = tu_path("agg-big.colstore");
@@ -1449,5 +1472,5 @@ void register_agg_tests(void)
 	CU_add_test(s, "int64 overflow is an error", test_overflow);
 	CU_add_test(s, "the memory limit: the lowest cgroup limit up the tree", test_cgroup_limits);
 	CU_add_test(s, "row groups longer than a slice: the same cells", test_long_row_groups);
-	CU_add_test(s, "large arrays: kept across 2 MiB, 2 MiB-aligned; 600,000 int pairs grouped", test_big_arrays);
+	CU_add_test(s, "large and populated arrays: kept, zeroed, 2 MiB-aligned; 600,000 int pairs grouped", test_big_arrays);
 }
