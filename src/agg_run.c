@@ -49,6 +49,7 @@ struct cs_run {
 	uint32_t nw;
 	cs_worker *w;
 	uint32_t *scols, nscols; /* the columns the scan decodes */
+	uint32_t batch;          /* rows a batch holds at most */
 	uint8_t *scanned;        /* per column: the scan decodes it */
 	/* K_HASH: runs of groups written out by workers */
 	pthread_mutex_t smu;
@@ -567,9 +568,9 @@ static int cs_worker_init(cs_worker *w, cs_run *run)
 	for (uint32_t e = 0; e < a->nx; e++)
 		if (!(w->xr[e] = cs_calc_run_new(a->xs[e])))
 			return -1;
-	uint32_t slice = rgs < CS_BATCH_ROWS ? rgs : CS_BATCH_ROWS; /* a batch's rows, at most */
+	uint32_t slice = rgs < run->batch ? rgs : run->batch; /* a batch's rows, at most */
 	w->idx = malloc((size_t)slice * sizeof(uint32_t));
-	w->gid = malloc((size_t)slice * sizeof(uint32_t));
+	w->gid = cs_calloc_populated(slice, sizeof(uint32_t)); /* written whole a batch */
 	w->keycap = 256;
 	w->key = malloc(w->keycap);
 	if (a->key == K_DICT || a->key == K_INT) {
@@ -640,6 +641,13 @@ int cs_run_pass(colstore_agg *a, uint32_t nw, colstore_error *err)
 			run.scanned[c] = 1;
 			run.scols[run.nscols++] = c;
 		}
+	/* batches small enough that a batch's decoded values are still in
+	 * the core's cache when the kernels read them; whole row groups
+	 * where a sum may come from a chunk's packed bits (cs_do_slice) */
+	run.batch = CS_AGG_BATCH_ROWS;
+	for (uint32_t c = 0; c < r->num_columns && a->key == K_NONE; c++)
+		if (a->sum_only[c])
+			run.batch = CS_BATCH_ROWS;
 	pthread_mutex_init(&run.smu, NULL);
 	for (uint32_t k = 0; k < nw && !rc; k++) {
 		if (cs_worker_init(&run.w[k], &run))
@@ -651,14 +659,7 @@ int cs_run_pass(colstore_agg *a, uint32_t nw, colstore_error *err)
 	if (!rc)
 		rc = colstore_scan_create(r, run.scols, run.nscols, a->filter, &so, &scan, err);
 	if (!rc) {
-		/* batches small enough that a batch's decoded values are still in
-		 * the core's cache when the kernels read them; whole row groups
-		 * where a sum may come from a chunk's packed bits (cs_do_slice) */
-		uint32_t batch = CS_AGG_BATCH_ROWS;
-		for (uint32_t c = 0; c < r->num_columns && a->key == K_NONE; c++)
-			if (a->sum_only[c])
-				batch = CS_BATCH_ROWS;
-		cs_scan_set_batch(scan, batch);
+		cs_scan_set_batch(scan, run.batch);
 		rc = colstore_scan_run(scan, cs_batch, NULL, &run, err);
 	}
 	if (scan) {

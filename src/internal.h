@@ -466,7 +466,7 @@ CS_HIDDEN void *cs_calloc_big(size_t n, size_t size);
  * CS_POPULATE_BYTES up they are mapped by one madvise(MADV_POPULATE_WRITE)
  * instead of a fault each (on the benchmark VM a fault on fresh memory
  * costs about 13 us, populating 6 us a page) */
-#define CS_POPULATE_BYTES ((size_t)64 << 10)
+#define CS_POPULATE_BYTES ((size_t)16 << 10)
 CS_HIDDEN void *cs_calloc_populated(size_t n, size_t size);
 /* realloc(p, n) the same way: for a buffer written whole after it grows */
 CS_HIDDEN void *cs_realloc_populated(void *p, size_t n);
