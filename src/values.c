@@ -89,20 +89,29 @@ void *cs_buffers_stage(colstore_buffers *b, size_t n)
 	return b->stage.p;
 }
 
+/* *arr, of *n buffers, made to have a buffer idx (the new ones empty); -1
+ * when out of memory */
+static int cs_bufs_hold(cs_buf **arr, size_t *n, size_t idx)
+{
+	if (idx < *n)
+		return 0;
+	size_t k = *n ? *n : 8;
+	while (k <= idx)
+		k *= 2;
+	cs_buf *nb = realloc(*arr, k * sizeof(*nb));
+	if (!nb)
+		return -1;
+	memset(nb + *n, 0, (k - *n) * sizeof(*nb));
+	*arr = nb;
+	*n = k;
+	return 0;
+}
+
 static cs_buf *cs_slot(colstore_buffers *b, uint32_t col, int kind, size_t need)
 {
 	size_t idx = (size_t)col * 3 + (size_t)kind;
-	if (idx >= b->n) {
-		size_t n = b->n ? b->n : 24;
-		while (n <= idx)
-			n *= 2;
-		cs_buf *nb = realloc(b->bufs, n * sizeof(*nb));
-		if (!nb)
-			return NULL;
-		memset(nb + b->n, 0, (n - b->n) * sizeof(*nb));
-		b->bufs = nb;
-		b->n = n;
-	}
+	if (cs_bufs_hold(&b->bufs, &b->n, idx))
+		return NULL;
 	cs_buf *s = &b->bufs[idx];
 	s->owner = 0; /* about to be written */
 	if (need > s->cap) {
@@ -232,17 +241,8 @@ static int cs_range_bytes(colstore_reader *r, uint32_t rg, uint32_t col, colstor
 	const cs_block_desc *d = &cs_chunk_at(r, rg, col)->blocks[COLSTORE_BLOCK_DATA];
 	if (d->stored_size > CS_RANGE_STAGE_MAX)
 		return cs_block_bytes(r, rg, col, COLSTORE_BLOCK_DATA, 0, NULL, stored, &checked, err);
-	if (col >= b->nstg) {
-		size_t k = b->nstg ? b->nstg : 8;
-		while (k <= col)
-			k *= 2;
-		cs_buf *nb = realloc(b->stg, k * sizeof(*nb));
-		if (!nb)
-			return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
-		memset(nb + b->nstg, 0, (k - b->nstg) * sizeof(*nb));
-		b->stg = nb;
-		b->nstg = k;
-	}
+	if (cs_bufs_hold(&b->stg, &b->nstg, col))
+		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	cs_buf *st = &b->stg[col];
 	if (st->owner == r->serial && st->rg == rg) {
 		*stored = st->p; /* read (and its checksum found right) for an earlier range */
