@@ -299,6 +299,8 @@ static int cs_scan_behind(colstore_scan *s, uint32_t low, uint64_t *from, uint64
 
 void cs_scan_set_batch(colstore_scan *s, uint32_t rows)
 {
+	if (s->cw.sel)
+		return; /* the cursor has started: its buffers hold s->batch rows */
 	rows &= ~63u; /* cs_values_range's ranges start at multiples of 64 */
 	s->batch = rows < 64 ? 64 : rows > CS_BATCH_ROWS ? CS_BATCH_ROWS : rows;
 }

@@ -228,24 +228,28 @@ static void cs_values_slice(colstore_values *v, uint32_t first, uint32_t n)
 }
 
 /* the stored bytes of a packed data block whose rows are read range by
- * range: read with pread into b's buffer for the column (when cs_block_bytes
- * would: 16 KiB or more) and kept there for the row group's next ranges,
- * so that its pages are neither mapped nor copied again per batch; past
- * CS_RANGE_STAGE_MAX (row groups longer than the default's), the mapping,
- * so that memory follows the batch */
+ * range (n rows now): read with pread into b's buffer for the column (when
+ * cs_block_bytes would: 16 KiB or more) and kept there for the row group's
+ * next ranges, so that its pages are neither mapped nor copied again per
+ * batch.  The mapping instead past CS_RANGE_STAGE_MAX (row groups longer
+ * than the default's), so that memory follows the batch, and for a range
+ * of fewer than CS_RANGE_STAGE_ROWS (the rows an ordered scan fetches one
+ * at a time: a block read whole for 64 rows would cost more than it saves) */
 #define CS_RANGE_STAGE_MAX ((uint64_t)1 << 20)
-static int cs_range_bytes(colstore_reader *r, uint32_t rg, uint32_t col, colstore_buffers *b,
-                          const uint8_t **stored, colstore_error *err)
+#define CS_RANGE_STAGE_ROWS 1024u
+static int cs_range_bytes(colstore_reader *r, uint32_t rg, uint32_t col, uint32_t n,
+                          colstore_buffers *b, const uint8_t **stored, colstore_error *err)
 {
 	int checked;
 	const cs_block_desc *d = &cs_chunk_at(r, rg, col)->blocks[COLSTORE_BLOCK_DATA];
-	if (d->stored_size > CS_RANGE_STAGE_MAX)
+	if (d->stored_size > CS_RANGE_STAGE_MAX || n < CS_RANGE_STAGE_ROWS)
 		return cs_block_bytes(r, rg, col, COLSTORE_BLOCK_DATA, 0, NULL, stored, &checked, err);
 	if (cs_bufs_hold(&b->stg, &b->nstg, col))
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	cs_buf *st = &b->stg[col];
 	if (st->owner == r->serial && st->rg == rg) {
-		*stored = st->p; /* read (and its checksum found right) for an earlier range */
+		*stored = st->p; /* read for an earlier range (the block's checksum was
+		                    checked when it was first read, staged or mapped) */
 		return COLSTORE_OK;
 	}
 	/* cs_block_bytes reads into b->stage: lend it the column's buffer */
@@ -303,7 +307,7 @@ int cs_values_range(colstore_reader *r, uint32_t rg, uint32_t col, colstore_buff
 	if (rc)
 		return rc;
 	const uint8_t *stored;
-	if ((rc = cs_range_bytes(r, rg, col, b, &stored, err)))
+	if ((rc = cs_range_bytes(r, rg, col, n, b, &stored, err)))
 		return rc;
 	const cs_column *c = &r->columns[col];
 	unsigned w = ch->encoding == COLSTORE_ENCODING_DICT ? ch->code_width : colstore_type_width(c->type);

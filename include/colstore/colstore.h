@@ -697,8 +697,9 @@ COLSTORE_API int colstore_reader_values(colstore_reader *r, uint32_t rg, uint32_
  * count, not what the block expands to (a 16-byte block may stand for
  * 2^24 values); an LZ4 block (at most 255 times its stored size) is decoded
  * whole, once per row group for the same @p b.  A bit-packed block stored in
- * 16 KiB to 1 MiB is read once per row group into @p b (a buffer per column)
- * and kept for the next ranges of that row group.
+ * 16 KiB to 1 MiB, asked for 1,024 rows or more, is read once per row group
+ * into @p b (a buffer per column) and kept for the next ranges of that row
+ * group.
  * @return as colstore_reader_values; COLSTORE_ERANGE for rows outside the
  *         chunk or a first that is not a multiple of 64
  */
