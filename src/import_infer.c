@@ -56,7 +56,7 @@ static void cs_infer(const cs_import *im, cs_icol *col, const cs_csv_field *f)
 	}
 	if (cand & CAND_INT) {
 		int64_t v;
-		if (cs_parse_int(p, n, &v)) {
+		if (cs_parse_int_in(p, n, im->data, &v)) {
 			if (v < col->imin)
 				col->imin = v;
 			if (v > col->imax)
@@ -175,12 +175,12 @@ static void cs_note_dmy(cs_icol *col, const cs_csv_field *f)
 /* a column down to one type (integers: int and float64) whose value is
  * one of it, checked and counted with no more asked; most fields are.
  * 0: the general path decides (it gives the same answer for such a value) */
-static inline int cs_settled(cs_icol *col, const cs_csv_field *f)
+static inline int cs_settled(const cs_import *im, cs_icol *col, const cs_csv_field *f)
 {
 	int64_t v;
 	switch (col->cand) {
 	case CAND_INT | CAND_FLOAT:
-		if (f->len > 15 || !cs_parse_int(f->p, f->len, &v))
+		if (f->len > 15 || !cs_parse_int_in(f->p, f->len, im->data, &v))
 			return 0;
 		col->imin = v < col->imin ? v : col->imin;
 		col->imax = v > col->imax ? v : col->imax;
@@ -218,7 +218,7 @@ int cs_imp_infer_record(const cs_import *im, cs_icol *cols, const cs_csv *c, col
 		if (col->forced || !col->cand || cs_imp_is_null(im, f))
 			continue;
 		col->nonnull++;
-		if (!col->dmy && !(f->flags & CS_CSV_ESCAPED) && cs_settled(col, f))
+		if (!col->dmy && !(f->flags & CS_CSV_ESCAPED) && cs_settled(im, col, f))
 			continue;
 		int had = col->seen;
 		unsigned before = col->cand;

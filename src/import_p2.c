@@ -118,6 +118,9 @@ cs_convert(const cs_import *im, cs_colbuf *b, uint32_t i, unsigned kind,
 	uint32_t n;
 	if (cs_imp_text(sc, f, &p, &n))
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
+	/* the buffer the text is in: the input, or the scratch of an unescaped
+	 * field (whose own bytes are then all that can be read) */
+	const void *base = f->flags & CS_CSV_ESCAPED ? (const void *)p : (const void *)im->data;
 	int64_t iv = 0;
 	double dv = 0;
 	int ok = 1;
@@ -130,23 +133,23 @@ cs_convert(const cs_import *im, cs_colbuf *b, uint32_t i, unsigned kind,
 		b->offs[r + 1] = b->vals_len;
 		break;
 	case CV_I8:
-		if ((ok = cs_parse_int(p, n, &iv) && iv >= INT8_MIN && iv <= INT8_MAX))
+		if ((ok = cs_parse_int_in(p, n, base, &iv) && iv >= INT8_MIN && iv <= INT8_MAX))
 			b->vals[r] = (uint8_t)iv;
 		break;
 	case CV_I16:
-		if ((ok = cs_parse_int(p, n, &iv) && iv >= INT16_MIN && iv <= INT16_MAX)) {
+		if ((ok = cs_parse_int_in(p, n, base, &iv) && iv >= INT16_MIN && iv <= INT16_MAX)) {
 			int16_t v = (int16_t)iv;
 			memcpy(b->vals + r * 2, &v, 2);
 		}
 		break;
 	case CV_I32:
-		if ((ok = cs_parse_int(p, n, &iv) && iv >= INT32_MIN && iv <= INT32_MAX)) {
+		if ((ok = cs_parse_int_in(p, n, base, &iv) && iv >= INT32_MIN && iv <= INT32_MAX)) {
 			int32_t v = (int32_t)iv;
 			memcpy(b->vals + r * 4, &v, 4);
 		}
 		break;
 	case CV_I64:
-		if ((ok = cs_parse_int(p, n, &iv)))
+		if ((ok = cs_parse_int_in(p, n, base, &iv)))
 			memcpy(b->vals + r * 8, &iv, 8);
 		break;
 	case CV_F64:

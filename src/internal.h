@@ -716,6 +716,14 @@ CS_HIDDEN uint32_t cs_writer_room(const colstore_writer *w);
 
 /* -?(0|[1-9][0-9]*) within int64; "-0" and leading zeros refused */
 CS_HIDDEN int cs_parse_int(const char *p, size_t n, int64_t *v);
+/* the same, for text with 8 readable bytes up to its end (p + n - 8 within
+ * its buffer); cs_parse_int_in picks it when that holds (base: the buffer) */
+CS_HIDDEN int cs_parse_int_tail(const char *p, size_t n, int64_t *v);
+static inline int cs_parse_int_in(const char *p, size_t n, const void *base, int64_t *v)
+{
+	return (uintptr_t)p - (uintptr_t)base + n >= 8 ? cs_parse_int_tail(p, n, v)
+	                                               : cs_parse_int(p, n, v);
+}
 /* a decimal of at most 15 significant digits (so that the float64 gives the
  * same decimal back), optional fraction and exponent; v may be NULL to
  * check syntax only */

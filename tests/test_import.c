@@ -1578,6 +1578,54 @@ static void test_parse_stamps(void)
 	CU_ASSERT_EQUAL(wrong, 0);
 }
 
+/* cs_parse_int_tail reads the 8 bytes up to a value's end: it must give
+ * cs_parse_int's answer and value whatever the bytes before the value
+ * (digits here, which a wrong shift would take in) and whatever bytes the
+ * value holds (every byte value next to digits, signs and zeros) */
+static void test_parse_int_tail(void)
+{
+	static const char pick[] = "0123456789-0123456789+0 .e:/";
+	char buf[32];
+	uint64_t x = 0x9e3779b97f4a7c15ull, checked = 0, wrong = 0, ok = 0;
+	for (unsigned round = 0; round < 400000; round++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		size_t n = (size_t)(x % 11); /* 0-10 bytes: past 8 digits too */
+		for (unsigned k = 0; k < 8; k++)
+			buf[k] = (char)('0' + (x >> (k * 3) & 7)); /* before the value */
+		uint64_t y = x;
+		for (size_t k = 0; k < n; k++) {
+			y = y * 6364136223846793005ull + 1442695040888963407ull;
+			/* one byte in 64 of any value (0x3A-0x3F, 0xB0-0xB9, NUL...) */
+			buf[8 + k] = (y >> 58) == 0 ? (char)(y >> 20) : pick[(y >> 33) % (sizeof(pick) - 1)];
+		}
+		int64_t a = 0, b = 0;
+		int ra = cs_parse_int(buf + 8, n, &a), rb = cs_parse_int_tail(buf + 8, n, &b);
+		wrong += ra != rb || (ra && a != b);
+		ok += ra;
+		checked++;
+	}
+	/* every value of up to 4 digits, and each length's extremes, signed */
+	static const int64_t ends[] = { 9999999, 10000000, 99999999, 100000000, 12345678 };
+	for (int64_t v = -9999; v <= 9999 + 5; v++) {
+		int64_t want = v <= 9999 ? v : ends[v - 10000];
+		for (int sign = 0; sign < 2; sign++) {
+			int64_t w = sign ? -want : want, got = 0;
+			int n = snprintf(buf + 8, sizeof(buf) - 8, "%lld", (long long)w);
+			memset(buf, '7', 8);
+			wrong += !cs_parse_int_tail(buf + 8, (size_t)n, &got) || got != w;
+			checked++;
+		}
+	}
+	CU_ASSERT_TRUE(ok > 50000); /* the values that parse were many */
+	CU_ASSERT_TRUE(checked > 400000);
+	CU_ASSERT_EQUAL(wrong, 0);
+	int64_t v = 0;
+	/* through the buffer's start: the tail read only with 8 bytes there */
+	CU_ASSERT_TRUE(cs_parse_int_in("42", 2, "42", &v) && v == 42);
+	CU_ASSERT_TRUE(cs_parse_int_in("12345678", 8, "12345678", &v) && v == 12345678);
+	CU_ASSERT_FALSE(cs_parse_int_in("1234567a", 8, "1234567a", &v));
+}
+
 static void test_parsers(void)
 {
 	int64_t v;
@@ -2028,6 +2076,7 @@ void register_import_tests(void)
 	            test_batch_error_order);
 	CU_add_test(s, "DICT or PLAIN from the distinct-count estimate", test_encoding_choice);
 	CU_add_test(s, "value parsers", test_parsers);
+	CU_add_test(s, "integers read 8 bytes at a time", test_parse_int_tail);
 	CU_add_test(s, "ISO dates and timestamps against a byte-at-a-time reference",
 	            test_parse_stamps);
 	CU_add_test(s, "lenient: padded, trimmed and rejected rows, the rejects file", test_lenient);
