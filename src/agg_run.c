@@ -335,6 +335,14 @@ static int cs_worker_get_m(void *ctx, uint32_t col, colstore_values *v, int *sca
 	return COLSTORE_OK;
 }
 
+/* is column c's only aggregate a sum over all rows (no group key)?  Its
+ * total may then come from a chunk's packed bits, or as DECIMAL mantissas,
+ * and the scan does not decode it (cs_do_slice, cs_run_pass) */
+static int cs_packed_total(const colstore_agg *a, uint32_t c)
+{
+	return a->sum_only[c] && a->key == K_NONE;
+}
+
 /* rows [s0, s0 + n) of row group g, m of them taken (idx[k], relative to
  * s0, or all when idx is NULL) */
 static int cs_do_slice(cs_worker *w, uint32_t g, uint32_t s0, uint32_t n, uint32_t m,
@@ -346,7 +354,7 @@ static int cs_do_slice(cs_worker *w, uint32_t g, uint32_t s0, uint32_t n, uint32
 	int rc;
 	for (uint32_t c = 0; c < r->num_columns; c++) {
 		w->psum_ok[c] = 0;
-		if (a->sum_only[c] && a->key == K_NONE && whole) {
+		if (cs_packed_total(a, c) && whole) {
 			/* one total: taken from the packed bits when it can be */
 			int done;
 			if ((rc = cs_chunk_sum(r, g, c, w->b, idx, m, &w->psum[c], &w->scale[c], &done,
@@ -633,21 +641,19 @@ int cs_run_pass(colstore_agg *a, uint32_t nw, colstore_error *err)
 		free(run.scanned);
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	}
-	/* the scan decodes the values the kernels read, but for a column whose
-	 * only aggregate is a sum over all groups: that may come from the packed
-	 * bits, or as DECIMAL mantissas (cs_do_slice) */
-	for (uint32_t c = 0; c < r->num_columns && !(a->key == K_NONE && a->count_only); c++)
-		if ((a->need[c] & 1) && !(a->sum_only[c] && a->key == K_NONE)) {
+	/* the scan decodes the values the kernels read, in batches of
+	 * CS_AGG_BATCH_ROWS (agg.h); a column's total that may come from the
+	 * packed bits is left to cs_do_slice, which reads it from whole row
+	 * groups */
+	run.batch = CS_AGG_BATCH_ROWS;
+	for (uint32_t c = 0; c < r->num_columns && !(a->key == K_NONE && a->count_only); c++) {
+		if (cs_packed_total(a, c)) {
+			run.batch = CS_BATCH_ROWS;
+		} else if (a->need[c] & 1) {
 			run.scanned[c] = 1;
 			run.scols[run.nscols++] = c;
 		}
-	/* batches small enough that a batch's decoded values are still in
-	 * the core's cache when the kernels read them; whole row groups
-	 * where a sum may come from a chunk's packed bits (cs_do_slice) */
-	run.batch = CS_AGG_BATCH_ROWS;
-	for (uint32_t c = 0; c < r->num_columns && a->key == K_NONE; c++)
-		if (a->sum_only[c])
-			run.batch = CS_BATCH_ROWS;
+	}
 	pthread_mutex_init(&run.smu, NULL);
 	for (uint32_t k = 0; k < nw && !rc; k++) {
 		if (cs_worker_init(&run.w[k], &run))
