@@ -654,9 +654,10 @@ CS_HIDDEN void cs_row_group_span(const colstore_reader *r, uint32_t rg, uint64_t
                                  uint64_t *hi);
 /* fully check one block (checksum unless skipped, decompression, content) */
 /* a block's stored bytes, checksum checked unless *checked comes back 1
- * (done before); read with pread into stage when given and worthwhile */
+ * (done before); read with pread into stage's buffer slot (CS_STAGE_ANY, or
+ * a column's own) when stage is given and it is worthwhile */
 CS_HIDDEN int cs_block_bytes(colstore_reader *r, uint32_t rg, uint32_t col, int kind,
-                             int force_checksum, colstore_buffers *stage,
+                             int force_checksum, colstore_buffers *stage, uint32_t slot,
                              const uint8_t **bytes, int *checked, colstore_error *err);
 /* records that a block passed every check (its content check included) */
 CS_HIDDEN void cs_block_mark_checked(colstore_reader *r, uint32_t rg, uint32_t col, int kind);
@@ -667,8 +668,12 @@ CS_HIDDEN int cs_block_check(colstore_reader *r, uint32_t rg, uint32_t col, int 
 /* colstore_reader_values(); with mantissa_scale non-NULL, a float64 chunk
  * stored DECIMAL comes as int64 mantissas, value = m / 10^*mantissa_scale
  * (*mantissa_scale = -1 when it is not) */
-/* a staging area for compressed bytes read with pread */
-CS_HIDDEN void *cs_buffers_stage(colstore_buffers *b, size_t n);
+/* a staging area of n bytes for compressed bytes read with pread: the one
+ * any block may use (CS_STAGE_ANY), or column slot's, which keeps a packed
+ * block for the row group's next ranges (cs_range_bytes in values.c; its
+ * buffer is made to exist before) */
+#define CS_STAGE_ANY UINT32_MAX
+CS_HIDDEN void *cs_buffers_stage(colstore_buffers *b, uint32_t slot, size_t n);
 /* the exact sum of a packed numeric chunk without nulls, over rows idx[0..m)
  * (all rows when idx is NULL), read from the packed bits without decoding
  * them (DECIMAL: of the mantissas, *scale their exponent; else *scale -1).

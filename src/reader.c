@@ -789,7 +789,7 @@ static void cs_read_ahead(const colstore_reader *r, uint32_t rg, uint32_t col)
 }
 
 int cs_block_bytes(colstore_reader *r, uint32_t rg, uint32_t col, int kind, int force_checksum,
-                   colstore_buffers *stage, const uint8_t **bytes, int *checked,
+                   colstore_buffers *stage, uint32_t slot, const uint8_t **bytes, int *checked,
                    colstore_error *err)
 {
 	const cs_chunk *ch = cs_chunk_at(r, rg, col);
@@ -809,7 +809,7 @@ int cs_block_bytes(colstore_reader *r, uint32_t rg, uint32_t col, int kind, int 
 		 * freshly mapped 4 KiB pages ran at 1.5-2.5 GB/s (a fault and a
 		 * page-table update each), pread at 4-7 GB/s.  On any failure the
 		 * mapping is used. */
-		uint8_t *sp = cs_buffers_stage(stage, (size_t)b->stored_size);
+		uint8_t *sp = cs_buffers_stage(stage, slot, (size_t)b->stored_size);
 		size_t got = 0;
 		while (sp && got < b->stored_size) {
 			ssize_t k = pread(r->fd, sp + got, (size_t)b->stored_size - got,
@@ -852,7 +852,8 @@ int cs_block_check(colstore_reader *r, uint32_t rg, uint32_t col, int kind,
 		return COLSTORE_OK;
 	const uint8_t *stored;
 	int done;
-	int rc = cs_block_bytes(r, rg, col, kind, force_checksum, stage, &stored, &done, err);
+	int rc = cs_block_bytes(r, rg, col, kind, force_checksum, stage, CS_STAGE_ANY, &stored, &done,
+	                        err);
 	if (rc)
 		return rc;
 	char wb[96];

@@ -77,16 +77,18 @@ void *cs_buffers_scratch(colstore_buffers *b, size_t n)
 	return b->scratch.p;
 }
 
-void *cs_buffers_stage(colstore_buffers *b, size_t n)
+void *cs_buffers_stage(colstore_buffers *b, uint32_t slot, size_t n)
 {
-	if (n > b->stage.cap) {
-		void *p = cs_realloc_populated(b->stage.p, n); /* pread fills it */
+	/* slot: CS_STAGE_ANY, or a column whose buffer cs_range_bytes holds */
+	cs_buf *st = slot == CS_STAGE_ANY ? &b->stage : &b->stg[slot];
+	if (n > st->cap) {
+		void *p = cs_realloc_populated(st->p, n); /* pread fills it */
 		if (!p)
 			return NULL;
-		b->stage.p = p;
-		b->stage.cap = n;
+		st->p = p;
+		st->cap = n;
 	}
-	return b->stage.p;
+	return st->p;
 }
 
 /* *arr, of *n buffers, made to have a buffer idx (the new ones empty); -1
@@ -243,7 +245,7 @@ static int cs_range_bytes(colstore_reader *r, uint32_t rg, uint32_t col, uint32_
 	int checked;
 	const cs_block_desc *d = &cs_chunk_at(r, rg, col)->blocks[COLSTORE_BLOCK_DATA];
 	if (d->stored_size > CS_RANGE_STAGE_MAX || n < CS_RANGE_STAGE_ROWS)
-		return cs_block_bytes(r, rg, col, COLSTORE_BLOCK_DATA, 0, NULL, stored, &checked, err);
+		return cs_block_bytes(r, rg, col, COLSTORE_BLOCK_DATA, 0, NULL, 0, stored, &checked, err);
 	if (cs_bufs_hold(&b->stg, &b->nstg, col))
 		return cs_err(err, COLSTORE_ENOMEM, COLSTORE_NO_OFFSET, "out of memory");
 	cs_buf *st = &b->stg[col];
@@ -252,12 +254,7 @@ static int cs_range_bytes(colstore_reader *r, uint32_t rg, uint32_t col, uint32_
 		                    checked when it was first read, staged or mapped) */
 		return COLSTORE_OK;
 	}
-	/* cs_block_bytes reads into b->stage: lend it the column's buffer */
-	cs_buf keep = b->stage;
-	b->stage = *st;
-	int rc = cs_block_bytes(r, rg, col, COLSTORE_BLOCK_DATA, 0, b, stored, &checked, err);
-	*st = b->stage;
-	b->stage = keep;
+	int rc = cs_block_bytes(r, rg, col, COLSTORE_BLOCK_DATA, 0, b, col, stored, &checked, err);
 	st->owner = !rc && *stored == st->p ? r->serial : 0;
 	st->rg = rg;
 	return rc;
@@ -354,7 +351,7 @@ int cs_chunk_sum(colstore_reader *r, uint32_t rg, uint32_t col, colstore_buffers
 		return COLSTORE_OK;
 	const uint8_t *p;
 	int checked;
-	int rc = cs_block_bytes(r, rg, col, COLSTORE_BLOCK_DATA, 0, b, &p, &checked, err);
+	int rc = cs_block_bytes(r, rg, col, COLSTORE_BLOCK_DATA, 0, b, CS_STAGE_ANY, &p, &checked, err);
 	if (rc)
 		return rc;
 	const char *why = "";

@@ -255,7 +255,7 @@ int colstore_reader_verify(colstore_reader *r, colstore_error *err)
 				 * packed block a slice at a time, never expanded whole) */
 				const uint8_t *bytes;
 				int checked;
-				rc = cs_block_bytes(r, g, c, k, 1, NULL, &bytes, &checked, err);
+				rc = cs_block_bytes(r, g, c, k, 1, NULL, 0, &bytes, &checked, err);
 				if (b->stored_size) /* R4.3: an empty block overlaps nothing */
 					reg[nreg++] = (cs_region){ b->offset, b->offset + b->stored_size, g, c,
 						                   k };
