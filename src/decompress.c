@@ -519,7 +519,7 @@ static int cs_zframes_run(cs_dz *z, colstore_error *err)
 	pthread_t th[64];
 	uint32_t started = 0;
 	for (; started + 1 < z->workers && started < 64; started++)
-		if (pthread_create(&th[started], NULL, cs_zframe_worker, z))
+		if (cs_thread_start(&th[started], cs_zframe_worker, z))
 			break;
 	cs_zframe_worker(z);
 	for (uint32_t k = 0; k < started; k++)
@@ -570,7 +570,7 @@ cs_dz *cs_dz_start(const void *data, size_t size, const char *what, uint32_t thr
 	z->streamed = 1;
 	pthread_mutex_init(&z->mu, NULL);
 	pthread_cond_init(&z->cv, NULL);
-	if (pthread_create(&z->th, NULL, cs_dz_thread, z)) {
+	if (cs_thread_start(&z->th, cs_dz_thread, z)) {
 		pthread_mutex_destroy(&z->mu);
 		pthread_cond_destroy(&z->cv);
 		munmap(v, cs_stream.span);

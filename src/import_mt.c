@@ -317,7 +317,7 @@ static int cs_p1_round(cs_p1 *s, uint32_t t, uint64_t bound, uint64_t view, int 
 	uint32_t started = 0;
 	for (; t > 1 && started < t; started++) {
 		parts[started].waiter = &wt;
-		if (pthread_create(&parts[started].th, NULL, cs_part_run, &parts[started]))
+		if (cs_thread_start(&parts[started].th, cs_part_run, &parts[started]))
 			break;
 	}
 	/* report progress every 100 ms while they run (a small input is done
@@ -542,7 +542,7 @@ int cs_imp_each(cs_import *ims, const uint32_t *todo, uint32_t ntodo, uint32_t t
 	pthread_t th[64];
 	uint32_t started = 0;
 	for (; ntodo > 1 && started < threads && started < 64 && started < ntodo; started++)
-		if (pthread_create(&th[started], NULL, cs_pool_run, &m))
+		if (cs_thread_start(&th[started], cs_pool_run, &m))
 			break;
 	if (!started)
 		cs_pool_run(&m);

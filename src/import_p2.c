@@ -674,7 +674,7 @@ int cs_imp_pass2_mt(cs_import *ims, uint32_t n, colstore_writer *w, int passes,
 	s.self = &self;
 	/* threads - 1 workers: this thread converts too (cs_p2_append) */
 	for (; started + 1 < threads && started < 64; started++)
-		if (pthread_create(&th[started], NULL, cs_p2_worker, &s))
+		if (cs_thread_start(&th[started], cs_p2_worker, &s))
 			break;
 	if (threads > 1 && started == 0)
 		rc = cs_err(err, COLSTORE_EIO, COLSTORE_NO_OFFSET, "cannot start a thread");

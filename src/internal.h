@@ -5,6 +5,7 @@
 #ifndef CS_INTERNAL_H
 #define CS_INTERNAL_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -250,6 +251,10 @@ typedef struct cs_sort_item {
 CS_HIDDEN int cs_sort_strings(cs_sort_item *it, size_t n, uint32_t nt);
 
 /* ---- par.c: one function on several threads ------------------------------ */
+
+/* pthread_create(th, NULL, fn, arg), but the thread starts on another CPU
+ * than the caller's when it may (par.c says why); 0 or an error number */
+CS_HIDDEN int cs_thread_start(pthread_t *th, void *(*fn)(void *), void *arg);
 
 /* part t of nt of some work */
 typedef void (*cs_par_fn)(void *ctx, uint32_t t, uint32_t nt);

@@ -656,7 +656,7 @@ int cs_scan_run_base(colstore_scan *s, colstore_scan_fn on_batch, colstore_scan_
 		cs_map_advise_sequential(r->data, r->size);
 	uint32_t started = 0; /* worker 0 runs on this thread */
 	for (uint32_t k = 1; k < p.nw && !rc; k++) {
-		if (pthread_create(&p.w[k].th, NULL, cs_pool_main, &p.w[k]))
+		if (cs_thread_start(&p.w[k].th, cs_pool_main, &p.w[k]))
 			break; /* fewer threads: the others share the work */
 		started = k;
 	}

@@ -4,9 +4,12 @@
  * with its own colstore_buffers, evaluates one shared filter and runs its own
  * aggregation, all at once on a freshly opened reader (so that the threads
  * race to be first to check each block); every thread's results must equal
- * those of one thread alone.  Run under ASan+UBSan in CI as well.
+ * those of one thread alone.  Run under ASan+UBSan in CI as well.  Also:
+ * the library's threads start with the CPUs of the thread that made them.
  */
+#define _GNU_SOURCE /* pthread_getaffinity_np */
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,7 @@
 
 #include <CUnit/CUnit.h>
 
+#include "internal.h"
 #include "testutil.h"
 
 #define NTHREADS 4
@@ -166,10 +170,62 @@ static void test_shared_packed_lz4(void)
 	run_shared(COLSTORE_WRITE_PACK | COLSTORE_WRITE_LZ4);
 }
 
+/* what a thread started by cs_thread_start saw of itself */
+typedef struct {
+	int ran, got;
+	cpu_set_t set;
+} probe_res;
+
+static void *probe(void *arg)
+{
+	probe_res *r = arg;
+	r->ran = 1;
+	r->got = pthread_getaffinity_np(pthread_self(), sizeof(r->set), &r->set) == 0;
+	return r;
+}
+
+static int start_probe(probe_res *r)
+{
+	pthread_t th;
+	void *ret = NULL;
+	memset(r, 0, sizeof(*r));
+	if (cs_thread_start(&th, probe, r))
+		return 0;
+	pthread_join(th, &ret);
+	return ret == r && r->ran && r->got;
+}
+
+/* cs_thread_start puts a new thread on another CPU than its maker's, by
+ * leaving the maker's CPU out of its first affinity; the thread must then
+ * run with every CPU its maker has (or the one it has, when pinned) */
+static void test_thread_start(void)
+{
+	cpu_set_t all, one;
+	CU_ASSERT_EQUAL_FATAL(pthread_getaffinity_np(pthread_self(), sizeof(all), &all), 0);
+	probe_res r;
+	for (int k = 0; k < 20; k++) { /* from whichever CPU this thread is on */
+		CU_ASSERT_TRUE_FATAL(start_probe(&r));
+		CU_ASSERT_TRUE(CPU_EQUAL(&r.set, &all));
+	}
+	int first = -1;
+	for (int c = 0; c < CPU_SETSIZE && first < 0; c++)
+		if (CPU_ISSET(c, &all))
+			first = c;
+	CU_ASSERT_TRUE_FATAL(first >= 0);
+	CPU_ZERO(&one);
+	CPU_SET(first, &one);
+	if (pthread_setaffinity_np(pthread_self(), sizeof(one), &one) == 0) {
+		CU_ASSERT_TRUE(start_probe(&r)); /* pinned: started as any thread */
+		CU_ASSERT_TRUE(CPU_EQUAL(&r.set, &one));
+		CU_ASSERT_EQUAL(pthread_setaffinity_np(pthread_self(), sizeof(all), &all), 0);
+	}
+}
+
 void register_thread_tests(void)
 {
 	CU_pSuite s = CU_add_suite("one reader, several threads", NULL, NULL);
 	CU_add_test(s, "blocks, values, a filter and aggregations at once: uncompressed",
 	            test_shared_plain);
 	CU_add_test(s, "the same, packed and LZ4 blocks", test_shared_packed_lz4);
+	CU_add_test(s, "a library thread runs on its maker's CPUs", test_thread_start);
 }
