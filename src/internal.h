@@ -731,8 +731,9 @@ CS_HIDDEN int cs_parse_int(const char *p, size_t n, int64_t *v);
 CS_HIDDEN int cs_parse_int_tail(const char *p, size_t n, int64_t *v);
 static inline int cs_parse_int_in(const char *p, size_t n, const void *base, int64_t *v)
 {
-	return (uintptr_t)p - (uintptr_t)base + n >= 8 ? cs_parse_int_tail(p, n, v)
-	                                               : cs_parse_int(p, n, v);
+	return (uintptr_t)p >= (uintptr_t)base && (uintptr_t)p - (uintptr_t)base + n >= 8
+	               ? cs_parse_int_tail(p, n, v)
+	               : cs_parse_int(p, n, v);
 }
 /* a decimal of at most 15 significant digits (so that the float64 gives the
  * same decimal back), optional fraction and exponent; v may be NULL to

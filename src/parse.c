@@ -54,8 +54,7 @@ int cs_parse_int_tail(const char *p, size_t n, int64_t *v)
 		return cs_parse_int(p, n, v);
 	if (p[neg] == '0' && (d > 1 || neg))
 		return 0; /* leading zero, or -0 */
-	uint64_t w;
-	memcpy(&w, p + n - 8, 8);
+	uint64_t w = cs_le64(p + n - 8);
 	/* the digits in the top d bytes (the first digit lowest), zeros below */
 	const uint64_t keep = ~0ull << (8 * (8 - d));
 	w &= keep;
