@@ -1580,8 +1580,8 @@ static void test_parse_stamps(void)
 
 /* cs_parse_int_tail reads the 8 bytes up to a value's end: it must give
  * cs_parse_int's answer and value whatever the bytes before the value
- * (digits here, which a wrong shift would take in) and whatever bytes the
- * value holds (every byte value next to digits, signs and zeros) */
+ * (digits, delimiters, line breaks, quotes, signs or any byte) and whatever
+ * bytes the value holds (every byte value next to digits, signs and zeros) */
 static void test_parse_int_tail(void)
 {
 	static const char pick[] = "0123456789-0123456789+0 .e:/";
