@@ -299,6 +299,9 @@ typedef struct cs_stream_sizes {
 	size_t min, head, round, out, span;
 } cs_stream_sizes;
 CS_HIDDEN extern cs_stream_sizes cs_stream;
+/* import_mt.c: the least bytes of a part of pass 1 when a thread gets
+ * more than one */
+CS_HIDDEN extern uint64_t cs_p1_part_min;
 CS_HIDDEN cs_dz *cs_dz_start(const void *data, size_t size, const char *what, uint32_t threads,
                              colstore_error *err);
 CS_HIDDEN const uint8_t *cs_dz_view(const cs_dz *z);

@@ -2,8 +2,10 @@
  * import_mt.c -- the CSV import's first pass on several threads, and work
  * on many inputs at once (the second pass: import_p2.c).
  *
- * Pass 1 cuts the input into one part per thread, each starting just after
- * a line break, and infers types on each part in parallel.  A cut may fall
+ * Pass 1 cuts the input into parts, each starting just after a line break
+ * (one a thread, or up to 8 a thread on a large input: cs_p1_nparts()),
+ * and infers types on each part in parallel, the threads taking the parts
+ * in turn.  A cut may fall
  * inside a quoted field that holds a line break; so afterwards each part is
  * accepted only if it starts exactly where the previous part's last record
  * ended, and a part that does not is parsed again, from the right place, on
@@ -56,7 +58,6 @@ typedef struct cs_part {
 	uint64_t t_at, t_line; /* lenient: where a second table starts (line relative) */
 	uint64_t done;  /* progress (atomic), read by the calling thread */
 	uint64_t rows_seen; /* the same, in rows (atomic) */
-	int finished;   /* atomic */
 	int *cancel;    /* atomic */
 	struct cs_waiter *waiter; /* told when the part is done (NULL: run in place) */
 	int rc;
@@ -168,14 +169,32 @@ static void *cs_part_run(void *arg)
 	__atomic_store_n(&p->done, p->end - p->start, __ATOMIC_RELAXED);
 	cs_csv_free(&c);
 	cs_csv_free(&peek);
-	__atomic_store_n(&p->finished, 1, __ATOMIC_RELEASE);
-	if (p->waiter) {
-		pthread_mutex_lock(&p->waiter->mu);
-		p->waiter->finished++;
-		pthread_cond_signal(&p->waiter->cv);
-		pthread_mutex_unlock(&p->waiter->mu);
-	}
 	return NULL;
+}
+
+/* the parts of a round, taken in order by whichever thread is free */
+typedef struct cs_claim {
+	cs_part *parts;
+	uint32_t n;
+	uint32_t next; /* atomic */
+} cs_claim;
+
+static void *cs_claim_run(void *arg)
+{
+	cs_claim *q = arg;
+	for (;;) {
+		uint32_t k = __atomic_fetch_add(&q->next, 1, __ATOMIC_RELAXED);
+		if (k >= q->n)
+			return NULL;
+		cs_part *p = &q->parts[k];
+		cs_part_run(p);
+		if (p->waiter) { /* (also when it failed before it began) */
+			pthread_mutex_lock(&p->waiter->mu);
+			p->waiter->finished++;
+			pthread_cond_signal(&p->waiter->cv);
+			pthread_mutex_unlock(&p->waiter->mu);
+		}
+	}
 }
 
 /* the value of part b that ruled out the last of the candidates `keep`
@@ -249,6 +268,29 @@ void cs_imp_merge(cs_icol *into, const cs_icol *from, uint32_t ncols, uint64_t o
 	}
 }
 
+/* How many parts a round of t threads cuts len bytes into.  One part a
+ * thread left a core idle at the end whenever one thread started later or
+ * ran slower than the other (7-12 ms of a 100 ms pass 1 of flights-3m at 2
+ * threads, on this VM); up to CS_P1_PARTS a thread of cs_p1_part_min bytes
+ * or more, taken in turn, leave at most a small part's time.  Their
+ * inference states (a column's is a cs_icol, and a string's sketch) all
+ * live until the round merges them: CS_P1_STATE bytes at most. */
+#define CS_P1_PARTS 8
+#define CS_P1_STATE ((uint64_t)32 << 20)
+uint64_t cs_p1_part_min = (uint64_t)4 << 20; /* (tests make it small) */
+static uint32_t cs_p1_nparts(uint32_t t, uint64_t len, uint32_t ncols)
+{
+	if (t <= 1)
+		return 1;
+	uint64_t n = len / cs_p1_part_min;
+	uint64_t state = (uint64_t)(ncols ? ncols : 1) * (sizeof(cs_icol) + CS_HLL_M);
+	if (n > CS_P1_STATE / state)
+		n = CS_P1_STATE / state;
+	if (n > (uint64_t)t * CS_P1_PARTS)
+		n = (uint64_t)t * CS_P1_PARTS;
+	return n > t ? (uint32_t)n : t;
+}
+
 /* pass 1 on several threads, in rounds: the state between them */
 typedef struct cs_p1 {
 	cs_import *im;
@@ -290,14 +332,16 @@ static int cs_p1_round(cs_p1 *s, uint32_t t, uint64_t bound, uint64_t view, int 
 	cs_import *im = s->im;
 	cs_part *parts = s->parts;
 	int rc = COLSTORE_OK;
-	memset(parts, 0, t * sizeof(*parts));
-	/* cut just after a line break near each 1/t of the range */
+	/* threads: t; parts: n */
 	uint64_t prev = s->from, len = bound - s->from;
-	for (uint32_t k = 0; k < t; k++) {
-		uint64_t cut = k + 1 == t ? bound : s->from + len / t * (k + 1);
+	const uint32_t n = cs_p1_nparts(t, len, im->ncols);
+	memset(parts, 0, n * sizeof(*parts));
+	/* cut just after a line break near each 1/n of the range */
+	for (uint32_t k = 0; k < n; k++) {
+		uint64_t cut = k + 1 == n ? bound : s->from + len / n * (k + 1);
 		if (cut < prev)
 			cut = prev;
-		if (k + 1 < t && cut < bound) {
+		if (k + 1 < n && cut < bound) {
 			const uint8_t *nl = memchr(im->data + cut, '\n', bound - cut);
 			cut = nl ? (uint64_t)(nl - im->data) + 1 : bound;
 		}
@@ -314,21 +358,23 @@ static int cs_p1_round(cs_p1 *s, uint32_t t, uint64_t bound, uint64_t view, int 
 	pthread_mutex_init(&wt.mu, NULL);
 	pthread_cond_init(&wt.cv, NULL);
 	wt.finished = 0;
-	uint32_t started = 0;
-	for (; t > 1 && started < t; started++) {
-		parts[started].waiter = &wt;
-		if (cs_thread_start(&parts[started].th, cs_part_run, &parts[started]))
+	cs_claim q = { parts, n, 0 };
+	for (uint32_t k = 0; t > 1 && k < n; k++)
+		parts[k].waiter = &wt;
+	uint32_t started = 0; /* threads; any one of them runs every part */
+	for (; t > 1 && started < t; started++)
+		if (cs_thread_start(&parts[started].th, cs_claim_run, &q))
 			break;
-	}
+	const uint32_t waited = started ? n : 0;
 	/* report progress every 100 ms while they run (a small input is done
 	 * before the first report) */
 	pthread_mutex_lock(&wt.mu);
-	while (wt.finished < started) {
-		if (cs_wait_100ms(&wt.cv, &wt.mu) == 0 || wt.finished == started)
+	while (wt.finished < waited) {
+		if (cs_wait_100ms(&wt.cv, &wt.mu) == 0 || wt.finished == waited)
 			continue;
 		pthread_mutex_unlock(&wt.mu);
 		uint64_t done = 0, rows = 0;
-		for (uint32_t k = 0; k < started; k++) {
+		for (uint32_t k = 0; k < n; k++) {
 			done += __atomic_load_n(&parts[k].done, __ATOMIC_RELAXED);
 			rows += __atomic_load_n(&parts[k].rows_seen, __ATOMIC_RELAXED);
 		}
@@ -340,18 +386,18 @@ static int cs_p1_round(cs_p1 *s, uint32_t t, uint64_t bound, uint64_t view, int 
 	pthread_mutex_unlock(&wt.mu);
 	for (uint32_t k = 0; k < started; k++)
 		pthread_join(parts[k].th, NULL);
-	for (uint32_t k = started; k < t; k++)
-		parts[k].waiter = NULL; /* run below, in place */
+	for (uint32_t k = 0; k < n; k++)
+		parts[k].waiter = NULL; /* (a part parsed again below runs in place) */
 	pthread_mutex_destroy(&wt.mu);
 	pthread_cond_destroy(&wt.cv);
 	if (s->cancel) {
 		rc = cs_err(err, COLSTORE_EINVAL, COLSTORE_NO_OFFSET, "import cancelled");
 		goto out;
 	}
-	for (uint32_t k = started; k < t; k++)
-		cs_part_run(&parts[k]); /* one thread, or a thread could not be started */
+	if (!started)
+		cs_claim_run(&q); /* one thread, or no thread could be started */
 	/* accept the parts in order; parse again the ones cut in a bad place */
-	for (uint32_t k = 0; k < t; k++) {
+	for (uint32_t k = 0; k < n; k++) {
 		cs_part *p = &parts[k];
 		if (p->start != s->from) {
 			/* the cut fell inside a record: again, from where it really starts */
@@ -399,7 +445,7 @@ static int cs_p1_round(cs_p1 *s, uint32_t t, uint64_t bound, uint64_t view, int 
 			im->units[im->nunits - 1].end = s->from;
 	}
 out:
-	for (uint32_t k = 0; k < t; k++)
+	for (uint32_t k = 0; k < n; k++)
 		cs_part_free(&parts[k], im->ncols);
 	return rc;
 }
@@ -410,7 +456,7 @@ static int cs_p1_init(cs_p1 *s, cs_import *im, uint64_t data_start, uint64_t fir
 	memset(s, 0, sizeof(*s));
 	s->im = im;
 	s->t = im->threads ? im->threads : 1;
-	s->parts = calloc(s->t, sizeof(cs_part));
+	s->parts = calloc((size_t)s->t * CS_P1_PARTS, sizeof(cs_part));
 	s->tmpl = malloc(im->ncols * sizeof(cs_icol) + 1);
 	s->from = data_start;
 	s->line = first_line;

@@ -1141,7 +1141,12 @@ static void test_threads(void)
 		}
 	}
 	char *first = NULL;
-	for (uint32_t t = 1; t <= 8; t++) {
+	const uint64_t part_min = cs_p1_part_min;
+	/* t threads with one part each, then with up to 8 parts of 1 KiB or
+	 * more each, taken in turn (most cuts then fall in the long field) */
+	for (uint32_t v = 0; v < 16; v++) {
+		uint32_t t = v % 8 + 1;
+		cs_p1_part_min = v < 8 ? part_min : 1024;
 		colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
 		o.threads = t;
 		o.writer.row_group_size = 256;
@@ -1165,12 +1170,15 @@ static void test_threads(void)
 	len += (size_t)snprintf(csv + len, cap - len, "a,b\n");
 	for (int i = 0; i < 2000; i++)
 		len += (size_t)snprintf(csv + len, cap - len, i == 1500 ? "%d\n" : "%d,\"x\ny\"\n", i);
-	for (uint32_t t = 1; t <= 4; t++) {
+	for (uint32_t v = 0; v < 8; v++) {
+		uint32_t t = v % 4 + 1;
+		cs_p1_part_min = v < 4 ? part_min : 512;
 		colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
 		o.threads = t;
 		/* each good row takes two lines: row i starts on line 2 + 2i */
 		expect_error(csv, len, &o, COLSTORE_EPARSE, 2 + 2 * 1500, 1, "row has 1 fields, expected 2");
 	}
+	cs_p1_part_min = part_min;
 	free(csv);
 }
 
