@@ -43,6 +43,7 @@ typedef struct cs_waiter {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	uint32_t finished;
+	uint32_t want; /* the parts: signalled when the last is done */
 } cs_waiter;
 
 typedef struct cs_part {
@@ -62,7 +63,6 @@ typedef struct cs_part {
 	struct cs_waiter *waiter; /* told when the part is done (NULL: run in place) */
 	int rc;
 	colstore_error err;
-	pthread_t th;
 } cs_part;
 
 static void cs_part_free(cs_part *p, uint32_t ncols)
@@ -104,9 +104,12 @@ static void *cs_part_run(void *arg)
 	cs_csv c;
 	cs_csv peek;
 	p->rc = cs_csv_init(&c, im->data, p->view, &im->dialect);
-	if (p->rc)
+	if (p->rc) {
+		p->rc = cs_err(&p->err, p->rc, COLSTORE_NO_OFFSET, "out of memory");
 		return NULL;
+	}
 	if ((p->rc = cs_csv_init(&peek, im->data, p->view, &im->dialect))) {
+		p->rc = cs_err(&p->err, p->rc, COLSTORE_NO_OFFSET, "out of memory");
 		cs_csv_free(&c);
 		return NULL;
 	}
@@ -187,11 +190,14 @@ static void *cs_claim_run(void *arg)
 		if (k >= q->n)
 			return NULL;
 		cs_part *p = &q->parts[k];
-		cs_part_run(p);
+		if (!__atomic_load_n(p->cancel, __ATOMIC_RELAXED))
+			cs_part_run(p);
 		if (p->waiter) { /* (also when it failed before it began) */
 			pthread_mutex_lock(&p->waiter->mu);
-			p->waiter->finished++;
-			pthread_cond_signal(&p->waiter->cv);
+			/* the waiter wakes for the last part only: a wake restarts
+			 * its 100 ms to the next progress report */
+			if (++p->waiter->finished == p->waiter->want)
+				pthread_cond_signal(&p->waiter->cv);
 			pthread_mutex_unlock(&p->waiter->mu);
 		}
 	}
@@ -274,7 +280,8 @@ void cs_imp_merge(cs_icol *into, const cs_icol *from, uint32_t ncols, uint64_t o
  * threads, on this VM); up to CS_P1_PARTS a thread of cs_p1_part_min bytes
  * or more, taken in turn, leave at most a small part's time.  Their
  * inference states (a column's is a cs_icol, and a string's sketch) all
- * live until the round merges them: CS_P1_STATE bytes at most. */
+ * live until the round merges them: CS_P1_STATE bytes at most, or t
+ * parts' worth when that is more. */
 #define CS_P1_PARTS 8
 #define CS_P1_STATE ((uint64_t)32 << 20)
 uint64_t cs_p1_part_min = (uint64_t)4 << 20; /* (tests make it small) */
@@ -361,9 +368,11 @@ static int cs_p1_round(cs_p1 *s, uint32_t t, uint64_t bound, uint64_t view, int 
 	cs_claim q = { parts, n, 0 };
 	for (uint32_t k = 0; t > 1 && k < n; k++)
 		parts[k].waiter = &wt;
-	uint32_t started = 0; /* threads; any one of them runs every part */
-	for (; t > 1 && started < t; started++)
-		if (cs_thread_start(&parts[started].th, cs_claim_run, &q))
+	wt.want = n;
+	pthread_t th[64];
+	uint32_t started = 0; /* threads; any of them may run any part */
+	for (; t > 1 && started < t && started < 64; started++)
+		if (cs_thread_start(&th[started], cs_claim_run, &q))
 			break;
 	const uint32_t waited = started ? n : 0;
 	/* report progress every 100 ms while they run (a small input is done
@@ -385,9 +394,9 @@ static int cs_p1_round(cs_p1 *s, uint32_t t, uint64_t bound, uint64_t view, int 
 	}
 	pthread_mutex_unlock(&wt.mu);
 	for (uint32_t k = 0; k < started; k++)
-		pthread_join(parts[k].th, NULL);
+		pthread_join(th[k], NULL);
 	for (uint32_t k = 0; k < n; k++)
-		parts[k].waiter = NULL; /* (a part parsed again below runs in place) */
+		parts[k].waiter = NULL; /* its mutex is destroyed: parts run in place below */
 	pthread_mutex_destroy(&wt.mu);
 	pthread_cond_destroy(&wt.cv);
 	if (s->cancel) {
