@@ -255,10 +255,30 @@ CS_HIDDEN uint64_t cs_imp_distinct(const cs_icol *col);
 /* every field of the record equal to its column's name (the header row
  * again, as files joined with cat make) */
 CS_HIDDEN int cs_imp_is_header_row(const cs_import *im, const cs_csv *c);
+/* the same, with most data rows told apart here, inline, by their width
+ * or their first byte */
+static inline int cs_imp_is_header(const cs_import *im, const cs_csv *c)
+{
+	return c->nfields == im->ncols && c->nfields && c->fields[0].len &&
+	       c->fields[0].p[0] == im->cols[0].name[0] && cs_imp_is_header_row(im, c);
+}
 /* lenient mode: CS_ROW_* for the record (*r filled for a reject); strict
  * mode: CS_ROW_OK or CS_ROW_PAD, or an error code (negative: -code) */
-CS_HIDDEN int cs_imp_classify(const cs_import *im, const cs_csv *c, cs_reject *r,
-                              colstore_error *err);
+CS_HIDDEN int cs_imp_classify_any(const cs_import *im, const cs_csv *c, cs_reject *r,
+                                  colstore_error *err);
+/* the same, with strict mode's usual record decided here, inline: the
+ * table's width, and no field over the limit, since none is longer than
+ * the record's span (three calls a record before) */
+static inline int cs_imp_classify(const cs_import *im, const cs_csv *c, cs_reject *r,
+                                  colstore_error *err)
+{
+	if (!im->o->lenient && c->nfields == im->ncols && c->nfields) {
+		const cs_csv_field *last = &c->fields[c->nfields - 1];
+		if ((size_t)(last->p + last->len - c->fields[0].p) <= im->max_field)
+			return CS_ROW_OK;
+	}
+	return cs_imp_classify_any(im, c, r, err);
+}
 /* lenient: a forced column's value that does not parse: fills *r, returns 1 */
 CS_HIDDEN int cs_imp_bad_forced(const cs_import *im, const cs_csv *c, cs_scratch *sc,
                                 cs_reject *r);

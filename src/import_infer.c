@@ -240,7 +240,7 @@ int cs_imp_infer_record(const cs_import *im, cs_icol *cols, const cs_csv *c, col
 		}
 	}
 	/* the header row again (files joined with cat) */
-	if (im->header && !cols[0].hdr_line && cs_imp_is_header_row(im, c))
+	if (im->header && !cols[0].hdr_line && cs_imp_is_header(im, c))
 		cols[0].hdr_line = c->rec_line;
 	return COLSTORE_OK;
 }

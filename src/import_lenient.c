@@ -36,7 +36,7 @@ static const void *cs_find(const char *p, size_t n, const uint8_t *d, size_t dn)
 	return NULL;
 }
 
-int cs_imp_classify(const cs_import *im, const cs_csv *c, cs_reject *r, colstore_error *err)
+int cs_imp_classify_any(const cs_import *im, const cs_csv *c, cs_reject *r, colstore_error *err)
 {
 	if (!im->o->lenient) {
 		int rc = cs_imp_check_width(im, c, err);
@@ -61,7 +61,7 @@ int cs_imp_classify(const cs_import *im, const cs_csv *c, cs_reject *r, colstore
 			r->why = "a field longer than the limit (--max-field-size)";
 			return CS_ROW_REJECT;
 		}
-	if (im->header && cs_imp_is_header_row(im, c)) {
+	if (im->header && cs_imp_is_header(im, c)) {
 		r->why = "repeats the header row";
 		return CS_ROW_REJECT;
 	}

@@ -40,36 +40,6 @@ int cs_parse_int(const char *p, size_t n, int64_t *v)
 	return 1;
 }
 
-/* cs_parse_int of text whose 8 bytes up to its end can be read (its
- * buffer holds at least 8 bytes up to p + n): a value of one to eight
- * digits is checked and read 8 bytes at a time, without a branch per digit
- * (fields of varying length mispredicted the loop's exit: 7.4 against
- * 4.0 ns a value on ints of 1-4 digits).  The bytes before the text are
- * shifted out unread; longer values take cs_parse_int */
-int cs_parse_int_tail(const char *p, size_t n, int64_t *v)
-{
-	const int neg = n && p[0] == '-';
-	const size_t d = n - (size_t)neg; /* digits */
-	if (d - 1 >= 8) /* none, or more than 8 */
-		return cs_parse_int(p, n, v);
-	if (p[neg] == '0' && (d > 1 || neg))
-		return 0; /* leading zero, or -0 */
-	uint64_t w = cs_le64(p + n - 8);
-	/* the digits in the top d bytes (the first digit lowest), zeros below */
-	const uint64_t keep = ~0ull << (8 * (8 - d));
-	w &= keep;
-	const uint64_t hi = w & 0xF0F0F0F0F0F0F0F0ull, x = w & 0x0F0F0F0F0F0F0F0Full;
-	if (hi != (0x3030303030303030ull & keep) ||
-	    ((x + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull))
-		return 0; /* a byte that is not 0x30-0x39 */
-	uint64_t t = (x * 10 + (x >> 8)) & 0x00FF00FF00FF00FFull; /* pairs */
-	t = (t * 100 + (t >> 16)) & 0x0000FFFF0000FFFFull;        /* fours */
-	t = (t * 10000 + (t >> 32)) & 0xFFFFFFFFull;              /* eight */
-	if (v)
-		*v = neg ? -(int64_t)t : (int64_t)t;
-	return 1;
-}
-
 /* strtod of n bytes of text checked to be a decimal (correctly rounded;
  * errno is set on overflow and underflow); 0 when the text is too long */
 static int cs_strtod_n(const char *p, size_t n, double *d)

@@ -1188,6 +1188,29 @@ static void test_threads(void)
 		expect_error(csv, len, &o, COLSTORE_EPARSE, 2 + 2 * 1500, 1, "row has 1 fields, expected 2");
 	}
 	cs_p1_part_min = part_min;
+	/* a field over --max-field-size in a row of the table's width, in
+	 * rows whose span is over it with no field that is: its line and
+	 * field, at any thread count */
+	len = 0;
+	len += (size_t)snprintf(csv + len, cap - len, "a,b\n");
+	for (int i = 0; i < 2000; i++)
+		len += (size_t)snprintf(csv + len, cap - len, "%020d,%s\n", i,
+		                        i == 1500 ? "0123456789012345678901234567890123456789" : "y");
+	for (uint32_t t = 1; t <= 3; t++) {
+		colstore_import_options o = COLSTORE_IMPORT_OPTIONS_INIT;
+		o.threads = t;
+		o.max_field = 32;
+		expect_error(csv, len, &o, COLSTORE_EPARSE, 2 + 1500, 2,
+		             "a field of 40 bytes, over the limit of 32 bytes (a larger limit: "
+		             "--max-field-size)");
+		o.max_field = 40;
+		int rc;
+		colstore_error e;
+		char *d = imp(csv, len, &o, &rc, &e);
+		CU_ASSERT_EQUAL(rc, COLSTORE_OK);
+		CU_ASSERT_EQUAL(last_res.rows, 2000);
+		free(d);
+	}
 	free(csv);
 }
 
