@@ -262,6 +262,15 @@ static inline int cs_imp_is_header(const cs_import *im, const cs_csv *c)
 	return c->nfields == im->ncols && c->nfields && c->fields[0].len &&
 	       c->fields[0].p[0] == im->cols[0].name[0] && cs_imp_is_header_row(im, c);
 }
+/* no field of the record can be over --max-field-size: none is longer
+ * than the record's span (0: look at each, cs_imp_field_sizes) */
+static inline int cs_imp_span_fits(const cs_import *im, const cs_csv *c)
+{
+	if (!c->nfields)
+		return 0;
+	const cs_csv_field *last = &c->fields[c->nfields - 1];
+	return (size_t)(last->p + last->len - c->fields[0].p) <= im->max_field;
+}
 /* lenient mode: CS_ROW_* for the record (*r filled for a reject); strict
  * mode: CS_ROW_OK or CS_ROW_PAD, or an error code (negative: -code) */
 CS_HIDDEN int cs_imp_classify_any(const cs_import *im, const cs_csv *c, cs_reject *r,
@@ -272,11 +281,8 @@ CS_HIDDEN int cs_imp_classify_any(const cs_import *im, const cs_csv *c, cs_rejec
 static inline int cs_imp_classify(const cs_import *im, const cs_csv *c, cs_reject *r,
                                   colstore_error *err)
 {
-	if (!im->o->lenient && c->nfields == im->ncols && c->nfields) {
-		const cs_csv_field *last = &c->fields[c->nfields - 1];
-		if ((size_t)(last->p + last->len - c->fields[0].p) <= im->max_field)
-			return CS_ROW_OK;
-	}
+	if (!im->o->lenient && c->nfields == im->ncols && cs_imp_span_fits(im, c))
+		return CS_ROW_OK;
 	return cs_imp_classify_any(im, c, r, err);
 }
 /* lenient: a forced column's value that does not parse: fills *r, returns 1 */

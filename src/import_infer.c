@@ -17,10 +17,8 @@
 /* every field of the record within --max-field-size */
 int cs_imp_field_sizes(const cs_import *im, const cs_csv *c, colstore_error *err)
 {
-	/* no field is longer than the record's span: most records are looked
-	 * at no further */
-	const cs_csv_field *last = c->nfields ? &c->fields[c->nfields - 1] : NULL;
-	if (last && (size_t)(last->p + last->len - c->fields[0].p) > im->max_field)
+	/* most records are looked at no further */
+	if (!cs_imp_span_fits(im, c))
 		for (uint32_t i = 0; i < c->nfields; i++)
 			if (c->fields[i].len > im->max_field)
 				return cs_imp_at(err, COLSTORE_EPARSE, c->rec_line, i + 1,
