@@ -248,6 +248,29 @@ static void test_hostile_footer(void)
 	CU_ASSERT_EQUAL(e.offset, d);
 	memcpy(h.p, orig, h.n);
 
+	/* a reserved byte of a block descriptor, each of the seven: the offset
+	 * names that byte */
+	for (unsigned k = 33; k < CS_BLOCK_DESC_SIZE; k++) {
+		h.p[d + k] = (unsigned char)(1u << (k % 8));
+		hseal(&h);
+		CU_ASSERT_EQUAL(hresult(&h, &e, 0), COLSTORE_ECORRUPT);
+		CU_ASSERT_STRING_EQUAL(e.message, "row group 1 column 1 data block: reserved bytes "
+		                                  "of block descriptor not zero");
+		CU_ASSERT_EQUAL(e.offset, d + k);
+		memcpy(h.p, orig, h.n);
+	}
+	/* an absent block (the validity bitmap of a column without nulls) made
+	 * present by one byte in any of its words */
+	uint64_t v = hchunk(&h, 1, 1) + 32;
+	for (unsigned k = 0; k < CS_BLOCK_DESC_SIZE; k += 7) {
+		CU_ASSERT_EQUAL(h.p[v + k], 0);
+		h.p[v + k] = 0x40;
+		hseal(&h);
+		CU_ASSERT_EQUAL(hresult(&h, &e, 0), COLSTORE_ECORRUPT);
+		CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "row group 1 column 1 validity block"));
+		memcpy(h.p, orig, h.n);
+	}
+
 	/* a wrong raw size for the type */
 	cs_st64(h.p + d + 8, 8 * 16 + 8);
 	cs_st64(h.p + d + 16, 8 * 16 + 8);
