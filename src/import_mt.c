@@ -10,8 +10,8 @@
  * accepted only if it starts exactly where the previous part's last record
  * ended, and a part that does not is parsed again, from the right place, on
  * the calling thread.  The parts' inferences are then merged.  Pass 1 also
- * records where pass 2's work units start (cs_imp_unit_full(): 16,384
- * records or 4 MiB of text each).
+ * records where pass 2's work units start (cs_imp_unit_full(): 4,096
+ * records or 1 MiB of text each).
  */
 #define _GNU_SOURCE /* memrchr */
 #include <pthread.h>

@@ -522,7 +522,7 @@ static void cs_slots_free(cs_p2 *s)
 
 /* the slots, without their buffers: those are made by the thread that
  * first converts into the slot (cs_slot_buffers, above), so that their zeroing and
- * first touch (~5 MB for 8 slots of 16,384 rows of flights-3m's 5 columns)
+ * first touch (~2.5 MB for 16 slots of 4,096 rows of flights-3m's 5 columns)
  * runs on the converting threads, not on the writer's before they start */
 static int cs_slots_alloc(cs_p2 *s)
 {
@@ -664,12 +664,16 @@ int cs_imp_pass2_mt(cs_import *ims, uint32_t n, colstore_writer *w, int passes,
 		if (ims[k].unit_rows > s.unit_rows)
 			s.unit_rows = ims[k].unit_rows;
 	}
-	/* units converted ahead: 4 a thread, so that the one worker rarely
-	 * waits on the writer's thread while it converts a unit itself; 2 a
-	 * thread when a unit's values may be big (a wide table), as memory goes
-	 * with the slots */
+	/* units converted ahead: 8 a thread, so that the one worker rarely
+	 * waits on the writer's thread while it converts a unit itself or
+	 * flushes a row group (16 units of 4,096 rows); 4 or 2 a thread when a
+	 * unit's values may be big (a wide table), as memory goes with the
+	 * slots: at most 8, 16 or 32 MiB of values a thread */
 	const size_t unit_bytes = (size_t)s.unit_rows * s.sh->ncols * 16;
-	s.nslots = threads == 1 ? 1 : (size_t)threads * (unit_bytes <= CS_UNIT_BYTES / 4 ? 4 : 2);
+	s.nslots = threads == 1 ? 1
+	           : (size_t)threads * (unit_bytes <= CS_UNIT_BYTES / 16  ? 8
+	                                : unit_bytes <= CS_UNIT_BYTES / 4 ? 4
+	                                                                  : 2);
 	s.seq = malloc((s.nseq ? s.nseq : 1) * sizeof(cs_seq));
 	int rc = s.seq ? cs_slots_alloc(&s) : COLSTORE_ENOMEM;
 	if (rc) {

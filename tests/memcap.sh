@@ -67,8 +67,8 @@ rc=$?
 rm -f "$T/blob.csv"
 
 # long fields on two threads: pass 2's units end by text as well as rows,
-# so that the units converted ahead (8 at 2 threads) hold 4 MiB of text
-# each, not 16,384 rows of 5 KB strings (80 MB)
+# so that the units converted ahead (16 at 2 threads) hold 1 MiB of text
+# each, not 4,096 rows of 5 KB strings (20 MB)
 awk 'BEGIN { s = sprintf("%5000s", ""); gsub(/ /, "x", s); print "id,txt"
 	for (i = 0; i < 100000; i++) print i "," s i }' >"$T/long.csv"
 "$CS" import -q --threads 1 "$T/long.csv" -o "$T/long1.colstore"
