@@ -608,12 +608,22 @@ CS_HIDDEN void cs_filter_columns(const colstore_filter *f, uint8_t *mark);
  * needed; safe to call from several threads */
 int cs_dict_ready(const colstore_reader *r, uint32_t col, colstore_error *err);
 
+/* tests: how a read asked of the page cache alone (reader.c) comes back:
+ * 0 as the system answers; HIT whole (a blocking read stands in); MISS
+ * empty; FIRST_MISS empty once, then as HIT */
+enum { CS_TEST_CACHE_HIT = 1, CS_TEST_CACHE_MISS, CS_TEST_CACHE_FIRST_MISS };
+CS_HIDDEN extern int cs_test_cache;
+
 struct colstore_reader {
 	const uint8_t *data;
 	size_t size;
 	int mapped;
 	int fd;          /* the file, for pread of compressed blocks; -1: none */
 	uint64_t map_reads; /* atomic: blocks read through the mapping */
+	uint32_t ahead_until; /* atomic: data blocks of row groups before it ask
+	                       * the kernel for those ahead (cs_block_bytes) */
+	uint64_t ahead_calls; /* atomic: such requests made (for the tests) */
+	int nowait_off;       /* atomic: the page cache cannot be read alone */
 	uint32_t flags;
 	cs_header header;
 	cs_trailer trailer;

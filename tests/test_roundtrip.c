@@ -11,6 +11,7 @@
 
 #include <CUnit/CUnit.h>
 
+#include "internal.h" /* cs_test_cache, the reader's read-ahead count */
 #include "testutil.h"
 
 static const tu_col all_types[] = {
@@ -607,6 +608,69 @@ static void test_ranges_staged(void)
 	}
 }
 
+/* A packed block read with pread is first asked of the page cache alone,
+ * and the kernel is asked to read the chunks ahead (posix_fadvise) only
+ * from a block that came back short, for the next 64 row groups: none when
+ * every read is a hit, one a data block when every read misses, and 64 when
+ * only the first misses.  The values are the same in every case. */
+static void test_read_ahead_on_miss(void)
+{
+	const uint32_t rgs = 4096, groups = 80, n = rgs * groups;
+	const char *path = tu_path("ahead.colstore");
+	int64_t *v = malloc(n * sizeof(int64_t));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	colstore_writer *w = tu_writer(path, rgs, COLSTORE_WRITE_PACK);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	colstore_writer_add_column(w, "v", COLSTORE_TYPE_INT64, 0, NULL);
+	uint64_t rng = 0x9e3779b97f4a7c15ull;
+	int bad = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		tu_next(&rng);
+		v[i] = (int64_t)(rng >> 24) - ((int64_t)1 << 39); /* 40 bits: 20 KiB a block */
+		bad |= colstore_writer_put_int(w, 0, v[i], NULL);
+		bad |= colstore_writer_end_row(w, NULL);
+	}
+	CU_ASSERT_EQUAL_FATAL(bad, 0);
+	CU_ASSERT_EQUAL_FATAL(colstore_writer_finish(w, NULL), COLSTORE_OK);
+	static const struct {
+		int mode;
+		uint64_t calls;
+	} cases[] = { { CS_TEST_CACHE_HIT, 0 },
+		      { CS_TEST_CACHE_MISS, 80 },
+		      { CS_TEST_CACHE_FIRST_MISS, 64 },
+		      { 0, UINT64_MAX } }; /* as the system answers: values only */
+	for (size_t t = 0; t < sizeof(cases) / sizeof(cases[0]); t++) {
+		colstore_reader *r;
+		CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r, NULL), COLSTORE_OK);
+		colstore_buffers *b = colstore_buffers_create();
+		CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+		colstore_chunk_info ch;
+		CU_ASSERT_EQUAL(colstore_reader_chunk_info(r, 0, 0, &ch, NULL), COLSTORE_OK);
+		CU_ASSERT_EQUAL(ch.blocks[COLSTORE_BLOCK_DATA].compression, COLSTORE_COMPRESSION_BITPACK);
+		CU_ASSERT_TRUE(ch.blocks[COLSTORE_BLOCK_DATA].stored_size >= 16384);
+		cs_test_cache = cases[t].mode;
+		uint32_t wrong = 0;
+		for (uint32_t g = 0; g < groups; g++) {
+			colstore_values val;
+			if (colstore_reader_values(r, g, 0, b, &val, NULL) != COLSTORE_OK ||
+			    val.rows != rgs) {
+				wrong++;
+				continue;
+			}
+			for (uint32_t i = 0; i < rgs; i++)
+				wrong += ((const int64_t *)val.data)[i] != v[(size_t)g * rgs + i];
+		}
+		cs_test_cache = 0;
+		CU_ASSERT_EQUAL(wrong, 0);
+		if (cases[t].calls != UINT64_MAX)
+			CU_ASSERT_EQUAL(r->ahead_calls, cases[t].calls);
+		colstore_buffers_free(b);
+		colstore_reader_close(r);
+	}
+	unlink(path);
+	free(v);
+}
+
 static void test_writer_misuse(void)
 {
 	const char *path = tu_path("misuse.colstore");
@@ -895,6 +959,8 @@ void register_roundtrip_tests(void)
 	CU_add_test(s, "string min/max per chunk, small and large dictionaries", test_string_stats);
 	CU_add_test(s, "append_batch and the put calls write the same bytes", test_batch_same_bytes);
 	CU_add_test(s, "packed ranges of two files read in turn through one buffers", test_ranges_staged);
+	CU_add_test(s, "chunks read ahead only after a block the page cache did not hold",
+	            test_read_ahead_on_miss);
 	CU_add_test(s, "zero-copy and compressed blocks", test_zero_copy);
 	CU_add_test(s, "lists of names: quotes, spaces, errors that list the columns", test_name_lists);
 	CU_add_test(s, "writer misuse", test_writer_misuse);
