@@ -2,8 +2,8 @@
  * import_p2.c -- the CSV import's second pass: the work units pass 1 found
  * (import_mt.c), converted into column batches and appended to the writer.
  *
- * threads - 1 workers convert units into a ring of slots (4 a thread, 2
- * for a wide table); the calling thread appends them to the writer in
+ * threads - 1 workers convert units into a ring of slots (8 a thread, 4
+ * or 2 for a wider table); the calling thread appends them to the writer in
  * order, and converts the next unit itself while the one it needs is not
  * ready, so the file is the same byte for byte whatever the thread count.
  * In strict mode a unit's records are tokenized a batch at a time and
@@ -668,7 +668,8 @@ int cs_imp_pass2_mt(cs_import *ims, uint32_t n, colstore_writer *w, int passes,
 	 * waits on the writer's thread while it converts a unit itself or
 	 * flushes a row group (16 units of 4,096 rows); 4 or 2 a thread when a
 	 * unit's values may be big (a wide table), as memory goes with the
-	 * slots: at most 8, 16 or 32 MiB of values a thread */
+	 * slots: at most 8, 16 or 32 MiB of values a thread (more only past
+	 * 16,384 columns, where a unit keeps its least of 64 rows) */
 	const size_t unit_bytes = (size_t)s.unit_rows * s.sh->ncols * 16;
 	s.nslots = threads == 1 ? 1
 	           : (size_t)threads * (unit_bytes <= CS_UNIT_BYTES / 16  ? 8

@@ -200,9 +200,9 @@ static int parse_block(ctx_t *x, const unsigned char *p, blk_t *b, const char *w
     b->raw = rd64(p + 16);
     b->sum = rd64(p + 24);
     b->comp = p[32];
-    /* R5.5.1: all 40 bytes zero = absent. When reserved fields are ignored (R7.5,
-     * format_minor > 0) the reserved bytes do not make a descriptor present. */
-    b->present = !all_zero(p, 33) || (x->check_reserved && !all_zero(p + 33, 7));
+    /* R5.5.1: absent only when all 40 bytes are zero, in every minor (R7.5): a
+     * reserved byte a newer minor set still makes the descriptor present */
+    b->present = !all_zero(p, 40);
     if (!b->present)
         return 0;
     if (x->check_reserved && !all_zero(p + 33, 7))

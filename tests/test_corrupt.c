@@ -259,10 +259,18 @@ static void test_hostile_footer(void)
 		CU_ASSERT_EQUAL(e.offset, d + k);
 		memcpy(h.p, orig, h.n);
 	}
+	/* two of them: the offset names the first */
+	h.p[d + 35] = 1;
+	h.p[d + 38] = 1;
+	hseal(&h);
+	CU_ASSERT_EQUAL(hresult(&h, &e, 0), COLSTORE_ECORRUPT);
+	CU_ASSERT_EQUAL(e.offset, d + 35);
+	memcpy(h.p, orig, h.n);
 	/* an absent block (the validity bitmap of a column without nulls) made
-	 * present by one byte in any of its words */
+	 * present by any one of its 40 bytes, the compression byte and the
+	 * reserved ones among them */
 	uint64_t v = hchunk(&h, 1, 1) + 32;
-	for (unsigned k = 0; k < CS_BLOCK_DESC_SIZE; k += 7) {
+	for (unsigned k = 0; k < CS_BLOCK_DESC_SIZE; k++) {
 		CU_ASSERT_EQUAL(h.p[v + k], 0);
 		h.p[v + k] = 0x40;
 		hseal(&h);
