@@ -610,8 +610,8 @@ int cs_dict_ready(const colstore_reader *r, uint32_t col, colstore_error *err);
 
 /* tests: how a read asked of the page cache alone (reader.c) comes back:
  * 0 as the system answers; HIT whole (a blocking read stands in); MISS
- * empty; FIRST_MISS empty once, then as HIT */
-enum { CS_TEST_CACHE_HIT = 1, CS_TEST_CACHE_MISS, CS_TEST_CACHE_FIRST_MISS };
+ * empty; FIRST_MISS empty once, then as HIT; PARTIAL with half the bytes */
+enum { CS_TEST_CACHE_HIT = 1, CS_TEST_CACHE_MISS, CS_TEST_CACHE_FIRST_MISS, CS_TEST_CACHE_PARTIAL };
 CS_HIDDEN extern int cs_test_cache;
 
 struct colstore_reader {

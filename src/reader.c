@@ -4,6 +4,9 @@
  * after checking them (step 6).
  */
 #define _GNU_SOURCE /* preadv2 */
+#ifdef HAVE_CONFIG_H
+#include "config.h" /* HAVE_PREADV2 */
+#endif
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -765,16 +768,20 @@ void cs_block_mark_checked(colstore_reader *r, uint32_t rg, uint32_t col, int ki
  * system call that looks its pages up (594 of them for the filtered sum of
  * the 1 GB bench file).  So a block read with pread is first asked of the
  * page cache alone (preadv2 RWF_NOWAIT); only when that comes back short
- * are the row groups from this one to CS_AHEAD_WINDOW on read ahead, and
- * while a file keeps missing the window keeps moving on.  Blocks read
- * through the mapping (uncompressed ones) always ask. */
+ * are the row groups from this one to CS_AHEAD_WINDOW on read ahead, the
+ * missing block asking for all of the next CS_AHEAD_RG (as the first row
+ * group does), so that on a cold file the window's end costs one block
+ * read on demand a column, not CS_AHEAD_RG of them.  Blocks read through
+ * the mapping (uncompressed ones) always ask, as every block does where
+ * the page cache cannot be read alone. */
 #define CS_AHEAD_RG 4u
 #define CS_AHEAD_WINDOW 64u
 
 /* a miss at row group rg: read ahead up to rg + CS_AHEAD_WINDOW */
 static void cs_ahead_open(colstore_reader *r, uint32_t rg)
 {
-	uint32_t want = rg + CS_AHEAD_WINDOW, was = __atomic_load_n(&r->ahead_until, __ATOMIC_RELAXED);
+	uint32_t want = rg < UINT32_MAX - CS_AHEAD_WINDOW ? rg + CS_AHEAD_WINDOW : UINT32_MAX;
+	uint32_t was = __atomic_load_n(&r->ahead_until, __ATOMIC_RELAXED);
 	while (was < want &&
 	       !__atomic_compare_exchange_n(&r->ahead_until, &was, want, 1, __ATOMIC_RELAXED,
 	                                    __ATOMIC_RELAXED))
@@ -785,32 +792,33 @@ int cs_test_cache; /* (internal.h) */
 
 /* reads [off, off + n) into p from the page cache alone, as far as it holds
  * them: the bytes read; 0 when it held none of them, or when this system
- * cannot read that way (then the reader stops asking) */
+ * cannot read that way (then r->nowait_off is set and the reader stops
+ * asking) */
 static size_t cs_pread_cached(colstore_reader *r, uint8_t *p, size_t n, uint64_t off)
 {
 	if (cs_test_cache) {
-		if (cs_test_cache != CS_TEST_CACHE_HIT) {
+		size_t want = cs_test_cache == CS_TEST_CACHE_PARTIAL ? n / 2 : n;
+		if (cs_test_cache == CS_TEST_CACHE_MISS || cs_test_cache == CS_TEST_CACHE_FIRST_MISS) {
 			if (cs_test_cache == CS_TEST_CACHE_FIRST_MISS)
 				cs_test_cache = CS_TEST_CACHE_HIT;
 			return 0;
 		}
-		ssize_t k = pread(r->fd, p, n, (off_t)off); /* stands in for a hit */
+		ssize_t k = pread(r->fd, p, want, (off_t)off); /* stands in for the page cache */
 		return k > 0 ? (size_t)k : 0;
 	}
-#if defined(RWF_NOWAIT)
-	if (!__atomic_load_n(&r->nowait_off, __ATOMIC_RELAXED)) {
-		struct iovec v = { p, n };
-		ssize_t k = preadv2(r->fd, &v, 1, (off_t)off, RWF_NOWAIT);
-		if (k > 0)
-			return (size_t)k;
-		if (k < 0 && errno != EAGAIN)
-			__atomic_store_n(&r->nowait_off, 1, __ATOMIC_RELAXED); /* (EOPNOTSUPP...) */
-	}
+#if defined(HAVE_PREADV2) && defined(RWF_NOWAIT)
+	struct iovec v = { p, n };
+	ssize_t k = preadv2(r->fd, &v, 1, (off_t)off, RWF_NOWAIT);
+	if (k > 0)
+		return (size_t)k;
+	if (k < 0 && (errno == EOPNOTSUPP || errno == EINVAL || errno == ENOSYS))
+		__atomic_store_n(&r->nowait_off, 1, __ATOMIC_RELAXED);
+	/* (else EAGAIN, or an error the blocking read meets in turn) */
 #else
-	(void)r;
 	(void)p;
 	(void)n;
 	(void)off;
+	__atomic_store_n(&r->nowait_off, 1, __ATOMIC_RELAXED);
 #endif
 	return 0;
 }
@@ -830,12 +838,14 @@ static void cs_chunk_span(const colstore_reader *r, uint32_t rg, uint32_t col, u
 	}
 }
 
-static void cs_read_ahead(colstore_reader *r, uint32_t rg, uint32_t col)
+/* asks for column col's chunk CS_AHEAD_RG row groups on, or (fill, and from
+ * the first row group) for all of the next CS_AHEAD_RG */
+static void cs_read_ahead(colstore_reader *r, uint32_t rg, uint32_t col, int fill)
 {
 	if (r->fd < 0)
 		return;
 	__atomic_fetch_add(&r->ahead_calls, 1, __ATOMIC_RELAXED);
-	uint32_t from = rg ? rg + CS_AHEAD_RG : 1, to = rg + CS_AHEAD_RG;
+	uint32_t from = rg && !fill ? rg + CS_AHEAD_RG : rg + 1, to = rg + CS_AHEAD_RG;
 	for (uint32_t g = from; g <= to && g < r->num_row_groups; g++) {
 		uint64_t lo = UINT64_MAX, hi = 0;
 		cs_chunk_span(r, g, col, &lo, &hi);
@@ -865,14 +875,19 @@ int cs_block_bytes(colstore_reader *r, uint32_t rg, uint32_t col, int kind, int 
 		 * mapping is used. */
 		uint8_t *sp = cs_buffers_stage(stage, slot, (size_t)b->stored_size);
 		size_t got = 0;
-		if (sp) {
+		const int nowait = !__atomic_load_n(&r->nowait_off, __ATOMIC_RELAXED);
+		if (sp && nowait)
 			got = cs_pread_cached(r, sp, (size_t)b->stored_size, b->offset);
-			if (got < b->stored_size && kind == COLSTORE_BLOCK_DATA)
-				cs_ahead_open(r, rg); /* not all in the page cache */
+		if (kind != COLSTORE_BLOCK_DATA) {
+			/* (read ahead as data blocks are read) */
+		} else if (!sp || !nowait) {
+			cs_read_ahead(r, rg, col, 0); /* as every block did */
+		} else if (got < b->stored_size) {
+			cs_ahead_open(r, rg); /* not all in the page cache */
+			cs_read_ahead(r, rg, col, 1);
+		} else if (rg < __atomic_load_n(&r->ahead_until, __ATOMIC_RELAXED)) {
+			cs_read_ahead(r, rg, col, 0);
 		}
-		if (kind == COLSTORE_BLOCK_DATA &&
-		    (!sp || rg < __atomic_load_n(&r->ahead_until, __ATOMIC_RELAXED)))
-			cs_read_ahead(r, rg, col);
 		while (sp && got < b->stored_size) {
 			ssize_t k = pread(r->fd, sp + got, (size_t)b->stored_size - got,
 			                  (off_t)(b->offset + got));
@@ -883,7 +898,7 @@ int cs_block_bytes(colstore_reader *r, uint32_t rg, uint32_t col, int kind, int 
 		if (sp && got == b->stored_size)
 			stored = sp;
 	} else if (kind == COLSTORE_BLOCK_DATA) {
-		cs_read_ahead(r, rg, col);
+		cs_read_ahead(r, rg, col, 0);
 	}
 	if (stored == r->data + b->offset && b->stored_size)
 		__atomic_fetch_add(&r->map_reads, 1, __ATOMIC_RELAXED);

@@ -611,8 +611,9 @@ static void test_ranges_staged(void)
 /* A packed block read with pread is first asked of the page cache alone,
  * and the kernel is asked to read the chunks ahead (posix_fadvise) only
  * from a block that came back short, for the next 64 row groups: none when
- * every read is a hit, one a data block when every read misses, and 64 when
- * only the first misses.  The values are the same in every case. */
+ * every read is a hit, one a data block when every read misses or comes
+ * back with half its bytes, and 64 when only the first misses.  The values
+ * are the same in every case. */
 static void test_read_ahead_on_miss(void)
 {
 	const uint32_t rgs = 4096, groups = 80, n = rgs * groups;
@@ -638,6 +639,7 @@ static void test_read_ahead_on_miss(void)
 	} cases[] = { { CS_TEST_CACHE_HIT, 0 },
 		      { CS_TEST_CACHE_MISS, 80 },
 		      { CS_TEST_CACHE_FIRST_MISS, 64 },
+		      { CS_TEST_CACHE_PARTIAL, 80 }, /* half a block is a miss too */
 		      { 0, UINT64_MAX } }; /* as the system answers: values only */
 	for (size_t t = 0; t < sizeof(cases) / sizeof(cases[0]); t++) {
 		colstore_reader *r;
