@@ -796,14 +796,14 @@ int cs_test_cache; /* (internal.h) */
  * asking) */
 static size_t cs_pread_cached(colstore_reader *r, uint8_t *p, size_t n, uint64_t off)
 {
-	if (cs_test_cache) {
-		size_t want = cs_test_cache == CS_TEST_CACHE_PARTIAL ? n / 2 : n;
-		if (cs_test_cache == CS_TEST_CACHE_MISS || cs_test_cache == CS_TEST_CACHE_FIRST_MISS) {
-			if (cs_test_cache == CS_TEST_CACHE_FIRST_MISS)
-				cs_test_cache = CS_TEST_CACHE_HIT;
-			return 0;
-		}
-		ssize_t k = pread(r->fd, p, want, (off_t)off); /* stands in for the page cache */
+	if (cs_test_cache == CS_TEST_CACHE_MISS)
+		return 0;
+	if (cs_test_cache == CS_TEST_CACHE_FIRST_MISS) {
+		cs_test_cache = CS_TEST_CACHE_HIT;
+		return 0;
+	}
+	if (cs_test_cache) { /* HIT or PARTIAL: a blocking read stands in */
+		ssize_t k = pread(r->fd, p, cs_test_cache == CS_TEST_CACHE_PARTIAL ? n / 2 : n, (off_t)off);
 		return k > 0 ? (size_t)k : 0;
 	}
 #if defined(HAVE_PREADV2) && defined(RWF_NOWAIT)
