@@ -1,13 +1,13 @@
 /*
- * cli.h -- what the command-line tool's files share (colstore_cli.c):
- * error and usage messages, interrupts, files changed while read, and the
- * options that more than one command takes.  Each command lives in a file
- * of its own (cli_import.c; cli_query.c for scan and agg; cli_export.c),
- * output.c prints rows and values; main and the small commands (info,
- * verify) are in colstore_cli.c.
+ * cli.h -- what the command-line tool's files share: error and usage
+ * messages, interrupts, files changed while read, and the options that more
+ * than one command takes (all defined in colstore_cli.c), and the commands
+ * that main runs: import (cli_import.c), scan and agg (cli_query.c), export
+ * (cli_export.c).  main, info and verify are in colstore_cli.c; output.c
+ * prints rows and values.
  *
- * Exit status of every command: 0 success, 1 bad input / corrupt file /
- * I/O error, 2 usage, 130 interrupted.
+ * Exit status: 0 success, 1 bad input / corrupt file / I/O error, 2 usage;
+ * an import or export stopped by a signal, 130.
  */
 #ifndef COLSTORE_TOOLS_CLI_H
 #define COLSTORE_TOOLS_CLI_H
@@ -31,7 +31,10 @@ int cmd_export(int argc, char **argv);
 
 /* ---- messages ----------------------------------------------------------------- */
 
-/* e, read from file, on stderr ("colstore: FILE: message (code, at byte N)");
+/* e, met reading or writing file, on stderr: "colstore: MESSAGE" when the
+ * message names the file, "colstore: FILE: MESSAGE" for a file that is not a
+ * colstore file or an I/O error, else with the error's name and its byte
+ * offset when it has one ("colstore: FILE: MESSAGE (NAME, at byte N)");
  * returns 1 */
 int fail(const char *file, const colstore_error *e);
 /* a usage error of command cmd: "colstore CMD: message", then the command's
@@ -62,14 +65,12 @@ double since(const struct timespec *t);
 /* in's path with its extension replaced by ext (".colstore"); exits on ENOMEM */
 char *default_output(const char *in, const char *ext);
 /* a repeated option: prev and arg joined, a --where (is_where) as
- * "(prev) and (arg)", a list as "prev,arg"; prev NULL gives arg.  Exits
- * with EXIT_USAGE when a --where's parentheses do not close within it */
+ * "(prev) and (arg)", a list as "prev,arg"; prev NULL gives arg.  The text
+ * lives until the process exits.  Exits with EXIT_USAGE when a --where's
+ * parentheses do not close within it, or past 64 joins (or out of memory) */
 char *opt_add(const char *prev, char *arg, int is_where);
-/* --threads N (1..max) and --limit N; -1 after a message naming cmd */
+/* --threads N (1..max); -1 after a message naming cmd */
 int parse_threads(const char *cmd, const char *arg, uint32_t max, uint32_t *out);
-int parse_limit(const char *cmd, const char *arg, uint64_t *out);
-/* --format: FMT_* (output.h), or -1 after a message */
-int parse_format(const char *cmd, const char *arg);
 /* "123", "64K", "512M", "2G", "1T" (powers of 1024), an optional B; -1 if not */
 int parse_size(const char *s, uint64_t *out);
 

@@ -83,7 +83,8 @@ static void usage_import(FILE *f)
 	        "      --rejects FILE      write rejected rows to FILE as CSV: file, line,\n"
 	        "                          reason, text (implies --lenient)\n"
 	        "      --max-rejects N     fail if more than N rows are rejected (implies\n"
-	        "                          --lenient; default: no limit)\n"	        "      --union             several inputs: take every input's columns, null\n"
+	        "                          --lenient; default: no limit)\n"
+	        "      --union             several inputs: take every input's columns, null\n"
 	        "                          where an input lacks one (default: the inputs'\n"
 	        "                          columns must be the same, in any order)\n"
 	        "      --append            add the rows to the colstore file OUT without\n"
@@ -264,7 +265,6 @@ static void print_types(const char *path)
 	fputc('\n', stderr);
 	colstore_reader_close(r);
 }
-
 
 /* a byte as an option's argument, quoted for a shell */
 static void shell_byte(char *out, size_t n, int b)

@@ -5,6 +5,7 @@
  * (colstore_scan_run), and writes them in file order; agg's large results
  * are formatted on the workers the same way.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdio_ext.h>
@@ -133,6 +134,33 @@ static void usage_agg(FILE *f)
 	        "A repeated -a or -g adds to its list; a repeated -w keeps rows where each\n"
 	        "holds (and).\n"
 	        "Exit status: 0 success, 1 bad or corrupt file or overflow, 2 usage error.\n");
+}
+
+/* --format: FMT_* or -1 after a message */
+static int parse_format(const char *cmd, const char *arg)
+{
+	if (strcmp(arg, "table") == 0)
+		return FMT_TABLE;
+	if (strcmp(arg, "csv") == 0)
+		return FMT_CSV;
+	if (strcmp(arg, "jsonl") == 0)
+		return FMT_JSONL;
+	fprintf(stderr, "%s %s: --format takes table, csv or jsonl\n", prog, cmd);
+	return -1;
+}
+
+/* --limit N: a count of rows (0 and up) */
+static int parse_limit(const char *cmd, const char *arg, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(arg, &end, 10);
+	if (end == arg || *end || arg[0] == '-' || errno) {
+		fprintf(stderr, "%s %s: --limit takes a count, not '%s'\n", prog, cmd, arg);
+		return -1;
+	}
+	*out = v;
+	return 0;
 }
 
 /* rows whose dictionary strings are fetched ahead of the one printed (and

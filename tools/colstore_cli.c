@@ -92,8 +92,6 @@ int fail(const char *file, const colstore_error *e)
 	return 1;
 }
 
-/* a usage error of command cmd: "colstore CMD: message", then the command's
- * usage, on stderr; returns EXIT_USAGE */
 int usage_fail(const char *cmd, void (*usage)(FILE *), const char *fmt, ...)
 {
 	va_list ap;
@@ -123,8 +121,6 @@ static void on_sigbus(int sig)
 	_exit(1);
 }
 
-/* from now on, a SIGBUS is FILE changed while being read; then says
- * what became of the command's output */
 void watch_file(const char *file, const char *then)
 {
 	int n = snprintf(bus_msg, sizeof(bus_msg),
@@ -237,9 +233,6 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
-/* SIGINT, SIGTERM, SIGHUP set `interrupted`; without SA_RESTART, so that a
- * call blocked on them (opening a FIFO no one reads) returns and the
- * command stops, removing what it was writing */
 void catch_interrupts(void)
 {
 	struct sigaction sa;
@@ -260,7 +253,6 @@ double since(const struct timespec *t)
 
 /* ---- options ---------------------------------------------------------------------- */
 
-/* in's path with its extension replaced by ext (".colstore") */
 char *default_output(const char *in, const char *ext)
 {
 	const char *slash = strrchr(in, '/');
@@ -335,32 +327,6 @@ int parse_threads(const char *cmd, const char *arg, uint32_t max, uint32_t *out)
 	*out = (uint32_t)v;
 	return 0;
 }
-/* --limit N: a count of rows (0 and up) */
-int parse_limit(const char *cmd, const char *arg, uint64_t *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(arg, &end, 10);
-	if (end == arg || *end || arg[0] == '-' || errno) {
-		fprintf(stderr, "%s %s: --limit takes a count, not '%s'\n", prog, cmd, arg);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-/* --format: FMT_* or -1 after a message */
-int parse_format(const char *cmd, const char *arg)
-{
-	if (strcmp(arg, "table") == 0)
-		return FMT_TABLE;
-	if (strcmp(arg, "csv") == 0)
-		return FMT_CSV;
-	if (strcmp(arg, "jsonl") == 0)
-		return FMT_JSONL;
-	fprintf(stderr, "%s %s: --format takes table, csv or jsonl\n", prog, cmd);
-	return -1;
-}
 
 void where_error(const char *cmd, const char *where, const colstore_error *e)
 {
@@ -368,7 +334,6 @@ void where_error(const char *cmd, const char *where, const colstore_error *e)
 	        e->message, e->column, where, (int)(e->column ? e->column - 1 : 0), "");
 }
 
-/* "123", "64K", "512M", "2G", "1T" (powers of 1024) */
 int parse_size(const char *s, uint64_t *out)
 {
 	char *end;

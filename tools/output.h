@@ -1,7 +1,7 @@
 /*
  * output.h -- the command-line tool's output (output.c): values as text, and
  * the aligned table, CSV and JSON lines writers of scan and agg.
- * colstore_cli.c parses the options and runs the commands; whatever a
+ * The commands (cli_*.c) parse their options and run; whatever a
  * command prints row by row or value by value goes through here.
  */
 #ifndef COLSTORE_TOOLS_OUTPUT_H
