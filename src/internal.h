@@ -613,6 +613,10 @@ int cs_dict_ready(const colstore_reader *r, uint32_t col, colstore_error *err);
  * empty; FIRST_MISS empty once, then as HIT; PARTIAL with half the bytes */
 enum { CS_TEST_CACHE_HIT = 1, CS_TEST_CACHE_MISS, CS_TEST_CACHE_FIRST_MISS, CS_TEST_CACHE_PARTIAL };
 CS_HIDDEN extern int cs_test_cache;
+/* tests: the writer's file goes out in pieces ending at multiples of this
+ * many bytes (writer.c); 0, or 64 KiB and more: 64 KiB.  Read when a writer
+ * first writes */
+CS_HIDDEN extern size_t cs_test_wb;
 
 struct colstore_reader {
 	const uint8_t *data;

@@ -6,12 +6,13 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <CUnit/CUnit.h>
 
-#include "internal.h" /* cs_test_cache, the reader's read-ahead count */
+#include "internal.h" /* cs_test_cache, cs_test_wb, the reader's read-ahead count */
 #include "testutil.h"
 
 static const tu_col all_types[] = {
@@ -153,6 +154,62 @@ static void test_pack(void)
 	colstore_reader_close(rb);
 	unlink(a);
 	unlink(b);
+}
+
+/* the writer's file goes out in pieces that end at multiples of 64 KiB (a
+ * test's size here): pieces of any size give the same bytes, blocks larger
+ * than a piece, pads and footers across their ends; and an append */
+static void test_write_pieces(void)
+{
+	static const size_t pieces[] = { 1, 7, 64, 4096, 30000 };
+	colstore_writer_options o = COLSTORE_WRITER_OPTIONS_INIT;
+	o.row_group_size = 3000;
+	o.compression = COLSTORE_WRITE_PACK | COLSTORE_WRITE_LZ4;
+	const char *ref = tu_path("pieces-ref.colstore"), *path = tu_path("pieces.colstore");
+	cs_test_wb = 0;
+	CU_ASSERT_EQUAL_FATAL(tu_write(ref, packable, NPACK, 70000, &o, 1, NULL), COLSTORE_OK);
+	size_t nref, n;
+	unsigned char *want = tu_read_file(ref, &nref);
+	CU_ASSERT_FATAL(want != NULL);
+	CU_ASSERT_TRUE(nref > (1u << 20)); /* many pieces of the default */
+	for (unsigned i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
+		cs_test_wb = pieces[i];
+		int rc = tu_write(path, packable, NPACK, 70000, &o, i & 1, NULL);
+		cs_test_wb = 0;
+		CU_ASSERT_EQUAL(rc, COLSTORE_OK);
+		unsigned char *got = tu_read_file(path, &n);
+		CU_ASSERT_TRUE(got && n == nref && memcmp(got, want, n) == 0);
+		if (!got || n != nref || memcmp(got, want, n) != 0)
+			fprintf(stderr, "\n  pieces of %zu bytes: a different file\n", pieces[i]);
+		free(got);
+	}
+	/* an append, from the old file's end (no multiple of a piece), in
+	 * pieces of 64 bytes and 64 KiB: the same file each way, read back whole */
+	unsigned char *appended[2] = { NULL, NULL };
+	size_t alen[2] = { 0, 0 };
+	for (int k = 0; k < 2; k++) {
+		cs_test_wb = 0;
+		CU_ASSERT_EQUAL_FATAL(tu_write(path, packable, NPACK, 1001, &o, 0, NULL), COLSTORE_OK);
+		cs_test_wb = k ? 0 : 64;
+		colstore_writer *w;
+		CU_ASSERT_EQUAL_FATAL(colstore_writer_open_append(path, NULL, &w, NULL), COLSTORE_OK);
+		CU_ASSERT_EQUAL(tu_put_rows(w, packable, NPACK, 1001, 40000, NULL), COLSTORE_OK);
+		CU_ASSERT_EQUAL(colstore_writer_finish(w, NULL), COLSTORE_OK);
+		cs_test_wb = 0;
+		appended[k] = tu_read_file(path, &alen[k]);
+		colstore_reader *r;
+		CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r, NULL), COLSTORE_OK);
+		CU_ASSERT_EQUAL(colstore_reader_num_rows(r), 40000);
+		CU_ASSERT_EQUAL(colstore_reader_verify(r, NULL), COLSTORE_OK);
+		colstore_reader_close(r);
+	}
+	CU_ASSERT_TRUE(appended[0] && appended[1] && alen[0] == alen[1] &&
+	               memcmp(appended[0], appended[1], alen[0]) == 0);
+	free(appended[0]);
+	free(appended[1]);
+	free(want);
+	unlink(ref);
+	unlink(path);
 }
 
 static void test_batch(void)
@@ -954,6 +1011,7 @@ void register_roundtrip_tests(void)
 	CU_add_test(s, "every type with nulls, LZ4", test_nulls_lz4);
 	CU_add_test(s, "batch appends across row groups", test_batch);
 	CU_add_test(s, "BITPACK and DECIMAL codecs", test_pack);
+	CU_add_test(s, "the file written in pieces of any size: the same bytes", test_write_pieces);
 	CU_add_test(s, "0, 1, rgs, rgs+1 rows", test_edges);
 	CU_add_test(s, "all-null columns", test_all_null);
 	CU_add_test(s, "string encodings and code widths", test_string_encodings);
