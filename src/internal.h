@@ -615,8 +615,9 @@ enum { CS_TEST_CACHE_HIT = 1, CS_TEST_CACHE_MISS, CS_TEST_CACHE_FIRST_MISS, CS_T
 CS_HIDDEN extern int cs_test_cache;
 /* tests: the writer's file goes out in pieces ending at multiples of this
  * many bytes (writer.c); 0, or 64 KiB and more: 64 KiB.  Read when a writer
- * first writes */
-CS_HIDDEN extern size_t cs_test_wb;
+ * first writes.  cs_test_wb_odd counts the writes that end elsewhere (a
+ * file's last, at most) */
+CS_HIDDEN extern size_t cs_test_wb, cs_test_wb_odd;
 
 struct colstore_reader {
 	const uint8_t *data;

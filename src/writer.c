@@ -32,15 +32,23 @@ static const uint8_t cs_zeros[CS_ALIGN];
 /* The file is written in pieces of CS_WB bytes that begin at multiples of
  * it.  A kernel that caches files in large folios (Linux 6.16 and later on
  * ext4) then keeps a file just written in 64 KiB folios, which queries read
- * back half as fast again as the mix of sizes that a write per block and per
- * pad leaves (bench/bw.c on the 1 GB bench file just imported: 18.6 against
- * 12.0 GB/s by pread at one thread, 28.6 against 18.2 at two).  Pieces of
- * 256 KiB read a little faster still, but made the import slower (the kernel's
- * copy into larger folios: 2 MiB ones added 7% to the 1 GB import at 2
- * threads). */
+ * back a third faster than the mix of sizes that a write per block and per
+ * pad leaves (bench/bw.c on the 1 GB bench file just imported: 16.7 against
+ * 12.4 GB/s by pread at one thread, 32.9 against 22.5 at two).  Larger pieces
+ * read a little faster still but made the import slower, the kernel's copy
+ * into larger folios being dearer: 256 KiB ones by 3%, 2 MiB ones by 7% (the
+ * 1 GB import at 2 threads). */
 #define CS_WB ((size_t)64 << 10)
 
-size_t cs_test_wb; /* (internal.h) */
+size_t cs_test_wb, cs_test_wb_odd; /* (internal.h) */
+
+/* n bytes that end at the file's w->pos */
+static int cs_wwrite(colstore_writer *w, const void *p, size_t n, colstore_error *err)
+{
+	if (w->pos % w->wb_piece)
+		cs_test_wb_odd++; /* (only the last write of a file should) */
+	return cs_write_all(w->fd, p, n, w->shown, err);
+}
 
 /* the bytes held back (the file's [pos - wb_len, pos)) written out */
 static int cs_wflush(colstore_writer *w, colstore_error *err)
@@ -49,7 +57,7 @@ static int cs_wflush(colstore_writer *w, colstore_error *err)
 		return COLSTORE_OK;
 	size_t n = w->wb_len;
 	w->wb_len = 0;
-	return cs_write_all(w->fd, w->wb, n, w->shown, err);
+	return cs_wwrite(w, w->wb, n, err);
 }
 
 /* n bytes at w->pos, held back until they reach a multiple of CS_WB of the
@@ -66,15 +74,16 @@ static int cs_wout(colstore_writer *w, const void *p, size_t n, colstore_error *
 		int rc;
 		if (w->wb_len == 0 &&
 		    (k == w->wb_piece || (!w->wb && !(w->wb = malloc(w->wb_piece))))) {
-			rc = cs_write_all(w->fd, b, k, w->shown, err); /* (no buffer: as it comes) */
+			w->pos += k;
+			rc = cs_wwrite(w, b, k, err); /* (no buffer: as it comes) */
 		} else {
 			memcpy(w->wb + w->wb_len, b, k);
 			w->wb_len += k;
+			w->pos += k;
 			rc = k == room ? cs_wflush(w, err) : COLSTORE_OK;
 		}
 		if (rc)
-			return rc;
-		w->pos += k;
+			return rc; /* (the writer is failed or aborted after it) */
 		b += k;
 		n -= k;
 	}

@@ -1253,12 +1253,12 @@ static void test_units_rowwise(void)
 	void (*was_sig)(int) = signal(SIGXFSZ, SIG_IGN); /* writes past it fail: EFBIG */
 	/* the writer holds its output back to the next 64 KiB of the file: in
 	 * pieces of 64 bytes, a write fails at the row group that crosses the limit */
-	cs_test_wb = 64;
 	int wfail = 0;
 	uint64_t rng = 0x2545f4914f6cdd1dull;
 	size_t cap = 1 << 18;
 	char *csv = malloc(cap);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
+	cs_test_wb = 64;
 	int same = 1, cases = 0, failures = 0;
 	for (int round = 0; round < 150; round++) {
 		size_t len = (size_t)snprintf(csv, cap, "a,b,c\n");

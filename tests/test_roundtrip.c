@@ -161,22 +161,27 @@ static void test_pack(void)
  * than a piece, pads and footers across their ends; and an append */
 static void test_write_pieces(void)
 {
-	static const size_t pieces[] = { 1, 7, 64, 4096, 30000 };
+	static const size_t pieces[] = { 1, 7, 64, 4096, 30000, 0 };
 	colstore_writer_options o = COLSTORE_WRITER_OPTIONS_INIT;
 	o.row_group_size = 3000;
 	o.compression = COLSTORE_WRITE_PACK | COLSTORE_WRITE_LZ4;
 	const char *ref = tu_path("pieces-ref.colstore"), *path = tu_path("pieces.colstore");
+	cs_test_wb = 1; /* a write of each byte: the reference */
+	int rc = tu_write(ref, packable, NPACK, 70000, &o, 1, NULL);
 	cs_test_wb = 0;
-	CU_ASSERT_EQUAL_FATAL(tu_write(ref, packable, NPACK, 70000, &o, 1, NULL), COLSTORE_OK);
+	CU_ASSERT_EQUAL_FATAL(rc, COLSTORE_OK);
 	size_t nref, n;
 	unsigned char *want = tu_read_file(ref, &nref);
 	CU_ASSERT_FATAL(want != NULL);
 	CU_ASSERT_TRUE(nref > (1u << 20)); /* many pieces of the default */
 	for (unsigned i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
+		/* (0: the default, 64 KiB) */
 		cs_test_wb = pieces[i];
-		int rc = tu_write(path, packable, NPACK, 70000, &o, i & 1, NULL);
+		cs_test_wb_odd = 0;
+		rc = tu_write(path, packable, NPACK, 70000, &o, i & 1, NULL);
 		cs_test_wb = 0;
 		CU_ASSERT_EQUAL(rc, COLSTORE_OK);
+		CU_ASSERT_TRUE(cs_test_wb_odd <= 1); /* every write but the last ends at a piece's end */
 		unsigned char *got = tu_read_file(path, &n);
 		CU_ASSERT_TRUE(got && n == nref && memcmp(got, want, n) == 0);
 		if (!got || n != nref || memcmp(got, want, n) != 0)
@@ -188,14 +193,21 @@ static void test_write_pieces(void)
 	unsigned char *appended[2] = { NULL, NULL };
 	size_t alen[2] = { 0, 0 };
 	for (int k = 0; k < 2; k++) {
-		cs_test_wb = 0;
 		CU_ASSERT_EQUAL_FATAL(tu_write(path, packable, NPACK, 1001, &o, 0, NULL), COLSTORE_OK);
+		struct stat st;
+		CU_ASSERT_TRUE(stat(path, &st) == 0 && st.st_size % 64 != 0); /* the append's start */
 		cs_test_wb = k ? 0 : 64;
+		cs_test_wb_odd = 0;
 		colstore_writer *w;
-		CU_ASSERT_EQUAL_FATAL(colstore_writer_open_append(path, NULL, &w, NULL), COLSTORE_OK);
-		CU_ASSERT_EQUAL(tu_put_rows(w, packable, NPACK, 1001, 40000, NULL), COLSTORE_OK);
-		CU_ASSERT_EQUAL(colstore_writer_finish(w, NULL), COLSTORE_OK);
+		rc = colstore_writer_open_append(path, NULL, &w, NULL);
+		if (rc == COLSTORE_OK) {
+			CU_ASSERT_EQUAL(tu_put_rows(w, packable, NPACK, 1001, 40000, NULL), COLSTORE_OK);
+			CU_ASSERT_EQUAL(colstore_writer_finish(w, NULL), COLSTORE_OK);
+		}
 		cs_test_wb = 0;
+		CU_ASSERT_EQUAL_FATAL(rc, COLSTORE_OK);
+		CU_ASSERT_TRUE(cs_test_wb_odd <= 2); /* the trailer before the commit, and the
+		                                      * footer before the blocks' fdatasync */
 		appended[k] = tu_read_file(path, &alen[k]);
 		colstore_reader *r;
 		CU_ASSERT_EQUAL_FATAL(colstore_reader_open(path, NULL, &r, NULL), COLSTORE_OK);
