@@ -60,7 +60,7 @@ int colstore_export(colstore_reader *r, const char *path, const colstore_export_
 	}
 	const char *shown = to_stdout ? "standard output" : tmp ? tmp : target;
 	cs_out out;
-	rc = cs_out_init(&out, fd, shown, err);
+	rc = cs_out_init(&out, fd, 0, shown, err);
 	cs_progress prog = { opts, 0, colstore_reader_num_rows(r) };
 	cs_export_args a = { opts->compression, cs_export_batch, &prog, 0, 0 };
 	if (!rc)

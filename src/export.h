@@ -8,27 +8,6 @@
 
 #include "internal.h"
 
-/* ---- sink.c: buffered output to a file descriptor ----------------------- */
-
-typedef struct cs_out {
-	int fd;
-	const char *path; /* for messages */
-	uint8_t *buf;     /* allocated once by cs_out_init */
-	size_t len, cap;
-	uint64_t pos;     /* bytes written so far, buffered ones included:
-	                   * the file offset of the next byte */
-	colstore_error *err;
-} cs_out;
-
-/* the sink does not own fd; err receives every failure of the calls below */
-CS_HIDDEN int cs_out_init(cs_out *o, int fd, const char *path, colstore_error *err);
-CS_HIDDEN int cs_out_write(cs_out *o, const void *p, size_t n);
-/* n zero bytes (padding) */
-CS_HIDDEN int cs_out_zeros(cs_out *o, size_t n);
-/* everything buffered to fd */
-CS_HIDDEN int cs_out_flush(cs_out *o);
-CS_HIDDEN void cs_out_free(cs_out *o);
-
 /* ---- the file writers ---------------------------------------------------- */
 
 /* a callback of stream s returned errno value e: the COLSTORE_E* code for

@@ -511,6 +511,33 @@ CS_HIDDEN int cs_pwrite_all(int fd, const void *p, size_t n, uint64_t off, const
 CS_HIDDEN int cs_tmp_commit(int fd, const char *tmp_path, const char *path,
                             colstore_error *err);
 
+/* ---- sink.c: buffered output to a file descriptor ----------------------- */
+
+/* What is written goes out in pieces that end at multiples of CS_OUT_PIECE
+ * of the file (64 KiB; cs_test_wb in tests), a whole piece from such a
+ * multiple straight from the caller's bytes: Linux 6.16 and later cache an
+ * ext4 file in folios as large as the writes that made it, and a file kept
+ * in 64 KiB folios reads back faster than one written a block and a pad at a
+ * time (sink.c). */
+typedef struct cs_out {
+	int fd;
+	const char *path; /* for messages */
+	uint8_t *buf;     /* one piece, allocated by cs_out_init */
+	size_t len;       /* held back: the file's [pos - len, pos) */
+	size_t piece;
+	uint64_t pos;     /* the file offset of the next byte */
+	colstore_error *err; /* receives every failure of the calls below */
+} cs_out;
+
+/* fd (not owned) is at file offset pos */
+CS_HIDDEN int cs_out_init(cs_out *o, int fd, uint64_t pos, const char *path, colstore_error *err);
+CS_HIDDEN int cs_out_write(cs_out *o, const void *p, size_t n);
+/* n zero bytes (padding) */
+CS_HIDDEN int cs_out_zeros(cs_out *o, size_t n);
+/* everything held back to fd */
+CS_HIDDEN int cs_out_flush(cs_out *o);
+CS_HIDDEN void cs_out_free(cs_out *o);
+
 /* ---- format.c: decoded structures (bytes only, no I/O) ---------------- */
 
 typedef struct cs_block_desc {
@@ -613,10 +640,9 @@ int cs_dict_ready(const colstore_reader *r, uint32_t col, colstore_error *err);
  * empty; FIRST_MISS empty once, then as HIT; PARTIAL with half the bytes */
 enum { CS_TEST_CACHE_HIT = 1, CS_TEST_CACHE_MISS, CS_TEST_CACHE_FIRST_MISS, CS_TEST_CACHE_PARTIAL };
 CS_HIDDEN extern int cs_test_cache;
-/* tests: the writer's file goes out in pieces ending at multiples of this
- * many bytes (writer.c); 0, or 64 KiB and more: 64 KiB.  Read when a writer
- * first writes.  cs_test_wb_odd counts the writes that end elsewhere (a
- * file's last, at most) */
+/* tests: cs_out's pieces (sink.c) are this many bytes; 0, or 64 KiB and
+ * more: 64 KiB.  Read by cs_out_init.  cs_test_wb_odd counts the writes that
+ * end elsewhere than at a piece's end (a file's last, at most) */
 CS_HIDDEN extern size_t cs_test_wb, cs_test_wb_odd;
 
 struct colstore_reader {

@@ -2,8 +2,8 @@
  * writer.c -- colstore_writer: buffers one row group per column, writes each
  * full group as blocks (format-spec.md §4, §9), then dictionaries, footer and
  * trailer, into a temporary file that is renamed over the target at the end.
- * What it writes goes out in pieces of 64 KiB at multiples of 64 KiB of the
- * file (cs_wout).
+ * What it writes goes out through a cs_out (sink.c), in pieces of 64 KiB at
+ * multiples of 64 KiB of the file.
  */
 #include <errno.h>
 #include <float.h>
@@ -27,67 +27,18 @@
 #define CS_AUTO_MIN_ROWS 1024u
 #define CS_AUTO_UNIQUE_RATIO 0.9
 
-static const uint8_t cs_zeros[CS_ALIGN];
-
-/* The file is written in pieces of CS_WB bytes that begin at multiples of
- * it.  A kernel that caches files in large folios (Linux 6.16 and later on
- * ext4) then keeps a file just written in 64 KiB folios, which queries read
- * back a third faster than the mix of sizes that a write per block and per
- * pad leaves (bench/bw.c on the 1 GB bench file just imported: 16.7 against
- * 12.4 GB/s by pread at one thread, 32.9 against 22.5 at two).  Larger pieces
- * read a little faster still but made the import slower, the kernel's copy
- * into larger folios being dearer: 256 KiB ones by 3%, 2 MiB ones by 7% (the
- * 1 GB import at 2 threads). */
-#define CS_WB ((size_t)64 << 10)
-
-size_t cs_test_wb, cs_test_wb_odd; /* (internal.h) */
-
-/* n bytes that end at the file's w->pos */
-static int cs_wwrite(colstore_writer *w, const void *p, size_t n, colstore_error *err)
-{
-	if (w->pos % w->wb_piece)
-		cs_test_wb_odd++; /* (only the last write of a file should) */
-	return cs_write_all(w->fd, p, n, w->shown, err);
-}
-
-/* the bytes held back (the file's [pos - wb_len, pos)) written out */
-static int cs_wflush(colstore_writer *w, colstore_error *err)
-{
-	if (!w->wb_len)
-		return COLSTORE_OK;
-	size_t n = w->wb_len;
-	w->wb_len = 0;
-	return cs_wwrite(w, w->wb, n, err);
-}
-
-/* n bytes at w->pos, held back until they reach a multiple of CS_WB of the
- * file (of cs_test_wb in tests); a whole piece from such a multiple is
- * written from p as it is */
+/* n bytes into the file (the writer's err for a failure) */
 static int cs_wout(colstore_writer *w, const void *p, size_t n, colstore_error *err)
 {
-	const uint8_t *b = p;
-	if (!w->wb_piece) /* once: a test's smaller pieces */
-		w->wb_piece = cs_test_wb && cs_test_wb < CS_WB ? cs_test_wb : CS_WB;
-	while (n) {
-		size_t room = w->wb_piece - (size_t)(w->pos % w->wb_piece);
-		size_t k = n < room ? n : room;
-		int rc;
-		if (w->wb_len == 0 &&
-		    (k == w->wb_piece || (!w->wb && !(w->wb = malloc(w->wb_piece))))) {
-			w->pos += k;
-			rc = cs_wwrite(w, b, k, err); /* (no buffer: as it comes) */
-		} else {
-			memcpy(w->wb + w->wb_len, b, k);
-			w->wb_len += k;
-			w->pos += k;
-			rc = k == room ? cs_wflush(w, err) : COLSTORE_OK;
-		}
-		if (rc)
-			return rc; /* (the writer is failed or aborted after it) */
-		b += k;
-		n -= k;
-	}
-	return COLSTORE_OK;
+	w->out.err = err;
+	return cs_out_write(&w->out, p, n);
+}
+
+/* the bytes held back written out */
+static int cs_wflush(colstore_writer *w, colstore_error *err)
+{
+	w->out.err = err;
+	return cs_out_flush(&w->out);
 }
 
 int cs_grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -152,7 +103,9 @@ int colstore_writer_create(const char *path, const colstore_writer_options *opts
 	w->shown = w->tmp ? w->tmp : w->path;
 	uint8_t header[CS_HEADER_SIZE];
 	cs_header_encode(header, 0, 0);
-	rc = cs_wout(w, header, sizeof(header), err);
+	rc = cs_out_init(&w->out, w->fd, 0, w->shown, err);
+	if (!rc)
+		rc = cs_wout(w, header, sizeof(header), err);
 	if (rc) {
 		colstore_writer_abort(w);
 		return rc;
@@ -256,9 +209,10 @@ uint64_t colstore_writer_num_rows(const colstore_writer *w)
 
 static int cs_pad(colstore_writer *w, colstore_error *err)
 {
-	size_t pad = (size_t)(cs_align_up(w->pos) - w->pos);
+	size_t pad = (size_t)(cs_align_up(w->out.pos) - w->out.pos);
 	if (pad) {
-		int rc = cs_wout(w, cs_zeros, pad, err);
+		w->out.err = err;
+		int rc = cs_out_zeros(&w->out, pad);
 		if (rc)
 			return rc;
 	}
@@ -277,7 +231,7 @@ static int cs_write_block(colstore_writer *w, const void *p, size_t n, int compr
 	if (rc)
 		return rc;
 	b->present = 1;
-	b->offset = w->pos;
+	b->offset = w->out.pos;
 	b->raw_size = n;
 	b->compression = COLSTORE_COMPRESSION_NONE;
 	const void *out = p;
@@ -896,7 +850,7 @@ static int cs_write_footer(colstore_writer *w, colstore_error *err)
 	if (w->heap_len)
 		memcpy(f + at, w->heap, w->heap_len);
 	int rc = cs_pad(w, err);
-	uint64_t footer_offset = w->pos;
+	uint64_t footer_offset = w->out.pos;
 	if (!rc)
 		rc = cs_wout(w, f, size, err);
 	/* R14.2: an append's blocks and footer are durable before its trailer,
@@ -988,7 +942,7 @@ void colstore_writer_abort(colstore_writer *w)
 	free(w->codes);
 	free(w->hashes);
 	free(w->spans);
-	free(w->wb);
+	cs_out_free(&w->out);
 	free(w->path);
 	free(w);
 }

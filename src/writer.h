@@ -42,10 +42,7 @@ struct colstore_writer {
 	uint32_t group_rows; /* completed rows in the current group */
 	uint32_t puts;       /* values put in the current row */
 	uint32_t groups;
-	uint64_t pos;        /* bytes written so far, wb_len of them held back */
-	uint8_t *wb;         /* the file's [pos - wb_len, pos): cs_wout() */
-	size_t wb_len;
-	size_t wb_piece;     /* written in pieces ending at its multiples (64 KiB) */
+	cs_out out;          /* the file; out.pos: where the next byte goes */
 	uint8_t *desc;       /* chunk descriptors written so far */
 	size_t desc_len, desc_cap;
 	uint8_t *heap;       /* statistics heap (§5.6) */

@@ -262,9 +262,9 @@ int colstore_writer_open_append(const char *path, const colstore_writer_options 
 	if (!rc) {
 		w->fd = fd;
 		w->append = 1;
-		w->pos = w->base_end;
+		rc = cs_out_init(&w->out, fd, w->base_end, w->shown, err);
 		uint32_t last = (uint32_t)(r->num_rows - (uint64_t)keep * r->row_group_size);
-		if (last)
+		if (!rc && last)
 			rc = cs_put_last(w, r, keep, last, err);
 	} else {
 		close(fd);

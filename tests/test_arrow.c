@@ -582,7 +582,8 @@ static void test_utf8_and_errors(void)
 }
 
 /* colstore_export: the files carry their formats' magic at both ends and
- * the result counts rows and batches */
+ * the result counts rows and batches; written in smaller pieces they are
+ * the same */
 static void test_export_files(void)
 {
 	colstore_error e;
@@ -598,10 +599,12 @@ static void test_export_files(void)
 			snprintf(name, sizeof(name), "exp-%d-%u.%s", f, z, f ? "parquet" : "arrow");
 			const char *out = tu_path(name);
 			colstore_export_result res;
+			cs_test_wb_odd = 0;
 			int rc = colstore_export(r, out, &o, &res, &e);
 			CU_ASSERT_EQUAL(rc, COLSTORE_OK);
 			if (rc)
 				fprintf(stderr, "\n  export: %s", e.message);
+			CU_ASSERT_TRUE(cs_test_wb_odd <= 1); /* pieces ending at 64 KiB multiples */
 			uint64_t want = 0;
 			for (uint64_t row = 0; row < AROWS; row++)
 				want += !a_null(C_I16, row) && a_int(C_I16, row) >= 0;
@@ -615,6 +618,21 @@ static void test_export_files(void)
 			size_t ml = strlen(magic);
 			CU_ASSERT(n > 2 * ml && memcmp(p, magic, ml) == 0 &&
 			          memcmp(p + n - ml, magic, ml) == 0);
+			/* written in pieces of 7 and 4,096 bytes: the same file, every
+			 * write but the last ending at a piece's end */
+			for (size_t k = 7; k <= 4096; k += 4089) {
+				const char *again = tu_path("exp-pieces");
+				cs_test_wb = k;
+				cs_test_wb_odd = 0;
+				rc = colstore_export(r, again, &o, NULL, &e);
+				cs_test_wb = 0;
+				CU_ASSERT_EQUAL(rc, COLSTORE_OK);
+				CU_ASSERT_TRUE(cs_test_wb_odd <= 1);
+				size_t m;
+				unsigned char *q = tu_read_file(again, &m);
+				CU_ASSERT_TRUE(q && m == n && memcmp(p, q, n) == 0);
+				free(q);
+			}
 			free(p);
 		}
 	}

@@ -138,7 +138,7 @@ static void export_all(colstore_reader *r, uint32_t compression)
 		if (colstore_reader_export_stream(r, NULL, NULL, &s, &e) != COLSTORE_OK)
 			return;
 		cs_out o;
-		if (cs_out_init(&o, devnull, "/dev/null", &e) == COLSTORE_OK) {
+		if (cs_out_init(&o, devnull, 0, "/dev/null", &e) == COLSTORE_OK) {
 			cs_export_args a = { compression, NULL, NULL, 0, 0 };
 			int rc = f ? cs_parquet_write(&s, &o, &a, &e) : cs_ipc_write(&s, &o, &a, &e);
 			if (rc == COLSTORE_OK)
