@@ -518,7 +518,8 @@ CS_HIDDEN int cs_tmp_commit(int fd, const char *tmp_path, const char *path,
  * multiple straight from the caller's bytes: Linux 6.16 and later cache an
  * ext4 file in folios as large as the writes that made it, and a file kept
  * in 64 KiB folios reads back faster than one written a block and a pad at a
- * time (sink.c). */
+ * time.  The writeback of every 4 MiB written is started as it goes, so that
+ * the fsync that commits the file has little left to wait for (sink.c). */
 typedef struct cs_out {
 	int fd;
 	const char *path; /* for messages */
@@ -526,6 +527,7 @@ typedef struct cs_out {
 	size_t len;       /* held back: the file's [pos - len, pos) */
 	size_t piece;
 	uint64_t pos;     /* the file offset of the next byte */
+	uint64_t behind;  /* written back from here on (UINT64_MAX: fd cannot) */
 	colstore_error *err; /* receives every failure of the calls below */
 } cs_out;
 

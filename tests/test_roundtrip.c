@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <CUnit/CUnit.h>
@@ -154,6 +157,48 @@ static void test_pack(void)
 	colstore_reader_close(rb);
 	unlink(a);
 	unlink(b);
+}
+
+/* cs_out starts the writeback of every 4 MiB it has written: of a file of
+ * 13 MiB just written, not fsynced, no more than its last 4 MiB and a piece
+ * are still dirty (all of it is, without).  Asked of the page cache by
+ * cachestat (Linux 6.5 and later); skipped without it, or on tmpfs, which
+ * writes nothing back. */
+static void test_write_behind(void)
+{
+	const char *path = tu_path("behind.bin");
+	int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	CU_ASSERT_FATAL(fd >= 0);
+	struct statfs fs;
+	struct { uint64_t off, len, flags; } range = { 0, 0, 0 };
+	struct { uint64_t cache, dirty, writeback, evicted, recently_evicted; } st;
+	if (fstatfs(fd, &fs) != 0 || fs.f_type == 0x01021994 /* TMPFS_MAGIC */ ||
+	    syscall(451 /* cachestat */, fd, &range, &st, 0) != 0) {
+		fprintf(stderr, "\n  (skipped: no cachestat, or a tmpfs)");
+		close(fd);
+		return;
+	}
+	static uint8_t chunk[100003];
+	memset(chunk, 0xa5, sizeof(chunk));
+	cs_out o;
+	CU_ASSERT_EQUAL_FATAL(cs_out_init(&o, fd, 0, path, NULL), COLSTORE_OK);
+	int rc = COLSTORE_OK;
+	while (!rc && o.pos < (13u << 20))
+		rc = cs_out_write(&o, chunk, sizeof(chunk));
+	if (!rc)
+		rc = cs_out_flush(&o);
+	CU_ASSERT_EQUAL(rc, COLSTORE_OK);
+	uint64_t size = o.pos;
+	cs_out_free(&o);
+	long page = sysconf(_SC_PAGESIZE);
+	CU_ASSERT_EQUAL_FATAL(syscall(451, fd, &range, &st, 0), 0);
+	CU_ASSERT_TRUE(st.cache * (uint64_t)page >= size); /* (all of it cached) */
+	CU_ASSERT_TRUE(st.dirty * (uint64_t)page <= (4u << 20) + (64u << 10) + (uint64_t)page);
+	if (st.dirty * (uint64_t)page > (4u << 20) + (64u << 10) + (uint64_t)page)
+		fprintf(stderr, "\n  %llu of %llu pages dirty", (unsigned long long)st.dirty,
+		        (unsigned long long)st.cache);
+	close(fd);
+	unlink(path);
 }
 
 /* the writer's file goes out in pieces that end at multiples of 64 KiB (a
@@ -1024,6 +1069,7 @@ void register_roundtrip_tests(void)
 	CU_add_test(s, "batch appends across row groups", test_batch);
 	CU_add_test(s, "BITPACK and DECIMAL codecs", test_pack);
 	CU_add_test(s, "the file written in pieces of any size: the same bytes", test_write_pieces);
+	CU_add_test(s, "the writeback of what is written started every 4 MiB", test_write_behind);
 	CU_add_test(s, "0, 1, rgs, rgs+1 rows", test_edges);
 	CU_add_test(s, "all-null columns", test_all_null);
 	CU_add_test(s, "string encodings and code widths", test_string_encodings);
