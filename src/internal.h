@@ -820,13 +820,18 @@ CS_HIDDEN int cs_parse_date(const char *p, size_t n, int64_t *days);
 CS_HIDDEN int cs_parse_timestamp(const char *p, size_t n, int64_t *us);
 /* The last valid YYYY-MM-DD a column read (its 10 bytes) and its day, so
  * that a run of one date (a sorted column, a log) is checked and counted
- * once; zeroed: empty.  The _m forms take one (or NULL) and answer as the
- * plain forms do. */
+ * once; and the same of the last valid timestamp of the common form
+ * YYYY-MM-DD HH:MM:SS (or with T), its 19 bytes and its value; zeroed:
+ * empty.  The _m forms take one (or NULL) and answer as the plain forms do. */
 typedef struct cs_date_memo {
 	uint64_t head;  /* bytes 0-7 */
 	uint16_t tail;  /* bytes 8-9 */
 	uint8_t state;  /* 0: empty, 1: a valid date, 2: and days holds its day */
+	uint8_t ts_state; /* the same for the timestamp */
 	int64_t days;
+	uint64_t ts0, ts8; /* the timestamp's bytes 0-7, 8-15 */
+	uint32_t ts15;     /* and 15-18 */
+	int64_t us;
 } cs_date_memo;
 CS_HIDDEN int cs_parse_date_m(const char *p, size_t n, int64_t *days, cs_date_memo *m);
 CS_HIDDEN int cs_parse_timestamp_m(const char *p, size_t n, int64_t *us, cs_date_memo *m);

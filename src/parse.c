@@ -319,6 +319,16 @@ int cs_parse_timestamp(const char *p, size_t n, int64_t *us)
 
 int cs_parse_timestamp_m(const char *p, size_t n, int64_t *us, cs_date_memo *memo)
 {
+	/* a run of one timestamp (a sorted log's second, or minute) */
+	if (n == 19 && memo && memo->ts_state && memo->ts0 == cs_le64(p) &&
+	    memo->ts8 == cs_le64(p + 8) && memo->ts15 == cs_le32(p + 15)) {
+		if (!us)
+			return 1;
+		if (memo->ts_state == 2) {
+			*us = memo->us;
+			return 1;
+		}
+	}
 	int64_t days = 0; /* the day only when the value is wanted: checking is cheaper */
 	if (n < 10 || !cs_parse_date_m(p, 10, us ? &days : NULL, memo))
 		return 0;
@@ -378,6 +388,13 @@ int cs_parse_timestamp_m(const char *p, size_t n, int64_t *us, cs_date_memo *mem
 	}
 	if (i != n)
 		return 0;
+	if (n == 19 && memo) {
+		memo->ts0 = cs_le64(p);
+		memo->ts8 = cs_le64(p + 8);
+		memo->ts15 = cs_le32(p + 15);
+		memo->ts_state = us ? 2 : 1;
+		memo->us = t * 1000000 + micros;
+	}
 done:
 	if (us)
 		*us = t * 1000000 + micros;

@@ -1587,7 +1587,9 @@ static void test_parse_stamps(void)
 		                            "2025-01-01", "2025-01-01T10:30:00-0530",
 		                            "0000-01-01T00:00:00", "2100-02-28T23:59:59.5" };
 	unsigned long checked = 0, wrong = 0;
-	cs_date_memo dm = { 0, 0, 0, 0 }, tm = { 0, 0, 0, 0 }; /* kept across every call */
+	cs_date_memo dm, tm; /* kept across every call */
+	memset(&dm, 0, sizeof(dm));
+	memset(&tm, 0, sizeof(tm));
 	for (size_t b = 0; b < sizeof(base) / sizeof(base[0]); b++) {
 		size_t len = strlen(base[b]);
 		for (size_t at = 0; at < len; at++)
@@ -1619,6 +1621,44 @@ static void test_parse_stamps(void)
 			}
 	}
 	CU_ASSERT_TRUE(checked > 100000);
+	CU_ASSERT_EQUAL(wrong, 0);
+}
+
+/* the memo of the last timestamp: long runs of one value and values a byte
+ * away from it (another day, second, separator; dates alone between them;
+ * one day valid in one month and not the next), in a random order, asked
+ * with and without the value, against the reference parser */
+static void test_parse_stamp_runs(void)
+{
+	static const char *const pool[] = {
+		"2001-01-31 00:00:00", "2001-02-31 00:00:00", "2001-01-31T00:00:00", "2001-01-31 00:00:01",
+		"2001-02-15",          "2001-02-28 23:59:59", "2001-02-28 23:59:60", "2001-02-28 23:59:5",
+		"2001-03-01 00:00:00", "2001-01-31 00:00:00Z", "2000-02-29 12:00:00", "2001-02-29 12:00:00",
+		"2001-01-31 24:00:00", "2001-01-31x00:00:00", "2001-01-31 00:00:00.5", "2001-01-31 10:00:00",
+	};
+	const size_t np = sizeof(pool) / sizeof(pool[0]);
+	cs_date_memo m;
+	memset(&m, 0, sizeof(m));
+	uint64_t x = 0x2545f4914f6cdd1dull;
+	unsigned long wrong = 0, hits = 0;
+	size_t cur = 0;
+	for (unsigned k = 0; k < 200000; k++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		if (x % 8 == 0) /* a run of one value, then another */
+			cur = (size_t)(x >> 8) % np;
+		char t[32];
+		size_t n = strlen(pool[cur]);
+		memcpy(t, pool[cur], n);
+		if (x % 16 == 1) /* a byte changed: a digit, or any byte */
+			t[(x >> 16) % n] = (x >> 24) % 2 ? (char)('0' + (x >> 32) % 10) : (char)(x >> 40);
+		int ask = (x >> 48) % 3 != 0;
+		int64_t a = -1, r = 0;
+		int want = ref_timestamp(t, n, &r);
+		int got = cs_parse_timestamp_m(t, n, ask ? &a : NULL, &m);
+		wrong += got != want || (got && ask && a != r);
+		hits += got && n == 19;
+	}
+	CU_ASSERT_TRUE(hits > 50000);
 	CU_ASSERT_EQUAL(wrong, 0);
 }
 
@@ -2138,6 +2178,7 @@ void register_import_tests(void)
 	CU_add_test(s, "integers read 8 bytes at a time", test_parse_int_tail);
 	CU_add_test(s, "ISO dates and timestamps against a byte-at-a-time reference",
 	            test_parse_stamps);
+	CU_add_test(s, "the memo of a timestamp: runs, and values a byte away", test_parse_stamp_runs);
 	CU_add_test(s, "lenient: padded, trimmed and rejected rows, the rejects file", test_lenient);
 	CU_add_test(s, "lenient: a second table, a repeated header", test_tables);
 	CU_add_test(s, "dates in other spellings: inferred, formats, never D/M/Y guessed", test_dates);
