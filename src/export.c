@@ -61,6 +61,8 @@ int colstore_export(colstore_reader *r, const char *path, const colstore_export_
 	const char *shown = to_stdout ? "standard output" : tmp ? tmp : target;
 	cs_out out;
 	rc = cs_out_init(&out, fd, 0, shown, err);
+	if (to_stdout)
+		out.behind = UINT64_MAX; /* (not fsynced: nothing to start early) */
 	cs_progress prog = { opts, 0, colstore_reader_num_rows(r) };
 	cs_export_args a = { opts->compression, cs_export_batch, &prog, 0, 0 };
 	if (!rc)

@@ -527,7 +527,7 @@ typedef struct cs_out {
 	size_t len;       /* held back: the file's [pos - len, pos) */
 	size_t piece;
 	uint64_t pos;     /* the file offset of the next byte */
-	uint64_t behind;  /* written back from here on (UINT64_MAX: fd cannot) */
+	uint64_t behind;  /* written back from here on (UINT64_MAX: not asked) */
 	colstore_error *err; /* receives every failure of the calls below */
 } cs_out;
 

@@ -48,9 +48,10 @@ int cs_out_init(cs_out *o, int fd, uint64_t pos, const char *path, colstore_erro
 /* n bytes that end at the file's o->pos */
 static int cs_out_put(cs_out *o, const void *p, size_t n)
 {
-	if (o->pos % o->piece)
-		cs_test_wb_odd++; /* (only the last write of a file should) */
+	if (o->pos % o->piece) /* (only the last write of a file should) */
+		__atomic_fetch_add(&cs_test_wb_odd, 1, __ATOMIC_RELAXED);
 	int rc = cs_write_all(o->fd, p, n, o->path, o->err);
+#ifdef SYNC_FILE_RANGE_WRITE
 	if (!rc && o->behind != UINT64_MAX && o->pos - o->behind >= CS_OUT_BEHIND) {
 		/* (all of [behind, pos) is written: nothing is held back) */
 		if (sync_file_range(o->fd, (off_t)o->behind, (off_t)(o->pos - o->behind),
@@ -59,6 +60,7 @@ static int cs_out_put(cs_out *o, const void *p, size_t n)
 		else
 			o->behind = UINT64_MAX; /* a pipe, say: not again */
 	}
+#endif
 	return rc;
 }
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <CUnit/CUnit.h>
 
@@ -627,11 +628,14 @@ static void test_export_files(void)
 				rc = colstore_export(r, again, &o, NULL, &e);
 				cs_test_wb = 0;
 				CU_ASSERT_EQUAL(rc, COLSTORE_OK);
+				if (rc)
+					fprintf(stderr, "\n  export in pieces of %zu: %s", k, e.message);
 				CU_ASSERT_TRUE(cs_test_wb_odd <= 1);
 				size_t m;
 				unsigned char *q = tu_read_file(again, &m);
 				CU_ASSERT_TRUE(q && m == n && memcmp(p, q, n) == 0);
 				free(q);
+				unlink(again);
 			}
 			free(p);
 		}

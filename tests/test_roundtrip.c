@@ -162,43 +162,59 @@ static void test_pack(void)
 /* cs_out starts the writeback of every 4 MiB it has written: of a file of
  * 13 MiB just written, not fsynced, no more than its last 4 MiB and a piece
  * are still dirty (all of it is, without).  Asked of the page cache by
- * cachestat (Linux 6.5 and later); skipped without it, or on tmpfs, which
- * writes nothing back. */
+ * cachestat (Linux 6.5 and later); skipped without it, on tmpfs (which
+ * writes nothing back), or where the file's pages are not all in the cache
+ * it answers for (an overlay, memory pressure). */
+#ifdef __NR_cachestat
+#define CS_NR_CACHESTAT __NR_cachestat
+#elif defined(__x86_64__) || defined(__aarch64__)
+#define CS_NR_CACHESTAT 451
+#endif
 static void test_write_behind(void)
 {
+#ifdef CS_NR_CACHESTAT
 	const char *path = tu_path("behind.bin");
 	int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
 	CU_ASSERT_FATAL(fd >= 0);
 	struct statfs fs;
-	struct { uint64_t off, len, flags; } range = { 0, 0, 0 };
+	struct { uint64_t off, len; } range = { 0, 0 }; /* (the whole file) */
 	struct { uint64_t cache, dirty, writeback, evicted, recently_evicted; } st;
+	const char *skip = NULL;
 	if (fstatfs(fd, &fs) != 0 || fs.f_type == 0x01021994 /* TMPFS_MAGIC */ ||
-	    syscall(451 /* cachestat */, fd, &range, &st, 0) != 0) {
-		fprintf(stderr, "\n  (skipped: no cachestat, or a tmpfs)");
-		close(fd);
-		return;
-	}
+	    syscall(CS_NR_CACHESTAT, fd, &range, &st, 0) != 0)
+		skip = "no cachestat, or a tmpfs";
 	static uint8_t chunk[100003];
 	memset(chunk, 0xa5, sizeof(chunk));
 	cs_out o;
-	CU_ASSERT_EQUAL_FATAL(cs_out_init(&o, fd, 0, path, NULL), COLSTORE_OK);
-	int rc = COLSTORE_OK;
-	while (!rc && o.pos < (13u << 20))
-		rc = cs_out_write(&o, chunk, sizeof(chunk));
-	if (!rc)
-		rc = cs_out_flush(&o);
-	CU_ASSERT_EQUAL(rc, COLSTORE_OK);
-	uint64_t size = o.pos;
-	cs_out_free(&o);
-	long page = sysconf(_SC_PAGESIZE);
-	CU_ASSERT_EQUAL_FATAL(syscall(451, fd, &range, &st, 0), 0);
-	CU_ASSERT_TRUE(st.cache * (uint64_t)page >= size); /* (all of it cached) */
-	CU_ASSERT_TRUE(st.dirty * (uint64_t)page <= (4u << 20) + (64u << 10) + (uint64_t)page);
-	if (st.dirty * (uint64_t)page > (4u << 20) + (64u << 10) + (uint64_t)page)
-		fprintf(stderr, "\n  %llu of %llu pages dirty", (unsigned long long)st.dirty,
-		        (unsigned long long)st.cache);
+	uint64_t size = 0;
+	if (!skip) {
+		int rc = cs_out_init(&o, fd, 0, path, NULL);
+		while (!rc && o.pos < (13u << 20))
+			rc = cs_out_write(&o, chunk, sizeof(chunk));
+		if (!rc)
+			rc = cs_out_flush(&o);
+		CU_ASSERT_EQUAL(rc, COLSTORE_OK);
+		size = o.pos;
+		cs_out_free(&o);
+		if (rc || syscall(CS_NR_CACHESTAT, fd, &range, &st, 0) != 0)
+			skip = "cachestat failed";
+	}
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	if (!skip && st.cache * page < size)
+		skip = "the file is not all in the page cache cachestat sees";
+	if (skip) {
+		fprintf(stderr, "\n  (skipped: %s)", skip);
+	} else {
+		CU_ASSERT_TRUE(st.dirty * page <= (4u << 20) + (64u << 10) + page);
+		if (st.dirty * page > (4u << 20) + (64u << 10) + page)
+			fprintf(stderr, "\n  %llu of %llu pages dirty", (unsigned long long)st.dirty,
+			        (unsigned long long)st.cache);
+	}
 	close(fd);
 	unlink(path);
+#else
+	fprintf(stderr, "\n  (skipped: no cachestat here)");
+#endif
 }
 
 /* the writer's file goes out in pieces that end at multiples of 64 KiB (a
