@@ -67,7 +67,7 @@ static void cs_infer(const cs_import *im, cs_icol *col, const cs_csv_field *f)
 		}
 		cand &= ~(unsigned)CAND_INT;
 	}
-	if ((cand & CAND_FLOAT) && !cs_parse_double(p, n, NULL))
+	if ((cand & CAND_FLOAT) && !cs_parse_double_in(p, n, im->data, NULL))
 		cand &= ~(unsigned)CAND_FLOAT;
 	if ((cand & CAND_BOOL) && !cs_parse_bool(p, n, NULL))
 		cand &= ~(unsigned)CAND_BOOL;
@@ -183,7 +183,7 @@ static inline int cs_settled(const cs_import *im, cs_icol *col, const cs_csv_fie
 		col->imin = v < col->imin ? v : col->imin;
 		col->imax = v > col->imax ? v : col->imax;
 		return 1;
-	case CAND_FLOAT: return cs_parse_double(f->p, f->len, NULL);
+	case CAND_FLOAT: return cs_parse_double_in(f->p, f->len, im->data, NULL);
 	case CAND_TS: return cs_parse_timestamp_m(f->p, f->len, NULL, &col->memo);
 	case CAND_DATE: return cs_parse_date_m(f->p, f->len, NULL, &col->memo);
 	case CAND_BOOL: return cs_parse_bool(f->p, f->len, NULL);

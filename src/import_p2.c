@@ -153,7 +153,7 @@ cs_convert(const cs_import *im, cs_colbuf *b, uint32_t i, unsigned kind,
 			memcpy(b->vals + r * 8, &iv, 8);
 		break;
 	case CV_F64:
-		if ((ok = cs_parse_double(p, n, &dv)))
+		if ((ok = cs_parse_double_in(p, n, base, &dv)))
 			memcpy(b->vals + r * 8, &dv, 8);
 		break;
 	case CV_BOOL: {

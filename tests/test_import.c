@@ -1731,6 +1731,58 @@ static void test_parse_int_tail(void)
 	}
 }
 
+/* cs_parse_double_tail reads the 8 bytes up to a value's end: it must give
+ * cs_parse_double's answer and the same double, bit for bit, whatever the
+ * bytes before the value and whatever it holds (digits, dots, signs,
+ * exponents, leading zeros, any byte), and whatever its length */
+static void test_parse_double_tail(void)
+{
+	static const char pick[] = "0123456789.0123456789.-0.e+5";
+	char buf[40];
+	uint64_t x = 0x243f6a8885a308d3ull, checked = 0, wrong = 0, ok = 0, frac = 0;
+	for (unsigned round = 0; round < 600000; round++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		size_t n = (size_t)(x % 13); /* 0-12 bytes: past 8 after a sign too */
+		static const char before[] = ",\n\"-.0123456789";
+		for (unsigned k = 0; k < 8; k++)
+			buf[k] = round % 3 ? before[(x >> (k * 5)) % (sizeof(before) - 1)]
+			                   : (char)(x >> (k * 7));
+		uint64_t y = x;
+		for (size_t k = 0; k < n; k++) {
+			y = y * 6364136223846793005ull + 1442695040888963407ull;
+			buf[8 + k] = (y >> 58) == 0 ? (char)(y >> 20) : pick[(y >> 33) % (sizeof(pick) - 1)];
+		}
+		if (round % 5 == 0 && n > 1) /* a decimal of the common form */
+			for (size_t k = 0; k < n; k++)
+				buf[8 + k] = k == (size_t)(y >> 40) % n ? '.' : (char)('0' + (y >> (k * 4)) % 10);
+		double a = 0, b = 0;
+		int ra = cs_parse_double(buf + 8, n, &a), rb = cs_parse_double_tail(buf + 8, n, &b);
+		wrong += ra != rb || (ra && memcmp(&a, &b, sizeof(a)) != 0) ||
+		         cs_parse_double_tail(buf + 8, n, NULL) != ra;
+		ok += ra;
+		frac += ra && memchr(buf + 8, '.', n) != NULL;
+		checked++;
+	}
+	CU_ASSERT_TRUE(ok > 100000);
+	CU_ASSERT_TRUE(frac > 50000);
+	CU_ASSERT_EQUAL(wrong, 0);
+	/* texts at the very start of a buffer of their own size (ASan sees a
+	 * read before it): the tail read only with 8 bytes there */
+	static const char *const at_start[] = { "4.2", "-1234.567", "12345.678", "1.34567a", "-0.5" };
+	static const double want[] = { 4.2, -1234.567, 12345.678, 0, -0.5 };
+	for (unsigned k = 0; k < 5; k++) {
+		size_t n = strlen(at_start[k]);
+		char *t = malloc(n);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+		memcpy(t, at_start[k], n);
+		double v = 0;
+		int got = cs_parse_double_in(t, n, t, &v);
+		CU_ASSERT_EQUAL(got, k != 3);
+		CU_ASSERT_TRUE(!got || v == want[k]);
+		free(t);
+	}
+}
+
 static void test_parsers(void)
 {
 	int64_t v;
@@ -2182,6 +2234,7 @@ void register_import_tests(void)
 	CU_add_test(s, "DICT or PLAIN from the distinct-count estimate", test_encoding_choice);
 	CU_add_test(s, "value parsers", test_parsers);
 	CU_add_test(s, "integers read 8 bytes at a time", test_parse_int_tail);
+	CU_add_test(s, "decimals read 8 bytes at a time", test_parse_double_tail);
 	CU_add_test(s, "ISO dates and timestamps against a byte-at-a-time reference",
 	            test_parse_stamps);
 	CU_add_test(s, "the memo of a timestamp: runs, and values a byte away", test_parse_stamp_runs);
