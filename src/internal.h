@@ -765,12 +765,48 @@ CS_HIDDEN int cs_writer_hashed(const colstore_writer *w, uint32_t col);
 /* rows the writer takes before it writes a row group */
 CS_HIDDEN uint32_t cs_writer_room(const colstore_writer *w);
 
+/* lo and hi (lvalues of type T) = the min and max of the n > 0 values of
+ * type T at p (any alignment, host order): compared in T itself, a loop the
+ * compiler vectorizes (the order of equal values cannot matter).  The
+ * writer's chunk statistics and the bit-packer's range (pack.c) use it. */
+#define CS_MINMAX(T, p, n, lo, hi)                                           \
+	do {                                                                 \
+		T v_;                                                        \
+		memcpy(&(lo), (p), sizeof(T));                               \
+		(hi) = (lo);                                                 \
+		for (size_t i_ = 1; i_ < (size_t)(n); i_++) {               \
+			memcpy(&v_, (const uint8_t *)(p) + i_ * sizeof(T), sizeof(T)); \
+			(lo) = v_ < (lo) ? v_ : (lo);                        \
+			(hi) = v_ > (hi) ? v_ : (hi);                        \
+		}                                                            \
+	} while (0)
+
 /* ---- parse.c: text to values (the import's inference rules) ---------------- */
 
 /* -?(0|[1-9][0-9]*) within int64; "-0" and leading zeros refused */
 CS_HIDDEN int cs_parse_int(const char *p, size_t n, int64_t *v);
-/* the same, for text with 8 readable bytes up to its end (p + n - 8 within
- * its buffer); cs_parse_int_in picks it when that holds (base: the buffer).
+/* the digits in the bytes of w that dk marks (its top bytes, the first
+ * digit lowest): 0 when one of them is not 0x30-0x39, else 1 and their
+ * value in *t, combined in pairs, fours and eight without a branch */
+static inline int cs_swar_digits(uint64_t w, uint64_t dk, uint64_t *t)
+{
+	w &= dk;
+	const uint64_t hi = w & 0xF0F0F0F0F0F0F0F0ull, x = w & 0x0F0F0F0F0F0F0F0Full;
+	if (hi != (0x3030303030303030ull & dk) ||
+	    ((x + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull))
+		return 0;
+	uint64_t u = (x * 10 + (x >> 8)) & 0x00FF00FF00FF00FFull; /* pairs */
+	u = (u * 100 + (u >> 16)) & 0x0000FFFF0000FFFFull;        /* fours */
+	*t = (u * 10000 + (u >> 32)) & 0xFFFFFFFFull;             /* eight */
+	return 1;
+}
+/* the 8 bytes up to the end of the text p[0..n) lie in the buffer at base */
+static inline int cs_tail_readable(const char *p, size_t n, const void *base)
+{
+	return (uintptr_t)p >= (uintptr_t)base && (uintptr_t)p - (uintptr_t)base + n >= 8;
+}
+/* cs_parse_int for text with 8 readable bytes up to its end (p + n - 8
+ * within its buffer); cs_parse_int_in picks it when that holds (base: the buffer).
  * A value of one to eight digits is checked and read 8 bytes at a time,
  * without a branch per digit (fields of varying length mispredicted the
  * loop's exit: 7.4 against 4.0 ns a value on ints of 1-4 digits); the
@@ -784,26 +820,17 @@ static inline int cs_parse_int_tail(const char *p, size_t n, int64_t *v)
 		return cs_parse_int(p, n, v);
 	if (p[neg] == '0' && (d > 1 || neg))
 		return 0; /* leading zero, or -0 */
-	uint64_t w = cs_le64(p + n - 8);
-	/* the digits in the top d bytes (the first digit lowest), zeros below */
-	const uint64_t keep = ~0ull << (8 * (8 - d));
-	w &= keep;
-	const uint64_t hi = w & 0xF0F0F0F0F0F0F0F0ull, x = w & 0x0F0F0F0F0F0F0F0Full;
-	if (hi != (0x3030303030303030ull & keep) ||
-	    ((x + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull))
+	/* the digits in the top d bytes, the bytes before them masked off */
+	uint64_t t;
+	if (!cs_swar_digits(cs_le64(p + n - 8), ~0ull << (8 * (8 - d)), &t))
 		return 0; /* a byte that is not 0x30-0x39 */
-	uint64_t t = (x * 10 + (x >> 8)) & 0x00FF00FF00FF00FFull; /* pairs */
-	t = (t * 100 + (t >> 16)) & 0x0000FFFF0000FFFFull;        /* fours */
-	t = (t * 10000 + (t >> 32)) & 0xFFFFFFFFull;              /* eight */
 	if (v)
 		*v = neg ? -(int64_t)t : (int64_t)t;
 	return 1;
 }
 static inline int cs_parse_int_in(const char *p, size_t n, const void *base, int64_t *v)
 {
-	return (uintptr_t)p >= (uintptr_t)base && (uintptr_t)p - (uintptr_t)base + n >= 8
-	               ? cs_parse_int_tail(p, n, v)
-	               : cs_parse_int(p, n, v);
+	return cs_tail_readable(p, n, base) ? cs_parse_int_tail(p, n, v) : cs_parse_int(p, n, v);
 }
 /* a decimal of at most 15 significant digits (so that the float64 gives the
  * same decimal back), optional fraction and exponent; v may be NULL to
@@ -842,16 +869,10 @@ static inline int cs_parse_double_tail(const char *p, size_t n, double *v)
 		if (!d)
 			return cs_parse_double(p, n, v); /* "." or "-." */
 	}
-	const uint64_t dk = ~0ull << (8 * (8 - d)); /* the digits' bytes */
-	w &= dk;
-	const uint64_t hi = w & 0xF0F0F0F0F0F0F0F0ull, lo = w & 0x0F0F0F0F0F0F0F0Full;
-	if (hi != (0x3030303030303030ull & dk) ||
-	    ((lo + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull))
+	uint64_t t;
+	if (!cs_swar_digits(w, ~0ull << (8 * (8 - d)), &t))
 		return cs_parse_double(p, n, v); /* a byte that is not a digit: 1e5, say */
 	if (v) {
-		uint64_t t = (lo * 10 + (lo >> 8)) & 0x00FF00FF00FF00FFull;
-		t = (t * 100 + (t >> 16)) & 0x0000FFFF0000FFFFull;
-		t = (t * 10000 + (t >> 32)) & 0xFFFFFFFFull;
 		double r = frac ? (double)t / cs_pow10[frac] : (double)t;
 		*v = neg ? -r : r;
 	}
@@ -859,9 +880,8 @@ static inline int cs_parse_double_tail(const char *p, size_t n, double *v)
 }
 static inline int cs_parse_double_in(const char *p, size_t n, const void *base, double *v)
 {
-	return (uintptr_t)p >= (uintptr_t)base && (uintptr_t)p - (uintptr_t)base + n >= 8
-	               ? cs_parse_double_tail(p, n, v)
-	               : cs_parse_double(p, n, v);
+	return cs_tail_readable(p, n, base) ? cs_parse_double_tail(p, n, v)
+	                                    : cs_parse_double(p, n, v);
 }
 /* true / false in any letter case */
 CS_HIDDEN int cs_parse_bool(const char *p, size_t n, int *v);

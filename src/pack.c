@@ -87,20 +87,13 @@ static inline int cs_div10(uint64_t a, unsigned k)
 	return (unsigned)__builtin_ctzll(a | (1ull << 63)) >= k && (a >> k) * cs_inv5[k] <= cs_lim5[k];
 }
 
-/* min and max of n > 0 values of type T, as cs_load gives them: compared
- * in T itself, a loop the compiler vectorizes (compared as 64-bit values
- * it did not: a dependent compare and move a value, 4.7% of an import's
- * time in this file) */
+/* min and max of n > 0 values of type T (CS_MINMAX, compared in T: as
+ * 64-bit values the loop did not vectorize, a dependent compare and move a
+ * value, 4.7% of an import's time), extended as cs_load extends them */
 #define CS_BP_RANGE(T)                                                      \
 	do {                                                                \
-		T a_, b_, v_;                                               \
-		memcpy(&a_, p, sizeof(T));                                  \
-		b_ = a_;                                                    \
-		for (size_t i_ = 1; i_ < n; i_++) {                         \
-			memcpy(&v_, p + i_ * sizeof(T), sizeof(T));         \
-			a_ = v_ < a_ ? v_ : a_;                             \
-			b_ = v_ > b_ ? v_ : b_;                             \
-		}                                                           \
+		T a_, b_;                                                   \
+		CS_MINMAX(T, p, n, a_, b_);                                 \
 		lo = sg ? (uint64_t)(int64_t)a_ : (uint64_t)a_;             \
 		hi = sg ? (uint64_t)(int64_t)b_ : (uint64_t)b_;             \
 	} while (0)

@@ -388,16 +388,17 @@ int cs_parse_timestamp_m(const char *p, size_t n, int64_t *us, cs_date_memo *mem
 	}
 	if (i != n)
 		return 0;
+done:;
+	const int64_t value = t * 1000000 + micros; /* (only when us is asked) */
 	if (n == 19 && memo) {
 		memo->ts0 = cs_le64(p);
 		memo->ts8 = cs_le64(p + 8);
 		memo->ts15 = cs_le32(p + 15);
 		memo->ts_state = us ? 2 : 1;
-		memo->us = t * 1000000 + micros;
+		memo->us = value;
 	}
-done:
 	if (us)
-		*us = t * 1000000 + micros;
+		*us = value;
 	return 1;
 }
 

@@ -287,19 +287,12 @@ static int64_t cs_load_int(const uint8_t *p, uint8_t type)
 
 #define CS_LITTLE_ENDIAN (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
 
-/* min and max of n > 0 integers of one width with no nulls among them: a
- * loop the compiler vectorizes (the order of equal values cannot matter) */
+/* min and max of n > 0 integers of one width with no nulls among them */
 #define CS_INT_RANGE(name, T)                                                   \
 	static void name(const uint8_t *p, uint32_t n, int64_t *lo, int64_t *hi) \
 	{                                                                       \
-		T a, b, v;                                                      \
-		memcpy(&a, p, sizeof(T));                                       \
-		b = a;                                                          \
-		for (uint32_t i = 1; i < n; i++) {                              \
-			memcpy(&v, p + (size_t)i * sizeof(T), sizeof(T));       \
-			a = v < a ? v : a;                                      \
-			b = v > b ? v : b;                                      \
-		}                                                               \
+		T a, b;                                                         \
+		CS_MINMAX(T, p, n, a, b);                                       \
 		*lo = a;                                                        \
 		*hi = b;                                                        \
 	}

@@ -1668,6 +1668,23 @@ static void test_parse_stamp_runs(void)
 	CU_ASSERT_EQUAL(wrong, 0);
 }
 
+/* the 8-byte readers' tests: 8 bytes of `before` (two rounds in three) or
+ * of any value into buf, then n bytes of `pick`, one in 64 of any value
+ * (0x3A-0x3F, 0xB0-0xB9, NUL...); returns the generator's last state */
+static uint64_t tail_text(char *buf, uint64_t x, unsigned round, size_t n, const char *before,
+                          const char *pick)
+{
+	size_t nb = strlen(before), np = strlen(pick);
+	for (unsigned k = 0; k < 8; k++)
+		buf[k] = round % 3 ? before[(x >> (k * 5)) % nb] : (char)(x >> (k * 7));
+	uint64_t y = x;
+	for (size_t k = 0; k < n; k++) {
+		y = y * 6364136223846793005ull + 1442695040888963407ull;
+		buf[8 + k] = (y >> 58) == 0 ? (char)(y >> 20) : pick[(y >> 33) % np];
+	}
+	return y;
+}
+
 /* cs_parse_int_tail reads the 8 bytes up to a value's end: it must give
  * cs_parse_int's answer and value whatever the bytes before the value
  * (digits, delimiters, line breaks, quotes, signs or any byte) and whatever
@@ -1683,16 +1700,7 @@ static void test_parse_int_tail(void)
 		/* before the value: digits (a wrong shift would take them in), or
 		 * any byte, delimiters and line breaks among them (a digit check
 		 * that looked at them would refuse the value) */
-		static const char before[] = ",\n\"-0123456789";
-		for (unsigned k = 0; k < 8; k++)
-			buf[k] = round % 3 ? before[(x >> (k * 5)) % (sizeof(before) - 1)]
-			                   : (char)(x >> (k * 7));
-		uint64_t y = x;
-		for (size_t k = 0; k < n; k++) {
-			y = y * 6364136223846793005ull + 1442695040888963407ull;
-			/* one byte in 64 of any value (0x3A-0x3F, 0xB0-0xB9, NUL...) */
-			buf[8 + k] = (y >> 58) == 0 ? (char)(y >> 20) : pick[(y >> 33) % (sizeof(pick) - 1)];
-		}
+		tail_text(buf, x, round, n, ",\n\"-0123456789", pick);
 		int64_t a = 0, b = 0;
 		int ra = cs_parse_int(buf + 8, n, &a), rb = cs_parse_int_tail(buf + 8, n, &b);
 		wrong += ra != rb || (ra && a != b);
@@ -1714,21 +1722,6 @@ static void test_parse_int_tail(void)
 	CU_ASSERT_TRUE(ok > 50000); /* the values that parse were many */
 	CU_ASSERT_TRUE(checked > 400000);
 	CU_ASSERT_EQUAL(wrong, 0);
-	/* texts at the very start of a buffer of their own size (ASan sees a
-	 * read before it): the tail read only with 8 bytes there */
-	static const char *const at_start[] = { "42", "-1234567", "12345678", "1234567a", "-12345678" };
-	static const int64_t want[] = { 42, -1234567, 12345678, 0, -12345678 };
-	for (unsigned k = 0; k < 5; k++) {
-		size_t n = strlen(at_start[k]);
-		char *t = malloc(n);
-		CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-		memcpy(t, at_start[k], n);
-		int64_t v = 0;
-		int got = cs_parse_int_in(t, n, t, &v);
-		CU_ASSERT_EQUAL(got, k != 3);
-		CU_ASSERT_TRUE(!got || v == want[k]);
-		free(t);
-	}
 }
 
 /* cs_parse_double_tail reads the 8 bytes up to a value's end: it must give
@@ -1743,15 +1736,7 @@ static void test_parse_double_tail(void)
 	for (unsigned round = 0; round < 600000; round++) {
 		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
 		size_t n = (size_t)(x % 13); /* 0-12 bytes: past 8 after a sign too */
-		static const char before[] = ",\n\"-.0123456789";
-		for (unsigned k = 0; k < 8; k++)
-			buf[k] = round % 3 ? before[(x >> (k * 5)) % (sizeof(before) - 1)]
-			                   : (char)(x >> (k * 7));
-		uint64_t y = x;
-		for (size_t k = 0; k < n; k++) {
-			y = y * 6364136223846793005ull + 1442695040888963407ull;
-			buf[8 + k] = (y >> 58) == 0 ? (char)(y >> 20) : pick[(y >> 33) % (sizeof(pick) - 1)];
-		}
+		uint64_t y = tail_text(buf, x, round, n, ",\n\"-.0123456789", pick);
 		if (round % 5 == 0 && n > 1) /* a decimal of the common form */
 			for (size_t k = 0; k < n; k++)
 				buf[8 + k] = k == (size_t)(y >> 40) % n ? '.' : (char)('0' + (y >> (k * 4)) % 10);
@@ -1766,20 +1751,33 @@ static void test_parse_double_tail(void)
 	CU_ASSERT_TRUE(ok > 100000);
 	CU_ASSERT_TRUE(frac > 50000);
 	CU_ASSERT_EQUAL(wrong, 0);
-	/* texts at the very start of a buffer of their own size (ASan sees a
-	 * read before it): the tail read only with 8 bytes there */
-	static const char *const at_start[] = { "4.2", "-1234.567", "12345.678", "1.34567a", "-0.5" };
-	static const double want[] = { 4.2, -1234.567, 12345.678, 0, -0.5 };
+}
+
+/* integers and decimals at the very start of a buffer of their own size
+ * (ASan sees a read before it): the 8-byte tail read only with 8 bytes
+ * there; the fourth of each is no number */
+static void test_tails_at_start(void)
+{
+	static const char *const ints[] = { "42", "-1234567", "12345678", "1234567a", "-12345678" };
+	static const int64_t iwant[] = { 42, -1234567, 12345678, 0, -12345678 };
+	static const char *const decs[] = { "4.2", "-1234.567", "12345.678", "1.34567a", "-0.5" };
+	static const double dwant[] = { 4.2, -1234.567, 12345.678, 0, -0.5 };
 	for (unsigned k = 0; k < 5; k++) {
-		size_t n = strlen(at_start[k]);
-		char *t = malloc(n);
-		CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-		memcpy(t, at_start[k], n);
-		double v = 0;
-		int got = cs_parse_double_in(t, n, t, &v);
-		CU_ASSERT_EQUAL(got, k != 3);
-		CU_ASSERT_TRUE(!got || v == want[k]);
-		free(t);
+		size_t ni = strlen(ints[k]), nd = strlen(decs[k]);
+		char *ti = malloc(ni), *td = malloc(nd);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(ti);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(td);
+		memcpy(ti, ints[k], ni);
+		memcpy(td, decs[k], nd);
+		int64_t iv = 0;
+		double dv = 0;
+		int gi = cs_parse_int_in(ti, ni, ti, &iv), gd = cs_parse_double_in(td, nd, td, &dv);
+		CU_ASSERT_EQUAL(gi, k != 3);
+		CU_ASSERT_TRUE(!gi || iv == iwant[k]);
+		CU_ASSERT_EQUAL(gd, k != 3);
+		CU_ASSERT_TRUE(!gd || dv == dwant[k]);
+		free(ti);
+		free(td);
 	}
 }
 
@@ -2235,6 +2233,7 @@ void register_import_tests(void)
 	CU_add_test(s, "value parsers", test_parsers);
 	CU_add_test(s, "integers read 8 bytes at a time", test_parse_int_tail);
 	CU_add_test(s, "decimals read 8 bytes at a time", test_parse_double_tail);
+	CU_add_test(s, "integers and decimals at the start of their buffer", test_tails_at_start);
 	CU_add_test(s, "ISO dates and timestamps against a byte-at-a-time reference",
 	            test_parse_stamps);
 	CU_add_test(s, "the memo of a timestamp: runs, and values a byte away", test_parse_stamp_runs);
